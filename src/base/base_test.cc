@@ -51,7 +51,7 @@ TEST(StringsTest, PercentDecodeRejectsTruncatedEscape) {
 
 TEST(StringsTest, Base64UrlRoundTrip) {
   std::string out;
-  for (std::string s : {"", "a", "ab", "abc", "abcd", std::string("\xff\x00\x10", 3)}) {
+  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\xff\x00\x10", 3)}) {
     ASSERT_TRUE(Base64UrlDecode(Base64UrlEncode(s), &out));
     EXPECT_EQ(out, s);
   }

@@ -1,0 +1,125 @@
+// Wharf's plain domain types: what the store keeps and the services pass around.
+//
+//   domain::Role r{.id = ids.New("rol"), .org_id = org.id, .name = "Viewer"};
+//   r.permissions[Collection::kServers].read = true;
+//
+// Every org-scoped row carries org_id, created_at, updated_at and created_by (a user id).
+// Times are Timestamp (ms since the epoch, UTC); 0 means "never"/"not set".
+// Plain values; no I/O; thread-compatible.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+#include "domain/permissions.h"
+
+namespace wharf::domain {
+
+struct User {
+  std::string id;
+  std::string email;  // stored lower-cased
+  std::string name;
+  std::string password_hash;  // argon2id string; never serialized to a client
+  bool instance_admin = false;
+  Timestamp created_at = 0, updated_at = 0;
+};
+
+struct Org {
+  std::string id;
+  std::string slug;
+  std::string name;
+  std::string owner_id;
+  int64_t seat_limit = 0;  // 0 = unlimited
+  std::string wrapped_data_key;  // bytes: the org's data key wrapped by the master key
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+};
+
+struct Role {
+  std::string id;
+  std::string org_id;
+  std::string name;
+  std::string description;
+  bool builtin = false;  // the Admin role
+  Permissions permissions;
+  ResourceScope resource_scope;
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+};
+
+struct Membership {
+  std::string org_id;
+  std::string user_id;
+  std::string role_id;
+  Timestamp joined_at = 0;
+};
+
+struct Session {
+  std::string id;
+  std::string user_id;
+  std::string token_hash;  // SHA-256 hex of the bearer token
+  std::string csrf_hash;   // SHA-256 hex of the CSRF token
+  Timestamp created_at = 0, expires_at = 0, revoked_at = 0;
+  std::string ip;
+  std::string user_agent;
+};
+
+struct ApiToken {
+  std::string id;
+  std::string user_id;
+  std::string org_id;
+  std::string name;
+  std::string token_hash;
+  std::optional<Permissions> permissions;  // nullopt = the role's permissions, unnarrowed
+  Timestamp created_at = 0, expires_at = 0 /* 0 = never */, revoked_at = 0, last_used_at = 0;
+};
+
+enum class InvitationStatus { kPending, kAccepted, kRevoked };
+std::string_view InvitationStatusName(InvitationStatus s);
+std::optional<InvitationStatus> ParseInvitationStatus(std::string_view s);
+
+struct Invitation {
+  std::string id;
+  std::string org_id;
+  std::string email;  // lower-cased
+  std::string role_id;
+  std::string token_hash;
+  InvitationStatus status = InvitationStatus::kPending;
+  Timestamp expires_at = 0;
+  std::string email_status;  // "sent" | "failed" | "disabled"
+  std::string email_error;   // SMTP error text (no secrets) when failed
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+  Timestamp accepted_at = 0;
+  std::string accepted_by;
+};
+
+struct SshKey {
+  std::string id;
+  std::string org_id;
+  std::string name;
+  std::string type;         // "ssh-ed25519", "ssh-rsa", ...
+  std::string public_key;   // "type base64 [comment]"
+  std::string fingerprint;  // "SHA256:..." as ssh-keygen -l prints it
+  std::string private_key_sealed;  // envelope-encrypted bytes; empty when not set
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+};
+
+struct AuditEvent {
+  int64_t id = 0;  // assigned by the store, increasing
+  std::string org_id;  // empty for instance-level events
+  Timestamp at = 0;
+  std::string actor_id;
+  std::string actor_email;
+  std::string action;  // "roles.create", "auth.login", ...
+  std::string collection;
+  std::string resource_id;
+  std::string outcome;  // "allowed" | "denied"
+  std::string request_id;
+  std::string ip;
+  std::string detail;  // short, human, never a secret
+};
+
+}  // namespace wharf::domain
