@@ -63,6 +63,16 @@ std::string Base64UrlEncode(std::string_view bytes) {
   return out;
 }
 
+std::string Base64Encode(std::string_view bytes) {
+  std::string out = Base64UrlEncode(bytes);
+  for (char& c : out) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+  }
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
 bool Base64UrlDecode(std::string_view in, std::string* out) {
   out->clear();
   uint32_t acc = 0;

@@ -13,6 +13,8 @@ std::vector<std::string_view> Split(std::string_view s, char sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 // Lowercase hex of bytes.
 std::string HexEncode(std::string_view bytes);
+// Standard base64 (RFC 4648 §4) with '=' padding.
+std::string Base64Encode(std::string_view bytes);
 // Base64url without padding (RFC 4648 §5).
 std::string Base64UrlEncode(std::string_view bytes);
 // Decodes base64url (padding optional); false on a bad character.

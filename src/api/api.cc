@@ -1,0 +1,775 @@
+#include "api/api.h"
+
+#include <chrono>
+#include <charconv>
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "secrets/crypto.h"
+
+namespace wharf::api {
+
+using nlohmann::json;
+using services::RequestContext;
+
+namespace {
+
+constexpr std::string_view kCookieName = "wharf_session";
+
+std::string Time(Timestamp t) { return FormatRfc3339(t); }
+json TimeOrNull(Timestamp t) { return t ? json(FormatRfc3339(t)) : json(nullptr); }
+
+json UserJson(const domain::User& u) {
+  return {{"id", u.id}, {"email", u.email}, {"name", u.name}, {"instance_admin", u.instance_admin},
+          {"created_at", Time(u.created_at)}, {"updated_at", Time(u.updated_at)}};
+}
+json UserBrief(const domain::User& u) { return {{"id", u.id}, {"email", u.email}, {"name", u.name}}; }
+
+json OrgJson(const services::OrgView& v) {
+  const auto& o = v.org;
+  return {{"id", o.id}, {"slug", o.slug}, {"name", o.name}, {"owner_id", o.owner_id},
+          {"seat_limit", o.seat_limit}, {"seats_used", v.seats_used}, {"created_at", Time(o.created_at)},
+          {"updated_at", Time(o.updated_at)}, {"created_by", o.created_by}};
+}
+
+json RoleJson(const services::RoleView& v) {
+  const auto& r = v.role;
+  json members = json::array();
+  for (auto& u : v.members) members.push_back(UserBrief(u));
+  return {{"id", r.id}, {"name", r.name}, {"description", r.description}, {"builtin", r.builtin},
+          {"permissions", domain::PermissionsToJson(r.builtin ? domain::Permissions::All() : r.permissions)},
+          {"resource_scope", domain::ResourceScopeToJson(r.resource_scope)},
+          {"member_count", v.members.size()}, {"members", members}, {"created_at", Time(r.created_at)},
+          {"updated_at", Time(r.updated_at)}, {"created_by", r.created_by}};
+}
+
+json MemberJson(const services::MemberView& m) {
+  return {{"user", UserBrief(m.user)}, {"role", {{"id", m.role.id}, {"name", m.role.name}, {"builtin", m.role.builtin}}},
+          {"owner", m.owner}, {"joined_at", Time(m.joined_at)}};
+}
+
+json InvitationJson(const services::InvitationView& v) {
+  const auto& i = v.invitation;
+  json out = {{"id", i.id}, {"email", i.email}, {"role", {{"id", v.role.id}, {"name", v.role.name}}},
+              {"status", domain::InvitationStatusName(i.status)}, {"expires_at", Time(i.expires_at)},
+              {"email_status", i.email_status}, {"created_at", Time(i.created_at)},
+              {"updated_at", Time(i.updated_at)}, {"created_by", i.created_by}};
+  if (!i.email_error.empty()) out["email_error"] = i.email_error;
+  if (!v.link.empty()) out["link"] = v.link;
+  return out;
+}
+
+json SshKeyJson(const domain::SshKey& k) {
+  return {{"id", k.id}, {"name", k.name}, {"type", k.type}, {"public_key", k.public_key},
+          {"fingerprint", k.fingerprint}, {"private_key", {{"set", !k.private_key_sealed.empty()}}},
+          {"created_at", Time(k.created_at)}, {"updated_at", Time(k.updated_at)}, {"created_by", k.created_by}};
+}
+
+json AuditJson(const domain::AuditEvent& e) {
+  return {{"id", std::to_string(e.id)}, {"at", Time(e.at)}, {"actor", {{"id", e.actor_id}, {"email", e.actor_email}}},
+          {"action", e.action}, {"collection", e.collection}, {"resource_id", e.resource_id},
+          {"outcome", e.outcome}, {"request_id", e.request_id}, {"ip", e.ip}, {"detail", e.detail}};
+}
+
+json TokenJson(const domain::ApiToken& t, const std::string& org_slug) {
+  return {{"id", t.id}, {"name", t.name}, {"org", org_slug},
+          {"permissions", t.permissions ? domain::PermissionsToJson(*t.permissions) : json(nullptr)},
+          {"expires_at", TimeOrNull(t.expires_at)}, {"created_at", Time(t.created_at)},
+          {"last_used_at", TimeOrNull(t.last_used_at)}};
+}
+
+HttpResponse Json(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+HttpResponse NoContent() {
+  HttpResponse r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+template <typename T, typename F>
+json ListJson(const services::Page<T>& page, F&& f) {
+  json items = json::array();
+  for (auto& x : page.items) items.push_back(f(x));
+  return {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}};
+}
+
+// ---- request body parsing: JSON object, known fields only, typed getters naming the field ----
+
+class Body {
+ public:
+  static Result<Body> Parse(const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
+    Body b;
+    if (req.body.empty()) {
+      b.j_ = json::object();
+      return b;
+    }
+    std::string_view ct = req.Header("content-type");
+    if (!ct.empty() && ct.find("application/json") == std::string_view::npos)
+      return Err(ErrorCode::kUnsupportedMedia, "Send the body as JSON with Content-Type: application/json.");
+    b.j_ = json::parse(req.body, nullptr, false);
+    if (b.j_.is_discarded()) return FieldError("body", "is not valid JSON");
+    if (!b.j_.is_object()) return FieldError("body", "must be a JSON object");
+    for (auto& [k, v] : b.j_.items()) {
+      bool ok = false;
+      for (auto a : allowed) ok = ok || a == k;
+      if (!ok) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        return FieldError(k, "is not a known field" + (list.empty() ? std::string() : "; allowed: " + list));
+      }
+    }
+    return b;
+  }
+  bool Has(const char* name) const { return j_.contains(name) && !j_[name].is_null(); }
+  const json& Raw(const char* name) const { return j_[name]; }
+  Result<std::optional<std::string>> OptString(const char* name, size_t max_len = 4096) const {
+    if (!Has(name)) return std::optional<std::string>();
+    const json& v = j_[name];
+    if (!v.is_string()) return FieldError(name, "must be a string");
+    if (v.get_ref<const std::string&>().size() > max_len)
+      return FieldError(name, "must be at most " + std::to_string(max_len) + " characters");
+    return std::optional<std::string>(v.get<std::string>());
+  }
+  Result<std::string> String(const char* name, size_t max_len = 4096) const {
+    WHARF_ASSIGN_OR_RETURN(auto s, OptString(name, max_len));
+    if (!s) return FieldError(name, "is required");
+    return *s;
+  }
+  Result<std::optional<bool>> OptBool(const char* name) const {
+    if (!Has(name)) return std::optional<bool>();
+    if (!j_[name].is_boolean()) return FieldError(name, "must be true or false");
+    return std::optional<bool>(j_[name].get<bool>());
+  }
+  Result<std::optional<int64_t>> OptInt(const char* name) const {
+    if (!Has(name)) return std::optional<int64_t>();
+    if (!j_[name].is_number_integer()) return FieldError(name, "must be an integer");
+    return std::optional<int64_t>(j_[name].get<int64_t>());
+  }
+
+ private:
+  json j_;
+};
+
+Result<int> LimitParam(const HttpRequest& req) {
+  bool present = false;
+  std::string s = req.Query("limit", &present);
+  if (!present) return 50;
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 1 || v > 200)
+    return FieldError("limit", "must be an integer from 1 to 200");
+  return v;
+}
+
+std::string CookieValue(std::string_view header, std::string_view name) {
+  for (auto part : Split(header, ';')) {
+    part = Trim(part);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name && part[name.size()] == '=')
+      return std::string(part.substr(name.size() + 1));
+  }
+  return {};
+}
+
+const char kIndexHtml[] = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Wharf</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
+code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}</style></head>
+<body><h1>Wharf is running</h1>
+<p>This is the Wharf control plane. The web UI arrives in a later release; until then use the HTTP API.</p>
+<ul><li><a href="/api/v1/openapi.json">API document (OpenAPI 3)</a></li>
+<li><a href="/healthz">Health</a> · <a href="/readyz">Readiness</a> · <a href="/metrics">Metrics</a></li></ul>
+<p>Start with <code>POST /api/v1/auth/signup</code> — the first account becomes the instance administrator.</p>
+</body></html>
+)";
+
+const char kInviteHtml[] = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Wharf invitation</title><meta name="robots" content="noindex">
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style></head>
+<body><h1>You have been invited to Wharf</h1>
+<p>Opening this page does not use up the invitation. To accept it, sign in (or sign up) with the invited
+email address and send <code>POST /api/v1/invitations/&lt;token&gt;/accept</code>, or sign up with
+<code>invitation_token</code> set to the last part of this page's address.</p>
+</body></html>
+)";
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+
+enum class AuthMode { kNone, kUser, kOrg };
+
+struct Call {
+  const HttpRequest& req;
+  std::vector<std::string> params;
+  RequestContext ctx;
+  std::optional<services::Authenticated> who;
+  std::optional<authz::Principal> principal;
+  const authz::Principal& p() const { return *principal; }
+};
+
+using Handler = std::function<Result<HttpResponse>(Call&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  std::vector<std::string> segs;
+  AuthMode auth;
+  Handler fn;
+  std::string summary;
+  std::vector<int> statuses;
+  std::string tag;
+};
+
+struct Api::Impl {
+  services::Services& svc;
+  Metrics& metrics;
+  ApiOptions options;
+  std::vector<Route> routes;
+  std::string openapi;
+
+  Impl(services::Services& s, Metrics& m, ApiOptions o) : svc(s), metrics(m), options(std::move(o)) {
+    AddRoutes();
+    openapi = BuildOpenApi();
+  }
+
+  void Add(std::string method, std::string pattern, AuthMode auth, std::string tag, std::string summary,
+           std::vector<int> statuses, Handler fn) {
+    Route r{std::move(method), pattern, {}, auth, std::move(fn), std::move(summary), std::move(statuses), std::move(tag)};
+    for (auto s : Split(std::string_view(pattern).substr(1), '/')) r.segs.emplace_back(s);
+    routes.push_back(std::move(r));
+  }
+
+  std::string SessionCookie(const SecretBytes& token) const {
+    std::string c = std::string(kCookieName) + "=" + std::string(token.view()) +
+                    "; HttpOnly; SameSite=Lax; Path=/; Max-Age=" +
+                    std::to_string(svc.config().session_ttl_ms / 1000);
+    if (options.secure_cookies) c += "; Secure";
+    return c;
+  }
+
+  // ---- dispatch ----
+
+  HttpResponse Handle(const HttpRequest& req) {
+    auto start = std::chrono::steady_clock::now();
+    HttpResponse res = Dispatch(req);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (res.route.empty()) res.route = "unmatched";
+    metrics.ObserveRequest(res.route, res.status, secs);
+    res.headers.emplace_back("X-Request-Id", req.request_id);
+    if (res.status >= 500)
+      log::Error("request", {{"request_id", req.request_id}, {"method", req.method}, {"route", res.route},
+                             {"status", res.status}, {"ms", secs * 1000}});
+    else
+      log::Debug("request", {{"request_id", req.request_id}, {"method", req.method}, {"route", res.route},
+                             {"status", res.status}, {"ms", secs * 1000}});
+    return res;
+  }
+
+  HttpResponse ErrorResponse(const Error& e, const HttpRequest& req) {
+    if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable)
+      log::Error("error", {{"request_id", req.request_id}, {"code", ErrorCodeName(e.code)}, {"detail", e.detail},
+                           {"message", e.message}});
+    HttpResponse r;
+    r.status = HttpStatus(e.code);
+    r.body = ErrorBody(e, req.request_id);
+    if (e.code == ErrorCode::kRateLimited && e.details.contains("retry_after"))
+      r.headers.emplace_back("Retry-After", std::to_string(e.details["retry_after"].get<int64_t>()));
+    return r;
+  }
+
+  HttpResponse Dispatch(const HttpRequest& req) {
+    std::vector<std::string_view> segs;
+    if (req.path.size() > 1) {
+      for (auto s : Split(std::string_view(req.path).substr(1), '/')) segs.push_back(s);
+      if (!segs.empty() && segs.back().empty() && segs.size() > 1) segs.pop_back();
+    } else {
+      segs.push_back("");
+    }
+    const Route* match = nullptr;
+    std::string allow;
+    std::vector<std::string> params;
+    for (const Route& r : routes) {
+      if (r.segs.size() != segs.size()) continue;
+      std::vector<std::string> ps;
+      bool ok = true;
+      for (size_t i = 0; i < segs.size() && ok; ++i) {
+        if (!r.segs[i].empty() && r.segs[i].front() == '{') {
+          std::string decoded;
+          ok = !segs[i].empty() && PercentDecode(segs[i], &decoded);
+          ps.push_back(std::move(decoded));
+        } else {
+          ok = r.segs[i] == segs[i];
+        }
+      }
+      if (!ok) continue;
+      if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
+        match = &r;
+        params = std::move(ps);
+        break;
+      }
+      allow += (allow.empty() ? "" : ", ") + r.method;
+    }
+    if (!match) {
+      HttpResponse res;
+      if (!allow.empty()) {
+        res = ErrorResponse(Error{ErrorCode::kMethodNotAllowed, "This path does not accept " + req.method +
+                                  ". Allowed: " + allow + ".", {}, Layer::kNone, json::object()}, req);
+        res.headers.emplace_back("Allow", allow);
+      } else {
+        res = ErrorResponse(Error{ErrorCode::kNotFound, "No such endpoint. See /api/v1/openapi.json.", {},
+                                  Layer::kNone, json::object()}, req);
+      }
+      return res;
+    }
+    Call call{req, std::move(params), {req.request_id, req.remote_ip, std::string(req.Header("user-agent").substr(0, 200))},
+              std::nullopt, std::nullopt};
+    auto result = Run(*match, call);
+    HttpResponse res = result ? std::move(*result) : ErrorResponse(result.error(), req);
+    res.route = match->pattern;
+    return res;
+  }
+
+  Result<HttpResponse> Run(const Route& r, Call& call) {
+    if (r.auth != AuthMode::kNone) {
+      const HttpRequest& req = call.req;
+      std::string token;
+      bool via_cookie = false;
+      std::string_view authz_header = req.Header("authorization");
+      if (!authz_header.empty()) {
+        if (authz_header.size() < 7 || ToLower(authz_header.substr(0, 7)) != "bearer ")
+          return Err(ErrorCode::kUnauthenticated, "Use 'Authorization: Bearer <token>'.");
+        token = std::string(Trim(authz_header.substr(7)));
+      } else {
+        token = CookieValue(req.Header("cookie"), kCookieName);
+        via_cookie = !token.empty();
+      }
+      if (token.empty()) return Err(ErrorCode::kUnauthenticated, "Sign in first: send a Bearer token or the session cookie.");
+      WHARF_ASSIGN_OR_RETURN(call.who, svc.Authenticate(token, call.ctx));
+      if (via_cookie && req.method != "GET" && req.method != "HEAD") {
+        std::string_view csrf = req.Header("x-csrf-token");
+        if (csrf.empty() || call.who->csrf_hash.empty() ||
+            !ConstantTimeEquals(secrets::TokenHash(csrf), call.who->csrf_hash)) {
+          auto e = Forbidden("csrf", "This request is authenticated by cookie and needs the X-CSRF-Token header "
+                                     "returned at sign-in.");
+          e.value().details["reason"] = "csrf";
+          e.value().layer = Layer::kNone;
+          return e;
+        }
+      }
+      if (r.auth == AuthMode::kOrg) WHARF_ASSIGN_OR_RETURN(call.principal, svc.ResolvePrincipal(*call.who, call.params[0], call.ctx));
+    }
+    return r.fn(call);
+  }
+
+  // ---- routes ----
+
+  void AddRoutes();
+  std::string BuildOpenApi() const;
+};
+
+void Api::Impl::AddRoutes() {
+  using A = AuthMode;
+  auto& s = svc;
+
+  Add("GET", "/", A::kNone, "operations", "A page saying Wharf is running, linking the API document", {200},
+      [](Call&) -> Result<HttpResponse> {
+        HttpResponse r;
+        r.content_type = "text/html; charset=utf-8";
+        r.body = kIndexHtml;
+        return r;
+      });
+  Add("GET", "/invite/{token}", A::kNone, "invitations", "Invitation landing page (never consumes the invitation)",
+      {200}, [](Call&) -> Result<HttpResponse> {
+        HttpResponse r;
+        r.content_type = "text/html; charset=utf-8";
+        r.headers.emplace_back("Referrer-Policy", "no-referrer");
+        r.body = kInviteHtml;
+        return r;
+      });
+  Add("GET", "/healthz", A::kNone, "operations", "The process is up", {200},
+      [](Call&) -> Result<HttpResponse> { return Json(200, {{"status", "ok"}}); });
+  Add("GET", "/readyz", A::kNone, "operations", "The store is reachable and migrated", {200, 503},
+      [&s](Call&) -> Result<HttpResponse> {
+        if (!s.Ready()) return Err(ErrorCode::kUnavailable, "The store is not reachable.");
+        return Json(200, {{"status", "ready"}});
+      });
+  Add("GET", "/metrics", A::kNone, "operations", "Prometheus metrics", {200}, [this](Call&) -> Result<HttpResponse> {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics.Render();
+    return r;
+  });
+  Add("GET", "/api/v1/openapi.json", A::kNone, "operations", "This document", {200},
+      [this](Call&) -> Result<HttpResponse> {
+        HttpResponse r;
+        r.body = openapi;
+        return r;
+      });
+
+  // --- auth ---
+  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token)",
+      {201, 400, 403, 409, 410, 413, 415, 429}, [this, &s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "name", "invitation_token"}));
+        services::SignupInput in;
+        WHARF_ASSIGN_OR_RETURN(in.email, b.String("email", 254));
+        WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
+        in.password = SecretBytes::FromString(pw);
+        std::fill(pw.begin(), pw.end(), '\0');
+        WHARF_ASSIGN_OR_RETURN(in.name, b.String("name", 200));
+        WHARF_ASSIGN_OR_RETURN(in.invitation_token, b.OptString("invitation_token", 200));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
+        services::OrgView ov{*g.org, 0};
+        auto res = Json(201, {{"user", UserJson(g.user)}, {"token", g.token.view()}, {"csrf_token", g.csrf_token.view()},
+                              {"org", OrgJson(ov)}});
+        res.headers.emplace_back("Set-Cookie", SessionCookie(g.token));
+        return res;
+      });
+  Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in", {200, 400, 401, 413, 415, 429},
+      [this, &s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password"}));
+        WHARF_ASSIGN_OR_RETURN(std::string email, b.String("email", 254));
+        WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
+        auto password = SecretBytes::FromString(pw);
+        std::fill(pw.begin(), pw.end(), '\0');
+        WHARF_ASSIGN_OR_RETURN(auto g, s.Login(email, password, c.ctx));
+        auto res = Json(200, {{"user", UserJson(g.user)}, {"token", g.token.view()}, {"csrf_token", g.csrf_token.view()}});
+        res.headers.emplace_back("Set-Cookie", SessionCookie(g.token));
+        return res;
+      });
+  Add("POST", "/api/v1/auth/logout", A::kUser, "auth", "Sign out (revoke this session)", {204, 400, 401, 403},
+      [this, &s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.Logout(*c.who, c.ctx));
+        auto r = NoContent();
+        r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" +
+                                                 (options.secure_cookies ? "; Secure" : ""));
+        return r;
+      });
+  Add("POST", "/api/v1/auth/logout-all", A::kUser, "auth", "Sign out everywhere (revoke every session)", {204, 401, 403},
+      [this, &s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.LogoutAll(*c.who, c.ctx));
+        auto r = NoContent();
+        r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" +
+                                                 (options.secure_cookies ? "; Secure" : ""));
+        return r;
+      });
+
+  // --- me ---
+  Add("GET", "/api/v1/me", A::kUser, "me", "The signed-in user and their orgs with role and effective permissions",
+      {200, 401}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto orgs, s.MyOrgs(*c.who));
+        json arr = json::array();
+        for (auto& o : orgs)
+          arr.push_back({{"slug", o.org.slug}, {"name", o.org.name}, {"owner", o.owner},
+                         {"role", {{"id", o.role.id}, {"name", o.role.name}, {"builtin", o.role.builtin}}},
+                         {"permissions", domain::PermissionsToJson(o.effective)}});
+        return Json(200, {{"user", UserJson(c.who->user)}, {"orgs", arr}});
+      });
+  Add("POST", "/api/v1/me/tokens", A::kUser, "me", "Create a personal API token scoped to one org (shown once)",
+      {201, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "org", "permissions", "expires_in_days"}));
+        services::CreateTokenInput in;
+        WHARF_ASSIGN_OR_RETURN(in.name, b.String("name", 200));
+        WHARF_ASSIGN_OR_RETURN(in.org_slug, b.String("org", 64));
+        if (b.Has("permissions")) WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
+        WHARF_ASSIGN_OR_RETURN(in.expires_in_days, b.OptInt("expires_in_days"));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.CreateApiToken(*c.who, std::move(in), c.ctx));
+        json out = TokenJson(g.token, g.org_slug);
+        out["token"] = g.secret.view();
+        return Json(201, out);
+      });
+  Add("GET", "/api/v1/me/tokens", A::kUser, "me", "List my API tokens (never their values)", {200, 401},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto ts, s.ListApiTokens(*c.who));
+        json items = json::array();
+        for (auto& [t, slug] : ts) items.push_back(TokenJson(t, slug));
+        return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+      });
+  Add("DELETE", "/api/v1/me/tokens/{id}", A::kUser, "me", "Revoke an API token", {204, 401, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.RevokeApiToken(*c.who, c.params[0], c.ctx));
+        return NoContent();
+      });
+
+  // --- orgs ---
+  Add("POST", "/api/v1/orgs", A::kUser, "orgs", "Create an org; the caller becomes owner and Admin",
+      {201, 400, 401, 403, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "slug"}));
+        WHARF_ASSIGN_OR_RETURN(std::string name, b.String("name", 200));
+        WHARF_ASSIGN_OR_RETURN(auto slug, b.OptString("slug", 64));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateOrg(*c.who, name, slug, c.ctx));
+        return Json(201, OrgJson(v));
+      });
+  Add("GET", "/api/v1/orgs/{org}", A::kOrg, "orgs", "An org (members only)", {200, 401, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetOrg(c.p()));
+        return Json(200, OrgJson(v));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}", A::kOrg, "orgs", "Rename an org (Admin)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name"}));
+        WHARF_ASSIGN_OR_RETURN(std::string name, b.String("name", 200));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.RenameOrg(c.p(), name, c.ctx));
+        return Json(200, OrgJson(v));
+      });
+  Add("POST", "/api/v1/orgs/{org}/transfer-ownership", A::kOrg, "orgs", "Transfer ownership to an Admin member (owner)",
+      {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"user_id"}));
+        WHARF_ASSIGN_OR_RETURN(std::string uid, b.String("user_id", 64));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.TransferOwnership(c.p(), uid, c.ctx));
+        return Json(200, OrgJson(v));
+      });
+  Add("PATCH", "/api/v1/admin/orgs/{org}", A::kUser, "orgs", "Set an org's seat limit (instance administrator)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"seat_limit"}));
+        WHARF_ASSIGN_OR_RETURN(auto limit, b.OptInt("seat_limit"));
+        if (!limit) return FieldError("seat_limit", "is required (0 = unlimited)");
+        WHARF_ASSIGN_OR_RETURN(auto v, s.SetSeatLimit(*c.who, c.params[0], *limit, c.ctx));
+        return Json(200, OrgJson(v));
+      });
+
+  // --- roles ---
+  auto parse_role = [](const Body& b) -> Result<services::RoleInput> {
+    services::RoleInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description", 1000));
+    if (b.Has("permissions")) WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
+    if (b.Has("resource_scope"))
+      WHARF_ASSIGN_OR_RETURN(in.resource_scope, domain::ParseResourceScope(b.Raw("resource_scope"), "resource_scope"));
+    return in;
+  };
+  Add("GET", "/api/v1/orgs/{org}/roles", A::kOrg, "roles", "List roles with members and member counts (roles.read)",
+      {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto roles, s.ListRoles(c.p(), c.ctx));
+        json items = json::array();
+        for (auto& r : roles) items.push_back(RoleJson(r));
+        return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+      });
+  Add("POST", "/api/v1/orgs/{org}/roles", A::kOrg, "roles", "Create a custom role (roles.create; no escalation)",
+      {201, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "permissions", "resource_scope"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateRole(c.p(), std::move(in), c.ctx));
+        return Json(201, RoleJson(v));
+      });
+  Add("GET", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "A role (roles.read)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetRole(c.p(), c.params[1], c.ctx));
+        return Json(200, RoleJson(v));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "Change a custom role (roles.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "permissions", "resource_scope"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateRole(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, RoleJson(v));
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles",
+      "Delete a custom role (roles.delete); ?reassign_to=<role id> moves its members", {204, 400, 401, 403, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        bool present = false;
+        std::string to = c.req.Query("reassign_to", &present);
+        WHARF_TRY(s.DeleteRole(c.p(), c.params[1], present ? std::optional<std::string>(to) : std::nullopt, c.ctx));
+        return NoContent();
+      });
+
+  // --- members ---
+  Add("GET", "/api/v1/orgs/{org}/members", A::kOrg, "members", "List members (team.read)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListMembers(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, MemberJson));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members", "Change a member's role (team.update)",
+      {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"role_id"}));
+        WHARF_ASSIGN_OR_RETURN(std::string role_id, b.String("role_id", 64));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.ChangeMemberRole(c.p(), c.params[1], role_id, c.ctx));
+        return Json(200, MemberJson(v));
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members",
+      "Remove a member (team.delete), or leave (your own id)", {204, 401, 403, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.RemoveMember(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+
+  // --- invitations ---
+  Add("POST", "/api/v1/orgs/{org}/invitations", A::kOrg, "invitations", "Invite by email (team.update)",
+      {201, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "role_id", "send_email"}));
+        WHARF_ASSIGN_OR_RETURN(std::string email, b.String("email", 254));
+        WHARF_ASSIGN_OR_RETURN(std::string role_id, b.String("role_id", 64));
+        WHARF_ASSIGN_OR_RETURN(auto send, b.OptBool("send_email"));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.Invite(c.p(), email, role_id, send.value_or(true), c.ctx));
+        return Json(201, InvitationJson(v));
+      });
+  Add("GET", "/api/v1/orgs/{org}/invitations", A::kOrg, "invitations", "Pending invitations, never a token (team.read)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListInvitations(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, InvitationJson));
+      });
+  Add("POST", "/api/v1/orgs/{org}/invitations/{id}/link", A::kOrg, "invitations",
+      "Copy invitation link: mints a fresh link; earlier links stop working (team.update)",
+      {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CopyInvitationLink(c.p(), c.params[1], c.ctx));
+        return Json(200, {{"link", v.link}, {"expires_at", Time(v.invitation.expires_at)}});
+      });
+  Add("POST", "/api/v1/orgs/{org}/invitations/{id}/resend", A::kOrg, "invitations",
+      "Email the invitation again with a fresh link (team.update)", {200, 401, 403, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.ResendInvitation(c.p(), c.params[1], c.ctx));
+        json out = {{"email_status", v.invitation.email_status}};
+        if (!v.invitation.email_error.empty()) out["email_error"] = v.invitation.email_error;
+        return Json(200, out);
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/invitations/{id}", A::kOrg, "invitations", "Revoke an invitation (team.update)",
+      {204, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.RevokeInvitation(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+  Add("GET", "/api/v1/invitations/{token}", A::kNone, "invitations", "What an invitation is for; does not consume it",
+      {200, 410}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.PeekInvitation(c.params[0]));
+        return Json(200, {{"org", {{"slug", v.org.slug}, {"name", v.org.name}}}, {"role", {{"name", v.role_name}}},
+                          {"email", v.email}, {"expires_at", Time(v.expires_at)}});
+      });
+  Add("POST", "/api/v1/invitations/{token}/accept", A::kUser, "invitations",
+      "Accept, signed in as the invited email", {200, 401, 403, 409, 410}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.AcceptInvitation(*c.who, c.params[0], c.ctx));
+        return Json(200, {{"org", {{"slug", v.first.slug}, {"name", v.first.name}}},
+                          {"role", {{"id", v.second.id}, {"name", v.second.name}}}});
+      });
+
+  // --- ssh keys ---
+  auto parse_key = [](const Body& b) -> Result<services::SshKeyInput> {
+    services::SshKeyInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.public_key, b.OptString("public_key", 16384));
+    WHARF_ASSIGN_OR_RETURN(auto pk, b.OptString("private_key", 32768));
+    if (pk) {
+      in.private_key = SecretBytes::FromString(*pk);
+      std::fill(pk->begin(), pk->end(), '\0');
+    }
+    return in;
+  };
+  Add("GET", "/api/v1/orgs/{org}/ssh-keys", A::kOrg, "sshKeys", "List SSH keys (sshKeys.read)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListSshKeys(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, SshKeyJson));
+      });
+  Add("POST", "/api/v1/orgs/{org}/ssh-keys", A::kOrg, "sshKeys", "Add an SSH key (sshKeys.create)",
+      {201, 400, 401, 403, 404, 409}, [&s, parse_key](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "public_key", "private_key"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_key(b));
+        WHARF_ASSIGN_OR_RETURN(auto k, s.CreateSshKey(c.p(), std::move(in), c.ctx));
+        return Json(201, SshKeyJson(k));
+      });
+  Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "An SSH key (sshKeys.read)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto k, s.GetSshKey(c.p(), c.params[1], c.ctx));
+        return Json(200, SshKeyJson(k));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "Rename an SSH key (sshKeys.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_key](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "public_key", "private_key"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_key(b));
+        WHARF_ASSIGN_OR_RETURN(auto k, s.UpdateSshKey(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, SshKeyJson(k));
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "Delete an SSH key (sshKeys.delete)",
+      {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteSshKey(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+
+  // --- audit ---
+  Add("GET", "/api/v1/orgs/{org}/audit", A::kOrg, "audit", "Audit events, newest first (Admin)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListAudit(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, AuditJson));
+      });
+}
+
+std::string Api::Impl::BuildOpenApi() const {
+  json paths = json::object();
+  for (const Route& r : routes) {
+    json responses = json::object();
+    for (int st : r.statuses) {
+      std::string desc = st < 300 ? "Success" : st == 400 ? "validation_failed" : st == 401 ? "unauthenticated"
+                       : st == 403 ? "forbidden or limit_reached" : st == 404 ? "not_found" : st == 409 ? "conflict"
+                       : st == 410 ? "invitation_expired or invitation_invalid" : st == 413 ? "payload_too_large"
+                       : st == 415 ? "unsupported_media_type" : st == 429 ? "rate_limited" : "error";
+      json resp = {{"description", desc}};
+      if (st >= 400) resp["content"] = {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}};
+      responses[std::to_string(st)] = resp;
+    }
+    json params = json::array();
+    for (auto& seg : r.segs)
+      if (!seg.empty() && seg.front() == '{')
+        params.push_back({{"name", seg.substr(1, seg.size() - 2)}, {"in", "path"}, {"required", true},
+                          {"schema", {{"type", "string"}}}});
+    json op = {{"summary", r.summary}, {"tags", {r.tag}}, {"responses", responses}};
+    if (!params.empty()) op["parameters"] = params;
+    if (r.auth == AuthMode::kNone) op["security"] = json::array();
+    std::string m = ToLower(r.method);
+    paths[r.pattern][m] = op;
+  }
+  json doc = {
+      {"openapi", "3.0.3"},
+      {"info", {{"title", "Wharf API"}, {"version", options.version},
+                {"description", "Self-hosted PaaS control plane. Errors: {error: {code, message, layer?, details?}}. "
+                                "Lists: {items, next_cursor}; ?limit= 1..200 (default 50), ?cursor=."}}},
+      {"paths", paths},
+      {"components",
+       {{"securitySchemes",
+         {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+          {"cookie", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "wharf_session"},
+                      {"description", "State-changing requests also need the X-CSRF-Token header from sign-in."}}}}},
+        {"schemas",
+         {{"Error",
+           {{"type", "object"},
+            {"properties",
+             {{"error", {{"type", "object"},
+                         {"properties", {{"code", {{"type", "string"}}}, {"message", {{"type", "string"}}},
+                                         {"layer", {{"type", "string"}}}, {"details", {{"type", "object"}}},
+                                         {"request_id", {{"type", "string"}}}}}}}}}}}}}}},
+      {"security", json::array({{{"bearer", json::array()}}, {{"cookie", json::array()}}})}};
+  return doc.dump(2);
+}
+
+Api::Api(services::Services& services, Metrics& metrics, ApiOptions options)
+    : impl_(std::make_unique<Impl>(services, metrics, std::move(options))) {}
+Api::~Api() = default;
+HttpResponse Api::Handle(const HttpRequest& req) { return impl_->Handle(req); }
+
+std::string HttpRequest::Query(std::string_view name, bool* present) const {
+  if (present) *present = false;
+  for (auto part : Split(query, '&')) {
+    auto eq = part.find('=');
+    std::string_view k = part.substr(0, eq);
+    if (k != name) continue;
+    std::string v;
+    std::string raw(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+    for (char& ch : raw)
+      if (ch == '+') ch = ' ';
+    if (!PercentDecode(raw, &v)) v.clear();
+    if (present) *present = true;
+    return v;
+  }
+  return {};
+}
+
+}  // namespace wharf::api

@@ -1,0 +1,196 @@
+// The one Boost.Beast translation unit (keep it that way: Beast is heavy to compile).
+#include <utility>  // Boost 1.74 asio needs <utility> first.
+
+#include "api/server.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+
+namespace wharf::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string NewRequestId() {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t boot = static_cast<uint64_t>(SystemClock().Now());
+  return fmt::format("req_{:x}{:06x}", boot & 0xffffffffff, counter.fetch_add(1) & 0xffffff);
+}
+
+http::response<http::string_body> ToBeast(HttpResponse&& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "wharf");
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  for (auto& [k, v] : r.headers) res.insert(k, v);
+  res.body() = std::move(r.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+http::response<http::string_body> PlainError(int status, const char* code, const char* message, unsigned version) {
+  HttpResponse r;
+  r.status = status;
+  r.body = fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
+  return ToBeast(std::move(r), version, false);
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Api& api;
+  ServerOptions options;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::signal_set signals{ioc, SIGTERM, SIGINT};
+  std::function<void(int)> on_signal;
+  int bound_port = 0;
+
+  Impl(Api& a, ServerOptions o) : api(a), options(std::move(o)) {}
+
+  asio::awaitable<void> Session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer(8192);
+    std::string remote;
+    {
+      boost::system::error_code ec;
+      auto ep = stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(16 * 1024);
+      parser.body_limit(options.max_body_bytes);
+      stream.expires_after(std::chrono::milliseconds(options.read_timeout_ms));
+      boost::system::error_code ec;
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+          ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+        break;
+      if (ec) {
+        http::response<http::string_body> res;
+        if (ec == http::error::body_limit)
+          res = PlainError(413, "payload_too_large", "The request body is larger than 1 MiB.", 11);
+        else if (ec == http::error::header_limit)
+          res = PlainError(431, "validation_failed", "The request headers are too large.", 11);
+        else
+          res = PlainError(400, "validation_failed", "Malformed HTTP request.", 11);
+        stream.expires_after(std::chrono::seconds(5));
+        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        break;
+      }
+      auto& req = parser.get();
+      HttpRequest r;
+      r.method = std::string(req.method_string());
+      std::string_view target(req.target().data(), req.target().size());
+      auto q = target.find('?');
+      r.path = std::string(target.substr(0, q));
+      if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
+      r.headers.reserve(8);
+      for (auto& f : req) {
+        std::string name(f.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        r.headers.emplace_back(std::move(name), std::string(f.value()));
+      }
+      r.body = std::move(req.body());
+      r.remote_ip = remote;
+      r.request_id = NewRequestId();
+      const bool keep_alive = req.keep_alive();
+      const unsigned version = req.version();
+      const bool head = req.method() == http::verb::head;
+      HttpResponse out;
+      try {
+        out = api.Handle(r);
+      } catch (const std::exception& e) {
+        log::Error("unhandled_exception", {{"request_id", r.request_id}, {"what", e.what()}});
+        out.status = 500;
+        out.body = ErrorBody(Error{ErrorCode::kInternal, "", e.what(), Layer::kNone, {}}, r.request_id);
+      }
+      auto res = ToBeast(std::move(out), version, keep_alive);
+      if (head) res.body().clear();
+      stream.expires_after(std::chrono::milliseconds(options.read_timeout_ms));
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec) continue;
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(acceptor.get_executor(), Session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+HttpServer::HttpServer(Api& api, ServerOptions options) : impl_(std::make_unique<Impl>(api, std::move(options))) {}
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::Start() {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(impl_->options.listen_host, ec);
+  if (ec) return FieldError("listen", "host '" + impl_->options.listen_host + "' is not an IP address");
+  tcp::endpoint ep(addr, static_cast<unsigned short>(impl_->options.listen_port));
+  auto& acc = impl_->acceptor;
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Err(ErrorCode::kUnavailable, "cannot listen on " + impl_->options.listen_host + ":" +
+                                            std::to_string(impl_->options.listen_port) + ": " + ec.message());
+  impl_->bound_port = acc.local_endpoint().port();
+  asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
+  impl_->signals.async_wait([this](const boost::system::error_code& e, int sig) {
+    if (e) return;
+    if (impl_->on_signal) impl_->on_signal(sig);
+    Stop();
+  });
+  return Ok();
+}
+
+void HttpServer::Run() {
+  int n = impl_->options.threads > 0 ? impl_->options.threads : static_cast<int>(std::thread::hardware_concurrency());
+  if (n < 1) n = 1;
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void HttpServer::Stop() {
+  asio::post(impl_->ioc, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+    impl_->signals.cancel(ec);
+    impl_->ioc.stop();
+  });
+}
+
+void HttpServer::OnSignal(std::function<void(int)> fn) { impl_->on_signal = std::move(fn); }
+int HttpServer::port() const { return impl_->bound_port; }
+std::string HttpServer::url() const {
+  return "http://" + impl_->options.listen_host + ":" + std::to_string(impl_->bound_port);
+}
+
+}  // namespace wharf::api

@@ -1,0 +1,48 @@
+// HttpServer: the Boost.Beast HTTP/1.1 listener. The only translation unit that includes Beast.
+//
+//   api::HttpServer server(api, {.listen_host = "127.0.0.1", .listen_port = 8080});
+//   WHARF_TRY(server.Start());            // binds; port 0 picks a free one
+//   log::Info("ready", {{"url", server.url()}});
+//   server.Run();                        // blocks until Stop() (e.g. from a SIGTERM handler)
+//
+// Limits: request bodies over max_body_bytes get 413; headers over 16 KiB, malformed requests and
+// clients slower than read_timeout_ms are closed. Thread-safety: Stop() may be called from any
+// thread (it is async-signal-unsafe: call it from a signal-watching thread, not a handler).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/api.h"
+#include "base/error.h"
+
+namespace wharf::api {
+
+struct ServerOptions {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;
+  int threads = 0;  // 0 = hardware concurrency
+  size_t max_body_bytes = 1 << 20;
+  int read_timeout_ms = 30'000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(Api& api, ServerOptions options);
+  ~HttpServer();
+  Status Start();
+  // Runs the I/O threads; returns after Stop() once in-flight requests finish.
+  void Run();
+  void Stop();
+  // Calls `fn` on SIGTERM/SIGINT (from an I/O thread).
+  void OnSignal(std::function<void(int)> fn);
+  int port() const;
+  std::string url() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wharf::api

@@ -1,0 +1,330 @@
+// wharf: the control plane (`wharf serve`) and operator tasks (`wharf admin …`).
+// This is the only place that constructs concrete classes and wires them together.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "api/api.h"
+#include "api/server.h"
+#include "authz/snapshot_cache.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "http_client/smtp.h"
+#include "secrets/crypto.h"
+#include "secrets/envelope.h"
+#include "secrets/redact.h"
+#include "services/services.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace fs = std::filesystem;
+using namespace wharf;
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./wharf-data";
+  std::string public_url;
+  std::string database;
+  std::string smtp_url;
+  std::string smtp_from = "wharf@localhost";
+  bool allow_private_targets = false;
+  int64_t invitation_ttl_seconds = 7 * 24 * 3600;
+  std::string log_level = "info";
+  int threads = 0;
+};
+
+// Fills unset flags from their WHARF_* environment twins (a flag wins over its variable).
+void FromEnv(CLI::App& cmd, const char* flag, const char* env, std::string& target) {
+  if (cmd.count(flag) == 0)
+    if (const char* v = std::getenv(env); v && *v) target = v;
+}
+
+int Fail(const Error& e) {
+  std::cerr << "wharf: " << e.message;
+  if (!e.detail.empty()) std::cerr << " (" << e.detail << ")";
+  std::cerr << "\n";
+  return 1;
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& database, const fs::path& data_dir) {
+  std::string path;
+  if (database.empty()) {
+    path = (data_dir / "wharf.db").string();
+  } else if (StartsWith(database, "sqlite:")) {
+    path = database.substr(7);
+  } else if (StartsWith(database, "postgres://") || StartsWith(database, "postgresql://")) {
+    return FieldError("database", "PostgreSQL is not available in this build yet; use sqlite:PATH or leave it empty");
+  } else {
+    return FieldError("database", "must be sqlite:PATH or postgres://… ");
+  }
+  return store::OpenSqliteStore(path);
+}
+
+Status PrepareDataDir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return FieldError("data-dir", "cannot create " + dir.string() + ": " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  return Ok();
+}
+
+// smtp://user:pass@host:port → config with the password kept apart as SecretBytes.
+Result<http_client::SmtpConfig> ParseSmtpUrl(const std::string& url, const std::string& from) {
+  http_client::SmtpConfig c;
+  c.from = from;
+  if (!StartsWith(url, "smtp://") && !StartsWith(url, "smtps://"))
+    return FieldError("smtp-url", "must start with smtp:// or smtps://");
+  auto scheme_end = url.find("://") + 3;
+  auto at = url.rfind('@');
+  if (at != std::string::npos && at > scheme_end) {
+    std::string userinfo = url.substr(scheme_end, at - scheme_end);
+    auto colon = userinfo.find(':');
+    std::string user, pass;
+    PercentDecode(userinfo.substr(0, colon), &user);
+    if (colon != std::string::npos) PercentDecode(userinfo.substr(colon + 1), &pass);
+    c.username = user;
+    c.password = SecretBytes::FromString(pass);
+    std::fill(pass.begin(), pass.end(), '\0');
+    c.url = url.substr(0, scheme_end) + url.substr(at + 1);
+  } else {
+    c.url = url;
+  }
+  if (const char* f = std::getenv("WHARF_SMTP_PASSWORD_FILE"); f && *f) {
+    std::ifstream in(f);
+    std::string pass;
+    std::getline(in, pass);
+    c.password = SecretBytes::FromString(pass);
+    std::fill(pass.begin(), pass.end(), '\0');
+  }
+  return c;
+}
+
+long RssKiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (StartsWith(line, "VmRSS:")) return std::strtol(line.c_str() + 6, nullptr, 10);
+  return 0;
+}
+
+int Serve(CLI::App& cmd, ServeFlags f) {
+  auto t0 = std::chrono::steady_clock::now();
+  FromEnv(cmd, "--listen", "WHARF_LISTEN", f.listen);
+  FromEnv(cmd, "--data-dir", "WHARF_DATA_DIR", f.data_dir);
+  FromEnv(cmd, "--public-url", "WHARF_PUBLIC_URL", f.public_url);
+  FromEnv(cmd, "--database", "WHARF_DATABASE_URL", f.database);
+  FromEnv(cmd, "--smtp-url", "WHARF_SMTP_URL", f.smtp_url);
+  FromEnv(cmd, "--smtp-from", "WHARF_SMTP_FROM", f.smtp_from);
+  if (cmd.count("--allow-private-targets") == 0)
+    if (const char* v = std::getenv("WHARF_ALLOW_PRIVATE_TARGETS"); v && (std::string(v) == "1" || std::string(v) == "true"))
+      f.allow_private_targets = true;
+
+  const fs::path data_dir(f.data_dir);
+  if (auto st = PrepareDataDir(data_dir); !st) return Fail(st.error());
+  log::Init(f.log_level == "debug" ? log::Level::kDebug : f.log_level == "warn" ? log::Level::kWarn : log::Level::kInfo,
+            (data_dir / "wharf.log").string());
+  if (!secrets::Init()) return Fail(Error{ErrorCode::kInternal, "libsodium failed to initialise", {}, Layer::kNone, {}});
+
+  auto colon = f.listen.rfind(':');
+  if (colon == std::string::npos) return Fail(*FieldError("listen", "must be HOST:PORT, e.g. 127.0.0.1:8080").operator->());
+  api::ServerOptions so;
+  so.listen_host = f.listen.substr(0, colon);
+  so.listen_port = std::atoi(f.listen.c_str() + colon + 1);
+  so.threads = f.threads;
+
+  auto master = secrets::LoadOrCreateMasterKey(data_dir);
+  if (!master) return Fail(master.error());
+  secrets::Envelope envelope(std::move(*master));
+  auto store = OpenStore(f.database, data_dir);
+  if (!store) return Fail(store.error());
+
+  std::unique_ptr<http_client::Mailer> mailer;
+  if (!f.smtp_url.empty()) {
+    auto cfg = ParseSmtpUrl(f.smtp_url, f.smtp_from);
+    if (!cfg) return Fail(cfg.error());
+    mailer = std::make_unique<http_client::SmtpMailer>(std::move(*cfg));
+  } else {
+    mailer = std::make_unique<http_client::DisabledMailer>();
+  }
+
+  SystemClock clock;
+  RandomIdGenerator ids;
+  authz::SnapshotCache cache;
+  services::Config config;
+  config.invitation_ttl_ms = f.invitation_ttl_seconds * 1000;
+  services::Services svc({**store, envelope, *mailer, clock, ids, cache}, config);
+  api::Metrics metrics;
+  api::Api api(svc, metrics, {.secure_cookies = StartsWith(f.public_url, "https://"), .version = kVersion});
+  api::HttpServer server(api, so);
+  if (auto st = server.Start(); !st) return Fail(st.error());
+  std::string public_url = f.public_url.empty() ? server.url() : f.public_url;
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  svc.SetPublicUrl(public_url);
+  server.OnSignal([](int sig) { log::Info("stopping", {{"signal", sig}}); });
+  auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  log::Info("ready", {{"url", server.url()},
+                      {"public_url", public_url},
+                      {"version", kVersion},
+                      {"data_dir", fs::absolute(data_dir).string()},
+                      {"database", f.database.empty() ? "sqlite:" + (data_dir / "wharf.db").string() : f.database},
+                      {"smtp", f.smtp_url.empty() ? std::string("disabled") : secrets::RedactUrlPassword(f.smtp_url)},
+                      {"allow_private_targets", f.allow_private_targets},
+                      {"startup_ms", ready_ms},
+                      {"rss_kib", RssKiB()}});
+  std::cout << "Wharf is running at " << server.url() << std::endl;
+  server.Run();
+  log::Info("stopped");
+  return 0;
+}
+
+int AdminRotateMasterKey(const std::string& data_dir_s, const std::string& database) {
+  const fs::path data_dir(data_dir_s);
+  if (!secrets::Init()) return 1;
+  auto old_key = secrets::LoadOrCreateMasterKey(data_dir);
+  if (!old_key) return Fail(old_key.error());
+  secrets::Envelope old_env(std::move(*old_key));
+  SecretBytes fresh = secrets::Envelope::NewMasterKey();
+  secrets::Envelope new_env(fresh.Clone());
+  auto store = OpenStore(database, data_dir);
+  if (!store) return Fail(store.error());
+  const char* env_file = std::getenv("WHARF_MASTER_KEY_FILE");
+  const fs::path key_path = env_file && *env_file ? fs::path(env_file) : data_dir / "master.key";
+  const fs::path next_path = key_path.string() + ".next";
+  // 1. Write the new key beside the old one; 2. rewrap every data key in one transaction;
+  // 3. move the new key into place. A crash between 2 and 3 leaves master.key.next, which
+  // `rotate-master-key --resume` would pick up; until then the old key still opens nothing new.
+  if (auto st = secrets::Envelope::WriteMasterKeyFile(next_path, fresh); !st) return Fail(st.error());
+  int count = 0;
+  auto st = (*store)->Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto orgs, tx.orgs().ListAll());
+    for (auto& o : orgs) {
+      WHARF_ASSIGN_OR_RETURN(std::string rewrapped, old_env.Rewrap(o.wrapped_data_key, o.id, new_env));
+      WHARF_TRY(tx.orgs().UpdateDataKey(o.id, rewrapped));
+      ++count;
+    }
+    return Ok();
+  });
+  if (!st) {
+    std::error_code ec;
+    fs::remove(next_path, ec);
+    return Fail(st.error());
+  }
+  std::error_code ec;
+  fs::rename(next_path, key_path, ec);
+  if (ec) {
+    std::cerr << "wharf: data keys were rewrapped but " << next_path << " could not replace " << key_path << ": "
+              << ec.message() << ". Move it into place by hand before starting the server.\n";
+    return 1;
+  }
+  std::cout << "Rotated the master key; rewrapped " << count << " organisation data key(s).\n";
+  return 0;
+}
+
+int AdminMigrate(const std::string& data_dir, const std::string& database) {
+  if (auto st = PrepareDataDir(data_dir); !st) return Fail(st.error());
+  auto store = OpenStore(database, data_dir);
+  if (!store) return Fail(store.error());
+  std::cout << "Schema is at version " << (*store)->SchemaVersion() << ".\n";
+  return 0;
+}
+
+int AdminCreateUser(const std::string& data_dir_s, const std::string& database, const std::string& email,
+                    const std::string& name, const std::string& password_file) {
+  const fs::path data_dir(data_dir_s);
+  if (auto st = PrepareDataDir(data_dir); !st) return Fail(st.error());
+  if (!secrets::Init()) return 1;
+  std::string pw;
+  if (password_file.empty() || password_file == "-") {
+    std::getline(std::cin, pw);
+  } else {
+    std::ifstream in(password_file);
+    if (!in) return Fail(*FieldError("password-file", "cannot be read").operator->());
+    std::getline(in, pw);
+  }
+  auto master = secrets::LoadOrCreateMasterKey(data_dir);
+  if (!master) return Fail(master.error());
+  secrets::Envelope envelope(std::move(*master));
+  auto store = OpenStore(database, data_dir);
+  if (!store) return Fail(store.error());
+  http_client::DisabledMailer mailer;
+  SystemClock clock;
+  RandomIdGenerator ids;
+  authz::SnapshotCache cache;
+  services::Services svc({**store, envelope, mailer, clock, ids, cache}, {});
+  services::SignupInput in{email, name, SecretBytes::FromString(pw), std::nullopt};
+  std::fill(pw.begin(), pw.end(), '\0');
+  auto g = svc.Signup(std::move(in), {"admin-cli", "local", "wharf admin"});
+  if (!g) return Fail(g.error());
+  std::cout << "Created user " << g->user.email << (g->user.instance_admin ? " (instance administrator)" : "")
+            << " with organisation '" << g->org->slug << "'.\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Wharf: a self-hosted PaaS control plane"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+
+  ServeFlags f;
+  auto* serve = app.add_subcommand("serve", "Run the control plane (HTTP API, web UI)");
+  serve->add_option("--listen", f.listen, "HOST:PORT to listen on (env WHARF_LISTEN); port 0 picks a free port");
+  serve->add_option("--data-dir", f.data_dir, "Data directory: SQLite database, master key, logs (env WHARF_DATA_DIR)");
+  serve->add_option("--public-url", f.public_url, "URL users reach Wharf at, for links (env WHARF_PUBLIC_URL)");
+  serve->add_option("--database", f.database, "sqlite:PATH or postgres://… (env WHARF_DATABASE_URL)");
+  serve->add_option("--smtp-url", f.smtp_url, "smtp://[user:pass@]host:port for invitation emails (env WHARF_SMTP_URL)");
+  serve->add_option("--smtp-from", f.smtp_from, "From address for emails (env WHARF_SMTP_FROM)");
+  serve->add_flag("--allow-private-targets", f.allow_private_targets,
+                  "Let servers and integrations point at loopback/private addresses (env WHARF_ALLOW_PRIVATE_TARGETS)");
+  serve->add_option("--invitation-ttl-seconds", f.invitation_ttl_seconds, "Invitation lifetime (default 7 days)")
+      ->check(CLI::Range(int64_t{1}, int64_t{365} * 24 * 3600));
+  serve->add_option("--log-level", f.log_level, "debug, info or warn")->check(CLI::IsMember({"debug", "info", "warn"}));
+  serve->add_option("--threads", f.threads, "I/O threads (default: one per core)");
+
+  auto* admin = app.add_subcommand("admin", "Operator tasks on a data directory");
+  admin->require_subcommand(1);
+  std::string a_data_dir = "./wharf-data", a_database, a_email, a_name, a_password_file;
+  auto add_common = [&](CLI::App* c) {
+    c->add_option("--data-dir", a_data_dir, "Data directory");
+    c->add_option("--database", a_database, "sqlite:PATH (default: DATA_DIR/wharf.db)");
+  };
+  auto* migrate = admin->add_subcommand("migrate", "Apply database migrations");
+  add_common(migrate);
+  auto* rotate = admin->add_subcommand("rotate-master-key", "Generate a new master key and rewrap every org's data key");
+  add_common(rotate);
+  auto* create_user = admin->add_subcommand("create-user", "Create a user (the first becomes instance administrator)");
+  add_common(create_user);
+  create_user->add_option("--email", a_email, "Email")->required();
+  create_user->add_option("--name", a_name, "Display name")->required();
+  create_user->add_option("--password-file", a_password_file, "File holding the password (default: read stdin)");
+  auto* bootstrap = admin->add_subcommand("bootstrap", "Create the first user and their organisation non-interactively");
+  add_common(bootstrap);
+  bootstrap->add_option("--email", a_email, "Email")->required();
+  bootstrap->add_option("--name", a_name, "Display name")->required();
+  bootstrap->add_option("--password-file", a_password_file, "File holding the password (default: read stdin)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (serve->parsed()) return Serve(*serve, f);
+  if (migrate->parsed()) return AdminMigrate(a_data_dir, a_database);
+  if (rotate->parsed()) return AdminRotateMasterKey(a_data_dir, a_database);
+  if (create_user->parsed() || bootstrap->parsed())
+    return AdminCreateUser(a_data_dir, a_database, a_email, a_name, a_password_file);
+  return 2;
+}

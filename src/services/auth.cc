@@ -1,0 +1,459 @@
+// Sign-up, sign-in, sessions, API tokens and organisations.
+#include "base/log.h"
+#include "base/strings.h"
+#include "domain/validate.h"
+#include "secrets/crypto.h"
+#include "services/services.h"
+
+namespace wharf::services {
+
+using domain::Action;
+using domain::Collection;
+
+namespace {
+constexpr std::string_view kSessionPrefix = "whs_";
+constexpr std::string_view kApiTokenPrefix = "wht_";
+constexpr std::string_view kCsrfPrefix = "whc_";
+
+tl::unexpected<Error> Unauthenticated(std::string msg = "Sign in first: the credentials are missing, expired or revoked.") {
+  return Err(ErrorCode::kUnauthenticated, std::move(msg));
+}
+
+tl::unexpected<Error> RateLimited(int64_t seconds, std::string msg) {
+  auto e = Err(ErrorCode::kRateLimited, std::move(msg));
+  e.value().details["retry_after"] = seconds;
+  return e;
+}
+}  // namespace
+
+Result<SessionGrant> Services::NewSession(store::Tx& tx, const domain::User& u, const RequestContext& ctx) {
+  SessionGrant g;
+  g.user = u;
+  g.token = secrets::NewToken(kSessionPrefix);
+  g.csrf_token = secrets::NewToken(kCsrfPrefix);
+  domain::Session& s = g.session;
+  s.id = ids_.New("ses");
+  s.user_id = u.id;
+  s.token_hash = secrets::TokenHash(g.token.view());
+  s.csrf_hash = secrets::TokenHash(g.csrf_token.view());
+  s.created_at = clock_.Now();
+  s.expires_at = s.created_at + config_.session_ttl_ms;
+  s.ip = ctx.ip.substr(0, 64);
+  s.user_agent = ctx.user_agent.substr(0, 200);
+  WHARF_TRY(tx.sessions().Insert(s));
+  return g;
+}
+
+Result<domain::Org> Services::CreateOrgIn(store::Tx& tx, const domain::User& owner, std::string_view name,
+                                          std::optional<std::string> slug) {
+  domain::Org org;
+  org.id = ids_.New("org");
+  org.name = std::string(name);
+  org.owner_id = owner.id;
+  org.created_at = org.updated_at = clock_.Now();
+  org.created_by = owner.id;
+  WHARF_ASSIGN_OR_RETURN(org.wrapped_data_key, envelope_.NewWrappedDataKey(org.id));
+  if (slug) {
+    org.slug = *slug;
+    WHARF_TRY(tx.orgs().Insert(org));
+  } else {
+    // A personal org: derive the slug from the name, adding a suffix until it is free.
+    std::string base = domain::SlugFromName(name);
+    if (base.size() > 30) base.resize(30);
+    for (int attempt = 0;; ++attempt) {
+      org.slug = attempt == 0 ? base : base + "-" + secrets::RandomString(5, "abcdefghijklmnopqrstuvwxyz0123456789");
+      WHARF_ASSIGN_OR_RETURN(auto existing, tx.orgs().FindBySlug(org.slug));
+      if (!existing) break;
+      if (attempt > 8) return Internal("could not find a free org slug");
+    }
+    WHARF_TRY(tx.orgs().Insert(org));
+  }
+  domain::Role admin;
+  admin.id = ids_.New("rol");
+  admin.org_id = org.id;
+  admin.name = "Admin";
+  admin.description = "Built-in full-access role. Immutable.";
+  admin.builtin = true;
+  admin.permissions = domain::Permissions::All();
+  admin.created_at = admin.updated_at = org.created_at;
+  admin.created_by = owner.id;
+  WHARF_TRY(tx.roles().Insert(admin));
+  WHARF_TRY(tx.memberships().Insert({org.id, owner.id, admin.id, org.created_at}));
+  return org;
+}
+
+Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx) {
+  WHARF_ASSIGN_OR_RETURN(std::string email, domain::NormalizeEmail(in.email, "email"));
+  WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(in.name, "name"));
+  WHARF_TRY(domain::ValidatePassword(in.password.view(), "password"));
+  if (auto wait = ip_attempts_.Blocked(ctx.ip, clock_.Now()))
+    return RateLimited(*wait, "Too many sign-in attempts from this address. Try again later.");
+  ip_attempts_.Record(ctx.ip, clock_.Now());
+  // Hash outside the transaction: argon2id takes tens of milliseconds by design.
+  WHARF_ASSIGN_OR_RETURN(std::string hash, secrets::HashPassword(in.password));
+
+  SessionGrant grant;
+  std::string joined_org_id;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto existing, tx.users().FindByEmail(email));
+    if (existing) return Err(ErrorCode::kConflict, "An account with this email already exists. Sign in instead.");
+    std::optional<domain::Invitation> inv;
+    if (in.invitation_token) {
+      WHARF_ASSIGN_OR_RETURN(inv, ValidateInvitationToken(tx, *in.invitation_token));
+      if (inv->email != email)
+        return Forbidden("invitation", "This invitation was sent to a different email address. Sign up with the "
+                                       "address the invitation was sent to.");
+    }
+    WHARF_ASSIGN_OR_RETURN(int64_t users, tx.users().Count());
+    domain::User u;
+    u.id = ids_.New("usr");
+    u.email = email;
+    u.name = name;
+    u.password_hash = hash;
+    u.instance_admin = users == 0;
+    u.created_at = u.updated_at = clock_.Now();
+    WHARF_TRY(tx.users().Insert(u));
+    WHARF_ASSIGN_OR_RETURN(domain::Org personal, CreateOrgIn(tx, u, name, std::nullopt));
+    authz::Principal self;
+    self.user_id = u.id;
+    self.user_email = u.email;
+    self.org_id = personal.id;
+    WHARF_TRY(AuditIn(tx, self, "auth.signup", "users", u.id, ctx));
+    WHARF_ASSIGN_OR_RETURN(grant, NewSession(tx, u, ctx));
+    grant.org = personal;
+    if (inv) {
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(inv->org_id));
+      WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(inv->org_id, inv->role_id));
+      if (!org || !role)
+        return Err(ErrorCode::kInvitationInvalid, "The role or organisation of this invitation no longer exists.");
+      if (org->seat_limit > 0) {
+        WHARF_ASSIGN_OR_RETURN(int64_t used, SeatsUsed(tx, org->id));
+        // The pending invitation already holds a seat; accepting converts it.
+        if (used > org->seat_limit) {
+          auto e = Err(ErrorCode::kLimitReached, "This organisation has no free seat. An Admin or the owner can "
+                                                 "free a seat, or the instance administrator can raise the limit.",
+                       Layer::kSeatLimit);
+          e.value().details = {{"limit", org->seat_limit}, {"used", used}};
+          return e;
+        }
+      }
+      WHARF_TRY(tx.memberships().Insert({org->id, u.id, role->id, clock_.Now()}));
+      inv->status = domain::InvitationStatus::kAccepted;
+      inv->accepted_at = clock_.Now();
+      inv->accepted_by = u.id;
+      inv->updated_at = inv->accepted_at;
+      WHARF_TRY(tx.invitations().Update(*inv));
+      authz::Principal in_org = self;
+      in_org.org_id = org->id;
+      WHARF_TRY(AuditIn(tx, in_org, "invitations.accept", "team", inv->id, ctx, "joined with role " + role->name));
+      grant.org = *org;
+      joined_org_id = org->id;
+    }
+    return Ok();
+  }));
+  if (!joined_org_id.empty()) cache_.Bump(joined_org_id);
+  log::Info("signup", {{"request_id", ctx.request_id}, {"user_id", grant.user.id}});
+  return grant;
+}
+
+Result<SessionGrant> Services::Login(std::string_view email_in, const SecretBytes& password, const RequestContext& ctx) {
+  const Timestamp now = clock_.Now();
+  if (auto wait = ip_attempts_.Blocked(ctx.ip, now)) {
+    auto e = RateLimited(*wait, "Too many sign-in attempts from this address. Try again in " +
+                                    std::to_string(*wait) + " seconds.");
+    return e;
+  }
+  ip_attempts_.Record(ctx.ip, now);
+  auto email_r = domain::NormalizeEmail(email_in, "email");
+  if (!email_r) return Unauthenticated("The email or password is wrong.");
+  const std::string email = *email_r;
+  if (auto wait = account_failures_.Blocked(email, now))
+    return RateLimited(*wait, "Too many failed sign-ins for this account. Try again in " + std::to_string(*wait) +
+                                  " seconds.");
+  std::optional<domain::User> user;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(user, tx.users().FindByEmail(email));
+    return Ok();
+  }));
+  // Verify against a dummy hash when the user is unknown, so timing does not reveal accounts.
+  static const std::string dummy = *secrets::HashPassword(SecretBytes::FromString("wharf-dummy-password"));
+  bool ok = secrets::VerifyPassword(password, user ? user->password_hash : dummy) && user.has_value();
+  if (!ok) {
+    account_failures_.Record(email, now);
+    log::Info("login_failed", {{"request_id", ctx.request_id}, {"ip", ctx.ip}});
+    return Unauthenticated("The email or password is wrong.");
+  }
+  account_failures_.Reset(email);
+  SessionGrant grant;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(grant, NewSession(tx, *user, ctx));
+    return Ok();
+  }));
+  return grant;
+}
+
+Status Services::Logout(const Authenticated& who, const RequestContext&) {
+  if (who.session_id.empty()) return Err(ErrorCode::kValidationFailed, "Only a session can sign out; revoke API tokens with DELETE /api/v1/me/tokens/{id}.");
+  return store_.Write([&](store::Tx& tx) { return tx.sessions().Revoke(who.session_id, clock_.Now()); });
+}
+
+Status Services::LogoutAll(const Authenticated& who, const RequestContext&) {
+  return store_.Write([&](store::Tx& tx) { return tx.sessions().RevokeAllForUser(who.user.id, clock_.Now()); });
+}
+
+Result<Authenticated> Services::Authenticate(std::string_view token, const RequestContext&) {
+  if (token.empty() || token.size() > 200) return Unauthenticated();
+  const std::string hash = secrets::TokenHash(token);
+  const Timestamp now = clock_.Now();
+  Authenticated who;
+  bool found = false;
+  std::string failure;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    std::string user_id;
+    if (StartsWith(token, kApiTokenPrefix)) {
+      WHARF_ASSIGN_OR_RETURN(auto t, tx.api_tokens().FindByHash(hash));
+      if (!t) return Ok();
+      if (t->expires_at != 0 && t->expires_at <= now) {
+        failure = "This API token expired. Create a new one with POST /api/v1/me/tokens.";
+        return Ok();
+      }
+      user_id = t->user_id;
+      who.api_token = std::move(*t);
+    } else {
+      WHARF_ASSIGN_OR_RETURN(auto s, tx.sessions().FindActive(hash, now));
+      if (!s) return Ok();
+      user_id = s->user_id;
+      who.session_id = s->id;
+      who.csrf_hash = s->csrf_hash;
+    }
+    WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindById(user_id));
+    if (!u) return Ok();
+    who.user = std::move(*u);
+    who.user.password_hash.clear();
+    found = true;
+    return Ok();
+  }));
+  if (!found) return failure.empty() ? Unauthenticated() : Unauthenticated(failure);
+  return who;
+}
+
+Result<authz::Principal> Services::ResolvePrincipal(const Authenticated& who, std::string_view org_slug,
+                                                    const RequestContext&) {
+  auto not_found = [] {
+    return Err(ErrorCode::kNotFound, "Organisation not found, or you are not a member of it.");
+  };
+  if (!domain::ValidateSlug(org_slug, "org")) return not_found();
+  std::optional<domain::Org> org;
+  std::optional<authz::SnapshotCache::Entry> entry;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(org, tx.orgs().FindBySlug(org_slug));
+    if (!org) return Ok();
+    if (who.api_token && who.api_token->org_id != org->id) {
+      org.reset();
+      return Ok();
+    }
+    entry = cache_.Get(who.user.id, org->id);
+    if (entry) return Ok();
+    uint64_t version = cache_.Version(org->id);  // read before loading: a concurrent bump wins
+    WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(org->id, who.user.id));
+    if (!m) return Ok();
+    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(org->id, m->role_id));
+    if (!role) return Internal("membership references a missing role");
+    entry = authz::SnapshotCache::Entry{version, authz::Compile(*role), org->owner_id == who.user.id};
+    cache_.Put(who.user.id, org->id, *entry);
+    return Ok();
+  }));
+  if (!org || !entry) return not_found();
+  authz::Principal p;
+  p.role = entry->role;
+  p.owner = org->owner_id == who.user.id;
+  p.instance_admin = who.user.instance_admin;
+  p.user_id = who.user.id;
+  p.user_email = who.user.email;
+  p.org_id = org->id;
+  p.org_slug = org->slug;
+  if (who.api_token) {
+    p.via_api_token = true;
+    p.token_id = who.api_token->id;
+    if (who.api_token->permissions) {
+      p.token_bits = authz::ToBits(*who.api_token->permissions);
+      for (Collection c : domain::AllCollections())
+        if ((*who.api_token->permissions)[c].read_scope == domain::ReadScope::kOwn)
+          p.token_own_mask |= uint32_t{1} << static_cast<unsigned>(c);
+    }
+  }
+  authz::Bind(p);
+  return p;
+}
+
+Result<std::vector<MeOrg>> Services::MyOrgs(const Authenticated& who) {
+  std::vector<MeOrg> out;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto ms, tx.memberships().ListForUser(who.user.id));
+    for (auto& m : ms) {
+      if (who.api_token && who.api_token->org_id != m.org_id) continue;
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(m.org_id));
+      WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(m.org_id, m.role_id));
+      if (!org || !role) continue;
+      authz::Principal p;
+      p.role = authz::Compile(*role);
+      if (who.api_token && who.api_token->permissions) p.token_bits = authz::ToBits(*who.api_token->permissions);
+      authz::Bind(p);
+      out.push_back({*org, org->owner_id == who.user.id, *role, authz::EffectivePermissions(p)});
+    }
+    return Ok();
+  }));
+  return out;
+}
+
+Result<TokenGrant> Services::CreateApiToken(const Authenticated& who, CreateTokenInput in, const RequestContext& ctx) {
+  if (who.api_token) return Forbidden("tokens", "API tokens cannot create other API tokens. Sign in with a password.");
+  WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(in.name, "name"));
+  if (in.expires_in_days && (*in.expires_in_days < 1 || *in.expires_in_days > 3650))
+    return FieldError("expires_in_days", "must be between 1 and 3650");
+  WHARF_ASSIGN_OR_RETURN(authz::Principal p, ResolvePrincipal(who, in.org_slug, ctx));
+  TokenGrant g;
+  g.secret = secrets::NewToken(kApiTokenPrefix);
+  g.org_slug = p.org_slug;
+  domain::ApiToken& t = g.token;
+  t.id = ids_.New("tok");
+  t.user_id = who.user.id;
+  t.org_id = p.org_id;
+  t.name = name;
+  t.token_hash = secrets::TokenHash(g.secret.view());
+  t.permissions = in.permissions;
+  t.created_at = clock_.Now();
+  if (in.expires_in_days) t.expires_at = t.created_at + *in.expires_in_days * 24 * 3600 * 1000;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_TRY(tx.api_tokens().Insert(t));
+    return AuditIn(tx, p, "tokens.create", "tokens", t.id, ctx);
+  }));
+  return g;
+}
+
+Result<std::vector<std::pair<domain::ApiToken, std::string>>> Services::ListApiTokens(const Authenticated& who) {
+  std::vector<std::pair<domain::ApiToken, std::string>> out;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto ts, tx.api_tokens().ListForUser(who.user.id));
+    for (auto& t : ts) {
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(t.org_id));
+      out.emplace_back(std::move(t), org ? org->slug : std::string());
+    }
+    return Ok();
+  }));
+  return out;
+}
+
+Status Services::RevokeApiToken(const Authenticated& who, std::string_view id, const RequestContext&) {
+  bool found = false;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(found, tx.api_tokens().Revoke(who.user.id, id, clock_.Now()));
+    return Ok();
+  }));
+  if (!found) return Err(ErrorCode::kNotFound, "API token not found.");
+  return Ok();
+}
+
+// --- orgs ---
+
+Result<OrgView> Services::CreateOrg(const Authenticated& who, std::string_view name_in, std::optional<std::string> slug,
+                                    const RequestContext& ctx) {
+  if (who.api_token) return Forbidden("orgs.create", "API tokens are scoped to one organisation and cannot create organisations.");
+  WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(name_in, "name"));
+  if (slug) WHARF_TRY(domain::ValidateSlug(*slug, "slug"));
+  OrgView v;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    if (slug) {
+      WHARF_ASSIGN_OR_RETURN(auto existing, tx.orgs().FindBySlug(*slug));
+      if (existing) return Err(ErrorCode::kConflict, "The slug '" + *slug + "' is already taken. Choose another.");
+    }
+    WHARF_ASSIGN_OR_RETURN(v.org, CreateOrgIn(tx, who.user, name, slug));
+    v.seats_used = 1;
+    authz::Principal p;
+    p.user_id = who.user.id;
+    p.user_email = who.user.email;
+    p.org_id = v.org.id;
+    return AuditIn(tx, p, "orgs.create", "orgs", v.org.id, ctx);
+  }));
+  return v;
+}
+
+Result<OrgView> Services::GetOrg(const authz::Principal& p) {
+  OrgView v;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+    v.org = *org;
+    WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, p.org_id));
+    return Ok();
+  }));
+  return v;
+}
+
+Result<OrgView> Services::RenameOrg(const authz::Principal& p, std::string_view name_in, const RequestContext& ctx) {
+  WHARF_TRY(RequireAdmin(p, "orgs.update", ctx));
+  WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(name_in, "name"));
+  OrgView v;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+    org->name = name;
+    org->updated_at = clock_.Now();
+    WHARF_TRY(tx.orgs().Update(*org));
+    v.org = *org;
+    WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, p.org_id));
+    return AuditIn(tx, p, "orgs.update", "orgs", org->id, ctx);
+  }));
+  return v;
+}
+
+Result<OrgView> Services::TransferOwnership(const authz::Principal& p, std::string_view user_id,
+                                            const RequestContext& ctx) {
+  if (!p.owner || p.via_api_token) {
+    AuditDenied(p, "orgs.transfer_ownership", "orgs", p.org_id, "only the owner may transfer ownership", ctx);
+    return Forbidden("owner", "Only the owner of this organisation can transfer its ownership.");
+  }
+  OrgView v;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(p.org_id, user_id));
+    if (!m) return FieldError("user_id", "is not a member of this organisation");
+    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, m->role_id));
+    if (!role || !role->builtin)
+      return Err(ErrorCode::kConflict, "The new owner must hold the Admin role. Change their role to Admin first.");
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+    org->owner_id = std::string(user_id);
+    org->updated_at = clock_.Now();
+    WHARF_TRY(tx.orgs().Update(*org));
+    v.org = *org;
+    WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, p.org_id));
+    return AuditIn(tx, p, "orgs.transfer_ownership", "orgs", org->id, ctx, "new owner " + std::string(user_id));
+  }));
+  cache_.Bump(p.org_id);
+  return v;
+}
+
+Result<OrgView> Services::SetSeatLimit(const Authenticated& who, std::string_view org_slug, int64_t seat_limit,
+                                       const RequestContext& ctx) {
+  if (!who.user.instance_admin || who.api_token)
+    return Forbidden("instance_admin", "Only the instance administrator can change seat limits.");
+  if (seat_limit < 0 || seat_limit > 1'000'000) return FieldError("seat_limit", "must be from 0 (unlimited) to 1000000");
+  OrgView v;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindBySlug(org_slug));
+    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+    org->seat_limit = seat_limit;
+    org->updated_at = clock_.Now();
+    WHARF_TRY(tx.orgs().Update(*org));
+    v.org = *org;
+    WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, org->id));
+    authz::Principal p;
+    p.user_id = who.user.id;
+    p.user_email = who.user.email;
+    p.org_id = org->id;
+    return AuditIn(tx, p, "orgs.seat_limit", "orgs", org->id, ctx, "seat_limit=" + std::to_string(seat_limit));
+  }));
+  return v;
+}
+
+}  // namespace wharf::services

@@ -1,0 +1,281 @@
+// Invitations: by email and by copied link; single use; bound to the invited email.
+#include "base/log.h"
+#include "base/strings.h"
+#include "domain/validate.h"
+#include "secrets/crypto.h"
+#include "services/services.h"
+
+namespace wharf::services {
+
+using domain::Action;
+using domain::Collection;
+using domain::InvitationStatus;
+
+namespace {
+constexpr std::string_view kInvitationPrefix = "whi_";
+
+tl::unexpected<Error> InvitationNotFound() {
+  return Err(ErrorCode::kNotFound, "Invitation not found in this organisation.");
+}
+tl::unexpected<Error> SeatLimit(int64_t limit, int64_t used) {
+  auto e = Err(ErrorCode::kLimitReached,
+               "This organisation has used all " + std::to_string(limit) + " of its seats (members plus pending "
+               "invitations). Revoke a pending invitation or remove a member, or ask the instance administrator "
+               "to raise the seat limit.",
+               Layer::kSeatLimit);
+  e.value().details = {{"limit", limit}, {"used", used}};
+  return e;
+}
+}  // namespace
+
+std::string Services::InvitationLink(const SecretBytes& token) const {
+  return config_.public_url + "/invite/" + std::string(token.view());
+}
+
+Result<SecretBytes> Services::RotateInvitationToken(store::Tx& tx, domain::Invitation& inv) {
+  SecretBytes token = secrets::NewToken(kInvitationPrefix);
+  inv.token_hash = secrets::TokenHash(token.view());
+  inv.updated_at = clock_.Now();
+  WHARF_TRY(tx.invitations().Update(inv));
+  return token;
+}
+
+void Services::SendInvitationEmail(domain::Invitation& inv, const domain::Org& org, const domain::Role& role,
+                                   const std::string& link, const std::string& inviter) {
+  if (!mailer_.enabled()) {
+    inv.email_status = "disabled";
+    inv.email_error.clear();
+    return;
+  }
+  http_client::MailMessage msg;
+  msg.to = inv.email;
+  msg.subject = "You are invited to " + org.name + " on Wharf";
+  msg.text_body = inviter + " invited you to join the organisation \"" + org.name + "\" on Wharf with the role \"" +
+                  role.name + "\".\r\n\r\nOpen this link to accept:\r\n\r\n" + link +
+                  "\r\n\r\nThe link works once and expires on " + FormatRfc3339(inv.expires_at) +
+                  ". If you did not expect it, ignore this email.\r\n";
+  auto st = mailer_.Send(msg);
+  if (st) {
+    inv.email_status = "sent";
+    inv.email_error.clear();
+  } else {
+    inv.email_status = "failed";
+    inv.email_error = st.error().message.substr(0, 500);
+    log::Warn("invitation_email_failed", {{"invitation_id", inv.id}, {"error", inv.email_error}});
+  }
+}
+
+Result<InvitationView> Services::Invite(const authz::Principal& p, std::string_view email_in, std::string_view role_id,
+                                        bool send_email, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx));
+  WHARF_ASSIGN_OR_RETURN(std::string email, domain::NormalizeEmail(email_in, "email"));
+  if (role_id.empty()) return FieldError("role_id", "is required");
+  InvitationView v;
+  SecretBytes token;
+  domain::Org org;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, role_id));
+    if (!role) return FieldError("role_id", "is not a role of this organisation");
+    WHARF_TRY(CheckNoEscalation(p, *role, "team.invite", ctx));
+    WHARF_ASSIGN_OR_RETURN(auto o, tx.orgs().FindById(p.org_id));
+    if (!o) return Err(ErrorCode::kNotFound, "Organisation not found.");
+    org = *o;
+    WHARF_ASSIGN_OR_RETURN(auto existing_user, tx.users().FindByEmail(email));
+    if (existing_user) {
+      WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(p.org_id, existing_user->id));
+      if (m) return Err(ErrorCode::kConflict, email + " is already a member of this organisation.");
+    }
+    WHARF_ASSIGN_OR_RETURN(auto pending, tx.invitations().FindPendingByEmail(p.org_id, email, clock_.Now()));
+    if (pending)
+      return Err(ErrorCode::kConflict, "A pending invitation for " + email +
+                                           " already exists. Resend it or copy its link instead.");
+    if (org.seat_limit > 0) {
+      WHARF_ASSIGN_OR_RETURN(int64_t used, SeatsUsed(tx, p.org_id));
+      if (used + 1 > org.seat_limit) return SeatLimit(org.seat_limit, used);
+    }
+    domain::Invitation& inv = v.invitation;
+    inv.id = ids_.New("inv");
+    inv.org_id = p.org_id;
+    inv.email = email;
+    inv.role_id = role->id;
+    inv.status = InvitationStatus::kPending;
+    inv.created_at = inv.updated_at = clock_.Now();
+    inv.expires_at = inv.created_at + config_.invitation_ttl_ms;
+    inv.created_by = p.user_id;
+    inv.email_status = send_email ? (mailer_.enabled() ? "pending" : "disabled") : "not_requested";
+    token = secrets::NewToken(kInvitationPrefix);
+    inv.token_hash = secrets::TokenHash(token.view());
+    WHARF_TRY(tx.invitations().Insert(inv));
+    v.role = *role;
+    return AuditIn(tx, p, "team.invite", "team", inv.id, ctx, email + " as " + role->name);
+  }));
+  v.link = InvitationLink(token);
+  // The invitation is committed before any mail is attempted: a failure to email never loses it.
+  if (send_email) {
+    SendInvitationEmail(v.invitation, org, v.role, v.link, p.user_email);
+    auto st = store_.Write([&](store::Tx& tx) { return tx.invitations().Update(v.invitation); });
+    if (!st) log::Error("invitation_status_write_failed", {{"detail", st.error().detail}});
+  }
+  return v;
+}
+
+Result<Page<InvitationView>> Services::ListInvitations(const authz::Principal& p, int limit, std::string_view cursor,
+                                                       const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kTeam, Action::kRead, nullptr, ctx));
+  WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
+  Page<InvitationView> page;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto roles, tx.roles().List(p.org_id));
+    WHARF_ASSIGN_OR_RETURN(auto rows, tx.invitations().ListPending(p.org_id, clock_.Now(), q));
+    for (auto& inv : rows) {
+      if (static_cast<int>(page.items.size()) == limit) {
+        auto& last = page.items.back().invitation;
+        page.next_cursor = EncodeCursor(last.created_at, last.id);
+        break;
+      }
+      InvitationView v;
+      v.invitation = inv;
+      for (auto& r : roles)
+        if (r.id == inv.role_id) v.role = r;
+      page.items.push_back(std::move(v));
+    }
+    return Ok();
+  }));
+  return page;
+}
+
+Result<InvitationView> Services::CopyInvitationLink(const authz::Principal& p, std::string_view id,
+                                                    const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
+  InvitationView v;
+  SecretBytes token;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
+    if (!inv) return InvitationNotFound();
+    if (inv->status != InvitationStatus::kPending)
+      return Err(ErrorCode::kConflict, "This invitation was already " + std::string(domain::InvitationStatusName(inv->status)) + ".");
+    if (inv->expires_at <= clock_.Now())
+      return Err(ErrorCode::kConflict, "This invitation expired. Revoke it and invite again.");
+    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
+    if (role) v.role = *role;
+    WHARF_ASSIGN_OR_RETURN(token, RotateInvitationToken(tx, *inv));
+    v.invitation = *inv;
+    return AuditIn(tx, p, "team.invite_link", "team", inv->id, ctx, "link copied; earlier links revoked");
+  }));
+  v.link = InvitationLink(token);
+  return v;
+}
+
+Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std::string_view id,
+                                                  const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
+  InvitationView v;
+  SecretBytes token;
+  domain::Org org;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
+    if (!inv) return InvitationNotFound();
+    if (inv->status != InvitationStatus::kPending)
+      return Err(ErrorCode::kConflict, "This invitation was already " + std::string(domain::InvitationStatusName(inv->status)) + ".");
+    if (inv->expires_at <= clock_.Now())
+      return Err(ErrorCode::kConflict, "This invitation expired. Revoke it and invite again.");
+    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
+    WHARF_ASSIGN_OR_RETURN(auto o, tx.orgs().FindById(p.org_id));
+    if (!role || !o) return InvitationNotFound();
+    v.role = *role;
+    org = *o;
+    // Only the hash is stored, so a resend mints a fresh link; earlier links stop working.
+    WHARF_ASSIGN_OR_RETURN(token, RotateInvitationToken(tx, *inv));
+    v.invitation = *inv;
+    return AuditIn(tx, p, "team.invite_resend", "team", inv->id, ctx);
+  }));
+  v.link = InvitationLink(token);
+  SendInvitationEmail(v.invitation, org, v.role, v.link, p.user_email);
+  auto st = store_.Write([&](store::Tx& tx) { return tx.invitations().Update(v.invitation); });
+  if (!st) log::Error("invitation_status_write_failed", {{"detail", st.error().detail}});
+  v.link.clear();  // resend answers only the email status
+  return v;
+}
+
+Status Services::RevokeInvitation(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
+  return store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
+    if (!inv) return InvitationNotFound();
+    if (inv->status != InvitationStatus::kPending)
+      return Err(ErrorCode::kConflict, "This invitation was already " + std::string(domain::InvitationStatusName(inv->status)) + ".");
+    inv->status = InvitationStatus::kRevoked;
+    inv->updated_at = clock_.Now();
+    WHARF_TRY(tx.invitations().Update(*inv));
+    return AuditIn(tx, p, "team.invite_revoke", "team", inv->id, ctx);
+  });
+}
+
+Result<domain::Invitation> Services::ValidateInvitationToken(store::Tx& tx, std::string_view token) {
+  auto invalid = [] {
+    return Err(ErrorCode::kInvitationInvalid,
+               "This invitation link is no longer valid: it was used, revoked or replaced by a newer link. "
+               "Ask the person who invited you for a new link.");
+  };
+  if (token.empty() || token.size() > 200 || !StartsWith(token, kInvitationPrefix)) return invalid();
+  WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().FindByTokenHash(secrets::TokenHash(token)));
+  if (!inv || inv->status != InvitationStatus::kPending) return invalid();
+  if (inv->expires_at <= clock_.Now())
+    return Err(ErrorCode::kInvitationExpired,
+               "This invitation expired on " + FormatRfc3339(inv->expires_at) + ". Ask for a new invitation.");
+  return *inv;
+}
+
+Result<PublicInvitation> Services::PeekInvitation(std::string_view token) {
+  PublicInvitation out;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto inv, ValidateInvitationToken(tx, token));
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(inv.org_id));
+    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(inv.org_id, inv.role_id));
+    if (!org || !role) return Err(ErrorCode::kInvitationInvalid, "The role or organisation of this invitation no longer exists.");
+    out.org = *org;
+    out.role_name = role->name;
+    out.email = inv.email;
+    out.expires_at = inv.expires_at;
+    return Ok();
+  }));
+  return out;
+}
+
+Result<std::pair<domain::Org, domain::Role>> Services::AcceptInvitation(const Authenticated& who, std::string_view token,
+                                                                        const RequestContext& ctx) {
+  std::pair<domain::Org, domain::Role> out;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto inv, ValidateInvitationToken(tx, token));
+    if (inv.email != ToLower(who.user.email))
+      return Forbidden("invitation", "This invitation was sent to a different email address. Sign in as the "
+                                     "invited account to accept it.");
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(inv.org_id));
+    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(inv.org_id, inv.role_id));
+    if (!org || !role) return Err(ErrorCode::kInvitationInvalid, "The role or organisation of this invitation no longer exists.");
+    WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(org->id, who.user.id));
+    if (m) return Err(ErrorCode::kConflict, "You are already a member of " + org->name + ".");
+    if (org->seat_limit > 0) {
+      WHARF_ASSIGN_OR_RETURN(int64_t used, SeatsUsed(tx, org->id));
+      // `used` counts this pending invitation already; accepting converts it into a member.
+      if (used > org->seat_limit) return SeatLimit(org->seat_limit, used);
+    }
+    WHARF_TRY(tx.memberships().Insert({org->id, who.user.id, role->id, clock_.Now()}));
+    inv.status = InvitationStatus::kAccepted;
+    inv.accepted_at = clock_.Now();
+    inv.accepted_by = who.user.id;
+    inv.updated_at = inv.accepted_at;
+    WHARF_TRY(tx.invitations().Update(inv));
+    authz::Principal p;
+    p.user_id = who.user.id;
+    p.user_email = who.user.email;
+    p.org_id = org->id;
+    WHARF_TRY(AuditIn(tx, p, "invitations.accept", "team", inv.id, ctx, "joined with role " + role->name));
+    out = {*org, *role};
+    return Ok();
+  }));
+  cache_.Bump(out.first.id);
+  return out;
+}
+
+}  // namespace wharf::services

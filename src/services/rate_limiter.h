@@ -1,0 +1,39 @@
+// RateLimiter: a sliding-window counter per key, in memory.
+//
+//   RateLimiter failures(10, 15 * 60 * 1000);
+//   if (auto wait = failures.Blocked("ada@example.com", now)) return RateLimited(*wait);
+//   failures.Record("ada@example.com", now);
+//
+// Counters live in this process: with several replicas each keeps its own (documented in
+// docs/architecture.md). Thread-safety: all methods lock an internal mutex.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "base/clock.h"
+
+namespace wharf::services {
+
+class RateLimiter {
+ public:
+  RateLimiter(int max_events, int64_t window_ms) : max_(max_events), window_ms_(window_ms) {}
+  // Seconds to wait when `key` already has max events in the window; nullopt when allowed.
+  std::optional<int64_t> Blocked(std::string_view key, Timestamp now);
+  void Record(std::string_view key, Timestamp now);
+  void Reset(std::string_view key);
+
+ private:
+  void Prune(std::deque<Timestamp>& q, Timestamp now) const;
+  const int max_;
+  const int64_t window_ms_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::deque<Timestamp>> events_;
+};
+
+}  // namespace wharf::services

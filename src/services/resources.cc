@@ -1,0 +1,166 @@
+// SSH keys: the first org-scoped resource collection, and the pattern every later collection
+// follows: Authorize (with the row as Resource for read_scope/resource_scope) → validate →
+// one transaction (create_limit counted inside it) → audit.
+#include "base/strings.h"
+#include "domain/validate.h"
+#include "secrets/crypto.h"
+#include "services/services.h"
+
+namespace wharf::services {
+
+using domain::Action;
+using domain::Collection;
+
+namespace {
+tl::unexpected<Error> KeyNotFound() { return Err(ErrorCode::kNotFound, "SSH key not found in this organisation."); }
+
+authz::Resource AsResource(const domain::SshKey& k) { return authz::Resource{k.id, k.created_by, {}, {}}; }
+
+// "SHA256:<unpadded base64 of sha256(blob)>", exactly as `ssh-keygen -l` prints it.
+std::string Fingerprint(std::string_view blob) {
+  std::string b64 = Base64Encode(secrets::Sha256Raw(blob));
+  while (!b64.empty() && b64.back() == '=') b64.pop_back();
+  return "SHA256:" + b64;
+}
+
+Status ValidatePrivateKey(const SecretBytes& key) {
+  std::string_view v = Trim(key.view());
+  if (v.size() > 32768) return FieldError("private_key", "is too long");
+  if (!StartsWith(v, "-----BEGIN OPENSSH PRIVATE KEY-----") &&
+      !StartsWith(v, "-----BEGIN RSA PRIVATE KEY-----") && !StartsWith(v, "-----BEGIN EC PRIVATE KEY-----") &&
+      !StartsWith(v, "-----BEGIN PRIVATE KEY-----"))
+    return FieldError("private_key", "must be a PEM block such as '-----BEGIN OPENSSH PRIVATE KEY-----' (the file "
+                                     "ssh-keygen writes without .pub)");
+  return Ok();
+}
+}  // namespace
+
+Result<Page<domain::SshKey>> Services::ListSshKeys(const authz::Principal& p, int limit, std::string_view cursor,
+                                                   const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kRead, nullptr, ctx));
+  WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
+  if (authz::ReadsOwnOnly(p, Collection::kSshKeys)) q.created_by = p.user_id;
+  Page<domain::SshKey> page;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(page.items, tx.ssh_keys().List(p.org_id, q));
+    return Ok();
+  }));
+  if (static_cast<int>(page.items.size()) > limit) {
+    page.items.resize(limit);
+    page.next_cursor = EncodeCursor(page.items.back().created_at, page.items.back().id);
+  }
+  return page;
+}
+
+Result<domain::SshKey> Services::GetSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kRead, nullptr, ctx, id));
+  std::optional<domain::SshKey> key;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(key, tx.ssh_keys().Find(p.org_id, id));
+    return Ok();
+  }));
+  if (!key) return KeyNotFound();
+  auto r = AsResource(*key);
+  auto st = Authorize(p, Collection::kSshKeys, Action::kRead, &r, ctx, id);
+  if (!st) return st.error().code == ErrorCode::kNotFound ? KeyNotFound() : tl::unexpected(st.error());
+  return *key;
+}
+
+Result<domain::SshKey> Services::CreateSshKey(const authz::Principal& p, SshKeyInput in, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kCreate, nullptr, ctx));
+  if (!in.name) return FieldError("name", "is required");
+  if (!in.public_key) return FieldError("public_key", "is required: paste the .pub file's line, e.g. 'ssh-ed25519 AAAA… you@host'");
+  domain::SshKey k;
+  WHARF_ASSIGN_OR_RETURN(k.name, domain::ValidateName(*in.name, "name", 100));
+  WHARF_ASSIGN_OR_RETURN(auto pk, domain::ParseSshPublicKey(*in.public_key, "public_key"));
+  k.id = ids_.New("key");
+  k.org_id = p.org_id;
+  k.type = pk.type;
+  k.public_key = pk.normalized;
+  k.fingerprint = Fingerprint(pk.blob);
+  k.created_at = k.updated_at = clock_.Now();
+  k.created_by = p.user_id;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    if (in.private_key) {
+      WHARF_TRY(ValidatePrivateKey(*in.private_key));
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+      if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+      WHARF_ASSIGN_OR_RETURN(k.private_key_sealed,
+                             envelope_.Seal(org->wrapped_data_key, {p.org_id, "sshKeys", k.id, "private_key"},
+                                            in.private_key->view()));
+    }
+    if (uint32_t limit = authz::CreateLimit(p, Collection::kSshKeys)) {
+      WHARF_ASSIGN_OR_RETURN(int64_t used, tx.ssh_keys().CountCreatedBy(p.org_id, p.user_id));
+      if (used >= limit) {
+        auto e = Err(ErrorCode::kLimitReached,
+                     "Your role may create at most " + std::to_string(limit) + " SSH keys in this organisation, and "
+                     "you have created " + std::to_string(used) + ". Delete one, or ask an Admin to raise the limit.",
+                     Layer::kPermissions);
+        e.value().details = {{"limit", limit}, {"used", used}, {"permission", "sshKeys.create"}};
+        return e;
+      }
+    }
+    WHARF_TRY(tx.ssh_keys().Insert(k));
+    return AuditIn(tx, p, "sshKeys.create", "sshKeys", k.id, ctx, k.name);
+  }));
+  return k;
+}
+
+Result<domain::SshKey> Services::UpdateSshKey(const authz::Principal& p, std::string_view id, SshKeyInput in,
+                                              const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kUpdate, nullptr, ctx, id));
+  if (in.public_key) return FieldError("public_key", "cannot be changed; create a new key instead");
+  if (in.private_key) return FieldError("private_key", "cannot be changed; create a new key instead");
+  std::optional<std::string> name;
+  if (in.name) WHARF_ASSIGN_OR_RETURN(name, domain::ValidateName(*in.name, "name", 100));
+  domain::SshKey out;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto k, tx.ssh_keys().Find(p.org_id, id));
+    if (!k) return KeyNotFound();
+    auto r = AsResource(*k);
+    auto st = Authorize(p, Collection::kSshKeys, Action::kUpdate, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? KeyNotFound() : tl::unexpected(st.error());
+    if (name) k->name = *name;
+    k->updated_at = clock_.Now();
+    WHARF_TRY(tx.ssh_keys().Update(*k));
+    out = *k;
+    return AuditIn(tx, p, "sshKeys.update", "sshKeys", k->id, ctx, k->name);
+  }));
+  return out;
+}
+
+Status Services::DeleteSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kDelete, nullptr, ctx, id));
+  return store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto k, tx.ssh_keys().Find(p.org_id, id));
+    if (!k) return KeyNotFound();
+    auto r = AsResource(*k);
+    auto st = Authorize(p, Collection::kSshKeys, Action::kDelete, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? KeyNotFound() : tl::unexpected(st.error());
+    WHARF_ASSIGN_OR_RETURN(bool deleted, tx.ssh_keys().Delete(p.org_id, id));
+    if (!deleted) return KeyNotFound();
+    return AuditIn(tx, p, "sshKeys.delete", "sshKeys", k->id, ctx, k->name);
+  });
+}
+
+Result<Page<domain::AuditEvent>> Services::ListAudit(const authz::Principal& p, int limit, std::string_view cursor,
+                                                     const RequestContext& ctx) {
+  WHARF_TRY(RequireAdmin(p, "audit.read", ctx));
+  int64_t before = 0;
+  if (!cursor.empty()) {
+    WHARF_ASSIGN_OR_RETURN(auto q, DecodeCursor(cursor, limit));
+    before = q.after_created_at;
+  }
+  Page<domain::AuditEvent> page;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(page.items, tx.audit().List(p.org_id, before, limit));
+    return Ok();
+  }));
+  if (static_cast<int>(page.items.size()) > limit) {
+    page.items.resize(limit);
+    page.next_cursor = EncodeCursor(page.items.back().id, "a");
+  }
+  return page;
+}
+
+}  // namespace wharf::services

@@ -1,0 +1,161 @@
+#include "services/services.h"
+
+#include <charconv>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "secrets/crypto.h"
+
+namespace wharf::services {
+
+using domain::Action;
+using domain::Collection;
+
+Services::Services(Deps deps, Config config)
+    : store_(deps.store),
+      envelope_(deps.envelope),
+      mailer_(deps.mailer),
+      clock_(deps.clock),
+      ids_(deps.ids),
+      cache_(deps.cache),
+      config_(std::move(config)),
+      account_failures_(config_.login_failures_per_account, config_.login_failure_window_ms),
+      ip_attempts_(config_.login_attempts_per_ip, 60'000) {}
+
+std::string EncodeCursor(Timestamp t, std::string_view id) {
+  return Base64UrlEncode(std::to_string(t) + ":" + std::string(id));
+}
+
+Result<store::PageQuery> DecodeCursor(std::string_view cursor, int limit) {
+  store::PageQuery q;
+  q.limit = limit;
+  if (cursor.empty()) return q;
+  std::string raw;
+  auto bad = [] { return FieldError("cursor", "is not a cursor this server issued; pass next_cursor from the previous page"); };
+  if (cursor.size() > 200 || !Base64UrlDecode(cursor, &raw)) return bad();
+  auto colon = raw.find(':');
+  if (colon == std::string::npos) return bad();
+  auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + colon, q.after_created_at);
+  if (ec != std::errc() || ptr != raw.data() + colon) return bad();
+  q.after_id = raw.substr(colon + 1);
+  if (q.after_id.empty() && q.after_created_at == 0) return bad();
+  return q;
+}
+
+void Services::AuditDenied(const authz::Principal& p, std::string action, std::string collection,
+                           std::string resource_id, std::string detail, const RequestContext& ctx) {
+  domain::AuditEvent e;
+  e.org_id = p.org_id;
+  e.at = clock_.Now();
+  e.actor_id = p.user_id;
+  e.actor_email = p.user_email;
+  e.action = std::move(action);
+  e.collection = std::move(collection);
+  e.resource_id = std::move(resource_id);
+  e.outcome = "denied";
+  e.request_id = ctx.request_id;
+  e.ip = ctx.ip;
+  e.detail = std::move(detail);
+  auto st = store_.Write([&](store::Tx& tx) -> Status { return tx.audit().Append(e).map([](int64_t) {}); });
+  if (!st) log::Error("audit_write_failed", {{"request_id", ctx.request_id}, {"detail", st.error().detail}});
+}
+
+Status Services::AuditIn(store::Tx& tx, const authz::Principal& p, std::string action, std::string collection,
+                         std::string resource_id, const RequestContext& ctx, std::string detail) {
+  domain::AuditEvent e;
+  e.org_id = p.org_id;
+  e.at = clock_.Now();
+  e.actor_id = p.user_id;
+  e.actor_email = p.user_email;
+  e.action = std::move(action);
+  e.collection = std::move(collection);
+  e.resource_id = std::move(resource_id);
+  e.outcome = "allowed";
+  e.request_id = ctx.request_id;
+  e.ip = ctx.ip;
+  e.detail = std::move(detail);
+  return tx.audit().Append(e).map([](int64_t) {});
+}
+
+Status Services::Authorize(const authz::Principal& p, Collection c, Action a, const authz::Resource* r,
+                           const RequestContext& ctx, std::string_view resource_id) {
+  authz::Decision d = authz::Check(p, c, a, r);
+  if (d.allowed()) return Ok();
+  const std::string perm = domain::PermissionName(c, a);
+  AuditDenied(p, perm, std::string(domain::CollectionName(c)), std::string(resource_id), authz::Explain(p, d), ctx);
+  switch (d.outcome) {
+    case authz::Outcome::kOutsideOwnScope:
+    case authz::Outcome::kOutsideResourceScope:
+      return Err(ErrorCode::kNotFound, "not found");
+    case authz::Outcome::kTokenRestricted: {
+      auto e = Forbidden(perm, "The API token used for this request does not carry " + perm +
+                                   ". Use a token created with that permission, or sign in.");
+      e.value().details["reason"] = "token_restricted";
+      return e;
+    }
+    default: {
+      const std::string role = p.role ? p.role->role_name : "";
+      auto e = Forbidden(perm, "Your role '" + role + "' does not grant " + perm +
+                                   ". Ask an Admin of this organisation to grant it.");
+      e.value().details["role"] = role;
+      return e;
+    }
+  }
+}
+
+Status Services::RequireAdmin(const authz::Principal& p, std::string_view action, const RequestContext& ctx) {
+  if (p.role && p.role->admin && !p.via_api_token) return Ok();
+  if (p.role && p.role->admin && p.via_api_token && p.token_bits == ~authz::PermissionBits{0}) return Ok();
+  AuditDenied(p, std::string(action), "org", p.org_id, "requires the Admin role", ctx);
+  auto e = Forbidden("admin", "Only members with the Admin role can do this. Ask an Admin of this organisation.");
+  return e;
+}
+
+Status Services::CheckNoEscalation(const authz::Principal& p, const domain::Role& role, std::string_view action,
+                                   const RequestContext& ctx) {
+  if (p.role && p.role->admin && !p.via_api_token) return Ok();
+  if (role.builtin && !(p.role && p.role->admin)) {
+    AuditDenied(p, std::string(action), "roles", role.id, "escalation: Admin role", ctx);
+    auto e = Forbidden("admin", "Only an Admin can grant the Admin role.");
+    e.value().details["reason"] = "escalation";
+    return e;
+  }
+  domain::Permissions mine = authz::EffectivePermissions(p);
+  if (auto missing = role.permissions.FirstNotCoveredBy(mine)) {
+    std::string perm = *missing;
+    auto paren = perm.find(' ');
+    std::string bare = paren == std::string::npos ? perm : perm.substr(0, paren);
+    AuditDenied(p, std::string(action), "roles", role.id, "escalation: " + perm, ctx);
+    auto e = Forbidden(bare, "You cannot grant " + perm + " because your own role does not hold it. "
+                             "Only permissions you hold yourself can be granted; ask an Admin.");
+    e.value().details["reason"] = "escalation";
+    return e;
+  }
+  // A role restricted to some applications/servers may not hand out wider reach.
+  if (p.role && !p.role->resource_scope.empty()) {
+    auto within = [](const std::vector<std::string>& mine, const std::vector<std::string>& theirs) {
+      if (mine.empty()) return true;
+      if (theirs.empty()) return false;
+      for (auto& id : theirs)
+        if (!std::binary_search(mine.begin(), mine.end(), id)) return false;
+      return true;
+    };
+    const auto& ms = p.role->resource_scope;
+    if (!within(ms.applications, role.resource_scope.applications) || !within(ms.servers, role.resource_scope.servers)) {
+      AuditDenied(p, std::string(action), "roles", role.id, "escalation: resource_scope", ctx);
+      auto e = Forbidden("roles.resource_scope",
+                         "You cannot grant access beyond your own resource_scope. Ask an Admin.");
+      e.value().details["reason"] = "escalation";
+      return e;
+    }
+  }
+  return Ok();
+}
+
+Result<int64_t> Services::SeatsUsed(store::Tx& tx, std::string_view org_id) {
+  WHARF_ASSIGN_OR_RETURN(int64_t members, tx.memberships().CountForOrg(org_id));
+  WHARF_ASSIGN_OR_RETURN(int64_t pending, tx.invitations().CountPending(org_id, clock_.Now()));
+  return members + pending;
+}
+
+}  // namespace wharf::services

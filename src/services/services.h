@@ -1,0 +1,264 @@
+// The use cases: one method per user action. Each one authorizes (authz::Check), validates,
+// writes in one store transaction, and appends an audit event — for denied attempts too.
+//
+//   services::Services svc(deps, config);
+//   WHARF_ASSIGN_OR_RETURN(auto who, svc.Authenticate(bearer, ctx));
+//   WHARF_ASSIGN_OR_RETURN(authz::Principal p, svc.ResolvePrincipal(who, "acme", ctx));
+//   WHARF_ASSIGN_OR_RETURN(auto key, svc.CreateSshKey(p, {.name = "ci", .public_key = pk}, ctx));
+//
+// Inputs arrive already shape-checked (JSON types, unknown fields) by the api layer; the semantic
+// validation (lengths, formats, references) happens here and names the field on failure.
+//
+// Thread-safety: every method is safe to call concurrently; state lives in the store, the
+// snapshot cache and the rate limiter, all of which synchronize themselves.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "authz/authz.h"
+#include "authz/snapshot_cache.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/secret_bytes.h"
+#include "domain/types.h"
+#include "http_client/smtp.h"
+#include "secrets/envelope.h"
+#include "services/rate_limiter.h"
+#include "store/store.h"
+
+namespace wharf::services {
+
+struct Config {
+  std::string public_url = "http://127.0.0.1:8080";  // no trailing slash
+  int64_t invitation_ttl_ms = 7LL * 24 * 3600 * 1000;
+  int64_t session_ttl_ms = 30LL * 24 * 3600 * 1000;
+  int login_failures_per_account = 10;   // within login_failure_window_ms
+  int64_t login_failure_window_ms = 15LL * 60 * 1000;
+  int login_attempts_per_ip = 60;        // per minute
+};
+
+// Where a request came from; goes into audit events and logs.
+struct RequestContext {
+  std::string request_id;
+  std::string ip;
+  std::string user_agent;
+};
+
+struct Deps {
+  store::Store& store;
+  secrets::Envelope& envelope;
+  http_client::Mailer& mailer;
+  Clock& clock;
+  IdGenerator& ids;
+  authz::SnapshotCache& cache;
+};
+
+// The caller behind a credential, before an org is chosen.
+struct Authenticated {
+  domain::User user;
+  std::string session_id;   // set for sessions
+  std::string csrf_hash;    // set for sessions
+  std::optional<domain::ApiToken> api_token;  // set for API tokens
+};
+
+struct SignupInput {
+  std::string email, name;
+  SecretBytes password;
+  std::optional<std::string> invitation_token;
+};
+struct SessionGrant {
+  domain::User user;
+  SecretBytes token;       // shown once
+  SecretBytes csrf_token;  // shown once
+  std::optional<domain::Org> org;  // signup: the personal org, or the invited org
+  domain::Session session;
+};
+
+struct OrgView {
+  domain::Org org;
+  int64_t seats_used = 0;
+};
+
+struct MeOrg {
+  domain::Org org;
+  bool owner = false;
+  domain::Role role;
+  domain::Permissions effective;
+};
+
+struct RoleView {
+  domain::Role role;
+  std::vector<domain::User> members;
+};
+
+struct CreateTokenInput {
+  std::string name, org_slug;
+  std::optional<domain::Permissions> permissions;
+  std::optional<int64_t> expires_in_days;
+};
+struct TokenGrant {
+  domain::ApiToken token;
+  std::string org_slug;
+  SecretBytes secret;  // shown once
+};
+
+struct RoleInput {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<domain::Permissions> permissions;
+  std::optional<domain::ResourceScope> resource_scope;
+};
+
+struct MemberView {
+  domain::User user;
+  domain::Role role;
+  bool owner = false;
+  Timestamp joined_at = 0;
+};
+
+struct InvitationView {
+  domain::Invitation invitation;
+  domain::Role role;
+  std::string link;  // only when freshly minted (create / copy link / resend)
+};
+
+struct PublicInvitation {
+  domain::Org org;
+  std::string role_name;
+  std::string email;
+  Timestamp expires_at = 0;
+};
+
+struct SshKeyInput {
+  std::optional<std::string> name;
+  std::optional<std::string> public_key;
+  std::optional<SecretBytes> private_key;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_cursor;  // empty = no more
+};
+
+class Services {
+ public:
+  Services(Deps deps, Config config);
+
+  const Config& config() const { return config_; }
+  // Sets the public URL used in invitation links. Call before serving requests (not thread-safe).
+  void SetPublicUrl(std::string url) { config_.public_url = std::move(url); }
+
+  // --- auth ---
+  Result<SessionGrant> Signup(SignupInput in, const RequestContext& ctx);
+  Result<SessionGrant> Login(std::string_view email, const SecretBytes& password, const RequestContext& ctx);
+  Status Logout(const Authenticated& who, const RequestContext& ctx);
+  Status LogoutAll(const Authenticated& who, const RequestContext& ctx);
+  // Resolves a bearer/cookie token. kUnauthenticated when absent, unknown, revoked or expired.
+  Result<Authenticated> Authenticate(std::string_view token, const RequestContext& ctx);
+  // The principal for `org_slug`. kNotFound when the org is absent or the caller is no member;
+  // also kNotFound when an API token scoped to another org is used.
+  Result<authz::Principal> ResolvePrincipal(const Authenticated& who, std::string_view org_slug,
+                                            const RequestContext& ctx);
+
+  // --- me and tokens ---
+  Result<std::vector<MeOrg>> MyOrgs(const Authenticated& who);
+  Result<TokenGrant> CreateApiToken(const Authenticated& who, CreateTokenInput in, const RequestContext& ctx);
+  Result<std::vector<std::pair<domain::ApiToken, std::string>>> ListApiTokens(const Authenticated& who);
+  Status RevokeApiToken(const Authenticated& who, std::string_view id, const RequestContext& ctx);
+
+  // --- orgs ---
+  Result<OrgView> CreateOrg(const Authenticated& who, std::string_view name, std::optional<std::string> slug,
+                            const RequestContext& ctx);
+  Result<OrgView> GetOrg(const authz::Principal& p);
+  Result<OrgView> RenameOrg(const authz::Principal& p, std::string_view name, const RequestContext& ctx);
+  Result<OrgView> TransferOwnership(const authz::Principal& p, std::string_view user_id, const RequestContext& ctx);
+  Result<OrgView> SetSeatLimit(const Authenticated& who, std::string_view org_slug, int64_t seat_limit,
+                               const RequestContext& ctx);
+
+  // --- roles ---
+  Result<std::vector<RoleView>> ListRoles(const authz::Principal& p, const RequestContext& ctx);
+  Result<RoleView> GetRole(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<RoleView> CreateRole(const authz::Principal& p, RoleInput in, const RequestContext& ctx);
+  Result<RoleView> UpdateRole(const authz::Principal& p, std::string_view id, RoleInput in, const RequestContext& ctx);
+  Status DeleteRole(const authz::Principal& p, std::string_view id, std::optional<std::string> reassign_to,
+                    const RequestContext& ctx);
+
+  // --- members ---
+  Result<Page<MemberView>> ListMembers(const authz::Principal& p, int limit, std::string_view cursor,
+                                       const RequestContext& ctx);
+  Result<MemberView> ChangeMemberRole(const authz::Principal& p, std::string_view user_id, std::string_view role_id,
+                                      const RequestContext& ctx);
+  Status RemoveMember(const authz::Principal& p, std::string_view user_id, const RequestContext& ctx);
+
+  // --- invitations ---
+  Result<InvitationView> Invite(const authz::Principal& p, std::string_view email, std::string_view role_id,
+                                bool send_email, const RequestContext& ctx);
+  Result<Page<InvitationView>> ListInvitations(const authz::Principal& p, int limit, std::string_view cursor,
+                                               const RequestContext& ctx);
+  Result<InvitationView> CopyInvitationLink(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<InvitationView> ResendInvitation(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Status RevokeInvitation(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<PublicInvitation> PeekInvitation(std::string_view token);
+  Result<std::pair<domain::Org, domain::Role>> AcceptInvitation(const Authenticated& who, std::string_view token,
+                                                                const RequestContext& ctx);
+
+  // --- ssh keys (the first org-scoped resource collection) ---
+  Result<Page<domain::SshKey>> ListSshKeys(const authz::Principal& p, int limit, std::string_view cursor,
+                                           const RequestContext& ctx);
+  Result<domain::SshKey> GetSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<domain::SshKey> CreateSshKey(const authz::Principal& p, SshKeyInput in, const RequestContext& ctx);
+  Result<domain::SshKey> UpdateSshKey(const authz::Principal& p, std::string_view id, SshKeyInput in,
+                                      const RequestContext& ctx);
+  Status DeleteSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+
+  // --- audit ---
+  Result<Page<domain::AuditEvent>> ListAudit(const authz::Principal& p, int limit, std::string_view cursor,
+                                             const RequestContext& ctx);
+
+  // --- operations ---
+  bool Ready() { return store_.Ready(); }
+
+ private:
+  // Checks and, when denied, audits the attempt and returns the matching error (403 or 404).
+  Status Authorize(const authz::Principal& p, domain::Collection c, domain::Action a,
+                   const authz::Resource* r, const RequestContext& ctx, std::string_view resource_id = {});
+  Status RequireAdmin(const authz::Principal& p, std::string_view action, const RequestContext& ctx);
+  // Non-Admins may only grant permissions they hold themselves (and within their resource scope).
+  Status CheckNoEscalation(const authz::Principal& p, const domain::Role& role, std::string_view action,
+                           const RequestContext& ctx);
+  void AuditDenied(const authz::Principal& p, std::string action, std::string collection, std::string resource_id,
+                   std::string detail, const RequestContext& ctx);
+  Status AuditIn(store::Tx& tx, const authz::Principal& p, std::string action, std::string collection,
+                 std::string resource_id, const RequestContext& ctx, std::string detail = {});
+  Result<SessionGrant> NewSession(store::Tx& tx, const domain::User& u, const RequestContext& ctx);
+  Result<domain::Org> CreateOrgIn(store::Tx& tx, const domain::User& owner, std::string_view name,
+                                  std::optional<std::string> slug);
+  Result<int64_t> SeatsUsed(store::Tx& tx, std::string_view org_id);
+  Result<RoleView> LoadRoleView(store::Tx& tx, const domain::Role& r);
+  std::string InvitationLink(const SecretBytes& token) const;
+  // Mints a fresh token for `inv` (rotating any earlier one) and stores its hash.
+  Result<SecretBytes> RotateInvitationToken(store::Tx& tx, domain::Invitation& inv);
+  void SendInvitationEmail(domain::Invitation& inv, const domain::Org& org, const domain::Role& role,
+                           const std::string& link, const std::string& inviter);
+  Result<domain::Invitation> ValidateInvitationToken(store::Tx& tx, std::string_view token);
+
+  store::Store& store_;
+  secrets::Envelope& envelope_;
+  http_client::Mailer& mailer_;
+  Clock& clock_;
+  IdGenerator& ids_;
+  authz::SnapshotCache& cache_;
+  Config config_;
+  RateLimiter account_failures_;
+  RateLimiter ip_attempts_;
+};
+
+// Cursor helpers: opaque base64url of "<created_at>:<id>".
+std::string EncodeCursor(Timestamp t, std::string_view id);
+Result<store::PageQuery> DecodeCursor(std::string_view cursor, int limit);
+
+}  // namespace wharf::services

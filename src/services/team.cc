@@ -1,0 +1,238 @@
+// Roles and members.
+#include "base/strings.h"
+#include "domain/validate.h"
+#include "services/services.h"
+
+namespace wharf::services {
+
+using domain::Action;
+using domain::Collection;
+
+namespace {
+tl::unexpected<Error> RoleNotFound() { return Err(ErrorCode::kNotFound, "Role not found in this organisation."); }
+tl::unexpected<Error> MemberNotFound() { return Err(ErrorCode::kNotFound, "Member not found in this organisation."); }
+}  // namespace
+
+Result<RoleView> Services::LoadRoleView(store::Tx& tx, const domain::Role& r) {
+  RoleView v{r, {}};
+  WHARF_ASSIGN_OR_RETURN(auto rows, tx.memberships().ListByRole(r.org_id, r.id));
+  for (auto& row : rows) v.members.push_back(std::move(row.user));
+  return v;
+}
+
+Result<std::vector<RoleView>> Services::ListRoles(const authz::Principal& p, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kRoles, Action::kRead, nullptr, ctx));
+  std::vector<RoleView> out;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto roles, tx.roles().List(p.org_id));
+    for (auto& r : roles) {
+      WHARF_ASSIGN_OR_RETURN(auto v, LoadRoleView(tx, r));
+      out.push_back(std::move(v));
+    }
+    return Ok();
+  }));
+  return out;
+}
+
+Result<RoleView> Services::GetRole(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kRoles, Action::kRead, nullptr, ctx, id));
+  RoleView v;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto r, tx.roles().Find(p.org_id, id));
+    if (!r) return RoleNotFound();
+    WHARF_ASSIGN_OR_RETURN(v, LoadRoleView(tx, *r));
+    return Ok();
+  }));
+  return v;
+}
+
+Result<RoleView> Services::CreateRole(const authz::Principal& p, RoleInput in, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kRoles, Action::kCreate, nullptr, ctx));
+  if (!in.name) return FieldError("name", "is required");
+  if (!in.permissions) return FieldError("permissions", "is required (an object keyed by collection name)");
+  domain::Role r;
+  WHARF_ASSIGN_OR_RETURN(r.name, domain::ValidateName(*in.name, "name", 64));
+  if (in.description) WHARF_ASSIGN_OR_RETURN(r.description, domain::ValidateName(*in.description, "description", 500));
+  if (ToLower(r.name) == "admin")
+    return Err(ErrorCode::kConflict, "'Admin' is the built-in role's name. Choose another name.");
+  r.id = ids_.New("rol");
+  r.org_id = p.org_id;
+  r.permissions = *in.permissions;
+  if (in.resource_scope) r.resource_scope = *in.resource_scope;
+  r.created_at = r.updated_at = clock_.Now();
+  r.created_by = p.user_id;
+  WHARF_TRY(CheckNoEscalation(p, r, "roles.create", ctx));
+  RoleView v;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    if (uint32_t limit = authz::CreateLimit(p, Collection::kRoles)) {
+      WHARF_ASSIGN_OR_RETURN(auto roles, tx.roles().List(p.org_id));
+      int64_t used = 0;
+      for (auto& x : roles) used += x.created_by == p.user_id;
+      if (used >= limit) {
+        auto e = Err(ErrorCode::kLimitReached, "Your role may create at most " + std::to_string(limit) + " roles.",
+                     Layer::kPermissions);
+        e.value().details = {{"limit", limit}, {"used", used}, {"permission", "roles.create"}};
+        return e;
+      }
+    }
+    WHARF_TRY(tx.roles().Insert(r));
+    WHARF_TRY(AuditIn(tx, p, "roles.create", "roles", r.id, ctx, r.name));
+    v = RoleView{r, {}};
+    return Ok();
+  }));
+  return v;
+}
+
+Result<RoleView> Services::UpdateRole(const authz::Principal& p, std::string_view id, RoleInput in,
+                                      const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kRoles, Action::kUpdate, nullptr, ctx, id));
+  std::optional<domain::Role> current;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(current, tx.roles().Find(p.org_id, id));
+    return Ok();
+  }));
+  if (!current) return RoleNotFound();
+  if (current->builtin) return Err(ErrorCode::kConflict, "The built-in Admin role cannot be changed.");
+  domain::Role r = *current;
+  if (in.name) {
+    WHARF_ASSIGN_OR_RETURN(r.name, domain::ValidateName(*in.name, "name", 64));
+    if (ToLower(r.name) == "admin")
+      return Err(ErrorCode::kConflict, "'Admin' is the built-in role's name. Choose another name.");
+  }
+  if (in.description) WHARF_ASSIGN_OR_RETURN(r.description, domain::ValidateName(*in.description, "description", 500));
+  if (in.permissions) r.permissions = *in.permissions;
+  if (in.resource_scope) r.resource_scope = *in.resource_scope;
+  r.updated_at = clock_.Now();
+  // Both the role as it is (so a non-Admin cannot edit a role above them) and as it will be.
+  WHARF_TRY(CheckNoEscalation(p, *current, "roles.update", ctx));
+  WHARF_TRY(CheckNoEscalation(p, r, "roles.update", ctx));
+  RoleView v;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto again, tx.roles().Find(p.org_id, id));
+    if (!again) return RoleNotFound();
+    WHARF_TRY(tx.roles().Update(r));
+    WHARF_TRY(AuditIn(tx, p, "roles.update", "roles", r.id, ctx, r.name));
+    WHARF_ASSIGN_OR_RETURN(v, LoadRoleView(tx, r));
+    return Ok();
+  }));
+  cache_.Bump(p.org_id);
+  return v;
+}
+
+Status Services::DeleteRole(const authz::Principal& p, std::string_view id, std::optional<std::string> reassign_to,
+                            const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kRoles, Action::kDelete, nullptr, ctx, id));
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto r, tx.roles().Find(p.org_id, id));
+    if (!r) return RoleNotFound();
+    if (r->builtin) return Err(ErrorCode::kConflict, "The built-in Admin role cannot be deleted.");
+    WHARF_TRY(CheckNoEscalation(p, *r, "roles.delete", ctx));
+    WHARF_ASSIGN_OR_RETURN(int64_t held, tx.memberships().CountByRole(p.org_id, id));
+    if (held > 0) {
+      if (!reassign_to) {
+        auto e = Err(ErrorCode::kConflict, std::to_string(held) + " member(s) hold this role. Pass ?reassign_to=<role id> "
+                                           "to move them to another role, then delete it.");
+        e.value().details = {{"member_count", held}};
+        return e;
+      }
+      if (*reassign_to == id) return FieldError("reassign_to", "must be a different role than the one being deleted");
+      WHARF_ASSIGN_OR_RETURN(auto target, tx.roles().Find(p.org_id, *reassign_to));
+      if (!target) return FieldError("reassign_to", "is not a role of this organisation");
+      WHARF_TRY(CheckNoEscalation(p, *target, "roles.delete", ctx));
+      WHARF_TRY(tx.memberships().ReassignRole(p.org_id, id, target->id));
+    }
+    WHARF_ASSIGN_OR_RETURN(bool deleted, tx.roles().Delete(p.org_id, id));
+    if (!deleted) return RoleNotFound();
+    return AuditIn(tx, p, "roles.delete", "roles", std::string(id), ctx, r->name);
+  }));
+  cache_.Bump(p.org_id);
+  return Ok();
+}
+
+Result<Page<MemberView>> Services::ListMembers(const authz::Principal& p, int limit, std::string_view cursor,
+                                               const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kTeam, Action::kRead, nullptr, ctx));
+  WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
+  Page<MemberView> page;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+    WHARF_ASSIGN_OR_RETURN(auto roles, tx.roles().List(p.org_id));
+    WHARF_ASSIGN_OR_RETURN(auto rows, tx.memberships().ListForOrg(p.org_id, q));
+    for (auto& row : rows) {
+      if (static_cast<int>(page.items.size()) == limit) {
+        auto& last = page.items.back();
+        page.next_cursor = EncodeCursor(last.joined_at, last.user.id);
+        break;
+      }
+      MemberView v;
+      v.user = row.user;
+      v.joined_at = row.membership.joined_at;
+      v.owner = org && org->owner_id == row.user.id;
+      for (auto& r : roles)
+        if (r.id == row.membership.role_id) v.role = r;
+      page.items.push_back(std::move(v));
+    }
+    return Ok();
+  }));
+  return page;
+}
+
+Result<MemberView> Services::ChangeMemberRole(const authz::Principal& p, std::string_view user_id,
+                                              std::string_view role_id, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, user_id));
+  MemberView v;
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(p.org_id, user_id));
+    if (!m) return MemberNotFound();
+    WHARF_ASSIGN_OR_RETURN(auto target, tx.roles().Find(p.org_id, role_id));
+    if (!target) return FieldError("role_id", "is not a role of this organisation");
+    WHARF_ASSIGN_OR_RETURN(auto current, tx.roles().Find(p.org_id, m->role_id));
+    if (!current) return Internal("membership references a missing role");
+    // Granting the new role and taking away the old one both need the caller to hold them.
+    WHARF_TRY(CheckNoEscalation(p, *target, "team.update", ctx));
+    WHARF_TRY(CheckNoEscalation(p, *current, "team.update", ctx));
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+    if (current->builtin && !target->builtin) {
+      if (org && org->owner_id == user_id)
+        return Err(ErrorCode::kConflict, "The owner must keep the Admin role. Transfer ownership first.");
+      WHARF_ASSIGN_OR_RETURN(int64_t admins, tx.memberships().CountByRole(p.org_id, current->id));
+      if (admins <= 1) return Err(ErrorCode::kConflict, "This is the last Admin. Make someone else Admin first.");
+    }
+    WHARF_TRY(tx.memberships().UpdateRole(p.org_id, user_id, target->id));
+    WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindById(user_id));
+    if (!u) return MemberNotFound();
+    v.user = *u;
+    v.user.password_hash.clear();
+    v.role = *target;
+    v.owner = org && org->owner_id == user_id;
+    v.joined_at = m->joined_at;
+    return AuditIn(tx, p, "team.update", "team", std::string(user_id), ctx, "role " + current->name + " -> " + target->name);
+  }));
+  cache_.Bump(p.org_id);
+  return v;
+}
+
+Status Services::RemoveMember(const authz::Principal& p, std::string_view user_id, const RequestContext& ctx) {
+  const bool self = user_id == p.user_id;
+  if (!self) WHARF_TRY(Authorize(p, Collection::kTeam, Action::kDelete, nullptr, ctx, user_id));
+  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(p.org_id, user_id));
+    if (!m) return MemberNotFound();
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+    if (org && org->owner_id == user_id)
+      return Err(ErrorCode::kConflict, "The owner cannot be removed. Transfer ownership first.");
+    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, m->role_id));
+    if (role && role->builtin) {
+      WHARF_ASSIGN_OR_RETURN(int64_t admins, tx.memberships().CountByRole(p.org_id, role->id));
+      if (admins <= 1) return Err(ErrorCode::kConflict, "This is the last Admin. Make someone else Admin first.");
+    }
+    if (!self && role) WHARF_TRY(CheckNoEscalation(p, *role, "team.delete", ctx));
+    WHARF_ASSIGN_OR_RETURN(bool deleted, tx.memberships().Delete(p.org_id, user_id));
+    if (!deleted) return MemberNotFound();
+    return AuditIn(tx, p, self ? "team.leave" : "team.delete", "team", std::string(user_id), ctx);
+  }));
+  cache_.Bump(p.org_id);
+  return Ok();
+}
+
+}  // namespace wharf::services

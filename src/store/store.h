@@ -1,0 +1,188 @@
+// The store: repository interfaces over Wharf's persistent state, and the transaction that
+// groups them. store/sqlite implements it (PostgreSQL will implement the same interface and pass
+// the same contract suite, store/store_contract_test.cc).
+//
+//   WHARF_TRY(store.Write([&](Tx& tx) -> Status {
+//     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(org_id, role_id));
+//     if (!role) return Err(ErrorCode::kNotFound, "role not found");
+//     return tx.memberships().UpdateRole(org_id, user_id, role->id);
+//   }));
+//
+// Tenancy: every org-scoped method takes the org id and puts it in its WHERE clause; no method
+// loads an org-scoped row by id alone. A row of another org is simply absent (nullopt / false).
+//
+// Errors: a UNIQUE violation returns ErrorCode::kConflict (message names the duplicate field);
+// anything else the database reports returns kInternal (detail has the SQL error) or
+// kUnavailable (busy/locked beyond the timeout). Find* return nullopt when absent.
+//
+// Thread-safety: Store is safe from any thread. A Tx and the repositories it hands out belong to
+// the calling thread for the duration of the callback only.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "domain/types.h"
+
+namespace wharf::store {
+
+using domain::ApiToken;
+using domain::AuditEvent;
+using domain::Invitation;
+using domain::Membership;
+using domain::Org;
+using domain::Role;
+using domain::Session;
+using domain::SshKey;
+using domain::User;
+
+// Keyset pagination over (created_at, id) ascending.
+struct PageQuery {
+  int limit = 50;                   // the store returns at most limit + 1 rows (the +1 tells "more")
+  Timestamp after_created_at = 0;   // with after_id: start after this key
+  std::string after_id;             // empty = from the start
+  std::string created_by;           // non-empty: only rows created by this user (read_scope own)
+};
+
+class UserRepository {
+ public:
+  virtual ~UserRepository() = default;
+  virtual Status Insert(const User& u) = 0;  // kConflict on duplicate email
+  virtual Result<std::optional<User>> FindById(std::string_view id) = 0;
+  virtual Result<std::optional<User>> FindByEmail(std::string_view email_lower) = 0;
+  virtual Result<int64_t> Count() = 0;
+  virtual Status Update(const User& u) = 0;  // name, password_hash, instance_admin, updated_at
+};
+
+class OrgRepository {
+ public:
+  virtual ~OrgRepository() = default;
+  virtual Status Insert(const Org& o) = 0;  // kConflict on duplicate slug
+  virtual Result<std::optional<Org>> FindBySlug(std::string_view slug) = 0;
+  virtual Result<std::optional<Org>> FindById(std::string_view id) = 0;
+  virtual Status Update(const Org& o) = 0;  // name, owner_id, seat_limit, updated_at
+  virtual Result<std::vector<Org>> ListAll() = 0;  // for master-key rotation
+  virtual Status UpdateDataKey(std::string_view org_id, std::string_view wrapped_data_key) = 0;
+};
+
+class RoleRepository {
+ public:
+  virtual ~RoleRepository() = default;
+  virtual Status Insert(const Role& r) = 0;  // kConflict on duplicate (org_id, name)
+  virtual Result<std::optional<Role>> Find(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<std::optional<Role>> FindAdmin(std::string_view org_id) = 0;
+  virtual Result<std::vector<Role>> List(std::string_view org_id) = 0;  // by created_at, id
+  virtual Status Update(const Role& r) = 0;  // name, description, permissions, resource_scope, updated_at
+  virtual Result<bool> Delete(std::string_view org_id, std::string_view id) = 0;  // false if absent
+};
+
+struct MemberRow {
+  Membership membership;
+  User user;  // password_hash is left empty
+};
+
+class MembershipRepository {
+ public:
+  virtual ~MembershipRepository() = default;
+  virtual Status Insert(const Membership& m) = 0;  // kConflict if already a member
+  virtual Result<std::optional<Membership>> Find(std::string_view org_id, std::string_view user_id) = 0;
+  // Members of an org ordered by (joined_at, user_id); page.after_* refer to those columns.
+  virtual Result<std::vector<MemberRow>> ListForOrg(std::string_view org_id, const PageQuery& page) = 0;
+  virtual Result<std::vector<MemberRow>> ListByRole(std::string_view org_id, std::string_view role_id) = 0;
+  virtual Result<std::vector<Membership>> ListForUser(std::string_view user_id) = 0;
+  virtual Status UpdateRole(std::string_view org_id, std::string_view user_id, std::string_view role_id) = 0;
+  virtual Result<bool> Delete(std::string_view org_id, std::string_view user_id) = 0;
+  virtual Result<int64_t> CountForOrg(std::string_view org_id) = 0;
+  virtual Result<int64_t> CountByRole(std::string_view org_id, std::string_view role_id) = 0;
+  virtual Status ReassignRole(std::string_view org_id, std::string_view from_role_id, std::string_view to_role_id) = 0;
+};
+
+class SessionRepository {
+ public:
+  virtual ~SessionRepository() = default;
+  virtual Status Insert(const Session& s) = 0;
+  // The unrevoked, unexpired session with this token hash, or nullopt.
+  virtual Result<std::optional<Session>> FindActive(std::string_view token_hash, Timestamp now) = 0;
+  virtual Status Revoke(std::string_view id, Timestamp at) = 0;
+  virtual Status RevokeAllForUser(std::string_view user_id, Timestamp at) = 0;
+};
+
+class ApiTokenRepository {
+ public:
+  virtual ~ApiTokenRepository() = default;
+  virtual Status Insert(const ApiToken& t) = 0;
+  // The unrevoked token with this hash (expiry is checked by the caller, to answer precisely).
+  virtual Result<std::optional<ApiToken>> FindByHash(std::string_view token_hash) = 0;
+  virtual Result<std::vector<ApiToken>> ListForUser(std::string_view user_id) = 0;  // unrevoked
+  virtual Result<bool> Revoke(std::string_view user_id, std::string_view id, Timestamp at) = 0;
+};
+
+class InvitationRepository {
+ public:
+  virtual ~InvitationRepository() = default;
+  virtual Status Insert(const Invitation& i) = 0;
+  virtual Result<std::optional<Invitation>> Find(std::string_view org_id, std::string_view id) = 0;
+  // By token hash, whatever its org or status (the caller tells used/revoked/expired apart).
+  virtual Result<std::optional<Invitation>> FindByTokenHash(std::string_view token_hash) = 0;
+  // Pending and unexpired at `now`, ordered by (created_at, id).
+  virtual Result<std::vector<Invitation>> ListPending(std::string_view org_id, Timestamp now, const PageQuery& page) = 0;
+  virtual Result<int64_t> CountPending(std::string_view org_id, Timestamp now) = 0;
+  virtual Result<std::optional<Invitation>> FindPendingByEmail(std::string_view org_id, std::string_view email,
+                                                               Timestamp now) = 0;
+  // token_hash, status, expires_at, email_status, email_error, updated_at, accepted_at, accepted_by.
+  virtual Status Update(const Invitation& i) = 0;
+};
+
+class SshKeyRepository {
+ public:
+  virtual ~SshKeyRepository() = default;
+  virtual Status Insert(const SshKey& k) = 0;  // kConflict on duplicate (org_id, name)
+  virtual Result<std::optional<SshKey>> Find(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<std::vector<SshKey>> List(std::string_view org_id, const PageQuery& page) = 0;
+  virtual Status Update(const SshKey& k) = 0;  // name, updated_at
+  virtual Result<bool> Delete(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;
+};
+
+class AuditRepository {
+ public:
+  virtual ~AuditRepository() = default;
+  virtual Result<int64_t> Append(const AuditEvent& e) = 0;  // returns the new id
+  // Newest first; `before_id` 0 = from the newest. At most limit + 1 rows.
+  virtual Result<std::vector<AuditEvent>> List(std::string_view org_id, int64_t before_id, int limit) = 0;
+};
+
+// One transaction. Repositories are valid only inside the callback that received the Tx.
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  virtual UserRepository& users() = 0;
+  virtual OrgRepository& orgs() = 0;
+  virtual RoleRepository& roles() = 0;
+  virtual MembershipRepository& memberships() = 0;
+  virtual SessionRepository& sessions() = 0;
+  virtual ApiTokenRepository& api_tokens() = 0;
+  virtual InvitationRepository& invitations() = 0;
+  virtual SshKeyRepository& ssh_keys() = 0;
+  virtual AuditRepository& audit() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Runs `fn` in a write transaction. Commits when fn returns Ok, rolls back otherwise (and
+  // returns fn's error). Writers are serialized; a commit is durable when Write returns.
+  virtual Status Write(const std::function<Status(Tx&)>& fn) = 0;
+  // Runs `fn` in a read-only snapshot. Readers run concurrently with each other and the writer.
+  virtual Status Read(const std::function<Status(Tx&)>& fn) = 0;
+  // True when the database answers and migrations are applied (for /readyz).
+  virtual bool Ready() = 0;
+  // The schema version after migrations.
+  virtual int SchemaVersion() = 0;
+};
+
+}  // namespace wharf::store
