@@ -1,0 +1,38 @@
+// Cryptographic primitives for Wharf: randomness, tokens, hashes, argon2id passwords.
+// The only module that includes sodium.h (with envelope.h).
+//
+//   secrets::Init();
+//   SecretBytes token = secrets::NewToken("whs_");          // shown once to the client
+//   std::string stored = secrets::TokenHash(token.view());  // what the store keeps
+//   auto hash = secrets::HashPassword(SecretBytes::FromString(pw));
+//
+// Thread-safety: every function is safe from any thread after Init().
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+#include "base/secret_bytes.h"
+
+namespace wharf::secrets {
+
+// Initialises libsodium once; false if the platform has no usable randomness.
+bool Init();
+void RandomBytes(unsigned char* out, size_t n);
+// prefix + base64url(32 random bytes) (43 chars): session "whs_", API "wht_", invitation "whi_".
+SecretBytes NewToken(std::string_view prefix);
+std::string Sha256Raw(std::string_view data);
+std::string Sha256Hex(std::string_view data);
+// What the store keeps for session, API and invitation tokens.
+inline std::string TokenHash(std::string_view token) { return Sha256Hex(token); }
+std::string HmacSha256Raw(std::string_view key, std::string_view data);
+// argon2id, t=2, m=19 MiB (OWASP's minimum), as a "$argon2id$…" string.
+Result<std::string> HashPassword(const SecretBytes& password);
+bool VerifyPassword(const SecretBytes& password, std::string_view hash);
+bool PasswordNeedsRehash(std::string_view hash);
+// `len` characters drawn uniformly from `charset` by rejection sampling (no modulo bias).
+std::string RandomString(size_t len, std::string_view charset);
+
+}  // namespace wharf::secrets

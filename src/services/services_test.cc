@@ -1,0 +1,373 @@
+// Use-case tests on the real SQLite store (temp file), with an injected clock and a recording
+// mailer. The e2e suite (tests/e2e) covers the same flows over HTTP with a real SMTP server.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "secrets/crypto.h"
+#include "services/services.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace wharf::services {
+namespace {
+
+using domain::Collection;
+namespace fs = std::filesystem;
+
+class RecordingMailer : public http_client::Mailer {
+ public:
+  Status Send(const http_client::MailMessage& m) override {
+    if (fail) return Err(ErrorCode::kUnavailable, "could not connect to SMTP server 127.0.0.1:1", Layer::kEmail);
+    sent.push_back(m);
+    return Ok();
+  }
+  bool enabled() const override { return true; }
+  std::vector<http_client::MailMessage> sent;
+  bool fail = false;
+};
+
+class ServicesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(secrets::Init());
+    dir_ = fs::temp_directory_path() / ("wharf-svc-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
+    ASSERT_TRUE(st) << st.error().message << st.error().detail;
+    store_ = std::move(*st);
+    envelope_ = std::make_unique<secrets::Envelope>(secrets::Envelope::NewMasterKey());
+    svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_}, Config{});
+  }
+  void TearDown() override {
+    svc_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  struct Account {
+    SessionGrant grant;
+    Authenticated who;
+    authz::Principal p;  // in their personal org
+  };
+  Account SignUp(const std::string& name, std::optional<std::string> invitation = std::nullopt) {
+    SignupInput in{name + "@example.test", name, SecretBytes::FromString("correct-horse-battery"), invitation};
+    auto g = svc_->Signup(std::move(in), ctx_);
+    EXPECT_TRUE(g) << g.error().message;
+    auto who = svc_->Authenticate(g->token.view(), ctx_);
+    EXPECT_TRUE(who);
+    auto p = svc_->ResolvePrincipal(*who, g->org->slug, ctx_);
+    EXPECT_TRUE(p);
+    return {std::move(*g), *who, *p};
+  }
+  authz::Principal In(const Account& a, const std::string& slug) {
+    auto p = svc_->ResolvePrincipal(a.who, slug, ctx_);
+    EXPECT_TRUE(p) << p.error().message;
+    return *p;
+  }
+  RoleView MakeRole(const authz::Principal& admin, const std::string& name,
+                    std::function<void(domain::Permissions&)> f, std::optional<domain::ResourceScope> scope = {}) {
+    domain::Permissions perms;
+    f(perms);
+    auto r = svc_->CreateRole(admin, {name, std::nullopt, perms, scope}, ctx_);
+    EXPECT_TRUE(r) << r.error().message;
+    return *r;
+  }
+  // Invites `name` into admin's org with role and returns the joined account's principal there.
+  std::pair<Account, authz::Principal> Join(const Account& admin, const std::string& name, const std::string& role_id) {
+    auto inv = svc_->Invite(admin.p, name + "@example.test", role_id, false, ctx_);
+    EXPECT_TRUE(inv) << inv.error().message;
+    std::string token = inv->link.substr(inv->link.rfind('/') + 1);
+    Account a = SignUp(name, token);
+    return {a, In(a, admin.p.org_slug)};
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<secrets::Envelope> envelope_;
+  RecordingMailer mailer_;
+  FakeClock clock_;
+  SequentialIdGenerator ids_;
+  authz::SnapshotCache cache_;
+  std::unique_ptr<Services> svc_;
+  RequestContext ctx_{"req_test", "127.0.0.1", "gtest"};
+};
+
+const char* kEd25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl t@x";
+
+TEST_F(ServicesTest, FirstUserIsInstanceAdminAndOwnsAdminOfPersonalOrg) {
+  auto ada = SignUp("ada");
+  auto bob = SignUp("bob");
+  EXPECT_TRUE(ada.grant.user.instance_admin);
+  EXPECT_FALSE(bob.grant.user.instance_admin);
+  EXPECT_TRUE(ada.p.owner);
+  EXPECT_TRUE(ada.p.role->admin);
+  EXPECT_NE(ada.grant.org->slug, bob.grant.org->slug);
+}
+
+TEST_F(ServicesTest, EmailInvitationIsSingleUseAndBoundToTheEmail) {
+  auto ada = SignUp("ada");
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kSshKeys].read = true; });
+  auto inv = svc_->Invite(ada.p, "Bob@Example.test", viewer.role.id, true, ctx_);
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_EQ(inv->invitation.email_status, "sent");
+  ASSERT_EQ(mailer_.sent.size(), 1u);
+  EXPECT_NE(mailer_.sent[0].text_body.find(inv->link), std::string::npos);
+  std::string token = inv->link.substr(inv->link.rfind('/') + 1);
+
+  EXPECT_TRUE(svc_->PeekInvitation(token));  // opening the link does not consume it
+  EXPECT_TRUE(svc_->PeekInvitation(token));
+
+  auto eve = SignUp("eve");
+  auto wrong = svc_->AcceptInvitation(eve.who, token, ctx_);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ErrorCode::kForbidden);
+
+  auto bob = SignUp("bob");
+  auto ok = svc_->AcceptInvitation(bob.who, token, ctx_);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->second.name, "Viewer");
+  auto again = svc_->AcceptInvitation(bob.who, token, ctx_);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kInvitationInvalid);
+}
+
+TEST_F(ServicesTest, InvitationExpiresAfterSevenDays) {
+  auto ada = SignUp("ada");
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
+  auto inv = svc_->Invite(ada.p, "bob@example.test", viewer.role.id, false, ctx_);
+  ASSERT_TRUE(inv);
+  std::string token = inv->link.substr(inv->link.rfind('/') + 1);
+  clock_.Advance(7LL * 24 * 3600 * 1000 - 1);
+  EXPECT_TRUE(svc_->PeekInvitation(token));
+  clock_.Advance(2);
+  auto r = svc_->PeekInvitation(token);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvitationExpired);
+}
+
+TEST_F(ServicesTest, CopyLinkRotatesTheToken) {
+  auto ada = SignUp("ada");
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
+  auto inv = svc_->Invite(ada.p, "bob@example.test", viewer.role.id, false, ctx_);
+  ASSERT_TRUE(inv);
+  std::string first = inv->link.substr(inv->link.rfind('/') + 1);
+  auto copied = svc_->CopyInvitationLink(ada.p, inv->invitation.id, ctx_);
+  ASSERT_TRUE(copied);
+  std::string second = copied->link.substr(copied->link.rfind('/') + 1);
+  EXPECT_NE(first, second);
+  EXPECT_EQ(svc_->PeekInvitation(first).error().code, ErrorCode::kInvitationInvalid);
+  EXPECT_TRUE(svc_->PeekInvitation(second));
+}
+
+TEST_F(ServicesTest, SmtpFailureKeepsTheInvitation) {
+  auto ada = SignUp("ada");
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
+  mailer_.fail = true;
+  auto inv = svc_->Invite(ada.p, "bob@example.test", viewer.role.id, true, ctx_);
+  ASSERT_TRUE(inv);
+  EXPECT_EQ(inv->invitation.email_status, "failed");
+  EXPECT_NE(inv->invitation.email_error.find("SMTP"), std::string::npos);
+  auto list = svc_->ListInvitations(ada.p, 50, "", ctx_);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->items.size(), 1u);
+  EXPECT_EQ(list->items[0].invitation.email_status, "failed");
+  EXPECT_TRUE(svc_->PeekInvitation(inv->link.substr(inv->link.rfind('/') + 1)));
+}
+
+TEST_F(ServicesTest, SeatLimitCountsPendingInvitationsAndWritesNothing) {
+  auto ada = SignUp("ada");
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
+  ASSERT_TRUE(svc_->SetSeatLimit(ada.who, ada.p.org_slug, 2, ctx_));
+  ASSERT_TRUE(svc_->Invite(ada.p, "bob@example.test", viewer.role.id, false, ctx_));
+  auto third = svc_->Invite(ada.p, "cy@example.test", viewer.role.id, false, ctx_);
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::kLimitReached);
+  EXPECT_EQ(third.error().layer, Layer::kSeatLimit);
+  EXPECT_EQ(third.error().details["limit"], 2);
+  EXPECT_EQ(third.error().details["used"], 2);
+  EXPECT_EQ(svc_->ListInvitations(ada.p, 50, "", ctx_)->items.size(), 1u);
+}
+
+TEST_F(ServicesTest, NonAdminCannotEscalate) {
+  auto ada = SignUp("ada");
+  auto lead = MakeRole(ada.p, "Lead", [](auto& p) {
+    p[Collection::kRoles] = {true, true, true, false};
+    p[Collection::kTeam] = {false, true, true, false};
+    p[Collection::kServers] = {false, true, false, false};
+  });
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kServers].read = true; });
+  auto [bob, bp] = Join(ada, "bob", lead.role.id);
+
+  domain::Permissions wider;
+  wider[Collection::kServers].read = true;
+  wider[Collection::kServers].del = true;
+  auto r = svc_->CreateRole(bp, {"Deleter", std::nullopt, wider, std::nullopt}, ctx_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(r.error().details["permission"], "servers.delete");
+
+  auto admin_role = svc_->ListRoles(ada.p, ctx_)->front().role;
+  ASSERT_TRUE(admin_role.builtin);
+  auto inv = svc_->Invite(bp, "cy@example.test", admin_role.id, false, ctx_);
+  ASSERT_FALSE(inv);
+  EXPECT_EQ(inv.error().code, ErrorCode::kForbidden);
+  // Within their own permissions it works.
+  EXPECT_TRUE(svc_->Invite(bp, "cy@example.test", viewer.role.id, false, ctx_));
+  // And they cannot demote the Admin.
+  auto demote = svc_->ChangeMemberRole(bp, ada.p.user_id, viewer.role.id, ctx_);
+  ASSERT_FALSE(demote);
+}
+
+TEST_F(ServicesTest, RoleChangeAppliesToTheNextRequest) {
+  auto ada = SignUp("ada");
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kSshKeys].read = true; });
+  auto editor = MakeRole(ada.p, "Editor", [](auto& p) { p[Collection::kSshKeys] = {true, true, true, true}; });
+  auto [bob, bp] = Join(ada, "bob", viewer.role.id);
+  EXPECT_FALSE(svc_->CreateSshKey(bp, {"k", kEd25519, std::nullopt}, ctx_));
+  ASSERT_TRUE(svc_->ChangeMemberRole(ada.p, bob.grant.user.id, editor.role.id, ctx_));
+  auto bp2 = In(bob, ada.p.org_slug);  // the next request resolves the principal again
+  EXPECT_TRUE(svc_->CreateSshKey(bp2, {"k", kEd25519, std::nullopt}, ctx_));
+}
+
+TEST_F(ServicesTest, OwnerAndLastAdminAreProtected) {
+  auto ada = SignUp("ada");
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
+  auto rm = svc_->RemoveMember(ada.p, ada.p.user_id, ctx_);
+  ASSERT_FALSE(rm);
+  EXPECT_EQ(rm.error().code, ErrorCode::kConflict);
+  auto demote = svc_->ChangeMemberRole(ada.p, ada.p.user_id, viewer.role.id, ctx_);
+  ASSERT_FALSE(demote);
+  EXPECT_EQ(demote.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(ServicesTest, DeletingAHeldRoleNeedsReassignment) {
+  auto ada = SignUp("ada");
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
+  auto other = MakeRole(ada.p, "Other", [](auto& p) { p[Collection::kTeam].read = true; });
+  auto [bob, bp] = Join(ada, "bob", viewer.role.id);
+  auto del = svc_->DeleteRole(ada.p, viewer.role.id, std::nullopt, ctx_);
+  ASSERT_FALSE(del);
+  EXPECT_EQ(del.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(svc_->DeleteRole(ada.p, viewer.role.id, other.role.id, ctx_));
+  EXPECT_EQ(In(bob, ada.p.org_slug).role->role_name, "Other");
+}
+
+TEST_F(ServicesTest, ReadScopeOwnAndCreateLimitOnSshKeys) {
+  auto ada = SignUp("ada");
+  auto own = MakeRole(ada.p, "Own", [](auto& p) {
+    p[Collection::kSshKeys] = {true, true, true, true, 2, domain::ReadScope::kOwn};
+  });
+  auto admin_key = svc_->CreateSshKey(ada.p, {"admin", kEd25519, std::nullopt}, ctx_);
+  ASSERT_TRUE(admin_key);
+  auto [bob, bp] = Join(ada, "bob", own.role.id);
+  ASSERT_TRUE(svc_->CreateSshKey(bp, {"b1", kEd25519, std::nullopt}, ctx_));
+  ASSERT_TRUE(svc_->CreateSshKey(bp, {"b2", kEd25519, std::nullopt}, ctx_));
+  auto third = svc_->CreateSshKey(bp, {"b3", kEd25519, std::nullopt}, ctx_);
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::kLimitReached);
+  EXPECT_EQ(third.error().details["limit"], 2);
+  auto list = svc_->ListSshKeys(bp, 50, "", ctx_);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->items.size(), 2u);
+  for (auto& k : list->items) EXPECT_EQ(k.created_by, bob.grant.user.id);
+  for (auto st : {svc_->GetSshKey(bp, admin_key->id, ctx_).map([](auto&&) {}),
+                  svc_->UpdateSshKey(bp, admin_key->id, {"x", std::nullopt, std::nullopt}, ctx_).map([](auto&&) {}),
+                  svc_->DeleteSshKey(bp, admin_key->id, ctx_)}) {
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
+  }
+  EXPECT_EQ(svc_->ListSshKeys(ada.p, 50, "", ctx_)->items.size(), 3u);
+}
+
+TEST_F(ServicesTest, ApiTokenNarrowsAndIsScopedToOneOrg) {
+  auto ada = SignUp("ada");
+  domain::Permissions read_only;
+  read_only[Collection::kSshKeys].read = true;
+  auto tok = svc_->CreateApiToken(ada.who, {"ci", ada.p.org_slug, read_only, 30}, ctx_);
+  ASSERT_TRUE(tok) << tok.error().message;
+  auto who = svc_->Authenticate(tok->secret.view(), ctx_);
+  ASSERT_TRUE(who);
+  auto p = svc_->ResolvePrincipal(*who, ada.p.org_slug, ctx_);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(svc_->ListSshKeys(*p, 50, "", ctx_));
+  auto denied = svc_->CreateSshKey(*p, {"k", kEd25519, std::nullopt}, ctx_);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().details["permission"], "sshKeys.create");
+  auto other = svc_->CreateOrg(ada.who, "Second", std::string("second-org"), ctx_);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(svc_->ResolvePrincipal(*who, "second-org", ctx_).error().code, ErrorCode::kNotFound);
+  clock_.Advance(31LL * 24 * 3600 * 1000);
+  EXPECT_EQ(svc_->Authenticate(tok->secret.view(), ctx_).error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST_F(ServicesTest, LoginIsRateLimitedPerAccount) {
+  SignUp("ada");
+  auto wrong = SecretBytes::FromString("wrong-password-123");
+  for (int i = 0; i < 10; ++i) {
+    auto r = svc_->Login("ada@example.test", wrong, ctx_);
+    ASSERT_EQ(r.error().code, ErrorCode::kUnauthenticated);
+  }
+  auto right = SecretBytes::FromString("correct-horse-battery");
+  auto locked = svc_->Login("ada@example.test", right, ctx_);
+  ASSERT_FALSE(locked);
+  EXPECT_EQ(locked.error().code, ErrorCode::kRateLimited);
+  clock_.Advance(15LL * 60 * 1000 + 1);
+  EXPECT_TRUE(svc_->Login("ada@example.test", right, ctx_));
+}
+
+TEST_F(ServicesTest, LogoutAllRevokesEverySession) {
+  auto ada = SignUp("ada");
+  auto second = svc_->Login("ada@example.test", SecretBytes::FromString("correct-horse-battery"), ctx_);
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(svc_->LogoutAll(ada.who, ctx_));
+  EXPECT_FALSE(svc_->Authenticate(ada.grant.token.view(), ctx_));
+  EXPECT_FALSE(svc_->Authenticate(second->token.view(), ctx_));
+}
+
+TEST_F(ServicesTest, OtherOrgsRowsAreNotFound) {
+  auto ada = SignUp("ada");
+  auto eve = SignUp("eve");
+  auto key = svc_->CreateSshKey(ada.p, {"k", kEd25519, std::nullopt}, ctx_);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(svc_->GetSshKey(eve.p, key->id, ctx_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->DeleteSshKey(eve.p, key->id, ctx_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->ResolvePrincipal(eve.who, ada.p.org_slug, ctx_).error().code, ErrorCode::kNotFound);
+  auto roles = svc_->ListRoles(ada.p, ctx_);
+  EXPECT_EQ(svc_->GetRole(eve.p, roles->front().role.id, ctx_).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(ServicesTest, DeniedAttemptsAreAudited) {
+  auto ada = SignUp("ada");
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kSshKeys].read = true; });
+  auto [bob, bp] = Join(ada, "bob", viewer.role.id);
+  ASSERT_FALSE(svc_->CreateSshKey(bp, {"k", kEd25519, std::nullopt}, ctx_));
+  auto audit = svc_->ListAudit(ada.p, 200, "", ctx_);
+  ASSERT_TRUE(audit);
+  bool found = false;
+  for (auto& e : audit->items) found = found || (e.outcome == "denied" && e.action == "sshKeys.create" && e.actor_id == bob.grant.user.id);
+  EXPECT_TRUE(found);
+  EXPECT_EQ(svc_->ListAudit(bp, 50, "", ctx_).error().code, ErrorCode::kForbidden);
+}
+
+TEST_F(ServicesTest, PrivateKeyIsEncryptedAtRest) {
+  auto ada = SignUp("ada");
+  const std::string pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-unique-marker\n-----END OPENSSH PRIVATE KEY-----\n";
+  auto key = svc_->CreateSshKey(ada.p, {"k", kEd25519, SecretBytes::FromString(pem)}, ctx_);
+  ASSERT_TRUE(key);
+  EXPECT_FALSE(key->private_key_sealed.empty());
+  EXPECT_EQ(key->private_key_sealed.find("unique-marker"), std::string::npos);
+  store_.reset();
+  std::ifstream db(dir_ / "wharf.db", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(db)), {});
+  std::ifstream wal(dir_ / "wharf.db-wal", std::ios::binary);
+  bytes.append((std::istreambuf_iterator<char>(wal)), {});
+  EXPECT_EQ(bytes.find("unique-marker"), std::string::npos);
+  EXPECT_NE(bytes.find("AAAAC3NzaC1lZDI1NTE5"), std::string::npos);  // the public key is plain
+}
+
+}  // namespace
+}  // namespace wharf::services
