@@ -366,7 +366,9 @@ struct Api::Impl {
           return e;
         }
       }
-      if (r.auth == AuthMode::kOrg) WHARF_ASSIGN_OR_RETURN(call.principal, svc.ResolvePrincipal(*call.who, call.params[0], call.ctx));
+      if (r.auth == AuthMode::kOrg) {
+        WHARF_ASSIGN_OR_RETURN(call.principal, svc.ResolvePrincipal(*call.who, call.params[0], call.ctx));
+      }
     }
     return r.fn(call);
   }
@@ -480,7 +482,9 @@ void Api::Impl::AddRoutes() {
         services::CreateTokenInput in;
         WHARF_ASSIGN_OR_RETURN(in.name, b.String("name", 200));
         WHARF_ASSIGN_OR_RETURN(in.org_slug, b.String("org", 64));
-        if (b.Has("permissions")) WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
+        if (b.Has("permissions")) {
+          WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
+        }
         WHARF_ASSIGN_OR_RETURN(in.expires_in_days, b.OptInt("expires_in_days"));
         WHARF_ASSIGN_OR_RETURN(auto g, s.CreateApiToken(*c.who, std::move(in), c.ctx));
         json out = TokenJson(g.token, g.org_slug);
@@ -542,9 +546,12 @@ void Api::Impl::AddRoutes() {
     services::RoleInput in;
     WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
     WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description", 1000));
-    if (b.Has("permissions")) WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
-    if (b.Has("resource_scope"))
+    if (b.Has("permissions")) {
+      WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
+    }
+    if (b.Has("resource_scope")) {
       WHARF_ASSIGN_OR_RETURN(in.resource_scope, domain::ParseResourceScope(b.Raw("resource_scope"), "resource_scope"));
+    }
     return in;
   };
   Add("GET", "/api/v1/orgs/{org}/roles", A::kOrg, "roles", "List roles with members and member counts (roles.read)",

@@ -138,7 +138,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   if (!secrets::Init()) return Fail(Error{ErrorCode::kInternal, "libsodium failed to initialise", {}, Layer::kNone, {}});
 
   auto colon = f.listen.rfind(':');
-  if (colon == std::string::npos) return Fail(*FieldError("listen", "must be HOST:PORT, e.g. 127.0.0.1:8080").operator->());
+  if (colon == std::string::npos) return Fail(FieldError("listen", "must be HOST:PORT, e.g. 127.0.0.1:8080").value());
   api::ServerOptions so;
   so.listen_host = f.listen.substr(0, colon);
   so.listen_port = std::atoi(f.listen.c_str() + colon + 1);
@@ -250,7 +250,7 @@ int AdminCreateUser(const std::string& data_dir_s, const std::string& database, 
     std::getline(std::cin, pw);
   } else {
     std::ifstream in(password_file);
-    if (!in) return Fail(*FieldError("password-file", "cannot be read").operator->());
+    if (!in) return Fail(FieldError("password-file", "cannot be read").value());
     std::getline(in, pw);
   }
   auto master = secrets::LoadOrCreateMasterKey(data_dir);

@@ -94,7 +94,7 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
 
   SessionGrant grant;
   std::string joined_org_id;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto existing, tx.users().FindByEmail(email));
     if (existing) return Err(ErrorCode::kConflict, "An account with this email already exists. Sign in instead.");
     std::optional<domain::Invitation> inv;
@@ -185,7 +185,7 @@ Result<SessionGrant> Services::Login(std::string_view email_in, const SecretByte
   }
   account_failures_.Reset(email);
   SessionGrant grant;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(grant, NewSession(tx, *user, ctx));
     return Ok();
   }));
@@ -194,11 +194,11 @@ Result<SessionGrant> Services::Login(std::string_view email_in, const SecretByte
 
 Status Services::Logout(const Authenticated& who, const RequestContext&) {
   if (who.session_id.empty()) return Err(ErrorCode::kValidationFailed, "Only a session can sign out; revoke API tokens with DELETE /api/v1/me/tokens/{id}.");
-  return store_.Write([&](store::Tx& tx) { return tx.sessions().Revoke(who.session_id, clock_.Now()); });
+  return WriteTx([&](store::Tx& tx) { return tx.sessions().Revoke(who.session_id, clock_.Now()); });
 }
 
 Status Services::LogoutAll(const Authenticated& who, const RequestContext&) {
-  return store_.Write([&](store::Tx& tx) { return tx.sessions().RevokeAllForUser(who.user.id, clock_.Now()); });
+  return WriteTx([&](store::Tx& tx) { return tx.sessions().RevokeAllForUser(who.user.id, clock_.Now()); });
 }
 
 Result<Authenticated> Services::Authenticate(std::string_view token, const RequestContext&) {
@@ -324,7 +324,7 @@ Result<TokenGrant> Services::CreateApiToken(const Authenticated& who, CreateToke
   t.permissions = in.permissions;
   t.created_at = clock_.Now();
   if (in.expires_in_days) t.expires_at = t.created_at + *in.expires_in_days * 24 * 3600 * 1000;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_TRY(tx.api_tokens().Insert(t));
     return AuditIn(tx, p, "tokens.create", "tokens", t.id, ctx);
   }));
@@ -346,7 +346,7 @@ Result<std::vector<std::pair<domain::ApiToken, std::string>>> Services::ListApiT
 
 Status Services::RevokeApiToken(const Authenticated& who, std::string_view id, const RequestContext&) {
   bool found = false;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(found, tx.api_tokens().Revoke(who.user.id, id, clock_.Now()));
     return Ok();
   }));
@@ -362,7 +362,7 @@ Result<OrgView> Services::CreateOrg(const Authenticated& who, std::string_view n
   WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(name_in, "name"));
   if (slug) WHARF_TRY(domain::ValidateSlug(*slug, "slug"));
   OrgView v;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     if (slug) {
       WHARF_ASSIGN_OR_RETURN(auto existing, tx.orgs().FindBySlug(*slug));
       if (existing) return Err(ErrorCode::kConflict, "The slug '" + *slug + "' is already taken. Choose another.");
@@ -394,7 +394,7 @@ Result<OrgView> Services::RenameOrg(const authz::Principal& p, std::string_view 
   WHARF_TRY(RequireAdmin(p, "orgs.update", ctx));
   WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(name_in, "name"));
   OrgView v;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
     if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
     org->name = name;
@@ -414,7 +414,7 @@ Result<OrgView> Services::TransferOwnership(const authz::Principal& p, std::stri
     return Forbidden("owner", "Only the owner of this organisation can transfer its ownership.");
   }
   OrgView v;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(p.org_id, user_id));
     if (!m) return FieldError("user_id", "is not a member of this organisation");
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, m->role_id));
@@ -439,7 +439,7 @@ Result<OrgView> Services::SetSeatLimit(const Authenticated& who, std::string_vie
     return Forbidden("instance_admin", "Only the instance administrator can change seat limits.");
   if (seat_limit < 0 || seat_limit > 1'000'000) return FieldError("seat_limit", "must be from 0 (unlimited) to 1000000");
   OrgView v;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindBySlug(org_slug));
     if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
     org->seat_limit = seat_limit;

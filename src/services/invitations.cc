@@ -73,7 +73,7 @@ Result<InvitationView> Services::Invite(const authz::Principal& p, std::string_v
   InvitationView v;
   SecretBytes token;
   domain::Org org;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, role_id));
     if (!role) return FieldError("role_id", "is not a role of this organisation");
     WHARF_TRY(CheckNoEscalation(p, *role, "team.invite", ctx));
@@ -113,7 +113,7 @@ Result<InvitationView> Services::Invite(const authz::Principal& p, std::string_v
   // The invitation is committed before any mail is attempted: a failure to email never loses it.
   if (send_email) {
     SendInvitationEmail(v.invitation, org, v.role, v.link, p.user_email);
-    auto st = store_.Write([&](store::Tx& tx) { return tx.invitations().Update(v.invitation); });
+    auto st = WriteTx([&](store::Tx& tx) { return tx.invitations().Update(v.invitation); });
     if (!st) log::Error("invitation_status_write_failed", {{"detail", st.error().detail}});
   }
   return v;
@@ -149,7 +149,7 @@ Result<InvitationView> Services::CopyInvitationLink(const authz::Principal& p, s
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
   InvitationView v;
   SecretBytes token;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
     if (!inv) return InvitationNotFound();
     if (inv->status != InvitationStatus::kPending)
@@ -172,7 +172,7 @@ Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std
   InvitationView v;
   SecretBytes token;
   domain::Org org;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
     if (!inv) return InvitationNotFound();
     if (inv->status != InvitationStatus::kPending)
@@ -191,7 +191,7 @@ Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std
   }));
   v.link = InvitationLink(token);
   SendInvitationEmail(v.invitation, org, v.role, v.link, p.user_email);
-  auto st = store_.Write([&](store::Tx& tx) { return tx.invitations().Update(v.invitation); });
+  auto st = WriteTx([&](store::Tx& tx) { return tx.invitations().Update(v.invitation); });
   if (!st) log::Error("invitation_status_write_failed", {{"detail", st.error().detail}});
   v.link.clear();  // resend answers only the email status
   return v;
@@ -199,7 +199,7 @@ Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std
 
 Status Services::RevokeInvitation(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
-  return store_.Write([&](store::Tx& tx) -> Status {
+  return WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
     if (!inv) return InvitationNotFound();
     if (inv->status != InvitationStatus::kPending)
@@ -245,7 +245,7 @@ Result<PublicInvitation> Services::PeekInvitation(std::string_view token) {
 Result<std::pair<domain::Org, domain::Role>> Services::AcceptInvitation(const Authenticated& who, std::string_view token,
                                                                         const RequestContext& ctx) {
   std::pair<domain::Org, domain::Role> out;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto inv, ValidateInvitationToken(tx, token));
     if (inv.email != ToLower(who.user.email))
       return Forbidden("invitation", "This invitation was sent to a different email address. Sign in as the "

@@ -80,7 +80,7 @@ Result<domain::SshKey> Services::CreateSshKey(const authz::Principal& p, SshKeyI
   k.fingerprint = Fingerprint(pk.blob);
   k.created_at = k.updated_at = clock_.Now();
   k.created_by = p.user_id;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     if (in.private_key) {
       WHARF_TRY(ValidatePrivateKey(*in.private_key));
       WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
@@ -112,9 +112,11 @@ Result<domain::SshKey> Services::UpdateSshKey(const authz::Principal& p, std::st
   if (in.public_key) return FieldError("public_key", "cannot be changed; create a new key instead");
   if (in.private_key) return FieldError("private_key", "cannot be changed; create a new key instead");
   std::optional<std::string> name;
-  if (in.name) WHARF_ASSIGN_OR_RETURN(name, domain::ValidateName(*in.name, "name", 100));
+  if (in.name) {
+    WHARF_ASSIGN_OR_RETURN(name, domain::ValidateName(*in.name, "name", 100));
+  }
   domain::SshKey out;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto k, tx.ssh_keys().Find(p.org_id, id));
     if (!k) return KeyNotFound();
     auto r = AsResource(*k);
@@ -131,7 +133,7 @@ Result<domain::SshKey> Services::UpdateSshKey(const authz::Principal& p, std::st
 
 Status Services::DeleteSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kDelete, nullptr, ctx, id));
-  return store_.Write([&](store::Tx& tx) -> Status {
+  return WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto k, tx.ssh_keys().Find(p.org_id, id));
     if (!k) return KeyNotFound();
     auto r = AsResource(*k);

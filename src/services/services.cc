@@ -42,6 +42,27 @@ Result<store::PageQuery> DecodeCursor(std::string_view cursor, int limit) {
   return q;
 }
 
+namespace {
+thread_local bool t_in_write = false;
+thread_local std::vector<domain::AuditEvent> t_pending_denied;
+}  // namespace
+
+Status Services::WriteTx(const std::function<Status(store::Tx&)>& fn) {
+  t_in_write = true;
+  Status st = store_.Write(fn);
+  t_in_write = false;
+  if (!t_pending_denied.empty()) {
+    std::vector<domain::AuditEvent> events;
+    events.swap(t_pending_denied);
+    auto wst = store_.Write([&](store::Tx& tx) -> Status {
+      for (auto& e : events) WHARF_TRY(tx.audit().Append(e));
+      return Ok();
+    });
+    if (!wst) log::Error("audit_write_failed", {{"detail", wst.error().detail}});
+  }
+  return st;
+}
+
 void Services::AuditDenied(const authz::Principal& p, std::string action, std::string collection,
                            std::string resource_id, std::string detail, const RequestContext& ctx) {
   domain::AuditEvent e;
@@ -56,6 +77,10 @@ void Services::AuditDenied(const authz::Principal& p, std::string action, std::s
   e.request_id = ctx.request_id;
   e.ip = ctx.ip;
   e.detail = std::move(detail);
+  if (t_in_write) {
+    t_pending_denied.push_back(std::move(e));
+    return;
+  }
   auto st = store_.Write([&](store::Tx& tx) -> Status { return tx.audit().Append(e).map([](int64_t) {}); });
   if (!st) log::Error("audit_write_failed", {{"request_id", ctx.request_id}, {"detail", st.error().detail}});
 }

@@ -230,6 +230,9 @@ class Services {
   // Non-Admins may only grant permissions they hold themselves (and within their resource scope).
   Status CheckNoEscalation(const authz::Principal& p, const domain::Role& role, std::string_view action,
                            const RequestContext& ctx);
+  // Runs `fn` in a store write transaction. Denied attempts audited inside it are recorded after
+  // it ends (the writer is not reentrant), whether it committed or not.
+  Status WriteTx(const std::function<Status(store::Tx&)>& fn);
   void AuditDenied(const authz::Principal& p, std::string action, std::string collection, std::string resource_id,
                    std::string detail, const RequestContext& ctx);
   Status AuditIn(store::Tx& tx, const authz::Principal& p, std::string action, std::string collection,

@@ -82,7 +82,8 @@ class ServicesTest : public ::testing::Test {
     EXPECT_TRUE(inv) << inv.error().message;
     std::string token = inv->link.substr(inv->link.rfind('/') + 1);
     Account a = SignUp(name, token);
-    return {a, In(a, admin.p.org_slug)};
+    auto p = In(a, admin.p.org_slug);
+    return {std::move(a), std::move(p)};
   }
 
   fs::path dir_;

@@ -52,7 +52,9 @@ Result<RoleView> Services::CreateRole(const authz::Principal& p, RoleInput in, c
   if (!in.permissions) return FieldError("permissions", "is required (an object keyed by collection name)");
   domain::Role r;
   WHARF_ASSIGN_OR_RETURN(r.name, domain::ValidateName(*in.name, "name", 64));
-  if (in.description) WHARF_ASSIGN_OR_RETURN(r.description, domain::ValidateName(*in.description, "description", 500));
+  if (in.description) {
+    WHARF_ASSIGN_OR_RETURN(r.description, domain::ValidateName(*in.description, "description", 500));
+  }
   if (ToLower(r.name) == "admin")
     return Err(ErrorCode::kConflict, "'Admin' is the built-in role's name. Choose another name.");
   r.id = ids_.New("rol");
@@ -63,7 +65,7 @@ Result<RoleView> Services::CreateRole(const authz::Principal& p, RoleInput in, c
   r.created_by = p.user_id;
   WHARF_TRY(CheckNoEscalation(p, r, "roles.create", ctx));
   RoleView v;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     if (uint32_t limit = authz::CreateLimit(p, Collection::kRoles)) {
       WHARF_ASSIGN_OR_RETURN(auto roles, tx.roles().List(p.org_id));
       int64_t used = 0;
@@ -99,7 +101,9 @@ Result<RoleView> Services::UpdateRole(const authz::Principal& p, std::string_vie
     if (ToLower(r.name) == "admin")
       return Err(ErrorCode::kConflict, "'Admin' is the built-in role's name. Choose another name.");
   }
-  if (in.description) WHARF_ASSIGN_OR_RETURN(r.description, domain::ValidateName(*in.description, "description", 500));
+  if (in.description) {
+    WHARF_ASSIGN_OR_RETURN(r.description, domain::ValidateName(*in.description, "description", 500));
+  }
   if (in.permissions) r.permissions = *in.permissions;
   if (in.resource_scope) r.resource_scope = *in.resource_scope;
   r.updated_at = clock_.Now();
@@ -107,7 +111,7 @@ Result<RoleView> Services::UpdateRole(const authz::Principal& p, std::string_vie
   WHARF_TRY(CheckNoEscalation(p, *current, "roles.update", ctx));
   WHARF_TRY(CheckNoEscalation(p, r, "roles.update", ctx));
   RoleView v;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto again, tx.roles().Find(p.org_id, id));
     if (!again) return RoleNotFound();
     WHARF_TRY(tx.roles().Update(r));
@@ -122,7 +126,7 @@ Result<RoleView> Services::UpdateRole(const authz::Principal& p, std::string_vie
 Status Services::DeleteRole(const authz::Principal& p, std::string_view id, std::optional<std::string> reassign_to,
                             const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kRoles, Action::kDelete, nullptr, ctx, id));
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto r, tx.roles().Find(p.org_id, id));
     if (!r) return RoleNotFound();
     if (r->builtin) return Err(ErrorCode::kConflict, "The built-in Admin role cannot be deleted.");
@@ -181,7 +185,7 @@ Result<MemberView> Services::ChangeMemberRole(const authz::Principal& p, std::st
                                               std::string_view role_id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, user_id));
   MemberView v;
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(p.org_id, user_id));
     if (!m) return MemberNotFound();
     WHARF_ASSIGN_OR_RETURN(auto target, tx.roles().Find(p.org_id, role_id));
@@ -215,7 +219,7 @@ Result<MemberView> Services::ChangeMemberRole(const authz::Principal& p, std::st
 Status Services::RemoveMember(const authz::Principal& p, std::string_view user_id, const RequestContext& ctx) {
   const bool self = user_id == p.user_id;
   if (!self) WHARF_TRY(Authorize(p, Collection::kTeam, Action::kDelete, nullptr, ctx, user_id));
-  WHARF_TRY(store_.Write([&](store::Tx& tx) -> Status {
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(p.org_id, user_id));
     if (!m) return MemberNotFound();
     WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));

@@ -1,0 +1,968 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "base/log.h"
+
+namespace wharf::store {
+
+namespace {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------- migrations
+
+// Numbered and forward-only: never edit a shipped entry, append a new one.
+const std::vector<std::string>& Migrations() {
+  static const std::vector<std::string> m = {
+      // 1: the access-control foundation.
+      R"sql(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  instance_admin INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE orgs (
+  id TEXT PRIMARY KEY,
+  slug TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES users(id),
+  seat_limit INTEGER NOT NULL DEFAULT 0,
+  wrapped_data_key BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE TABLE roles (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  builtin INTEGER NOT NULL DEFAULT 0,
+  permissions TEXT NOT NULL,
+  resource_scope TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name),
+  UNIQUE (org_id, id)
+);
+CREATE INDEX roles_org ON roles (org_id, created_at, id);
+CREATE TABLE memberships (
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role_id TEXT NOT NULL,
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY (org_id, user_id),
+  FOREIGN KEY (org_id, role_id) REFERENCES roles (org_id, id) ON DELETE RESTRICT
+);
+CREATE INDEX memberships_role ON memberships (org_id, role_id);
+CREATE INDEX memberships_user ON memberships (user_id);
+CREATE INDEX memberships_joined ON memberships (org_id, joined_at, user_id);
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  csrf_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL DEFAULT 0,
+  ip TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  permissions TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL DEFAULT 0,
+  revoked_at INTEGER NOT NULL DEFAULT 0,
+  last_used_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+CREATE TABLE invitations (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  email TEXT NOT NULL,
+  role_id TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  status TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  email_status TEXT NOT NULL DEFAULT '',
+  email_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  accepted_at INTEGER NOT NULL DEFAULT 0,
+  accepted_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX invitations_token ON invitations (token_hash);
+CREATE INDEX invitations_org ON invitations (org_id, status, created_at, id);
+CREATE TABLE ssh_keys (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  private_key_sealed BLOB,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX ssh_keys_org ON ssh_keys (org_id, created_at, id);
+CREATE INDEX ssh_keys_creator ON ssh_keys (org_id, created_by, created_at, id);
+CREATE TABLE audit_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_email TEXT NOT NULL,
+  action TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_org ON audit_events (org_id, id);
+)sql",
+  };
+  return m;
+}
+
+// ---------------------------------------------------------------- connection and statements
+
+class Conn {
+ public:
+  explicit Conn(sqlite3* db) : db_(db) {}
+  ~Conn() {
+    for (auto& [sql, st] : stmts_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+  }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  sqlite3* db() { return db_; }
+  sqlite3_stmt* Prepare(const char* sql) {
+    auto it = stmts_.find(sql);
+    if (it != stmts_.end()) return it->second;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) return nullptr;
+    stmts_.emplace(sql, st);
+    return st;
+  }
+  Status ExecScript(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown";
+      sqlite3_free(err);
+      return Internal("sqlite: " + msg);
+    }
+    return Ok();
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> stmts_;  // keyed by the literal's address
+};
+
+Error SqlError(sqlite3* db, int rc, std::string_view conflict_message) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_CONSTRAINT) {
+    const int ext = sqlite3_extended_errcode(db);
+    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+      return Error{ErrorCode::kConflict, "This is still in use by other records.", sqlite3_errmsg(db), Layer::kNone, json::object()};
+    return Error{ErrorCode::kConflict, conflict_message.empty() ? std::string("That already exists.") : std::string(conflict_message),
+                 sqlite3_errmsg(db), Layer::kNone, json::object()};
+  }
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    return Error{ErrorCode::kUnavailable, "The database is busy; retry shortly.", sqlite3_errmsg(db), Layer::kNone, json::object()};
+  return Error{ErrorCode::kInternal, "internal error", std::string("sqlite: ") + sqlite3_errmsg(db), Layer::kNone, json::object()};
+}
+
+// One use of a cached prepared statement; resets it when done.
+class Query {
+ public:
+  Query(Conn& c, const char* sql) : conn_(c), st_(c.Prepare(sql)) {
+    if (!st_) prepare_error_ = std::string("sqlite prepare: ") + sqlite3_errmsg(c.db());
+  }
+  ~Query() {
+    if (st_) {
+      sqlite3_reset(st_);
+      sqlite3_clear_bindings(st_);
+    }
+  }
+  Query& Text(std::string_view v) {
+    if (st_) sqlite3_bind_text(st_, ++idx_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& Int(int64_t v) {
+    if (st_) sqlite3_bind_int64(st_, ++idx_, v);
+    return *this;
+  }
+  Query& Blob(std::string_view v) {
+    if (!st_) return *this;
+    if (v.empty()) sqlite3_bind_null(st_, ++idx_);
+    else sqlite3_bind_blob(st_, ++idx_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& Null() {
+    if (st_) sqlite3_bind_null(st_, ++idx_);
+    return *this;
+  }
+  // True when a row is available; false when done.
+  Result<bool> Step() {
+    if (!st_) return Internal(prepare_error_);
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return tl::unexpected(SqlError(conn_.db(), rc, conflict_));
+  }
+  Status Exec(std::string_view conflict_message = {}) {
+    conflict_ = conflict_message;
+    WHARF_ASSIGN_OR_RETURN(bool row, Step());
+    (void)row;
+    return Ok();
+  }
+  int Changes() { return sqlite3_changes(conn_.db()); }
+  std::string Str(int col) {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+    return p ? std::string(p, sqlite3_column_bytes(st_, col)) : std::string();
+  }
+  std::string Bytes(int col) {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(st_, col));
+    return p ? std::string(p, sqlite3_column_bytes(st_, col)) : std::string();
+  }
+  int64_t I64(int col) { return sqlite3_column_int64(st_, col); }
+  bool IsNull(int col) { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+
+ private:
+  Conn& conn_;
+  sqlite3_stmt* st_;
+  int idx_ = 0;
+  std::string prepare_error_;
+  std::string conflict_;
+};
+
+// Runs a query and maps each row with f; collects into a vector.
+template <typename T, typename F>
+Result<std::vector<T>> Collect(Query& q, F&& f) {
+  std::vector<T> out;
+  while (true) {
+    WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    WHARF_ASSIGN_OR_RETURN(T v, f(q));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+template <typename T, typename F>
+Result<std::optional<T>> One(Query& q, F&& f) {
+  WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<T>();
+  WHARF_ASSIGN_OR_RETURN(T v, f(q));
+  return std::optional<T>(std::move(v));
+}
+
+Result<json> ParseJson(const std::string& s) {
+  json j = json::parse(s, nullptr, false);
+  if (j.is_discarded()) return Internal("stored JSON is corrupt");
+  return j;
+}
+
+// ---------------------------------------------------------------- row mappers
+
+constexpr const char* kUserCols = "id, email, name, password_hash, instance_admin, created_at, updated_at";
+Result<User> ReadUser(Query& q, int o = 0) {
+  User u;
+  u.id = q.Str(o);
+  u.email = q.Str(o + 1);
+  u.name = q.Str(o + 2);
+  u.password_hash = q.Str(o + 3);
+  u.instance_admin = q.I64(o + 4) != 0;
+  u.created_at = q.I64(o + 5);
+  u.updated_at = q.I64(o + 6);
+  return u;
+}
+
+Result<Org> ReadOrg(Query& q) {
+  Org o;
+  o.id = q.Str(0);
+  o.slug = q.Str(1);
+  o.name = q.Str(2);
+  o.owner_id = q.Str(3);
+  o.seat_limit = q.I64(4);
+  o.wrapped_data_key = q.Bytes(5);
+  o.created_at = q.I64(6);
+  o.updated_at = q.I64(7);
+  o.created_by = q.Str(8);
+  return o;
+}
+
+Result<Role> ReadRole(Query& q) {
+  Role r;
+  r.id = q.Str(0);
+  r.org_id = q.Str(1);
+  r.name = q.Str(2);
+  r.description = q.Str(3);
+  r.builtin = q.I64(4) != 0;
+  WHARF_ASSIGN_OR_RETURN(json perms, ParseJson(q.Str(5)));
+  WHARF_ASSIGN_OR_RETURN(r.permissions, domain::ParsePermissions(perms, "permissions"));
+  if (!q.IsNull(6)) {
+    WHARF_ASSIGN_OR_RETURN(json scope, ParseJson(q.Str(6)));
+    WHARF_ASSIGN_OR_RETURN(r.resource_scope, domain::ParseResourceScope(scope, "resource_scope"));
+  }
+  r.created_at = q.I64(7);
+  r.updated_at = q.I64(8);
+  r.created_by = q.Str(9);
+  return r;
+}
+
+Result<Session> ReadSession(Query& q) {
+  Session s;
+  s.id = q.Str(0);
+  s.user_id = q.Str(1);
+  s.token_hash = q.Str(2);
+  s.csrf_hash = q.Str(3);
+  s.created_at = q.I64(4);
+  s.expires_at = q.I64(5);
+  s.revoked_at = q.I64(6);
+  s.ip = q.Str(7);
+  s.user_agent = q.Str(8);
+  return s;
+}
+
+Result<ApiToken> ReadToken(Query& q) {
+  ApiToken t;
+  t.id = q.Str(0);
+  t.user_id = q.Str(1);
+  t.org_id = q.Str(2);
+  t.name = q.Str(3);
+  t.token_hash = q.Str(4);
+  if (!q.IsNull(5)) {
+    WHARF_ASSIGN_OR_RETURN(json p, ParseJson(q.Str(5)));
+    WHARF_ASSIGN_OR_RETURN(auto perms, domain::ParsePermissions(p, "permissions"));
+    t.permissions = perms;
+  }
+  t.created_at = q.I64(6);
+  t.expires_at = q.I64(7);
+  t.revoked_at = q.I64(8);
+  t.last_used_at = q.I64(9);
+  return t;
+}
+
+Result<Invitation> ReadInvitation(Query& q) {
+  Invitation i;
+  i.id = q.Str(0);
+  i.org_id = q.Str(1);
+  i.email = q.Str(2);
+  i.role_id = q.Str(3);
+  i.token_hash = q.Str(4);
+  auto st = domain::ParseInvitationStatus(q.Str(5));
+  if (!st) return Internal("stored invitation status is corrupt");
+  i.status = *st;
+  i.expires_at = q.I64(6);
+  i.email_status = q.Str(7);
+  i.email_error = q.Str(8);
+  i.created_at = q.I64(9);
+  i.updated_at = q.I64(10);
+  i.created_by = q.Str(11);
+  i.accepted_at = q.I64(12);
+  i.accepted_by = q.Str(13);
+  return i;
+}
+
+Result<SshKey> ReadSshKey(Query& q) {
+  SshKey k;
+  k.id = q.Str(0);
+  k.org_id = q.Str(1);
+  k.name = q.Str(2);
+  k.type = q.Str(3);
+  k.public_key = q.Str(4);
+  k.fingerprint = q.Str(5);
+  k.private_key_sealed = q.Bytes(6);
+  k.created_at = q.I64(7);
+  k.updated_at = q.I64(8);
+  k.created_by = q.Str(9);
+  return k;
+}
+
+Result<AuditEvent> ReadAudit(Query& q) {
+  AuditEvent e;
+  e.id = q.I64(0);
+  e.org_id = q.Str(1);
+  e.at = q.I64(2);
+  e.actor_id = q.Str(3);
+  e.actor_email = q.Str(4);
+  e.action = q.Str(5);
+  e.collection = q.Str(6);
+  e.resource_id = q.Str(7);
+  e.outcome = q.Str(8);
+  e.request_id = q.Str(9);
+  e.ip = q.Str(10);
+  e.detail = q.Str(11);
+  return e;
+}
+
+// Keyset bounds: an empty after_id starts from the beginning.
+int64_t AfterTime(const PageQuery& p) { return p.after_id.empty() ? INT64_MIN : p.after_created_at; }
+
+// ---------------------------------------------------------------- repositories
+
+#define WHARF_REPO(Name, Iface) \
+  class Name final : public Iface { \
+   public: \
+    explicit Name(Conn& c) : c_(c) {} \
+   private: \
+    Conn& c_; \
+   public:
+
+WHARF_REPO(SqliteUsers, UserRepository)
+  Status Insert(const User& u) override {
+    Query q(c_, "INSERT INTO users (id, email, name, password_hash, instance_admin, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    q.Text(u.id).Text(u.email).Text(u.name).Text(u.password_hash).Int(u.instance_admin).Int(u.created_at).Int(u.updated_at);
+    return q.Exec("An account with this email already exists.");
+  }
+  Result<std::optional<User>> FindById(std::string_view id) override {
+    Query q(c_, "SELECT id, email, name, password_hash, instance_admin, created_at, updated_at FROM users WHERE id = ?");
+    q.Text(id);
+    return One<User>(q, [](Query& r) { return ReadUser(r); });
+  }
+  Result<std::optional<User>> FindByEmail(std::string_view email) override {
+    Query q(c_, "SELECT id, email, name, password_hash, instance_admin, created_at, updated_at FROM users WHERE email = ?");
+    q.Text(email);
+    return One<User>(q, [](Query& r) { return ReadUser(r); });
+  }
+  Result<int64_t> Count() override {
+    Query q(c_, "SELECT COUNT(*) FROM users");
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+  Status Update(const User& u) override {
+    Query q(c_, "UPDATE users SET name = ?, password_hash = ?, instance_admin = ?, updated_at = ? WHERE id = ?");
+    q.Text(u.name).Text(u.password_hash).Int(u.instance_admin).Int(u.updated_at).Text(u.id);
+    return q.Exec();
+  }
+
+};
+
+WHARF_REPO(SqliteOrgs, OrgRepository)
+  Status Insert(const Org& o) override {
+    Query q(c_, "INSERT INTO orgs (id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(o.id).Text(o.slug).Text(o.name).Text(o.owner_id).Int(o.seat_limit).Blob(o.wrapped_data_key);
+    q.Int(o.created_at).Int(o.updated_at).Text(o.created_by);
+    return q.Exec("The slug '" + o.slug + "' is already taken.");
+  }
+  Result<std::optional<Org>> FindBySlug(std::string_view slug) override {
+    Query q(c_, "SELECT id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by "
+                "FROM orgs WHERE slug = ?");
+    q.Text(slug);
+    return One<Org>(q, ReadOrg);
+  }
+  Result<std::optional<Org>> FindById(std::string_view id) override {
+    Query q(c_, "SELECT id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by "
+                "FROM orgs WHERE id = ?");
+    q.Text(id);
+    return One<Org>(q, ReadOrg);
+  }
+  Status Update(const Org& o) override {
+    Query q(c_, "UPDATE orgs SET name = ?, owner_id = ?, seat_limit = ?, updated_at = ? WHERE id = ?");
+    q.Text(o.name).Text(o.owner_id).Int(o.seat_limit).Int(o.updated_at).Text(o.id);
+    return q.Exec();
+  }
+  Result<std::vector<Org>> ListAll() override {
+    Query q(c_, "SELECT id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by "
+                "FROM orgs ORDER BY created_at, id");
+    return Collect<Org>(q, ReadOrg);
+  }
+  Status UpdateDataKey(std::string_view org_id, std::string_view wrapped) override {
+    Query q(c_, "UPDATE orgs SET wrapped_data_key = ? WHERE id = ?");
+    q.Blob(wrapped).Text(org_id);
+    return q.Exec();
+  }
+
+};
+
+WHARF_REPO(SqliteRoles, RoleRepository)
+  Status Insert(const Role& r) override {
+    Query q(c_, "INSERT INTO roles (id, org_id, name, description, builtin, permissions, resource_scope, created_at, "
+                "updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(r.id).Text(r.org_id).Text(r.name).Text(r.description).Int(r.builtin);
+    q.Text(domain::PermissionsToJson(r.permissions).dump());
+    if (r.resource_scope.empty()) q.Null();
+    else q.Text(domain::ResourceScopeToJson(r.resource_scope).dump());
+    q.Int(r.created_at).Int(r.updated_at).Text(r.created_by);
+    return q.Exec("A role named '" + r.name + "' already exists in this organisation.");
+  }
+  Result<std::optional<Role>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "SELECT id, org_id, name, description, builtin, permissions, resource_scope, created_at, updated_at, "
+                "created_by FROM roles WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<Role>(q, ReadRole);
+  }
+  Result<std::optional<Role>> FindAdmin(std::string_view org_id) override {
+    Query q(c_, "SELECT id, org_id, name, description, builtin, permissions, resource_scope, created_at, updated_at, "
+                "created_by FROM roles WHERE org_id = ? AND builtin = 1");
+    q.Text(org_id);
+    return One<Role>(q, ReadRole);
+  }
+  Result<std::vector<Role>> List(std::string_view org_id) override {
+    Query q(c_, "SELECT id, org_id, name, description, builtin, permissions, resource_scope, created_at, updated_at, "
+                "created_by FROM roles WHERE org_id = ? ORDER BY builtin DESC, created_at, id");
+    q.Text(org_id);
+    return Collect<Role>(q, ReadRole);
+  }
+  Status Update(const Role& r) override {
+    Query q(c_, "UPDATE roles SET name = ?, description = ?, permissions = ?, resource_scope = ?, updated_at = ? "
+                "WHERE org_id = ? AND id = ? AND builtin = 0");
+    q.Text(r.name).Text(r.description).Text(domain::PermissionsToJson(r.permissions).dump());
+    if (r.resource_scope.empty()) q.Null();
+    else q.Text(domain::ResourceScopeToJson(r.resource_scope).dump());
+    q.Int(r.updated_at).Text(r.org_id).Text(r.id);
+    return q.Exec("A role named '" + r.name + "' already exists in this organisation.");
+  }
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "DELETE FROM roles WHERE org_id = ? AND id = ? AND builtin = 0");
+    q.Text(org_id).Text(id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+
+};
+
+WHARF_REPO(SqliteMemberships, MembershipRepository)
+  Status Insert(const Membership& m) override {
+    Query q(c_, "INSERT INTO memberships (org_id, user_id, role_id, joined_at) VALUES (?, ?, ?, ?)");
+    q.Text(m.org_id).Text(m.user_id).Text(m.role_id).Int(m.joined_at);
+    return q.Exec("Already a member of this organisation.");
+  }
+  Result<std::optional<Membership>> Find(std::string_view org_id, std::string_view user_id) override {
+    Query q(c_, "SELECT org_id, user_id, role_id, joined_at FROM memberships WHERE org_id = ? AND user_id = ?");
+    q.Text(org_id).Text(user_id);
+    return One<Membership>(q, [](Query& r) -> Result<Membership> {
+      return Membership{r.Str(0), r.Str(1), r.Str(2), r.I64(3)};
+    });
+  }
+  static Result<MemberRow> ReadMemberRow(Query& r) {
+    MemberRow row;
+    row.membership = Membership{r.Str(0), r.Str(1), r.Str(2), r.I64(3)};
+    WHARF_ASSIGN_OR_RETURN(row.user, ReadUser(r, 4));
+    row.user.password_hash.clear();
+    return row;
+  }
+  Result<std::vector<MemberRow>> ListForOrg(std::string_view org_id, const PageQuery& page) override {
+    Query q(c_, "SELECT m.org_id, m.user_id, m.role_id, m.joined_at, u.id, u.email, u.name, '', u.instance_admin, "
+                "u.created_at, u.updated_at FROM memberships m JOIN users u ON u.id = m.user_id "
+                "WHERE m.org_id = ? AND (m.joined_at > ? OR (m.joined_at = ? AND m.user_id > ?)) "
+                "ORDER BY m.joined_at, m.user_id LIMIT ?");
+    q.Text(org_id).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+    return Collect<MemberRow>(q, ReadMemberRow);
+  }
+  Result<std::vector<MemberRow>> ListByRole(std::string_view org_id, std::string_view role_id) override {
+    Query q(c_, "SELECT m.org_id, m.user_id, m.role_id, m.joined_at, u.id, u.email, u.name, '', u.instance_admin, "
+                "u.created_at, u.updated_at FROM memberships m JOIN users u ON u.id = m.user_id "
+                "WHERE m.org_id = ? AND m.role_id = ? ORDER BY m.joined_at, m.user_id");
+    q.Text(org_id).Text(role_id);
+    return Collect<MemberRow>(q, ReadMemberRow);
+  }
+  Result<std::vector<Membership>> ListForUser(std::string_view user_id) override {
+    Query q(c_, "SELECT org_id, user_id, role_id, joined_at FROM memberships WHERE user_id = ? ORDER BY joined_at, org_id");
+    q.Text(user_id);
+    return Collect<Membership>(q, [](Query& r) -> Result<Membership> {
+      return Membership{r.Str(0), r.Str(1), r.Str(2), r.I64(3)};
+    });
+  }
+  Status UpdateRole(std::string_view org_id, std::string_view user_id, std::string_view role_id) override {
+    Query q(c_, "UPDATE memberships SET role_id = ? WHERE org_id = ? AND user_id = ?");
+    q.Text(role_id).Text(org_id).Text(user_id);
+    return q.Exec();
+  }
+  Result<bool> Delete(std::string_view org_id, std::string_view user_id) override {
+    Query q(c_, "DELETE FROM memberships WHERE org_id = ? AND user_id = ?");
+    q.Text(org_id).Text(user_id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> CountForOrg(std::string_view org_id) override {
+    Query q(c_, "SELECT COUNT(*) FROM memberships WHERE org_id = ?");
+    q.Text(org_id);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+  Result<int64_t> CountByRole(std::string_view org_id, std::string_view role_id) override {
+    Query q(c_, "SELECT COUNT(*) FROM memberships WHERE org_id = ? AND role_id = ?");
+    q.Text(org_id).Text(role_id);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+  Status ReassignRole(std::string_view org_id, std::string_view from, std::string_view to) override {
+    Query q(c_, "UPDATE memberships SET role_id = ? WHERE org_id = ? AND role_id = ?");
+    q.Text(to).Text(org_id).Text(from);
+    return q.Exec();
+  }
+
+};
+
+WHARF_REPO(SqliteSessions, SessionRepository)
+  Status Insert(const Session& s) override {
+    Query q(c_, "INSERT INTO sessions (id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, "
+                "user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(s.id).Text(s.user_id).Text(s.token_hash).Text(s.csrf_hash).Int(s.created_at).Int(s.expires_at);
+    q.Int(s.revoked_at).Text(s.ip).Text(s.user_agent);
+    return q.Exec();
+  }
+  Result<std::optional<Session>> FindActive(std::string_view token_hash, Timestamp now) override {
+    Query q(c_, "SELECT id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, user_agent "
+                "FROM sessions WHERE token_hash = ? AND revoked_at = 0 AND expires_at > ?");
+    q.Text(token_hash).Int(now);
+    return One<Session>(q, ReadSession);
+  }
+  Status Revoke(std::string_view id, Timestamp at) override {
+    Query q(c_, "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at = 0");
+    q.Int(at).Text(id);
+    return q.Exec();
+  }
+  Status RevokeAllForUser(std::string_view user_id, Timestamp at) override {
+    Query q(c_, "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0");
+    q.Int(at).Text(user_id);
+    return q.Exec();
+  }
+
+};
+
+WHARF_REPO(SqliteApiTokens, ApiTokenRepository)
+  Status Insert(const ApiToken& t) override {
+    Query q(c_, "INSERT INTO api_tokens (id, user_id, org_id, name, token_hash, permissions, created_at, expires_at, "
+                "revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(t.id).Text(t.user_id).Text(t.org_id).Text(t.name).Text(t.token_hash);
+    if (t.permissions) q.Text(domain::PermissionsToJson(*t.permissions).dump());
+    else q.Null();
+    q.Int(t.created_at).Int(t.expires_at).Int(t.revoked_at).Int(t.last_used_at);
+    return q.Exec();
+  }
+  Result<std::optional<ApiToken>> FindByHash(std::string_view token_hash) override {
+    Query q(c_, "SELECT id, user_id, org_id, name, token_hash, permissions, created_at, expires_at, revoked_at, "
+                "last_used_at FROM api_tokens WHERE token_hash = ? AND revoked_at = 0");
+    q.Text(token_hash);
+    return One<ApiToken>(q, ReadToken);
+  }
+  Result<std::vector<ApiToken>> ListForUser(std::string_view user_id) override {
+    Query q(c_, "SELECT id, user_id, org_id, name, token_hash, permissions, created_at, expires_at, revoked_at, "
+                "last_used_at FROM api_tokens WHERE user_id = ? AND revoked_at = 0 ORDER BY created_at, id");
+    q.Text(user_id);
+    return Collect<ApiToken>(q, ReadToken);
+  }
+  Result<bool> Revoke(std::string_view user_id, std::string_view id, Timestamp at) override {
+    Query q(c_, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND id = ? AND revoked_at = 0");
+    q.Int(at).Text(user_id).Text(id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+
+};
+
+WHARF_REPO(SqliteInvitations, InvitationRepository)
+#define WHARF_INV_COLS                                                                                     \
+  "id, org_id, email, role_id, token_hash, status, expires_at, email_status, email_error, created_at, " \
+  "updated_at, created_by, accepted_at, accepted_by"
+  Status Insert(const Invitation& i) override {
+    Query q(c_, "INSERT INTO invitations (" WHARF_INV_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(i.id).Text(i.org_id).Text(i.email).Text(i.role_id).Text(i.token_hash);
+    q.Text(domain::InvitationStatusName(i.status)).Int(i.expires_at).Text(i.email_status).Text(i.email_error);
+    q.Int(i.created_at).Int(i.updated_at).Text(i.created_by).Int(i.accepted_at).Text(i.accepted_by);
+    return q.Exec();
+  }
+  Result<std::optional<Invitation>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<Invitation>(q, ReadInvitation);
+  }
+  Result<std::optional<Invitation>> FindByTokenHash(std::string_view token_hash) override {
+    Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE token_hash = ?");
+    q.Text(token_hash);
+    return One<Invitation>(q, ReadInvitation);
+  }
+  Result<std::vector<Invitation>> ListPending(std::string_view org_id, Timestamp now, const PageQuery& page) override {
+    Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = ? AND status = 'pending' AND expires_at > ? "
+                "AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
+    q.Text(org_id).Int(now).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+    return Collect<Invitation>(q, ReadInvitation);
+  }
+  Result<int64_t> CountPending(std::string_view org_id, Timestamp now) override {
+    Query q(c_, "SELECT COUNT(*) FROM invitations WHERE org_id = ? AND status = 'pending' AND expires_at > ?");
+    q.Text(org_id).Int(now);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+  Result<std::optional<Invitation>> FindPendingByEmail(std::string_view org_id, std::string_view email,
+                                                       Timestamp now) override {
+    Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = ? AND email = ? AND status = 'pending' "
+                "AND expires_at > ?");
+    q.Text(org_id).Text(email).Int(now);
+    return One<Invitation>(q, ReadInvitation);
+  }
+  Status Update(const Invitation& i) override {
+    Query q(c_, "UPDATE invitations SET token_hash = ?, status = ?, expires_at = ?, email_status = ?, email_error = ?, "
+                "updated_at = ?, accepted_at = ?, accepted_by = ? WHERE org_id = ? AND id = ?");
+    q.Text(i.token_hash).Text(domain::InvitationStatusName(i.status)).Int(i.expires_at).Text(i.email_status);
+    q.Text(i.email_error).Int(i.updated_at).Int(i.accepted_at).Text(i.accepted_by).Text(i.org_id).Text(i.id);
+    return q.Exec();
+  }
+#undef WHARF_INV_COLS
+
+};
+
+WHARF_REPO(SqliteSshKeys, SshKeyRepository)
+  Status Insert(const SshKey& k) override {
+    Query q(c_, "INSERT INTO ssh_keys (id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, "
+                "updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(k.id).Text(k.org_id).Text(k.name).Text(k.type).Text(k.public_key).Text(k.fingerprint);
+    q.Blob(k.private_key_sealed).Int(k.created_at).Int(k.updated_at).Text(k.created_by);
+    return q.Exec("An SSH key named '" + k.name + "' already exists in this organisation.");
+  }
+  Result<std::optional<SshKey>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, updated_at, "
+                "created_by FROM ssh_keys WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<SshKey>(q, ReadSshKey);
+  }
+  Result<std::vector<SshKey>> List(std::string_view org_id, const PageQuery& page) override {
+    if (!page.created_by.empty()) {
+      Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, updated_at, "
+                  "created_by FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
+                  "(created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
+      q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+      return Collect<SshKey>(q, ReadSshKey);
+    }
+    Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, updated_at, "
+                "created_by FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
+                "ORDER BY created_at, id LIMIT ?");
+    q.Text(org_id).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+    return Collect<SshKey>(q, ReadSshKey);
+  }
+  Status Update(const SshKey& k) override {
+    Query q(c_, "UPDATE ssh_keys SET name = ?, updated_at = ? WHERE org_id = ? AND id = ?");
+    q.Text(k.name).Int(k.updated_at).Text(k.org_id).Text(k.id);
+    return q.Exec("An SSH key named '" + k.name + "' already exists in this organisation.");
+  }
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "DELETE FROM ssh_keys WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override {
+    Query q(c_, "SELECT COUNT(*) FROM ssh_keys WHERE org_id = ? AND created_by = ?");
+    q.Text(org_id).Text(user_id);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+
+};
+
+WHARF_REPO(SqliteAudit, AuditRepository)
+  Result<int64_t> Append(const AuditEvent& e) override {
+    Query q(c_, "INSERT INTO audit_events (org_id, at, actor_id, actor_email, action, collection, resource_id, outcome, "
+                "request_id, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(e.org_id).Int(e.at).Text(e.actor_id).Text(e.actor_email).Text(e.action).Text(e.collection);
+    q.Text(e.resource_id).Text(e.outcome).Text(e.request_id).Text(e.ip).Text(e.detail);
+    WHARF_TRY(q.Exec());
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(c_.db()));
+  }
+  Result<std::vector<AuditEvent>> List(std::string_view org_id, int64_t before_id, int limit) override {
+    Query q(c_, "SELECT id, org_id, at, actor_id, actor_email, action, collection, resource_id, outcome, request_id, ip, "
+                "detail FROM audit_events WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?");
+    q.Text(org_id).Int(before_id > 0 ? before_id : INT64_MAX).Int(limit + 1);
+    return Collect<AuditEvent>(q, ReadAudit);
+  }
+};
+#undef WHARF_REPO
+
+class SqliteTx final : public Tx {
+ public:
+  explicit SqliteTx(Conn& c)
+      : users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
+        ssh_keys_(c), audit_(c) {}
+  UserRepository& users() override { return users_; }
+  OrgRepository& orgs() override { return orgs_; }
+  RoleRepository& roles() override { return roles_; }
+  MembershipRepository& memberships() override { return memberships_; }
+  SessionRepository& sessions() override { return sessions_; }
+  ApiTokenRepository& api_tokens() override { return api_tokens_; }
+  InvitationRepository& invitations() override { return invitations_; }
+  SshKeyRepository& ssh_keys() override { return ssh_keys_; }
+  AuditRepository& audit() override { return audit_; }
+
+ private:
+  SqliteUsers users_;
+  SqliteOrgs orgs_;
+  SqliteRoles roles_;
+  SqliteMemberships memberships_;
+  SqliteSessions sessions_;
+  SqliteApiTokens api_tokens_;
+  SqliteInvitations invitations_;
+  SqliteSshKeys ssh_keys_;
+  SqliteAudit audit_;
+};
+
+Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, const SqliteOptions& opts, bool reader) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  auto conn = std::make_unique<Conn>(db);
+  if (rc != SQLITE_OK)
+    return Err(Error{ErrorCode::kUnavailable, "cannot open the database at " + path,
+                     db ? sqlite3_errmsg(db) : "out of memory", Layer::kNone, json::object()});
+  sqlite3_busy_timeout(db, opts.busy_timeout_ms);
+  sqlite3_extended_result_codes(db, 1);
+  std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;";
+  if (!reader) pragmas = "PRAGMA journal_mode = WAL; " + pragmas;
+  else pragmas += " PRAGMA query_only = ON;";
+  WHARF_TRY(conn->ExecScript(pragmas));
+  return conn;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::unique_ptr<Conn> writer, std::vector<std::unique_ptr<Conn>> readers)
+      : writer_(std::move(writer)), readers_(std::move(readers)) {
+    for (auto& r : readers_) free_.push_back(r.get());
+  }
+
+  Status Migrate() {
+    std::lock_guard lock(write_mu_);
+    WHARF_TRY(writer_->ExecScript("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                                  "applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"));
+    int current = 0;
+    {
+      Query q(*writer_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      WHARF_TRY(q.Step());
+      current = static_cast<int>(q.I64(0));
+    }
+    const auto& m = Migrations();
+    if (current > static_cast<int>(m.size()))
+      return Err(ErrorCode::kUnavailable, "The database was written by a newer Wharf (schema " + std::to_string(current) +
+                                              "); upgrade Wharf.");
+    for (int v = current + 1; v <= static_cast<int>(m.size()); ++v) {
+      WHARF_TRY(writer_->ExecScript("BEGIN IMMEDIATE"));
+      auto st = writer_->ExecScript(m[v - 1]);
+      if (st) st = writer_->ExecScript("INSERT INTO schema_migrations (version) VALUES (" + std::to_string(v) + ")");
+      if (!st) {
+        (void)writer_->ExecScript("ROLLBACK");
+        return st;
+      }
+      WHARF_TRY(writer_->ExecScript("COMMIT"));
+      log::Info("migration_applied", {{"version", v}});
+    }
+    version_ = static_cast<int>(m.size());
+    return Ok();
+  }
+
+  Status Write(const std::function<Status(Tx&)>& fn) override {
+    std::lock_guard lock(write_mu_);
+    {
+      Query begin(*writer_, "BEGIN IMMEDIATE");
+      WHARF_TRY(begin.Exec());
+    }
+    SqliteTx tx(*writer_);
+    Status st = fn(tx);
+    if (st) {
+      Query commit(*writer_, "COMMIT");
+      st = commit.Exec();
+      if (st) return st;
+    }
+    Query rollback(*writer_, "ROLLBACK");
+    (void)rollback.Exec();
+    return st;
+  }
+
+  Status Read(const std::function<Status(Tx&)>& fn) override {
+    Conn* c = Acquire();
+    Status st = [&]() -> Status {
+      {
+        Query begin(*c, "BEGIN");
+        WHARF_TRY(begin.Exec());
+      }
+      SqliteTx tx(*c);
+      Status inner = fn(tx);
+      Query end(*c, "COMMIT");
+      Status ended = end.Exec();
+      if (!inner) return inner;
+      return ended;
+    }();
+    Release(c);
+    return st;
+  }
+
+  bool Ready() override {
+    Conn* c = Acquire();
+    bool ok = false;
+    {
+      Query q(*c, "SELECT COUNT(*) FROM schema_migrations");
+      auto r = q.Step();
+      ok = r && *r;
+    }
+    Release(c);
+    return ok && version_ > 0;
+  }
+
+  int SchemaVersion() override { return version_; }
+
+ private:
+  Conn* Acquire() {
+    std::unique_lock lock(pool_mu_);
+    pool_cv_.wait(lock, [&] { return !free_.empty(); });
+    Conn* c = free_.back();
+    free_.pop_back();
+    return c;
+  }
+  void Release(Conn* c) {
+    {
+      std::lock_guard lock(pool_mu_);
+      free_.push_back(c);
+    }
+    pool_cv_.notify_one();
+  }
+
+  std::mutex write_mu_;
+  std::unique_ptr<Conn> writer_;
+  std::vector<std::unique_ptr<Conn>> readers_;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<Conn*> free_;
+  int version_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const SqliteOptions& opts) {
+  WHARF_ASSIGN_OR_RETURN(auto writer, OpenConn(path, opts, false));
+  std::vector<std::unique_ptr<Conn>> readers;
+  for (int i = 0; i < std::max(1, opts.reader_connections); ++i) {
+    WHARF_ASSIGN_OR_RETURN(auto r, OpenConn(path, opts, true));
+    readers.push_back(std::move(r));
+  }
+  auto store = std::make_unique<SqliteStore>(std::move(writer), std::move(readers));
+  WHARF_TRY(store->Migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace wharf::store
