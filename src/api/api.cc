@@ -430,7 +430,7 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(in.name, b.String("name", 200));
         WHARF_ASSIGN_OR_RETURN(in.invitation_token, b.OptString("invitation_token", 200));
         WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
-        services::OrgView ov{*g.org, 0};
+        services::OrgView ov{*g.org, g.org_seats_used};
         auto res = Json(201, {{"user", UserJson(g.user)}, {"token", g.token.view()}, {"csrf_token", g.csrf_token.view()},
                               {"org", OrgJson(ov)}});
         res.headers.emplace_back("Set-Cookie", SessionCookie(g.token));

@@ -121,6 +121,7 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
     WHARF_TRY(AuditIn(tx, self, "auth.signup", "users", u.id, ctx));
     WHARF_ASSIGN_OR_RETURN(grant, NewSession(tx, u, ctx));
     grant.org = personal;
+    grant.org_seats_used = 1;
     if (inv) {
       WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(inv->org_id));
       WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(inv->org_id, inv->role_id));
@@ -147,6 +148,7 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
       in_org.org_id = org->id;
       WHARF_TRY(AuditIn(tx, in_org, "invitations.accept", "team", inv->id, ctx, "joined with role " + role->name));
       grant.org = *org;
+      WHARF_ASSIGN_OR_RETURN(grant.org_seats_used, SeatsUsed(tx, org->id));
       joined_org_id = org->id;
     }
     return Ok();

@@ -74,6 +74,7 @@ struct SessionGrant {
   SecretBytes token;       // shown once
   SecretBytes csrf_token;  // shown once
   std::optional<domain::Org> org;  // signup: the personal org, or the invited org
+  int64_t org_seats_used = 0;
   domain::Session session;
 };
 

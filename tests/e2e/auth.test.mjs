@@ -1,0 +1,130 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWharf, api, signup, uniqueEmail } from './lib/harness.mjs';
+
+let s;
+before(async () => { s = await startWharf(); });
+after(async () => { await s.stop(); s.cleanup(); });
+
+test('the first account is the instance admin and owns a personal org as Admin', async () => {
+  const ada = await signup(s.url, 'ada');
+  const bob = await signup(s.url, 'bob');
+  assert.equal(ada.user.instance_admin, true);
+  assert.equal(bob.user.instance_admin, false);
+  assert.equal(ada.org.owner_id, ada.user.id);
+  assert.equal(ada.org.seats_used, 1);
+  const me = await api(s.url, 'GET', '/api/v1/me', { token: ada.token });
+  assert.equal(me.status, 200);
+  assert.equal(me.json.orgs.length, 1);
+  assert.equal(me.json.orgs[0].slug, ada.org.slug);
+  assert.equal(me.json.orgs[0].owner, true);
+  assert.deepEqual(me.json.orgs[0].role.name, 'Admin');
+  assert.equal(me.json.orgs[0].role.builtin, true);
+  assert.equal(me.json.orgs[0].permissions.servers.delete, true);
+  assert.equal(me.json.user.password_hash, undefined);
+});
+
+test('signup validates every field and names it', async () => {
+  const cases = [
+    [{ email: 'x@example.test', password: 'short', name: 'X' }, 'password'],
+    [{ email: 'not-an-email', password: 'long-enough-pw', name: 'X' }, 'email'],
+    [{ email: 'x@example.test', password: 'long-enough-pw', name: '' }, 'name'],
+    [{ email: 'x@example.test', password: 'long-enough-pw', name: 'X', admin: true }, 'admin'],
+    [{ email: 42, password: 'long-enough-pw', name: 'X' }, 'email'],
+    [{ password: 'long-enough-pw', name: 'X' }, 'email'],
+  ];
+  for (const [body, field] of cases) {
+    const r = await api(s.url, 'POST', '/api/v1/auth/signup', { body });
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(r.json.error.code, 'validation_failed');
+    assert.ok(r.json.error.details.fields[field], `${field} named in ${r.text}`);
+  }
+  const malformed = await api(s.url, 'POST', '/api/v1/auth/signup', { raw: '{"email":', headers: { 'content-type': 'application/json' } });
+  assert.equal(malformed.status, 400);
+  const form = await api(s.url, 'POST', '/api/v1/auth/signup', { raw: 'email=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(form.status, 415);
+  const big = await api(s.url, 'POST', '/api/v1/auth/signup', { raw: JSON.stringify({ name: 'x'.repeat(2 << 20) }), headers: { 'content-type': 'application/json' } });
+  assert.equal(big.status, 413);
+});
+
+test('duplicate email is a conflict, ignoring case', async () => {
+  const ada = await signup(s.url, 'dup');
+  const r = await api(s.url, 'POST', '/api/v1/auth/signup', { body: { email: ada.email.toUpperCase(), password: 'long-enough-pw', name: 'Again' } });
+  assert.equal(r.status, 409);
+  assert.equal(r.json.error.code, 'conflict');
+});
+
+test('login sets an HttpOnly cookie; cookie writes need the CSRF header; logout revokes', async () => {
+  const ada = await signup(s.url, 'cookie');
+  const login = await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } });
+  assert.equal(login.status, 200);
+  const cookie = login.headers.get('set-cookie');
+  assert.match(cookie, /^wharf_session=whs_[^;]+; HttpOnly; SameSite=Lax; Path=\//);
+  const session = cookie.split(';')[0];
+  const me = await api(s.url, 'GET', '/api/v1/me', { headers: { cookie: session } });
+  assert.equal(me.status, 200);
+  const noCsrf = await api(s.url, 'POST', '/api/v1/orgs', { headers: { cookie: session }, body: { name: 'Via cookie' } });
+  assert.equal(noCsrf.status, 403);
+  assert.equal(noCsrf.json.error.details.reason, 'csrf');
+  const withCsrf = await api(s.url, 'POST', '/api/v1/orgs', { headers: { cookie: session, 'x-csrf-token': login.json.csrf_token }, body: { name: 'Via cookie' } });
+  assert.equal(withCsrf.status, 201, withCsrf.text);
+  const out = await api(s.url, 'POST', '/api/v1/auth/logout', { token: login.json.token });
+  assert.equal(out.status, 204);
+  assert.equal((await api(s.url, 'GET', '/api/v1/me', { token: login.json.token })).status, 401);
+  assert.equal((await api(s.url, 'GET', '/api/v1/me', { token: ada.token })).status, 200, 'other sessions stay');
+});
+
+test('wrong password is 401; logout-all revokes every session', async () => {
+  const ada = await signup(s.url, 'everywhere');
+  const bad = await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: 'wrong-password-1' } });
+  assert.equal(bad.status, 401);
+  const second = await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } });
+  const all = await api(s.url, 'POST', '/api/v1/auth/logout-all', { token: ada.token });
+  assert.equal(all.status, 204);
+  assert.equal((await api(s.url, 'GET', '/api/v1/me', { token: ada.token })).status, 401);
+  assert.equal((await api(s.url, 'GET', '/api/v1/me', { token: second.json.token })).status, 401);
+});
+
+test('login is rate limited per account with Retry-After', async () => {
+  const ada = await signup(s.url, 'limited');
+  for (let i = 0; i < 10; i++) {
+    const r = await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: `wrong-password-${i}` } });
+    assert.equal(r.status, 401);
+  }
+  const locked = await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } });
+  assert.equal(locked.status, 429);
+  assert.equal(locked.json.error.code, 'rate_limited');
+  assert.ok(Number(locked.headers.get('retry-after')) > 0);
+});
+
+test('API tokens are scoped to one org, only narrow, and can be revoked', async () => {
+  const ada = await signup(s.url, 'tokens');
+  const other = await api(s.url, 'POST', '/api/v1/orgs', { token: ada.token, body: { name: 'Other' } });
+  assert.equal(other.status, 201);
+  const t = await api(s.url, 'POST', '/api/v1/me/tokens', { token: ada.token, body: { name: 'ci', org: ada.org.slug, permissions: { sshKeys: { read: true } }, expires_in_days: 30 } });
+  assert.equal(t.status, 201, t.text);
+  assert.match(t.json.token, /^wht_/);
+  assert.ok(t.json.expires_at);
+  const list = await api(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/ssh-keys`, { token: t.json.token });
+  assert.equal(list.status, 200);
+  const create = await api(s.url, 'POST', `/api/v1/orgs/${ada.org.slug}/ssh-keys`, { token: t.json.token, body: { name: 'x', public_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' } });
+  assert.equal(create.status, 403);
+  assert.equal(create.json.error.details.permission, 'sshKeys.create');
+  assert.equal((await api(s.url, 'GET', `/api/v1/orgs/${other.json.slug}`, { token: t.json.token })).status, 404);
+  const mine = await api(s.url, 'GET', '/api/v1/me/tokens', { token: ada.token });
+  assert.equal(mine.json.items.length, 1);
+  assert.equal(mine.json.items[0].token, undefined);
+  assert.equal((await api(s.url, 'DELETE', `/api/v1/me/tokens/${t.json.id}`, { token: ada.token })).status, 204);
+  assert.equal((await api(s.url, 'GET', '/api/v1/me', { token: t.json.token })).status, 401);
+  const bad = await api(s.url, 'POST', '/api/v1/me/tokens', { token: ada.token, body: { name: 'x', org: ada.org.slug, permissions: { nope: {} } } });
+  assert.equal(bad.status, 400);
+  assert.ok(bad.json.error.details.fields['permissions.nope']);
+});
+
+test('unauthenticated requests get 401 with the error shape', async () => {
+  const r = await api(s.url, 'GET', '/api/v1/me');
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error.code, 'unauthenticated');
+  assert.ok(r.json.error.message);
+  assert.equal((await api(s.url, 'GET', '/api/v1/me', { token: 'whs_forged' })).status, 401);
+});
