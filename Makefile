@@ -1,0 +1,67 @@
+# Wharf: `make run` sets up and starts the server; `make test` sets up and runs every test.
+# Setup is idempotent: apt and npm steps run only when something is missing.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+WHARF := $(BUILD_DIR)/src/server/wharf
+
+# Debian packages the build and the tests need. Later capabilities append to TEST_PACKAGES.
+BUILD_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
+  libboost-dev libboost-system-dev nlohmann-json3-dev libexpected-dev libsqlite3-dev libpq-dev \
+  libsodium-dev libssl-dev libcurl4-openssl-dev libssh-dev libspdlog-dev libfmt-dev libcli11-dev \
+  libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
+TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk
+
+.PHONY: run test deps deps-apt deps-npm build unit e2e bench clean
+
+deps: deps-apt deps-npm
+
+# apt-get update runs once, and only when a package is missing.
+deps-apt:
+	@missing=""; \
+	for p in $(BUILD_PACKAGES) $(TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	command -v npm > /dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "Debian packages: all present"; fi
+
+# npm ci only when node_modules is missing or older than the lock file.
+deps-npm:
+	@if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then \
+	  npm ci --prefix tests/e2e --no-audit --no-fund; \
+	else echo "npm packages: all present"; fi
+
+build: deps-apt
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > /dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: deps build
+	mkdir -p wharf-data
+	$(WHARF) serve --data-dir ./wharf-data --listen 127.0.0.1:8080
+
+unit: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+e2e: deps build
+	WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs
+
+test: deps build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS); unit=$$?; \
+	WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs; e2e=$$?; \
+	if [ $$unit -ne 0 ] || [ $$e2e -ne 0 ]; then echo "make test: unit=$$unit e2e=$$e2e"; exit 1; fi
+
+bench: build
+	for b in $(BUILD_DIR)/src/*/*_bench; do echo "== $$b"; $$b --benchmark_repetitions=3 --benchmark_report_aggregates_only=true; done
+	bench/wrk/list_ssh_keys.sh $(WHARF)
+
+clean:
+	rm -rf $(BUILD_DIR)
