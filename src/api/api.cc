@@ -534,6 +534,8 @@ void Api::Impl::AddRoutes() {
       });
   Add("PATCH", "/api/v1/admin/orgs/{org}", A::kUser, "orgs", "Set an org's seat limit (instance administrator)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        if (!c.who->user.instance_admin || c.who->api_token)
+          return Forbidden("instance_admin", "Only the instance administrator can change seat limits.");
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"seat_limit"}));
         WHARF_ASSIGN_OR_RETURN(auto limit, b.OptInt("seat_limit"));
         if (!limit) return FieldError("seat_limit", "is required (0 = unlimited)");

@@ -5,6 +5,7 @@
 
 #include "api/server.h"
 
+#include <array>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -94,6 +95,17 @@ struct HttpServer::Impl {
           res = PlainError(400, "validation_failed", "Malformed HTTP request.", 11);
         stream.expires_after(std::chrono::seconds(5));
         co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        // Lingering close: stop sending, then drain what the client is still uploading (bounded
+        // in bytes and time) so it can read the error instead of seeing a reset.
+        boost::system::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream.expires_after(std::chrono::seconds(2));
+        std::array<char, 16384> sink;
+        for (size_t drained = 0; drained < (16u << 20);) {
+          size_t n = co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) break;
+          drained += n;
+        }
         break;
       }
       auto& req = parser.get();

@@ -43,6 +43,7 @@ struct ServeFlags {
   int64_t invitation_ttl_seconds = 7 * 24 * 3600;
   std::string log_level = "info";
   int threads = 0;
+  int request_timeout_seconds = 30;
 };
 
 // Fills unset flags from their WHARF_* environment twins (a flag wins over its variable).
@@ -143,6 +144,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   so.listen_host = f.listen.substr(0, colon);
   so.listen_port = std::atoi(f.listen.c_str() + colon + 1);
   so.threads = f.threads;
+  so.read_timeout_ms = f.request_timeout_seconds * 1000;
 
   auto master = secrets::LoadOrCreateMasterKey(data_dir);
   if (!master) return Fail(master.error());
@@ -293,6 +295,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{365} * 24 * 3600));
   serve->add_option("--log-level", f.log_level, "debug, info or warn")->check(CLI::IsMember({"debug", "info", "warn"}));
   serve->add_option("--threads", f.threads, "I/O threads (default: one per core)");
+  serve->add_option("--request-timeout-seconds", f.request_timeout_seconds,
+                    "Close connections whose request has not fully arrived in this time (default 30)")
+      ->check(CLI::Range(1, 3600));
 
   auto* admin = app.add_subcommand("admin", "Operator tasks on a data directory");
   admin->require_subcommand(1);
