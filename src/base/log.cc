@@ -51,6 +51,8 @@ void Init(Level min_level, const std::string& file_path) {
   Logger() = l;
 }
 
+bool Enabled(Level level) { return Logger()->should_log(ToSpd(level)); }
+
 void Write(Level level, std::string_view event, nlohmann::json fields) {
   auto& l = Logger();
   if (!l->should_log(ToSpd(level))) return;

@@ -102,7 +102,8 @@ struct SshKey {
   std::string type;         // "ssh-ed25519", "ssh-rsa", ...
   std::string public_key;   // "type base64 [comment]"
   std::string fingerprint;  // "SHA256:..." as ssh-keygen -l prints it
-  std::string private_key_sealed;  // envelope-encrypted bytes; empty when not set
+  std::string private_key_sealed;  // envelope-encrypted bytes; not loaded by List()
+  bool private_key_set = false;
   Timestamp created_at = 0, updated_at = 0;
   std::string created_by;
 };

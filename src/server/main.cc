@@ -1,5 +1,6 @@
 // wharf: the control plane (`wharf serve`) and operator tasks (`wharf admin …`).
 // This is the only place that constructs concrete classes and wires them together.
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -277,6 +278,10 @@ int AdminCreateUser(const std::string& data_dir_s, const std::string& database, 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Response buffers come and go at tens of thousands per second: keep freed memory instead of
+  // returning it to the kernel after every burst (each return costs madvise/brk and page faults).
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   CLI::App app{"Wharf: a self-hosted PaaS control plane"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);

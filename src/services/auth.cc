@@ -195,19 +195,42 @@ Result<SessionGrant> Services::Login(std::string_view email_in, const SecretByte
 }
 
 Status Services::Logout(const Authenticated& who, const RequestContext&) {
+  ForgetCredentials([&](const Authenticated& a) { return !who.session_id.empty() && a.session_id == who.session_id; });
   if (who.session_id.empty()) return Err(ErrorCode::kValidationFailed, "Only a session can sign out; revoke API tokens with DELETE /api/v1/me/tokens/{id}.");
   return WriteTx([&](store::Tx& tx) { return tx.sessions().Revoke(who.session_id, clock_.Now()); });
 }
 
 Status Services::LogoutAll(const Authenticated& who, const RequestContext&) {
+  ForgetCredentials([&](const Authenticated& a) { return a.user.id == who.user.id && !a.session_id.empty(); });
   return WriteTx([&](store::Tx& tx) { return tx.sessions().RevokeAllForUser(who.user.id, clock_.Now()); });
+}
+
+void Services::ForgetCredentials(const std::function<bool(const Authenticated&)>& pred) {
+  std::lock_guard lock(cred_mu_);
+  for (auto it = cred_cache_.begin(); it != cred_cache_.end();) it = pred(it->second.who) ? cred_cache_.erase(it) : std::next(it);
+}
+
+void Services::ForgetOrg(std::string_view slug) {
+  std::lock_guard lock(org_mu_);
+  org_cache_.erase(std::string(slug));
 }
 
 Result<Authenticated> Services::Authenticate(std::string_view token, const RequestContext&) {
   if (token.empty() || token.size() > 200) return Unauthenticated();
   const std::string hash = secrets::TokenHash(token);
   const Timestamp now = clock_.Now();
+  {
+    std::lock_guard lock(cred_mu_);
+    auto it = cred_cache_.find(hash);
+    if (it != cred_cache_.end()) {
+      if (now - it->second.cached_at < kCredentialCacheMs &&
+          (it->second.who.expires_at == 0 || it->second.who.expires_at > now))
+        return it->second.who;
+      cred_cache_.erase(it);
+    }
+  }
   Authenticated who;
+  who.token_hash = hash;
   bool found = false;
   std::string failure;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -220,6 +243,7 @@ Result<Authenticated> Services::Authenticate(std::string_view token, const Reque
         return Ok();
       }
       user_id = t->user_id;
+      who.expires_at = t->expires_at;
       who.api_token = std::move(*t);
     } else {
       WHARF_ASSIGN_OR_RETURN(auto s, tx.sessions().FindActive(hash, now));
@@ -227,6 +251,7 @@ Result<Authenticated> Services::Authenticate(std::string_view token, const Reque
       user_id = s->user_id;
       who.session_id = s->id;
       who.csrf_hash = s->csrf_hash;
+      who.expires_at = s->expires_at;
     }
     WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindById(user_id));
     if (!u) return Ok();
@@ -236,6 +261,11 @@ Result<Authenticated> Services::Authenticate(std::string_view token, const Reque
     return Ok();
   }));
   if (!found) return failure.empty() ? Unauthenticated() : Unauthenticated(failure);
+  {
+    std::lock_guard lock(cred_mu_);
+    if (cred_cache_.size() > 100'000) cred_cache_.clear();
+    cred_cache_[hash] = CredentialEntry{who, now};
+  }
   return who;
 }
 
@@ -247,9 +277,22 @@ Result<authz::Principal> Services::ResolvePrincipal(const Authenticated& who, st
   if (!domain::ValidateSlug(org_slug, "org")) return not_found();
   std::optional<domain::Org> org;
   std::optional<authz::SnapshotCache::Entry> entry;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+  {
+    std::lock_guard lock(org_mu_);
+    if (auto it = org_cache_.find(std::string(org_slug)); it != org_cache_.end()) org = it->second;
+  }
+  if (org) {
+    if (who.api_token && who.api_token->org_id != org->id) return not_found();
+    entry = cache_.Get(who.user.id, org->id);
+  }
+  if (!entry) WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(org, tx.orgs().FindBySlug(org_slug));
     if (!org) return Ok();
+    {
+      std::lock_guard lock(org_mu_);
+      if (org_cache_.size() > 100'000) org_cache_.clear();
+      org_cache_[org->slug] = *org;
+    }
     if (who.api_token && who.api_token->org_id != org->id) {
       org.reset();
       return Ok();
@@ -353,6 +396,7 @@ Status Services::RevokeApiToken(const Authenticated& who, std::string_view id, c
     return Ok();
   }));
   if (!found) return Err(ErrorCode::kNotFound, "API token not found.");
+  ForgetCredentials([&](const Authenticated& a) { return a.api_token && a.api_token->id == id; });
   return Ok();
 }
 
@@ -402,10 +446,12 @@ Result<OrgView> Services::RenameOrg(const authz::Principal& p, std::string_view 
     org->name = name;
     org->updated_at = clock_.Now();
     WHARF_TRY(tx.orgs().Update(*org));
+    ForgetOrg(org->slug);
     v.org = *org;
     WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, p.org_id));
     return AuditIn(tx, p, "orgs.update", "orgs", org->id, ctx);
   }));
+  ForgetOrg(v.org.slug);  // again after commit: a reader may have cached the old row meanwhile
   return v;
 }
 
@@ -427,11 +473,13 @@ Result<OrgView> Services::TransferOwnership(const authz::Principal& p, std::stri
     org->owner_id = std::string(user_id);
     org->updated_at = clock_.Now();
     WHARF_TRY(tx.orgs().Update(*org));
+    ForgetOrg(org->slug);
     v.org = *org;
     WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, p.org_id));
     return AuditIn(tx, p, "orgs.transfer_ownership", "orgs", org->id, ctx, "new owner " + std::string(user_id));
   }));
   cache_.Bump(p.org_id);
+  ForgetOrg(v.org.slug);  // again after commit: a reader may have cached the old row meanwhile
   return v;
 }
 
@@ -447,6 +495,7 @@ Result<OrgView> Services::SetSeatLimit(const Authenticated& who, std::string_vie
     org->seat_limit = seat_limit;
     org->updated_at = clock_.Now();
     WHARF_TRY(tx.orgs().Update(*org));
+    ForgetOrg(org->slug);
     v.org = *org;
     WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, org->id));
     authz::Principal p;
@@ -455,6 +504,7 @@ Result<OrgView> Services::SetSeatLimit(const Authenticated& who, std::string_vie
     p.org_id = org->id;
     return AuditIn(tx, p, "orgs.seat_limit", "orgs", org->id, ctx, "seat_limit=" + std::to_string(seat_limit));
   }));
+  ForgetOrg(v.org.slug);  // again after commit: a reader may have cached the old row meanwhile
   return v;
 }
 

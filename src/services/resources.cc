@@ -89,6 +89,7 @@ Result<domain::SshKey> Services::CreateSshKey(const authz::Principal& p, SshKeyI
                              envelope_.Seal(org->wrapped_data_key, {p.org_id, "sshKeys", k.id, "private_key"},
                                             in.private_key->view()));
     }
+    k.private_key_set = !k.private_key_sealed.empty();
     if (uint32_t limit = authz::CreateLimit(p, Collection::kSshKeys)) {
       WHARF_ASSIGN_OR_RETURN(int64_t used, tx.ssh_keys().CountCreatedBy(p.org_id, p.user_id));
       if (used >= limit) {

@@ -13,7 +13,10 @@
 // snapshot cache and the rate limiter, all of which synchronize themselves.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +62,8 @@ struct Deps {
 // The caller behind a credential, before an org is chosen.
 struct Authenticated {
   domain::User user;
+  std::string token_hash;   // SHA-256 of the credential used
+  Timestamp expires_at = 0; // when the credential expires (0 = never)
   std::string session_id;   // set for sessions
   std::string csrf_hash;    // set for sessions
   std::optional<domain::ApiToken> api_token;  // set for API tokens
@@ -259,6 +264,21 @@ class Services {
   Config config_;
   RateLimiter account_failures_;
   RateLimiter ip_attempts_;
+
+  // Hot-path caches, so an authenticated org-scoped read needs no SQL before its own query.
+  // Both are per process and invalidated by every write that changes what they hold (logout,
+  // token revocation, org updates); see docs/architecture.md for the multi-replica note.
+  struct CredentialEntry {
+    Authenticated who;
+    Timestamp cached_at = 0;
+  };
+  void ForgetCredentials(const std::function<bool(const Authenticated&)>& pred);
+  void ForgetOrg(std::string_view slug);
+  static constexpr int64_t kCredentialCacheMs = 60'000;
+  std::mutex cred_mu_;
+  std::unordered_map<std::string, CredentialEntry> cred_cache_;  // token hash → caller
+  std::mutex org_mu_;
+  std::unordered_map<std::string, domain::Org> org_cache_;  // slug → org
 };
 
 // Cursor helpers: opaque base64url of "<created_at>:<id>".

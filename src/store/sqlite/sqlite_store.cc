@@ -250,6 +250,7 @@ class Query {
   }
   int64_t I64(int col) { return sqlite3_column_int64(st_, col); }
   bool IsNull(int col) { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+  bool IsInt(int col) { return sqlite3_column_type(st_, col) == SQLITE_INTEGER; }
 
  private:
   Conn& conn_;
@@ -396,7 +397,12 @@ Result<SshKey> ReadSshKey(Query& q) {
   k.type = q.Str(3);
   k.public_key = q.Str(4);
   k.fingerprint = q.Str(5);
-  k.private_key_sealed = q.Bytes(6);
+  if (q.IsInt(6)) {
+    k.private_key_set = q.I64(6) != 0;  // list queries select only "is it set"
+  } else {
+    k.private_key_sealed = q.Bytes(6);
+    k.private_key_set = !k.private_key_sealed.empty();
+  }
   k.created_at = q.I64(7);
   k.updated_at = q.I64(8);
   k.created_by = q.Str(9);
@@ -746,14 +752,14 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
   }
   Result<std::vector<SshKey>> List(std::string_view org_id, const PageQuery& page) override {
     if (!page.created_by.empty()) {
-      Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, updated_at, "
-                  "created_by FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
+      Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
+                  "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
                   "(created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
       q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
       return Collect<SshKey>(q, ReadSshKey);
     }
-    Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, updated_at, "
-                "created_by FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
+    Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
+                "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
                 "ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
     return Collect<SshKey>(q, ReadSshKey);
