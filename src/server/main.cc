@@ -282,6 +282,8 @@ int main(int argc, char** argv) {
   // returning it to the kernel after every burst (each return costs madvise/brk and page faults).
   mallopt(M_TRIM_THRESHOLD, 32 << 20);
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  // No fastbins: every large response buffer otherwise triggers malloc_consolidate of them all.
+  mallopt(M_MXFAST, 0);
   CLI::App app{"Wharf: a self-hosted PaaS control plane"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);

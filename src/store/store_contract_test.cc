@@ -1,0 +1,284 @@
+// The repository contract: every Store implementation must pass this suite. Add a factory to
+// kStores to run it against another implementation (PostgreSQL will be one line here).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
+
+namespace wharf::store {
+namespace {
+
+namespace fs = std::filesystem;
+using domain::Collection;
+
+struct StoreFactory {
+  const char* name;
+  std::function<std::unique_ptr<Store>(const fs::path& dir)> open;
+};
+
+const StoreFactory kStores[] = {
+    {"sqlite", [](const fs::path& dir) { return std::move(*OpenSqliteStore((dir / "wharf.db").string())); }},
+};
+
+class StoreContract : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("wharf-store-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    store_ = GetParam().open(dir_);
+    ASSERT_TRUE(store_);
+    // Two orgs with an owner each.
+    for (auto [uid, oid, slug] : {std::tuple{"usr_a", "org_a", "alpha"}, std::tuple{"usr_b", "org_b", "bravo"}}) {
+      ASSERT_TRUE(store_->Write([&](Tx& tx) -> Status {
+        WHARF_TRY(tx.users().Insert({uid, std::string(uid) + "@example.test", uid, "hash", false, 1, 1}));
+        domain::Org o{oid, slug, slug, uid, 0, std::string("\x01\x00\x02key", 6), 1, 1, uid};
+        WHARF_TRY(tx.orgs().Insert(o));
+        domain::Role admin{std::string("rol_admin_") + oid, oid, "Admin", "", true, domain::Permissions::All(), {}, 1, 1, uid};
+        WHARF_TRY(tx.roles().Insert(admin));
+        return tx.memberships().Insert({oid, uid, admin.id, 1});
+      }));
+    }
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  Status W(const std::function<Status(Tx&)>& f) { return store_->Write(f); }
+  Status R(const std::function<Status(Tx&)>& f) { return store_->Read(f); }
+
+  domain::SshKey Key(const char* id, const char* org, const char* name, Timestamp at, const char* by = "usr_a") {
+    return {id, org, name, "ssh-ed25519", "ssh-ed25519 AAAA", "SHA256:x", "", false, at, at, by};
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
+  EXPECT_EQ(store_->SchemaVersion(), 1);
+  EXPECT_TRUE(store_->Ready());
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto u = *tx.users().FindByEmail("usr_a@example.test");
+    EXPECT_TRUE(u);
+    EXPECT_EQ(u->id, "usr_a");
+    auto o = *tx.orgs().FindBySlug("alpha");
+    EXPECT_TRUE(o);
+    EXPECT_EQ(o->wrapped_data_key, std::string("\x01\x00\x02key", 6));  // blobs keep NUL bytes
+    EXPECT_EQ(*tx.users().Count(), 2);
+    return Ok();
+  }));
+  auto dup = W([](Tx& tx) { return tx.users().Insert({"usr_c", "usr_a@example.test", "c", "h", false, 1, 1}); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+  auto slug = W([](Tx& tx) { return tx.orgs().Insert({"org_c", "alpha", "x", "usr_a", 0, "k", 1, 1, "usr_a"}); });
+  ASSERT_FALSE(slug);
+  EXPECT_EQ(slug.error().code, ErrorCode::kConflict);
+}
+
+TEST_P(StoreContract, RolesAreUniquePerOrgAndScopedByOrg) {
+  domain::Role r{"rol_v", "org_a", "Viewer", "d", false, {}, {}, 2, 2, "usr_a"};
+  r.permissions[Collection::kServers].read = true;
+  r.resource_scope.servers = {"srv_1"};
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.roles().Insert(r); }));
+  domain::Role same_name_other_org = r;
+  same_name_other_org.id = "rol_v2";
+  same_name_other_org.org_id = "org_b";
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.roles().Insert(same_name_other_org); }));
+  domain::Role dup = r;
+  dup.id = "rol_v3";
+  EXPECT_EQ(W([&](Tx& tx) { return tx.roles().Insert(dup); }).error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto got = *tx.roles().Find("org_a", "rol_v");
+    EXPECT_TRUE(got);
+    EXPECT_EQ(got->permissions, r.permissions);
+    EXPECT_EQ(got->resource_scope, r.resource_scope);
+    EXPECT_FALSE(*tx.roles().Find("org_b", "rol_v"));  // another org's row is absent
+    EXPECT_EQ(tx.roles().List("org_a")->size(), 2u);
+    EXPECT_TRUE((*tx.roles().FindAdmin("org_a"))->builtin);
+    return Ok();
+  }));
+  EXPECT_FALSE(*[&] { Result<bool> d = false; (void)W([&](Tx& tx) -> Status { d = tx.roles().Delete("org_b", "rol_v"); return Ok(); }); return d; }());
+}
+
+TEST_P(StoreContract, MembershipsCountReassignAndRestrictRoleDelete) {
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.users().Insert({"usr_m", "m@example.test", "m", "h", false, 1, 1}));
+    WHARF_TRY(tx.roles().Insert({"rol_1", "org_a", "One", "", false, {}, {}, 1, 1, "usr_a"}));
+    WHARF_TRY(tx.roles().Insert({"rol_2", "org_a", "Two", "", false, {}, {}, 1, 1, "usr_a"}));
+    return tx.memberships().Insert({"org_a", "usr_m", "rol_1", 5});
+  }));
+  EXPECT_EQ(W([](Tx& tx) { return tx.memberships().Insert({"org_a", "usr_m", "rol_1", 6}); }).error().code, ErrorCode::kConflict);
+  // A membership cannot point at another org's role.
+  EXPECT_FALSE(W([](Tx& tx) { return tx.memberships().Insert({"org_b", "usr_m", "rol_1", 6}); }));
+  auto del = W([](Tx& tx) -> Status { return tx.roles().Delete("org_a", "rol_1").map([](bool) {}); });
+  ASSERT_FALSE(del);  // still held
+  EXPECT_EQ(del.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(W([](Tx& tx) { return tx.memberships().ReassignRole("org_a", "rol_1", "rol_2"); }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    EXPECT_EQ(*tx.memberships().CountByRole("org_a", "rol_2"), 1);
+    EXPECT_EQ(*tx.memberships().CountForOrg("org_a"), 2);
+    EXPECT_EQ(*tx.memberships().CountForOrg("org_b"), 1);
+    EXPECT_FALSE(*tx.memberships().Find("org_b", "usr_m"));
+    auto rows = *tx.memberships().ListForOrg("org_a", PageQuery{});
+    EXPECT_EQ(rows.size(), 2u);
+    EXPECT_TRUE(rows[0].user.password_hash.empty());
+    return Ok();
+  }));
+}
+
+TEST_P(StoreContract, SshKeysPaginateFilterAndStayInTheirOrg) {
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    for (int i = 0; i < 5; ++i)
+      WHARF_TRY(tx.ssh_keys().Insert(Key(("key_" + std::to_string(i)).c_str(), "org_a", ("k" + std::to_string(i)).c_str(),
+                                         100 + i, i % 2 ? "usr_b" : "usr_a")));
+    return tx.ssh_keys().Insert(Key("key_b", "org_b", "k0", 100));  // same name, other org: fine
+  }));
+  EXPECT_EQ(W([&](Tx& tx) { return tx.ssh_keys().Insert(Key("key_x", "org_a", "k1", 1)); }).error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    PageQuery q;
+    q.limit = 2;
+    auto p1 = *tx.ssh_keys().List("org_a", q);
+    EXPECT_EQ(p1.size(), 3u);  // limit + 1 tells "more"
+    q.after_created_at = p1[1].created_at;
+    q.after_id = p1[1].id;
+    auto p2 = *tx.ssh_keys().List("org_a", q);
+    EXPECT_EQ(p2.front().id, "key_2");
+    PageQuery mine;
+    mine.created_by = "usr_b";
+    auto own = *tx.ssh_keys().List("org_a", mine);
+    EXPECT_EQ(own.size(), 2u);
+    EXPECT_EQ(*tx.ssh_keys().CountCreatedBy("org_a", "usr_a"), 3);
+    EXPECT_FALSE(*tx.ssh_keys().Find("org_b", "key_1"));
+    EXPECT_EQ(tx.ssh_keys().List("org_b", PageQuery{})->size(), 1u);
+    return Ok();
+  }));
+  bool deleted = true;
+  ASSERT_TRUE(W([&](Tx& tx) -> Status { deleted = *tx.ssh_keys().Delete("org_b", "key_1"); return Ok(); }));
+  EXPECT_FALSE(deleted);
+}
+
+TEST_P(StoreContract, InvitationsPendingFilterAndTokenLookup) {
+  auto inv = [](const char* id, const char* org, const char* hash, domain::InvitationStatus st, Timestamp exp) {
+    domain::Invitation i;
+    i.id = id; i.org_id = org; i.email = std::string(id) + "@x.test"; i.role_id = "rol_admin_org_a";
+    i.token_hash = hash; i.status = st; i.expires_at = exp; i.created_at = i.updated_at = 1; i.created_by = "usr_a";
+    return i;
+  };
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.invitations().Insert(inv("inv_1", "org_a", "h1", domain::InvitationStatus::kPending, 1000)));
+    WHARF_TRY(tx.invitations().Insert(inv("inv_2", "org_a", "h2", domain::InvitationStatus::kRevoked, 1000)));
+    WHARF_TRY(tx.invitations().Insert(inv("inv_3", "org_a", "h3", domain::InvitationStatus::kPending, 10)));
+    return tx.invitations().Insert(inv("inv_4", "org_b", "h4", domain::InvitationStatus::kPending, 1000));
+  }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    EXPECT_EQ(*tx.invitations().CountPending("org_a", 500), 1);  // revoked and expired do not count
+    EXPECT_EQ(tx.invitations().ListPending("org_a", 500, PageQuery{})->size(), 1u);
+    EXPECT_EQ((*tx.invitations().FindByTokenHash("h4"))->org_id, "org_b");
+    EXPECT_FALSE(*tx.invitations().Find("org_b", "inv_1"));
+    EXPECT_TRUE(*tx.invitations().FindPendingByEmail("org_a", "inv_1@x.test", 500));
+    return Ok();
+  }));
+}
+
+TEST_P(StoreContract, SessionsRevokeAndExpire) {
+  ASSERT_TRUE(W([](Tx& tx) -> Status {
+    WHARF_TRY(tx.sessions().Insert({"ses_1", "usr_a", "t1", "c1", 1, 100, 0, "", ""}));
+    return tx.sessions().Insert({"ses_2", "usr_a", "t2", "c2", 1, 100, 0, "", ""});
+  }));
+  ASSERT_TRUE(R([](Tx& tx) -> Status {
+    EXPECT_TRUE(*tx.sessions().FindActive("t1", 50));
+    EXPECT_FALSE(*tx.sessions().FindActive("t1", 100));  // expired
+    return Ok();
+  }));
+  ASSERT_TRUE(W([](Tx& tx) { return tx.sessions().Revoke("ses_1", 60); }));
+  ASSERT_TRUE(R([](Tx& tx) -> Status {
+    EXPECT_FALSE(*tx.sessions().FindActive("t1", 61));
+    EXPECT_TRUE(*tx.sessions().FindActive("t2", 61));
+    return Ok();
+  }));
+  ASSERT_TRUE(W([](Tx& tx) { return tx.sessions().RevokeAllForUser("usr_a", 70); }));
+  ASSERT_TRUE(R([](Tx& tx) -> Status { EXPECT_FALSE(*tx.sessions().FindActive("t2", 71)); return Ok(); }));
+}
+
+TEST_P(StoreContract, ApiTokensKeepOptionalPermissions) {
+  domain::Permissions p;
+  p[Collection::kSshKeys].read = true;
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.api_tokens().Insert({"tok_1", "usr_a", "org_a", "ci", "th1", p, 1, 0, 0, 0}));
+    return tx.api_tokens().Insert({"tok_2", "usr_a", "org_a", "all", "th2", std::nullopt, 1, 0, 0, 0});
+  }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    EXPECT_EQ((*tx.api_tokens().FindByHash("th1"))->permissions, p);
+    EXPECT_FALSE((*tx.api_tokens().FindByHash("th2"))->permissions);
+    EXPECT_EQ(tx.api_tokens().ListForUser("usr_a")->size(), 2u);
+    return Ok();
+  }));
+  bool revoked = false;
+  ASSERT_TRUE(W([&](Tx& tx) -> Status { revoked = *tx.api_tokens().Revoke("usr_b", "tok_1", 5); return Ok(); }));
+  EXPECT_FALSE(revoked);  // not the owner's
+  ASSERT_TRUE(W([&](Tx& tx) -> Status { revoked = *tx.api_tokens().Revoke("usr_a", "tok_1", 5); return Ok(); }));
+  EXPECT_TRUE(revoked);
+  ASSERT_TRUE(R([&](Tx& tx) -> Status { EXPECT_FALSE(*tx.api_tokens().FindByHash("th1")); return Ok(); }));
+}
+
+TEST_P(StoreContract, AFailedTransactionWritesNothing) {
+  auto st = W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.ssh_keys().Insert(Key("key_1", "org_a", "first", 1)));
+    return tx.ssh_keys().Insert(Key("key_2", "org_a", "first", 2));  // duplicate name fails
+  });
+  ASSERT_FALSE(st);
+  ASSERT_TRUE(R([&](Tx& tx) -> Status { EXPECT_FALSE(*tx.ssh_keys().Find("org_a", "key_1")); return Ok(); }));
+  auto refused = W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.ssh_keys().Insert(Key("key_3", "org_a", "third", 3)));
+    return Err(ErrorCode::kForbidden, "changed my mind");
+  });
+  ASSERT_FALSE(refused);
+  ASSERT_TRUE(R([&](Tx& tx) -> Status { EXPECT_FALSE(*tx.ssh_keys().Find("org_a", "key_3")); return Ok(); }));
+}
+
+TEST_P(StoreContract, AuditIsNewestFirstPerOrg) {
+  ASSERT_TRUE(W([](Tx& tx) -> Status {
+    for (int i = 0; i < 5; ++i) WHARF_TRY(tx.audit().Append({0, i % 2 ? "org_b" : "org_a", i, "usr_a", "a@x", "x", "c", "r", "allowed", "req", "ip", ""}));
+    return Ok();
+  }));
+  ASSERT_TRUE(R([](Tx& tx) -> Status {
+    auto a = *tx.audit().List("org_a", 0, 10);
+    EXPECT_EQ(a.size(), 3u);
+    EXPECT_GT(a[0].id, a[1].id);
+    auto older = *tx.audit().List("org_a", a[0].id, 10);
+    EXPECT_EQ(older.size(), 2u);
+    return Ok();
+  }));
+}
+
+TEST_P(StoreContract, ReadersRunConcurrentlyWithTheWriter) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0}, failures{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t)
+    readers.emplace_back([&] {
+      while (!stop) {
+        auto st = R([](Tx& tx) -> Status { return tx.ssh_keys().List("org_a", PageQuery{}).map([](auto&&) {}); });
+        st ? ++reads : ++failures;
+      }
+    });
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(W([&](Tx& tx) { return tx.ssh_keys().Insert(Key(("key_" + std::to_string(i)).c_str(), "org_a", ("n" + std::to_string(i)).c_str(), i)); }));
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_GT(reads, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, ::testing::ValuesIn(kStores),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace wharf::store
