@@ -55,6 +55,7 @@ e2e: deps build
 	WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs
 
 test: deps build
+	@scripts/check-layers.sh
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS); unit=$$?; \
 	WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs; e2e=$$?; \
 	if [ $$unit -ne 0 ] || [ $$e2e -ne 0 ]; then echo "make test: unit=$$unit e2e=$$e2e"; exit 1; fi

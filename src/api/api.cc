@@ -9,7 +9,6 @@
 
 #include "base/log.h"
 #include "base/strings.h"
-#include "secrets/crypto.h"
 
 namespace wharf::api {
 
@@ -372,8 +371,7 @@ struct Api::Impl {
       WHARF_ASSIGN_OR_RETURN(call.who, svc.Authenticate(token, call.ctx));
       if (via_cookie && req.method != "GET" && req.method != "HEAD") {
         std::string_view csrf = req.Header("x-csrf-token");
-        if (csrf.empty() || call.who->csrf_hash.empty() ||
-            !ConstantTimeEquals(secrets::TokenHash(csrf), call.who->csrf_hash)) {
+        if (!svc.CsrfMatches(*call.who, csrf)) {
           auto e = Forbidden("csrf", "This request is authenticated by cookie and needs the X-CSRF-Token header "
                                      "returned at sign-in.");
           e.value().details["reason"] = "csrf";

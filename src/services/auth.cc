@@ -205,6 +205,11 @@ Status Services::LogoutAll(const Authenticated& who, const RequestContext&) {
   return WriteTx([&](store::Tx& tx) { return tx.sessions().RevokeAllForUser(who.user.id, clock_.Now()); });
 }
 
+bool Services::CsrfMatches(const Authenticated& who, std::string_view csrf_token) const {
+  if (csrf_token.empty() || csrf_token.size() > 200 || who.csrf_hash.empty()) return false;
+  return ConstantTimeEquals(secrets::TokenHash(csrf_token), who.csrf_hash);
+}
+
 void Services::ForgetCredentials(const std::function<bool(const Authenticated&)>& pred) {
   std::lock_guard lock(cred_mu_);
   for (auto it = cred_cache_.begin(); it != cred_cache_.end();) it = pred(it->second.who) ? cred_cache_.erase(it) : std::next(it);

@@ -165,6 +165,8 @@ class Services {
   Status LogoutAll(const Authenticated& who, const RequestContext& ctx);
   // Resolves a bearer/cookie token. kUnauthenticated when absent, unknown, revoked or expired.
   Result<Authenticated> Authenticate(std::string_view token, const RequestContext& ctx);
+  // True when `csrf_token` is the one issued with `who`'s session (constant-time comparison).
+  bool CsrfMatches(const Authenticated& who, std::string_view csrf_token) const;
   // The principal for `org_slug`. kNotFound when the org is absent or the caller is no member;
   // also kNotFound when an API token scoped to another org is used.
   Result<authz::Principal> ResolvePrincipal(const Authenticated& who, std::string_view org_slug,
