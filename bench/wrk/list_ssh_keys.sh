@@ -10,7 +10,7 @@ DIR=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
 
 start_ns=$(date +%s%N)
-"$WHARF" serve --listen 127.0.0.1:0 --data-dir "$DIR/data" --log-level warn > "$DIR/out" 2> "$DIR/err" &
+"$WHARF" serve --listen 127.0.0.1:0 --data-dir "$DIR/data" --log-level warn ${WHARF_SERVE_ARGS:-} > "$DIR/out" 2> "$DIR/err" &
 PID=$!
 for _ in $(seq 200); do grep -q "running at" "$DIR/out" 2>/dev/null && break; sleep 0.01; done
 ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))

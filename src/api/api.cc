@@ -226,7 +226,7 @@ struct Call {
   const HttpRequest& req;
   std::vector<std::string> params;
   RequestContext ctx;
-  std::optional<services::Authenticated> who;
+  std::shared_ptr<const services::Authenticated> who;
   std::optional<authz::Principal> principal;
   const authz::Principal& p() const { return *principal; }
 };
@@ -242,6 +242,7 @@ struct Route {
   std::string summary;
   std::vector<int> statuses;
   std::string tag;
+  int metrics_index = -1;
 };
 
 struct Api::Impl {
@@ -260,6 +261,7 @@ struct Api::Impl {
            std::vector<int> statuses, Handler fn) {
     Route r{std::move(method), pattern, {}, auth, std::move(fn), std::move(summary), std::move(statuses), std::move(tag)};
     for (auto s : Split(std::string_view(pattern).substr(1), '/')) r.segs.emplace_back(s);
+    r.metrics_index = metrics.RegisterRoute(r.pattern);
     routes.push_back(std::move(r));
   }
 
@@ -277,12 +279,15 @@ struct Api::Impl {
     auto start = std::chrono::steady_clock::now();
     HttpResponse res = Dispatch(req);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics.ObserveRequest(res.metrics_index, res.status, secs);
     if (res.route.empty()) res.route = "unmatched";
-    metrics.ObserveRequest(res.route, res.status, secs);
     res.headers.emplace_back("X-Request-Id", req.request_id);
     if (res.status >= 500)
       log::Error("request", {{"request_id", req.request_id}, {"method", req.method}, {"route", res.route},
                              {"status", res.status}, {"ms", secs * 1000}});
+    else if (req.method != "GET" || res.status >= 400)  // every change and every refusal
+      log::Info("request", {{"request_id", req.request_id}, {"method", req.method}, {"route", res.route},
+                            {"status", res.status}, {"ms", secs * 1000}, {"ip", req.remote_ip}});
     else if (log::Enabled(log::Level::kDebug))
       log::Debug("request", {{"request_id", req.request_id}, {"method", req.method}, {"route", res.route},
                              {"status", res.status}, {"ms", secs * 1000}});
@@ -346,10 +351,11 @@ struct Api::Impl {
       return res;
     }
     Call call{req, std::move(params), {req.request_id, req.remote_ip, std::string(req.Header("user-agent").substr(0, 200))},
-              std::nullopt, std::nullopt};
+              nullptr, std::nullopt};
     auto result = Run(*match, call);
     HttpResponse res = result ? std::move(*result) : ErrorResponse(result.error(), req);
     res.route = match->pattern;
+    res.metrics_index = match->metrics_index;
     return res;
   }
 

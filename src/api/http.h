@@ -32,7 +32,8 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::string route;  // the matched route pattern, for metrics ("/api/v1/orgs/{org}/roles")
+  std::string route;  // the matched route pattern, for logs ("/api/v1/orgs/{org}/roles")
+  int metrics_index = -1;  // the route's metrics slot; -1 = unmatched
 };
 
 }  // namespace wharf::api

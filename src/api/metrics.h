@@ -9,7 +9,8 @@
 
 #include <array>
 #include <atomic>
-#include <map>
+#include <memory>
+#include <vector>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -18,6 +19,10 @@ namespace wharf::api {
 
 class Metrics {
  public:
+  // Registers a route pattern once, at start-up; the returned index is used on the hot path.
+  int RegisterRoute(const std::string& route);
+  // Lock-free for registered routes (index >= 0); index -1 counts as "unmatched".
+  void ObserveRequest(int route_index, int status, double seconds);
   void ObserveRequest(const std::string& route, int status, double seconds);
   void ObserveDenied();
   std::string Render() const;
@@ -25,11 +30,17 @@ class Metrics {
  private:
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                       0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  static constexpr int kMaxRoutes = 128;
+  static constexpr std::array<int, 17> kStatuses = {200, 201, 202, 204, 400, 401, 403, 404, 405,
+                                                    409, 410, 413, 415, 429, 500, 503, 0 /* other */};
+  static size_t StatusSlot(int status);
+  std::vector<std::string> routes_;  // index → pattern; written only before serving
+  std::unique_ptr<std::atomic<uint64_t>[]> counts_ =
+      std::make_unique<std::atomic<uint64_t>[]>((kMaxRoutes + 1) * kStatuses.size());
+  std::array<std::atomic<uint64_t>, kBuckets.size() + 1> latency_{};
+  std::atomic<uint64_t> latency_sum_us_{0};
+  std::atomic<uint64_t> latency_count_{0};
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
-  std::array<uint64_t, kBuckets.size() + 1> latency_{};
-  double latency_sum_ = 0;
-  uint64_t latency_count_ = 0;
   std::atomic<uint64_t> denied_{0};
 };
 

@@ -212,7 +212,7 @@ bool Services::CsrfMatches(const Authenticated& who, std::string_view csrf_token
 
 void Services::ForgetCredentials(const std::function<bool(const Authenticated&)>& pred) {
   std::lock_guard lock(cred_mu_);
-  for (auto it = cred_cache_.begin(); it != cred_cache_.end();) it = pred(it->second.who) ? cred_cache_.erase(it) : std::next(it);
+  for (auto it = cred_cache_.begin(); it != cred_cache_.end();) it = pred(*it->second.who) ? cred_cache_.erase(it) : std::next(it);
 }
 
 void Services::ForgetOrg(std::string_view slug) {
@@ -220,7 +220,7 @@ void Services::ForgetOrg(std::string_view slug) {
   org_cache_.erase(std::string(slug));
 }
 
-Result<Authenticated> Services::Authenticate(std::string_view token, const RequestContext&) {
+Result<std::shared_ptr<const Authenticated>> Services::Authenticate(std::string_view token, const RequestContext&) {
   if (token.empty() || token.size() > 200) return Unauthenticated();
   const std::string hash = secrets::TokenHash(token);
   const Timestamp now = clock_.Now();
@@ -229,7 +229,7 @@ Result<Authenticated> Services::Authenticate(std::string_view token, const Reque
     auto it = cred_cache_.find(hash);
     if (it != cred_cache_.end()) {
       if (now - it->second.cached_at < kCredentialCacheMs &&
-          (it->second.who.expires_at == 0 || it->second.who.expires_at > now))
+          (it->second.who->expires_at == 0 || it->second.who->expires_at > now))
         return it->second.who;
       cred_cache_.erase(it);
     }
@@ -266,12 +266,13 @@ Result<Authenticated> Services::Authenticate(std::string_view token, const Reque
     return Ok();
   }));
   if (!found) return failure.empty() ? Unauthenticated() : Unauthenticated(failure);
+  auto shared = std::make_shared<const Authenticated>(std::move(who));
   {
     std::lock_guard lock(cred_mu_);
     if (cred_cache_.size() > 100'000) cred_cache_.clear();
-    cred_cache_[hash] = CredentialEntry{who, now};
+    cred_cache_[hash] = CredentialEntry{shared, now};
   }
-  return who;
+  return shared;
 }
 
 Result<authz::Principal> Services::ResolvePrincipal(const Authenticated& who, std::string_view org_slug,
@@ -280,7 +281,7 @@ Result<authz::Principal> Services::ResolvePrincipal(const Authenticated& who, st
     return Err(ErrorCode::kNotFound, "Organisation not found, or you are not a member of it.");
   };
   if (!domain::ValidateSlug(org_slug, "org")) return not_found();
-  std::optional<domain::Org> org;
+  std::shared_ptr<const domain::Org> org;
   std::optional<authz::SnapshotCache::Entry> entry;
   {
     std::lock_guard lock(org_mu_);
@@ -291,12 +292,13 @@ Result<authz::Principal> Services::ResolvePrincipal(const Authenticated& who, st
     entry = cache_.Get(who.user.id, org->id);
   }
   if (!entry) WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(org, tx.orgs().FindBySlug(org_slug));
-    if (!org) return Ok();
+    WHARF_ASSIGN_OR_RETURN(auto found, tx.orgs().FindBySlug(org_slug));
+    if (!found) return Ok();
+    org = std::make_shared<const domain::Org>(std::move(*found));
     {
       std::lock_guard lock(org_mu_);
       if (org_cache_.size() > 100'000) org_cache_.clear();
-      org_cache_[org->slug] = *org;
+      org_cache_[org->slug] = org;
     }
     if (who.api_token && who.api_token->org_id != org->id) {
       org.reset();

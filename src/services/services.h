@@ -164,7 +164,8 @@ class Services {
   Status Logout(const Authenticated& who, const RequestContext& ctx);
   Status LogoutAll(const Authenticated& who, const RequestContext& ctx);
   // Resolves a bearer/cookie token. kUnauthenticated when absent, unknown, revoked or expired.
-  Result<Authenticated> Authenticate(std::string_view token, const RequestContext& ctx);
+  // The result is an immutable snapshot shared with the credential cache.
+  Result<std::shared_ptr<const Authenticated>> Authenticate(std::string_view token, const RequestContext& ctx);
   // True when `csrf_token` is the one issued with `who`'s session (constant-time comparison).
   bool CsrfMatches(const Authenticated& who, std::string_view csrf_token) const;
   // The principal for `org_slug`. kNotFound when the org is absent or the caller is no member;
@@ -271,7 +272,7 @@ class Services {
   // Both are per process and invalidated by every write that changes what they hold (logout,
   // token revocation, org updates); see docs/architecture.md for the multi-replica note.
   struct CredentialEntry {
-    Authenticated who;
+    std::shared_ptr<const Authenticated> who;
     Timestamp cached_at = 0;
   };
   void ForgetCredentials(const std::function<bool(const Authenticated&)>& pred);
@@ -280,7 +281,7 @@ class Services {
   std::mutex cred_mu_;
   std::unordered_map<std::string, CredentialEntry> cred_cache_;  // token hash → caller
   std::mutex org_mu_;
-  std::unordered_map<std::string, domain::Org> org_cache_;  // slug → org
+  std::unordered_map<std::string, std::shared_ptr<const domain::Org>> org_cache_;  // slug → org
 };
 
 // Cursor helpers: opaque base64url of "<created_at>:<id>".

@@ -59,9 +59,9 @@ class ServicesTest : public ::testing::Test {
     EXPECT_TRUE(g) << g.error().message;
     auto who = svc_->Authenticate(g->token.view(), ctx_);
     EXPECT_TRUE(who);
-    auto p = svc_->ResolvePrincipal(*who, g->org->slug, ctx_);
+    auto p = svc_->ResolvePrincipal(**who, g->org->slug, ctx_);
     EXPECT_TRUE(p);
-    return {std::move(*g), *who, *p};
+    return {std::move(*g), **who, *p};
   }
   authz::Principal In(const Account& a, const std::string& slug) {
     auto p = svc_->ResolvePrincipal(a.who, slug, ctx_);
@@ -292,7 +292,7 @@ TEST_F(ServicesTest, ApiTokenNarrowsAndIsScopedToOneOrg) {
   ASSERT_TRUE(tok) << tok.error().message;
   auto who = svc_->Authenticate(tok->secret.view(), ctx_);
   ASSERT_TRUE(who);
-  auto p = svc_->ResolvePrincipal(*who, ada.p.org_slug, ctx_);
+  auto p = svc_->ResolvePrincipal(**who, ada.p.org_slug, ctx_);
   ASSERT_TRUE(p);
   EXPECT_TRUE(svc_->ListSshKeys(*p, 50, "", ctx_));
   auto denied = svc_->CreateSshKey(*p, {"k", kEd25519, std::nullopt}, ctx_);
@@ -300,7 +300,7 @@ TEST_F(ServicesTest, ApiTokenNarrowsAndIsScopedToOneOrg) {
   EXPECT_EQ(denied.error().details["permission"], "sshKeys.create");
   auto other = svc_->CreateOrg(ada.who, "Second", std::string("second-org"), ctx_);
   ASSERT_TRUE(other);
-  EXPECT_EQ(svc_->ResolvePrincipal(*who, "second-org", ctx_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->ResolvePrincipal(**who, "second-org", ctx_).error().code, ErrorCode::kNotFound);
   clock_.Advance(31LL * 24 * 3600 * 1000);
   EXPECT_EQ(svc_->Authenticate(tok->secret.view(), ctx_).error().code, ErrorCode::kUnauthenticated);
 }

@@ -262,8 +262,9 @@ class Query {
 
 // Runs a query and maps each row with f; collects into a vector.
 template <typename T, typename F>
-Result<std::vector<T>> Collect(Query& q, F&& f) {
+Result<std::vector<T>> Collect(Query& q, F&& f, size_t expected = 0) {
   std::vector<T> out;
+  out.reserve(expected);
   while (true) {
     WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
@@ -756,13 +757,13 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
                   "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
                   "(created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
       q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
-      return Collect<SshKey>(q, ReadSshKey);
+      return Collect<SshKey>(q, ReadSshKey, static_cast<size_t>(page.limit) + 1);
     }
     Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
                 "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
                 "ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
-    return Collect<SshKey>(q, ReadSshKey);
+    return Collect<SshKey>(q, ReadSshKey, static_cast<size_t>(page.limit) + 1);
   }
   Status Update(const SshKey& k) override {
     Query q(c_, "UPDATE ssh_keys SET name = ?, updated_at = ? WHERE org_id = ? AND id = ?");
