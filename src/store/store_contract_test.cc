@@ -21,6 +21,8 @@ struct StoreFactory {
   std::function<std::unique_ptr<Store>(const fs::path& dir)> open;
 };
 
+void PrintTo(const StoreFactory& f, std::ostream* os) { *os << f.name; }
+
 const StoreFactory kStores[] = {
     {"sqlite", [](const fs::path& dir) { return std::move(*OpenSqliteStore((dir / "wharf.db").string())); }},
 };
