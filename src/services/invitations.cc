@@ -144,18 +144,26 @@ Result<Page<InvitationView>> Services::ListInvitations(const authz::Principal& p
   return page;
 }
 
+Result<domain::Invitation> Services::FindPendingInvitation(store::Tx& tx, const authz::Principal& p,
+                                                          std::string_view id) {
+  WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
+  if (!inv) return InvitationNotFound();
+  if (inv->status != InvitationStatus::kPending)
+    return Err(ErrorCode::kConflict,
+               "This invitation was already " + std::string(domain::InvitationStatusName(inv->status)) + ".");
+  if (inv->expires_at <= clock_.Now())
+    return Err(ErrorCode::kConflict, "This invitation expired. Revoke it and invite again.");
+  return *inv;
+}
+
 Result<InvitationView> Services::CopyInvitationLink(const authz::Principal& p, std::string_view id,
                                                     const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
   InvitationView v;
   SecretBytes token;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
-    if (!inv) return InvitationNotFound();
-    if (inv->status != InvitationStatus::kPending)
-      return Err(ErrorCode::kConflict, "This invitation was already " + std::string(domain::InvitationStatusName(inv->status)) + ".");
-    if (inv->expires_at <= clock_.Now())
-      return Err(ErrorCode::kConflict, "This invitation expired. Revoke it and invite again.");
+    WHARF_ASSIGN_OR_RETURN(auto found, FindPendingInvitation(tx, p, id));
+    auto inv = &found;
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
     if (role) v.role = *role;
     WHARF_ASSIGN_OR_RETURN(token, RotateInvitationToken(tx, *inv));
@@ -173,12 +181,8 @@ Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std
   SecretBytes token;
   domain::Org org;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
-    if (!inv) return InvitationNotFound();
-    if (inv->status != InvitationStatus::kPending)
-      return Err(ErrorCode::kConflict, "This invitation was already " + std::string(domain::InvitationStatusName(inv->status)) + ".");
-    if (inv->expires_at <= clock_.Now())
-      return Err(ErrorCode::kConflict, "This invitation expired. Revoke it and invite again.");
+    WHARF_ASSIGN_OR_RETURN(auto found, FindPendingInvitation(tx, p, id));
+    auto inv = &found;
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
     WHARF_ASSIGN_OR_RETURN(auto o, tx.orgs().FindById(p.org_id));
     if (!role || !o) return InvitationNotFound();

@@ -63,8 +63,9 @@ Status Services::WriteTx(const std::function<Status(store::Tx&)>& fn) {
   return st;
 }
 
-void Services::AuditDenied(const authz::Principal& p, std::string action, std::string collection,
-                           std::string resource_id, std::string detail, const RequestContext& ctx) {
+domain::AuditEvent Services::MakeAuditEvent(const authz::Principal& p, std::string action, std::string collection,
+                                            std::string resource_id, std::string outcome, const RequestContext& ctx,
+                                            std::string detail) const {
   domain::AuditEvent e;
   e.org_id = p.org_id;
   e.at = clock_.Now();
@@ -73,10 +74,17 @@ void Services::AuditDenied(const authz::Principal& p, std::string action, std::s
   e.action = std::move(action);
   e.collection = std::move(collection);
   e.resource_id = std::move(resource_id);
-  e.outcome = "denied";
+  e.outcome = std::move(outcome);
   e.request_id = ctx.request_id;
   e.ip = ctx.ip;
   e.detail = std::move(detail);
+  return e;
+}
+
+void Services::AuditDenied(const authz::Principal& p, std::string action, std::string collection,
+                           std::string resource_id, std::string detail, const RequestContext& ctx) {
+  domain::AuditEvent e = MakeAuditEvent(p, std::move(action), std::move(collection), std::move(resource_id), "denied",
+                                        ctx, std::move(detail));
   if (t_in_write) {
     t_pending_denied.push_back(std::move(e));
     return;
@@ -87,18 +95,8 @@ void Services::AuditDenied(const authz::Principal& p, std::string action, std::s
 
 Status Services::AuditIn(store::Tx& tx, const authz::Principal& p, std::string action, std::string collection,
                          std::string resource_id, const RequestContext& ctx, std::string detail) {
-  domain::AuditEvent e;
-  e.org_id = p.org_id;
-  e.at = clock_.Now();
-  e.actor_id = p.user_id;
-  e.actor_email = p.user_email;
-  e.action = std::move(action);
-  e.collection = std::move(collection);
-  e.resource_id = std::move(resource_id);
-  e.outcome = "allowed";
-  e.request_id = ctx.request_id;
-  e.ip = ctx.ip;
-  e.detail = std::move(detail);
+  domain::AuditEvent e = MakeAuditEvent(p, std::move(action), std::move(collection), std::move(resource_id), "allowed",
+                                        ctx, std::move(detail));
   return tx.audit().Append(e).map([](int64_t) {});
 }
 

@@ -242,6 +242,11 @@ class Services {
   // Runs `fn` in a store write transaction. Denied attempts audited inside it are recorded after
   // it ends (the writer is not reentrant), whether it committed or not.
   Status WriteTx(const std::function<Status(store::Tx&)>& fn);
+  domain::AuditEvent MakeAuditEvent(const authz::Principal& p, std::string action, std::string collection,
+                                    std::string resource_id, std::string outcome, const RequestContext& ctx,
+                                    std::string detail) const;
+  // A pending, unexpired invitation of p's org; 404 when absent, 409 when used, revoked or expired.
+  Result<domain::Invitation> FindPendingInvitation(store::Tx& tx, const authz::Principal& p, std::string_view id);
   void AuditDenied(const authz::Principal& p, std::string action, std::string collection, std::string resource_id,
                    std::string detail, const RequestContext& ctx);
   Status AuditIn(store::Tx& tx, const authz::Principal& p, std::string action, std::string collection,
