@@ -9,6 +9,7 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
 #include <string>
 
 #include "base/clock.h"
@@ -106,6 +107,13 @@ struct SshKey {
   bool private_key_set = false;
   Timestamp created_at = 0, updated_at = 0;
   std::string created_by;
+};
+
+// A read-only view of an SSH key row, valid only inside the visitor it is passed to (hot lists).
+struct SshKeyView {
+  std::string_view id, name, type, public_key, fingerprint, created_by;
+  bool private_key_set = false;
+  Timestamp created_at = 0, updated_at = 0;
 };
 
 struct AuditEvent {

@@ -52,6 +52,31 @@ Result<Page<domain::SshKey>> Services::ListSshKeys(const authz::Principal& p, in
   return page;
 }
 
+Result<std::string> Services::VisitSshKeys(const authz::Principal& p, int limit, std::string_view cursor,
+                                           const RequestContext& ctx,
+                                           const std::function<void(const domain::SshKeyView&)>& fn) {
+  WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kRead, nullptr, ctx));
+  WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
+  if (authz::ReadsOwnOnly(p, Collection::kSshKeys)) q.created_by = p.user_id;
+  std::string next_cursor;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    int seen = 0;
+    Timestamp last_at = 0;
+    std::string last_id;
+    WHARF_TRY(tx.ssh_keys().Visit(p.org_id, q, [&](const domain::SshKeyView& v) {
+      if (seen++ == limit) {  // the (limit + 1)-th row only says that there is more
+        next_cursor = EncodeCursor(last_at, last_id);
+        return;
+      }
+      last_at = v.created_at;
+      last_id.assign(v.id);
+      fn(v);
+    }));
+    return Ok();
+  }));
+  return next_cursor;
+}
+
 Result<domain::SshKey> Services::GetSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kRead, nullptr, ctx, id));
   std::optional<domain::SshKey> key;

@@ -218,6 +218,10 @@ class Services {
   // --- ssh keys (the first org-scoped resource collection) ---
   Result<Page<domain::SshKey>> ListSshKeys(const authz::Principal& p, int limit, std::string_view cursor,
                                            const RequestContext& ctx);
+  // The hot list path: passes up to `limit` rows to `fn` as views (valid during the call) and
+  // returns the next cursor ("" when there are no more rows).
+  Result<std::string> VisitSshKeys(const authz::Principal& p, int limit, std::string_view cursor,
+                                   const RequestContext& ctx, const std::function<void(const domain::SshKeyView&)>& fn);
   Result<domain::SshKey> GetSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
   Result<domain::SshKey> CreateSshKey(const authz::Principal& p, SshKeyInput in, const RequestContext& ctx);
   Result<domain::SshKey> UpdateSshKey(const authz::Principal& p, std::string_view id, SshKeyInput in,

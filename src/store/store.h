@@ -143,6 +143,9 @@ class SshKeyRepository {
   virtual Status Insert(const SshKey& k) = 0;  // kConflict on duplicate (org_id, name)
   virtual Result<std::optional<SshKey>> Find(std::string_view org_id, std::string_view id) = 0;
   virtual Result<std::vector<SshKey>> List(std::string_view org_id, const PageQuery& page) = 0;
+  // Same rows as List, passed to `fn` as views into the database's memory (no copies).
+  virtual Status Visit(std::string_view org_id, const PageQuery& page,
+                       const std::function<void(const domain::SshKeyView&)>& fn) = 0;
   virtual Status Update(const SshKey& k) = 0;  // name, updated_at
   virtual Result<bool> Delete(std::string_view org_id, std::string_view id) = 0;
   virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;

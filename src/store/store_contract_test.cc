@@ -159,6 +159,15 @@ TEST_P(StoreContract, SshKeysPaginateFilterAndStayInTheirOrg) {
     EXPECT_EQ(*tx.ssh_keys().CountCreatedBy("org_a", "usr_a"), 3);
     EXPECT_FALSE(*tx.ssh_keys().Find("org_b", "key_1"));
     EXPECT_EQ(tx.ssh_keys().List("org_b", PageQuery{})->size(), 1u);
+    // Visit yields exactly the rows List returns, in the same order, without copies.
+    std::vector<std::string> visited;
+    EXPECT_TRUE(tx.ssh_keys().Visit("org_a", mine, [&](const domain::SshKeyView& v) {
+      EXPECT_EQ(v.created_by, "usr_b");
+      visited.emplace_back(v.id);
+    }));
+    std::vector<std::string> listed;
+    for (auto& k : own) listed.push_back(k.id);
+    EXPECT_EQ(visited, listed);
     return Ok();
   }));
   bool deleted = true;

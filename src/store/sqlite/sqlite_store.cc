@@ -244,6 +244,10 @@ class Query {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
     return p ? std::string(p, sqlite3_column_bytes(st_, col)) : std::string();
   }
+  std::string_view View(int col) {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st_, col))) : std::string_view();
+  }
   std::string Bytes(int col) {
     auto* p = static_cast<const char*>(sqlite3_column_blob(st_, col));
     return p ? std::string(p, sqlite3_column_bytes(st_, col)) : std::string();
@@ -764,6 +768,38 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
                 "ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
     return Collect<SshKey>(q, ReadSshKey, static_cast<size_t>(page.limit) + 1);
+  }
+  Status Visit(std::string_view org_id, const PageQuery& page,
+               const std::function<void(const domain::SshKeyView&)>& fn) override {
+    auto visit = [&](Query& q) -> Status {
+      while (true) {
+        WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) return Ok();
+        domain::SshKeyView v;
+        v.id = q.View(0);
+        v.name = q.View(2);
+        v.type = q.View(3);
+        v.public_key = q.View(4);
+        v.fingerprint = q.View(5);
+        v.private_key_set = q.I64(6) != 0;
+        v.created_at = q.I64(7);
+        v.updated_at = q.I64(8);
+        v.created_by = q.View(9);
+        fn(v);
+      }
+    };
+    if (!page.created_by.empty()) {
+      Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
+                  "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
+                  "(created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
+      q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+      return visit(q);
+    }
+    Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
+                "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
+                "ORDER BY created_at, id LIMIT ?");
+    q.Text(org_id).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+    return visit(q);
   }
   Status Update(const SshKey& k) override {
     Query q(c_, "UPDATE ssh_keys SET name = ?, updated_at = ? WHERE org_id = ? AND id = ?");
