@@ -7,6 +7,8 @@ SHELL := bash
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
+# Worktrees and clones share one compiler cache: paths under this checkout are hashed relative to it.
+export CCACHE_BASEDIR := $(CURDIR)
 WHARF := $(BUILD_DIR)/src/server/wharf
 
 # Debian packages the build and the tests need. Later capabilities append to TEST_PACKAGES.
