@@ -136,6 +136,7 @@ CheckReport RunChecks(const Target& t, const CheckOptions& o) {
     }
   }
   Connection& c = **conn;
+  r.source_address = c.local_address();
   b.Pass("tcp", "TCP " + where + " is reachable (" + c.address() + ")");
   b.Pass("host_key", t.pinned_host_key.empty() ? "Host key " + r.host_key_fingerprint + " (pinned on first success)"
                                                : "Host key matches the pinned " + t.pinned_host_key);

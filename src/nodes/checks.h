@@ -39,6 +39,7 @@ struct CheckReport {
   std::string os;                    // "debian 12"
   std::string dokku_version;         // "0.34.4"
   int64_t disk_free_mb = -1;
+  std::string source_address;        // Wharf's address as the node sees it (when connected)
   int64_t duration_ms = 0;
 };
 

@@ -186,6 +186,16 @@ Result<std::unique_ptr<Connection>> Connection::Open(const Target& t, const Conn
   c->impl_ = std::make_unique<Impl>();
   c->command_timeout_ = o.command_timeout;
   WHARF_ASSIGN_OR_RETURN(int fd, TcpConnect(t, o, failure, &c->address_));
+  {
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+      if (local.ss_family == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, buf, sizeof buf);
+      else inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr, buf, sizeof buf);
+      c->local_address_ = buf;
+    }
+  }
   ssh_session s = ssh_new();
   if (!s) {
     close(fd);

@@ -87,12 +87,15 @@ class Connection {
                      std::chrono::milliseconds timeout);
 
   const std::string& address() const { return address_; }
+  // The control plane's own address on this connection, as the server sees it (barring NAT).
+  const std::string& local_address() const { return local_address_; }
 
  private:
   Connection() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string address_;
+  std::string local_address_;
   std::chrono::milliseconds command_timeout_{15000};
 };
 
