@@ -58,8 +58,8 @@ e2e: deps build
 
 test: deps build
 	@scripts/check-layers.sh
-	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS); unit=$$?; \
-	WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs; e2e=$$?; \
+	@unit=0; ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) || unit=$$?; \
+	e2e=0; WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs || e2e=$$?; \
 	if [ $$unit -ne 0 ] || [ $$e2e -ne 0 ]; then echo "make test: unit=$$unit e2e=$$e2e"; exit 1; fi
 
 bench: build
