@@ -2,6 +2,8 @@
 // Resource → validate → one transaction → audit); the SSH work happens outside transactions, and
 // its outcome is written in one.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <thread>
 
@@ -605,6 +607,7 @@ int Services::RunDueHealthChecks() {
     return Ok();
   });
   if (!st || due.empty()) return 0;
+  auto started = std::chrono::steady_clock::now();
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i; (i = next.fetch_add(1)) < due.size();) {
@@ -636,7 +639,8 @@ int Services::RunDueHealthChecks() {
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i) threads.emplace_back(worker);
   for (auto& th : threads) th.join();
-  log::Info("health_checks_ran", {{"servers", due.size()}, {"concurrency", n}});
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  log::Info("health_checks_ran", {{"servers", due.size()}, {"concurrency", n}, {"duration_ms", ms}});
   return static_cast<int>(due.size());
 }
 
