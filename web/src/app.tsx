@@ -2,7 +2,7 @@
 // sidebar navigation (data-driven, so later capabilities add a section instead of a page rewrite).
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, setCsrf, setUnauthenticatedHandler, type Me } from './api';
-import { Loading } from './components';
+import { Loading, LockIcon } from './components';
 import { match, navigate, onLinkClick, useLocation } from './router';
 import { OrgContext, SessionContext, orgCtx, useSession, type OrgCtx } from './session';
 import { AuditPage } from './pages/audit';
@@ -214,7 +214,7 @@ function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
                           {it.label}
                           {locked && (
                             <span class="lock" title={`Needs ${it.admin ? 'the Admin role' : it.need}`}>
-                              {' '}🔒<span class="sr-only"> (needs {it.admin ? 'the Admin role' : it.need})</span>
+                              {' '}<LockIcon /><span class="sr-only"> (needs {it.admin ? 'the Admin role' : it.need})</span>
                             </span>
                           )}
                         </a>

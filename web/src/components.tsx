@@ -54,16 +54,34 @@ export function PermButton(props: {
   );
 }
 
-export function AccessDenied(props: { need: string; what: string }) {
+// A padlock drawn inline (no emoji font needed); decorative unless given a title.
+export function LockIcon(props: { title?: string }) {
+  return (
+    <svg class="lock-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden={props.title ? undefined : 'true'} role={props.title ? 'img' : undefined}>
+      {props.title && <title>{props.title}</title>}
+      <path fill="currentColor" d="M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 13.5v-5A1.5 1.5 0 0 1 3.5 7H4Zm2 0h4V5a2 2 0 1 0-4 0v2Z" />
+    </svg>
+  );
+}
+
+// Shown instead of a page the user cannot read: names what is missing and who can grant it.
+export function AccessDenied(props: { need: string; what: string; adminOnly?: boolean }) {
   return (
     <section class="panel denied" role="alert" aria-labelledby="denied-title">
       <h2 id="denied-title">
-        <span aria-hidden="true">🔒 </span>You cannot see {props.what}
+        <LockIcon /> You cannot see {props.what}
       </h2>
-      <p>
-        Your role does not include <code>{props.need}</code>. Ask an Admin of this org to give your role that
-        permission, or to move you to a role that has it.
-      </p>
+      {props.adminOnly ? (
+        <p>
+          Only members with the <strong>Admin role</strong> can see {props.what}. Ask an Admin of this org if you need
+          it.
+        </p>
+      ) : (
+        <p>
+          Your role does not include <code>{props.need}</code>. Ask an Admin of this org to give your role that
+          permission, or to move you to a role that has it.
+        </p>
+      )}
     </section>
   );
 }

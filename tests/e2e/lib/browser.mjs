@@ -44,9 +44,9 @@ export async function shot(page, name) {
 // Signs up through the UI form; returns {email, password}.
 export async function uiSignup(page, { name, email, password }) {
   await page.goto('/signup');
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: /Create account/ }).click();
   await page.waitForURL(/\/o\/[a-z0-9-]+$/);
   return { email, password };
@@ -54,8 +54,8 @@ export async function uiSignup(page, { name, email, password }) {
 
 export async function uiLogin(page, { email, password }) {
   await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/o\//);
 }

@@ -25,7 +25,7 @@ export function AuditPage() {
     return (
       <>
         <PageTitle>Audit log</PageTitle>
-        <AccessDenied need="the Admin role" what="the audit log" />
+        <AccessDenied need="Admin role" what="the audit log" adminOnly />
       </>
     );
   return (

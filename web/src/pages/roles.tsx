@@ -1,7 +1,7 @@
 // Roles: the list with member counts, and the create/edit page with the permission matrix.
 import { useEffect, useState } from 'preact/hooks';
 import { del, get, orgPath, patch, post, type List, type Role } from '../api';
-import { AccessDenied, ErrorBox, Loading, Notice, PageTitle, PermButton } from '../components';
+import { AccessDenied, ErrorBox, Loading, LockIcon, Notice, PageTitle, PermButton } from '../components';
 import { useLoad } from '../hooks';
 import { ACTIONS, COLLECTIONS, beyondOwn, compact, fullMatrix, grantOf, parseIds, setCell, toggleColumn, toggleRow, type Action, type Permissions } from '../perms';
 import { navigate } from '../router';
@@ -54,7 +54,7 @@ export function RolesPage() {
                   <tr key={r.id}>
                     <td>
                       <a href={`/o/${org.slug}/roles/${r.id}`}>{r.name}</a>
-                      {r.builtin && <span class="pill" title="Built in: every permission, cannot be changed">🔒 built-in</span>}
+                      {r.builtin && <span class="pill" title="Built in: every permission, cannot be changed"><LockIcon /> built-in</span>}
                     </td>
                     <td>{r.description}</td>
                     <td>{r.member_count}</td>
@@ -118,7 +118,7 @@ export function RoleEditPage(props: { id: string | null }) {
     const s = parseIds(servers);
     const body = {
       name,
-      description,
+      ...(description.trim() ? { description } : {}), // the API refuses an empty description
       permissions: compact(perms),
       resource_scope: a.length || s.length ? { applications: a, servers: s } : null,
     };
@@ -140,7 +140,7 @@ export function RoleEditPage(props: { id: string | null }) {
       <p><a href={`/o/${org.slug}/roles`}>← All roles</a></p>
       {locked && (
         <p class="alert info" data-testid="admin-locked">
-          <span aria-hidden="true">🔒 </span>The Admin role is built in: it holds every permission and cannot be changed or deleted.
+          <LockIcon /> The Admin role is built in: it holds every permission and cannot be changed or deleted.
         </p>
       )}
       {!locked && !allowed && (
