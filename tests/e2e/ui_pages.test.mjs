@@ -124,6 +124,7 @@ test('the role editor shows grants beyond your own as not allowed before saving'
   assert.equal(await save.getAttribute('aria-disabled'), 'true');
   await save.hover();
   await page.getByRole('tooltip').filter({ hasText: 'servers.update' }).waitFor({ state: 'visible' });
+  await shot(page, 'role-editor-not-allowed');
   // An unlimited create where Rae is capped at 2 is beyond her too.
   await page.getByLabel('servers.update', { exact: true }).uncheck();
   await page.getByLabel('sshKeys.create', { exact: true }).check();

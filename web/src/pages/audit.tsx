@@ -35,19 +35,19 @@ export function AuditPage() {
       <section class="panel">
         {!items ? <Loading /> : items.length === 0 ? <p class="muted">No events yet.</p> : (
           <div class="table-wrap">
-            <table class="audit">
+            <table class="stack audit">
               <thead>
                 <tr><th>When</th><th>Who</th><th>Action</th><th>Resource</th><th>Outcome</th><th>IP</th></tr>
               </thead>
               <tbody>
                 {items.map((e) => (
                   <tr key={e.id}>
-                    <td>{fmtTime(e.at)}</td>
-                    <td>{e.actor.email}</td>
-                    <td><code>{e.action}</code></td>
-                    <td class="small">{e.collection}{e.resource_id && <span class="muted"> {e.resource_id}</span>}</td>
-                    <td><span class={`pill ${e.outcome === 'allowed' ? 'ok' : 'no'}`}>{e.outcome}</span></td>
-                    <td class="small">{e.ip}</td>
+                    <td data-label="When">{fmtTime(e.at)}</td>
+                    <td data-label="Who">{e.actor.email}</td>
+                    <td data-label="Action"><code>{e.action}</code></td>
+                    <td data-label="Resource" class="small">{e.collection}{e.resource_id && <span class="muted"> {e.resource_id}</span>}</td>
+                    <td data-label="Outcome"><span class={`pill ${e.outcome === 'allowed' ? 'ok' : 'no'}`}>{e.outcome}</span></td>
+                    <td data-label="IP" class="small">{e.ip}</td>
                   </tr>
                 ))}
               </tbody>

@@ -45,19 +45,19 @@ export function RolesPage() {
       <section class="panel">
         {roles.error ? <ErrorBox error={roles.error} /> : !roles.data ? <Loading /> : (
           <div class="table-wrap">
-            <table>
+            <table class="stack">
               <thead>
                 <tr><th>Role</th><th>Description</th><th>Members</th><th><span class="sr-only">Actions</span></th></tr>
               </thead>
               <tbody>
                 {roles.data.items.map((r) => (
                   <tr key={r.id}>
-                    <td>
+                    <td data-label="Role">
                       <a href={`/o/${org.slug}/roles/${r.id}`}>{r.name}</a>
                       {r.builtin && <span class="pill" title="Built in: every permission, cannot be changed"><LockIcon /> built-in</span>}
                     </td>
-                    <td>{r.description}</td>
-                    <td>{r.member_count}</td>
+                    <td data-label="Description">{r.description}</td>
+                    <td data-label="Members">{r.member_count}</td>
                     <td class="actions">
                       <PermButton allowed={can('roles.delete')} need="roles.delete" kind="danger" label={`Delete role ${r.name}`}
                         reason={r.builtin ? 'The built-in Admin role cannot be deleted.' : undefined} onClick={() => remove(r)}>
@@ -165,7 +165,10 @@ export function RoleEditPage(props: { id: string | null }) {
             Tick what the role may do in each collection. The row and column headers toggle a whole row or column.
             Read scope <em>own</em> limits the role to rows its members created; a create limit of 0 means unlimited.
           </p>
-          <Matrix perms={perms} setPerms={setPerms} readOnly={readOnly} beyond={beyondSet} />
+          <Matrix perms={perms} setPerms={setPerms} readOnly={readOnly} beyond={beyondSet} own={org.permissions} />
+          {!readOnly && !org.role.builtin && (
+            <p class="muted small"><span class="swatch cant" aria-hidden="true" /> Shaded cells are permissions your own role does not hold: you cannot grant them.</p>
+          )}
           {beyond.length > 0 && (
             <div class="alert error" role="alert" data-testid="beyond-own">
               <p><strong>Not allowed:</strong> this grants more than your own role holds, so it cannot be saved:</p>
@@ -204,8 +207,8 @@ export function RoleEditPage(props: { id: string | null }) {
 
 const ACTION_LABEL: Record<Action, string> = { create: 'Create', read: 'Read', update: 'Update', delete: 'Delete' };
 
-function Matrix(props: { perms: Permissions; setPerms: (p: Permissions) => void; readOnly: boolean; beyond: Set<string> }) {
-  const { perms, setPerms, readOnly, beyond } = props;
+function Matrix(props: { perms: Permissions; setPerms: (p: Permissions) => void; readOnly: boolean; beyond: Set<string>; own: Permissions }) {
+  const { perms, setPerms, readOnly, beyond, own } = props;
   return (
     <div class="table-wrap">
       <table class="matrix">
@@ -238,10 +241,12 @@ function Matrix(props: { perms: Permissions; setPerms: (p: Permissions) => void;
                 </th>
                 {ACTIONS.map((a) => {
                   const bad = beyond.has(`${c.key}.${a}`);
+                  const cant = !readOnly && !grantOf(own, c.key)[a];
                   return (
-                    <td key={a} class={bad ? 'beyond' : undefined}>
+                    <td key={a} class={bad ? 'beyond' : cant ? 'cant' : undefined}>
                       <input type="checkbox" checked={g[a]} disabled={readOnly} aria-label={`${c.key}.${a}`}
-                        aria-invalid={bad ? 'true' : undefined} title={bad ? `Not allowed: your role does not hold ${c.key}.${a}` : `${c.key}.${a}`}
+                        aria-invalid={bad ? 'true' : undefined}
+                        title={bad ? `Not allowed: your role does not hold ${c.key}.${a}` : cant ? `You cannot grant ${c.key}.${a}: your role does not hold it` : `${c.key}.${a}`}
                         onChange={(e) => setPerms(setCell(perms, c.key, a, e.currentTarget.checked))} />
                     </td>
                   );

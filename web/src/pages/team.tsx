@@ -92,7 +92,7 @@ export function TeamPage() {
         <h2>Members</h2>
         {members.error ? <ErrorBox error={members.error} /> : !members.data ? <Loading /> : (
           <div class="table-wrap">
-            <table>
+            <table class="stack">
               <thead>
                 <tr><th>Name</th><th>Email</th><th>Role</th><th>Joined</th><th><span class="sr-only">Actions</span></th></tr>
               </thead>
@@ -101,13 +101,13 @@ export function TeamPage() {
                   const self = m.user.id === me?.user.id;
                   return (
                     <tr key={m.user.id}>
-                      <td>{m.user.name}{m.owner && <span class="pill">owner</span>}{self && <span class="pill">you</span>}</td>
-                      <td>{m.user.email}</td>
-                      <td>
+                      <td data-label="Name">{m.user.name}{m.owner && <span class="pill">owner</span>}{self && <span class="pill">you</span>}</td>
+                      <td data-label="Email">{m.user.email}</td>
+                      <td data-label="Role">
                         <RoleSelect member={m} roles={roles.data?.items} allowed={can('team.update')}
                           onChange={(role_id) => act(() => patch(orgPath(slug, `/members/${m.user.id}`), { role_id }), `Role of ${m.user.name} changed.`)} />
                       </td>
-                      <td>{fmtTime(m.joined_at)}</td>
+                      <td data-label="Joined">{fmtTime(m.joined_at)}</td>
                       <td class="actions">
                         {self ? (
                           <PermButton allowed={true} reason={m.owner ? 'The owner cannot leave; transfer ownership first.' : undefined} kind="danger"
@@ -137,17 +137,17 @@ export function TeamPage() {
           <p class="muted">No pending invitations.</p>
         ) : (
           <div class="table-wrap">
-            <table>
+            <table class="stack">
               <thead>
                 <tr><th>Email</th><th>Role</th><th>Expires</th><th>Email status</th><th><span class="sr-only">Actions</span></th></tr>
               </thead>
               <tbody>
                 {invites.data.items.map((inv) => (
                   <tr key={inv.id} data-invitation={inv.email}>
-                    <td>{inv.email}</td>
-                    <td>{inv.role.name}</td>
-                    <td>{fmtTime(inv.expires_at)}</td>
-                    <td>
+                    <td data-label="Email">{inv.email}</td>
+                    <td data-label="Role">{inv.role.name}</td>
+                    <td data-label="Expires">{fmtTime(inv.expires_at)}</td>
+                    <td data-label="Email status">
                       <span class={`pill ${inv.email_status === 'sent' ? 'ok' : inv.email_status === 'failed' ? 'no' : ''}`}>{inv.email_status}</span>
                       {inv.email_error && <span class="muted small"> {inv.email_error}</span>}
                     </td>

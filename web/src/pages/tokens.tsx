@@ -75,12 +75,12 @@ export function TokensPage() {
         <h2>Your tokens</h2>
         {tokens.error ? <ErrorBox error={tokens.error} /> : !tokens.data ? <Loading /> : tokens.data.items.length === 0 ? <p class="muted">No tokens.</p> : (
           <div class="table-wrap">
-            <table>
+            <table class="stack">
               <thead><tr><th>Name</th><th>Organisation</th><th>Expires</th><th>Last used</th><th><span class="sr-only">Actions</span></th></tr></thead>
               <tbody>
                 {tokens.data.items.map((t) => (
                   <tr key={t.id}>
-                    <td>{t.name}</td><td>{t.org}</td><td>{fmtTime(t.expires_at)}</td><td>{fmtTime(t.last_used_at)}</td>
+                    <td data-label="Name">{t.name}</td><td data-label="Organisation">{t.org}</td><td data-label="Expires">{fmtTime(t.expires_at)}</td><td data-label="Last used">{fmtTime(t.last_used_at)}</td>
                     <td class="actions"><button type="button" class="btn danger" onClick={() => revoke(t)} aria-label={`Revoke token ${t.name}`}>Revoke</button></td>
                   </tr>
                 ))}
