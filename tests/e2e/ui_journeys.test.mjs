@@ -184,6 +184,32 @@ test('Copy invitation link copies a working link (with a visible confirmation); 
   await ctx.close();
 });
 
+test('change a member\'s role; resend and revoke a pending invitation', async () => {
+  await admin.getByRole('link', { name: 'Team' }).first().click();
+  await admin.getByLabel(`Role of ${viewerEmail}`).selectOption({ label: 'Admin' });
+  await admin.getByRole('status').filter({ hasText: 'Role of Vera Viewer changed.' }).waitFor();
+  let members = await api(s.url, 'GET', `/api/v1/orgs/${slug}/members`, { headers: { cookie: await cookieOf(adminCtx) } });
+  assert.equal(members.json.items.find((m) => m.user.email === viewerEmail).role.name, 'Admin');
+  await admin.getByLabel(`Role of ${viewerEmail}`).selectOption({ label: 'Viewer' });
+  await admin.getByRole('status').filter({ hasText: 'Role of Vera Viewer changed.' }).waitFor();
+
+  const email = uniqueEmail('pat');
+  await admin.getByLabel('Email', { exact: true }).fill(email);
+  await admin.getByLabel('Role', { exact: true }).selectOption({ label: 'Viewer' });
+  await admin.getByLabel('Send the invitation by email').check();
+  await admin.getByTestId('invite-submit').click();
+  await admin.locator(`tr[data-invitation="${email}"]`).waitFor();
+  await mail.waitForMessageTo(email);
+  await mail.clear();
+  await admin.getByRole('button', { name: `Resend invitation to ${email}` }).click();
+  await admin.getByRole('status').filter({ hasText: `Invitation re-sent to ${email}.` }).waitFor();
+  await mail.waitForMessageTo(email);
+  admin.once('dialog', (d) => d.accept());
+  await admin.getByRole('button', { name: `Revoke invitation for ${email}` }).click();
+  await admin.getByRole('status').filter({ hasText: `Invitation for ${email} revoked.` }).waitFor();
+  await admin.locator(`tr[data-invitation="${email}"]`).waitFor({ state: 'detached' });
+});
+
 test('the seat limit stops a third invitation and says who can raise it', async () => {
   // Ada is the instance administrator (first user): she sets the limit to the seats in use.
   await admin.getByRole('link', { name: 'Overview' }).click();
@@ -209,6 +235,13 @@ test('the seat limit stops a third invitation and says who can raise it', async 
   });
   assert.equal(r.status, 403);
   assert.equal(r.json.error.layer, 'seat_limit');
+  // Removing a member frees a seat: the limit state goes away and Invite works again.
+  admin.once('dialog', (d) => d.accept());
+  await admin.getByRole('button', { name: /^Remove carl-/ }).click();
+  await admin.getByRole('status').filter({ hasText: /carl-.* removed\./ }).waitFor();
+  await admin.getByTestId('seat-limit-reached').waitFor({ state: 'detached' });
+  assert.match(await admin.getByTestId('seat-counter').textContent(), /2 of 3 seats used/);
+  assert.equal(await admin.getByTestId('invite-submit').getAttribute('aria-disabled'), null);
   assert.deepEqual(adminCtx.problems, []);
 });
 
