@@ -410,9 +410,10 @@ void Api::Impl::AddRoutes() {
       });
 
   // --- auth ---
-  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token)",
+  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body",
       {201, 400, 403, 409, 410, 413, 415, 429}, [this, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "name", "invitation_token"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "name", "invitation_token", "cookie_only"}));
+        WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
         services::SignupInput in;
         WHARF_ASSIGN_OR_RETURN(in.email, b.String("email", 254));
         WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
@@ -422,20 +423,24 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(in.invitation_token, b.OptString("invitation_token", 200));
         WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
         services::OrgView ov{*g.org, g.org_seats_used};
-        auto res = Json(201, {{"user", UserJson(g.user)}, {"token", g.token.view()}, {"csrf_token", g.csrf_token.view()},
-                              {"org", OrgJson(ov)}});
+        json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}, {"org", OrgJson(ov)}};
+        if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
+        auto res = Json(201, out);
         res.headers.emplace_back("Set-Cookie", SessionCookie(g.token));
         return res;
       });
-  Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in", {200, 400, 401, 413, 415, 429},
+  Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI)", {200, 400, 401, 413, 415, 429},
       [this, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "cookie_only"}));
+        WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
         WHARF_ASSIGN_OR_RETURN(std::string email, b.String("email", 254));
         WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
         auto password = SecretBytes::FromString(pw);
         std::fill(pw.begin(), pw.end(), '\0');
         WHARF_ASSIGN_OR_RETURN(auto g, s.Login(email, password, c.ctx));
-        auto res = Json(200, {{"user", UserJson(g.user)}, {"token", g.token.view()}, {"csrf_token", g.csrf_token.view()}});
+        json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}};
+        if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
+        auto res = Json(200, out);
         res.headers.emplace_back("Set-Cookie", SessionCookie(g.token));
         return res;
       });

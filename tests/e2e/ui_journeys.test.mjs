@@ -26,7 +26,12 @@ after(async () => {
 });
 
 test('sign up in the browser lands in the personal org', async () => {
+  const answer = admin.waitForResponse((r) => r.url().endsWith('/api/v1/auth/signup'));
   await uiSignup(admin, { name: 'Ada Admin', email: uniqueEmail('ada'), password: PASSWORD });
+  // The UI asks for cookie_only: the session token never appears in a body that scripts can read.
+  const body = await (await answer).json();
+  assert.equal(body.token, undefined);
+  assert.match(body.csrf_token, /^whc_/);
   slug = new URL(admin.url()).pathname.split('/')[2];
   await admin.getByRole('heading', { level: 1, name: 'Ada Admin' }).waitFor();
   assert.match(await admin.getByTestId('seats').textContent(), /1 seats used/);

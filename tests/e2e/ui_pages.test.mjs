@@ -151,8 +151,10 @@ test('SSH keys: add with the keyboard only, fingerprint as ssh-keygen prints it,
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'login-password');
   await page.keyboard.type(ada.password);
+  const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/login'));
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/o\//);
+  assert.equal((await (await answer).json()).token, undefined, 'no session token in the login answer');
 
   await page.goto(`/o/${ada.org.slug}/ssh-keys`);
   await page.getByRole('heading', { name: 'Add a key' }).waitFor();

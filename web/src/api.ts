@@ -1,8 +1,8 @@
 // The one place the UI talks to the server: the public JSON API under /api/v1, same origin.
 // The session lives in the HttpOnly `wharf_session` cookie, which JavaScript never sees. The
 // CSRF token from sign-in is kept in localStorage (shared by the tabs of this browser) and sent
-// as X-CSRF-Token on every state-changing request. The session token in the sign-in answer is
-// dropped on the floor: only the cookie carries it.
+// as X-CSRF-Token on every state-changing request. Sign-in and sign-up send cookie_only: true, so
+// the session token is never in an answer that JavaScript can read: only the cookie carries it.
 
 const CSRF_KEY = 'wharf.csrf';
 

@@ -23,7 +23,7 @@ export function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      const r = await post<{ csrf_token: string }>('/api/v1/auth/login', { email, password });
+      const r = await post<{ csrf_token: string }>('/api/v1/auth/login', { email, password, cookie_only: true });
       setCsrf(r.csrf_token);
       setPassword('');
       await reload();
@@ -81,7 +81,7 @@ export function SignupPage() {
     setBusy(true);
     setError(null);
     try {
-      const body: Record<string, string> = { name, email, password };
+      const body: Record<string, unknown> = { name, email, password, cookie_only: true };
       if (invitation) body.invitation_token = invitation;
       const r = await post<{ csrf_token: string; org: { slug: string } }>('/api/v1/auth/signup', body);
       setCsrf(r.csrf_token);
