@@ -44,6 +44,12 @@ test('the UI is served from the binary: SPA fallback, strict CSP, hashed assets 
   const inv = await fetch(`${s.url}/invite/whi_whatever`);
   assert.equal(inv.status, 200);
   assert.equal(inv.headers.get('referrer-policy'), 'no-referrer');
+  const ctx = await newContext(browser, s.url);
+  const landing = await ctx.newPage();
+  await landing.goto('/invite/whi_not_a_real_token');
+  await landing.getByRole('alert').filter({ hasText: /no longer valid|expired/ }).waitFor();
+  assert.match(await landing.textContent('main'), /Ask the person who invited you for a fresh link/);
+  await ctx.close();
   const a = await api(s.url, 'GET', '/api/v1/nope');
   assert.equal(a.status, 404);
   assert.equal(a.json.error.code, 'not_found');
@@ -80,6 +86,12 @@ test('org switcher, and two tabs on two orgs do not interfere', async () => {
   assert.match(await tab2.locator('.crumb').textContent(), /Blue Harbour/);
   assert.equal(await page.getByTestId('org-switcher').inputValue(), ada.org.slug);
   assert.equal(await tab2.getByTestId('org-switcher').inputValue(), 'blue-harbour');
+  // Renaming (Admin) keeps the slug, so both tabs' URLs stay valid.
+  await tab2.goto('/o/blue-harbour');
+  await tab2.getByLabel('Organisation name').fill('Blue Harbour Ltd');
+  await tab2.getByRole('button', { name: 'Rename' }).click();
+  await tab2.getByRole('status').filter({ hasText: 'Organisation renamed.' }).waitFor();
+  assert.match(await tab2.getByTestId('org-switcher').locator('option:checked').textContent(), /Blue Harbour Ltd \(blue-harbour\)/);
   // An org the user is not in is a clear panel, not a blank page.
   await tab2.goto('/o/not-mine-at-all/team');
   await tab2.getByRole('heading', { name: 'Organisation not found' }).waitFor();

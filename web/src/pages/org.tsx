@@ -46,7 +46,42 @@ export function OverviewPage() {
           {me?.user.instance_admin && o.data && <SeatLimitForm org={o.data} onSaved={(x) => o.setData(x)} />}
         </section>
       </div>
+      {isAdmin && <RenameForm />}
     </>
+  );
+}
+
+function RenameForm() {
+  const { org } = useOrg();
+  const { reload } = useSession();
+  const [name, setName] = useState(org.name);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await patch<Org>(orgPath(org.slug), { name });
+      await reload();
+      setNote('Organisation renamed.');
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <section class="panel">
+      <h2>Settings</h2>
+      <form onSubmit={submit} class="invite-form rename-form" noValidate>
+        <Field label="Organisation name" id="org-rename" error={error} field="name" hint={`The slug ${org.slug} stays the same, so links keep working.`}>
+          <input id="org-rename" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <div class="field submit">
+          <button class="btn plain" type="submit">Rename</button>
+        </div>
+      </form>
+      <ErrorBox error={error} />
+      <Notice text={note} onDone={() => setNote(null)} />
+    </section>
   );
 }
 
