@@ -1,5 +1,6 @@
 #include "api/api.h"
 #include "api/json_writer.h"
+#include "api/static_assets.h"
 
 #include <chrono>
 #include <charconv>
@@ -225,30 +226,6 @@ std::string CookieValue(std::string_view header, std::string_view name) {
   return {};
 }
 
-const char kIndexHtml[] = R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Wharf</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
-code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}</style></head>
-<body><h1>Wharf is running</h1>
-<p>This is the Wharf control plane. The web UI arrives in a later release; until then use the HTTP API.</p>
-<ul><li><a href="/api/v1/openapi.json">API document (OpenAPI 3)</a></li>
-<li><a href="/healthz">Health</a> · <a href="/readyz">Readiness</a> · <a href="/metrics">Metrics</a></li></ul>
-<p>Start with <code>POST /api/v1/auth/signup</code> — the first account becomes the instance administrator.</p>
-</body></html>
-)";
-
-const char kInviteHtml[] = R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Wharf invitation</title><meta name="robots" content="noindex">
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style></head>
-<body><h1>You have been invited to Wharf</h1>
-<p>Opening this page does not use up the invitation. To accept it, sign in (or sign up) with the invited
-email address and send <code>POST /api/v1/invitations/&lt;token&gt;/accept</code>, or sign up with
-<code>invitation_token</code> set to the last part of this page's address.</p>
-</body></html>
-)";
-
 }  // namespace
 
 // ------------------------------------------------------------------------------------------------
@@ -372,6 +349,9 @@ struct Api::Impl {
       allow += (allow.empty() ? "" : ", ") + r.method;
     }
     if (!match) {
+      if (allow.empty()) {
+        if (auto ui = WebAppResponse(req)) return std::move(*ui);  // web UI: client-side routes and assets
+      }
       HttpResponse res;
       if (!allow.empty()) {
         res = ErrorResponse(Error{ErrorCode::kMethodNotAllowed, "This path does not accept " + req.method +
@@ -435,21 +415,13 @@ void Api::Impl::AddRoutes() {
   using A = AuthMode;
   auto& s = svc;
 
-  Add("GET", "/", A::kNone, "operations", "A page saying Wharf is running, linking the API document", {200},
-      [](Call&) -> Result<HttpResponse> {
-        HttpResponse r;
-        r.content_type = "text/html; charset=utf-8";
-        r.body = kIndexHtml;
-        return r;
-      });
-  Add("GET", "/invite/{token}", A::kNone, "invitations", "Invitation landing page (never consumes the invitation)",
-      {200}, [](Call&) -> Result<HttpResponse> {
-        HttpResponse r;
-        r.content_type = "text/html; charset=utf-8";
-        r.headers.emplace_back("Referrer-Policy", "no-referrer");
-        r.body = kInviteHtml;
-        return r;
-      });
+  // The web UI (api/static_assets.cc): "/" and "/invite/{token}" are listed for the API document;
+  // every other non-/api GET falls back to the UI in Dispatch().
+  Add("GET", "/", A::kNone, "operations", "The web UI", {200},
+      [](Call& c) -> Result<HttpResponse> { return *WebAppResponse(c.req); });
+  Add("GET", "/invite/{token}", A::kNone, "invitations",
+      "Invitation landing page of the web UI (never consumes the invitation)", {200},
+      [](Call& c) -> Result<HttpResponse> { return *WebAppResponse(c.req); });
   Add("GET", "/healthz", A::kNone, "operations", "The process is up", {200},
       [](Call&) -> Result<HttpResponse> { return Json(200, {{"status", "ok"}}); });
   Add("GET", "/readyz", A::kNone, "operations", "The store is reachable and migrated", {200, 503},
@@ -471,9 +443,10 @@ void Api::Impl::AddRoutes() {
       });
 
   // --- auth ---
-  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token)",
+  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body",
       {201, 400, 403, 409, 410, 413, 415, 429}, [this, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "name", "invitation_token"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "name", "invitation_token", "cookie_only"}));
+        WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
         services::SignupInput in;
         WHARF_ASSIGN_OR_RETURN(in.email, b.String("email", 254));
         WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
@@ -483,20 +456,24 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(in.invitation_token, b.OptString("invitation_token", 200));
         WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
         services::OrgView ov{*g.org, g.org_seats_used};
-        auto res = Json(201, {{"user", UserJson(g.user)}, {"token", g.token.view()}, {"csrf_token", g.csrf_token.view()},
-                              {"org", OrgJson(ov)}});
+        json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}, {"org", OrgJson(ov)}};
+        if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
+        auto res = Json(201, out);
         res.headers.emplace_back("Set-Cookie", SessionCookie(g.token));
         return res;
       });
-  Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in", {200, 400, 401, 413, 415, 429},
+  Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI)", {200, 400, 401, 413, 415, 429},
       [this, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "cookie_only"}));
+        WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
         WHARF_ASSIGN_OR_RETURN(std::string email, b.String("email", 254));
         WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
         auto password = SecretBytes::FromString(pw);
         std::fill(pw.begin(), pw.end(), '\0');
         WHARF_ASSIGN_OR_RETURN(auto g, s.Login(email, password, c.ctx));
-        auto res = Json(200, {{"user", UserJson(g.user)}, {"token", g.token.view()}, {"csrf_token", g.csrf_token.view()}});
+        json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}};
+        if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
+        auto res = Json(200, out);
         res.headers.emplace_back("Set-Cookie", SessionCookie(g.token));
         return res;
       });
