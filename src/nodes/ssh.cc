@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -143,6 +144,10 @@ Result<int> TcpConnect(const Target& t, const ConnectOptions& o, ConnectFailure*
     }
     int flags = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    // SSH sends small packets (channel open, exec, EOF); without NODELAY each waits for the peer's
+    // delayed ACK (~40 ms per command).
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return fd;
   }
   return Fail(failure, last, last_msg);
@@ -162,6 +167,38 @@ std::string HostKeyFingerprint(ssh_session s) {
   }
   ssh_key_free(key);
   return out;
+}
+
+// Reads a channel's stdout and stderr until EOF, passing each chunk to `sink(is_stderr, data)`.
+// Waits on stdout with poll (woken by data or EOF, not by a fixed tick), and drains stderr as it
+// arrives.
+Status Pump(ssh_channel ch, std::chrono::milliseconds timeout, const std::function<void(int, std::string_view)>& sink) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[16384];
+  auto drain = [&](int is_err) -> Status {
+    while (true) {
+      int avail = ssh_channel_poll(ch, is_err);
+      if (avail == SSH_ERROR) return Err(ErrorCode::kUnavailable, "the SSH connection broke while the command ran", Layer::kSsh);
+      if (avail <= 0) return Ok();
+      int n = ssh_channel_read_nonblocking(ch, buf, sizeof buf, is_err);
+      if (n == SSH_ERROR) return Err(ErrorCode::kUnavailable, "the SSH connection broke while the command ran", Layer::kSsh);
+      if (n <= 0) return Ok();
+      sink(is_err, std::string_view(buf, static_cast<size_t>(n)));
+    }
+  };
+  while (true) {
+    int n = ssh_channel_poll_timeout(ch, 25, 0);
+    if (n == SSH_ERROR) return Err(ErrorCode::kUnavailable, "the SSH connection broke while the command ran", Layer::kSsh);
+    if (n > 0) WHARF_TRY(drain(0));
+    WHARF_TRY(drain(1));
+    if (n == SSH_EOF || ssh_channel_is_closed(ch)) {
+      WHARF_TRY(drain(0));
+      return drain(1);
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      return Err(ErrorCode::kUnavailable,
+                 "the command did not finish within " + std::to_string(timeout.count() / 1000) + " s", Layer::kSsh);
+  }
 }
 
 }  // namespace
@@ -250,23 +287,7 @@ Result<int> Connection::Stream(const std::vector<std::string>& argv,
   std::string line = CommandLine(argv);
   if (ssh_channel_request_exec(ch, line.c_str()) != SSH_OK)
     return Err(ErrorCode::kUnavailable, std::string("the server refused to run the command: ") + ssh_get_error(s), Layer::kSsh);
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[8192];
-  while (true) {
-    bool any = false;
-    for (int is_err = 0; is_err < 2; ++is_err) {
-      int n = ssh_channel_read_timeout(ch, buf, sizeof buf, is_err, is_err ? 0 : 50);
-      if (n == SSH_ERROR) return Err(ErrorCode::kUnavailable, "the SSH connection broke while the command ran", Layer::kSsh);
-      if (n > 0) {
-        any = true;
-        on_output(std::string_view(buf, static_cast<size_t>(n)));
-      }
-    }
-    if (!any && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch))) break;
-    if (std::chrono::steady_clock::now() > deadline)
-      return Err(ErrorCode::kUnavailable, "the command did not finish within " + std::to_string(timeout.count() / 1000) + " s",
-                 Layer::kSsh);
-  }
+  WHARF_TRY(Pump(ch, timeout, [&](int, std::string_view data) { on_output(data); }));
   return ssh_channel_get_exit_status(ch);
 }
 
@@ -286,23 +307,7 @@ Result<CommandResult> Connection::Run(const std::vector<std::string>& argv, std:
   if (!stdin_data.empty()) ssh_channel_write(ch, stdin_data.data(), static_cast<uint32_t>(stdin_data.size()));
   ssh_channel_send_eof(ch);
   CommandResult r;
-  auto deadline = std::chrono::steady_clock::now() + command_timeout_;
-  char buf[8192];
-  while (true) {
-    bool any = false;
-    for (int is_err = 0; is_err < 2; ++is_err) {
-      int n = ssh_channel_read_timeout(ch, buf, sizeof buf, is_err, is_err ? 0 : 50);
-      if (n == SSH_ERROR) return Err(ErrorCode::kUnavailable, "the SSH connection broke while the command ran", Layer::kSsh);
-      if (n > 0) {
-        any = true;
-        (is_err ? r.err : r.out).append(buf, static_cast<size_t>(n));
-      }
-    }
-    if (!any && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch))) break;
-    if (std::chrono::steady_clock::now() > deadline)
-      return Err(ErrorCode::kUnavailable,
-                 "the command did not finish within " + std::to_string(command_timeout_.count() / 1000) + " s", Layer::kSsh);
-  }
+  WHARF_TRY(Pump(ch, command_timeout_, [&](int is_err, std::string_view data) { (is_err ? r.err : r.out).append(data); }));
   r.exit_status = ssh_channel_get_exit_status(ch);
   return r;
 }

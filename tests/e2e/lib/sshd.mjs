@@ -34,7 +34,8 @@ function ensureUser(name, sudo) {
 const DOKKU = `#!/bin/sh
 # Stand-in for Dokku: no Docker engine runs on the test machines. Records argv, answers like Dokku.
 D="$WHARF_STANDIN_DIR"
-python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@" >> "$D/dokku-argv.jsonl"
+# One record per call: the argument count, then each argument, all NUL-terminated (argv cannot hold NUL).
+printf '%s\\0' "$#" "$@" >> "$D/dokku-argv"
 case "$1" in
   version) echo "dokku version $(cat "$D/dokku-version")" ;;
   plugin:list) cat "$D/dokku-plugins" 2>/dev/null ;;
@@ -44,13 +45,26 @@ esac
 const DOCKER = `#!/bin/sh
 # Stand-in for the Docker CLI and engine (see dokku).
 D="$WHARF_STANDIN_DIR"
-python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@" >> "$D/docker-argv.jsonl"
+printf '%s\\0' "$#" "$@" >> "$D/docker-argv"
 if [ -e "$D/docker-down" ]; then echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1; fi
 case "$1" in
   version) echo "24.0.7" ;;
   *) : ;;
 esac
 `;
+
+// Parses the stand-ins' records: "<argc>\0<arg>\0<arg>\0..." repeated.
+function readCalls(file) {
+  if (!existsSync(file)) return [];
+  const parts = readFileSync(file, 'utf8').split('\0');
+  const calls = [];
+  for (let i = 0; i < parts.length - 1;) {
+    const n = Number(parts[i++]);
+    calls.push(parts.slice(i, i + n));
+    i += n;
+  }
+  return calls;
+}
 
 export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {}) {
   ensureUser(NODE_USER, true);
@@ -126,10 +140,8 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {
       if (down) writeFileSync(path.join(standin, 'docker-down'), '');
       else rmSync(path.join(standin, 'docker-down'), { force: true });
     },
-    dokkuCalls() {
-      const f = path.join(standin, 'dokku-argv.jsonl');
-      return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-    },
+    dokkuCalls() { return readCalls(path.join(standin, 'dokku-argv')); },
+    dockerCalls() { return readCalls(path.join(standin, 'docker-argv')); },
     async restartWithNewHostKey() {
       await stop();
       rmSync(hostKey, { force: true });
