@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "domain/firewall.h"
 #include "base/strings.h"
 #include "nodes/checks.h"
 #include "nodes/keys.h"
@@ -594,6 +595,91 @@ Result<std::vector<domain::ServerCheck>> Services::ServerCheckHistory(const auth
     return Ok();
   }));
   return out;
+}
+
+namespace {
+// Runs `argv` (with sudo unless root) and maps a missing nft to a precise error.
+Result<nodes::CommandResult> Sudo(nodes::Connection& c, const domain::Server& s, std::vector<std::string> argv,
+                                  std::string_view stdin_data = {}) {
+  if (s.username != "root") argv.insert(argv.begin(), {"sudo", "-n"});
+  return c.Run(argv, stdin_data);
+}
+
+Result<Services::FirewallState> ReadNft(nodes::Connection& c, const domain::Server& s) {
+  WHARF_ASSIGN_OR_RETURN(auto r, Sudo(c, s, {"nft", "list", "table", "inet", "wharf"}));
+  if (r.exit_status != 0) {
+    if (r.err.find("No such file") != std::string::npos) return Services::FirewallState{"nftables", ""};
+    return Err(ErrorCode::kValidationFailed, "Reading the host firewall failed: " + std::string(Trim(r.err)), Layer::kSsh);
+  }
+  return Services::FirewallState{"nftables", r.out};
+}
+}  // namespace
+
+Result<Services::FirewallState> Services::ApplyFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+  const authz::Resource pre{id, p.user_id, {}, id};
+  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
+  std::optional<domain::Server> s;
+  std::optional<NodeTarget> t;
+  std::vector<domain::SecurityGroup> groups;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
+    if (!s) return ServerNotFound();
+    auto r = ServerResource(*s);
+    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
+    for (auto& gid : s->security_group_ids) {
+      WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, gid));
+      if (g) groups.push_back(std::move(*g));
+    }
+    WHARF_TRY(CheckSshStaysOpen(tx, *s, s->security_group_ids, "", nullptr));
+    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
+    return Ok();
+  }));
+  if (groups.empty())
+    return FieldError("security_group_ids", "is empty: attach a security group to the server before applying its firewall");
+  nodes::ConnectOptions co;
+  co.allow_private_targets = config_.allow_private_targets;
+  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  co.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
+  t->target.pinned_host_key = s->host_key_fingerprint;
+  nodes::ConnectFailure failure;
+  std::string fp;
+  auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
+  if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
+  WHARF_ASSIGN_OR_RETURN(auto probe, Sudo(**conn, *s, {"nft", "--version"}));
+  if (probe.exit_status != 0) {
+    WHARF_ASSIGN_OR_RETURN(auto ufw, Sudo(**conn, *s, {"ufw", "version"}));
+    std::string why = ufw.exit_status == 0 ? "the server uses ufw, which this Wharf version cannot drive yet"
+                                           : "neither nftables nor ufw is installed";
+    return Err(ErrorCode::kValidationFailed, "Cannot apply the firewall: " + why + ". Install nftables (apt-get install nftables).",
+               Layer::kSsh);
+  }
+  const std::string script = domain::NftRuleset(groups);
+  WHARF_ASSIGN_OR_RETURN(auto applied, Sudo(**conn, *s, {"nft", "-f", "-"}, script));
+  if (applied.exit_status != 0)
+    return Err(ErrorCode::kValidationFailed, "nftables refused the ruleset: " + std::string(Trim(applied.err)), Layer::kSsh);
+  WHARF_ASSIGN_OR_RETURN(auto state, ReadNft(**conn, *s));
+  WHARF_TRY(WriteTx([&](store::Tx& tx) {
+    return AuditIn(tx, p, "servers.apply-firewall", "servers", s->id, ctx, std::to_string(groups.size()) + " group(s)");
+  }));
+  return state;
+}
+
+Result<Services::FirewallState> Services::ReadFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+  WHARF_ASSIGN_OR_RETURN(auto s, GetServer(p, id, ctx));
+  std::optional<NodeTarget> t;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
+    return Ok();
+  }));
+  nodes::ConnectOptions co;
+  co.allow_private_targets = config_.allow_private_targets;
+  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  nodes::ConnectFailure failure;
+  std::string fp;
+  auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
+  if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
+  return ReadNft(**conn, s);
 }
 
 int Services::RunDueHealthChecks() {

@@ -91,6 +91,20 @@ test('attach to a server; removing the rule that keeps Wharf\'s SSH open is refu
   assert.equal(narrowed.status, 409, 'a source that no longer contains Wharf\'s address closes SSH too');
   const still = await api(s.url, 'GET', `${O()}/security-groups/${g.json.id}`, { token: ada.token });
   assert.equal(still.json.inbound[0].from_port, node.port, 'nothing was written');
+  // Apply to the host firewall: real nftables on the node; the rules in force come back.
+  const applied = await api(s.url, 'POST', `${O()}/servers/${srv.json.id}/apply-firewall`, { token: ada.token });
+  assert.equal(applied.status, 200, applied.text);
+  assert.equal(applied.json.backend, 'nftables');
+  const inForce = node.firewallRules();
+  assert.equal(applied.json.rules_in_force, inForce, 'the answer is what the kernel has');
+  assert.match(inForce, /policy drop/);
+  assert.match(inForce, new RegExp(`ip saddr 127\\.0\\.0\\.1 tcp dport ${node.port} accept comment "node-fw: wharf"`));
+  assert.match(inForce, /tcp dport 443 accept/);
+  assert.match(inForce, /iif "lo" accept/);
+  const again = await api(s.url, 'POST', `${O()}/servers/${srv.json.id}/apply-firewall`, { token: ada.token });
+  assert.equal(again.json.rules_in_force, inForce, 'applying twice is applying once');
+  const read = await api(s.url, 'GET', `${O()}/servers/${srv.json.id}/firewall`, { token: ada.token });
+  assert.equal(read.json.rules_in_force, inForce);
   const del = await api(s.url, 'DELETE', `${O()}/security-groups/${g.json.id}`, { token: ada.token });
   assert.equal(del.status, 409);
   assert.deepEqual(del.json.error.details.servers.map((x) => x.name), ['fw-node']);

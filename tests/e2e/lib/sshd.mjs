@@ -79,6 +79,11 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {
   chmodSync(bin, 0o755);
   writeFileSync(path.join(bin, 'dokku'), DOKKU, { mode: 0o755 });
   writeFileSync(path.join(bin, 'docker'), DOCKER, { mode: 0o755 });
+  // The node's host firewall: the real nft, applied inside a network namespace of its own, so that
+  // the rules are real kernel rules but the CI machine's own firewall is never touched.
+  const netns = `wharf-fw-${path.basename(dir).slice(-6).toLowerCase()}`;
+  execFileSync('ip', ['netns', 'add', netns]);
+  writeFileSync(path.join(bin, 'nft'), `#!/bin/sh\nexec ip netns exec ${netns} /usr/sbin/nft "$@"\n`, { mode: 0o755 });
   const standin = path.join(dir, 'standin');
   mkdirSync(standin);
   chmodSync(standin, 0o777);
@@ -157,7 +162,15 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {
       execFileSync('ssh-keygen', ['-q', '-t', hostKeyType, '-N', '', '-f', hostKey]);
       await start();
     },
+    netns,
+    firewallRules() {
+      return execFileSync('ip', ['netns', 'exec', netns, 'nft', 'list', 'table', 'inet', 'wharf'], { encoding: 'utf8' });
+    },
     stop,
-    async cleanup() { await stop(); rmSync(dir, { recursive: true, force: true }); },
+    async cleanup() {
+      await stop();
+      try { execFileSync('ip', ['netns', 'delete', netns]); } catch {}
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
