@@ -260,6 +260,16 @@ test('roles: read_scope, create_limit and resource_scope apply to servers; bad i
   assert.equal((await api(s.url, 'GET', `${O()}/servers/${b.json.id}`, { token: ops.token })).status, 404);
   assert.equal((await api(s.url, 'POST', `${O()}/servers/${b.json.id}/check`, { token: ops.token })).status, 404);
   assert.equal((await api(s.url, 'POST', `${O()}/servers/${a.json.id}/check`, { token: ops.token })).status, 200);
+  // create_limit and read_scope: own.
+  const dev = await memberWithRole(s.url, ada, 'dev', { servers: { create: true, read: true, create_limit: 1, read_scope: 'own' }, sshKeys: { read: true } });
+  const mine = await api(s.url, 'POST', `${O()}/servers`, { token: dev.token, body: body({ name: 'devs-own' }) });
+  assert.equal(mine.status, 201, mine.text);
+  const second = await api(s.url, 'POST', `${O()}/servers`, { token: dev.token, body: body({ name: 'devs-second' }) });
+  assert.equal(second.status, 403);
+  assert.equal(second.json.error.code, 'limit_reached');
+  const devList = await api(s.url, 'GET', `${O()}/servers`, { token: dev.token });
+  assert.deepEqual(devList.json.items.map((x) => x.name), ['devs-own']);
+  assert.equal((await api(s.url, 'GET', `${O()}/servers/${a.json.id}`, { token: dev.token })).status, 404);
   for (const [field, extra] of [['port', { port: 70000 }], ['host', { host: 'bad host!' }], ['username', { username: 'Root;rm' }], ['ssh_key_id', { ssh_key_id: 'key_nope' }]]) {
     const r = await api(s.url, 'POST', `${O()}/servers`, { token: ada.token, body: body(extra) });
     assert.equal(r.status, 400, `${field}: ${r.text}`);
