@@ -18,8 +18,20 @@ std::string Summary(const json& permissions) {
 }
 
 Result<json> FindRole(Env& env, const std::string& ref) {
-  WHARF_ASSIGN_OR_RETURN(auto roles, env.ListOrg("/roles"));
-  return FindRow(roles, ref, "/id", "/name", "role", "wharf role list");
+  auto roles = env.ListOrg("/roles");
+  if (!roles) {
+    Error e = roles.error();
+    if (e.code == ErrorCode::kForbidden)
+      e.message = "Finding the role '" + ref + "' by name needs roles.read; pass the role's id (rol_…) instead. " + e.message;
+    return Err(std::move(e));
+  }
+  return FindRow(*roles, ref, "/id", "/name", "role", "wharf role list");
+}
+
+// For assigning a role: an id (rol_…) is used as given, so assigning needs no roles.read.
+Result<json> RoleForAssignment(Env& env, const std::string& ref) {
+  if (ref.rfind("rol_", 0) == 0) return json{{"id", ref}, {"name", ref}};
+  return FindRole(env, ref);
 }
 
 Result<json> FindMember(Env& env, const std::string& ref) {
@@ -183,7 +195,7 @@ Status MemberList(Env& env) {
 
 Status MemberSetRole(Env& env, const std::string& user, const std::string& role_ref) {
   WHARF_ASSIGN_OR_RETURN(json m, FindMember(env, user));
-  WHARF_ASSIGN_OR_RETURN(json role, FindRole(env, role_ref));
+  WHARF_ASSIGN_OR_RETURN(json role, RoleForAssignment(env, role_ref));
   WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
   WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/members/" + EncodeComponent(m["user"]["id"].get<std::string>())));
   WHARF_ASSIGN_OR_RETURN(json updated, api->Patch(path, {{"role_id", role["id"]}}));
@@ -232,7 +244,7 @@ void ReportEmail(Env& env, const json& v) {
 Status Invite(Env& env, const InviteFlags& f) {
   if (f.email.empty()) return UsageError("Give the email to invite: `wharf invite EMAIL --role ROLE`.");
   if (f.role.empty()) return UsageError("Give the role: `wharf invite " + f.email + " --role ROLE` (see `wharf role list`).");
-  WHARF_ASSIGN_OR_RETURN(json role, FindRole(env, f.role));
+  WHARF_ASSIGN_OR_RETURN(json role, RoleForAssignment(env, f.role));
   WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
   WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/invitations"));
   WHARF_ASSIGN_OR_RETURN(json inv, api->Post(path, {{"email", f.email}, {"role_id", role["id"]}, {"send_email", !f.no_email}}));
