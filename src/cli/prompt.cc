@@ -18,7 +18,7 @@ struct termios g_saved;
 volatile sig_atomic_t g_echo_off = 0;
 
 void RestoreOnSignal(int sig) {
-  if (g_echo_off) tcsetattr(g_tty_fd, TCSAFLUSH, &g_saved);
+  if (g_echo_off) tcsetattr(g_tty_fd, TCSANOW, &g_saved);
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -84,12 +84,14 @@ Result<SecretBytes> PromptPassword(const std::string& prompt) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    std::fputs(prompt.c_str(), tty.f);
-    std::fflush(tty.f);
+    // Echo goes off before the prompt appears: whatever is typed after the prompt is never shown,
+    // and the flush (of input typed before the prompt) cannot swallow the answer.
     tcsetattr(fd, TCSAFLUSH, &quiet);
     g_echo_off = 1;
+    std::fputs(prompt.c_str(), tty.f);
+    std::fflush(tty.f);
     auto pw = ReadSecretLine(tty.f);
-    tcsetattr(fd, TCSAFLUSH, &old);
+    tcsetattr(fd, TCSANOW, &old);
     g_echo_off = 0;
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);

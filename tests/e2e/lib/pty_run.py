@@ -50,7 +50,16 @@ for expect, send in script:
 deadline = time.time() + 30
 while time.time() < deadline and pump(deadline):
     pass
-_, status = os.waitpid(pid, 0)
+while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    if time.time() > deadline:
+        os.kill(pid, 9)
+        sys.stdout.buffer.write(seen)
+        sys.stderr.write("PTY_TIMEOUT: the command did not exit\n")
+        sys.exit(124)
+    time.sleep(0.05)
 sys.stdout.buffer.write(seen)
 sys.stdout.flush()
 sys.exit(os.waitstatus_to_exitcode(status))
