@@ -124,7 +124,30 @@ test('a team journey done only with the CLI', async () => {
   const human = await admin.run(['audit', '--limit', '10']);
   assert.match(human.stdout, /^AT\s+ACTOR\s+ACTION\s+COLLECTION\s+RESOURCE\s+OUTCOME$/m);
 
-  // Grace leaves; Ada transfers nothing (she stays owner) and deletes the now-unused Developer role.
+  // Resend emails a fresh link; revoke ends an invitation.
+  const bobEmail = uniqueEmail('bob');
+  const bob = await admin.json(['invite', bobEmail, '--role', 'Viewer', '--no-email']);
+  assert.equal(bob.email_status, 'not_requested');
+  const resent = await admin.json(['invite', 'resend', bobEmail]);
+  assert.equal(resent.email_status, 'sent');
+  const bobMail = await mail.waitForMessageTo(bobEmail);
+  const bobLink = (bobMail.text || '').match(/https?:\/\/\S+\/invite\/[A-Za-z0-9_-]+/)[0];
+  assert.notEqual(bobLink, bob.link, 'resending rotates the link');
+  assert.equal((await api(s.url, 'GET', `/api/v1/invitations/${bob.link.split('/invite/')[1]}`)).status, 410);
+  assert.equal((await admin.run(['invite', 'revoke', bobEmail])).code, 0);
+  assert.equal((await api(s.url, 'GET', `/api/v1/invitations/${bobLink.split('/invite/')[1]}`)).status, 410);
+
+  // Ownership goes to Grace once she is an Admin, and comes back.
+  const adminRole = (await admin.json(['role', 'list'])).find((r) => r.builtin);
+  await admin.json(['member', 'set-role', graceEmail, 'Admin']);
+  const moved = await admin.json(['org', 'transfer', graceEmail]);
+  assert.equal(moved.owner_id, g.user.id);
+  const back = await grace.json(['org', 'transfer', adaEmail]);
+  assert.notEqual(back.owner_id, g.user.id);
+  assert.equal((await admin.json(['member', 'set-role', graceEmail, viewer.id])).role.id, viewer.id);
+  assert.ok(adminRole.id);
+
+  // Grace leaves; Ada deletes the now-unused Developer role.
   assert.equal((await grace.run(['member', 'leave'])).code, 0);
   assert.equal((await admin.json(['member', 'list'])).length, 1);
   assert.equal((await admin.run(['role', 'delete', 'Developer'])).code, 0);
