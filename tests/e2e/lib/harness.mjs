@@ -1,7 +1,7 @@
 // Test harness: starts real servers (wharf, maildev) on 127.0.0.1 with free ports and temp dirs.
 // A component that cannot start fails the test; nothing is ever skipped.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,11 +69,17 @@ export async function startMaildev() {
   };
 }
 
-export async function startWharf({ smtpPort, args = [], env = {}, dataDir } = {}) {
+export async function startWharf({ smtpPort, args = [], env = {}, dataDir, strictTargets = false } = {}) {
   const dir = dataDir || mkdtempSync(path.join(os.tmpdir(), 'wharf-e2e-'));
-  const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, '--allow-private-targets', ...args];
+  const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, ...(strictTargets ? [] : ['--allow-private-targets']), ...args];
   if (smtpPort) fullArgs.push('--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--smtp-from', 'wharf@test.local');
-  const proc = spawn(WHARF_BIN, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // Every wharf runs in its own mount namespace whose /etc/resolv.conf points at 127.0.0.1, where
+  // nothing answers: no DNS query made by a test ever leaves loopback.
+  const resolv = path.join(os.tmpdir(), 'wharf-e2e-resolv.conf');
+  writeFileSync(resolv, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  const proc = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+    `mount --bind ${resolv} /etc/resolv.conf && exec "$0" "$@"`, WHARF_BIN, ...fullArgs],
+  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const server = { proc, dataDir: dir, logs: '', url: null, exited: null };
   proc.stdout.on('data', (d) => { server.logs += d; });
   proc.stderr.on('data', (d) => { server.logs += d; });
