@@ -37,6 +37,15 @@ Result<json> ApiClient::Call(const std::string& method, const std::string& path,
   return Err(ErrorFromResponse(reply.status, reply.body));
 }
 
+Result<std::string> ApiClient::GetText(const std::string& path) {
+  http_client::HttpCall call;
+  call.url = base_url_ + path;
+  if (!token_.empty()) call.headers.emplace_back("Authorization", "Bearer " + token_);
+  WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, http_client::Fetch(call));
+  if (reply.status >= 200 && reply.status < 300) return std::move(reply.body);
+  return Err(ErrorFromResponse(reply.status, reply.body));
+}
+
 Result<std::vector<json>> ApiClient::ListAll(const std::string& path, size_t max_items) {
   std::vector<json> items;
   std::string cursor;

@@ -32,6 +32,8 @@ class ApiClient {
   Result<nlohmann::json> Delete(const std::string& path);
   Result<nlohmann::json> Call(const std::string& method, const std::string& path,
                               const std::optional<nlohmann::json>& body);
+  // A GET whose answer is not JSON (a downloaded file); errors as above.
+  Result<std::string> GetText(const std::string& path);
 
   // Follows next_cursor until the list ends or `max_items` items were read.
   Result<std::vector<nlohmann::json>> ListAll(const std::string& path, size_t max_items = 100000);

@@ -19,8 +19,9 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddTokenCommands(*r);
   AddSshKeyCommands(*r);
   AddAuditCommands(*r);
-  // Later capabilities add their group here: server, security-group, git, registry, aws, storage,
-  // app, service, env, deploy, backup, doctor, explain.
+  AddServerCommands(*r);
+  // Later capabilities add their group here: git, registry, aws, storage, app, service, env,
+  // deploy, backup, doctor, explain (and `server onboard --follow` once onboarding has an API).
   AddCompletionCommand(*r);  // last: it walks the whole tree when it runs
   return std::make_unique<Client>(std::move(r));
 }

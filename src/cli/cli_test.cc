@@ -12,6 +12,7 @@
 #include "cli/config.h"
 #include "cli/output.h"
 #include "cli/permission_flags.h"
+#include "cli/rule_flags.h"
 
 namespace wharf::cli {
 namespace {
@@ -92,6 +93,25 @@ TEST(PermissionFlags, DescribeListsGrantedCollectionsInOrder) {
   EXPECT_EQ(rows[0].read_scope, "own");
   EXPECT_EQ(rows[1].collection, "team");
   EXPECT_EQ(rows[1].read_scope, "all");
+}
+
+// ---- security group rule flags ----
+
+TEST(RuleFlags, TypePortsAndSource) {
+  EXPECT_EQ(*ParseRuleSpec("ssh=203.0.113.0/24", "inbound"), (json{{"type", "ssh"}, {"source", "203.0.113.0/24"}}));
+  EXPECT_EQ(*ParseRuleSpec("custom-tcp:8000-8100=10.0.0.0/8", "inbound"),
+            (json{{"type", "custom-tcp"}, {"from_port", 8000}, {"to_port", 8100}, {"source", "10.0.0.0/8"}}));
+  EXPECT_EQ(*ParseRuleSpec("custom-udp:53=::/0", "outbound"),
+            (json{{"type", "custom-udp"}, {"from_port", 53}, {"to_port", 53}, {"source", "::/0"}}));
+  for (const char* bad : {"ssh", "=1.2.3.4/32", "ssh=", "custom-tcp:80-x=0.0.0.0/0", "custom-tcp:=0.0.0.0/0", ":22=0.0.0.0/0"}) {
+    auto r = ParseRuleSpec(bad, "inbound");
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_TRUE(r.error().details["fields"].contains("inbound")) << bad;
+    }
+  }
+  EXPECT_EQ(DescribeRule({{"type", "custom-tcp"}, {"protocol", "tcp"}, {"from_port", 80}, {"to_port", 90}, {"source", "0.0.0.0/0"}}),
+            "custom-tcp 80-90/tcp from 0.0.0.0/0");
 }
 
 // ---- output ----
@@ -253,6 +273,7 @@ class CommandTreeTest : public ConfigTest {
     AddTokenCommands(r);
     AddSshKeyCommands(r);
     AddAuditCommands(r);
+    AddServerCommands(r);
     AddCompletionCommand(r);
     args.insert(args.begin(), "wharf");
     std::vector<char*> argv;

@@ -44,6 +44,12 @@ std::string FormatError(const Error& e, bool color) {
       s += "  missing permission: " + d["permission"].get<std::string>() + "\n";
     if (d.contains("fields") && d["fields"].is_object())
       for (auto& [k, v] : d["fields"].items()) s += "  " + k + ": " + Cell(v) + "\n";
+    if (d.contains("check") && d["check"].is_string())
+      s += "  check: " + d["check"].get<std::string>() +
+           (d.contains("code") && d["code"].is_string() && !d["code"].get<std::string>().empty()
+                ? " (" + d["code"].get<std::string>() + ")"
+                : "") +
+           "\n";
     if (d.contains("limit") && d.contains("used"))
       s += "  limit: " + Cell(d["limit"]) + ", used: " + Cell(d["used"]) + "\n";
   }

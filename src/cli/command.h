@@ -149,6 +149,7 @@ void AddTeamCommands(Registry& r);      // role, member, invite
 void AddTokenCommands(Registry& r);     // token
 void AddSshKeyCommands(Registry& r);    // ssh-key
 void AddAuditCommands(Registry& r);     // audit
+void AddServerCommands(Registry& r);    // server, security-group
 void AddCompletionCommand(Registry& r); // completion (walks the whole tree, so added last)
 
 // The completion scripts for the tree under `root` (exposed for tests).

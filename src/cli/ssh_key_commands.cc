@@ -27,7 +27,7 @@ std::string TrimNewlines(std::string s) {
 }
 
 struct AddFlags {
-  std::string name, public_key, public_key_file, private_key_file;
+  std::string name, public_key, public_key_file, private_key_file, generate;
 };
 
 Status KeyAdd(Env& env, const AddFlags& f) {
@@ -37,8 +37,15 @@ Status KeyAdd(Env& env, const AddFlags& f) {
     WHARF_ASSIGN_OR_RETURN(pub, ReadFileArg(f.public_key_file, "--public-key-file"));
   }
   pub = TrimNewlines(pub);
-  if (pub.empty()) return UsageError("Give the public key: --public-key-file ~/.ssh/id_ed25519.pub (or --public-key 'ssh-ed25519 …').");
-  json body = {{"name", f.name}, {"public_key", pub}};
+  json body = {{"name", f.name}};
+  if (!f.generate.empty()) {
+    if (!pub.empty() || !f.private_key_file.empty())
+      return UsageError("--generate makes a new key pair; do not also give --public-key or --private-key-file.");
+    body["generate"] = {{"type", f.generate}};
+  } else if (pub.empty() && f.private_key_file.empty()) {
+    return UsageError("Give the key: --public-key-file ~/.ssh/id_ed25519.pub, --private-key-file FILE, or --generate ed25519.");
+  }
+  if (!pub.empty()) body["public_key"] = pub;
   if (!f.private_key_file.empty()) {
     WHARF_ASSIGN_OR_RETURN(std::string priv, ReadFileArg(f.private_key_file, "--private-key-file"));
     body["private_key"] = priv;
@@ -118,13 +125,29 @@ void AddSshKeyCommands(Registry& r) {
               return Ok();
             });
   auto f = std::make_shared<AddFlags>();
-  CLI::App* add = r.Command(g, "add", "Add an SSH key (the private key is stored encrypted and never shown again)",
+  CLI::App* add = r.Command(g, "add", "Add or generate an SSH key (a private key is stored encrypted and never shown again)",
                             "wharf ssh-key add deploy --public-key-file ~/.ssh/id_ed25519.pub --private-key-file ~/.ssh/id_ed25519",
                             Scope::kOrg, [f](Env& env) { return KeyAdd(env, *f); });
   add->add_option("name", f->name, "A name for the key")->required();
   add->add_option("--public-key-file", f->public_key_file, "File holding the OpenSSH public key (- = stdin)");
   add->add_option("--public-key", f->public_key, "The public key itself ('ssh-ed25519 AAAA… comment')");
   add->add_option("--private-key-file", f->private_key_file, "File holding the private key, for Wharf to connect with");
+  add->add_option("--generate", f->generate, "Let Wharf generate the pair (ed25519 or rsa); get the public half with `wharf ssh-key public-key`")
+      ->check(CLI::IsMember({"ed25519", "rsa"}));
+  auto pubref = std::make_shared<std::string>();
+  r.Command(g, "public-key", "Print the public key as an authorized_keys line",
+            "wharf ssh-key public-key deploy >> ~/.ssh/authorized_keys   # on the worker node", Scope::kOrg,
+            [pubref](Env& env) -> Status {
+              WHARF_ASSIGN_OR_RETURN(json k, FindKey(env, *pubref));
+              WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
+              WHARF_ASSIGN_OR_RETURN(std::string path,
+                                     env.OrgPath("/ssh-keys/" + EncodeComponent(k["id"].get<std::string>()) + "/public-key"));
+              WHARF_ASSIGN_OR_RETURN(std::string line, api->GetText(path));
+              env.Done(json{{"id", k["id"]}, {"public_key", TrimNewlines(line)}}, TrimNewlines(line));
+              return Ok();
+            })
+      ->add_option("key", *pubref, "Key name or id")
+      ->required();
   auto show = std::make_shared<std::string>();
   r.Command(g, "show", "Show an SSH key and its fingerprint", "wharf ssh-key show deploy", Scope::kOrg,
             [show](Env& env) { return KeyShow(env, *show); })
