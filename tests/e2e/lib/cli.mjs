@@ -27,7 +27,10 @@ export function cliUser(name = 'user') {
         p.stderr.on('data', (d) => { stderr += d; });
         p.on('error', reject);
         p.on('close', (code) => resolve({ code, stdout, stderr }));
-        p.stdin.end(input ?? '');
+        // A command that exits without reading stdin (--help) closes the pipe: that EPIPE is expected.
+        p.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
+        if (input === undefined) p.stdin.end();
+        else p.stdin.end(input);
       });
     },
     // Like run, but parses stdout as JSON and fails loudly on a non-zero exit.
