@@ -941,7 +941,7 @@ void Api::Impl::AddRoutes() {
       "Apply the server's security groups to its host firewall (nftables) and return the rules in force (servers.update)",
       {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto fw, s.ApplyFirewall(c.p(), c.params[1], c.ctx));
-        return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}});
+        return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}, {"skipped", fw.skipped}});
       });
   Add("GET", "/api/v1/orgs/{org}/servers/{id}/firewall", A::kOrg, "servers",
       "The host firewall rules in force on the server, read over SSH (servers.read)", {200, 400, 401, 403, 404},

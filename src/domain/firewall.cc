@@ -60,4 +60,41 @@ std::string NftRuleset(const std::vector<SecurityGroup>& groups) {
          "}\n";
 }
 
+std::vector<std::vector<std::string>> UfwCommands(const std::vector<SecurityGroup>& groups,
+                                                  std::vector<std::string>* skipped) {
+  std::vector<std::vector<std::string>> cmds = {{"ufw", "--force", "reset"}, {"ufw", "default", "deny", "incoming"}};
+  bool all_out_v4 = false, all_out_v6 = false;
+  for (const auto& g : groups)
+    for (const auto& r : g.outbound) {
+      if (r.protocol == "all" && r.source == "0.0.0.0/0") all_out_v4 = true;
+      if (r.protocol == "all" && r.source == "::/0") all_out_v6 = true;
+    }
+  const bool allow_out = all_out_v4 && all_out_v6;
+  cmds.push_back({"ufw", "default", allow_out ? "allow" : "deny", "outgoing"});
+  auto ports = [](const SecurityRule& r) {
+    return r.from_port == r.to_port ? std::to_string(r.from_port) : std::to_string(r.from_port) + ":" + std::to_string(r.to_port);
+  };
+  for (const auto& g : groups) {
+    for (const auto& r : g.inbound) {
+      if (r.protocol == "tcp" || r.protocol == "udp")
+        cmds.push_back({"ufw", "allow", "proto", r.protocol, "from", r.source, "to", "any", "port", ports(r), "comment", Comment(g, r)});
+      else if (r.protocol == "all")
+        cmds.push_back({"ufw", "allow", "from", r.source, "comment", Comment(g, r)});
+      else if (skipped)
+        skipped->push_back(g.name + ": " + r.type + " from " + r.source + " (ICMP is governed by ufw's before.rules)");
+    }
+    if (allow_out) continue;
+    for (const auto& r : g.outbound) {
+      if (r.protocol == "tcp" || r.protocol == "udp")
+        cmds.push_back({"ufw", "allow", "out", "proto", r.protocol, "to", r.source, "port", ports(r), "comment", Comment(g, r)});
+      else if (r.protocol == "all")
+        cmds.push_back({"ufw", "allow", "out", "to", r.source, "comment", Comment(g, r)});
+      else if (skipped)
+        skipped->push_back(g.name + ": outbound " + r.type + " to " + r.source + " (ICMP is governed by ufw's before.rules)");
+    }
+  }
+  cmds.push_back({"ufw", "--force", "enable"});
+  return cmds;
+}
+
 }  // namespace wharf::domain

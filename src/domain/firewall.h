@@ -17,4 +17,10 @@ namespace wharf::domain {
 
 std::string NftRuleset(const std::vector<SecurityGroup>& groups);
 
+// The same groups as ufw commands (argv vectors, run in order): reset, defaults, one `allow` per
+// rule, enable. ICMP rules are left to ufw's before.rules (which allow echo) and listed in
+// `*skipped`, because ufw's command line cannot filter ICMP by source.
+std::vector<std::vector<std::string>> UfwCommands(const std::vector<SecurityGroup>& groups,
+                                                  std::vector<std::string>* skipped);
+
 }  // namespace wharf::domain

@@ -605,13 +605,34 @@ Result<nodes::CommandResult> Sudo(nodes::Connection& c, const domain::Server& s,
   return c.Run(argv, stdin_data);
 }
 
-Result<Services::FirewallState> ReadNft(nodes::Connection& c, const domain::Server& s) {
+// Which firewall the node has: an active ufw is used as it is (never fought); otherwise nftables
+// when installed; otherwise an installed (inactive) ufw.
+Result<std::string> DetectFirewall(nodes::Connection& c, const domain::Server& s) {
+  WHARF_ASSIGN_OR_RETURN(auto ufw, Sudo(c, s, {"ufw", "status"}));
+  const bool ufw_present = ufw.exit_status == 0;
+  if (ufw_present && ufw.out.find("Status: active") != std::string::npos) return std::string("ufw");
+  WHARF_ASSIGN_OR_RETURN(auto nft, Sudo(c, s, {"nft", "--version"}));
+  if (nft.exit_status == 0) return std::string("nftables");
+  if (ufw_present) return std::string("ufw");
+  if (ufw.exit_status == 1 && ufw.err.find("sudo") != std::string::npos)
+    return Err(ErrorCode::kValidationFailed, "Changing the firewall needs passwordless sudo for " + s.username + ".", Layer::kSsh);
+  return Err(ErrorCode::kValidationFailed,
+             "Neither nftables nor ufw is installed on the server; install one (apt-get install nftables).", Layer::kSsh);
+}
+
+Result<Services::FirewallState> ReadRules(nodes::Connection& c, const domain::Server& s, const std::string& backend) {
+  if (backend == "ufw") {
+    WHARF_ASSIGN_OR_RETURN(auto r, Sudo(c, s, {"ufw", "status", "verbose"}));
+    if (r.exit_status != 0)
+      return Err(ErrorCode::kValidationFailed, "Reading ufw failed: " + std::string(Trim(r.err)), Layer::kSsh);
+    return Services::FirewallState{"ufw", r.out, {}};
+  }
   WHARF_ASSIGN_OR_RETURN(auto r, Sudo(c, s, {"nft", "list", "table", "inet", "wharf"}));
   if (r.exit_status != 0) {
-    if (r.err.find("No such file") != std::string::npos) return Services::FirewallState{"nftables", ""};
+    if (r.err.find("No such file") != std::string::npos) return Services::FirewallState{"nftables", "", {}};
     return Err(ErrorCode::kValidationFailed, "Reading the host firewall failed: " + std::string(Trim(r.err)), Layer::kSsh);
   }
-  return Services::FirewallState{"nftables", r.out};
+  return Services::FirewallState{"nftables", r.out, {}};
 }
 }  // namespace
 
@@ -646,19 +667,24 @@ Result<Services::FirewallState> Services::ApplyFirewall(const authz::Principal& 
   std::string fp;
   auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
   if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
-  WHARF_ASSIGN_OR_RETURN(auto probe, Sudo(**conn, *s, {"nft", "--version"}));
-  if (probe.exit_status != 0) {
-    WHARF_ASSIGN_OR_RETURN(auto ufw, Sudo(**conn, *s, {"ufw", "version"}));
-    std::string why = ufw.exit_status == 0 ? "the server uses ufw, which this Wharf version cannot drive yet"
-                                           : "neither nftables nor ufw is installed";
-    return Err(ErrorCode::kValidationFailed, "Cannot apply the firewall: " + why + ". Install nftables (apt-get install nftables).",
-               Layer::kSsh);
+  WHARF_ASSIGN_OR_RETURN(std::string backend, DetectFirewall(**conn, *s));
+  std::vector<std::string> skipped;
+  if (backend == "nftables") {
+    const std::string script = domain::NftRuleset(groups);
+    WHARF_ASSIGN_OR_RETURN(auto applied, Sudo(**conn, *s, {"nft", "-f", "-"}, script));
+    if (applied.exit_status != 0)
+      return Err(ErrorCode::kValidationFailed, "nftables refused the ruleset: " + std::string(Trim(applied.err)), Layer::kSsh);
+  } else {
+    // ufw has no atomic replace: reset, then add every rule (SSH first: the lock-out guard holds).
+    for (auto& argv : domain::UfwCommands(groups, &skipped)) {
+      WHARF_ASSIGN_OR_RETURN(auto r, Sudo(**conn, *s, argv));
+      if (r.exit_status != 0)
+        return Err(ErrorCode::kValidationFailed, "ufw refused `" + nodes::CommandLine(argv) + "`: " + std::string(Trim(r.err)),
+                   Layer::kSsh);
+    }
   }
-  const std::string script = domain::NftRuleset(groups);
-  WHARF_ASSIGN_OR_RETURN(auto applied, Sudo(**conn, *s, {"nft", "-f", "-"}, script));
-  if (applied.exit_status != 0)
-    return Err(ErrorCode::kValidationFailed, "nftables refused the ruleset: " + std::string(Trim(applied.err)), Layer::kSsh);
-  WHARF_ASSIGN_OR_RETURN(auto state, ReadNft(**conn, *s));
+  WHARF_ASSIGN_OR_RETURN(auto state, ReadRules(**conn, *s, backend));
+  state.skipped = skipped;
   WHARF_TRY(WriteTx([&](store::Tx& tx) {
     return AuditIn(tx, p, "servers.apply-firewall", "servers", s->id, ctx, std::to_string(groups.size()) + " group(s)");
   }));
@@ -679,7 +705,8 @@ Result<Services::FirewallState> Services::ReadFirewall(const authz::Principal& p
   std::string fp;
   auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
   if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
-  return ReadNft(**conn, s);
+  WHARF_ASSIGN_OR_RETURN(std::string backend, DetectFirewall(**conn, s));
+  return ReadRules(**conn, s, backend);
 }
 
 int Services::RunDueHealthChecks() {
