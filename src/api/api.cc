@@ -1064,6 +1064,11 @@ std::string Api::Impl::BuildOpenApi() const {
 Api::Api(services::Services& services, Metrics& metrics, ApiOptions options)
     : impl_(std::make_unique<Impl>(services, metrics, std::move(options))) {}
 Api::~Api() = default;
+bool Api::MayBlock(const HttpRequest& req) {
+  if (req.path.find("/servers") == std::string::npos) return false;
+  return req.method != "GET" || req.path.ends_with("/firewall");
+}
+
 HttpResponse Api::Handle(const HttpRequest& req) { return impl_->Handle(req); }
 
 std::string HttpRequest::Query(std::string_view name, bool* present) const {

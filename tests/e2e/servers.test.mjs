@@ -130,7 +130,14 @@ os._exit(0)
 `], { encoding: 'utf8' });
   const port = Number(py.trim());
   const started = Date.now();
-  const t = await api(s.url, 'POST', `${O()}/servers/test-connection`, { token: ada.token, body: body({ port }) });
+  // Three slow checks at once (more than the I/O threads) do not stall the rest of the API.
+  const slow = [0, 1, 2].map(() => api(s.url, 'POST', `${O()}/servers/test-connection`, { token: ada.token, body: body({ port }) }));
+  await new Promise((r) => setTimeout(r, 200));
+  const h0 = Date.now();
+  assert.equal((await api(s.url, 'GET', `${O()}/ssh-keys`, { token: ada.token })).status, 200);
+  assert.ok(Date.now() - h0 < 500, `a list answered in ${Date.now() - h0} ms while SSH checks waited`);
+  const t = await slow[0];
+  await Promise.all(slow);
   const c = byName(t.json).tcp;
   assert.equal(c.status, 'failed', JSON.stringify(t.json));
   assert.equal(c.code, 'port_unreachable');
