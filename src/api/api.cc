@@ -1005,6 +1005,28 @@ void Api::Impl::AddRoutes() {
         return r;
       });
 
+  Add("GET", "/api/v1/orgs/{org}/access/explain", A::kOrg, "access",
+      "Why a member may or may not do something: ?user_id=&collection=&action=&resource_id= (Admin, or yourself); "
+      "without collection/action, the whole matrix", {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.ExplainAccess(c.p(), c.req.Query("user_id"), c.req.Query("collection"),
+                                                       c.req.Query("action"), c.req.Query("resource_id"), c.ctx));
+        json items = json::array();
+        for (auto& e : v.items) {
+          json j = {{"collection", e.collection}, {"action", e.action}, {"permission", e.permission}, {"allowed", e.allowed},
+                    {"reason", e.reason}, {"message", e.message}};
+          if (!e.hint.empty()) j["hint"] = e.hint;
+          items.push_back(std::move(j));
+        }
+        json out = {{"user", {{"id", v.user.id}, {"email", v.user.email}, {"name", v.user.name}}},
+                    {"role", {{"id", v.role_id}, {"name", v.role_name}}}, {"owner", v.owner}};
+        if (items.size() == 1) {
+          out.update(items[0]);
+        } else {
+          out["matrix"] = items;
+        }
+        return Json(200, out);
+      });
+
   // --- audit ---
   Add("GET", "/api/v1/orgs/{org}/audit", A::kOrg, "audit", "Audit events, newest first (Admin)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {

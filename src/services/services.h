@@ -340,6 +340,26 @@ class Services {
   Result<FirewallState> ApplyFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
   Result<FirewallState> ReadFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
 
+  // --- explain (why is this allowed or denied?) ---
+  struct Explanation {
+    std::string collection, action, permission;  // "servers", "update", "servers.update"
+    bool allowed = false;
+    std::string reason;   // allowed, missing_permission, read_scope_own, resource_scope, create_limit, admin_only
+    std::string message;  // one line: "Bob's role 'Viewer' does not grant servers.update."
+    std::string hint;     // legacy projects/applications note, or who can change it
+  };
+  struct ExplainView {
+    domain::User user;
+    std::string role_id, role_name;
+    bool owner = false;
+    std::vector<Explanation> items;  // one, or the whole matrix
+  };
+  // Admins may ask about anyone in the org; others only about themselves. With `collection` and
+  // `action`, one answer (with `resource_id`, the row's own scope rules too); without them, the
+  // member's whole matrix.
+  Result<ExplainView> ExplainAccess(const authz::Principal& p, std::string_view user_id, std::string_view collection,
+                                    std::string_view action, std::string_view resource_id, const RequestContext& ctx);
+
   // --- audit ---
   Result<Page<domain::AuditEvent>> ListAudit(const authz::Principal& p, int limit, std::string_view cursor,
                                              const RequestContext& ctx);
