@@ -1027,6 +1027,25 @@ void Api::Impl::AddRoutes() {
         return Json(200, out);
       });
 
+  Add("POST", "/api/v1/orgs/{org}/diagnose", A::kOrg, "diagnose",
+      "Run the checklist of a layer for {server_id} or {invitation_id}, or classify {error_text}", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text"}));
+        services::Services::DiagnoseInput in;
+        WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.invitation_id, b.OptString("invitation_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.Diagnose(c.p(), std::move(in), c.ctx));
+        json items = json::array();
+        for (auto& i : d.checklist)
+          items.push_back({{"name", i.name}, {"status", i.status}, {"evidence", i.evidence}, {"fix", i.fix}});
+        json out = {{"layer", d.layer.empty() ? json() : json(d.layer)}, {"subject", d.subject}, {"title", d.title},
+                    {"likely_causes", d.causes}, {"checklist", items}, {"page", d.page}};
+        if (!d.not_this.empty()) out["not_this"] = d.not_this;
+        if (!d.matched.empty()) out["matched"] = d.matched;
+        return Json(200, out);
+      });
+
   // --- audit ---
   Add("GET", "/api/v1/orgs/{org}/audit", A::kOrg, "audit", "Audit events, newest first (Admin)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {

@@ -360,6 +360,23 @@ class Services {
   Result<ExplainView> ExplainAccess(const authz::Principal& p, std::string_view user_id, std::string_view collection,
                                     std::string_view action, std::string_view resource_id, const RequestContext& ctx);
 
+  // --- diagnose ---
+  struct DiagnoseInput {
+    std::optional<std::string> server_id, invitation_id, error_text;
+  };
+  struct ChecklistItem {
+    std::string name, status;  // passed, failed, not_applicable
+    std::string evidence, fix;
+  };
+  struct Diagnosis {
+    std::string layer, title, subject, page, not_this, matched;
+    std::vector<std::string> causes;
+    std::vector<ChecklistItem> checklist;
+  };
+  // Runs the matching layer's checks for a resource, or classifies pasted error text (and then
+  // runs the checks of the resource given with it). Needs read access to what it looks at.
+  Result<Diagnosis> Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx);
+
   // --- audit ---
   Result<Page<domain::AuditEvent>> ListAudit(const authz::Principal& p, int limit, std::string_view cursor,
                                              const RequestContext& ctx);
