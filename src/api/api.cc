@@ -1046,6 +1046,32 @@ void Api::Impl::AddRoutes() {
         return Json(200, out);
       });
 
+  Add("POST", "/api/v1/orgs/{org}/support-bundle", A::kOrg, "org",
+      "A tar of the org's recent audit events, matching log lines, server checks and redacted config: "
+      "{since_minutes?, request_ids?, error_text?} (Admin)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"since_minutes", "request_ids", "error_text"}));
+        services::Services::BundleInput in;
+        WHARF_ASSIGN_OR_RETURN(auto since, b.OptInt("since_minutes"));
+        if (since) in.since_minutes = *since;
+        WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));
+        if (b.Has("request_ids")) {
+          const json& a = b.Raw("request_ids");
+          if (!a.is_array()) return FieldError("request_ids", "must be a list of request ids (req_…)");
+          for (auto& v : a) {
+            if (!v.is_string() || v.get_ref<const std::string&>().size() > 100)
+              return FieldError("request_ids", "must be a list of request ids (req_…)");
+            in.request_ids.push_back(v);
+          }
+        }
+        WHARF_ASSIGN_OR_RETURN(auto tar, s.SupportBundle(c.p(), std::move(in), c.ctx));
+        HttpResponse r;
+        r.content_type = "application/x-tar";
+        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"wharf-support-" + c.p().org_slug + ".tar\"");
+        r.body = std::move(tar);
+        return r;
+      });
+
   // --- audit ---
   Add("GET", "/api/v1/orgs/{org}/audit", A::kOrg, "audit", "Audit events, newest first (Admin)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {

@@ -68,6 +68,11 @@ struct Config {
       {"letsencrypt", "https://github.com/dokku/dokku-letsencrypt.git"},
   };
   int64_t onboard_timeout_ms = 30LL * 60 * 1000;
+  // Support bundles: where the JSON log lines are, and the running configuration with every
+  // secret already redacted (built by main).
+  std::string log_path;
+  std::string redacted_config_json = "{}";
+  std::string version;
 };
 
 // Where a request came from; goes into audit events and logs.
@@ -376,6 +381,16 @@ class Services {
   // Runs the matching layer's checks for a resource, or classifies pasted error text (and then
   // runs the checks of the resource given with it). Needs read access to what it looks at.
   Result<Diagnosis> Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx);
+
+  // --- support bundle ---
+  struct BundleInput {
+    int64_t since_minutes = 60;
+    std::vector<std::string> request_ids;
+    std::optional<std::string> error_text;
+  };
+  // An uncompressed tar: manifest.json, audit.jsonl, logs.jsonl, servers.json, diagnose.json,
+  // config.json. Admin only. No secret goes in (logs and config are redacted at the source).
+  Result<std::string> SupportBundle(const authz::Principal& p, BundleInput in, const RequestContext& ctx);
 
   // --- audit ---
   Result<Page<domain::AuditEvent>> ListAudit(const authz::Principal& p, int limit, std::string_view cursor,
