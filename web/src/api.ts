@@ -98,3 +98,72 @@ export interface SshKey { id: string; name: string; type: string; public_key: st
 export interface AuditEvent { id: string; at: string; actor: { id: string; email: string }; action: string; collection: string; resource_id: string; outcome: string; request_id: string; ip: string }
 export interface ApiToken { id: string; name: string; org: string; permissions: Permissions | null; expires_at: string | null; created_at: string; last_used_at: string | null }
 export interface List<T> { items: T[]; next_cursor: string | null }
+
+// ---- servers, security groups, jobs, explain, diagnose ----
+export type CheckStatus = 'passed' | 'failed' | 'skipped' | 'not_applicable';
+export interface Check { name: string; status: CheckStatus; message?: string; evidence?: string; code?: string; layer?: string; fix?: string }
+export interface CheckReport { at: number; ok: boolean; checks: Check[]; os?: string; dokku_version?: string; disk_free_mb?: number; host_key_fingerprint?: string; duration_ms?: number }
+export interface Server {
+  id: string; name: string; host: string; port: number; username: string; ssh_key_id: string; security_group_ids: string[];
+  status: string; last_check_at: string | null; next_check_at?: string | null; last_error: string | null;
+  host_key_fingerprint: string | null; last_check: CheckReport | null; created_at: string;
+}
+export interface Rule { type: string; protocol?: string; from_port?: number; to_port?: number; source: string; description?: string }
+export interface SecurityGroup { id: string; name: string; description: string; inbound: Rule[]; outbound: Rule[]; server_ids: string[]; warnings?: string[] }
+export interface Firewall { backend: string; rules_in_force: string; skipped?: string[] }
+export interface Explain {
+  allowed: boolean; reason: string; message: string; hint?: string; permission?: string;
+  role?: { id: string; name: string }; collection: string; action: string;
+}
+export interface Diagnosis {
+  subject: string; layer: string | null; title: string; likely_causes: string[]; not_this?: string; matched?: string; page?: string;
+  checklist: { name: string; status: CheckStatus; evidence: string; fix: string }[];
+}
+
+// The "Why?" view for a 403: its details.explain URL ("…/access/explain?collection=&action=")
+// turned into the UI route that shows the explanation.
+export function whyHref(slug: string, collection: string, action: string): string {
+  return `/o/${encodeURIComponent(slug)}/why?${new URLSearchParams({ collection, action })}`;
+}
+export function whyHrefFromError(slug: string, e: ApiError): string | null {
+  const url = e.details?.explain;
+  if (typeof url !== 'string') return null;
+  const q = new URLSearchParams(url.split('?')[1] ?? '');
+  const c = q.get('collection'), a = q.get('action');
+  return c && a ? whyHref(slug, c, a) : null;
+}
+
+// Follows a job's log (Server-Sent Events: `event: log` chunks, then one `event: end` with
+// {status}). Uses fetch streaming with the session cookie (a GET needs no CSRF header); resolves
+// with the end event's data. `signal` stops following (leaving the page).
+export async function followJobLog(path: string, onChunk: (text: string) => void, signal?: AbortSignal): Promise<{ status: string; error?: string | null }> {
+  const res = await fetch(path, { headers: { accept: 'text/event-stream' }, credentials: 'same-origin', signal });
+  if (!res.ok || !res.body) {
+    let e: any = {};
+    try { e = (await res.json())?.error ?? {}; } catch { /* not JSON */ }
+    throw new ApiError(res.status, e.code ?? 'internal', e.message ?? `The server answered ${res.status}.`, e.layer, e.details ?? {});
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  let end: { status: string; error?: string | null } | null = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buf += value;
+    let i: number;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const lines = block.split('\n');
+      const ev = (lines.find((l) => l.startsWith('event:')) ?? '').slice(6).trim() || 'message';
+      const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(l.startsWith('data: ') ? 6 : 5)).join('\n');
+      if (ev === 'log') onChunk(data.endsWith('\n') ? data : data + '\n');
+      else if (ev === 'end') {
+        try { end = JSON.parse(data); } catch { end = { status: 'unknown' }; }
+      }
+    }
+    if (done || end) break;
+  }
+  reader.cancel().catch(() => {});
+  if (!end) throw new ApiError(0, 'network', 'The log stream ended before the job did. Reload the page to see its status.', 'network');
+  return end;
+}

@@ -11,6 +11,10 @@ import { LoginPage, SignupPage } from './pages/auth';
 import { NewOrgPage, OverviewPage } from './pages/org';
 import { RoleEditPage, RolesPage } from './pages/roles';
 import { SshKeysPage } from './pages/ssh_keys';
+import { SecurityGroupsPage } from './pages/security_groups';
+import { AddServerPage, ServerPage, ServersPage } from './pages/servers';
+import { TroubleshootPage } from './pages/troubleshoot';
+import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
 
@@ -28,7 +32,15 @@ export const NAV: { section: string; items: NavItem[] }[] = [
       { path: '/audit', label: 'Audit log', admin: true },
     ],
   },
-  { section: 'Security', items: [{ path: '/ssh-keys', label: 'SSH keys', need: 'sshKeys.read' }] },
+  { section: 'Infrastructure', items: [{ path: '/servers', label: 'Servers', need: 'servers.read' }] },
+  {
+    section: 'Security',
+    items: [
+      { path: '/ssh-keys', label: 'SSH keys', need: 'sshKeys.read' },
+      { path: '/security-groups', label: 'Security groups', need: 'securityGroups.read' },
+    ],
+  },
+  { section: 'Help', items: [{ path: '/troubleshoot', label: 'Troubleshooting' }] },
 ];
 
 type OrgRoute = { pattern: string; page: (p: Record<string, string>) => preact.JSX.Element };
@@ -40,6 +52,12 @@ const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug/roles/:id', page: (p) => <RoleEditPage id={p.id} /> },
   { pattern: '/o/:slug/ssh-keys', page: () => <SshKeysPage /> },
   { pattern: '/o/:slug/audit', page: () => <AuditPage /> },
+  { pattern: '/o/:slug/servers', page: () => <ServersPage /> },
+  { pattern: '/o/:slug/servers/new', page: () => <AddServerPage /> },
+  { pattern: '/o/:slug/servers/:id', page: (p) => <ServerPage id={p.id} key={p.id} /> },
+  { pattern: '/o/:slug/security-groups', page: () => <SecurityGroupsPage /> },
+  { pattern: '/o/:slug/troubleshoot', page: () => <TroubleshootPage /> },
+  { pattern: '/o/:slug/why', page: () => <WhyPage /> },
 ];
 
 export function App() {

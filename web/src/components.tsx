@@ -1,7 +1,8 @@
 // Small building blocks: permission-aware buttons, the access-denied panel, error and status boxes.
 import type { ComponentChildren, JSX } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api';
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, whyHref, whyHrefFromError } from './api';
+import { OrgContext } from './session';
 
 let tipSeq = 0;
 
@@ -19,8 +20,12 @@ export function PermButton(props: {
   busy?: boolean;
   label?: string;
   testId?: string;
+  // Adds a "Why?" link next to a button blocked by a missing permission: it opens the
+  // explanation from GET …/access/explain for that permission.
+  why?: boolean;
 }) {
   const [id] = useState(() => `tip-${++tipSeq}`);
+  const org = useContext(OrgContext);
   const blocked = !props.allowed || !!props.reason;
   const tip = !props.allowed ? `Needs the ${props.need} permission. Ask an Admin of this org.` : props.reason;
   const cls = `btn ${props.kind ?? 'plain'}${blocked ? ' is-disabled' : ''}`;
@@ -50,6 +55,12 @@ export function PermButton(props: {
           {tip}
         </span>
       )}
+      {props.why && !props.allowed && props.need && org && (
+        <a class="why" href={whyHref(org.org.slug, ...(props.need.split('.') as [string, string]))}
+          aria-label={`Why? (${props.need})`} data-testid="why">
+          Why?
+        </a>
+      )}
     </span>
   );
 }
@@ -66,6 +77,8 @@ export function LockIcon(props: { title?: string }) {
 
 // Shown instead of a page the user cannot read: names what is missing and who can grant it.
 export function AccessDenied(props: { need: string; what: string; adminOnly?: boolean }) {
+  const org = useContext(OrgContext);
+  const [c, a] = props.need.split('.');
   return (
     <section class="panel denied" role="alert" aria-labelledby="denied-title">
       <h2 id="denied-title">
@@ -82,13 +95,20 @@ export function AccessDenied(props: { need: string; what: string; adminOnly?: bo
           permission, or to move you to a role that has it.
         </p>
       )}
+      {!props.adminOnly && org && c && a && (
+        <p>
+          <a href={whyHref(org.org.slug, c, a)}>Why? See the explanation for your role</a>
+        </p>
+      )}
     </section>
   );
 }
 
 export function ErrorBox(props: { error: unknown; onDismiss?: () => void }) {
+  const org = useContext(OrgContext);
   if (!props.error) return null;
   const e = props.error instanceof ApiError ? props.error : new ApiError(0, 'client', String((props.error as any)?.message ?? props.error));
+  const why = org ? whyHrefFromError(org.org.slug, e) : null;
   return (
     <div class="alert error" role="alert">
       <p>
@@ -97,6 +117,7 @@ export function ErrorBox(props: { error: unknown; onDismiss?: () => void }) {
       {e.permission && (
         <p class="muted">
           Missing permission: <code>{e.permission}</code>
+          {why && <> · <a href={why}>Why?</a></>}
         </p>
       )}
       {e.layer && e.layer !== 'permissions' && (

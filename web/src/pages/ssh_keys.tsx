@@ -32,6 +32,7 @@ export function SshKeysPage() {
       <PageTitle>SSH keys</PageTitle>
       <Notice text={note} onDone={() => setNote(null)} />
       <ErrorBox error={error} onDismiss={() => setError(null)} />
+      <GenerateKeyForm onAdded={(k) => { setNote(`SSH key ${k.name} generated. Its private key is stored encrypted and never shown.`); keys.reload(); }} />
       <AddKeyForm onAdded={(k) => { setNote(`SSH key ${k.name} added.`); keys.reload(); }} />
       <section class="panel">
         <h2>Keys</h2>
@@ -50,6 +51,7 @@ export function SshKeysPage() {
                 <p class="muted small">Added {fmtTime(k.created_at)}</p>
                 <div class="row">
                   <PermButton allowed={true} onClick={() => copy(k)} label={`Copy public key of ${k.name}`}>Copy public key</PermButton>
+                  <a class="btn plain" href={orgPath(org.slug, `/ssh-keys/${k.id}/public-key`)} download={`${k.name}.pub`} aria-label={`Download public key of ${k.name}`}>Download .pub</a>
                   <PermButton allowed={can('sshKeys.delete')} need="sshKeys.delete" kind="danger" onClick={() => remove(k)} label={`Delete SSH key ${k.name}`}>Delete</PermButton>
                 </div>
               </li>
@@ -58,6 +60,53 @@ export function SshKeysPage() {
         )}
       </section>
     </>
+  );
+}
+
+// Wharf generates the key pair; only the public half ever leaves the server.
+function GenerateKeyForm(props: { onAdded: (k: SshKey) => void }) {
+  const { org, can } = useOrg();
+  const [name, setName] = useState('');
+  const [type, setType] = useState<'ed25519' | 'rsa'>('ed25519');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!can('sshKeys.create')) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const k = await post<SshKey>(orgPath(org.slug, '/ssh-keys'), { name, generate: { type } });
+      setName('');
+      props.onAdded(k);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="panel">
+      <h2>Generate a key</h2>
+      <form onSubmit={submit} noValidate>
+        <div class="grid2">
+          <Field label="Key name" id="gen-name" error={error} field="name">
+            <input id="gen-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          </Field>
+          <Field label="Key type" id="gen-type" error={error} field="generate.type" hint="Ed25519 is short and fast; RSA (3072 bits) for old servers.">
+            <select id="gen-type" value={type} onChange={(e) => setType(e.currentTarget.value as 'ed25519' | 'rsa')}>
+              <option value="ed25519">Ed25519</option>
+              <option value="rsa">RSA 3072</option>
+            </select>
+          </Field>
+        </div>
+        <ErrorBox error={error} />
+        <PermButton type="submit" kind="primary" allowed={can('sshKeys.create')} need="sshKeys.create" busy={busy} testId="generate-key">
+          Generate key
+        </PermButton>
+        <p class="hint">The private key is created and stored encrypted on the Wharf server; it is never shown. Copy the public key into the server's <code>~/.ssh/authorized_keys</code>.</p>
+      </form>
+    </section>
   );
 }
 

@@ -1,0 +1,276 @@
+// The web UI for worker nodes, in a real browser against a real wharf and a real sshd: generate an
+// SSH key and copy its public half; a security group with a bad CIDR (inline error) then good
+// ones; add a server through the Test connection step; a wrong key named with its fix; onboarding
+// with the live log; the lock-out guard; Diagnose; a read-only member's disabled buttons with
+// tooltips and the "Why?" explanation; the servers list at 390 px.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, memberWithRole, signup, startWharf } from './lib/harness.mjs';
+import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
+import { startSshd, NODE_USER } from './lib/sshd.mjs';
+
+let s, node, browser, ada, ctx, page, keyPub;
+const O = () => `/o/${ada.org.slug}`;
+
+before(async () => {
+  node = await startSshd();
+  s = await startWharf({ args: ['--node-dns-probe', 'localhost', '--min-disk-free-mb', '100'] });
+  browser = await launchBrowser();
+  ada = await signup(s.url, 'ada');
+  ctx = await newContext(browser, s.url);
+  page = await ctx.newPage();
+  await uiLogin(page, ada);
+});
+
+after(async () => {
+  await browser?.close();
+  await s?.stop();
+  s?.cleanup();
+  await node?.cleanup();
+});
+
+const tooltipOf = async (btn) => (await page.locator(`#${await btn.getAttribute('aria-describedby')}`).textContent()).trim();
+
+test('generate an SSH key in the browser and copy its public key; the private key never reaches the page', async () => {
+  await page.goto(`${O()}/ssh-keys`);
+  await page.getByRole('heading', { name: 'Generate a key' }).waitFor();
+  await page.getByLabel('Key name').fill('deploy');
+  await page.getByLabel('Key type').selectOption('ed25519');
+  const created = page.waitForResponse((r) => r.url().endsWith('/ssh-keys') && r.request().method() === 'POST');
+  await page.getByTestId('generate-key').click();
+  const body = await (await created).json();
+  assert.ok(!JSON.stringify(body).includes('PRIVATE'));
+  const card = page.locator('li[data-key="deploy"]');
+  await card.waitFor();
+  assert.match(await card.textContent(), /private key stored/);
+  await card.getByRole('button', { name: 'Copy public key of deploy' }).click();
+  await page.getByRole('status').filter({ hasText: 'Public key of deploy copied' }).waitFor();
+  keyPub = await page.evaluate(() => navigator.clipboard.readText());
+  const served = await api(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/ssh-keys/${body.id}/public-key`, { token: ada.token });
+  assert.equal(keyPub.trim(), served.text.trim());
+  assert.match(keyPub, /^ssh-ed25519 /);
+  assert.ok(!(await page.content()).includes('PRIVATE KEY'));
+  node.authorize(NODE_USER, keyPub);
+  await shot(page, 'ssh-keys-generated');
+});
+
+test('a security group: a bad CIDR is refused inline before any request; good ones are saved with the normalisation warning', async () => {
+  await page.goto(`${O()}/security-groups`);
+  await page.getByTestId('new-group').click();
+  await page.getByLabel('Group name').fill('web');
+  await page.getByLabel('Rule 1 type').selectOption('ssh');
+  await page.getByLabel('Rule 1 source').fill('10.0.0.256/8');
+  await page.getByLabel('Rule 1 description').focus();
+  const err = page.getByTestId('group-editor').getByTestId('source-error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /not a valid IPv4 address/);
+  let posted = 0;
+  page.on('request', (r) => { if (r.url().endsWith('/security-groups') && r.method() === 'POST') posted++; });
+  await page.getByTestId('save-group').click();
+  assert.equal(await page.getByLabel('Rule 1 source').getAttribute('aria-invalid'), 'true');
+  assert.equal(posted, 0, 'nothing is sent while a source is invalid');
+  await page.getByLabel('Rule 1 source').fill('10.0.0.1/8');
+  await page.getByText('Host bits set: will be stored as 10.0.0.0/8').waitFor();
+  assert.equal(await err.count(), 0);
+  await page.getByRole('button', { name: '+ Add rule' }).click();
+  await page.getByLabel('Rule 2 type').selectOption('custom-tcp');
+  await page.getByLabel('Rule 2 from port').fill(String(node.port));
+  await page.getByLabel('Rule 2 source').fill('127.0.0.0/8');
+  await page.getByLabel('Rule 2 description').fill('Wharf SSH');
+  await shot(page, 'security-group-editor');
+  await page.getByTestId('save-group').click();
+  const warn = page.getByTestId('sg-warnings');
+  await warn.waitFor();
+  assert.match(await warn.textContent(), /10\.0\.0\.1\/8 has host bits set; stored as 10\.0\.0\.0\/8/);
+  const card = page.locator('li[data-group="web"]');
+  await card.waitFor();
+  const text = await card.textContent();
+  assert.match(text, /ssh tcp 22 from 10\.0\.0\.0\/8/);
+  assert.match(text, new RegExp(`custom-tcp tcp ${node.port} from 127\\.0\\.0\\.0/8`));
+  await shot(page, 'security-groups');
+});
+
+test('add a server through the Test connection step: every check passes, then it is healthy in the list', async () => {
+  await page.goto(`${O()}/servers`);
+  await page.getByTestId('add-server').click();
+  await page.waitForURL(/\/servers\/new$/);
+  await page.getByLabel('Name').fill('web-1');
+  await page.getByLabel('Host').fill('127.0.0.1');
+  await page.getByLabel('SSH port').fill(String(node.port));
+  await page.getByLabel('SSH user').fill(NODE_USER);
+  await page.getByLabel('web').check();
+  const save = page.getByTestId('save-server');
+  assert.equal(await save.getAttribute('aria-disabled'), 'true', 'Add server waits for a test');
+  assert.match(await tooltipOf(save), /Test connection first/);
+  await page.getByTestId('test-connection').click();
+  await page.getByText('all checks passed').waitFor();
+  const checks = page.getByTestId('checks').locator('li');
+  assert.equal(await checks.count(), 9);
+  for (const li of await checks.all()) assert.equal(await li.getAttribute('data-status'), 'passed', await li.textContent());
+  assert.match(await page.getByTestId('checks').textContent(), /Signed in as wharf-node with the key 'deploy'/);
+  await shot(page, 'server-add-tested');
+  assert.equal(await save.getAttribute('aria-disabled'), null);
+  await save.click();
+  await page.waitForURL(/\/servers\/srv_/);
+  await page.getByRole('heading', { name: /web-1/ }).waitFor();
+  assert.equal(await page.getByTestId('server-status').first().textContent(), 'healthy');
+  await page.goto(`${O()}/servers`);
+  const row = page.locator('tr[data-server="web-1"]');
+  await row.waitFor();
+  assert.equal(await row.getByTestId('server-status').textContent(), 'healthy');
+  assert.doesNotMatch(await row.locator('td[data-label="Last check"]').textContent(), /—/);
+  await shot(page, 'servers');
+});
+
+test('a wrong key: the test names ssh_auth failed with its fix and layer, and Add server stays disabled', async () => {
+  const other = await api(s.url, 'POST', `/api/v1/orgs/${ada.org.slug}/ssh-keys`, { token: ada.token, body: { name: 'other', generate: { type: 'ed25519' } } });
+  assert.equal(other.status, 201);
+  await page.goto(`${O()}/servers/new`);
+  await page.getByLabel('Name').fill('wrong');
+  await page.getByLabel('Host').fill('127.0.0.1');
+  await page.getByLabel('SSH port').fill(String(node.port));
+  await page.getByLabel('SSH user').fill(NODE_USER);
+  await page.getByLabel('SSH key').selectOption(other.json.id);
+  await page.getByTestId('test-connection').click();
+  const auth = page.locator('li[data-check="ssh_auth"]');
+  await auth.waitFor();
+  assert.equal(await auth.getAttribute('data-status'), 'failed');
+  const t = await auth.textContent();
+  assert.match(t, /auth_failed/);
+  assert.match(t, /layer ssh/);
+  assert.match(t, /Fix:.*authorized_keys/);
+  assert.match(t, /'other'/);
+  assert.equal(await page.locator('li[data-check="sudo"]').getAttribute('data-status'), 'skipped');
+  const save = page.getByTestId('save-server');
+  assert.equal(await save.getAttribute('aria-disabled'), 'true');
+  assert.match(await tooltipOf(save), /A check failed/);
+  await shot(page, 'server-add-wrong-key');
+});
+
+test('onboard with a live log that ends in success; Check adds to the history; Diagnose and the firewall rules', async () => {
+  await page.goto(`${O()}/servers`);
+  await page.getByRole('link', { name: 'web-1' }).click();
+  await page.getByRole('heading', { name: /web-1/ }).waitFor();
+  const stream = page.waitForResponse((r) => /\/jobs\/job_[a-z0-9]+\/log$/.test(r.url()));
+  await page.getByTestId('onboard').click();
+  const sse = await stream;
+  assert.equal(sse.status(), 200);
+  assert.match(sse.headers()['content-type'], /text\/event-stream/);
+  const job = page.getByTestId('job');
+  await page.locator('[data-testid="job"][data-status="succeeded"]').waitFor({ timeout: 60000 });
+  const log = await page.getByTestId('job-log').textContent();
+  assert.match(log, /Dokku 0\.35\.12 is installed/);
+  for (const p of ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'letsencrypt']) assert.match(log, new RegExp(`Installing plugin ${p}`));
+  assert.match(log, /Done: every check passes/);
+  assert.match(await job.textContent(), /succeeded/);
+  await shot(page, 'server-onboarded');
+
+  const before = await page.getByTestId('history').locator('li').count();
+  await page.getByTestId('check').click();
+  await page.getByRole('status').filter({ hasText: 'Every check passed' }).waitFor();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="history"] li').length > n, before);
+
+  await page.getByTestId('diagnose').click();
+  const d = page.getByTestId('diagnose-checks');
+  await d.waitFor();
+  assert.equal(await d.locator('li[data-status="failed"]').count(), 0);
+  assert.equal(await d.locator('li[data-check="ssh_auth"]').getAttribute('data-status'), 'passed');
+
+  await page.getByTestId('apply-firewall').click();
+  const fw = page.getByTestId('firewall');
+  await fw.waitFor();
+  await page.waitForFunction(() => /tcp dport \d+ accept/.test(document.querySelector('[data-testid="firewall"]').textContent));
+  assert.match(await fw.textContent(), new RegExp(`ip saddr 127\\.0\\.0\\.0/8 tcp dport ${node.port} accept`));
+  await shot(page, 'server-detail');
+});
+
+test('the lock-out guard: removing the rule that keeps Wharf\'s SSH open shows the guard message', async () => {
+  await page.goto(`${O()}/security-groups`);
+  await page.getByRole('button', { name: 'Edit web' }).click();
+  await page.getByRole('button', { name: 'Remove rule 2' }).click();
+  await page.getByTestId('save-group').click();
+  const guard = page.getByTestId('lockout');
+  await guard.waitFor();
+  const t = await guard.textContent();
+  assert.match(t, new RegExp(`close SSH \\(TCP ${node.port}\\) from Wharf \\(127\\.0\\.0\\.1\\)`));
+  assert.match(t, /web-1/);
+  await shot(page, 'security-group-lockout');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+});
+
+test('Troubleshooting: a pasted SSH error is placed in the ssh layer, not git', async () => {
+  await page.goto(`${O()}/troubleshoot`);
+  await page.getByLabel('Error text').fill('deploy@203.0.113.5: Permission denied (publickey).');
+  await page.getByTestId('diagnose-text').click();
+  const d = page.getByTestId('diagnosis');
+  await d.waitFor();
+  assert.equal(await d.getAttribute('data-layer'), 'ssh');
+  assert.match(await d.textContent(), /Fixing the git token will not help/);
+  await shot(page, 'troubleshoot');
+  assert.deepEqual(ctx.problems, []);
+});
+
+test('a member with servers.read only: the list renders, Add and Check are disabled with tooltips, "Why?" explains', async () => {
+  const bob = await memberWithRole(s.url, ada, 'bob', { servers: { read: true } });
+  const bctx = await newContext(browser, s.url);
+  const p = await bctx.newPage();
+  await uiLogin(p, bob);
+  await p.goto(`${O()}/servers`);
+  await p.locator('tr[data-server="web-1"]').waitFor();
+  const add = p.getByTestId('add-server');
+  assert.equal(await add.getAttribute('aria-disabled'), 'true');
+  assert.equal(await add.getAttribute('data-need'), 'servers.create');
+  await add.hover();
+  const tip = p.getByRole('tooltip').filter({ hasText: 'servers.create' });
+  await tip.waitFor({ state: 'visible' });
+  assert.match(await tip.textContent(), /Needs the servers\.create permission/);
+  await add.click({ force: true });
+  assert.match(p.url(), /\/servers$/, 'a disabled button does nothing');
+  await p.getByRole('link', { name: 'web-1' }).click();
+  const check = p.getByTestId('check');
+  await check.waitFor();
+  assert.equal(await check.getAttribute('aria-disabled'), 'true');
+  await check.focus();
+  await p.getByRole('tooltip').filter({ hasText: 'servers.update' }).waitFor({ state: 'visible' });
+  for (const id of ['onboard', 'apply-firewall', 'repin']) assert.equal(await p.getByTestId(id).getAttribute('aria-disabled'), 'true', id);
+  await shot(p, 'server-read-only');
+  await p.getByRole('link', { name: 'Why? (servers.update)' }).click();
+  await p.waitForURL(/\/why\?collection=servers&action=update$/);
+  const ex = p.getByTestId('explain');
+  await ex.waitFor();
+  const et = await ex.textContent();
+  assert.match(et, /not allowed/);
+  assert.match(et, /role 'bob-role' does not grant servers\.update/);
+  assert.match(et, /An Admin can grant it in Team → Roles → bob-role/);
+  await shot(p, 'why');
+  // A page bob cannot read: the access-denied panel links its explanation too.
+  await p.goto(`${O()}/security-groups`);
+  await p.getByRole('alert').filter({ hasText: 'securityGroups.read' }).waitFor();
+  await p.getByRole('link', { name: /Why\?/ }).click();
+  await p.waitForURL(/collection=securityGroups&action=read/);
+  assert.match(await p.getByTestId('explain').textContent(), /does not grant securityGroups\.read/);
+  assert.deepEqual(bctx.problems, []);
+  await bctx.close();
+});
+
+test('usable at 390 px: servers list, a server, security groups and troubleshooting without horizontal scroll', async () => {
+  const pctx = await newContext(browser, s.url, { width: 390, height: 844 });
+  const p = await pctx.newPage();
+  await uiLogin(p, ada);
+  const list = await api(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/servers`, { token: ada.token });
+  const id = list.json.items.find((x) => x.name === 'web-1').id;
+  for (const path of ['/servers', `/servers/${id}`, '/servers/new', '/security-groups', '/troubleshoot']) {
+    await p.goto(`${O()}${path}`);
+    await p.locator('h1').first().waitFor();
+    await p.waitForLoadState('networkidle');
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${path} overflows by ${overflow}px at 390px`);
+    await shot(p, `phone${path.replace(/srv_[a-z0-9]+/, 'detail').replaceAll('/', '-')}`);
+  }
+  const row = p.locator('tr[data-server="web-1"]');
+  await p.goto(`${O()}/servers`);
+  await row.waitFor();
+  assert.ok((await row.boundingBox()).width <= 390);
+  assert.deepEqual(pctx.problems, []);
+  await pctx.close();
+});
