@@ -66,7 +66,11 @@ test('a security group: a bad CIDR is refused inline before any request; good on
   assert.match(await err.textContent(), /not a valid IPv4 address/);
   let posted = 0;
   page.on('request', (r) => { if (r.url().endsWith('/security-groups') && r.method() === 'POST') posted++; });
-  await page.getByTestId('save-group').click();
+  const saveBtn = page.getByTestId('save-group');
+  assert.equal(await saveBtn.getAttribute('aria-disabled'), 'true');
+  assert.match(await tooltipOf(saveBtn), /Fix the highlighted sources first/);
+  await saveBtn.click({ force: true });
+  await page.getByLabel('Group name').press('Enter');
   assert.equal(await page.getByLabel('Rule 1 source').getAttribute('aria-invalid'), 'true');
   assert.equal(posted, 0, 'nothing is sent while a source is invalid');
   await page.getByLabel('Rule 1 source').fill('10.0.0.1/8');
