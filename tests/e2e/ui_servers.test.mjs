@@ -155,6 +155,15 @@ test('onboard with a live log that ends in success; Check adds to the history; D
   await page.goto(`${O()}/servers`);
   await page.getByRole('link', { name: 'web-1' }).click();
   await page.getByRole('heading', { name: /web-1/ }).waitFor();
+  // Records whether log text was on the page while the job still ran (the log is live, not
+  // shown at the end only).
+  await page.evaluate(() => {
+    window.__live = false;
+    new MutationObserver(() => {
+      const j = document.querySelector('[data-testid="job"]');
+      if (j && j.dataset.status === 'running' && /Onboarding web-1/.test(j.textContent)) window.__live = true;
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
   const stream = page.waitForResponse((r) => /\/jobs\/job_[a-z0-9]+\/log$/.test(r.url()));
   await page.getByTestId('onboard').click();
   const sse = await stream;
@@ -167,6 +176,7 @@ test('onboard with a live log that ends in success; Check adds to the history; D
   for (const p of ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'letsencrypt']) assert.match(log, new RegExp(`Installing plugin ${p}`));
   assert.match(log, /Done: every check passes/);
   assert.match(await job.textContent(), /succeeded/);
+  assert.equal(await page.evaluate(() => window.__live), true, 'the log appeared while the job was running');
   await shot(page, 'server-onboarded');
 
   const before = await page.getByTestId('history').locator('li').count();
@@ -196,6 +206,8 @@ test('the lock-out guard: removing the rule that keeps Wharf\'s SSH open shows t
   const guard = page.getByTestId('lockout');
   await guard.waitFor();
   const t = await guard.textContent();
+  assert.match(t, /Lock-out guard: not saved/);
+  assert.equal(await page.getByText('Conflict.').count(), 0, 'the guard replaces the generic error');
   assert.match(t, new RegExp(`close SSH \\(TCP ${node.port}\\) from Wharf \\(127\\.0\\.0\\.1\\)`));
   assert.match(t, /web-1/);
   await shot(page, 'security-group-lockout');
@@ -271,6 +283,15 @@ test('usable at 390 px: servers list, a server, security groups and troubleshoot
     assert.ok(overflow <= 0, `${path} overflows by ${overflow}px at 390px`);
     await shot(p, `phone${path.replace(/srv_[a-z0-9]+/, 'detail').replaceAll('/', '-')}`);
   }
+  // The rule editor too.
+  await p.goto(`${O()}/security-groups`);
+  await p.getByTestId('new-group').click();
+  await p.getByLabel('Rule 1 type').selectOption('custom-tcp');
+  await p.getByLabel('Rule 1 source').fill('10.0.0.256/8');
+  await p.getByLabel('Rule 1 description').focus();
+  await p.getByTestId('source-error').waitFor();
+  assert.ok(await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 0, 'the rule editor overflows at 390px');
+  await shot(p, 'phone-security-group-editor');
   const row = p.locator('tr[data-server="web-1"]');
   await p.goto(`${O()}/servers`);
   await row.waitFor();

@@ -8,7 +8,7 @@ import { RULE_TYPES, SOURCE_WORDS, isCustom, normalisedIpv4, sourceProblem } fro
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton } from '../components';
 import { useLoad } from '../hooks';
 import { useOrg } from '../session';
-import { LockoutNote } from './servers';
+import { ErrorOrLockout } from './servers';
 
 interface DraftRule { type: string; from_port: string; to_port: string; source: string; description: string }
 const blank = (): DraftRule => ({ type: 'ssh', from_port: '', to_port: '', source: '', description: '' });
@@ -145,7 +145,7 @@ function GroupEditor(props: { group: SecurityGroup | null; onSaved: (g: Security
                     </td>
                     <td data-label="Ports">
                       {isCustom(r.type) ? (
-                        <span class="row">
+                        <span class="ports">
                           <input class="port" aria-label={`Rule ${n} from port`} inputMode="numeric" placeholder="from" value={r.from_port} onInput={(e) => setRule(i, 'from_port', e.currentTarget.value)} />
                           <input class="port" aria-label={`Rule ${n} to port`} inputMode="numeric" placeholder="to" value={r.to_port} onInput={(e) => setRule(i, 'to_port', e.currentTarget.value)} />
                         </span>
@@ -176,8 +176,7 @@ function GroupEditor(props: { group: SecurityGroup | null; onSaved: (g: Security
           <button type="button" class="btn plain small" onClick={() => setRules([...rules, blank()])}>+ Add rule</button>
         </div>
         <p class="hint">Outbound: all traffic is allowed{g ? ' (unchanged)' : ' (the default)'}.</p>
-        <ErrorBox error={error} />
-        <LockoutNote error={error} />
+        <ErrorOrLockout error={error} />
         <div class="row">
           <PermButton type="submit" kind="primary" allowed={can(need)} need={need} busy={busy}
             reason={invalid && touched.size > 0 ? 'Fix the highlighted sources first.' : undefined} testId="save-group">

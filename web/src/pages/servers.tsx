@@ -7,7 +7,7 @@ import {
   type CheckReport, type Diagnosis, type Firewall, type List, type SecurityGroup, type Server, type SshKey,
 } from '../api';
 import { CheckList, DiagnosisView } from '../checks';
-import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, fmtTime } from '../components';
+import { AccessDenied, ErrorBox, Field, Loading, LockIcon, Notice, PageTitle, PermButton, fmtTime } from '../components';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import { useOrg } from '../session';
@@ -116,8 +116,7 @@ export function AddServerPage() {
               ))}
             </fieldset>
           )}
-          <ErrorBox error={error} />
-          <LockoutNote error={error} />
+          <ErrorOrLockout error={error} />
           <div class="row">
             <PermButton allowed={true} busy={busy !== ''} onClick={test} testId="test-connection">{busy === 'test' ? 'Testing…' : 'Test connection'}</PermButton>
             <PermButton type="submit" kind="primary" allowed={true} busy={busy !== ''}
@@ -136,16 +135,22 @@ export function AddServerPage() {
   );
 }
 
-// The 409 ssh_lockout answer: Wharf would lose SSH to the server.
+// The 409 ssh_lockout answer: Wharf would lose SSH to the server. Shown instead of the plain
+// error box, with the server's message and the rule that would keep access.
+export const isLockout = (e: unknown) => e instanceof ApiError && e.details?.reason === 'ssh_lockout';
 export function LockoutNote(props: { error: unknown }) {
   const e = props.error;
-  if (!(e instanceof ApiError) || e.details?.reason !== 'ssh_lockout') return null;
+  if (!(e instanceof ApiError) || !isLockout(e)) return null;
   return (
     <div class="alert warn" role="alert" data-testid="lockout">
-      <p><strong>Lock-out guard:</strong> this change would close SSH (TCP {e.details.port}) from Wharf ({e.details.source}) on
-        server <strong>{e.details.server}</strong>. Keep an inbound rule that allows it, e.g. type <code>custom-tcp</code> port {e.details.port} from <code>{e.details.source}/32</code>.</p>
+      <p><strong><LockIcon /> Lock-out guard: not saved.</strong> {e.message}</p>
+      <p>To keep access, leave an inbound rule such as <code>custom-tcp</code> port <code>{e.details.port}</code> from{' '}
+        <code>{e.details.source}/32</code> on server <strong>{e.details.server}</strong>.</p>
     </div>
   );
+}
+export function ErrorOrLockout(props: { error: unknown; onDismiss?: () => void }) {
+  return isLockout(props.error) ? <LockoutNote error={props.error} /> : <ErrorBox error={props.error} onDismiss={props.onDismiss} />;
 }
 
 export function ServerPage(props: { id: string }) {
@@ -160,7 +165,10 @@ export function ServerPage(props: { id: string }) {
   const [fw, setFw] = useState<Firewall | null>(null);
   const [job, setJob] = useState<{ id: string; log: string; status: string } | null>(null);
   const abort = useRef<AbortController | null>(null);
+  const logRef = useRef<HTMLPreElement>(null);
   useEffect(() => () => abort.current?.abort(), []);
+  // Follow the live log: keep it scrolled to the newest line.
+  useEffect(() => { const el = logRef.current; if (el) el.scrollTop = el.scrollHeight; }, [job?.log]);
   if (!can('servers.read')) return (<><PageTitle>Server</PageTitle><AccessDenied need="servers.read" what="the servers" /></>);
   if (srv.error) return (<><PageTitle>Server</PageTitle><ErrorBox error={srv.error} /></>);
   if (!srv.data) return <Loading />;
@@ -204,8 +212,7 @@ export function ServerPage(props: { id: string }) {
     <>
       <PageTitle>{s.name} <StatusPill status={s.status} /></PageTitle>
       <Notice text={note} onDone={() => setNote(null)} />
-      <ErrorBox error={error} onDismiss={() => setError(null)} />
-      <LockoutNote error={error} />
+      <ErrorOrLockout error={error} onDismiss={() => setError(null)} />
       <section class="panel">
         <dl class="kv">
           <dt>Address</dt><dd class="mono">{s.username}@{s.host}:{s.port}</dd>
@@ -226,7 +233,7 @@ export function ServerPage(props: { id: string }) {
       {job && (
         <section class="panel" data-testid="job" data-status={job.status}>
           <h2>Onboarding {job.status === 'running' ? <span class="pill" aria-busy="true">running…</span> : <span class={`pill ${job.status === 'succeeded' ? 'ok' : 'bad'}`}>{job.status}</span>}</h2>
-          <pre class="log" data-testid="job-log" tabIndex={0} aria-label="Onboarding log" aria-live="polite">{job.log}</pre>
+          <pre class="log" ref={logRef} data-testid="job-log" tabIndex={0} aria-label="Onboarding log" aria-live="polite">{job.log}</pre>
         </section>
       )}
       {diag && (
