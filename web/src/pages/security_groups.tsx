@@ -137,13 +137,13 @@ function GroupEditor(props: { group: SecurityGroup | null; onSaved: (g: Security
                 const n = i + 1;
                 return (
                   <tr key={i} data-rule={i}>
-                    <td data-label="Type">
+                    <td data-label="Type"><div class="cell">
                       <select aria-label={`Rule ${n} type`} value={r.type} onChange={(e) => setRule(i, 'type', e.currentTarget.value)}>
                         {RULE_TYPES.map((x) => <option key={x.type} value={x.type}>{x.label}</option>)}
                       </select>
                       {serverField(i, 'type') && <p class="field-error">{serverField(i, 'type')}</p>}
-                    </td>
-                    <td data-label="Ports">
+                    </div></td>
+                    <td data-label="Ports"><div class="cell">
                       {isCustom(r.type) ? (
                         <span class="ports">
                           <input class="port" aria-label={`Rule ${n} from port`} inputMode="numeric" placeholder="from" value={r.from_port} onInput={(e) => setRule(i, 'from_port', e.currentTarget.value)} />
@@ -151,8 +151,8 @@ function GroupEditor(props: { group: SecurityGroup | null; onSaved: (g: Security
                         </span>
                       ) : <span class="mono small">{t?.protocol}{t?.ports ? ` ${t.ports}` : ''}</span>}
                       {(serverField(i, 'from_port') || serverField(i, 'to_port')) && <p class="field-error">{serverField(i, 'from_port') ?? serverField(i, 'to_port')}</p>}
-                    </td>
-                    <td data-label="Source">
+                    </div></td>
+                    <td data-label="Source"><div class="cell">
                       <input aria-label={`Rule ${n} source`} list="source-words" placeholder="203.0.113.0/24 or anywhere" value={r.source}
                         aria-invalid={local || srvSource ? 'true' : undefined} aria-describedby={`rule-${i}-src`}
                         onInput={(e) => setRule(i, 'source', e.currentTarget.value)} onBlur={() => setTouched(new Set([...touched, i]))} />
@@ -161,7 +161,7 @@ function GroupEditor(props: { group: SecurityGroup | null; onSaved: (g: Security
                           : srvSource ? <p class="field-error" data-testid="source-error">Source {srvSource}</p>
                           : norm ? <p class="hint">Host bits set: will be stored as {norm}</p> : null}
                       </span>
-                    </td>
+                    </div></td>
                     <td data-label="Description"><input aria-label={`Rule ${n} description`} value={r.description} onInput={(e) => setRule(i, 'description', e.currentTarget.value)} /></td>
                     <td class="actions">
                       <button type="button" class="btn plain small" aria-label={`Remove rule ${n}`} onClick={() => setRules(rules.filter((_, j) => j !== i))}>Remove</button>

@@ -144,8 +144,7 @@ export function LockoutNote(props: { error: unknown }) {
   return (
     <div class="alert warn" role="alert" data-testid="lockout">
       <p><strong><LockIcon /> Lock-out guard: not saved.</strong> {e.message}</p>
-      <p>To keep access, leave an inbound rule such as <code>custom-tcp</code> port <code>{e.details.port}</code> from{' '}
-        <code>{e.details.source}/32</code> on server <strong>{e.details.server}</strong>.</p>
+      <p class="small">Nothing was changed on any server. Put such a rule back (or Cancel) and save again.</p>
     </div>
   );
 }
