@@ -212,6 +212,16 @@ test('the lock-out guard: removing the rule that keeps Wharf\'s SSH open shows t
   assert.match(t, /web-1/);
   await shot(page, 'security-group-lockout');
   await page.getByRole('button', { name: 'Cancel' }).click();
+  // An edit that keeps Wharf's SSH is saved.
+  await page.getByRole('button', { name: 'Edit web' }).click();
+  await page.getByRole('button', { name: '+ Add rule' }).click();
+  await page.getByLabel('Rule 3 type').selectOption('https');
+  await page.getByLabel('Rule 3 source').fill('anywhere');
+  await page.getByTestId('save-group').click();
+  await page.getByRole('status').filter({ hasText: 'Security group web saved' }).waitFor();
+  const card = page.locator('li[data-group="web"]');
+  await card.filter({ hasText: 'https tcp 443 from 0.0.0.0/0' }).waitFor();
+  assert.match(await card.textContent(), new RegExp(`custom-tcp tcp ${node.port} from 127`));
 });
 
 test('Troubleshooting: a pasted SSH error is placed in the ssh layer, not git', async () => {
