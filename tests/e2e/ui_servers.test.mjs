@@ -49,6 +49,9 @@ test('generate an SSH key in the browser and copy its public key; the private ke
   const served = await api(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/ssh-keys/${body.id}/public-key`, { token: ada.token });
   assert.equal(keyPub.trim(), served.text.trim());
   assert.match(keyPub, /^ssh-ed25519 /);
+  // "Download .pub" is the public-key endpoint, read with the session cookie alone.
+  const href = await card.getByRole('link', { name: 'Download public key of deploy' }).getAttribute('href');
+  assert.equal(await page.evaluate(async (h) => (await fetch(h)).text(), href), served.text);
   assert.ok(!(await page.content()).includes('PRIVATE KEY'));
   node.authorize(NODE_USER, keyPub);
   await shot(page, 'ssh-keys-generated');
