@@ -292,11 +292,36 @@ Result<Services::NodeTarget> Services::LoadNodeTarget(store::Tx& tx, const domai
   return t;
 }
 
+Result<std::pair<domain::Server, Services::NodeTarget>> Services::ServerToUpdate(const authz::Principal& p,
+                                                                                 std::string_view id,
+                                                                                 const RequestContext& ctx) {
+  const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
+  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
+  std::optional<domain::Server> s;
+  std::optional<NodeTarget> t;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
+    if (!s) return ServerNotFound();
+    auto r = ServerResource(*s);
+    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
+    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
+    return Ok();
+  }));
+  return std::make_pair(std::move(*s), std::move(*t));
+}
+
+nodes::ConnectOptions Services::NodeConnectOptions() const {
+  nodes::ConnectOptions co;
+  co.allow_private_targets = config_.allow_private_targets;
+  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  co.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
+  return co;
+}
+
 CheckOutcome Services::RunNodeChecks(const NodeTarget& t, domain::Server* record) {
   nodes::CheckOptions o;
-  o.connect.allow_private_targets = config_.allow_private_targets;
-  o.connect.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
-  o.connect.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
+  o.connect = NodeConnectOptions();
   o.min_disk_free_mb = config_.min_disk_free_mb;
   o.dns_probe = config_.node_dns_probe;
   o.min_dokku_version = config_.min_dokku_version;
@@ -531,26 +556,14 @@ Result<Services::FirewallState> ReadRules(nodes::Connection& c, const domain::Se
 }  // namespace
 
 Result<CheckOutcome> Services::CheckServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
-  const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
-  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
-  std::optional<domain::Server> s;
-  std::optional<NodeTarget> t;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
-    if (!s) return ServerNotFound();
-    auto r = ServerResource(*s);
-    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
-    return Ok();
-  }));
+  WHARF_ASSIGN_OR_RETURN(auto found, ServerToUpdate(p, id, ctx));
+  std::optional<domain::Server> s = std::move(found.first);
+  std::optional<NodeTarget> t = std::move(found.second);
   CheckOutcome out = RunNodeChecks(*t, &*s);
   // With security groups attached, the check also shows the host firewall rules in force.
   if (!s->security_group_ids.empty() && out.ok) {
     json report = json::parse(out.report_json);
-    nodes::ConnectOptions co;
-    co.allow_private_targets = config_.allow_private_targets;
-    co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+    const nodes::ConnectOptions co = NodeConnectOptions();
     t->target.pinned_host_key = s->host_key_fingerprint;
     nodes::ConnectFailure failure;
     std::string fp;
@@ -571,19 +584,9 @@ Result<CheckOutcome> Services::CheckServer(const authz::Principal& p, std::strin
 }
 
 Result<domain::Server> Services::RepinHostKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
-  const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
-  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
-  std::optional<domain::Server> s;
-  std::optional<NodeTarget> t;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
-    if (!s) return ServerNotFound();
-    auto r = ServerResource(*s);
-    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
-    return Ok();
-  }));
+  WHARF_ASSIGN_OR_RETURN(auto found, ServerToUpdate(p, id, ctx));
+  std::optional<domain::Server> s = std::move(found.first);
+  std::optional<NodeTarget> t = std::move(found.second);
   // Re-pinning trusts whatever key the server presents now, so it also proves Wharf can sign in
   // with it before it replaces the pin.
   std::string old = s->host_key_fingerprint;
@@ -680,10 +683,7 @@ Result<Services::FirewallState> Services::ApplyFirewall(const authz::Principal& 
   }));
   if (groups.empty())
     return FieldError("security_group_ids", "is empty: attach a security group to the server before applying its firewall");
-  nodes::ConnectOptions co;
-  co.allow_private_targets = config_.allow_private_targets;
-  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
-  co.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
+  const nodes::ConnectOptions co = NodeConnectOptions();
   t->target.pinned_host_key = s->host_key_fingerprint;
   nodes::ConnectFailure failure;
   std::string fp;
@@ -720,9 +720,7 @@ Result<Services::FirewallState> Services::ReadFirewall(const authz::Principal& p
     WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
     return Ok();
   }));
-  nodes::ConnectOptions co;
-  co.allow_private_targets = config_.allow_private_targets;
-  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  const nodes::ConnectOptions co = NodeConnectOptions();
   nodes::ConnectFailure failure;
   std::string fp;
   auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);

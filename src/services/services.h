@@ -32,6 +32,7 @@
 #include "domain/types.h"
 #include "domain/validate.h"
 #include "http_client/smtp.h"
+#include "nodes/ssh.h"
 #include "secrets/envelope.h"
 #include "services/rate_limiter.h"
 #include "store/store.h"
@@ -434,6 +435,11 @@ class Services {
   struct NodeTarget;
   Result<NodeTarget> LoadNodeTarget(store::Tx& tx, const domain::Server& s);
   CheckOutcome RunNodeChecks(const NodeTarget& t, domain::Server* record);
+  // The server `id` of p's org, authorized for servers.update (row scopes included), with the
+  // decrypted SSH target to reach it.
+  Result<std::pair<domain::Server, NodeTarget>> ServerToUpdate(const authz::Principal& p, std::string_view id,
+                                                               const RequestContext& ctx);
+  nodes::ConnectOptions NodeConnectOptions() const;
   void RunOnboarding(domain::Job job, domain::Server server);
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;
