@@ -197,15 +197,9 @@ Result<SecurityGroupView> Services::CreateSecurityGroup(const authz::Principal& 
   g.created_at = g.updated_at = clock_.Now();
   g.created_by = p.user_id;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    if (uint32_t limit = authz::CreateLimit(p, Collection::kSecurityGroups)) {
-      WHARF_ASSIGN_OR_RETURN(int64_t used, tx.security_groups().CountCreatedBy(p.org_id, p.user_id));
-      if (used >= limit) {
-        auto e = Err(ErrorCode::kLimitReached, "Your role may create at most " + std::to_string(limit) +
-                     " security groups in this organisation. Delete one, or ask an Admin to raise the limit.", Layer::kPermissions);
-        e.value().details = {{"limit", limit}, {"used", used}, {"permission", "securityGroups.create"}};
-        return e;
-      }
-    }
+    WHARF_TRY(EnforceCreateLimit(
+        p, Collection::kSecurityGroups, [&] { return tx.security_groups().CountCreatedBy(p.org_id, p.user_id); },
+        "security groups"));
     WHARF_TRY(tx.security_groups().Insert(g));
     return AuditIn(tx, p, "securityGroups.create", "securityGroups", g.id, ctx, g.name);
   }));
@@ -483,15 +477,8 @@ Result<domain::Server> Services::CreateServer(const authz::Principal& p, ServerI
   s.created_at = s.updated_at = clock_.Now();
   s.created_by = p.user_id;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    if (uint32_t limit = authz::CreateLimit(p, Collection::kServers)) {
-      WHARF_ASSIGN_OR_RETURN(int64_t used, tx.servers().CountCreatedBy(p.org_id, p.user_id));
-      if (used >= limit) {
-        auto e = Err(ErrorCode::kLimitReached, "Your role may create at most " + std::to_string(limit) +
-                     " servers in this organisation. Delete one, or ask an Admin to raise the limit.", Layer::kPermissions);
-        e.value().details = {{"limit", limit}, {"used", used}, {"permission", "servers.create"}};
-        return e;
-      }
-    }
+    WHARF_TRY(EnforceCreateLimit(p, Collection::kServers, [&] { return tx.servers().CountCreatedBy(p.org_id, p.user_id); },
+                                 "servers"));
     WHARF_TRY(RequireGroups(tx, s));
     WHARF_TRY(CheckSshStaysOpen(tx, s, s.security_group_ids, "", nullptr));
     WHARF_TRY(tx.servers().Insert(s));

@@ -405,6 +405,10 @@ class Services {
   Status Authorize(const authz::Principal& p, domain::Collection c, domain::Action a,
                    const authz::Resource* r, const RequestContext& ctx, std::string_view resource_id = {});
   Status RequireAdmin(const authz::Principal& p, std::string_view action, const RequestContext& ctx);
+  // The role's create_limit on `c`, if any: `count` says how many rows the caller created (run
+  // inside the write transaction); `noun` names them in the message ("SSH keys").
+  Status EnforceCreateLimit(const authz::Principal& p, domain::Collection c, const std::function<Result<int64_t>()>& count,
+                            std::string_view noun);
   // Non-Admins may only grant permissions they hold themselves (and within their resource scope).
   Status CheckNoEscalation(const authz::Principal& p, const domain::Role& role, std::string_view action,
                            const RequestContext& ctx);
