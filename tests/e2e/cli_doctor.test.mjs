@@ -169,7 +169,8 @@ test('explain names the missing permission; without one it prints the matrix', a
   // Bob asks about himself with his own sign-in.
   const bobCli = cliUser('bob');
   try {
-    assert.equal((await bobCli.run(['login', s.url, '--token', bob.token])).code, 0);
+    // Bob also owns an org of his own: he signs in to Ada's.
+    assert.equal((await bobCli.run(['login', s.url, '--token', bob.token, '--org', ada.org.slug])).code, 0);
     const self = await bobCli.run(['explain', 'servers:update']);
     assert.match(self.stdout, /missing permission: servers\.update/);
     const other = await bobCli.run(['explain', '--user', ada.user.id, 'servers:update']);
@@ -207,7 +208,7 @@ test('support-bundle writes a tar with mode 0600 holding the manifest', async ()
   assert.ok('manifest.json' in files, Object.keys(files).join(', '));
   const manifest = JSON.parse(files['manifest.json']);
   assert.equal(manifest.org, ada.org.slug);
-  assert.deepEqual(manifest.request_ids, ['req_123']);
+  assert.ok(manifest.request_ids.includes('req_123'), JSON.stringify(manifest.request_ids));
   assert.equal(manifest.error_text, 'Permission denied (publickey)');
   assert.ok(!readFileSync(file).includes(ada.token), 'no token in the bundle');
   const bad = await cli.run(['support-bundle', '--since', '9d', '-O', file]);
