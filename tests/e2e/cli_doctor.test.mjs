@@ -149,6 +149,21 @@ test('doctor classifies pasted errors and names the failing server check with it
   assert.equal((await cli.run(['doctor', '--server', 'nope'])).code, 1);
 });
 
+test('doctor --invitation runs the invitation checklist, by email or id', async () => {
+  const inv = await cli.json(['invite', 'grace@example.test', '--role', 'Admin', '--no-email']);
+  const ok = await cli.run(['doctor', '--invitation', 'grace@example.test']);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /^ {2}✔ status: Pending and unexpired\.$/m);
+  assert.match(ok.stdout, /^ {2}– email: No email was sent/m);
+  assert.match(ok.stdout, /^ {2}✔ seats: /m);
+  assert.match(ok.stdout, /^ {2}✔ inviter: .*grants team\.update/m);
+  assert.equal((await cli.run(['invite', 'revoke', 'grace@example.test'])).code, 0);
+  const revoked = await cli.run(['doctor', '--invitation', inv.id]);
+  assert.equal(revoked.code, 1, revoked.stdout + revoked.stderr);
+  assert.match(revoked.stdout, /^ {2}✘ status: The invitation was revoked\.\n {6}fix: Invite again\.$/m);
+  assert.equal(JSON.parse((await cli.run(['doctor', '--invitation', inv.id, '-o', 'json'])).stdout).subject, 'invitation');
+});
+
 test('explain names the missing permission; without one it prints the matrix', async () => {
   const bob = await memberWithRole(s.url, ada, 'bob', { servers: { read: true } });
   const one = await cli.run(['explain', '--user', bob.email, 'servers:update']);
