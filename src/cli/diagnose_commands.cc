@@ -39,7 +39,7 @@ std::string RenderDiagnosis(const json& d, bool color) {
   } else if (Str(d, "subject") == "error_text") {
     s += Style("Layer: unknown", "1", color) + " — no known pattern in the text\n";
   }
-  if (std::string m = Str(d, "matched"); !m.empty()) s += "Matched: " + m + "\n";
+  if (std::string m = Str(d, "matched"); !m.empty()) s += "Matched pattern: \"" + m + "\"\n";
   if (d.contains("likely_causes") && d["likely_causes"].is_array() && !d["likely_causes"].empty()) {
     s += "Likely causes:\n";
     for (const json& c : d["likely_causes"]) s += "  - " + Cell(c) + "\n";
