@@ -37,6 +37,14 @@ Result<std::string> ValidateNamespace(std::string_view ns, std::string_view fiel
   return std::string(v);
 }
 
+Status ValidatePasswordField(const RegistryInput& in) {
+  if (in.password) {
+    if (in.password->size() == 0) return FieldError("password", "is empty: paste the password or access token");
+    if (in.password->size() > 8192) return FieldError("password", "is longer than 8192 bytes");
+  }
+  return Ok();
+}
+
 Status ApplyInput(const RegistryInput& in, domain::Integration& row) {
   if (in.name) {
     WHARF_ASSIGN_OR_RETURN(row.name, domain::ValidateName(*in.name, "name", 100));
@@ -53,10 +61,6 @@ Status ApplyInput(const RegistryInput& in, domain::Integration& row) {
     if (ns.empty()) row.fields.erase("namespace");
     else row.fields["namespace"] = ns;
   }
-  if (in.password) {
-    if (in.password->size() == 0) return FieldError("password", "is empty: paste the password or access token");
-    if (in.password->size() > 8192) return FieldError("password", "is longer than 8192 bytes");
-  }
   row.dedupe_key = DedupeKey(row.Field("host"), row.Field("username"));
   return Ok();
 }
@@ -71,6 +75,7 @@ Result<domain::Integration> Services::CreateDockerRegistry(const authz::Principa
   if (!in.username) return FieldError("username", "is required: the registry account to sign in as");
   if (!in.password) return FieldError("password", "is required: the password or an access token with pull permission");
   domain::Integration row;
+  WHARF_TRY(ValidatePasswordField(in));
   WHARF_TRY(ApplyInput(in, row));
   WHARF_TRY(CheckPrivateTarget(row.Field("host"), "host"));
   std::vector<std::pair<std::string, SecretBytes>> secrets;
@@ -89,7 +94,9 @@ Result<domain::Integration> Services::UpdateDockerRegistry(const authz::Principa
     label = Label(row.Field("host"), row.Field("username"));
     return Ok();
   };
+  WHARF_TRY(ValidatePasswordField(in));
   if (in.password) secrets.emplace_back("password", std::move(*in.password));
+  in.password.reset();
   return SaveIntegration(p, kDockerRegistries, id, edit, std::move(secrets), label, ctx);
 }
 
@@ -145,6 +152,7 @@ Result<CheckOutcome> Services::TestDockerRegistry(const authz::Principal& p, Reg
   if (!image) return FieldError("image", "is required: the image to check pull access to, e.g. ghcr.io/owner/app:v1");
   domain::Integration row;
   if (!in.name) in.name = "test";
+  WHARF_TRY(ValidatePasswordField(in));
   WHARF_TRY(ApplyInput(in, row));
   WHARF_TRY(CheckPrivateTarget(row.Field("host"), "host"));
   WHARF_ASSIGN_OR_RETURN(auto img, domain::ParseImageRef(*image, "image"));
