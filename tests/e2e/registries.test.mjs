@@ -5,6 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWharf, api, signup, memberWithRole } from './lib/harness.mjs';
 import { startRegistry } from './lib/registry.mjs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const PASS = 'registry-pass-1234';
 const TOKEN_PASS = 'token-pass-5678';
@@ -193,10 +195,17 @@ test('without --allow-private-targets a loopback registry host is refused', asyn
   } finally { await strict.stop(); strict.cleanup(); }
 });
 
-test('the passwords never appear in any response or in the wharf log', async () => {
+test('the passwords never appear in any response, the wharf log or the database file', async () => {
+  const logFile = readFileSync(path.join(s.dataDir, 'wharf.log'), 'utf8');
+  const db = readFileSync(path.join(s.dataDir, 'wharf.db'));
+  let wal = Buffer.alloc(0);
+  try { wal = readFileSync(path.join(s.dataDir, 'wharf.db-wal')); } catch {}
+  assert.ok(logFile.includes('dockerRegistries') || logFile.includes('docker-registries'), 'the log file is the one in use');
   for (const pw of [PASS, TOKEN_PASS, 'wrong-password-000', Buffer.from(`alice:${PASS}`).toString('base64')]) {
     for (const body of seen) assert.ok(!body.includes(pw), `a response contains ${pw}`);
-    assert.ok(!s.logs.includes(pw), `the wharf log contains ${pw}`);
+    assert.ok(!s.logs.includes(pw), `the wharf output contains ${pw}`);
+    assert.ok(!logFile.includes(pw), `wharf.log contains ${pw}`);
+    assert.ok(!db.includes(pw) && !wal.includes(pw), `the database holds ${pw} in plain text`);
   }
   assert.ok(seen.length > 20);
 });
