@@ -100,18 +100,9 @@ Result<domain::Integration> Services::InsertIntegration(const authz::Principal& 
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto existing, tx.integrations().FindByDedupeKey(p.org_id, k.name, row.dedupe_key));
     if (existing) return Duplicate(k, *existing, credential_label);
-    if (uint32_t limit = authz::CreateLimit(p, k.collection)) {
-      WHARF_ASSIGN_OR_RETURN(int64_t used, tx.integrations().CountCreatedBy(p.org_id, k.name, p.user_id));
-      if (used >= limit) {
-        std::string perm = std::string(k.name) + ".create";
-        auto e = Err(ErrorCode::kLimitReached,
-                     "Your role may create at most " + std::to_string(limit) + " of " + k.name +
-                         " in this organisation. Delete one, or ask an Admin to raise the limit.",
-                     Layer::kPermissions);
-        e.value().details = {{"limit", limit}, {"used", used}, {"permission", perm}};
-        return e;
-      }
-    }
+    WHARF_TRY(EnforceCreateLimit(
+        p, k.collection, [&] { return tx.integrations().CountCreatedBy(p.org_id, k.name, p.user_id); },
+        std::string(k.noun) + " records"));
     WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
     if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
     for (auto& [field, value] : secrets) {

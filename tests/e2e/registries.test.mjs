@@ -182,6 +182,20 @@ test('a member who may only read registries sees password {set} and cannot verif
   assert.equal(v.json.error.details.permission, 'dockerRegistries.update');
 });
 
+test('create_limit and read_scope own apply to registries like every collection', async () => {
+  const m = await memberWithRole(s.url, ada, 'limited', { dockerRegistries: { create: true, read: true, create_limit: 1, read_scope: 'own' } });
+  const one = await call('POST', `${O()}/docker-registries`, { name: 'mine', host: 'quay.io', username: 'm', password: 'p' }, m.token);
+  assert.equal(one.status, 201, one.text);
+  const two = await call('POST', `${O()}/docker-registries`, { name: 'mine2', host: 'quay.io', username: 'm2', password: 'p' }, m.token);
+  assert.equal(two.status, 403);
+  assert.equal(two.json.error.code, 'limit_reached');
+  assert.equal(two.json.error.details.permission, 'dockerRegistries.create');
+  const list = await call('GET', `${O()}/docker-registries`, undefined, m.token);
+  assert.deepEqual(list.json.items.map((x) => x.name), ['mine']);
+  assert.equal((await call('GET', `${O()}/docker-registries/${reg.id}`, undefined, m.token)).status, 404);
+  await call('DELETE', `${O()}/docker-registries/${one.json.id}`);
+});
+
 test('without --allow-private-targets a loopback registry host is refused', async () => {
   const strict = await startWharf({ strictTargets: true });
   try {
