@@ -18,7 +18,8 @@ BUILD_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev nodejs
 # chromium: the browser the UI tests drive headless (tests/e2e/ui_*.test.mjs, via playwright-core).
 # sudo, util-linux (unshare), python3: the worker-node test host (tests/e2e/lib/sshd.mjs).
-TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk chromium sudo util-linux python3 iproute2 nftables ufw
+# docker-registry, apache2-utils (htpasswd), openssl (token signing cert): the registry tests (tests/e2e/lib/registry.mjs).
+TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk chromium sudo util-linux python3 iproute2 nftables ufw docker-registry apache2-utils openssl
 
 .PHONY: run test deps deps-apt deps-npm web web-test build unit e2e bench clean
 

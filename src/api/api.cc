@@ -111,6 +111,27 @@ json ServerJson(const domain::Server& s) {
   return j;
 }
 
+// Every integration's read shape: its non-secret fields, each sealed field as {set}, and the
+// verify fields. Secret values never leave the services layer.
+json IntegrationJson(const domain::Integration& i, std::initializer_list<const char*> fields,
+                     std::initializer_list<const char*> secrets) {
+  json j = {{"id", i.id}, {"name", i.name}};
+  for (const char* f : fields) {
+    auto it = i.fields.find(f);
+    j[f] = it == i.fields.end() ? json() : json(it->second);
+  }
+  for (const char* f : secrets) j[f] = {{"set", i.sealed.count(f) > 0}};
+  j["verified"] = i.verified;
+  j["last_verified_at"] = TimeOrNull(i.last_verified_at);
+  j["last_error"] = i.last_error.empty() ? json() : json::parse(i.last_error, nullptr, false);
+  j["expires_at"] = TimeOrNull(i.expires_at);
+  j["created_at"] = Time(i.created_at);
+  j["updated_at"] = Time(i.updated_at);
+  j["created_by"] = i.created_by;
+  return j;
+}
+json RegistryJson(const domain::Integration& i) { return IntegrationJson(i, {"host", "username", "namespace"}, {"password"}); }
+
 void WriteSshKey(JsonWriter& w, const domain::SshKeyView& k) {
   w.BeginObject();
   w.Key("id"); w.String(k.id);
@@ -850,6 +871,75 @@ void Api::Impl::AddRoutes() {
         return NoContent();
       });
 
+  // --- docker registries (the first integration; the others reuse IntegrationJson and the service machinery) ---
+  auto parse_registry = [](const Body& b) -> Result<services::RegistryInput> {
+    services::RegistryInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.host, b.OptString("host", 300));
+    WHARF_ASSIGN_OR_RETURN(in.username, b.OptString("username", 300));
+    WHARF_ASSIGN_OR_RETURN(in.namespace_, b.OptString("namespace", 300));
+    WHARF_ASSIGN_OR_RETURN(auto pw, b.OptString("password", 8192));
+    if (pw) {
+      in.password = SecretBytes::FromString(*pw);
+      std::fill(pw->begin(), pw->end(), '\0');
+    }
+    return in;
+  };
+  const auto& reg = services::kDockerRegistries;
+  Add("GET", "/api/v1/orgs/{org}/docker-registries", A::kOrg, "dockerRegistries",
+      "List Docker registries (dockerRegistries.read)", {200, 400, 401, 403, 404}, [&s, &reg](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), reg, limit, c.req.Query("cursor"), c.ctx));
+        json items = json::array();
+        for (auto& v : page.items) items.push_back(RegistryJson(v));
+        return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
+      });
+  Add("POST", "/api/v1/orgs/{org}/docker-registries/test", A::kOrg, "dockerRegistries",
+      "Verify an unsaved registry body against {image} without saving it (dockerRegistries.create)",
+      {200, 400, 401, 403, 404}, [&s, parse_registry](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "username", "password", "namespace", "image"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_registry(b));
+        WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image", 4096));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.TestDockerRegistry(c.p(), std::move(in), std::move(image), c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+  Add("POST", "/api/v1/orgs/{org}/docker-registries", A::kOrg, "dockerRegistries",
+      "Connect a Docker registry {name, host, username, password, namespace?}; the password is write-only "
+      "(dockerRegistries.create)",
+      {201, 400, 401, 403, 404, 409}, [&s, parse_registry](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "username", "password", "namespace"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_registry(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateDockerRegistry(c.p(), std::move(in), c.ctx));
+        return Json(201, RegistryJson(v));
+      });
+  Add("GET", "/api/v1/orgs/{org}/docker-registries/{id}", A::kOrg, "dockerRegistries",
+      "A Docker registry (dockerRegistries.read)", {200, 401, 403, 404}, [&s, &reg](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetIntegration(c.p(), reg, c.params[1], c.ctx));
+        return Json(200, RegistryJson(v));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}/docker-registries/{id}", A::kOrg, "dockerRegistries",
+      "Edit a Docker registry; a new host, username or password clears 'verified' (dockerRegistries.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_registry](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "username", "password", "namespace"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_registry(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateDockerRegistry(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, RegistryJson(v));
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/docker-registries/{id}", A::kOrg, "dockerRegistries",
+      "Remove a Docker registry (dockerRegistries.delete)", {204, 401, 403, 404}, [&s, &reg](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteIntegration(c.p(), reg, c.params[1], c.ctx));
+        return NoContent();
+      });
+  Add("POST", "/api/v1/orgs/{org}/docker-registries/{id}/verify", A::kOrg, "dockerRegistries",
+      "Verify pull access to {image} over the Registry v2 protocol and record verified/last_error "
+      "(dockerRegistries.update)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"image"}));
+        WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image", 4096));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyDockerRegistry(c.p(), c.params[1], std::move(image), c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+
   // --- servers ---
   auto parse_server = [](const Body& b) -> Result<services::ServerInput> {
     services::ServerInput in;
@@ -1132,6 +1222,8 @@ Api::Api(services::Services& services, Metrics& metrics, ApiOptions options)
     : impl_(std::make_unique<Impl>(services, metrics, std::move(options))) {}
 Api::~Api() = default;
 bool Api::MayBlock(const HttpRequest& req) {
+  if (req.path.find("/docker-registries") != std::string::npos)
+    return req.method == "POST" && (req.path.ends_with("/verify") || req.path.ends_with("/test"));
   if (req.path.find("/servers") == std::string::npos) return false;
   return req.method != "GET" || req.path.ends_with("/firewall");
 }

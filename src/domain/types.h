@@ -8,6 +8,7 @@
 // Plain values; no I/O; thread-compatible.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string_view>
 #include <string>
@@ -179,6 +180,31 @@ struct Job {
   std::string log;
   Timestamp created_at = 0, started_at = 0, finished_at = 0;
   std::string created_by;
+};
+
+// One connected integration (a Docker registry now; git providers, cloud accounts and backup
+// storage use the same row). `kind` names the collection ("dockerRegistries"); `fields` holds the
+// non-secret settings by API field name ("host", "username", ...); `sealed` holds each secret field
+// envelope-encrypted with AD {org_id, kind, id, field}. `dedupe_key` identifies the credential
+// (e.g. "docker.io|alice"): one per org and kind. `last_error` is JSON {message, layer, check} or "".
+struct Integration {
+  std::string id;
+  std::string org_id;
+  std::string kind;
+  std::string name;
+  std::map<std::string, std::string> fields;
+  std::map<std::string, std::string> sealed;  // field -> sealed bytes; never serialized to a client
+  std::string dedupe_key;
+  bool verified = false;
+  Timestamp last_verified_at = 0;
+  std::string last_error;
+  Timestamp expires_at = 0;  // where the provider says; 0 = unknown/never
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+  std::string Field(const std::string& k) const {
+    auto it = fields.find(k);
+    return it == fields.end() ? std::string() : it->second;
+  }
 };
 
 struct AuditEvent {

@@ -65,6 +65,18 @@ std::string HostOf(const std::string& url) {
   return rest.substr(0, rest.find('/'));
 }
 
+struct Guard {
+  const HttpCall* call;
+  std::string refused_ip;
+};
+
+int PrereqCb(void* userp, char* conn_primary_ip, char*, int, int) {
+  auto* g = static_cast<Guard*>(userp);
+  if (g->call->address_allowed(conn_primary_ip)) return CURL_PREREQFUNC_OK;
+  g->refused_ip = conn_primary_ip;
+  return CURL_PREREQFUNC_ABORT;
+}
+
 }  // namespace
 
 std::string HttpReply::Header(std::string_view name) const {
@@ -110,9 +122,21 @@ Result<HttpReply> FetchStream(const HttpCall& call, const ChunkFn& on_chunk) {
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout_ms));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call.connect_timeout_ms));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "wharf-cli/0.1");
+  curl_easy_setopt(c, CURLOPT_USERAGENT, call.user_agent.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  Guard guard{&call, {}};
+  if (call.address_allowed) {
+    curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, PrereqCb);
+    curl_easy_setopt(c, CURLOPT_PREREQDATA, &guard);
+  }
   CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK && !guard.refused_ip.empty()) {
+    return Err(ErrorCode::kValidationFailed,
+               HostOf(call.url) + " resolves to " + guard.refused_ip +
+                   ", a loopback, private or link-local address, and this Wharf instance does not allow private "
+                   "targets (start wharf with --allow-private-targets to allow them).",
+               Layer::kNetwork);
+  }
   if (rc == CURLE_WRITE_ERROR && stream.stopped) rc = CURLE_OK;
   if (rc != CURLE_OK) {
     return Err(ErrorCode::kUnavailable,

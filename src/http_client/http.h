@@ -28,6 +28,11 @@ struct HttpCall {
   std::string body;  // sent when non-empty (or when method is POST/PATCH/PUT)
   int timeout_ms = 30000;
   int connect_timeout_ms = 10000;
+  std::string user_agent = "wharf-cli/0.1";
+  // When set, called with the numeric address curl connected to, before anything is sent; false
+  // aborts the request with kValidationFailed / Layer::kNetwork naming the host and the address
+  // (the private-target guard, checked on the resolved address so DNS cannot smuggle loopback in).
+  std::function<bool(std::string_view ip)> address_allowed;
 };
 
 struct HttpReply {

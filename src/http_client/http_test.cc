@@ -31,6 +31,31 @@ TEST(Fetch, UnreachableServerIsANetworkErrorNamingTheHostNotTheHeaders) {
   EXPECT_EQ(r.error().message.find("very-secret-token"), std::string::npos);
 }
 
+TEST(Fetch, AGuardRefusesTheResolvedAddressBeforeAnythingIsSent) {
+  // A listening socket that never answers: the kernel completes the connect, so the guard runs.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::string seen;
+  HttpCall call{.url = "http://localhost:" + std::to_string(ntohs(a.sin_port)) + "/v2/", .timeout_ms = 3000};
+  call.address_allowed = [&](std::string_view ip) {
+    seen = ip;
+    return false;
+  };
+  auto r = Fetch(call);
+  ::close(fd);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kValidationFailed);
+  EXPECT_EQ(r.error().layer, Layer::kNetwork);
+  EXPECT_NE(r.error().message.find("--allow-private-targets"), std::string::npos);
+  EXPECT_TRUE(seen == "127.0.0.1" || seen == "::1") << seen;
+}
+
 // A one-shot HTTP server on 127.0.0.1 that sends a chunked body in two parts and sends the second
 // only once the client has seen the first (or after 5 s): a client that buffered the whole body
 // would see nothing until then.

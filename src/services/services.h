@@ -209,6 +209,22 @@ struct CheckOutcome {
   std::string report_json;
 };
 
+// Integrations: one descriptor per kind; the shared machinery (list, get, delete, create with
+// sealed secret fields and the duplicate check, verify bookkeeping) takes it.
+struct IntegrationKind {
+  domain::Collection collection;
+  const char* name;       // collection name, kind column and audit collection: "dockerRegistries"
+  const char* id_prefix;  // "reg"
+  const char* noun;       // "Docker registry"
+};
+inline const IntegrationKind kDockerRegistries{domain::Collection::kDockerRegistries, "dockerRegistries", "reg",
+                                               "Docker registry"};
+
+struct RegistryInput {
+  std::optional<std::string> name, host, username, namespace_;
+  std::optional<SecretBytes> password;
+};
+
 template <typename T>
 struct Page {
   std::vector<T> items;
@@ -346,6 +362,26 @@ class Services {
   Result<FirewallState> ApplyFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
   Result<FirewallState> ReadFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
 
+  // --- integrations (shared by every kind) ---
+  Result<Page<domain::Integration>> ListIntegrations(const authz::Principal& p, const IntegrationKind& k, int limit,
+                                                     std::string_view cursor, const RequestContext& ctx);
+  Result<domain::Integration> GetIntegration(const authz::Principal& p, const IntegrationKind& k, std::string_view id,
+                                             const RequestContext& ctx);
+  Status DeleteIntegration(const authz::Principal& p, const IntegrationKind& k, std::string_view id,
+                           const RequestContext& ctx);
+
+  // --- docker registries ---
+  Result<domain::Integration> CreateDockerRegistry(const authz::Principal& p, RegistryInput in, const RequestContext& ctx);
+  Result<domain::Integration> UpdateDockerRegistry(const authz::Principal& p, std::string_view id, RegistryInput in,
+                                                   const RequestContext& ctx);
+  // Verifies pull access to `image` with the stored credential and records the outcome on the row
+  // (dockerRegistries.update). A host mismatch is flagged before any network call.
+  Result<CheckOutcome> VerifyDockerRegistry(const authz::Principal& p, std::string_view id,
+                                            std::optional<std::string> image, const RequestContext& ctx);
+  // The same checks on an unsaved body (dockerRegistries.create); nothing is written.
+  Result<CheckOutcome> TestDockerRegistry(const authz::Principal& p, RegistryInput in, std::optional<std::string> image,
+                                          const RequestContext& ctx);
+
   // --- explain (why is this allowed or denied?) ---
   struct Explanation {
     std::string collection, action, permission;  // "servers", "update", "servers.update"
@@ -445,6 +481,22 @@ class Services {
                                                                const RequestContext& ctx);
   nodes::ConnectOptions NodeConnectOptions() const;
   void RunOnboarding(domain::Job job, domain::Server server);
+  // Integrations: the shared create/update/verify bookkeeping (integrations.cc).
+  Result<domain::Integration> InsertIntegration(const authz::Principal& p, const IntegrationKind& k,
+                                                domain::Integration row, std::vector<std::pair<std::string, SecretBytes>> secrets,
+                                                std::string credential_label, const RequestContext& ctx);
+  Result<domain::Integration> SaveIntegration(const authz::Principal& p, const IntegrationKind& k, std::string_view id,
+                                              const std::function<Status(domain::Integration&)>& edit,
+                                              std::vector<std::pair<std::string, SecretBytes>> secrets,
+                                              std::string credential_label, const RequestContext& ctx);
+  // Loads the row (authorized for `a`) and opens one sealed field.
+  Result<std::pair<domain::Integration, SecretBytes>> LoadIntegrationSecret(const authz::Principal& p,
+                                                                             const IntegrationKind& k, std::string_view id,
+                                                                             domain::Action a, const std::string& field,
+                                                                             const RequestContext& ctx);
+  Status RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
+                                 const CheckOutcome& out, const RequestContext& ctx);
+  Status CheckPrivateTarget(std::string_view host, std::string_view field) const;
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;
   std::unordered_map<std::string, bool> busy_servers_;  // server id → a job runs on it

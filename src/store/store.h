@@ -42,6 +42,7 @@ using domain::SecurityGroup;
 using domain::Server;
 using domain::ServerCheck;
 using domain::Job;
+using domain::Integration;
 using domain::User;
 
 // Keyset pagination over (created_at, id) ascending.
@@ -201,6 +202,24 @@ class JobRepository {
   virtual Result<std::vector<Job>> ListForTarget(std::string_view org_id, std::string_view target_id, int limit) = 0;
 };
 
+// Integrations of every kind in one table; every method takes the kind as well as the org.
+class IntegrationRepository {
+ public:
+  virtual ~IntegrationRepository() = default;
+  // kConflict on a duplicate (org_id, kind, name) or (org_id, kind, dedupe_key).
+  virtual Status Insert(const Integration& i) = 0;
+  virtual Result<std::optional<Integration>> Find(std::string_view org_id, std::string_view kind, std::string_view id) = 0;
+  virtual Result<std::optional<Integration>> FindByDedupeKey(std::string_view org_id, std::string_view kind,
+                                                             std::string_view dedupe_key) = 0;
+  virtual Result<std::vector<Integration>> List(std::string_view org_id, std::string_view kind, const PageQuery& page) = 0;
+  // name, fields, sealed, dedupe_key, verified, last_verified_at, last_error, expires_at, updated_at.
+  virtual Status Update(const Integration& i) = 0;
+  // Only the outcome of a verify: verified, last_verified_at, last_error, expires_at.
+  virtual Status RecordVerification(const Integration& i) = 0;
+  virtual Result<bool> Delete(std::string_view org_id, std::string_view kind, std::string_view id) = 0;
+  virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view kind, std::string_view user_id) = 0;
+};
+
 class AuditRepository {
  public:
   virtual ~AuditRepository() = default;
@@ -224,6 +243,7 @@ class Tx {
   virtual SecurityGroupRepository& security_groups() = 0;
   virtual ServerRepository& servers() = 0;
   virtual JobRepository& jobs() = 0;
+  virtual IntegrationRepository& integrations() = 0;
   virtual AuditRepository& audit() = 0;
 };
 

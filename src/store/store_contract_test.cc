@@ -64,7 +64,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 3);  // one per migration
+  EXPECT_EQ(store_->SchemaVersion(), 4);  // one per migration
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
@@ -248,6 +248,64 @@ TEST_P(StoreContract, JobsAppendTheirLogAndSurviveForTheRestartSweep) {
     EXPECT_FALSE(*tx.jobs().Find("org_b", "job_1"));
     EXPECT_EQ(tx.jobs().ListUnfinished()->size(), 1u);
     EXPECT_EQ(tx.jobs().ListForTarget("org_a", "srv_1", 5)->size(), 1u);
+    return Ok();
+  }));
+}
+
+TEST_P(StoreContract, IntegrationsAreScopedByOrgAndKindAndRefuseADuplicateCredential) {
+  domain::Integration reg;
+  reg.id = "reg_1";
+  reg.org_id = "org_a";
+  reg.kind = "dockerRegistries";
+  reg.name = "hub";
+  reg.fields = {{"host", "docker.io"}, {"username", "alice"}};
+  reg.sealed = {{"password", std::string("\x00sealed\xff", 8)}};
+  reg.dedupe_key = "docker.io|alice";
+  reg.created_at = reg.updated_at = 5;
+  reg.created_by = "usr_a";
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.integrations().Insert(reg); }));
+  auto same_credential = reg;
+  same_credential.id = "reg_2";
+  same_credential.name = "other name";
+  EXPECT_EQ(W([&](Tx& tx) { return tx.integrations().Insert(same_credential); }).error().code, ErrorCode::kConflict);
+  auto same_name = reg;
+  same_name.id = "reg_3";
+  same_name.dedupe_key = "docker.io|bob";
+  EXPECT_EQ(W([&](Tx& tx) { return tx.integrations().Insert(same_name); }).error().code, ErrorCode::kConflict);
+  auto other_org = reg;
+  other_org.id = "reg_4";
+  other_org.org_id = "org_b";
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.integrations().Insert(other_org); }));
+  reg.verified = true;
+  reg.last_verified_at = 9;
+  reg.last_error = "";
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.integrations().RecordVerification(reg); }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto got = *tx.integrations().Find("org_a", "dockerRegistries", "reg_1");
+    EXPECT_TRUE(got);
+    EXPECT_EQ(got->fields.at("username"), "alice");
+    EXPECT_EQ(got->sealed.at("password"), std::string("\x00sealed\xff", 8));
+    EXPECT_TRUE(got->verified);
+    EXPECT_EQ(got->last_verified_at, 9);
+    EXPECT_FALSE(*tx.integrations().Find("org_b", "dockerRegistries", "reg_1"));
+    EXPECT_FALSE(*tx.integrations().Find("org_a", "gitProviders", "reg_1"));
+    EXPECT_EQ((*tx.integrations().FindByDedupeKey("org_a", "dockerRegistries", "docker.io|alice"))->id, "reg_1");
+    EXPECT_EQ(tx.integrations().List("org_a", "dockerRegistries", PageQuery{})->size(), 1u);
+    EXPECT_EQ(tx.integrations().List("org_a", "gitProviders", PageQuery{})->size(), 0u);
+    EXPECT_EQ(*tx.integrations().CountCreatedBy("org_a", "dockerRegistries", "usr_a"), 1);
+    return Ok();
+  }));
+  EXPECT_FALSE(*[&] {
+    Result<bool> r = false;
+    (void)W([&](Tx& tx) -> Status {
+      r = tx.integrations().Delete("org_b", "gitProviders", "reg_4");
+      return Ok();
+    });
+    return r;
+  }());
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(bool gone, tx.integrations().Delete("org_a", "dockerRegistries", "reg_1"));
+    EXPECT_TRUE(gone);
     return Ok();
   }));
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/strings.h"
 
 namespace wharf::store {
 
@@ -210,6 +211,29 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_target ON jobs (org_id, target_id, created_at);
 CREATE INDEX jobs_status ON jobs (status);
+)sql",
+      // 4: integrations of every kind (Docker registries first; git providers, cloud accounts and
+      // backup storage reuse it). fields/sealed are JSON objects; sealed values are base64url.
+      R"sql(
+CREATE TABLE integrations (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  sealed TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  verified INTEGER NOT NULL,
+  last_verified_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, kind, name),
+  UNIQUE (org_id, kind, dedupe_key)
+);
+CREATE INDEX integrations_org ON integrations (org_id, kind, created_at, id);
 )sql",
   };
   return m;
@@ -561,6 +585,42 @@ Result<AuditEvent> ReadAudit(Query& q) {
   e.ip = q.Str(10);
   e.detail = q.Str(11);
   return e;
+}
+
+#define WHARF_INTEGRATION_COLS \
+    "id, org_id, kind, name, fields, sealed, dedupe_key, verified, last_verified_at, last_error, expires_at, " \
+    "created_at, updated_at, created_by"
+
+Result<domain::Integration> ReadIntegration(Query& q) {
+  domain::Integration i;
+  i.id = q.Str(0);
+  i.org_id = q.Str(1);
+  i.kind = q.Str(2);
+  i.name = q.Str(3);
+  WHARF_ASSIGN_OR_RETURN(json fields, ParseJson(q.Str(4)));
+  for (auto& [k, v] : fields.items())
+    if (v.is_string()) i.fields[k] = v.get<std::string>();
+  WHARF_ASSIGN_OR_RETURN(json sealed, ParseJson(q.Str(5)));
+  for (auto& [k, v] : sealed.items()) {
+    std::string bytes;
+    if (!v.is_string() || !Base64UrlDecode(v.get<std::string>(), &bytes)) return Internal("stored sealed field is corrupt");
+    i.sealed[k] = std::move(bytes);
+  }
+  i.dedupe_key = q.Str(6);
+  i.verified = q.I64(7) != 0;
+  i.last_verified_at = q.I64(8);
+  i.last_error = q.Str(9);
+  i.expires_at = q.I64(10);
+  i.created_at = q.I64(11);
+  i.updated_at = q.I64(12);
+  i.created_by = q.Str(13);
+  return i;
+}
+std::string FieldsJson(const std::map<std::string, std::string>& m) { return json(m).dump(); }
+std::string SealedJson(const std::map<std::string, std::string>& m) {
+  json j = json::object();
+  for (auto& [k, v] : m) j[k] = Base64UrlEncode(v);
+  return j.dump();
 }
 
 // Keyset bounds: an empty after_id starts from the beginning.
@@ -1095,6 +1155,62 @@ Result<Job> ReadJob(Query& q) {
   return j;
 }
 
+WHARF_REPO(SqliteIntegrations, IntegrationRepository)
+  Status Insert(const domain::Integration& i) override {
+    Query q(c_, "INSERT INTO integrations (" WHARF_INTEGRATION_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(i.id).Text(i.org_id).Text(i.kind).Text(i.name).Text(FieldsJson(i.fields)).Text(SealedJson(i.sealed));
+    q.Text(i.dedupe_key).Int(i.verified ? 1 : 0).Int(i.last_verified_at).Text(i.last_error).Int(i.expires_at);
+    q.Int(i.created_at).Int(i.updated_at).Text(i.created_by);
+    return q.Exec("An integration named '" + i.name + "' or with the same credential already exists in this organisation.");
+  }
+  Result<std::optional<domain::Integration>> Find(std::string_view org_id, std::string_view kind,
+                                                  std::string_view id) override {
+    Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND kind = ? AND id = ?");
+    q.Text(org_id).Text(kind).Text(id);
+    return One<domain::Integration>(q, ReadIntegration);
+  }
+  Result<std::optional<domain::Integration>> FindByDedupeKey(std::string_view org_id, std::string_view kind,
+                                                             std::string_view key) override {
+    Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND kind = ? AND dedupe_key = ?");
+    q.Text(org_id).Text(kind).Text(key);
+    return One<domain::Integration>(q, ReadIntegration);
+  }
+  Result<std::vector<domain::Integration>> List(std::string_view org_id, std::string_view kind,
+                                                const PageQuery& page) override {
+    Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND kind = ? AND (? = '' OR "
+                "created_by = ?) AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
+    q.Text(org_id).Text(kind).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page));
+    q.Text(page.after_id).Int(page.limit + 1);
+    return Collect<domain::Integration>(q, ReadIntegration);
+  }
+  Status Update(const domain::Integration& i) override {
+    Query q(c_, "UPDATE integrations SET name = ?, fields = ?, sealed = ?, dedupe_key = ?, verified = ?, "
+                "last_verified_at = ?, last_error = ?, expires_at = ?, updated_at = ? WHERE org_id = ? AND kind = ? AND id = ?");
+    q.Text(i.name).Text(FieldsJson(i.fields)).Text(SealedJson(i.sealed)).Text(i.dedupe_key).Int(i.verified ? 1 : 0);
+    q.Int(i.last_verified_at).Text(i.last_error).Int(i.expires_at).Int(i.updated_at).Text(i.org_id).Text(i.kind).Text(i.id);
+    return q.Exec("An integration named '" + i.name + "' or with the same credential already exists in this organisation.");
+  }
+  Status RecordVerification(const domain::Integration& i) override {
+    Query q(c_, "UPDATE integrations SET verified = ?, last_verified_at = ?, last_error = ?, expires_at = ? "
+                "WHERE org_id = ? AND kind = ? AND id = ?");
+    q.Int(i.verified ? 1 : 0).Int(i.last_verified_at).Text(i.last_error).Int(i.expires_at).Text(i.org_id).Text(i.kind);
+    q.Text(i.id);
+    return q.Exec();
+  }
+  Result<bool> Delete(std::string_view org_id, std::string_view kind, std::string_view id) override {
+    Query q(c_, "DELETE FROM integrations WHERE org_id = ? AND kind = ? AND id = ?");
+    q.Text(org_id).Text(kind).Text(id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view kind, std::string_view user_id) override {
+    Query q(c_, "SELECT COUNT(*) FROM integrations WHERE org_id = ? AND kind = ? AND created_by = ?");
+    q.Text(org_id).Text(kind).Text(user_id);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+};
+
 WHARF_REPO(SqliteJobs, JobRepository)
   Status Insert(const Job& j) override {
     Query q(c_, "INSERT INTO jobs (" WHARF_JOB_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -1157,7 +1273,7 @@ class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(Conn& c)
       : users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
-        ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), audit_(c) {}
+        ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -1169,6 +1285,7 @@ class SqliteTx final : public Tx {
   SecurityGroupRepository& security_groups() override { return security_groups_; }
   ServerRepository& servers() override { return servers_; }
   JobRepository& jobs() override { return jobs_; }
+  IntegrationRepository& integrations() override { return integrations_; }
   AuditRepository& audit() override { return audit_; }
 
  private:
@@ -1183,6 +1300,7 @@ class SqliteTx final : public Tx {
   SqliteSecurityGroups security_groups_;
   SqliteServers servers_;
   SqliteJobs jobs_;
+  SqliteIntegrations integrations_;
   SqliteAudit audit_;
 };
 

@@ -1,0 +1,202 @@
+// The machinery every integration shares (Docker registries now; git providers, cloud accounts
+// and backup storage plug into it): one `integrations` table keyed by kind, secret fields sealed
+// with AD {org, kind, id, field}, the duplicate-credential check that names the existing record,
+// and the verify bookkeeping (verified, last_verified_at, last_error with its layer).
+// Pattern as SSH keys: authorize (with the row as Resource) → validate → one transaction → audit.
+#include <nlohmann/json.hpp>
+
+#include "base/strings.h"
+#include "nodes/ssh.h"
+#include "services/services.h"
+
+namespace wharf::services {
+
+using domain::Action;
+using nlohmann::json;
+
+namespace {
+tl::unexpected<Error> NotFound(const IntegrationKind& k) {
+  return Err(ErrorCode::kNotFound, std::string(k.noun) + " not found in this organisation.");
+}
+authz::Resource AsResource(const domain::Integration& i) { return authz::Resource{i.id, i.created_by, {}, {}}; }
+
+tl::unexpected<Error> Duplicate(const IntegrationKind& k, const domain::Integration& existing, const std::string& label) {
+  auto e = Err(ErrorCode::kConflict, "This credential (" + label + ") is already connected in this organisation as " +
+                                         k.noun + " '" + existing.name + "' (" + existing.id +
+                                         "). Edit or verify that one instead of adding it twice.");
+  e.value().details = {{"existing", {{"id", existing.id}, {"name", existing.name}}}};
+  return e;
+}
+}  // namespace
+
+Status Services::CheckPrivateTarget(std::string_view host, std::string_view field) const {
+  if (config_.allow_private_targets) return Ok();
+  std::string h(host);
+  if (StartsWith(h, "[")) h = h.substr(1, h.find(']') - 1);
+  else h = h.substr(0, h.find(':'));
+  if (h == "localhost" || (nodes::IsIpLiteral(h) && nodes::IsPrivateAddress(h)))
+    return FieldError(field, "is a loopback, private or link-local address, and this Wharf instance does not allow "
+                             "private targets (start wharf with --allow-private-targets to allow them)");
+  return Ok();
+}
+
+Result<Page<domain::Integration>> Services::ListIntegrations(const authz::Principal& p, const IntegrationKind& k,
+                                                             int limit, std::string_view cursor,
+                                                             const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, k.collection, Action::kRead, nullptr, ctx));
+  WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
+  if (authz::ReadsOwnOnly(p, k.collection)) q.created_by = p.user_id;
+  Page<domain::Integration> page;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(page.items, tx.integrations().List(p.org_id, k.name, q));
+    return Ok();
+  }));
+  if (static_cast<int>(page.items.size()) > limit) {
+    page.items.resize(limit);
+    page.next_cursor = EncodeCursor(page.items.back().created_at, page.items.back().id);
+  }
+  return page;
+}
+
+Result<domain::Integration> Services::GetIntegration(const authz::Principal& p, const IntegrationKind& k,
+                                                     std::string_view id, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, k.collection, Action::kRead, nullptr, ctx, id));
+  std::optional<domain::Integration> row;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(row, tx.integrations().Find(p.org_id, k.name, id));
+    return Ok();
+  }));
+  if (!row) return NotFound(k);
+  auto r = AsResource(*row);
+  auto st = Authorize(p, k.collection, Action::kRead, &r, ctx, id);
+  if (!st) return st.error().code == ErrorCode::kNotFound ? NotFound(k) : tl::unexpected(st.error());
+  return *row;
+}
+
+Status Services::DeleteIntegration(const authz::Principal& p, const IntegrationKind& k, std::string_view id,
+                                   const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, k.collection, Action::kDelete, nullptr, ctx, id));
+  return WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(p.org_id, k.name, id));
+    if (!row) return NotFound(k);
+    auto r = AsResource(*row);
+    auto st = Authorize(p, k.collection, Action::kDelete, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? NotFound(k) : tl::unexpected(st.error());
+    WHARF_ASSIGN_OR_RETURN(bool deleted, tx.integrations().Delete(p.org_id, k.name, id));
+    if (!deleted) return NotFound(k);
+    return AuditIn(tx, p, std::string(k.name) + ".delete", k.name, row->id, ctx, row->name);
+  });
+}
+
+Result<domain::Integration> Services::InsertIntegration(const authz::Principal& p, const IntegrationKind& k,
+                                                        domain::Integration row,
+                                                        std::vector<std::pair<std::string, SecretBytes>> secrets,
+                                                        std::string credential_label, const RequestContext& ctx) {
+  row.id = ids_.New(k.id_prefix);
+  row.org_id = p.org_id;
+  row.kind = k.name;
+  row.created_at = row.updated_at = clock_.Now();
+  row.created_by = p.user_id;
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto existing, tx.integrations().FindByDedupeKey(p.org_id, k.name, row.dedupe_key));
+    if (existing) return Duplicate(k, *existing, credential_label);
+    WHARF_TRY(EnforceCreateLimit(
+        p, k.collection, [&] { return tx.integrations().CountCreatedBy(p.org_id, k.name, p.user_id); },
+        std::string(k.noun) + " records"));
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+    for (auto& [field, value] : secrets) {
+      WHARF_ASSIGN_OR_RETURN(row.sealed[field], envelope_.Seal(org->wrapped_data_key, {p.org_id, k.name, row.id, field},
+                                                               value.view()));
+    }
+    WHARF_TRY(tx.integrations().Insert(row));
+    return AuditIn(tx, p, std::string(k.name) + ".create", k.name, row.id, ctx, row.name + " " + credential_label);
+  }));
+  return row;
+}
+
+Result<domain::Integration> Services::SaveIntegration(const authz::Principal& p, const IntegrationKind& k,
+                                                      std::string_view id,
+                                                      const std::function<Status(domain::Integration&)>& edit,
+                                                      std::vector<std::pair<std::string, SecretBytes>> secrets,
+                                                      std::string credential_label, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, k.collection, Action::kUpdate, nullptr, ctx, id));
+  domain::Integration out;
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(p.org_id, k.name, id));
+    if (!row) return NotFound(k);
+    auto r = AsResource(*row);
+    auto st = Authorize(p, k.collection, Action::kUpdate, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? NotFound(k) : tl::unexpected(st.error());
+    const std::string old_key = row->dedupe_key;
+    WHARF_TRY(edit(*row));
+    if (row->dedupe_key != old_key) {
+      WHARF_ASSIGN_OR_RETURN(auto existing, tx.integrations().FindByDedupeKey(p.org_id, k.name, row->dedupe_key));
+      if (existing && existing->id != row->id) return Duplicate(k, *existing, credential_label);
+    }
+    if (!secrets.empty()) {
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+      if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+      for (auto& [field, value] : secrets) {
+        WHARF_ASSIGN_OR_RETURN(row->sealed[field], envelope_.Seal(org->wrapped_data_key,
+                                                                  {p.org_id, k.name, row->id, field}, value.view()));
+      }
+    }
+    // A changed credential has not been verified yet.
+    if (!secrets.empty() || row->dedupe_key != old_key) {
+      row->verified = false;
+      row->last_error.clear();
+    }
+    row->updated_at = clock_.Now();
+    WHARF_TRY(tx.integrations().Update(*row));
+    out = *row;
+    return AuditIn(tx, p, std::string(k.name) + ".update", k.name, row->id, ctx, row->name);
+  }));
+  return out;
+}
+
+Result<std::pair<domain::Integration, SecretBytes>> Services::LoadIntegrationSecret(
+    const authz::Principal& p, const IntegrationKind& k, std::string_view id, Action a, const std::string& field,
+    const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, k.collection, a, nullptr, ctx, id));
+  std::optional<std::pair<domain::Integration, SecretBytes>> out;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(p.org_id, k.name, id));
+    if (!row) return NotFound(k);
+    auto r = AsResource(*row);
+    auto st = Authorize(p, k.collection, a, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? NotFound(k) : tl::unexpected(st.error());
+    SecretBytes value;
+    if (auto it = row->sealed.find(field); it != row->sealed.end()) {
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+      if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+      WHARF_ASSIGN_OR_RETURN(value, envelope_.Open(org->wrapped_data_key, {p.org_id, k.name, row->id, field}, it->second));
+    }
+    out.emplace(std::move(*row), std::move(value));
+    return Ok();
+  }));
+  return std::move(*out);
+}
+
+Status Services::RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
+                                         const CheckOutcome& out, const RequestContext& ctx) {
+  json report = json::parse(out.report_json, nullptr, false);
+  row.verified = out.ok;
+  row.last_verified_at = clock_.Now();
+  row.last_error.clear();
+  if (!out.ok && report.is_object()) {
+    for (auto& c : report["checks"]) {
+      if (c.value("status", "") != "failed") continue;
+      row.last_error = json{{"check", c.value("name", "")}, {"message", c.value("message", "")},
+                            {"layer", c.value("layer", "")}, {"fix", c.value("fix", "")}}
+                           .dump();
+      break;
+    }
+  }
+  return WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_TRY(tx.integrations().RecordVerification(row));
+    return AuditIn(tx, p, std::string(k.name) + ".verify", k.name, row.id, ctx, out.ok ? "ok" : "failed");
+  });
+}
+
+}  // namespace wharf::services
