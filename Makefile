@@ -16,7 +16,7 @@ BUILD_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libboost-dev libboost-system-dev nlohmann-json3-dev libexpected-dev libsqlite3-dev libpq-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libssh-dev libspdlog-dev libfmt-dev libcli11-dev \
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
-TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk
+TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk postgresql postgresql-client util-linux
 
 .PHONY: run test deps deps-apt deps-npm build unit e2e bench clean
 

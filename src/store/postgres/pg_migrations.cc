@@ -1,0 +1,196 @@
+#include "store/postgres/pg_migrations.h"
+
+namespace wharf::store::pg {
+
+// Numbered and forward-only like the SQLite list, and numbered the same: migration N creates the
+// same tables in both databases. Never edit a shipped entry, append a new one. Besides the data
+// tables, migration 1 creates what replicas coordinate through: rate_events, cache_epochs and the
+// invalidation triggers.
+const std::vector<std::string>& Migrations() {
+  static const std::vector<std::string> m = {
+      // 1: the access-control foundation.
+      R"sql(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  instance_admin BOOLEAN NOT NULL DEFAULT FALSE,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE orgs (
+  id TEXT PRIMARY KEY,
+  slug TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES users(id),
+  seat_limit BIGINT NOT NULL DEFAULT 0,
+  wrapped_data_key BYTEA NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE TABLE roles (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  builtin BOOLEAN NOT NULL DEFAULT FALSE,
+  permissions TEXT NOT NULL,
+  resource_scope TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name),
+  UNIQUE (org_id, id)
+);
+CREATE INDEX roles_org ON roles (org_id, created_at, id);
+CREATE TABLE memberships (
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role_id TEXT NOT NULL,
+  joined_at BIGINT NOT NULL,
+  PRIMARY KEY (org_id, user_id),
+  FOREIGN KEY (org_id, role_id) REFERENCES roles (org_id, id) ON DELETE RESTRICT
+);
+CREATE INDEX memberships_role ON memberships (org_id, role_id);
+CREATE INDEX memberships_user ON memberships (user_id);
+CREATE INDEX memberships_joined ON memberships (org_id, joined_at, user_id);
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  csrf_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT NOT NULL DEFAULT 0,
+  ip TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  permissions TEXT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL DEFAULT 0,
+  revoked_at BIGINT NOT NULL DEFAULT 0,
+  last_used_at BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+CREATE TABLE invitations (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  email TEXT NOT NULL,
+  role_id TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  status TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  email_status TEXT NOT NULL DEFAULT '',
+  email_error TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  accepted_at BIGINT NOT NULL DEFAULT 0,
+  accepted_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX invitations_token ON invitations (token_hash);
+CREATE INDEX invitations_org ON invitations (org_id, status, created_at, id);
+CREATE TABLE ssh_keys (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  private_key_sealed BYTEA,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX ssh_keys_org ON ssh_keys (org_id, created_at, id);
+CREATE INDEX ssh_keys_creator ON ssh_keys (org_id, created_by, created_at, id);
+CREATE TABLE audit_events (
+  id BIGSERIAL PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_email TEXT NOT NULL,
+  action TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_org ON audit_events (org_id, id);
+
+-- Replica coordination (PostgreSQL only).
+CREATE TABLE rate_events (
+  limiter TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX rate_events_key ON rate_events (limiter, key, at);
+CREATE INDEX rate_events_at ON rate_events (limiter, at);
+
+-- One row per cache scope ("org:<id>", "user:<id>"); seq grows with every write to the scope.
+-- Writers hold the global write lock, so seq order is commit order and a reader that has seen
+-- seq N has seen every change up to N.
+CREATE SEQUENCE cache_epoch_seq;
+CREATE TABLE cache_epochs (
+  scope TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL
+);
+CREATE INDEX cache_epochs_seq ON cache_epochs (seq);
+CREATE FUNCTION wharf_invalidate(p_scope TEXT) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(2003068786);  -- the write lock (kWriteLockKey)
+  INSERT INTO cache_epochs (scope, seq) VALUES (p_scope, nextval('cache_epoch_seq'))
+    ON CONFLICT (scope) DO UPDATE SET seq = EXCLUDED.seq;
+  PERFORM pg_notify('wharf_invalidate', p_scope);
+END $$;
+CREATE FUNCTION wharf_invalidate_org() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN PERFORM wharf_invalidate('org:' || OLD.org_id);
+  ELSE PERFORM wharf_invalidate('org:' || NEW.org_id); END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION wharf_invalidate_org_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM wharf_invalidate('org:' || OLD.id);
+  RETURN NULL;
+END $$;
+CREATE FUNCTION wharf_invalidate_user() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM wharf_invalidate('user:' || OLD.user_id);
+  RETURN NULL;
+END $$;
+CREATE FUNCTION wharf_invalidate_user_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM wharf_invalidate('user:' || OLD.id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER roles_invalidate AFTER INSERT OR UPDATE OR DELETE ON roles
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_org();
+CREATE TRIGGER memberships_invalidate AFTER INSERT OR UPDATE OR DELETE ON memberships
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_org();
+CREATE TRIGGER orgs_invalidate AFTER UPDATE OR DELETE ON orgs
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_org_row();
+CREATE TRIGGER sessions_invalidate AFTER UPDATE OR DELETE ON sessions
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user();
+CREATE TRIGGER api_tokens_invalidate AFTER UPDATE OR DELETE ON api_tokens
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user();
+CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE ON users
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user_row();
+)sql",
+  };
+  return m;
+}
+
+}  // namespace wharf::store::pg
