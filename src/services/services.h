@@ -152,7 +152,11 @@ struct Page {
 
 class Services {
  public:
+  // Subscribes to the store's cross-process invalidations; the destructor unsubscribes.
   Services(Deps deps, Config config);
+  ~Services();
+  Services(const Services&) = delete;
+  Services& operator=(const Services&) = delete;
 
   const Config& config() const { return config_; }
   // Sets the public URL used in invitation links. Call before serving requests (not thread-safe).
@@ -279,18 +283,23 @@ class Services {
 
   // Hot-path caches, so an authenticated org-scoped read needs no SQL before its own query.
   // Both are per process and invalidated by every write that changes what they hold (logout,
-  // token revocation, org updates); see docs/architecture.md for the multi-replica note.
+  // token revocation, org updates), and on PostgreSQL by other replicas' writes too
+  // (ApplyInvalidation); see docs/postgres.md for the delay bound.
   struct CredentialEntry {
     std::shared_ptr<const Authenticated> who;
     Timestamp cached_at = 0;
   };
+  // Drops what a write (here or on another replica) made stale: "org:<id>", "user:<id>" or "*".
+  void ApplyInvalidation(std::string_view scope);
   void ForgetCredentials(const std::function<bool(const Authenticated&)>& pred);
   void ForgetOrg(std::string_view slug);
   static constexpr int64_t kCredentialCacheMs = 60'000;
   std::mutex cred_mu_;
   std::unordered_map<std::string, CredentialEntry> cred_cache_;  // token hash → caller
+  uint64_t cred_generation_ = 0;  // GUARDED_BY(cred_mu_); bumped by every ForgetCredentials
   std::mutex org_mu_;
   std::unordered_map<std::string, std::shared_ptr<const domain::Org>> org_cache_;  // slug → org
+  uint64_t org_generation_ = 0;  // GUARDED_BY(org_mu_); bumped whenever org rows may have changed
 };
 
 // Cursor helpers: opaque base64url of "<created_at>:<id>".

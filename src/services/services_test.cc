@@ -361,6 +361,7 @@ TEST_F(ServicesTest, PrivateKeyIsEncryptedAtRest) {
   ASSERT_TRUE(key);
   EXPECT_FALSE(key->private_key_sealed.empty());
   EXPECT_EQ(key->private_key_sealed.find("unique-marker"), std::string::npos);
+  svc_.reset();  // Services holds the store by reference: it goes first
   store_.reset();
   std::ifstream db(dir_ / "wharf.db", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(db)), {});
