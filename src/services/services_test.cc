@@ -1,5 +1,7 @@
 // Use-case tests on the real SQLite store (temp file), with an injected clock and a recording
 // mailer. The e2e suite (tests/e2e) covers the same flows over HTTP with a real SMTP server.
+// Built twice: services_test on SQLite, services_pg_test (WHARF_SERVICES_POSTGRES) on a real
+// PostgreSQL the binary starts itself, one fresh database per test.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,9 +11,24 @@
 #include "secrets/crypto.h"
 #include "services/services.h"
 #include "store/sqlite/sqlite_store.h"
+#ifdef WHARF_SERVICES_POSTGRES
+#include "store/postgres/pg_store.h"
+#include "store/testing/pg_test_server.h"
+#endif
 
 namespace wharf::services {
 namespace {
+
+#ifdef WHARF_SERVICES_POSTGRES
+store::testing::PgTestServer* SharedPostgres(std::string* error) {
+  static auto server = store::testing::PgTestServer::Start();
+  if (!server) {
+    *error = server.error().message;
+    return nullptr;
+  }
+  return server->get();
+}
+#endif
 
 using domain::Collection;
 namespace fs = std::filesystem;
@@ -36,7 +53,18 @@ class ServicesTest : public ::testing::Test {
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+#ifdef WHARF_SERVICES_POSTGRES
+    std::string error;
+    pg_ = SharedPostgres(&error);
+    ASSERT_TRUE(pg_) << "PostgreSQL: " << error;
+    static int n = 0;
+    db_name_ = "services_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
+    auto url = pg_->CreateDatabase(db_name_);
+    ASSERT_TRUE(url) << url.error().message;
+    auto st = store::OpenPostgresStore(*url);
+#else
     auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
+#endif
     ASSERT_TRUE(st) << st.error().message << st.error().detail;
     store_ = std::move(*st);
     envelope_ = std::make_unique<secrets::Envelope>(secrets::Envelope::NewMasterKey());
@@ -86,7 +114,28 @@ class ServicesTest : public ::testing::Test {
     return {std::move(a), std::move(p)};
   }
 
+  // Every byte the store holds at rest (the SQLite file and WAL, or a pg_dump). Closes the store.
+  std::string BytesAtRest() {
+    svc_.reset();  // Services holds the store by reference: it goes first
+    store_.reset();
+#ifdef WHARF_SERVICES_POSTGRES
+    auto dump = pg_->Dump(db_name_);
+    EXPECT_TRUE(dump) << dump.error().message;
+    return dump ? *dump : std::string();
+#else
+    std::ifstream db(dir_ / "wharf.db", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(db)), {});
+    std::ifstream wal(dir_ / "wharf.db-wal", std::ios::binary);
+    bytes.append((std::istreambuf_iterator<char>(wal)), {});
+    return bytes;
+#endif
+  }
+
   fs::path dir_;
+#ifdef WHARF_SERVICES_POSTGRES
+  store::testing::PgTestServer* pg_ = nullptr;
+  std::string db_name_;
+#endif
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<secrets::Envelope> envelope_;
   RecordingMailer mailer_;
@@ -361,12 +410,7 @@ TEST_F(ServicesTest, PrivateKeyIsEncryptedAtRest) {
   ASSERT_TRUE(key);
   EXPECT_FALSE(key->private_key_sealed.empty());
   EXPECT_EQ(key->private_key_sealed.find("unique-marker"), std::string::npos);
-  svc_.reset();  // Services holds the store by reference: it goes first
-  store_.reset();
-  std::ifstream db(dir_ / "wharf.db", std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(db)), {});
-  std::ifstream wal(dir_ / "wharf.db-wal", std::ios::binary);
-  bytes.append((std::istreambuf_iterator<char>(wal)), {});
+  const std::string bytes = BytesAtRest();
   EXPECT_EQ(bytes.find("unique-marker"), std::string::npos);
   EXPECT_NE(bytes.find("AAAAC3NzaC1lZDI1NTE5"), std::string::npos);  // the public key is plain
 }

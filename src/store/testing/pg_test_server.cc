@@ -118,6 +118,12 @@ Result<std::string> PgTestServer::Psql(std::string_view db, std::string_view sql
   return out;
 }
 
+Result<std::string> PgTestServer::Dump(std::string_view db) {
+  auto [rc, out] = Run(bin_ + "/pg_dump -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres " + std::string(db));
+  if (rc != 0) return Err(ErrorCode::kInternal, "pg_dump failed: " + out);
+  return out;
+}
+
 Result<std::string> PgTestServer::CreateDatabase(std::string_view name) {
   for (char c : name)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))

@@ -35,6 +35,8 @@ class PgTestServer {
   Result<std::string> CreateDatabase(std::string_view name);
   // Runs one SQL statement through psql against `db`; returns its unaligned output.
   Result<std::string> Psql(std::string_view db, std::string_view sql);
+  // Everything `db` holds, as pg_dump prints it (for "no plaintext secret at rest" checks).
+  Result<std::string> Dump(std::string_view db);
 
  private:
   PgTestServer() = default;
