@@ -143,7 +143,7 @@ class PostgresStore final : public Store {
   Status Write(const std::function<Status(Tx&)>& fn) override {
     std::lock_guard lock(write_mu_);  // one writer per process: no pool connections parked on the lock
     WHARF_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-    WHARF_TRY(c->Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(pg::kWriteLockKey) + ")"));
+    WHARF_TRY(Begin(*c, "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(pg::kWriteLockKey) + ")"));
     pg::PgTx tx(*c);
     Status st = fn(tx);
     if (st) {
@@ -160,7 +160,7 @@ class PostgresStore final : public Store {
 
   Status Read(const std::function<Status(Tx&)>& fn) override {
     WHARF_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-    WHARF_TRY(c->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    WHARF_TRY(Begin(*c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     pg::PgTx tx(*c);
     Status inner = fn(tx);
     Status ended = c->Exec(inner ? "COMMIT" : "ROLLBACK");
@@ -266,6 +266,16 @@ class PostgresStore final : public Store {
   }
 
  private:
+  // Starts a transaction. A pooled connection the server dropped (restart, failover, idle
+  // timeout) is reconnected once here, before anything ran in it, so no request fails for it.
+  static Status Begin(Conn& c, const std::string& sql) {
+    Status st = c.Exec(sql);
+    if (st || c.ok()) return st;
+    c.Reset();
+    if (!c.ok()) return st;
+    return c.Exec(sql);
+  }
+
   static Result<int64_t> CountIn(Conn& c, std::string_view table) {
     auto q = Query::Unprepared(c, "SELECT COUNT(*) FROM " + std::string(table));
     WHARF_TRY(q.Run());
@@ -341,7 +351,10 @@ class PostgresStore final : public Store {
       timeval tv{0, static_cast<suseconds_t>(std::chrono::duration_cast<std::chrono::microseconds>(wait).count())};
       bool notified = false;
       if (select(fd + 1, &fds, nullptr, nullptr, &tv) > 0) {
-        if (!PQconsumeInput(conn->get())) continue;  // connection lost: reconnect above
+        if (!PQconsumeInput(conn->get())) {  // connection lost: reconnect above
+          conn.reset();
+          continue;
+        }
         while (PGnotify* n = PQnotifies(conn->get())) {
           notified = true;
           PQfreemem(n);
@@ -350,7 +363,10 @@ class PostgresStore final : public Store {
       if (!notified && Clock::now() < next_poll) continue;
       next_poll = Clock::now() + std::chrono::milliseconds(opts_.invalidation_poll_ms);
       Query q(*conn, "SELECT scope, seq FROM cache_epochs WHERE seq > $1 ORDER BY seq");
-      if (!q.Int(last_seq).Run()) continue;
+      if (!q.Int(last_seq).Run()) {
+        if (!conn->ok()) conn.reset();
+        continue;
+      }
       while (q.Next()) {
         Emit(q.View(0));
         last_seq = std::max(last_seq, q.I64(1));

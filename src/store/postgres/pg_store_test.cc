@@ -163,6 +163,33 @@ TEST(PostgresReplicas, TheVersionBackstopCatchesChangesWithoutANotify) {
   (*b)->WatchInvalidations(nullptr);
 }
 
+TEST(PostgresReplicas, DroppedConnectionsReconnectAndTheListenerDropsEveryCache) {
+  Db db = FreshDb("dropped");
+  ASSERT_TRUE(db.pg);
+  auto b = OpenPostgresStore(db.url);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(Seed(**b));
+  std::mutex mu;
+  std::set<std::string> scopes;
+  (*b)->WatchInvalidations([&](std::string_view s) {
+    std::lock_guard lock(mu);
+    scopes.emplace(s);
+  });
+  std::this_thread::sleep_for(milliseconds(200));
+  // As a PostgreSQL restart or failover would: every connection of this database is cut.
+  const std::string dbname = db.url.substr(db.url.rfind('/') + 1);
+  ASSERT_TRUE(db.pg->Psql(dbname, "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
+                                      dbname + "' AND pid <> pg_backend_pid()"));
+  // The next transaction reconnects its pooled connection instead of failing.
+  ASSERT_TRUE((*b)->Read([](Tx& tx) -> Status {
+    EXPECT_TRUE(*tx.users().FindById("usr_a"));
+    return Ok();
+  }));
+  // Notifications may have been missed meanwhile: the listener reconnects and says "drop all".
+  EXPECT_LT(WaitForScope(mu, scopes, "*", milliseconds(3000)), milliseconds(3000));
+  (*b)->WatchInvalidations(nullptr);
+}
+
 TEST(PostgresReplicas, RateCountersAreSharedAcrossReplicas) {
   Db db = FreshDb("counters");
   ASSERT_TRUE(db.pg);
