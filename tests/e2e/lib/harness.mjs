@@ -139,7 +139,10 @@ let sharedPg;
 export function sharedPostgres() {
   if (!sharedPg) {
     sharedPg = startPostgres();
-    sharedPg.then((pg) => process.on('exit', () => pg.stop()), () => {});
+    sharedPg.then((pg) => {
+      process.on('exit', () => pg.stop());
+      for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => { pg.stop(); process.exit(1); });
+    }, () => {});
   }
   return sharedPg;
 }
