@@ -4,7 +4,9 @@
 // PostgreSQL the binary starts itself, one fresh database per test.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <unistd.h>
 
@@ -61,6 +63,7 @@ class ServicesTest : public ::testing::Test {
     db_name_ = "services_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
     auto url = pg_->CreateDatabase(db_name_);
     ASSERT_TRUE(url) << url.error().message;
+    url_ = *url;
     auto st = store::OpenPostgresStore(*url);
 #else
     auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
@@ -134,7 +137,7 @@ class ServicesTest : public ::testing::Test {
   fs::path dir_;
 #ifdef WHARF_SERVICES_POSTGRES
   store::testing::PgTestServer* pg_ = nullptr;
-  std::string db_name_;
+  std::string db_name_, url_;
 #endif
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<secrets::Envelope> envelope_;
@@ -282,6 +285,48 @@ TEST_F(ServicesTest, RoleChangeAppliesToTheNextRequest) {
   auto bp2 = In(bob, ada.p.org_slug);  // the next request resolves the principal again
   EXPECT_TRUE(svc_->CreateSshKey(bp2, {"k", kEd25519, std::nullopt}, ctx_));
 }
+
+#ifdef WHARF_SERVICES_POSTGRES
+// Replica B (its own store connection, caches and Services) enforces what replica A changed,
+// within the documented bound (1 s), though B had the old role and the session cached.
+TEST_F(ServicesTest, AnotherReplicaEnforcesARoleChangeAndASignOutWithinTheBound) {
+  auto store_b = store::OpenPostgresStore(url_);
+  ASSERT_TRUE(store_b);
+  authz::SnapshotCache cache_b;
+  Services b(Deps{**store_b, *envelope_, mailer_, clock_, ids_, cache_b}, Config{});
+  auto ada = SignUp("ada");
+  auto editor = MakeRole(ada.p, "Editor", [](auto& p) { p[Collection::kSshKeys] = {true, true, true, true}; });
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kSshKeys].read = true; });
+  auto [bob, bp] = Join(ada, "bob", editor.role.id);
+  auto on_b = [&]() -> Result<authz::Principal> {
+    WHARF_ASSIGN_OR_RETURN(auto who, b.Authenticate(bob.grant.token.view(), ctx_));
+    return b.ResolvePrincipal(*who, ada.p.org_slug, ctx_);
+  };
+  ASSERT_TRUE(on_b());  // B caches bob's credential and Editor snapshot
+  ASSERT_EQ(on_b()->role->role_name, "Editor");
+  ASSERT_TRUE(svc_->ChangeMemberRole(ada.p, bob.grant.user.id, viewer.role.id, ctx_));
+  auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::steady_clock::now() - t0; };
+  bool demoted = false;
+  while (!demoted && elapsed() < std::chrono::milliseconds(1500)) {
+    auto p = on_b();
+    ASSERT_TRUE(p);
+    demoted = p->role->role_name == "Viewer";
+    if (!demoted) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(demoted);
+  EXPECT_LE(elapsed(), std::chrono::milliseconds(1000));
+  ASSERT_TRUE(svc_->LogoutAll(bob.who, ctx_));
+  t0 = std::chrono::steady_clock::now();
+  bool signed_out = false;
+  while (!signed_out && elapsed() < std::chrono::milliseconds(1500)) {
+    signed_out = !b.Authenticate(bob.grant.token.view(), ctx_);
+    if (!signed_out) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(signed_out);
+  EXPECT_LE(elapsed(), std::chrono::milliseconds(1000));
+}
+#endif
 
 TEST_F(ServicesTest, OwnerAndLastAdminAreProtected) {
   auto ada = SignUp("ada");
