@@ -1,6 +1,7 @@
 #include "store/postgres/pg_conn.h"
 
 #include <cstring>
+#include <optional>
 
 namespace wharf::store::pg {
 
@@ -48,9 +49,22 @@ Result<std::unique_ptr<Conn>> Connect(const std::string& url, int connect_timeou
 void Conn::Reset() {
   PQreset(c_);
   prepared_.clear();
+  async_pending_ = false;
+}
+
+void Conn::SendAsync(const std::string& sql) {
+  Drain();
+  async_pending_ = PQsendQuery(c_, sql.c_str()) == 1;
+}
+
+void Conn::Drain() {
+  if (!async_pending_) return;
+  async_pending_ = false;
+  while (PGresult* r = PQgetResult(c_)) PQclear(r);
 }
 
 Result<const std::string*> Conn::Prepared(const char* sql) {
+  Drain();
   auto it = prepared_.find(sql);
   if (it != prepared_.end()) return &it->second;
   std::string name = "w" + std::to_string(prepared_.size() + 1);
@@ -60,6 +74,12 @@ Result<const std::string*> Conn::Prepared(const char* sql) {
 }
 
 Result<ResultPtr> Conn::ExecResult(const std::string& sql) {
+  Drain();
+  for (const auto& b : TakeDeferredBegin()) {  // the transaction begins before this statement
+    ResultPtr r(PQexec(c_, b.c_str()));
+    if (!r || (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK))
+      return Err(PgError(c_, r.get()));
+  }
   ResultPtr r(PQexec(c_, sql.c_str()));
   if (!r) return Err(PgError(c_, nullptr));
   auto st = PQresultStatus(r.get());
@@ -82,8 +102,28 @@ Status Query::Run(std::string_view conflict_message) {
     lengths[i] = static_cast<int>(vals_[i].size());
   }
   PGresult* raw = nullptr;
+  const std::string* name = nullptr;
+  conn_.Drain();
+  if (conn_.begin_deferred()) {
+    auto begin = conn_.TakeDeferredBegin();
+    Status st = [&]() -> Status {
+      if (sql_) {
+        WHARF_ASSIGN_OR_RETURN(name, conn_.Prepared(sql_));
+      }
+      return RunPipelined(&begin, name, n, values.data(), lengths.data(), conflict_message);
+    }();
+    const bool broken = !conn_.ok() || PQpipelineStatus(conn_.get()) != PQ_PIPELINE_OFF;
+    if (st || !broken) return st;
+    // The server dropped this pooled connection before the transaction began (restart,
+    // failover, idle timeout): nothing committed, so reconnect once and run it again.
+    conn_.Reset();
+    if (!conn_.ok()) return st;
+    for (const auto& b : begin) WHARF_TRY(conn_.Exec(b));
+  }
   if (sql_) {
-    WHARF_ASSIGN_OR_RETURN(const std::string* name, conn_.Prepared(sql_));
+    WHARF_ASSIGN_OR_RETURN(name, conn_.Prepared(sql_));
+  }
+  if (sql_) {
     raw = PQexecPrepared(conn_.get(), name->c_str(), n, values.data(), lengths.data(), fmts_.data(), 1);
   } else {
     raw = PQexecParams(conn_.get(), dynamic_sql_.c_str(), n, nullptr, values.data(), lengths.data(), fmts_.data(), 1);
@@ -93,6 +133,52 @@ Status Query::Run(std::string_view conflict_message) {
   if (!raw) return Err(PgError(conn_.get(), nullptr, conflict_message));
   auto st = PQresultStatus(raw);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Err(PgError(conn_.get(), raw, conflict_message));
+  return Ok();
+}
+
+Status Query::RunPipelined(const std::vector<std::string>* begin, const std::string* name, int n,
+                           const char* const* values, const int* lengths, std::string_view conflict_message) {
+  PGconn* c = conn_.get();
+  res_.reset();
+  row_ = -1;
+  if (!PQenterPipelineMode(c)) return Err(PgError(c, nullptr, conflict_message));
+  bool sent = true;
+  for (const auto& b : *begin) sent = sent && PQsendQueryParams(c, b.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+  if (name) sent = sent && PQsendQueryPrepared(c, name->c_str(), n, values, lengths, fmts_.data(), 1);
+  else sent = sent && PQsendQueryParams(c, dynamic_sql_.c_str(), n, nullptr, values, lengths, fmts_.data(), 1);
+  sent = sent && PQpipelineSync(c);
+  if (!sent) {
+    Error e = PgError(c, nullptr, conflict_message);
+    (void)PQexitPipelineMode(c);
+    return Err(std::move(e));
+  }
+  // One result (then a NULL) per statement, then the sync. After a failure the rest are
+  // PGRES_PIPELINE_ABORTED; the first error wins.
+  std::optional<Error> error;
+  const size_t statements = begin->size() + 1;
+  for (size_t i = 0; i < statements; ++i) {
+    ResultPtr r(PQgetResult(c));
+    if (!r) {  // the connection broke
+      if (!error) error = PgError(c, nullptr, conflict_message);
+      break;
+    }
+    auto st = PQresultStatus(r.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !error)
+      error = PgError(c, st == PGRES_PIPELINE_ABORTED ? nullptr : r.get(), conflict_message);
+    if (i + 1 == statements) res_ = std::move(r);
+    while (PGresult* extra = PQgetResult(c)) PQclear(extra);  // the NULL that ends this statement
+  }
+  // Read up to the sync and leave pipeline mode (Run reconnects a connection that cannot).
+  for (int i = 0; i < 8 && PQstatus(c) == CONNECTION_OK && PQpipelineStatus(c) != PQ_PIPELINE_OFF &&
+                  !PQexitPipelineMode(c);
+       ++i) {
+    PGresult* r = PQgetResult(c);  // PGRES_PIPELINE_SYNC, or leftovers after an error
+    if (r) PQclear(r);
+  }
+  if (error) {
+    res_.reset();
+    return Err(std::move(*error));
+  }
   return Ok();
 }
 

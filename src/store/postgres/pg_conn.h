@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -49,9 +50,24 @@ class Conn {
   // Like Exec, returning the last result (for BEGIN/COMMIT command tags).
   Result<ResultPtr> ExecResult(const std::string& sql);
 
+  // Round trips are the cost of a short transaction, so a transaction's opening statements
+  // (BEGIN, the write lock) are not sent at once: the first Query::Run sends them in one libpq
+  // pipeline with its own statement. A transaction that runs no statement sends nothing.
+  void DeferBegin(std::vector<std::string> statements) { deferred_begin_ = std::move(statements); }
+  bool begin_deferred() const { return !deferred_begin_.empty(); }
+  std::vector<std::string> TakeDeferredBegin() { return std::exchange(deferred_begin_, {}); }
+  // Sends `sql` without waiting for its result (a read-only COMMIT); the result is read before
+  // the connection's next command.
+  void SendAsync(const std::string& sql);
+  bool busy() const { return async_pending_; }
+  // Reads the result of a SendAsync, if any.
+  void Drain();
+
  private:
   PGconn* c_;
   std::unordered_map<const char*, std::string> prepared_;  // keyed by the literal's address
+  std::vector<std::string> deferred_begin_;
+  bool async_pending_ = false;
 };
 
 // Opens a connection; kUnavailable with a password-free message when it fails.
@@ -89,6 +105,9 @@ class Query {
   bool Next() { return ++row_ < rows(); }
   int rows() const { return res_ ? PQntuples(res_.get()) : 0; }
   int64_t Affected() const;
+  // Runs the connection's deferred BEGIN statements and this one in one pipeline.
+  Status RunPipelined(const std::vector<std::string>* begin, const std::string* prepared_name, int n, const char* const* values, const int* lengths,
+                      std::string_view conflict_message);
 
   std::string Str(int col) const { return std::string(View(col)); }
   std::string_view View(int col) const {

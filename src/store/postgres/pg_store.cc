@@ -66,7 +66,8 @@ class Pool {
 
  private:
   void Release(Conn* c) {
-    if (!c->ok() || PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
+    (void)c->TakeDeferredBegin();
+    if (!c->busy() && (!c->ok() || PQtransactionStatus(c->get()) != PQTRANS_IDLE)) {
       if (PQtransactionStatus(c->get()) == PQTRANS_INTRANS || PQtransactionStatus(c->get()) == PQTRANS_INERROR)
         (void)c->Exec("ROLLBACK");
       if (!c->ok()) c->Reset();
@@ -143,9 +144,13 @@ class PostgresStore final : public Store {
   Status Write(const std::function<Status(Tx&)>& fn) override {
     std::lock_guard lock(write_mu_);  // one writer per process: no pool connections parked on the lock
     WHARF_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-    WHARF_TRY(Begin(*c, "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(pg::kWriteLockKey) + ")"));
+    c->DeferBegin({"BEGIN", "SELECT pg_advisory_xact_lock(" + std::to_string(pg::kWriteLockKey) + ")"});
     pg::PgTx tx(*c);
     Status st = fn(tx);
+    if (c->begin_deferred()) {  // fn ran no statement: there is no transaction to end
+      c->TakeDeferredBegin();
+      return st;
+    }
     if (st) {
       auto r = c->ExecResult("COMMIT");
       if (!r) return Err(r.error());
@@ -160,12 +165,21 @@ class PostgresStore final : public Store {
 
   Status Read(const std::function<Status(Tx&)>& fn) override {
     WHARF_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-    WHARF_TRY(Begin(*c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    c->DeferBegin({"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"});
     pg::PgTx tx(*c);
     Status inner = fn(tx);
-    Status ended = c->Exec(inner ? "COMMIT" : "ROLLBACK");
-    if (!inner) return inner;
-    return ended;
+    if (c->begin_deferred()) {  // fn ran no statement: there is no transaction to end
+      c->TakeDeferredBegin();
+      return inner;
+    }
+    if (!inner) {
+      (void)c->Exec("ROLLBACK");
+      return inner;
+    }
+    // A read-only COMMIT cannot lose anything: send it and read its answer before the
+    // connection's next command instead of waiting now.
+    c->SendAsync("COMMIT");
+    return Ok();
   }
 
   bool Ready() override {
@@ -266,16 +280,6 @@ class PostgresStore final : public Store {
   }
 
  private:
-  // Starts a transaction. A pooled connection the server dropped (restart, failover, idle
-  // timeout) is reconnected once here, before anything ran in it, so no request fails for it.
-  static Status Begin(Conn& c, const std::string& sql) {
-    Status st = c.Exec(sql);
-    if (st || c.ok()) return st;
-    c.Reset();
-    if (!c.ok()) return st;
-    return c.Exec(sql);
-  }
-
   static Result<int64_t> CountIn(Conn& c, std::string_view table) {
     auto q = Query::Unprepared(c, "SELECT COUNT(*) FROM " + std::string(table));
     WHARF_TRY(q.Run());

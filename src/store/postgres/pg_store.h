@@ -17,6 +17,11 @@
 //   thread reacts to the notification and, as a backstop, polls the sequence every
 //   `invalidation_poll_ms` (see WatchInvalidations in store.h).
 //
+// Round trips: a transaction's BEGIN (and the write lock) travel in one libpq pipeline with its
+// first statement, and a read-only transaction's COMMIT is sent without waiting, so a one-query
+// Read costs one round trip. A pooled connection the server dropped is reconnected once, before
+// anything of the transaction committed.
+//
 // A small pool of connections, each caching its prepared statements. Thread-safety: see store.h.
 #pragma once
 

@@ -182,7 +182,8 @@ TEST(PostgresReplicas, DroppedConnectionsReconnectAndTheListenerDropsEveryCache)
                                       dbname + "' AND pid <> pg_backend_pid()"));
   // The next transaction reconnects its pooled connection instead of failing.
   ASSERT_TRUE((*b)->Read([](Tx& tx) -> Status {
-    EXPECT_TRUE(*tx.users().FindById("usr_a"));
+    auto u = tx.users().FindById("usr_a");
+    EXPECT_TRUE(u && *u) << (u ? "absent" : u.error().detail);
     return Ok();
   }));
   // Notifications may have been missed meanwhile: the listener reconnects and says "drop all".
