@@ -33,6 +33,7 @@ async function waitFor(fn, timeoutMs, what) {
     try {
       if (await fn()) return;
     } catch (e) {
+      if (e.fatal) throw e;  // e.g. the process exited: waiting longer cannot help
       last = e;
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -183,8 +184,9 @@ export async function startWharf({ smtpPort, args = [], env = {}, dataDir } = {}
   proc.stdout.on('data', (d) => { server.logs += d; });
   proc.stderr.on('data', (d) => { server.logs += d; });
   proc.on('exit', (code, sig) => { server.exited = { code, sig }; });
+  proc.on('close', () => { server.closed = true; });  // after 'exit', once stdout/stderr are read to the end
   await waitFor(() => {
-    if (server.exited) throw new Error(`wharf exited ${JSON.stringify(server.exited)}: ${server.logs}`);
+    if (server.exited && server.closed) throw Object.assign(new Error(`wharf exited ${JSON.stringify(server.exited)}: ${server.logs}`), { fatal: true });
     const m = server.logs.match(/"event":"ready"[^\n]*"url":"(http:\/\/127\.0\.0\.1:\d+)"/) ||
       server.logs.match(/"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"event":"ready"/);
     if (m) server.url = m[1];
