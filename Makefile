@@ -15,10 +15,14 @@ WHARF := $(BUILD_DIR)/src/server/wharf
 BUILD_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libboost-dev libboost-system-dev nlohmann-json3-dev libexpected-dev libsqlite3-dev libpq-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libssh-dev libspdlog-dev libfmt-dev libcli11-dev \
-  libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
-TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk postgresql postgresql-client util-linux
+  libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev nodejs
+# chromium: the browser the UI tests drive headless (tests/e2e/ui_*.test.mjs, via playwright-core).
+# sudo, util-linux (unshare), python3: the worker-node test host (tests/e2e/lib/sshd.mjs).
+# postgresql, postgresql-client: the PostgreSQL the store and e2e tests start (runuser is util-linux).
+TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk chromium sudo util-linux python3 \
+  postgresql postgresql-client
 
-.PHONY: run test deps deps-apt deps-npm build unit e2e bench clean
+.PHONY: run test deps deps-apt deps-npm web web-test build unit e2e bench clean
 
 deps: deps-apt deps-npm
 
@@ -42,7 +46,23 @@ deps-npm:
 	  npm ci --prefix tests/e2e --no-audit --no-fund; \
 	else echo "npm packages: all present"; fi
 
-build: deps-apt
+# The web UI (web/): npm ci only when node_modules is missing or older than the lock file; the Vite
+# build only when a source is newer than web/dist. CMake then embeds web/dist into the binary.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	@touch $@
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	npm run --prefix web build
+	@touch $@
+
+web: deps-apt
+	@$(MAKE) --no-print-directory web/dist/index.html
+
+web-test: web
+	npm test --prefix web
+
+build: deps-apt web
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > /dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
@@ -58,8 +78,9 @@ e2e: deps build
 
 test: deps build
 	@scripts/check-layers.sh
-	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS); unit=$$?; \
-	WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs; e2e=$$?; \
+	@npm test --prefix web
+	@unit=0; ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) || unit=$$?; \
+	e2e=0; WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs || e2e=$$?; \
 	if [ $$unit -ne 0 ] || [ $$e2e -ne 0 ]; then echo "make test: unit=$$unit e2e=$$e2e"; exit 1; fi
 
 bench: build

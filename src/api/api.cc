@@ -1,5 +1,6 @@
 #include "api/api.h"
 #include "api/json_writer.h"
+#include "api/static_assets.h"
 
 #include <chrono>
 #include <charconv>
@@ -66,6 +67,39 @@ json SshKeyJson(const domain::SshKey& k) {
   return {{"id", k.id}, {"name", k.name}, {"type", k.type}, {"public_key", k.public_key},
           {"fingerprint", k.fingerprint}, {"private_key", {{"set", k.private_key_set}}},
           {"created_at", Time(k.created_at)}, {"updated_at", Time(k.updated_at)}, {"created_by", k.created_by}};
+}
+
+json RuleJson(const domain::SecurityRule& r) {
+  json j = {{"type", r.type}, {"protocol", r.protocol}, {"source", r.source}, {"description", r.description}};
+  if (r.protocol == "tcp" || r.protocol == "udp") {
+    j["from_port"] = r.from_port;
+    j["to_port"] = r.to_port;
+  }
+  return j;
+}
+
+json SecurityGroupJson(const services::SecurityGroupView& v) {
+  const auto& g = v.group;
+  json in = json::array(), out = json::array();
+  for (auto& r : g.inbound) in.push_back(RuleJson(r));
+  for (auto& r : g.outbound) out.push_back(RuleJson(r));
+  json j = {{"id", g.id}, {"name", g.name}, {"description", g.description}, {"inbound", in}, {"outbound", out},
+            {"server_ids", v.server_ids}, {"created_at", Time(g.created_at)}, {"updated_at", Time(g.updated_at)},
+            {"created_by", g.created_by}};
+  if (!v.warnings.empty()) j["warnings"] = v.warnings;
+  return j;
+}
+
+json ServerJson(const domain::Server& s) {
+  json j = {{"id", s.id}, {"name", s.name}, {"host", s.host}, {"port", s.port}, {"username", s.username},
+            {"ssh_key_id", s.ssh_key_id}, {"security_group_ids", s.security_group_ids},
+            {"host_key_fingerprint", s.host_key_fingerprint.empty() ? json() : json(s.host_key_fingerprint)},
+            {"status", s.status}, {"last_check_at", s.last_check_at ? json(Time(s.last_check_at)) : json()},
+            {"last_error", s.last_error.empty() ? json() : json(s.last_error)},
+            {"next_check_at", s.next_check_at ? json(Time(s.next_check_at)) : json()},
+            {"created_at", Time(s.created_at)}, {"updated_at", Time(s.updated_at)}, {"created_by", s.created_by}};
+  j["last_check"] = s.last_check.empty() ? json() : json::parse(s.last_check, nullptr, false);
+  return j;
 }
 
 void WriteSshKey(JsonWriter& w, const domain::SshKeyView& k) {
@@ -192,30 +226,6 @@ std::string CookieValue(std::string_view header, std::string_view name) {
   return {};
 }
 
-const char kIndexHtml[] = R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Wharf</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
-code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}</style></head>
-<body><h1>Wharf is running</h1>
-<p>This is the Wharf control plane. The web UI arrives in a later release; until then use the HTTP API.</p>
-<ul><li><a href="/api/v1/openapi.json">API document (OpenAPI 3)</a></li>
-<li><a href="/healthz">Health</a> · <a href="/readyz">Readiness</a> · <a href="/metrics">Metrics</a></li></ul>
-<p>Start with <code>POST /api/v1/auth/signup</code> — the first account becomes the instance administrator.</p>
-</body></html>
-)";
-
-const char kInviteHtml[] = R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Wharf invitation</title><meta name="robots" content="noindex">
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style></head>
-<body><h1>You have been invited to Wharf</h1>
-<p>Opening this page does not use up the invitation. To accept it, sign in (or sign up) with the invited
-email address and send <code>POST /api/v1/invitations/&lt;token&gt;/accept</code>, or sign up with
-<code>invitation_token</code> set to the last part of this page's address.</p>
-</body></html>
-)";
-
 }  // namespace
 
 // ------------------------------------------------------------------------------------------------
@@ -339,6 +349,9 @@ struct Api::Impl {
       allow += (allow.empty() ? "" : ", ") + r.method;
     }
     if (!match) {
+      if (allow.empty()) {
+        if (auto ui = WebAppResponse(req)) return std::move(*ui);  // web UI: client-side routes and assets
+      }
       HttpResponse res;
       if (!allow.empty()) {
         res = ErrorResponse(Error{ErrorCode::kMethodNotAllowed, "This path does not accept " + req.method +
@@ -402,21 +415,13 @@ void Api::Impl::AddRoutes() {
   using A = AuthMode;
   auto& s = svc;
 
-  Add("GET", "/", A::kNone, "operations", "A page saying Wharf is running, linking the API document", {200},
-      [](Call&) -> Result<HttpResponse> {
-        HttpResponse r;
-        r.content_type = "text/html; charset=utf-8";
-        r.body = kIndexHtml;
-        return r;
-      });
-  Add("GET", "/invite/{token}", A::kNone, "invitations", "Invitation landing page (never consumes the invitation)",
-      {200}, [](Call&) -> Result<HttpResponse> {
-        HttpResponse r;
-        r.content_type = "text/html; charset=utf-8";
-        r.headers.emplace_back("Referrer-Policy", "no-referrer");
-        r.body = kInviteHtml;
-        return r;
-      });
+  // The web UI (api/static_assets.cc): "/" and "/invite/{token}" are listed for the API document;
+  // every other non-/api GET falls back to the UI in Dispatch().
+  Add("GET", "/", A::kNone, "operations", "The web UI", {200},
+      [](Call& c) -> Result<HttpResponse> { return *WebAppResponse(c.req); });
+  Add("GET", "/invite/{token}", A::kNone, "invitations",
+      "Invitation landing page of the web UI (never consumes the invitation)", {200},
+      [](Call& c) -> Result<HttpResponse> { return *WebAppResponse(c.req); });
   Add("GET", "/healthz", A::kNone, "operations", "The process is up", {200},
       [](Call&) -> Result<HttpResponse> { return Json(200, {{"status", "ok"}}); });
   Add("GET", "/readyz", A::kNone, "operations", "The store is reachable and migrated", {200, 503},
@@ -438,9 +443,10 @@ void Api::Impl::AddRoutes() {
       });
 
   // --- auth ---
-  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token)",
+  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body",
       {201, 400, 403, 409, 410, 413, 415, 429}, [this, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "name", "invitation_token"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "name", "invitation_token", "cookie_only"}));
+        WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
         services::SignupInput in;
         WHARF_ASSIGN_OR_RETURN(in.email, b.String("email", 254));
         WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
@@ -450,20 +456,24 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(in.invitation_token, b.OptString("invitation_token", 200));
         WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
         services::OrgView ov{*g.org, g.org_seats_used};
-        auto res = Json(201, {{"user", UserJson(g.user)}, {"token", g.token.view()}, {"csrf_token", g.csrf_token.view()},
-                              {"org", OrgJson(ov)}});
+        json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}, {"org", OrgJson(ov)}};
+        if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
+        auto res = Json(201, out);
         res.headers.emplace_back("Set-Cookie", SessionCookie(g.token));
         return res;
       });
-  Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in", {200, 400, 401, 413, 415, 429},
+  Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI)", {200, 400, 401, 413, 415, 429},
       [this, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "cookie_only"}));
+        WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
         WHARF_ASSIGN_OR_RETURN(std::string email, b.String("email", 254));
         WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
         auto password = SecretBytes::FromString(pw);
         std::fill(pw.begin(), pw.end(), '\0');
         WHARF_ASSIGN_OR_RETURN(auto g, s.Login(email, password, c.ctx));
-        auto res = Json(200, {{"user", UserJson(g.user)}, {"token", g.token.view()}, {"csrf_token", g.csrf_token.view()}});
+        json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}};
+        if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
+        auto res = Json(200, out);
         res.headers.emplace_back("Set-Cookie", SessionCookie(g.token));
         return res;
       });
@@ -710,12 +720,33 @@ void Api::Impl::AddRoutes() {
         r.body = w.Take();
         return r;
       });
-  Add("POST", "/api/v1/orgs/{org}/ssh-keys", A::kOrg, "sshKeys", "Add an SSH key (sshKeys.create)",
+  Add("POST", "/api/v1/orgs/{org}/ssh-keys", A::kOrg, "sshKeys",
+      "Add an SSH key: import {name, public_key, private_key?} or {name, private_key}, or generate {name, generate: "
+      "{type: ed25519|rsa}} (sshKeys.create)",
       {201, 400, 401, 403, 404, 409}, [&s, parse_key](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "public_key", "private_key"}));
-        WHARF_ASSIGN_OR_RETURN(auto in, parse_key(b));
-        WHARF_ASSIGN_OR_RETURN(auto k, s.CreateSshKey(c.p(), std::move(in), c.ctx));
-        return Json(201, SshKeyJson(k));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "public_key", "private_key", "generate"}));
+        WHARF_ASSIGN_OR_RETURN(auto k, parse_key(b));
+        services::SshKeyCreate in{std::move(k.name), std::move(k.public_key), std::move(k.private_key), {}};
+        if (b.Has("generate")) {
+          const json& g = b.Raw("generate");
+          if (!g.is_object()) return FieldError("generate", "must be an object such as {\"type\": \"ed25519\"}");
+          for (auto& [key, v] : g.items())
+            if (key != "type") return FieldError("generate." + key, "is not a known field; allowed: type");
+          if (g.contains("type") && !g["type"].is_string()) return FieldError("generate.type", "must be a string");
+          in.generate = g.value("type", "ed25519");
+        }
+        WHARF_ASSIGN_OR_RETURN(auto key, s.AddSshKey(c.p(), std::move(in), c.ctx));
+        return Json(201, SshKeyJson(key));
+      });
+  Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}/public-key", A::kOrg, "sshKeys",
+      "Download the public key as an authorized_keys line (sshKeys.read)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto line, s.SshPublicKey(c.p(), c.params[1], c.ctx));
+        HttpResponse r;
+        r.content_type = "text/plain; charset=utf-8";
+        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"wharf-" + std::string(c.params[1]) + ".pub\"");
+        r.body = std::move(line);
+        return r;
       });
   Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "An SSH key (sshKeys.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
@@ -733,6 +764,168 @@ void Api::Impl::AddRoutes() {
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.DeleteSshKey(c.p(), c.params[1], c.ctx));
         return NoContent();
+      });
+
+  // --- security groups ---
+  auto parse_rules = [](const Body& b, const char* field) -> Result<std::optional<std::vector<domain::RuleInput>>> {
+    if (!b.Has(field)) return std::optional<std::vector<domain::RuleInput>>();
+    const json& a = b.Raw(field);
+    if (!a.is_array()) return FieldError(field, "must be a list of rules");
+    std::vector<domain::RuleInput> out;
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string f = std::string(field) + "[" + std::to_string(i) + "]";
+      const json& r = a[i];
+      if (!r.is_object()) return FieldError(f, "must be an object {type, source, ...}");
+      domain::RuleInput in;
+      for (auto& [k, v] : r.items()) {
+        if (k == "type" || k == "source" || k == "description" || k == "protocol") {
+          if (!v.is_string()) return FieldError(f + "." + k, "must be a string");
+        } else if (k == "from_port" || k == "to_port") {
+          if (!v.is_number_integer()) return FieldError(f + "." + k, "must be an integer port (1–65535)");
+        } else {
+          return FieldError(f + "." + k, "is not a known field; allowed: type, protocol, from_port, to_port, source, description");
+        }
+      }
+      if (!r.contains("type")) return FieldError(f + ".type", "is required, e.g. \"ssh\", \"https\" or \"custom-tcp\"");
+      in.type = r["type"];
+      if (r.contains("protocol")) in.protocol = r["protocol"].get<std::string>();
+      if (r.contains("from_port")) in.from_port = r["from_port"].get<int>();
+      if (r.contains("to_port")) in.to_port = r["to_port"].get<int>();
+      in.source = r.value("source", "");
+      in.description = r.value("description", "");
+      out.push_back(std::move(in));
+    }
+    return std::optional<std::vector<domain::RuleInput>>(std::move(out));
+  };
+  auto parse_group = [parse_rules](const Body& b) -> Result<services::SecurityGroupInput> {
+    services::SecurityGroupInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description", 1000));
+    WHARF_ASSIGN_OR_RETURN(in.inbound, parse_rules(b, "inbound"));
+    WHARF_ASSIGN_OR_RETURN(in.outbound, parse_rules(b, "outbound"));
+    return in;
+  };
+  Add("GET", "/api/v1/orgs/{org}/security-groups", A::kOrg, "securityGroups", "List security groups (securityGroups.read)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListSecurityGroups(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        json items = json::array();
+        for (auto& g : page.items) items.push_back(SecurityGroupJson(g));
+        return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
+      });
+  Add("POST", "/api/v1/orgs/{org}/security-groups", A::kOrg, "securityGroups",
+      "Create a security group (securityGroups.create)", {201, 400, 401, 403, 404, 409},
+      [&s, parse_group](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "inbound", "outbound"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_group(b));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.CreateSecurityGroup(c.p(), std::move(in), c.ctx));
+        return Json(201, SecurityGroupJson(g));
+      });
+  Add("GET", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
+      "A security group (securityGroups.read)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto g, s.GetSecurityGroup(c.p(), c.params[1], c.ctx));
+        return Json(200, SecurityGroupJson(g));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
+      "Edit a security group; refused when it would close Wharf's SSH access (securityGroups.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_group](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "inbound", "outbound"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_group(b));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.UpdateSecurityGroup(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, SecurityGroupJson(g));
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
+      "Delete a security group that no server uses (securityGroups.delete)", {204, 401, 403, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteSecurityGroup(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+
+  // --- servers ---
+  auto parse_server = [](const Body& b) -> Result<services::ServerInput> {
+    services::ServerInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.host, b.OptString("host", 300));
+    WHARF_ASSIGN_OR_RETURN(auto port, b.OptInt("port"));
+    if (port) {
+      if (*port < 1 || *port > 65535) return FieldError("port", "must be 1–65535 (SSH is usually 22)");
+      in.port = static_cast<int>(*port);
+    }
+    WHARF_ASSIGN_OR_RETURN(in.username, b.OptString("username", 64));
+    WHARF_ASSIGN_OR_RETURN(in.ssh_key_id, b.OptString("ssh_key_id", 100));
+    if (b.Has("security_group_ids")) {
+      const json& a = b.Raw("security_group_ids");
+      if (!a.is_array()) return FieldError("security_group_ids", "must be a list of security group ids");
+      std::vector<std::string> ids;
+      for (auto& v : a) {
+        if (!v.is_string()) return FieldError("security_group_ids", "must be a list of strings");
+        ids.push_back(v);
+      }
+      in.security_group_ids = std::move(ids);
+    }
+    return in;
+  };
+  Add("GET", "/api/v1/orgs/{org}/servers", A::kOrg, "servers", "List servers with their last status (servers.read)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListServers(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        json items = json::array();
+        for (auto& v : page.items) items.push_back(ServerJson(v));
+        return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
+      });
+  Add("POST", "/api/v1/orgs/{org}/servers/test-connection", A::kOrg, "servers",
+      "Run every check on an unsaved server body (servers.create)", {200, 400, 401, 403, 404},
+      [&s, parse_server](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.TestServerConnection(c.p(), std::move(in), c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+  Add("POST", "/api/v1/orgs/{org}/servers", A::kOrg, "servers",
+      "Add a server: tests the connection first and pins the host key (servers.create)", {201, 400, 401, 403, 404, 409},
+      [&s, parse_server](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateServer(c.p(), std::move(in), c.ctx));
+        return Json(201, ServerJson(v));
+      });
+  Add("GET", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "A server (servers.read)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetServer(c.p(), c.params[1], c.ctx));
+        return Json(200, ServerJson(v));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "Edit a server (servers.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_server](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateServer(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, ServerJson(v));
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "Remove a server from Wharf (servers.delete)",
+      {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteServer(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+  Add("POST", "/api/v1/orgs/{org}/servers/{id}/check", A::kOrg, "servers",
+      "Run every check now and record it (servers.update)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto out, s.CheckServer(c.p(), c.params[1], c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+  Add("POST", "/api/v1/orgs/{org}/servers/{id}/repin-host-key", A::kOrg, "servers",
+      "Trust the host key the server presents now (servers.update)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.RepinHostKey(c.p(), c.params[1], c.ctx));
+        return Json(200, ServerJson(v));
+      });
+  Add("GET", "/api/v1/orgs/{org}/servers/{id}/checks", A::kOrg, "servers", "Check history, newest first (servers.read)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.ServerCheckHistory(c.p(), c.params[1], limit, c.ctx));
+        json items = json::array();
+        for (auto& r : rows)
+          items.push_back({{"at", Time(r.at)}, {"ok", r.ok}, {"report", json::parse(r.report, nullptr, false)}});
+        return Json(200, {{"items", items}});
       });
 
   // --- audit ---

@@ -37,7 +37,9 @@ http::response<http::string_body> ToBeast(HttpResponse&& r, unsigned version, bo
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "wharf");
   if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
-  res.set(http::field::cache_control, "no-store");
+  bool has_cache_control = false;
+  for (auto& [k, v] : r.headers) has_cache_control = has_cache_control || k == "Cache-Control";
+  if (!has_cache_control) res.set(http::field::cache_control, "no-store");  // API answers are never cached
   res.set("X-Content-Type-Options", "nosniff");
   for (auto& [k, v] : r.headers) res.insert(k, v);
   res.body() = std::move(r.body);

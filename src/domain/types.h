@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "domain/permissions.h"
@@ -114,6 +115,56 @@ struct SshKeyView {
   std::string_view id, name, type, public_key, fingerprint, created_by;
   bool private_key_set = false;
   Timestamp created_at = 0, updated_at = 0;
+};
+
+// One firewall rule. `protocol` is "tcp", "udp", "icmp", "icmpv6" or "all"; ports are inclusive
+// (0..0 for icmp/all). `source` is a normalised CIDR ("0.0.0.0/0", "2001:db8::/32").
+struct SecurityRule {
+  std::string type;  // "ssh", "https", "custom-tcp", ... (domain::RuleTypes)
+  std::string protocol;
+  int from_port = 0, to_port = 0;
+  std::string source;
+  std::string description;
+};
+
+struct SecurityGroup {
+  std::string id;
+  std::string org_id;
+  std::string name;
+  std::string description;
+  std::vector<SecurityRule> inbound, outbound;
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+};
+
+struct Server {
+  std::string id;
+  std::string org_id;
+  std::string name;
+  std::string host;
+  int port = 22;
+  std::string username;
+  std::string ssh_key_id;
+  std::vector<std::string> security_group_ids;
+  std::string host_key_fingerprint;  // pinned on the first successful connection (TOFU)
+  std::string status = "unknown";    // unknown, healthy, unhealthy
+  std::string last_check;           // JSON of the last check report ({ok, checks, at, ...}); "" = never
+  Timestamp last_check_at = 0;
+  std::string last_error;            // the first failed check's message, "" when healthy
+  int consecutive_failures = 0;
+  Timestamp next_check_at = 0;       // when the scheduler checks it next
+  std::string source_address;        // the control plane's address as the server sees it (lock-out guard)
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+};
+
+struct ServerCheck {
+  int64_t id = 0;
+  std::string org_id, server_id;
+  Timestamp at = 0;
+  bool ok = false;
+  int64_t duration_ms = 0;
+  std::string report;  // JSON
 };
 
 struct AuditEvent {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +47,11 @@ struct ServeFlags {
   std::string log_level = "info";
   int threads = 0;
   int request_timeout_seconds = 30;
+  int64_t min_disk_free_mb = 10240;
+  std::string node_dns_probe = "packagecloud.io";
+  int64_t health_interval_seconds = 300;
+  int health_concurrency = 16;
+  int64_t connect_timeout_ms = 5000;
 };
 
 // Fills unset flags from their WHARF_* environment twins (a flag wins over its variable).
@@ -184,6 +190,12 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   authz::SnapshotCache cache;
   services::Config config;
   config.invitation_ttl_ms = f.invitation_ttl_seconds * 1000;
+  config.allow_private_targets = f.allow_private_targets;
+  config.min_disk_free_mb = f.min_disk_free_mb;
+  config.node_dns_probe = f.node_dns_probe;
+  config.health_interval_ms = f.health_interval_seconds * 1000;
+  config.health_concurrency = f.health_concurrency;
+  config.connect_timeout_ms = f.connect_timeout_ms;
   services::Services svc({**store, envelope, *mailer, clock, ids, cache}, config);
   api::Metrics metrics;
   api::Api api(svc, metrics, {.secure_cookies = StartsWith(f.public_url, "https://"), .version = kVersion});
@@ -205,7 +217,15 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                       {"startup_ms", ready_ms},
                       {"rss_kib", RssKiB()}});
   std::cout << "Wharf is running at " << server.url() << std::endl;
+  // The health-check scheduler: every second, check the servers whose next check is due.
+  std::jthread scheduler([&svc](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      svc.RunDueHealthChecks();
+      for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   server.Run();
+  scheduler.request_stop();
   log::Info("stopped");
   return 0;
 }
@@ -350,6 +370,14 @@ int main(int argc, char** argv) {
                   "Let servers and integrations point at loopback/private addresses (env WHARF_ALLOW_PRIVATE_TARGETS)");
   serve->add_option("--invitation-ttl-seconds", f.invitation_ttl_seconds, "Invitation lifetime (default 7 days)")
       ->check(CLI::Range(int64_t{1}, int64_t{365} * 24 * 3600));
+  serve->add_option("--min-disk-free-mb", f.min_disk_free_mb, "Servers with less free disk on / fail the disk check (default 10240)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  serve->add_option("--node-dns-probe", f.node_dns_probe, "A name every server must resolve (default packagecloud.io)");
+  serve->add_option("--health-interval-seconds", f.health_interval_seconds, "Between checks of a healthy server (default 300)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  serve->add_option("--health-concurrency", f.health_concurrency, "Servers checked at once (default 16)")->check(CLI::Range(1, 256));
+  serve->add_option("--connect-timeout-ms", f.connect_timeout_ms, "SSH connect timeout (default 5000)")
+      ->check(CLI::Range(int64_t{100}, int64_t{60000}));
   serve->add_option("--log-level", f.log_level, "debug, info or warn")->check(CLI::IsMember({"debug", "info", "warn"}));
   serve->add_option("--threads", f.threads, "I/O threads (default: one per core)");
   serve->add_option("--request-timeout-seconds", f.request_timeout_seconds,

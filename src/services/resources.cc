@@ -165,6 +165,19 @@ Status Services::DeleteSshKey(const authz::Principal& p, std::string_view id, co
     auto r = AsResource(*k);
     auto st = Authorize(p, Collection::kSshKeys, Action::kDelete, &r, ctx, id);
     if (!st) return st.error().code == ErrorCode::kNotFound ? KeyNotFound() : tl::unexpected(st.error());
+    WHARF_ASSIGN_OR_RETURN(auto users, tx.servers().ListUsingKey(p.org_id, id));
+    if (!users.empty()) {
+      nlohmann::json servers = nlohmann::json::array();
+      std::string names;
+      for (auto& s : users) {
+        servers.push_back({{"id", s.id}, {"name", s.name}});
+        names += (names.empty() ? "" : ", ") + s.name;
+      }
+      auto e = Err(ErrorCode::kConflict, "SSH key '" + k->name + "' is used by " + std::to_string(users.size()) +
+                                             " server(s): " + names + ". Attach another key to them first.");
+      e.value().details = {{"servers", servers}};
+      return e;
+    }
     WHARF_ASSIGN_OR_RETURN(bool deleted, tx.ssh_keys().Delete(p.org_id, id));
     if (!deleted) return KeyNotFound();
     return AuditIn(tx, p, "sshKeys.delete", "sshKeys", k->id, ctx, k->name);

@@ -27,6 +27,7 @@
 #include "base/error.h"
 #include "base/secret_bytes.h"
 #include "domain/types.h"
+#include "domain/validate.h"
 #include "http_client/smtp.h"
 #include "secrets/envelope.h"
 #include "services/rate_limiter.h"
@@ -41,6 +42,17 @@ struct Config {
   int login_failures_per_account = 10;   // within login_failure_window_ms
   int64_t login_failure_window_ms = 15LL * 60 * 1000;
   int login_attempts_per_ip = 60;        // per minute
+  // Worker nodes.
+  bool allow_private_targets = false;    // --allow-private-targets: loopback/private hosts allowed
+  int64_t connect_timeout_ms = 5000;
+  int64_t command_timeout_ms = 15000;
+  int64_t min_disk_free_mb = 10240;
+  std::string node_dns_probe = "packagecloud.io";
+  std::string min_dokku_version = "0.30.0";
+  int64_t health_interval_ms = 5LL * 60 * 1000;  // between checks of a healthy server
+  int64_t health_max_backoff_ms = 60LL * 60 * 1000;
+  int health_concurrency = 16;
+  int check_history = 100;               // kept per server
 };
 
 // Where a request came from; goes into audit events and logs.
@@ -144,6 +156,38 @@ struct SshKeyInput {
   std::optional<SecretBytes> private_key;
 };
 
+struct SshKeyCreate {
+  std::optional<std::string> name;
+  std::optional<std::string> public_key;
+  std::optional<SecretBytes> private_key;
+  std::optional<std::string> generate;  // "ed25519" | "rsa"
+};
+
+struct SecurityGroupInput {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<std::vector<domain::RuleInput>> inbound, outbound;
+};
+struct SecurityGroupView {
+  domain::SecurityGroup group;
+  std::vector<std::string> warnings;  // normalised CIDRs, named by field
+  std::vector<std::string> server_ids;
+};
+
+struct ServerInput {
+  std::optional<std::string> name;
+  std::optional<std::string> host;
+  std::optional<int> port;
+  std::optional<std::string> username;
+  std::optional<std::string> ssh_key_id;
+  std::optional<std::vector<std::string>> security_group_ids;
+};
+// A check report as the API shows it: {"ok", "checks": [...], "host_key_fingerprint", ...}.
+struct CheckOutcome {
+  bool ok = false;
+  std::string report_json;
+};
+
 template <typename T>
 struct Page {
   std::vector<T> items;
@@ -232,6 +276,39 @@ class Services {
                                       const RequestContext& ctx);
   Status DeleteSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
 
+  Result<std::string> SshPublicKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Create with an explicit public key (and optional private key), or generate a pair.
+  Result<domain::SshKey> AddSshKey(const authz::Principal& p, SshKeyCreate in, const RequestContext& ctx);
+
+  // --- security groups ---
+  Result<Page<SecurityGroupView>> ListSecurityGroups(const authz::Principal& p, int limit, std::string_view cursor,
+                                                     const RequestContext& ctx);
+  Result<SecurityGroupView> GetSecurityGroup(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<SecurityGroupView> CreateSecurityGroup(const authz::Principal& p, SecurityGroupInput in, const RequestContext& ctx);
+  Result<SecurityGroupView> UpdateSecurityGroup(const authz::Principal& p, std::string_view id, SecurityGroupInput in,
+                                                const RequestContext& ctx);
+  Status DeleteSecurityGroup(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+
+  // --- servers (worker nodes) ---
+  Result<Page<domain::Server>> ListServers(const authz::Principal& p, int limit, std::string_view cursor,
+                                           const RequestContext& ctx);
+  Result<domain::Server> GetServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Runs every check on an unsaved body (servers.create); nothing is written.
+  Result<CheckOutcome> TestServerConnection(const authz::Principal& p, ServerInput in, const RequestContext& ctx);
+  // Tests the connection first; refuses to save when Wharf cannot sign in, pins the host key.
+  Result<domain::Server> CreateServer(const authz::Principal& p, ServerInput in, const RequestContext& ctx);
+  Result<domain::Server> UpdateServer(const authz::Principal& p, std::string_view id, ServerInput in,
+                                      const RequestContext& ctx);
+  Status DeleteServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<CheckOutcome> CheckServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<domain::Server> RepinHostKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<std::vector<domain::ServerCheck>> ServerCheckHistory(const authz::Principal& p, std::string_view id, int limit,
+                                                              const RequestContext& ctx);
+  // The scheduler's tick: checks every due server of every org, `health_concurrency` at a time,
+  // and schedules the next check (interval when healthy, exponential backoff when not).
+  // Returns how many servers were checked.
+  int RunDueHealthChecks();
+
   // --- audit ---
   Result<Page<domain::AuditEvent>> ListAudit(const authz::Principal& p, int limit, std::string_view cursor,
                                              const RequestContext& ctx);
@@ -270,6 +347,12 @@ class Services {
   void SendInvitationEmail(domain::Invitation& inv, const domain::Org& org, const domain::Role& role,
                            const std::string& link, const std::string& inviter);
   Result<domain::Invitation> ValidateInvitationToken(store::Tx& tx, std::string_view token);
+  // Worker nodes: the decrypted key of a server, the checks, and recording their outcome.
+  struct NodeTarget;
+  Result<NodeTarget> LoadNodeTarget(store::Tx& tx, const domain::Server& s);
+  CheckOutcome RunNodeChecks(const NodeTarget& t, domain::Server* record);
+  Status CheckSshStaysOpen(store::Tx& tx, const domain::Server& s, const std::vector<std::string>& group_ids,
+                           const std::string& changed_group_id, const domain::SecurityGroup* changed);
 
   store::Store& store_;
   secrets::Envelope& envelope_;

@@ -38,6 +38,9 @@ using domain::Org;
 using domain::Role;
 using domain::Session;
 using domain::SshKey;
+using domain::SecurityGroup;
+using domain::Server;
+using domain::ServerCheck;
 using domain::User;
 
 // Keyset pagination over (created_at, id) ascending.
@@ -151,6 +154,38 @@ class SshKeyRepository {
   virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;
 };
 
+class SecurityGroupRepository {
+ public:
+  virtual ~SecurityGroupRepository() = default;
+  virtual Status Insert(const SecurityGroup& g) = 0;  // kConflict on duplicate (org_id, name)
+  virtual Result<std::optional<SecurityGroup>> Find(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<std::vector<SecurityGroup>> List(std::string_view org_id, const PageQuery& page) = 0;
+  virtual Status Update(const SecurityGroup& g) = 0;  // name, description, rules, updated_at; kConflict on name
+  virtual Result<bool> Delete(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;
+};
+
+class ServerRepository {
+ public:
+  virtual ~ServerRepository() = default;
+  virtual Status Insert(const Server& s) = 0;  // kConflict on duplicate (org_id, name)
+  virtual Result<std::optional<Server>> Find(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<std::vector<Server>> List(std::string_view org_id, const PageQuery& page) = 0;
+  // Every column but id/org_id/created_*; kConflict on a duplicate name.
+  virtual Status Update(const Server& s) = 0;
+  virtual Result<bool> Delete(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;
+  // Servers of the org that use this SSH key / security group (for 409s and the lock-out guard).
+  virtual Result<std::vector<Server>> ListUsingKey(std::string_view org_id, std::string_view key_id) = 0;
+  virtual Result<std::vector<Server>> ListUsingGroup(std::string_view org_id, std::string_view group_id) = 0;
+  // Across all orgs: servers whose next_check_at <= now, oldest due first, at most `limit`.
+  virtual Result<std::vector<Server>> ListDue(Timestamp now, int limit) = 0;
+  // Records a check's outcome on the row (status, last_check*, last_error, failures, next_check_at,
+  // host_key_fingerprint, source_address) and appends it to the history, keeping `keep` entries.
+  virtual Status RecordCheck(const Server& s, const ServerCheck& c, int keep) = 0;
+  virtual Result<std::vector<ServerCheck>> ListChecks(std::string_view org_id, std::string_view server_id, int limit) = 0;
+};
+
 class AuditRepository {
  public:
   virtual ~AuditRepository() = default;
@@ -174,8 +209,9 @@ struct RawRow {
 // Every table that holds data, parents before children (the copy order). A new repository's
 // table must be appended here, with the same name in every implementation.
 inline const std::vector<std::string>& DataTables() {
-  static const std::vector<std::string> t = {"users",    "orgs",       "roles",       "memberships", "sessions",
-                                             "api_tokens", "invitations", "ssh_keys", "audit_events"};
+  static const std::vector<std::string> t = {"users",       "orgs",     "roles",           "memberships",
+                                             "sessions",    "api_tokens", "invitations",   "ssh_keys",
+                                             "security_groups", "servers", "server_checks", "audit_events"};
   return t;
 }
 
@@ -207,6 +243,8 @@ class Tx {
   virtual ApiTokenRepository& api_tokens() = 0;
   virtual InvitationRepository& invitations() = 0;
   virtual SshKeyRepository& ssh_keys() = 0;
+  virtual SecurityGroupRepository& security_groups() = 0;
+  virtual ServerRepository& servers() = 0;
   virtual AuditRepository& audit() = 0;
 };
 

@@ -109,7 +109,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 1);
+  EXPECT_EQ(store_->SchemaVersion(), 2);  // one per migration
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
@@ -218,6 +218,61 @@ TEST_P(StoreContract, SshKeysPaginateFilterAndStayInTheirOrg) {
   bool deleted = true;
   ASSERT_TRUE(W([&](Tx& tx) -> Status { deleted = *tx.ssh_keys().Delete("org_b", "key_1"); return Ok(); }));
   EXPECT_FALSE(deleted);
+}
+
+TEST_P(StoreContract, ServersAndSecurityGroupsStayInTheirOrgAndKeepCheckHistory) {
+  domain::SecurityGroup g{"sg_1", "org_a", "web", "d", {{"ssh", "tcp", 22, 22, "10.0.0.0/8", "admin"}},
+                          {{"all-traffic", "all", 0, 0, "::/0", ""}}, 5, 5, "usr_a"};
+  domain::Server srv;
+  srv.id = "srv_1";
+  srv.org_id = "org_a";
+  srv.name = "node-1";
+  srv.host = "10.0.0.5";
+  srv.username = "deploy";
+  srv.ssh_key_id = "key_0";
+  srv.security_group_ids = {"sg_1"};
+  srv.created_at = srv.updated_at = 7;
+  srv.created_by = "usr_b";
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.ssh_keys().Insert(Key("key_0", "org_a", "k0", 1)));
+    WHARF_TRY(tx.security_groups().Insert(g));
+    return tx.servers().Insert(srv);
+  }));
+  EXPECT_EQ(W([&](Tx& tx) { return tx.security_groups().Insert(g); }).error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto got = *tx.security_groups().Find("org_a", "sg_1");
+    EXPECT_TRUE(got);
+    EXPECT_EQ(got->inbound.size(), 1u);
+    EXPECT_EQ(got->inbound[0].source, "10.0.0.0/8");
+    EXPECT_EQ(got->outbound[0].protocol, "all");
+    EXPECT_FALSE(*tx.security_groups().Find("org_b", "sg_1"));
+    EXPECT_FALSE(*tx.servers().Find("org_b", "srv_1"));
+    auto s = *tx.servers().Find("org_a", "srv_1");
+    EXPECT_TRUE(s);
+    EXPECT_EQ(s->security_group_ids, std::vector<std::string>{"sg_1"});
+    EXPECT_EQ(tx.servers().ListUsingKey("org_a", "key_0")->size(), 1u);
+    EXPECT_EQ(tx.servers().ListUsingGroup("org_a", "sg_1")->size(), 1u);
+    EXPECT_EQ(tx.servers().ListUsingGroup("org_b", "sg_1")->size(), 0u);
+    EXPECT_EQ(*tx.servers().CountCreatedBy("org_a", "usr_b"), 1);
+    EXPECT_EQ(tx.servers().ListDue(0, 10)->size(), 1u);
+    return Ok();
+  }));
+  for (int i = 0; i < 5; ++i) {
+    srv.status = i % 2 ? "healthy" : "unhealthy";
+    srv.next_check_at = 1000 + i;
+    ASSERT_TRUE(W([&](Tx& tx) {
+      return tx.servers().RecordCheck(srv, domain::ServerCheck{0, "org_a", "srv_1", 100 + i, i % 2 == 1, 5, "{}"}, 3);
+    }));
+  }
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto checks = *tx.servers().ListChecks("org_a", "srv_1", 10);
+    EXPECT_EQ(checks.size(), 3u);  // history keeps the newest `keep`
+    EXPECT_EQ(checks.front().at, 104);
+    EXPECT_EQ(tx.servers().ListChecks("org_b", "srv_1", 10)->size(), 0u);
+    EXPECT_EQ(tx.servers().ListDue(999, 10)->size(), 0u);
+    EXPECT_EQ((*tx.servers().Find("org_a", "srv_1"))->status, "unhealthy");
+    return Ok();
+  }));
 }
 
 TEST_P(StoreContract, InvitationsPendingFilterAndTokenLookup) {

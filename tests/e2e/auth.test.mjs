@@ -128,3 +128,29 @@ test('unauthenticated requests get 401 with the error shape', async () => {
   assert.ok(r.json.error.message);
   assert.equal((await api(s.url, 'GET', '/api/v1/me', { token: 'whs_forged' })).status, 401);
 });
+
+test('cookie_only sign-in and sign-up leave the session token out of the body; the cookie still works', async () => {
+  const s2 = await startWharf();
+  try {
+    const email = uniqueEmail('cora');
+    const password = 'correct-horse-battery-staple';
+    const up = await api(s2.url, 'POST', '/api/v1/auth/signup', { body: { email, password, name: 'Cora', cookie_only: true } });
+    assert.equal(up.status, 201);
+    assert.equal(up.json.token, undefined);
+    assert.match(up.headers.get('set-cookie'), /wharf_session=whs_/);
+    const login = await api(s2.url, 'POST', '/api/v1/auth/login', { body: { email, password, cookie_only: true } });
+    assert.equal(login.status, 200);
+    assert.equal(login.json.token, undefined);
+    const cookie = login.headers.get('set-cookie').split(';')[0];
+    const me = await api(s2.url, 'GET', '/api/v1/me', { headers: { cookie } });
+    assert.equal(me.json.user.email, email);
+    const bad = await api(s2.url, 'POST', '/api/v1/auth/login', { body: { email, password, cookie_only: 'yes' } });
+    assert.equal(bad.status, 400);
+    assert.ok(bad.json.error.details.fields.cookie_only);
+    // Without it, scripts and the CLI still get the token as before.
+    assert.match((await api(s2.url, 'POST', '/api/v1/auth/login', { body: { email, password } })).json.token, /^whs_/);
+  } finally {
+    await s2.stop();
+    s2.cleanup();
+  }
+});

@@ -189,6 +189,57 @@ CREATE TRIGGER api_tokens_invalidate AFTER UPDATE OR DELETE ON api_tokens
 CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE ON users
   FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user_row();
 )sql",
+      // 2: worker nodes and security groups. Rules and group ids are JSON arrays (read whole).
+      R"sql(
+CREATE TABLE security_groups (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  inbound TEXT NOT NULL,
+  outbound TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX security_groups_org ON security_groups (org_id, created_at, id);
+CREATE TABLE servers (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  host TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  username TEXT NOT NULL,
+  ssh_key_id TEXT NOT NULL REFERENCES ssh_keys(id),
+  security_group_ids TEXT NOT NULL,
+  host_key_fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  last_check TEXT NOT NULL,
+  last_check_at BIGINT NOT NULL,
+  last_error TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  next_check_at BIGINT NOT NULL,
+  source_address TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX servers_org ON servers (org_id, created_at, id);
+CREATE INDEX servers_key ON servers (org_id, ssh_key_id);
+CREATE INDEX servers_due ON servers (next_check_at);
+CREATE TABLE server_checks (
+  id BIGSERIAL PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  server_id TEXT NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
+  at BIGINT NOT NULL,
+  ok BOOLEAN NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  report TEXT NOT NULL
+);
+CREATE INDEX server_checks_server ON server_checks (server_id, id);
+)sql",
   };
   return m;
 }

@@ -186,6 +186,69 @@ Result<AuditEvent> ReadAudit(Query& q) {
   return e;
 }
 
+json RulesJson(const std::vector<domain::SecurityRule>& rules) {
+  json a = json::array();
+  for (auto& r : rules)
+    a.push_back({{"type", r.type}, {"protocol", r.protocol}, {"from_port", r.from_port}, {"to_port", r.to_port},
+                 {"source", r.source}, {"description", r.description}});
+  return a;
+}
+
+std::vector<domain::SecurityRule> ParseRules(std::string_view text) {
+  std::vector<domain::SecurityRule> out;
+  json a = json::parse(text, nullptr, false);
+  if (!a.is_array()) return out;
+  for (auto& r : a)
+    out.push_back({r.value("type", ""), r.value("protocol", ""), r.value("from_port", 0), r.value("to_port", 0),
+                   r.value("source", ""), r.value("description", "")});
+  return out;
+}
+
+Result<SecurityGroup> ReadGroup(Query& q) {
+  SecurityGroup g;
+  g.id = q.Str(0);
+  g.org_id = q.Str(1);
+  g.name = q.Str(2);
+  g.description = q.Str(3);
+  g.inbound = ParseRules(q.View(4));
+  g.outbound = ParseRules(q.View(5));
+  g.created_at = q.I64(6);
+  g.updated_at = q.I64(7);
+  g.created_by = q.Str(8);
+  return g;
+}
+
+Result<Server> ReadServer(Query& q) {
+  Server s;
+  s.id = q.Str(0);
+  s.org_id = q.Str(1);
+  s.name = q.Str(2);
+  s.host = q.Str(3);
+  s.port = static_cast<int>(q.I64(4));
+  s.username = q.Str(5);
+  s.ssh_key_id = q.Str(6);
+  json ids = json::parse(q.View(7), nullptr, false);
+  if (ids.is_array())
+    for (auto& i : ids)
+      if (i.is_string()) s.security_group_ids.push_back(i.get<std::string>());
+  s.host_key_fingerprint = q.Str(8);
+  s.status = q.Str(9);
+  s.last_check = q.Str(10);
+  s.last_check_at = q.I64(11);
+  s.last_error = q.Str(12);
+  s.consecutive_failures = static_cast<int>(q.I64(13));
+  s.next_check_at = q.I64(14);
+  s.source_address = q.Str(15);
+  s.created_at = q.I64(16);
+  s.updated_at = q.I64(17);
+  s.created_by = q.Str(18);
+  return s;
+}
+
+#define WHARF_GROUP_COLS "id, org_id, name, description, inbound, outbound, created_at, updated_at, created_by"
+#define WHARF_SERVER_COLS                                                                                          \
+  "id, org_id, name, host, port, username, ssh_key_id, security_group_ids, host_key_fingerprint, status, last_check, " \
+  "last_check_at, last_error, consecutive_failures, next_check_at, source_address, created_at, updated_at, created_by"
 #define WHARF_USER_COLS "id, email, name, password_hash, instance_admin, created_at, updated_at"
 #define WHARF_ORG_COLS "id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by"
 #define WHARF_ROLE_COLS \
@@ -531,6 +594,128 @@ Result<int64_t> PgSshKeys::CountCreatedBy(std::string_view org_id, std::string_v
   Query q(c_, "SELECT COUNT(*) FROM ssh_keys WHERE org_id = $1 AND created_by = $2");
   q.Text(org_id).Text(user_id);
   return Scalar(q);
+}
+
+// ---------------------------------------------------------------- security groups
+
+Status PgSecurityGroups::Insert(const SecurityGroup& g) {
+  Query q(c_, "INSERT INTO security_groups (" WHARF_GROUP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+  q.Text(g.id).Text(g.org_id).Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump());
+  q.Text(RulesJson(g.outbound).dump()).Int(g.created_at).Int(g.updated_at).Text(g.created_by);
+  return q.Run("A security group named '" + g.name + "' already exists in this organisation.");
+}
+Result<std::optional<SecurityGroup>> PgSecurityGroups::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<SecurityGroup>(q, ReadGroup);
+}
+Result<std::vector<SecurityGroup>> PgSecurityGroups::List(std::string_view org_id, const PageQuery& page) {
+  Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = $1 AND ($2 = '' OR created_by = $2) "
+              "AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
+  WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
+  return Collect<SecurityGroup>(q, ReadGroup);
+}
+Status PgSecurityGroups::Update(const SecurityGroup& g) {
+  Query q(c_, "UPDATE security_groups SET name = $1, description = $2, inbound = $3, outbound = $4, updated_at = $5 "
+              "WHERE org_id = $6 AND id = $7");
+  q.Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump()).Text(RulesJson(g.outbound).dump());
+  q.Int(g.updated_at).Text(g.org_id).Text(g.id);
+  return q.Run("A security group named '" + g.name + "' already exists in this organisation.");
+}
+Result<bool> PgSecurityGroups::Delete(std::string_view org_id, std::string_view id) {
+  Query q(c_, "DELETE FROM security_groups WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgSecurityGroups::CountCreatedBy(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "SELECT COUNT(*) FROM security_groups WHERE org_id = $1 AND created_by = $2");
+  q.Text(org_id).Text(user_id);
+  return Scalar(q);
+}
+
+// ---------------------------------------------------------------- servers
+
+namespace {
+std::string IdsJson(const std::vector<std::string>& ids) { return json(ids).dump(); }
+}  // namespace
+
+Status PgServers::Insert(const Server& s) {
+  Query q(c_, "INSERT INTO servers (" WHARF_SERVER_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+              "$13, $14, $15, $16, $17, $18, $19)");
+  q.Text(s.id).Text(s.org_id).Text(s.name).Text(s.host).Int(s.port).Text(s.username).Text(s.ssh_key_id);
+  q.Text(IdsJson(s.security_group_ids)).Text(s.host_key_fingerprint).Text(s.status).Text(s.last_check).Int(s.last_check_at);
+  q.Text(s.last_error).Int(s.consecutive_failures).Int(s.next_check_at).Text(s.source_address).Int(s.created_at);
+  q.Int(s.updated_at).Text(s.created_by);
+  return q.Run("A server named '" + s.name + "' already exists in this organisation.");
+}
+Result<std::optional<Server>> PgServers::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<Server>(q, ReadServer);
+}
+Result<std::vector<Server>> PgServers::List(std::string_view org_id, const PageQuery& page) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND ($2 = '' OR created_by = $2) "
+              "AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
+  WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
+  return Collect<Server>(q, ReadServer);
+}
+Status PgServers::Update(const Server& s) {
+  Query q(c_, "UPDATE servers SET name = $1, host = $2, port = $3, username = $4, ssh_key_id = $5, "
+              "security_group_ids = $6, host_key_fingerprint = $7, status = $8, last_check = $9, last_check_at = $10, "
+              "last_error = $11, consecutive_failures = $12, next_check_at = $13, source_address = $14, "
+              "updated_at = $15 WHERE org_id = $16 AND id = $17");
+  q.Text(s.name).Text(s.host).Int(s.port).Text(s.username).Text(s.ssh_key_id).Text(IdsJson(s.security_group_ids));
+  q.Text(s.host_key_fingerprint).Text(s.status).Text(s.last_check).Int(s.last_check_at).Text(s.last_error);
+  q.Int(s.consecutive_failures).Int(s.next_check_at).Text(s.source_address).Int(s.updated_at).Text(s.org_id).Text(s.id);
+  return q.Run("A server named '" + s.name + "' already exists in this organisation.");
+}
+Result<bool> PgServers::Delete(std::string_view org_id, std::string_view id) {
+  Query q(c_, "DELETE FROM servers WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgServers::CountCreatedBy(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "SELECT COUNT(*) FROM servers WHERE org_id = $1 AND created_by = $2");
+  q.Text(org_id).Text(user_id);
+  return Scalar(q);
+}
+Result<std::vector<Server>> PgServers::ListUsingKey(std::string_view org_id, std::string_view key_id) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND ssh_key_id = $2 ORDER BY name");
+  WHARF_TRY(q.Text(org_id).Text(key_id).Run());
+  return Collect<Server>(q, ReadServer);
+}
+Result<std::vector<Server>> PgServers::ListUsingGroup(std::string_view org_id, std::string_view group_id) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND EXISTS "
+              "(SELECT 1 FROM jsonb_array_elements_text(servers.security_group_ids::jsonb) g WHERE g = $2) ORDER BY name");
+  WHARF_TRY(q.Text(org_id).Text(group_id).Run());
+  return Collect<Server>(q, ReadServer);
+}
+Result<std::vector<Server>> PgServers::ListDue(Timestamp now, int limit) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE next_check_at <= $1 ORDER BY next_check_at, id LIMIT $2");
+  WHARF_TRY(q.Int(now).Int(limit).Run());
+  return Collect<Server>(q, ReadServer);
+}
+Status PgServers::RecordCheck(const Server& s, const ServerCheck& c, int keep) {
+  Query u(c_, "UPDATE servers SET host_key_fingerprint = $1, status = $2, last_check = $3, last_check_at = $4, "
+              "last_error = $5, consecutive_failures = $6, next_check_at = $7, source_address = $8 "
+              "WHERE org_id = $9 AND id = $10");
+  u.Text(s.host_key_fingerprint).Text(s.status).Text(s.last_check).Int(s.last_check_at).Text(s.last_error);
+  u.Int(s.consecutive_failures).Int(s.next_check_at).Text(s.source_address).Text(s.org_id).Text(s.id);
+  WHARF_TRY(u.Run());
+  if (u.Affected() == 0) return Ok();  // deleted meanwhile
+  Query i(c_, "INSERT INTO server_checks (org_id, server_id, at, ok, duration_ms, report) VALUES ($1, $2, $3, $4, $5, $6)");
+  WHARF_TRY(i.Text(c.org_id).Text(c.server_id).Int(c.at).Bool(c.ok).Int(c.duration_ms).Text(c.report).Run());
+  Query d(c_, "DELETE FROM server_checks WHERE server_id = $1 AND id <= (SELECT id FROM server_checks WHERE "
+              "server_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)");
+  return d.Text(c.server_id).Int(keep).Run();
+}
+Result<std::vector<ServerCheck>> PgServers::ListChecks(std::string_view org_id, std::string_view server_id, int limit) {
+  Query q(c_, "SELECT id, org_id, server_id, at, ok, duration_ms, report FROM server_checks WHERE org_id = $1 AND "
+              "server_id = $2 ORDER BY id DESC LIMIT $3");
+  WHARF_TRY(q.Text(org_id).Text(server_id).Int(limit).Run());
+  return Collect<ServerCheck>(q, [](Query& r) -> Result<ServerCheck> {
+    return ServerCheck{r.I64(0), r.Str(1), r.Str(2), r.I64(3), r.I64(4) != 0, r.I64(5), r.Str(6)};
+  });
 }
 
 // ---------------------------------------------------------------- audit

@@ -97,6 +97,29 @@ WHARF_PG_REPO(PgSshKeys, SshKeyRepository)
   Status RunList(Query& q, std::string_view org_id, const PageQuery& page);
 };
 
+WHARF_PG_REPO(PgSecurityGroups, SecurityGroupRepository)
+  Status Insert(const SecurityGroup& g) override;
+  Result<std::optional<SecurityGroup>> Find(std::string_view org_id, std::string_view id) override;
+  Result<std::vector<SecurityGroup>> List(std::string_view org_id, const PageQuery& page) override;
+  Status Update(const SecurityGroup& g) override;
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override;
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override;
+};
+
+WHARF_PG_REPO(PgServers, ServerRepository)
+  Status Insert(const Server& s) override;
+  Result<std::optional<Server>> Find(std::string_view org_id, std::string_view id) override;
+  Result<std::vector<Server>> List(std::string_view org_id, const PageQuery& page) override;
+  Status Update(const Server& s) override;
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override;
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override;
+  Result<std::vector<Server>> ListUsingKey(std::string_view org_id, std::string_view key_id) override;
+  Result<std::vector<Server>> ListUsingGroup(std::string_view org_id, std::string_view group_id) override;
+  Result<std::vector<Server>> ListDue(Timestamp now, int limit) override;
+  Status RecordCheck(const Server& s, const ServerCheck& c, int keep) override;
+  Result<std::vector<ServerCheck>> ListChecks(std::string_view org_id, std::string_view server_id, int limit) override;
+};
+
 WHARF_PG_REPO(PgAudit, AuditRepository)
   Result<int64_t> Append(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> List(std::string_view org_id, int64_t before_id, int limit) override;
@@ -108,7 +131,7 @@ class PgTx final : public Tx {
  public:
   explicit PgTx(Conn& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
-        ssh_keys_(c), audit_(c) {}
+        ssh_keys_(c), security_groups_(c), servers_(c), audit_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -117,6 +140,8 @@ class PgTx final : public Tx {
   ApiTokenRepository& api_tokens() override { return api_tokens_; }
   InvitationRepository& invitations() override { return invitations_; }
   SshKeyRepository& ssh_keys() override { return ssh_keys_; }
+  SecurityGroupRepository& security_groups() override { return security_groups_; }
+  ServerRepository& servers() override { return servers_; }
   AuditRepository& audit() override { return audit_; }
   Conn& conn() { return conn_; }
 
@@ -130,6 +155,8 @@ class PgTx final : public Tx {
   PgApiTokens api_tokens_;
   PgInvitations invitations_;
   PgSshKeys ssh_keys_;
+  PgSecurityGroups security_groups_;
+  PgServers servers_;
   PgAudit audit_;
 };
 

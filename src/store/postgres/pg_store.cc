@@ -274,8 +274,11 @@ class PostgresStore final : public Store {
           return Internal("migrate-store: " + table + " has " + std::to_string(got) + " rows after the copy, the source " +
                           std::to_string(want));
       }
-      return c.Exec("SELECT setval(pg_get_serial_sequence('audit_events', 'id'), "
-                    "COALESCE((SELECT MAX(id) FROM audit_events), 0) + 1, false)");
+      // Serial ids continue after the copied ones.
+      for (const char* t : {"audit_events", "server_checks"})
+        WHARF_TRY(c.Exec(std::string("SELECT setval(pg_get_serial_sequence('") + t + "', 'id'), COALESCE((SELECT MAX(id) FROM " +
+                         t + "), 0) + 1, false)"));
+      return Ok();
     });
   }
 

@@ -143,6 +143,57 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_org ON audit_events (org_id, id);
 )sql",
+      // 2: worker nodes and security groups. Rules and group ids are JSON arrays (read whole).
+      R"sql(
+CREATE TABLE security_groups (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  inbound TEXT NOT NULL,
+  outbound TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX security_groups_org ON security_groups (org_id, created_at, id);
+CREATE TABLE servers (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  host TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  username TEXT NOT NULL,
+  ssh_key_id TEXT NOT NULL REFERENCES ssh_keys(id),
+  security_group_ids TEXT NOT NULL,
+  host_key_fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  last_check TEXT NOT NULL,
+  last_check_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  next_check_at INTEGER NOT NULL,
+  source_address TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX servers_org ON servers (org_id, created_at, id);
+CREATE INDEX servers_key ON servers (org_id, ssh_key_id);
+CREATE INDEX servers_due ON servers (next_check_at);
+CREATE TABLE server_checks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id TEXT NOT NULL,
+  server_id TEXT NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  ok INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  report TEXT NOT NULL
+);
+CREATE INDEX server_checks_server ON server_checks (server_id, id);
+)sql",
   };
   return m;
 }
@@ -423,6 +474,69 @@ Result<SshKey> ReadSshKey(Query& q) {
   k.updated_at = q.I64(8);
   k.created_by = q.Str(9);
   return k;
+}
+
+json RulesJson(const std::vector<domain::SecurityRule>& rules) {
+  json a = json::array();
+  for (auto& r : rules)
+    a.push_back({{"type", r.type}, {"protocol", r.protocol}, {"from_port", r.from_port}, {"to_port", r.to_port},
+                 {"source", r.source}, {"description", r.description}});
+  return a;
+}
+
+std::vector<domain::SecurityRule> ParseRules(const std::string& text) {
+  std::vector<domain::SecurityRule> out;
+  json a = json::parse(text, nullptr, false);
+  if (!a.is_array()) return out;
+  for (auto& r : a)
+    out.push_back({r.value("type", ""), r.value("protocol", ""), r.value("from_port", 0), r.value("to_port", 0),
+                   r.value("source", ""), r.value("description", "")});
+  return out;
+}
+
+Result<domain::SecurityGroup> ReadGroup(Query& q) {
+  domain::SecurityGroup g;
+  g.id = q.Str(0);
+  g.org_id = q.Str(1);
+  g.name = q.Str(2);
+  g.description = q.Str(3);
+  g.inbound = ParseRules(q.Str(4));
+  g.outbound = ParseRules(q.Str(5));
+  g.created_at = q.I64(6);
+  g.updated_at = q.I64(7);
+  g.created_by = q.Str(8);
+  return g;
+}
+#define WHARF_GROUP_COLS "id, org_id, name, description, inbound, outbound, created_at, updated_at, created_by"
+
+#define WHARF_SERVER_COLS \
+    "id, org_id, name, host, port, username, ssh_key_id, security_group_ids, host_key_fingerprint, status, last_check, " \
+    "last_check_at, last_error, consecutive_failures, next_check_at, source_address, created_at, updated_at, created_by"
+
+Result<domain::Server> ReadServer(Query& q) {
+  domain::Server s;
+  s.id = q.Str(0);
+  s.org_id = q.Str(1);
+  s.name = q.Str(2);
+  s.host = q.Str(3);
+  s.port = static_cast<int>(q.I64(4));
+  s.username = q.Str(5);
+  s.ssh_key_id = q.Str(6);
+  json ids = json::parse(q.Str(7), nullptr, false);
+  if (ids.is_array())
+    for (auto& i : ids) s.security_group_ids.push_back(i.get<std::string>());
+  s.host_key_fingerprint = q.Str(8);
+  s.status = q.Str(9);
+  s.last_check = q.Str(10);
+  s.last_check_at = q.I64(11);
+  s.last_error = q.Str(12);
+  s.consecutive_failures = static_cast<int>(q.I64(13));
+  s.next_check_at = q.I64(14);
+  s.source_address = q.Str(15);
+  s.created_at = q.I64(16);
+  s.updated_at = q.I64(17);
+  s.created_by = q.Str(18);
+  return s;
 }
 
 Result<AuditEvent> ReadAudit(Query& q) {
@@ -832,6 +946,131 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
 
 };
 
+WHARF_REPO(SqliteSecurityGroups, SecurityGroupRepository)
+  Status Insert(const domain::SecurityGroup& g) override {
+    Query q(c_, "INSERT INTO security_groups (" WHARF_GROUP_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(g.id).Text(g.org_id).Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump());
+    q.Text(RulesJson(g.outbound).dump()).Int(g.created_at).Int(g.updated_at).Text(g.created_by);
+    return q.Exec("A security group named '" + g.name + "' already exists in this organisation.");
+  }
+  Result<std::optional<domain::SecurityGroup>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<domain::SecurityGroup>(q, ReadGroup);
+  }
+  Result<std::vector<domain::SecurityGroup>> List(std::string_view org_id, const PageQuery& page) override {
+    Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = ? AND (? = '' OR created_by = ?) "
+                "AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
+    q.Text(org_id).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id);
+    q.Int(page.limit + 1);
+    return Collect<domain::SecurityGroup>(q, ReadGroup);
+  }
+  Status Update(const domain::SecurityGroup& g) override {
+    Query q(c_, "UPDATE security_groups SET name = ?, description = ?, inbound = ?, outbound = ?, updated_at = ? "
+                "WHERE org_id = ? AND id = ?");
+    q.Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump()).Text(RulesJson(g.outbound).dump());
+    q.Int(g.updated_at).Text(g.org_id).Text(g.id);
+    return q.Exec("A security group named '" + g.name + "' already exists in this organisation.");
+  }
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "DELETE FROM security_groups WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override {
+    Query q(c_, "SELECT COUNT(*) FROM security_groups WHERE org_id = ? AND created_by = ?");
+    q.Text(org_id).Text(user_id);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+};
+
+WHARF_REPO(SqliteServers, ServerRepository)
+  static std::string Ids(const std::vector<std::string>& ids) { return json(ids).dump(); }
+  Status Insert(const domain::Server& s) override {
+    Query q(c_, "INSERT INTO servers (" WHARF_SERVER_COLS
+                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(s.id).Text(s.org_id).Text(s.name).Text(s.host).Int(s.port).Text(s.username).Text(s.ssh_key_id);
+    q.Text(Ids(s.security_group_ids)).Text(s.host_key_fingerprint).Text(s.status).Text(s.last_check).Int(s.last_check_at);
+    q.Text(s.last_error).Int(s.consecutive_failures).Int(s.next_check_at).Text(s.source_address).Int(s.created_at);
+    q.Int(s.updated_at).Text(s.created_by);
+    return q.Exec("A server named '" + s.name + "' already exists in this organisation.");
+  }
+  Result<std::optional<domain::Server>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<domain::Server>(q, ReadServer);
+  }
+  Result<std::vector<domain::Server>> List(std::string_view org_id, const PageQuery& page) override {
+    Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = ? AND (? = '' OR created_by = ?) "
+                "AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
+    q.Text(org_id).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id);
+    q.Int(page.limit + 1);
+    return Collect<domain::Server>(q, ReadServer);
+  }
+  Status Update(const domain::Server& s) override {
+    Query q(c_, "UPDATE servers SET name = ?, host = ?, port = ?, username = ?, ssh_key_id = ?, security_group_ids = ?, "
+                "host_key_fingerprint = ?, status = ?, last_check = ?, last_check_at = ?, last_error = ?, "
+                "consecutive_failures = ?, next_check_at = ?, source_address = ?, updated_at = ? WHERE org_id = ? AND id = ?");
+    q.Text(s.name).Text(s.host).Int(s.port).Text(s.username).Text(s.ssh_key_id).Text(Ids(s.security_group_ids));
+    q.Text(s.host_key_fingerprint).Text(s.status).Text(s.last_check).Int(s.last_check_at).Text(s.last_error);
+    q.Int(s.consecutive_failures).Int(s.next_check_at).Text(s.source_address).Int(s.updated_at).Text(s.org_id).Text(s.id);
+    return q.Exec("A server named '" + s.name + "' already exists in this organisation.");
+  }
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "DELETE FROM servers WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override {
+    Query q(c_, "SELECT COUNT(*) FROM servers WHERE org_id = ? AND created_by = ?");
+    q.Text(org_id).Text(user_id);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+  Result<std::vector<domain::Server>> ListUsingKey(std::string_view org_id, std::string_view key_id) override {
+    Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = ? AND ssh_key_id = ? ORDER BY name");
+    q.Text(org_id).Text(key_id);
+    return Collect<domain::Server>(q, ReadServer);
+  }
+  Result<std::vector<domain::Server>> ListUsingGroup(std::string_view org_id, std::string_view group_id) override {
+    Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = ? AND EXISTS "
+                "(SELECT 1 FROM json_each(servers.security_group_ids) WHERE value = ?) ORDER BY name");
+    q.Text(org_id).Text(group_id);
+    return Collect<domain::Server>(q, ReadServer);
+  }
+  Result<std::vector<domain::Server>> ListDue(Timestamp now, int limit) override {
+    Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE next_check_at <= ? ORDER BY next_check_at, id LIMIT ?");
+    q.Int(now).Int(limit);
+    return Collect<domain::Server>(q, ReadServer);
+  }
+  Status RecordCheck(const domain::Server& s, const domain::ServerCheck& c, int keep) override {
+    Query u(c_, "UPDATE servers SET host_key_fingerprint = ?, status = ?, last_check = ?, last_check_at = ?, last_error = ?, "
+                "consecutive_failures = ?, next_check_at = ?, source_address = ? WHERE org_id = ? AND id = ?");
+    u.Text(s.host_key_fingerprint).Text(s.status).Text(s.last_check).Int(s.last_check_at).Text(s.last_error);
+    u.Int(s.consecutive_failures).Int(s.next_check_at).Text(s.source_address).Text(s.org_id).Text(s.id);
+    WHARF_TRY(u.Exec());
+    if (u.Changes() == 0) return Ok();  // deleted meanwhile
+    Query i(c_, "INSERT INTO server_checks (org_id, server_id, at, ok, duration_ms, report) VALUES (?, ?, ?, ?, ?, ?)");
+    i.Text(c.org_id).Text(c.server_id).Int(c.at).Int(c.ok ? 1 : 0).Int(c.duration_ms).Text(c.report);
+    WHARF_TRY(i.Exec());
+    Query d(c_, "DELETE FROM server_checks WHERE server_id = ? AND id <= (SELECT id FROM server_checks WHERE server_id = ? "
+                "ORDER BY id DESC LIMIT 1 OFFSET ?)");
+    d.Text(c.server_id).Text(c.server_id).Int(keep);
+    return d.Exec();
+  }
+  Result<std::vector<domain::ServerCheck>> ListChecks(std::string_view org_id, std::string_view server_id, int limit) override {
+    Query q(c_, "SELECT id, org_id, server_id, at, ok, duration_ms, report FROM server_checks WHERE org_id = ? AND "
+                "server_id = ? ORDER BY id DESC LIMIT ?");
+    q.Text(org_id).Text(server_id).Int(limit);
+    return Collect<domain::ServerCheck>(q, [](Query& r) -> Result<domain::ServerCheck> {
+      return domain::ServerCheck{r.I64(0), r.Str(1), r.Str(2), r.I64(3), r.I64(4) != 0, r.I64(5), r.Str(6)};
+    });
+  }
+};
+
 WHARF_REPO(SqliteAudit, AuditRepository)
   Result<int64_t> Append(const AuditEvent& e) override {
     Query q(c_, "INSERT INTO audit_events (org_id, at, actor_id, actor_email, action, collection, resource_id, outcome, "
@@ -854,7 +1093,7 @@ class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(Conn& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
-        ssh_keys_(c), audit_(c) {}
+        ssh_keys_(c), security_groups_(c), servers_(c), audit_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -863,6 +1102,8 @@ class SqliteTx final : public Tx {
   ApiTokenRepository& api_tokens() override { return api_tokens_; }
   InvitationRepository& invitations() override { return invitations_; }
   SshKeyRepository& ssh_keys() override { return ssh_keys_; }
+  SecurityGroupRepository& security_groups() override { return security_groups_; }
+  ServerRepository& servers() override { return servers_; }
   AuditRepository& audit() override { return audit_; }
   sqlite3* db() { return conn_.db(); }
 
@@ -876,6 +1117,8 @@ class SqliteTx final : public Tx {
   SqliteApiTokens api_tokens_;
   SqliteInvitations invitations_;
   SqliteSshKeys ssh_keys_;
+  SqliteSecurityGroups security_groups_;
+  SqliteServers servers_;
   SqliteAudit audit_;
 };
 

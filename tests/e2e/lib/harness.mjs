@@ -4,7 +4,7 @@
 // WHARF_E2E_DATABASE=postgres (run.mjs sets it on its second pass) makes every startWharf use
 // PostgreSQL: one server per test file (startPostgres), one database per wharf data dir.
 import { spawn, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -174,12 +174,18 @@ export async function databaseBytes(server) {
   return Buffer.concat([db, wal]).toString('latin1');
 }
 
-export async function startWharf({ smtpPort, args = [], env = {}, dataDir } = {}) {
+export async function startWharf({ smtpPort, args = [], env = {}, dataDir, strictTargets = false } = {}) {
   const dir = dataDir || mkdtempSync(path.join(os.tmpdir(), 'wharf-e2e-'));
   env = { ...(args.includes('--database') ? {} : await databaseEnv(dir)), ...env };
-  const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, '--allow-private-targets', ...args];
+  const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, ...(strictTargets ? [] : ['--allow-private-targets']), ...args];
   if (smtpPort) fullArgs.push('--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--smtp-from', 'wharf@test.local');
-  const proc = spawn(WHARF_BIN, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // Every wharf runs in its own mount namespace whose /etc/resolv.conf points at 127.0.0.1, where
+  // nothing answers: no DNS query made by a test ever leaves loopback.
+  const resolv = path.join(os.tmpdir(), 'wharf-e2e-resolv.conf');
+  writeFileSync(resolv, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  const proc = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+    `mount --bind ${resolv} /etc/resolv.conf && exec "$0" "$@"`, WHARF_BIN, ...fullArgs],
+  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const server = { proc, dataDir: dir, env, logs: '', url: null, exited: null };
   proc.stdout.on('data', (d) => { server.logs += d; });
   proc.stderr.on('data', (d) => { server.logs += d; });

@@ -1,0 +1,315 @@
+#include "nodes/ssh.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "base/strings.h"
+
+namespace wharf::nodes {
+
+std::string Quote(std::string_view arg) {
+  std::string out = "'";
+  for (char c : arg) {
+    if (c == '\'') out += "'\\''";
+    else out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+std::string CommandLine(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const auto& a : argv) {
+    if (!line.empty()) line.push_back(' ');
+    line += Quote(a);
+  }
+  return line;
+}
+
+bool IsIpLiteral(std::string_view host) {
+  std::string h(host);
+  in6_addr a6;
+  in_addr a4;
+  return inet_pton(AF_INET, h.c_str(), &a4) == 1 || inet_pton(AF_INET6, h.c_str(), &a6) == 1;
+}
+
+bool IsPrivateAddress(std::string_view ip) {
+  std::string s(ip);
+  in_addr a4;
+  if (inet_pton(AF_INET, s.c_str(), &a4) == 1) {
+    uint32_t v = ntohl(a4.s_addr);
+    auto in = [v](uint32_t net, int bits) { return (v >> (32 - bits)) == (net >> (32 - bits)); };
+    return in(0x00000000, 8) || in(0x7F000000, 8) || in(0x0A000000, 8) || in(0xAC100000, 12) ||
+           in(0xC0A80000, 16) || in(0xA9FE0000, 16) || in(0x64400000, 10);
+  }
+  in6_addr a6;
+  if (inet_pton(AF_INET6, s.c_str(), &a6) == 1) {
+    const unsigned char* b = a6.s6_addr;
+    static const unsigned char loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static const unsigned char unspecified[16] = {};
+    if (!memcmp(b, loopback, 16) || !memcmp(b, unspecified, 16)) return true;
+    if ((b[0] & 0xFE) == 0xFC) return true;                   // fc00::/7 unique local
+    if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;   // fe80::/10 link-local
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (!memcmp(b, mapped, 12)) {
+      char buf[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, b + 12, buf, sizeof buf);
+      return IsPrivateAddress(buf);
+    }
+    return false;
+  }
+  return true;  // not an address: treat as private (refuse)
+}
+
+namespace {
+
+std::once_flag g_init;
+
+tl::unexpected<Error> Fail(ConnectFailure* f, ConnectFailure why, std::string msg) {
+  *f = why;
+  return Err(ErrorCode::kValidationFailed, std::move(msg), why == ConnectFailure::kAuthFailed ||
+                                                               why == ConnectFailure::kHostKeyChanged
+                                                           ? Layer::kSsh
+                                                           : Layer::kNetwork);
+}
+
+// Connects a TCP socket to the first address that answers, within the timeout.
+Result<int> TcpConnect(const Target& t, const ConnectOptions& o, ConnectFailure* failure, std::string* address) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_family = AF_UNSPEC;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(t.port);
+  int rc = getaddrinfo(t.host.c_str(), port.c_str(), &hints, &res);
+  if (rc != 0 || !res)
+    return Fail(failure, ConnectFailure::kHostUnresolved,
+                "The host name '" + t.host + "' does not resolve from the control plane (" + gai_strerror(rc) + ").");
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, freeaddrinfo);
+  ConnectFailure last = ConnectFailure::kRefused;
+  std::string last_msg;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    const void* src = ai->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
+                                               : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
+    inet_ntop(ai->ai_family, src, buf, sizeof buf);
+    *address = buf;
+    if (!o.allow_private_targets && IsPrivateAddress(buf)) {
+      last = ConnectFailure::kPrivateTarget;
+      last_msg = std::string("The host resolves to ") + buf + ", a loopback, private or link-local address, and this "
+                 "Wharf instance does not allow private targets.";
+      continue;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (r != 0 && errno != EINPROGRESS) {
+      int e = errno;
+      close(fd);
+      last = e == ECONNREFUSED ? ConnectFailure::kRefused : ConnectFailure::kUnreachable;
+      last_msg = std::string(buf) + ":" + port + ": " + strerror(e);
+      continue;
+    }
+    if (r != 0) {
+      pollfd p{fd, POLLOUT, 0};
+      int pr = poll(&p, 1, static_cast<int>(o.connect_timeout.count()));
+      if (pr <= 0) {
+        close(fd);
+        last = ConnectFailure::kTimeout;
+        last_msg = std::string(buf) + ":" + port + ": no answer within " + std::to_string(o.connect_timeout.count()) + " ms";
+        continue;
+      }
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) {
+        close(fd);
+        last = err == ECONNREFUSED ? ConnectFailure::kRefused
+               : err == ETIMEDOUT  ? ConnectFailure::kTimeout
+                                   : ConnectFailure::kUnreachable;
+        last_msg = std::string(buf) + ":" + port + ": " + strerror(err);
+        continue;
+      }
+    }
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    // SSH sends small packets (channel open, exec, EOF); without NODELAY each waits for the peer's
+    // delayed ACK (~40 ms per command).
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+  }
+  return Fail(failure, last, last_msg);
+}
+
+std::string HostKeyFingerprint(ssh_session s) {
+  ssh_key key = nullptr;
+  if (ssh_get_server_publickey(s, &key) != SSH_OK) return {};
+  unsigned char* hash = nullptr;
+  size_t len = 0;
+  std::string out;
+  if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) == SSH_OK) {
+    std::string b64 = Base64Encode(std::string_view(reinterpret_cast<const char*>(hash), len));
+    while (!b64.empty() && b64.back() == '=') b64.pop_back();
+    out = "SHA256:" + b64;
+    ssh_clean_pubkey_hash(&hash);
+  }
+  ssh_key_free(key);
+  return out;
+}
+
+// Reads a channel's stdout and stderr until EOF, passing each chunk to `sink(is_stderr, data)`.
+// Waits on stdout with poll (woken by data or EOF, not by a fixed tick), and drains stderr as it
+// arrives.
+Status Pump(ssh_channel ch, std::chrono::milliseconds timeout, const std::function<void(int, std::string_view)>& sink) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[16384];
+  auto drain = [&](int is_err) -> Status {
+    while (true) {
+      int avail = ssh_channel_poll(ch, is_err);
+      if (avail == SSH_ERROR) return Err(ErrorCode::kUnavailable, "the SSH connection broke while the command ran", Layer::kSsh);
+      if (avail <= 0) return Ok();
+      int n = ssh_channel_read_nonblocking(ch, buf, sizeof buf, is_err);
+      if (n == SSH_ERROR) return Err(ErrorCode::kUnavailable, "the SSH connection broke while the command ran", Layer::kSsh);
+      if (n <= 0) return Ok();
+      sink(is_err, std::string_view(buf, static_cast<size_t>(n)));
+    }
+  };
+  while (true) {
+    int n = ssh_channel_poll_timeout(ch, 25, 0);
+    if (n == SSH_ERROR) return Err(ErrorCode::kUnavailable, "the SSH connection broke while the command ran", Layer::kSsh);
+    if (n > 0) WHARF_TRY(drain(0));
+    WHARF_TRY(drain(1));
+    if (n == SSH_EOF || ssh_channel_is_closed(ch)) {
+      WHARF_TRY(drain(0));
+      return drain(1);
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      return Err(ErrorCode::kUnavailable,
+                 "the command did not finish within " + std::to_string(timeout.count() / 1000) + " s", Layer::kSsh);
+  }
+}
+
+}  // namespace
+
+struct Connection::Impl {
+  ssh_session session = nullptr;
+  ~Impl() {
+    if (session) {
+      ssh_disconnect(session);
+      ssh_free(session);
+    }
+  }
+};
+
+Connection::~Connection() = default;
+
+Result<std::unique_ptr<Connection>> Connection::Open(const Target& t, const ConnectOptions& o, ConnectFailure* failure,
+                                                     std::string* host_key_fingerprint) {
+  std::call_once(g_init, [] { ssh_init(); });
+  *failure = ConnectFailure::kNone;
+  std::unique_ptr<Connection> c(new Connection());
+  c->impl_ = std::make_unique<Impl>();
+  c->command_timeout_ = o.command_timeout;
+  WHARF_ASSIGN_OR_RETURN(int fd, TcpConnect(t, o, failure, &c->address_));
+  {
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+      if (local.ss_family == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, buf, sizeof buf);
+      else inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr, buf, sizeof buf);
+      c->local_address_ = buf;
+    }
+  }
+  ssh_session s = ssh_new();
+  if (!s) {
+    close(fd);
+    return Err(ErrorCode::kInternal, "out of memory");
+  }
+  c->impl_->session = s;
+  long timeout_s = std::max<long>(1, static_cast<long>(o.connect_timeout.count() / 1000));
+  int port = t.port;
+  int no = 0;
+  ssh_options_set(s, SSH_OPTIONS_HOST, t.host.c_str());
+  ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+  ssh_options_set(s, SSH_OPTIONS_USER, t.username.c_str());
+  ssh_options_set(s, SSH_OPTIONS_FD, &fd);
+  ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout_s);
+  ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+  ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
+  ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
+  ssh_options_set(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &no);
+  if (ssh_connect(s) != SSH_OK)
+    return Fail(failure, ConnectFailure::kHandshake,
+                c->address_ + ":" + std::to_string(t.port) + " accepted the connection but the SSH handshake failed (" +
+                    ssh_get_error(s) + ").");
+  std::string fp = HostKeyFingerprint(s);
+  if (host_key_fingerprint) *host_key_fingerprint = fp;
+  if (!t.pinned_host_key.empty() && fp != t.pinned_host_key)
+    return Fail(failure, ConnectFailure::kHostKeyChanged,
+                "The server's host key is " + fp + " but Wharf pinned " + t.pinned_host_key + ".");
+  ssh_key key = nullptr;
+  std::string pem(t.private_key.view());
+  int rc = ssh_pki_import_privkey_base64(pem.c_str(), nullptr, nullptr, nullptr, &key);
+  std::fill(pem.begin(), pem.end(), '\0');
+  if (rc != SSH_OK) return Fail(failure, ConnectFailure::kAuthFailed, "The attached SSH key's private half cannot be read.");
+  rc = ssh_userauth_publickey(s, nullptr, key);
+  ssh_key_free(key);
+  if (rc != SSH_AUTH_SUCCESS)
+    return Fail(failure, ConnectFailure::kAuthFailed,
+                "The server refused the key for user '" + t.username + "' (publickey authentication failed).");
+  return c;
+}
+
+Result<int> Connection::Stream(const std::vector<std::string>& argv,
+                               const std::function<void(std::string_view)>& on_output, std::chrono::milliseconds timeout) {
+  ssh_session s = impl_->session;
+  ssh_channel ch = ssh_channel_new(s);
+  if (!ch) return Err(ErrorCode::kUnavailable, "cannot open an SSH channel", Layer::kSsh);
+  std::unique_ptr<std::remove_pointer_t<ssh_channel>, void (*)(ssh_channel)> guard(ch, [](ssh_channel c) {
+    ssh_channel_close(c);
+    ssh_channel_free(c);
+  });
+  if (ssh_channel_open_session(ch) != SSH_OK)
+    return Err(ErrorCode::kUnavailable, std::string("cannot open an SSH session channel: ") + ssh_get_error(s), Layer::kSsh);
+  std::string line = CommandLine(argv);
+  if (ssh_channel_request_exec(ch, line.c_str()) != SSH_OK)
+    return Err(ErrorCode::kUnavailable, std::string("the server refused to run the command: ") + ssh_get_error(s), Layer::kSsh);
+  WHARF_TRY(Pump(ch, timeout, [&](int, std::string_view data) { on_output(data); }));
+  return ssh_channel_get_exit_status(ch);
+}
+
+Result<CommandResult> Connection::Run(const std::vector<std::string>& argv, std::string_view stdin_data) {
+  ssh_session s = impl_->session;
+  ssh_channel ch = ssh_channel_new(s);
+  if (!ch) return Err(ErrorCode::kUnavailable, "cannot open an SSH channel", Layer::kSsh);
+  std::unique_ptr<std::remove_pointer_t<ssh_channel>, void (*)(ssh_channel)> guard(ch, [](ssh_channel c) {
+    ssh_channel_close(c);
+    ssh_channel_free(c);
+  });
+  if (ssh_channel_open_session(ch) != SSH_OK)
+    return Err(ErrorCode::kUnavailable, std::string("cannot open an SSH session channel: ") + ssh_get_error(s), Layer::kSsh);
+  std::string line = CommandLine(argv);
+  if (ssh_channel_request_exec(ch, line.c_str()) != SSH_OK)
+    return Err(ErrorCode::kUnavailable, std::string("the server refused to run the command: ") + ssh_get_error(s), Layer::kSsh);
+  if (!stdin_data.empty()) ssh_channel_write(ch, stdin_data.data(), static_cast<uint32_t>(stdin_data.size()));
+  ssh_channel_send_eof(ch);
+  CommandResult r;
+  WHARF_TRY(Pump(ch, command_timeout_, [&](int is_err, std::string_view data) { (is_err ? r.err : r.out).append(data); }));
+  r.exit_status = ssh_channel_get_exit_status(ch);
+  return r;
+}
+
+}  // namespace wharf::nodes

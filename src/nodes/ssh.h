@@ -1,0 +1,102 @@
+// SSH to worker nodes with libssh: a TCP connect we classify ourselves (refused, timeout,
+// unreachable, private target), the host key compared with the pinned one (TOFU), public-key
+// authentication, and commands given as argv vectors.
+//
+//   nodes::Target t{.host = "10.0.0.5", .port = 22, .username = "deploy", .private_key = key.Clone(),
+//                   .pinned_host_key = row.host_key_fingerprint};
+//   WHARF_ASSIGN_OR_RETURN(auto conn, nodes::Connection::Open(t, opts, &failure));
+//   WHARF_ASSIGN_OR_RETURN(auto out, conn->Run({"dokku", "config:set", "--no-restart", app, kv}));
+//
+// No string a user controls is ever pasted into a shell line: `Quote` is the only function that
+// turns an argument into shell text, and `Run` quotes every argument with it.
+//
+// Thread-safety: a Connection is used by one thread at a time; distinct Connections are independent.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "base/secret_bytes.h"
+
+namespace wharf::nodes {
+
+struct Target {
+  std::string host;
+  int port = 22;
+  std::string username;
+  SecretBytes private_key;      // OpenSSH PEM
+  std::string pinned_host_key;  // "SHA256:…" or empty (trust on first use)
+};
+
+struct ConnectOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds command_timeout{15000};
+  bool allow_private_targets = false;  // loopback, RFC 1918, link-local (metadata), ULA
+};
+
+// Why a connection could not be made; each maps to one named check result.
+enum class ConnectFailure {
+  kNone,
+  kHostUnresolved,     // dns
+  kPrivateTarget,      // tcp: SSRF guard
+  kRefused,            // tcp
+  kTimeout,            // tcp: dropped by a firewall or security group
+  kUnreachable,        // tcp: no route
+  kHandshake,          // tcp: something that is not an SSH server answered
+  kHostKeyChanged,     // host_key
+  kAuthFailed,         // ssh_auth
+};
+
+struct CommandResult {
+  int exit_status = -1;
+  std::string out, err;
+};
+
+// Quotes one argument for a POSIX shell: 'it'\''s' style, so nothing in it is ever evaluated.
+std::string Quote(std::string_view arg);
+// The shell line for an argv vector: each element quoted with Quote, joined by spaces.
+std::string CommandLine(const std::vector<std::string>& argv);
+
+// True for loopback, private (RFC 1918, CGNAT), link-local (incl. 169.254.169.254), unspecified,
+// IPv6 ULA and link-local. `ip` is a numeric address.
+bool IsPrivateAddress(std::string_view ip);
+bool IsIpLiteral(std::string_view host);
+
+class Connection {
+ public:
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Connects and authenticates. On failure `*failure` names the reason and the error message
+  // explains it. `host_key_fingerprint` receives the server's key even when auth fails.
+  static Result<std::unique_ptr<Connection>> Open(const Target& t, const ConnectOptions& o, ConnectFailure* failure,
+                                                  std::string* host_key_fingerprint);
+
+  // Runs argv on the node and waits for it (up to the command timeout). `stdin_data` is written
+  // to the command's standard input when given.
+  Result<CommandResult> Run(const std::vector<std::string>& argv, std::string_view stdin_data = {});
+  // Runs argv and calls `on_output` with each chunk of stdout/stderr as it arrives.
+  Result<int> Stream(const std::vector<std::string>& argv, const std::function<void(std::string_view)>& on_output,
+                     std::chrono::milliseconds timeout);
+
+  const std::string& address() const { return address_; }
+  // The control plane's own address on this connection, as the server sees it (barring NAT).
+  const std::string& local_address() const { return local_address_; }
+
+ private:
+  Connection() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string address_;
+  std::string local_address_;
+  std::chrono::milliseconds command_timeout_{15000};
+};
+
+}  // namespace wharf::nodes

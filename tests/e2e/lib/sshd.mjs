@@ -1,0 +1,155 @@
+// A real OpenSSH sshd on 127.0.0.1 standing in for a worker node.
+//
+// - Users: `wharf-node` (passwordless sudo) and `wharf-nosudo` (no sudo), created on first use
+//   (tests run as root, as CI does). Their password field is `*`, so sshd (without PAM) lets them
+//   in with a key but not with a password.
+// - Each sshd runs in its own mount namespace where /etc/resolv.conf points at 127.0.0.1 (nothing
+//   answers there), so no DNS query leaves loopback, and where /etc/os-release can be swapped to
+//   play another OS. `df`, `sudo`, `getent` and `cat /etc/os-release` are the real commands.
+// - `dokku` and `docker` on the users' PATH are stand-ins (no Docker engine runs here): they
+//   record each argv as one JSON line and answer like the real tools. Tests can remove them
+//   (missing), set the Dokku version, or stop the "engine".
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { freePort } from './harness.mjs';
+
+export const NODE_USER = 'wharf-node';
+export const NOSUDO_USER = 'wharf-nosudo';
+
+function ensureUser(name, sudo) {
+  try {
+    execFileSync('id', [name], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['-m', '-s', '/bin/bash', name]);
+  }
+  execFileSync('usermod', ['-p', '*', name]);
+  const f = `/etc/sudoers.d/${name}`;
+  if (sudo) writeFileSync(f, `${name} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
+  else if (existsSync(f)) unlinkSync(f);
+}
+
+const DOKKU = `#!/bin/sh
+# Stand-in for Dokku: no Docker engine runs on the test machines. Records argv, answers like Dokku.
+D="$WHARF_STANDIN_DIR"
+# One record per call: the argument count, then each argument, all NUL-terminated (argv cannot hold NUL).
+printf '%s\\0' "$#" "$@" >> "$D/dokku-argv"
+case "$1" in
+  version) echo "dokku version $(cat "$D/dokku-version")" ;;
+  plugin:list) cat "$D/dokku-plugins" 2>/dev/null ;;
+  *) : ;;
+esac
+`;
+const DOCKER = `#!/bin/sh
+# Stand-in for the Docker CLI and engine (see dokku).
+D="$WHARF_STANDIN_DIR"
+printf '%s\\0' "$#" "$@" >> "$D/docker-argv"
+if [ -e "$D/docker-down" ]; then echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1; fi
+case "$1" in
+  version) echo "24.0.7" ;;
+  *) : ;;
+esac
+`;
+
+// Parses the stand-ins' records: "<argc>\0<arg>\0<arg>\0..." repeated.
+function readCalls(file) {
+  if (!existsSync(file)) return [];
+  const parts = readFileSync(file, 'utf8').split('\0');
+  const calls = [];
+  for (let i = 0; i < parts.length - 1;) {
+    const n = Number(parts[i++]);
+    calls.push(parts.slice(i, i + n));
+    i += n;
+  }
+  return calls;
+}
+
+export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {}) {
+  ensureUser(NODE_USER, true);
+  ensureUser(NOSUDO_USER, false);
+  mkdirSync('/run/sshd', { recursive: true });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-sshd-'));
+  chmodSync(dir, 0o755);
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  chmodSync(bin, 0o755);
+  writeFileSync(path.join(bin, 'dokku'), DOKKU, { mode: 0o755 });
+  writeFileSync(path.join(bin, 'docker'), DOCKER, { mode: 0o755 });
+  const standin = path.join(dir, 'standin');
+  mkdirSync(standin);
+  chmodSync(standin, 0o777);
+  writeFileSync(path.join(standin, 'dokku-version'), '0.35.12\n', { mode: 0o644 });
+  const keys = path.join(dir, 'authorized');
+  mkdirSync(keys);
+  chmodSync(keys, 0o755);
+  writeFileSync(path.join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  const hostKey = path.join(dir, 'host_key');
+  execFileSync('ssh-keygen', ['-q', '-t', hostKeyType, '-N', '', '-f', hostKey]);
+  port = port || await freePort();
+  const writeConfig = () => writeFileSync(path.join(dir, 'sshd_config'), [
+    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${dir}/sshd.pid`,
+    `AuthorizedKeysFile ${keys}/%u`, 'StrictModes no', 'UsePAM no', 'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no', 'PubkeyAuthentication yes', 'PermitRootLogin no',
+    `AllowUsers ${NODE_USER} ${NOSUDO_USER}`, `SetEnv PATH=${bin}:/usr/sbin:/usr/bin:/sbin:/bin WHARF_STANDIN_DIR=${standin}`,
+    'LogLevel VERBOSE', 'MaxStartups 200:30:400', 'MaxSessions 50', '',
+  ].join('\n'));
+  writeConfig();
+  if (osRelease) writeFileSync(path.join(dir, 'os-release'), osRelease);
+  let proc;
+  let output = '';
+  const start = async () => {
+    const mounts = [`mount --bind ${dir}/resolv.conf /etc/resolv.conf`];
+    if (existsSync(path.join(dir, 'os-release'))) mounts.push(`mount --bind ${dir}/os-release /etc/os-release`);
+    proc = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+      `${mounts.join(' && ')} && exec /usr/sbin/sshd -D -e -f ${dir}/sshd_config`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout.on('data', (d) => { output += d; });
+    proc.stderr.on('data', (d) => { output += d; });
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`sshd exited: ${output}`);
+      const ok = await new Promise((resolve) => {
+        const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
+        c.on('error', () => resolve(false));
+      });
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`sshd did not listen on ${port}: ${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const stop = async () => {
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  return {
+    port,
+    dir,
+    host: '127.0.0.1',
+    get output() { return output; },
+    hostKeyFingerprint() {
+      return execFileSync('ssh-keygen', ['-lf', `${hostKey}.pub`], { encoding: 'utf8' }).split(' ')[1];
+    },
+    authorize(user, pub) { writeFileSync(path.join(keys, user), `${pub.trim()}\n`, { mode: 0o644 }); },
+    dokkuVersion(v) { writeFileSync(path.join(standin, 'dokku-version'), `${v}\n`); },
+    removeStandIn(name) { rmSync(path.join(bin, name), { force: true }); },
+    dockerDown(down = true) {
+      if (down) writeFileSync(path.join(standin, 'docker-down'), '');
+      else rmSync(path.join(standin, 'docker-down'), { force: true });
+    },
+    dokkuCalls() { return readCalls(path.join(standin, 'dokku-argv')); },
+    dockerCalls() { return readCalls(path.join(standin, 'docker-argv')); },
+    async restartWithNewHostKey() {
+      await stop();
+      rmSync(hostKey, { force: true });
+      rmSync(`${hostKey}.pub`, { force: true });
+      execFileSync('ssh-keygen', ['-q', '-t', hostKeyType, '-N', '', '-f', hostKey]);
+      await start();
+    },
+    stop,
+    async cleanup() { await stop(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}

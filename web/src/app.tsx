@@ -1,0 +1,248 @@
+// The shell: session loading, the route table, the top bar with the org switcher, and the
+// sidebar navigation (data-driven, so later capabilities add a section instead of a page rewrite).
+import { useEffect, useState } from 'preact/hooks';
+import { get, post, setCsrf, setUnauthenticatedHandler, type Me } from './api';
+import { Loading, LockIcon } from './components';
+import { match, navigate, onLinkClick, useLocation } from './router';
+import { OrgContext, SessionContext, orgCtx, useSession, type OrgCtx } from './session';
+import { AuditPage } from './pages/audit';
+import { InvitePage } from './pages/invite';
+import { LoginPage, SignupPage } from './pages/auth';
+import { NewOrgPage, OverviewPage } from './pages/org';
+import { RoleEditPage, RolesPage } from './pages/roles';
+import { SshKeysPage } from './pages/ssh_keys';
+import { TeamPage } from './pages/team';
+import { TokensPage } from './pages/tokens';
+
+// Navigation: one entry per page in an org. `need` is the permission to read the page (entries
+// stay visible without it and open the access-denied panel). Servers, Integrations and
+// Applications join here as their APIs land.
+interface NavItem { path: string; label: string; need?: string; admin?: boolean }
+export const NAV: { section: string; items: NavItem[] }[] = [
+  {
+    section: 'Workspace',
+    items: [
+      { path: '', label: 'Overview' },
+      { path: '/team', label: 'Team', need: 'team.read' },
+      { path: '/roles', label: 'Roles', need: 'roles.read' },
+      { path: '/audit', label: 'Audit log', admin: true },
+    ],
+  },
+  { section: 'Security', items: [{ path: '/ssh-keys', label: 'SSH keys', need: 'sshKeys.read' }] },
+];
+
+type OrgRoute = { pattern: string; page: (p: Record<string, string>) => preact.JSX.Element };
+const ORG_ROUTES: OrgRoute[] = [
+  { pattern: '/o/:slug', page: () => <OverviewPage /> },
+  { pattern: '/o/:slug/team', page: () => <TeamPage /> },
+  { pattern: '/o/:slug/roles', page: () => <RolesPage /> },
+  { pattern: '/o/:slug/roles/new', page: () => <RoleEditPage id={null} /> },
+  { pattern: '/o/:slug/roles/:id', page: (p) => <RoleEditPage id={p.id} /> },
+  { pattern: '/o/:slug/ssh-keys', page: () => <SshKeysPage /> },
+  { pattern: '/o/:slug/audit', page: () => <AuditPage /> },
+];
+
+export function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const { path } = useLocation();
+
+  const reload = async () => {
+    try {
+      const m = await get<Me>('/api/v1/me');
+      setMe(m);
+      return m;
+    } catch {
+      setMe(null);
+      return null;
+    }
+  };
+  const signOut = async () => {
+    try {
+      await post('/api/v1/auth/logout');
+    } catch {
+      /* the session may already be gone */
+    }
+    setCsrf(null);
+    setMe(null);
+    navigate('/login');
+  };
+
+  useEffect(() => {
+    setUnauthenticatedHandler(() => setMe(null));
+    reload();
+  }, []);
+
+  useEffect(() => {
+    if (me === undefined) return;
+    const isPublic = path === '/login' || path === '/signup' || path.startsWith('/invite/');
+    if (me === null && !isPublic) navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, true);
+    else if (me && path === '/') navigate(me.orgs.length ? `/o/${me.orgs[0].slug}` : '/orgs/new', true);
+  }, [me, path]);
+
+  let body: preact.JSX.Element;
+  if (me === undefined) body = <Loading />;
+  else body = <Routes path={path} me={me} />;
+
+  return (
+    <SessionContext.Provider value={{ me: me ?? null, reload, signOut }}>
+      <div onClick={onLinkClick as any}>{body}</div>
+    </SessionContext.Provider>
+  );
+}
+
+function Routes(props: { path: string; me: Me | null }) {
+  const { path, me } = props;
+  let m: Record<string, string> | null;
+  if ((m = match('/invite/:token', path))) return <Bare><InvitePage token={m.token} /></Bare>;
+  if (path === '/login') return <Bare><LoginPage /></Bare>;
+  if (path === '/signup') return <Bare><SignupPage /></Bare>;
+  if (!me) return <Loading />;
+  if (path === '/orgs/new') return <Shell><NewOrgPage /></Shell>;
+  if (path === '/account/tokens') return <Shell><TokensPage /></Shell>;
+  for (const r of ORG_ROUTES) {
+    if ((m = match(r.pattern, path))) {
+      const org = me.orgs.find((o) => o.slug === m!.slug);
+      if (!org)
+        return (
+          <Shell>
+            <section class="panel denied" role="alert">
+              <h1>Organisation not found</h1>
+              <p>
+                There is no organisation <code>{m.slug}</code> that you are a member of. Pick one from the switcher, or ask
+                its Admin for an invitation.
+              </p>
+            </section>
+          </Shell>
+        );
+      const ctx = orgCtx(org);
+      return (
+        <OrgContext.Provider value={ctx}>
+          <Shell ctx={ctx} key={org.slug}>
+            {r.page(m)}
+          </Shell>
+        </OrgContext.Provider>
+      );
+    }
+  }
+  return (
+    <Shell>
+      <section class="panel">
+        <h1>Page not found</h1>
+        <p>
+          <a href="/">Go to your organisation</a>
+        </p>
+      </section>
+    </Shell>
+  );
+}
+
+function Bare(props: { children: preact.ComponentChildren }) {
+  return (
+    <div class="bare">
+      <a class="brand" href="/">
+        <Logo /> Wharf
+      </a>
+      <main id="main">{props.children}</main>
+    </div>
+  );
+}
+
+function Logo() {
+  return <img src="/favicon.svg" alt="" width={24} height={24} />;
+}
+
+function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
+  const { me, signOut } = useSession();
+  const { path } = useLocation();
+  const ctx = props.ctx;
+  const slug = ctx?.org.slug;
+  const switchOrg = (to: string) => {
+    if (to === '__new') return navigate('/orgs/new');
+    // Keep the same page in the other org when it exists there.
+    const rest = slug ? path.slice(`/o/${slug}`.length).split('/').slice(0, 2).join('/') : '';
+    navigate(`/o/${to}${rest}`);
+  };
+  return (
+    <div class="shell">
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <a class="brand" href="/">
+          <Logo /> <span>Wharf</span>
+        </a>
+        <label class="org-switch">
+          <span class="sr-only">Organisation</span>
+          <select
+            aria-label="Organisation"
+            value={slug ?? ''}
+            onChange={(e) => switchOrg((e.target as HTMLSelectElement).value)}
+            data-testid="org-switcher"
+          >
+            {!slug && <option value="">Choose an organisation…</option>}
+            {me?.orgs.map((o) => (
+              <option value={o.slug} key={o.slug}>
+                {o.name} ({o.slug})
+              </option>
+            ))}
+            <option value="__new">+ New organisation…</option>
+          </select>
+        </label>
+        <div class="user">
+          <a href="/account/tokens" class="user-link" title="API tokens">
+            {me?.user.name || me?.user.email}
+          </a>
+          <button type="button" class="btn plain small" onClick={() => signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <div class="body">
+        {ctx && (
+          <nav class="sidenav" aria-label="Organisation">
+            {NAV.map((s) => (
+              <div class="nav-section" key={s.section}>
+                <h2 class="nav-heading">{s.section}</h2>
+                <ul>
+                  {s.items.map((it) => {
+                    const href = `/o/${slug}${it.path}`;
+                    const current = it.path === '' ? path === href : path === href || path.startsWith(href + '/');
+                    const locked = it.admin ? !ctx.isAdmin : it.need ? !ctx.can(it.need) : false;
+                    return (
+                      <li key={it.path}>
+                        <a href={href} aria-current={current ? 'page' : undefined} class={locked ? 'locked' : undefined}>
+                          {it.label}
+                          {locked && (
+                            <span class="lock" title={`Needs ${it.admin ? 'the Admin role' : it.need}`}>
+                              {' '}<LockIcon /><span class="sr-only"> (needs {it.admin ? 'the Admin role' : it.need})</span>
+                            </span>
+                          )}
+                        </a>
+                      </li>
+                    );
+                  })}
+                </ul>
+              </div>
+            ))}
+            <div class="nav-section">
+              <h2 class="nav-heading">Account</h2>
+              <ul>
+                <li>
+                  <a href="/account/tokens" aria-current={path === '/account/tokens' ? 'page' : undefined}>API tokens</a>
+                </li>
+              </ul>
+            </div>
+          </nav>
+        )}
+        <main id="main" class="main">
+          {ctx && (
+            <p class="crumb">
+              {ctx.org.name} · your role: <strong>{ctx.org.role.name}</strong>
+            </p>
+          )}
+          {props.children}
+        </main>
+      </div>
+    </div>
+  );
+}
