@@ -90,6 +90,15 @@ json SecurityGroupJson(const services::SecurityGroupView& v) {
   return j;
 }
 
+json JobJson(const domain::Job& j, bool with_log) {
+  json out = {{"id", j.id}, {"kind", j.kind}, {"target_id", j.target_id}, {"status", j.status},
+              {"error", j.error.empty() ? json() : json(j.error)}, {"created_at", Time(j.created_at)},
+              {"started_at", j.started_at ? json(Time(j.started_at)) : json()},
+              {"finished_at", j.finished_at ? json(Time(j.finished_at)) : json()}, {"created_by", j.created_by}};
+  if (with_log) out["log"] = j.log;
+  return out;
+}
+
 json ServerJson(const domain::Server& s) {
   json j = {{"id", s.id}, {"name", s.name}, {"host", s.host}, {"port", s.port}, {"username", s.username},
             {"ssh_key_id", s.ssh_key_id}, {"security_group_ids", s.security_group_ids},
@@ -926,6 +935,62 @@ void Api::Impl::AddRoutes() {
         for (auto& r : rows)
           items.push_back({{"at", Time(r.at)}, {"ok", r.ok}, {"report", json::parse(r.report, nullptr, false)}});
         return Json(200, {{"items", items}});
+      });
+
+  Add("POST", "/api/v1/orgs/{org}/servers/{id}/onboard", A::kOrg, "servers",
+      "Install the pinned Dokku and plugins, doing only what is missing; answers 202 {job_id} (servers.update)",
+      {202, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto job, s.OnboardServer(c.p(), c.params[1], c.ctx));
+        return Json(202, {{"job_id", job.id}, {"status", job.status}});
+      });
+  Add("GET", "/api/v1/orgs/{org}/jobs/{id}", A::kOrg, "servers", "A job's status and log (servers.read on its server)",
+      {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto j, s.GetJob(c.p(), c.params[1], c.ctx));
+        return Json(200, JobJson(j, true));
+      });
+  Add("GET", "/api/v1/orgs/{org}/jobs/{id}/log", A::kOrg, "servers",
+      "The job's log as Server-Sent Events: 'log' events, then one 'end' event with the status", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto first, s.GetJob(c.p(), c.params[1], c.ctx));
+        HttpResponse r;
+        r.content_type = "text/event-stream";
+        struct State {
+          size_t offset = 0;
+          bool ended = false;
+        };
+        auto st = std::make_shared<State>();
+        auto p = std::make_shared<authz::Principal>(c.p());
+        auto ctx = c.ctx;
+        std::string id(c.params[1]);
+        r.stream = [&s, st, p, ctx, id]() -> std::optional<std::string> {
+          if (st->ended) return std::nullopt;
+          auto j = s.GetJobTail(*p, id, st->offset, ctx);
+          if (!j) {
+            st->ended = true;
+            return "event: end\ndata: " + json{{"status", "unknown"}, {"error", j.error().message}}.dump() + "\n\n";
+          }
+          std::string out;
+          if (!j->log.empty()) {
+            st->offset += j->log.size();
+            // One event per chunk; each line of the chunk is a data: line (SSE joins them with \n).
+            out += "event: log\n";
+            size_t start = 0;
+            while (start <= j->log.size()) {
+              size_t nl = j->log.find('\n', start);
+              if (nl == std::string::npos) nl = j->log.size();
+              out += "data: " + j->log.substr(start, nl - start) + "\n";
+              start = nl + 1;
+            }
+            out += "\n";
+          }
+          if (j->status != "queued" && j->status != "running") {
+            st->ended = true;
+            out += "event: end\ndata: " + json{{"status", j->status}, {"error", j->error}}.dump() + "\n\n";
+          }
+          return out;
+        };
+        (void)first;
+        return r;
       });
 
   // --- audit ---

@@ -2,6 +2,8 @@
 // Only server.cc knows about Beast; everything else in api/ works on these.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +36,9 @@ struct HttpResponse {
   std::string body;
   std::string route;  // the matched route pattern, for logs ("/api/v1/orgs/{org}/roles")
   int metrics_index = -1;  // the route's metrics slot; -1 = unmatched
+  // A streamed body (Server-Sent Events): called until it returns nullopt; an empty string means
+  // "nothing new yet" (the server waits a little and asks again). `body` is ignored when set.
+  std::function<std::optional<std::string>()> stream;
 };
 
 }  // namespace wharf::api

@@ -137,6 +137,35 @@ struct HttpServer::Impl {
         out.status = 500;
         out.body = ErrorBody(Error{ErrorCode::kInternal, "", e.what(), Layer::kNone, {}}, r.request_id);
       }
+      if (out.stream && !head) {
+        // Server-Sent Events: chunked, no keep-alive; poll the producer until it ends.
+        http::response<http::empty_body> hdr{static_cast<http::status>(out.status), version};
+        hdr.set(http::field::content_type, out.content_type);
+        hdr.set(http::field::cache_control, "no-store");
+        hdr.set("X-Accel-Buffering", "no");
+        for (auto& [k, v] : out.headers) hdr.set(k, v);
+        hdr.keep_alive(false);
+        hdr.chunked(true);
+        http::response_serializer<http::empty_body> sr{hdr};
+        stream.expires_after(std::chrono::milliseconds(options.read_timeout_ms));
+        co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        while (!ec) {
+          std::optional<std::string> chunk = out.stream();
+          stream.expires_after(std::chrono::milliseconds(options.read_timeout_ms));
+          if (!chunk) {
+            co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+            break;
+          }
+          if (chunk->empty()) {
+            timer.expires_after(std::chrono::milliseconds(150));
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
+          }
+          co_await asio::async_write(stream, http::make_chunk(asio::buffer(*chunk)), asio::redirect_error(asio::use_awaitable, ec));
+        }
+        break;
+      }
       auto res = ToBeast(std::move(out), version, keep_alive);
       if (head) res.body().clear();
       stream.expires_after(std::chrono::milliseconds(options.read_timeout_ms));

@@ -167,6 +167,20 @@ struct ServerCheck {
   std::string report;  // JSON
 };
 
+// A durable background job (onboarding now; deploys and backups later). `log` is the full output,
+// secrets already redacted; it grows while the job runs.
+struct Job {
+  std::string id;
+  std::string org_id;
+  std::string kind;       // "onboard"
+  std::string target_id;  // the server it runs on (jobs on one server run one at a time)
+  std::string status = "queued";  // queued, running, succeeded, failed, cancelled
+  std::string error;
+  std::string log;
+  Timestamp created_at = 0, started_at = 0, finished_at = 0;
+  std::string created_by;
+};
+
 struct AuditEvent {
   int64_t id = 0;  // assigned by the store, increasing
   std::string org_id;  // empty for instance-level events

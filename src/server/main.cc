@@ -52,6 +52,7 @@ struct ServeFlags {
   int64_t health_interval_seconds = 300;
   int health_concurrency = 16;
   int64_t connect_timeout_ms = 5000;
+  std::string dokku_bootstrap_url;
 };
 
 // Fills unset flags from their WHARF_* environment twins (a flag wins over its variable).
@@ -196,6 +197,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.health_interval_ms = f.health_interval_seconds * 1000;
   config.health_concurrency = f.health_concurrency;
   config.connect_timeout_ms = f.connect_timeout_ms;
+  if (!f.dokku_bootstrap_url.empty()) config.dokku_bootstrap_url = f.dokku_bootstrap_url;
   services::Services svc({**store, envelope, *mailer, clock, ids, cache}, config);
   api::Metrics metrics;
   api::Api api(svc, metrics, {.secure_cookies = StartsWith(f.public_url, "https://"), .version = kVersion});
@@ -204,6 +206,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   std::string public_url = f.public_url.empty() ? server.url() : f.public_url;
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   svc.SetPublicUrl(public_url);
+  if (auto st = svc.RecoverInterruptedJobs(); !st) return Fail(st.error());
   server.OnSignal([](int sig) { log::Info("stopping", {{"signal", sig}}); });
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   log::Info("ready", {{"url", server.url()},
@@ -378,6 +381,8 @@ int main(int argc, char** argv) {
   serve->add_option("--health-concurrency", f.health_concurrency, "Servers checked at once (default 16)")->check(CLI::Range(1, 256));
   serve->add_option("--connect-timeout-ms", f.connect_timeout_ms, "SSH connect timeout (default 5000)")
       ->check(CLI::Range(int64_t{100}, int64_t{60000}));
+  serve->add_option("--dokku-bootstrap-url", f.dokku_bootstrap_url,
+                    "Where onboarding fetches Dokku's bootstrap.sh (default: dokku.com, the pinned version)");
   serve->add_option("--log-level", f.log_level, "debug, info or warn")->check(CLI::IsMember({"debug", "info", "warn"}));
   serve->add_option("--threads", f.threads, "I/O threads (default: one per core)");
   serve->add_option("--request-timeout-seconds", f.request_timeout_seconds,

@@ -13,6 +13,7 @@
 #include "base/strings.h"
 #include "nodes/checks.h"
 #include "nodes/keys.h"
+#include "services/node_target.h"
 #include "services/services.h"
 
 namespace wharf::services {
@@ -20,11 +21,6 @@ namespace wharf::services {
 using domain::Action;
 using domain::Collection;
 using nlohmann::json;
-
-struct Services::NodeTarget {
-  nodes::Target target;
-  std::string key_label;
-};
 
 namespace {
 tl::unexpected<Error> ServerNotFound() { return Err(ErrorCode::kNotFound, "Server not found in this organisation."); }

@@ -26,8 +26,6 @@ Services::Services(Deps deps, Config config)
   store_.WatchInvalidations([this](std::string_view scope) { ApplyInvalidation(scope); });
 }
 
-Services::~Services() { store_.WatchInvalidations(nullptr); }
-
 void Services::ApplyInvalidation(std::string_view scope) {
   if (scope == "*") {
     cache_.BumpAll();

@@ -13,7 +13,10 @@
 // snapshot cache and the rate limiter, all of which synchronize themselves.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -53,6 +56,18 @@ struct Config {
   int64_t health_max_backoff_ms = 60LL * 60 * 1000;
   int health_concurrency = 16;
   int check_history = 100;               // kept per server
+  // Onboarding: the pinned Dokku and its standard plugins.
+  std::string dokku_version = "0.35.12";
+  std::string dokku_bootstrap_url = "https://dokku.com/install/v0.35.12/bootstrap.sh";
+  std::vector<std::pair<std::string, std::string>> dokku_plugins = {
+      {"postgres", "https://github.com/dokku/dokku-postgres.git"},
+      {"mysql", "https://github.com/dokku/dokku-mysql.git"},
+      {"mariadb", "https://github.com/dokku/dokku-mariadb.git"},
+      {"mongo", "https://github.com/dokku/dokku-mongo.git"},
+      {"redis", "https://github.com/dokku/dokku-redis.git"},
+      {"letsencrypt", "https://github.com/dokku/dokku-letsencrypt.git"},
+  };
+  int64_t onboard_timeout_ms = 30LL * 60 * 1000;
 };
 
 // Where a request came from; goes into audit events and logs.
@@ -198,7 +213,7 @@ class Services {
  public:
   // Subscribes to the store's cross-process invalidations; the destructor unsubscribes.
   Services(Deps deps, Config config);
-  ~Services();
+  ~Services();  // waits for running jobs, which stop at their next step; unsubscribes from the store
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;
 
@@ -308,6 +323,15 @@ class Services {
   // and schedules the next check (interval when healthy, exponential backoff when not).
   // Returns how many servers were checked.
   int RunDueHealthChecks();
+  // Installs the pinned Dokku and the standard plugins, doing only what is missing (resumable).
+  // Answers at once with the queued job; the job runs in the background, one per server at a time.
+  Result<domain::Job> OnboardServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // A job of the org; the caller needs read access to the job's server.
+  Result<domain::Job> GetJob(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // The job's status and its log from `offset` on (for streaming).
+  Result<domain::Job> GetJobTail(const authz::Principal& p, std::string_view id, size_t offset, const RequestContext& ctx);
+  // At start-up: jobs a previous process left queued or running are marked failed with the reason.
+  Status RecoverInterruptedJobs();
 
   // --- audit ---
   Result<Page<domain::AuditEvent>> ListAudit(const authz::Principal& p, int limit, std::string_view cursor,
@@ -351,6 +375,12 @@ class Services {
   struct NodeTarget;
   Result<NodeTarget> LoadNodeTarget(store::Tx& tx, const domain::Server& s);
   CheckOutcome RunNodeChecks(const NodeTarget& t, domain::Server* record);
+  void RunOnboarding(domain::Job job, domain::Server server);
+  std::mutex jobs_mu_;
+  std::condition_variable jobs_cv_;
+  std::unordered_map<std::string, bool> busy_servers_;  // server id → a job runs on it
+  std::vector<std::thread> job_threads_;
+  std::atomic<bool> stopping_{false};
   Status CheckSshStaysOpen(store::Tx& tx, const domain::Server& s, const std::vector<std::string>& group_ids,
                            const std::string& changed_group_id, const domain::SecurityGroup* changed);
 

@@ -41,6 +41,7 @@ using domain::SshKey;
 using domain::SecurityGroup;
 using domain::Server;
 using domain::ServerCheck;
+using domain::Job;
 using domain::User;
 
 // Keyset pagination over (created_at, id) ascending.
@@ -186,6 +187,20 @@ class ServerRepository {
   virtual Result<std::vector<ServerCheck>> ListChecks(std::string_view org_id, std::string_view server_id, int limit) = 0;
 };
 
+class JobRepository {
+ public:
+  virtual ~JobRepository() = default;
+  virtual Status Insert(const Job& j) = 0;
+  virtual Result<std::optional<Job>> Find(std::string_view org_id, std::string_view id) = 0;
+  // The log from byte `offset` on (for streaming), with the status, without copying the rest.
+  virtual Result<std::optional<Job>> FindTail(std::string_view org_id, std::string_view id, size_t offset) = 0;
+  virtual Status AppendLog(std::string_view id, std::string_view text) = 0;
+  virtual Status SetStatus(const Job& j) = 0;  // status, error, started_at, finished_at
+  // Jobs left queued or running (by a process that stopped), for the restart sweep.
+  virtual Result<std::vector<Job>> ListUnfinished() = 0;
+  virtual Result<std::vector<Job>> ListForTarget(std::string_view org_id, std::string_view target_id, int limit) = 0;
+};
+
 class AuditRepository {
  public:
   virtual ~AuditRepository() = default;
@@ -211,7 +226,8 @@ struct RawRow {
 inline const std::vector<std::string>& DataTables() {
   static const std::vector<std::string> t = {"users",       "orgs",     "roles",           "memberships",
                                              "sessions",    "api_tokens", "invitations",   "ssh_keys",
-                                             "security_groups", "servers", "server_checks", "audit_events"};
+                                             "security_groups", "servers", "server_checks", "jobs",
+                                             "audit_events"};
   return t;
 }
 
@@ -245,6 +261,7 @@ class Tx {
   virtual SshKeyRepository& ssh_keys() = 0;
   virtual SecurityGroupRepository& security_groups() = 0;
   virtual ServerRepository& servers() = 0;
+  virtual JobRepository& jobs() = 0;
   virtual AuditRepository& audit() = 0;
 };
 

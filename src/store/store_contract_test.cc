@@ -109,7 +109,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 2);  // one per migration
+  EXPECT_EQ(store_->SchemaVersion(), 3);  // one per migration
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
@@ -271,6 +271,28 @@ TEST_P(StoreContract, ServersAndSecurityGroupsStayInTheirOrgAndKeepCheckHistory)
     EXPECT_EQ(tx.servers().ListChecks("org_b", "srv_1", 10)->size(), 0u);
     EXPECT_EQ(tx.servers().ListDue(999, 10)->size(), 0u);
     EXPECT_EQ((*tx.servers().Find("org_a", "srv_1"))->status, "unhealthy");
+    return Ok();
+  }));
+}
+
+TEST_P(StoreContract, JobsAppendTheirLogAndSurviveForTheRestartSweep) {
+  domain::Job j{"job_1", "org_a", "onboard", "srv_1", "queued", "", "", 10, 0, 0, "usr_a"};
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.jobs().Insert(j); }));
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.jobs().AppendLog("job_1", "hello "));
+    return tx.jobs().AppendLog("job_1", "world\n");
+  }));
+  j.status = "running";
+  j.started_at = 11;
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.jobs().SetStatus(j); }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto got = *tx.jobs().Find("org_a", "job_1");
+    EXPECT_EQ(got->log, "hello world\n");
+    EXPECT_EQ(got->status, "running");
+    EXPECT_EQ((*tx.jobs().FindTail("org_a", "job_1", 6))->log, "world\n");
+    EXPECT_FALSE(*tx.jobs().Find("org_b", "job_1"));
+    EXPECT_EQ(tx.jobs().ListUnfinished()->size(), 1u);
+    EXPECT_EQ(tx.jobs().ListForTarget("org_a", "srv_1", 5)->size(), 1u);
     return Ok();
   }));
 }

@@ -240,6 +240,24 @@ CREATE TABLE server_checks (
 );
 CREATE INDEX server_checks_server ON server_checks (server_id, id);
 )sql",
+      // 3: durable jobs (onboarding; deploys and backups later).
+      R"sql(
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  kind TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT NOT NULL,
+  log TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE INDEX jobs_target ON jobs (org_id, target_id, created_at);
+CREATE INDEX jobs_status ON jobs (status);
+)sql",
   };
   return m;
 }

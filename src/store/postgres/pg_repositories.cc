@@ -245,6 +245,23 @@ Result<Server> ReadServer(Query& q) {
   return s;
 }
 
+Result<Job> ReadJob(Query& q) {
+  Job j;
+  j.id = q.Str(0);
+  j.org_id = q.Str(1);
+  j.kind = q.Str(2);
+  j.target_id = q.Str(3);
+  j.status = q.Str(4);
+  j.error = q.Str(5);
+  j.log = q.Str(6);
+  j.created_at = q.I64(7);
+  j.started_at = q.I64(8);
+  j.finished_at = q.I64(9);
+  j.created_by = q.Str(10);
+  return j;
+}
+
+#define WHARF_JOB_COLS "id, org_id, kind, target_id, status, error, log, created_at, started_at, finished_at, created_by"
 #define WHARF_GROUP_COLS "id, org_id, name, description, inbound, outbound, created_at, updated_at, created_by"
 #define WHARF_SERVER_COLS                                                                                          \
   "id, org_id, name, host, port, username, ssh_key_id, security_group_ids, host_key_fingerprint, status, last_check, " \
@@ -716,6 +733,46 @@ Result<std::vector<ServerCheck>> PgServers::ListChecks(std::string_view org_id, 
   return Collect<ServerCheck>(q, [](Query& r) -> Result<ServerCheck> {
     return ServerCheck{r.I64(0), r.Str(1), r.Str(2), r.I64(3), r.I64(4) != 0, r.I64(5), r.Str(6)};
   });
+}
+
+// ---------------------------------------------------------------- jobs
+
+Status PgJobs::Insert(const Job& j) {
+  Query q(c_, "INSERT INTO jobs (" WHARF_JOB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+  q.Text(j.id).Text(j.org_id).Text(j.kind).Text(j.target_id).Text(j.status).Text(j.error).Text(j.log);
+  q.Int(j.created_at).Int(j.started_at).Int(j.finished_at).Text(j.created_by);
+  return q.Run();
+}
+Result<std::optional<Job>> PgJobs::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<Job>(q, ReadJob);
+}
+Result<std::optional<Job>> PgJobs::FindTail(std::string_view org_id, std::string_view id, size_t offset) {
+  // substr counts characters, as SQLite's does on text.
+  Query q(c_, "SELECT id, org_id, kind, target_id, status, error, substr(log, $1::int + 1), "
+              "created_at, started_at, finished_at, created_by FROM jobs WHERE org_id = $2 AND id = $3");
+  WHARF_TRY(q.Int(static_cast<int64_t>(offset)).Text(org_id).Text(id).Run());
+  return One<Job>(q, ReadJob);
+}
+Status PgJobs::AppendLog(std::string_view id, std::string_view text) {
+  Query q(c_, "UPDATE jobs SET log = log || $1 WHERE id = $2");
+  return q.Text(text).Text(id).Run();
+}
+Status PgJobs::SetStatus(const Job& j) {
+  Query q(c_, "UPDATE jobs SET status = $1, error = $2, started_at = $3, finished_at = $4 WHERE id = $5");
+  return q.Text(j.status).Text(j.error).Int(j.started_at).Int(j.finished_at).Text(j.id).Run();
+}
+Result<std::vector<Job>> PgJobs::ListUnfinished() {
+  Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at");
+  WHARF_TRY(q.Run());
+  return Collect<Job>(q, ReadJob);
+}
+Result<std::vector<Job>> PgJobs::ListForTarget(std::string_view org_id, std::string_view target_id, int limit) {
+  Query q(c_, "SELECT id, org_id, kind, target_id, status, error, '', created_at, started_at, finished_at, created_by "
+              "FROM jobs WHERE org_id = $1 AND target_id = $2 ORDER BY created_at DESC LIMIT $3");
+  WHARF_TRY(q.Text(org_id).Text(target_id).Int(limit).Run());
+  return Collect<Job>(q, ReadJob);
 }
 
 // ---------------------------------------------------------------- audit

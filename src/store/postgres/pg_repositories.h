@@ -120,6 +120,16 @@ WHARF_PG_REPO(PgServers, ServerRepository)
   Result<std::vector<ServerCheck>> ListChecks(std::string_view org_id, std::string_view server_id, int limit) override;
 };
 
+WHARF_PG_REPO(PgJobs, JobRepository)
+  Status Insert(const Job& j) override;
+  Result<std::optional<Job>> Find(std::string_view org_id, std::string_view id) override;
+  Result<std::optional<Job>> FindTail(std::string_view org_id, std::string_view id, size_t offset) override;
+  Status AppendLog(std::string_view id, std::string_view text) override;
+  Status SetStatus(const Job& j) override;
+  Result<std::vector<Job>> ListUnfinished() override;
+  Result<std::vector<Job>> ListForTarget(std::string_view org_id, std::string_view target_id, int limit) override;
+};
+
 WHARF_PG_REPO(PgAudit, AuditRepository)
   Result<int64_t> Append(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> List(std::string_view org_id, int64_t before_id, int limit) override;
@@ -131,7 +141,7 @@ class PgTx final : public Tx {
  public:
   explicit PgTx(Conn& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
-        ssh_keys_(c), security_groups_(c), servers_(c), audit_(c) {}
+        ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), audit_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -142,6 +152,7 @@ class PgTx final : public Tx {
   SshKeyRepository& ssh_keys() override { return ssh_keys_; }
   SecurityGroupRepository& security_groups() override { return security_groups_; }
   ServerRepository& servers() override { return servers_; }
+  JobRepository& jobs() override { return jobs_; }
   AuditRepository& audit() override { return audit_; }
   Conn& conn() { return conn_; }
 
@@ -157,6 +168,7 @@ class PgTx final : public Tx {
   PgSshKeys ssh_keys_;
   PgSecurityGroups security_groups_;
   PgServers servers_;
+  PgJobs jobs_;
   PgAudit audit_;
 };
 

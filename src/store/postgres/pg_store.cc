@@ -191,15 +191,20 @@ class PostgresStore final : public Store {
 
   int SchemaVersion() override { return version_; }
 
+  // The first call starts the listener and waits (up to the connect timeout) until it listens,
+  // so the bound holds from the first request on.
   void WatchInvalidations(std::function<void(std::string_view)> fn) override {
+    const bool watching = static_cast<bool>(fn);
     {
       std::lock_guard lock(watch_mu_);
       watcher_ = std::move(fn);
     }
     std::lock_guard lock(listener_mu_);
-    if (!listener_.joinable() && watcher_) {
+    if (!listener_.joinable() && watching) {
       stop_ = false;
       listener_ = std::thread([this] { ListenLoop(); });
+      std::unique_lock ready(ready_mu_);
+      ready_cv_.wait_for(ready, std::chrono::seconds(opts_.connect_timeout_seconds), [&] { return listening_; });
     }
   }
 
@@ -344,10 +349,18 @@ class PostgresStore final : public Store {
           continue;
         }
         conn = std::move(*c);
-        if (last_seq >= 0) Emit("*");  // changes may have gone unseen while disconnected
         was_connected = true;
+        // Listening now: every change after this baseline is notified or polled. Changes before
+        // it (while disconnected, or before the first connection, when something may already
+        // have been cached) are covered by dropping every cache, after the baseline is read.
         Query q(*conn, "SELECT COALESCE(MAX(seq), 0) FROM cache_epochs");
         if (q.Run() && q.Next()) last_seq = std::max<int64_t>(last_seq, q.I64(0));
+        Emit("*");
+        {
+          std::lock_guard ready(ready_mu_);
+          listening_ = true;
+        }
+        ready_cv_.notify_all();
         next_poll = Clock::now() + std::chrono::milliseconds(opts_.invalidation_poll_ms);
       }
       const int fd = PQsocket(conn->get());
@@ -392,6 +405,9 @@ class PostgresStore final : public Store {
   std::function<void(std::string_view)> watcher_;  // GUARDED_BY(watch_mu_)
   std::mutex listener_mu_;
   std::thread listener_;
+  std::mutex ready_mu_;
+  std::condition_variable ready_cv_;
+  bool listening_ = false;  // GUARDED_BY(ready_mu_): the listener connected at least once
   std::atomic<bool> stop_{false};
 };
 

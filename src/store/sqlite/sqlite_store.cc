@@ -194,6 +194,24 @@ CREATE TABLE server_checks (
 );
 CREATE INDEX server_checks_server ON server_checks (server_id, id);
 )sql",
+      // 3: durable jobs (onboarding; deploys and backups later).
+      R"sql(
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  kind TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT NOT NULL,
+  log TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE INDEX jobs_target ON jobs (org_id, target_id, created_at);
+CREATE INDEX jobs_status ON jobs (status);
+)sql",
   };
   return m;
 }
@@ -1071,6 +1089,63 @@ WHARF_REPO(SqliteServers, ServerRepository)
   }
 };
 
+#define WHARF_JOB_COLS "id, org_id, kind, target_id, status, error, log, created_at, started_at, finished_at, created_by"
+Result<Job> ReadJob(Query& q) {
+  Job j;
+  j.id = q.Str(0);
+  j.org_id = q.Str(1);
+  j.kind = q.Str(2);
+  j.target_id = q.Str(3);
+  j.status = q.Str(4);
+  j.error = q.Str(5);
+  j.log = q.Str(6);
+  j.created_at = q.I64(7);
+  j.started_at = q.I64(8);
+  j.finished_at = q.I64(9);
+  j.created_by = q.Str(10);
+  return j;
+}
+
+WHARF_REPO(SqliteJobs, JobRepository)
+  Status Insert(const Job& j) override {
+    Query q(c_, "INSERT INTO jobs (" WHARF_JOB_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(j.id).Text(j.org_id).Text(j.kind).Text(j.target_id).Text(j.status).Text(j.error).Text(j.log);
+    q.Int(j.created_at).Int(j.started_at).Int(j.finished_at).Text(j.created_by);
+    return q.Exec();
+  }
+  Result<std::optional<Job>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<Job>(q, ReadJob);
+  }
+  Result<std::optional<Job>> FindTail(std::string_view org_id, std::string_view id, size_t offset) override {
+    Query q(c_, "SELECT id, org_id, kind, target_id, status, error, substr(log, ? + 1), created_at, started_at, finished_at, "
+                "created_by FROM jobs WHERE org_id = ? AND id = ?");
+    q.Int(static_cast<int64_t>(offset)).Text(org_id).Text(id);
+    return One<Job>(q, ReadJob);
+  }
+  Status AppendLog(std::string_view id, std::string_view text) override {
+    Query q(c_, "UPDATE jobs SET log = log || ? WHERE id = ?");
+    q.Text(text).Text(id);
+    return q.Exec();
+  }
+  Status SetStatus(const Job& j) override {
+    Query q(c_, "UPDATE jobs SET status = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?");
+    q.Text(j.status).Text(j.error).Int(j.started_at).Int(j.finished_at).Text(j.id);
+    return q.Exec();
+  }
+  Result<std::vector<Job>> ListUnfinished() override {
+    Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at");
+    return Collect<Job>(q, ReadJob);
+  }
+  Result<std::vector<Job>> ListForTarget(std::string_view org_id, std::string_view target_id, int limit) override {
+    Query q(c_, "SELECT id, org_id, kind, target_id, status, error, '', created_at, started_at, finished_at, created_by "
+                "FROM jobs WHERE org_id = ? AND target_id = ? ORDER BY created_at DESC LIMIT ?");
+    q.Text(org_id).Text(target_id).Int(limit);
+    return Collect<Job>(q, ReadJob);
+  }
+};
+
 WHARF_REPO(SqliteAudit, AuditRepository)
   Result<int64_t> Append(const AuditEvent& e) override {
     Query q(c_, "INSERT INTO audit_events (org_id, at, actor_id, actor_email, action, collection, resource_id, outcome, "
@@ -1093,7 +1168,7 @@ class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(Conn& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
-        ssh_keys_(c), security_groups_(c), servers_(c), audit_(c) {}
+        ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), audit_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -1104,6 +1179,7 @@ class SqliteTx final : public Tx {
   SshKeyRepository& ssh_keys() override { return ssh_keys_; }
   SecurityGroupRepository& security_groups() override { return security_groups_; }
   ServerRepository& servers() override { return servers_; }
+  JobRepository& jobs() override { return jobs_; }
   AuditRepository& audit() override { return audit_; }
   sqlite3* db() { return conn_.db(); }
 
@@ -1119,6 +1195,7 @@ class SqliteTx final : public Tx {
   SqliteSshKeys ssh_keys_;
   SqliteSecurityGroups security_groups_;
   SqliteServers servers_;
+  SqliteJobs jobs_;
   SqliteAudit audit_;
 };
 

@@ -27,7 +27,8 @@ function ensureUser(name, sudo) {
   }
   execFileSync('usermod', ['-p', '*', name]);
   const f = `/etc/sudoers.d/${name}`;
-  if (sudo) writeFileSync(f, `${name} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
+  // The stand-ins live on a per-test PATH, so sudo keeps PATH and the stand-ins' state directory.
+  if (sudo) writeFileSync(f, `Defaults:${name} !secure_path, env_keep += "PATH WHARF_STANDIN_DIR"\n${name} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
   else if (existsSync(f)) unlinkSync(f);
 }
 
@@ -39,6 +40,7 @@ printf '%s\\0' "$#" "$@" >> "$D/dokku-argv"
 case "$1" in
   version) echo "dokku version $(cat "$D/dokku-version")" ;;
   plugin:list) cat "$D/dokku-plugins" 2>/dev/null ;;
+  plugin:install) echo "-----> Cloning plugin repo $2"; echo "-----> Plugin $4 enabled"; echo "  $4 0.0.1 enabled stand-in" >> "$D/dokku-plugins" ;;
   *) : ;;
 esac
 `;
@@ -80,7 +82,8 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {
   const standin = path.join(dir, 'standin');
   mkdirSync(standin);
   chmodSync(standin, 0o777);
-  writeFileSync(path.join(standin, 'dokku-version'), '0.35.12\n', { mode: 0o644 });
+  writeFileSync(path.join(standin, 'dokku-version'), '0.35.12\n', { mode: 0o666 });
+  writeFileSync(path.join(standin, 'dokku.standin'), DOKKU, { mode: 0o755 });
   const keys = path.join(dir, 'authorized');
   mkdirSync(keys);
   chmodSync(keys, 0o755);
@@ -134,6 +137,11 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {
       return execFileSync('ssh-keygen', ['-lf', `${hostKey}.pub`], { encoding: 'utf8' }).split(' ')[1];
     },
     authorize(user, pub) { writeFileSync(path.join(keys, user), `${pub.trim()}\n`, { mode: 0o644 }); },
+    // What onboarding downloads instead of dokku.com's bootstrap.sh: installs the stand-in.
+    bootstrapScript({ sleep = 0 } = {}) {
+      return `#!/bin/bash\nset -e\necho "-----> Installing dokku $DOKKU_TAG (stand-in)"\n${sleep ? `sleep ${sleep}\n` : ''}` +
+        `install -m 755 ${standin}/dokku.standin ${bin}/dokku\necho "\${DOKKU_TAG#v}" > ${standin}/dokku-version\necho "-----> Done"\n`;
+    },
     dokkuVersion(v) { writeFileSync(path.join(standin, 'dokku-version'), `${v}\n`); },
     removeStandIn(name) { rmSync(path.join(bin, name), { force: true }); },
     dockerDown(down = true) {
