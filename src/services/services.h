@@ -321,7 +321,8 @@ class Services {
                                                               const RequestContext& ctx);
   // The scheduler's tick: checks every due server of every org, `health_concurrency` at a time,
   // and schedules the next check (interval when healthy, exponential backoff when not).
-  // Returns how many servers were checked.
+  // Returns how many servers were checked. With several replicas on PostgreSQL only the one that
+  // holds the scheduler lock (store::Store::IsScheduler) runs it; the others return 0 at once.
   int RunDueHealthChecks();
   // Installs the pinned Dokku and the standard plugins, doing only what is missing (resumable).
   // Answers at once with the queued job; the job runs in the background, one per server at a time.

@@ -288,6 +288,12 @@ class Store {
   virtual void WatchInvalidations(std::function<void(std::string_view scope)> fn) { (void)fn; }
   // Counters shared across processes, or nullptr when this store serves one process only.
   virtual SharedCounters* shared_counters() { return nullptr; }
+  // True while this process should run instance-wide scheduled work (health checks; backups
+  // later), so that it runs once, not once per replica. Always true for a single-process store.
+  // On PostgreSQL one replica holds a session advisory lock on its invalidation listener's
+  // connection; if that replica dies, another takes over within the poll interval. Needs
+  // WatchInvalidations to have been called (false until the listener first connects).
+  virtual bool IsScheduler() { return true; }
 
   // --- bulk copy (wharf admin migrate-store) ---
 

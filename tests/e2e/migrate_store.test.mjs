@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startWharf, api, signup, sshKeygen, uniqueEmail, sharedPostgres, WHARF_BIN } from './lib/harness.mjs';
 
-const TABLES = ['users', 'orgs', 'roles', 'memberships', 'sessions', 'api_tokens', 'invitations', 'ssh_keys', 'audit_events'];
+const TABLES = ['users', 'orgs', 'roles', 'memberships', 'sessions', 'api_tokens', 'invitations', 'ssh_keys',
+  'security_groups', 'servers', 'server_checks', 'jobs', 'audit_events'];
 
 test('migrate-store copies a SQLite instance to PostgreSQL with sealed secrets and matching counts', async () => {
   const pg = await sharedPostgres();
@@ -22,6 +23,8 @@ test('migrate-store copies a SQLite instance to PostgreSQL with sealed secrets a
   assert.equal((await api(s.url, 'POST', `${O}/ssh-keys`, { token: ada.token, body: { name: 'deploy', public_key: key.pub, private_key: key.priv } })).status, 201);
   const role = await api(s.url, 'POST', `${O}/roles`, { token: ada.token, body: { name: 'Viewer', permissions: { sshKeys: { read: true } } } });
   assert.equal((await api(s.url, 'POST', `${O}/invitations`, { token: ada.token, body: { email: uniqueEmail('bob'), role_id: role.json.id, send_email: false } })).status, 201);
+  const sg = await api(s.url, 'POST', `${O}/security-groups`, { token: ada.token, body: { name: 'web', inbound: [{ type: 'https', source: 'anywhere' }] } });
+  assert.equal(sg.status, 201, sg.text);
   assert.equal((await api(s.url, 'POST', '/api/v1/me/tokens', { token: ada.token, body: { name: 'ci', org: ada.org.slug } })).status, 201);
   await s.stop();
 
@@ -56,6 +59,8 @@ test('migrate-store copies a SQLite instance to PostgreSQL with sealed secrets a
     const k2 = sshKeygen();
     const r = await api(s.url, 'POST', `${O}/ssh-keys`, { token: ada.token, body: { name: 'new', public_key: k2.pub, private_key: k2.priv } });
     assert.equal(r.status, 201, r.text);
+    const groups = await api(s.url, 'GET', `${O}/security-groups`, { token: ada.token });
+    assert.deepEqual(groups.json.items.map((g) => [g.name, g.inbound.length]), [['web', 1]]);
     const audit = await api(s.url, 'GET', `${O}/audit?limit=200`, { token: ada.token });
     assert.equal(audit.status, 200);
     assert.ok(audit.json.items.some((e) => e.action === 'sshKeys.create'), JSON.stringify(audit.json.items.map((e) => e.action)));

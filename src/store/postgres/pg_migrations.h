@@ -11,6 +11,8 @@ namespace wharf::store::pg {
 // are serialized across replicas; migrations run under kMigrateLockKey (session scope).
 inline constexpr int64_t kWriteLockKey = 2003068786;  // also spelled out in wharf_invalidate()
 inline constexpr int64_t kMigrateLockKey = 2003068787;
+// Held (session scope) by the one replica that runs scheduled work.
+inline constexpr int64_t kSchedulerLockKey = 2003068788;
 
 const std::vector<std::string>& Migrations();
 

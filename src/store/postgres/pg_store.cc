@@ -209,6 +209,7 @@ class PostgresStore final : public Store {
   }
 
   SharedCounters* shared_counters() override { return &counters_; }
+  bool IsScheduler() override { return scheduler_.load(std::memory_order_acquire); }
 
   Result<int64_t> CountRows(std::string_view table) override {
     if (!IsDataTable(table)) return Internal("unknown table " + std::string(table));
@@ -323,6 +324,17 @@ class PostgresStore final : public Store {
     if (watcher_) watcher_(scope);
   }
 
+  // Takes the scheduler lock if no live replica holds it (a no-op once held: it stays with this
+  // session until the connection closes).
+  void TryTakeScheduler(Conn& c) {
+    if (scheduler_) return;
+    Query q(c, "SELECT pg_try_advisory_lock(2003068788)");  // kSchedulerLockKey
+    if (q.Run() && q.Next() && q.I64(0) != 0) {
+      scheduler_ = true;
+      log::Info("scheduler_taken", {{"detail", "this replica runs scheduled work"}});
+    }
+  }
+
   void StopListener() {
     std::lock_guard lock(listener_mu_);
     stop_ = true;
@@ -340,6 +352,7 @@ class PostgresStore final : public Store {
     auto next_poll = Clock::now();
     while (!stop_) {
       if (!conn || !conn->ok()) {
+        scheduler_ = false;  // the lock went with the old session
         auto c = pg::Connect(url_, opts_.connect_timeout_seconds);
         if (!c || !(*c)->Exec("LISTEN wharf_invalidate")) {
           if (was_connected) log::Warn("invalidation_listener_down", {{"detail", c ? "LISTEN failed" : c.error().detail}});
@@ -356,6 +369,7 @@ class PostgresStore final : public Store {
         Query q(*conn, "SELECT COALESCE(MAX(seq), 0) FROM cache_epochs");
         if (q.Run() && q.Next()) last_seq = std::max<int64_t>(last_seq, q.I64(0));
         Emit("*");
+        TryTakeScheduler(*conn);
         {
           std::lock_guard ready(ready_mu_);
           listening_ = true;
@@ -382,6 +396,7 @@ class PostgresStore final : public Store {
       }
       if (!notified && Clock::now() < next_poll) continue;
       next_poll = Clock::now() + std::chrono::milliseconds(opts_.invalidation_poll_ms);
+      TryTakeScheduler(*conn);
       Query q(*conn, "SELECT scope, seq FROM cache_epochs WHERE seq > $1 ORDER BY seq");
       if (!q.Int(last_seq).Run()) {
         if (!conn->ok()) conn.reset();
@@ -408,6 +423,7 @@ class PostgresStore final : public Store {
   std::mutex ready_mu_;
   std::condition_variable ready_cv_;
   bool listening_ = false;  // GUARDED_BY(ready_mu_): the listener connected at least once
+  std::atomic<bool> scheduler_{false};
   std::atomic<bool> stop_{false};
 };
 

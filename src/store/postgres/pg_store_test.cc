@@ -200,6 +200,25 @@ TEST(PostgresReplicas, DroppedConnectionsReconnectAndTheListenerDropsEveryCache)
   (*b)->WatchInvalidations(nullptr);
 }
 
+TEST(PostgresReplicas, ExactlyOneReplicaRunsScheduledWorkAndAnotherTakesOver) {
+  Db db = FreshDb("scheduler");
+  ASSERT_TRUE(db.pg);
+  auto a = OpenPostgresStore(db.url, {.invalidation_poll_ms = 200});
+  auto b = OpenPostgresStore(db.url, {.invalidation_poll_ms = 200});
+  ASSERT_TRUE(a && b);
+  (*a)->WatchInvalidations([](std::string_view) {});
+  (*b)->WatchInvalidations([](std::string_view) {});
+  std::this_thread::sleep_for(milliseconds(500));
+  EXPECT_NE((*a)->IsScheduler(), (*b)->IsScheduler());  // one, not both, not none
+  std::unique_ptr<Store>& leader = (*a)->IsScheduler() ? *a : *b;
+  std::unique_ptr<Store>& other = (*a)->IsScheduler() ? *b : *a;
+  leader.reset();  // the replica dies: its session, and the lock, go with it
+  auto t0 = steady_clock::now();
+  while (!other->IsScheduler() && steady_clock::now() - t0 < milliseconds(3000)) std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_TRUE(other->IsScheduler());
+  EXPECT_LT(steady_clock::now() - t0, milliseconds(1000));
+}
+
 TEST(PostgresReplicas, RateCountersAreSharedAcrossReplicas) {
   Db db = FreshDb("counters");
   ASSERT_TRUE(db.pg);
