@@ -19,7 +19,7 @@ BUILD_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
 # chromium: the browser the UI tests drive headless (tests/e2e/ui_*.test.mjs, via playwright-core).
 # sudo, util-linux (unshare), python3: the worker-node test host (tests/e2e/lib/sshd.mjs).
 # postgresql, postgresql-client: the PostgreSQL the store and e2e tests start (runuser is util-linux).
-TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk chromium sudo util-linux python3 \
+TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk chromium sudo util-linux python3 iproute2 nftables ufw \
   postgresql postgresql-client
 
 .PHONY: run test deps deps-apt deps-npm web web-test build unit e2e bench clean

@@ -17,7 +17,7 @@ declare -A allowed=(
   [services]="base domain authz secrets store http_client nodes integrations diagnose"
   [jobs]="base domain authz secrets store http_client nodes integrations diagnose services"
   [api]="base domain authz services"
-  [cli]="base domain"
+  [cli]="base domain http_client"
   [server]="base domain authz secrets store http_client nodes integrations diagnose services jobs api cli"
 )
 fail=0

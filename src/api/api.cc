@@ -937,6 +937,18 @@ void Api::Impl::AddRoutes() {
         return Json(200, {{"items", items}});
       });
 
+  Add("POST", "/api/v1/orgs/{org}/servers/{id}/apply-firewall", A::kOrg, "servers",
+      "Apply the server's security groups to its host firewall (nftables) and return the rules in force (servers.update)",
+      {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto fw, s.ApplyFirewall(c.p(), c.params[1], c.ctx));
+        return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}, {"skipped", fw.skipped}});
+      });
+  Add("GET", "/api/v1/orgs/{org}/servers/{id}/firewall", A::kOrg, "servers",
+      "The host firewall rules in force on the server, read over SSH (servers.read)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto fw, s.ReadFirewall(c.p(), c.params[1], c.ctx));
+        return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}});
+      });
   Add("POST", "/api/v1/orgs/{org}/servers/{id}/onboard", A::kOrg, "servers",
       "Install the pinned Dokku and plugins, doing only what is missing; answers 202 {job_id} (servers.update)",
       {202, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
@@ -1052,6 +1064,11 @@ std::string Api::Impl::BuildOpenApi() const {
 Api::Api(services::Services& services, Metrics& metrics, ApiOptions options)
     : impl_(std::make_unique<Impl>(services, metrics, std::move(options))) {}
 Api::~Api() = default;
+bool Api::MayBlock(const HttpRequest& req) {
+  if (req.path.find("/servers") == std::string::npos) return false;
+  return req.method != "GET" || req.path.ends_with("/firewall");
+}
+
 HttpResponse Api::Handle(const HttpRequest& req) { return impl_->Handle(req); }
 
 std::string HttpRequest::Query(std::string_view name, bool* present) const {

@@ -28,6 +28,10 @@ class Api {
   Api(services::Services& services, Metrics& metrics, ApiOptions options);
   ~Api();
   HttpResponse Handle(const HttpRequest& req);
+  // True for requests that may wait on a worker node over SSH (test-connection, check, re-pin,
+  // firewall, adding a server): the server runs them off its I/O threads. A cheap prefilter on
+  // the path, so the hot read paths pay nothing.
+  static bool MayBlock(const HttpRequest& req);
 
  private:
   struct Impl;

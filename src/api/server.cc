@@ -61,6 +61,7 @@ struct HttpServer::Impl {
   Api& api;
   ServerOptions options;
   asio::io_context ioc;
+  asio::thread_pool blocking_pool{16};  // requests that wait on worker nodes (Api::MayBlock)
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc, SIGTERM, SIGINT};
   std::function<void(int)> on_signal;
@@ -129,13 +130,24 @@ struct HttpServer::Impl {
       const bool keep_alive = req.keep_alive();
       const unsigned version = req.version();
       const bool head = req.method() == http::verb::head;
+      auto handle = [this, &r]() {
+        HttpResponse out;
+        try {
+          out = api.Handle(r);
+        } catch (const std::exception& e) {
+          log::Error("unhandled_exception", {{"request_id", r.request_id}, {"what", e.what()}});
+          out.status = 500;
+          out.body = ErrorBody(Error{ErrorCode::kInternal, "", e.what(), Layer::kNone, {}}, r.request_id);
+        }
+        return out;
+      };
       HttpResponse out;
-      try {
-        out = api.Handle(r);
-      } catch (const std::exception& e) {
-        log::Error("unhandled_exception", {{"request_id", r.request_id}, {"what", e.what()}});
-        out.status = 500;
-        out.body = ErrorBody(Error{ErrorCode::kInternal, "", e.what(), Layer::kNone, {}}, r.request_id);
+      if (Api::MayBlock(r)) {
+        // SSH to a worker node can take seconds: run it on the blocking pool, not an I/O thread.
+        out = co_await asio::co_spawn(blocking_pool, [&]() -> asio::awaitable<HttpResponse> { co_return handle(); },
+                                      asio::use_awaitable);
+      } else {
+        out = handle();
       }
       if (out.stream && !head) {
         // Server-Sent Events: chunked, no keep-alive; poll the producer until it ends.

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "domain/permissions.h"
 #include "domain/validate.h"
@@ -88,5 +89,46 @@ TEST(ValidateTest, SshPublicKey) {
   EXPECT_FALSE(ParseSshPublicKey("ssh-ed25519 AAAA\nssh-ed25519 AAAA", "public_key"));
 }
 
+}  // namespace
+}  // namespace wharf::domain
+
+// The nftables ruleset is checked by the real nft, in a network namespace of its own.
+#include <cstdio>
+#include <fstream>
+
+#include "domain/firewall.h"
+
+namespace wharf::domain {
+namespace {
+TEST(Firewall, RulesetLoadsIntoRealNftablesWithEveryProtocolAndFamily) {
+  SecurityGroup g{"sg_1", "org", "web \"edge\"", "", {}, {}, 0, 0, "u"};
+  g.inbound = {{"ssh", "tcp", 22, 22, "203.0.113.0/24", "admins"},
+               {"dns", "udp", 53, 53, "0.0.0.0/0", ""},
+               {"custom-tcp", "tcp", 8000, 8100, "2001:db8::/32", ""},
+               {"icmp", "icmp", 0, 0, "0.0.0.0/0", ""},
+               {"icmpv6", "icmpv6", 0, 0, "::/0", ""},
+               {"all-traffic", "all", 0, 0, "10.0.0.0/8", "vpc"}};
+  g.outbound = {{"all-traffic", "all", 0, 0, "0.0.0.0/0", ""}, {"all-traffic", "all", 0, 0, "::/0", ""}};
+  std::string script = NftRuleset({g});
+  char path[] = "/tmp/wharf-nft-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << script;
+  std::string cmd = std::string("unshare --net sh -c 'nft -f ") + path + " && nft -f " + path + " && nft list table inet wharf' 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = pclose(p);
+  unlink(path);
+  ASSERT_EQ(st, 0) << out << "\n" << script;
+  EXPECT_NE(out.find("ip saddr 203.0.113.0/24 tcp dport 22 accept comment \"web edge: admins\""), std::string::npos) << out;
+  EXPECT_NE(out.find("udp dport 53 accept"), std::string::npos);
+  EXPECT_NE(out.find("ip6 saddr 2001:db8::/32 tcp dport 8000-8100 accept"), std::string::npos);
+  EXPECT_NE(out.find("ip saddr 10.0.0.0/8 accept"), std::string::npos);
+  EXPECT_NE(out.find("policy drop"), std::string::npos);
+}
 }  // namespace
 }  // namespace wharf::domain

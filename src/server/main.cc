@@ -20,10 +20,12 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "cli/cli.h"
 #include "http_client/smtp.h"
 #include "secrets/crypto.h"
 #include "secrets/envelope.h"
 #include "secrets/redact.h"
+#include "server/admin_backup.h"
 #include "services/services.h"
 #include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -416,11 +418,17 @@ int main(int argc, char** argv) {
   bootstrap->add_option("--name", a_name, "Display name")->required();
   bootstrap->add_option("--password-file", a_password_file, "File holding the password (default: read stdin)");
 
+  // Client commands (login, org, role, …; src/cli) and admin backup|restore (admin_backup.cc).
+  auto backup = server::AddAdminBackupCommands(*admin);
+  auto client = cli::RegisterClientCommands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (auto code = client->Run()) return *code;
+  if (auto code = backup->Run()) return *code;
   if (serve->parsed()) return Serve(*serve, f);
   if (migrate_store->parsed()) return AdminMigrateStore(ms_from, ms_to);
   if (a_database.empty())

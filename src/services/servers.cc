@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "domain/firewall.h"
 #include "base/strings.h"
 #include "nodes/checks.h"
 #include "nodes/keys.h"
@@ -594,6 +595,118 @@ Result<std::vector<domain::ServerCheck>> Services::ServerCheckHistory(const auth
     return Ok();
   }));
   return out;
+}
+
+namespace {
+// Runs `argv` (with sudo unless root) and maps a missing nft to a precise error.
+Result<nodes::CommandResult> Sudo(nodes::Connection& c, const domain::Server& s, std::vector<std::string> argv,
+                                  std::string_view stdin_data = {}) {
+  if (s.username != "root") argv.insert(argv.begin(), {"sudo", "-n"});
+  return c.Run(argv, stdin_data);
+}
+
+// Which firewall the node has: an active ufw is used as it is (never fought); otherwise nftables
+// when installed; otherwise an installed (inactive) ufw.
+Result<std::string> DetectFirewall(nodes::Connection& c, const domain::Server& s) {
+  WHARF_ASSIGN_OR_RETURN(auto ufw, Sudo(c, s, {"ufw", "status"}));
+  const bool ufw_present = ufw.exit_status == 0;
+  if (ufw_present && ufw.out.find("Status: active") != std::string::npos) return std::string("ufw");
+  WHARF_ASSIGN_OR_RETURN(auto nft, Sudo(c, s, {"nft", "--version"}));
+  if (nft.exit_status == 0) return std::string("nftables");
+  if (ufw_present) return std::string("ufw");
+  if (ufw.exit_status == 1 && ufw.err.find("sudo") != std::string::npos)
+    return Err(ErrorCode::kValidationFailed, "Changing the firewall needs passwordless sudo for " + s.username + ".", Layer::kSsh);
+  return Err(ErrorCode::kValidationFailed,
+             "Neither nftables nor ufw is installed on the server; install one (apt-get install nftables).", Layer::kSsh);
+}
+
+Result<Services::FirewallState> ReadRules(nodes::Connection& c, const domain::Server& s, const std::string& backend) {
+  if (backend == "ufw") {
+    WHARF_ASSIGN_OR_RETURN(auto r, Sudo(c, s, {"ufw", "status", "verbose"}));
+    if (r.exit_status != 0)
+      return Err(ErrorCode::kValidationFailed, "Reading ufw failed: " + std::string(Trim(r.err)), Layer::kSsh);
+    return Services::FirewallState{"ufw", r.out, {}};
+  }
+  WHARF_ASSIGN_OR_RETURN(auto r, Sudo(c, s, {"nft", "list", "table", "inet", "wharf"}));
+  if (r.exit_status != 0) {
+    if (r.err.find("No such file") != std::string::npos) return Services::FirewallState{"nftables", "", {}};
+    return Err(ErrorCode::kValidationFailed, "Reading the host firewall failed: " + std::string(Trim(r.err)), Layer::kSsh);
+  }
+  return Services::FirewallState{"nftables", r.out, {}};
+}
+}  // namespace
+
+Result<Services::FirewallState> Services::ApplyFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+  const authz::Resource pre{id, p.user_id, {}, id};
+  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
+  std::optional<domain::Server> s;
+  std::optional<NodeTarget> t;
+  std::vector<domain::SecurityGroup> groups;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
+    if (!s) return ServerNotFound();
+    auto r = ServerResource(*s);
+    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
+    for (auto& gid : s->security_group_ids) {
+      WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, gid));
+      if (g) groups.push_back(std::move(*g));
+    }
+    WHARF_TRY(CheckSshStaysOpen(tx, *s, s->security_group_ids, "", nullptr));
+    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
+    return Ok();
+  }));
+  if (groups.empty())
+    return FieldError("security_group_ids", "is empty: attach a security group to the server before applying its firewall");
+  nodes::ConnectOptions co;
+  co.allow_private_targets = config_.allow_private_targets;
+  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  co.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
+  t->target.pinned_host_key = s->host_key_fingerprint;
+  nodes::ConnectFailure failure;
+  std::string fp;
+  auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
+  if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
+  WHARF_ASSIGN_OR_RETURN(std::string backend, DetectFirewall(**conn, *s));
+  std::vector<std::string> skipped;
+  if (backend == "nftables") {
+    const std::string script = domain::NftRuleset(groups);
+    WHARF_ASSIGN_OR_RETURN(auto applied, Sudo(**conn, *s, {"nft", "-f", "-"}, script));
+    if (applied.exit_status != 0)
+      return Err(ErrorCode::kValidationFailed, "nftables refused the ruleset: " + std::string(Trim(applied.err)), Layer::kSsh);
+  } else {
+    // ufw has no atomic replace: reset, then add every rule (SSH first: the lock-out guard holds).
+    for (auto& argv : domain::UfwCommands(groups, &skipped)) {
+      WHARF_ASSIGN_OR_RETURN(auto r, Sudo(**conn, *s, argv));
+      if (r.exit_status != 0)
+        return Err(ErrorCode::kValidationFailed, "ufw refused `" + nodes::CommandLine(argv) + "`: " + std::string(Trim(r.err)),
+                   Layer::kSsh);
+    }
+  }
+  WHARF_ASSIGN_OR_RETURN(auto state, ReadRules(**conn, *s, backend));
+  state.skipped = skipped;
+  WHARF_TRY(WriteTx([&](store::Tx& tx) {
+    return AuditIn(tx, p, "servers.apply-firewall", "servers", s->id, ctx, std::to_string(groups.size()) + " group(s)");
+  }));
+  return state;
+}
+
+Result<Services::FirewallState> Services::ReadFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+  WHARF_ASSIGN_OR_RETURN(auto s, GetServer(p, id, ctx));
+  std::optional<NodeTarget> t;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
+    return Ok();
+  }));
+  nodes::ConnectOptions co;
+  co.allow_private_targets = config_.allow_private_targets;
+  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  nodes::ConnectFailure failure;
+  std::string fp;
+  auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
+  if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
+  WHARF_ASSIGN_OR_RETURN(std::string backend, DetectFirewall(**conn, s));
+  return ReadRules(**conn, s, backend);
 }
 
 int Services::RunDueHealthChecks() {

@@ -334,6 +334,16 @@ class Services {
   // At start-up: jobs a previous process left queued or running are marked failed with the reason.
   Status RecoverInterruptedJobs();
 
+  // The server's security groups as its host firewall (nftables, table `inet wharf`), applied over
+  // SSH with sudo; answers what the kernel now has in force.
+  struct FirewallState {
+    std::string backend;   // "nftables" or "ufw"
+    std::string in_force;  // `nft list table inet wharf` or `ufw status verbose`
+    std::vector<std::string> skipped;  // rules the backend cannot express (ufw: ICMP by source)
+  };
+  Result<FirewallState> ApplyFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<FirewallState> ReadFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+
   // --- audit ---
   Result<Page<domain::AuditEvent>> ListAudit(const authz::Principal& p, int limit, std::string_view cursor,
                                              const RequestContext& ctx);

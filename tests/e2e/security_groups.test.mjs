@@ -91,10 +91,47 @@ test('attach to a server; removing the rule that keeps Wharf\'s SSH open is refu
   assert.equal(narrowed.status, 409, 'a source that no longer contains Wharf\'s address closes SSH too');
   const still = await api(s.url, 'GET', `${O()}/security-groups/${g.json.id}`, { token: ada.token });
   assert.equal(still.json.inbound[0].from_port, node.port, 'nothing was written');
+  // Apply to the host firewall: real nftables on the node; the rules in force come back.
+  const applied = await api(s.url, 'POST', `${O()}/servers/${srv.json.id}/apply-firewall`, { token: ada.token });
+  assert.equal(applied.status, 200, applied.text);
+  assert.equal(applied.json.backend, 'nftables');
+  const inForce = node.firewallRules();
+  assert.equal(applied.json.rules_in_force, inForce, 'the answer is what the kernel has');
+  assert.match(inForce, /policy drop/);
+  assert.match(inForce, new RegExp(`ip saddr 127\\.0\\.0\\.1 tcp dport ${node.port} accept comment "node-fw: wharf"`));
+  assert.match(inForce, /tcp dport 443 accept/);
+  assert.match(inForce, /iif "lo" accept/);
+  const again = await api(s.url, 'POST', `${O()}/servers/${srv.json.id}/apply-firewall`, { token: ada.token });
+  assert.equal(again.json.rules_in_force, inForce, 'applying twice is applying once');
+  const read = await api(s.url, 'GET', `${O()}/servers/${srv.json.id}/firewall`, { token: ada.token });
+  assert.equal(read.json.rules_in_force, inForce);
   const del = await api(s.url, 'DELETE', `${O()}/security-groups/${g.json.id}`, { token: ada.token });
   assert.equal(del.status, 409);
   assert.deepEqual(del.json.error.details.servers.map((x) => x.name), ['fw-node']);
   const detach = await api(s.url, 'PATCH', `${O()}/servers/${srv.json.id}`, { token: ada.token, body: { security_group_ids: [] } });
   assert.equal(detach.status, 200, detach.text);
   assert.equal((await api(s.url, 'DELETE', `${O()}/security-groups/${g.json.id}`, { token: ada.token })).status, 204);
+});
+
+test('a node with only ufw gets the same groups through ufw; ICMP rules are reported as left to ufw', async () => {
+  const uf = await startSshd({ firewall: 'ufw' });
+  try {
+    uf.authorize(NODE_USER, (await api(s.url, 'GET', `${O()}/ssh-keys/${key.id}/public-key`, { token: ada.token })).text);
+    const g = await group({ name: 'ufw-fw', inbound: [{ type: 'custom-tcp', from_port: uf.port, source: '127.0.0.1/32', description: 'wharf' },
+      { type: 'custom-udp', from_port: 60000, to_port: 61000, source: '2001:db8::/32' }, { type: 'icmp', source: 'anywhere' }] });
+    const srv = await api(s.url, 'POST', `${O()}/servers`, { token: ada.token, body: { name: 'ufw-node', host: '127.0.0.1', port: uf.port, username: NODE_USER, ssh_key_id: key.id, security_group_ids: [g.json.id] } });
+    assert.equal(srv.status, 201, srv.text);
+    const applied = await api(s.url, 'POST', `${O()}/servers/${srv.json.id}/apply-firewall`, { token: ada.token });
+    assert.equal(applied.status, 200, applied.text);
+    assert.equal(applied.json.backend, 'ufw');
+    assert.match(applied.json.rules_in_force, /Status: active/);
+    assert.match(applied.json.rules_in_force, /Default: deny \(incoming\), allow \(outgoing\)/);
+    assert.match(applied.json.rules_in_force, new RegExp(`${uf.port}/tcp\\s+ALLOW IN\\s+127\\.0\\.0\\.1\\s+# ufw-fw: wharf`));
+    assert.match(applied.json.rules_in_force, /60000:61000\/udp\s+ALLOW IN\s+2001:db8::\/32/);
+    assert.equal(applied.json.skipped.length, 1);
+    assert.match(applied.json.skipped[0], /icmp/);
+    assert.equal(uf.firewallRules(), applied.json.rules_in_force, 'the answer is what ufw has in force');
+  } finally {
+    await uf.cleanup();
+  }
 });

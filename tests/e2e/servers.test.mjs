@@ -130,7 +130,14 @@ os._exit(0)
 `], { encoding: 'utf8' });
   const port = Number(py.trim());
   const started = Date.now();
-  const t = await api(s.url, 'POST', `${O()}/servers/test-connection`, { token: ada.token, body: body({ port }) });
+  // Three slow checks at once (more than the I/O threads) do not stall the rest of the API.
+  const slow = [0, 1, 2].map(() => api(s.url, 'POST', `${O()}/servers/test-connection`, { token: ada.token, body: body({ port }) }));
+  await new Promise((r) => setTimeout(r, 200));
+  const h0 = Date.now();
+  assert.equal((await api(s.url, 'GET', `${O()}/ssh-keys`, { token: ada.token })).status, 200);
+  assert.ok(Date.now() - h0 < 500, `a list answered in ${Date.now() - h0} ms while SSH checks waited`);
+  const t = await slow[0];
+  await Promise.all(slow);
   const c = byName(t.json).tcp;
   assert.equal(c.status, 'failed', JSON.stringify(t.json));
   assert.equal(c.code, 'port_unreachable');
@@ -260,6 +267,16 @@ test('roles: read_scope, create_limit and resource_scope apply to servers; bad i
   assert.equal((await api(s.url, 'GET', `${O()}/servers/${b.json.id}`, { token: ops.token })).status, 404);
   assert.equal((await api(s.url, 'POST', `${O()}/servers/${b.json.id}/check`, { token: ops.token })).status, 404);
   assert.equal((await api(s.url, 'POST', `${O()}/servers/${a.json.id}/check`, { token: ops.token })).status, 200);
+  // create_limit and read_scope: own.
+  const dev = await memberWithRole(s.url, ada, 'dev', { servers: { create: true, read: true, create_limit: 1, read_scope: 'own' }, sshKeys: { read: true } });
+  const mine = await api(s.url, 'POST', `${O()}/servers`, { token: dev.token, body: body({ name: 'devs-own' }) });
+  assert.equal(mine.status, 201, mine.text);
+  const second = await api(s.url, 'POST', `${O()}/servers`, { token: dev.token, body: body({ name: 'devs-second' }) });
+  assert.equal(second.status, 403);
+  assert.equal(second.json.error.code, 'limit_reached');
+  const devList = await api(s.url, 'GET', `${O()}/servers`, { token: dev.token });
+  assert.deepEqual(devList.json.items.map((x) => x.name), ['devs-own']);
+  assert.equal((await api(s.url, 'GET', `${O()}/servers/${a.json.id}`, { token: dev.token })).status, 404);
   for (const [field, extra] of [['port', { port: 70000 }], ['host', { host: 'bad host!' }], ['username', { username: 'Root;rm' }], ['ssh_key_id', { ssh_key_id: 'key_nope' }]]) {
     const r = await api(s.url, 'POST', `${O()}/servers`, { token: ada.token, body: body(extra) });
     assert.equal(r.status, 400, `${field}: ${r.text}`);

@@ -68,7 +68,7 @@ function readCalls(file) {
   return calls;
 }
 
-export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {}) {
+export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, firewall = 'nftables' } = {}) {
   ensureUser(NODE_USER, true);
   ensureUser(NOSUDO_USER, false);
   mkdirSync('/run/sshd', { recursive: true });
@@ -79,6 +79,24 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {
   chmodSync(bin, 0o755);
   writeFileSync(path.join(bin, 'dokku'), DOKKU, { mode: 0o755 });
   writeFileSync(path.join(bin, 'docker'), DOCKER, { mode: 0o755 });
+  // The node's host firewall: the real nft, applied inside a network namespace of its own, so that
+  // the rules are real kernel rules but the CI machine's own firewall is never touched.
+  const netns = `wharf-fw-${path.basename(dir).slice(-6).toLowerCase()}`;
+  execFileSync('ip', ['netns', 'add', netns]);
+  // ufw also keeps state in /etc/ufw and /etc/default/ufw: a ufw node gets private copies, bound
+  // over the real ones in a mount namespace. The firewall the node does not have answers 127.
+  const missing = (name) => `#!/bin/sh\necho "${name}: command not found" >&2\nexit 127\n`;
+  const ufwWrapper = `#!/bin/sh\nexec unshare --mount --propagation private sh -c 'mount --bind ${dir}/etc-ufw /etc/ufw && ` +
+    `mount --bind ${dir}/default-ufw /etc/default/ufw && exec ip netns exec ${netns} /usr/sbin/ufw "$@"' ufw "$@"\n`;
+  if (firewall === 'ufw') {
+    execFileSync('cp', ['-a', '/etc/ufw', path.join(dir, 'etc-ufw')]);
+    execFileSync('cp', ['/etc/default/ufw', path.join(dir, 'default-ufw')]);
+    writeFileSync(path.join(bin, 'ufw'), ufwWrapper, { mode: 0o755 });
+    writeFileSync(path.join(bin, 'nft'), missing('nft'), { mode: 0o755 });
+  } else {
+    writeFileSync(path.join(bin, 'nft'), `#!/bin/sh\nexec ip netns exec ${netns} /usr/sbin/nft "$@"\n`, { mode: 0o755 });
+    writeFileSync(path.join(bin, 'ufw'), missing('ufw'), { mode: 0o755 });
+  }
   const standin = path.join(dir, 'standin');
   mkdirSync(standin);
   chmodSync(standin, 0o777);
@@ -157,7 +175,16 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease } = {
       execFileSync('ssh-keygen', ['-q', '-t', hostKeyType, '-N', '', '-f', hostKey]);
       await start();
     },
+    netns,
+    firewallRules() {
+      if (firewall === 'ufw') return execFileSync(path.join(bin, 'ufw'), ['status', 'verbose'], { encoding: 'utf8' });
+      return execFileSync('ip', ['netns', 'exec', netns, 'nft', 'list', 'table', 'inet', 'wharf'], { encoding: 'utf8' });
+    },
     stop,
-    async cleanup() { await stop(); rmSync(dir, { recursive: true, force: true }); },
+    async cleanup() {
+      await stop();
+      try { execFileSync('ip', ['netns', 'delete', netns]); } catch {}
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

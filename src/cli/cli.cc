@@ -1,0 +1,29 @@
+#include "cli/cli.h"
+
+#include <iostream>
+
+#include "cli/command.h"
+
+namespace wharf::cli {
+
+Client::Client(std::unique_ptr<Registry> registry) : registry_(std::move(registry)) {}
+Client::~Client() = default;
+
+std::optional<int> Client::Run() { return registry_->Run(std::cout, std::cerr); }
+
+std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
+  auto r = std::make_unique<Registry>(app);
+  AddSessionCommands(*r);
+  AddOrgCommands(*r);
+  AddTeamCommands(*r);
+  AddTokenCommands(*r);
+  AddSshKeyCommands(*r);
+  AddAuditCommands(*r);
+  AddServerCommands(*r);
+  // Later capabilities add their group here: git, registry, aws, storage, app, service, env,
+  // deploy, backup, doctor, explain (and `server onboard --follow` once onboarding has an API).
+  AddCompletionCommand(*r);  // last: it walks the whole tree when it runs
+  return std::make_unique<Client>(std::move(r));
+}
+
+}  // namespace wharf::cli

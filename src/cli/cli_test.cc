@@ -1,0 +1,362 @@
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "cli/api_client.h"
+#include "cli/command.h"
+#include "cli/config.h"
+#include "cli/output.h"
+#include "cli/permission_flags.h"
+#include "cli/rule_flags.h"
+
+namespace wharf::cli {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// ---- permission flags ----
+
+TEST(PermissionFlags, AllowScopeAndLimitBuildTheWireForm) {
+  PermissionFlags f{.allow = {"servers:cru", "team:r"}, .scope = {"servers=own"}, .create_limit = {"servers=3"}};
+  auto p = BuildPermissions(f);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ((*p)["servers"], (json{{"create", true}, {"read", true}, {"update", true}, {"delete", false},
+                                   {"read_scope", "own"}, {"create_limit", 3}}));
+  EXPECT_EQ((*p)["team"], (json{{"create", false}, {"read", true}, {"update", false}, {"delete", false}}));
+  EXPECT_EQ(p->size(), 2u);
+}
+
+TEST(PermissionFlags, PathSpellingsAndRepeatsMerge) {
+  auto p = BuildPermissions({.allow = {"ssh-keys:r", "sshKeys:d", "security_groups:CRUD", "docker-registries:*"}});
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_TRUE((*p)["sshKeys"]["read"]);
+  EXPECT_TRUE((*p)["sshKeys"]["delete"]);
+  EXPECT_FALSE((*p)["sshKeys"]["create"]);
+  EXPECT_TRUE((*p)["securityGroups"]["update"]);
+  EXPECT_TRUE((*p)["dockerRegistries"]["create"]);
+}
+
+TEST(PermissionFlags, StarMeansEveryCollection) {
+  auto p = BuildPermissions({.allow = {"*:r"}});
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->size(), 14u);
+  EXPECT_TRUE((*p)["backupStorage"]["read"]);
+  EXPECT_FALSE((*p)["backupStorage"]["update"]);
+}
+
+TEST(PermissionFlags, ErrorsNameTheFlagAndTheFix) {
+  auto unknown = BuildPermissions({.allow = {"servrs:r"}});
+  ASSERT_FALSE(unknown);
+  EXPECT_TRUE(unknown.error().details["fields"].contains("allow"));
+  EXPECT_NE(unknown.error().details["fields"]["allow"].get<std::string>().find("servrs"), std::string::npos);
+  EXPECT_NE(unknown.error().details["fields"]["allow"].get<std::string>().find("sshKeys"), std::string::npos);
+
+  auto letter = BuildPermissions({.allow = {"servers:rx"}});
+  ASSERT_FALSE(letter);
+  EXPECT_NE(letter.error().details["fields"]["allow"].get<std::string>().find("'x'"), std::string::npos);
+
+  EXPECT_FALSE(BuildPermissions({.allow = {"servers"}}));
+  EXPECT_FALSE(BuildPermissions({.allow = {":r"}}));
+  EXPECT_FALSE(BuildPermissions({.allow = {"servers:r"}, .scope = {"servers=mine"}}));
+  auto orphan = BuildPermissions({.allow = {"team:r"}, .scope = {"servers=own"}});
+  ASSERT_FALSE(orphan);
+  EXPECT_TRUE(orphan.error().details["fields"].contains("scope"));
+  EXPECT_FALSE(BuildPermissions({.allow = {"servers:r"}, .create_limit = {"servers=3"}}));  // no c
+  EXPECT_FALSE(BuildPermissions({.allow = {"servers:c"}, .create_limit = {"servers=-1"}}));
+  EXPECT_FALSE(BuildPermissions({.allow = {"servers:c"}, .create_limit = {"servers=two"}}));
+}
+
+TEST(PermissionFlags, ResourceScope) {
+  auto s = BuildResourceScope({"servers=s1,s2", "applications=a1"});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ((*s)["servers"], (json{"s1", "s2"}));
+  EXPECT_EQ((*s)["applications"], (json{"a1"}));
+  EXPECT_TRUE(BuildResourceScope({})->is_null());
+  EXPECT_FALSE(BuildResourceScope({"services=x"}));
+  EXPECT_FALSE(BuildResourceScope({"servers=a,,b"}));
+}
+
+TEST(PermissionFlags, DescribeListsGrantedCollectionsInOrder) {
+  json p = {{"team", {{"read", true}}}, {"servers", {{"create", true}, {"read", true}, {"create_limit", 3}, {"read_scope", "own"}}},
+            {"roles", {{"read", false}}}};
+  auto rows = DescribePermissions(p);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].collection, "servers");
+  EXPECT_EQ(rows[0].letters, "cr");
+  EXPECT_EQ(rows[0].create_limit, "3");
+  EXPECT_EQ(rows[0].read_scope, "own");
+  EXPECT_EQ(rows[1].collection, "team");
+  EXPECT_EQ(rows[1].read_scope, "all");
+}
+
+// ---- security group rule flags ----
+
+TEST(RuleFlags, TypePortsAndSource) {
+  EXPECT_EQ(*ParseRuleSpec("ssh=203.0.113.0/24", "inbound"), (json{{"type", "ssh"}, {"source", "203.0.113.0/24"}}));
+  EXPECT_EQ(*ParseRuleSpec("custom-tcp:8000-8100=10.0.0.0/8", "inbound"),
+            (json{{"type", "custom-tcp"}, {"from_port", 8000}, {"to_port", 8100}, {"source", "10.0.0.0/8"}}));
+  EXPECT_EQ(*ParseRuleSpec("custom-udp:53=::/0", "outbound"),
+            (json{{"type", "custom-udp"}, {"from_port", 53}, {"to_port", 53}, {"source", "::/0"}}));
+  for (const char* bad : {"ssh", "=1.2.3.4/32", "ssh=", "custom-tcp:80-x=0.0.0.0/0", "custom-tcp:=0.0.0.0/0", ":22=0.0.0.0/0"}) {
+    auto r = ParseRuleSpec(bad, "inbound");
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_TRUE(r.error().details["fields"].contains("inbound")) << bad;
+    }
+  }
+  EXPECT_EQ(DescribeRule({{"type", "custom-tcp"}, {"protocol", "tcp"}, {"from_port", 80}, {"to_port", 90}, {"source", "0.0.0.0/0"}}),
+            "custom-tcp 80-90/tcp from 0.0.0.0/0");
+}
+
+// ---- output ----
+
+TEST(Output, TableAlignsColumnsByCodePoints) {
+  Table t{{"NAME", "OK", "ID"}, {{"Admin", "✔", "r_1"}, {"Developer", "·", "r_22"}, {"x"}}};
+  EXPECT_EQ(RenderTable(t, false),
+            "NAME       OK  ID\n"
+            "Admin      ✔   r_1\n"
+            "Developer  ·   r_22\n"
+            "x\n");
+}
+
+TEST(Output, TableBoldHeadersOnlyWithColourAndNoRawControlCharacters) {
+  Table t{{"A"}, {{"evil\x1b[31mred"}}};
+  std::string plain = RenderTable(t, false);
+  EXPECT_EQ(plain.find('\x1b'), std::string::npos);
+  EXPECT_NE(RenderTable(t, true).find("\x1b[1mA\x1b[0m"), std::string::npos);
+}
+
+TEST(Output, UseColorFollowsNoColor) {
+  setenv("NO_COLOR", "1", 1);
+  EXPECT_FALSE(UseColor(1));
+  unsetenv("NO_COLOR");
+}
+
+TEST(Output, YamlQuotesWhatWouldChangeType) {
+  json v = {{"name", "Acme"}, {"flag", "yes"}, {"num", "007"}, {"n", 3}, {"none", nullptr}, {"empty", json::array()},
+            {"items", {{{"id", "a"}, {"tags", {"x", "y"}}}}}, {"colon", "a: b"}};
+  EXPECT_EQ(ToYaml(v),
+            "colon: \"a: b\"\n"
+            "empty: []\n"
+            "flag: \"yes\"\n"
+            "items:\n"
+            "  - id: a\n"
+            "    tags:\n"
+            "      - x\n"
+            "      - \"y\"\n"  // YAML 1.1 reads a bare y or n as a boolean
+            "\"n\": 3\n"
+            "name: Acme\n"
+            "none: null\n"
+            "num: \"007\"\n");
+}
+
+TEST(Output, FormatParsing) {
+  EXPECT_EQ(*ParseFormat("json"), Format::kJson);
+  EXPECT_EQ(*ParseFormat("yaml"), Format::kYaml);
+  EXPECT_EQ(*ParseFormat("table"), Format::kTable);
+  EXPECT_FALSE(ParseFormat("xml"));
+}
+
+// ---- errors and exit codes ----
+
+TEST(Errors, ApiErrorBodyBecomesErrorAndExitCode) {
+  Error e = ErrorFromResponse(403, R"({"error":{"code":"forbidden","message":"No.","layer":"permissions",
+                                        "details":{"permission":"team.update"}}})");
+  EXPECT_EQ(e.code, ErrorCode::kForbidden);
+  EXPECT_EQ(e.layer, Layer::kPermissions);
+  EXPECT_EQ(ExitCodeFor(e), kExitForbidden);
+  EXPECT_NE(FormatError(e, false).find("missing permission: team.update"), std::string::npos);
+
+  EXPECT_EQ(ExitCodeFor(ErrorFromResponse(401, R"({"error":{"code":"unauthenticated","message":"x"}})")), kExitUnauthenticated);
+  EXPECT_EQ(ExitCodeFor(ErrorFromResponse(403, R"({"error":{"code":"limit_reached","message":"x"}})")), kExitForbidden);
+  Error bad = ErrorFromResponse(400, R"({"error":{"code":"validation_failed","message":"Bad.","details":{"fields":{"slug":"too short"}}}})");
+  EXPECT_EQ(ExitCodeFor(bad), kExitFailure);  // the server refused the input: a failure, not a usage error
+  EXPECT_NE(FormatError(bad, false).find("slug: too short"), std::string::npos);
+  Error html = ErrorFromResponse(502, "<html>bad gateway</html>");
+  EXPECT_EQ(ExitCodeFor(html), kExitFailure);
+  EXPECT_NE(html.message.find("502"), std::string::npos);
+  EXPECT_EQ(ExitCodeFor(UsageError("x").value()), kExitUsage);
+}
+
+TEST(FindRow, ByIdThenByNameIgnoringCase) {
+  std::vector<json> rows = {{{"id", "r1"}, {"name", "Admin"}}, {{"id", "r2"}, {"name", "Dev"}}, {{"id", "r3"}, {"name", "dev"}}};
+  EXPECT_EQ((*FindRow(rows, "r2", "/id", "/name", "role", "wharf role list"))["name"], "Dev");
+  EXPECT_EQ((*FindRow(rows, "admin", "/id", "/name", "role", "wharf role list"))["id"], "r1");
+  auto ambiguous = FindRow(rows, "DEV", "/id", "/name", "role", "wharf role list");
+  ASSERT_FALSE(ambiguous);
+  EXPECT_EQ(ExitCodeFor(ambiguous.error()), kExitUsage);
+  auto missing = FindRow(rows, "Ops", "/id", "/name", "role", "wharf role list");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  std::vector<json> members = {{{"user", {{"id", "u1"}, {"email", "Ada@Example.com"}}}}};
+  EXPECT_TRUE(FindRow(members, "ada@example.com", "/user/id", "/user/email", "member", "wharf member list"));
+}
+
+TEST(ApiClient, EncodeComponent) {
+  EXPECT_EQ(EncodeComponent("acme-1_x.y~"), "acme-1_x.y~");
+  EXPECT_EQ(EncodeComponent("a/b c?"), "a%2Fb%20c%3F");
+}
+
+// ---- config ----
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("wharf-cli-test-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    setenv("XDG_CONFIG_HOME", dir_.c_str(), 1);
+  }
+  void TearDown() override {
+    fs::remove_all(dir_);
+    unsetenv("XDG_CONFIG_HOME");
+  }
+  fs::path dir_;
+};
+
+TEST_F(ConfigTest, RoundTripsWithMode0600InXdgConfigHome) {
+  EXPECT_EQ(ConfigPath(), dir_ / "wharf" / "config.toml");
+  auto empty = LoadConfig(ConfigPath());
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->contexts.empty());
+  Config c;
+  c.Upsert({"prod", "https://wharf.example.com", "tok\"en=1", "acme", "ada@example.com"});
+  c.Upsert({"127.0.0.1:8080", "http://127.0.0.1:8080", "", "", ""});
+  c.current = "prod";
+  ::umask(022);
+  ASSERT_TRUE(SaveConfig(ConfigPath(), c));
+  struct stat st{};
+  ASSERT_EQ(stat(ConfigPath().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((dir_ / "wharf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto back = LoadConfig(ConfigPath());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->current, "prod");
+  ASSERT_EQ(back->contexts.size(), 2u);
+  EXPECT_EQ(back->Find("prod")->token, "tok\"en=1");
+  EXPECT_EQ(back->Find("prod")->org, "acme");
+  EXPECT_EQ(back->Find("127.0.0.1:8080")->url, "http://127.0.0.1:8080");
+  EXPECT_TRUE(back->Remove("prod"));
+  EXPECT_TRUE(back->current.empty());
+}
+
+TEST_F(ConfigTest, InvalidTomlNamesTheFile) {
+  fs::create_directories(dir_ / "wharf");
+  std::ofstream(ConfigPath()) << "current = \n[[[";
+  auto r = LoadConfig(ConfigPath());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("config.toml"), std::string::npos);
+}
+
+// ---- argument parsing through the real command tree ----
+
+struct Parsed {
+  int code;
+  std::string out, err;
+};
+
+class CommandTreeTest : public ConfigTest {
+ protected:
+  Parsed Run(std::vector<std::string> args) {
+    CLI::App app{"wharf"};
+    app.require_subcommand(1);
+    Registry r(app);
+    AddSessionCommands(r);
+    AddOrgCommands(r);
+    AddTeamCommands(r);
+    AddTokenCommands(r);
+    AddSshKeyCommands(r);
+    AddAuditCommands(r);
+    AddServerCommands(r);
+    AddCompletionCommand(r);
+    args.insert(args.begin(), "wharf");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    std::ostringstream out, err;
+    try {
+      app.parse(static_cast<int>(argv.size()), argv.data());
+    } catch (const CLI::ParseError& e) {
+      return {e.get_exit_code() == 0 ? 0 : kExitUsage, "", e.what()};
+    }
+    auto code = r.Run(out, err);
+    return {code.value_or(-1), out.str(), err.str()};
+  }
+  void SetUp() override {
+    ConfigTest::SetUp();
+    unsetenv("WHARF_URL");
+    unsetenv("WHARF_TOKEN");
+    unsetenv("WHARF_ORG");
+    unsetenv("WHARF_CONTEXT");
+  }
+};
+
+TEST_F(CommandTreeTest, BadPermissionFlagIsAUsageErrorBeforeAnyRequest) {
+  auto p = Run({"role", "create", "Dev", "--allow", "servrs:r", "--org", "acme"});
+  EXPECT_EQ(p.code, kExitUsage);
+  EXPECT_NE(p.err.find("servrs"), std::string::npos);
+  EXPECT_EQ(Run({"role", "create", "Dev", "--allow", "servers:r", "--from-file", "x.json"}).code, kExitUsage);
+}
+
+TEST_F(CommandTreeTest, UnknownCommandsFlagsAndFormatsAreUsageErrors) {
+  EXPECT_EQ(Run({"role"}).code, kExitUsage);
+  EXPECT_EQ(Run({"role", "frobnicate"}).code, kExitUsage);
+  EXPECT_EQ(Run({"role", "list", "--bogus"}).code, kExitUsage);
+  EXPECT_EQ(Run({"role", "list", "-o", "xml"}).code, kExitUsage);
+  EXPECT_EQ(Run({"member", "set-role", "only-one-arg"}).code, kExitUsage);
+  EXPECT_EQ(Run({"completion", "fish"}).code, kExitUsage);
+}
+
+TEST_F(CommandTreeTest, NotSignedInIsExit3AndNoOrgIsUsage) {
+  auto p = Run({"role", "list", "--org", "acme"});
+  EXPECT_EQ(p.code, kExitUnauthenticated);
+  EXPECT_NE(p.err.find("wharf login"), std::string::npos);
+  EXPECT_EQ(Run({"whoami"}).code, kExitUnauthenticated);
+  setenv("WHARF_URL", "http://127.0.0.1:9", 1);
+  setenv("WHARF_TOKEN", "t", 1);
+  EXPECT_EQ(Run({"role", "list"}).code, kExitUsage);  // no --org, WHARF_ORG or default
+}
+
+TEST_F(CommandTreeTest, InviteTakesAnEmailOrASubcommand) {
+  // Both parse; without a sign-in each stops at exit 3, which shows which command ran.
+  EXPECT_EQ(Run({"invite", "list", "--org", "acme"}).code, kExitUnauthenticated);
+  EXPECT_EQ(Run({"invite", "grace@example.com", "--role", "Dev", "--org", "acme"}).code, kExitUnauthenticated);
+  EXPECT_EQ(Run({"invite", "--org", "acme"}).code, kExitUsage);  // neither an email nor a subcommand
+}
+
+TEST_F(CommandTreeTest, CompletionCoversEveryGroup) {
+  auto p = Run({"completion", "bash"});
+  EXPECT_EQ(p.code, 0);
+  EXPECT_NE(p.out.find("[\"wharf/role\"]=\"list show create edit delete"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("--allow"), std::string::npos);
+  EXPECT_NE(p.out.find("complete -o default -F _wharf wharf"), std::string::npos);
+  auto z = Run({"completion", "zsh"});
+  EXPECT_NE(z.out.find("#compdef wharf"), std::string::npos);
+}
+
+TEST_F(CommandTreeTest, ContextCommandsWorkOffline) {
+  Config c;
+  c.Upsert({"a", "http://127.0.0.1:1", "t1", "acme", "ada@example.com"});
+  c.Upsert({"b", "http://127.0.0.1:2", "", "", ""});
+  c.current = "a";
+  ASSERT_TRUE(SaveConfig(ConfigPath(), c));
+  auto list = Run({"context", "list", "-o", "json"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  json j = json::parse(list.out);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0], (json{{"name", "a"}, {"url", "http://127.0.0.1:1"}, {"email", "ada@example.com"}, {"org", "acme"},
+                        {"current", true}, {"signed_in", true}}));
+  EXPECT_EQ(list.out.find("t1"), std::string::npos);  // never the token
+  EXPECT_EQ(Run({"context", "use", "b"}).code, 0);
+  EXPECT_EQ(Run({"context", "current"}).out, "b\n");
+  EXPECT_EQ(Run({"context", "use", "nope"}).code, kExitUsage);
+  EXPECT_EQ(Run({"whoami"}).code, kExitUnauthenticated);  // b has no token
+}
+
+}  // namespace
+}  // namespace wharf::cli

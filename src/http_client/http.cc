@@ -1,0 +1,98 @@
+#include "http_client/http.h"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+#include "base/strings.h"
+
+namespace wharf::http_client {
+
+namespace {
+
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+};
+
+struct EasyDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+size_t WriteCb(char* data, size_t size, size_t n, void* userp) {
+  static_cast<std::string*>(userp)->append(data, size * n);
+  return size * n;
+}
+
+size_t HeaderCb(char* data, size_t size, size_t n, void* userp) {
+  auto* reply = static_cast<HttpReply*>(userp);
+  std::string_view line(data, size * n);
+  if (StartsWith(line, "HTTP/")) {
+    reply->headers.clear();  // a new response (after a 100 Continue or redirect)
+  } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
+    reply->headers.emplace_back(ToLower(Trim(line.substr(0, colon))), std::string(Trim(line.substr(colon + 1))));
+  }
+  return size * n;
+}
+
+std::string HostOf(const std::string& url) {
+  auto p = url.find("://");
+  std::string rest = p == std::string::npos ? url : url.substr(p + 3);
+  return rest.substr(0, rest.find('/'));
+}
+
+}  // namespace
+
+std::string HttpReply::Header(std::string_view name) const {
+  std::string lower = ToLower(name);
+  for (const auto& [k, v] : headers)
+    if (k == lower) return v;
+  return {};
+}
+
+Result<HttpReply> Fetch(const HttpCall& call) {
+  static CurlGlobal global;
+  if (!StartsWith(call.url, "http://") && !StartsWith(call.url, "https://"))
+    return FieldError("url", "must start with http:// or https://, e.g. http://127.0.0.1:8080");
+  std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
+  if (!curl) return Internal("curl_easy_init failed");
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  for (const auto& [k, v] : call.headers) {
+    std::string line = k + ": " + v;
+    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  }
+  HttpReply reply;
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_URL, call.url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+  if (call.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  if (!call.body.empty() || call.method == "POST" || call.method == "PATCH" || call.method == "PUT") {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteCb);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, HeaderCb);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout_ms));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call.connect_timeout_ms));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "wharf-cli/0.1");
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    return Err(ErrorCode::kUnavailable,
+               "Cannot reach " + HostOf(call.url) + ": " + curl_easy_strerror(rc) +
+                   ". Check the URL and that the server is running.",
+               Layer::kNetwork);
+  }
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  reply.status = static_cast<int>(status);
+  return reply;
+}
+
+}  // namespace wharf::http_client

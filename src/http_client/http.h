@@ -1,0 +1,40 @@
+// A small blocking HTTP(S) client on libcurl, for the command-line client and integrations.
+//
+//   http_client::HttpCall call{.method = "GET", .url = "http://127.0.0.1:8080/api/v1/me"};
+//   call.headers.emplace_back("Authorization", "Bearer " + token);
+//   WHARF_ASSIGN_OR_RETURN(http_client::HttpReply r, http_client::Fetch(call));
+//   if (r.status == 200) Use(r.body);
+//
+// Fetch returns any HTTP status as a reply; it fails only when no answer arrived: kValidationFailed
+// for a URL that is not http(s), kUnavailable with Layer::kNetwork for DNS, connect, TLS or timeout
+// failures. Error messages name the host, never header values (tokens stay out of them).
+// Thread-safety: Fetch may be called from any thread (one curl easy handle per call).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+
+namespace wharf::http_client {
+
+struct HttpCall {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // sent when non-empty (or when method is POST/PATCH/PUT)
+  int timeout_ms = 30000;
+  int connect_timeout_ms = 10000;
+};
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string Header(std::string_view name) const;           // "" when absent
+};
+
+Result<HttpReply> Fetch(const HttpCall& call);
+
+}  // namespace wharf::http_client

@@ -1,0 +1,79 @@
+#include "server/admin_backup.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "base/strings.h"
+#include "store/sqlite/sqlite_backup.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace wharf::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int Fail(const Error& e) {
+  std::cerr << "wharf: " << e.message;
+  if (e.details.contains("fields"))
+    for (auto& [k, v] : e.details["fields"].items()) std::cerr << " (" << k << ": " << v.get<std::string>() << ")";
+  std::cerr << "\n";
+  return e.code == ErrorCode::kValidationFailed ? 2 : 1;
+}
+
+// The SQLite file of --database sqlite:PATH, or DATA_DIR/wharf.db.
+Result<std::string> DatabasePath(const std::string& data_dir, const std::string& database) {
+  if (database.empty()) return (fs::path(data_dir) / "wharf.db").string();
+  if (StartsWith(database, "sqlite:")) return database.substr(7);
+  return FieldError("database", "backup and restore handle SQLite only (sqlite:PATH); for PostgreSQL use pg_dump");
+}
+
+}  // namespace
+
+std::unique_ptr<AdminBackupCommands> AddAdminBackupCommands(CLI::App& admin) {
+  auto c = std::make_unique<AdminBackupCommands>();
+  c->backup_ = admin.add_subcommand("backup", "Write a consistent snapshot of the database (safe while serving)");
+  c->backup_->add_option("--data-dir", c->data_dir_, "Data directory");
+  c->backup_->add_option("--database", c->database_, "sqlite:PATH (default: DATA_DIR/wharf.db)");
+  c->backup_->add_option("--out", c->out_, "Snapshot file to write (mode 0600)")->required();
+  c->backup_->footer("Example:\n  wharf admin backup --data-dir /var/lib/wharf --out /backups/wharf-$(date +%F).db\n"
+                     "The master key (DATA_DIR/master.key) is not in the snapshot: back it up separately.");
+  c->restore_ = admin.add_subcommand("restore", "Replace the database with a snapshot (stop the server first)");
+  c->restore_->add_option("--data-dir", c->data_dir_, "Data directory");
+  c->restore_->add_option("--database", c->database_, "sqlite:PATH (default: DATA_DIR/wharf.db)");
+  c->restore_->add_option("--from", c->from_, "Snapshot file written by `wharf admin backup`")->required();
+  c->restore_->add_flag("--force", c->force_, "Overwrite an existing database");
+  c->restore_->footer("Example:\n  wharf admin restore --data-dir /var/lib/wharf --from /backups/wharf-2026-11-25.db --force\n"
+                      "The data directory must hold the master.key that was in use when the snapshot was taken.");
+  return c;
+}
+
+std::optional<int> AdminBackupCommands::Run() {
+  if (backup_->parsed()) {
+    auto db = DatabasePath(data_dir_, database_);
+    if (!db) return Fail(db.error());
+    if (auto st = store::BackupSqliteDatabase(*db, out_); !st) return Fail(st.error());
+    std::cout << "Wrote a snapshot of " << *db << " to " << out_ << ".\n"
+              << "Keep " << (fs::path(data_dir_) / "master.key").string()
+              << " safe too: the snapshot's secrets can only be read with it.\n";
+    return 0;
+  }
+  if (restore_->parsed()) {
+    auto db = DatabasePath(data_dir_, database_);
+    if (!db) return Fail(db.error());
+    std::error_code ec;
+    if (fs::exists(*db, ec) && !force_) {
+      std::cerr << "wharf: " << *db << " exists; stop the server and add --force to replace it with the snapshot.\n";
+      return 2;
+    }
+    if (auto st = store::RestoreSqliteDatabase(from_, *db); !st) return Fail(st.error());
+    // Opening the store applies any migrations newer than the snapshot.
+    auto s = store::OpenSqliteStore(*db);
+    if (!s) return Fail(s.error());
+    std::cout << "Restored " << *db << " from " << from_ << " (schema version " << (*s)->SchemaVersion() << ").\n";
+    return 0;
+  }
+  return std::nullopt;
+}
+
+}  // namespace wharf::server
