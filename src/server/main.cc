@@ -22,6 +22,7 @@
 #include "base/strings.h"
 #include "cli/cli.h"
 #include "http_client/smtp.h"
+#include <nlohmann/json.hpp>
 #include "secrets/crypto.h"
 #include "secrets/envelope.h"
 #include "secrets/redact.h"
@@ -200,6 +201,17 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.health_concurrency = f.health_concurrency;
   config.connect_timeout_ms = f.connect_timeout_ms;
   if (!f.dokku_bootstrap_url.empty()) config.dokku_bootstrap_url = f.dokku_bootstrap_url;
+  config.log_path = (data_dir / "wharf.log").string();
+  config.version = kVersion;
+  config.redacted_config_json =
+      nlohmann::json{{"listen", f.listen}, {"public_url", f.public_url}, {"data_dir", fs::absolute(data_dir).string()},
+                     {"database", f.database.empty() ? "sqlite" : secrets::RedactUrlPassword(f.database)},
+                     {"smtp", f.smtp_url.empty() ? std::string("disabled") : secrets::RedactUrlPassword(f.smtp_url)},
+                     {"smtp_from", f.smtp_from}, {"allow_private_targets", f.allow_private_targets},
+                     {"health_interval_seconds", f.health_interval_seconds}, {"health_concurrency", f.health_concurrency},
+                     {"min_disk_free_mb", f.min_disk_free_mb}, {"node_dns_probe", f.node_dns_probe},
+                     {"version", kVersion}}
+          .dump(2);
   services::Services svc({**store, envelope, *mailer, clock, ids, cache}, config);
   api::Metrics metrics;
   api::Api api(svc, metrics, {.secure_cookies = StartsWith(f.public_url, "https://"), .version = kVersion});

@@ -525,6 +525,11 @@ Status Services::DeleteServer(const authz::Principal& p, std::string_view id, co
   });
 }
 
+namespace {
+Result<std::string> DetectFirewall(nodes::Connection& c, const domain::Server& s);
+Result<Services::FirewallState> ReadRules(nodes::Connection& c, const domain::Server& s, const std::string& backend);
+}  // namespace
+
 Result<CheckOutcome> Services::CheckServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
@@ -540,6 +545,23 @@ Result<CheckOutcome> Services::CheckServer(const authz::Principal& p, std::strin
     return Ok();
   }));
   CheckOutcome out = RunNodeChecks(*t, &*s);
+  // With security groups attached, the check also shows the host firewall rules in force.
+  if (!s->security_group_ids.empty() && out.ok) {
+    json report = json::parse(out.report_json);
+    nodes::ConnectOptions co;
+    co.allow_private_targets = config_.allow_private_targets;
+    co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+    t->target.pinned_host_key = s->host_key_fingerprint;
+    nodes::ConnectFailure failure;
+    std::string fp;
+    if (auto conn = nodes::Connection::Open(t->target, co, &failure, &fp)) {
+      auto backend = DetectFirewall(**conn, *s);
+      auto rules = backend ? ReadRules(**conn, *s, *backend) : Result<FirewallState>(tl::unexpected(backend.error()));
+      if (rules) report["firewall"] = {{"backend", rules->backend}, {"rules_in_force", rules->in_force}};
+      else report["firewall"] = {{"error", rules.error().message}};
+    }
+    out.report_json = report.dump();
+  }
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_TRY(tx.servers().RecordCheck(*s, domain::ServerCheck{0, s->org_id, s->id, s->last_check_at, out.ok, 0, out.report_json},
                                        config_.check_history));

@@ -146,6 +146,8 @@ Status Services::Authorize(const authz::Principal& p, Collection c, Action a, co
       auto e = Forbidden(perm, "Your role '" + role + "' does not grant " + perm +
                                    ". Ask an Admin of this organisation to grant it.");
       e.value().details["role"] = role;
+      e.value().details["explain"] = "/api/v1/orgs/" + p.org_slug + "/access/explain?collection=" +
+                                     std::string(domain::CollectionName(c)) + "&action=" + std::string(domain::ActionName(a));
       return e;
     }
   }

@@ -68,6 +68,11 @@ struct Config {
       {"letsencrypt", "https://github.com/dokku/dokku-letsencrypt.git"},
   };
   int64_t onboard_timeout_ms = 30LL * 60 * 1000;
+  // Support bundles: where the JSON log lines are, and the running configuration with every
+  // secret already redacted (built by main).
+  std::string log_path;
+  std::string redacted_config_json = "{}";
+  std::string version;
 };
 
 // Where a request came from; goes into audit events and logs.
@@ -343,6 +348,53 @@ class Services {
   };
   Result<FirewallState> ApplyFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
   Result<FirewallState> ReadFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+
+  // --- explain (why is this allowed or denied?) ---
+  struct Explanation {
+    std::string collection, action, permission;  // "servers", "update", "servers.update"
+    bool allowed = false;
+    std::string reason;   // allowed, missing_permission, read_scope_own, resource_scope, create_limit, admin_only
+    std::string message;  // one line: "Bob's role 'Viewer' does not grant servers.update."
+    std::string hint;     // legacy projects/applications note, or who can change it
+  };
+  struct ExplainView {
+    domain::User user;
+    std::string role_id, role_name;
+    bool owner = false;
+    std::vector<Explanation> items;  // one, or the whole matrix
+  };
+  // Admins may ask about anyone in the org; others only about themselves. With `collection` and
+  // `action`, one answer (with `resource_id`, the row's own scope rules too); without them, the
+  // member's whole matrix.
+  Result<ExplainView> ExplainAccess(const authz::Principal& p, std::string_view user_id, std::string_view collection,
+                                    std::string_view action, std::string_view resource_id, const RequestContext& ctx);
+
+  // --- diagnose ---
+  struct DiagnoseInput {
+    std::optional<std::string> server_id, invitation_id, error_text;
+  };
+  struct ChecklistItem {
+    std::string name, status;  // passed, failed, not_applicable
+    std::string evidence, fix;
+  };
+  struct Diagnosis {
+    std::string layer, title, subject, page, not_this, matched;
+    std::vector<std::string> causes;
+    std::vector<ChecklistItem> checklist;
+  };
+  // Runs the matching layer's checks for a resource, or classifies pasted error text (and then
+  // runs the checks of the resource given with it). Needs read access to what it looks at.
+  Result<Diagnosis> Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx);
+
+  // --- support bundle ---
+  struct BundleInput {
+    int64_t since_minutes = 60;
+    std::vector<std::string> request_ids;
+    std::optional<std::string> error_text;
+  };
+  // An uncompressed tar: manifest.json, audit.jsonl, logs.jsonl, servers.json, diagnose.json,
+  // config.json. Admin only. No secret goes in (logs and config are redacted at the source).
+  Result<std::string> SupportBundle(const authz::Principal& p, BundleInput in, const RequestContext& ctx);
 
   // --- audit ---
   Result<Page<domain::AuditEvent>> ListAudit(const authz::Principal& p, int limit, std::string_view cursor,

@@ -105,6 +105,9 @@ test('attach to a server; removing the rule that keeps Wharf\'s SSH open is refu
   assert.equal(again.json.rules_in_force, inForce, 'applying twice is applying once');
   const read = await api(s.url, 'GET', `${O()}/servers/${srv.json.id}/firewall`, { token: ada.token });
   assert.equal(read.json.rules_in_force, inForce);
+  const chk = await api(s.url, 'POST', `${O()}/servers/${srv.json.id}/check`, { token: ada.token });
+  assert.equal(chk.json.firewall.backend, 'nftables');
+  assert.equal(chk.json.firewall.rules_in_force, inForce, 'the check shows the rules in force');
   const del = await api(s.url, 'DELETE', `${O()}/security-groups/${g.json.id}`, { token: ada.token });
   assert.equal(del.status, 409);
   assert.deepEqual(del.json.error.details.servers.map((x) => x.name), ['fw-node']);
