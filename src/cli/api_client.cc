@@ -46,6 +46,30 @@ Result<std::string> ApiClient::GetText(const std::string& path) {
   return Err(ErrorFromResponse(reply.status, reply.body));
 }
 
+Result<std::string> ApiClient::PostForBytes(const std::string& path, const json& body) {
+  http_client::HttpCall call;
+  call.method = "POST";
+  call.url = base_url_ + path;
+  call.timeout_ms = 300000;
+  if (!token_.empty()) call.headers.emplace_back("Authorization", "Bearer " + token_);
+  call.headers.emplace_back("Content-Type", "application/json");
+  call.body = body.dump();
+  WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, http_client::Fetch(call));
+  if (reply.status >= 200 && reply.status < 300) return std::move(reply.body);
+  return Err(ErrorFromResponse(reply.status, reply.body));
+}
+
+Status ApiClient::Stream(const std::string& path, const std::function<bool(std::string_view)>& on_chunk) {
+  http_client::HttpCall call;
+  call.url = base_url_ + path;
+  call.timeout_ms = 0;  // a log stream lasts as long as the job
+  call.headers.emplace_back("Accept", "text/event-stream");
+  if (!token_.empty()) call.headers.emplace_back("Authorization", "Bearer " + token_);
+  WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, http_client::FetchStream(call, on_chunk));
+  if (reply.status >= 200 && reply.status < 300) return Ok();
+  return Err(ErrorFromResponse(reply.status, reply.body));
+}
+
 Result<std::vector<json>> ApiClient::ListAll(const std::string& path, size_t max_items) {
   std::vector<json> items;
   std::string cursor;

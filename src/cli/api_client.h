@@ -12,7 +12,9 @@
 // error. Not thread-safe; one per command.
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,11 @@ class ApiClient {
                               const std::optional<nlohmann::json>& body);
   // A GET whose answer is not JSON (a downloaded file); errors as above.
   Result<std::string> GetText(const std::string& path);
+  // A POST with a JSON body whose answer is not JSON (a tar); errors as above.
+  Result<std::string> PostForBytes(const std::string& path, const nlohmann::json& body);
+  // A GET of a text/event-stream: `on_chunk` gets the body as it arrives, with no overall timeout.
+  // A non-2xx answer is an error as above.
+  Status Stream(const std::string& path, const std::function<bool(std::string_view)>& on_chunk);
 
   // Follows next_cursor until the list ends or `max_items` items were read.
   Result<std::vector<nlohmann::json>> ListAll(const std::string& path, size_t max_items = 100000);

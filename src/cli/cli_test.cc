@@ -12,7 +12,9 @@
 #include "cli/config.h"
 #include "cli/output.h"
 #include "cli/permission_flags.h"
+#include "cli/ops_flags.h"
 #include "cli/rule_flags.h"
+#include "cli/sse.h"
 
 namespace wharf::cli {
 namespace {
@@ -254,6 +256,93 @@ TEST_F(ConfigTest, InvalidTomlNamesTheFile) {
   EXPECT_NE(r.error().message.find("config.toml"), std::string::npos);
 }
 
+// ---- Server-Sent Events ----
+
+std::vector<SseEvent> ParseAll(const std::vector<std::string>& chunks) {
+  SseParser p;
+  std::vector<SseEvent> out;
+  for (const auto& c : chunks) p.Feed(c, [&](const SseEvent& e) { out.push_back(e); });
+  return out;
+}
+
+TEST(Sse, EventsWithSeveralDataLinesAreJoinedWithNewlines) {
+  auto ev = ParseAll({"event: log\ndata: Installing plugin postgres\ndata: done\ndata: \n\nevent: end\n"
+                      "data: {\"status\":\"succeeded\",\"error\":\"\"}\n\n"});
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].event, "log");
+  EXPECT_EQ(ev[0].data, "Installing plugin postgres\ndone\n");  // exactly the chunk the job wrote
+  EXPECT_EQ(ev[1].event, "end");
+  EXPECT_EQ(json::parse(ev[1].data)["status"], "succeeded");
+}
+
+TEST(Sse, ChunksMaySplitAnywhereEvenInsideACrlf) {
+  const std::string stream = "event: log\r\ndata: hello\r\n\r\nevent: end\r\ndata: {}\r\n\r\n";
+  // Every way of cutting the stream in two, and one byte at a time, gives the same events.
+  for (size_t cut = 0; cut <= stream.size(); ++cut) {
+    auto ev = ParseAll({stream.substr(0, cut), stream.substr(cut)});
+    ASSERT_EQ(ev.size(), 2u) << cut;
+    EXPECT_EQ(ev[0].data, "hello") << cut;
+    EXPECT_EQ(ev[1].event, "end") << cut;
+  }
+  std::vector<std::string> bytes;
+  for (char c : stream) bytes.emplace_back(1, c);
+  auto ev = ParseAll(bytes);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].data, "hello");
+}
+
+TEST(Sse, CommentsFieldsWithoutSpaceAndEmptyBlocks) {
+  auto ev = ParseAll({": keep-alive\n\n", "data:no-space\nid: 7\nretry: 100\nbogus: x\n\n", "event: end\n\n",
+                      "data: a\rdata: b\r\r", "data: unfinished"});
+  ASSERT_EQ(ev.size(), 2u);  // the comment-only and data-less blocks dispatch nothing; the last is incomplete
+  EXPECT_EQ(ev[0].event, "message");
+  EXPECT_EQ(ev[0].data, "no-space");
+  EXPECT_EQ(ev[0].id, "7");
+  EXPECT_EQ(ev[1].data, "a\nb");  // CR line endings
+}
+
+TEST(Sse, AnEventNameDoesNotLeakIntoTheNextEvent) {
+  auto ev = ParseAll({"event: log\ndata: 1\n\ndata: 2\n\n"});
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1].event, "message");
+}
+
+// ---- explain / support-bundle / doctor arguments ----
+
+TEST(OpsFlags, PermissionRefsTakeAnySpellingOfCollectionAndAction) {
+  auto a = ParsePermissionRef("servers:update");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->collection, "servers");
+  EXPECT_EQ(a->action, "update");
+  auto b = ParsePermissionRef("ssh-keys.c");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->collection, "sshKeys");
+  EXPECT_EQ(b->action, "create");
+  for (const char* bad : {"servers", "servers:", ":read", "servrs:read", "servers:write"}) {
+    auto r = ParsePermissionRef(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(ExitCodeFor(r.error()), kExitUsage) << bad;
+  }
+}
+
+TEST(OpsFlags, SinceIsMinutesHoursOrDaysUpToAWeek) {
+  EXPECT_EQ(ParseSinceMinutes("60m").value(), 60);
+  EXPECT_EQ(ParseSinceMinutes("90").value(), 90);
+  EXPECT_EQ(ParseSinceMinutes("2h").value(), 120);
+  EXPECT_EQ(ParseSinceMinutes("7d").value(), 7 * 1440);
+  for (const char* bad : {"", "0m", "8d", "10s", "h", "1.5h", "-5m", "2hh"}) {
+    auto r = ParseSinceMinutes(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(ExitCodeFor(r.error()), kExitUsage) << bad;
+  }
+}
+
+TEST(OpsFlags, ChecklistGlyphs) {
+  EXPECT_EQ(ChecklistGlyph("passed"), "✔");
+  EXPECT_EQ(ChecklistGlyph("failed"), "✘");
+  EXPECT_EQ(ChecklistGlyph("not_applicable"), "–");
+}
+
 // ---- argument parsing through the real command tree ----
 
 struct Parsed {
@@ -274,6 +363,8 @@ class CommandTreeTest : public ConfigTest {
     AddSshKeyCommands(r);
     AddAuditCommands(r);
     AddServerCommands(r);
+    AddJobCommands(r);
+    AddDiagnoseCommands(r);
     AddCompletionCommand(r);
     args.insert(args.begin(), "wharf");
     std::vector<char*> argv;
@@ -337,6 +428,26 @@ TEST_F(CommandTreeTest, CompletionCoversEveryGroup) {
   EXPECT_NE(p.out.find("complete -o default -F _wharf wharf"), std::string::npos);
   auto z = Run({"completion", "zsh"});
   EXPECT_NE(z.out.find("#compdef wharf"), std::string::npos);
+}
+
+TEST_F(CommandTreeTest, DiagnoseCommandsCheckTheirArgumentsBeforeAnyRequest) {
+  setenv("WHARF_URL", "http://127.0.0.1:9", 1);
+  setenv("WHARF_TOKEN", "t", 1);
+  EXPECT_EQ(Run({"doctor", "--org", "acme"}).code, kExitUsage);  // nothing to diagnose
+  EXPECT_EQ(Run({"doctor", "--server", "a", "--invitation", "b", "--org", "acme"}).code, kExitUsage);
+  auto e = Run({"explain", "servers:write", "--org", "acme"});
+  EXPECT_EQ(e.code, kExitUsage);
+  EXPECT_NE(e.err.find("create, read, update or delete"), std::string::npos) << e.err;
+  EXPECT_EQ(Run({"support-bundle", "--org", "acme"}).code, kExitUsage);  // -O is required
+  EXPECT_EQ(Run({"support-bundle", "--since", "3w", "-O", "x.tar", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"job", "log", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"server", "firewall", "--org", "acme"}).code, kExitUsage);
+  // With good arguments they reach for the (closed) server: exit 1, a network error.
+  EXPECT_EQ(Run({"job", "log", "job_1", "--follow", "--org", "acme"}).code, kExitFailure);
+  auto c = Run({"completion", "bash"});
+  EXPECT_NE(c.out.find("[\"wharf/server/firewall\"]=\"show apply"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("[\"wharf/job\"]=\"show log"), std::string::npos);
+  EXPECT_NE(c.out.find("--follow"), std::string::npos);
 }
 
 TEST_F(CommandTreeTest, ContextCommandsWorkOffline) {

@@ -150,7 +150,14 @@ void AddTokenCommands(Registry& r);     // token
 void AddSshKeyCommands(Registry& r);    // ssh-key
 void AddAuditCommands(Registry& r);     // audit
 void AddServerCommands(Registry& r);    // server, security-group
+void AddJobCommands(Registry& r);       // job
+void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
 void AddCompletionCommand(Registry& r); // completion (walks the whole tree, so added last)
+
+// Streams job `id`'s log (its Server-Sent Events) to stdout as it is written, or to stderr with
+// -o json (which then prints the finished job). Ok when the job succeeded; an error (exit 1) when
+// it failed, naming its error.
+Status FollowJob(Env& env, const std::string& id);
 
 // The completion scripts for the tree under `root` (exposed for tests).
 std::string BashCompletion(CLI::App& root);

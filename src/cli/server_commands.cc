@@ -222,6 +222,72 @@ void AddServers(Registry& r) {
             })
       ->add_option("server", *del, "Server name or id")
       ->required();
+
+  struct OnboardFlags {
+    std::string ref;
+    bool follow = false;
+  };
+  auto ob = std::make_shared<OnboardFlags>();
+  CLI::App* o = r.Command(
+      g, "onboard", "Install the pinned Dokku and plugins on a server, doing only what is missing (a background job)",
+      "wharf server onboard web-1 --follow", Scope::kOrg, [ob](Env& env) -> Status {
+        WHARF_ASSIGN_OR_RETURN(json s, FindServer(env, ob->ref));
+        WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
+        WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/servers/" + Id(s) + "/onboard"));
+        WHARF_ASSIGN_OR_RETURN(json job, api->Post(path));
+        const std::string id = job.value("job_id", "");
+        if (!ob->follow) {
+          env.Done(job, "Onboarding " + s.value("name", "") + " in job " + id + "; follow it with `wharf job log " + id +
+                            " --follow`.");
+          return Ok();
+        }
+        env.err() << "Onboarding " << s.value("name", "") << " (job " << id << ")\n";
+        env.err().flush();
+        return FollowJob(env, id);
+      });
+  o->add_option("server", ob->ref, "Server name or id")->required();
+  o->add_flag("-f,--follow", ob->follow, "Stream the job's log until it ends; exit 1 if it failed");
+
+  CLI::App* fw = r.Group("firewall", "The server's host firewall, built from its security groups",
+                         "wharf server firewall show web-1", g);
+  struct FirewallFlags {
+    std::string ref;
+  };
+  for (bool apply : {false, true}) {
+    auto ff = std::make_shared<FirewallFlags>();
+    r.Command(fw, apply ? "apply" : "show",
+              apply ? "Apply the server's security groups to its host firewall (nftables or ufw), then show the rules in force"
+                    : "Show the host firewall rules in force on the server (read over SSH)",
+              apply ? "wharf server firewall apply web-1" : "wharf server firewall show web-1 -o json", Scope::kOrg,
+              [ff, apply](Env& env) -> Status {
+                WHARF_ASSIGN_OR_RETURN(json s, FindServer(env, ff->ref));
+                WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
+                WHARF_ASSIGN_OR_RETURN(std::string path,
+                                       env.OrgPath("/servers/" + Id(s) + (apply ? "/apply-firewall" : "/firewall")));
+                json state;
+                if (apply) {
+                  WHARF_ASSIGN_OR_RETURN(state, api->Post(path));
+                } else {
+                  WHARF_ASSIGN_OR_RETURN(state, api->Get(path));
+                }
+                if (env.format() != Format::kTable) {
+                  env.Print(state, Table{});
+                  return Ok();
+                }
+                if (apply) env.out() << "Applied the security groups of " << s.value("name", "") << ".\n";
+                env.out() << "Backend: " << Cell(state.value("backend", json())) << "\n";
+                std::string rules = state.value("rules_in_force", "");
+                if (!rules.empty()) env.out() << rules << (rules.back() == '\n' ? "" : "\n");
+                if (state.contains("skipped") && state["skipped"].is_array() && !state["skipped"].empty()) {
+                  env.out() << "Not expressible with this backend, so not applied:\n";
+                  for (const json& k : state["skipped"]) env.out() << "  " << Cell(k) << "\n";
+                }
+                env.out().flush();
+                return Ok();
+              })
+        ->add_option("server", ff->ref, "Server name or id")
+        ->required();
+  }
 }
 
 // ---- security groups ----

@@ -26,6 +26,28 @@ size_t WriteCb(char* data, size_t size, size_t n, void* userp) {
   return size * n;
 }
 
+struct StreamState {
+  CURL* curl;
+  HttpReply* reply;
+  const ChunkFn* on_chunk;
+  bool stopped = false;
+};
+
+size_t StreamWriteCb(char* data, size_t size, size_t n, void* userp) {
+  auto* st = static_cast<StreamState*>(userp);
+  long status = 0;
+  curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status >= 300) {
+    st->reply->body.append(data, size * n);
+    return size * n;
+  }
+  if (!(*st->on_chunk)(std::string_view(data, size * n))) {
+    st->stopped = true;
+    return 0;  // makes curl stop with CURLE_WRITE_ERROR
+  }
+  return size * n;
+}
+
 size_t HeaderCb(char* data, size_t size, size_t n, void* userp) {
   auto* reply = static_cast<HttpReply*>(userp);
   std::string_view line(data, size * n);
@@ -52,7 +74,9 @@ std::string HttpReply::Header(std::string_view name) const {
   return {};
 }
 
-Result<HttpReply> Fetch(const HttpCall& call) {
+Result<HttpReply> Fetch(const HttpCall& call) { return FetchStream(call, nullptr); }
+
+Result<HttpReply> FetchStream(const HttpCall& call, const ChunkFn& on_chunk) {
   static CurlGlobal global;
   if (!StartsWith(call.url, "http://") && !StartsWith(call.url, "https://"))
     return FieldError("url", "must start with http:// or https://, e.g. http://127.0.0.1:8080");
@@ -73,8 +97,14 @@ Result<HttpReply> Fetch(const HttpCall& call) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteCb);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
+  StreamState stream{c, &reply, &on_chunk};
+  if (on_chunk) {
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, StreamWriteCb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &stream);
+  } else {
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteCb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
+  }
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, HeaderCb);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout_ms));
@@ -83,6 +113,7 @@ Result<HttpReply> Fetch(const HttpCall& call) {
   curl_easy_setopt(c, CURLOPT_USERAGENT, "wharf-cli/0.1");
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_WRITE_ERROR && stream.stopped) rc = CURLE_OK;
   if (rc != CURLE_OK) {
     return Err(ErrorCode::kUnavailable,
                "Cannot reach " + HostOf(call.url) + ": " + curl_easy_strerror(rc) +

@@ -11,7 +11,9 @@
 // Thread-safety: Fetch may be called from any thread (one curl easy handle per call).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,5 +38,16 @@ struct HttpReply {
 };
 
 Result<HttpReply> Fetch(const HttpCall& call);
+
+// Like Fetch, but a 2xx body is handed to `on_chunk` piece by piece as it arrives (for Server-Sent
+// Events and long downloads) instead of being kept in reply.body; a non-2xx body is still kept in
+// reply.body, for its error. `on_chunk` returning false stops the transfer (the reply is returned
+// as it stands). `call.timeout_ms` = 0 means no overall limit, as a log stream needs.
+//
+//   HttpCall call{.url = base + "/jobs/job_1/log"};
+//   call.timeout_ms = 0;
+//   WHARF_ASSIGN_OR_RETURN(HttpReply r, FetchStream(call, [&](std::string_view c) { Feed(c); return true; }));
+using ChunkFn = std::function<bool(std::string_view chunk)>;
+Result<HttpReply> FetchStream(const HttpCall& call, const ChunkFn& on_chunk);
 
 }  // namespace wharf::http_client

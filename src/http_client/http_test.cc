@@ -1,5 +1,14 @@
 #include "http_client/http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 namespace wharf::http_client {
@@ -20,6 +29,99 @@ TEST(Fetch, UnreachableServerIsANetworkErrorNamingTheHostNotTheHeaders) {
   EXPECT_EQ(r.error().layer, Layer::kNetwork);
   EXPECT_NE(r.error().message.find("127.0.0.1:1"), std::string::npos);
   EXPECT_EQ(r.error().message.find("very-secret-token"), std::string::npos);
+}
+
+// A one-shot HTTP server on 127.0.0.1 that sends a chunked body in two parts and sends the second
+// only once the client has seen the first (or after 5 s): a client that buffered the whole body
+// would see nothing until then.
+class TwoPartServer {
+ public:
+  explicit TwoPartServer(int status) : status_(status) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 1);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TwoPartServer() {
+    Join();
+    ::close(fd_);
+  }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  int port() const { return port_; }
+  std::atomic<bool> client_saw_first{false};
+  bool second_sent_after_client_saw_first = false;
+
+ private:
+  void Serve() {
+    int c = ::accept(fd_, nullptr, nullptr);
+    char buf[4096];
+    std::string req;
+    while (req.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      req.append(buf, static_cast<size_t>(n));
+    }
+    Send(c, "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: text/event-stream\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    Send(c, "6\r\nfirst\n\r\n");
+    for (int i = 0; i < 500 && !client_saw_first; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    second_sent_after_client_saw_first = client_saw_first;
+    Send(c, "7\r\nsecond\n\r\n0\r\n\r\n");
+    ::close(c);
+  }
+  static void Send(int c, const std::string& s) { (void)!::write(c, s.data(), s.size()); }
+  int status_, fd_, port_;
+  std::thread thread_;
+};
+
+TEST(FetchStream, HandsEachChunkOverAsItArrives) {
+  TwoPartServer srv(200);
+  std::string got;
+  HttpCall call{.url = "http://127.0.0.1:" + std::to_string(srv.port()) + "/log", .timeout_ms = 0};
+  auto r = FetchStream(call, [&](std::string_view chunk) {
+    got += chunk;
+    if (got.find("first\n") != std::string::npos) srv.client_saw_first = true;
+    return true;
+  });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(got, "first\nsecond\n");
+  EXPECT_TRUE(r->body.empty());
+  srv.Join();
+  EXPECT_TRUE(srv.second_sent_after_client_saw_first) << "the first chunk was held back until the body ended";
+}
+
+TEST(FetchStream, AnErrorAnswerIsKeptAsTheBodyAndAFalseReturnStops) {
+  {
+    TwoPartServer srv(403);
+    srv.client_saw_first = true;  // an error body is read whole: do not hold the second part back
+    bool called = false;
+    auto r = FetchStream({.url = "http://127.0.0.1:" + std::to_string(srv.port()) + "/log"}, [&](std::string_view) {
+      called = true;
+      return true;
+    });
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403);
+    EXPECT_FALSE(called);
+    EXPECT_EQ(r->body, "first\nsecond\n");
+  }
+  TwoPartServer srv(200);
+  int calls = 0;
+  auto r = FetchStream({.url = "http://127.0.0.1:" + std::to_string(srv.port()) + "/log"}, [&](std::string_view) {
+    ++calls;
+    srv.client_saw_first = true;
+    return false;
+  });
+  ASSERT_TRUE(r) << r.error().message;  // stopping on purpose is not a network error
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(HttpReply, HeaderLookupIgnoresCase) {

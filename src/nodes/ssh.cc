@@ -273,12 +273,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const Target& t, const Conn
   return c;
 }
 
-Result<int> Connection::Stream(const std::vector<std::string>& argv,
-                               const std::function<void(std::string_view)>& on_output, std::chrono::milliseconds timeout) {
+Result<Connection::Channel> Connection::Exec(const std::vector<std::string>& argv) {
   ssh_session s = impl_->session;
   ssh_channel ch = ssh_channel_new(s);
   if (!ch) return Err(ErrorCode::kUnavailable, "cannot open an SSH channel", Layer::kSsh);
-  std::unique_ptr<std::remove_pointer_t<ssh_channel>, void (*)(ssh_channel)> guard(ch, [](ssh_channel c) {
+  Channel guard(ch, [](ssh_channel c) {
     ssh_channel_close(c);
     ssh_channel_free(c);
   });
@@ -287,23 +286,20 @@ Result<int> Connection::Stream(const std::vector<std::string>& argv,
   std::string line = CommandLine(argv);
   if (ssh_channel_request_exec(ch, line.c_str()) != SSH_OK)
     return Err(ErrorCode::kUnavailable, std::string("the server refused to run the command: ") + ssh_get_error(s), Layer::kSsh);
+  return guard;
+}
+
+Result<int> Connection::Stream(const std::vector<std::string>& argv,
+                               const std::function<void(std::string_view)>& on_output, std::chrono::milliseconds timeout) {
+  WHARF_ASSIGN_OR_RETURN(Channel guard, Exec(argv));
+  ssh_channel ch = guard.get();
   WHARF_TRY(Pump(ch, timeout, [&](int, std::string_view data) { on_output(data); }));
   return ssh_channel_get_exit_status(ch);
 }
 
 Result<CommandResult> Connection::Run(const std::vector<std::string>& argv, std::string_view stdin_data) {
-  ssh_session s = impl_->session;
-  ssh_channel ch = ssh_channel_new(s);
-  if (!ch) return Err(ErrorCode::kUnavailable, "cannot open an SSH channel", Layer::kSsh);
-  std::unique_ptr<std::remove_pointer_t<ssh_channel>, void (*)(ssh_channel)> guard(ch, [](ssh_channel c) {
-    ssh_channel_close(c);
-    ssh_channel_free(c);
-  });
-  if (ssh_channel_open_session(ch) != SSH_OK)
-    return Err(ErrorCode::kUnavailable, std::string("cannot open an SSH session channel: ") + ssh_get_error(s), Layer::kSsh);
-  std::string line = CommandLine(argv);
-  if (ssh_channel_request_exec(ch, line.c_str()) != SSH_OK)
-    return Err(ErrorCode::kUnavailable, std::string("the server refused to run the command: ") + ssh_get_error(s), Layer::kSsh);
+  WHARF_ASSIGN_OR_RETURN(Channel guard, Exec(argv));
+  ssh_channel ch = guard.get();
   if (!stdin_data.empty()) ssh_channel_write(ch, stdin_data.data(), static_cast<uint32_t>(stdin_data.size()));
   ssh_channel_send_eof(ch);
   CommandResult r;

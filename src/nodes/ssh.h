@@ -24,6 +24,8 @@
 #include "base/error.h"
 #include "base/secret_bytes.h"
 
+struct ssh_channel_struct;  // libssh's channel; only ssh.cc sees its definition
+
 namespace wharf::nodes {
 
 struct Target {
@@ -92,6 +94,9 @@ class Connection {
 
  private:
   Connection() = default;
+  // An exec channel running argv (quoted), closed and freed when the handle goes.
+  using Channel = std::unique_ptr<::ssh_channel_struct, void (*)(::ssh_channel_struct*)>;
+  Result<Channel> Exec(const std::vector<std::string>& argv);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string address_;

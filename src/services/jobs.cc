@@ -118,10 +118,7 @@ void Services::RunOnboarding(domain::Job job, domain::Server server) {
     return Ok();
   });
   if (!lt) return fail(lt.error().message);
-  nodes::ConnectOptions co;
-  co.allow_private_targets = config_.allow_private_targets;
-  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
-  co.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
+  const nodes::ConnectOptions co = NodeConnectOptions();
   nodes::ConnectFailure failure;
   std::string fp;
   auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);

@@ -115,17 +115,8 @@ Result<domain::SshKey> Services::CreateSshKey(const authz::Principal& p, SshKeyI
                                             in.private_key->view()));
     }
     k.private_key_set = !k.private_key_sealed.empty();
-    if (uint32_t limit = authz::CreateLimit(p, Collection::kSshKeys)) {
-      WHARF_ASSIGN_OR_RETURN(int64_t used, tx.ssh_keys().CountCreatedBy(p.org_id, p.user_id));
-      if (used >= limit) {
-        auto e = Err(ErrorCode::kLimitReached,
-                     "Your role may create at most " + std::to_string(limit) + " SSH keys in this organisation, and "
-                     "you have created " + std::to_string(used) + ". Delete one, or ask an Admin to raise the limit.",
-                     Layer::kPermissions);
-        e.value().details = {{"limit", limit}, {"used", used}, {"permission", "sshKeys.create"}};
-        return e;
-      }
-    }
+    WHARF_TRY(EnforceCreateLimit(p, Collection::kSshKeys, [&] { return tx.ssh_keys().CountCreatedBy(p.org_id, p.user_id); },
+                                 "SSH keys"));
     WHARF_TRY(tx.ssh_keys().Insert(k));
     return AuditIn(tx, p, "sshKeys.create", "sshKeys", k.id, ctx, k.name);
   }));

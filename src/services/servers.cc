@@ -197,15 +197,9 @@ Result<SecurityGroupView> Services::CreateSecurityGroup(const authz::Principal& 
   g.created_at = g.updated_at = clock_.Now();
   g.created_by = p.user_id;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    if (uint32_t limit = authz::CreateLimit(p, Collection::kSecurityGroups)) {
-      WHARF_ASSIGN_OR_RETURN(int64_t used, tx.security_groups().CountCreatedBy(p.org_id, p.user_id));
-      if (used >= limit) {
-        auto e = Err(ErrorCode::kLimitReached, "Your role may create at most " + std::to_string(limit) +
-                     " security groups in this organisation. Delete one, or ask an Admin to raise the limit.", Layer::kPermissions);
-        e.value().details = {{"limit", limit}, {"used", used}, {"permission", "securityGroups.create"}};
-        return e;
-      }
-    }
+    WHARF_TRY(EnforceCreateLimit(
+        p, Collection::kSecurityGroups, [&] { return tx.security_groups().CountCreatedBy(p.org_id, p.user_id); },
+        "security groups"));
     WHARF_TRY(tx.security_groups().Insert(g));
     return AuditIn(tx, p, "securityGroups.create", "securityGroups", g.id, ctx, g.name);
   }));
@@ -292,11 +286,36 @@ Result<Services::NodeTarget> Services::LoadNodeTarget(store::Tx& tx, const domai
   return t;
 }
 
+Result<std::pair<domain::Server, Services::NodeTarget>> Services::ServerToUpdate(const authz::Principal& p,
+                                                                                 std::string_view id,
+                                                                                 const RequestContext& ctx) {
+  const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
+  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
+  std::optional<domain::Server> s;
+  std::optional<NodeTarget> t;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
+    if (!s) return ServerNotFound();
+    auto r = ServerResource(*s);
+    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
+    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
+    return Ok();
+  }));
+  return std::make_pair(std::move(*s), std::move(*t));
+}
+
+nodes::ConnectOptions Services::NodeConnectOptions() const {
+  nodes::ConnectOptions co;
+  co.allow_private_targets = config_.allow_private_targets;
+  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  co.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
+  return co;
+}
+
 CheckOutcome Services::RunNodeChecks(const NodeTarget& t, domain::Server* record) {
   nodes::CheckOptions o;
-  o.connect.allow_private_targets = config_.allow_private_targets;
-  o.connect.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
-  o.connect.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
+  o.connect = NodeConnectOptions();
   o.min_disk_free_mb = config_.min_disk_free_mb;
   o.dns_probe = config_.node_dns_probe;
   o.min_dokku_version = config_.min_dokku_version;
@@ -458,15 +477,8 @@ Result<domain::Server> Services::CreateServer(const authz::Principal& p, ServerI
   s.created_at = s.updated_at = clock_.Now();
   s.created_by = p.user_id;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    if (uint32_t limit = authz::CreateLimit(p, Collection::kServers)) {
-      WHARF_ASSIGN_OR_RETURN(int64_t used, tx.servers().CountCreatedBy(p.org_id, p.user_id));
-      if (used >= limit) {
-        auto e = Err(ErrorCode::kLimitReached, "Your role may create at most " + std::to_string(limit) +
-                     " servers in this organisation. Delete one, or ask an Admin to raise the limit.", Layer::kPermissions);
-        e.value().details = {{"limit", limit}, {"used", used}, {"permission", "servers.create"}};
-        return e;
-      }
-    }
+    WHARF_TRY(EnforceCreateLimit(p, Collection::kServers, [&] { return tx.servers().CountCreatedBy(p.org_id, p.user_id); },
+                                 "servers"));
     WHARF_TRY(RequireGroups(tx, s));
     WHARF_TRY(CheckSshStaysOpen(tx, s, s.security_group_ids, "", nullptr));
     WHARF_TRY(tx.servers().Insert(s));
@@ -531,26 +543,14 @@ Result<Services::FirewallState> ReadRules(nodes::Connection& c, const domain::Se
 }  // namespace
 
 Result<CheckOutcome> Services::CheckServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
-  const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
-  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
-  std::optional<domain::Server> s;
-  std::optional<NodeTarget> t;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
-    if (!s) return ServerNotFound();
-    auto r = ServerResource(*s);
-    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
-    return Ok();
-  }));
+  WHARF_ASSIGN_OR_RETURN(auto found, ServerToUpdate(p, id, ctx));
+  std::optional<domain::Server> s = std::move(found.first);
+  std::optional<NodeTarget> t = std::move(found.second);
   CheckOutcome out = RunNodeChecks(*t, &*s);
   // With security groups attached, the check also shows the host firewall rules in force.
   if (!s->security_group_ids.empty() && out.ok) {
     json report = json::parse(out.report_json);
-    nodes::ConnectOptions co;
-    co.allow_private_targets = config_.allow_private_targets;
-    co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+    const nodes::ConnectOptions co = NodeConnectOptions();
     t->target.pinned_host_key = s->host_key_fingerprint;
     nodes::ConnectFailure failure;
     std::string fp;
@@ -571,19 +571,9 @@ Result<CheckOutcome> Services::CheckServer(const authz::Principal& p, std::strin
 }
 
 Result<domain::Server> Services::RepinHostKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
-  const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
-  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
-  std::optional<domain::Server> s;
-  std::optional<NodeTarget> t;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
-    if (!s) return ServerNotFound();
-    auto r = ServerResource(*s);
-    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
-    return Ok();
-  }));
+  WHARF_ASSIGN_OR_RETURN(auto found, ServerToUpdate(p, id, ctx));
+  std::optional<domain::Server> s = std::move(found.first);
+  std::optional<NodeTarget> t = std::move(found.second);
   // Re-pinning trusts whatever key the server presents now, so it also proves Wharf can sign in
   // with it before it replaces the pin.
   std::string old = s->host_key_fingerprint;
@@ -680,10 +670,7 @@ Result<Services::FirewallState> Services::ApplyFirewall(const authz::Principal& 
   }));
   if (groups.empty())
     return FieldError("security_group_ids", "is empty: attach a security group to the server before applying its firewall");
-  nodes::ConnectOptions co;
-  co.allow_private_targets = config_.allow_private_targets;
-  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
-  co.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
+  const nodes::ConnectOptions co = NodeConnectOptions();
   t->target.pinned_host_key = s->host_key_fingerprint;
   nodes::ConnectFailure failure;
   std::string fp;
@@ -720,9 +707,7 @@ Result<Services::FirewallState> Services::ReadFirewall(const authz::Principal& p
     WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
     return Ok();
   }));
-  nodes::ConnectOptions co;
-  co.allow_private_targets = config_.allow_private_targets;
-  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  const nodes::ConnectOptions co = NodeConnectOptions();
   nodes::ConnectFailure failure;
   std::string fp;
   auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);

@@ -153,6 +153,21 @@ Status Services::Authorize(const authz::Principal& p, Collection c, Action a, co
   }
 }
 
+Status Services::EnforceCreateLimit(const authz::Principal& p, Collection c, const std::function<Result<int64_t>()>& count,
+                                    std::string_view noun) {
+  const uint32_t limit = authz::CreateLimit(p, c);
+  if (!limit) return Ok();
+  WHARF_ASSIGN_OR_RETURN(int64_t used, count());
+  if (used < limit) return Ok();
+  auto e = Err(ErrorCode::kLimitReached,
+               "Your role may create at most " + std::to_string(limit) + " " + std::string(noun) +
+                   " in this organisation, and you have created " + std::to_string(used) +
+                   ". Delete one, or ask an Admin to raise the limit.",
+               Layer::kPermissions);
+  e.value().details = {{"limit", limit}, {"used", used}, {"permission", domain::PermissionName(c, Action::kCreate)}};
+  return e;
+}
+
 Status Services::RequireAdmin(const authz::Principal& p, std::string_view action, const RequestContext& ctx) {
   if (p.role && p.role->admin && !p.via_api_token) return Ok();
   if (p.role && p.role->admin && p.via_api_token && p.token_bits == ~authz::PermissionBits{0}) return Ok();

@@ -32,6 +32,7 @@
 #include "domain/types.h"
 #include "domain/validate.h"
 #include "http_client/smtp.h"
+#include "nodes/ssh.h"
 #include "secrets/envelope.h"
 #include "services/rate_limiter.h"
 #include "store/store.h"
@@ -408,6 +409,10 @@ class Services {
   Status Authorize(const authz::Principal& p, domain::Collection c, domain::Action a,
                    const authz::Resource* r, const RequestContext& ctx, std::string_view resource_id = {});
   Status RequireAdmin(const authz::Principal& p, std::string_view action, const RequestContext& ctx);
+  // The role's create_limit on `c`, if any: `count` says how many rows the caller created (run
+  // inside the write transaction); `noun` names them in the message ("SSH keys").
+  Status EnforceCreateLimit(const authz::Principal& p, domain::Collection c, const std::function<Result<int64_t>()>& count,
+                            std::string_view noun);
   // Non-Admins may only grant permissions they hold themselves (and within their resource scope).
   Status CheckNoEscalation(const authz::Principal& p, const domain::Role& role, std::string_view action,
                            const RequestContext& ctx);
@@ -438,6 +443,11 @@ class Services {
   struct NodeTarget;
   Result<NodeTarget> LoadNodeTarget(store::Tx& tx, const domain::Server& s);
   CheckOutcome RunNodeChecks(const NodeTarget& t, domain::Server* record);
+  // The server `id` of p's org, authorized for servers.update (row scopes included), with the
+  // decrypted SSH target to reach it.
+  Result<std::pair<domain::Server, NodeTarget>> ServerToUpdate(const authz::Principal& p, std::string_view id,
+                                                               const RequestContext& ctx);
+  nodes::ConnectOptions NodeConnectOptions() const;
   void RunOnboarding(domain::Job job, domain::Server server);
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;
