@@ -19,7 +19,9 @@ BUILD_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
 # chromium: the browser the UI tests drive headless (tests/e2e/ui_*.test.mjs, via playwright-core).
 # sudo, util-linux (unshare), python3: the worker-node test host (tests/e2e/lib/sshd.mjs).
 # docker-registry, apache2-utils (htpasswd), openssl (token signing cert): the registry tests (tests/e2e/lib/registry.mjs).
-TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk chromium sudo util-linux python3 iproute2 nftables ufw docker-registry apache2-utils openssl
+# postgresql, postgresql-client: the PostgreSQL the store and e2e tests start (runuser is util-linux).
+TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk chromium sudo util-linux python3 iproute2 nftables ufw \
+  docker-registry apache2-utils openssl postgresql postgresql-client
 
 .PHONY: run test deps deps-apt deps-npm web web-test build unit e2e bench clean
 
@@ -85,6 +87,7 @@ test: deps build
 bench: build
 	for b in $(BUILD_DIR)/src/*/*_bench; do echo "== $$b"; $$b --benchmark_repetitions=3 --benchmark_report_aggregates_only=true; done
 	bench/wrk/list_ssh_keys.sh $(WHARF)
+	bench/wrk/list_ssh_keys_pg_replicas.sh $(WHARF)
 
 clean:
 	rm -rf $(BUILD_DIR)

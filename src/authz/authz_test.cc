@@ -126,5 +126,18 @@ TEST(SnapshotCacheTest, StalePutIsDropped) {
   EXPECT_FALSE(cache.Get("u1", "o1"));  // ...so the stale snapshot is never served.
 }
 
+TEST(SnapshotCacheTest, BumpAllDropsEveryOrgAndRefusesPutsLoadedBefore) {
+  SnapshotCache cache;
+  auto role = Compile(MakeRole([](auto&) {}));
+  cache.Put("u1", "o1", {cache.Version("o1"), role, false});
+  uint64_t never_bumped = cache.Version("o2");  // an org with no version of its own yet
+  cache.BumpAll();                              // another replica's changes may have been missed
+  EXPECT_FALSE(cache.Get("u1", "o1"));
+  cache.Put("u1", "o2", {never_bumped, role, false});
+  EXPECT_FALSE(cache.Get("u1", "o2"));
+  cache.Put("u1", "o2", {cache.Version("o2"), role, false});
+  EXPECT_TRUE(cache.Get("u1", "o2"));
+}
+
 }  // namespace
 }  // namespace wharf::authz

@@ -16,14 +16,17 @@ SnapshotCache::Shard& SnapshotCache::ShardFor(std::string_view org_id) const {
   return shards_[std::hash<std::string_view>{}(org_id) % kShards];
 }
 
+uint64_t SnapshotCache::CurrentLocked(const Shard& s, std::string_view org_id) const {
+  auto vit = s.versions.find(org_id);
+  return (vit == s.versions.end() ? 0 : vit->second) + epoch_.load(std::memory_order_acquire);
+}
+
 std::optional<SnapshotCache::Entry> SnapshotCache::Get(std::string_view user_id, std::string_view org_id) const {
   Shard& s = ShardFor(org_id);
   std::lock_guard lock(s.mu);
   auto it = s.entries.find(Key(user_id, org_id));
   if (it == s.entries.end()) return std::nullopt;
-  auto vit = s.versions.find(org_id);
-  uint64_t current = vit == s.versions.end() ? 0 : vit->second;
-  if (it->second.version != current) {
+  if (it->second.version != CurrentLocked(s, org_id)) {
     s.entries.erase(it);
     return std::nullopt;
   }
@@ -33,17 +36,22 @@ std::optional<SnapshotCache::Entry> SnapshotCache::Get(std::string_view user_id,
 void SnapshotCache::Put(std::string_view user_id, std::string_view org_id, Entry e) {
   Shard& s = ShardFor(org_id);
   std::lock_guard lock(s.mu);
-  auto vit = s.versions.find(org_id);
-  uint64_t current = vit == s.versions.end() ? 0 : vit->second;
-  if (e.version != current) return;
+  if (e.version != CurrentLocked(s, org_id)) return;
   s.entries[Key(user_id, org_id)] = std::move(e);
 }
 
 uint64_t SnapshotCache::Version(std::string_view org_id) const {
   Shard& s = ShardFor(org_id);
   std::lock_guard lock(s.mu);
-  auto vit = s.versions.find(org_id);
-  return vit == s.versions.end() ? 0 : vit->second;
+  return CurrentLocked(s, org_id);
+}
+
+void SnapshotCache::BumpAll() {
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  for (auto& s : shards_) {
+    std::lock_guard lock(s.mu);
+    s.entries.clear();
+  }
 }
 
 void SnapshotCache::Bump(std::string_view org_id) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,8 @@ class SnapshotCache {
   void Put(std::string_view user_id, std::string_view org_id, Entry e);
   uint64_t Version(std::string_view org_id) const;
   void Bump(std::string_view org_id);
+  // Makes every entry of every org stale (another replica's changes may have been missed).
+  void BumpAll();
   size_t size() const;
 
  private:
@@ -51,7 +54,9 @@ class SnapshotCache {
   };
   static constexpr size_t kShards = 16;
   Shard& ShardFor(std::string_view org_id) const;
+  uint64_t CurrentLocked(const Shard& s, std::string_view org_id) const;
   mutable std::array<Shard, kShards> shards_;
+  std::atomic<uint64_t> epoch_{0};  // added to every org's version; BumpAll increments it
 };
 
 }  // namespace wharf::authz

@@ -1,5 +1,7 @@
 #include "secrets/redact.h"
 
+#include <cctype>
+
 namespace wharf::secrets {
 
 std::string Redact(std::string_view text, const std::vector<std::string_view>& secrets) {
@@ -15,7 +17,9 @@ std::string Redact(std::string_view text, const std::vector<std::string_view>& s
   return out;
 }
 
-std::string RedactUrlPassword(std::string_view url) {
+namespace {
+
+std::string RedactUserinfoPassword(std::string_view url) {
   auto scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::string(url);
   auto start = scheme + 3;
@@ -25,6 +29,32 @@ std::string RedactUrlPassword(std::string_view url) {
   auto colon = url.find(':', start);
   if (colon == std::string_view::npos || colon > at) return std::string(url);
   return std::string(url.substr(0, colon + 1)) + "[redacted]" + std::string(url.substr(at));
+}
+
+}  // namespace
+
+std::string RedactUrlPassword(std::string_view url) {
+  std::string out = RedactUserinfoPassword(url);
+  // Query parameters naming a password (libpq accepts ?password=…, ?sslpassword=…).
+  auto q = out.find('?');
+  while (q != std::string::npos) {
+    const size_t key = q + 1;
+    const size_t eq = out.find('=', key);
+    size_t end = out.find('&', key);
+    if (eq == std::string::npos || (end != std::string::npos && end < eq)) {
+      q = end;
+      continue;
+    }
+    if (end == std::string::npos) end = out.size();
+    std::string name = out.substr(key, eq - key);
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (name.size() >= 8 && name.compare(name.size() - 8, 8, "password") == 0) {
+      out.replace(eq + 1, end - eq - 1, "[redacted]");
+      end = eq + 1 + 10;
+    }
+    q = end < out.size() ? end : std::string::npos;
+  }
+  return out;
 }
 
 }  // namespace wharf::secrets

@@ -134,6 +134,9 @@ TEST(RedactTest, HidesSecretsAndUrlPasswords) {
   EXPECT_EQ(Redact("short", {"ab"}), "short");
   EXPECT_EQ(RedactUrlPassword("smtp://user:p%40ss@mail:25"), "smtp://user:[redacted]@mail:25");
   EXPECT_EQ(RedactUrlPassword("smtp://mail:25"), "smtp://mail:25");
+  EXPECT_EQ(RedactUrlPassword("postgres://wharf:s3cret@db:5432/wharf?sslmode=require&password=other&SSLPassword=x"),
+            "postgres://wharf:[redacted]@db:5432/wharf?sslmode=require&password=[redacted]&SSLPassword=[redacted]");
+  EXPECT_EQ(RedactUrlPassword("postgres://db/wharf?password=p&x"), "postgres://db/wharf?password=[redacted]&x");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "server/admin_backup.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -21,8 +22,10 @@ int Fail(const Error& e) {
   return e.code == ErrorCode::kValidationFailed ? 2 : 1;
 }
 
-// The SQLite file of --database sqlite:PATH, or DATA_DIR/wharf.db.
-Result<std::string> DatabasePath(const std::string& data_dir, const std::string& database) {
+// The SQLite file of --database sqlite:PATH (or WHARF_DATABASE_URL), or DATA_DIR/wharf.db.
+Result<std::string> DatabasePath(const std::string& data_dir, std::string database) {
+  if (database.empty())
+    if (const char* v = std::getenv("WHARF_DATABASE_URL"); v && *v) database = v;
   if (database.empty()) return (fs::path(data_dir) / "wharf.db").string();
   if (StartsWith(database, "sqlite:")) return database.substr(7);
   return FieldError("database", "backup and restore handle SQLite only (sqlite:PATH); for PostgreSQL use pg_dump");

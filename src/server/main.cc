@@ -28,6 +28,7 @@
 #include "secrets/redact.h"
 #include "server/admin_backup.h"
 #include "services/services.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace fs = std::filesystem;
@@ -77,11 +78,26 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& database, con
   } else if (StartsWith(database, "sqlite:")) {
     path = database.substr(7);
   } else if (StartsWith(database, "postgres://") || StartsWith(database, "postgresql://")) {
-    return FieldError("database", "PostgreSQL is not available in this build yet; use sqlite:PATH or leave it empty");
+    return store::OpenPostgresStore(database);
   } else {
     return FieldError("database", "must be sqlite:PATH or postgres://… ");
   }
   return store::OpenSqliteStore(path);
+}
+
+// Replicas on one PostgreSQL must share the master key: refuse to start with one that cannot
+// unwrap the data keys already in the database (rather than failing on the first secret read).
+Status CheckMasterKeyOpensDataKeys(store::Store& store, const secrets::Envelope& envelope) {
+  std::optional<domain::Org> sample;
+  WHARF_TRY(store.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto orgs, tx.orgs().ListAll());
+    if (!orgs.empty()) sample = std::move(orgs.front());
+    return Ok();
+  }));
+  if (!sample || envelope.Rewrap(sample->wrapped_data_key, sample->id, envelope)) return Ok();
+  return Err(ErrorCode::kUnavailable,
+             "This master key does not open the organisation data keys in the database. Every replica (and a "
+             "migrated instance) must use the same master key: copy master.key or set WHARF_MASTER_KEY_FILE.");
 }
 
 Status PrepareDataDir(const fs::path& dir) {
@@ -162,6 +178,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   secrets::Envelope envelope(std::move(*master));
   auto store = OpenStore(f.database, data_dir);
   if (!store) return Fail(store.error());
+  if (auto st = CheckMasterKeyOpensDataKeys(**store, envelope); !st) return Fail(st.error());
 
   std::unique_ptr<http_client::Mailer> mailer;
   if (!f.smtp_url.empty()) {
@@ -210,7 +227,8 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                       {"public_url", public_url},
                       {"version", kVersion},
                       {"data_dir", fs::absolute(data_dir).string()},
-                      {"database", f.database.empty() ? "sqlite:" + (data_dir / "wharf.db").string() : f.database},
+                      {"database", f.database.empty() ? "sqlite:" + (data_dir / "wharf.db").string()
+                                                      : secrets::RedactUrlPassword(f.database)},
                       {"smtp", f.smtp_url.empty() ? std::string("disabled") : secrets::RedactUrlPassword(f.smtp_url)},
                       {"allow_private_targets", f.allow_private_targets},
                       {"startup_ms", ready_ms},
@@ -277,6 +295,38 @@ int AdminMigrate(const std::string& data_dir, const std::string& database) {
   auto store = OpenStore(database, data_dir);
   if (!store) return Fail(store.error());
   std::cout << "Schema is at version " << (*store)->SchemaVersion() << ".\n";
+  return 0;
+}
+
+// Copies every table of one store into another, empty one, in one transaction, and verifies the
+// row counts. Sealed secrets are copied as bytes: the destination needs the same master key.
+int AdminMigrateStore(const std::string& from, const std::string& to) {
+  if (from.empty() || to.empty()) return Fail(FieldError("from", "and --to are both required").value());
+  if (from == to) return Fail(FieldError("to", "must differ from --from").value());
+  if (!StartsWith(from, "sqlite:") && !StartsWith(from, "postgres://") && !StartsWith(from, "postgresql://"))
+    return Fail(FieldError("from", "must be sqlite:PATH or postgres://…").value());
+  if (StartsWith(from, "sqlite:") && !fs::exists(from.substr(7)))
+    return Fail(FieldError("from", "no SQLite database at " + from.substr(7)).value());
+  auto src = OpenStore(from, ".");
+  if (!src) return Fail(src.error());
+  auto dest = OpenStore(to, ".");
+  if (!dest) return Fail(dest.error());
+  if (auto st = (*dest)->CopyFrom(**src); !st) return Fail(st.error());
+  int64_t total = 0;
+  for (const auto& t : store::DataTables()) {
+    auto want = (*src)->CountRows(t);
+    auto got = (*dest)->CountRows(t);
+    if (!want || !got || *want != *got) {
+      std::cerr << "wharf: row counts differ for " << t << "\n";
+      return 1;
+    }
+    std::cout << "  " << t << ": " << *got << " rows\n";
+    total += *got;
+  }
+  std::cout << "Copied " << total << " rows from " << secrets::RedactUrlPassword(from) << " to "
+            << secrets::RedactUrlPassword(to) << "; every table's row count matches.\n"
+            << "Secrets are still sealed by the same master key: give every server on the new database that key "
+               "(copy master.key into its data dir, or set WHARF_MASTER_KEY_FILE).\n";
   return 0;
 }
 
@@ -358,7 +408,7 @@ int main(int argc, char** argv) {
   std::string a_data_dir = "./wharf-data", a_database, a_email, a_name, a_password_file;
   auto add_common = [&](CLI::App* c) {
     c->add_option("--data-dir", a_data_dir, "Data directory");
-    c->add_option("--database", a_database, "sqlite:PATH (default: DATA_DIR/wharf.db)");
+    c->add_option("--database", a_database, "sqlite:PATH or postgres://… (default: DATA_DIR/wharf.db; env WHARF_DATABASE_URL)");
   };
   auto* migrate = admin->add_subcommand("migrate", "Apply database migrations");
   add_common(migrate);
@@ -369,6 +419,11 @@ int main(int argc, char** argv) {
   create_user->add_option("--email", a_email, "Email")->required();
   create_user->add_option("--name", a_name, "Display name")->required();
   create_user->add_option("--password-file", a_password_file, "File holding the password (default: read stdin)");
+  std::string ms_from, ms_to;
+  auto* migrate_store = admin->add_subcommand(
+      "migrate-store", "Copy every table into another, empty database (secrets stay sealed) and verify row counts");
+  migrate_store->add_option("--from", ms_from, "sqlite:PATH or postgres://… (stop the server using it first)")->required();
+  migrate_store->add_option("--to", ms_to, "postgres://… or sqlite:PATH; must be empty")->required();
   auto* bootstrap = admin->add_subcommand("bootstrap", "Create the first user and their organisation non-interactively");
   add_common(bootstrap);
   bootstrap->add_option("--email", a_email, "Email")->required();
@@ -387,6 +442,9 @@ int main(int argc, char** argv) {
   if (auto code = client->Run()) return *code;
   if (auto code = backup->Run()) return *code;
   if (serve->parsed()) return Serve(*serve, f);
+  if (migrate_store->parsed()) return AdminMigrateStore(ms_from, ms_to);
+  if (a_database.empty())
+    if (const char* v = std::getenv("WHARF_DATABASE_URL"); v && *v) a_database = v;
   if (migrate->parsed()) return AdminMigrate(a_data_dir, a_database);
   if (rotate->parsed()) return AdminRotateMasterKey(a_data_dir, a_database);
   if (create_user->parsed() || bootstrap->parsed())

@@ -212,11 +212,13 @@ bool Services::CsrfMatches(const Authenticated& who, std::string_view csrf_token
 
 void Services::ForgetCredentials(const std::function<bool(const Authenticated&)>& pred) {
   std::lock_guard lock(cred_mu_);
+  ++cred_generation_;
   for (auto it = cred_cache_.begin(); it != cred_cache_.end();) it = pred(*it->second.who) ? cred_cache_.erase(it) : std::next(it);
 }
 
 void Services::ForgetOrg(std::string_view slug) {
   std::lock_guard lock(org_mu_);
+  ++org_generation_;
   org_cache_.erase(std::string(slug));
 }
 
@@ -224,8 +226,10 @@ Result<std::shared_ptr<const Authenticated>> Services::Authenticate(std::string_
   if (token.empty() || token.size() > 200) return Unauthenticated();
   const std::string hash = secrets::TokenHash(token);
   const Timestamp now = clock_.Now();
+  uint64_t generation = 0;  // read before the store: a revocation meanwhile keeps the result out of the cache
   {
     std::lock_guard lock(cred_mu_);
+    generation = cred_generation_;
     auto it = cred_cache_.find(hash);
     if (it != cred_cache_.end()) {
       if (now - it->second.cached_at < kCredentialCacheMs &&
@@ -270,7 +274,7 @@ Result<std::shared_ptr<const Authenticated>> Services::Authenticate(std::string_
   {
     std::lock_guard lock(cred_mu_);
     if (cred_cache_.size() > 100'000) cred_cache_.clear();
-    cred_cache_[hash] = CredentialEntry{shared, now};
+    if (generation == cred_generation_) cred_cache_[hash] = CredentialEntry{shared, now};
   }
   return shared;
 }
@@ -291,30 +295,40 @@ Result<authz::Principal> Services::ResolvePrincipal(const Authenticated& who, st
     if (who.api_token && who.api_token->org_id != org->id) return not_found();
     entry = cache_.Get(who.user.id, org->id);
   }
-  if (!entry) WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto found, tx.orgs().FindBySlug(org_slug));
-    if (!found) return Ok();
-    org = std::make_shared<const domain::Org>(std::move(*found));
+  if (!org) {
+    uint64_t generation = 0;  // as for credentials: an org write meanwhile keeps this read out of the cache
     {
       std::lock_guard lock(org_mu_);
+      generation = org_generation_;
+    }
+    WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+      WHARF_ASSIGN_OR_RETURN(auto found, tx.orgs().FindBySlug(org_slug));
+      if (!found) return Ok();
+      org = std::make_shared<const domain::Org>(std::move(*found));
+      std::lock_guard lock(org_mu_);
       if (org_cache_.size() > 100'000) org_cache_.clear();
-      org_cache_[org->slug] = org;
-    }
-    if (who.api_token && who.api_token->org_id != org->id) {
-      org.reset();
+      if (generation == org_generation_) org_cache_[org->slug] = org;
       return Ok();
-    }
+    }));
+    if (!org) return not_found();
+    if (who.api_token && who.api_token->org_id != org->id) return not_found();
     entry = cache_.Get(who.user.id, org->id);
-    if (entry) return Ok();
-    uint64_t version = cache_.Version(org->id);  // read before loading: a concurrent bump wins
-    WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(org->id, who.user.id));
-    if (!m) return Ok();
-    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(org->id, m->role_id));
-    if (!role) return Internal("membership references a missing role");
-    entry = authz::SnapshotCache::Entry{version, authz::Compile(*role), org->owner_id == who.user.id};
-    cache_.Put(who.user.id, org->id, *entry);
-    return Ok();
-  }));
+  }
+  if (!entry) {
+    // The version is read BEFORE the snapshot that loads the role begins: a role or membership
+    // write (here or, through the store's invalidations, on another replica) committed after
+    // that snapshot bumps it, and Put then refuses the stale entry.
+    const uint64_t version = cache_.Version(org->id);
+    WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+      WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(org->id, who.user.id));
+      if (!m) return Ok();
+      WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(org->id, m->role_id));
+      if (!role) return Internal("membership references a missing role");
+      entry = authz::SnapshotCache::Entry{version, authz::Compile(*role), org->owner_id == who.user.id};
+      return Ok();
+    }));
+    if (entry) cache_.Put(who.user.id, org->id, *entry);
+  }
   if (!org || !entry) return not_found();
   authz::Principal p;
   p.role = entry->role;

@@ -21,6 +21,7 @@ tl::unexpected<Error> JobNotFound() { return Err(ErrorCode::kNotFound, "Job not 
 }  // namespace
 
 Services::~Services() {
+  store_.WatchInvalidations(nullptr);  // other replicas' invalidations stop reaching this object
   stopping_ = true;
   std::vector<std::thread> threads;
   {

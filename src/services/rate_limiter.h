@@ -4,8 +4,10 @@
 //   if (auto wait = failures.Blocked("ada@example.com", now)) return RateLimited(*wait);
 //   failures.Record("ada@example.com", now);
 //
-// Counters live in this process: with several replicas each keeps its own (documented in
-// docs/architecture.md). Thread-safety: all methods lock an internal mutex.
+// Counters live in this process, or, given store::SharedCounters (PostgreSQL), in the database
+// so that every replica counts the same attempts. If the shared counters fail, the limiter logs
+// and falls back to its in-process counters rather than refusing every sign-in.
+// Thread-safety: all methods are safe from any thread.
 #pragma once
 
 #include <cstdint>
@@ -17,12 +19,14 @@
 #include <unordered_map>
 
 #include "base/clock.h"
+#include "store/store.h"
 
 namespace wharf::services {
 
 class RateLimiter {
  public:
-  RateLimiter(int max_events, int64_t window_ms) : max_(max_events), window_ms_(window_ms) {}
+  RateLimiter(int max_events, int64_t window_ms, store::SharedCounters* shared = nullptr, std::string name = {})
+      : max_(max_events), window_ms_(window_ms), shared_(shared), name_(std::move(name)) {}
   // Seconds to wait when `key` already has max events in the window; nullopt when allowed.
   std::optional<int64_t> Blocked(std::string_view key, Timestamp now);
   void Record(std::string_view key, Timestamp now);
@@ -32,6 +36,8 @@ class RateLimiter {
   void Prune(std::deque<Timestamp>& q, Timestamp now) const;
   const int max_;
   const int64_t window_ms_;
+  store::SharedCounters* const shared_;  // nullptr: in-process only
+  const std::string name_;               // the limiter's name in the shared table
   std::mutex mu_;
   std::unordered_map<std::string, std::deque<Timestamp>> events_;
 };

@@ -19,8 +19,33 @@ Services::Services(Deps deps, Config config)
       ids_(deps.ids),
       cache_(deps.cache),
       config_(std::move(config)),
-      account_failures_(config_.login_failures_per_account, config_.login_failure_window_ms),
-      ip_attempts_(config_.login_attempts_per_ip, 60'000) {}
+      account_failures_(config_.login_failures_per_account, config_.login_failure_window_ms,
+                        deps.store.shared_counters(), "login_failures"),
+      ip_attempts_(config_.login_attempts_per_ip, 60'000, deps.store.shared_counters(), "login_attempts_ip") {
+  // Other replicas' writes (PostgreSQL): drop what they made stale. A no-op on SQLite.
+  store_.WatchInvalidations([this](std::string_view scope) { ApplyInvalidation(scope); });
+}
+
+void Services::ApplyInvalidation(std::string_view scope) {
+  if (scope == "*") {
+    cache_.BumpAll();
+    ForgetCredentials([](const Authenticated&) { return true; });
+    std::lock_guard lock(org_mu_);
+    ++org_generation_;
+    org_cache_.clear();
+    return;
+  }
+  if (StartsWith(scope, "org:")) {
+    const std::string_view org_id = scope.substr(4);
+    cache_.Bump(org_id);
+    std::lock_guard lock(org_mu_);
+    ++org_generation_;
+    for (auto it = org_cache_.begin(); it != org_cache_.end();) it = it->second->id == org_id ? org_cache_.erase(it) : std::next(it);
+  } else if (StartsWith(scope, "user:")) {
+    const std::string_view user_id = scope.substr(5);
+    ForgetCredentials([&](const Authenticated& a) { return a.user.id == user_id; });
+  }
+}
 
 std::string EncodeCursor(Timestamp t, std::string_view id) {
   return Base64UrlEncode(std::to_string(t) + ":" + std::string(id));

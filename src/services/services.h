@@ -233,8 +233,11 @@ struct Page {
 
 class Services {
  public:
+  // Subscribes to the store's cross-process invalidations; the destructor unsubscribes.
   Services(Deps deps, Config config);
-  ~Services();  // waits for running jobs, which stop at their next step
+  ~Services();  // waits for running jobs, which stop at their next step; unsubscribes from the store
+  Services(const Services&) = delete;
+  Services& operator=(const Services&) = delete;
 
   const Config& config() const { return config_; }
   // Sets the public URL used in invitation links. Call before serving requests (not thread-safe).
@@ -340,7 +343,8 @@ class Services {
                                                               const RequestContext& ctx);
   // The scheduler's tick: checks every due server of every org, `health_concurrency` at a time,
   // and schedules the next check (interval when healthy, exponential backoff when not).
-  // Returns how many servers were checked.
+  // Returns how many servers were checked. With several replicas on PostgreSQL only the one that
+  // holds the scheduler lock (store::Store::IsScheduler) runs it; the others return 0 at once.
   int RunDueHealthChecks();
   // Installs the pinned Dokku and the standard plugins, doing only what is missing (resumable).
   // Answers at once with the queued job; the job runs in the background, one per server at a time.
@@ -517,18 +521,23 @@ class Services {
 
   // Hot-path caches, so an authenticated org-scoped read needs no SQL before its own query.
   // Both are per process and invalidated by every write that changes what they hold (logout,
-  // token revocation, org updates); see docs/architecture.md for the multi-replica note.
+  // token revocation, org updates), and on PostgreSQL by other replicas' writes too
+  // (ApplyInvalidation); see docs/postgres.md for the delay bound.
   struct CredentialEntry {
     std::shared_ptr<const Authenticated> who;
     Timestamp cached_at = 0;
   };
+  // Drops what a write (here or on another replica) made stale: "org:<id>", "user:<id>" or "*".
+  void ApplyInvalidation(std::string_view scope);
   void ForgetCredentials(const std::function<bool(const Authenticated&)>& pred);
   void ForgetOrg(std::string_view slug);
   static constexpr int64_t kCredentialCacheMs = 60'000;
   std::mutex cred_mu_;
   std::unordered_map<std::string, CredentialEntry> cred_cache_;  // token hash → caller
+  uint64_t cred_generation_ = 0;  // GUARDED_BY(cred_mu_); bumped by every ForgetCredentials
   std::mutex org_mu_;
   std::unordered_map<std::string, std::shared_ptr<const domain::Org>> org_cache_;  // slug → org
+  uint64_t org_generation_ = 0;  // GUARDED_BY(org_mu_); bumped whenever org rows may have changed
 };
 
 // Cursor helpers: opaque base64url of "<created_at>:<id>".

@@ -1,17 +1,36 @@
 // Use-case tests on the real SQLite store (temp file), with an injected clock and a recording
 // mailer. The e2e suite (tests/e2e) covers the same flows over HTTP with a real SMTP server.
+// Built twice: services_test on SQLite, services_pg_test (WHARF_SERVICES_POSTGRES) on a real
+// PostgreSQL the binary starts itself, one fresh database per test.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <unistd.h>
 
 #include "secrets/crypto.h"
 #include "services/services.h"
 #include "store/sqlite/sqlite_store.h"
+#ifdef WHARF_SERVICES_POSTGRES
+#include "store/postgres/pg_store.h"
+#include "store/testing/pg_test_server.h"
+#endif
 
 namespace wharf::services {
 namespace {
+
+#ifdef WHARF_SERVICES_POSTGRES
+store::testing::PgTestServer* SharedPostgres(std::string* error) {
+  static auto server = store::testing::PgTestServer::Start();
+  if (!server) {
+    *error = server.error().message;
+    return nullptr;
+  }
+  return server->get();
+}
+#endif
 
 using domain::Collection;
 namespace fs = std::filesystem;
@@ -36,7 +55,19 @@ class ServicesTest : public ::testing::Test {
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+#ifdef WHARF_SERVICES_POSTGRES
+    std::string error;
+    pg_ = SharedPostgres(&error);
+    ASSERT_TRUE(pg_) << "PostgreSQL: " << error;
+    static int n = 0;
+    db_name_ = "services_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
+    auto url = pg_->CreateDatabase(db_name_);
+    ASSERT_TRUE(url) << url.error().message;
+    url_ = *url;
+    auto st = store::OpenPostgresStore(*url);
+#else
     auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
+#endif
     ASSERT_TRUE(st) << st.error().message << st.error().detail;
     store_ = std::move(*st);
     envelope_ = std::make_unique<secrets::Envelope>(secrets::Envelope::NewMasterKey());
@@ -86,7 +117,28 @@ class ServicesTest : public ::testing::Test {
     return {std::move(a), std::move(p)};
   }
 
+  // Every byte the store holds at rest (the SQLite file and WAL, or a pg_dump). Closes the store.
+  std::string BytesAtRest() {
+    svc_.reset();  // Services holds the store by reference: it goes first
+    store_.reset();
+#ifdef WHARF_SERVICES_POSTGRES
+    auto dump = pg_->Dump(db_name_);
+    EXPECT_TRUE(dump) << dump.error().message;
+    return dump ? *dump : std::string();
+#else
+    std::ifstream db(dir_ / "wharf.db", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(db)), {});
+    std::ifstream wal(dir_ / "wharf.db-wal", std::ios::binary);
+    bytes.append((std::istreambuf_iterator<char>(wal)), {});
+    return bytes;
+#endif
+  }
+
   fs::path dir_;
+#ifdef WHARF_SERVICES_POSTGRES
+  store::testing::PgTestServer* pg_ = nullptr;
+  std::string db_name_, url_;
+#endif
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<secrets::Envelope> envelope_;
   RecordingMailer mailer_;
@@ -234,6 +286,48 @@ TEST_F(ServicesTest, RoleChangeAppliesToTheNextRequest) {
   EXPECT_TRUE(svc_->CreateSshKey(bp2, {"k", kEd25519, std::nullopt}, ctx_));
 }
 
+#ifdef WHARF_SERVICES_POSTGRES
+// Replica B (its own store connection, caches and Services) enforces what replica A changed,
+// within the documented bound (1 s), though B had the old role and the session cached.
+TEST_F(ServicesTest, AnotherReplicaEnforcesARoleChangeAndASignOutWithinTheBound) {
+  auto store_b = store::OpenPostgresStore(url_);
+  ASSERT_TRUE(store_b);
+  authz::SnapshotCache cache_b;
+  Services b(Deps{**store_b, *envelope_, mailer_, clock_, ids_, cache_b}, Config{});
+  auto ada = SignUp("ada");
+  auto editor = MakeRole(ada.p, "Editor", [](auto& p) { p[Collection::kSshKeys] = {true, true, true, true}; });
+  auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kSshKeys].read = true; });
+  auto [bob, bp] = Join(ada, "bob", editor.role.id);
+  auto on_b = [&]() -> Result<authz::Principal> {
+    WHARF_ASSIGN_OR_RETURN(auto who, b.Authenticate(bob.grant.token.view(), ctx_));
+    return b.ResolvePrincipal(*who, ada.p.org_slug, ctx_);
+  };
+  ASSERT_TRUE(on_b());  // B caches bob's credential and Editor snapshot
+  ASSERT_EQ(on_b()->role->role_name, "Editor");
+  ASSERT_TRUE(svc_->ChangeMemberRole(ada.p, bob.grant.user.id, viewer.role.id, ctx_));
+  auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::steady_clock::now() - t0; };
+  bool demoted = false;
+  while (!demoted && elapsed() < std::chrono::milliseconds(1500)) {
+    auto p = on_b();
+    ASSERT_TRUE(p);
+    demoted = p->role->role_name == "Viewer";
+    if (!demoted) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(demoted);
+  EXPECT_LE(elapsed(), std::chrono::milliseconds(1000));
+  ASSERT_TRUE(svc_->LogoutAll(bob.who, ctx_));
+  t0 = std::chrono::steady_clock::now();
+  bool signed_out = false;
+  while (!signed_out && elapsed() < std::chrono::milliseconds(1500)) {
+    signed_out = !b.Authenticate(bob.grant.token.view(), ctx_);
+    if (!signed_out) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(signed_out);
+  EXPECT_LE(elapsed(), std::chrono::milliseconds(1000));
+}
+#endif
+
 TEST_F(ServicesTest, OwnerAndLastAdminAreProtected) {
   auto ada = SignUp("ada");
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
@@ -361,11 +455,7 @@ TEST_F(ServicesTest, PrivateKeyIsEncryptedAtRest) {
   ASSERT_TRUE(key);
   EXPECT_FALSE(key->private_key_sealed.empty());
   EXPECT_EQ(key->private_key_sealed.find("unique-marker"), std::string::npos);
-  store_.reset();
-  std::ifstream db(dir_ / "wharf.db", std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(db)), {});
-  std::ifstream wal(dir_ / "wharf.db-wal", std::ios::binary);
-  bytes.append((std::istreambuf_iterator<char>(wal)), {});
+  const std::string bytes = BytesAtRest();
   EXPECT_EQ(bytes.find("unique-marker"), std::string::npos);
   EXPECT_NE(bytes.find("AAAAC3NzaC1lZDI1NTE5"), std::string::npos);  // the public key is plain
 }

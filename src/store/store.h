@@ -1,6 +1,6 @@
 // The store: repository interfaces over Wharf's persistent state, and the transaction that
-// groups them. store/sqlite implements it (PostgreSQL will implement the same interface and pass
-// the same contract suite, store/store_contract_test.cc).
+// groups them. store/sqlite (embedded default) and store/postgres (several replicas on one
+// database) implement it and pass the same contract suite, store/store_contract_test.cc.
 //
 //   WHARF_TRY(store.Write([&](Tx& tx) -> Status {
 //     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(org_id, role_id));
@@ -228,6 +228,44 @@ class AuditRepository {
   virtual Result<std::vector<AuditEvent>> List(std::string_view org_id, int64_t before_id, int limit) = 0;
 };
 
+// Raw rows for `wharf admin migrate-store`: every column of a table, typed as the database holds
+// it. Secret columns stay sealed bytes (kBlob); nothing is decrypted on the way.
+struct RawCell {
+  enum class Kind { kNull, kInt, kText, kBlob } kind = Kind::kNull;
+  int64_t i = 0;
+  std::string s;  // text or blob bytes
+};
+struct RawRow {
+  const std::vector<std::string>* columns = nullptr;  // column names, valid during the callback
+  std::vector<RawCell> cells;
+};
+
+// Every table that holds data, parents before children (the copy order). A new repository's
+// table must be appended here, with the same name in every implementation.
+inline const std::vector<std::string>& DataTables() {
+  static const std::vector<std::string> t = {"users",       "orgs",     "roles",           "memberships",
+                                             "sessions",    "api_tokens", "invitations",   "ssh_keys",
+                                             "security_groups", "servers", "server_checks", "jobs",
+                                             "integrations", "audit_events"};
+  return t;
+}
+
+// Sliding-window event counters shared by every process on one database: the login rate limits
+// when several replicas serve one PostgreSQL. Thread-safe; each call is its own transaction.
+class SharedCounters {
+ public:
+  virtual ~SharedCounters() = default;
+  struct Window {
+    int64_t count = 0;
+    Timestamp oldest = 0;  // the oldest event inside the window (0 when count is 0)
+  };
+  // Events of (limiter, key) after `since`.
+  virtual Result<Window> Count(std::string_view limiter, std::string_view key, Timestamp since) = 0;
+  // Records one event at `now` and forgets this key's events at or before `forget_before`.
+  virtual Status Add(std::string_view limiter, std::string_view key, Timestamp now, Timestamp forget_before) = 0;
+  virtual Status Clear(std::string_view limiter, std::string_view key) = 0;
+};
+
 // One transaction. Repositories are valid only inside the callback that received the Tx.
 class Tx {
  public:
@@ -259,6 +297,33 @@ class Store {
   virtual bool Ready() = 0;
   // The schema version after migrations.
   virtual int SchemaVersion() = 0;
+
+  // --- several processes on one database (PostgreSQL); the embedded store has no peers ---
+
+  // Calls `fn(scope)` from a store thread whenever another (or this) process committed a write
+  // that stale caches must drop: "org:<id>" after a role, membership or org write, "user:<id>"
+  // after a session, API token or user write, "*" when changes may have been missed (drop all).
+  // Delivered within a bounded delay of the commit (see docs/postgres.md). Passing nullptr
+  // stops the calls; after it returns, `fn` is no longer running. No-op for a single-process store.
+  virtual void WatchInvalidations(std::function<void(std::string_view scope)> fn) { (void)fn; }
+  // Counters shared across processes, or nullptr when this store serves one process only.
+  virtual SharedCounters* shared_counters() { return nullptr; }
+  // True while this process should run instance-wide scheduled work (health checks; backups
+  // later), so that it runs once, not once per replica. Always true for a single-process store.
+  // On PostgreSQL one replica holds a session advisory lock on its invalidation listener's
+  // connection; if that replica dies, another takes over within the poll interval. Needs
+  // WatchInvalidations to have been called (false until the listener first connects).
+  virtual bool IsScheduler() { return true; }
+
+  // --- bulk copy (wharf admin migrate-store) ---
+
+  // Rows in `table` (one of DataTables()).
+  virtual Result<int64_t> CountRows(std::string_view table) = 0;
+  // Passes every row of `table` to fn, in primary-key order, inside one read snapshot.
+  virtual Status ScanRows(std::string_view table, const std::function<Status(const RawRow&)>& fn) = 0;
+  // Copies every DataTables() table of `source` into this store in one transaction. kConflict
+  // when this store already holds users; nothing is written unless every row copies.
+  virtual Status CopyFrom(Store& source) = 0;
 };
 
 }  // namespace wharf::store

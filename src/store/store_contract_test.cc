@@ -1,5 +1,7 @@
 // The repository contract: every Store implementation must pass this suite. Add a factory to
-// kStores to run it against another implementation (PostgreSQL will be one line here).
+// kStores to run it against another implementation. This file builds twice: store_test runs it
+// on SQLite, store_pg_test (WHARF_STORE_CONTRACT_POSTGRES) on a real PostgreSQL 15 that the
+// binary starts itself (one server, one fresh database per test).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +11,10 @@
 
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+#ifdef WHARF_STORE_CONTRACT_POSTGRES
+#include "store/postgres/pg_store.h"
+#include "store/testing/pg_test_server.h"
+#endif
 
 namespace wharf::store {
 namespace {
@@ -23,9 +29,48 @@ struct StoreFactory {
 
 void PrintTo(const StoreFactory& f, std::ostream* os) { *os << f.name; }
 
+#ifdef WHARF_STORE_CONTRACT_POSTGRES
+}  // namespace
+// One PostgreSQL for the whole binary, stopped at exit. A PostgreSQL that cannot start fails
+// every test that needs it.
+testing::PgTestServer* SharedPostgres(std::string* error) {
+  static auto server = testing::PgTestServer::Start();
+  if (!server) {
+    *error = server.error().message;
+    return nullptr;
+  }
+  return server->get();
+}
+// A fresh, migrated store on a fresh database (nullptr and a test failure when impossible).
+std::unique_ptr<Store> FreshPostgresStore(const PostgresOptions& opts = {}) {
+  static std::atomic<int> n{0};
+  std::string error;
+  auto* pg = SharedPostgres(&error);
+  if (!pg) {
+    ADD_FAILURE() << "PostgreSQL: " << error;
+    return nullptr;
+  }
+  auto url = pg->CreateDatabase("contract_" + std::to_string(::getpid()) + "_" + std::to_string(++n));
+  if (!url) {
+    ADD_FAILURE() << url.error().message;
+    return nullptr;
+  }
+  auto store = OpenPostgresStore(*url, opts);
+  if (!store) {
+    ADD_FAILURE() << store.error().message << " " << store.error().detail;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+namespace {
+const StoreFactory kStores[] = {
+    {"postgres", [](const fs::path&) { return FreshPostgresStore(); }},
+};
+#else
 const StoreFactory kStores[] = {
     {"sqlite", [](const fs::path& dir) { return std::move(*OpenSqliteStore((dir / "wharf.db").string())); }},
 };
+#endif
 
 class StoreContract : public ::testing::TestWithParam<StoreFactory> {
  protected:
@@ -421,6 +466,41 @@ TEST_P(StoreContract, ReadersRunConcurrentlyWithTheWriter) {
   for (auto& t : readers) t.join();
   EXPECT_EQ(failures, 0);
   EXPECT_GT(reads, 0);
+}
+
+TEST_P(StoreContract, CopyFromCopiesEveryTableWithSecretsStillSealed) {
+  const std::string sealed("\x00sealed\xff" "bytes", 13);
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    auto k = Key("key_s", "org_a", "sealed", 5);
+    k.private_key_sealed = sealed;
+    WHARF_TRY(tx.ssh_keys().Insert(k));
+    WHARF_TRY(tx.sessions().Insert({"ses_1", "usr_a", "t1", "c1", 1, 100, 0, "", ""}));
+    WHARF_TRY(tx.api_tokens().Insert({"tok_1", "usr_a", "org_a", "ci", "th1", std::nullopt, 1, 0, 0, 0}));
+    for (int i = 0; i < 3; ++i) WHARF_TRY(tx.audit().Append({0, "org_a", i, "usr_a", "a@x", "x", "c", "r", "allowed", "req", "ip", ""}));
+    return Ok();
+  }));
+  fs::create_directories(dir_ / "copy");
+  auto dest = GetParam().open(dir_ / "copy");
+  ASSERT_TRUE(dest);
+  ASSERT_TRUE(dest->CopyFrom(*store_));
+  for (const auto& t : DataTables()) EXPECT_EQ(*dest->CountRows(t), *store_->CountRows(t)) << t;
+  ASSERT_TRUE(dest->Read([&](Tx& tx) -> Status {
+    EXPECT_EQ((*tx.ssh_keys().Find("org_a", "key_s"))->private_key_sealed, sealed);
+    EXPECT_EQ((*tx.orgs().FindBySlug("alpha"))->wrapped_data_key, std::string("\x01\x00\x02key", 6));
+    EXPECT_TRUE((*tx.roles().FindAdmin("org_b"))->builtin);
+    EXPECT_EQ(tx.audit().List("org_a", 0, 10)->size(), 3u);
+    return Ok();
+  }));
+  // New audit ids continue after the copied ones.
+  int64_t id = 0;
+  ASSERT_TRUE(dest->Write([&](Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(id, tx.audit().Append({0, "org_a", 9, "usr_a", "a@x", "x", "c", "r", "allowed", "req", "ip", ""}));
+    return Ok();
+  }));
+  EXPECT_GT(id, 3);
+  auto again = dest->CopyFrom(*store_);  // the destination is no longer empty
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, ::testing::ValuesIn(kStores),

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startWharf, api, signup, sshKeygen, WHARF_BIN } from './lib/harness.mjs';
+import { startWharf, api, signup, sshKeygen, databaseEnv, WHARF_BIN } from './lib/harness.mjs';
 
 test('rotate-master-key rewraps every org data key; sealed secrets keep working', async () => {
   let s = await startWharf();
@@ -17,7 +17,7 @@ test('rotate-master-key rewraps every org data key; sealed secrets keep working'
   await s.stop();
   const keyFile = path.join(dataDir, 'master.key');
   const before = readFileSync(keyFile, 'utf8');
-  const out = execFileSync(WHARF_BIN, ['admin', 'rotate-master-key', '--data-dir', dataDir], { encoding: 'utf8' });
+  const out = execFileSync(WHARF_BIN, ['admin', 'rotate-master-key', '--data-dir', dataDir], { encoding: 'utf8', env: { ...process.env, ...(await databaseEnv(dataDir)) } });
   assert.match(out, /rewrapped 1 organisation data key/);
   const after = readFileSync(keyFile, 'utf8');
   assert.notEqual(after, before);
@@ -35,10 +35,11 @@ test('rotate-master-key rewraps every org data key; sealed secrets keep working'
 
 test('create-user makes the first account the instance admin; bad flags exit 2', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-admin-'));
-  const ok = spawnSync(WHARF_BIN, ['admin', 'create-user', '--data-dir', dir, '--email', 'root@example.test', '--name', 'Root'], { input: 'a-long-enough-password\n', encoding: 'utf8' });
+  const env = { ...process.env, ...(await databaseEnv(dir)) };
+  const ok = spawnSync(WHARF_BIN, ['admin', 'create-user', '--data-dir', dir, '--email', 'root@example.test', '--name', 'Root'], { input: 'a-long-enough-password\n', encoding: 'utf8', env });
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /instance administrator/);
-  const weak = spawnSync(WHARF_BIN, ['admin', 'create-user', '--data-dir', dir, '--email', 'b@example.test', '--name', 'B'], { input: 'short\n', encoding: 'utf8' });
+  const weak = spawnSync(WHARF_BIN, ['admin', 'create-user', '--data-dir', dir, '--email', 'b@example.test', '--name', 'B'], { input: 'short\n', encoding: 'utf8', env });
   assert.equal(weak.status, 1);
   assert.match(weak.stderr, /password/);
   assert.equal(spawnSync(WHARF_BIN, ['admin', 'create-user', '--nope'], { encoding: 'utf8' }).status, 2);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startWharf, startMaildev, api, uniqueEmail, WHARF_BIN } from './lib/harness.mjs';
+import { startWharf, startMaildev, api, uniqueEmail, databaseEnv, WHARF_BIN } from './lib/harness.mjs';
 import { cliUser } from './lib/cli.mjs';
 
 let s, mail, admin, grace;
@@ -22,7 +22,7 @@ before(async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-journey-'));
   const pwFile = path.join(dataDir, 'pw');
   writeFileSync(pwFile, `${adaPassword}\n`);
-  const b = spawnSync(WHARF_BIN, ['admin', 'bootstrap', '--data-dir', dataDir, '--email', adaEmail, '--name', 'Ada', '--password-file', pwFile], { encoding: 'utf8' });
+  const b = spawnSync(WHARF_BIN, ['admin', 'bootstrap', '--data-dir', dataDir, '--email', adaEmail, '--name', 'Ada', '--password-file', pwFile], { encoding: 'utf8', env: { ...process.env, ...(await databaseEnv(dataDir)) } });
   assert.equal(b.status, 0, b.stderr);
   s = await startWharf({ dataDir, smtpPort: mail.smtpPort });
   admin = cliUser('admin');

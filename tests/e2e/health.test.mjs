@@ -48,7 +48,7 @@ test('every server of every org is checked on schedule, with history; a dead ser
   const list = await api(s.url, 'GET', `${a.O}/servers?limit=200`, { token: a.u.token });
   assert.equal(list.json.items.length, 55);
   for (const row of list.json.items) {
-    assert.equal(row.status, 'healthy');
+    assert.equal(row.status, 'healthy', `${row.name}: ${row.last_error}`);
     assert.ok(row.last_check_at);
   }
   assert.match(s.logs, /"event":"health_checks_ran"/);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWharf, startMaildev, api, signup, sshKeygen, uniqueEmail } from './lib/harness.mjs';
+import { startWharf, startMaildev, api, signup, sshKeygen, uniqueEmail, databaseBytes } from './lib/harness.mjs';
 
 test('passwords, session/API/invitation tokens and private keys never appear in logs or other responses', async () => {
   const mail = await startMaildev();
@@ -50,11 +50,8 @@ test('passwords, session/API/invitation tokens and private keys never appear in 
       assert.ok(!logFile.includes(secret), `wharf.log leaked a secret (${secret.slice(0, 6)}…)`);
       for (const body of responses) assert.ok(!body.includes(secret), `a response leaked a secret (${secret.slice(0, 6)}…): ${body.slice(0, 120)}`);
     }
-    // The data directory keeps only hashes of tokens and the sealed private key.
-    const db = readFileSync(path.join(s.dataDir, 'wharf.db'));
-    let wal = Buffer.alloc(0);
-    try { wal = readFileSync(path.join(s.dataDir, 'wharf.db-wal')); } catch {}
-    const all = Buffer.concat([db, wal]).toString('latin1');
+    // The database (SQLite file or PostgreSQL dump) keeps only hashes of tokens and the sealed private key.
+    const all = await databaseBytes(s);
     for (const secret of secrets) assert.ok(!all.includes(secret), `database holds a plaintext secret (${secret.slice(0, 6)}…)`);
   } finally { await s.stop(); s.cleanup(); mail.stop(); }
 });

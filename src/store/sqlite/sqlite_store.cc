@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
@@ -258,6 +259,16 @@ class Conn {
     if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) return nullptr;
     stmts_.emplace(sql, st);
     return st;
+  }
+  Result<int64_t> ExecScalar(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    int64_t v = 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) return Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    return v;
   }
   Status ExecScript(const std::string& sql) {
     char* err = nullptr;
@@ -1272,7 +1283,7 @@ WHARF_REPO(SqliteAudit, AuditRepository)
 class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(Conn& c)
-      : users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
+      : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
         ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
@@ -1287,8 +1298,10 @@ class SqliteTx final : public Tx {
   JobRepository& jobs() override { return jobs_; }
   IntegrationRepository& integrations() override { return integrations_; }
   AuditRepository& audit() override { return audit_; }
+  sqlite3* db() { return conn_.db(); }
 
  private:
+  Conn& conn_;
   SqliteUsers users_;
   SqliteOrgs orgs_;
   SqliteRoles roles_;
@@ -1407,7 +1420,111 @@ class SqliteStore final : public Store {
 
   int SchemaVersion() override { return version_; }
 
+  Result<int64_t> CountRows(std::string_view table) override {
+    if (!IsDataTable(table)) return Internal("unknown table " + std::string(table));
+    Conn* c = Acquire();
+    auto n = CountIn(*c, table);
+    Release(c);
+    return n;
+  }
+
+  Status ScanRows(std::string_view table, const std::function<Status(const RawRow&)>& fn) override {
+    if (!IsDataTable(table)) return Internal("unknown table " + std::string(table));
+    return Read([&](Tx& tx) -> Status {
+      sqlite3* db = static_cast<SqliteTx&>(tx).db();
+      const std::string sql = "SELECT * FROM " + std::string(table) + " ORDER BY 1, 2";
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return Internal(std::string("sqlite: ") + sqlite3_errmsg(db));
+      std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(st, sqlite3_finalize);
+      std::vector<std::string> cols;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) cols.emplace_back(sqlite3_column_name(st, i));
+      RawRow row;
+      row.columns = &cols;
+      int rc;
+      while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row.cells.assign(cols.size(), RawCell{});
+        for (int i = 0; i < static_cast<int>(cols.size()); ++i) {
+          RawCell& cell = row.cells[i];
+          switch (sqlite3_column_type(st, i)) {
+            case SQLITE_NULL: break;
+            case SQLITE_INTEGER: cell.kind = RawCell::Kind::kInt; cell.i = sqlite3_column_int64(st, i); break;
+            case SQLITE_BLOB: {
+              cell.kind = RawCell::Kind::kBlob;
+              auto* p = static_cast<const char*>(sqlite3_column_blob(st, i));
+              cell.s.assign(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, i)));
+              break;
+            }
+            default: {
+              cell.kind = RawCell::Kind::kText;
+              auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+              cell.s.assign(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, i)));
+            }
+          }
+        }
+        WHARF_TRY(fn(row));
+      }
+      if (rc != SQLITE_DONE) return tl::unexpected(SqlError(db, rc, {}));
+      return Ok();
+    });
+  }
+
+  Status CopyFrom(Store& source) override {
+    return Write([&](Tx& tx) -> Status {
+      WHARF_ASSIGN_OR_RETURN(int64_t users, tx.users().Count());
+      if (users > 0) return Err(ErrorCode::kConflict, "The destination database already holds data; copy into an empty one.");
+      sqlite3* db = static_cast<SqliteTx&>(tx).db();
+      for (const auto& table : DataTables()) {
+        sqlite3_stmt* st = nullptr;
+        std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(nullptr, sqlite3_finalize);
+        WHARF_TRY(source.ScanRows(table, [&](const RawRow& row) -> Status {
+          if (!st) {
+            std::string cols, params;
+            for (size_t i = 0; i < row.columns->size(); ++i) {
+              cols += (i ? ", " : "") + (*row.columns)[i];
+              params += i ? ", ?" : "?";
+            }
+            const std::string sql = "INSERT INTO " + table + " (" + cols + ") VALUES (" + params + ")";
+            if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+              return Internal(std::string("sqlite: ") + sqlite3_errmsg(db));
+            guard.reset(st);
+          }
+          sqlite3_reset(st);
+          for (int i = 0; i < static_cast<int>(row.cells.size()); ++i) {
+            const RawCell& cell = row.cells[i];
+            switch (cell.kind) {
+              case RawCell::Kind::kNull: sqlite3_bind_null(st, i + 1); break;
+              case RawCell::Kind::kInt: sqlite3_bind_int64(st, i + 1, cell.i); break;
+              case RawCell::Kind::kText:
+                sqlite3_bind_text(st, i + 1, cell.s.data(), static_cast<int>(cell.s.size()), SQLITE_TRANSIENT);
+                break;
+              case RawCell::Kind::kBlob:
+                sqlite3_bind_blob(st, i + 1, cell.s.data(), static_cast<int>(cell.s.size()), SQLITE_TRANSIENT);
+                break;
+            }
+          }
+          int rc = sqlite3_step(st);
+          if (rc != SQLITE_DONE) return tl::unexpected(SqlError(db, rc, {}));
+          return Ok();
+        }));
+        WHARF_ASSIGN_OR_RETURN(int64_t want, source.CountRows(table));
+        WHARF_ASSIGN_OR_RETURN(int64_t got, CountIn(*writer_, table));
+        if (want != got)
+          return Internal("migrate-store: " + table + " has " + std::to_string(got) + " rows after the copy, the source " +
+                          std::to_string(want));
+      }
+      return Ok();
+    });
+  }
+
  private:
+  static bool IsDataTable(std::string_view t) {
+    const auto& all = DataTables();
+    return std::find(all.begin(), all.end(), t) != all.end();
+  }
+  static Result<int64_t> CountIn(Conn& c, std::string_view table) {
+    return c.ExecScalar("SELECT COUNT(*) FROM " + std::string(table));
+  }
+
   Conn* Acquire() {
     std::unique_lock lock(pool_mu_);
     pool_cv_.wait(lock, [&] { return !free_.empty(); });

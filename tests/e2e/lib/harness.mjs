@@ -1,7 +1,10 @@
-// Test harness: starts real servers (wharf, maildev) on 127.0.0.1 with free ports and temp dirs.
-// A component that cannot start fails the test; nothing is ever skipped.
+// Test harness: starts real servers (wharf, maildev, PostgreSQL) on 127.0.0.1 with free ports and
+// temp dirs. A component that cannot start fails the test; nothing is ever skipped.
+//
+// WHARF_E2E_DATABASE=postgres (run.mjs sets it on its second pass) makes every startWharf use
+// PostgreSQL: one server per test file (startPostgres), one database per wharf data dir.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +33,7 @@ async function waitFor(fn, timeoutMs, what) {
     try {
       if (await fn()) return;
     } catch (e) {
+      if (e.fatal) throw e;  // e.g. the process exited: waiting longer cannot help
       last = e;
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -69,8 +73,110 @@ export async function startMaildev() {
   };
 }
 
+// The newest /usr/lib/postgresql/<version>/bin holding initdb (or $WHARF_PG_BIN).
+function pgBinDir() {
+  if (process.env.WHARF_PG_BIN) return process.env.WHARF_PG_BIN;
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin/initdb'))) : [];
+  versions.sort((a, b) => Number(b) - Number(a));
+  if (!versions.length) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run `make deps`');
+  return path.join(root, versions[0], 'bin');
+}
+
+// Starts a throwaway PostgreSQL: initdb in a temp dir (as the postgres OS user when running as
+// root: PostgreSQL refuses root), listening on 127.0.0.1 on a free port, its unix socket in the
+// temp dir, trust auth. Returns {port, url(db), createDatabase(name), psql(db, sql), dump(db), stop()}.
+export async function startPostgres() {
+  const bin = pgBinDir();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-pg-'));
+  const asRoot = process.getuid() === 0;
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+    chownSync(dir, uid, gid);
+  }
+  const asPostgres = (cmd, args) => (asRoot
+    ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { encoding: 'utf8', stdio: 'pipe' })
+    : execFileSync(path.join(bin, cmd), args, { encoding: 'utf8', stdio: 'pipe' }));
+  const data = path.join(dir, 'data');
+  asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync', '--no-instructions']);
+  const port = await freePort();
+  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+  try {
+    asPostgres('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', '-o', opts, 'start']);
+  } catch (e) {
+    let log = '';
+    try { log = readFileSync(path.join(dir, 'server.log'), 'utf8'); } catch {}
+    throw new Error(`PostgreSQL did not start: ${e.stderr || e.message}\n${log}`);
+  }
+  const pg = {
+    port,
+    dir,
+    url: (db = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${db}`,
+    psql: (db, sql) => execFileSync(path.join(bin, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1',
+      '-p', String(port), '-U', 'postgres', '-d', db, '-c', sql], { encoding: 'utf8' }).trim(),
+    createDatabase(name) {
+      if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
+      pg.psql('postgres', `CREATE DATABASE ${name}`);
+      return pg.url(name);
+    },
+    // Every byte the database holds for `db`, as pg_dump writes it (for "no plaintext secret" checks).
+    dump: (db) => execFileSync(path.join(bin, 'pg_dump'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', db], { encoding: 'latin1', maxBuffer: 1 << 28 }),
+    stopped: false,
+    stop() {
+      if (pg.stopped) return;
+      pg.stopped = true;
+      try { asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); } catch {}
+      try { rmSync(dir, { recursive: true, force: true }); } catch {}
+    },
+  };
+  return pg;
+}
+
+export const E2E_DATABASE = process.env.WHARF_E2E_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+
+// One PostgreSQL per test process, stopped when the process exits.
+let sharedPg;
+export function sharedPostgres() {
+  if (!sharedPg) {
+    sharedPg = startPostgres();
+    sharedPg.then((pg) => {
+      process.on('exit', () => pg.stop());
+      for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => { pg.stop(); process.exit(1); });
+    }, () => {});
+  }
+  return sharedPg;
+}
+
+// The environment that points wharf (serve or admin) at the database of `dataDir`: {} on SQLite
+// (the data dir's own wharf.db), else WHARF_DATABASE_URL of a PostgreSQL database created for
+// this data dir on first use and reused after (restarts keep their data).
+const databases = new Map();
+export async function databaseEnv(dataDir) {
+  if (E2E_DATABASE !== 'postgres') return {};
+  if (!databases.has(dataDir)) {
+    const pg = await sharedPostgres();
+    databases.set(dataDir, pg.createDatabase(`wharf_${crypto.randomBytes(6).toString('hex')}`));
+  }
+  return { WHARF_DATABASE_URL: databases.get(dataDir) };
+}
+
+// The bytes a server's database holds (SQLite file + WAL, or a pg_dump), to check for plaintext.
+export async function databaseBytes(server) {
+  const env = await databaseEnv(server.dataDir);
+  if (env.WHARF_DATABASE_URL) {
+    const pg = await sharedPostgres();
+    return pg.dump(env.WHARF_DATABASE_URL.split('/').pop());
+  }
+  const db = readFileSync(path.join(server.dataDir, 'wharf.db'));
+  let wal = Buffer.alloc(0);
+  try { wal = readFileSync(path.join(server.dataDir, 'wharf.db-wal')); } catch {}
+  return Buffer.concat([db, wal]).toString('latin1');
+}
+
 export async function startWharf({ smtpPort, args = [], env = {}, dataDir, strictTargets = false } = {}) {
   const dir = dataDir || mkdtempSync(path.join(os.tmpdir(), 'wharf-e2e-'));
+  env = { ...(args.includes('--database') ? {} : await databaseEnv(dir)), ...env };
   const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, ...(strictTargets ? [] : ['--allow-private-targets']), ...args];
   if (smtpPort) fullArgs.push('--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--smtp-from', 'wharf@test.local');
   // Every wharf runs in its own mount namespace whose /etc/resolv.conf points at 127.0.0.1, where
@@ -80,12 +186,13 @@ export async function startWharf({ smtpPort, args = [], env = {}, dataDir, stric
   const proc = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
     `mount --bind ${resolv} /etc/resolv.conf && exec "$0" "$@"`, WHARF_BIN, ...fullArgs],
   { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const server = { proc, dataDir: dir, logs: '', url: null, exited: null };
+  const server = { proc, dataDir: dir, env, logs: '', url: null, exited: null };
   proc.stdout.on('data', (d) => { server.logs += d; });
   proc.stderr.on('data', (d) => { server.logs += d; });
   proc.on('exit', (code, sig) => { server.exited = { code, sig }; });
+  proc.on('close', () => { server.closed = true; });  // after 'exit', once stdout/stderr are read to the end
   await waitFor(() => {
-    if (server.exited) throw new Error(`wharf exited ${JSON.stringify(server.exited)}: ${server.logs}`);
+    if (server.exited && server.closed) throw Object.assign(new Error(`wharf exited ${JSON.stringify(server.exited)}: ${server.logs}`), { fatal: true });
     const m = server.logs.match(/"event":"ready"[^\n]*"url":"(http:\/\/127\.0\.0\.1:\d+)"/) ||
       server.logs.match(/"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"event":"ready"/);
     if (m) server.url = m[1];

@@ -1,0 +1,288 @@
+#include "store/postgres/pg_migrations.h"
+
+namespace wharf::store::pg {
+
+// Numbered and forward-only like the SQLite list, and numbered the same: migration N creates the
+// same tables in both databases. Never edit a shipped entry, append a new one. Besides the data
+// tables, migration 1 creates what replicas coordinate through: rate_events, cache_epochs and the
+// invalidation triggers.
+const std::vector<std::string>& Migrations() {
+  static const std::vector<std::string> m = {
+      // 1: the access-control foundation.
+      R"sql(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  instance_admin BOOLEAN NOT NULL DEFAULT FALSE,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE orgs (
+  id TEXT PRIMARY KEY,
+  slug TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES users(id),
+  seat_limit BIGINT NOT NULL DEFAULT 0,
+  wrapped_data_key BYTEA NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE TABLE roles (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  builtin BOOLEAN NOT NULL DEFAULT FALSE,
+  permissions TEXT NOT NULL,
+  resource_scope TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name),
+  UNIQUE (org_id, id)
+);
+CREATE INDEX roles_org ON roles (org_id, created_at, id);
+CREATE TABLE memberships (
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role_id TEXT NOT NULL,
+  joined_at BIGINT NOT NULL,
+  PRIMARY KEY (org_id, user_id),
+  FOREIGN KEY (org_id, role_id) REFERENCES roles (org_id, id) ON DELETE RESTRICT
+);
+CREATE INDEX memberships_role ON memberships (org_id, role_id);
+CREATE INDEX memberships_user ON memberships (user_id);
+CREATE INDEX memberships_joined ON memberships (org_id, joined_at, user_id);
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  csrf_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT NOT NULL DEFAULT 0,
+  ip TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  permissions TEXT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL DEFAULT 0,
+  revoked_at BIGINT NOT NULL DEFAULT 0,
+  last_used_at BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+CREATE TABLE invitations (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  email TEXT NOT NULL,
+  role_id TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  status TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  email_status TEXT NOT NULL DEFAULT '',
+  email_error TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  accepted_at BIGINT NOT NULL DEFAULT 0,
+  accepted_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX invitations_token ON invitations (token_hash);
+CREATE INDEX invitations_org ON invitations (org_id, status, created_at, id);
+CREATE TABLE ssh_keys (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  private_key_sealed BYTEA,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX ssh_keys_org ON ssh_keys (org_id, created_at, id);
+CREATE INDEX ssh_keys_creator ON ssh_keys (org_id, created_by, created_at, id);
+CREATE TABLE audit_events (
+  id BIGSERIAL PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_email TEXT NOT NULL,
+  action TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_org ON audit_events (org_id, id);
+
+-- Replica coordination (PostgreSQL only).
+CREATE TABLE rate_events (
+  limiter TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX rate_events_key ON rate_events (limiter, key, at);
+CREATE INDEX rate_events_at ON rate_events (limiter, at);
+
+-- One row per cache scope ("org:<id>", "user:<id>"); seq grows with every write to the scope.
+-- Writers hold the global write lock, so seq order is commit order and a reader that has seen
+-- seq N has seen every change up to N.
+CREATE SEQUENCE cache_epoch_seq;
+CREATE TABLE cache_epochs (
+  scope TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL
+);
+CREATE INDEX cache_epochs_seq ON cache_epochs (seq);
+CREATE FUNCTION wharf_invalidate(p_scope TEXT) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(2003068786);  -- the write lock (kWriteLockKey)
+  INSERT INTO cache_epochs (scope, seq) VALUES (p_scope, nextval('cache_epoch_seq'))
+    ON CONFLICT (scope) DO UPDATE SET seq = EXCLUDED.seq;
+  PERFORM pg_notify('wharf_invalidate', p_scope);
+END $$;
+CREATE FUNCTION wharf_invalidate_org() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN PERFORM wharf_invalidate('org:' || OLD.org_id);
+  ELSE PERFORM wharf_invalidate('org:' || NEW.org_id); END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION wharf_invalidate_org_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM wharf_invalidate('org:' || OLD.id);
+  RETURN NULL;
+END $$;
+CREATE FUNCTION wharf_invalidate_user() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM wharf_invalidate('user:' || OLD.user_id);
+  RETURN NULL;
+END $$;
+CREATE FUNCTION wharf_invalidate_user_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM wharf_invalidate('user:' || OLD.id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER roles_invalidate AFTER INSERT OR UPDATE OR DELETE ON roles
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_org();
+CREATE TRIGGER memberships_invalidate AFTER INSERT OR UPDATE OR DELETE ON memberships
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_org();
+CREATE TRIGGER orgs_invalidate AFTER UPDATE OR DELETE ON orgs
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_org_row();
+CREATE TRIGGER sessions_invalidate AFTER UPDATE OR DELETE ON sessions
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user();
+CREATE TRIGGER api_tokens_invalidate AFTER UPDATE OR DELETE ON api_tokens
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user();
+CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE ON users
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user_row();
+)sql",
+      // 2: worker nodes and security groups. Rules and group ids are JSON arrays (read whole).
+      R"sql(
+CREATE TABLE security_groups (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  inbound TEXT NOT NULL,
+  outbound TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX security_groups_org ON security_groups (org_id, created_at, id);
+CREATE TABLE servers (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  host TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  username TEXT NOT NULL,
+  ssh_key_id TEXT NOT NULL REFERENCES ssh_keys(id),
+  security_group_ids TEXT NOT NULL,
+  host_key_fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  last_check TEXT NOT NULL,
+  last_check_at BIGINT NOT NULL,
+  last_error TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  next_check_at BIGINT NOT NULL,
+  source_address TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX servers_org ON servers (org_id, created_at, id);
+CREATE INDEX servers_key ON servers (org_id, ssh_key_id);
+CREATE INDEX servers_due ON servers (next_check_at);
+CREATE TABLE server_checks (
+  id BIGSERIAL PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  server_id TEXT NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
+  at BIGINT NOT NULL,
+  ok BOOLEAN NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  report TEXT NOT NULL
+);
+CREATE INDEX server_checks_server ON server_checks (server_id, id);
+)sql",
+      // 3: durable jobs (onboarding; deploys and backups later).
+      R"sql(
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  kind TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT NOT NULL,
+  log TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE INDEX jobs_target ON jobs (org_id, target_id, created_at);
+CREATE INDEX jobs_status ON jobs (status);
+)sql",
+      // 4: integrations of every kind (Docker registries first). fields/sealed are JSON objects;
+      // sealed values are base64url.
+      R"sql(
+CREATE TABLE integrations (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  sealed TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  verified BOOLEAN NOT NULL,
+  last_verified_at BIGINT NOT NULL,
+  last_error TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, kind, name),
+  UNIQUE (org_id, kind, dedupe_key)
+);
+CREATE INDEX integrations_org ON integrations (org_id, kind, created_at, id);
+)sql",
+  };
+  return m;
+}
+
+}  // namespace wharf::store::pg

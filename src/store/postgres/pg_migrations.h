@@ -1,0 +1,19 @@
+// The PostgreSQL schema: numbered, forward-only migrations (internal to store/postgres).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace wharf::store::pg {
+
+// Advisory-lock keys. Every write transaction takes kWriteLockKey (transaction scope), so writers
+// are serialized across replicas; migrations run under kMigrateLockKey (session scope).
+inline constexpr int64_t kWriteLockKey = 2003068786;  // also spelled out in wharf_invalidate()
+inline constexpr int64_t kMigrateLockKey = 2003068787;
+// Held (session scope) by the one replica that runs scheduled work.
+inline constexpr int64_t kSchedulerLockKey = 2003068788;
+
+const std::vector<std::string>& Migrations();
+
+}  // namespace wharf::store::pg

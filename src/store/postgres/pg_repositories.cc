@@ -1,0 +1,890 @@
+#include "store/postgres/pg_repositories.h"
+
+#include <climits>
+#include <map>
+
+#include "base/strings.h"
+
+namespace wharf::store::pg {
+
+namespace {
+
+using nlohmann::json;
+
+template <typename T, typename F>
+Result<std::vector<T>> Collect(Query& q, F&& f) {
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(q.rows()));
+  while (q.Next()) {
+    WHARF_ASSIGN_OR_RETURN(T v, f(q));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+template <typename T, typename F>
+Result<std::optional<T>> One(Query& q, F&& f) {
+  if (!q.Next()) return std::optional<T>();
+  WHARF_ASSIGN_OR_RETURN(T v, f(q));
+  return std::optional<T>(std::move(v));
+}
+
+Result<int64_t> Scalar(Query& q) {
+  WHARF_TRY(q.Run());
+  if (!q.Next()) return Internal("postgres: scalar query returned no row");
+  return q.I64(0);
+}
+
+Result<json> ParseJson(std::string_view s) {
+  json j = json::parse(s, nullptr, false);
+  if (j.is_discarded()) return Internal("stored JSON is corrupt");
+  return j;
+}
+
+int64_t AfterTime(const PageQuery& p) { return p.after_id.empty() ? INT64_MIN : p.after_created_at; }
+
+Result<User> ReadUser(Query& q, int o = 0) {
+  User u;
+  u.id = q.Str(o);
+  u.email = q.Str(o + 1);
+  u.name = q.Str(o + 2);
+  u.password_hash = q.Str(o + 3);
+  u.instance_admin = q.I64(o + 4) != 0;
+  u.created_at = q.I64(o + 5);
+  u.updated_at = q.I64(o + 6);
+  return u;
+}
+
+Result<Org> ReadOrg(Query& q) {
+  Org o;
+  o.id = q.Str(0);
+  o.slug = q.Str(1);
+  o.name = q.Str(2);
+  o.owner_id = q.Str(3);
+  o.seat_limit = q.I64(4);
+  o.wrapped_data_key = q.Bytes(5);
+  o.created_at = q.I64(6);
+  o.updated_at = q.I64(7);
+  o.created_by = q.Str(8);
+  return o;
+}
+
+Result<Role> ReadRole(Query& q) {
+  Role r;
+  r.id = q.Str(0);
+  r.org_id = q.Str(1);
+  r.name = q.Str(2);
+  r.description = q.Str(3);
+  r.builtin = q.I64(4) != 0;
+  WHARF_ASSIGN_OR_RETURN(json perms, ParseJson(q.View(5)));
+  WHARF_ASSIGN_OR_RETURN(r.permissions, domain::ParsePermissions(perms, "permissions"));
+  if (!q.IsNull(6)) {
+    WHARF_ASSIGN_OR_RETURN(json scope, ParseJson(q.View(6)));
+    WHARF_ASSIGN_OR_RETURN(r.resource_scope, domain::ParseResourceScope(scope, "resource_scope"));
+  }
+  r.created_at = q.I64(7);
+  r.updated_at = q.I64(8);
+  r.created_by = q.Str(9);
+  return r;
+}
+
+Result<Membership> ReadMembership(Query& q) { return Membership{q.Str(0), q.Str(1), q.Str(2), q.I64(3)}; }
+
+Result<MemberRow> ReadMemberRow(Query& q) {
+  MemberRow row;
+  row.membership = Membership{q.Str(0), q.Str(1), q.Str(2), q.I64(3)};
+  WHARF_ASSIGN_OR_RETURN(row.user, ReadUser(q, 4));
+  row.user.password_hash.clear();
+  return row;
+}
+
+Result<Session> ReadSession(Query& q) {
+  Session s;
+  s.id = q.Str(0);
+  s.user_id = q.Str(1);
+  s.token_hash = q.Str(2);
+  s.csrf_hash = q.Str(3);
+  s.created_at = q.I64(4);
+  s.expires_at = q.I64(5);
+  s.revoked_at = q.I64(6);
+  s.ip = q.Str(7);
+  s.user_agent = q.Str(8);
+  return s;
+}
+
+Result<ApiToken> ReadToken(Query& q) {
+  ApiToken t;
+  t.id = q.Str(0);
+  t.user_id = q.Str(1);
+  t.org_id = q.Str(2);
+  t.name = q.Str(3);
+  t.token_hash = q.Str(4);
+  if (!q.IsNull(5)) {
+    WHARF_ASSIGN_OR_RETURN(json p, ParseJson(q.View(5)));
+    WHARF_ASSIGN_OR_RETURN(auto perms, domain::ParsePermissions(p, "permissions"));
+    t.permissions = perms;
+  }
+  t.created_at = q.I64(6);
+  t.expires_at = q.I64(7);
+  t.revoked_at = q.I64(8);
+  t.last_used_at = q.I64(9);
+  return t;
+}
+
+Result<Invitation> ReadInvitation(Query& q) {
+  Invitation i;
+  i.id = q.Str(0);
+  i.org_id = q.Str(1);
+  i.email = q.Str(2);
+  i.role_id = q.Str(3);
+  i.token_hash = q.Str(4);
+  auto st = domain::ParseInvitationStatus(q.View(5));
+  if (!st) return Internal("stored invitation status is corrupt");
+  i.status = *st;
+  i.expires_at = q.I64(6);
+  i.email_status = q.Str(7);
+  i.email_error = q.Str(8);
+  i.created_at = q.I64(9);
+  i.updated_at = q.I64(10);
+  i.created_by = q.Str(11);
+  i.accepted_at = q.I64(12);
+  i.accepted_by = q.Str(13);
+  return i;
+}
+
+Result<SshKey> ReadSshKey(Query& q) {
+  SshKey k;
+  k.id = q.Str(0);
+  k.org_id = q.Str(1);
+  k.name = q.Str(2);
+  k.type = q.Str(3);
+  k.public_key = q.Str(4);
+  k.fingerprint = q.Str(5);
+  if (q.IsBool(6)) {
+    k.private_key_set = q.I64(6) != 0;  // list queries select only "is it set"
+  } else if (!q.IsNull(6)) {
+    k.private_key_sealed = q.Bytes(6);
+    k.private_key_set = !k.private_key_sealed.empty();
+  }
+  k.created_at = q.I64(7);
+  k.updated_at = q.I64(8);
+  k.created_by = q.Str(9);
+  return k;
+}
+
+Result<AuditEvent> ReadAudit(Query& q) {
+  AuditEvent e;
+  e.id = q.I64(0);
+  e.org_id = q.Str(1);
+  e.at = q.I64(2);
+  e.actor_id = q.Str(3);
+  e.actor_email = q.Str(4);
+  e.action = q.Str(5);
+  e.collection = q.Str(6);
+  e.resource_id = q.Str(7);
+  e.outcome = q.Str(8);
+  e.request_id = q.Str(9);
+  e.ip = q.Str(10);
+  e.detail = q.Str(11);
+  return e;
+}
+
+json RulesJson(const std::vector<domain::SecurityRule>& rules) {
+  json a = json::array();
+  for (auto& r : rules)
+    a.push_back({{"type", r.type}, {"protocol", r.protocol}, {"from_port", r.from_port}, {"to_port", r.to_port},
+                 {"source", r.source}, {"description", r.description}});
+  return a;
+}
+
+std::vector<domain::SecurityRule> ParseRules(std::string_view text) {
+  std::vector<domain::SecurityRule> out;
+  json a = json::parse(text, nullptr, false);
+  if (!a.is_array()) return out;
+  for (auto& r : a)
+    out.push_back({r.value("type", ""), r.value("protocol", ""), r.value("from_port", 0), r.value("to_port", 0),
+                   r.value("source", ""), r.value("description", "")});
+  return out;
+}
+
+Result<SecurityGroup> ReadGroup(Query& q) {
+  SecurityGroup g;
+  g.id = q.Str(0);
+  g.org_id = q.Str(1);
+  g.name = q.Str(2);
+  g.description = q.Str(3);
+  g.inbound = ParseRules(q.View(4));
+  g.outbound = ParseRules(q.View(5));
+  g.created_at = q.I64(6);
+  g.updated_at = q.I64(7);
+  g.created_by = q.Str(8);
+  return g;
+}
+
+Result<Server> ReadServer(Query& q) {
+  Server s;
+  s.id = q.Str(0);
+  s.org_id = q.Str(1);
+  s.name = q.Str(2);
+  s.host = q.Str(3);
+  s.port = static_cast<int>(q.I64(4));
+  s.username = q.Str(5);
+  s.ssh_key_id = q.Str(6);
+  json ids = json::parse(q.View(7), nullptr, false);
+  if (ids.is_array())
+    for (auto& i : ids)
+      if (i.is_string()) s.security_group_ids.push_back(i.get<std::string>());
+  s.host_key_fingerprint = q.Str(8);
+  s.status = q.Str(9);
+  s.last_check = q.Str(10);
+  s.last_check_at = q.I64(11);
+  s.last_error = q.Str(12);
+  s.consecutive_failures = static_cast<int>(q.I64(13));
+  s.next_check_at = q.I64(14);
+  s.source_address = q.Str(15);
+  s.created_at = q.I64(16);
+  s.updated_at = q.I64(17);
+  s.created_by = q.Str(18);
+  return s;
+}
+
+Result<Job> ReadJob(Query& q) {
+  Job j;
+  j.id = q.Str(0);
+  j.org_id = q.Str(1);
+  j.kind = q.Str(2);
+  j.target_id = q.Str(3);
+  j.status = q.Str(4);
+  j.error = q.Str(5);
+  j.log = q.Str(6);
+  j.created_at = q.I64(7);
+  j.started_at = q.I64(8);
+  j.finished_at = q.I64(9);
+  j.created_by = q.Str(10);
+  return j;
+}
+
+#define WHARF_JOB_COLS "id, org_id, kind, target_id, status, error, log, created_at, started_at, finished_at, created_by"
+#define WHARF_GROUP_COLS "id, org_id, name, description, inbound, outbound, created_at, updated_at, created_by"
+#define WHARF_SERVER_COLS                                                                                          \
+  "id, org_id, name, host, port, username, ssh_key_id, security_group_ids, host_key_fingerprint, status, last_check, " \
+  "last_check_at, last_error, consecutive_failures, next_check_at, source_address, created_at, updated_at, created_by"
+#define WHARF_USER_COLS "id, email, name, password_hash, instance_admin, created_at, updated_at"
+#define WHARF_ORG_COLS "id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by"
+#define WHARF_ROLE_COLS \
+  "id, org_id, name, description, builtin, permissions, resource_scope, created_at, updated_at, created_by"
+#define WHARF_SESSION_COLS "id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, user_agent"
+#define WHARF_TOKEN_COLS \
+  "id, user_id, org_id, name, token_hash, permissions, created_at, expires_at, revoked_at, last_used_at"
+#define WHARF_INV_COLS                                                                                     \
+  "id, org_id, email, role_id, token_hash, status, expires_at, email_status, email_error, created_at, " \
+  "updated_at, created_by, accepted_at, accepted_by"
+#define WHARF_MEMBER_ROW_COLS                                                                           \
+  "m.org_id, m.user_id, m.role_id, m.joined_at, u.id, u.email, u.name, '', u.instance_admin, u.created_at, " \
+  "u.updated_at"
+#define WHARF_KEY_LIST_COLS \
+  "id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, updated_at, created_by"
+
+}  // namespace
+
+// ---------------------------------------------------------------- users
+
+Status PgUsers::Insert(const User& u) {
+  Query q(c_, "INSERT INTO users (" WHARF_USER_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7)");
+  q.Text(u.id).Text(u.email).Text(u.name).Text(u.password_hash).Bool(u.instance_admin).Int(u.created_at).Int(u.updated_at);
+  return q.Run("An account with this email already exists.");
+}
+Result<std::optional<User>> PgUsers::FindById(std::string_view id) {
+  Query q(c_, "SELECT " WHARF_USER_COLS " FROM users WHERE id = $1");
+  WHARF_TRY(q.Text(id).Run());
+  return One<User>(q, [](Query& r) { return ReadUser(r); });
+}
+Result<std::optional<User>> PgUsers::FindByEmail(std::string_view email) {
+  Query q(c_, "SELECT " WHARF_USER_COLS " FROM users WHERE email = $1");
+  WHARF_TRY(q.Text(email).Run());
+  return One<User>(q, [](Query& r) { return ReadUser(r); });
+}
+Result<int64_t> PgUsers::Count() {
+  Query q(c_, "SELECT COUNT(*) FROM users");
+  return Scalar(q);
+}
+Status PgUsers::Update(const User& u) {
+  Query q(c_, "UPDATE users SET name = $1, password_hash = $2, instance_admin = $3, updated_at = $4 WHERE id = $5");
+  q.Text(u.name).Text(u.password_hash).Bool(u.instance_admin).Int(u.updated_at).Text(u.id);
+  return q.Run();
+}
+
+// ---------------------------------------------------------------- orgs
+
+Status PgOrgs::Insert(const Org& o) {
+  Query q(c_, "INSERT INTO orgs (" WHARF_ORG_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+  q.Text(o.id).Text(o.slug).Text(o.name).Text(o.owner_id).Int(o.seat_limit).Blob(o.wrapped_data_key);
+  q.Int(o.created_at).Int(o.updated_at).Text(o.created_by);
+  return q.Run("The slug '" + o.slug + "' is already taken.");
+}
+Result<std::optional<Org>> PgOrgs::FindBySlug(std::string_view slug) {
+  Query q(c_, "SELECT " WHARF_ORG_COLS " FROM orgs WHERE slug = $1");
+  WHARF_TRY(q.Text(slug).Run());
+  return One<Org>(q, ReadOrg);
+}
+Result<std::optional<Org>> PgOrgs::FindById(std::string_view id) {
+  Query q(c_, "SELECT " WHARF_ORG_COLS " FROM orgs WHERE id = $1");
+  WHARF_TRY(q.Text(id).Run());
+  return One<Org>(q, ReadOrg);
+}
+Status PgOrgs::Update(const Org& o) {
+  Query q(c_, "UPDATE orgs SET name = $1, owner_id = $2, seat_limit = $3, updated_at = $4 WHERE id = $5");
+  q.Text(o.name).Text(o.owner_id).Int(o.seat_limit).Int(o.updated_at).Text(o.id);
+  return q.Run();
+}
+Result<std::vector<Org>> PgOrgs::ListAll() {
+  Query q(c_, "SELECT " WHARF_ORG_COLS " FROM orgs ORDER BY created_at, id");
+  WHARF_TRY(q.Run());
+  return Collect<Org>(q, ReadOrg);
+}
+Status PgOrgs::UpdateDataKey(std::string_view org_id, std::string_view wrapped) {
+  Query q(c_, "UPDATE orgs SET wrapped_data_key = $1 WHERE id = $2");
+  q.Blob(wrapped).Text(org_id);
+  return q.Run();
+}
+
+// ---------------------------------------------------------------- roles
+
+Status PgRoles::Insert(const Role& r) {
+  Query q(c_, "INSERT INTO roles (" WHARF_ROLE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+  q.Text(r.id).Text(r.org_id).Text(r.name).Text(r.description).Bool(r.builtin);
+  q.Text(domain::PermissionsToJson(r.permissions).dump());
+  if (r.resource_scope.empty()) q.Null();
+  else q.Text(domain::ResourceScopeToJson(r.resource_scope).dump());
+  q.Int(r.created_at).Int(r.updated_at).Text(r.created_by);
+  return q.Run("A role named '" + r.name + "' already exists in this organisation.");
+}
+Result<std::optional<Role>> PgRoles::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<Role>(q, ReadRole);
+}
+Result<std::optional<Role>> PgRoles::FindAdmin(std::string_view org_id) {
+  Query q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = $1 AND builtin");
+  WHARF_TRY(q.Text(org_id).Run());
+  return One<Role>(q, ReadRole);
+}
+Result<std::vector<Role>> PgRoles::List(std::string_view org_id) {
+  Query q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = $1 ORDER BY builtin DESC, created_at, id");
+  WHARF_TRY(q.Text(org_id).Run());
+  return Collect<Role>(q, ReadRole);
+}
+Status PgRoles::Update(const Role& r) {
+  Query q(c_, "UPDATE roles SET name = $1, description = $2, permissions = $3, resource_scope = $4, updated_at = $5 "
+              "WHERE org_id = $6 AND id = $7 AND NOT builtin");
+  q.Text(r.name).Text(r.description).Text(domain::PermissionsToJson(r.permissions).dump());
+  if (r.resource_scope.empty()) q.Null();
+  else q.Text(domain::ResourceScopeToJson(r.resource_scope).dump());
+  q.Int(r.updated_at).Text(r.org_id).Text(r.id);
+  return q.Run("A role named '" + r.name + "' already exists in this organisation.");
+}
+Result<bool> PgRoles::Delete(std::string_view org_id, std::string_view id) {
+  Query q(c_, "DELETE FROM roles WHERE org_id = $1 AND id = $2 AND NOT builtin");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+
+// ---------------------------------------------------------------- memberships
+
+Status PgMemberships::Insert(const Membership& m) {
+  Query q(c_, "INSERT INTO memberships (org_id, user_id, role_id, joined_at) VALUES ($1, $2, $3, $4)");
+  q.Text(m.org_id).Text(m.user_id).Text(m.role_id).Int(m.joined_at);
+  return q.Run("Already a member of this organisation.");
+}
+Result<std::optional<Membership>> PgMemberships::Find(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "SELECT org_id, user_id, role_id, joined_at FROM memberships WHERE org_id = $1 AND user_id = $2");
+  WHARF_TRY(q.Text(org_id).Text(user_id).Run());
+  return One<Membership>(q, ReadMembership);
+}
+Result<std::vector<MemberRow>> PgMemberships::ListForOrg(std::string_view org_id, const PageQuery& page) {
+  Query q(c_, "SELECT " WHARF_MEMBER_ROW_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+              "WHERE m.org_id = $1 AND (m.joined_at > $2 OR (m.joined_at = $2 AND m.user_id > $3)) "
+              "ORDER BY m.joined_at, m.user_id LIMIT $4");
+  WHARF_TRY(q.Text(org_id).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
+  return Collect<MemberRow>(q, ReadMemberRow);
+}
+Result<std::vector<MemberRow>> PgMemberships::ListByRole(std::string_view org_id, std::string_view role_id) {
+  Query q(c_, "SELECT " WHARF_MEMBER_ROW_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+              "WHERE m.org_id = $1 AND m.role_id = $2 ORDER BY m.joined_at, m.user_id");
+  WHARF_TRY(q.Text(org_id).Text(role_id).Run());
+  return Collect<MemberRow>(q, ReadMemberRow);
+}
+Result<std::vector<Membership>> PgMemberships::ListForUser(std::string_view user_id) {
+  Query q(c_, "SELECT org_id, user_id, role_id, joined_at FROM memberships WHERE user_id = $1 ORDER BY joined_at, org_id");
+  WHARF_TRY(q.Text(user_id).Run());
+  return Collect<Membership>(q, ReadMembership);
+}
+Status PgMemberships::UpdateRole(std::string_view org_id, std::string_view user_id, std::string_view role_id) {
+  Query q(c_, "UPDATE memberships SET role_id = $1 WHERE org_id = $2 AND user_id = $3");
+  return q.Text(role_id).Text(org_id).Text(user_id).Run();
+}
+Result<bool> PgMemberships::Delete(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2");
+  WHARF_TRY(q.Text(org_id).Text(user_id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgMemberships::CountForOrg(std::string_view org_id) {
+  Query q(c_, "SELECT COUNT(*) FROM memberships WHERE org_id = $1");
+  q.Text(org_id);
+  return Scalar(q);
+}
+Result<int64_t> PgMemberships::CountByRole(std::string_view org_id, std::string_view role_id) {
+  Query q(c_, "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role_id = $2");
+  q.Text(org_id).Text(role_id);
+  return Scalar(q);
+}
+Status PgMemberships::ReassignRole(std::string_view org_id, std::string_view from, std::string_view to) {
+  Query q(c_, "UPDATE memberships SET role_id = $1 WHERE org_id = $2 AND role_id = $3");
+  return q.Text(to).Text(org_id).Text(from).Run();
+}
+
+// ---------------------------------------------------------------- sessions
+
+Status PgSessions::Insert(const Session& s) {
+  Query q(c_, "INSERT INTO sessions (" WHARF_SESSION_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+  q.Text(s.id).Text(s.user_id).Text(s.token_hash).Text(s.csrf_hash).Int(s.created_at).Int(s.expires_at);
+  q.Int(s.revoked_at).Text(s.ip).Text(s.user_agent);
+  return q.Run();
+}
+Result<std::optional<Session>> PgSessions::FindActive(std::string_view token_hash, Timestamp now) {
+  Query q(c_, "SELECT " WHARF_SESSION_COLS " FROM sessions WHERE token_hash = $1 AND revoked_at = 0 AND expires_at > $2");
+  WHARF_TRY(q.Text(token_hash).Int(now).Run());
+  return One<Session>(q, ReadSession);
+}
+Status PgSessions::Revoke(std::string_view id, Timestamp at) {
+  Query q(c_, "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0");
+  return q.Int(at).Text(id).Run();
+}
+Status PgSessions::RevokeAllForUser(std::string_view user_id, Timestamp at) {
+  Query q(c_, "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at = 0");
+  return q.Int(at).Text(user_id).Run();
+}
+
+// ---------------------------------------------------------------- api tokens
+
+Status PgApiTokens::Insert(const ApiToken& t) {
+  Query q(c_, "INSERT INTO api_tokens (" WHARF_TOKEN_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+  q.Text(t.id).Text(t.user_id).Text(t.org_id).Text(t.name).Text(t.token_hash);
+  if (t.permissions) q.Text(domain::PermissionsToJson(*t.permissions).dump());
+  else q.Null();
+  q.Int(t.created_at).Int(t.expires_at).Int(t.revoked_at).Int(t.last_used_at);
+  return q.Run();
+}
+Result<std::optional<ApiToken>> PgApiTokens::FindByHash(std::string_view token_hash) {
+  Query q(c_, "SELECT " WHARF_TOKEN_COLS " FROM api_tokens WHERE token_hash = $1 AND revoked_at = 0");
+  WHARF_TRY(q.Text(token_hash).Run());
+  return One<ApiToken>(q, ReadToken);
+}
+Result<std::vector<ApiToken>> PgApiTokens::ListForUser(std::string_view user_id) {
+  Query q(c_, "SELECT " WHARF_TOKEN_COLS " FROM api_tokens WHERE user_id = $1 AND revoked_at = 0 ORDER BY created_at, id");
+  WHARF_TRY(q.Text(user_id).Run());
+  return Collect<ApiToken>(q, ReadToken);
+}
+Result<bool> PgApiTokens::Revoke(std::string_view user_id, std::string_view id, Timestamp at) {
+  Query q(c_, "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND id = $3 AND revoked_at = 0");
+  WHARF_TRY(q.Int(at).Text(user_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+
+// ---------------------------------------------------------------- invitations
+
+Status PgInvitations::Insert(const Invitation& i) {
+  Query q(c_, "INSERT INTO invitations (" WHARF_INV_COLS
+              ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
+  q.Text(i.id).Text(i.org_id).Text(i.email).Text(i.role_id).Text(i.token_hash);
+  q.Text(domain::InvitationStatusName(i.status)).Int(i.expires_at).Text(i.email_status).Text(i.email_error);
+  q.Int(i.created_at).Int(i.updated_at).Text(i.created_by).Int(i.accepted_at).Text(i.accepted_by);
+  return q.Run();
+}
+Result<std::optional<Invitation>> PgInvitations::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<Invitation>(q, ReadInvitation);
+}
+Result<std::optional<Invitation>> PgInvitations::FindByTokenHash(std::string_view token_hash) {
+  Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE token_hash = $1");
+  WHARF_TRY(q.Text(token_hash).Run());
+  return One<Invitation>(q, ReadInvitation);
+}
+Result<std::vector<Invitation>> PgInvitations::ListPending(std::string_view org_id, Timestamp now,
+                                                           const PageQuery& page) {
+  Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = $1 AND status = 'pending' AND expires_at > $2 "
+              "AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
+  WHARF_TRY(q.Text(org_id).Int(now).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
+  return Collect<Invitation>(q, ReadInvitation);
+}
+Result<int64_t> PgInvitations::CountPending(std::string_view org_id, Timestamp now) {
+  Query q(c_, "SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND status = 'pending' AND expires_at > $2");
+  q.Text(org_id).Int(now);
+  return Scalar(q);
+}
+Result<std::optional<Invitation>> PgInvitations::FindPendingByEmail(std::string_view org_id, std::string_view email,
+                                                                    Timestamp now) {
+  Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = $1 AND email = $2 AND status = 'pending' "
+              "AND expires_at > $3");
+  WHARF_TRY(q.Text(org_id).Text(email).Int(now).Run());
+  return One<Invitation>(q, ReadInvitation);
+}
+Status PgInvitations::Update(const Invitation& i) {
+  Query q(c_, "UPDATE invitations SET token_hash = $1, status = $2, expires_at = $3, email_status = $4, "
+              "email_error = $5, updated_at = $6, accepted_at = $7, accepted_by = $8 WHERE org_id = $9 AND id = $10");
+  q.Text(i.token_hash).Text(domain::InvitationStatusName(i.status)).Int(i.expires_at).Text(i.email_status);
+  q.Text(i.email_error).Int(i.updated_at).Int(i.accepted_at).Text(i.accepted_by).Text(i.org_id).Text(i.id);
+  return q.Run();
+}
+
+// ---------------------------------------------------------------- ssh keys
+
+Status PgSshKeys::Insert(const SshKey& k) {
+  Query q(c_, "INSERT INTO ssh_keys (id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, "
+              "updated_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+  q.Text(k.id).Text(k.org_id).Text(k.name).Text(k.type).Text(k.public_key).Text(k.fingerprint);
+  q.Blob(k.private_key_sealed).Int(k.created_at).Int(k.updated_at).Text(k.created_by);
+  return q.Run("An SSH key named '" + k.name + "' already exists in this organisation.");
+}
+Result<std::optional<SshKey>> PgSshKeys::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, updated_at, "
+              "created_by FROM ssh_keys WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<SshKey>(q, ReadSshKey);
+}
+Status PgSshKeys::RunList(Query& q, std::string_view org_id, const PageQuery& page) {
+  q.Text(org_id);
+  if (!page.created_by.empty()) q.Text(page.created_by);
+  return q.Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run();
+}
+Result<std::vector<SshKey>> PgSshKeys::List(std::string_view org_id, const PageQuery& page) {
+  if (!page.created_by.empty()) {
+    Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = $1 AND created_by = $2 AND "
+                "(created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
+    WHARF_TRY(RunList(q, org_id, page));
+    return Collect<SshKey>(q, ReadSshKey);
+  }
+  Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = $1 AND "
+              "(created_at > $2 OR (created_at = $2 AND id > $3)) ORDER BY created_at, id LIMIT $4");
+  WHARF_TRY(RunList(q, org_id, page));
+  return Collect<SshKey>(q, ReadSshKey);
+}
+Status PgSshKeys::Visit(std::string_view org_id, const PageQuery& page,
+                        const std::function<void(const domain::SshKeyView&)>& fn) {
+  auto visit = [&](Query& q) {
+    while (q.Next()) {
+      domain::SshKeyView v;
+      v.id = q.View(0);
+      v.name = q.View(2);
+      v.type = q.View(3);
+      v.public_key = q.View(4);
+      v.fingerprint = q.View(5);
+      v.private_key_set = q.I64(6) != 0;
+      v.created_at = q.I64(7);
+      v.updated_at = q.I64(8);
+      v.created_by = q.View(9);
+      fn(v);
+    }
+  };
+  if (!page.created_by.empty()) {
+    Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = $1 AND created_by = $2 AND "
+                "(created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
+    WHARF_TRY(RunList(q, org_id, page));
+    visit(q);
+    return Ok();
+  }
+  Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = $1 AND "
+              "(created_at > $2 OR (created_at = $2 AND id > $3)) ORDER BY created_at, id LIMIT $4");
+  WHARF_TRY(RunList(q, org_id, page));
+  visit(q);
+  return Ok();
+}
+Status PgSshKeys::Update(const SshKey& k) {
+  Query q(c_, "UPDATE ssh_keys SET name = $1, updated_at = $2 WHERE org_id = $3 AND id = $4");
+  q.Text(k.name).Int(k.updated_at).Text(k.org_id).Text(k.id);
+  return q.Run("An SSH key named '" + k.name + "' already exists in this organisation.");
+}
+Result<bool> PgSshKeys::Delete(std::string_view org_id, std::string_view id) {
+  Query q(c_, "DELETE FROM ssh_keys WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgSshKeys::CountCreatedBy(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "SELECT COUNT(*) FROM ssh_keys WHERE org_id = $1 AND created_by = $2");
+  q.Text(org_id).Text(user_id);
+  return Scalar(q);
+}
+
+// ---------------------------------------------------------------- security groups
+
+Status PgSecurityGroups::Insert(const SecurityGroup& g) {
+  Query q(c_, "INSERT INTO security_groups (" WHARF_GROUP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+  q.Text(g.id).Text(g.org_id).Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump());
+  q.Text(RulesJson(g.outbound).dump()).Int(g.created_at).Int(g.updated_at).Text(g.created_by);
+  return q.Run("A security group named '" + g.name + "' already exists in this organisation.");
+}
+Result<std::optional<SecurityGroup>> PgSecurityGroups::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<SecurityGroup>(q, ReadGroup);
+}
+Result<std::vector<SecurityGroup>> PgSecurityGroups::List(std::string_view org_id, const PageQuery& page) {
+  Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = $1 AND ($2 = '' OR created_by = $2) "
+              "AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
+  WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
+  return Collect<SecurityGroup>(q, ReadGroup);
+}
+Status PgSecurityGroups::Update(const SecurityGroup& g) {
+  Query q(c_, "UPDATE security_groups SET name = $1, description = $2, inbound = $3, outbound = $4, updated_at = $5 "
+              "WHERE org_id = $6 AND id = $7");
+  q.Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump()).Text(RulesJson(g.outbound).dump());
+  q.Int(g.updated_at).Text(g.org_id).Text(g.id);
+  return q.Run("A security group named '" + g.name + "' already exists in this organisation.");
+}
+Result<bool> PgSecurityGroups::Delete(std::string_view org_id, std::string_view id) {
+  Query q(c_, "DELETE FROM security_groups WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgSecurityGroups::CountCreatedBy(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "SELECT COUNT(*) FROM security_groups WHERE org_id = $1 AND created_by = $2");
+  q.Text(org_id).Text(user_id);
+  return Scalar(q);
+}
+
+// ---------------------------------------------------------------- servers
+
+namespace {
+std::string IdsJson(const std::vector<std::string>& ids) { return json(ids).dump(); }
+}  // namespace
+
+Status PgServers::Insert(const Server& s) {
+  Query q(c_, "INSERT INTO servers (" WHARF_SERVER_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+              "$13, $14, $15, $16, $17, $18, $19)");
+  q.Text(s.id).Text(s.org_id).Text(s.name).Text(s.host).Int(s.port).Text(s.username).Text(s.ssh_key_id);
+  q.Text(IdsJson(s.security_group_ids)).Text(s.host_key_fingerprint).Text(s.status).Text(s.last_check).Int(s.last_check_at);
+  q.Text(s.last_error).Int(s.consecutive_failures).Int(s.next_check_at).Text(s.source_address).Int(s.created_at);
+  q.Int(s.updated_at).Text(s.created_by);
+  return q.Run("A server named '" + s.name + "' already exists in this organisation.");
+}
+Result<std::optional<Server>> PgServers::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<Server>(q, ReadServer);
+}
+Result<std::vector<Server>> PgServers::List(std::string_view org_id, const PageQuery& page) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND ($2 = '' OR created_by = $2) "
+              "AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
+  WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
+  return Collect<Server>(q, ReadServer);
+}
+Status PgServers::Update(const Server& s) {
+  Query q(c_, "UPDATE servers SET name = $1, host = $2, port = $3, username = $4, ssh_key_id = $5, "
+              "security_group_ids = $6, host_key_fingerprint = $7, status = $8, last_check = $9, last_check_at = $10, "
+              "last_error = $11, consecutive_failures = $12, next_check_at = $13, source_address = $14, "
+              "updated_at = $15 WHERE org_id = $16 AND id = $17");
+  q.Text(s.name).Text(s.host).Int(s.port).Text(s.username).Text(s.ssh_key_id).Text(IdsJson(s.security_group_ids));
+  q.Text(s.host_key_fingerprint).Text(s.status).Text(s.last_check).Int(s.last_check_at).Text(s.last_error);
+  q.Int(s.consecutive_failures).Int(s.next_check_at).Text(s.source_address).Int(s.updated_at).Text(s.org_id).Text(s.id);
+  return q.Run("A server named '" + s.name + "' already exists in this organisation.");
+}
+Result<bool> PgServers::Delete(std::string_view org_id, std::string_view id) {
+  Query q(c_, "DELETE FROM servers WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgServers::CountCreatedBy(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "SELECT COUNT(*) FROM servers WHERE org_id = $1 AND created_by = $2");
+  q.Text(org_id).Text(user_id);
+  return Scalar(q);
+}
+Result<std::vector<Server>> PgServers::ListUsingKey(std::string_view org_id, std::string_view key_id) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND ssh_key_id = $2 ORDER BY name");
+  WHARF_TRY(q.Text(org_id).Text(key_id).Run());
+  return Collect<Server>(q, ReadServer);
+}
+Result<std::vector<Server>> PgServers::ListUsingGroup(std::string_view org_id, std::string_view group_id) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND EXISTS "
+              "(SELECT 1 FROM jsonb_array_elements_text(servers.security_group_ids::jsonb) g WHERE g = $2) ORDER BY name");
+  WHARF_TRY(q.Text(org_id).Text(group_id).Run());
+  return Collect<Server>(q, ReadServer);
+}
+Result<std::vector<Server>> PgServers::ListDue(Timestamp now, int limit) {
+  Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE next_check_at <= $1 ORDER BY next_check_at, id LIMIT $2");
+  WHARF_TRY(q.Int(now).Int(limit).Run());
+  return Collect<Server>(q, ReadServer);
+}
+Status PgServers::RecordCheck(const Server& s, const ServerCheck& c, int keep) {
+  Query u(c_, "UPDATE servers SET host_key_fingerprint = $1, status = $2, last_check = $3, last_check_at = $4, "
+              "last_error = $5, consecutive_failures = $6, next_check_at = $7, source_address = $8 "
+              "WHERE org_id = $9 AND id = $10");
+  u.Text(s.host_key_fingerprint).Text(s.status).Text(s.last_check).Int(s.last_check_at).Text(s.last_error);
+  u.Int(s.consecutive_failures).Int(s.next_check_at).Text(s.source_address).Text(s.org_id).Text(s.id);
+  WHARF_TRY(u.Run());
+  if (u.Affected() == 0) return Ok();  // deleted meanwhile
+  Query i(c_, "INSERT INTO server_checks (org_id, server_id, at, ok, duration_ms, report) VALUES ($1, $2, $3, $4, $5, $6)");
+  WHARF_TRY(i.Text(c.org_id).Text(c.server_id).Int(c.at).Bool(c.ok).Int(c.duration_ms).Text(c.report).Run());
+  Query d(c_, "DELETE FROM server_checks WHERE server_id = $1 AND id <= (SELECT id FROM server_checks WHERE "
+              "server_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)");
+  return d.Text(c.server_id).Int(keep).Run();
+}
+Result<std::vector<ServerCheck>> PgServers::ListChecks(std::string_view org_id, std::string_view server_id, int limit) {
+  Query q(c_, "SELECT id, org_id, server_id, at, ok, duration_ms, report FROM server_checks WHERE org_id = $1 AND "
+              "server_id = $2 ORDER BY id DESC LIMIT $3");
+  WHARF_TRY(q.Text(org_id).Text(server_id).Int(limit).Run());
+  return Collect<ServerCheck>(q, [](Query& r) -> Result<ServerCheck> {
+    return ServerCheck{r.I64(0), r.Str(1), r.Str(2), r.I64(3), r.I64(4) != 0, r.I64(5), r.Str(6)};
+  });
+}
+
+// ---------------------------------------------------------------- jobs
+
+Status PgJobs::Insert(const Job& j) {
+  Query q(c_, "INSERT INTO jobs (" WHARF_JOB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+  q.Text(j.id).Text(j.org_id).Text(j.kind).Text(j.target_id).Text(j.status).Text(j.error).Text(j.log);
+  q.Int(j.created_at).Int(j.started_at).Int(j.finished_at).Text(j.created_by);
+  return q.Run();
+}
+Result<std::optional<Job>> PgJobs::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<Job>(q, ReadJob);
+}
+Result<std::optional<Job>> PgJobs::FindTail(std::string_view org_id, std::string_view id, size_t offset) {
+  // substr counts characters, as SQLite's does on text.
+  Query q(c_, "SELECT id, org_id, kind, target_id, status, error, substr(log, $1::int + 1), "
+              "created_at, started_at, finished_at, created_by FROM jobs WHERE org_id = $2 AND id = $3");
+  WHARF_TRY(q.Int(static_cast<int64_t>(offset)).Text(org_id).Text(id).Run());
+  return One<Job>(q, ReadJob);
+}
+Status PgJobs::AppendLog(std::string_view id, std::string_view text) {
+  Query q(c_, "UPDATE jobs SET log = log || $1 WHERE id = $2");
+  return q.Text(text).Text(id).Run();
+}
+Status PgJobs::SetStatus(const Job& j) {
+  Query q(c_, "UPDATE jobs SET status = $1, error = $2, started_at = $3, finished_at = $4 WHERE id = $5");
+  return q.Text(j.status).Text(j.error).Int(j.started_at).Int(j.finished_at).Text(j.id).Run();
+}
+Result<std::vector<Job>> PgJobs::ListUnfinished() {
+  Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at");
+  WHARF_TRY(q.Run());
+  return Collect<Job>(q, ReadJob);
+}
+Result<std::vector<Job>> PgJobs::ListForTarget(std::string_view org_id, std::string_view target_id, int limit) {
+  Query q(c_, "SELECT id, org_id, kind, target_id, status, error, '', created_at, started_at, finished_at, created_by "
+              "FROM jobs WHERE org_id = $1 AND target_id = $2 ORDER BY created_at DESC LIMIT $3");
+  WHARF_TRY(q.Text(org_id).Text(target_id).Int(limit).Run());
+  return Collect<Job>(q, ReadJob);
+}
+
+// ---------------------------------------------------------------- integrations
+
+#define WHARF_INTEGRATION_COLS \
+  "id, org_id, kind, name, fields, sealed, dedupe_key, verified, last_verified_at, last_error, expires_at, " \
+  "created_at, updated_at, created_by"
+
+namespace {
+Result<domain::Integration> ReadIntegration(Query& q) {
+  domain::Integration i;
+  i.id = q.Str(0);
+  i.org_id = q.Str(1);
+  i.kind = q.Str(2);
+  i.name = q.Str(3);
+  json fields = json::parse(q.Str(4), nullptr, false);
+  json sealed = json::parse(q.Str(5), nullptr, false);
+  if (!fields.is_object() || !sealed.is_object()) return Err(ErrorCode::kInternal, "stored integration is corrupt");
+  for (auto& [k, v] : fields.items())
+    if (v.is_string()) i.fields[k] = v.get<std::string>();
+  for (auto& [k, v] : sealed.items()) {
+    std::string bytes;
+    if (!v.is_string() || !Base64UrlDecode(v.get<std::string>(), &bytes))
+      return Err(ErrorCode::kInternal, "stored sealed field is corrupt");
+    i.sealed[k] = std::move(bytes);
+  }
+  i.dedupe_key = q.Str(6);
+  i.verified = q.I64(7) != 0;
+  i.last_verified_at = q.I64(8);
+  i.last_error = q.Str(9);
+  i.expires_at = q.I64(10);
+  i.created_at = q.I64(11);
+  i.updated_at = q.I64(12);
+  i.created_by = q.Str(13);
+  return i;
+}
+std::string SealedJson(const std::map<std::string, std::string>& m) {
+  json j = json::object();
+  for (auto& [k, v] : m) j[k] = Base64UrlEncode(v);
+  return j.dump();
+}
+constexpr const char* kIntegrationConflict = "' or with the same credential already exists in this organisation.";
+}  // namespace
+
+Status PgIntegrations::Insert(const domain::Integration& i) {
+  Query q(c_, "INSERT INTO integrations (" WHARF_INTEGRATION_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+              "$12, $13, $14)");
+  q.Text(i.id).Text(i.org_id).Text(i.kind).Text(i.name).Text(json(i.fields).dump()).Text(SealedJson(i.sealed));
+  q.Text(i.dedupe_key).Bool(i.verified).Int(i.last_verified_at).Text(i.last_error).Int(i.expires_at);
+  q.Int(i.created_at).Int(i.updated_at).Text(i.created_by);
+  return q.Run("An integration named '" + i.name + kIntegrationConflict);
+}
+Result<std::optional<domain::Integration>> PgIntegrations::Find(std::string_view org_id, std::string_view kind,
+                                                                std::string_view id) {
+  Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = $1 AND kind = $2 AND id = $3");
+  WHARF_TRY(q.Text(org_id).Text(kind).Text(id).Run());
+  return One<domain::Integration>(q, ReadIntegration);
+}
+Result<std::optional<domain::Integration>> PgIntegrations::FindByDedupeKey(std::string_view org_id, std::string_view kind,
+                                                                           std::string_view key) {
+  Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = $1 AND kind = $2 AND dedupe_key = $3");
+  WHARF_TRY(q.Text(org_id).Text(kind).Text(key).Run());
+  return One<domain::Integration>(q, ReadIntegration);
+}
+Result<std::vector<domain::Integration>> PgIntegrations::List(std::string_view org_id, std::string_view kind,
+                                                              const PageQuery& page) {
+  Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = $1 AND kind = $2 AND ($3 = '' OR "
+              "created_by = $3) AND (created_at > $4 OR (created_at = $4 AND id > $5)) ORDER BY created_at, id LIMIT $6");
+  WHARF_TRY(q.Text(org_id).Text(kind).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
+  return Collect<domain::Integration>(q, ReadIntegration);
+}
+Status PgIntegrations::Update(const domain::Integration& i) {
+  Query q(c_, "UPDATE integrations SET name = $1, fields = $2, sealed = $3, dedupe_key = $4, verified = $5, "
+              "last_verified_at = $6, last_error = $7, expires_at = $8, updated_at = $9 WHERE org_id = $10 AND kind = $11 "
+              "AND id = $12");
+  q.Text(i.name).Text(json(i.fields).dump()).Text(SealedJson(i.sealed)).Text(i.dedupe_key).Bool(i.verified);
+  q.Int(i.last_verified_at).Text(i.last_error).Int(i.expires_at).Int(i.updated_at).Text(i.org_id).Text(i.kind).Text(i.id);
+  return q.Run("An integration named '" + i.name + kIntegrationConflict);
+}
+Status PgIntegrations::RecordVerification(const domain::Integration& i) {
+  Query q(c_, "UPDATE integrations SET verified = $1, last_verified_at = $2, last_error = $3, expires_at = $4 "
+              "WHERE org_id = $5 AND kind = $6 AND id = $7");
+  return q.Bool(i.verified).Int(i.last_verified_at).Text(i.last_error).Int(i.expires_at).Text(i.org_id).Text(i.kind).Text(i.id).Run();
+}
+Result<bool> PgIntegrations::Delete(std::string_view org_id, std::string_view kind, std::string_view id) {
+  Query q(c_, "DELETE FROM integrations WHERE org_id = $1 AND kind = $2 AND id = $3");
+  WHARF_TRY(q.Text(org_id).Text(kind).Text(id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgIntegrations::CountCreatedBy(std::string_view org_id, std::string_view kind, std::string_view user_id) {
+  Query q(c_, "SELECT COUNT(*) FROM integrations WHERE org_id = $1 AND kind = $2 AND created_by = $3");
+  q.Text(org_id).Text(kind).Text(user_id);
+  return Scalar(q);
+}
+
+// ---------------------------------------------------------------- audit
+
+Result<int64_t> PgAudit::Append(const AuditEvent& e) {
+  Query q(c_, "INSERT INTO audit_events (org_id, at, actor_id, actor_email, action, collection, resource_id, outcome, "
+              "request_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id");
+  q.Text(e.org_id).Int(e.at).Text(e.actor_id).Text(e.actor_email).Text(e.action).Text(e.collection);
+  q.Text(e.resource_id).Text(e.outcome).Text(e.request_id).Text(e.ip).Text(e.detail);
+  return Scalar(q);
+}
+Result<std::vector<AuditEvent>> PgAudit::List(std::string_view org_id, int64_t before_id, int limit) {
+  Query q(c_, "SELECT id, org_id, at, actor_id, actor_email, action, collection, resource_id, outcome, request_id, ip, "
+              "detail FROM audit_events WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3");
+  WHARF_TRY(q.Text(org_id).Int(before_id > 0 ? before_id : INT64_MAX).Int(limit + 1).Run());
+  return Collect<AuditEvent>(q, ReadAudit);
+}
+
+}  // namespace wharf::store::pg
