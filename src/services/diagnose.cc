@@ -1,5 +1,7 @@
 // POST …/diagnose: the troubleshooting pages as code. A resource (server, invitation) gets its
 // layer's checklist run for real; pasted error text is classified into a layer first.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "diagnose/classify.h"
@@ -108,6 +110,8 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
         break;
       }
   }
+  // The failing items first (in check order), then the rest: the answer leads with what to fix.
+  std::stable_partition(d.checklist.begin(), d.checklist.end(), [](const ChecklistItem& c) { return c.status == "failed"; });
   return d;
 }
 

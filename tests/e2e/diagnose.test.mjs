@@ -50,6 +50,7 @@ test('a server: the SSH checklist runs for real and names the failing item with 
   node.authorize(NODE_USER, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMb1d8m+5yR1i6CqYbvS0Qh8sH2mG1c0Jf5b1cHqQ9Zs other');
   const bad = await diag({ server_id: srv.id, error_text: 'Permission denied (publickey)' });
   assert.equal(bad.json.layer, 'ssh');
+  assert.equal(bad.json.checklist[0].name, 'ssh_auth', 'the failing check comes first');
   const auth = bad.json.checklist.find((c) => c.name === 'ssh_auth');
   assert.equal(auth.status, 'failed');
   assert.match(auth.fix, /authorized_keys/);
@@ -65,6 +66,7 @@ test('an invitation: the SMTP failure, the seats and the inviter are checked', a
   const r = await diag({ invitation_id: inv.json.id });
   assert.equal(r.json.subject, 'invitation');
   assert.equal(r.json.layer, 'email');
+  assert.equal(r.json.checklist[0].name, 'email', 'the failing check comes first');
   const email = r.json.checklist.find((c) => c.name === 'email');
   assert.equal(email.status, 'failed');
   assert.match(email.fix, /Copy invitation link/);
