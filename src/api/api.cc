@@ -1118,10 +1118,12 @@ void Api::Impl::AddRoutes() {
       });
 
   Add("POST", "/api/v1/orgs/{org}/diagnose", A::kOrg, "diagnose",
-      "Run the checklist of a layer for {server_id} or {invitation_id}, or classify {error_text}", {200, 400, 401, 403, 404},
+      "Run the checklist of a layer for {server_id}, {invitation_id} or {docker_registry_id, image}, or classify {error_text}", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image"}));
         services::Services::DiagnoseInput in;
+        WHARF_ASSIGN_OR_RETURN(in.docker_registry_id, b.OptString("docker_registry_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.image, b.OptString("image", 1000));
         WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.invitation_id, b.OptString("invitation_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));

@@ -14,8 +14,8 @@ using domain::Collection;
 using nlohmann::json;
 
 Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx) {
-  if (!in.server_id && !in.invitation_id && !in.error_text)
-    return FieldError("body", "give server_id, invitation_id or error_text (the message you saw)");
+  if (!in.server_id && !in.invitation_id && !in.error_text && !in.docker_registry_id)
+    return FieldError("body", "give server_id, invitation_id, docker_registry_id (with image) or error_text (the message you saw)");
   if (in.error_text && in.error_text->size() > 20000) return FieldError("error_text", "is longer than 20000 characters");
   Diagnosis d;
   if (in.error_text) {
@@ -53,6 +53,20 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
     if (d.layer == "git_token" || d.layer == "github_app")
       d.checklist.push_back({"git_vs_ssh", "passed", "Every SSH check above is the server's; the error is about git.",
                              "Fixing SSH will not help: check the git provider's token or app (verify it)."});
+  }
+  if (in.docker_registry_id) {
+    // Registry: the same verify as …/docker-registries/{id}/verify (recorded on the row).
+    if (!in.image) return FieldError("image", "is required with docker_registry_id: the image whose pull fails, e.g. ghcr.io/acme/api:v1");
+    WHARF_ASSIGN_OR_RETURN(auto outcome, VerifyDockerRegistry(p, *in.docker_registry_id, in.image, ctx));
+    json report = json::parse(outcome.report_json);
+    d.subject = "docker_registry";
+    d.page = "docs/troubleshooting/integrations.md";
+    if (d.layer.empty() || d.layer == "registry") d.layer = outcome.ok ? "" : "registry";
+    for (auto& c : report["checks"]) {
+      std::string status = c["status"] == "skipped" ? "not_applicable" : c["status"].get<std::string>();
+      d.checklist.push_back({c["name"], status, c.value("message", ""), c.value("fix", "")});
+      if (status == "failed" && d.subject == "docker_registry" && c.contains("layer")) d.layer = c["layer"];
+    }
   }
   if (in.invitation_id) {
     d.subject = "invitation";

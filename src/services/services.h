@@ -409,6 +409,7 @@ class Services {
   // --- diagnose ---
   struct DiagnoseInput {
     std::optional<std::string> server_id, invitation_id, error_text;
+    std::optional<std::string> docker_registry_id, image;  // a registry's pull check for `image`
   };
   struct ChecklistItem {
     std::string name, status;  // passed, failed, not_applicable

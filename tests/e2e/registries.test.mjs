@@ -100,6 +100,15 @@ test('a wrong password is a 401 mapped to layer registry with the hint, and stor
   assert.equal(row.verified, false);
   assert.equal(row.last_error.layer, 'registry');
   assert.equal(row.last_error.check, 'auth');
+  // diagnose runs the same checks for the pasted "unauthorized on image pull" and leads with the failure.
+  const d = await call('POST', `${O()}/diagnose`, { docker_registry_id: reg.id, image: `${basic.host}/team/app:v1`,
+    error_text: `Error response from daemon: unauthorized: authentication required (pull ${basic.host}/team/app:v1)` });
+  assert.equal(d.status, 200, d.text);
+  assert.equal(d.json.layer, 'registry');
+  assert.equal(d.json.subject, 'docker_registry');
+  assert.equal(d.json.checklist[0].name, 'auth');
+  assert.equal(d.json.checklist[0].status, 'failed');
+  assert.ok(!d.text.includes('wrong-password-000'));
   assert.equal((await call('PATCH', `${O()}/docker-registries/${reg.id}`, { password: PASS })).status, 200);
 });
 
