@@ -26,7 +26,7 @@ bool LooksLikeEmail(const std::string& s) { return s.find('@') != std::string::n
 // ---- doctor ----
 
 struct DoctorFlags {
-  std::string server, invitation, error;
+  std::string server, invitation, error, registry, image;
 };
 
 // The diagnosis for people: the layer, what matched, likely causes, then ✔/✘/– per checklist item
@@ -67,8 +67,11 @@ std::string RenderDiagnosis(const json& d, bool color) {
 }
 
 Status Doctor(Env& env, const DoctorFlags& f) {
-  if (f.server.empty() && f.invitation.empty() && f.error.empty())
-    return UsageError("Say what to diagnose: --server NAME, --invitation EMAIL|ID, or --error \"TEXT\" (- reads stdin).");
+  if (f.server.empty() && f.invitation.empty() && f.error.empty() && f.registry.empty())
+    return UsageError("Say what to diagnose: --server NAME, --invitation EMAIL|ID, --registry NAME --image IMAGE, or --error "
+                      "\"TEXT\" (- reads stdin).");
+  if (!f.registry.empty() && f.image.empty())
+    return UsageError("--registry needs --image: the image whose pull fails, e.g. ghcr.io/acme/api:v1.");
   if (!f.server.empty() && !f.invitation.empty()) return UsageError("Give --server or --invitation, not both.");
   json body = json::object();
   if (!f.error.empty()) {
@@ -84,6 +87,12 @@ Status Doctor(Env& env, const DoctorFlags& f) {
     WHARF_ASSIGN_OR_RETURN(auto servers, env.ListOrg("/servers"));
     WHARF_ASSIGN_OR_RETURN(json s, FindRow(servers, f.server, "/id", "/name", "server", "wharf server list"));
     body["server_id"] = s["id"];
+  }
+  if (!f.registry.empty()) {
+    WHARF_ASSIGN_OR_RETURN(auto regs, env.ListOrg("/docker-registries"));
+    WHARF_ASSIGN_OR_RETURN(json reg, FindRow(regs, f.registry, "/id", "/name", "docker registry", "the registries page"));
+    body["docker_registry_id"] = reg["id"];
+    body["image"] = f.image;
   }
   if (!f.invitation.empty()) {
     if (LooksLikeEmail(f.invitation)) {
@@ -236,6 +245,8 @@ void AddDiagnoseCommands(Registry& r) {
   d->add_option("--server", df->server, "Server name or id: run the SSH checklist on it");
   d->add_option("--invitation", df->invitation, "Invitation email or id: check its email, expiry, seats and inviter");
   d->add_option("--error", df->error, "The error message you saw (- reads it from stdin)");
+  d->add_option("--registry", df->registry, "Docker registry name or id: check pull access to --image with it");
+  d->add_option("--image", df->image, "With --registry: the image whose pull fails, e.g. ghcr.io/acme/api:v1");
 
   auto ef = std::make_shared<ExplainFlags>();
   CLI::App* e = r.Command(nullptr, "explain",

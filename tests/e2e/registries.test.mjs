@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWharf, api, signup, memberWithRole, databaseBytes } from './lib/harness.mjs';
 import { startRegistry } from './lib/registry.mjs';
+import { cliUser } from './lib/cli.mjs';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -109,6 +110,14 @@ test('a wrong password is a 401 mapped to layer registry with the hint, and stor
   assert.equal(d.json.checklist[0].name, 'auth');
   assert.equal(d.json.checklist[0].status, 'failed');
   assert.ok(!d.text.includes('wrong-password-000'));
+  // The same from the CLI: `wharf doctor --registry NAME --image IMAGE` exits 1 and shows the fix.
+  const cli = cliUser('ada-cli');
+  const env = { WHARF_URL: s.url, WHARF_TOKEN: ada.token, WHARF_ORG: ada.org.slug };
+  const doc = await cli.run(['doctor', '--registry', reg.name, '--image', `${basic.host}/team/app:v1`], { env });
+  assert.equal(doc.code, 1, doc.stdout + doc.stderr);
+  assert.match(doc.stdout, /registry/);
+  assert.match(doc.stdout, /auth/);
+  assert.ok(!(doc.stdout + doc.stderr).includes('wrong-password-000'));
   assert.equal((await call('PATCH', `${O()}/docker-registries/${reg.id}`, { password: PASS })).status, 200);
 });
 
