@@ -1,16 +1,21 @@
 #include "store/testing/pg_test_server.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace wharf::store::testing {
 
@@ -49,15 +54,32 @@ int FreePort() {
   return port;
 }
 
-// Runs a shell command, capturing stdout+stderr; returns exit status and output.
-std::pair<int, std::string> Run(const std::string& cmd) {
+// Runs argv directly (no shell: nothing in an argument is ever interpreted), capturing stdout and
+// stderr together; returns the exit status and the output.
+std::pair<int, std::string> Run(const std::vector<std::string>& argv) {
+  int fds[2];
+  // Close-on-exec: only the dup2 copies (stdout, stderr) reach the child, so a daemon it starts
+  // (pg_ctl start) cannot hold the pipe open and hang the read below.
+  if (::pipe2(fds, O_CLOEXEC) != 0) return {-1, "pipe failed"};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(fds[1]);
   std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
   std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int st = ::pclose(p);
+  ssize_t n;
+  while ((n = ::read(fds[0], buf.data(), buf.size())) > 0) out.append(buf.data(), static_cast<size_t>(n));
+  ::close(fds[0]);
+  if (rc != 0) return {-1, "cannot start " + argv[0] + ": " + std::strerror(rc)};
+  int st = 0;
+  ::waitpid(pid, &st, 0);
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
@@ -83,17 +105,17 @@ Result<std::unique_ptr<PgTestServer>> PgTestServer::Start() {
     passwd* pw = ::getpwnam("postgres");
     if (!pw) return Err(ErrorCode::kUnavailable, "running as root but there is no `postgres` OS user to run PostgreSQL as");
     if (::chown(s->dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) return Err(ErrorCode::kUnavailable, "chown failed");
-    s->as_user_ = "runuser -u postgres -- ";
+    s->as_user_ = {"runuser", "-u", "postgres", "--"};
   }
   s->port_ = FreePort();
   const std::string data = s->dir_ + "/data";
-  auto [rc, out] = Run(s->as_user_ + s->bin_ + "/initdb -D " + data +
-                       " -U postgres --auth=trust -E UTF8 --no-locale --no-sync --no-instructions");
+  auto [rc, out] = Run(s->AsPostgres({s->bin_ + "/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                                       "--no-locale", "--no-sync", "--no-instructions"}));
   if (rc != 0) return Err(ErrorCode::kUnavailable, "initdb failed: " + out);
   const std::string opts = "-c listen_addresses=127.0.0.1 -p " + std::to_string(s->port_) + " -k " + s->dir_ +
                            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
-  std::tie(rc, out) = Run(s->as_user_ + s->bin_ + "/pg_ctl -D " + data + " -l " + s->dir_ + "/server.log -w -t 60 -o '" +
-                          opts + "' start");
+  std::tie(rc, out) =
+      Run(s->AsPostgres({s->bin_ + "/pg_ctl", "-D", data, "-l", s->dir_ + "/server.log", "-w", "-t", "60", "-o", opts, "start"}));
   if (rc != 0) return Err(ErrorCode::kUnavailable, "pg_ctl start failed: " + out + ReadFile(s->dir_ + "/server.log"));
   return s;
 }
@@ -101,9 +123,14 @@ Result<std::unique_ptr<PgTestServer>> PgTestServer::Start() {
 PgTestServer::~PgTestServer() {
   if (dir_.empty()) return;
   if (port_ && fs::exists(dir_ + "/data/postmaster.pid"))
-    (void)Run(as_user_ + bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop");
+    (void)Run(AsPostgres({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"}));
   std::error_code ec;
   fs::remove_all(dir_, ec);
+}
+
+std::vector<std::string> PgTestServer::AsPostgres(std::vector<std::string> argv) const {
+  argv.insert(argv.begin(), as_user_.begin(), as_user_.end());
+  return argv;
 }
 
 std::string PgTestServer::Url(std::string_view db) const {
@@ -111,15 +138,15 @@ std::string PgTestServer::Url(std::string_view db) const {
 }
 
 Result<std::string> PgTestServer::Psql(std::string_view db, std::string_view sql) {
-  auto [rc, out] = Run(bin_ + "/psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(port_) +
-                       " -U postgres -d " + std::string(db) + " -c \"" + std::string(sql) + "\"");
+  auto [rc, out] = Run({bin_ + "/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+                        std::to_string(port_), "-U", "postgres", "-d", std::string(db), "-c", std::string(sql)});
   if (rc != 0) return Err(ErrorCode::kInternal, "psql failed: " + out);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
 
 Result<std::string> PgTestServer::Dump(std::string_view db) {
-  auto [rc, out] = Run(bin_ + "/pg_dump -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres " + std::string(db));
+  auto [rc, out] = Run({bin_ + "/pg_dump", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres", std::string(db)});
   if (rc != 0) return Err(ErrorCode::kInternal, "pg_dump failed: " + out);
   return out;
 }

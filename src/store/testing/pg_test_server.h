@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "base/error.h"
@@ -40,7 +41,10 @@ class PgTestServer {
 
  private:
   PgTestServer() = default;
-  std::string bin_, dir_, as_user_;
+  // argv with "runuser -u postgres --" in front when running as root.
+  std::vector<std::string> AsPostgres(std::vector<std::string> argv) const;
+  std::string bin_, dir_;
+  std::vector<std::string> as_user_;  // empty, or {"runuser", "-u", "postgres", "--"}
   int port_ = 0;
 };
 
