@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWharf, signup, memberWithRole, WHARF_BIN } from './lib/harness.mjs';
+import { startWharf, signup, memberWithRole, WHARF_BIN, untar } from './lib/harness.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { cliUser } from './lib/cli.mjs';
 
@@ -199,18 +199,6 @@ test('explain names the missing permission; without one it prints the matrix', a
   assert.equal((await cli.run(['explain', 'servers:write'])).code, 2);
 });
 
-// Reads a ustar archive into {name: text}.
-function untar(buf) {
-  const files = {};
-  for (let off = 0; off + 512 <= buf.length;) {
-    const name = buf.subarray(off, off + 100).toString().replace(/\0.*$/s, '');
-    if (!name) break;
-    const size = parseInt(buf.subarray(off + 124, off + 136).toString().replace(/\0.*$/s, '').trim(), 8);
-    files[name] = buf.subarray(off + 512, off + 512 + size).toString();
-    off += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
 
 test('support-bundle writes a tar with mode 0600 holding the manifest', async () => {
   const file = path.join(cli.home, 'bundle.tar');

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startWharf, api, signup, memberWithRole, freePort, sshKeygen } from './lib/harness.mjs';
+import { startWharf, api, signup, memberWithRole, freePort, sshKeygen, untar } from './lib/harness.mjs';
 
 let s, ada;
 const SMTP_PASSWORD = 'smtp-Pa55-do-not-leak';
@@ -14,18 +14,6 @@ before(async () => {
 });
 after(async () => { await s.stop(); s.cleanup(); });
 
-// Reads a ustar archive into {name: text}.
-function untar(buf) {
-  const files = {};
-  for (let off = 0; off + 512 <= buf.length;) {
-    const name = buf.subarray(off, off + 100).toString().replace(/\0.*$/s, '');
-    if (!name) break;
-    const size = parseInt(buf.subarray(off + 124, off + 136).toString().replace(/\0.*$/s, '').trim(), 8);
-    files[name] = buf.subarray(off + 512, off + 512 + size).toString();
-    off += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
 
 test('an Admin downloads a bundle with what support needs, and no secret is in it', async () => {
   const O = `/api/v1/orgs/${ada.org.slug}`;

@@ -267,3 +267,16 @@ export function sshKeygen(comment = 'test@wharf') {
   rmSync(dir, { recursive: true, force: true });
   return { pub, priv, fingerprint: fp };
 }
+
+// Reads a ustar archive into {name: text}.
+export function untar(buf) {
+  const files = {};
+  for (let off = 0; off + 512 <= buf.length;) {
+    const name = buf.subarray(off, off + 100).toString().replace(/\0.*$/s, '');
+    if (!name) break;
+    const size = parseInt(buf.subarray(off + 124, off + 136).toString().replace(/\0.*$/s, '').trim(), 8);
+    files[name] = buf.subarray(off + 512, off + 512 + size).toString();
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
