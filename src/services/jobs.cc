@@ -217,8 +217,7 @@ Result<domain::Job> Services::GetJobTail(const authz::Principal& p, std::string_
     return Ok();
   }));
   authz::Resource r{job->target_id, s ? std::string_view(s->created_by) : std::string_view(job->created_by), {}, job->target_id};
-  auto st = Authorize(p, Collection::kServers, Action::kRead, &r, ctx, id);
-  if (!st) return st.error().code == ErrorCode::kNotFound ? JobNotFound() : tl::unexpected(st.error());
+  WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kRead, r, ctx, id, JobNotFound));
   return *job;
 }
 

@@ -86,8 +86,7 @@ Result<domain::SshKey> Services::GetSshKey(const authz::Principal& p, std::strin
   }));
   if (!key) return KeyNotFound();
   auto r = AsResource(*key);
-  auto st = Authorize(p, Collection::kSshKeys, Action::kRead, &r, ctx, id);
-  if (!st) return st.error().code == ErrorCode::kNotFound ? KeyNotFound() : tl::unexpected(st.error());
+  WHARF_TRY(AuthorizeRow(p, Collection::kSshKeys, Action::kRead, r, ctx, id, KeyNotFound));
   return *key;
 }
 
@@ -137,8 +136,7 @@ Result<domain::SshKey> Services::UpdateSshKey(const authz::Principal& p, std::st
     WHARF_ASSIGN_OR_RETURN(auto k, tx.ssh_keys().Find(p.org_id, id));
     if (!k) return KeyNotFound();
     auto r = AsResource(*k);
-    auto st = Authorize(p, Collection::kSshKeys, Action::kUpdate, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? KeyNotFound() : tl::unexpected(st.error());
+    WHARF_TRY(AuthorizeRow(p, Collection::kSshKeys, Action::kUpdate, r, ctx, id, KeyNotFound));
     if (name) k->name = *name;
     k->updated_at = clock_.Now();
     WHARF_TRY(tx.ssh_keys().Update(*k));
@@ -154,8 +152,7 @@ Status Services::DeleteSshKey(const authz::Principal& p, std::string_view id, co
     WHARF_ASSIGN_OR_RETURN(auto k, tx.ssh_keys().Find(p.org_id, id));
     if (!k) return KeyNotFound();
     auto r = AsResource(*k);
-    auto st = Authorize(p, Collection::kSshKeys, Action::kDelete, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? KeyNotFound() : tl::unexpected(st.error());
+    WHARF_TRY(AuthorizeRow(p, Collection::kSshKeys, Action::kDelete, r, ctx, id, KeyNotFound));
     WHARF_ASSIGN_OR_RETURN(auto users, tx.servers().ListUsingKey(p.org_id, id));
     if (!users.empty()) {
       nlohmann::json servers = nlohmann::json::array();

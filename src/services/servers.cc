@@ -170,8 +170,7 @@ Result<SecurityGroupView> Services::GetSecurityGroup(const authz::Principal& p, 
   }));
   if (!found) return GroupNotFound();
   auto r = GroupResource(v.group);
-  auto st = Authorize(p, Collection::kSecurityGroups, Action::kRead, &r, ctx, id);
-  if (!st) return st.error().code == ErrorCode::kNotFound ? GroupNotFound() : tl::unexpected(st.error());
+  WHARF_TRY(AuthorizeRow(p, Collection::kSecurityGroups, Action::kRead, r, ctx, id, GroupNotFound));
   return v;
 }
 
@@ -214,8 +213,7 @@ Result<SecurityGroupView> Services::UpdateSecurityGroup(const authz::Principal& 
     WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, id));
     if (!g) return GroupNotFound();
     auto r = GroupResource(*g);
-    auto st = Authorize(p, Collection::kSecurityGroups, Action::kUpdate, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? GroupNotFound() : tl::unexpected(st.error());
+    WHARF_TRY(AuthorizeRow(p, Collection::kSecurityGroups, Action::kUpdate, r, ctx, id, GroupNotFound));
     if (in.name) {
       WHARF_ASSIGN_OR_RETURN(g->name, domain::ValidateName(*in.name, "name", 100));
     }
@@ -248,8 +246,7 @@ Status Services::DeleteSecurityGroup(const authz::Principal& p, std::string_view
     WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, id));
     if (!g) return GroupNotFound();
     auto r = GroupResource(*g);
-    auto st = Authorize(p, Collection::kSecurityGroups, Action::kDelete, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? GroupNotFound() : tl::unexpected(st.error());
+    WHARF_TRY(AuthorizeRow(p, Collection::kSecurityGroups, Action::kDelete, r, ctx, id, GroupNotFound));
     WHARF_ASSIGN_OR_RETURN(auto servers, tx.servers().ListUsingGroup(p.org_id, id));
     if (!servers.empty()) {
       json names = json::array();
@@ -297,8 +294,7 @@ Result<std::pair<domain::Server, Services::NodeTarget>> Services::ServerToUpdate
     WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
     if (!s) return ServerNotFound();
     auto r = ServerResource(*s);
-    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
+    WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kUpdate, r, ctx, id, ServerNotFound));
     WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
     return Ok();
   }));
@@ -423,8 +419,7 @@ Result<domain::Server> Services::GetServer(const authz::Principal& p, std::strin
   }));
   if (!s) return ServerNotFound();
   auto r = ServerResource(*s);
-  auto st = Authorize(p, Collection::kServers, Action::kRead, &r, ctx, id);
-  if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
+  WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kRead, r, ctx, id, ServerNotFound));
   return *s;
 }
 
@@ -498,8 +493,7 @@ Result<domain::Server> Services::UpdateServer(const authz::Principal& p, std::st
     WHARF_ASSIGN_OR_RETURN(auto s, tx.servers().Find(p.org_id, id));
     if (!s) return ServerNotFound();
     auto r = ServerResource(*s);
-    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
+    WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kUpdate, r, ctx, id, ServerNotFound));
     std::string old_host = s->host;
     int old_port = s->port;
     WHARF_TRY(ValidateServerFields(in, *s, config_.allow_private_targets));
@@ -530,8 +524,7 @@ Status Services::DeleteServer(const authz::Principal& p, std::string_view id, co
     WHARF_ASSIGN_OR_RETURN(auto s, tx.servers().Find(p.org_id, id));
     if (!s) return ServerNotFound();
     auto r = ServerResource(*s);
-    auto st = Authorize(p, Collection::kServers, Action::kDelete, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
+    WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kDelete, r, ctx, id, ServerNotFound));
     WHARF_TRY(tx.servers().Delete(p.org_id, id));
     return AuditIn(tx, p, "servers.delete", "servers", s->id, ctx, s->name);
   });
@@ -658,8 +651,7 @@ Result<Services::FirewallState> Services::ApplyFirewall(const authz::Principal& 
     WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
     if (!s) return ServerNotFound();
     auto r = ServerResource(*s);
-    auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
-    if (!st) return st.error().code == ErrorCode::kNotFound ? ServerNotFound() : tl::unexpected(st.error());
+    WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kUpdate, r, ctx, id, ServerNotFound));
     for (auto& gid : s->security_group_ids) {
       WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, gid));
       if (g) groups.push_back(std::move(*g));

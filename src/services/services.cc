@@ -168,6 +168,13 @@ Status Services::EnforceCreateLimit(const authz::Principal& p, Collection c, con
   return e;
 }
 
+Status Services::AuthorizeRow(const authz::Principal& p, Collection c, Action a, const authz::Resource& r,
+                              const RequestContext& ctx, std::string_view id, tl::unexpected<Error> (*not_found)()) {
+  auto st = Authorize(p, c, a, &r, ctx, id);
+  if (!st && st.error().code == ErrorCode::kNotFound) return not_found();
+  return st;
+}
+
 Status Services::RequireAdmin(const authz::Principal& p, std::string_view action, const RequestContext& ctx) {
   if (p.role && p.role->admin && !p.via_api_token) return Ok();
   if (p.role && p.role->admin && p.via_api_token && p.token_bits == ~authz::PermissionBits{0}) return Ok();

@@ -446,6 +446,10 @@ class Services {
   Status Authorize(const authz::Principal& p, domain::Collection c, domain::Action a,
                    const authz::Resource* r, const RequestContext& ctx, std::string_view resource_id = {});
   Status RequireAdmin(const authz::Principal& p, std::string_view action, const RequestContext& ctx);
+  // Authorize with a loaded row; outside the caller's scope answers `not_found()` (the row's own
+  // 404), so rows out of reach look exactly like rows that do not exist.
+  Status AuthorizeRow(const authz::Principal& p, domain::Collection c, domain::Action a, const authz::Resource& r,
+                      const RequestContext& ctx, std::string_view id, tl::unexpected<Error> (*not_found)());
   // The role's create_limit on `c`, if any: `count` says how many rows the caller created (run
   // inside the write transaction); `noun` names them in the message ("SSH keys").
   Status EnforceCreateLimit(const authz::Principal& p, domain::Collection c, const std::function<Result<int64_t>()>& count,
