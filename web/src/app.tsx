@@ -13,6 +13,7 @@ import { RoleEditPage, RolesPage } from './pages/roles';
 import { SshKeysPage } from './pages/ssh_keys';
 import { SecurityGroupsPage } from './pages/security_groups';
 import { AddServerPage, ServerPage, ServersPage } from './pages/servers';
+import { HelpPage } from './pages/help';
 import { TroubleshootPage } from './pages/troubleshoot';
 import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
@@ -21,7 +22,7 @@ import { TokensPage } from './pages/tokens';
 // Navigation: one entry per page in an org. `need` is the permission to read the page (entries
 // stay visible without it and open the access-denied panel). Servers, Integrations and
 // Applications join here as their APIs land.
-interface NavItem { path: string; label: string; need?: string; admin?: boolean }
+interface NavItem { path: string; label: string; need?: string; admin?: boolean; abs?: boolean }
 export const NAV: { section: string; items: NavItem[] }[] = [
   {
     section: 'Workspace',
@@ -40,7 +41,13 @@ export const NAV: { section: string; items: NavItem[] }[] = [
       { path: '/security-groups', label: 'Security groups', need: 'securityGroups.read' },
     ],
   },
-  { section: 'Help', items: [{ path: '/troubleshoot', label: 'Troubleshooting' }] },
+  {
+    section: 'Help',
+    items: [
+      { path: '/troubleshoot', label: 'Troubleshooting' },
+      { path: '/help/troubleshooting', label: 'Guides', abs: true },
+    ],
+  },
 ];
 
 type OrgRoute = { pattern: string; page: (p: Record<string, string>) => preact.JSX.Element };
@@ -92,7 +99,7 @@ export function App() {
 
   useEffect(() => {
     if (me === undefined) return;
-    const isPublic = path === '/login' || path === '/signup' || path.startsWith('/invite/');
+    const isPublic = path === '/login' || path === '/signup' || path.startsWith('/invite/') || isHelp(path);
     if (me === null && !isPublic) navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, true);
     else if (me && path === '/') navigate(me.orgs.length ? `/o/${me.orgs[0].slug}` : '/orgs/new', true);
   }, [me, path]);
@@ -108,12 +115,19 @@ export function App() {
   );
 }
 
+const isHelp = (path: string) => path === '/help' || path.startsWith('/help/');
+
 function Routes(props: { path: string; me: Me | null }) {
   const { path, me } = props;
   let m: Record<string, string> | null;
   if ((m = match('/invite/:token', path))) return <Bare><InvitePage token={m.token} /></Bare>;
   if (path === '/login') return <Bare><LoginPage /></Bare>;
   if (path === '/signup') return <Bare><SignupPage /></Bare>;
+  // The guides are public: a problem signing in is one of the things they explain.
+  if (isHelp(path)) {
+    const page = <HelpPage page={path.slice('/help/'.length)} />;
+    return me ? <Shell>{page}</Shell> : <Bare>{page}</Bare>;
+  }
   if (!me) return <Loading />;
   if (path === '/orgs/new') return <Shell><NewOrgPage /></Shell>;
   if (path === '/account/tokens') return <Shell><TokensPage /></Shell>;
@@ -223,7 +237,7 @@ function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
                 <h2 class="nav-heading">{s.section}</h2>
                 <ul>
                   {s.items.map((it) => {
-                    const href = `/o/${slug}${it.path}`;
+                    const href = it.abs ? it.path : `/o/${slug}${it.path}`;
                     const current = it.path === '' ? path === href : path === href || path.startsWith(href + '/');
                     const locked = it.admin ? !ctx.isAdmin : it.need ? !ctx.can(it.need) : false;
                     return (
