@@ -7,7 +7,6 @@
 //
 // With FAIL_AT_MIB the reader fails after that many MiB (the upload must be aborted).
 #include <openssl/evp.h>
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -31,10 +30,17 @@ struct Sha256 {
     return HexEncode(std::string_view(reinterpret_cast<char*>(out), len));
   }
 };
+// Peak resident memory of this process image (VmHWM; ru_maxrss would carry the forking
+// parent's peak across execve on Linux).
 long MaxRssKb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss;
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long kb = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+  std::fclose(f);
+  return kb;
 }
 std::string Json(std::string_view s) {
   std::string o = "\"";

@@ -69,6 +69,8 @@ class Parser {
       } else if (At("<!--")) {
         WHARF_TRY(SkipPast("-->"));
       } else if (At("<!DOCTYPE")) {
+        auto bracket = s_.find('[', i_), gt = s_.find('>', i_);
+        if (bracket != std::string_view::npos && bracket < gt) WHARF_TRY(SkipPast("]"));  // the internal subset
         WHARF_TRY(SkipPast(">"));
       } else {
         return Ok();
@@ -100,7 +102,7 @@ class Parser {
       }
       AppendUtf8(out, cp);
     } else {
-      return Bad("unknown entity &" + std::string(e) + ";");
+      out += "&" + std::string(e) + ";";  // an unknown (e.g. DTD-declared) entity stays literal, never expanded
     }
     i_ = semi + 1;
     return Ok();

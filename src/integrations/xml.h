@@ -1,6 +1,6 @@
 // A minimal XML reader for the documents S3-compatible services answer with (Error,
 // ListBucketResult, InitiateMultipartUploadResult, CompleteMultipartUploadResult): elements,
-// text, entities (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;) and CDATA. Attributes, namespaces,
+// text, entities (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;; any other stays literal) and CDATA. Attributes, namespaces,
 // comments, processing instructions and DOCTYPEs are read and ignored. No DTD, no external
 // entities: nothing in a document makes the reader fetch or expand anything.
 //
