@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startWharf, api, signup, memberWithRole, databaseBytes, freePort, WHARF_BIN } from './lib/harness.mjs';
 import { startS3 } from './lib/s3.mjs';
+import { cliUser } from './lib/cli.mjs';
 
 const REGION = 'eu-central-1';
 const GOOD = 'good-secret-wJalrXUtnFEMI-K7MDENG';
@@ -275,6 +276,37 @@ test('without --allow-private-targets a loopback endpoint is refused', async () 
     assert.equal(r.status, 400);
     assert.match(r.json.error.details.fields.endpoint, /--allow-private-targets/);
   } finally { await strict.stop(); strict.cleanup(); }
+});
+
+test('CLI: wharf backup-storage add (secret on stdin) / list / show / verify / remove', async () => {
+  const cli = cliUser('ada-cli');
+  const env = { WHARF_URL: s.url, WHARF_TOKEN: ada.token, WHARF_ORG: ada.org.slug };
+  const outputs = [];
+  const run = async (args, input) => { const r = await cli.run(args, { env, input }); outputs.push(r.stdout + r.stderr); return r; };
+  const add = await run(['backup-storage', 'add', 'cli-store', '--endpoint', s3.endpoint, '--region', REGION, '--bucket', 'backups',
+    '--prefix', 'cli', '--access-key-id', 'AKIDNODELETE', '--secret-stdin', '-o', 'json'], `${NODEL}\n`);
+  assert.equal(add.code, 0, add.stderr);
+  const row = JSON.parse(add.stdout);
+  assert.deepEqual(row.secret_access_key, { set: true });
+  assert.equal(row.prefix, 'cli/');
+  const list = await run(['backup-storage', 'list']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /cli-store .*backups .*cli\/ .*AKIDNODELETE .*no/);
+  const v = await run(['backup-storage', 'verify', 'cli-store']);
+  assert.equal(v.code, 1, 'a failing step exits 1');
+  assert.match(v.stdout, /delete +failed +backup_storage/);
+  assert.match(v.stdout, /s3:DeleteObject/);
+  assert.match(v.stderr, /1 step\(s\) failed for backup storage cli-store/);
+  const show = await run(['backup-storage', 'show', 'cli-store']);
+  assert.match(show.stdout, /Last verify failed at delete/);
+  const vj = await run(['backup-storage', 'verify', row.id, '-o', 'json']);
+  assert.deepEqual(JSON.parse(vj.stdout).checks.map((c) => c.status), ['passed', 'passed', 'passed', 'failed']);
+  const ok = await run(['backup-storage', 'verify', good.name]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const rm = await run(['backup-storage', 'remove', 'cli-store']);
+  assert.equal(rm.code, 0, rm.stderr);
+  assert.equal((await call('GET', `${O()}/backup-storage/${row.id}`)).status, 404);
+  for (const o of outputs) assert.ok(!o.includes(NODEL) && !o.includes(GOOD), 'the CLI never prints a secret');
 });
 
 test('the secrets never appear in any response, the wharf log or the database', async () => {
