@@ -76,8 +76,7 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
     d.subject = "backup_storage";
     d.page = "docs/troubleshooting/integrations.md";
     if (d.title.empty()) d.title = outcome.ok ? "Backup storage: write, read, list and delete all work" : "Backup storage check failed";
-    if (d.layer.empty() || d.layer == "backup_storage" || d.layer == "network") d.layer = outcome.ok ? "" : "backup_storage";
-    bool first = true;
+    bool first = true;  // the first failing step names the layer; when all pass, the text's layer (if any) stays
     for (auto& c : report["checks"]) {
       std::string status = c["status"] == "skipped" ? "not_applicable" : c["status"].get<std::string>();
       d.checklist.push_back({c["name"], status, c.value("message", ""), c.value("fix", "")});

@@ -303,6 +303,17 @@ test('CLI: wharf backup-storage add (secret on stdin) / list / show / verify / r
   assert.deepEqual(JSON.parse(vj.stdout).checks.map((c) => c.status), ['passed', 'passed', 'passed', 'failed']);
   const ok = await run(['backup-storage', 'verify', good.name]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  // wharf doctor: the pasted seed symptom is classified, and the storage's checklist leads with the failing step.
+  const doc = await run(['doctor', '--backup-storage', 'cli-store', '--error', 'External backup failed or upload denied']);
+  assert.equal(doc.code, 1, doc.stdout + doc.stderr);
+  assert.match(doc.stdout, /backup_storage/);
+  assert.match(doc.stdout, /delete/);
+  assert.match(doc.stdout, /s3:DeleteObject/);
+  const docJson = await run(['doctor', '--backup-storage', 'cli-store', '--error', 'External backup failed or upload denied', '-o', 'json']);
+  const dj = JSON.parse(docJson.stdout);
+  assert.equal(dj.layer, 'backup_storage');
+  assert.equal(dj.subject, 'backup_storage');
+  assert.deepEqual([dj.checklist[0].name, dj.checklist[0].status], ['delete', 'failed']);
   const rm = await run(['backup-storage', 'remove', 'cli-store']);
   assert.equal(rm.code, 0, rm.stderr);
   assert.equal((await call('GET', `${O()}/backup-storage/${row.id}`)).status, 404);
