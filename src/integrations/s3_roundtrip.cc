@@ -83,6 +83,12 @@ int main(int argc, char** argv) {
     sent += n;
     return n;
   };
+  auto head = s3.HeadBucket();
+  if (!head) {
+    std::printf("{\"ok\":false,\"error\":%s,\"code\":%s}\n", Json(integrations::DescribeS3Error(head.error())).c_str(),
+                Json(head.error().code).c_str());
+    return 1;
+  }
   auto r = s3.Upload(key, reader, {.part_size = part});
   const long rss_upload = MaxRssKb();
   if (!r) {
@@ -102,8 +108,24 @@ int main(int argc, char** argv) {
     std::printf("{\"ok\":false,\"error\":%s}\n", Json(integrations::DescribeS3Error(got.error())).c_str());
     return 1;
   }
+  // Every key under the key's folder, one per page: exercises ListObjectsV2's continuation.
+  std::string folder = key.substr(0, key.rfind('/') + 1);
+  std::string token, listed;
+  int pages = 0;
+  for (;;) {
+    auto page = s3.ListObjectsV2(folder, token, 1);
+    if (!page) {
+      std::printf("{\"ok\":false,\"error\":%s}\n", Json(integrations::DescribeS3Error(page.error())).c_str());
+      return 1;
+    }
+    ++pages;
+    for (auto& o : page->objects) listed += (listed.empty() ? "" : ",") + Json(o.key);
+    if (!page->truncated || page->next_continuation_token.empty() || pages > 1000) break;
+    token = page->next_continuation_token;
+  }
+  std::printf("{\"listed\":[%s],\"list_pages\":%d,", listed.c_str(), pages);
   std::printf(
-      "{\"ok\":true,\"size\":%lld,\"parts\":%d,\"etag\":%s,\"sha256_up\":\"%s\",\"sha256_down\":\"%s\","
+      "\"ok\":true,\"size\":%lld,\"parts\":%d,\"etag\":%s,\"sha256_up\":\"%s\",\"sha256_down\":\"%s\","
       "\"downloaded\":%lld,\"chunks\":%lld,\"max_rss_kb_before\":%ld,\"max_rss_kb_upload\":%ld,\"max_rss_kb\":%ld}\n",
       static_cast<long long>(r->size), r->parts, Json(r->etag).c_str(), up.Hex().c_str(), down.Hex().c_str(),
       static_cast<long long>(got->size), static_cast<long long>(chunks), rss_before, rss_upload, MaxRssKb());

@@ -15,6 +15,9 @@
 //     destroyed before it ends, so s3rver stores nothing)
 //   - an action the key's policy denies (keys[id].deny = ['s3:DeleteObject', …]) → 403 AccessDenied
 // and otherwise proxies the request, body streamed, to s3rver without the Authorization header.
+// Both addressings work: path style (http://127.0.0.1:PORT/bucket/key) and virtual-host style
+// (http://bucket.localhost:PORT/key, which curl resolves to loopback without DNS); the front
+// turns the latter into a path for s3rver after checking the signature over the Host as sent.
 // `UNSIGNED-PAYLOAD` bodies pass unhashed; `STREAMING-*` (aws-chunked) bodies are refused with
 // 501 NotImplemented, since s3rver cannot decode them and Wharf does not send them.
 // AbortMultipartUpload is answered by the front (s3rver 3.7 has no route for it): 204, and the
@@ -23,9 +26,10 @@
 //   const s3 = await startS3({ region: 'eu-central-1', buckets: ['backups'],
 //                              keys: { AKIDGOOD: { secret: 's3cret' }, AKIDNODEL: { secret: 'x', deny: ['s3:DeleteObject'] } } });
 //   s3.endpoint  // 'http://127.0.0.1:PORT'
-//   s3.requests  // [{ method, path, op, key_id, status, code }]
+//   s3.requests  // [{ method, host, vhost, path (with the bucket), query, op, key_id, signature_ok, status, code }]
 //   await s3.stop();
 import http from 'node:http';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +38,6 @@ import { createRequire } from 'node:module';
 import { freePort } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
-const S3rver = require('s3rver');
 const { SignatureV4 } = require('@aws-sdk/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
 
@@ -87,16 +90,37 @@ function amzDate(s) {
 
 export async function startS3({ region = 'us-east-1', buckets = ['backups'], keys = {} } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-s3rver-'));
-  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir,
-    configureBuckets: buckets.map((name) => ({ name })) });
-  const { port: backendPort } = await s3rver.run();
+  // s3rver runs in its own node process with OpenSSL's legacy provider: its ListObjectsV2
+  // continuation tokens are DES-encrypted, which OpenSSL 3 only offers there.
+  const script = `
+    const S3rver = require(${JSON.stringify(require.resolve('s3rver'))});
+    const s = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(dir)},
+      configureBuckets: ${JSON.stringify(buckets.map((name) => ({ name })))} });
+    s.run().then(({ port }) => console.log(JSON.stringify({ port })), (e) => { console.error(e); process.exit(1); });`;
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let childOut = '';
+  const backendPort = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      childOut += d;
+      const m = /\{"port":(\d+)\}/.exec(childOut);
+      if (m) resolve(Number(m[1]));
+    });
+    child.stderr.on('data', (d) => { childOut += d; });
+    child.on('exit', (code) => reject(new Error(`s3rver exited ${code}: ${childOut}`)));
+    setTimeout(() => reject(new Error(`s3rver did not start: ${childOut}`)), 15000).unref();
+  });
   const requests = [];
   const aborted = new Set();
 
   const server = http.createServer(async (req, res) => {
     const [rawPath, rawQuery = ''] = req.url.split(/\?(.*)/s);
     const query = parseQuery(rawQuery);
-    const entry = { method: req.method, path: rawPath, query: rawQuery, op: actionOf(req.method, decodeURIComponent(rawPath), query) };
+    // Virtual-host addressing: <bucket>.localhost:PORT (curl resolves *.localhost to loopback itself).
+    const hostName = (req.headers.host || '').replace(/:\d+$/, '');
+    const vhostBucket = hostName.endsWith('.localhost') ? hostName.slice(0, -'.localhost'.length) : null;
+    const bucketPath = vhostBucket ? `/${vhostBucket}${rawPath}` : rawPath;
+    const entry = { method: req.method, host: req.headers.host, vhost: !!vhostBucket, path: bucketPath, query: rawQuery,
+      op: actionOf(req.method, decodeURIComponent(bucketPath), query) };
     requests.push(entry);
     const refuse = (status, code, message, extra) => {
       entry.status = status;
@@ -156,7 +180,8 @@ export async function startS3({ region = 'us-east-1', buckets = ['backups'], key
       // Proxy to s3rver, the body streamed and hashed on the way.
       const fwd = { ...req.headers, host: `127.0.0.1:${backendPort}` };
       delete fwd.authorization;
-      const upstream = http.request({ host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: fwd });
+      const upstream = http.request({ host: '127.0.0.1', port: backendPort, method: req.method,
+        path: bucketPath + (rawQuery ? `?${rawQuery}` : ''), headers: fwd });
       const hash = crypto.createHash('sha256');
       let bytes = 0;
       upstream.on('response', (r) => {
@@ -202,7 +227,11 @@ export async function startS3({ region = 'us-east-1', buckets = ['backups'], key
     async stop() {
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections?.();
-      await s3rver.close().catch(() => {});
+      if (child.exitCode === null) {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await gone;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
