@@ -23,7 +23,7 @@ bool Contains(std::string_view hay, std::string_view needle) { return ToLower(ha
 }  // namespace
 
 StorageFailure ClassifyStorageError(std::string_view step, const S3Error& e, const S3Config& c,
-                                    std::string_view endpoint) {
+                                    std::string_view endpoint, std::string_view prefix) {
   const std::string what = "The " + std::string(step) + " step failed: ";
   const std::string bucket = "'" + c.bucket + "'";
   const std::string said = DescribeS3Error(e);
@@ -90,8 +90,10 @@ StorageFailure ClassifyStorageError(std::string_view step, const S3Error& e, con
             what + "the key may not " + info.verb + " in bucket " + bucket +
                 " (" + said + "): a bucket policy or the key's permissions deny " + info.action + ".",
             std::string("Allow ") + info.action + " on " +
-                (step == "list" ? "arn:aws:s3:::" + c.bucket + " (with the prefix as s3:prefix condition)"
-                                : "arn:aws:s3:::" + c.bucket + "/<prefix>*") +
+                (step == "list" ? "arn:aws:s3:::" + c.bucket +
+                                      (prefix.empty() ? std::string()
+                                                      : " (condition s3:prefix \"" + std::string(prefix) + "*\")")
+                                : "arn:aws:s3:::" + c.bucket + "/" + std::string(prefix) + "*") +
                 " for this key, in the bucket policy and the key's own policy (docs/integrations.md has the JSON); "
                 "Wharf needs read, write, list and delete on the prefix.",
             false};
@@ -110,7 +112,7 @@ StorageResult VerifyStorage(const StorageProbe& p) {
   const std::string content = "Wharf backup storage probe " + p.probe_id +
                               ". Written by a verify and deleted right after it; safe to delete.\n";
   auto fail = [&](const char* step, const S3Error& e) {
-    StorageFailure f = ClassifyStorageError(step, e, p.s3, out.endpoint_url);
+    StorageFailure f = ClassifyStorageError(step, e, p.s3, out.endpoint_url, p.prefix);
     r.Fail(step, f.layer, f.message, f.fix);
     return f.fatal;
   };

@@ -48,8 +48,9 @@ struct StorageFailure {
   std::string fix;
   bool fatal = true;
 };
-// `step` is "write", "read", "list" or "delete".
+// `step` is "write", "read", "list" or "delete"; `prefix` ("" or ending in '/') names the
+// resource in a policy fix.
 StorageFailure ClassifyStorageError(std::string_view step, const S3Error& e, const S3Config& config,
-                                    std::string_view endpoint_url);
+                                    std::string_view endpoint_url, std::string_view prefix = {});
 
 }  // namespace wharf::integrations

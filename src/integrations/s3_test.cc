@@ -99,12 +99,14 @@ TEST(ClassifyStorageError, TellsTheFailuresApart) {
   EXPECT_TRUE(f.fatal);
   f = ClassifyStorageError("write", Service(403, "InvalidAccessKeyId"), c, "e");
   EXPECT_NE(f.message.find("does not know access key id"), std::string::npos);
-  f = ClassifyStorageError("delete", Service(403, "AccessDenied"), c, "e");
+  f = ClassifyStorageError("delete", Service(403, "AccessDenied"), c, "e", "wharf/db/");
   EXPECT_EQ(f.layer, "backup_storage");
   EXPECT_FALSE(f.fatal) << "a denial of one action does not stop the other steps";
   EXPECT_NE(f.message.find("may not delete"), std::string::npos);
-  EXPECT_NE(f.fix.find("s3:DeleteObject"), std::string::npos);
-  EXPECT_NE(ClassifyStorageError("list", Service(403, "AccessDenied"), c, "e").fix.find("s3:ListBucket"), std::string::npos);
+  EXPECT_NE(f.fix.find("Allow s3:DeleteObject on arn:aws:s3:::backups/wharf/db/*"), std::string::npos) << f.fix;
+  EXPECT_NE(ClassifyStorageError("list", Service(403, "AccessDenied"), c, "e", "wharf/").fix.find(
+                "Allow s3:ListBucket on arn:aws:s3:::backups (condition s3:prefix \"wharf/*\")"),
+            std::string::npos);
 }
 
 TEST(S3Client, EndpointAndAddressing) {

@@ -162,7 +162,7 @@ test('a key that may not delete: write, read and list pass, delete fails AccessD
   assert.equal(d.layer, 'backup_storage');
   assert.match(d.message, /may not delete in bucket 'backups' \(DeleteObject: HTTP 403 AccessDenied/);
   assert.match(d.message, /was left in the bucket; delete it by hand/);
-  assert.match(d.fix, /Allow s3:DeleteObject on arn:aws:s3:::backups\/<prefix>\*/);
+  assert.match(d.fix, /Allow s3:DeleteObject on arn:aws:s3:::backups\/wharf\/db\/\*/);
   assert.deepEqual(await s3.listStored('backups', 'wharf/'), [r.json.probe_key], 'the probe really is still there');
   const row = (await call('GET', `${O()}/backup-storage/${created.json.id}`)).json;
   assert.equal(row.last_error.check, 'delete');
