@@ -69,3 +69,17 @@ test('add, verify (every step shown), a failing delete step with its layer and f
   assert.deepEqual(ctx.problems, []);
   await ctx.close();
 });
+
+test('usable at 390 px: no horizontal page scroll on the backup storage page', async () => {
+  const ctx = await newContext(browser, s.url, { width: 390, height: 844 });
+  const page = await ctx.newPage();
+  await uiLogin(page, ada);
+  await page.goto(`/o/${ada.org.slug}/backup-storage`);
+  await page.locator('li[data-storage="no-delete"]').waitFor();
+  await page.waitForLoadState('networkidle');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page overflows by ${overflow}px at 390px`);
+  await shot(page, 'phone-backup-storage');
+  assert.deepEqual(ctx.problems, []);
+  await ctx.close();
+});
