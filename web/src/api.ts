@@ -108,6 +108,12 @@ export interface Server {
   status: string; last_check_at: string | null; next_check_at?: string | null; last_error: string | null;
   host_key_fingerprint: string | null; last_check: CheckReport | null; created_at: string;
 }
+export interface BackupStorage {
+  id: string; name: string; endpoint: string; endpoint_url: string; region: string; bucket: string; prefix: string;
+  path_style: boolean; access_key_id: string; secret_access_key: { set: boolean }; verified: boolean;
+  last_verified_at: string | null; last_error: { check: string; message: string; layer: string; fix: string } | null;
+  note: string; created_at: string;
+}
 export interface Rule { type: string; protocol?: string; from_port?: number; to_port?: number; source: string; description?: string }
 export interface SecurityGroup { id: string; name: string; description: string; inbound: Rule[]; outbound: Rule[]; server_ids: string[]; warnings?: string[] }
 export interface Firewall { backend: string; rules_in_force: string; skipped?: string[] }

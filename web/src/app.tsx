@@ -14,6 +14,7 @@ import { SshKeysPage } from './pages/ssh_keys';
 import { SecurityGroupsPage } from './pages/security_groups';
 import { AddServerPage, ServerPage, ServersPage } from './pages/servers';
 import { HelpPage } from './pages/help';
+import { BackupStoragePage } from './pages/backup_storage';
 import { TroubleshootPage } from './pages/troubleshoot';
 import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
@@ -34,6 +35,7 @@ export const NAV: { section: string; items: NavItem[] }[] = [
     ],
   },
   { section: 'Infrastructure', items: [{ path: '/servers', label: 'Servers', need: 'servers.read' }] },
+  { section: 'Integrations', items: [{ path: '/backup-storage', label: 'Backup storage', need: 'backupStorage.read' }] },
   {
     section: 'Security',
     items: [
@@ -63,6 +65,7 @@ const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug/servers/new', page: () => <AddServerPage /> },
   { pattern: '/o/:slug/servers/:id', page: (p) => <ServerPage id={p.id} key={p.id} /> },
   { pattern: '/o/:slug/security-groups', page: () => <SecurityGroupsPage /> },
+  { pattern: '/o/:slug/backup-storage', page: () => <BackupStoragePage /> },
   { pattern: '/o/:slug/troubleshoot', page: () => <TroubleshootPage /> },
   { pattern: '/o/:slug/why', page: () => <WhyPage /> },
 ];
