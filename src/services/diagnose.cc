@@ -14,8 +14,9 @@ using domain::Collection;
 using nlohmann::json;
 
 Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx) {
-  if (!in.server_id && !in.invitation_id && !in.error_text && !in.docker_registry_id)
-    return FieldError("body", "give server_id, invitation_id, docker_registry_id (with image) or error_text (the message you saw)");
+  if (!in.server_id && !in.invitation_id && !in.error_text && !in.docker_registry_id && !in.cloud_account_id)
+    return FieldError("body", "give server_id, invitation_id, docker_registry_id (with image), cloud_account_id (and "
+                              "region) or error_text (the message you saw)");
   if (in.error_text && in.error_text->size() > 20000) return FieldError("error_text", "is longer than 20000 characters");
   Diagnosis d;
   if (in.error_text) {
@@ -66,6 +67,24 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
       std::string status = c["status"] == "skipped" ? "not_applicable" : c["status"].get<std::string>();
       d.checklist.push_back({c["name"], status, c.value("message", ""), c.value("fix", "")});
       if (status == "failed" && d.subject == "docker_registry" && c.contains("layer")) d.layer = c["layer"];
+    }
+  }
+  if (in.cloud_account_id) {
+    // AWS: the cloud account's verify (STS identity + EC2 DryRuns), recorded on the row.
+    WHARF_ASSIGN_OR_RETURN(auto outcome, VerifyCloudAccount(p, *in.cloud_account_id, in.region, ctx));
+    json report = json::parse(outcome.report_json);
+    d.subject = "cloud_account";
+    d.page = "docs/troubleshooting/integrations.md";
+    if (d.title.empty()) d.title = "AWS account (compute credentials, not backup storage)";
+    bool first = true;
+    for (auto& c : report["checks"]) {
+      std::string status = c["status"] == "skipped" ? "not_applicable" : c["status"].get<std::string>();
+      d.checklist.push_back({c["name"], status, c.value("message", ""), c.value("fix", ""), c.value("layer", "")});
+      // The first failing check names the layer (aws_iam or network), whatever the pasted text said.
+      if (status == "failed" && first) {
+        d.layer = c.value("layer", "aws_iam");
+        first = false;
+      }
     }
   }
   if (in.invitation_id) {

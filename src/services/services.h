@@ -74,6 +74,12 @@ struct Config {
   std::string log_path;
   std::string redacted_config_json = "{}";
   std::string version;
+  // AWS (cloud accounts, security-group sync). Empty = AWS's own regional endpoints
+  // (https://{sts,ec2}.<region>.amazonaws.com); tests point it at a recorded-response server:
+  // --aws-endpoint-override URL, where "{service}" and "{region}" are replaced.
+  std::string aws_endpoint_override;
+  int64_t aws_timeout_ms = 15000;
+  std::vector<int> aws_backoff_ms = {100, 300, 900};  // before each retry of a throttled AWS call
 };
 
 // Where a request came from; goes into audit events and logs.
@@ -219,6 +225,32 @@ struct IntegrationKind {
 };
 inline const IntegrationKind kDockerRegistries{domain::Collection::kDockerRegistries, "dockerRegistries", "reg",
                                                "Docker registry"};
+
+// AWS compute credentials (EC2 provisioning and security-group sync). Separate from backup storage's
+// S3 keys (backupStorage), which never provision anything.
+inline const IntegrationKind kCloudAccounts{domain::Collection::kCloudProviderAccounts, "cloudProviderAccounts", "aws",
+                                            "cloud account"};
+// Which EC2 security group a Wharf security group became, per (group, cloud account, region).
+// Rows of the integrations table with this kind; never listed as an integration.
+inline const IntegrationKind kEc2GroupLinks{domain::Collection::kSecurityGroups, "ec2SecurityGroups", "ec2sg",
+                                            "EC2 security group"};
+
+struct CloudAccountInput {
+  std::optional<std::string> name, provider, access_key_id, region;
+  std::optional<SecretBytes> secret_access_key;
+  std::optional<SecretBytes> session_token;        // an empty value clears it
+  std::optional<std::string> session_expires_at;   // RFC 3339 "…Z"; "" clears it
+};
+
+// Where an org security group goes on EC2.
+struct Ec2SyncInput {
+  std::optional<std::string> cloud_account_id, region, vpc_id;
+};
+// A sync, drift or delete answer: a JSON document with `ok` and `steps` (check-shaped items).
+struct Ec2Outcome {
+  bool ok = false;
+  std::string json;
+};
 
 struct RegistryInput {
   std::optional<std::string> name, host, username, namespace_;
@@ -386,6 +418,34 @@ class Services {
   Result<CheckOutcome> TestDockerRegistry(const authz::Principal& p, RegistryInput in, std::optional<std::string> image,
                                           const RequestContext& ctx);
 
+  // --- cloud accounts (AWS) ---
+  Result<domain::Integration> CreateCloudAccount(const authz::Principal& p, CloudAccountInput in, const RequestContext& ctx);
+  Result<domain::Integration> UpdateCloudAccount(const authz::Principal& p, std::string_view id, CloudAccountInput in,
+                                                 const RequestContext& ctx);
+  // Refused (409) while EC2 security groups made with it are still recorded.
+  Status DeleteCloudAccount(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // STS GetCallerIdentity + EC2 DryRuns of every action Wharf needs, in `region` (default: the
+  // account's); records verified/last_error and the account id and ARN (cloudProviderAccounts.update).
+  Result<CheckOutcome> VerifyCloudAccount(const authz::Principal& p, std::string_view id,
+                                          std::optional<std::string> region, const RequestContext& ctx);
+  // The same on an unsaved body (cloudProviderAccounts.create); nothing is written.
+  Result<CheckOutcome> TestCloudAccount(const authz::Principal& p, CloudAccountInput in, const RequestContext& ctx);
+
+  // --- security groups on EC2 (securityGroups.update + cloudProviderAccounts.update; drift: .read) ---
+  // Creates the EC2 group on first sync (in in.vpc_id), tags it, authorizes what is missing and
+  // revokes what is extra, inbound and outbound (IPv6 through Ipv6Ranges).
+  Result<Ec2Outcome> SyncSecurityGroupToEc2(const authz::Principal& p, std::string_view group_id, Ec2SyncInput in,
+                                            const RequestContext& ctx);
+  // Compares DescribeSecurityGroups with the Wharf rules: the rules missing on EC2 and the extra ones.
+  Result<Ec2Outcome> SecurityGroupDrift(const authz::Principal& p, std::string_view group_id, Ec2SyncInput in,
+                                        const RequestContext& ctx);
+  // DeleteSecurityGroup on EC2 and forgets the link.
+  Result<Ec2Outcome> DeleteSecurityGroupOnEc2(const authz::Principal& p, std::string_view group_id, Ec2SyncInput in,
+                                              const RequestContext& ctx);
+  // The EC2 groups recorded for a Wharf group (securityGroups.read).
+  Result<std::vector<domain::Integration>> ListEc2Groups(const authz::Principal& p, std::string_view group_id,
+                                                         const RequestContext& ctx);
+
   // --- explain (why is this allowed or denied?) ---
   struct Explanation {
     std::string collection, action, permission;  // "servers", "update", "servers.update"
@@ -410,10 +470,12 @@ class Services {
   struct DiagnoseInput {
     std::optional<std::string> server_id, invitation_id, error_text;
     std::optional<std::string> docker_registry_id, image;  // a registry's pull check for `image`
+    std::optional<std::string> cloud_account_id, region;   // a cloud account's verify (in `region`)
   };
   struct ChecklistItem {
     std::string name, status;  // passed, failed, not_applicable
     std::string evidence, fix;
+    std::string layer;  // a failed item's own layer, when it has one (cloud accounts)
   };
   struct Diagnosis {
     std::string layer, title, subject, page, not_this, matched;
@@ -503,8 +565,15 @@ class Services {
                                                                              const IntegrationKind& k, std::string_view id,
                                                                              domain::Action a, const std::string& field,
                                                                              const RequestContext& ctx);
+  // With `fields_changed`, the row's fields (and expires_at) are saved too.
   Status RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
-                                 const CheckOutcome& out, const RequestContext& ctx);
+                                 const CheckOutcome& out, const RequestContext& ctx, bool fields_changed = false);
+  // Loads the row (authorized for `a`) and opens every sealed field.
+  Result<std::pair<domain::Integration, std::map<std::string, SecretBytes>>> LoadIntegrationSecrets(
+      const authz::Principal& p, const IntegrationKind& k, std::string_view id, domain::Action a,
+      const RequestContext& ctx);
+  // The EC2 side of deleting a Wharf group: DeleteSecurityGroup for each recorded EC2 group.
+  Status DeleteEc2GroupsOf(const authz::Principal& p, const domain::SecurityGroup& g, const RequestContext& ctx);
   Status CheckPrivateTarget(std::string_view host, std::string_view field) const;
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;
