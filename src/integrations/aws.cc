@@ -188,6 +188,14 @@ Timestamp SystemNow() {
       .count();
 }
 
+bool IsOptInRegion(std::string_view r) {
+  static const std::vector<std::string> opt_in = {"af-south-1",   "ap-east-1",    "ap-east-2",      "ap-south-2",
+                                                   "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7",
+                                                   "ca-west-1",    "eu-central-2", "eu-south-1",     "eu-south-2",
+                                                   "il-central-1", "me-central-1", "me-south-1",     "mx-central-1"};
+  return std::find(opt_in.begin(), opt_in.end(), r) != opt_in.end();
+}
+
 bool EndsWithNotFound(std::string_view code) {
   return code.ends_with(".NotFound") || code.ends_with(".Malformed");
 }
@@ -291,10 +299,14 @@ AwsFailure MapAwsError(const AwsError& e, int http_status, std::string_view serv
   const std::string& c = e.code;
   AwsFailure f{"aws_iam", {}, {}, true};
   if (c == "InvalidClientTokenId" || c == "InvalidAccessKeyId") {
-    f.message = "AWS does not know this access key id: " + said;
+    f.message = "AWS does not know this access key id in " + std::string(region) + ": " + said;
     f.fix = "The key was deleted, deactivated or mistyped, or belongs to another partition (China, GovCloud). "
             "Create a new access key for the IAM user in the IAM console (Security credentials), then update this "
-            "cloud account's access key id and secret.";
+            "cloud account's access key id and secret." +
+            (IsOptInRegion(region) ? " Or the region " + std::string(region) +
+                                         " is an opt-in region not enabled for the account: enable it under Account → "
+                                         "AWS Regions, or use another region."
+                                   : std::string());
   } else if (c == "SignatureDoesNotMatch") {
     f.message = "AWS refused the request signature: " + said;
     f.fix = "The secret access key does not belong to this access key id (pasted wrong or rotated), or the server's "
@@ -303,7 +315,8 @@ AwsFailure MapAwsError(const AwsError& e, int http_status, std::string_view serv
     f.message = c == "RequestExpired" ? "AWS says the request's time stamp is too old: " + said
                                       : "The session token expired: " + said;
     f.fix = c == "RequestExpired"
-                ? "Check the Wharf server's clock (timedatectl); AWS allows 5 minutes of skew."
+                ? "Temporary (ASIA…) credentials whose session ended get this from EC2: refresh the session token. "
+                  "Otherwise check the Wharf server's clock (timedatectl); AWS allows 5 minutes of skew."
                 : "Temporary (ASIA…) credentials last from 15 minutes to 36 hours. Get fresh ones (aws sts "
                   "get-session-token or assume-role) and update the access key id, secret and session token — or use a "
                   "long-term (AKIA…) key of an IAM user for Wharf.";
@@ -328,6 +341,11 @@ AwsFailure MapAwsError(const AwsError& e, int http_status, std::string_view serv
     f.fix = "Another tool is using up the account's EC2 API request quota in " + std::string(region) +
             ". Wait a minute and verify again (Wharf retries with exponential backoff); ask AWS Support for a higher "
             "API rate if it persists.";
+  } else if (c == "DependencyViolation") {
+    f.credential_level = false;
+    f.message = "EC2 refused " + op + ": the group is still in use: " + said;
+    f.fix = "Detach the security group from every instance and network interface that uses it (EC2 console → Network "
+            "interfaces, filter by the group id), then try again.";
   } else if (c == "InvalidRegion" || c == "UnknownEndpoint" || c == "RegionDisabledException") {
     f.message = "The region " + std::string(region) + " is not usable for this account: " + said;
     f.fix = "Use a region enabled for the account, such as us-east-1, or enable " + std::string(region) +

@@ -211,17 +211,40 @@ Result<Ec2Outcome> Services::SyncSecurityGroupToEc2(const authz::Principal& p, s
     const std::string descr = Ec2Text(c.group.description.empty() ? "Managed by Wharf: " + c.group.name : c.group.description, 255);
     auto cr = AwsCall(t, "ec2", {{"Action", "CreateSecurityGroup"}, {"GroupName", name}, {"GroupDescription", descr},
                                  {"VpcId", vpc_id}});
-    if (Failed(cr)) {
+    if (cr && cr->error.code == "InvalidGroup.Duplicate") {
+      // Made by this Wharf group through another cloud account of the same AWS account? Adopt it.
+      auto dd = AwsCall(t, "ec2", {{"Action", "DescribeSecurityGroups"}, {"Filter.1.Name", "group-name"},
+                                   {"Filter.1.Value.1", name}, {"Filter.2.Name", "vpc-id"}, {"Filter.2.Value.1", vpc_id}});
+      if (Failed(dd)) {
+        FailStep(r, "create", dd, "DescribeSecurityGroups", t);
+        return finish(false);
+      }
+      auto items = dd->root.Items("securityGroupInfo");
+      std::string owner_tag;
+      if (!items.empty())
+        for (const auto* tag : items.front()->Items("tagSet"))
+          if (tag->ChildText("key") == "wharf:security-group") owner_tag = tag->ChildText("value");
+      if (items.empty() || owner_tag != c.group.id) {
+        r.Fail("create", "aws_iam",
+               "EC2 already has a group named '" + name + "' in " + vpc_id + " that Wharf did not make for this group (" +
+                   cr->error.code + ").",
+               "Rename or delete that EC2 group, or rename the Wharf security group.");
+        return finish(false);
+      }
+      ec2_id = items.front()->ChildText("groupId");
+      r.Add("create", "passed", "Adopted " + ec2_id + " ('" + name + "'): it carries wharf:security-group=" + c.group.id + ".");
+    } else if (Failed(cr)) {
       FailStep(r, "create", cr, "CreateSecurityGroup", t);
       return finish(false);
+    } else {
+      ec2_id = cr->root.ChildText("groupId");
+      if (ec2_id.empty()) {
+        r.Fail("create", "network", "CreateSecurityGroup answered without a groupId.", "Retry the sync.");
+        return finish(false);
+      }
+      out["created"] = true;
+      r.Add("create", "passed", "Created " + ec2_id + " ('" + name + "') in " + vpc_id + ", " + c.region + ".");
     }
-    ec2_id = cr->root.ChildText("groupId");
-    if (ec2_id.empty()) {
-      r.Fail("create", "network", "CreateSecurityGroup answered without a groupId.", "Retry the sync.");
-      return finish(false);
-    }
-    out["created"] = true;
-    r.Add("create", "passed", "Created " + ec2_id + " ('" + name + "') in " + vpc_id + ", " + c.region + ".");
     // Record it at once, so a later failure cannot orphan the EC2 group.
     domain::Integration link;
     if (c.link) link = *c.link;
