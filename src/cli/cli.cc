@@ -20,6 +20,7 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddSshKeyCommands(*r);
   AddAuditCommands(*r);
   AddServerCommands(*r);
+  AddCloudCommands(*r);
   AddJobCommands(*r);
   AddDiagnoseCommands(*r);
   // Later capabilities add their group here: git, registry, aws, storage, app, service, env,

@@ -324,7 +324,8 @@ test('recorded AWS responses: sync reports IAM and region failures by step; dele
   const gone = await call('DELETE', `${O()}/security-groups/${sg.id}/ec2?${q}`);
   assert.equal(gone.json.ok, true, gone.text);
   assert.equal(aws.group(link), undefined);
-  assert.deepEqual((await call('GET', `${O()}/security-groups/${sg.id}/ec2`)).json.items, []);
+  const left = (await call('GET', `${O()}/security-groups/${sg.id}/ec2`)).json.items;
+  assert.deepEqual(left.map((l) => l.cloud_account_id), [accounts.limited.id], 'only the limited account\'s adoption is left');
   // Deleting the Wharf group deletes its EC2 group; an EC2 group in use keeps both (409, layer aws_iam).
   link = (await call('POST', `${O()}/security-groups/${sg.id}/sync`, { cloud_account_id: accounts.prod.id, vpc_id: aws.vpc })).json.ec2_group_id;
   aws.group(link).inUse = true;
@@ -374,9 +375,9 @@ test('a member who may only read cloud accounts sees {set} and cannot verify or 
 
 test('the CLI: wharf cloud-account add/list/show/verify/remove and wharf security-group sync/drift', async () => {
   const cli = cliUser('ada-aws');
-  const env = { WHARF_URL: s.url, WHARF_TOKEN: ada.token, WHARF_ORG: ada.org.slug, WHARF_AWS_SECRET_ACCESS_KEY: K.good[1] };
+  const env = { WHARF_URL: s.url, WHARF_TOKEN: ada.token, WHARF_ORG: ada.org.slug, AWS_SECRET_ACCESS_KEY: K.good[1] };
   const add = await cli.run(['cloud-account', 'add', 'cli-acc', '--access-key-id', 'AKIAWHARFCLIKEY00001', '--region', 'eu-west-1'],
-    { env: { ...env, WHARF_AWS_SECRET_ACCESS_KEY: secret() } });
+    { env: { ...env, AWS_SECRET_ACCESS_KEY: secret() } });
   assert.equal(add.code, 0, add.stdout + add.stderr);
   const list = await cli.run(['cloud-account', 'list'], { env });
   assert.equal(list.code, 0, list.stderr);
@@ -398,7 +399,7 @@ test('the CLI: wharf cloud-account add/list/show/verify/remove and wharf securit
   const drift = await cli.run(['security-group', 'drift', 'cli-web', '--cloud-account', 'prod'], { env });
   assert.equal(drift.code, 0, drift.stdout + drift.stderr);
   assert.match(drift.stdout, /in sync/i);
-  const rm = await cli.run(['cloud-account', 'remove', 'cli-acc', '--yes'], { env });
+  const rm = await cli.run(['cloud-account', 'remove', 'cli-acc'], { env });
   assert.equal(rm.code, 0, rm.stdout + rm.stderr);
   for (const x of SECRETS) assert.ok(!(add.stdout + list.stdout + show.stdout + ver.stdout + bad.stdout).includes(x));
 });
