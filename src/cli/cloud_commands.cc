@@ -59,7 +59,7 @@ struct SyncFlags {
 void AddCloudCommands(Registry& r) {
   CLI::App* g = r.Group("cloud-account",
                         "AWS accounts Wharf provisions EC2 with (compute keys; backup storage has its own S3 keys)",
-                        "AWS_SECRET_ACCESS_KEY=… wharf cloud-account add prod --access-key-id AKIA… --region eu-west-1");
+                        "wharf cloud-account add prod --access-key-id AKIA… --region eu-west-1  # secret: $AWS_SECRET_ACCESS_KEY or a prompt");
   r.Command(g, "list", "List cloud accounts", "wharf cloud-account list -o json", Scope::kOrg, [](Env& env) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto items, env.ListOrg("/cloud-accounts"));
     Table t{{"NAME", "ACCESS KEY ID", "REGION", "ACCOUNT", "VERIFIED", "ID"}, {}};
@@ -74,7 +74,7 @@ void AddCloudCommands(Registry& r) {
       g, "add",
       "Connect an AWS account; the secret (and a session token for ASIA… keys) come from AWS_SECRET_ACCESS_KEY / "
       "AWS_SESSION_TOKEN or a prompt, never from a flag",
-      "AWS_SECRET_ACCESS_KEY=… wharf cloud-account add prod --access-key-id AKIA… --region eu-west-1", Scope::kOrg,
+      "wharf cloud-account add prod --access-key-id AKIA… --region eu-west-1  # secret: $AWS_SECRET_ACCESS_KEY or a prompt", Scope::kOrg,
       [af](Env& env) -> Status {
         json body = {{"name", af->name}, {"provider", "aws"}, {"access_key_id", af->key_id}, {"region", af->region}};
         if (!af->session_expires_at.empty()) body["session_expires_at"] = af->session_expires_at;
