@@ -391,6 +391,10 @@ test('the CLI: wharf cloud-account add/list/show/verify/remove and wharf securit
   const bad = await cli.run(['cloud-account', 'verify', 'limited'], { env });
   assert.equal(bad.code, 1, bad.stdout + bad.stderr);
   assert.match(bad.stdout, /aws_iam/);
+  const doc = await cli.run(['doctor', '--cloud-account', 'limited'], { env });
+  assert.equal(doc.code, 1, doc.stdout + doc.stderr);
+  assert.match(doc.stdout, /Layer: aws_iam/);
+  assert.match(doc.stdout, /ec2:RunInstances/);
   const g = await call('POST', `${O()}/security-groups`, { name: 'cli-web', inbound: [{ type: 'http', source: 'anywhere' }] });
   assert.equal(g.status, 201, g.text);
   const sync = await cli.run(['security-group', 'sync', 'cli-web', '--cloud-account', 'prod', '--vpc', aws.vpc], { env });
