@@ -974,8 +974,21 @@ void Api::Impl::AddRoutes() {
   };
   const auto& cloud = services::kCloudAccounts;
   Add("GET", "/api/v1/orgs/{org}/cloud-accounts", A::kOrg, "cloudProviderAccounts",
-      "List cloud accounts: AWS compute credentials, separate from backup storage keys (cloudProviderAccounts.read)",
+      "List cloud accounts: AWS compute credentials, separate from backup storage keys; ?expiring_within_days=N lists "
+      "only those whose session expires (or expired) within N days, soonest first (cloudProviderAccounts.read)",
       {200, 400, 401, 403, 404}, [&s, &cloud](Call& c) -> Result<HttpResponse> {
+        bool expiring = false;
+        std::string days = c.req.Query("expiring_within_days", &expiring);
+        if (expiring) {
+          int n = -1;
+          auto [ptr, ec] = std::from_chars(days.data(), days.data() + days.size(), n);
+          if (ec != std::errc() || ptr != days.data() + days.size() || n < 0 || n > 3650)
+            return FieldError("expiring_within_days", "must be a whole number of days, 0–3650");
+          WHARF_ASSIGN_OR_RETURN(auto rows, s.ListExpiringIntegrations(c.p(), cloud, int64_t{n} * 86'400'000, c.ctx));
+          json items = json::array();
+          for (auto& v : rows) items.push_back(CloudAccountJson(v));
+          return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+        }
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
         WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), cloud, limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();

@@ -3,6 +3,8 @@
 // with AD {org, kind, id, field}, the duplicate-credential check that names the existing record,
 // and the verify bookkeeping (verified, last_verified_at, last_error with its layer).
 // Pattern as SSH keys: authorize (with the row as Resource) → validate → one transaction → audit.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
@@ -56,6 +58,25 @@ Result<Page<domain::Integration>> Services::ListIntegrations(const authz::Princi
     page.next_cursor = EncodeCursor(page.items.back().created_at, page.items.back().id);
   }
   return page;
+}
+
+Result<std::vector<domain::Integration>> Services::ListExpiringIntegrations(const authz::Principal& p,
+                                                                             const IntegrationKind& k, int64_t within_ms,
+                                                                             const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, k.collection, Action::kRead, nullptr, ctx));
+  std::vector<domain::Integration> out;
+  const Timestamp until = clock_.Now() + within_ms;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    store::PageQuery q;
+    q.limit = 1000;
+    if (authz::ReadsOwnOnly(p, k.collection)) q.created_by = p.user_id;
+    WHARF_ASSIGN_OR_RETURN(auto rows, tx.integrations().List(p.org_id, k.name, q));
+    for (auto& r : rows)
+      if (r.expires_at != 0 && r.expires_at <= until) out.push_back(std::move(r));
+    return Ok();
+  }));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.expires_at < b.expires_at; });
+  return out;
 }
 
 Result<domain::Integration> Services::GetIntegration(const authz::Principal& p, const IntegrationKind& k,

@@ -405,6 +405,10 @@ class Services {
                                              const RequestContext& ctx);
   Status DeleteIntegration(const authz::Principal& p, const IntegrationKind& k, std::string_view id,
                            const RequestContext& ctx);
+  // The rows whose credential expires (or expired) within `within_ms` from now, soonest first
+  // (rows with an unknown expiry are left out).
+  Result<std::vector<domain::Integration>> ListExpiringIntegrations(const authz::Principal& p, const IntegrationKind& k,
+                                                                    int64_t within_ms, const RequestContext& ctx);
 
   // --- docker registries ---
   Result<domain::Integration> CreateDockerRegistry(const authz::Principal& p, RegistryInput in, const RequestContext& ctx);

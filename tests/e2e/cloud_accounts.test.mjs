@@ -177,6 +177,10 @@ test('recorded AWS responses: each AWS error becomes layer aws_iam with its hint
   assert.equal(exp.json.checks.filter((c) => c.status === 'skipped').length, 10);
   assert.ok(exp.json.session_expired_at, 'the expiry is recorded');
   assert.ok((await call('GET', `${O()}/cloud-accounts/${accounts.expired.id}`)).json.expires_at);
+  // Credentials close to expiry (or past it) are listed; the 2099 session is not.
+  const soon = await call('GET', `${O()}/cloud-accounts?expiring_within_days=7`);
+  assert.deepEqual(soon.json.items.map((x) => x.name), ['expired']);
+  assert.equal((await call('GET', `${O()}/cloud-accounts?expiring_within_days=soon`)).status, 400);
   // SignatureDoesNotMatch: the right key id with another secret.
   const sig = await call('POST', `${O()}/cloud-accounts/test`, { provider: 'aws', access_key_id: K.good[0], secret_access_key: secret(), region: 'eu-west-1' });
   assert.equal(check(sig, 'sts:GetCallerIdentity').layer, 'aws_iam');
