@@ -171,6 +171,19 @@ json GitProviderJson(const domain::Integration& i, const std::string& public_url
   return j;
 }
 
+json CloudAccountJson(const domain::Integration& i) {
+  json j = IntegrationJson(i, {"provider", "access_key_id", "region", "account_id", "arn"},
+                           {"secret_access_key", "session_token"});
+  j["credential_use"] = "compute";  // EC2 provisioning; backup storage has its own S3 keys
+  return j;
+}
+json Ec2LinkJson(const domain::Integration& l) {
+  return {{"security_group_id", l.Field("security_group_id")}, {"cloud_account_id", l.Field("cloud_account_id")},
+          {"region", l.Field("region")}, {"vpc_id", l.Field("vpc_id")}, {"ec2_group_id", l.Field("ec2_group_id")},
+          {"last_synced_at", l.Field("last_synced_at").empty() ? json() : json(l.Field("last_synced_at"))},
+          {"created_at", Time(l.created_at)}};
+}
+
 void WriteSshKey(JsonWriter& w, const domain::SshKeyView& k) {
   w.BeginObject();
   w.Key("id"); w.String(k.id);
@@ -1170,6 +1183,146 @@ void Api::Impl::AddRoutes() {
         return Json(200, json::parse(out.report_json));
       });
 
+  // --- cloud accounts (AWS compute credentials; backup storage has its own keys) ---
+  auto parse_cloud = [](const Body& b) -> Result<services::CloudAccountInput> {
+    services::CloudAccountInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.provider, b.OptString("provider", 20));
+    WHARF_ASSIGN_OR_RETURN(in.access_key_id, b.OptString("access_key_id", 128));
+    WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region", 40));
+    WHARF_ASSIGN_OR_RETURN(in.session_expires_at, b.OptString("session_expires_at", 40));
+    WHARF_ASSIGN_OR_RETURN(auto secret, b.OptString("secret_access_key", 1024));
+    if (secret) {
+      in.secret_access_key = SecretBytes::FromString(*secret);
+      std::fill(secret->begin(), secret->end(), '\0');
+    }
+    WHARF_ASSIGN_OR_RETURN(auto token, b.OptString("session_token", 8192));
+    if (token) {
+      in.session_token = SecretBytes::FromString(*token);
+      std::fill(token->begin(), token->end(), '\0');
+    }
+    return in;
+  };
+  const auto& cloud = services::kCloudAccounts;
+  Add("GET", "/api/v1/orgs/{org}/cloud-accounts", A::kOrg, "cloudProviderAccounts",
+      "List cloud accounts: AWS compute credentials, separate from backup storage keys; ?expiring_within_days=N lists "
+      "only those whose session expires (or expired) within N days, soonest first (cloudProviderAccounts.read)",
+      {200, 400, 401, 403, 404}, [&s, &cloud](Call& c) -> Result<HttpResponse> {
+        bool expiring = false;
+        std::string days = c.req.Query("expiring_within_days", &expiring);
+        if (expiring) {
+          int n = -1;
+          auto [ptr, ec] = std::from_chars(days.data(), days.data() + days.size(), n);
+          if (ec != std::errc() || ptr != days.data() + days.size() || n < 0 || n > 3650)
+            return FieldError("expiring_within_days", "must be a whole number of days, 0–3650");
+          WHARF_ASSIGN_OR_RETURN(auto rows, s.ListExpiringIntegrations(c.p(), cloud, int64_t{n} * 86'400'000, c.ctx));
+          json items = json::array();
+          for (auto& v : rows) items.push_back(CloudAccountJson(v));
+          return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+        }
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), cloud, limit, c.req.Query("cursor"), c.ctx));
+        json items = json::array();
+        for (auto& v : page.items) items.push_back(CloudAccountJson(v));
+        return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
+      });
+  Add("POST", "/api/v1/orgs/{org}/cloud-accounts/test", A::kOrg, "cloudProviderAccounts",
+      "Verify an unsaved cloud account body (STS GetCallerIdentity + EC2 DryRuns) without saving it "
+      "(cloudProviderAccounts.create)",
+      {200, 400, 401, 403, 404}, [&s, parse_cloud](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "provider", "access_key_id", "secret_access_key", "session_token", "region", "session_expires_at"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_cloud(b));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.TestCloudAccount(c.p(), std::move(in), c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+  Add("POST", "/api/v1/orgs/{org}/cloud-accounts", A::kOrg, "cloudProviderAccounts",
+      "Connect an AWS account for compute {name, provider: aws, access_key_id, secret_access_key, session_token?, "
+      "region, session_expires_at?}; secrets are write-only. Not for backups: backup storage has its own keys "
+      "(cloudProviderAccounts.create)",
+      {201, 400, 401, 403, 404, 409}, [&s, parse_cloud](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "provider", "access_key_id", "secret_access_key", "session_token", "region", "session_expires_at"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_cloud(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateCloudAccount(c.p(), std::move(in), c.ctx));
+        return Json(201, CloudAccountJson(v));
+      });
+  Add("GET", "/api/v1/orgs/{org}/cloud-accounts/{id}", A::kOrg, "cloudProviderAccounts",
+      "A cloud account (cloudProviderAccounts.read)", {200, 401, 403, 404}, [&s, &cloud](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetIntegration(c.p(), cloud, c.params[1], c.ctx));
+        return Json(200, CloudAccountJson(v));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}/cloud-accounts/{id}", A::kOrg, "cloudProviderAccounts",
+      "Edit a cloud account; new keys clear 'verified'; session_token \"\" clears it (cloudProviderAccounts.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_cloud](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "provider", "access_key_id", "secret_access_key", "session_token", "region", "session_expires_at"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_cloud(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateCloudAccount(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, CloudAccountJson(v));
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/cloud-accounts/{id}", A::kOrg, "cloudProviderAccounts",
+      "Remove a cloud account; refused while EC2 security groups made with it are recorded (cloudProviderAccounts.delete)",
+      {204, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteCloudAccount(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+  Add("POST", "/api/v1/orgs/{org}/cloud-accounts/{id}/verify", A::kOrg, "cloudProviderAccounts",
+      "STS GetCallerIdentity, then an EC2 DryRun of every action Wharf needs, in {region?} (default: the account's); "
+      "records verified/last_error and the account id and ARN (cloudProviderAccounts.update)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"region"}));
+        WHARF_ASSIGN_OR_RETURN(auto region, b.OptString("region", 40));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyCloudAccount(c.p(), c.params[1], std::move(region), c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+
+  // --- security groups on EC2 ---
+  auto parse_sync = [](const Body& b) -> Result<services::Ec2SyncInput> {
+    services::Ec2SyncInput in;
+    WHARF_ASSIGN_OR_RETURN(in.cloud_account_id, b.OptString("cloud_account_id", 100));
+    WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region", 40));
+    WHARF_ASSIGN_OR_RETURN(in.vpc_id, b.OptString("vpc_id", 40));
+    return in;
+  };
+  auto query_sync = [](const HttpRequest& req) {
+    services::Ec2SyncInput in;
+    bool present = false;
+    std::string v = req.Query("cloud_account_id", &present);
+    if (present) in.cloud_account_id = v;
+    v = req.Query("region", &present);
+    if (present) in.region = v;
+    return in;
+  };
+  Add("POST", "/api/v1/orgs/{org}/security-groups/{id}/sync", A::kOrg, "securityGroups",
+      "Sync the group to EC2 {cloud_account_id, region?, vpc_id (first sync)}: create, tag, authorize what is missing, "
+      "revoke what is extra, inbound and outbound (securityGroups.update + cloudProviderAccounts.update)",
+      {200, 400, 401, 403, 404}, [&s, parse_sync](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"cloud_account_id", "region", "vpc_id"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_sync(b));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.SyncSecurityGroupToEc2(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, json::parse(out.json));
+      });
+  Add("GET", "/api/v1/orgs/{org}/security-groups/{id}/drift", A::kOrg, "securityGroups",
+      "Compare the EC2 group (DescribeSecurityGroups) with Wharf's rules: ?cloud_account_id=&region= "
+      "(securityGroups.read + cloudProviderAccounts.read)",
+      {200, 400, 401, 403, 404}, [&s, query_sync](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto out, s.SecurityGroupDrift(c.p(), c.params[1], query_sync(c.req), c.ctx));
+        return Json(200, json::parse(out.json));
+      });
+  Add("GET", "/api/v1/orgs/{org}/security-groups/{id}/ec2", A::kOrg, "securityGroups",
+      "The EC2 groups this group was synced to, per cloud account and region (securityGroups.read)",
+      {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto links, s.ListEc2Groups(c.p(), c.params[1], c.ctx));
+        json items = json::array();
+        for (auto& l : links) items.push_back(Ec2LinkJson(l));
+        return Json(200, {{"items", items}});
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/security-groups/{id}/ec2", A::kOrg, "securityGroups",
+      "Delete the EC2 group on AWS (DeleteSecurityGroup) for ?cloud_account_id=&region= and forget it "
+      "(securityGroups.update + cloudProviderAccounts.update)",
+      {200, 400, 401, 403, 404}, [&s, query_sync](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto out, s.DeleteSecurityGroupOnEc2(c.p(), c.params[1], query_sync(c.req), c.ctx));
+        return Json(200, json::parse(out.json));
+      });
+
   // --- servers ---
   auto parse_server = [](const Body& b) -> Result<services::ServerInput> {
     services::ServerInput in;
@@ -1348,14 +1501,16 @@ void Api::Impl::AddRoutes() {
       });
 
   Add("POST", "/api/v1/orgs/{org}/diagnose", A::kOrg, "diagnose",
-      "Run the checklist of a layer for a resource ({server_id}, {invitation_id}, {docker_registry_id, image}, or one of: git_provider_id, repository, branch, backup_storage_id), or classify {error_text}",
+      "Run the checklist of a layer for a resource ({server_id}, {invitation_id}, {docker_registry_id, image}, or one of: git_provider_id, repository, branch, backup_storage_id, cloud_account_id, region), or classify {error_text}",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image", "git_provider_id", "repository", "branch", "backup_storage_id"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image", "git_provider_id", "repository", "branch", "backup_storage_id", "cloud_account_id", "region"}));
         services::Services::DiagnoseInput in;
         WHARF_ASSIGN_OR_RETURN(in.git_provider_id, b.OptString("git_provider_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 2000));
         WHARF_ASSIGN_OR_RETURN(in.branch, b.OptString("branch", 300));
         WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.cloud_account_id, b.OptString("cloud_account_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region", 40));
         WHARF_ASSIGN_OR_RETURN(in.docker_registry_id, b.OptString("docker_registry_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.image, b.OptString("image", 1000));
         WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
@@ -1363,8 +1518,11 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));
         WHARF_ASSIGN_OR_RETURN(auto d, s.Diagnose(c.p(), std::move(in), c.ctx));
         json items = json::array();
-        for (auto& i : d.checklist)
-          items.push_back({{"name", i.name}, {"status", i.status}, {"evidence", i.evidence}, {"fix", i.fix}});
+        for (auto& i : d.checklist) {
+          json item = {{"name", i.name}, {"status", i.status}, {"evidence", i.evidence}, {"fix", i.fix}};
+          if (!i.layer.empty()) item["layer"] = i.layer;
+          items.push_back(std::move(item));
+        }
         json out = {{"layer", d.layer.empty() ? json() : json(d.layer)}, {"subject", d.subject}, {"title", d.title},
                     {"likely_causes", d.causes}, {"checklist", items}, {"page", d.page}};
         if (!d.not_this.empty()) out["not_this"] = d.not_this;

@@ -20,6 +20,7 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddSshKeyCommands(*r);
   AddAuditCommands(*r);
   AddServerCommands(*r);
+  AddCloudCommands(*r);
   AddJobCommands(*r);
   AddDiagnoseCommands(*r);
   AddGitCommands(*r);

@@ -150,6 +150,9 @@ void AddTokenCommands(Registry& r);     // token
 void AddSshKeyCommands(Registry& r);    // ssh-key
 void AddAuditCommands(Registry& r);     // audit
 void AddServerCommands(Registry& r);    // server, security-group
+void AddCloudCommands(Registry& r);     // cloud-account
+// security-group sync | drift (EC2), added to the security-group group.
+void AddSecurityGroupEc2Commands(Registry& r, CLI::App* group);
 void AddJobCommands(Registry& r);       // job
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
 void AddGitCommands(Registry& r);       // git-provider

@@ -26,7 +26,7 @@ bool LooksLikeEmail(const std::string& s) { return s.find('@') != std::string::n
 // ---- doctor ----
 
 struct DoctorFlags {
-  std::string server, invitation, error, registry, image, backup_storage;
+  std::string server, invitation, error, registry, image, backup_storage, cloud_account, region;
 };
 
 // The diagnosis for people: the layer, what matched, likely causes, then ✔/✘/– per checklist item
@@ -75,9 +75,11 @@ std::string RenderDiagnosis(const json& d, bool color, std::string_view base_url
 }
 
 Status Doctor(Env& env, const DoctorFlags& f) {
-  if (f.server.empty() && f.invitation.empty() && f.error.empty() && f.registry.empty() && f.backup_storage.empty())
+  if (f.server.empty() && f.invitation.empty() && f.error.empty() && f.registry.empty() && f.backup_storage.empty() &&
+      f.cloud_account.empty())
     return UsageError("Say what to diagnose: --server NAME, --invitation EMAIL|ID, --registry NAME --image IMAGE, "
-                      "--backup-storage NAME, or --error \"TEXT\" (- reads stdin).");
+                      "--backup-storage NAME, --cloud-account NAME [--region R], or --error \"TEXT\" (- reads stdin).");
+  if (!f.region.empty() && f.cloud_account.empty()) return UsageError("--region goes with --cloud-account.");
   if (!f.registry.empty() && f.image.empty())
     return UsageError("--registry needs --image: the image whose pull fails, e.g. ghcr.io/acme/api:v1.");
   if (!f.server.empty() && !f.invitation.empty()) return UsageError("Give --server or --invitation, not both.");
@@ -106,6 +108,12 @@ Status Doctor(Env& env, const DoctorFlags& f) {
     WHARF_ASSIGN_OR_RETURN(auto rows, env.ListOrg("/backup-storage"));
     WHARF_ASSIGN_OR_RETURN(json st, FindRow(rows, f.backup_storage, "/id", "/name", "backup storage", "wharf backup-storage list"));
     body["backup_storage_id"] = st["id"];
+  }
+  if (!f.cloud_account.empty()) {
+    WHARF_ASSIGN_OR_RETURN(auto accs, env.ListOrg("/cloud-accounts"));
+    WHARF_ASSIGN_OR_RETURN(json acc, FindRow(accs, f.cloud_account, "/id", "/name", "cloud account", "wharf cloud-account list"));
+    body["cloud_account_id"] = acc["id"];
+    if (!f.region.empty()) body["region"] = f.region;
   }
   if (!f.invitation.empty()) {
     if (LooksLikeEmail(f.invitation)) {
@@ -262,6 +270,8 @@ void AddDiagnoseCommands(Registry& r) {
   d->add_option("--image", df->image, "With --registry: the image whose pull fails, e.g. ghcr.io/acme/api:v1");
   d->add_option("--backup-storage", df->backup_storage,
                 "Backup storage name or id: write, read, list and delete a probe object with its key");
+  d->add_option("--cloud-account", df->cloud_account, "Cloud account (AWS) name or id: verify it as a checklist");
+  d->add_option("--region", df->region, "With --cloud-account: the region to check (default: the account's)");
 
   auto ef = std::make_shared<ExplainFlags>();
   CLI::App* e = r.Command(nullptr, "explain",

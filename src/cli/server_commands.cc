@@ -425,6 +425,7 @@ void AddSecurityGroups(Registry& r) {
             })
       ->add_option("group", *del, "Security group name or id")
       ->required();
+  AddSecurityGroupEc2Commands(r, g);
 }
 
 }  // namespace

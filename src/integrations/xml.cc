@@ -180,6 +180,21 @@ const XmlNode* XmlNode::Child(std::string_view n) const {
   return nullptr;
 }
 
+std::vector<const XmlNode*> XmlNode::Items(std::string_view list) const {
+  std::vector<const XmlNode*> out;
+  if (const XmlNode* l = Child(list))
+    for (const auto& c : l->children)
+      if (c.name == "item" || c.name == "member") out.push_back(&c);
+  return out;
+}
+
+const XmlNode* XmlNode::Find(std::string_view n) const {
+  if (name == n) return this;
+  for (const auto& c : children)
+    if (const XmlNode* f = c.Find(n)) return f;
+  return nullptr;
+}
+
 std::vector<const XmlNode*> XmlNode::Children(std::string_view n) const {
   std::vector<const XmlNode*> out;
   for (const auto& c : children)

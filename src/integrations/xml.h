@@ -1,5 +1,5 @@
-// A minimal XML reader for the documents S3-compatible services answer with (Error,
-// ListBucketResult, InitiateMultipartUploadResult, CompleteMultipartUploadResult): elements,
+// A minimal XML reader for the documents S3-compatible services and the AWS Query APIs (STS, EC2)
+// answer with (Error, ListBucketResult, InitiateMultipartUploadResult, DescribeSecurityGroupsResponse, …): elements,
 // text, entities (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;; any other stays literal) and CDATA. Attributes, namespaces,
 // comments, processing instructions and DOCTYPEs are read and ignored. No DTD, no external
 // entities: nothing in a document makes the reader fetch or expand anything.
@@ -28,6 +28,9 @@ struct XmlNode {
   const XmlNode* Child(std::string_view name) const;              // first child so named, or null
   std::vector<const XmlNode*> Children(std::string_view name) const;
   std::string ChildText(std::string_view name) const;             // "" when absent
+  // The <item>/<member> children of child `list` (the AWS Query API's lists): <list><item>…</item></list>.
+  std::vector<const XmlNode*> Items(std::string_view list) const;
+  const XmlNode* Find(std::string_view name) const;  // depth-first, this node included; null when absent
 };
 
 // The root element of `doc`. Fails (kValidationFailed, field "xml") on malformed input or

@@ -58,6 +58,8 @@ struct ServeFlags {
   int health_concurrency = 16;
   int64_t connect_timeout_ms = 5000;
   std::string dokku_bootstrap_url;
+  std::string aws_endpoint_override;  // tests only: where STS and EC2 calls go instead of AWS
+  int64_t aws_timeout_ms = 15000;
 };
 
 // Fills unset flags from their WHARF_* environment twins (a flag wins over its variable).
@@ -158,6 +160,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   FromEnv(cmd, "--smtp-url", "WHARF_SMTP_URL", f.smtp_url);
   FromEnv(cmd, "--smtp-from", "WHARF_SMTP_FROM", f.smtp_from);
   FromEnv(cmd, "--extra-ca-file", "WHARF_EXTRA_CA_FILE", f.extra_ca_file);
+  FromEnv(cmd, "--aws-endpoint-override", "WHARF_AWS_ENDPOINT_OVERRIDE", f.aws_endpoint_override);
   if (cmd.count("--allow-private-targets") == 0)
     if (const char* v = std::getenv("WHARF_ALLOW_PRIVATE_TARGETS"); v && (std::string(v) == "1" || std::string(v) == "true"))
       f.allow_private_targets = true;
@@ -204,6 +207,11 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.health_concurrency = f.health_concurrency;
   config.connect_timeout_ms = f.connect_timeout_ms;
   if (!f.dokku_bootstrap_url.empty()) config.dokku_bootstrap_url = f.dokku_bootstrap_url;
+  config.aws_endpoint_override = f.aws_endpoint_override;
+  config.aws_timeout_ms = f.aws_timeout_ms;
+  if (!f.aws_endpoint_override.empty())
+    log::Warn("aws_endpoint_override", {{"url", f.aws_endpoint_override},
+                                        {"note", "STS and EC2 calls go here instead of AWS's regional endpoints (tests only)"}});
   config.log_path = (data_dir / "wharf.log").string();
   if (!f.extra_ca_file.empty()) {
     // One bundle (system CAs + the extra ones) for Wharf's HTTPS client and for git.
@@ -220,6 +228,8 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                      {"extra_ca_file", f.extra_ca_file},
                      {"health_interval_seconds", f.health_interval_seconds}, {"health_concurrency", f.health_concurrency},
                      {"min_disk_free_mb", f.min_disk_free_mb}, {"node_dns_probe", f.node_dns_probe},
+                     {"aws_endpoint_override", f.aws_endpoint_override.empty() ? std::string("none (AWS regional endpoints)")
+                                                                               : f.aws_endpoint_override},
                      {"version", kVersion}}
           .dump(2);
   services::Services svc({**store, envelope, *mailer, clock, ids, cache}, config);
@@ -408,6 +418,11 @@ int main(int argc, char** argv) {
   serve->add_option("--health-concurrency", f.health_concurrency, "Servers checked at once (default 16)")->check(CLI::Range(1, 256));
   serve->add_option("--connect-timeout-ms", f.connect_timeout_ms, "SSH connect timeout (default 5000)")
       ->check(CLI::Range(int64_t{100}, int64_t{60000}));
+  serve->add_option("--aws-endpoint-override", f.aws_endpoint_override,
+                    "Send STS and EC2 calls to this URL instead of https://{sts,ec2}.<region>.amazonaws.com; {service} "
+                    "and {region} are replaced. For tests against recorded responses only (env WHARF_AWS_ENDPOINT_OVERRIDE)");
+  serve->add_option("--aws-timeout-ms", f.aws_timeout_ms, "Timeout of one AWS API call (default 15000)")
+      ->check(CLI::Range(int64_t{100}, int64_t{300000}));
   serve->add_option("--dokku-bootstrap-url", f.dokku_bootstrap_url,
                     "Where onboarding fetches Dokku's bootstrap.sh (default: dokku.com, the pinned version)");
   serve->add_option("--log-level", f.log_level, "debug, info or warn")->check(CLI::IsMember({"debug", "info", "warn"}));

@@ -16,12 +16,13 @@ using nlohmann::json;
 
 Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx) {
   if (!in.server_id && !in.invitation_id && !in.error_text && !in.docker_registry_id && !in.git_provider_id &&
-      !in.backup_storage_id)
+      !in.backup_storage_id && !in.cloud_account_id)
     return FieldError("body", "give server_id, invitation_id, docker_registry_id (with image), git_provider_id (with "
-                              "repository and branch for reach checks), backup_storage_id or error_text (the message "
-                              "you saw)");
+                              "repository and branch for reach checks), backup_storage_id, cloud_account_id (with an "
+                              "optional region) or error_text (the message you saw)");
   if ((in.repository || in.branch) && !in.git_provider_id)
     return FieldError("git_provider_id", "is required with repository and branch");
+  if (in.region && !in.cloud_account_id) return FieldError("cloud_account_id", "is required with region");
   if (in.error_text && in.error_text->size() > 20000) return FieldError("error_text", "is longer than 20000 characters");
   Diagnosis d;
   if (in.error_text) {
@@ -96,6 +97,24 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
     d.checklist.push_back({"separate_from_aws_compute", "passed", report.value("note", ""),
                            "An AWS compute account (cloud-accounts) does not grant bucket access; fix the backup "
                            "storage's own key or the bucket policy."});
+  }
+  if (in.cloud_account_id) {
+    // AWS: the cloud account's verify (STS identity + EC2 DryRuns), recorded on the row.
+    WHARF_ASSIGN_OR_RETURN(auto outcome, VerifyCloudAccount(p, *in.cloud_account_id, in.region, ctx));
+    json report = json::parse(outcome.report_json);
+    d.subject = "cloud_account";
+    d.page = "docs/troubleshooting/integrations.md";
+    if (d.title.empty()) d.title = "AWS account (compute credentials, not backup storage)";
+    bool first = true;
+    for (auto& c : report["checks"]) {
+      std::string status = c["status"] == "skipped" ? "not_applicable" : c["status"].get<std::string>();
+      d.checklist.push_back({c["name"], status, c.value("message", ""), c.value("fix", ""), c.value("layer", "")});
+      // The first failing check names the layer (aws_iam or network), whatever the pasted text said.
+      if (status == "failed" && first) {
+        d.layer = c.value("layer", "aws_iam");
+        first = false;
+      }
+    }
   }
   if (in.invitation_id) {
     d.subject = "invitation";

@@ -3,6 +3,8 @@
 // with AD {org, kind, id, field}, the duplicate-credential check that names the existing record,
 // and the verify bookkeeping (verified, last_verified_at, last_error with its layer).
 // Pattern as SSH keys: authorize (with the row as Resource) → validate → one transaction → audit.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
@@ -56,6 +58,25 @@ Result<Page<domain::Integration>> Services::ListIntegrations(const authz::Princi
     page.next_cursor = EncodeCursor(page.items.back().created_at, page.items.back().id);
   }
   return page;
+}
+
+Result<std::vector<domain::Integration>> Services::ListExpiringIntegrations(const authz::Principal& p,
+                                                                             const IntegrationKind& k, int64_t within_ms,
+                                                                             const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, k.collection, Action::kRead, nullptr, ctx));
+  std::vector<domain::Integration> out;
+  const Timestamp until = clock_.Now() + within_ms;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    store::PageQuery q;
+    q.limit = 1000;
+    if (authz::ReadsOwnOnly(p, k.collection)) q.created_by = p.user_id;
+    WHARF_ASSIGN_OR_RETURN(auto rows, tx.integrations().List(p.org_id, k.name, q));
+    for (auto& r : rows)
+      if (r.expires_at != 0 && r.expires_at <= until) out.push_back(std::move(r));
+    return Ok();
+  }));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.expires_at < b.expires_at; });
+  return out;
 }
 
 Result<domain::Integration> Services::GetIntegration(const authz::Principal& p, const IntegrationKind& k,
@@ -178,8 +199,32 @@ Result<std::pair<domain::Integration, SecretBytes>> Services::LoadIntegrationSec
   return std::move(*out);
 }
 
+Result<std::pair<domain::Integration, std::map<std::string, SecretBytes>>> Services::LoadIntegrationSecrets(
+    const authz::Principal& p, const IntegrationKind& k, std::string_view id, Action a, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, k.collection, a, nullptr, ctx, id));
+  std::optional<std::pair<domain::Integration, std::map<std::string, SecretBytes>>> out;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(p.org_id, k.name, id));
+    if (!row) return NotFound(k);
+    auto r = AsResource(*row);
+    auto st = Authorize(p, k.collection, a, &r, ctx, id);
+    if (!st) return st.error().code == ErrorCode::kNotFound ? NotFound(k) : tl::unexpected(st.error());
+    std::map<std::string, SecretBytes> values;
+    if (!row->sealed.empty()) {
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+      if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+      for (const auto& [field, sealed] : row->sealed) {
+        WHARF_ASSIGN_OR_RETURN(values[field], envelope_.Open(org->wrapped_data_key, {p.org_id, k.name, row->id, field}, sealed));
+      }
+    }
+    out.emplace(std::move(*row), std::move(values));
+    return Ok();
+  }));
+  return std::move(*out);
+}
+
 Status Services::RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
-                                         const CheckOutcome& out, const RequestContext& ctx) {
+                                         const CheckOutcome& out, const RequestContext& ctx, bool fields_changed) {
   json report = json::parse(out.report_json, nullptr, false);
   row.verified = out.ok;
   row.last_verified_at = clock_.Now();
@@ -194,7 +239,12 @@ Status Services::RecordIntegrationVerify(const authz::Principal& p, const Integr
     }
   }
   return WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_TRY(tx.integrations().RecordVerification(row));
+    if (fields_changed) {
+      row.updated_at = clock_.Now();
+      WHARF_TRY(tx.integrations().Update(row));
+    } else {
+      WHARF_TRY(tx.integrations().RecordVerification(row));
+    }
     return AuditIn(tx, p, std::string(k.name) + ".verify", k.name, row.id, ctx, out.ok ? "ok" : "failed");
   });
 }

@@ -242,6 +242,12 @@ Result<SecurityGroupView> Services::UpdateSecurityGroup(const authz::Principal& 
 
 Status Services::DeleteSecurityGroup(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSecurityGroups, Action::kDelete, nullptr, ctx, id));
+  {
+    // The EC2 groups made from it go first (DeleteSecurityGroup on AWS); a failure there keeps the
+    // Wharf group, so nothing is left on EC2 that Wharf no longer knows about.
+    WHARF_ASSIGN_OR_RETURN(auto v, GetSecurityGroup(p, id, ctx));
+    if (v.server_ids.empty()) WHARF_TRY(DeleteEc2GroupsOf(p, v.group, ctx));
+  }
   return WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, id));
     if (!g) return GroupNotFound();

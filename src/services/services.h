@@ -79,6 +79,12 @@ struct Config {
   // --extra-ca-file: the CA bundle (system CAs + the extra ones) git is told to trust
   // (GIT_SSL_CAINFO); empty = git's default. Wharf's own HTTPS client uses it too (http_client).
   std::string ca_bundle;
+  // AWS (cloud accounts, security-group sync). Empty = AWS's own regional endpoints
+  // (https://{sts,ec2}.<region>.amazonaws.com); tests point it at a recorded-response server:
+  // --aws-endpoint-override URL, where "{service}" and "{region}" are replaced.
+  std::string aws_endpoint_override;
+  int64_t aws_timeout_ms = 15000;
+  std::vector<int> aws_backoff_ms = {100, 300, 900};  // before each retry of a throttled AWS call
 };
 
 // Where a request came from; goes into audit events and logs.
@@ -277,6 +283,32 @@ struct VerifiedBackupStorage {
   integrations::S3Config S3() const;
 };
 
+// AWS compute credentials (EC2 provisioning and security-group sync). Separate from backup storage's
+// S3 keys (backupStorage), which never provision anything.
+inline const IntegrationKind kCloudAccounts{domain::Collection::kCloudProviderAccounts, "cloudProviderAccounts", "aws",
+                                            "cloud account"};
+// Which EC2 security group a Wharf security group became, per (group, cloud account, region).
+// Rows of the integrations table with this kind; never listed as an integration.
+inline const IntegrationKind kEc2GroupLinks{domain::Collection::kSecurityGroups, "ec2SecurityGroups", "ec2sg",
+                                            "EC2 security group"};
+
+struct CloudAccountInput {
+  std::optional<std::string> name, provider, access_key_id, region;
+  std::optional<SecretBytes> secret_access_key;
+  std::optional<SecretBytes> session_token;        // an empty value clears it
+  std::optional<std::string> session_expires_at;   // RFC 3339 "…Z"; "" clears it
+};
+
+// Where an org security group goes on EC2.
+struct Ec2SyncInput {
+  std::optional<std::string> cloud_account_id, region, vpc_id;
+};
+// A sync, drift or delete answer: a JSON document with `ok` and `steps` (check-shaped items).
+struct Ec2Outcome {
+  bool ok = false;
+  std::string json;
+};
+
 struct RegistryInput {
   std::optional<std::string> name, host, username, namespace_;
   std::optional<SecretBytes> password;
@@ -430,6 +462,10 @@ class Services {
                                              const RequestContext& ctx);
   Status DeleteIntegration(const authz::Principal& p, const IntegrationKind& k, std::string_view id,
                            const RequestContext& ctx);
+  // The rows whose credential expires (or expired) within `within_ms` from now, soonest first
+  // (rows with an unknown expiry are left out).
+  Result<std::vector<domain::Integration>> ListExpiringIntegrations(const authz::Principal& p, const IntegrationKind& k,
+                                                                    int64_t within_ms, const RequestContext& ctx);
 
   // --- docker registries ---
   Result<domain::Integration> CreateDockerRegistry(const authz::Principal& p, RegistryInput in, const RequestContext& ctx);
@@ -458,6 +494,33 @@ class Services {
   // verified provider from Integrations → Backup Storage." plus the last verify error, if any.
   Result<VerifiedBackupStorage> RequireVerifiedBackupStorage(const authz::Principal& p, std::string_view id,
                                                              const RequestContext& ctx);
+  // --- cloud accounts (AWS) ---
+  Result<domain::Integration> CreateCloudAccount(const authz::Principal& p, CloudAccountInput in, const RequestContext& ctx);
+  Result<domain::Integration> UpdateCloudAccount(const authz::Principal& p, std::string_view id, CloudAccountInput in,
+                                                 const RequestContext& ctx);
+  // Refused (409) while EC2 security groups made with it are still recorded.
+  Status DeleteCloudAccount(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // STS GetCallerIdentity + EC2 DryRuns of every action Wharf needs, in `region` (default: the
+  // account's); records verified/last_error and the account id and ARN (cloudProviderAccounts.update).
+  Result<CheckOutcome> VerifyCloudAccount(const authz::Principal& p, std::string_view id,
+                                          std::optional<std::string> region, const RequestContext& ctx);
+  // The same on an unsaved body (cloudProviderAccounts.create); nothing is written.
+  Result<CheckOutcome> TestCloudAccount(const authz::Principal& p, CloudAccountInput in, const RequestContext& ctx);
+
+  // --- security groups on EC2 (securityGroups.update + cloudProviderAccounts.update; drift: .read) ---
+  // Creates the EC2 group on first sync (in in.vpc_id), tags it, authorizes what is missing and
+  // revokes what is extra, inbound and outbound (IPv6 through Ipv6Ranges).
+  Result<Ec2Outcome> SyncSecurityGroupToEc2(const authz::Principal& p, std::string_view group_id, Ec2SyncInput in,
+                                            const RequestContext& ctx);
+  // Compares DescribeSecurityGroups with the Wharf rules: the rules missing on EC2 and the extra ones.
+  Result<Ec2Outcome> SecurityGroupDrift(const authz::Principal& p, std::string_view group_id, Ec2SyncInput in,
+                                        const RequestContext& ctx);
+  // DeleteSecurityGroup on EC2 and forgets the link.
+  Result<Ec2Outcome> DeleteSecurityGroupOnEc2(const authz::Principal& p, std::string_view group_id, Ec2SyncInput in,
+                                              const RequestContext& ctx);
+  // The EC2 groups recorded for a Wharf group (securityGroups.read).
+  Result<std::vector<domain::Integration>> ListEc2Groups(const authz::Principal& p, std::string_view group_id,
+                                                         const RequestContext& ctx);
 
   // --- explain (why is this allowed or denied?) ---
   struct Explanation {
@@ -510,10 +573,12 @@ class Services {
     std::optional<std::string> git_provider_id, repository, branch;  // webhook checklist; with repository: reach checks
     std::optional<std::string> docker_registry_id, image;  // a registry's pull check for `image`
     std::optional<std::string> backup_storage_id;          // a backup storage's verify checklist
+    std::optional<std::string> cloud_account_id, region;   // a cloud account's verify (in `region`)
   };
   struct ChecklistItem {
     std::string name, status;  // passed, failed, not_applicable
     std::string evidence, fix;
+    std::string layer;  // a failed item's own layer, when it has one (cloud accounts)
   };
   struct Diagnosis {
     std::string layer, title, subject, page, not_this, matched;
@@ -604,8 +669,15 @@ class Services {
                                                                              const IntegrationKind& k, std::string_view id,
                                                                              domain::Action a, const std::string& field,
                                                                              const RequestContext& ctx);
+  // With `fields_changed`, the row's fields (and expires_at) are saved too.
   Status RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
-                                 const CheckOutcome& out, const RequestContext& ctx);
+                                 const CheckOutcome& out, const RequestContext& ctx, bool fields_changed = false);
+  // Loads the row (authorized for `a`) and opens every sealed field.
+  Result<std::pair<domain::Integration, std::map<std::string, SecretBytes>>> LoadIntegrationSecrets(
+      const authz::Principal& p, const IntegrationKind& k, std::string_view id, domain::Action a,
+      const RequestContext& ctx);
+  // The EC2 side of deleting a Wharf group: DeleteSecurityGroup for each recorded EC2 group.
+  Status DeleteEc2GroupsOf(const authz::Principal& p, const domain::SecurityGroup& g, const RequestContext& ctx);
   Status CheckPrivateTarget(std::string_view host, std::string_view field) const;
   // Git providers: validate a body into a row (+ the secrets to seal), and run the checks.
   // Validates `in` onto `row` (the secrets too, which the caller seals); sets the dedupe key and
