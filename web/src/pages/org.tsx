@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { get, orgPath, patch, post, type Org } from '../api';
 import { ErrorBox, Field, Loading, Notice, PageTitle } from '../components';
 import { useLoad } from '../hooks';
-import { NAV } from '../app';
+import { NAV, navAllowed } from '../app';
 import { navigate } from '../router';
 import { useOrg, useSession } from '../session';
 
@@ -29,11 +29,11 @@ export function OverviewPage() {
             {NAV.flatMap((s) => s.items)
               .filter((i) => i.path)
               .map((i) => {
-                const ok = i.admin ? isAdmin : i.need ? can(i.need) : true;
+                const ok = navAllowed(i, { org, can, isAdmin });
                 return (
                   <li key={i.path}>
                     <a href={`/o/${org.slug}${i.path}`}>{i.label}</a>{' '}
-                    <span class={ok ? 'pill ok' : 'pill no'}>{ok ? 'can view' : `needs ${i.admin ? 'Admin' : i.need}`}</span>
+                    <span class={ok ? 'pill ok' : 'pill no'}>{ok ? 'can view' : `needs ${i.admin ? 'Admin' : i.need ?? i.needAny?.join(' or ')}`}</span>
                   </li>
                 );
               })}
