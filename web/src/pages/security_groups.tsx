@@ -156,7 +156,7 @@ function GroupEditor(props: { group: SecurityGroup | null; onSaved: (g: Security
 }
 
 // One direction's rules. Inbound rows are labelled "Rule N …" with a Source; outbound rows
-// "Outbound rule N …" with a Destination (the API calls both `source`).
+// "Outbound N …" with a Destination (the API calls both `source`).
 function RulesTable(props: {
   dir: 'inbound' | 'outbound'; rules: DraftRule[]; setRules: (r: DraftRule[]) => void;
   touched: Set<string>; setTouched: (t: Set<string>) => void; error: unknown;
@@ -164,7 +164,7 @@ function RulesTable(props: {
   const { dir, rules, setRules, touched, error } = props;
   const out = dir === 'outbound';
   const word = out ? 'Destination' : 'Source';
-  const L = (n: number) => (out ? `Outbound rule ${n}` : `Rule ${n}`);
+  const L = (n: number) => (out ? `Outbound ${n}` : `Rule ${n}`);
   const setRule = (i: number, k: keyof DraftRule, v: string) => setRules(rules.map((r, j) => (j === i ? { ...r, [k]: v } : r)));
   const serverField = (i: number, k: string) => (error instanceof ApiError ? error.fields[`${dir}[${i}].${k}`] : undefined);
   return (
