@@ -20,9 +20,10 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddSshKeyCommands(*r);
   AddAuditCommands(*r);
   AddServerCommands(*r);
+  AddRegistryCommands(*r);
   AddJobCommands(*r);
   AddDiagnoseCommands(*r);
-  // Later capabilities add their group here: git, registry, aws, storage, app, service, env,
+  // Later capabilities add their group here: git, aws, storage, app, service, env,
   // deploy, backup.
   AddCompletionCommand(*r);  // last: it walks the whole tree when it runs
   return std::make_unique<Client>(std::move(r));

@@ -150,6 +150,7 @@ void AddTokenCommands(Registry& r);     // token
 void AddSshKeyCommands(Registry& r);    // ssh-key
 void AddAuditCommands(Registry& r);     // audit
 void AddServerCommands(Registry& r);    // server, security-group
+void AddRegistryCommands(Registry& r);  // registry (Docker registries)
 void AddJobCommands(Registry& r);       // job
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
 void AddCompletionCommand(Registry& r); // completion (walks the whole tree, so added last)
