@@ -213,7 +213,8 @@ constexpr const char* kStdinHelp = "Read the token from the first line of stdin 
 
 void AddRegistryCommands(Registry& r) {
   CLI::App* g = r.Group("registry", "Docker registry credentials Wharf pulls images with: add, verify, edit, remove",
-                        "printf '%s\\n' \"$GHCR_TOKEN\" | wharf registry add ghcr --host ghcr.io --username octocat --password-stdin");
+                        "wharf registry add ghcr --host ghcr.io --username octocat   # asks for the token\n"
+                        "  printf '%s\\n' \"$GHCR_TOKEN\" | wharf registry add ghcr --host ghcr.io --username octocat --password-stdin");
   r.Command(g, "list", "List Docker registries with their verified state", "wharf registry list -o json", Scope::kOrg,
             [](Env& env) -> Status {
               WHARF_ASSIGN_OR_RETURN(auto items, env.ListOrg("/docker-registries"));
