@@ -31,7 +31,9 @@ struct DoctorFlags {
 
 // The diagnosis for people: the layer, what matched, likely causes, then ✔/✘/– per checklist item
 // with its evidence, and the fix under each failed one.
-std::string RenderDiagnosis(const json& d, bool color) {
+// `base_url` turns the diagnosis's guide ("docs/troubleshooting/x.md#y") into the page the
+// server itself serves ("https://wharf.example.com/help/troubleshooting/x#y").
+std::string RenderDiagnosis(const json& d, bool color, std::string_view base_url) {
   std::string s;
   const std::string layer = Str(d, "layer"), title = Str(d, "title");
   if (!layer.empty()) {
@@ -62,7 +64,13 @@ std::string RenderDiagnosis(const json& d, bool color) {
       if (std::string fix = Str(item, "fix"); !fix.empty() && status == "failed") s += "      fix: " + fix + "\n";
     }
   }
-  if (std::string page = Str(d, "page"); !page.empty()) s += "See: " + page + "\n";
+  if (std::string page = Str(d, "page"); !page.empty()) {
+    if (page.starts_with("docs/")) page = page.substr(5);
+    if (auto md = page.find(".md"); md != std::string::npos) page.erase(md, 3);
+    std::string base(base_url);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    s += "Guide: " + base + "/help/" + page + "\n";
+  }
   return s;
 }
 
@@ -109,7 +117,7 @@ Status Doctor(Env& env, const DoctorFlags& f) {
   if (env.format() != Format::kTable) {
     env.Print(d, Table{});
   } else {
-    env.out() << RenderDiagnosis(d, env.color());
+    env.out() << RenderDiagnosis(d, env.color(), api->base_url());
     env.out().flush();
   }
   int failed = 0;

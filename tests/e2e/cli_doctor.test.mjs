@@ -120,6 +120,13 @@ test('doctor classifies pasted errors and names the failing server check with it
   const sshText = await cli.run(['doctor', '--error', 'deploy@203.0.113.5: Permission denied (publickey).']);
   assert.match(sshText.stdout, /^Layer: ssh/m, sshText.stdout + sshText.stderr);
   assert.match(sshText.stdout, /Likely causes:/);
+  // The guide line is the page this Wharf serves, and it opens.
+  const guide = sshText.stdout.match(/^Guide: (\S+)$/m);
+  assert.ok(guide, sshText.stdout);
+  assert.match(guide[1], /\/help\/troubleshooting\/servers/);
+  const served = await fetch(guide[1]);
+  assert.equal(served.status, 200);
+  assert.match(served.headers.get('content-type'), /^text\/html/);
   const git = await cli.run(['doctor', '--error', '-', '-o', 'json'],
     { input: "remote: HTTP Basic: Access denied\nfatal: Authentication failed for 'https://gitlab.example/acme/api.git/'\n" });
   assert.equal(JSON.parse(git.stdout).layer, 'git_token', git.stderr);

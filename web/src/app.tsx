@@ -17,6 +17,7 @@ import { EditServerPage } from './pages/server_edit';
 import { DockerRegistriesPage } from './pages/docker_registries';
 import { IntegrationsIndexPage } from './pages/integrations';
 import { INTEGRATION_NEEDS } from './integrations';
+import { HelpPage } from './pages/help';
 import { TroubleshootPage } from './pages/troubleshoot';
 import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
@@ -24,8 +25,9 @@ import { TokensPage } from './pages/tokens';
 
 // Navigation: one entry per page in an org. `need` is the permission to read the page (entries
 // stay visible without it and open the access-denied panel); `needAny` for a page with tabs that
-// opens when any one of them can be read (Integrations). Applications join here when their API lands.
-export interface NavItem { path: string; label: string; need?: string; needAny?: string[]; admin?: boolean }
+// opens when any one of them can be read (Integrations); `abs` for a path outside the org (Guides).
+// Applications join here when their API lands.
+export interface NavItem { path: string; label: string; need?: string; needAny?: string[]; admin?: boolean; abs?: boolean }
 export const NAV: { section: string; items: NavItem[] }[] = [
   {
     section: 'Workspace',
@@ -45,7 +47,13 @@ export const NAV: { section: string; items: NavItem[] }[] = [
       { path: '/security-groups', label: 'Security groups', need: 'securityGroups.read' },
     ],
   },
-  { section: 'Help', items: [{ path: '/troubleshoot', label: 'Troubleshooting' }] },
+  {
+    section: 'Help',
+    items: [
+      { path: '/troubleshoot', label: 'Troubleshooting' },
+      { path: '/help/troubleshooting', label: 'Guides', abs: true },
+    ],
+  },
 ];
 
 // Whether the member may open a nav entry (the server still decides every request).
@@ -108,7 +116,7 @@ export function App() {
 
   useEffect(() => {
     if (me === undefined) return;
-    const isPublic = path === '/login' || path === '/signup' || path.startsWith('/invite/');
+    const isPublic = path === '/login' || path === '/signup' || path.startsWith('/invite/') || isHelp(path);
     if (me === null && !isPublic) navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, true);
     else if (me && path === '/') navigate(me.orgs.length ? `/o/${me.orgs[0].slug}` : '/orgs/new', true);
   }, [me, path]);
@@ -124,12 +132,19 @@ export function App() {
   );
 }
 
+const isHelp = (path: string) => path === '/help' || path.startsWith('/help/');
+
 function Routes(props: { path: string; me: Me | null }) {
   const { path, me } = props;
   let m: Record<string, string> | null;
   if ((m = match('/invite/:token', path))) return <Bare><InvitePage token={m.token} /></Bare>;
   if (path === '/login') return <Bare><LoginPage /></Bare>;
   if (path === '/signup') return <Bare><SignupPage /></Bare>;
+  // The guides are public: a problem signing in is one of the things they explain.
+  if (isHelp(path)) {
+    const page = <HelpPage page={path.slice('/help/'.length)} />;
+    return me ? <Shell>{page}</Shell> : <Bare>{page}</Bare>;
+  }
   if (!me) return <Loading />;
   if (path === '/orgs/new') return <Shell><NewOrgPage /></Shell>;
   if (path === '/account/tokens') return <Shell><TokensPage /></Shell>;
@@ -239,7 +254,7 @@ function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
                 <h2 class="nav-heading">{s.section}</h2>
                 <ul>
                   {s.items.map((it) => {
-                    const href = `/o/${slug}${it.path}`;
+                    const href = it.abs ? it.path : `/o/${slug}${it.path}`;
                     const current = it.path === '' ? path === href : path === href || path.startsWith(href + '/');
                     const locked = !navAllowed(it, ctx);
                     const needText = it.admin ? 'the Admin role' : it.need ?? it.needAny?.join(' or ');

@@ -2,6 +2,7 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, whyHref, whyHrefFromError } from './api';
+import { helpForLayer } from './help';
 import { OrgContext } from './session';
 
 let tipSeq = 0;
@@ -123,6 +124,7 @@ export function ErrorBox(props: { error: unknown; onDismiss?: () => void }) {
       {e.layer && e.layer !== 'permissions' && (
         <p class="muted">
           Layer: <code>{e.layer}</code>
+          {helpForLayer(e.layer) && <> · <a href={helpForLayer(e.layer)!} data-testid="error-help">How to fix this</a></>}
         </p>
       )}
       {props.onDismiss && (

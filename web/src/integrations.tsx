@@ -6,6 +6,7 @@
 import type { ComponentChildren } from 'preact';
 import type { IntegrationState } from './api';
 import { LockIcon, PageTitle, fmtTime } from './components';
+import { helpForLayer } from './help';
 import { useOrg } from './session';
 
 export interface IntegrationTab { path: string; label: string; need: string }
@@ -72,7 +73,11 @@ export function VerifiedState(props: { item: IntegrationState }) {
         <div class="check-fail" data-testid="last-error">
           <p class="small">
             <strong class="mono">{i.last_error.check}</strong> {i.last_error.message}
-            {i.last_error.layer && <span class="muted"> · layer <code>{i.last_error.layer}</code></span>}
+            {i.last_error.layer && (
+              <span class="muted"> · layer {helpForLayer(i.last_error.layer)
+                ? <a href={helpForLayer(i.last_error.layer)!} data-testid="layer-help"><code>{i.last_error.layer}</code></a>
+                : <code>{i.last_error.layer}</code>}</span>
+            )}
           </p>
           {i.last_error.fix && <p class="fix small"><strong>Fix:</strong> {i.last_error.fix}</p>}
         </div>

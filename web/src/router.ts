@@ -4,11 +4,12 @@ import { useEffect, useState } from 'preact/hooks';
 const listeners = new Set<() => void>();
 
 export function navigate(to: string, replace = false) {
-  if (to === location.pathname + location.search) return;
+  if (to === location.pathname + location.search + location.hash) return;
   if (replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   listeners.forEach((l) => l());
-  window.scrollTo(0, 0);
+  // A link to an anchor (/help/…#section) is scrolled to by the page once its content is there.
+  if (!to.includes('#')) window.scrollTo(0, 0);
 }
 
 if (typeof window !== 'undefined') window.addEventListener('popstate', () => listeners.forEach((l) => l()));
@@ -42,6 +43,8 @@ export function onLinkClick(e: MouseEvent) {
   if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
   if (a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
   if (a.pathname.startsWith('/api/')) return;
+  // An anchor on the page already shown: the browser jumps to it.
+  if (a.hash && a.pathname === location.pathname && a.search === location.search) return;
   e.preventDefault();
-  navigate(a.pathname + a.search);
+  navigate(a.pathname + a.search + a.hash);
 }

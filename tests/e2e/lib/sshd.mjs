@@ -10,7 +10,7 @@
 //   record each argv as one JSON line and answer like the real tools. Tests can remove them
 //   (missing), set the Dokku version, or stop the "engine".
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -33,15 +33,95 @@ function ensureUser(name, sudo) {
 }
 
 const DOKKU = `#!/bin/sh
-# Stand-in for Dokku: no Docker engine runs on the test machines. Records argv, answers like Dokku.
+# Stand-in for Dokku: no Docker engine runs on the test machines. Records argv and answers like
+# Dokku, keeping the state a deployment changes (apps, config, domains, ports, databases, links)
+# under $WHARF_STANDIN_DIR so tests can read what the node ended up with. git:sync really clones
+# over HTTPS with the netrc that git:auth wrote, so a wrong credential fails as it would on Dokku.
+# A file "fail-<command>" in the state directory makes that command fail with its contents.
 D="$WHARF_STANDIN_DIR"
+umask 000
 # One record per call: the argument count, then each argument, all NUL-terminated (argv cannot hold NUL).
 printf '%s\\0' "$#" "$@" >> "$D/dokku-argv"
-case "$1" in
+force=""
+if [ "$1" = "--force" ]; then force=1; shift; fi
+cmd="$1"
+[ $# -gt 0 ] && shift
+if [ -e "$D/fail-$cmd" ]; then cat "$D/fail-$cmd" >&2; exit 1; fi
+die() { echo " !     $*" >&2; exit 1; }
+app_dir() { echo "$D/apps/$1"; }
+need_app() { [ -d "$D/apps/$1" ] || die "App $1 does not exist"; }
+case "$cmd" in
   version) echo "dokku version $(cat "$D/dokku-version")" ;;
   plugin:list) cat "$D/dokku-plugins" 2>/dev/null ;;
-  plugin:install) echo "-----> Cloning plugin repo $2"; echo "-----> Plugin $4 enabled"; echo "  $4 0.0.1 enabled stand-in" >> "$D/dokku-plugins" ;;
-  *) : ;;
+  plugin:install) echo "-----> Cloning plugin repo $1"; echo "-----> Plugin $3 enabled"; echo "  $3 0.0.1 enabled stand-in" >> "$D/dokku-plugins" ;;
+  apps:create)
+    [ -d "$D/apps/$1" ] && die "Name is already taken"
+    mkdir -p "$D/apps/$1/env" && echo "-----> Creating $1..." ;;
+  apps:exists) [ -d "$D/apps/$1" ] || die "App $1 does not exist" ;;
+  apps:list) echo "=====> My Apps"; ls "$D/apps" 2>/dev/null ;;
+  apps:destroy) need_app "$1"; rm -rf "$D/apps/$1"; echo "-----> Destroying $1 (including all add-ons)" ;;
+  config:set)
+    enc=""; while [ "\${1#--}" != "$1" ]; do [ "$1" = "--encoded" ] && enc=1; shift; done
+    app="$1"; shift; need_app "$app"
+    echo "-----> Setting config vars"
+    for kv in "$@"; do
+      k="\${kv%%=*}"; v="\${kv#*=}"
+      if [ -n "$enc" ]; then printf '%s' "$v" | base64 -d > "$D/apps/$app/env/$k" || die "$k: value is not base64"; else printf '%s' "$v" > "$D/apps/$app/env/$k"; fi
+      echo "       $k:  (set)"
+    done ;;
+  config:unset)
+    while [ "\${1#--}" != "$1" ]; do shift; done
+    app="$1"; shift; need_app "$app"
+    echo "-----> Unsetting config vars"
+    for k in "$@"; do rm -f "$D/apps/$app/env/$k"; echo "       $k"; done ;;
+  config:keys) need_app "$1"; ls "$D/apps/$1/env" ;;
+  git:auth)
+    if [ $# -ge 3 ]; then printf 'machine %s login %s password %s\\n' "$1" "$2" "$3" > "$HOME/.netrc"; chmod 600 "$HOME/.netrc"; else rm -f "$HOME/.netrc"; fi ;;
+  git:sync)
+    build=""; while [ "\${1#--}" != "$1" ]; do [ "$1" = "--build" ] && build=1; shift; done
+    app="$1"; repo="$2"; ref="$3"; need_app "$app"
+    rm -rf "$D/apps/$app/src"
+    echo "-----> Syncing $repo:\${ref:-HEAD} to $app"
+    if [ -n "$ref" ]; then git clone -q --depth 1 --branch "$ref" "$repo" "$D/apps/$app/src" 2>&1 || exit 1
+    else git clone -q --depth 1 "$repo" "$D/apps/$app/src" 2>&1 || exit 1; fi
+    git -C "$D/apps/$app/src" rev-parse HEAD > "$D/apps/$app/deployed-rev"
+    [ -n "$build" ] && { echo "-----> Building $app from $(cat "$D/apps/$app/deployed-rev")"; echo "=====> Application deployed"; } ;;
+  git:from-image)
+    need_app "$1"; echo "$2" > "$D/apps/$1/deployed-image"
+    echo "-----> Deploying $1 from image $2"; echo "=====> Application deployed" ;;
+  registry:login)
+    stdin=""; while [ "\${1#--}" != "$1" ]; do [ "$1" = "--password-stdin" ] && stdin=1; shift; done
+    [ -n "$stdin" ] || die "pass the password with --password-stdin"
+    app="$1"; server="$2"; user="$3"; need_app "$app"
+    cat > "$D/apps/$app/registry-password"; echo "$server $user" > "$D/apps/$app/registry-login"
+    echo "Login Succeeded" ;;
+  domains:set) app="$1"; shift; need_app "$app"; printf '%s\\n' "$@" > "$D/apps/$app/domains"; echo "-----> Set $* for $app" ;;
+  domains:add) need_app "$1"; echo "$2" >> "$D/apps/$1/domains"; echo "-----> Added $2 to $1" ;;
+  domains:remove) need_app "$1"; grep -vxF "$2" "$D/apps/$1/domains" > "$D/apps/$1/domains.new" 2>/dev/null; mv "$D/apps/$1/domains.new" "$D/apps/$1/domains"; echo "-----> Removed $2 from $1" ;;
+  domains:report) need_app "$1"; cat "$D/apps/$1/domains" 2>/dev/null ;;
+  letsencrypt:enable) need_app "$1"; touch "$D/apps/$1/letsencrypt"; echo "-----> Enabling letsencrypt for $1" ;;
+  ports:set) app="$1"; shift; need_app "$app"; printf '%s\\n' "$@" > "$D/apps/$app/ports"; echo "-----> Setting ports for $app" ;;
+  ps:restart|ps:start) need_app "$1"; echo running > "$D/apps/$1/state"; echo "-----> Restarting $1" ;;
+  ps:stop) need_app "$1"; echo stopped > "$D/apps/$1/state"; echo "-----> Stopping $1" ;;
+  postgres:*|mysql:*|mariadb:*|mongo:*|redis:*)
+    kind="\${cmd%%:*}"; sub="\${cmd#*:}"; svc="$1"; sd="$D/db/$kind/$svc"
+    case "$sub" in
+      create)
+        [ -d "$sd" ] && die "$kind service $svc already exists"
+        mkdir -p "$sd"; echo "\${3:-latest}" > "$sd/version"
+        echo "$kind://$svc:$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \\n')@dokku-$kind-$svc:5432/$svc" > "$sd/dsn"
+        echo "=====> $kind container created: $svc" ;;
+      link)
+        [ -d "$sd" ] || die "$kind service $svc does not exist"; need_app "$2"
+        cp "$sd/dsn" "$D/apps/$2/env/DATABASE_URL"; echo "$2" >> "$sd/links"; echo "-----> Setting config vars"; echo "       DATABASE_URL:  (set)" ;;
+      unlink) [ -d "$sd" ] || die "$kind service $svc does not exist"; rm -f "$D/apps/$2/env/DATABASE_URL" ;;
+      export) [ -d "$sd" ] || die "$kind service $svc does not exist"; cat "$sd/data" 2>/dev/null ;;
+      import) [ -d "$sd" ] || die "$kind service $svc does not exist"; cat > "$sd/data" ;;
+      exists) [ -d "$sd" ] || die "$kind service $svc does not exist" ;;
+      destroy) [ -d "$sd" ] || die "$kind service $svc does not exist"; rm -rf "$sd"; echo "=====> Deleting $svc" ;;
+      *) die "\\\`$cmd\\\` is not a dokku command." ;;
+    esac ;;
+  *) die "\\\`$cmd\\\` is not a dokku command." ;;
 esac
 `;
 const DOCKER = `#!/bin/sh
@@ -167,6 +247,31 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
       else rmSync(path.join(standin, 'docker-down'), { force: true });
     },
     dokkuCalls() { return readCalls(path.join(standin, 'dokku-argv')); },
+    // What the Dokku stand-in holds for an app: its config (decoded), domains, ports, state.
+    dokkuApp(app) {
+      const d = path.join(standin, 'apps', app);
+      if (!existsSync(d)) return null;
+      const read = (f) => (existsSync(path.join(d, f)) ? readFileSync(path.join(d, f), 'utf8') : null);
+      const env = {};
+      for (const k of readdirSync(path.join(d, 'env'))) env[k] = readFileSync(path.join(d, 'env', k), 'utf8');
+      const lines = (f) => (read(f) || '').split('\n').filter(Boolean);
+      return { env, domains: lines('domains'), ports: lines('ports'), state: (read('state') || '').trim(),
+        rev: (read('deployed-rev') || '').trim(), image: (read('deployed-image') || '').trim(),
+        registryLogin: (read('registry-login') || '').trim(), registryPassword: read('registry-password'),
+        letsencrypt: existsSync(path.join(d, 'letsencrypt')) };
+    },
+    dokkuDatabase(kind, name) {
+      const d = path.join(standin, 'db', kind, name);
+      if (!existsSync(d)) return null;
+      const read = (f) => (existsSync(path.join(d, f)) ? readFileSync(path.join(d, f), 'utf8') : null);
+      return { dsn: (read('dsn') || '').trim(), version: (read('version') || '').trim(), data: read('data') };
+    },
+    // Makes `dokku <command>` fail with `message` on stderr until cleared (message null).
+    dokkuFail(command, message) {
+      const f = path.join(standin, `fail-${command}`);
+      if (message == null) rmSync(f, { force: true });
+      else writeFileSync(f, `${message}\n`, { mode: 0o666 });
+    },
     dockerCalls() { return readCalls(path.join(standin, 'docker-argv')); },
     async restartWithNewHostKey() {
       await stop();

@@ -34,7 +34,7 @@ export function OverviewPage() {
                 const ok = navAllowed(i, { org, can, isAdmin });
                 return (
                   <li key={i.path}>
-                    <a href={`/o/${org.slug}${i.path}`}>{i.label}</a>{' '}
+                    <a href={i.abs ? i.path : `/o/${org.slug}${i.path}`}>{i.label}</a>{' '}
                     <span class={ok ? 'pill ok' : 'pill no'}>{ok ? 'can view' : `needs ${i.admin ? 'Admin' : i.need ?? i.needAny?.join(' or ')}`}</span>
                   </li>
                 );

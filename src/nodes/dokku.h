@@ -1,0 +1,75 @@
+// The Dokku commands a deployment runs on a worker node, as argv vectors for Connection::Run /
+// Stream (each element quoted by CommandLine, so nothing a user typed is ever evaluated by a
+// shell). Pure functions: no I/O here, so every command Wharf can send is unit-tested.
+//
+// Rules every builder keeps:
+// - a value that is a secret never goes on argv when Dokku can read it from stdin
+//   (`registry:login --password-stdin`); `Step::stdin_data` carries it instead;
+// - `config:set` values are base64-encoded and sent with `--encoded`, so a value holding
+//   `$(...)`, quotes or newlines reaches the app byte for byte;
+// - `Step::display` is what a deployment log shows: keys and names, never values.
+//
+// Names are validated before a command is built: Dokku app and service names are lowercase
+// letters, digits and dashes, starting with a letter or digit.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace wharf::nodes::dokku {
+
+struct Step {
+  std::vector<std::string> argv;
+  std::string stdin_data;  // a secret Dokku reads from stdin; never logged
+  std::string display;     // the secret-free line a deployment log shows
+};
+
+// "name" must be a valid Dokku app or service name; `field` names it in the error.
+Status ValidateName(std::string_view name, std::string_view field);
+// An environment variable key Dokku accepts: [A-Za-z_][A-Za-z0-9_]*.
+Status ValidateConfigKey(std::string_view key);
+
+// Database services Dokku's official plugins provide: postgres, mysql, mariadb, mongo, redis.
+bool IsDatabaseKind(std::string_view kind);
+
+Step AppsCreate(std::string_view app);
+Step AppsDestroy(std::string_view app);
+Step PsRestart(std::string_view app);
+Step PsStop(std::string_view app);
+Step PsStart(std::string_view app);
+
+// Builds the app from a remote repository at `ref` (branch, tag or commit).
+Step GitSync(std::string_view app, std::string_view repository_url, std::string_view ref);
+// Deploys a prebuilt image.
+Step GitFromImage(std::string_view app, std::string_view image);
+// netrc credentials for a git host. Dokku takes them only as arguments: they are visible on the
+// node to root for the command's lifetime, never in Wharf's logs (display drops them).
+Step GitAuth(std::string_view host, std::string_view username, std::string_view password);
+// Registry credentials for one app; the password goes through stdin.
+Step RegistryLogin(std::string_view app, std::string_view server, std::string_view username,
+                   std::string_view password);
+
+// Sets variables without restarting (the deploy that follows restarts once). Values base64.
+Step ConfigSet(std::string_view app, const std::map<std::string, std::string>& values);
+Step ConfigUnset(std::string_view app, const std::vector<std::string>& keys);
+
+Step DomainsSet(std::string_view app, const std::vector<std::string>& domains);
+Step DomainsAdd(std::string_view app, std::string_view domain);
+Step DomainsRemove(std::string_view app, std::string_view domain);
+Step LetsencryptEnable(std::string_view app);
+// `mappings` like "http:80:5000".
+Step PortsSet(std::string_view app, const std::vector<std::string>& mappings);
+
+// `<kind>:create <service> [--image-version V]`, `<kind>:link`, `<kind>:export`, `<kind>:import`.
+Step DbCreate(std::string_view kind, std::string_view service, std::string_view version);
+Step DbLink(std::string_view kind, std::string_view service, std::string_view app);
+Step DbUnlink(std::string_view kind, std::string_view service, std::string_view app);
+Step DbDestroy(std::string_view kind, std::string_view service);
+Step DbExport(std::string_view kind, std::string_view service);
+Step DbImport(std::string_view kind, std::string_view service);
+
+}  // namespace wharf::nodes::dokku
