@@ -25,8 +25,8 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddDiagnoseCommands(*r);
   AddGitCommands(*r);
   AddBackupStorageCommands(*r);
-  // Later capabilities add their group here: git, registry, aws, storage, app, service, env,
-  // deploy, backup.
+  AddRegistryCommands(*r);
+  // Later capabilities add their group here (one line each).
   AddCompletionCommand(*r);  // last: it walks the whole tree when it runs
   return std::make_unique<Client>(std::move(r));
 }

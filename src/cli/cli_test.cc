@@ -363,6 +363,7 @@ class CommandTreeTest : public ConfigTest {
     AddSshKeyCommands(r);
     AddAuditCommands(r);
     AddServerCommands(r);
+    AddRegistryCommands(r);
     AddJobCommands(r);
     AddDiagnoseCommands(r);
     AddCompletionCommand(r);
@@ -448,6 +449,34 @@ TEST_F(CommandTreeTest, DiagnoseCommandsCheckTheirArgumentsBeforeAnyRequest) {
   EXPECT_NE(c.out.find("[\"wharf/server/firewall\"]=\"show apply"), std::string::npos) << c.out;
   EXPECT_NE(c.out.find("[\"wharf/job\"]=\"show log"), std::string::npos);
   EXPECT_NE(c.out.find("--follow"), std::string::npos);
+}
+
+TEST_F(CommandTreeTest, RegistryTokensNeverComeFromArgv) {
+  // There is no flag that takes the token as a value: it is prompted for or read from stdin.
+  auto argv = Run({"registry", "add", "ghcr", "--host", "ghcr.io", "--username", "u", "--password", "s3cret", "--org", "acme"});
+  EXPECT_EQ(argv.code, kExitUsage);
+  EXPECT_NE(argv.err.find("--password-stdin"), std::string::npos) << argv.err;
+  EXPECT_EQ(argv.err.find("s3cret"), std::string::npos) << argv.err;  // never echoed back
+  EXPECT_EQ(Run({"registry", "add", "ghcr", "--host", "ghcr.io", "--username", "u", "--token", "s3cret", "--org", "acme"}).code,
+            kExitUsage);
+  EXPECT_EQ(Run({"registry", "edit", "ghcr", "--password", "s3cret", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"registry", "add", "ghcr", "--username", "u", "--org", "acme"}).code, kExitUsage);  // --host is required
+  EXPECT_EQ(Run({"registry", "verify", "ghcr", "--org", "acme"}).code, kExitUsage);                 // --image is required
+  setenv("WHARF_URL", "http://127.0.0.1:9", 1);
+  setenv("WHARF_TOKEN", "t", 1);
+  auto e = Run({"registry", "edit", "ghcr", "--org", "acme"});
+  EXPECT_EQ(e.code, kExitUsage);
+  EXPECT_NE(e.err.find("Nothing to change"), std::string::npos) << e.err;
+  EXPECT_EQ(Run({"registry", "edit", "ghcr", "--password-stdin", "--password-prompt", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"registry", "list", "--org", "acme"}).code, kExitFailure);  // parsed; the (closed) server is unreachable
+  EXPECT_EQ(Run({"registry", "delete", "ghcr", "--org", "acme"}).code, kExitFailure);  // `delete` is `remove`
+  auto c = Run({"completion", "bash"});
+  EXPECT_NE(c.out.find("[\"wharf/registry\"]=\"list add show edit verify test remove"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("--password-stdin"), std::string::npos);
+  EXPECT_EQ(c.out.find("--password "), std::string::npos);  // the hidden trap is not offered
+  EXPECT_EQ(c.out.find("--password\""), std::string::npos);
+  EXPECT_NE(c.out.find("[\"wharf/invite\"]=\"list link resend revoke show accept"), std::string::npos);
+  EXPECT_NE(c.out.find("set-seat-limit"), std::string::npos);
 }
 
 TEST_F(CommandTreeTest, ContextCommandsWorkOffline) {

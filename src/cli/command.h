@@ -153,6 +153,7 @@ void AddServerCommands(Registry& r);    // server, security-group
 void AddCloudCommands(Registry& r);     // cloud-account
 // security-group sync | drift (EC2), added to the security-group group.
 void AddSecurityGroupEc2Commands(Registry& r, CLI::App* group);
+void AddRegistryCommands(Registry& r);  // registry (Docker registries)
 void AddJobCommands(Registry& r);       // job
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
 void AddGitCommands(Registry& r);       // git-provider

@@ -17,7 +17,7 @@ void Collect(CLI::App* app, const std::string& path, std::map<std::string, std::
     Collect(sub, path + "/" + sub->get_name(), out);
   }
   for (const CLI::Option* o : app->get_options({})) {
-    if (o->get_positional()) continue;
+    if (o->get_positional() || o->get_group().empty()) continue;  // an empty group hides an option
     for (const auto& l : o->get_lnames()) words += "--" + l + " ";
     for (const auto& s : o->get_snames()) words += "-" + s + " ";
   }

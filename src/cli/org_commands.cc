@@ -76,6 +76,16 @@ Status OrgTransfer(Env& env, const std::string& user) {
   return Ok();
 }
 
+// The instance administrator's seat limit for an org (0 = unlimited).
+Status OrgSeatLimit(Env& env, int limit) {
+  WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
+  WHARF_ASSIGN_OR_RETURN(std::string org, env.org());
+  WHARF_ASSIGN_OR_RETURN(json o, api->Patch("/api/v1/admin/orgs/" + EncodeComponent(org), {{"seat_limit", limit}}));
+  env.Done(o, "Seat limit of " + o.value("slug", "") + " is now " + (limit == 0 ? std::string("unlimited") : std::to_string(limit)) +
+                  " (" + std::to_string(o.value("seats_used", 0)) + " used).");
+  return Ok();
+}
+
 Status OrgUse(Env& env, const std::string& slug) {
   WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
   WHARF_ASSIGN_OR_RETURN(json o, api->Get("/api/v1/orgs/" + EncodeComponent(slug)));
@@ -118,6 +128,14 @@ void AddOrgCommands(Registry& r) {
               [user](Env& env) { return OrgTransfer(env, *user); })
         ->add_option("member", *user, "The new owner's email or user id")
         ->required();
+  }
+  {
+    auto limit = std::make_shared<int>(0);
+    r.Command(g, "set-seat-limit", "Set how many seats (members + pending invitations) an org may use; 0 = unlimited (instance administrator)",
+              "wharf org set-seat-limit 25 --org acme", Scope::kOrg, [limit](Env& env) { return OrgSeatLimit(env, *limit); })
+        ->add_option("limit", *limit, "Seats (0 = unlimited)")
+        ->required()
+        ->check(CLI::NonNegativeNumber);
   }
   {
     auto slug = std::make_shared<std::string>();

@@ -114,7 +114,7 @@ Status Login(Env& env, const LoginFlags& f) {
   return Ok();
 }
 
-Status Logout(Env& env) {
+Status Logout(Env& env, bool all) {
   WHARF_ASSIGN_OR_RETURN(Context * ctx, env.context());
   if (!ctx || ctx->token.empty()) {
     env.Done(json{{"signed_out", false}}, "Not signed in; nothing to do.");
@@ -123,14 +123,20 @@ Status Logout(Env& env) {
   ApiClient api(ctx->url, ctx->token);
   // Revoke the session on the server. An API token is not a session: it stays valid until
   // `wharf token revoke`, and an already expired session answers 401; either way forget it here.
-  auto r = api.Post("/api/v1/auth/logout");
+  // --all revokes every session of this user (other machines, browsers), not only this one.
+  auto r = api.Post(all ? "/api/v1/auth/logout-all" : "/api/v1/auth/logout");
   if (!r && r.error().code == ErrorCode::kUnavailable)
     env.err() << "wharf: the server was not reachable (" << r.error().message
               << "); the token is forgotten here but may still be valid there.\n";
   std::string name = ctx->name;
   ctx->token.clear();
   WHARF_TRY(env.SaveConfig());
-  env.Done(json{{"signed_out", true}, {"context", name}}, "Signed out of " + name + ".");
+  if (all && !r && r.error().code != ErrorCode::kUnavailable) {
+    WHARF_TRY(env.SaveConfig());
+    return Err(r.error());  // e.g. an API token (not a session) cannot sign out everywhere
+  }
+  env.Done(json{{"signed_out", true}, {"context", name}, {"all_sessions", all}},
+           all ? "Signed out of " + name + " and every other session of " + ctx->email + "." : "Signed out of " + name + ".");
   return Ok();
 }
 
@@ -213,8 +219,13 @@ void AddSessionCommands(Registry& r) {
     c->add_option("--org", f->org, "Default organisation for this context (default: the one you own)");
     c->add_option("--name", f->name, "Name of the context to save (default: --context, or the server's host:port)");
   }
-  r.Command(nullptr, "logout", "Sign out: revoke the session and forget the token",
-            "wharf logout --context prod", Scope::kLocal, [](Env& env) { return Logout(env); });
+  {
+    auto all = std::make_shared<bool>(false);
+    r.Command(nullptr, "logout", "Sign out: revoke the session and forget the token",
+              "wharf logout --context prod\n  wharf logout --all   # also every browser and machine signed in as you",
+              Scope::kLocal, [all](Env& env) { return Logout(env, *all); })
+        ->add_flag("--all", *all, "Revoke every session of your account, everywhere");
+  }
   {
     CLI::App* g = r.Group("context", "Saved sign-ins (in ~/.config/wharf/config.toml)", "wharf context use prod");
     r.Command(g, "list", "List saved contexts", "wharf context list -o json", Scope::kLocal,

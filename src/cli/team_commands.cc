@@ -292,6 +292,50 @@ Status InviteAction(Env& env, const std::string& ref, const std::string& action)
   return Ok();
 }
 
+// An invitation given as its token or as the link from the email (https://host/invite/TOKEN).
+struct InviteRef {
+  std::string base;  // the link's origin, "" for a bare token
+  std::string token;
+};
+InviteRef ParseInviteRef(const std::string& ref) {
+  const auto at = ref.find("/invite/");
+  if (at == std::string::npos) return {"", ref};
+  std::string token = ref.substr(at + 8);
+  if (auto q = token.find_first_of("?#/"); q != std::string::npos) token.resize(q);
+  return {ref.substr(0, at), token};
+}
+
+// Reads an invitation without consuming it (no sign-in needed for a full link).
+Status InviteShow(Env& env, const std::string& ref) {
+  InviteRef in = ParseInviteRef(ref);
+  if (in.token.empty()) return UsageError("Give the invitation link (https://…/invite/TOKEN) or its token.");
+  std::optional<ApiClient> anon;
+  ApiClient* api = nullptr;
+  if (!in.base.empty()) {
+    anon.emplace(in.base, "");
+    api = &*anon;
+  } else {
+    WHARF_ASSIGN_OR_RETURN(api, env.api());
+  }
+  WHARF_ASSIGN_OR_RETURN(json v, api->Get("/api/v1/invitations/" + EncodeComponent(in.token)));
+  Table t{{"ORG", "ROLE", "EMAIL", "EXPIRES"},
+          {{v["org"].value("name", "") + " (" + v["org"].value("slug", "") + ")", v["role"].value("name", ""), v.value("email", ""),
+            v.value("expires_at", "")}}};
+  env.Print(v, t);
+  if (env.format() == Format::kTable) env.out() << "Join with `wharf invite accept " << ref << "` (signed in as " << v.value("email", "") << ").\n";
+  return Ok();
+}
+
+Status InviteAccept(Env& env, const std::string& ref) {
+  InviteRef in = ParseInviteRef(ref);
+  if (in.token.empty()) return UsageError("Give the invitation link (https://…/invite/TOKEN) or its token.");
+  WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
+  WHARF_ASSIGN_OR_RETURN(json v, api->Post("/api/v1/invitations/" + EncodeComponent(in.token) + "/accept"));
+  env.Done(v, "Joined " + v["org"].value("name", "") + " (" + v["org"].value("slug", "") + ") as " + v["role"].value("name", "") +
+                  ". Use it with `--org " + v["org"].value("slug", "") + "` or `wharf org use " + v["org"].value("slug", "") + "`.");
+  return Ok();
+}
+
 }  // namespace
 
 void AddTeamCommands(Registry& r) {
@@ -368,6 +412,19 @@ void AddTeamCommands(Registry& r) {
           ->add_option("invitation", *ref, "Invited email or invitation id")
           ->required();
     }
+    // The invitee's side: read the invitation (never consumes it), then join.
+    auto show = std::make_shared<std::string>();
+    r.Command(inv, "show", "Show what an invitation is for (org, role, email, expiry) without using it",
+              "wharf invite show https://wharf.example.com/invite/whi_…", Scope::kLocal,
+              [show](Env& env) { return InviteShow(env, *show); })
+        ->add_option("link", *show, "The invitation link from the email, or its token")
+        ->required();
+    auto accept = std::make_shared<std::string>();
+    r.Command(inv, "accept", "Join the org of an invitation, signed in as the invited email",
+              "wharf invite accept https://wharf.example.com/invite/whi_…", Scope::kUser,
+              [accept](Env& env) { return InviteAccept(env, *accept); })
+        ->add_option("link", *accept, "The invitation link from the email, or its token")
+        ->required();
   }
 }
 

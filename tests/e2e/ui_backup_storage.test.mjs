@@ -37,7 +37,8 @@ test('add, verify (every step shown), a failing delete step with its layer and f
   const ctx = await newContext(browser, s.url);
   const page = await ctx.newPage();
   await uiLogin(page, ada);
-  await page.getByRole('navigation', { name: 'Organisation' }).getByRole('link', { name: 'Backup storage' }).click();
+  await page.getByRole('navigation', { name: 'Organisation' }).getByRole('link', { name: 'Integrations' }).click();
+  await page.getByRole('navigation', { name: 'Integrations' }).getByRole('link', { name: /Backup storage/ }).click();
   await page.getByRole('heading', { name: 'Add backup storage' }).waitFor();
   assert.match(await page.getByTestId('separate-note').textContent(), /separate from the AWS keys of cloud accounts/);
 

@@ -312,3 +312,94 @@ test('usable at 390 px: servers list, a server, security groups and troubleshoot
   assert.deepEqual(pctx.problems, []);
   await pctx.close();
 });
+
+test('security-group outbound rules: edited in the same editor (destination checked inline), saved, and applied as daddr rules', async () => {
+  await page.goto(`${O()}/security-groups`);
+  await page.getByRole('button', { name: 'Edit web' }).click();
+  const out = page.getByTestId('outbound-rules');
+  await out.waitFor();
+  // The group was created without outbound rules: the server's default (all traffic) is shown.
+  assert.equal(await page.getByLabel('Outbound 1 type').inputValue(), 'all-traffic');
+  assert.equal(await page.getByLabel('Outbound 2 destination').inputValue(), '::/0');
+  await page.getByRole('button', { name: 'Remove outbound 2' }).click();
+  await page.getByLabel('Outbound 1 type').selectOption('https');
+  await page.getByLabel('Outbound 1 destination').fill('anywhere');
+  await page.getByLabel('Outbound 1 description').fill('web APIs');
+  await page.getByRole('button', { name: '+ Add outbound rule' }).click();
+  await page.getByLabel('Outbound 2 type').selectOption('dns');
+  await page.getByLabel('Outbound 2 destination').fill('10.0.0.300/8');
+  await page.getByLabel('Outbound 2 description').focus();
+  const err = out.getByTestId('source-error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /Destination is not a valid IPv4 address/);
+  assert.equal(await page.getByTestId('save-group').getAttribute('aria-disabled'), 'true');
+  await page.getByLabel('Outbound 2 destination').fill('10.0.0.0/8');
+  await page.getByLabel('Outbound 2 description').fill('resolvers');
+  await shot(page, 'security-group-outbound');
+  const patched = page.waitForResponse((r) => /\/security-groups\/sg_/.test(r.url()) && r.request().method() === 'PATCH');
+  await page.getByTestId('save-group').click();
+  const sent = JSON.parse((await patched).request().postData());
+  assert.deepEqual(sent.outbound, [{ type: 'https', source: 'anywhere', description: 'web APIs' }, { type: 'dns', source: '10.0.0.0/8', description: 'resolvers' }]);
+  await page.getByRole('status').filter({ hasText: 'Security group web saved' }).waitFor();
+  const card = page.locator('li[data-group="web"]');
+  await card.getByTestId('outbound').filter({ hasText: 'out: dns udp 53 to 10.0.0.0/8' }).waitFor();
+  assert.match(await card.getByTestId('outbound').textContent(), /out: https tcp 443 to 0\.0\.0\.0\/0/);
+  assert.doesNotMatch(await card.getByTestId('outbound').textContent(), /all-traffic/);
+  // Applied to the node, the outbound rules are the kernel's daddr rules.
+  await page.goto(`${O()}/servers`);
+  await page.getByRole('link', { name: 'web-1' }).click();
+  await page.getByTestId('apply-firewall').click();
+  await page.waitForFunction(() => /daddr 10\.0\.0\.0\/8 udp dport 53 accept/.test(document.querySelector('[data-testid="firewall"]')?.textContent ?? ''));
+  assert.deepEqual(ctx.problems, []);
+});
+
+test('edit a server: nothing to save until a change; a port change warns and tests; rename and a new host are saved, and Check pins the host key again', async () => {
+  await page.goto(`${O()}/servers`);
+  await page.getByRole('link', { name: 'web-1' }).click();
+  const fp = (await page.getByTestId('host-key').textContent()).trim();
+  assert.match(fp, /^SHA256:/);
+  await page.getByTestId('edit-server').click();
+  await page.waitForURL(/\/servers\/srv_[a-z0-9]+\/edit$/);
+  const save = page.getByTestId('save-server');
+  assert.equal(await save.getAttribute('aria-disabled'), 'true');
+  assert.match(await tooltipOf(save), /Nothing changed yet/);
+  assert.equal(await page.getByLabel('Host').inputValue(), '127.0.0.1');
+  assert.equal(await page.getByLabel('web').isChecked(), true);
+  await page.getByLabel('SSH port').fill('1');
+  await page.getByTestId('repin-note').waitFor();
+  assert.match(await page.getByTestId('repin-note').textContent(), new RegExp(`pinned host key \\(${fp.replace(/[+/]/g, '\\$&')}\\) is dropped`));
+  await page.getByTestId('test-connection').click();
+  const tcp = page.locator('li[data-check="tcp"]');
+  await tcp.waitFor();
+  assert.equal(await tcp.getAttribute('data-status'), 'failed');
+  await page.getByLabel('SSH port').fill(String(node.port));
+  await page.getByLabel('Name').fill('web-main');
+  await page.getByLabel('Host').fill('localhost');
+  await page.getByTestId('test-connection').click();
+  await page.getByText('all checks passed').waitFor();
+  const patched = page.waitForResponse((r) => /\/servers\/srv_[a-z0-9]+$/.test(r.url()) && r.request().method() === 'PATCH');
+  await save.click();
+  assert.deepEqual(JSON.parse((await patched).request().postData()), { name: 'web-main', host: 'localhost' });
+  await page.waitForURL(/\/servers\/srv_[a-z0-9]+\?saved=1$/);
+  await page.getByRole('status').filter({ hasText: 'Server saved' }).waitFor();
+  await page.getByRole('heading', { name: /web-main/ }).waitFor();
+  assert.equal(await page.getByTestId('address').textContent(), `${NODE_USER}@localhost:${node.port}`);
+  await page.getByTestId('check').click();
+  await page.getByRole('status').filter({ hasText: 'Every check passed' }).waitFor();
+  await page.waitForFunction((f) => document.querySelector('[data-testid="host-key"]').textContent.trim() === f, fp);
+  // Re-pin host key asks first, then trusts the key the server presents now.
+  page.once('dialog', (d) => d.accept());
+  await page.getByTestId('repin').click();
+  await page.getByRole('status').filter({ hasText: 'Host key re-pinned' }).waitFor();
+  await shot(page, 'server-edited');
+  // Without servers.update the edit page is the access-denied panel.
+  const viewer = await memberWithRole(s.url, ada, 'vera', { servers: { read: true } });
+  const vctx = await newContext(browser, s.url);
+  const p = await vctx.newPage();
+  await uiLogin(p, viewer);
+  await p.goto(page.url().replace(/\?saved=1$/, '/edit'));
+  await p.getByRole('alert').filter({ hasText: 'servers.update' }).waitFor();
+  assert.deepEqual(vctx.problems, []);
+  await vctx.close();
+  assert.deepEqual(ctx.problems, []);
+});

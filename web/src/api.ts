@@ -126,6 +126,17 @@ export interface Diagnosis {
   checklist: { name: string; status: CheckStatus; evidence: string; fix: string }[];
 }
 
+// ---- integrations (docker registries now; git providers, cloud accounts, backup storage later) ----
+// Every integration row has the same verify bookkeeping; secret fields read back only as {set}.
+export interface VerifyError { check: string; message: string; layer?: string; fix?: string }
+export interface IntegrationState { verified: boolean; last_verified_at: string | null; last_error: VerifyError | null; expires_at: string | null }
+export interface DockerRegistry extends IntegrationState {
+  id: string; name: string; host: string; username: string; namespace: string | null; password: { set: boolean };
+  created_at: string; updated_at: string; created_by: string;
+}
+// POST …/verify and …/test: the checks in order; the first failure skips the rest.
+export interface VerifyReport { ok: boolean; checks: Check[]; image?: string; auth?: string; digest?: string }
+
 // The "Why?" view for a 403: its details.explain URL ("…/access/explain?collection=&action=")
 // turned into the UI route that shows the explanation.
 export function whyHref(slug: string, collection: string, action: string): string {

@@ -13,6 +13,10 @@ import { RoleEditPage, RolesPage } from './pages/roles';
 import { SshKeysPage } from './pages/ssh_keys';
 import { SecurityGroupsPage } from './pages/security_groups';
 import { AddServerPage, ServerPage, ServersPage } from './pages/servers';
+import { EditServerPage } from './pages/server_edit';
+import { DockerRegistriesPage } from './pages/docker_registries';
+import { IntegrationsIndexPage } from './pages/integrations';
+import { INTEGRATION_NEEDS } from './integrations';
 import { HelpPage } from './pages/help';
 import { BackupStoragePage } from './pages/backup_storage';
 import { TroubleshootPage } from './pages/troubleshoot';
@@ -21,9 +25,10 @@ import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
 
 // Navigation: one entry per page in an org. `need` is the permission to read the page (entries
-// stay visible without it and open the access-denied panel). Servers, Integrations and
-// Applications join here as their APIs land.
-interface NavItem { path: string; label: string; need?: string; admin?: boolean; abs?: boolean }
+// stay visible without it and open the access-denied panel); `needAny` for a page with tabs that
+// opens when any one of them can be read (Integrations); `abs` for a path outside the org (Guides).
+// Applications join here when their API lands.
+export interface NavItem { path: string; label: string; need?: string; needAny?: string[]; admin?: boolean; abs?: boolean }
 export const NAV: { section: string; items: NavItem[] }[] = [
   {
     section: 'Workspace',
@@ -35,7 +40,7 @@ export const NAV: { section: string; items: NavItem[] }[] = [
     ],
   },
   { section: 'Infrastructure', items: [{ path: '/servers', label: 'Servers', need: 'servers.read' }] },
-  { section: 'Integrations', items: [{ path: '/backup-storage', label: 'Backup storage', need: 'backupStorage.read' }] },
+  { section: 'Integrations', items: [{ path: '/integrations', label: 'Integrations', needAny: INTEGRATION_NEEDS }] },
   {
     section: 'Security',
     items: [
@@ -52,6 +57,14 @@ export const NAV: { section: string; items: NavItem[] }[] = [
   },
 ];
 
+// Whether the member may open a nav entry (the server still decides every request).
+export function navAllowed(it: NavItem, ctx: OrgCtx): boolean {
+  if (it.admin) return ctx.isAdmin;
+  if (it.need) return ctx.can(it.need);
+  if (it.needAny) return it.needAny.some((n) => ctx.can(n));
+  return true;
+}
+
 type OrgRoute = { pattern: string; page: (p: Record<string, string>) => preact.JSX.Element };
 const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug', page: () => <OverviewPage /> },
@@ -64,7 +77,11 @@ const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug/servers', page: () => <ServersPage /> },
   { pattern: '/o/:slug/servers/new', page: () => <AddServerPage /> },
   { pattern: '/o/:slug/servers/:id', page: (p) => <ServerPage id={p.id} key={p.id} /> },
+  { pattern: '/o/:slug/servers/:id/edit', page: (p) => <EditServerPage id={p.id} key={p.id} /> },
+  { pattern: '/o/:slug/integrations', page: () => <IntegrationsIndexPage /> },
+  { pattern: '/o/:slug/integrations/docker-registries', page: () => <DockerRegistriesPage /> },
   { pattern: '/o/:slug/security-groups', page: () => <SecurityGroupsPage /> },
+  { pattern: '/o/:slug/integrations/backup-storage', page: () => <BackupStoragePage /> },
   { pattern: '/o/:slug/backup-storage', page: () => <BackupStoragePage /> },
   { pattern: '/o/:slug/troubleshoot', page: () => <TroubleshootPage /> },
   { pattern: '/o/:slug/why', page: () => <WhyPage /> },
@@ -242,14 +259,15 @@ function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
                   {s.items.map((it) => {
                     const href = it.abs ? it.path : `/o/${slug}${it.path}`;
                     const current = it.path === '' ? path === href : path === href || path.startsWith(href + '/');
-                    const locked = it.admin ? !ctx.isAdmin : it.need ? !ctx.can(it.need) : false;
+                    const locked = !navAllowed(it, ctx);
+                    const needText = it.admin ? 'the Admin role' : it.need ?? it.needAny?.join(' or ');
                     return (
                       <li key={it.path}>
                         <a href={href} aria-current={current ? 'page' : undefined} class={locked ? 'locked' : undefined}>
                           {it.label}
                           {locked && (
-                            <span class="lock" title={`Needs ${it.admin ? 'the Admin role' : it.need}`}>
-                              {' '}<LockIcon /><span class="sr-only"> (needs {it.admin ? 'the Admin role' : it.need})</span>
+                            <span class="lock" title={`Needs ${needText}`}>
+                              {' '}<LockIcon /><span class="sr-only"> (needs {needText})</span>
                             </span>
                           )}
                         </a>

@@ -1,9 +1,10 @@
-// Org overview (seats, your role, the instance admin's seat limit) and creating an org.
+// Org overview (seats, your role, the instance admin's seat limit, rename, transfer ownership) and
+// creating an org.
 import { useState } from 'preact/hooks';
-import { get, orgPath, patch, post, type Org } from '../api';
+import { get, orgPath, patch, post, type List, type Member, type Org } from '../api';
 import { ErrorBox, Field, Loading, Notice, PageTitle } from '../components';
 import { useLoad } from '../hooks';
-import { NAV } from '../app';
+import { NAV, navAllowed } from '../app';
 import { navigate } from '../router';
 import { useOrg, useSession } from '../session';
 
@@ -15,6 +16,7 @@ export function OverviewPage() {
   const { org, can, isAdmin } = useOrg();
   const { me } = useSession();
   const o = useLoad(() => get<Org>(orgPath(org.slug)), [org.slug]);
+  const [note, setNote] = useState<string | null>(null);
   return (
     <>
       <PageTitle>{org.name}</PageTitle>
@@ -29,11 +31,11 @@ export function OverviewPage() {
             {NAV.flatMap((s) => s.items)
               .filter((i) => i.path)
               .map((i) => {
-                const ok = i.admin ? isAdmin : i.need ? can(i.need) : true;
+                const ok = navAllowed(i, { org, can, isAdmin });
                 return (
                   <li key={i.path}>
                     <a href={i.abs ? i.path : `/o/${org.slug}${i.path}`}>{i.label}</a>{' '}
-                    <span class={ok ? 'pill ok' : 'pill no'}>{ok ? 'can view' : `needs ${i.admin ? 'Admin' : i.need}`}</span>
+                    <span class={ok ? 'pill ok' : 'pill no'}>{ok ? 'can view' : `needs ${i.admin ? 'Admin' : i.need ?? i.needAny?.join(' or ')}`}</span>
                   </li>
                 );
               })}
@@ -47,6 +49,8 @@ export function OverviewPage() {
         </section>
       </div>
       {isAdmin && <RenameForm />}
+      {org.owner && <TransferForm onDone={setNote} />}
+      <Notice text={note} onDone={() => setNote(null)} />
     </>
   );
 }
@@ -81,6 +85,49 @@ function RenameForm() {
       </form>
       <ErrorBox error={error} />
       <Notice text={note} onDone={() => setNote(null)} />
+    </section>
+  );
+}
+
+// The owner hands the org to another Admin member (POST …/transfer-ownership {user_id}).
+function TransferForm(props: { onDone: (note: string) => void }) {
+  const { org, can } = useOrg();
+  const { me, reload } = useSession();
+  const members = useLoad(() => get<List<Member>>(orgPath(org.slug, '/members?limit=200')), [org.slug], !can('team.read'));
+  const [to, setTo] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const admins = (members.data?.items ?? []).filter((m) => m.role.name === 'Admin' && m.role.builtin !== false && m.user.id !== me?.user.id);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const m = admins.find((x) => x.user.id === (to || admins[0]?.user.id));
+    if (!m || !confirm(`Make ${m.user.email} the owner of ${org.name}? You stay an Admin.`)) return;
+    setError(null);
+    try {
+      await post<Org>(orgPath(org.slug, '/transfer-ownership'), { user_id: m.user.id });
+      props.onDone(`${m.user.email} now owns ${org.name}.`);  // shown by the page: this form goes away with ownership
+      await reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <section class="panel" data-testid="transfer">
+      <h2>Transfer ownership</h2>
+      {members.error ? <ErrorBox error={members.error} /> : !members.data ? <Loading /> : admins.length === 0 ? (
+        <p class="muted">Only an Admin can become the owner. Give another member the Admin role first (Team).</p>
+      ) : (
+        <form onSubmit={submit} class="invite-form rename-form" noValidate>
+          <Field label="New owner (an Admin member)" id="org-owner" error={error} field="user_id">
+            <select id="org-owner" value={to || admins[0].user.id} onChange={(e) => setTo(e.currentTarget.value)}>
+              {admins.map((m) => <option key={m.user.id} value={m.user.id}>{m.user.name} ({m.user.email})</option>)}
+            </select>
+          </Field>
+          <div class="field submit">
+            <button class="btn danger" type="submit">Transfer</button>
+          </div>
+        </form>
+      )}
+      <ErrorBox error={error} />
     </section>
   );
 }

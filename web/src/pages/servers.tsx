@@ -9,7 +9,7 @@ import {
 import { CheckList, DiagnosisView } from '../checks';
 import { AccessDenied, ErrorBox, Field, Loading, LockIcon, Notice, PageTitle, PermButton, fmtTime } from '../components';
 import { useLoad } from '../hooks';
-import { navigate } from '../router';
+import { navigate, useLocation } from '../router';
 import { useOrg } from '../session';
 
 export function StatusPill(props: { status: string }) {
@@ -158,7 +158,8 @@ export function ServerPage(props: { id: string }) {
   const hist = useLoad(() => get<{ items: { at: string; ok: boolean; report: CheckReport }[] }>(orgPath(org.slug, `/servers/${props.id}/checks?limit=20`)),
     [org.slug, props.id], !can('servers.read'));
   const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
+  const { query } = useLocation();
+  const [note, setNote] = useState<string | null>(query.get('saved') ? 'Server saved.' : null);
   const [busy, setBusy] = useState('');
   const [diag, setDiag] = useState<Diagnosis | null>(null);
   const [fw, setFw] = useState<Firewall | null>(null);
@@ -214,8 +215,8 @@ export function ServerPage(props: { id: string }) {
       <ErrorOrLockout error={error} onDismiss={() => setError(null)} />
       <section class="panel">
         <dl class="kv">
-          <dt>Address</dt><dd class="mono">{s.username}@{s.host}:{s.port}</dd>
-          <dt>Host key</dt><dd class="mono small">{s.host_key_fingerprint ?? '—'}</dd>
+          <dt>Address</dt><dd class="mono" data-testid="address">{s.username}@{s.host}:{s.port}</dd>
+          <dt>Host key</dt><dd class="mono small" data-testid="host-key">{s.host_key_fingerprint || 'not pinned yet: the next Check pins it'}</dd>
           <dt>Last check</dt><dd>{fmtTime(s.last_check_at)}{s.next_check_at && <span class="muted small"> · next {fmtTime(s.next_check_at)}</span>}</dd>
           {s.last_check?.os && (<><dt>System</dt><dd>{s.last_check.os}{s.last_check.dokku_version && `, Dokku ${s.last_check.dokku_version}`}</dd></>)}
         </dl>
@@ -226,6 +227,7 @@ export function ServerPage(props: { id: string }) {
           <PermButton allowed={true} busy={busy !== ''} onClick={readFw} testId="read-firewall">Firewall rules in force</PermButton>
           <PermButton allowed={upd} need="servers.update" busy={busy !== ''} onClick={applyFw} testId="apply-firewall">Apply security groups</PermButton>
           <PermButton allowed={upd} need="servers.update" busy={busy !== ''} onClick={repin} testId="repin">Re-pin host key</PermButton>
+          <PermButton allowed={upd} need="servers.update" busy={busy !== ''} onClick={() => navigate(`/o/${org.slug}/servers/${s.id}/edit`)} testId="edit-server">Edit</PermButton>
           <PermButton allowed={can('servers.delete')} need="servers.delete" kind="danger" busy={busy !== ''} onClick={remove}>Remove</PermButton>
         </div>
       </section>

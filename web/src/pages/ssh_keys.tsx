@@ -1,7 +1,7 @@
 // Security → SSH keys: list with fingerprints, import (public key, optional private key that is
-// write-only and never shown again), copy the public key, delete.
+// write-only and never shown again), copy the public key, rename, delete.
 import { useState } from 'preact/hooks';
-import { del, get, orgPath, post, type List, type SshKey } from '../api';
+import { del, get, orgPath, patch, post, type List, type SshKey } from '../api';
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, copyText, fmtTime } from '../components';
 import { useLoad } from '../hooks';
 import { useOrg } from '../session';
@@ -11,6 +11,7 @@ export function SshKeysPage() {
   const keys = useLoad(() => get<List<SshKey>>(orgPath(org.slug, '/ssh-keys?limit=200')), [org.slug], !can('sshKeys.read'));
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
+  const [renaming, setRenaming] = useState<{ id: string; name: string } | null>(null);
   if (!can('sshKeys.read')) return (<><PageTitle>SSH keys</PageTitle><AccessDenied need="sshKeys.read" what="the SSH keys" /></>);
   const copy = async (k: SshKey) => {
     if (await copyText(k.public_key)) setNote(`Public key of ${k.name} copied to the clipboard.`);
@@ -25,6 +26,19 @@ export function SshKeysPage() {
       keys.reload();
     } catch (e) {
       setError(e);
+    }
+  };
+  const rename = async (e: Event) => {
+    e.preventDefault();
+    if (!renaming) return;
+    setError(null);
+    try {
+      const k = await patch<SshKey>(orgPath(org.slug, `/ssh-keys/${renaming.id}`), { name: renaming.name.trim() });
+      setRenaming(null);
+      setNote(`SSH key renamed to ${k.name}.`);
+      keys.reload();
+    } catch (err) {
+      setError(err);
     }
   };
   return (
@@ -43,7 +57,14 @@ export function SshKeysPage() {
             {keys.data.items.map((k) => (
               <li class="key-card" key={k.id} data-key={k.name}>
                 <div class="key-head">
-                  <strong>{k.name}</strong> <span class="pill">{k.type}</span>
+                  {renaming?.id === k.id ? (
+                    <form class="row" onSubmit={rename} noValidate>
+                      <input aria-label={`New name for ${k.name}`} value={renaming.name} class="rename-input"
+                        onInput={(e) => setRenaming({ id: k.id, name: e.currentTarget.value })} />
+                      <button type="submit" class="btn primary small">Save name</button>
+                      <button type="button" class="btn plain small" onClick={() => setRenaming(null)}>Cancel</button>
+                    </form>
+                  ) : <strong>{k.name}</strong>} <span class="pill">{k.type}</span>
                   {k.private_key.set && <span class="pill ok" title="Stored encrypted; never shown again">private key stored</span>}
                 </div>
                 <p class="mono small" data-testid="fingerprint">{k.fingerprint}</p>
@@ -52,6 +73,7 @@ export function SshKeysPage() {
                 <div class="row">
                   <PermButton allowed={true} onClick={() => copy(k)} label={`Copy public key of ${k.name}`}>Copy public key</PermButton>
                   <a class="btn plain" href={orgPath(org.slug, `/ssh-keys/${k.id}/public-key`)} download={`${k.name}.pub`} aria-label={`Download public key of ${k.name}`}>Download .pub</a>
+                  <PermButton allowed={can('sshKeys.update')} need="sshKeys.update" onClick={() => setRenaming({ id: k.id, name: k.name })} label={`Rename SSH key ${k.name}`}>Rename</PermButton>
                   <PermButton allowed={can('sshKeys.delete')} need="sshKeys.delete" kind="danger" onClick={() => remove(k)} label={`Delete SSH key ${k.name}`}>Delete</PermButton>
                 </div>
               </li>

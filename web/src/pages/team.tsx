@@ -1,6 +1,7 @@
-// Team: members and their roles, invitations (invite, copy link, resend, revoke) and seats.
+// Team: members and their roles, invitations (invite, copy link, resend, revoke, diagnose) and seats.
 import { useState } from 'preact/hooks';
-import { del, get, orgPath, patch, post, type Invitation, type List, type Member, type Org, type Role } from '../api';
+import { del, get, orgPath, patch, post, type Diagnosis, type Invitation, type List, type Member, type Org, type Role } from '../api';
+import { DiagnosisView } from '../checks';
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, copyText, fmtTime } from '../components';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
@@ -19,6 +20,7 @@ export function TeamPage() {
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
   const [manualLink, setManualLink] = useState<string | null>(null);
+  const [diag, setDiag] = useState<{ email: string; d: Diagnosis } | null>(null);
 
   if (!canRead) return (<><PageTitle>Team</PageTitle><AccessDenied need="team.read" what="the team" /></>);
 
@@ -165,11 +167,22 @@ export function TeamPage() {
                         onClick={() => confirm(`Revoke the invitation for ${inv.email}?`) && act(() => del(orgPath(slug, `/invitations/${inv.id}`)), `Invitation for ${inv.email} revoked.`)}>
                         Revoke
                       </PermButton>
+                      <PermButton allowed={true} label={`Diagnose invitation for ${inv.email}`} onClick={() => act(async () => {
+                        setDiag({ email: inv.email, d: await post<Diagnosis>(orgPath(slug, '/diagnose'), { invitation_id: inv.id }) });
+                      })}>
+                        Diagnose
+                      </PermButton>
                     </td>
                   </tr>
                 ))}
               </tbody>
             </table>
+          </div>
+        )}
+        {diag && (
+          <div class="inline-form" data-testid="invitation-diagnosis">
+            <h3>Why has {diag.email} not joined?</h3>
+            <DiagnosisView d={diag.d} />
           </div>
         )}
       </section>

@@ -1,4 +1,5 @@
-// Account → API tokens: create (the value is shown once, then only its name), list, revoke.
+// Account → API tokens: create (the value is shown once, then only its name), list, revoke; and
+// "Sign out everywhere" (POST /auth/logout-all: every session of the account, every browser).
 import { useState } from 'preact/hooks';
 import { del, get, post, type ApiToken, type List } from '../api';
 import { ErrorBox, Field, Loading, Notice, PageTitle, copyText, fmtTime } from '../components';
@@ -6,7 +7,7 @@ import { useLoad } from '../hooks';
 import { useSession } from '../session';
 
 export function TokensPage() {
-  const { me } = useSession();
+  const { me, signOut } = useSession();
   const tokens = useLoad(() => get<List<ApiToken>>('/api/v1/me/tokens'), []);
   const [name, setName] = useState('');
   const [org, setOrg] = useState(me?.orgs[0]?.slug ?? '');
@@ -38,9 +39,19 @@ export function TokensPage() {
       setError(err);
     }
   };
+  const signOutEverywhere = async () => {
+    if (!confirm('Sign out of Wharf in every browser and on every machine? API tokens stay valid.')) return;
+    setError(null);
+    try {
+      await post('/api/v1/auth/logout-all');
+      await signOut();  // this tab's session is gone too: clear it and go to sign-in
+    } catch (err) {
+      setError(err);
+    }
+  };
   return (
     <>
-      <PageTitle>API tokens</PageTitle>
+      <PageTitle actions={<button type="button" class="btn danger" onClick={signOutEverywhere} data-testid="logout-all">Sign out everywhere</button>}>API tokens</PageTitle>
       <p class="muted">A token acts as you in one organisation, never beyond your role there. Use it as <code>Authorization: Bearer …</code>.</p>
       <Notice text={note} onDone={() => setNote(null)} />
       <ErrorBox error={error} onDismiss={() => setError(null)} />
