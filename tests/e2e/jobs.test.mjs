@@ -34,8 +34,15 @@ test('jobs of one server run one at a time, each once; other servers run in para
 
 test('cancel: a queued job ends cancelled at once, a running one at its next step; an ended one answers 409', async () => {
   const O = `/api/v1/orgs/${ada.org.slug}`;
-  const [running, queued] = await enqueueSleep(s.url, ada, 'srv_cancel', { ms: 30000, count: 2 });
-  await waitFor(async () => (await getJob(s.url, ada, running)).status === 'running', 5000, 'the first job to run');
+  const both = await enqueueSleep(s.url, ada, 'srv_cancel', { ms: 30000, count: 2 });
+  // Enqueued in the same millisecond: the one with the smaller id runs first; the other waits.
+  const first = await waitFor(async () => {
+    const jobs = await Promise.all(both.map((id) => getJob(s.url, ada, id)));
+    return jobs.find((j) => j.status === 'running');
+  }, 5000, 'one of the jobs to run');
+  const running = first.id;
+  const queued = both.find((id) => id !== running);
+  assert.equal((await getJob(s.url, ada, queued)).status, 'queued', 'the second job of the server waits');
   const viewer = await memberWithRole(s.url, ada, 'vic', { servers: { read: true } });
   const denied = await api(s.url, 'POST', `${O}/jobs/${running}/cancel`, { token: viewer.token });
   assert.equal(denied.status, 403);
