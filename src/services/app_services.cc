@@ -818,4 +818,38 @@ Result<json> Services::SetDefaultDomain(const authz::Principal& p, std::string_v
   }, h);
 }
 
+// ------------------------------------------------------------------------------------ deployments
+
+Result<Services::DeployEnvironment> Services::ResolveEnvironment(std::string_view org_id, std::string_view service_id) {
+  DeployEnvironment out;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto s, tx.app_services().Find(org_id, service_id));
+    if (!s) return ServiceNotFound();
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(org_id));
+    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+    WHARF_ASSIGN_OR_RETURN(auto all, tx.app_services().ListForApplication(org_id, s->application_id));
+    WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, *org, all, {}, nullptr));
+    WHARF_ASSIGN_OR_RETURN(auto resolved, domain::Resolver(app_vars).Resolve(s->name));
+    for (auto& [k, v] : resolved) {
+      out.set.emplace_back(k, SecretBytes::FromString(v));
+      std::fill(v.begin(), v.end(), '\0');
+    }
+    out.unset = apps::UnsetKeys(*s);
+    return Ok();
+  }));
+  return out;
+}
+
+Status Services::ClearUnsetKeys(std::string_view org_id, std::string_view service_id, const std::vector<std::string>& keys) {
+  return store_.Write([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto s, tx.app_services().Find(org_id, service_id));
+    if (!s) return ServiceNotFound();
+    std::vector<std::string> left;
+    for (auto& k : apps::UnsetKeys(*s))
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) left.push_back(k);
+    s->unset_keys = json(left).dump();
+    return tx.app_services().Update(*s);
+  });
+}
+
 }  // namespace wharf::services

@@ -494,6 +494,19 @@ class Services {
   Result<nlohmann::json> SetDefaultDomain(const authz::Principal& p, std::string_view id, std::string_view hostname,
                                           const RequestContext& ctx);
 
+  // --- for deployments (no principal: a deploy job is authorized when it is queued) ---
+  // A service's environment resolved by the control plane, and the keys removed since the last
+  // deploy (to unset on the node). Values are secrets: never log them; pass them to Dokku's
+  // config:set base64-encoded. kNotFound when the service is not in the org; kValidationFailed
+  // (naming the variable) when a reference cannot be resolved yet.
+  struct DeployEnvironment {
+    std::vector<std::pair<std::string, SecretBytes>> set;
+    std::vector<std::string> unset;
+  };
+  Result<DeployEnvironment> ResolveEnvironment(std::string_view org_id, std::string_view service_id);
+  // After a deploy unset `keys` on the node: drop them from the service's unset_keys.
+  Status ClearUnsetKeys(std::string_view org_id, std::string_view service_id, const std::vector<std::string>& keys);
+
   // --- templates ---
   Result<Page<domain::AppTemplate>> ListTemplates(const authz::Principal& p, int limit, std::string_view cursor,
                                                   const RequestContext& ctx);
