@@ -521,5 +521,75 @@ TEST_F(ServicesTest, OnlyVerifiedBackupStorageCanBeUsedForExternalBackups) {
   EXPECT_EQ(svc_->RequireVerifiedBackupStorage(eve.p, row->id, ctx_).error().code, ErrorCode::kNotFound);
 }
 
+// Applications: the control plane resolves a service's environment for a deploy (database URI,
+// generated secret) and tracks the keys to unset; nothing secret is stored in plaintext.
+TEST_F(ServicesTest, ServiceEnvironmentResolvesReferencesSecretsAndUnsetKeys) {
+  Account ada = SignUp("ada");
+  ASSERT_TRUE(store_->Write([&](store::Tx& tx) -> Status {
+    WHARF_TRY(tx.ssh_keys().Insert({"key_x", ada.p.org_id, "k", "ssh-ed25519", "ssh-ed25519 AAAA", "SHA256:x", "", false,
+                                    1, 1, ada.p.user_id}));
+    domain::Server srv;
+    srv.id = "srv_test";
+    srv.org_id = ada.p.org_id;
+    srv.name = "node";
+    srv.host = "127.0.0.1";
+    srv.username = "deploy";
+    srv.ssh_key_id = "key_x";
+    srv.created_by = ada.p.user_id;
+    return tx.servers().Insert(srv);
+  }));
+  auto app = svc_->CreateApplication(ada.p, Collection::kApplications, {"shop", std::nullopt, "srv_test"}, ctx_);
+  ASSERT_TRUE(app) << app.error().message;
+  ServiceInput db;
+  db.name = "db";
+  db.type = "database";
+  db.engine = "postgres";
+  auto dbs = svc_->CreateService(ada.p, app->id, db, ctx_);
+  ASSERT_TRUE(dbs) << dbs.error().message;
+  ServiceInput web;
+  web.name = "web";
+  web.type = "app";
+  web.repository = "https://git.example.com/acme/web.git";
+  web.branch = "main";
+  web.variables = std::vector<VariableInput>{{"DATABASE_URL", "{{ db.DATABASE_URL }}"},
+                                             {"SECRET", "{{ secret(40, \"abcdef0123456789\") }}"},
+                                             {"OLD", "gone soon"}};
+  auto ws = svc_->CreateService(ada.p, app->id, web, ctx_);
+  ASSERT_TRUE(ws) << ws.error().message;
+  ASSERT_TRUE(svc_->PutVariables(ada.p, ws->service.id, {{"DATABASE_URL", "{{ db.DATABASE_URL }}"},
+                                                         {"SECRET", "{{ secret(40, \"abcdef0123456789\") }}"}}, ctx_));
+  auto env = svc_->ResolveEnvironment(ada.p.org_id, ws->service.id);
+  ASSERT_TRUE(env) << env.error().message;
+  ASSERT_EQ(env->set.size(), 2u);
+  auto creds = svc_->RevealCredentials(ada.p, dbs->service.id, ctx_);
+  ASSERT_TRUE(creds);
+  EXPECT_EQ(env->set[0].second.view(), (*creds)["database_url"].get<std::string>());
+  const std::string secret(env->set[1].second.view());
+  EXPECT_EQ(secret.size(), 40u);
+  EXPECT_EQ(env->unset, std::vector<std::string>{"OLD"});
+  ASSERT_TRUE(svc_->ClearUnsetKeys(ada.p.org_id, ws->service.id, env->unset));
+  EXPECT_TRUE(svc_->ResolveEnvironment(ada.p.org_id, ws->service.id)->unset.empty());
+  EXPECT_FALSE(svc_->ResolveEnvironment("org_other", ws->service.id));
+  const std::string password = (*creds)["password"];
+  const std::string bytes = BytesAtRest();
+  EXPECT_EQ(bytes.find(secret), std::string::npos);
+  EXPECT_EQ(bytes.find(password), std::string::npos);
+}
+
+// secret() drawn from the real CSPRNG over 62 characters (62 does not divide 256) is uniform.
+TEST_F(ServicesTest, SecretFromTheCsprngIsUniform) {
+  const std::string cs = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  domain::RandomFill random = [](unsigned char* out, size_t n) { secrets::RandomBytes(out, n); };
+  std::vector<int64_t> counts(62);
+  int64_t total = 0;
+  for (int i = 0; i < 200; ++i) {
+    for (char c : domain::GenerateSecret({4096, cs}, random)) ++counts[cs.find(c)];
+    total += 4096;
+  }
+  double expected = static_cast<double>(total) / 62, chi = 0;
+  for (auto c : counts) chi += (c - expected) * (c - expected) / expected;
+  EXPECT_LT(chi, 130.0);  // 61 degrees of freedom: P(chi² > 130) < 1e-6; modulo bias scores ~5000
+}
+
 }  // namespace
 }  // namespace wharf::services

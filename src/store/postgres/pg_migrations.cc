@@ -309,6 +309,51 @@ CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs FOR EACH ROW WHEN (NEW.status 
 CREATE TRIGGER jobs_ended AFTER UPDATE OF status ON jobs FOR EACH ROW
   WHEN (OLD.status = 'running' AND NEW.status <> 'running') EXECUTE FUNCTION wharf_jobs_notify();
 )sql",
+      // 6: applications (and the legacy projects view), their services, and templates.
+      // Sealed columns hold envelope-encrypted bytes; config/body/unset_keys are JSON.
+      R"sql(
+CREATE TABLE applications (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  server_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX applications_org ON applications (org_id, created_at, id);
+CREATE TABLE app_services (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  application_id TEXT NOT NULL REFERENCES applications(id),
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  config TEXT NOT NULL,
+  variables_sealed BYTEA,
+  credentials_sealed BYTEA,
+  unset_keys TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, application_id, name)
+);
+CREATE INDEX app_services_app ON app_services (org_id, application_id, created_at, id);
+CREATE TABLE app_templates (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX app_templates_org ON app_templates (org_id, created_at, id);
+)sql",
   };
   return m;
 }
