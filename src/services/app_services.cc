@@ -399,13 +399,35 @@ Status Services::CheckServiceSource(const authz::Principal& p, const PreparedSer
       if (!st && st.error().code == ErrorCode::kNotFound)
         return FieldError("git_provider_id", "is not a git provider of this organisation");
       WHARF_TRY(st);
-      // SEAM (git providers): once the git-providers integration lands, call its verify path here
-      // with {repository, branch/tag}: `git ls-remote` over HTTPS with the provider's credential,
-      // failing with its layer (git_token, github_app, repository allow-list) before saving.
-      checks.push_back({{"name", "git_access"}, {"status", "skipped"},
-                        {"message", "Wharf has not checked that provider '" + row->name + "' reaches " + s.repository +
-                                        " and that '" + s.ref + "' exists: git provider verification is not part "
-                                        "of this build yet. The first deploy will tell."}});
+      // The provider's own verify path: `git ls-remote` over HTTPS (token hosts) or the GitHub App's
+      // installation token and allow-list, with the repository and (for a branch) the branch. A
+      // member who may read the provider may use it for a service; its secret never leaves here.
+      const bool app = row->Field("type") == "github_app";
+      WHARF_ASSIGN_OR_RETURN(auto loaded, LoadIntegrationSecret(p, kGitProviders, row->id, Action::kRead,
+                                                                app ? "private_key" : "token", ctx));
+      std::optional<std::string> branch;
+      if (s.config.contains("branch")) branch = s.ref;
+      WHARF_ASSIGN_OR_RETURN(auto out, RunGitProviderChecks(loaded.first, loaded.second, s.repository, branch,
+                                                            github_tokens_, nullptr));
+      json report = json::parse(out.report_json, nullptr, false);
+      if (!out.ok) {
+        std::string field = "repository", msg = "the git provider cannot reach this repository";
+        Layer layer = app ? Layer::kGithubApp : Layer::kGitToken;
+        for (auto& c : report["checks"]) {
+          if (c.value("status", "") != "failed") continue;
+          if (c.value("name", "") == "branch") field = "branch";
+          if (c.value("layer", "") == "network") layer = Layer::kNetwork;
+          msg = c.value("message", msg) + (c.contains("fix") ? " " + c.value("fix", "") : "");
+          break;
+        }
+        auto e = FieldError(field, msg);
+        e.value().layer = layer;
+        e.value().details["report"] = report;
+        return e;
+      }
+      checks.push_back({{"name", "git_access"}, {"status", "passed"},
+                        {"message", "Provider '" + row->name + "' reaches " + s.repository +
+                                        (branch ? " and branch '" + *branch + "' exists." : " (tags are checked at deploy).")}});
     } else {
       checks.push_back({{"name", "git_access"}, {"status", "skipped"},
                         {"message", "A public repository without a provider is not checked before the first deploy."}});
