@@ -221,6 +221,11 @@ class IntegrationRepository {
   virtual Status RecordVerification(const Integration& i) = 0;
   virtual Result<bool> Delete(std::string_view org_id, std::string_view kind, std::string_view id) = 0;
   virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view kind, std::string_view user_id) = 0;
+  // The row `id` of `kind` in whichever org holds it: for unauthenticated entry points that carry
+  // only the id (git webhooks, /api/v1/webhooks/git/{id}); the caller then works in row.org_id.
+  virtual Result<std::optional<Integration>> FindAnyOrg(std::string_view kind, std::string_view id) = 0;
+  // Every kind's rows of the org with 0 < expires_at <= before, soonest first (at most `limit`).
+  virtual Result<std::vector<Integration>> ListExpiring(std::string_view org_id, Timestamp before, int limit) = 0;
 };
 
 // Applications (and the legacy "projects" view of the same rows).

@@ -338,6 +338,39 @@ TEST_P(StoreContract, IntegrationsAreScopedByOrgAndKindAndRefuseADuplicateCreden
     EXPECT_EQ(tx.integrations().List("org_a", "dockerRegistries", PageQuery{})->size(), 1u);
     EXPECT_EQ(tx.integrations().List("org_a", "gitProviders", PageQuery{})->size(), 0u);
     EXPECT_EQ(*tx.integrations().CountCreatedBy("org_a", "dockerRegistries", "usr_a"), 1);
+    EXPECT_EQ((*tx.integrations().FindAnyOrg("dockerRegistries", "reg_4"))->org_id, "org_b");
+    EXPECT_FALSE(*tx.integrations().FindAnyOrg("gitProviders", "reg_4"));
+    EXPECT_TRUE(tx.integrations().ListExpiring("org_a", 1000, 10)->empty()) << "expires_at 0 is 'never'";
+    return Ok();
+  }));
+  // Expiring: every kind of the org, soonest first, bounded by `before`.
+  auto git = reg;
+  git.id = "git_1";
+  git.kind = "gitProviders";
+  git.expires_at = 500;
+  auto reg_exp = reg;
+  reg_exp.id = "reg_9";
+  reg_exp.name = "expiring";
+  reg_exp.dedupe_key = "docker.io|carol";
+  reg_exp.expires_at = 300;
+  auto later = git;
+  later.id = "git_2";
+  later.name = "later";
+  later.dedupe_key = "later";
+  later.expires_at = 5000;
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.integrations().Insert(git));
+    WHARF_TRY(tx.integrations().Insert(reg_exp));
+    return tx.integrations().Insert(later);
+  }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto soon = *tx.integrations().ListExpiring("org_a", 1000, 10);
+    EXPECT_EQ(soon.size(), 2u);
+    if (soon.size() == 2) {
+      EXPECT_EQ(soon[0].id, "reg_9");
+      EXPECT_EQ(soon[1].id, "git_1");
+    }
+    EXPECT_TRUE(tx.integrations().ListExpiring("org_b", 1000, 10)->empty());
     return Ok();
   }));
   EXPECT_FALSE(*[&] {

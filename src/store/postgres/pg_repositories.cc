@@ -871,6 +871,18 @@ Result<int64_t> PgIntegrations::CountCreatedBy(std::string_view org_id, std::str
   return Scalar(q);
 }
 
+Result<std::optional<domain::Integration>> PgIntegrations::FindAnyOrg(std::string_view kind, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE kind = $1 AND id = $2");
+  WHARF_TRY(q.Text(kind).Text(id).Run());
+  return One<domain::Integration>(q, ReadIntegration);
+}
+Result<std::vector<domain::Integration>> PgIntegrations::ListExpiring(std::string_view org_id, Timestamp before, int limit) {
+  Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = $1 AND expires_at > 0 AND "
+              "expires_at <= $2 ORDER BY expires_at, id LIMIT $3");
+  WHARF_TRY(q.Text(org_id).Int(before).Int(limit).Run());
+  return Collect<domain::Integration>(q, ReadIntegration);
+}
+
 // ---------------------------------------------------------------- audit
 
 Result<int64_t> PgAudit::Append(const AuditEvent& e) {

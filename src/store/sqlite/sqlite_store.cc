@@ -1265,6 +1265,17 @@ WHARF_REPO(SqliteIntegrations, IntegrationRepository)
     WHARF_TRY(q.Step());
     return q.I64(0);
   }
+  Result<std::optional<domain::Integration>> FindAnyOrg(std::string_view kind, std::string_view id) override {
+    Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE kind = ? AND id = ?");
+    q.Text(kind).Text(id);
+    return One<domain::Integration>(q, ReadIntegration);
+  }
+  Result<std::vector<domain::Integration>> ListExpiring(std::string_view org_id, Timestamp before, int limit) override {
+    Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND expires_at > 0 AND "
+                "expires_at <= ? ORDER BY expires_at, id LIMIT ?");
+    q.Text(org_id).Int(before).Int(limit);
+    return Collect<domain::Integration>(q, ReadIntegration);
+  }
 };
 
 WHARF_REPO(SqliteJobs, JobRepository)
