@@ -10,7 +10,10 @@ std::string HostOfUrl(std::string_view url) {
   auto p = url.find("://");
   if (p == std::string_view::npos) return {};
   auto rest = url.substr(p + 3);
-  return std::string(rest.substr(0, rest.find('/')));
+  auto host = rest.substr(0, rest.find('/'));
+  // netrc (which git:auth writes) matches a machine by host name alone, never host:port.
+  if (!host.empty() && host.front() != '[') host = host.substr(0, host.find(':'));
+  return std::string(host);
 }
 
 PlannedStep On(dokku::Step step, Layer layer = Layer::kNone, std::string fix = {}) {

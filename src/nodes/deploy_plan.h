@@ -50,7 +50,7 @@ struct GitSource {
   std::string url;  // HTTPS clone URL, without credentials
   std::string ref;  // branch, tag or commit
   // For a token host or a GitHub App installation token: `git:auth host username token`.
-  std::string auth_host;  // host[:port] of url; empty = public repository, no git:auth
+  std::string auth_host;  // host of url, without the port (netrc); empty = public repository, no git:auth
   std::string auth_username;
   std::string auth_token;
   bool github_app = false;  // the token is an installation token (failures are layer github_app)

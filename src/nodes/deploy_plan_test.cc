@@ -22,7 +22,7 @@ Service GitApp() {
   Service s;
   s.app = "shop-web";
   s.kind = Kind::kGit;
-  s.git = {.url = "https://git.example.com:8443/acme/web.git", .ref = "main", .auth_host = "git.example.com:8443",
+  s.git = {.url = "https://git.example.com:8443/acme/web.git", .ref = "main", .auth_host = "git.example.com",
            .auth_username = "deploy", .auth_token = "glpat-SECRET-token"};
   s.variables = {{"DATABASE_URL", "postgres://postgres:pw-SECRET@dokku-postgres-shop-db:5432/shop_db"},
                  {"API_KEY", "k3y-SECRET"}};

@@ -394,7 +394,7 @@ Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job&
                      Layer::kGithubApp);
         WHARF_ASSIGN_OR_RETURN(auto url, integrations::ParseCloneUrl(*info, prov->Field("base_url"), repo, "repository"));
         s.git.url = url.url;
-        s.git.auth_host = url.host;
+        s.git.auth_host = url.host.front() == '[' ? url.host : url.host.substr(0, url.host.find(':'));
         s.git.auth_username = prov->Field("username").empty() ? info->default_username : prov->Field("username");
         if (auto it = prov->sealed.find("token"); it != prov->sealed.end()) {
           WHARF_ASSIGN_OR_RETURN(auto tok, envelope_.Open(org->wrapped_data_key,

@@ -40,6 +40,8 @@ const DOKKU = `#!/bin/sh
 # A file "fail-<command>" in the state directory makes that command fail with its contents.
 D="$WHARF_STANDIN_DIR"
 umask 000
+# The CA a test's git server uses, trusted the way a node trusts a public CA.
+[ -e "$D/ca.pem" ] && export GIT_SSL_CAINFO="$D/ca.pem"
 # One record per call: the argument count, then each argument, all NUL-terminated (argv cannot hold NUL).
 printf '%s\\0' "$#" "$@" >> "$D/dokku-argv"
 force=""
@@ -278,6 +280,8 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
         links: (read('links') || '').split('\n').filter(Boolean) };
     },
     // Makes `dokku <command>` fail with `message` on stderr until cleared (message null).
+    // Makes the node's git trust `caPem` (a test git server's CA), as a node trusts a public CA.
+    trustCa(caPem) { writeFileSync(path.join(standin, 'ca.pem'), caPem, { mode: 0o644 }); },
     dokkuFail(command, message) {
       const f = path.join(standin, `fail-${command}`);
       if (message == null) rmSync(f, { force: true });
