@@ -132,6 +132,35 @@ json IntegrationJson(const domain::Integration& i, std::initializer_list<const c
 }
 json RegistryJson(const domain::Integration& i) { return IntegrationJson(i, {"host", "username", "namespace"}, {"password"}); }
 
+// A git provider: the fields of its type, the secrets as {set}, and its webhook: the URL to
+// configure on the git host and what the last deliveries were.
+json GitProviderJson(const domain::Integration& i, const std::string& public_url) {
+  const bool app = i.Field("type") == "github_app";
+  json j = app ? IntegrationJson(i, {"type", "app_id", "installation_id", "api_url"}, {"private_key", "webhook_secret"})
+               : IntegrationJson(i, {"type", "base_url", "username", "token_scope", "repository"}, {"token", "webhook_secret"});
+  auto ms = [&](const char* k) -> json {
+    std::string v = i.Field(k);
+    return v.empty() ? json() : json(Time(std::atoll(v.c_str())));
+  };
+  auto str = [&](const char* k) -> json {
+    std::string v = i.Field(k);
+    return v.empty() ? json() : json(v);
+  };
+  json last_push = json::parse(i.Field("last_push").empty() ? "null" : i.Field("last_push"), nullptr, false);
+  if (last_push.is_object() && last_push.contains("at")) last_push["at"] = Time(last_push["at"].get<int64_t>());
+  j["webhook"] = {{"url", public_url + "/api/v1/webhooks/git/" + i.id},
+                  {"last_delivery_at", ms("webhook_last_at")},
+                  {"last_accepted_at", ms("webhook_last_accepted_at")},
+                  {"last_event", str("webhook_last_event")},
+                  {"last_outcome", str("webhook_last_outcome")},
+                  {"last_message", str("webhook_last_message")},
+                  {"last_delivery_id", str("webhook_last_delivery_id")},
+                  {"deliveries", std::atoll(i.Field("webhook_deliveries").c_str())},
+                  {"rejected", std::atoll(i.Field("webhook_rejected").c_str())},
+                  {"last_push", last_push.is_discarded() ? json() : last_push}};
+  return j;
+}
+
 void WriteSshKey(JsonWriter& w, const domain::SshKeyView& k) {
   w.BeginObject();
   w.Key("id"); w.String(k.id);
@@ -940,6 +969,125 @@ void Api::Impl::AddRoutes() {
         return Json(200, json::parse(out.report_json));
       });
 
+  // --- git providers (GitHub Apps and token hosts; services/git_providers.cc) ---
+  auto parse_git = [](const Body& b) -> Result<services::GitProviderInput> {
+    services::GitProviderInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.type, b.OptString("type", 40));
+    WHARF_ASSIGN_OR_RETURN(in.base_url, b.OptString("base_url", 1000));
+    WHARF_ASSIGN_OR_RETURN(in.username, b.OptString("username", 300));
+    WHARF_ASSIGN_OR_RETURN(in.app_id, b.OptString("app_id", 40));
+    WHARF_ASSIGN_OR_RETURN(in.installation_id, b.OptString("installation_id", 40));
+    WHARF_ASSIGN_OR_RETURN(in.api_url, b.OptString("api_url", 1000));
+    WHARF_ASSIGN_OR_RETURN(in.token_scope, b.OptString("token_scope", 40));
+    WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 2000));
+    for (auto [name, dst, max] : {std::tuple{"token", &in.token, size_t{8192}}, {"private_key", &in.private_key, size_t{16384}},
+                                  {"webhook_secret", &in.webhook_secret, size_t{1024}}}) {
+      WHARF_ASSIGN_OR_RETURN(auto v, b.OptString(name, max));
+      if (v) {
+        *dst = SecretBytes::FromString(*v);
+        std::fill(v->begin(), v->end(), '\0');
+      }
+    }
+    return in;
+  };
+#define WHARF_GIT_FIELDS                                                                                          \
+  {"name", "type", "base_url", "username", "token", "app_id", "installation_id", "private_key", "webhook_secret", \
+   "api_url", "token_scope", "repository"}
+  const auto& git = services::kGitProviders;
+  Add("GET", "/api/v1/orgs/{org}/git-providers", A::kOrg, "gitProviders",
+      "List git providers (gitProviders.read)", {200, 400, 401, 403, 404}, [&s, &git](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), git, limit, c.req.Query("cursor"), c.ctx));
+        json items = json::array();
+        for (auto& v : page.items) items.push_back(GitProviderJson(v, s.config().public_url));
+        return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
+      });
+  Add("POST", "/api/v1/orgs/{org}/git-providers/test", A::kOrg, "gitProviders",
+      "Run a git provider's checks on an unsaved body with {repository?, branch?}; nothing is saved (gitProviders.create)",
+      {200, 400, 401, 403, 404}, [&s, parse_git](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "type", "base_url", "username", "token", "app_id",
+                                                          "installation_id", "private_key", "webhook_secret", "api_url",
+                                                          "token_scope", "repository", "branch"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_git(b));
+        std::optional<std::string> repository = in.repository;
+        if (!in.token_scope || *in.token_scope != "repository") in.repository.reset();
+        WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch", 300));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.TestGitProvider(c.p(), std::move(in), std::move(repository), std::move(branch), c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+  Add("POST", "/api/v1/orgs/{org}/git-providers", A::kOrg, "gitProviders",
+      "Connect a git provider: {name, type: github_app, app_id, installation_id, private_key, webhook_secret, api_url?} or "
+      "{name, type: gitlab|bitbucket|gitea|azure_devops, base_url?, username?, token, webhook_secret?, token_scope?, "
+      "repository?}; secrets are write-only (gitProviders.create)",
+      {201, 400, 401, 403, 404, 409}, [&s, parse_git](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, WHARF_GIT_FIELDS));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_git(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateGitProvider(c.p(), std::move(in), c.ctx));
+        return Json(201, GitProviderJson(v, s.config().public_url));
+      });
+  Add("GET", "/api/v1/orgs/{org}/git-providers/{id}", A::kOrg, "gitProviders",
+      "A git provider with its webhook's last deliveries (gitProviders.read)", {200, 401, 403, 404},
+      [&s, &git](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetIntegration(c.p(), git, c.params[1], c.ctx));
+        return Json(200, GitProviderJson(v, s.config().public_url));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}/git-providers/{id}", A::kOrg, "gitProviders",
+      "Edit a git provider; a new credential clears 'verified'; the type cannot change (gitProviders.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_git](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, WHARF_GIT_FIELDS));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_git(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateGitProvider(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, GitProviderJson(v, s.config().public_url));
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/git-providers/{id}", A::kOrg, "gitProviders",
+      "Remove a git provider (gitProviders.delete)", {204, 401, 403, 404}, [&s, &git](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteIntegration(c.p(), git, c.params[1], c.ctx));
+        return NoContent();
+      });
+  Add("POST", "/api/v1/orgs/{org}/git-providers/{id}/verify", A::kOrg, "gitProviders",
+      "Verify the credential against {repository, branch} (git ls-remote for token hosts; JWT, installation token and "
+      "allow-list for GitHub Apps) and record verified/last_error/expires_at (gitProviders.update)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"repository", "branch"}));
+        WHARF_ASSIGN_OR_RETURN(auto repository, b.OptString("repository", 2000));
+        WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch", 300));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyGitProvider(c.p(), c.params[1], std::move(repository), std::move(branch), c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+  Add("POST", "/api/v1/webhooks/git/{provider_id}", A::kNone, "gitProviders",
+      "A git host's webhook delivery (no session: the signature over the raw body is the credential — "
+      "X-Hub-Signature-256, X-Gitlab-Token, X-Gitea-Signature, Bitbucket X-Hub-Signature, Azure DevOps Basic auth)",
+      {202, 400, 401, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        services::WebhookRequest wr{[&c](std::string_view name) { return std::string(c.req.Header(name)); }, c.req.body};
+        WHARF_ASSIGN_OR_RETURN(auto out, s.ReceiveGitWebhook(c.params[0], wr, c.ctx));
+        if (!out.accepted) {
+          Error e{out.outcome == "bad_payload" ? ErrorCode::kValidationFailed : ErrorCode::kUnauthenticated, out.message, {},
+                  Layer::kWebhook, json{{"outcome", out.outcome}}};
+          return tl::unexpected(e);
+        }
+        return Json(202, {{"ok", true}, {"event", out.event}, {"outcome", out.outcome}});
+      });
+  Add("GET", "/api/v1/orgs/{org}/integrations/expiring", A::kOrg, "integrations",
+      "Credentials of every integration kind that expire within ?within_days=N (default 30), or have expired, soonest "
+      "first; kinds the caller may not read are left out", {200, 400, 401, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        bool present = false;
+        std::string v = c.req.Query("within_days", &present);
+        int days = 30;
+        if (present) {
+          auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), days);
+          if (ec != std::errc() || p != v.data() + v.size()) return FieldError("within_days", "must be an integer from 0 to 3650");
+        }
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListExpiringIntegrations(c.p(), days, c.ctx));
+        const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+        json items = json::array();
+        for (auto& r : rows)
+          items.push_back({{"id", r.id}, {"kind", r.kind}, {"name", r.name}, {"expires_at", Time(r.expires_at)},
+                           {"expired", r.expires_at <= now}, {"days_left", (r.expires_at - now) / 86400000}});
+        return Json(200, {{"within_days", days}, {"items", items}});
+      });
+
   // --- servers ---
   auto parse_server = [](const Body& b) -> Result<services::ServerInput> {
     services::ServerInput in;
@@ -1118,10 +1266,15 @@ void Api::Impl::AddRoutes() {
       });
 
   Add("POST", "/api/v1/orgs/{org}/diagnose", A::kOrg, "diagnose",
-      "Run the checklist of a layer for {server_id}, {invitation_id} or {docker_registry_id, image}, or classify {error_text}", {200, 400, 401, 403, 404},
+      "Run the checklist of a layer for {server_id}, {invitation_id}, {docker_registry_id, image} or {git_provider_id, "
+      "repository?, branch?}, or classify {error_text}", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image",
+                                                          "git_provider_id", "repository", "branch"}));
         services::Services::DiagnoseInput in;
+        WHARF_ASSIGN_OR_RETURN(in.git_provider_id, b.OptString("git_provider_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 2000));
+        WHARF_ASSIGN_OR_RETURN(in.branch, b.OptString("branch", 300));
         WHARF_ASSIGN_OR_RETURN(in.docker_registry_id, b.OptString("docker_registry_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.image, b.OptString("image", 1000));
         WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
@@ -1224,8 +1377,9 @@ Api::Api(services::Services& services, Metrics& metrics, ApiOptions options)
     : impl_(std::make_unique<Impl>(services, metrics, std::move(options))) {}
 Api::~Api() = default;
 bool Api::MayBlock(const HttpRequest& req) {
-  if (req.path.find("/docker-registries") != std::string::npos)
+  if (req.path.find("/docker-registries") != std::string::npos || req.path.find("/git-providers") != std::string::npos)
     return req.method == "POST" && (req.path.ends_with("/verify") || req.path.ends_with("/test"));
+  if (req.path.ends_with("/diagnose")) return true;
   if (req.path.find("/servers") == std::string::npos) return false;
   return req.method != "GET" || req.path.ends_with("/firewall");
 }

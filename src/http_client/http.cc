@@ -2,7 +2,9 @@
 
 #include <curl/curl.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "base/strings.h"
 
@@ -77,7 +79,39 @@ int PrereqCb(void* userp, char* conn_primary_ip, char*, int, int) {
   return CURL_PREREQFUNC_ABORT;
 }
 
+std::string& CaBundle() {
+  static std::string path;  // set once at startup (UseExtraCaFile)
+  return path;
+}
+
 }  // namespace
+
+Result<std::string> UseExtraCaFile(const std::string& extra_ca_file, const std::string& bundle_path) {
+  static CurlGlobal global;
+  std::ifstream extra(extra_ca_file, std::ios::binary);
+  if (!extra) return FieldError("extra-ca-file", "cannot be read: " + extra_ca_file);
+  std::stringstream pem;
+  pem << extra.rdbuf();
+  if (pem.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    return FieldError("extra-ca-file", "holds no PEM certificate (-----BEGIN CERTIFICATE-----): " + extra_ca_file);
+  std::string system;
+  const curl_version_info_data* v = curl_version_info(CURLVERSION_NOW);
+  for (const char* p : {v && v->cainfo ? v->cainfo : "", "/etc/ssl/certs/ca-certificates.crt"}) {
+    if (!*p) continue;
+    std::ifstream in(p, std::ios::binary);
+    if (!in) continue;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    system = ss.str();
+    break;
+  }
+  std::ofstream out(bundle_path, std::ios::binary | std::ios::trunc);
+  out << system << (system.empty() || system.back() == '\n' ? "" : "\n") << pem.str();
+  out.close();
+  if (!out) return Internal("cannot write the CA bundle " + bundle_path);
+  CaBundle() = bundle_path;
+  return bundle_path;
+}
 
 std::string HttpReply::Header(std::string_view name) const {
   std::string lower = ToLower(name);
@@ -124,6 +158,7 @@ Result<HttpReply> FetchStream(const HttpCall& call, const ChunkFn& on_chunk) {
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, call.user_agent.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!CaBundle().empty()) curl_easy_setopt(c, CURLOPT_CAINFO, CaBundle().c_str());
   Guard guard{&call, {}};
   if (call.address_allowed) {
     curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, PrereqCb);

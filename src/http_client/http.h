@@ -55,4 +55,10 @@ Result<HttpReply> Fetch(const HttpCall& call);
 using ChunkFn = std::function<bool(std::string_view chunk)>;
 Result<HttpReply> FetchStream(const HttpCall& call, const ChunkFn& on_chunk);
 
+// --extra-ca-file: writes `bundle_path` = the system CA bundle + the PEM certificates in
+// `extra_ca_file`, and makes every later Fetch trust it (CURLOPT_CAINFO). Returns the bundle's
+// path, for git (GIT_SSL_CAINFO). kValidationFailed naming `extra-ca-file` when the file holds no
+// PEM certificate. Call once at startup, before any request (not thread-safe).
+Result<std::string> UseExtraCaFile(const std::string& extra_ca_file, const std::string& bundle_path);
+
 }  // namespace wharf::http_client

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "cli/cli.h"
+#include "http_client/http.h"
 #include "http_client/smtp.h"
 #include <nlohmann/json.hpp>
 #include "secrets/crypto.h"
@@ -45,6 +46,7 @@ struct ServeFlags {
   std::string database;
   std::string smtp_url;
   std::string smtp_from = "wharf@localhost";
+  std::string extra_ca_file;
   bool allow_private_targets = false;
   int64_t invitation_ttl_seconds = 7 * 24 * 3600;
   std::string log_level = "info";
@@ -155,6 +157,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   FromEnv(cmd, "--database", "WHARF_DATABASE_URL", f.database);
   FromEnv(cmd, "--smtp-url", "WHARF_SMTP_URL", f.smtp_url);
   FromEnv(cmd, "--smtp-from", "WHARF_SMTP_FROM", f.smtp_from);
+  FromEnv(cmd, "--extra-ca-file", "WHARF_EXTRA_CA_FILE", f.extra_ca_file);
   if (cmd.count("--allow-private-targets") == 0)
     if (const char* v = std::getenv("WHARF_ALLOW_PRIVATE_TARGETS"); v && (std::string(v) == "1" || std::string(v) == "true"))
       f.allow_private_targets = true;
@@ -202,12 +205,19 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.connect_timeout_ms = f.connect_timeout_ms;
   if (!f.dokku_bootstrap_url.empty()) config.dokku_bootstrap_url = f.dokku_bootstrap_url;
   config.log_path = (data_dir / "wharf.log").string();
+  if (!f.extra_ca_file.empty()) {
+    // One bundle (system CAs + the extra ones) for Wharf's HTTPS client and for git.
+    auto bundle = http_client::UseExtraCaFile(f.extra_ca_file, (data_dir / "ca-bundle.pem").string());
+    if (!bundle) return Fail(bundle.error());
+    config.ca_bundle = *bundle;
+  }
   config.version = kVersion;
   config.redacted_config_json =
       nlohmann::json{{"listen", f.listen}, {"public_url", f.public_url}, {"data_dir", fs::absolute(data_dir).string()},
                      {"database", f.database.empty() ? "sqlite" : secrets::RedactUrlPassword(f.database)},
                      {"smtp", f.smtp_url.empty() ? std::string("disabled") : secrets::RedactUrlPassword(f.smtp_url)},
                      {"smtp_from", f.smtp_from}, {"allow_private_targets", f.allow_private_targets},
+                     {"extra_ca_file", f.extra_ca_file},
                      {"health_interval_seconds", f.health_interval_seconds}, {"health_concurrency", f.health_concurrency},
                      {"min_disk_free_mb", f.min_disk_free_mb}, {"node_dns_probe", f.node_dns_probe},
                      {"version", kVersion}}
@@ -383,6 +393,9 @@ int main(int argc, char** argv) {
   serve->add_option("--database", f.database, "sqlite:PATH or postgres://… (env WHARF_DATABASE_URL)");
   serve->add_option("--smtp-url", f.smtp_url, "smtp://[user:pass@]host:port for invitation emails (env WHARF_SMTP_URL)");
   serve->add_option("--smtp-from", f.smtp_from, "From address for emails (env WHARF_SMTP_FROM)");
+  serve->add_option("--extra-ca-file", f.extra_ca_file,
+                    "PEM file of CA certificates to trust besides the system's, for git hosts, registries and APIs "
+                    "with a private CA (env WHARF_EXTRA_CA_FILE)");
   serve->add_flag("--allow-private-targets", f.allow_private_targets,
                   "Let servers and integrations point at loopback/private addresses (env WHARF_ALLOW_PRIVATE_TARGETS)");
   serve->add_option("--invitation-ttl-seconds", f.invitation_ttl_seconds, "Invitation lifetime (default 7 days)")

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "diagnose/classify.h"
 #include "services/services.h"
 
@@ -14,8 +15,11 @@ using domain::Collection;
 using nlohmann::json;
 
 Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx) {
-  if (!in.server_id && !in.invitation_id && !in.error_text && !in.docker_registry_id)
-    return FieldError("body", "give server_id, invitation_id, docker_registry_id (with image) or error_text (the message you saw)");
+  if (!in.server_id && !in.invitation_id && !in.error_text && !in.docker_registry_id && !in.git_provider_id)
+    return FieldError("body", "give server_id, invitation_id, docker_registry_id (with image), git_provider_id (with "
+                              "repository and branch for reach checks) or error_text (the message you saw)");
+  if ((in.repository || in.branch) && !in.git_provider_id)
+    return FieldError("git_provider_id", "is required with repository and branch");
   if (in.error_text && in.error_text->size() > 20000) return FieldError("error_text", "is longer than 20000 characters");
   Diagnosis d;
   if (in.error_text) {
@@ -67,6 +71,9 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
       d.checklist.push_back({c["name"], status, c.value("message", ""), c.value("fix", "")});
       if (status == "failed" && d.subject == "docker_registry" && c.contains("layer")) d.layer = c["layer"];
     }
+  }
+  if (in.git_provider_id) {
+    WHARF_TRY(DiagnoseGitProvider(p, in, d, ctx));
   }
   if (in.invitation_id) {
     d.subject = "invitation";
@@ -127,6 +134,110 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
   // The failing items first (in check order), then the rest: the answer leads with what to fix.
   std::stable_partition(d.checklist.begin(), d.checklist.end(), [](const ChecklistItem& c) { return c.status == "failed"; });
   return d;
+}
+
+// "Webhook never arrives" and "permission denied on clone" for one git provider: the provider's
+// own state (verified, webhook secret, deliveries and their outcome, the last push) as a
+// checklist, and with {repository, branch} the provider's verify run for real.
+Status Services::DiagnoseGitProvider(const authz::Principal& p, const DiagnoseInput& in, Diagnosis& d, const RequestContext& ctx) {
+  WHARF_ASSIGN_OR_RETURN(auto row, GetIntegration(p, kGitProviders, *in.git_provider_id, ctx));
+  const std::string type = row.Field("type");
+  const bool app = type == "github_app";
+  const std::string cred_layer = app ? "github_app" : "git_token";
+  d.subject = "git_provider";
+  d.page = "docs/troubleshooting/integrations.md";
+  std::string failed_layer;
+  auto fail = [&](std::string name, std::string evidence, std::string fix, const std::string& layer) {
+    d.checklist.push_back({std::move(name), "failed", std::move(evidence), std::move(fix)});
+    if (failed_layer.empty()) failed_layer = layer;
+  };
+  auto when = [&](const std::string& ms) {
+    int64_t t = std::atoll(ms.c_str());
+    int64_t ago = (clock_.Now() - t) / 1000;
+    std::string rel = ago < 120 ? std::to_string(ago) + " s ago" : ago < 7200 ? std::to_string(ago / 60) + " min ago"
+                                                                   : std::to_string(ago / 3600) + " h ago";
+    return rel;
+  };
+  // 1. The credential (with repository: verify it now; otherwise the last verify).
+  if (in.repository || in.branch) {
+    WHARF_ASSIGN_OR_RETURN(auto outcome, VerifyGitProvider(p, row.id, in.repository, in.branch, ctx));
+    json report = json::parse(outcome.report_json);
+    for (auto& c : report["checks"]) {
+      std::string status = c["status"] == "skipped" ? "not_applicable" : c["status"].get<std::string>();
+      if (status == "failed") fail(c["name"], c.value("message", ""), c.value("fix", ""), c.value("layer", cred_layer));
+      else d.checklist.push_back({c["name"], status, c.value("message", ""), c.value("fix", "")});
+    }
+  } else if (row.verified) {
+    d.checklist.push_back({"credential", "passed", "Verified " + when(std::to_string(row.last_verified_at)) + ".",
+                           "Give repository and branch to check them now."});
+  } else if (row.last_verified_at == 0) {
+    fail("credential", "The credential was never verified.",
+         "Verify the provider with the repository and branch a service deploys (POST …/git-providers/" + row.id + "/verify).",
+         cred_layer);
+  } else {
+    json e = json::parse(row.last_error.empty() ? "{}" : row.last_error, nullptr, false);
+    fail("credential", "The last verify failed: " + (e.is_object() ? e.value("message", std::string("unknown")) : std::string("unknown")),
+         e.is_object() ? e.value("fix", "") : "", e.is_object() && !e.value("layer", "").empty() ? e.value("layer", "") : cred_layer);
+  }
+  if (row.expires_at && row.expires_at <= clock_.Now() + 7 * 86400000LL)
+    fail("expiry", row.expires_at <= clock_.Now() ? "The token has expired." : "The token expires within 7 days.",
+         "Create a new token with the same scopes and save it here before it expires.", "git_token");
+  // 2. The webhook's own chain: secret, URL, deliveries, outcome, pushes.
+  const std::string url = config_.public_url + "/api/v1/webhooks/git/" + row.id;
+  if (row.sealed.count("webhook_secret") == 0)
+    fail("webhook_secret", "No webhook secret is set, so every delivery is rejected (Wharf cannot verify its signature).",
+         "Set webhook_secret on this provider and the same secret in the git host's webhook settings.", "webhook");
+  else
+    d.checklist.push_back({"webhook_secret", "passed", "A webhook secret is set.", ""});
+  const int64_t deliveries = std::atoll(row.Field("webhook_deliveries").c_str());
+  const int64_t rejected = std::atoll(row.Field("webhook_rejected").c_str());
+  std::string host = config_.public_url.substr(config_.public_url.find("://") + 3);
+  host = host.substr(0, host.find('/'));
+  bool loopback = StartsWith(host, "127.") || StartsWith(host, "localhost") || StartsWith(host, "[::1]");
+  if (deliveries == 0) {
+    fail("last_delivery", "No delivery has ever arrived at " + url + ".",
+         std::string(app ? "On the GitHub App's settings page: Webhook active, URL " : "In the repository's webhook settings: URL ") +
+             url + ", content type application/json, the push event selected; then check the git host's delivery log "
+             "(Redeliver shows the error it got) and that your firewall lets the git host's webhook addresses reach Wharf.",
+         "webhook");
+    if (loopback)
+      fail("public_url", "Wharf's public URL is " + config_.public_url + ", an address only this machine can reach: a git "
+                         "host on the internet cannot deliver to it.",
+           "Start wharf with --public-url set to the address the git host reaches (a public name or a tunnel), and use "
+           "that in the webhook URL.", "webhook");
+    else
+      d.checklist.push_back({"public_url", "passed", "The webhook URL to configure: " + url, ""});
+  } else {
+    d.checklist.push_back({"last_delivery", "passed",
+                           "The last delivery (" + row.Field("webhook_last_event") + ") arrived " + when(row.Field("webhook_last_at")) +
+                               "; " + std::to_string(deliveries) + " in all, " + std::to_string(rejected) + " rejected.",
+                           ""});
+    const std::string outcome = row.Field("webhook_last_outcome");
+    if (outcome != "accepted")
+      fail("last_outcome", "The last delivery was rejected (" + outcome + "): " + row.Field("webhook_last_message"),
+           outcome == "bad_signature" || outcome == "missing_signature" || outcome == "no_secret"
+               ? "Set the same secret on both sides: the git host's webhook secret and this provider's webhook_secret."
+               : "Set the webhook's content type to application/json.",
+           "webhook");
+    else
+      d.checklist.push_back({"last_outcome", "passed", "The last delivery's signature verified.", ""});
+    json last = json::parse(row.Field("last_push").empty() ? "null" : row.Field("last_push"), nullptr, false);
+    if (!last.is_object()) {
+      fail("push_events", "Deliveries arrive but none was a push (last event: " + row.Field("webhook_last_event") + ").",
+           "Subscribe the webhook to push events (GitHub App: Permissions & events → Subscribe to events → Push).", "webhook");
+    } else {
+      std::string b = last.value("branch", "");
+      std::string r = last.value("repository", "");
+      if (in.branch && b != *in.branch)
+        fail("branch_filter", "The last push Wharf received was to " + r + "@" + b + ", not to " + *in.branch + ".",
+             "Pushes to " + *in.branch + " are not delivered: check the webhook's branch filter on the git host, and that "
+             "you pushed to " + *in.branch + ".", "webhook");
+      else
+        d.checklist.push_back({"push_events", "passed", "The last push: " + r + "@" + b + " (" + last.value("sha", "").substr(0, 12) + ").", ""});
+    }
+  }
+  if (d.layer.empty() || d.layer == "webhook" || d.layer == "git_token" || d.layer == "github_app") d.layer = failed_layer;
+  return Ok();
 }
 
 }  // namespace wharf::services

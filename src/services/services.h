@@ -32,6 +32,7 @@
 #include "domain/types.h"
 #include "domain/validate.h"
 #include "http_client/smtp.h"
+#include "integrations/github_app.h"
 #include "nodes/ssh.h"
 #include "secrets/envelope.h"
 #include "services/rate_limiter.h"
@@ -74,6 +75,9 @@ struct Config {
   std::string log_path;
   std::string redacted_config_json = "{}";
   std::string version;
+  // --extra-ca-file: the CA bundle (system CAs + the extra ones) git is told to trust
+  // (GIT_SSL_CAINFO); empty = git's default. Wharf's own HTTPS client uses it too (http_client).
+  std::string ca_bundle;
 };
 
 // Where a request came from; goes into audit events and logs.
@@ -219,6 +223,35 @@ struct IntegrationKind {
 };
 inline const IntegrationKind kDockerRegistries{domain::Collection::kDockerRegistries, "dockerRegistries", "reg",
                                                "Docker registry"};
+
+inline const IntegrationKind kGitProviders{domain::Collection::kGitProviders, "gitProviders", "git", "git provider"};
+
+// A git provider body (services/git_providers.cc). `type` picks which fields apply:
+// github_app {app_id, installation_id, private_key, webhook_secret, api_url?};
+// gitlab | bitbucket | gitea | azure_devops {base_url?, username?, token, webhook_secret?,
+// token_scope? (bitbucket: "workspace" | "repository"), repository? (the repository a Bitbucket
+// repository access token belongs to)}.
+struct GitProviderInput {
+  std::optional<std::string> name, type, base_url, username, app_id, installation_id, api_url, token_scope, repository;
+  std::optional<SecretBytes> token, private_key, webhook_secret;
+};
+
+// One webhook delivery as it arrived: the provider id from the URL, the headers, the raw body.
+struct WebhookRequest {
+  std::function<std::string(std::string_view lower_name)> header;
+  std::string_view body;
+};
+struct WebhookOutcome {
+  bool accepted = false;
+  std::string outcome;  // accepted | missing_signature | bad_signature | no_secret | bad_payload
+  std::string event;    // push, ping, …
+  std::string message;  // for the sender, on a rejection
+};
+// A push the git host told Wharf about (after the signature was verified).
+struct GitPush {
+  std::string org_id, provider_id, repository, branch, sha;
+  Timestamp at = 0;
+};
 
 struct RegistryInput {
   std::optional<std::string> name, host, username, namespace_;
@@ -406,9 +439,35 @@ class Services {
   Result<ExplainView> ExplainAccess(const authz::Principal& p, std::string_view user_id, std::string_view collection,
                                     std::string_view action, std::string_view resource_id, const RequestContext& ctx);
 
+  // --- git providers (git_providers.cc) ---
+  Result<domain::Integration> CreateGitProvider(const authz::Principal& p, GitProviderInput in, const RequestContext& ctx);
+  Result<domain::Integration> UpdateGitProvider(const authz::Principal& p, std::string_view id, GitProviderInput in,
+                                                const RequestContext& ctx);
+  // Verify {repository?, branch?}: token hosts run the host's token API (GitLab) and `git
+  // ls-remote`; GitHub Apps mint a JWT and an installation token and read the allow-list.
+  // Records verified/last_error (and expires_at where the host tells it).
+  Result<CheckOutcome> VerifyGitProvider(const authz::Principal& p, std::string_view id, std::optional<std::string> repository,
+                                         std::optional<std::string> branch, const RequestContext& ctx);
+  // The same checks on an unsaved body (gitProviders.create); nothing is written.
+  Result<CheckOutcome> TestGitProvider(const authz::Principal& p, GitProviderInput in, std::optional<std::string> repository,
+                                       std::optional<std::string> branch, const RequestContext& ctx);
+  // POST /api/v1/webhooks/git/{provider_id} (unauthenticated: the signature is the credential).
+  // Verifies the signature over the raw body, records the delivery (time, event, outcome, and
+  // the rejected count) on the provider, and hands a push to OnGitPush. kNotFound for an unknown id.
+  Result<WebhookOutcome> ReceiveGitWebhook(std::string_view provider_id, const WebhookRequest& req, const RequestContext& ctx);
+  // The push-to-deploy entry point: called once per verified push delivery (a branch, not a tag).
+  // Today it records the push on the provider (`last_push`) and logs it; services that follow
+  // the branch will be deployed from here (issue 5).
+  void OnGitPush(const GitPush& push);
+  // Integrations of every kind whose credential expires within `within_days` (or has expired),
+  // soonest first; kinds the caller may not read are left out.
+  Result<std::vector<domain::Integration>> ListExpiringIntegrations(const authz::Principal& p, int within_days,
+                                                                    const RequestContext& ctx);
+
   // --- diagnose ---
   struct DiagnoseInput {
     std::optional<std::string> server_id, invitation_id, error_text;
+    std::optional<std::string> git_provider_id, repository, branch;  // webhook checklist; with repository: reach checks
     std::optional<std::string> docker_registry_id, image;  // a registry's pull check for `image`
   };
   struct ChecklistItem {
@@ -423,6 +482,7 @@ class Services {
   // Runs the matching layer's checks for a resource, or classifies pasted error text (and then
   // runs the checks of the resource given with it). Needs read access to what it looks at.
   Result<Diagnosis> Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx);
+  Status DiagnoseGitProvider(const authz::Principal& p, const DiagnoseInput& in, Diagnosis& d, const RequestContext& ctx);
 
   // --- support bundle ---
   struct BundleInput {
@@ -506,6 +566,17 @@ class Services {
   Status RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
                                  const CheckOutcome& out, const RequestContext& ctx);
   Status CheckPrivateTarget(std::string_view host, std::string_view field) const;
+  // Git providers: validate a body into a row (+ the secrets to seal), and run the checks.
+  // Validates `in` onto `row` (the secrets too, which the caller seals); sets the dedupe key and
+  // the credential's label.
+  Status ApplyGitProviderInput(const GitProviderInput& in, domain::Integration& row, bool creating, std::string& label);
+  // 400 for a malformed repository/branch; otherwise the report (expires_at set where the host says).
+  Result<CheckOutcome> RunGitProviderChecks(const domain::Integration& row, const SecretBytes& credential,
+                                            const std::optional<std::string>& repository,
+                                            const std::optional<std::string>& branch,
+                                            integrations::GithubTokenCache& cache, Timestamp* expires_at);
+  void RecordGitDelivery(const domain::Integration& row, const WebhookOutcome& out, const std::string& delivery_id);
+  integrations::GithubTokenCache github_tokens_;  // installation tokens, per provider id, in memory only
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;
   std::unordered_map<std::string, bool> busy_servers_;  // server id → a job runs on it
