@@ -174,14 +174,20 @@ Status Services::DiagnoseGitProvider(const authz::Principal& p, const DiagnoseIn
     fail("credential", "The credential was never verified.",
          "Verify the provider with the repository and branch a service deploys (POST …/git-providers/" + row.id + "/verify).",
          cred_layer);
+  } else if (row.last_error.empty()) {
+    fail("credential", "The credential was changed after its last verify and has not been verified since.",
+         "Verify the provider again (POST …/git-providers/" + row.id + "/verify).", cred_layer);
   } else {
-    json e = json::parse(row.last_error.empty() ? "{}" : row.last_error, nullptr, false);
+    json e = json::parse(row.last_error, nullptr, false);
     fail("credential", "The last verify failed: " + (e.is_object() ? e.value("message", std::string("unknown")) : std::string("unknown")),
          e.is_object() ? e.value("fix", "") : "", e.is_object() && !e.value("layer", "").empty() ? e.value("layer", "") : cred_layer);
   }
-  if (row.expires_at && row.expires_at <= clock_.Now() + 7 * 86400000LL)
-    fail("expiry", row.expires_at <= clock_.Now() ? "The token has expired." : "The token expires within 7 days.",
-         "Create a new token with the same scopes and save it here before it expires.", "git_token");
+  if (row.expires_at && row.expires_at <= clock_.Now())
+    fail("expiry", "The token has expired.", "Create a new token with the same scopes and save it here.", "git_token");
+  else if (row.expires_at && row.expires_at <= clock_.Now() + 7 * 86400000LL)
+    d.checklist.push_back({"expiry", "passed",
+                           "The token expires in " + std::to_string((row.expires_at - clock_.Now()) / 86400000) + " day(s).",
+                           "Create a new token with the same scopes and save it here before it expires."});
   // 2. The webhook's own chain: secret, URL, deliveries, outcome, pushes.
   const std::string url = config_.public_url + "/api/v1/webhooks/git/" + row.id;
   if (row.sealed.count("webhook_secret") == 0)
