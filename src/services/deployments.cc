@@ -3,6 +3,7 @@
 // gathers what the service needs (resolved variables, credentials, the node's current state),
 // plans the Dokku steps (nodes/deploy_plan.h) and runs them over SSH, streaming the output into
 // the job's log with every secret redacted. docs/applications.md, "Deployments".
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -31,10 +32,6 @@ constexpr const char* kDeployKind = "deploy";
 
 tl::unexpected<Error> DeploymentNotFound() {
   return Err(ErrorCode::kNotFound, "Deployment not found in this organisation.");
-}
-
-authz::Resource ServiceResource(const domain::AppService& s) {
-  return authz::Resource{s.id, s.created_by, s.application_id, {}};
 }
 
 bool Finished(std::string_view status) { return status != "queued" && status != "running"; }
@@ -403,10 +400,7 @@ Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job&
         }
       }
     }
-    w.commit_sha = in.value("sha", "");
-    if (w.plan_input.kind == deploy::Kind::kGit && !w.commit_sha.empty()) {
-      // A push deploys the pushed commit's branch; the sha is recorded.
-    }
+    w.commit_sha = in.value("sha", "");  // a push: the pushed commit (its branch is what git:sync builds)
     return Ok();
   }));
   return w;
@@ -469,8 +463,6 @@ Status Services::RunDeployment(JobContext& jc) {
                      "Run the server check (POST …/servers/" + w.server.id +
                          "/check) and follow its failing item; git credentials do not help with SSH.");
   nodes::Connection& c = **conn;
-  const bool root = w.server.username == "root";
-  (void)root;
 
   // What the node already has.
   auto ok = [&](std::vector<std::string> argv) {
