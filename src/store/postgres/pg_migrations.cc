@@ -352,6 +352,7 @@ CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs FOR EACH ROW WHEN (NEW.status 
   EXECUTE FUNCTION wharf_jobs_notify();
 CREATE TRIGGER jobs_ended AFTER UPDATE OF status ON jobs FOR EACH ROW
   WHEN (OLD.status = 'running' AND NEW.status <> 'running') EXECUTE FUNCTION wharf_jobs_notify();
+)sql",
       // 7: deployments of services; status, log and times live on the job with the same id.
       R"sql(
 CREATE TABLE deployments (

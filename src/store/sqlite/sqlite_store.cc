@@ -297,6 +297,7 @@ CREATE UNIQUE INDEX jobs_one_running ON jobs (target_id) WHERE status = 'running
 CREATE INDEX jobs_queued ON jobs (created_at, id) WHERE status = 'queued';
 CREATE INDEX jobs_leases ON jobs (lease_until, id) WHERE status = 'running';
 DROP INDEX jobs_status;
+)sql",
       // 7: deployments of services; status, log and times live on the job with the same id.
       R"sql(
 CREATE TABLE deployments (
