@@ -36,21 +36,6 @@ tl::unexpected<Error> DeploymentNotFound() {
 
 bool Finished(std::string_view status) { return status != "queued" && status != "running"; }
 
-// The Dokku user and database name of a database service as the official plugins create them.
-domain::DatabaseCredentials DokkuCredentials(const domain::DatabaseEngine& e, const std::string& dokku_name,
-                                             const domain::DatabaseCredentials& stored) {
-  domain::DatabaseCredentials c = stored;
-  std::string db = dokku_name;
-  std::replace(db.begin(), db.end(), '-', '_');
-  if (e.name == "postgres") c.user = "postgres";
-  else if (e.name == "mysql") c.user = "mysql";
-  else if (e.name == "mariadb") c.user = "mariadb";
-  else if (e.name == "mongo") c.user = dokku_name;
-  else c.user.clear();
-  c.database = e.name == "redis" ? "0" : db;
-  return c;
-}
-
 // The services of the application that `vars` references: {{ svc.VAR }} names.
 std::set<std::string> ReferencedServices(const std::vector<domain::Variable>& vars) {
   std::set<std::string> out;
@@ -78,6 +63,28 @@ bool LooksLikeNetwork(std::string_view out) {
 }
 
 }  // namespace
+
+namespace apps {
+
+Result<std::map<std::string, std::string>> NodeDatabaseBuiltins(const domain::DatabaseEngine& e,
+                                                                std::string_view application_name,
+                                                                std::string_view service_name,
+                                                                const domain::DatabaseCredentials& stored) {
+  WHARF_ASSIGN_OR_RETURN(std::string dokku_name, deploy::DokkuName(application_name, service_name));
+  domain::DatabaseCredentials c = stored;
+  std::string db = dokku_name;
+  std::replace(db.begin(), db.end(), '-', '_');
+  // The user each official Dokku plugin creates; redis has none.
+  if (e.name == "postgres") c.user = "postgres";
+  else if (e.name == "mysql") c.user = "mysql";
+  else if (e.name == "mariadb") c.user = "mariadb";
+  else if (e.name == "mongo") c.user = dokku_name;
+  else c.user.clear();
+  c.database = e.name == "redis" ? "0" : db;
+  return domain::DatabaseBuiltins(e, dokku_name, c);
+}
+
+}  // namespace apps
 
 // Everything a deployment job needs, loaded in one read transaction.
 struct Services::DeploymentWork {
@@ -296,19 +303,9 @@ Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job&
     json cfg = apps::Config(*svc);
     // Variables, resolved by the control plane. A database's built-in values (DATABASE_URL, ...)
     // are what the app reaches on the node: Dokku's host, user and database for the service.
-    WHARF_ASSIGN_OR_RETURN(auto vars, apps::ApplicationVars(envelope_, *org, all, {}, nullptr));
+    WHARF_ASSIGN_OR_RETURN(auto vars, apps::ApplicationVars(envelope_, *org, all, {}, nullptr, app->name));
     std::map<std::string, const domain::AppService*> by_name;
     for (const auto& x : all) by_name[x.name] = &x;
-    for (auto& sv : vars) {
-      auto it = by_name.find(sv.name);
-      if (it == by_name.end() || it->second->type != "database") continue;
-      json c = apps::Config(*it->second);
-      auto e = domain::FindDatabaseEngine(c.value("engine", ""), "engine");
-      if (!e || it->second->credentials_sealed.empty()) continue;
-      WHARF_ASSIGN_OR_RETURN(auto creds, apps::OpenCredentials(envelope_, *org, *it->second));
-      WHARF_ASSIGN_OR_RETURN(auto dn, deploy::DokkuName(app->name, sv.name));
-      sv.builtins = domain::DatabaseBuiltins(*e, dn, DokkuCredentials(*e, dn, creds));
-    }
     domain::Resolver resolver(vars);
     WHARF_ASSIGN_OR_RETURN(s.variables, resolver.Resolve(svc->name));
     w.unset_keys = apps::UnsetKeys(*svc);
