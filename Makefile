@@ -89,6 +89,7 @@ bench: build
 	for b in $(BUILD_DIR)/src/*/*_bench; do echo "== $$b"; $$b --benchmark_repetitions=3 --benchmark_report_aggregates_only=true; done
 	bench/wrk/list_ssh_keys.sh $(WHARF)
 	bench/wrk/list_ssh_keys_pg_replicas.sh $(WHARF)
+	WHARF_BIN=$(abspath $(WHARF)) node bench/jobs/claims_pg_replicas.mjs
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -1,4 +1,4 @@
-// wharf job show | log [--follow], and FollowJob, which `server onboard --follow` shares: the job's
+// wharf job show | log [--follow] | cancel, and FollowJob, which `server onboard --follow` shares: the job's
 // log streamed (Server-Sent Events) to the terminal as it is written.
 #include "cli/command.h"
 #include "cli/sse.h"
@@ -111,6 +111,18 @@ void AddJobCommands(Registry& r) {
                             });
   log->add_option("job", lf->id, "Job id (job_…)")->required();
   log->add_flag("-f,--follow", lf->follow, "Stream the log as it is written, until the job ends");
+  auto cancel = std::make_shared<std::string>();
+  r.Command(g, "cancel", "Cancel a job: a queued one at once, a running one at its next step (servers.update)",
+            "wharf job cancel job_123", Scope::kOrg,
+            [cancel](Env& env) -> Status {
+              WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
+              WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/jobs/" + EncodeComponent(*cancel) + "/cancel"));
+              WHARF_ASSIGN_OR_RETURN(json j, api->Post(path));
+              env.Print(j, JobTable(j));
+              return Ok();
+            })
+      ->add_option("job", *cancel, "Job id (job_…)")
+      ->required();
 }
 
 }  // namespace wharf::cli

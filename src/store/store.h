@@ -218,7 +218,8 @@ class JobRepository {
 
   // Claims one job for c.replica_id, or nullopt when none is claimable. First an abandoned job
   // (running, lease_until < now; the oldest lease first), else the oldest queued job (created_at,
-  // id) whose target has no running job. The claimed row becomes running with the lease,
+  // id) whose target has no running job and no older queued job of a kind in c.kinds (a server's
+  // jobs run in the order they were enqueued; claimers racing for one server do not pick two). The claimed row becomes running with the lease,
   // claimed_by, attempts + 1 (started_at set on the first claim). A unique index on running jobs'
   // target_id makes "one running job per target" hold under any concurrency: a claim that
   // would break it fails with kConflict (retry). Only kinds listed in c.kinds are claimed.

@@ -3,20 +3,23 @@
 // through every replica run once each, on several replicas, one at a time per server (claims with
 // FOR UPDATE SKIP LOCKED and the unique index on running jobs' server); a replica killed with
 // SIGKILL mid-job leaves the job to another, which takes it over after the lease expired; and a
-// replica restarting does not touch jobs the others are running. Uses the test-only `sleep` kind.
+// replica restarting does not touch jobs the others are running; scheduled health checks run on
+// one replica, not on each. Uses the test-only `sleep` kind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { startWharf, signup, sharedPostgres } from './lib/harness.mjs';
+import { startWharf, signup, api, sharedPostgres } from './lib/harness.mjs';
+import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { enqueueSleep, getJob, runsOf, waitJobsEnded, waitFor, assertSerializedPerTarget } from './lib/jobs.mjs';
 
 const LEASE_MS = 1500;
-let pg, url, env, replicas = [], ada;
+let pg, url, env, replicas = [], ada, node;
 const args = (name) => ['--database', url, '--enable-test-jobs', '--job-workers', '3', '--job-lease-ms', String(LEASE_MS),
-  '--job-poll-ms', '500', '--replica-id', name];
+  '--job-poll-ms', '500', '--replica-id', name, '--node-dns-probe', 'localhost', '--min-disk-free-mb', '100',
+  '--health-interval-seconds', '1'];
 
 before(async () => {
   pg = await sharedPostgres();
@@ -31,6 +34,26 @@ before(async () => {
 
 after(async () => {
   for (const s of replicas) if (s) { await s.stop(); s.cleanup(); }
+  await node?.cleanup();
+});
+
+test('scheduled health checks run once across replicas, not once per replica', async () => {
+  node = await startSshd();
+  const O = `/api/v1/orgs/${ada.org.slug}`;
+  const k = (await api(replicas[0].url, 'POST', `${O}/ssh-keys`, { token: ada.token, body: { name: 'k', generate: { type: 'ed25519' } } })).json;
+  node.authorize(NODE_USER, (await api(replicas[0].url, 'GET', `${O}/ssh-keys/${k.id}/public-key`, { token: ada.token })).text);
+  const srv = await api(replicas[1].url, 'POST', `${O}/servers`, { token: ada.token, body: { name: 'n1', host: '127.0.0.1', port: node.port, username: NODE_USER, ssh_key_id: k.id } });
+  assert.equal(srv.status, 201, srv.text);
+  await new Promise((r) => setTimeout(r, 6000));
+  const h = await api(replicas[2].url, 'GET', `${O}/servers/${srv.json.id}/checks?limit=100`, { token: ada.token });
+  const at = h.json.items.map((c) => Date.parse(c.at)).sort((a, b) => a - b);
+  assert.ok(at.length >= 3, `only ${at.length} checks in 6 s with a 1 s interval`);
+  // Three replicas each sweeping would check the server three times per interval, within
+  // milliseconds of each other; one scheduler leaves about an interval between checks.
+  assert.ok(at.length <= 8, `${at.length} checks in 6 s: more than one replica ran the schedule`);
+  for (let i = 1; i < at.length; i++) assert.ok(at[i] - at[i - 1] >= 500, `two checks ${at[i] - at[i - 1]} ms apart: ${h.text}`);
+  const sweepers = replicas.filter((r) => /"event":"health_checks_ran"/.test(r.logs));
+  assert.equal(sweepers.length, 1, 'one replica, and only one, ran the health-check sweep');
 });
 
 test('jobs enqueued concurrently through three replicas each run once, spread over replicas, one at a time per server', async () => {

@@ -341,6 +341,7 @@ UPDATE jobs SET status = 'failed', finished_at = (EXTRACT(EPOCH FROM now()) * 10
   WHERE status = 'running' AND id NOT IN (SELECT MIN(id) FROM jobs WHERE status = 'running' GROUP BY target_id);
 CREATE UNIQUE INDEX jobs_one_running ON jobs (target_id) WHERE status = 'running';
 CREATE INDEX jobs_queued ON jobs (created_at, id) WHERE status = 'queued';
+CREATE INDEX jobs_queued_target ON jobs (target_id, created_at, id) WHERE status = 'queued';
 CREATE INDEX jobs_leases ON jobs (lease_until, id) WHERE status = 'running';
 DROP INDEX jobs_status;
 CREATE FUNCTION wharf_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$

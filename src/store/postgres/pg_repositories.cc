@@ -808,7 +808,10 @@ Result<std::optional<Job>> PgJobs::Claim(const JobClaim& c) {
   if (!job) {
     Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs j WHERE status = 'queued' AND "
                 "strpos(',' || $1 || ',', ',' || kind || ',') > 0 AND NOT EXISTS (SELECT 1 FROM jobs r WHERE "
-                "r.target_id = j.target_id AND r.status = 'running') ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED");
+                "r.target_id = j.target_id AND r.status = 'running') AND NOT EXISTS (SELECT 1 FROM jobs o WHERE "
+                "o.target_id = j.target_id AND o.status = 'queued' AND (o.created_at, o.id) < (j.created_at, j.id) AND "
+                "strpos(',' || $1 || ',', ',' || o.kind || ',') > 0) "
+                "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED");
     WHARF_TRY(q.Text(c.kinds).Run());
     WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
   }

@@ -295,6 +295,7 @@ UPDATE jobs SET status = 'failed', finished_at = CAST(strftime('%s', 'now') AS I
   WHERE status = 'running' AND id NOT IN (SELECT MIN(id) FROM jobs WHERE status = 'running' GROUP BY target_id);
 CREATE UNIQUE INDEX jobs_one_running ON jobs (target_id) WHERE status = 'running';
 CREATE INDEX jobs_queued ON jobs (created_at, id) WHERE status = 'queued';
+CREATE INDEX jobs_queued_target ON jobs (target_id, created_at, id) WHERE status = 'queued';
 CREATE INDEX jobs_leases ON jobs (lease_until, id) WHERE status = 'running';
 DROP INDEX jobs_status;
 )sql",
@@ -1384,8 +1385,10 @@ WHARF_REPO(SqliteJobs, JobRepository)
     }
     if (!job) {
       Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs j WHERE status = 'queued' AND "
-                  "instr(',' || ? || ',', ',' || kind || ',') > 0 AND NOT EXISTS (SELECT 1 FROM jobs r WHERE "
-                  "r.target_id = j.target_id AND r.status = 'running') ORDER BY created_at, id LIMIT 1");
+                  "instr(',' || ?1 || ',', ',' || kind || ',') > 0 AND NOT EXISTS (SELECT 1 FROM jobs r WHERE "
+                  "r.target_id = j.target_id AND r.status = 'running') AND NOT EXISTS (SELECT 1 FROM jobs o WHERE "
+                  "o.target_id = j.target_id AND o.status = 'queued' AND (o.created_at, o.id) < (j.created_at, j.id) AND "
+                  "instr(',' || ?1 || ',', ',' || o.kind || ',') > 0) ORDER BY created_at, id LIMIT 1");
       q.Text(c.kinds);
       WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
     }
@@ -1770,9 +1773,18 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
-  Status Write(const std::function<Status(Tx&)>& fn) override {
+  Status Write(const std::function<Status(Tx&)>& fn) override { return WriteNotifying(fn, true); }
+
+  // Job claims, heartbeats, log appends and job ends commit without waiting for fsync
+  // (synchronous=NORMAL under WAL): they survive a crash of the process like every write, and
+  // the next durable commit flushes them. A power loss can only take back the last few: a lost
+  // claim leaves the job queued, a lost end leaves it to be taken over after its lease
+  // (handlers resume), so the queue stays correct and claims are not bound by the disk's fsync.
+  Status WriteConcurrent(const std::function<Status(Tx&)>& fn) override { return WriteNotifying(fn, false); }
+
+  Status WriteNotifying(const std::function<Status(Tx&)>& fn, bool durable) {
     bool jobs_changed = false;
-    Status st = WriteLocked(fn, &jobs_changed);
+    Status st = WriteLocked(fn, &jobs_changed, durable);
     if (jobs_changed) {
       std::lock_guard lock(jobs_watch_mu_);
       if (jobs_watcher_) jobs_watcher_();
@@ -1922,8 +1934,21 @@ class SqliteStore final : public Store {
     return c.ExecScalar("SELECT COUNT(*) FROM " + std::string(table));
   }
 
-  Status WriteLocked(const std::function<Status(Tx&)>& fn, bool* jobs_changed) {
+  Status WriteLocked(const std::function<Status(Tx&)>& fn, bool* jobs_changed, bool durable) {
     std::lock_guard lock(write_mu_);
+    if (!durable) {
+      Query relaxed(*writer_, "PRAGMA synchronous = NORMAL");
+      WHARF_TRY(relaxed.Exec());
+    }
+    struct Restore {
+      Conn& c;
+      bool on;
+      ~Restore() {
+        if (!on) return;
+        Query full(c, "PRAGMA synchronous = FULL");
+        (void)full.Exec();
+      }
+    } restore{*writer_, !durable};
     {
       Query begin(*writer_, "BEGIN IMMEDIATE");
       WHARF_TRY(begin.Exec());
