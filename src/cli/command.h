@@ -153,6 +153,7 @@ void AddServerCommands(Registry& r);    // server, security-group
 void AddJobCommands(Registry& r);       // job
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
 void AddDeploymentCommands(Registry& r);  // deploy, deployment
+void AddGitCommands(Registry& r);       // git-provider
 void AddCompletionCommand(Registry& r); // completion (walks the whole tree, so added last)
 
 // Streams job `id`'s log (its Server-Sent Events) to stdout as it is written, or to stderr with

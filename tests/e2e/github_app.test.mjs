@@ -247,9 +247,11 @@ test('wharf git-provider: list, add, show, verify, remove', async () => {
   const keyFile = path.join(cli.home, 'app.pem');
   const { writeFileSync } = await import('node:fs');
   writeFileSync(keyFile, app.privateKey, { mode: 0o600 });
+  const hookFile = path.join(cli.home, 'hook.txt');
+  writeFileSync(hookFile, `${HOOK_SECRET}\n`, { mode: 0o600 });
   const add = await cli.run(['git-provider', 'add', '--name', 'cli app', '--type', 'github_app', '--app-id', '12345',
-    '--installation-id', '100', '--private-key-file', keyFile, '--api-url', gh.url, '--webhook-secret-file', keyFile, '-o', 'json'], { env });
-  assert.equal(add.code, 409, add.stdout + add.stderr);
+    '--installation-id', '100', '--private-key-file', keyFile, '--api-url', gh.url, '--webhook-secret-file', hookFile, '-o', 'json'], { env });
+  assert.equal(add.code, 1, add.stdout + add.stderr);
   assert.match(add.stderr, /already connected/);
   const list = await cli.run(['git-provider', 'list'], { env });
   assert.equal(list.code, 0, list.stderr);
@@ -264,9 +266,9 @@ test('wharf git-provider: list, add, show, verify, remove', async () => {
   const good = await cli.run(['git-provider', 'verify', 'acme app', '--repository', 'acme/api', '--branch', 'main'], { env });
   assert.equal(good.code, 0, good.stdout + good.stderr);
   const tok = await cli.run(['git-provider', 'add', '--name', 'gl', '--type', 'gitlab', '--base-url', 'https://gitlab.example.com',
-    '--token-file', keyFile, '-o', 'json'], { env });
+    '--token-file', hookFile, '-o', 'json'], { env });
   assert.equal(tok.code, 0, tok.stdout + tok.stderr);
-  const rm = await cli.run(['git-provider', 'remove', 'gl', '--yes'], { env });
+  const rm = await cli.run(['git-provider', 'remove', 'gl'], { env });
   assert.equal(rm.code, 0, rm.stdout + rm.stderr);
   for (const out of [add, list, v, good, tok, rm]) assert.ok(!(out.stdout + out.stderr).includes('PRIVATE KEY'));
 });
