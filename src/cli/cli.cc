@@ -23,6 +23,7 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddCloudCommands(*r);
   AddJobCommands(*r);
   AddDiagnoseCommands(*r);
+  AddDeploymentCommands(*r);
   AddGitCommands(*r);
   AddBackupStorageCommands(*r);
   AddRegistryCommands(*r);

@@ -156,6 +156,7 @@ void AddSecurityGroupEc2Commands(Registry& r, CLI::App* group);
 void AddRegistryCommands(Registry& r);  // registry (Docker registries)
 void AddJobCommands(Registry& r);       // job
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
+void AddDeploymentCommands(Registry& r);  // deploy, deployment
 void AddGitCommands(Registry& r);       // git-provider
 void AddBackupStorageCommands(Registry& r);  // backup-storage
 void AddCompletionCommand(Registry& r); // completion (walks the whole tree, so added last)

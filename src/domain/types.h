@@ -264,6 +264,27 @@ struct AppTemplate {
   std::string created_by;
 };
 
+// A deployment: one deploy, redeploy, restart, stop or destroy of a service, run as a job on the
+// service's server (its id is the job's id). Status, error, start and end come from the job.
+struct Deployment {
+  std::string id;  // = the job's id
+  std::string org_id;
+  std::string application_id;
+  std::string service_id;
+  std::string action;   // deploy | redeploy | restart | stop | destroy
+  std::string trigger;  // manual | push | template | redeploy
+  std::string ref;         // the branch/tag (git) or image deployed
+  std::string commit_sha;  // the pushed commit (push) or the deployed rev, once known
+  std::string error_layer; // a failure's troubleshooting layer ("" = none)
+  std::string error_fix;   // what to do about the failure
+  Timestamp created_at = 0;
+  std::string created_by;  // a user id; empty for a push
+  // From the job (read only through DeploymentRepository):
+  std::string status = "queued";
+  std::string error;
+  Timestamp started_at = 0, finished_at = 0;
+};
+
 struct AuditEvent {
   int64_t id = 0;  // assigned by the store, increasing
   std::string org_id;  // empty for instance-level events

@@ -264,6 +264,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   svc.SetPublicUrl(public_url);
   // Workers claim jobs of any replica, including those this replica's previous run left running
   // (once their lease expired); nothing is marked failed at start.
+  svc.RegisterDeploymentJobs();  // kind "deploy" (services/deployments.cc)
   svc.StartJobWorkers();
   server.OnSignal([](int sig) { log::Info("stopping", {{"signal", sig}}); });
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

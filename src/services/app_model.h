@@ -3,6 +3,7 @@
 // credentials) opened and sealed with AD {org, "services", id, "variables" | "credentials"}.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,7 +59,17 @@ domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine& e, std:
 Result<std::vector<domain::ServiceVars>> ApplicationVars(const secrets::Envelope& env, const domain::Org& org,
                                                          const std::vector<domain::AppService>& services,
                                                          const std::string& override_id,
-                                                         const std::vector<domain::Variable>* override_vars);
+                                                         const std::vector<domain::Variable>* override_vars,
+                                                         std::string_view application_name = {});
+// A database service's built-in values (DATABASE_URL, HOST, USER, NAME, …) as the apps linked to
+// it on the node reach it: the host of its Dokku service (named `<application>-<service>`, see
+// nodes/deploy_plan.h), the user and database name Dokku's plugin creates, and the password Wharf
+// generated (which the deployment gives to `<engine>:create`). ApplicationVars uses it when given
+// the application's name, so what a reveal shows is what a deployment sets (deployments.cc).
+Result<std::map<std::string, std::string>> NodeDatabaseBuiltins(const domain::DatabaseEngine& e,
+                                                                std::string_view application_name,
+                                                                std::string_view service_name,
+                                                                const domain::DatabaseCredentials& stored);
 
 // Parses, validates keys (unique, POSIX) and generates secret() values for new input.
 Result<std::vector<domain::Variable>> MaterializeInput(const std::vector<VariableInput>& in, std::string_view field);

@@ -217,7 +217,8 @@ domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine& e, std:
 Result<std::vector<domain::ServiceVars>> ApplicationVars(const secrets::Envelope& env, const domain::Org& org,
                                                          const std::vector<domain::AppService>& services,
                                                          const std::string& override_id,
-                                                         const std::vector<domain::Variable>* override_vars) {
+                                                         const std::vector<domain::Variable>* override_vars,
+                                                         std::string_view application_name) {
   std::vector<domain::ServiceVars> out;
   out.reserve(services.size());
   for (const auto& s : services) {
@@ -233,7 +234,11 @@ Result<std::vector<domain::ServiceVars>> ApplicationVars(const secrets::Envelope
       auto e = domain::FindDatabaseEngine(c.value("engine", ""), "engine");
       if (e && !s.credentials_sealed.empty()) {
         WHARF_ASSIGN_OR_RETURN(auto creds, OpenCredentials(env, org, s));
-        sv.builtins = domain::DatabaseBuiltins(*e, s.name, creds);
+        if (application_name.empty()) {
+          sv.builtins = domain::DatabaseBuiltins(*e, s.name, creds);
+        } else {
+          WHARF_ASSIGN_OR_RETURN(sv.builtins, NodeDatabaseBuiltins(*e, application_name, s.name, creds));
+        }
       }
     } else {
       std::string def;
@@ -337,7 +342,9 @@ Result<ServiceView> Services::ViewService(store::Tx& tx, const authz::Principal&
   v.variables = apps::Views(vars);
   if (reveal) {
     WHARF_ASSIGN_OR_RETURN(auto all, tx.app_services().ListForApplication(p.org_id, s.application_id));
-    WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, org, all, {}, nullptr));
+    WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, s.application_id));
+    // The values a deployment sets on the node (database URI parts as the node has them).
+    WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, org, all, {}, nullptr, app ? app->name : ""));
     domain::Resolver r(app_vars);
     WHARF_ASSIGN_OR_RETURN(auto resolved, r.Resolve(s.name));
     for (size_t i = 0; i < resolved.size() && i < v.variables.size(); ++i) v.variables[i].resolved = std::move(resolved[i].second);
@@ -745,7 +752,13 @@ Result<json> Services::RevealCredentials(const authz::Principal& p, std::string_
     WHARF_ASSIGN_OR_RETURN(auto creds, apps::OpenCredentials(envelope_, org, s));
     json c = apps::Config(s);
     WHARF_ASSIGN_OR_RETURN(auto engine, domain::FindDatabaseEngine(c.value("engine", ""), "engine"));
-    auto b = domain::DatabaseBuiltins(engine, s.name, creds);
+    WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, s.application_id));
+    std::map<std::string, std::string> b;
+    if (app) {
+      WHARF_ASSIGN_OR_RETURN(b, apps::NodeDatabaseBuiltins(engine, app->name, s.name, creds));
+    } else {
+      b = domain::DatabaseBuiltins(engine, s.name, creds);
+    }
     out = {{"engine", engine.name}, {"user", b["USER"]}, {"password", b["PASSWORD"]}, {"host", b["HOST"]},
            {"port", engine.port}, {"name", b["NAME"]}, {"database_url", b["DATABASE_URL"]}};
     return AuditIn(tx, p, "services.reveal_credentials", "services", s.id, ctx, s.name);

@@ -483,6 +483,7 @@ void Services::OnGitPush(const GitPush& push) {
   });
   log::Info("git.push", {{"provider_id", push.provider_id}, {"org_id", push.org_id}, {"repository", push.repository},
                          {"branch", push.branch}, {"sha", push.sha}, {"recorded", static_cast<bool>(st)}});
+  DeployOnPush(push);  // push-to-deploy (deployments.cc)
 }
 
 Result<std::vector<domain::Integration>> Services::ListExpiringIntegrations(const authz::Principal& p, int within_days,

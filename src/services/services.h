@@ -792,6 +792,26 @@ class Services {
   // soonest first; kinds the caller may not read are left out.
   Result<std::vector<domain::Integration>> ListExpiringIntegrations(const authz::Principal& p, int within_days,
                                                                     const RequestContext& ctx);
+  // --- deployments (deployments.cc; docs/applications.md "Deployments") ---
+  // Queues a deploy, redeploy, restart, stop or destroy of a service as a job on its
+  // application's server (services.update, with the application as the scope resource). 400 for
+  // an unknown action, 404 outside the org or the role's scope.
+  Result<domain::Deployment> StartDeployment(const authz::Principal& p, std::string_view application_id,
+                                             std::string_view service_id, std::string action, const RequestContext& ctx);
+  // Newest first (services.read); by service, by application, or the org's when both are empty.
+  Result<std::vector<domain::Deployment>> ListDeployments(const authz::Principal& p, std::string_view application_id,
+                                                          std::string_view service_id, int limit, const RequestContext& ctx);
+  // A deployment and its job's log from character `offset` on (services.read).
+  Result<std::pair<domain::Deployment, domain::Job>> GetDeploymentTail(const authz::Principal& p, std::string_view id,
+                                                                       size_t offset, const RequestContext& ctx);
+  // A queued deployment ends `cancelled` at once; a running one stops before its next step
+  // (services.update). 409 when it already finished.
+  Result<domain::Deployment> CancelDeployment(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Push-to-deploy: queues a deploy (trigger "push", the commit recorded) of every app service of
+  // the push's org that follows (provider, repository, branch). Returns how many were queued.
+  int DeployOnPush(const GitPush& push);
+  // Registers the "deploy" job handler (wharf serve calls it before StartJobWorkers).
+  void RegisterDeploymentJobs();
 
   // --- diagnose ---
   struct DiagnoseInput {
@@ -958,6 +978,13 @@ class Services {
   Result<nlohmann::json> EditDomains(const authz::Principal& p, std::string_view id, std::string action,
                                      const RequestContext& ctx, const std::function<Status(nlohmann::json&)>& edit,
                                      std::string_view hostname);
+  // Deployments (deployments.cc).
+  struct DeploymentWork;
+  Result<domain::Deployment> EnqueueDeployment(store::Tx& tx, const domain::Application& app, const domain::AppService& svc,
+                                               std::string action, std::string trigger, std::string created_by,
+                                               std::string sha);
+  Result<DeploymentWork> LoadDeploymentWork(const domain::Job& job);
+  Status RunDeployment(JobContext& jc);
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;
   uint64_t job_wakes_ = 0;                                     // GUARDED_BY(jobs_mu_)

@@ -47,6 +47,7 @@ using domain::User;
 using domain::Application;
 using domain::AppService;
 using domain::AppTemplate;
+using domain::Deployment;
 
 // Keyset pagination over (created_at, id) ascending.
 struct PageQuery {
@@ -314,6 +315,20 @@ class TemplateRepository {
   virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;
 };
 
+// Deployments (services/deployments.cc). Reads join the job row for status, error and times.
+class DeploymentRepository {
+ public:
+  virtual ~DeploymentRepository() = default;
+  virtual Status Insert(const Deployment& d) = 0;  // in the transaction that enqueued its job
+  virtual Result<std::optional<Deployment>> Find(std::string_view org_id, std::string_view id) = 0;
+  // Newest first; `service_id` or `application_id` empty = any. At most `limit`.
+  virtual Result<std::vector<Deployment>> List(std::string_view org_id, std::string_view application_id,
+                                               std::string_view service_id, int limit) = 0;
+  // commit_sha (when not empty), error_layer and error_fix.
+  virtual Status SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,
+                            std::string_view error_layer, std::string_view error_fix) = 0;
+};
+
 class AuditRepository {
  public:
   virtual ~AuditRepository() = default;
@@ -341,7 +356,7 @@ inline const std::vector<std::string>& DataTables() {
                                              "sessions",    "api_tokens", "invitations",   "ssh_keys",
                                              "security_groups", "servers", "server_checks", "jobs",
                                              "integrations", "audit_events",
-                                             "applications", "app_services", "app_templates"};
+                                             "applications", "app_services", "app_templates", "deployments"};
   return t;
 }
 
@@ -381,6 +396,7 @@ class Tx {
   virtual ApplicationRepository& applications() = 0;
   virtual AppServiceRepository& app_services() = 0;
   virtual TemplateRepository& templates() = 0;
+  virtual DeploymentRepository& deployments() = 0;
 };
 
 class Store {

@@ -111,7 +111,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 6);  // one per migration
+  EXPECT_EQ(store_->SchemaVersion(), 7);  // one per migration
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
@@ -827,6 +827,59 @@ TEST_P(StoreContract, CopyFromCopiesEveryTableWithSecretsStillSealed) {
   auto again = dest->CopyFrom(*store_);  // the destination is no longer empty
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+}
+
+TEST_P(StoreContract, DeploymentsReadTheirJobsStatusAndStayInTheirOrg) {
+  domain::Job job;
+  job.id = "job_d1";
+  job.org_id = "org_a";
+  job.kind = "deploy";
+  job.target_id = "srv_1";
+  job.created_at = 10;
+  job.created_by = "usr_a";
+  domain::Deployment d;
+  d.id = "job_d1";
+  d.org_id = "org_a";
+  d.application_id = "app_1";
+  d.service_id = "svc_1";
+  d.action = "deploy";
+  d.trigger = "push";
+  d.ref = "main";
+  d.commit_sha = "abc123";
+  d.created_at = 10;
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.jobs().Insert(job));
+    WHARF_TRY(tx.deployments().Insert(d));
+    domain::Deployment other = d;
+    other.id = "job_d2";  // no job row: reads as failed
+    other.service_id = "svc_2";
+    other.created_at = 11;
+    WHARF_TRY(tx.deployments().Insert(other));
+    domain::Deployment foreign = d;
+    foreign.id = "job_d3";
+    foreign.org_id = "org_b";
+    return tx.deployments().Insert(foreign);
+  }));
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.deployments().SetOutcome("org_a", "job_d1", "", "git_token", "check the token"); }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto got = *tx.deployments().Find("org_a", "job_d1");
+    EXPECT_TRUE(got.has_value());
+    if (!got) return Ok();
+    EXPECT_EQ(got->status, "queued");
+    EXPECT_EQ(got->trigger, "push");
+    EXPECT_EQ(got->commit_sha, "abc123");  // an empty sha keeps the recorded one
+    EXPECT_EQ(got->error_layer, "git_token");
+    EXPECT_FALSE(*tx.deployments().Find("org_b", "job_d1"));
+    auto all = *tx.deployments().List("org_a", "", "", 10);
+    EXPECT_EQ(all.size(), 2u);
+    if (all.size() == 2) {
+      EXPECT_EQ(all[0].id, "job_d2");  // newest first
+      EXPECT_EQ(all[0].status, "failed");
+    }
+    EXPECT_EQ(tx.deployments().List("org_a", "app_1", "svc_1", 10)->size(), 1u);
+    EXPECT_EQ(tx.deployments().List("org_a", "app_9", "", 10)->size(), 0u);
+    return Ok();
+  }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, ::testing::ValuesIn(kStores),

@@ -96,10 +96,12 @@ test('a git service and a postgres service; the database credentials are generat
   // Reveal is explicit, needs services.update, and is audited.
   const creds = await call('POST', `${O()}/services/${db.id}/reveal-credentials`);
   assert.equal(creds.status, 200, creds.text);
-  assert.equal(creds.json.host, 'dokku-postgres-db');
+  // As the node has it (docs/applications.md, Deployments): Dokku app shop-db, Dokku's user and database.
+  assert.equal(creds.json.host, 'dokku-postgres-shop-db');
+  assert.equal(creds.json.user, 'postgres');
   assert.equal(creds.json.port, 5432);
   assert.match(creds.json.password, /^[A-Za-z0-9]{32}$/);
-  assert.equal(creds.json.database_url, `postgres://${creds.json.user}:${creds.json.password}@dokku-postgres-db:5432/db`);
+  assert.equal(creds.json.database_url, `postgres://${creds.json.user}:${creds.json.password}@dokku-postgres-shop-db:5432/shop_db`);
   revealed.push(creds.json.password);
   assert.equal(field(await call('POST', `${O()}/services/${web.id}/reveal-credentials`), 'service').includes('only database'), true);
 });
@@ -130,7 +132,7 @@ test('variables: the database URI and a generated secret, resolved by the contro
   const creds = (await call('POST', `${O()}/services/${db.id}/reveal-credentials`)).json;
   assert.equal(r.DATABASE_URL, creds.database_url);
   assert.match(r.SESSION_SECRET, /^[a-f0-9]{48}$/);
-  assert.equal(r.DB_HOST_PORT, 'dokku-postgres-db:5432');
+  assert.equal(r.DB_HOST_PORT, 'dokku-postgres-shop-db:5432');
   assert.match(r.PUBLIC_URL, new RegExp(`^https://shop\\.example\\.com/\\?user=${creds.user}&k=[A-Za-z0-9]{8}$`));
   assert.equal(r.NODE_ENV, 'production');
   revealed.push(r.SESSION_SECRET);
@@ -232,7 +234,7 @@ test('templates keep settings and references, never a secret; deploying renames 
   assert.match(field(pending, 'variables.PUBLIC_URL'), /cannot be resolved yet: service 'web-2' has no domain yet/);
   assert.equal((await call('POST', `${O()}/services/${web2.id}/domains`, { hostname: 'copy.example.com' })).status, 201);
   const r2 = Object.fromEntries((await call('GET', `${O()}/services/${web2.id}/variables?reveal=true`)).json.items.map((v) => [v.key, v.resolved]));
-  assert.match(r2.DATABASE_URL, /@dokku-postgres-db-2:5432\/db_2$/);
+  assert.match(r2.DATABASE_URL, /@dokku-postgres-shop-db-2:5432\/shop_db_2$/);
   assert.match(r2.PUBLIC_URL, /^https:\/\/copy\.example\.com\//);
   assert.ok(!revealed.includes(r2.SESSION_SECRET.slice(2)), 'fresh secrets');
   // Into a new application: created in the same transaction, names kept.

@@ -354,6 +354,25 @@ CREATE TABLE app_templates (
 );
 CREATE INDEX app_templates_org ON app_templates (org_id, created_at, id);
 )sql",
+      // 7: deployments of services; status, log and times live on the job with the same id.
+      R"sql(
+CREATE TABLE deployments (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  application_id TEXT NOT NULL,
+  service_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  trigger_kind TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  error_layer TEXT NOT NULL,
+  error_fix TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE INDEX deployments_service ON deployments (org_id, service_id, created_at);
+CREATE INDEX deployments_app ON deployments (org_id, application_id, created_at);
+)sql",
   };
   return m;
 }

@@ -1131,4 +1131,58 @@ Result<int64_t> PgTemplates::CountCreatedBy(std::string_view org_id, std::string
   return Scalar(q);
 }
 
+#define WHARF_DEPLOYMENT_SELECT                                                                               \
+  "SELECT d.id, d.org_id, d.application_id, d.service_id, d.action, d.trigger_kind, d.ref, d.commit_sha, "  \
+  "d.error_layer, d.error_fix, d.created_at, d.created_by, COALESCE(j.status, 'failed'), COALESCE(j.error, ''), " \
+  "COALESCE(j.started_at, 0), COALESCE(j.finished_at, 0) FROM deployments d LEFT JOIN jobs j ON j.id = d.id "
+namespace {
+Result<domain::Deployment> ReadDeployment(Query& q) {
+  domain::Deployment d;
+  d.id = q.Str(0);
+  d.org_id = q.Str(1);
+  d.application_id = q.Str(2);
+  d.service_id = q.Str(3);
+  d.action = q.Str(4);
+  d.trigger = q.Str(5);
+  d.ref = q.Str(6);
+  d.commit_sha = q.Str(7);
+  d.error_layer = q.Str(8);
+  d.error_fix = q.Str(9);
+  d.created_at = q.I64(10);
+  d.created_by = q.Str(11);
+  d.status = q.Str(12);
+  d.error = q.Str(13);
+  d.started_at = q.I64(14);
+  d.finished_at = q.I64(15);
+  return d;
+}
+}  // namespace
+
+Status PgDeployments::Insert(const domain::Deployment& d) {
+  Query q(c_, "INSERT INTO deployments (id, org_id, application_id, service_id, action, trigger_kind, ref, commit_sha, "
+              "error_layer, error_fix, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+  q.Text(d.id).Text(d.org_id).Text(d.application_id).Text(d.service_id).Text(d.action).Text(d.trigger).Text(d.ref);
+  q.Text(d.commit_sha).Text(d.error_layer).Text(d.error_fix).Int(d.created_at).Text(d.created_by);
+  return q.Run();
+}
+Result<std::optional<domain::Deployment>> PgDeployments::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, WHARF_DEPLOYMENT_SELECT "WHERE d.org_id = $1 AND d.id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<domain::Deployment>(q, ReadDeployment);
+}
+Result<std::vector<domain::Deployment>> PgDeployments::List(std::string_view org_id, std::string_view application_id,
+                                                            std::string_view service_id, int limit) {
+  Query q(c_, WHARF_DEPLOYMENT_SELECT "WHERE d.org_id = $1 AND ($2 = '' OR d.application_id = $2) AND "
+              "($3 = '' OR d.service_id = $3) ORDER BY d.created_at DESC, d.id DESC LIMIT $4");
+  WHARF_TRY(q.Text(org_id).Text(application_id).Text(service_id).Int(limit).Run());
+  return Collect<domain::Deployment>(q, ReadDeployment);
+}
+Status PgDeployments::SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,
+                                 std::string_view error_layer, std::string_view error_fix) {
+  Query q(c_, "UPDATE deployments SET commit_sha = CASE WHEN $1 = '' THEN commit_sha ELSE $1 END, error_layer = $2, "
+              "error_fix = $3 WHERE org_id = $4 AND id = $5");
+  q.Text(commit_sha).Text(error_layer).Text(error_fix).Text(org_id).Text(id);
+  return q.Run();
+}
+
 }  // namespace wharf::store::pg

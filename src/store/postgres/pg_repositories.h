@@ -180,6 +180,15 @@ WHARF_PG_REPO(PgTemplates, TemplateRepository)
   Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override;
 };
 
+WHARF_PG_REPO(PgDeployments, DeploymentRepository)
+  Status Insert(const domain::Deployment& d) override;
+  Result<std::optional<domain::Deployment>> Find(std::string_view org_id, std::string_view id) override;
+  Result<std::vector<domain::Deployment>> List(std::string_view org_id, std::string_view application_id,
+                                               std::string_view service_id, int limit) override;
+  Status SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,
+                    std::string_view error_layer, std::string_view error_fix) override;
+};
+
 #undef WHARF_PG_REPO
 
 class PgTx final : public Tx {
@@ -187,10 +196,11 @@ class PgTx final : public Tx {
   explicit PgTx(Conn& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
         ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c),
-        applications_(c), app_services_(c), templates_(c) {}
+        applications_(c), app_services_(c), templates_(c), deployments_(c) {}
   ApplicationRepository& applications() override { return applications_; }
   AppServiceRepository& app_services() override { return app_services_; }
   TemplateRepository& templates() override { return templates_; }
+  DeploymentRepository& deployments() override { return deployments_; }
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -224,6 +234,7 @@ class PgTx final : public Tx {
   PgApplications applications_;
   PgAppServices app_services_;
   PgTemplates templates_;
+  PgDeployments deployments_;
 };
 
 }  // namespace wharf::store::pg

@@ -299,6 +299,25 @@ CREATE TABLE app_templates (
 );
 CREATE INDEX app_templates_org ON app_templates (org_id, created_at, id);
 )sql",
+      // 7: deployments of services; status, log and times live on the job with the same id.
+      R"sql(
+CREATE TABLE deployments (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  application_id TEXT NOT NULL,
+  service_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  trigger_kind TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  error_layer TEXT NOT NULL,
+  error_fix TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE INDEX deployments_service ON deployments (org_id, service_id, created_at);
+CREATE INDEX deployments_app ON deployments (org_id, application_id, created_at);
+)sql",
   };
   return m;
 }
@@ -1597,6 +1616,62 @@ WHARF_REPO(SqliteTemplates, TemplateRepository)
     return q.I64(0);
   }
 };
+// Deployment columns, then the job's status, error, started_at, finished_at (LEFT JOIN: a
+// deployment whose job is gone reads as failed).
+#define WHARF_DEPLOYMENT_SELECT                                                                               \
+  "SELECT d.id, d.org_id, d.application_id, d.service_id, d.action, d.trigger_kind, d.ref, d.commit_sha, "  \
+  "d.error_layer, d.error_fix, d.created_at, d.created_by, COALESCE(j.status, 'failed'), COALESCE(j.error, ''), " \
+  "COALESCE(j.started_at, 0), COALESCE(j.finished_at, 0) FROM deployments d LEFT JOIN jobs j ON j.id = d.id "
+Result<domain::Deployment> ReadDeployment(Query& q) {
+  domain::Deployment d;
+  d.id = q.Str(0);
+  d.org_id = q.Str(1);
+  d.application_id = q.Str(2);
+  d.service_id = q.Str(3);
+  d.action = q.Str(4);
+  d.trigger = q.Str(5);
+  d.ref = q.Str(6);
+  d.commit_sha = q.Str(7);
+  d.error_layer = q.Str(8);
+  d.error_fix = q.Str(9);
+  d.created_at = q.I64(10);
+  d.created_by = q.Str(11);
+  d.status = q.Str(12);
+  d.error = q.Str(13);
+  d.started_at = q.I64(14);
+  d.finished_at = q.I64(15);
+  return d;
+}
+
+WHARF_REPO(SqliteDeployments, DeploymentRepository)
+  Status Insert(const domain::Deployment& d) override {
+    Query q(c_, "INSERT INTO deployments (id, org_id, application_id, service_id, action, trigger_kind, ref, commit_sha, "
+                "error_layer, error_fix, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(d.id).Text(d.org_id).Text(d.application_id).Text(d.service_id).Text(d.action).Text(d.trigger).Text(d.ref);
+    q.Text(d.commit_sha).Text(d.error_layer).Text(d.error_fix).Int(d.created_at).Text(d.created_by);
+    return q.Exec();
+  }
+  Result<std::optional<domain::Deployment>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, WHARF_DEPLOYMENT_SELECT "WHERE d.org_id = ? AND d.id = ?");
+    q.Text(org_id).Text(id);
+    return One<domain::Deployment>(q, ReadDeployment);
+  }
+  Result<std::vector<domain::Deployment>> List(std::string_view org_id, std::string_view application_id,
+                                               std::string_view service_id, int limit) override {
+    Query q(c_, WHARF_DEPLOYMENT_SELECT "WHERE d.org_id = ? AND (? = '' OR d.application_id = ?) AND "
+                "(? = '' OR d.service_id = ?) ORDER BY d.created_at DESC, d.id DESC LIMIT ?");
+    q.Text(org_id).Text(application_id).Text(application_id).Text(service_id).Text(service_id).Int(limit);
+    return Collect<domain::Deployment>(q, ReadDeployment);
+  }
+  Status SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,
+                    std::string_view error_layer, std::string_view error_fix) override {
+    Query q(c_, "UPDATE deployments SET commit_sha = CASE WHEN ? = '' THEN commit_sha ELSE ? END, error_layer = ?, "
+                "error_fix = ? WHERE org_id = ? AND id = ?");
+    q.Text(commit_sha).Text(commit_sha).Text(error_layer).Text(error_fix).Text(org_id).Text(id);
+    return q.Exec();
+  }
+};
+
 #undef WHARF_REPO
 
 class SqliteTx final : public Tx {
@@ -1604,10 +1679,11 @@ class SqliteTx final : public Tx {
   explicit SqliteTx(Conn& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
         ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c),
-        applications_(c), app_services_(c), templates_(c) {}
+        applications_(c), app_services_(c), templates_(c), deployments_(c) {}
   ApplicationRepository& applications() override { return applications_; }
   AppServiceRepository& app_services() override { return app_services_; }
   TemplateRepository& templates() override { return templates_; }
+  DeploymentRepository& deployments() override { return deployments_; }
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -1641,6 +1717,7 @@ class SqliteTx final : public Tx {
   SqliteApplications applications_;
   SqliteAppServices app_services_;
   SqliteTemplates templates_;
+  SqliteDeployments deployments_;
 };
 
 Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, const SqliteOptions& opts, bool reader) {

@@ -40,6 +40,8 @@ const DOKKU = `#!/bin/sh
 # A file "fail-<command>" in the state directory makes that command fail with its contents.
 D="$WHARF_STANDIN_DIR"
 umask 000
+# The CA a test's git server uses, trusted the way a node trusts a public CA.
+[ -e "$D/ca.pem" ] && export GIT_SSL_CAINFO="$D/ca.pem"
 # One record per call: the argument count, then each argument, all NUL-terminated (argv cannot hold NUL).
 printf '%s\\0' "$#" "$@" >> "$D/dokku-argv"
 force=""
@@ -47,6 +49,8 @@ if [ "$1" = "--force" ]; then force=1; shift; fi
 cmd="$1"
 [ $# -gt 0 ] && shift
 if [ -e "$D/fail-$cmd" ]; then cat "$D/fail-$cmd" >&2; exit 1; fi
+# A file "sleep-<command>" holding seconds makes that command take that long (a slow build).
+if [ -e "$D/sleep-$cmd" ]; then echo "-----> $cmd (slow stand-in step)"; sleep "$(cat "$D/sleep-$cmd")"; fi
 die() { echo " !     $*" >&2; exit 1; }
 app_dir() { echo "$D/apps/$1"; }
 need_app() { [ -d "$D/apps/$1" ] || die "App $1 does not exist"; }
@@ -108,13 +112,21 @@ case "$cmd" in
     case "$sub" in
       create)
         [ -d "$sd" ] && die "$kind service $svc already exists"
-        mkdir -p "$sd"; echo "\${3:-latest}" > "$sd/version"
-        echo "$kind://$svc:$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \\n')@dokku-$kind-$svc:5432/$svc" > "$sd/dsn"
+        shift; version=latest; pw="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \\n')"
+        while [ $# -gt 0 ]; do
+          case "$1" in --image-version|-I) version="$2"; shift 2 ;; --password|-p) pw="$2"; shift 2 ;; *) shift ;; esac
+        done
+        mkdir -p "$sd"; echo "$version" > "$sd/version"
+        echo "$kind://postgres:$pw@dokku-$kind-$svc:5432/$(echo "$svc" | tr - _)" > "$sd/dsn"
         echo "=====> $kind container created: $svc" ;;
       link)
         [ -d "$sd" ] || die "$kind service $svc does not exist"; need_app "$2"
+        grep -qxF "$2" "$sd/links" 2>/dev/null && die "Already linked as DATABASE_URL"
         cp "$sd/dsn" "$D/apps/$2/env/DATABASE_URL"; echo "$2" >> "$sd/links"; echo "-----> Setting config vars"; echo "       DATABASE_URL:  (set)" ;;
-      unlink) [ -d "$sd" ] || die "$kind service $svc does not exist"; rm -f "$D/apps/$2/env/DATABASE_URL" ;;
+      links) [ -d "$sd" ] || die "$kind service $svc does not exist"; cat "$sd/links" 2>/dev/null ;;
+      unlink)
+        [ -d "$sd" ] || die "$kind service $svc does not exist"; rm -f "$D/apps/$2/env/DATABASE_URL"
+        grep -vxF "$2" "$sd/links" > "$sd/links.new" 2>/dev/null; mv "$sd/links.new" "$sd/links" ;;
       export) [ -d "$sd" ] || die "$kind service $svc does not exist"; cat "$sd/data" 2>/dev/null ;;
       import) [ -d "$sd" ] || die "$kind service $svc does not exist"; cat > "$sd/data" ;;
       exists) [ -d "$sd" ] || die "$kind service $svc does not exist" ;;
@@ -264,13 +276,22 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
       const d = path.join(standin, 'db', kind, name);
       if (!existsSync(d)) return null;
       const read = (f) => (existsSync(path.join(d, f)) ? readFileSync(path.join(d, f), 'utf8') : null);
-      return { dsn: (read('dsn') || '').trim(), version: (read('version') || '').trim(), data: read('data') };
+      return { dsn: (read('dsn') || '').trim(), version: (read('version') || '').trim(), data: read('data'),
+        links: (read('links') || '').split('\n').filter(Boolean) };
     },
     // Makes `dokku <command>` fail with `message` on stderr until cleared (message null).
+    // Makes the node's git trust `caPem` (a test git server's CA), as a node trusts a public CA.
+    trustCa(caPem) { writeFileSync(path.join(standin, 'ca.pem'), caPem, { mode: 0o644 }); },
     dokkuFail(command, message) {
       const f = path.join(standin, `fail-${command}`);
       if (message == null) rmSync(f, { force: true });
       else writeFileSync(f, `${message}\n`, { mode: 0o666 });
+    },
+    // Makes `dokku <command>` take `seconds` before it runs (a slow build), until cleared (null).
+    dokkuSleep(command, seconds) {
+      const f = path.join(standin, `sleep-${command}`);
+      if (seconds == null) rmSync(f, { force: true });
+      else writeFileSync(f, `${seconds}\n`, { mode: 0o666 });
     },
     dockerCalls() { return readCalls(path.join(standin, 'docker-argv')); },
     async restartWithNewHostKey() {
