@@ -116,8 +116,10 @@ test('a good token verifies with the real git ls-remote and the host API: scopes
   assert.equal(row.verified, true);
   assert.equal(row.expires_at.slice(0, 10), inDays(5));
   assert.ok(gitlabApi.requests.length >= 2, 'the recorded GitLab API was asked');
-  assert.ok(/GET \/git\/acme\/platform\/api\.git\/info\/refs\?service=git-upload-pack HTTP\/[\d.]+" 200/.test(git.accessLog()),
-    'the real git server served the ref advertisement');
+  // lighttpd buffers its access log (it flushes about once a second): wait for the line.
+  const served = /GET \/git\/acme\/platform\/api\.git\/info\/refs\?service=git-upload-pack HTTP\/[\d.]+" 200/;
+  for (let i = 0; i < 50 && !served.test(git.accessLog()); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(served.test(git.accessLog()), 'the real git server served the ref advertisement');
 });
 
 test('credentials close to expiry are listed for every integration kind', async () => {
