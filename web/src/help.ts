@@ -8,11 +8,11 @@ export const LAYER_HELP: Record<string, string> = {
   ssh: '/help/troubleshooting/servers',
   network: '/help/troubleshooting/servers',
   registry: '/help/troubleshooting/integrations#docker-registries-layer-registry',
-  git_token: '/help/troubleshooting/integrations',
-  github_app: '/help/troubleshooting/integrations',
-  webhook: '/help/troubleshooting/integrations',
-  backup_storage: '/help/troubleshooting/integrations',
-  aws_iam: '/help/troubleshooting/integrations',
+  git_token: '/help/troubleshooting/integrations#git-tokens-layer-git_token-gitlab-bitbucket-gitea-azure-devops',
+  github_app: '/help/troubleshooting/integrations#github-app-layer-github_app',
+  webhook: '/help/troubleshooting/integrations#webhooks-layer-webhook-webhook-never-arrives',
+  backup_storage: '/help/troubleshooting/integrations#backup-storage-layer-backup_storage',
+  aws_iam: '/help/troubleshooting/integrations#aws-cloud-accounts-layers-aws_iam-and-network',
 };
 
 export function helpForLayer(layer: string | undefined | null): string | null {
@@ -25,6 +25,8 @@ export const GUIDES: { page: string; title: string }[] = [
   { page: 'troubleshooting/security', title: 'Security: access denied, roles, invitations, support' },
   { page: 'troubleshooting/servers', title: 'Worker nodes and SSH' },
   { page: 'troubleshooting/integrations', title: 'Integrations: Git hosts, registries, AWS, backup storage' },
+  { page: 'troubleshooting/deployments', title: 'Deployments: a failed deploy, git or SSH' },
+  { page: 'applications', title: 'Applications, services and deployments' },
   { page: 'access-control', title: 'Roles, permissions and invitations' },
   { page: 'integrations', title: 'Integration prerequisites' },
   { page: 'cli', title: 'The wharf command-line client' },
