@@ -11,13 +11,13 @@
 
 namespace wharf::http_client::sigv4 {
 
-namespace {
-
 std::string Sha256Hex(std::string_view data) {
   unsigned char out[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
   return HexEncode(std::string_view(reinterpret_cast<char*>(out), sizeof out));
 }
+
+namespace {
 
 std::string Hmac(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -170,7 +170,7 @@ std::string UriEncode(std::string_view s, bool keep_slash) {
 
 Signed SignHeaders(const Request& req, const Credentials& creds, const Params& p) {
   const Times t = FormatTimes(p.time);
-  const std::string payload_hash = Sha256Hex(req.body);
+  const std::string payload_hash = p.payload_hash.empty() ? Sha256Hex(req.body) : p.payload_hash;
   Signed s;
   s.request = req;
   if (!creds.session_token.empty()) s.request.headers.emplace_back("X-Amz-Security-Token", creds.session_token);

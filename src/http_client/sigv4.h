@@ -36,6 +36,10 @@ struct Params {
   int64_t expires_seconds = 3600;  // query (presigned) form only
   // Send the session token without signing it (added after signing), as some services require.
   bool omit_session_token = false;
+  // When non-empty, the payload hash to sign (and send as x-amz-content-sha256) instead of
+  // SHA-256(body): S3's "UNSIGNED-PAYLOAD", or a hash the caller computed while reading the body,
+  // so a large body need not be copied into the Request.
+  std::string payload_hash;
 };
 
 // An HTTP request as signed: `target` is the raw path plus optional "?query"; header lines keep
@@ -59,6 +63,9 @@ Signed SignHeaders(const Request& req, const Credentials& creds, const Params& p
 // Query form (presigned URL): appends X-Amz-Algorithm, -Credential, -Date, -SignedHeaders,
 // -Expires, [-Security-Token] and -Signature to the target.
 Signed Presign(const Request& req, const Credentials& creds, const Params& p);
+
+// Lowercase hex SHA-256 of `data` (the payload hash S3 expects in x-amz-content-sha256).
+std::string Sha256Hex(std::string_view data);
 
 // RFC 3986 encoding of everything but unreserved characters (and '/' when keep_slash).
 std::string UriEncode(std::string_view s, bool keep_slash);
