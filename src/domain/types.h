@@ -207,6 +207,51 @@ struct Integration {
   }
 };
 
+// An application groups services on one worker node (its environment). `/projects` is the legacy
+// view of the same rows (docs/applications.md).
+struct Application {
+  std::string id;
+  std::string org_id;
+  std::string name;         // unique per org
+  std::string description;
+  std::string server_id;    // the worker node of the org that runs its services
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+};
+
+// A service of an application: type "app" (built from git), "docker" (an image) or "database".
+// `config` is the JSON of its non-secret settings (git/image/database fields, ports, domains).
+// `variables_sealed` is the envelope-sealed JSON of its variables (templates as written plus the
+// values secret() generated), AD {org, "services", id, "variables"}; `credentials_sealed` holds a
+// database's generated credentials, AD {org, "services", id, "credentials"}. `unset_keys` is the
+// JSON array of keys removed since the last deploy (a deploy unsets them on the node).
+struct AppService {
+  std::string id;
+  std::string org_id;
+  std::string application_id;
+  std::string name;  // unique per application; also the Dokku app name on the node
+  std::string type;  // "app" | "docker" | "database"
+  std::string config = "{}";
+  std::string variables_sealed;
+  std::string credentials_sealed;
+  std::string unset_keys = "[]";
+  std::string status = "created";  // created; deployments set the rest
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+};
+
+// A saved set of services (no secret, no credential, no generated value): `body` is JSON
+// {"services": [{name, type, config, variables: [{key, value}]}]}.
+struct AppTemplate {
+  std::string id;
+  std::string org_id;
+  std::string name;  // unique per org
+  std::string description;
+  std::string body = "{}";
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+};
+
 struct AuditEvent {
   int64_t id = 0;  // assigned by the store, increasing
   std::string org_id;  // empty for instance-level events

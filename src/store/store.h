@@ -44,6 +44,9 @@ using domain::ServerCheck;
 using domain::Job;
 using domain::Integration;
 using domain::User;
+using domain::Application;
+using domain::AppService;
+using domain::AppTemplate;
 
 // Keyset pagination over (created_at, id) ascending.
 struct PageQuery {
@@ -220,6 +223,43 @@ class IntegrationRepository {
   virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view kind, std::string_view user_id) = 0;
 };
 
+// Applications (and the legacy "projects" view of the same rows).
+class ApplicationRepository {
+ public:
+  virtual ~ApplicationRepository() = default;
+  virtual Status Insert(const Application& a) = 0;  // kConflict on duplicate (org_id, name)
+  virtual Result<std::optional<Application>> Find(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<std::vector<Application>> List(std::string_view org_id, const PageQuery& page) = 0;
+  virtual Status Update(const Application& a) = 0;  // name, description, server_id, updated_at; kConflict on name
+  virtual Result<bool> Delete(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;
+};
+
+// Services of applications. Names are unique per application.
+class AppServiceRepository {
+ public:
+  virtual ~AppServiceRepository() = default;
+  virtual Status Insert(const AppService& s) = 0;  // kConflict on duplicate (org_id, application_id, name)
+  virtual Result<std::optional<AppService>> Find(std::string_view org_id, std::string_view id) = 0;
+  // Every service of the application, by (created_at, id).
+  virtual Result<std::vector<AppService>> ListForApplication(std::string_view org_id, std::string_view application_id) = 0;
+  // name, config, variables_sealed, credentials_sealed, unset_keys, status, updated_at; kConflict on name.
+  virtual Status Update(const AppService& s) = 0;
+  virtual Result<bool> Delete(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;
+};
+
+class TemplateRepository {
+ public:
+  virtual ~TemplateRepository() = default;
+  virtual Status Insert(const AppTemplate& t) = 0;  // kConflict on duplicate (org_id, name)
+  virtual Result<std::optional<AppTemplate>> Find(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<std::vector<AppTemplate>> List(std::string_view org_id, const PageQuery& page) = 0;
+  virtual Status Update(const AppTemplate& t) = 0;  // name, description, body, updated_at
+  virtual Result<bool> Delete(std::string_view org_id, std::string_view id) = 0;
+  virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;
+};
+
 class AuditRepository {
  public:
   virtual ~AuditRepository() = default;
@@ -246,7 +286,8 @@ inline const std::vector<std::string>& DataTables() {
   static const std::vector<std::string> t = {"users",       "orgs",     "roles",           "memberships",
                                              "sessions",    "api_tokens", "invitations",   "ssh_keys",
                                              "security_groups", "servers", "server_checks", "jobs",
-                                             "integrations", "audit_events"};
+                                             "integrations", "audit_events",
+                                             "applications", "app_services", "app_templates"};
   return t;
 }
 
@@ -283,6 +324,9 @@ class Tx {
   virtual JobRepository& jobs() = 0;
   virtual IntegrationRepository& integrations() = 0;
   virtual AuditRepository& audit() = 0;
+  virtual ApplicationRepository& applications() = 0;
+  virtual AppServiceRepository& app_services() = 0;
+  virtual TemplateRepository& templates() = 0;
 };
 
 class Store {

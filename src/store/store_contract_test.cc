@@ -468,6 +468,99 @@ TEST_P(StoreContract, ReadersRunConcurrentlyWithTheWriter) {
   EXPECT_GT(reads, 0);
 }
 
+TEST_P(StoreContract, ApplicationsServicesAndTemplatesStayInTheirOrg) {
+  const std::string sealed("\x00vars\xff", 6);
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.applications().Insert({"app_1", "org_a", "shop", "the shop", "srv_1", 1, 1, "usr_a"}));
+    WHARF_TRY(tx.applications().Insert({"app_2", "org_a", "blog", "", "srv_1", 2, 2, "usr_b"}));
+    WHARF_TRY(tx.applications().Insert({"app_3", "org_b", "shop", "", "srv_9", 1, 1, "usr_b"}));  // same name, other org
+    domain::AppService web{"svc_1", "org_a", "app_1", "web", "app", "{\"port\":5000}", sealed, "", "[]", "created", 1, 1, "usr_a"};
+    WHARF_TRY(tx.app_services().Insert(web));
+    domain::AppService db{"svc_2", "org_a", "app_1", "db", "database", "{}", "", std::string("\x01cred", 5), "[]", "created", 2, 2, "usr_a"};
+    WHARF_TRY(tx.app_services().Insert(db));
+    WHARF_TRY(tx.app_services().Insert({"svc_3", "org_a", "app_2", "web", "docker", "{}", "", "", "[]", "created", 3, 3, "usr_a"}));
+    return tx.templates().Insert({"tpl_1", "org_a", "stack", "", "{\"services\":[]}", 1, 1, "usr_a"});
+  }));
+  // Duplicates: application per org, service per application, template per org.
+  auto dup_app = W([](Tx& tx) { return tx.applications().Insert({"app_x", "org_a", "shop", "", "srv_1", 5, 5, "usr_a"}); });
+  ASSERT_FALSE(dup_app);
+  EXPECT_EQ(dup_app.error().code, ErrorCode::kConflict);
+  auto dup_svc = W([](Tx& tx) {
+    return tx.app_services().Insert({"svc_x", "org_a", "app_1", "db", "app", "{}", "", "", "[]", "created", 5, 5, "usr_a"});
+  });
+  ASSERT_FALSE(dup_svc);
+  EXPECT_EQ(dup_svc.error().code, ErrorCode::kConflict);
+  auto dup_tpl = W([](Tx& tx) { return tx.templates().Insert({"tpl_x", "org_a", "stack", "", "{}", 5, 5, "usr_a"}); });
+  ASSERT_FALSE(dup_tpl);
+  EXPECT_EQ(dup_tpl.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    EXPECT_FALSE(*tx.applications().Find("org_b", "app_1"));  // another org's row is absent
+    auto a = *tx.applications().Find("org_a", "app_1");
+    EXPECT_TRUE(a);
+    if (a) { EXPECT_EQ(a->description, "the shop"); }
+    EXPECT_EQ(tx.applications().List("org_a", PageQuery{})->size(), 2u);
+    PageQuery own;
+    own.created_by = "usr_b";
+    auto mine = *tx.applications().List("org_a", own);
+    EXPECT_EQ(mine.size(), 1u);
+    PageQuery after;
+    after.limit = 1;
+    after.after_created_at = 1;
+    after.after_id = "app_1";
+    EXPECT_EQ((*tx.applications().List("org_a", after))[0].id, "app_2");
+    EXPECT_EQ(*tx.applications().CountCreatedBy("org_a", "usr_a"), 1);
+    auto svcs = *tx.app_services().ListForApplication("org_a", "app_1");
+    EXPECT_EQ(svcs.size(), 2u);
+    if (svcs.size() == 2) {
+      EXPECT_EQ(svcs[0].variables_sealed, sealed);
+      EXPECT_EQ(svcs[0].config, "{\"port\":5000}");
+      EXPECT_EQ(svcs[1].credentials_sealed, std::string("\x01cred", 5));
+    }
+    EXPECT_FALSE(*tx.app_services().Find("org_b", "svc_1"));
+    EXPECT_EQ(*tx.app_services().CountCreatedBy("org_a", "usr_a"), 3);
+    EXPECT_TRUE(tx.app_services().ListForApplication("org_b", "app_1")->empty());
+    EXPECT_EQ(tx.templates().List("org_a", PageQuery{})->size(), 1u);
+    EXPECT_TRUE(tx.templates().List("org_b", PageQuery{})->empty());
+    return Ok();
+  }));
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    auto s = *tx.app_services().Find("org_a", "svc_1");
+    s->name = "frontend";
+    s->unset_keys = "[\"OLD\"]";
+    s->variables_sealed = "";
+    s->updated_at = 9;
+    WHARF_TRY(tx.app_services().Update(*s));
+    auto a = *tx.applications().Find("org_a", "app_2");
+    a->name = "journal";
+    WHARF_TRY(tx.applications().Update(*a));
+    auto t = *tx.templates().Find("org_a", "tpl_1");
+    t->body = "{\"services\":[1]}";
+    WHARF_TRY(tx.templates().Update(*t));
+    EXPECT_FALSE(*tx.app_services().Delete("org_b", "svc_3"));
+    EXPECT_TRUE(*tx.app_services().Delete("org_a", "svc_3"));
+    EXPECT_TRUE(*tx.applications().Delete("org_a", "app_2"));
+    EXPECT_FALSE(*tx.templates().Delete("org_b", "tpl_1"));
+    return Ok();
+  }));
+  auto rename_clash = W([](Tx& tx) -> Status {
+    auto s = *tx.app_services().Find("org_a", "svc_2");
+    s->name = "frontend";
+    return tx.app_services().Update(*s);
+  });
+  ASSERT_FALSE(rename_clash);
+  EXPECT_EQ(rename_clash.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto s = *tx.app_services().Find("org_a", "svc_1");
+    EXPECT_EQ(s->name, "frontend");
+    EXPECT_EQ(s->unset_keys, "[\"OLD\"]");
+    EXPECT_TRUE(s->variables_sealed.empty());
+    EXPECT_EQ(s->updated_at, 9);
+    EXPECT_EQ((*tx.templates().Find("org_a", "tpl_1"))->body, "{\"services\":[1]}");
+    EXPECT_FALSE(*tx.applications().Find("org_a", "app_2"));
+    return Ok();
+  }));
+}
+
 TEST_P(StoreContract, CopyFromCopiesEveryTableWithSecretsStillSealed) {
   const std::string sealed("\x00sealed\xff" "bytes", 13);
   ASSERT_TRUE(W([&](Tx& tx) -> Status {
@@ -477,6 +570,9 @@ TEST_P(StoreContract, CopyFromCopiesEveryTableWithSecretsStillSealed) {
     WHARF_TRY(tx.sessions().Insert({"ses_1", "usr_a", "t1", "c1", 1, 100, 0, "", ""}));
     WHARF_TRY(tx.api_tokens().Insert({"tok_1", "usr_a", "org_a", "ci", "th1", std::nullopt, 1, 0, 0, 0}));
     for (int i = 0; i < 3; ++i) WHARF_TRY(tx.audit().Append({0, "org_a", i, "usr_a", "a@x", "x", "c", "r", "allowed", "req", "ip", ""}));
+    WHARF_TRY(tx.applications().Insert({"app_c", "org_a", "copied", "", "srv_1", 1, 1, "usr_a"}));
+    WHARF_TRY(tx.app_services().Insert({"svc_c", "org_a", "app_c", "db", "database", "{}", sealed, sealed, "[]", "created", 1, 1, "usr_a"}));
+    WHARF_TRY(tx.templates().Insert({"tpl_c", "org_a", "t", "", "{}", 1, 1, "usr_a"}));
     return Ok();
   }));
   fs::create_directories(dir_ / "copy");
@@ -486,6 +582,7 @@ TEST_P(StoreContract, CopyFromCopiesEveryTableWithSecretsStillSealed) {
   for (const auto& t : DataTables()) EXPECT_EQ(*dest->CountRows(t), *store_->CountRows(t)) << t;
   ASSERT_TRUE(dest->Read([&](Tx& tx) -> Status {
     EXPECT_EQ((*tx.ssh_keys().Find("org_a", "key_s"))->private_key_sealed, sealed);
+    EXPECT_EQ((*tx.app_services().Find("org_a", "svc_c"))->credentials_sealed, sealed);
     EXPECT_EQ((*tx.orgs().FindBySlug("alpha"))->wrapped_data_key, std::string("\x01\x00\x02key", 6));
     EXPECT_TRUE((*tx.roles().FindAdmin("org_b"))->builtin);
     EXPECT_EQ(tx.audit().List("org_a", 0, 10)->size(), 3u);

@@ -281,6 +281,51 @@ CREATE TABLE integrations (
 );
 CREATE INDEX integrations_org ON integrations (org_id, kind, created_at, id);
 )sql",
+      // 5: applications (and the legacy projects view), their services, and templates.
+      // Sealed columns hold envelope-encrypted bytes; config/body/unset_keys are JSON.
+      R"sql(
+CREATE TABLE applications (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  server_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX applications_org ON applications (org_id, created_at, id);
+CREATE TABLE app_services (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  application_id TEXT NOT NULL REFERENCES applications(id),
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  config TEXT NOT NULL,
+  variables_sealed BYTEA,
+  credentials_sealed BYTEA,
+  unset_keys TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, application_id, name)
+);
+CREATE INDEX app_services_app ON app_services (org_id, application_id, created_at, id);
+CREATE TABLE app_templates (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX app_templates_org ON app_templates (org_id, created_at, id);
+)sql",
   };
   return m;
 }

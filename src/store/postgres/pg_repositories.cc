@@ -887,4 +887,164 @@ Result<std::vector<AuditEvent>> PgAudit::List(std::string_view org_id, int64_t b
   return Collect<AuditEvent>(q, ReadAudit);
 }
 
+// ---------------------------------------------------------------- applications, services, templates
+
+#define WHARF_APP_COLS "id, org_id, name, description, server_id, created_at, updated_at, created_by"
+namespace {
+Result<domain::Application> ReadApplication(Query& q) {
+  domain::Application a;
+  a.id = q.Str(0);
+  a.org_id = q.Str(1);
+  a.name = q.Str(2);
+  a.description = q.Str(3);
+  a.server_id = q.Str(4);
+  a.created_at = q.I64(5);
+  a.updated_at = q.I64(6);
+  a.created_by = q.Str(7);
+  return a;
+}
+}  // namespace
+
+Status PgApplications::Insert(const domain::Application& a) {
+  Query q(c_, "INSERT INTO applications (" WHARF_APP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+  q.Text(a.id).Text(a.org_id).Text(a.name).Text(a.description).Text(a.server_id).Int(a.created_at).Int(a.updated_at);
+  q.Text(a.created_by);
+  return q.Run("An application named '" + a.name + "' already exists in this organisation.");
+}
+Result<std::optional<domain::Application>> PgApplications::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<domain::Application>(q, ReadApplication);
+}
+Result<std::vector<domain::Application>> PgApplications::List(std::string_view org_id, const PageQuery& page) {
+  Query q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = $1 AND ($2 = '' OR created_by = $2) AND "
+              "(created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
+  WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
+  return Collect<domain::Application>(q, ReadApplication);
+}
+Status PgApplications::Update(const domain::Application& a) {
+  Query q(c_, "UPDATE applications SET name = $1, description = $2, server_id = $3, updated_at = $4 WHERE org_id = $5 AND id = $6");
+  q.Text(a.name).Text(a.description).Text(a.server_id).Int(a.updated_at).Text(a.org_id).Text(a.id);
+  return q.Run("An application named '" + a.name + "' already exists in this organisation.");
+}
+Result<bool> PgApplications::Delete(std::string_view org_id, std::string_view id) {
+  Query q(c_, "DELETE FROM applications WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgApplications::CountCreatedBy(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "SELECT COUNT(*) FROM applications WHERE org_id = $1 AND created_by = $2");
+  q.Text(org_id).Text(user_id);
+  return Scalar(q);
+}
+
+#define WHARF_APP_SERVICE_COLS \
+  "id, org_id, application_id, name, type, config, variables_sealed, credentials_sealed, unset_keys, status, " \
+  "created_at, updated_at, created_by"
+namespace {
+Result<domain::AppService> ReadAppService(Query& q) {
+  domain::AppService s;
+  s.id = q.Str(0);
+  s.org_id = q.Str(1);
+  s.application_id = q.Str(2);
+  s.name = q.Str(3);
+  s.type = q.Str(4);
+  s.config = q.Str(5);
+  s.variables_sealed = q.Bytes(6);
+  s.credentials_sealed = q.Bytes(7);
+  s.unset_keys = q.Str(8);
+  s.status = q.Str(9);
+  s.created_at = q.I64(10);
+  s.updated_at = q.I64(11);
+  s.created_by = q.Str(12);
+  return s;
+}
+}  // namespace
+
+Status PgAppServices::Insert(const domain::AppService& s) {
+  Query q(c_, "INSERT INTO app_services (" WHARF_APP_SERVICE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+              "$11, $12, $13)");
+  q.Text(s.id).Text(s.org_id).Text(s.application_id).Text(s.name).Text(s.type).Text(s.config).Blob(s.variables_sealed);
+  q.Blob(s.credentials_sealed).Text(s.unset_keys).Text(s.status).Int(s.created_at).Int(s.updated_at).Text(s.created_by);
+  return q.Run("A service named '" + s.name + "' already exists in this application.");
+}
+Result<std::optional<domain::AppService>> PgAppServices::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_APP_SERVICE_COLS " FROM app_services WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<domain::AppService>(q, ReadAppService);
+}
+Result<std::vector<domain::AppService>> PgAppServices::ListForApplication(std::string_view org_id,
+                                                                          std::string_view app_id) {
+  Query q(c_, "SELECT " WHARF_APP_SERVICE_COLS " FROM app_services WHERE org_id = $1 AND application_id = $2 "
+              "ORDER BY created_at, id");
+  WHARF_TRY(q.Text(org_id).Text(app_id).Run());
+  return Collect<domain::AppService>(q, ReadAppService);
+}
+Status PgAppServices::Update(const domain::AppService& s) {
+  Query q(c_, "UPDATE app_services SET name = $1, config = $2, variables_sealed = $3, credentials_sealed = $4, "
+              "unset_keys = $5, status = $6, updated_at = $7 WHERE org_id = $8 AND id = $9");
+  q.Text(s.name).Text(s.config).Blob(s.variables_sealed).Blob(s.credentials_sealed).Text(s.unset_keys).Text(s.status);
+  q.Int(s.updated_at).Text(s.org_id).Text(s.id);
+  return q.Run("A service named '" + s.name + "' already exists in this application.");
+}
+Result<bool> PgAppServices::Delete(std::string_view org_id, std::string_view id) {
+  Query q(c_, "DELETE FROM app_services WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgAppServices::CountCreatedBy(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "SELECT COUNT(*) FROM app_services WHERE org_id = $1 AND created_by = $2");
+  q.Text(org_id).Text(user_id);
+  return Scalar(q);
+}
+
+#define WHARF_TEMPLATE_COLS "id, org_id, name, description, body, created_at, updated_at, created_by"
+namespace {
+Result<domain::AppTemplate> ReadTemplate(Query& q) {
+  domain::AppTemplate t;
+  t.id = q.Str(0);
+  t.org_id = q.Str(1);
+  t.name = q.Str(2);
+  t.description = q.Str(3);
+  t.body = q.Str(4);
+  t.created_at = q.I64(5);
+  t.updated_at = q.I64(6);
+  t.created_by = q.Str(7);
+  return t;
+}
+}  // namespace
+
+Status PgTemplates::Insert(const domain::AppTemplate& t) {
+  Query q(c_, "INSERT INTO app_templates (" WHARF_TEMPLATE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+  q.Text(t.id).Text(t.org_id).Text(t.name).Text(t.description).Text(t.body).Int(t.created_at).Int(t.updated_at);
+  q.Text(t.created_by);
+  return q.Run("A template named '" + t.name + "' already exists in this organisation.");
+}
+Result<std::optional<domain::AppTemplate>> PgTemplates::Find(std::string_view org_id, std::string_view id) {
+  Query q(c_, "SELECT " WHARF_TEMPLATE_COLS " FROM app_templates WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return One<domain::AppTemplate>(q, ReadTemplate);
+}
+Result<std::vector<domain::AppTemplate>> PgTemplates::List(std::string_view org_id, const PageQuery& page) {
+  Query q(c_, "SELECT " WHARF_TEMPLATE_COLS " FROM app_templates WHERE org_id = $1 AND ($2 = '' OR created_by = $2) AND "
+              "(created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
+  WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
+  return Collect<domain::AppTemplate>(q, ReadTemplate);
+}
+Status PgTemplates::Update(const domain::AppTemplate& t) {
+  Query q(c_, "UPDATE app_templates SET name = $1, description = $2, body = $3, updated_at = $4 WHERE org_id = $5 AND id = $6");
+  q.Text(t.name).Text(t.description).Text(t.body).Int(t.updated_at).Text(t.org_id).Text(t.id);
+  return q.Run("A template named '" + t.name + "' already exists in this organisation.");
+}
+Result<bool> PgTemplates::Delete(std::string_view org_id, std::string_view id) {
+  Query q(c_, "DELETE FROM app_templates WHERE org_id = $1 AND id = $2");
+  WHARF_TRY(q.Text(org_id).Text(id).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgTemplates::CountCreatedBy(std::string_view org_id, std::string_view user_id) {
+  Query q(c_, "SELECT COUNT(*) FROM app_templates WHERE org_id = $1 AND created_by = $2");
+  q.Text(org_id).Text(user_id);
+  return Scalar(q);
+}
+
 }  // namespace wharf::store::pg

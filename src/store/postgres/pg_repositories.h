@@ -147,13 +147,44 @@ WHARF_PG_REPO(PgAudit, AuditRepository)
   Result<std::vector<AuditEvent>> List(std::string_view org_id, int64_t before_id, int limit) override;
 };
 
+WHARF_PG_REPO(PgApplications, ApplicationRepository)
+  Status Insert(const domain::Application& a) override;
+  Result<std::optional<domain::Application>> Find(std::string_view org_id, std::string_view id) override;
+  Result<std::vector<domain::Application>> List(std::string_view org_id, const PageQuery& page) override;
+  Status Update(const domain::Application& a) override;
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override;
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override;
+};
+
+WHARF_PG_REPO(PgAppServices, AppServiceRepository)
+  Status Insert(const domain::AppService& s) override;
+  Result<std::optional<domain::AppService>> Find(std::string_view org_id, std::string_view id) override;
+  Result<std::vector<domain::AppService>> ListForApplication(std::string_view org_id, std::string_view application_id) override;
+  Status Update(const domain::AppService& s) override;
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override;
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override;
+};
+
+WHARF_PG_REPO(PgTemplates, TemplateRepository)
+  Status Insert(const domain::AppTemplate& t) override;
+  Result<std::optional<domain::AppTemplate>> Find(std::string_view org_id, std::string_view id) override;
+  Result<std::vector<domain::AppTemplate>> List(std::string_view org_id, const PageQuery& page) override;
+  Status Update(const domain::AppTemplate& t) override;
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override;
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override;
+};
+
 #undef WHARF_PG_REPO
 
 class PgTx final : public Tx {
  public:
   explicit PgTx(Conn& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
-        ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c) {}
+        ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c),
+        applications_(c), app_services_(c), templates_(c) {}
+  ApplicationRepository& applications() override { return applications_; }
+  AppServiceRepository& app_services() override { return app_services_; }
+  TemplateRepository& templates() override { return templates_; }
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -184,6 +215,9 @@ class PgTx final : public Tx {
   PgJobs jobs_;
   PgIntegrations integrations_;
   PgAudit audit_;
+  PgApplications applications_;
+  PgAppServices app_services_;
+  PgTemplates templates_;
 };
 
 }  // namespace wharf::store::pg

@@ -236,6 +236,51 @@ CREATE TABLE integrations (
 );
 CREATE INDEX integrations_org ON integrations (org_id, kind, created_at, id);
 )sql",
+      // 5: applications (and the legacy projects view), their services, and templates.
+      // Sealed columns hold envelope-encrypted bytes; config/body/unset_keys are JSON.
+      R"sql(
+CREATE TABLE applications (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  server_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX applications_org ON applications (org_id, created_at, id);
+CREATE TABLE app_services (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  application_id TEXT NOT NULL REFERENCES applications(id),
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  config TEXT NOT NULL,
+  variables_sealed BLOB,
+  credentials_sealed BLOB,
+  unset_keys TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, application_id, name)
+);
+CREATE INDEX app_services_app ON app_services (org_id, application_id, created_at, id);
+CREATE TABLE app_templates (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE INDEX app_templates_org ON app_templates (org_id, created_at, id);
+)sql",
   };
   return m;
 }
@@ -1278,13 +1323,180 @@ WHARF_REPO(SqliteAudit, AuditRepository)
     return Collect<AuditEvent>(q, ReadAudit);
   }
 };
+#define WHARF_APP_COLS "id, org_id, name, description, server_id, created_at, updated_at, created_by"
+Result<domain::Application> ReadApplication(Query& q) {
+  domain::Application a;
+  a.id = q.Str(0);
+  a.org_id = q.Str(1);
+  a.name = q.Str(2);
+  a.description = q.Str(3);
+  a.server_id = q.Str(4);
+  a.created_at = q.I64(5);
+  a.updated_at = q.I64(6);
+  a.created_by = q.Str(7);
+  return a;
+}
+
+WHARF_REPO(SqliteApplications, ApplicationRepository)
+  Status Insert(const domain::Application& a) override {
+    Query q(c_, "INSERT INTO applications (" WHARF_APP_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(a.id).Text(a.org_id).Text(a.name).Text(a.description).Text(a.server_id).Int(a.created_at).Int(a.updated_at);
+    q.Text(a.created_by);
+    return q.Exec("An application named '" + a.name + "' already exists in this organisation.");
+  }
+  Result<std::optional<domain::Application>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<domain::Application>(q, ReadApplication);
+  }
+  Result<std::vector<domain::Application>> List(std::string_view org_id, const PageQuery& page) override {
+    Query q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = ? AND (? = '' OR created_by = ?) AND "
+                "(created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
+    q.Text(org_id).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page));
+    q.Text(page.after_id).Int(page.limit + 1);
+    return Collect<domain::Application>(q, ReadApplication);
+  }
+  Status Update(const domain::Application& a) override {
+    Query q(c_, "UPDATE applications SET name = ?, description = ?, server_id = ?, updated_at = ? WHERE org_id = ? AND id = ?");
+    q.Text(a.name).Text(a.description).Text(a.server_id).Int(a.updated_at).Text(a.org_id).Text(a.id);
+    return q.Exec("An application named '" + a.name + "' already exists in this organisation.");
+  }
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "DELETE FROM applications WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override {
+    Query q(c_, "SELECT COUNT(*) FROM applications WHERE org_id = ? AND created_by = ?");
+    q.Text(org_id).Text(user_id);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+};
+
+#define WHARF_APP_SERVICE_COLS \
+    "id, org_id, application_id, name, type, config, variables_sealed, credentials_sealed, unset_keys, status, " \
+    "created_at, updated_at, created_by"
+Result<domain::AppService> ReadAppService(Query& q) {
+  domain::AppService s;
+  s.id = q.Str(0);
+  s.org_id = q.Str(1);
+  s.application_id = q.Str(2);
+  s.name = q.Str(3);
+  s.type = q.Str(4);
+  s.config = q.Str(5);
+  s.variables_sealed = q.Bytes(6);
+  s.credentials_sealed = q.Bytes(7);
+  s.unset_keys = q.Str(8);
+  s.status = q.Str(9);
+  s.created_at = q.I64(10);
+  s.updated_at = q.I64(11);
+  s.created_by = q.Str(12);
+  return s;
+}
+
+WHARF_REPO(SqliteAppServices, AppServiceRepository)
+  Status Insert(const domain::AppService& s) override {
+    Query q(c_, "INSERT INTO app_services (" WHARF_APP_SERVICE_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(s.id).Text(s.org_id).Text(s.application_id).Text(s.name).Text(s.type).Text(s.config).Blob(s.variables_sealed);
+    q.Blob(s.credentials_sealed).Text(s.unset_keys).Text(s.status).Int(s.created_at).Int(s.updated_at).Text(s.created_by);
+    return q.Exec("A service named '" + s.name + "' already exists in this application.");
+  }
+  Result<std::optional<domain::AppService>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "SELECT " WHARF_APP_SERVICE_COLS " FROM app_services WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<domain::AppService>(q, ReadAppService);
+  }
+  Result<std::vector<domain::AppService>> ListForApplication(std::string_view org_id, std::string_view app_id) override {
+    Query q(c_, "SELECT " WHARF_APP_SERVICE_COLS " FROM app_services WHERE org_id = ? AND application_id = ? "
+                "ORDER BY created_at, id");
+    q.Text(org_id).Text(app_id);
+    return Collect<domain::AppService>(q, ReadAppService);
+  }
+  Status Update(const domain::AppService& s) override {
+    Query q(c_, "UPDATE app_services SET name = ?, config = ?, variables_sealed = ?, credentials_sealed = ?, unset_keys = ?, "
+                "status = ?, updated_at = ? WHERE org_id = ? AND id = ?");
+    q.Text(s.name).Text(s.config).Blob(s.variables_sealed).Blob(s.credentials_sealed).Text(s.unset_keys).Text(s.status);
+    q.Int(s.updated_at).Text(s.org_id).Text(s.id);
+    return q.Exec("A service named '" + s.name + "' already exists in this application.");
+  }
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "DELETE FROM app_services WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override {
+    Query q(c_, "SELECT COUNT(*) FROM app_services WHERE org_id = ? AND created_by = ?");
+    q.Text(org_id).Text(user_id);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+};
+
+#define WHARF_TEMPLATE_COLS "id, org_id, name, description, body, created_at, updated_at, created_by"
+Result<domain::AppTemplate> ReadTemplate(Query& q) {
+  domain::AppTemplate t;
+  t.id = q.Str(0);
+  t.org_id = q.Str(1);
+  t.name = q.Str(2);
+  t.description = q.Str(3);
+  t.body = q.Str(4);
+  t.created_at = q.I64(5);
+  t.updated_at = q.I64(6);
+  t.created_by = q.Str(7);
+  return t;
+}
+
+WHARF_REPO(SqliteTemplates, TemplateRepository)
+  Status Insert(const domain::AppTemplate& t) override {
+    Query q(c_, "INSERT INTO app_templates (" WHARF_TEMPLATE_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(t.id).Text(t.org_id).Text(t.name).Text(t.description).Text(t.body).Int(t.created_at).Int(t.updated_at);
+    q.Text(t.created_by);
+    return q.Exec("A template named '" + t.name + "' already exists in this organisation.");
+  }
+  Result<std::optional<domain::AppTemplate>> Find(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "SELECT " WHARF_TEMPLATE_COLS " FROM app_templates WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<domain::AppTemplate>(q, ReadTemplate);
+  }
+  Result<std::vector<domain::AppTemplate>> List(std::string_view org_id, const PageQuery& page) override {
+    Query q(c_, "SELECT " WHARF_TEMPLATE_COLS " FROM app_templates WHERE org_id = ? AND (? = '' OR created_by = ?) AND "
+                "(created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
+    q.Text(org_id).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page));
+    q.Text(page.after_id).Int(page.limit + 1);
+    return Collect<domain::AppTemplate>(q, ReadTemplate);
+  }
+  Status Update(const domain::AppTemplate& t) override {
+    Query q(c_, "UPDATE app_templates SET name = ?, description = ?, body = ?, updated_at = ? WHERE org_id = ? AND id = ?");
+    q.Text(t.name).Text(t.description).Text(t.body).Int(t.updated_at).Text(t.org_id).Text(t.id);
+    return q.Exec("A template named '" + t.name + "' already exists in this organisation.");
+  }
+  Result<bool> Delete(std::string_view org_id, std::string_view id) override {
+    Query q(c_, "DELETE FROM app_templates WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) override {
+    Query q(c_, "SELECT COUNT(*) FROM app_templates WHERE org_id = ? AND created_by = ?");
+    q.Text(org_id).Text(user_id);
+    WHARF_TRY(q.Step());
+    return q.I64(0);
+  }
+};
 #undef WHARF_REPO
 
 class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(Conn& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
-        ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c) {}
+        ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c),
+        applications_(c), app_services_(c), templates_(c) {}
+  ApplicationRepository& applications() override { return applications_; }
+  AppServiceRepository& app_services() override { return app_services_; }
+  TemplateRepository& templates() override { return templates_; }
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -1315,6 +1527,9 @@ class SqliteTx final : public Tx {
   SqliteJobs jobs_;
   SqliteIntegrations integrations_;
   SqliteAudit audit_;
+  SqliteApplications applications_;
+  SqliteAppServices app_services_;
+  SqliteTemplates templates_;
 };
 
 Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, const SqliteOptions& opts, bool reader) {
