@@ -234,10 +234,12 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                       {"startup_ms", ready_ms},
                       {"rss_kib", RssKiB()}});
   std::cout << "Wharf is running at " << server.url() << std::endl;
+  svc.RegisterBackupJobs();
   // The health-check scheduler: every second, check the servers whose next check is due.
   std::jthread scheduler([&svc](std::stop_token stop) {
     while (!stop.stop_requested()) {
       svc.RunDueHealthChecks();
+      svc.RunDueBackupSchedules();  // scheduled database backups (docs/backups.md)
       for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
