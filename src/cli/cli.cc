@@ -21,6 +21,7 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddAuditCommands(*r);
   AddServerCommands(*r);
   AddJobCommands(*r);
+  AddBackupCommands(*r);
   AddDiagnoseCommands(*r);
   // Later capabilities add their group here: git, registry, aws, storage, app, service, env,
   // deploy, backup.

@@ -151,6 +151,7 @@ void AddSshKeyCommands(Registry& r);    // ssh-key
 void AddAuditCommands(Registry& r);     // audit
 void AddServerCommands(Registry& r);    // server, security-group
 void AddJobCommands(Registry& r);       // job
+void AddBackupCommands(Registry& r);    // backup, backup schedule
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
 void AddCompletionCommand(Registry& r); // completion (walks the whole tree, so added last)
 
