@@ -131,6 +131,16 @@ json IntegrationJson(const domain::Integration& i, std::initializer_list<const c
   return j;
 }
 json RegistryJson(const domain::Integration& i) { return IntegrationJson(i, {"host", "username", "namespace"}, {"password"}); }
+json BackupStorageJson(const domain::Integration& i) {
+  json j = IntegrationJson(i, {"endpoint", "region", "bucket", "prefix", "access_key_id"}, {"secret_access_key"});
+  if (j["endpoint"].is_null()) j["endpoint"] = "";
+  if (j["prefix"].is_null()) j["prefix"] = "";
+  j["endpoint_url"] = i.Field("endpoint").empty() ? "https://s3." + i.Field("region") + ".amazonaws.com" : i.Field("endpoint");
+  j["path_style"] = i.Field("path_style") == "true";
+  j["note"] = "Backup storage keys are used only for backups; they are separate from the AWS compute keys of cloud "
+              "accounts (cloud-accounts), and neither is ever used for the other.";
+  return j;
+}
 
 void WriteSshKey(JsonWriter& w, const domain::SshKeyView& k) {
   w.BeginObject();
@@ -1027,6 +1037,79 @@ void Api::Impl::AddRoutes() {
         return Json(200, json::parse(out.report_json));
       });
 
+  // --- backup storage (S3-compatible; separate from the AWS compute keys of cloud-accounts) ---
+  auto parse_storage = [](const Body& b) -> Result<services::BackupStorageInput> {
+    services::BackupStorageInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.endpoint, b.OptString("endpoint", 1000));
+    WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region", 100));
+    WHARF_ASSIGN_OR_RETURN(in.bucket, b.OptString("bucket", 200));
+    WHARF_ASSIGN_OR_RETURN(in.prefix, b.OptString("prefix", 1024));
+    WHARF_ASSIGN_OR_RETURN(in.access_key_id, b.OptString("access_key_id", 300));
+    WHARF_ASSIGN_OR_RETURN(in.path_style, b.OptBool("path_style"));
+    WHARF_ASSIGN_OR_RETURN(auto secret, b.OptString("secret_access_key", 1024));
+    if (secret) {
+      in.secret_access_key = SecretBytes::FromString(*secret);
+      std::fill(secret->begin(), secret->end(), '\0');
+    }
+    return in;
+  };
+  const auto& bst = services::kBackupStorage;
+  Add("GET", "/api/v1/orgs/{org}/backup-storage", A::kOrg, "backupStorage",
+      "List backup storage (backupStorage.read)", {200, 400, 401, 403, 404}, [&s, &bst](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), bst, limit, c.req.Query("cursor"), c.ctx));
+        json items = json::array();
+        for (auto& v : page.items) items.push_back(BackupStorageJson(v));
+        return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
+      });
+  Add("POST", "/api/v1/orgs/{org}/backup-storage/test", A::kOrg, "backupStorage",
+      "Run the write/read/list/delete probe on an unsaved backup storage body without saving it (backupStorage.create)",
+      {200, 400, 401, 403, 404}, [&s, parse_storage](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "endpoint", "region", "bucket", "prefix", "access_key_id", "secret_access_key", "path_style"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_storage(b));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.TestBackupStorage(c.p(), std::move(in), c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+  Add("POST", "/api/v1/orgs/{org}/backup-storage", A::kOrg, "backupStorage",
+      "Connect S3-compatible backup storage {name, endpoint (\"\" = AWS S3), region, bucket, prefix?, path_style?, "
+      "access_key_id, secret_access_key}; the secret is write-only. These keys are separate from cloud-accounts' AWS "
+      "compute keys (backupStorage.create)",
+      {201, 400, 401, 403, 404, 409}, [&s, parse_storage](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "endpoint", "region", "bucket", "prefix", "access_key_id", "secret_access_key", "path_style"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_storage(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateBackupStorage(c.p(), std::move(in), c.ctx));
+        return Json(201, BackupStorageJson(v));
+      });
+  Add("GET", "/api/v1/orgs/{org}/backup-storage/{id}", A::kOrg, "backupStorage",
+      "A backup storage (backupStorage.read)", {200, 401, 403, 404}, [&s, &bst](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetIntegration(c.p(), bst, c.params[1], c.ctx));
+        return Json(200, BackupStorageJson(v));
+      });
+  Add("PATCH", "/api/v1/orgs/{org}/backup-storage/{id}", A::kOrg, "backupStorage",
+      "Edit a backup storage; a new endpoint, region, bucket, prefix, addressing, key or secret clears 'verified' "
+      "(backupStorage.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_storage](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "endpoint", "region", "bucket", "prefix", "access_key_id", "secret_access_key", "path_style"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_storage(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateBackupStorage(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, BackupStorageJson(v));
+      });
+  Add("DELETE", "/api/v1/orgs/{org}/backup-storage/{id}", A::kOrg, "backupStorage",
+      "Remove a backup storage (backupStorage.delete)", {204, 401, 403, 404}, [&s, &bst](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteIntegration(c.p(), bst, c.params[1], c.ctx));
+        return NoContent();
+      });
+  Add("POST", "/api/v1/orgs/{org}/backup-storage/{id}/verify", A::kOrg, "backupStorage",
+      "Write, read, list and delete a probe object under the prefix; record verified/last_error "
+      "(backupStorage.update)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {}));
+        (void)b;
+        WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyBackupStorage(c.p(), c.params[1], c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+
   // --- servers ---
   auto parse_server = [](const Body& b) -> Result<services::ServerInput> {
     services::ServerInput in;
@@ -1205,10 +1288,11 @@ void Api::Impl::AddRoutes() {
       });
 
   Add("POST", "/api/v1/orgs/{org}/diagnose", A::kOrg, "diagnose",
-      "Run the checklist of a layer for {server_id}, {invitation_id} or {docker_registry_id, image}, or classify {error_text}", {200, 400, 401, 403, 404},
+      "Run the checklist of a layer for {server_id}, {invitation_id}, {docker_registry_id, image} or {backup_storage_id}, or classify {error_text}", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image"}));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image", "backup_storage_id"}));
         services::Services::DiagnoseInput in;
+        WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.docker_registry_id, b.OptString("docker_registry_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.image, b.OptString("image", 1000));
         WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
@@ -1391,8 +1475,9 @@ bool Api::MayBlock(const HttpRequest& req) {
   // Backups: a delete reaches the storage or the node, a download waits for its first byte.
   if (req.path.find("/backups") != std::string::npos)
     return req.method == "DELETE" || req.path.ends_with("/download");
-  if (req.path.find("/docker-registries") != std::string::npos)
+  if (req.path.find("/docker-registries") != std::string::npos || req.path.find("/backup-storage") != std::string::npos)
     return req.method == "POST" && (req.path.ends_with("/verify") || req.path.ends_with("/test"));
+  if (req.method == "POST" && req.path.ends_with("/diagnose")) return true;  // runs a resource's checks
   if (req.path.find("/servers") == std::string::npos) return false;
   return req.method != "GET" || req.path.ends_with("/firewall");
 }

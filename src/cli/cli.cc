@@ -23,6 +23,7 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddJobCommands(*r);
   AddBackupCommands(*r);
   AddDiagnoseCommands(*r);
+  AddBackupStorageCommands(*r);
   // Later capabilities add their group here: git, registry, aws, storage, app, service, env,
   // deploy, backup.
   AddCompletionCommand(*r);  // last: it walks the whole tree when it runs

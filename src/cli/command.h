@@ -153,6 +153,7 @@ void AddServerCommands(Registry& r);    // server, security-group
 void AddJobCommands(Registry& r);       // job
 void AddBackupCommands(Registry& r);    // backup, backup schedule
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
+void AddBackupStorageCommands(Registry& r);  // backup-storage
 void AddCompletionCommand(Registry& r); // completion (walks the whole tree, so added last)
 
 // Streams job `id`'s log (its Server-Sent Events) to stdout as it is written, or to stderr with

@@ -26,7 +26,7 @@ bool LooksLikeEmail(const std::string& s) { return s.find('@') != std::string::n
 // ---- doctor ----
 
 struct DoctorFlags {
-  std::string server, invitation, error, registry, image;
+  std::string server, invitation, error, registry, image, backup_storage;
 };
 
 // The diagnosis for people: the layer, what matched, likely causes, then ✔/✘/– per checklist item
@@ -75,9 +75,9 @@ std::string RenderDiagnosis(const json& d, bool color, std::string_view base_url
 }
 
 Status Doctor(Env& env, const DoctorFlags& f) {
-  if (f.server.empty() && f.invitation.empty() && f.error.empty() && f.registry.empty())
-    return UsageError("Say what to diagnose: --server NAME, --invitation EMAIL|ID, --registry NAME --image IMAGE, or --error "
-                      "\"TEXT\" (- reads stdin).");
+  if (f.server.empty() && f.invitation.empty() && f.error.empty() && f.registry.empty() && f.backup_storage.empty())
+    return UsageError("Say what to diagnose: --server NAME, --invitation EMAIL|ID, --registry NAME --image IMAGE, "
+                      "--backup-storage NAME, or --error \"TEXT\" (- reads stdin).");
   if (!f.registry.empty() && f.image.empty())
     return UsageError("--registry needs --image: the image whose pull fails, e.g. ghcr.io/acme/api:v1.");
   if (!f.server.empty() && !f.invitation.empty()) return UsageError("Give --server or --invitation, not both.");
@@ -101,6 +101,11 @@ Status Doctor(Env& env, const DoctorFlags& f) {
     WHARF_ASSIGN_OR_RETURN(json reg, FindRow(regs, f.registry, "/id", "/name", "docker registry", "the registries page"));
     body["docker_registry_id"] = reg["id"];
     body["image"] = f.image;
+  }
+  if (!f.backup_storage.empty()) {
+    WHARF_ASSIGN_OR_RETURN(auto rows, env.ListOrg("/backup-storage"));
+    WHARF_ASSIGN_OR_RETURN(json st, FindRow(rows, f.backup_storage, "/id", "/name", "backup storage", "wharf backup-storage list"));
+    body["backup_storage_id"] = st["id"];
   }
   if (!f.invitation.empty()) {
     if (LooksLikeEmail(f.invitation)) {
@@ -255,6 +260,8 @@ void AddDiagnoseCommands(Registry& r) {
   d->add_option("--error", df->error, "The error message you saw (- reads it from stdin)");
   d->add_option("--registry", df->registry, "Docker registry name or id: check pull access to --image with it");
   d->add_option("--image", df->image, "With --registry: the image whose pull fails, e.g. ghcr.io/acme/api:v1");
+  d->add_option("--backup-storage", df->backup_storage,
+                "Backup storage name or id: write, read, list and delete a probe object with its key");
 
   auto ef = std::make_shared<ExplainFlags>();
   CLI::App* e = r.Command(nullptr, "explain",

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/log.h"
 #include "integrations/s3.h"
 #include "nodes/dokku.h"
 #include "secrets/crypto.h"
@@ -438,7 +439,7 @@ Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::
       }
       auto rc = (*ex)->Finish();
       if (!rc) return finish(rc.error());
-      if (*rc != 0) return finish(Err(ErrorCode::kValidationFailed, "reading " + path + " on the node failed: " + (*ex)->ErrorTail(), Layer::kSsh).error());
+      if (*rc != 0) return finish(Err(ErrorCode::kValidationFailed, "reading " + path + " on the node failed: " + (*ex)->ErrorTail(), Layer::kSsh).value());
       finish(std::nullopt);
     }).detach();
   }
@@ -862,7 +863,7 @@ Result<std::pair<int64_t, std::string>> Services::RestoreDump(JobContext& jc, co
   integrations::S3Client s3(cfg);
   auto got = s3.GetObject(b.Field("object_key"), [&](std::string_view chunk) -> bool {
     if (jc.IsCancelled()) {
-      write_error = Err(ErrorCode::kConflict, "the restore was cancelled").error();
+      write_error = Err(ErrorCode::kConflict, "the restore was cancelled").value();
       return false;
     }
     hash.Update(chunk);

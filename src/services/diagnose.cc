@@ -14,8 +14,9 @@ using domain::Collection;
 using nlohmann::json;
 
 Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx) {
-  if (!in.server_id && !in.invitation_id && !in.error_text && !in.docker_registry_id)
-    return FieldError("body", "give server_id, invitation_id, docker_registry_id (with image) or error_text (the message you saw)");
+  if (!in.server_id && !in.invitation_id && !in.error_text && !in.docker_registry_id && !in.backup_storage_id)
+    return FieldError("body", "give server_id, invitation_id, docker_registry_id (with image), backup_storage_id or "
+                              "error_text (the message you saw)");
   if (in.error_text && in.error_text->size() > 20000) return FieldError("error_text", "is longer than 20000 characters");
   Diagnosis d;
   if (in.error_text) {
@@ -67,6 +68,26 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
       d.checklist.push_back({c["name"], status, c.value("message", ""), c.value("fix", "")});
       if (status == "failed" && d.subject == "docker_registry" && c.contains("layer")) d.layer = c["layer"];
     }
+  }
+  if (in.backup_storage_id) {
+    // Backup storage: the same probe as …/backup-storage/{id}/verify (recorded on the row).
+    WHARF_ASSIGN_OR_RETURN(auto outcome, VerifyBackupStorage(p, *in.backup_storage_id, ctx));
+    json report = json::parse(outcome.report_json);
+    d.subject = "backup_storage";
+    d.page = "docs/troubleshooting/integrations.md";
+    if (d.title.empty()) d.title = outcome.ok ? "Backup storage: write, read, list and delete all work" : "Backup storage check failed";
+    bool first = true;  // the first failing step names the layer; when all pass, the text's layer (if any) stays
+    for (auto& c : report["checks"]) {
+      std::string status = c["status"] == "skipped" ? "not_applicable" : c["status"].get<std::string>();
+      d.checklist.push_back({c["name"], status, c.value("message", ""), c.value("fix", "")});
+      if (status == "failed" && first && c.contains("layer")) {
+        d.layer = c["layer"];
+        first = false;
+      }
+    }
+    d.checklist.push_back({"separate_from_aws_compute", "passed", report.value("note", ""),
+                           "An AWS compute account (cloud-accounts) does not grant bucket access; fix the backup "
+                           "storage's own key or the bucket policy."});
   }
   if (in.invitation_id) {
     d.subject = "invitation";

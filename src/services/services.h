@@ -32,6 +32,7 @@
 #include "domain/types.h"
 #include "domain/validate.h"
 #include "http_client/smtp.h"
+#include "integrations/s3.h"
 #include "nodes/ssh.h"
 #include "secrets/envelope.h"
 #include "services/rate_limiter.h"
@@ -219,6 +220,29 @@ struct IntegrationKind {
 };
 inline const IntegrationKind kDockerRegistries{domain::Collection::kDockerRegistries, "dockerRegistries", "reg",
                                                "Docker registry"};
+
+inline const IntegrationKind kBackupStorage{domain::Collection::kBackupStorage, "backupStorage", "bst",
+                                            "Backup storage"};
+
+// Backup storage (S3-compatible). These keys are for backups only: they are not the AWS compute
+// keys of cloudProviderAccounts, and neither is ever used for the other.
+struct BackupStorageInput {
+  std::optional<std::string> name, endpoint, region, bucket, prefix, access_key_id;
+  std::optional<bool> path_style;
+  std::optional<SecretBytes> secret_access_key;
+};
+
+// A verified backup storage, opened for use (external backups, issue 5): the row, its decrypted
+// secret, and the client settings. S3() points into this object: keep it alive while the
+// client is used. Never log or serialize it.
+struct VerifiedBackupStorage {
+  domain::Integration row;
+  SecretBytes secret_access_key;
+  std::string prefix;  // "" or ending in '/': every backup key goes under it
+  std::function<bool(std::string_view ip)> address_allowed;
+  int connect_timeout_ms = 5000;
+  integrations::S3Config S3() const;
+};
 
 struct RegistryInput {
   std::optional<std::string> name, host, username, namespace_;
@@ -410,6 +434,21 @@ class Services {
   Result<CheckOutcome> TestDockerRegistry(const authz::Principal& p, RegistryInput in, std::optional<std::string> image,
                                           const RequestContext& ctx);
 
+  // --- backup storage (S3-compatible) ---
+  Result<domain::Integration> CreateBackupStorage(const authz::Principal& p, BackupStorageInput in, const RequestContext& ctx);
+  Result<domain::Integration> UpdateBackupStorage(const authz::Principal& p, std::string_view id, BackupStorageInput in,
+                                                  const RequestContext& ctx);
+  // Writes, reads, lists and deletes a probe object under the prefix with the stored key, and
+  // records the outcome on the row (backupStorage.update). Checks: write, read, list, delete.
+  Result<CheckOutcome> VerifyBackupStorage(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // The same probe on an unsaved body (backupStorage.create); nothing is stored in Wharf.
+  Result<CheckOutcome> TestBackupStorage(const authz::Principal& p, BackupStorageInput in, const RequestContext& ctx);
+  // For external backups: the storage `id` of p's org (backupStorage.read), opened, only if its
+  // last verify passed. Otherwise 400 validation_failed on `backup_storage_id`, layer
+  // backup_storage, with the seed's wording: "External backups on a database Service require a
+  // verified provider from Integrations → Backup Storage." plus the last verify error, if any.
+  Result<VerifiedBackupStorage> RequireVerifiedBackupStorage(const authz::Principal& p, std::string_view id,
+                                                             const RequestContext& ctx);
 
   // --- backups of database services (backups.cc; collection backups, scoped by the application) ---
   // backups.create; external needs a verified storage (RequireVerifiedBackupStorage). Queues a job.
@@ -468,6 +507,7 @@ class Services {
   struct DiagnoseInput {
     std::optional<std::string> server_id, invitation_id, error_text;
     std::optional<std::string> docker_registry_id, image;  // a registry's pull check for `image`
+    std::optional<std::string> backup_storage_id;          // a backup storage's verify checklist
   };
   struct ChecklistItem {
     std::string name, status;  // passed, failed, not_applicable

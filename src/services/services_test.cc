@@ -460,5 +460,66 @@ TEST_F(ServicesTest, PrivateKeyIsEncryptedAtRest) {
   EXPECT_NE(bytes.find("AAAAC3NzaC1lZDI1NTE5"), std::string::npos);  // the public key is plain
 }
 
+TEST_F(ServicesTest, OnlyVerifiedBackupStorageCanBeUsedForExternalBackups) {
+  auto ada = SignUp("ada");
+  BackupStorageInput in;
+  in.name = "backups";
+  in.endpoint = "http://127.0.0.1:1";  // nothing listens: the verify below fails at the write step
+  in.region = "us-east-1";
+  in.bucket = "acme-backups";
+  in.prefix = "db";
+  in.access_key_id = "AKIDEXAMPLE";
+  in.secret_access_key = SecretBytes::FromString("unit-test-secret-value");
+  Config cfg;
+  cfg.allow_private_targets = true;
+  cfg.connect_timeout_ms = 1000;
+  svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_}, cfg);
+  auto row = svc_->CreateBackupStorage(ada.p, std::move(in), ctx_);
+  ASSERT_TRUE(row) << row.error().message;
+  EXPECT_EQ(row->Field("prefix"), "db/");
+
+  // Never verified: refused with the product's wording, on the field issue 5's request names.
+  auto never = svc_->RequireVerifiedBackupStorage(ada.p, row->id, ctx_);
+  ASSERT_FALSE(never);
+  EXPECT_EQ(never.error().code, ErrorCode::kValidationFailed);
+  EXPECT_EQ(never.error().layer, Layer::kBackupStorage);
+  EXPECT_NE(never.error().message.find("External backups on a database Service require a verified provider from "
+                                       "Integrations → Backup Storage."),
+            std::string::npos);
+  EXPECT_NE(never.error().message.find("never been verified"), std::string::npos);
+  EXPECT_TRUE(never.error().details["fields"].contains("backup_storage_id"));
+
+  // A failed verify: the refusal carries the failing step.
+  auto v = svc_->VerifyBackupStorage(ada.p, row->id, ctx_);
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(v->ok);
+  auto failed = svc_->RequireVerifiedBackupStorage(ada.p, row->id, ctx_);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find("failed at the write step: The write step failed: no answer from"),
+            std::string::npos) << failed.error().message;
+  EXPECT_EQ(failed.error().message.find("unit-test-secret-value"), std::string::npos);
+
+  // Verified (as a passing verify records it): the storage opens, with its secret and S3 settings.
+  ASSERT_TRUE(store_->Write([&](store::Tx& tx) -> Status {
+    auto r = tx.integrations().Find(ada.p.org_id, "backupStorage", row->id);
+    if (!r || !*r) return Err(ErrorCode::kNotFound, "row");
+    (*r)->verified = true;
+    (*r)->last_error.clear();
+    return tx.integrations().RecordVerification(**r);
+  }));
+  auto ok = svc_->RequireVerifiedBackupStorage(ada.p, row->id, ctx_);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->secret_access_key.view(), "unit-test-secret-value");
+  EXPECT_EQ(ok->prefix, "db/");
+  integrations::S3Config c = ok->S3();
+  EXPECT_EQ(c.bucket, "acme-backups");
+  EXPECT_TRUE(c.path_style);
+  EXPECT_EQ(c.secret_access_key, &ok->secret_access_key);
+
+  // Another org's member cannot reach it, verified or not.
+  auto eve = SignUp("eve");
+  EXPECT_EQ(svc_->RequireVerifiedBackupStorage(eve.p, row->id, ctx_).error().code, ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace wharf::services
