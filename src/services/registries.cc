@@ -215,3 +215,30 @@ Result<CheckOutcome> Services::VerifyDockerRegistry(const authz::Principal& p, s
 }
 
 }  // namespace wharf::services
+
+namespace wharf::services {
+
+CheckOutcome Services::ProbeRegistryPull(const domain::Integration& row, const SecretBytes& password,
+                                         const domain::ImageRef& img) {
+  integrations::Report report;
+  json j;
+  if (!LocalChecks(row, img, report)) {
+    j = ReportJson(report);
+  } else {
+    integrations::RegistryProbe probe{.host = domain::RegistryApiHost(img.domain), .repository = img.path,
+                                      .reference = img.Reference(), .username = row.Field("username"),
+                                      .password = &password};
+    probe.connect_timeout_ms = static_cast<int>(config_.connect_timeout_ms);
+    probe.timeout_ms = static_cast<int>(config_.command_timeout_ms);
+    if (!config_.allow_private_targets)
+      probe.address_allowed = [](std::string_view ip) { return !nodes::IsPrivateAddress(ip); };
+    auto res = integrations::VerifyPull(probe);
+    report.checks.insert(report.checks.end(), res.report.checks.begin(), res.report.checks.end());
+    j = ReportJson(report);
+    if (!res.digest.empty()) j["digest"] = res.digest;
+  }
+  j["image"] = img.String();
+  return CheckOutcome{report.ok(), j.dump()};
+}
+
+}  // namespace wharf::services

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/secret_bytes.h"
+#include "domain/image_ref.h"
+#include "domain/variables.h"
 #include "domain/types.h"
 #include "domain/validate.h"
 #include "http_client/smtp.h"
@@ -249,6 +252,61 @@ struct RegistryInput {
   std::optional<SecretBytes> password;
 };
 
+// Applications (and the legacy /projects view of the same rows). docs/applications.md.
+struct ApplicationInput {
+  std::optional<std::string> name, description, server_id;
+};
+
+struct VariableInput {
+  std::string key;
+  std::string value;  // the template as written
+};
+
+// A service's settings as sent; which fields apply depends on `type` (app, docker, database).
+struct ServiceInput {
+  std::optional<std::string> name, type;
+  std::optional<std::string> git_provider_id, repository, branch, tag, build_path;  // app
+  std::optional<int64_t> port;                                                       // app
+  std::optional<std::string> image, docker_registry_id;                              // docker
+  std::optional<std::vector<std::string>> ports;                                     // docker
+  std::optional<std::string> engine, version;                                        // database
+  std::optional<std::vector<VariableInput>> variables;
+};
+
+// One variable as the API shows it: the template as written, what secret() generated only as
+// {length, set}, the references it makes, and the resolved value only when revealed.
+struct VariableView {
+  std::string key;
+  std::string value;
+  std::vector<int> secret_lengths;
+  std::vector<std::string> references;  // "db.DATABASE_URL"
+  std::optional<std::string> resolved;  // reveal only
+};
+
+struct ServiceView {
+  domain::AppService service;
+  nlohmann::json config = nlohmann::json::object();  // type fields and domains; never a secret
+  std::vector<VariableView> variables;
+  std::vector<std::string> unset_keys;
+  bool credentials_set = false;
+  nlohmann::json checks = nlohmann::json::array();  // the source checks run on save
+};
+
+struct TemplateInput {
+  std::optional<std::string> name, description, application_id;
+};
+// Where a template is deployed: an existing application, or a new one.
+struct TemplateDeployInput {
+  std::optional<std::string> application_id;
+  std::optional<ApplicationInput> application;
+};
+struct TemplateDeployment {
+  domain::Application application;
+  bool created_application = false;
+  std::vector<ServiceView> services;
+  std::map<std::string, std::string> renamed;  // template name → service name, when they differ
+};
+
 // Backups of database services (backups.cc, docs/backups.md). A backup and a schedule are rows of
 // the integrations table (kinds "backups", "backupSchedules"); `fields` holds their settings and
 // outcome (status, size, sha256, object_key or path, started_at, finished_at, trigger, job_id, …).
@@ -434,6 +492,71 @@ class Services {
   Result<CheckOutcome> TestDockerRegistry(const authz::Principal& p, RegistryInput in, std::optional<std::string> image,
                                           const RequestContext& ctx);
 
+  // --- applications (c is kApplications, or kProjects for the legacy /projects view) ---
+  Result<Page<domain::Application>> ListApplications(const authz::Principal& p, domain::Collection c, int limit,
+                                                     std::string_view cursor, const RequestContext& ctx);
+  Result<domain::Application> GetApplication(const authz::Principal& p, domain::Collection c, std::string_view id,
+                                             const RequestContext& ctx);
+  Result<domain::Application> CreateApplication(const authz::Principal& p, domain::Collection c, ApplicationInput in,
+                                                const RequestContext& ctx);
+  Result<domain::Application> UpdateApplication(const authz::Principal& p, domain::Collection c, std::string_view id,
+                                                ApplicationInput in, const RequestContext& ctx);
+  // 409 while the application still has services.
+  Status DeleteApplication(const authz::Principal& p, domain::Collection c, std::string_view id,
+                           const RequestContext& ctx);
+
+  // --- services of applications (collection services, scoped by their application) ---
+  Result<std::vector<ServiceView>> ListServices(const authz::Principal& p, std::string_view application_id,
+                                                const RequestContext& ctx);
+  Result<ServiceView> GetService(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Validates, checks the source (registry host match and pull access; the git seam), generates
+  // database credentials and secret() values, seals them, and saves.
+  Result<ServiceView> CreateService(const authz::Principal& p, std::string_view application_id, ServiceInput in,
+                                    const RequestContext& ctx);
+  Result<ServiceView> UpdateService(const authz::Principal& p, std::string_view id, ServiceInput in,
+                                    const RequestContext& ctx);
+  Status DeleteService(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // The variables as templates; with `reveal` (services.update, audited) their resolved values.
+  Result<std::vector<VariableView>> ListVariables(const authz::Principal& p, std::string_view id, bool reveal,
+                                                  const RequestContext& ctx);
+  // Replaces every variable; keys no longer present are recorded to be unset on the node.
+  Result<std::vector<VariableView>> PutVariables(const authz::Principal& p, std::string_view id,
+                                                 std::vector<VariableInput> vars, const RequestContext& ctx);
+  Result<std::vector<VariableView>> SetVariable(const authz::Principal& p, std::string_view id, VariableInput var,
+                                                const RequestContext& ctx);
+  Result<std::vector<VariableView>> DeleteVariable(const authz::Principal& p, std::string_view id, std::string_view key,
+                                                   const RequestContext& ctx);
+  // New values for the secret() of `keys` (every key when empty).
+  Result<std::vector<VariableView>> RegenerateSecrets(const authz::Principal& p, std::string_view id,
+                                                      std::vector<std::string> keys, const RequestContext& ctx);
+  // A database's generated credentials (services.update, audited): {engine, user, password, host,
+  // port, name, database_url}.
+  Result<nlohmann::json> RevealCredentials(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Domains (services.update to change, services.read to list): validated hostnames, unique in the
+  // application; the first one is the default ({{ svc.DOMAIN }}).
+  Result<nlohmann::json> ListDomains(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  Result<nlohmann::json> AddDomain(const authz::Principal& p, std::string_view id, std::string_view hostname,
+                                   bool letsencrypt, bool make_default, const RequestContext& ctx);
+  Result<nlohmann::json> RemoveDomain(const authz::Principal& p, std::string_view id, std::string_view hostname,
+                                      const RequestContext& ctx);
+  Result<nlohmann::json> SetDefaultDomain(const authz::Principal& p, std::string_view id, std::string_view hostname,
+                                          const RequestContext& ctx);
+
+  // --- templates ---
+  Result<Page<domain::AppTemplate>> ListTemplates(const authz::Principal& p, int limit, std::string_view cursor,
+                                                  const RequestContext& ctx);
+  Result<domain::AppTemplate> GetTemplate(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Saves an application's services (templates.create + services.read on them): settings and
+  // variable templates, never a secret, a credential or a generated value.
+  Result<domain::AppTemplate> CreateTemplate(const authz::Principal& p, TemplateInput in, const RequestContext& ctx);
+  Result<domain::AppTemplate> UpdateTemplate(const authz::Principal& p, std::string_view id, TemplateInput in,
+                                             const RequestContext& ctx);
+  Status DeleteTemplate(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Creates the template's services in an existing or a new application (templates.read,
+  // services.create, and applications.create for a new one), renaming services to stay unique
+  // and rewriting {{ svc.VAR }} references to match. One transaction.
+  Result<TemplateDeployment> DeployTemplate(const authz::Principal& p, std::string_view id, TemplateDeployInput in,
+                                            const RequestContext& ctx);
   // --- backup storage (S3-compatible) ---
   Result<domain::Integration> CreateBackupStorage(const authz::Principal& p, BackupStorageInput in, const RequestContext& ctx);
   Result<domain::Integration> UpdateBackupStorage(const authz::Principal& p, std::string_view id, BackupStorageInput in,
@@ -629,6 +752,41 @@ class Services {
   Status RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
                                  const CheckOutcome& out, const RequestContext& ctx);
   Status CheckPrivateTarget(std::string_view host, std::string_view field) const;
+  // Applications and services (applications.cc, app_services.cc, templates.cc).
+  // Like AuthorizeRow, but a row outside the role's resource_scope answers 403 naming the
+  // permission (reason "resource_scope"), so a scoped member learns what is missing
+  // (docs/applications.md); read_scope "own" stays 404.
+  Status AuthorizeScoped(const authz::Principal& p, domain::Collection c, domain::Action a, const authz::Resource& r,
+                         const RequestContext& ctx, std::string_view id, tl::unexpected<Error> (*not_found)());
+  // The permission bit alone (403 naming it, audited, when missing); the row's scopes are checked
+  // once it is loaded (AuthorizeScoped).
+  Status RequirePermission(const authz::Principal& p, domain::Collection c, domain::Action a, const RequestContext& ctx,
+                           std::string_view id = {});
+  struct PreparedService;
+  // Pull access to `img` with a registry credential: the host (and namespace) match first, with
+  // no network call when they differ, then the Registry v2 probe (registries.cc).
+  CheckOutcome ProbeRegistryPull(const domain::Integration& row, const SecretBytes& password,
+                                 const domain::ImageRef& img);
+  // Reads what a service's source needs (the registry credential, the git provider) and runs the
+  // checks that may touch the network, outside any transaction. Appends to `checks`.
+  Status CheckServiceSource(const authz::Principal& p, const PreparedService& s, nlohmann::json& checks,
+                            const RequestContext& ctx);
+  // Inserts prepared services into `app` inside `tx`: credentials and secret() values generated
+  // and sealed, variables validated against the whole application.
+  Result<std::vector<domain::AppService>> InsertServices(store::Tx& tx, const authz::Principal& p,
+                                                         const domain::Application& app,
+                                                         std::vector<PreparedService>& prepared, const RequestContext& ctx);
+  // Loads a service of p's org authorized for `a` with its application as the scope resource.
+  Result<domain::AppService> ServiceFor(store::Tx& tx, const authz::Principal& p, domain::Action a, std::string_view id,
+                                        const RequestContext& ctx);
+  Result<ServiceView> ViewService(store::Tx& tx, const authz::Principal& p, const domain::AppService& s, bool reveal);
+  // Edits a service's variables with `edit` and saves them (validated, sealed, audited as `action`).
+  Result<std::vector<VariableView>> EditVariables(
+      const authz::Principal& p, std::string_view id, std::string action, const RequestContext& ctx,
+      const std::function<Status(std::vector<domain::Variable>&, std::vector<std::string>& removed)>& edit);
+  Result<nlohmann::json> EditDomains(const authz::Principal& p, std::string_view id, std::string action,
+                                     const RequestContext& ctx, const std::function<Status(nlohmann::json&)>& edit,
+                                     std::string_view hostname);
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;
   std::unordered_map<std::string, bool> busy_servers_;  // server id → a job runs on it

@@ -1,0 +1,74 @@
+// Internal to services: what applications.cc, app_services.cc and templates.cc share. A service's
+// settings prepared from input, and the sealed parts of a service row (variables, database
+// credentials) opened and sealed with AD {org, "services", id, "variables" | "credentials"}.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/apps.h"
+#include "domain/image_ref.h"
+#include "domain/variables.h"
+#include "services/services.h"
+
+namespace wharf::services {
+
+namespace apps {
+
+// The git provider rows the git-providers integration keeps in the integrations table.
+inline constexpr const char* kGitProvidersKind = "gitProviders";
+
+struct Prepared {
+  std::string name, type;
+  nlohmann::json config = nlohmann::json::object();  // type fields; domains are added from the row
+  std::optional<std::vector<VariableInput>> variables;
+  std::optional<domain::ImageRef> image;
+  std::string docker_registry_id, git_provider_id, repository, ref;
+  std::optional<domain::DatabaseEngine> engine;
+};
+
+// Validates `in` (merged onto `existing` for an update) into settings; every error names its field.
+Result<Prepared> Prepare(const ServiceInput& in, const domain::AppService* existing);
+
+nlohmann::json Config(const domain::AppService& s);
+std::vector<std::string> UnsetKeys(const domain::AppService& s);
+
+void RandomBytes(unsigned char* out, size_t n);
+
+// The server of an application must be a worker node of p's org, inside the role's server scope.
+Status CheckServer(store::Tx& tx, const authz::Principal& p, const std::string& server_id);
+// A new application's row from input (name and server_id required); the server is checked in the tx.
+Result<domain::Application> NewApplication(const ApplicationInput& in);
+
+Result<std::vector<domain::Variable>> OpenVariables(const secrets::Envelope& env, const domain::Org& org,
+                                                    const domain::AppService& s);
+Result<std::string> SealVariables(const secrets::Envelope& env, const domain::Org& org, const std::string& service_id,
+                                  const std::vector<domain::Variable>& vars);
+Result<domain::DatabaseCredentials> OpenCredentials(const secrets::Envelope& env, const domain::Org& org,
+                                                    const domain::AppService& s);
+Result<std::string> SealCredentials(const secrets::Envelope& env, const domain::Org& org, const std::string& service_id,
+                                    const domain::DatabaseCredentials& c);
+domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine& e, std::string_view service_name);
+
+// The resolver's view of an application's services; `override_id`'s variables are replaced by
+// `override_vars` (a service being edited, or one not inserted yet when `extra` holds it).
+Result<std::vector<domain::ServiceVars>> ApplicationVars(const secrets::Envelope& env, const domain::Org& org,
+                                                         const std::vector<domain::AppService>& services,
+                                                         const std::string& override_id,
+                                                         const std::vector<domain::Variable>* override_vars);
+
+// Parses, validates keys (unique, POSIX) and generates secret() values for new input.
+Result<std::vector<domain::Variable>> MaterializeInput(const std::vector<VariableInput>& in, std::string_view field);
+// Gives each variable its generated values, keeping the previous ones where the spec is unchanged.
+Status CarryAll(std::vector<domain::Variable>& vars);
+
+std::vector<VariableView> Views(const std::vector<domain::Variable>& vars);
+
+}  // namespace apps
+
+struct Services::PreparedService : apps::Prepared {};
+
+}  // namespace wharf::services
