@@ -28,7 +28,7 @@ try {
   node.authorize(NODE_USER, (await api(s.url, 'GET', `${O}/ssh-keys/${k.id}/public-key`, { token: t })).text);
   const srv = must(await api(s.url, 'POST', `${O}/servers`, { token: t, body: { name: 'n', host: '127.0.0.1', port: node.port, username: NODE_USER, ssh_key_id: k.id } }), 201);
   const app = must(await api(s.url, 'POST', `${O}/applications`, { token: t, body: { name: 'bench', server_id: srv.id } }), 201);
-  const db = must(await api(s.url, 'POST', `${O}/applications/${app.id}/services`, { token: t, body: { name: 'bigdb', type: 'database', engine: 'postgres', version: '16' } }), 201);
+  const db = must(await api(s.url, 'POST', `${O}/applications/${app.id}/services`, { token: t, body: { name: 'bigdb', type: 'database', database: { engine: 'postgres', version: '16' } } }), 201);
   const st = must(await api(s.url, 'POST', `${O}/backup-storage`, { token: t, body: { name: 's3rver', endpoint: s3.endpoint, region: 'us-east-1', bucket: 'backups', path_style: true, access_key_id: 'AKIDBENCH', secret_access_key: secret } }), 201);
   must(await api(s.url, 'POST', `${O}/backup-storage/${st.id}/verify`, { token: t }), 200);
   const t0 = Date.now();

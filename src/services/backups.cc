@@ -128,7 +128,7 @@ Result<Services::BackupParent> Services::LoadBackupParent(store::Tx& tx, const a
   WHARF_ASSIGN_OR_RETURN(auto svc, tx.app_services().Find(p.org_id, svc_id));
   if (!svc || svc->application_id != app->id) return ServiceNotFound();
   authz::Resource r{{}, {}, app->id, app->server_id};
-  WHARF_TRY(AuthorizeRow(p, Collection::kBackups, a, r, ctx, svc_id, ServiceNotFound));
+  WHARF_TRY(AuthorizeScoped(p, Collection::kBackups, a, r, ctx, svc_id, ServiceNotFound));
   if (svc->type != "database")
     return FieldError("service", "'" + svc->name + "' is a " + svc->type +
                                      " service; only database services (postgres, mysql, mariadb, mongo, redis) are backed up");
@@ -142,7 +142,7 @@ Result<domain::Integration> Services::LoadBackupRow(store::Tx& tx, const authz::
                                                     std::string_view id, Action a, const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(p.org_id, kBackupRows, id));
   if (!row || row->Field("service_id") != parent.service.id) return BackupNotFound();
-  WHARF_TRY(AuthorizeRow(p, Collection::kBackups, a, AsResource(*row), ctx, id, BackupNotFound));
+  WHARF_TRY(AuthorizeScoped(p, Collection::kBackups, a, AsResource(*row), ctx, id, BackupNotFound));
   return std::move(*row);
 }
 
