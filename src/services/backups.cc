@@ -390,6 +390,9 @@ Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::
       if (!s) return Err(ErrorCode::kNotFound, "The backup's server no longer exists.");
       WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
     }
+    return Ok();
+  }));
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     return AuditIn(tx, p, "backups.download", "backups", b->id, ctx, b->Field("service_name"));
   }));
   auto pipe = std::make_shared<DownloadPipe>();
