@@ -94,8 +94,16 @@ json JobJson(const domain::Job& j, bool with_log) {
   json out = {{"id", j.id}, {"kind", j.kind}, {"target_id", j.target_id}, {"status", j.status},
               {"error", j.error.empty() ? json() : json(j.error)}, {"created_at", Time(j.created_at)},
               {"started_at", j.started_at ? json(Time(j.started_at)) : json()},
-              {"finished_at", j.finished_at ? json(Time(j.finished_at)) : json()}, {"created_by", j.created_by}};
-  if (with_log) out["log"] = j.log;
+              {"finished_at", j.finished_at ? json(Time(j.finished_at)) : json()}, {"created_by", j.created_by},
+              {"attempts", j.attempts}, {"claimed_by", j.claimed_by.empty() ? json() : json(j.claimed_by)},
+              {"lease_until", j.status == "running" && j.lease_until ? json(Time(j.lease_until)) : json()},
+              {"cancel_requested", j.cancel_requested}};
+  json payload = json::parse(j.payload, nullptr, false);
+  out["payload"] = payload.is_discarded() ? json::object() : payload;
+  if (with_log) {
+    out["log"] = j.log;
+    out["log_offset"] = j.log_offset;  // characters dropped before `log` by retention
+  }
   return out;
 }
 
@@ -1222,6 +1230,27 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(auto j, s.GetJob(c.p(), c.params[1], c.ctx));
         return Json(200, JobJson(j, true));
       });
+  Add("POST", "/api/v1/orgs/{org}/jobs/{id}/cancel", A::kOrg, "servers",
+      "Cancel a job: queued ends cancelled at once, running stops at its next step (servers.update on its server)",
+      {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto j, s.CancelJob(c.p(), c.params[1], c.ctx));
+        return Json(200, JobJson(j, false));
+      });
+  Add("POST", "/api/v1/orgs/{org}/test-jobs", A::kOrg, "servers",
+      "Tests only (wharf serve --enable-test-jobs, else 404): enqueue {target_id, sleep_ms, count, log_lines} sleep jobs "
+      "(servers.update)", {202, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"target_id", "sleep_ms", "count", "log_lines"}));
+        WHARF_ASSIGN_OR_RETURN(auto lines, b.OptInt("log_lines"));
+        WHARF_ASSIGN_OR_RETURN(std::string target, b.String("target_id", 100));
+        WHARF_ASSIGN_OR_RETURN(auto ms, b.OptInt("sleep_ms"));
+        WHARF_ASSIGN_OR_RETURN(auto count, b.OptInt("count"));
+        if (count && (*count < 1 || *count > 1000)) return FieldError("count", "must be between 1 and 1000");
+        WHARF_ASSIGN_OR_RETURN(auto jobs, s.EnqueueTestJobs(c.p(), target, ms.value_or(0), static_cast<int>(count.value_or(1)),
+                                                                   lines.value_or(0), c.ctx));
+        json ids = json::array();
+        for (auto& j : jobs) ids.push_back(j.id);
+        return Json(202, {{"job_ids", ids}});
+      });
   Add("GET", "/api/v1/orgs/{org}/jobs/{id}/log", A::kOrg, "servers",
       "The job's log as Server-Sent Events: 'log' events, then one 'end' event with the status", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
@@ -1244,8 +1273,13 @@ void Api::Impl::AddRoutes() {
             return "event: end\ndata: " + json{{"status", "unknown"}, {"error", j.error().message}}.dump() + "\n\n";
           }
           std::string out;
+          if (j->log_offset > static_cast<int64_t>(st->offset))  // retention dropped output the stream had not sent
+            out += "event: log\ndata: [wharf] … " + std::to_string(j->log_offset - st->offset) +
+                   " earlier characters dropped (the log keeps its newest part)\n\n";
+          // Offsets count characters, as the stores' substr does.
+          st->offset = static_cast<size_t>(j->log_offset);
           if (!j->log.empty()) {
-            st->offset += j->log.size();
+            for (unsigned char ch : j->log) st->offset += (ch & 0xC0) != 0x80;
             // One event per chunk; each line of the chunk is a data: line (SSE joins them with \n).
             out += "event: log\n";
             size_t start = 0;

@@ -168,18 +168,30 @@ struct ServerCheck {
   std::string report;  // JSON
 };
 
-// A durable background job (onboarding now; deploys and backups later). `log` is the full output,
-// secrets already redacted; it grows while the job runs.
+// A durable background job (onboarding now; deploys, backups and the like through the same queue).
+// `log` is the output, secrets already redacted; it grows while the job runs and keeps its last
+// `Services::Config::job_log_max_bytes` (earlier output is dropped, counted in `log_offset`).
 struct Job {
   std::string id;
   std::string org_id;
-  std::string kind;       // "onboard"
-  std::string target_id;  // the server it runs on (jobs on one server run one at a time)
+  std::string kind;       // "onboard", ... (a handler registered under that kind runs it)
+  // The serialization key, the worker node it runs on (`target_server_id`): jobs of one target
+  // never run at the same time, on any replica.
+  std::string target_id;
   std::string status = "queued";  // queued, running, succeeded, failed, cancelled
   std::string error;
   std::string log;
   Timestamp created_at = 0, started_at = 0, finished_at = 0;
   std::string created_by;
+  // The queue: non-secret JSON input of the handler, the replica holding the lease and until when
+  // (ms since the epoch), claims so far (a takeover adds one), and a pending cancel request.
+  std::string payload = "{}";
+  std::string claimed_by;
+  Timestamp lease_until = 0;
+  int64_t attempts = 0;
+  bool cancel_requested = false;
+  // Characters of output dropped before `log` (retention); for a tail read, where `log` starts.
+  int64_t log_offset = 0;
 };
 
 // One connected integration (a Docker registry now; git providers, cloud accounts and backup

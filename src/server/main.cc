@@ -56,6 +56,12 @@ struct ServeFlags {
   int health_concurrency = 16;
   int64_t connect_timeout_ms = 5000;
   std::string dokku_bootstrap_url;
+  std::string replica_id;
+  int job_workers = 4;
+  int64_t job_lease_ms = 30000;
+  int64_t job_poll_ms = 2000;
+  int64_t job_log_max_kib = 512;
+  bool enable_test_jobs = false;
 };
 
 // Fills unset flags from their WHARF_* environment twins (a flag wins over its variable).
@@ -201,6 +207,20 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.health_concurrency = f.health_concurrency;
   config.connect_timeout_ms = f.connect_timeout_ms;
   if (!f.dokku_bootstrap_url.empty()) config.dokku_bootstrap_url = f.dokku_bootstrap_url;
+  if (f.replica_id.empty()) {
+    char host[256] = {};
+    (void)gethostname(host, sizeof(host) - 1);
+    unsigned char rnd[4];
+    secrets::RandomBytes(rnd, sizeof(rnd));
+    f.replica_id = std::string(host) + ":" + std::to_string(getpid()) + ":" +
+                   Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(rnd), sizeof(rnd)));
+  }
+  config.replica_id = f.replica_id;
+  config.job_workers = f.job_workers;
+  config.job_lease_ms = f.job_lease_ms;
+  config.job_poll_ms = f.job_poll_ms;
+  config.job_log_max_bytes = static_cast<size_t>(f.job_log_max_kib) * 1024;
+  config.enable_test_jobs = f.enable_test_jobs;
   config.log_path = (data_dir / "wharf.log").string();
   config.version = kVersion;
   config.redacted_config_json =
@@ -210,6 +230,8 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                      {"smtp_from", f.smtp_from}, {"allow_private_targets", f.allow_private_targets},
                      {"health_interval_seconds", f.health_interval_seconds}, {"health_concurrency", f.health_concurrency},
                      {"min_disk_free_mb", f.min_disk_free_mb}, {"node_dns_probe", f.node_dns_probe},
+                     {"replica_id", f.replica_id}, {"job_workers", f.job_workers}, {"job_lease_ms", f.job_lease_ms},
+                     {"job_log_max_kib", f.job_log_max_kib},
                      {"version", kVersion}}
           .dump(2);
   services::Services svc({**store, envelope, *mailer, clock, ids, cache}, config);
@@ -220,7 +242,9 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   std::string public_url = f.public_url.empty() ? server.url() : f.public_url;
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   svc.SetPublicUrl(public_url);
-  if (auto st = svc.RecoverInterruptedJobs(); !st) return Fail(st.error());
+  // Workers claim jobs of any replica, including those this replica's previous run left running
+  // (once their lease expired); nothing is marked failed at start.
+  svc.StartJobWorkers();
   server.OnSignal([](int sig) { log::Info("stopping", {{"signal", sig}}); });
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   log::Info("ready", {{"url", server.url()},
@@ -231,6 +255,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                                                       : secrets::RedactUrlPassword(f.database)},
                       {"smtp", f.smtp_url.empty() ? std::string("disabled") : secrets::RedactUrlPassword(f.smtp_url)},
                       {"allow_private_targets", f.allow_private_targets},
+                      {"replica_id", f.replica_id},
                       {"startup_ms", ready_ms},
                       {"rss_kib", RssKiB()}});
   std::cout << "Wharf is running at " << server.url() << std::endl;
@@ -399,6 +424,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{100}, int64_t{60000}));
   serve->add_option("--dokku-bootstrap-url", f.dokku_bootstrap_url,
                     "Where onboarding fetches Dokku's bootstrap.sh (default: dokku.com, the pinned version)");
+  serve->add_option("--replica-id", f.replica_id,
+                    "This process's name in job claims (default HOST:PID:RANDOM, new at every start)");
+  serve->add_option("--job-workers", f.job_workers, "Jobs this replica runs at once (default 4)")->check(CLI::Range(1, 64));
+  serve->add_option("--job-lease-ms", f.job_lease_ms,
+                    "A running job's lease; another replica takes a job over this long after its replica died (default 30000)")
+      ->check(CLI::Range(int64_t{300}, int64_t{3600000}));
+  serve->add_option("--job-poll-ms", f.job_poll_ms, "Idle workers look for jobs at least this often (default 2000)")
+      ->check(CLI::Range(int64_t{50}, int64_t{60000}));
+  serve->add_option("--job-log-max-kib", f.job_log_max_kib, "Each job keeps the newest this many KiB of its log (default 512)")
+      ->check(CLI::Range(int64_t{4}, int64_t{1} << 20));
+  serve->add_flag("--enable-test-jobs", f.enable_test_jobs,
+                  "Tests only: the harmless `sleep` job kind and POST /api/v1/orgs/{org}/test-jobs");
   serve->add_option("--log-level", f.log_level, "debug, info or warn")->check(CLI::IsMember({"debug", "info", "warn"}));
   serve->add_option("--threads", f.threads, "I/O threads (default: one per core)");
   serve->add_option("--request-timeout-seconds", f.request_timeout_seconds,

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <thread>
 #include <memory>
 #include <mutex>
@@ -73,6 +74,17 @@ struct Config {
       {"letsencrypt", "https://github.com/dokku/dokku-letsencrypt.git"},
   };
   int64_t onboard_timeout_ms = 30LL * 60 * 1000;
+  // The durable job queue (jobs.cc, docs/architecture.md "Jobs"). `replica_id` names this process
+  // in claimed_by (main: "<host>:<pid>:<random>", so a restart is a new replica). A running job's
+  // lease lasts job_lease_ms and is renewed every third of it; a job whose lease ran out (its
+  // replica died) is taken over by any replica. Idle workers wake on an enqueue (same process at
+  // once; other replicas through NOTIFY on PostgreSQL) and poll every job_poll_ms as a backstop.
+  std::string replica_id = "local";
+  int job_workers = 4;
+  int64_t job_lease_ms = 30'000;
+  int64_t job_poll_ms = 2'000;
+  size_t job_log_max_bytes = 512 * 1024;  // a job keeps the last 512 KiB of its log
+  bool enable_test_jobs = false;          // --enable-test-jobs: the `sleep` kind and POST …/test-jobs
   // Support bundles: where the JSON log lines are, and the running configuration with every
   // secret already redacted (built by main).
   std::string log_path;
@@ -330,6 +342,55 @@ struct BackupDownload {
   domain::Integration backup;
   std::function<std::optional<std::string>()> next;
 };
+class Services;
+
+// What a job handler gets (RegisterJobHandler). Used by one worker thread at a time.
+//
+//   svc.RegisterJobHandler("deploy", [&](services::JobContext& jc) -> Status {
+//     auto in = nlohmann::json::parse(jc.job().payload);
+//     if (jc.takeover()) jc.AppendLog("[wharf] resuming after a replica stopped\n");
+//     jc.AddSecret(token);                  // never reaches the log
+//     for (auto& step : steps) {
+//       if (jc.IsCancelled()) return jc.Stopped();  // ends `cancelled` (released to the queue on shutdown)
+//       jc.AppendLog("$ " + step + "\n");
+//       WHARF_TRY(Run(step));               // an error ends the job `failed` with its message
+//     }
+//     return Ok();                          // `succeeded`
+//   });
+class JobContext {
+ public:
+  // The job as claimed: kind, org_id, target_id (the server), payload (JSON text), attempts.
+  const domain::Job& job() const { return job_; }
+  // True when an earlier claim ran this job and stopped without finishing (its replica died or
+  // shut down): the handler decides whether to resume (idempotent steps) or fail.
+  bool takeover() const { return job_.attempts > 1; }
+  // Appends to the job's log (stored at once; the SSE stream shows it), with every AddSecret value
+  // replaced by [redacted]. A no-op once the lease was lost.
+  void AppendLog(std::string_view text);
+  void AddSecret(std::string value);
+  // True once a cancel was requested, the lease was lost or this replica is stopping: stop at the
+  // next step and return. Checks the store at most every 500 ms (renewing the lease as it does).
+  bool IsCancelled();
+  // What a handler returns when it stops early because IsCancelled() said so.
+  tl::unexpected<Error> Stopped() const;
+  // Renews the lease now (the pool also does every job_lease_ms / 3). False when it was lost.
+  bool Heartbeat();
+
+ private:
+  friend class Services;
+  struct Active;
+  JobContext(Services& s, domain::Job job, std::shared_ptr<Active> active);
+  Services& s_;
+  domain::Job job_;
+  std::shared_ptr<Active> active_;
+  std::vector<std::string> secrets_;
+  size_t log_bytes_ = 0;         // appended since the last trim (approximate size of the stored log)
+  int64_t last_check_ms_ = 0;    // last IsCancelled look at the store
+};
+// Runs one job. Ok ends it `succeeded`; an error ends it `cancelled` when a cancel was requested,
+// back in the queue when this replica is stopping, else `failed` with the error's message (never
+// put a secret in it).
+using JobHandler = std::function<Status(JobContext&)>;
 
 template <typename T>
 struct Page {
@@ -453,14 +514,43 @@ class Services {
   // holds the scheduler lock (store::Store::IsScheduler) runs it; the others return 0 at once.
   int RunDueHealthChecks();
   // Installs the pinned Dokku and the standard plugins, doing only what is missing (resumable).
-  // Answers at once with the queued job; the job runs in the background, one per server at a time.
+  // Answers at once with the queued job (kind "onboard"); a worker of any replica runs it.
   Result<domain::Job> OnboardServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
   // A job of the org; the caller needs read access to the job's server.
   Result<domain::Job> GetJob(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
-  // The job's status and its log from `offset` on (for streaming).
+  // The job's status and its log from character `offset` on (for streaming); the answer's
+  // log_offset says where its log starts (later than `offset` when retention dropped output).
   Result<domain::Job> GetJobTail(const authz::Principal& p, std::string_view id, size_t offset, const RequestContext& ctx);
-  // At start-up: jobs a previous process left queued or running are marked failed with the reason.
-  Status RecoverInterruptedJobs();
+  // Cancel (servers.update on the job's server): a queued job ends `cancelled` at once; a running
+  // one gets cancel_requested and ends `cancelled` when its handler stops at its next step.
+  // 409 when it already finished.
+  Result<domain::Job> CancelJob(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+
+  // --- the durable job queue (jobs.cc): the interface deployments and backups build on ---
+  //
+  // Enqueue inside the caller's write transaction (so the job exists exactly when the use case
+  // committed); workers of every replica are woken after the commit. `target_server_id` is the
+  // serialization key: jobs of one server run one at a time, across replicas. `payload` is the
+  // handler's input and must hold no secret (it is stored and shown as is): handlers load
+  // secrets themselves from the sealed rows the payload names.
+  Result<domain::Job> Enqueue(store::Tx& tx, std::string kind, std::string org_id, std::string target_server_id,
+                              const nlohmann::json& payload, std::string created_by);
+  // Registers the handler of a kind (call before StartJobWorkers, or any time after: a replica
+  // only claims kinds it has a handler for). Replaces an earlier handler of the same kind.
+  // Built in: "onboard" (resumes on takeover: every step is idempotent); with
+  // config.enable_test_jobs, "sleep" (payload {"ms": N}; runs again from the start on takeover).
+  void RegisterJobHandler(std::string kind, JobHandler fn);
+  // Starts config.job_workers worker threads and the lease heartbeat (wharf serve calls it once).
+  // Jobs left running by a replica that died, this one's previous run included, are taken over
+  // only once their lease has expired; nothing is marked failed at start.
+  void StartJobWorkers();
+  // Wakes idle workers of this process (the store does it after a commit that enqueued a job).
+  void WakeJobWorkers();
+  // Test only (config.enable_test_jobs; servers.update on `target_id`, which need not exist):
+  // enqueues `count` jobs of kind "sleep" on that target, in one transaction; each writes
+  // `log_lines` lines of 100 characters first (to exercise log retention).
+  Result<std::vector<domain::Job>> EnqueueTestJobs(const authz::Principal& p, std::string_view target_id, int64_t sleep_ms,
+                                                   int count, int64_t log_lines, const RequestContext& ctx);
 
   // The server's security groups as its host firewall (nftables, table `inet wharf`), applied over
   // SSH with sudo; answers what the kernel now has in force.
@@ -735,7 +825,14 @@ class Services {
   Result<std::pair<domain::Server, NodeTarget>> ServerToUpdate(const authz::Principal& p, std::string_view id,
                                                                const RequestContext& ctx);
   nodes::ConnectOptions NodeConnectOptions() const;
-  void RunOnboarding(domain::Job job, domain::Server server);
+  // The job queue's machinery (jobs.cc).
+  friend class JobContext;
+  Status RunOnboarding(JobContext& jc);
+  void JobWorkerLoop();
+  void JobHeartbeatLoop();
+  Result<std::optional<domain::Job>> ClaimNextJob();
+  void RunClaimedJob(domain::Job job);
+  std::string JobKinds();
   // Integrations: the shared create/update/verify bookkeeping (integrations.cc).
   Result<domain::Integration> InsertIntegration(const authz::Principal& p, const IntegrationKind& k,
                                                 domain::Integration row, std::vector<std::pair<std::string, SecretBytes>> secrets,
@@ -789,7 +886,9 @@ class Services {
                                      std::string_view hostname);
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;
-  std::unordered_map<std::string, bool> busy_servers_;  // server id → a job runs on it
+  uint64_t job_wakes_ = 0;                                     // GUARDED_BY(jobs_mu_)
+  std::map<std::string, JobHandler> job_handlers_;             // GUARDED_BY(jobs_mu_)
+  std::vector<std::shared_ptr<JobContext::Active>> active_jobs_;  // GUARDED_BY(jobs_mu_)
   std::vector<std::thread> job_threads_;
   std::atomic<bool> stopping_{false};
   Status CheckSshStaysOpen(store::Tx& tx, const domain::Server& s, const std::vector<std::string>& group_ids,

@@ -191,19 +191,67 @@ class ServerRepository {
   virtual Result<std::vector<ServerCheck>> ListChecks(std::string_view org_id, std::string_view server_id, int limit) = 0;
 };
 
+// Jobs and the durable queue (docs/architecture.md, "Jobs"). Claims, heartbeats, log appends and
+// finishing are meant for Store::WriteConcurrent (row locks, no cross-process writer lock);
+// Insert (enqueue) and RequestCancel run inside the caller's Write.
+struct JobClaim {
+  std::string replica_id;  // who claims (claimed_by)
+  Timestamp now = 0;       // a running job whose lease_until < now is abandoned (taken over)
+  Timestamp lease_until = 0;
+  std::string kinds;       // comma-separated kinds this replica has handlers for ("onboard,sleep")
+};
 class JobRepository {
  public:
   virtual ~JobRepository() = default;
-  virtual Status Insert(const Job& j) = 0;
+  virtual Status Insert(const Job& j) = 0;  // every column, as given (status "queued" to enqueue)
   virtual Result<std::optional<Job>> Find(std::string_view org_id, std::string_view id) = 0;
-  // The log from byte `offset` on (for streaming), with the status, without copying the rest.
+  // The log from character `offset` on (for streaming), with the status, without copying the
+  // rest. `log_offset` of the answer says where its `log` starts (> offset when output between
+  // was dropped by retention).
   virtual Result<std::optional<Job>> FindTail(std::string_view org_id, std::string_view id, size_t offset) = 0;
   virtual Status AppendLog(std::string_view id, std::string_view text) = 0;
-  virtual Status SetStatus(const Job& j) = 0;  // status, error, started_at, finished_at
-  // Jobs left queued or running (by a process that stopped), for the restart sweep.
-  virtual Result<std::vector<Job>> ListUnfinished() = 0;
+  // Retention: when the log is longer than `max_bytes`, drops its head at a line (or character)
+  // boundary so at most `max_bytes` remain, and adds the dropped characters to log_offset.
+  virtual Status TrimLog(std::string_view id, size_t max_bytes) = 0;
   virtual Result<std::vector<Job>> ListForTarget(std::string_view org_id, std::string_view target_id, int limit) = 0;
+
+  // Claims one job for c.replica_id, or nullopt when none is claimable. First an abandoned job
+  // (running, lease_until < now; the oldest lease first), else the oldest queued job (created_at,
+  // id) whose target has no running job. The claimed row becomes running with the lease,
+  // claimed_by, attempts + 1 (started_at set on the first claim). A unique index on running jobs'
+  // target_id makes "one running job per target" hold under any concurrency: a claim that
+  // would break it fails with kConflict (retry). Only kinds listed in c.kinds are claimed.
+  virtual Result<std::optional<Job>> Claim(const JobClaim& c) = 0;
+  // Renews the lease of a job this claim (replica_id, attempts) still holds. nullopt: the lease
+  // was lost (taken over after it expired, or the job ended); else whether a cancel is requested.
+  virtual Result<std::optional<bool>> Heartbeat(std::string_view id, std::string_view replica_id, int64_t attempts,
+                                                Timestamp lease_until) = 0;
+  // Ends a job this claim still holds: j.status (succeeded, failed, cancelled, or queued to
+  // release it to any replica), j.error, j.finished_at. False when the claim no longer holds it.
+  virtual Result<bool> Finish(const Job& j, std::string_view replica_id, int64_t attempts) = 0;
+  // Cancel: a queued job becomes cancelled (finished_at = now) at once; a running one gets
+  // cancel_requested. Returns the row afterwards (nullopt when absent from the org).
+  virtual Result<std::optional<Job>> RequestCancel(std::string_view org_id, std::string_view id, Timestamp now) = 0;
 };
+
+// Where TrimLog cuts a log longer than `max_bytes`: the first line start (else character start)
+// that leaves at most max_bytes; `dropped_chars` gets the UTF-8 characters before it. Shared by
+// both stores so their offsets agree.
+inline size_t JobLogCut(std::string_view log, size_t max_bytes, int64_t* dropped_chars) {
+  if (log.size() <= max_bytes) {
+    *dropped_chars = 0;
+    return 0;
+  }
+  size_t cut = log.size() - max_bytes;
+  size_t nl = log.find('\n', cut == 0 ? 0 : cut - 1);
+  if (nl != std::string_view::npos && nl + 1 < log.size() && nl + 1 - cut <= 4096) cut = nl + 1;
+  else
+    while (cut < log.size() && (static_cast<unsigned char>(log[cut]) & 0xC0) == 0x80) ++cut;
+  int64_t n = 0;
+  for (size_t i = 0; i < cut; ++i) n += (static_cast<unsigned char>(log[i]) & 0xC0) != 0x80;
+  *dropped_chars = n;
+  return cut;
+}
 
 // Integrations of every kind in one table; every method takes the kind as well as the org.
 class IntegrationRepository {
@@ -337,6 +385,10 @@ class Store {
   virtual Status Write(const std::function<Status(Tx&)>& fn) = 0;
   // Runs `fn` in a read-only snapshot. Readers run concurrently with each other and the writer.
   virtual Status Read(const std::function<Status(Tx&)>& fn) = 0;
+  // A write transaction that does not wait for the cross-process writer lock (PostgreSQL: plain
+  // READ COMMITTED; SQLite: the same as Write). Only for statements whose correctness rests on
+  // row locks and constraints alone: job claims, heartbeats, job logs and finishing a job.
+  virtual Status WriteConcurrent(const std::function<Status(Tx&)>& fn) { return Write(fn); }
   // True when the database answers and migrations are applied (for /readyz).
   virtual bool Ready() = 0;
   // The schema version after migrations.
@@ -350,6 +402,10 @@ class Store {
   // Delivered within a bounded delay of the commit (see docs/postgres.md). Passing nullptr
   // stops the calls; after it returns, `fn` is no longer running. No-op for a single-process store.
   virtual void WatchInvalidations(std::function<void(std::string_view scope)> fn) { (void)fn; }
+  // Calls `fn` (from a store thread, or the committing thread) after a commit, in this or another
+  // process, that may have made a job claimable: one enqueued, or a running job ended or released.
+  // Passing nullptr stops the calls; after it returns, `fn` is no longer running.
+  virtual void WatchJobs(std::function<void()> fn) = 0;
   // Counters shared across processes, or nullptr when this store serves one process only.
   virtual SharedCounters* shared_counters() { return nullptr; }
   // True while this process should run instance-wide scheduled work (health checks; backups

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <filesystem>
 #include <thread>
 
@@ -109,7 +111,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 4);  // one per migration
+  EXPECT_EQ(store_->SchemaVersion(), 6);  // one per migration
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
@@ -275,26 +277,220 @@ TEST_P(StoreContract, ServersAndSecurityGroupsStayInTheirOrgAndKeepCheckHistory)
   }));
 }
 
-TEST_P(StoreContract, JobsAppendTheirLogAndSurviveForTheRestartSweep) {
+domain::Job QueuedJob(const char* id, const char* target, Timestamp at, const char* kind = "sleep") {
+  domain::Job j;
+  j.id = id;
+  j.org_id = "org_a";
+  j.kind = kind;
+  j.target_id = target;
+  j.created_at = at;
+  j.created_by = "usr_a";
+  j.payload = R"({"ms":1})";
+  return j;
+}
+
+TEST_P(StoreContract, JobsAppendTheirLogAndKeepItsNewestPart) {
   domain::Job j{"job_1", "org_a", "onboard", "srv_1", "queued", "", "", 10, 0, 0, "usr_a"};
   ASSERT_TRUE(W([&](Tx& tx) { return tx.jobs().Insert(j); }));
   ASSERT_TRUE(W([&](Tx& tx) -> Status {
     WHARF_TRY(tx.jobs().AppendLog("job_1", "hello "));
     return tx.jobs().AppendLog("job_1", "world\n");
   }));
-  j.status = "running";
-  j.started_at = 11;
-  ASSERT_TRUE(W([&](Tx& tx) { return tx.jobs().SetStatus(j); }));
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto got = *tx.jobs().Find("org_a", "job_1");
     EXPECT_EQ(got->log, "hello world\n");
-    EXPECT_EQ(got->status, "running");
+    EXPECT_EQ(got->status, "queued");
+    EXPECT_EQ(got->payload, "{}");
     EXPECT_EQ((*tx.jobs().FindTail("org_a", "job_1", 6))->log, "world\n");
     EXPECT_FALSE(*tx.jobs().Find("org_b", "job_1"));
-    EXPECT_EQ(tx.jobs().ListUnfinished()->size(), 1u);
     EXPECT_EQ(tx.jobs().ListForTarget("org_a", "srv_1", 5)->size(), 1u);
     return Ok();
   }));
+  // Retention: cut at a line start, counted in characters (é is one character, two bytes).
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.jobs().AppendLog("job_1", "d\xc3\xa9j\xc3\xa0 vu\nline three\nline four\n"));
+    return tx.jobs().TrimLog("job_1", 24);
+  }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto got = *tx.jobs().Find("org_a", "job_1");
+    EXPECT_EQ(got->log, "line three\nline four\n");
+    EXPECT_EQ(got->log_offset, 12 + 8);  // "hello world\n" + "déjà vu\n"
+    auto tail = *tx.jobs().FindTail("org_a", "job_1", 5);  // before the kept part: from its start
+    EXPECT_EQ(tail->log_offset, 20);
+    EXPECT_EQ(tail->log, "line three\nline four\n");
+    tail = *tx.jobs().FindTail("org_a", "job_1", 31);
+    EXPECT_EQ(tail->log_offset, 31);
+    EXPECT_EQ(tail->log, "line four\n");
+    return Ok();
+  }));
+}
+
+// The queue's contract: claims, leases, takeover, cancel and per-target serialization.
+TEST_P(StoreContract, JobClaimsSerializePerTargetAndTakeOverExpiredLeases) {
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.jobs().Insert(QueuedJob("job_q1", "srv_a", 1)));
+    WHARF_TRY(tx.jobs().Insert(QueuedJob("job_q2", "srv_a", 2)));
+    WHARF_TRY(tx.jobs().Insert(QueuedJob("job_q3", "srv_b", 3)));
+    WHARF_TRY(tx.jobs().Insert(QueuedJob("job_other", "srv_c", 0, "deploy")));  // no handler on these replicas
+    return tx.jobs().Insert(QueuedJob("job_q4", "srv_c", 4));
+  }));
+  auto claim = [&](const char* replica, Timestamp now, Timestamp lease_until) {
+    std::optional<Job> got;
+    EXPECT_TRUE(store_->WriteConcurrent([&](Tx& tx) -> Status {
+      WHARF_ASSIGN_OR_RETURN(got, tx.jobs().Claim({replica, now, lease_until, "onboard,sleep"}));
+      return Ok();
+    }));
+    return got;
+  };
+  auto beat = [&](const char* id, const char* replica, int64_t attempts, Timestamp lease_until) {
+    std::optional<bool> got;
+    EXPECT_TRUE(store_->WriteConcurrent([&](Tx& tx) -> Status {
+      WHARF_ASSIGN_OR_RETURN(got, tx.jobs().Heartbeat(id, replica, attempts, lease_until));
+      return Ok();
+    }));
+    return got;
+  };
+  auto finish = [&](const char* id, const char* status, const char* replica, int64_t attempts) {
+    bool held = false;
+    Job j;
+    j.id = id;
+    j.status = status;
+    j.finished_at = 999;
+    EXPECT_TRUE(store_->WriteConcurrent([&](Tx& tx) -> Status {
+      WHARF_ASSIGN_OR_RETURN(held, tx.jobs().Finish(j, replica, attempts));
+      return Ok();
+    }));
+    return held;
+  };
+
+  auto a = claim("r1", 100, 200);  // the oldest queued job of a kind this replica handles
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->id, "job_q1");
+  EXPECT_EQ(a->status, "running");
+  EXPECT_EQ(a->attempts, 1);
+  EXPECT_EQ(a->claimed_by, "r1");
+  EXPECT_EQ(a->started_at, 100);
+  EXPECT_EQ(a->payload, R"({"ms":1})");
+  auto b = claim("r2", 101, 201);  // job_q2 waits: srv_a runs job_q1
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->id, "job_q3");
+  auto c = claim("r2", 102, 202);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->id, "job_q4");
+  EXPECT_FALSE(claim("r3", 103, 203));  // nothing else is claimable
+
+  EXPECT_FALSE(beat("job_q1", "r2", 1, 300));  // not the holder
+  EXPECT_EQ(beat("job_q1", "r1", 1, 300), std::optional<bool>(false));
+
+  // Cancel: queued ends at once; running is flagged and the holder sees it on its heartbeat.
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    auto q2 = *tx.jobs().RequestCancel("org_a", "job_q2", 150);
+    EXPECT_EQ(q2->status, "cancelled");
+    EXPECT_EQ(q2->finished_at, 150);
+    auto q3 = *tx.jobs().RequestCancel("org_a", "job_q3", 150);
+    EXPECT_EQ(q3->status, "running");
+    EXPECT_TRUE(q3->cancel_requested);
+    EXPECT_FALSE(*tx.jobs().RequestCancel("org_b", "job_q3", 150));  // another org's job is absent
+    return Ok();
+  }));
+  EXPECT_EQ(beat("job_q3", "r2", 1, 260), std::optional<bool>(true));
+
+  // r2 dies: at 250 job_q4's lease (202) has expired, job_q1's (300) and job_q3's (260) have not.
+  auto t = claim("r3", 250, 400);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->id, "job_q4");
+  EXPECT_EQ(t->attempts, 2);
+  EXPECT_EQ(t->claimed_by, "r3");
+  EXPECT_EQ(t->started_at, 102);  // kept from the first claim
+  EXPECT_FALSE(claim("r3", 250, 400));
+  EXPECT_FALSE(beat("job_q4", "r2", 1, 500));  // the old holder lost it
+  EXPECT_FALSE(finish("job_q4", "succeeded", "r2", 1));
+  EXPECT_TRUE(finish("job_q4", "succeeded", "r3", 2));
+
+  // A holder whose lease ran out may still end the job as long as nobody took it over.
+  EXPECT_TRUE(finish("job_q3", "cancelled", "r2", 1));
+  // Ending job_q1 frees srv_a for a new job there; releasing puts a job back in the queue.
+  EXPECT_TRUE(finish("job_q1", "succeeded", "r1", 1));
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.jobs().Insert(QueuedJob("job_q5", "srv_a", 5)); }));
+  auto d = claim("r1", 300, 500);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->id, "job_q5");
+  EXPECT_TRUE(finish("job_q5", "queued", "r1", 1));
+  auto e = claim("r3", 301, 501);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->id, "job_q5");
+  EXPECT_EQ(e->attempts, 2);
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto q1 = *tx.jobs().Find("org_a", "job_q1");
+    EXPECT_EQ(q1->status, "succeeded");
+    EXPECT_EQ(q1->finished_at, 999);
+    EXPECT_EQ(q1->lease_until, 0);
+    EXPECT_EQ((*tx.jobs().Find("org_a", "job_other"))->status, "queued");
+    return Ok();
+  }));
+}
+
+// Many claimers at once (separate connections on PostgreSQL): every job runs exactly once, and
+// no two jobs of one target ever run at the same time.
+TEST_P(StoreContract, ConcurrentClaimsRunEachJobOnceAndOneJobPerTargetAtATime) {
+  constexpr int kJobs = 60, kTargets = 3, kThreads = 6;
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    for (int i = 0; i < kJobs; ++i) {
+      std::string id = "job_" + std::to_string(100 + i), target = "srv_" + std::to_string(i % kTargets);
+      WHARF_TRY(tx.jobs().Insert(QueuedJob(id.c_str(), target.c_str(), i)));
+    }
+    return Ok();
+  }));
+  std::atomic<int> running[kTargets] = {};
+  std::atomic<int> overlaps{0}, done{0}, errors{0};
+  std::mutex mu;
+  std::map<std::string, int> runs;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      const std::string me = "r" + std::to_string(t);
+      int idle = 0;
+      while (done < kJobs && idle < 2000) {
+        std::optional<Job> got;
+        auto st = store_->WriteConcurrent([&](Tx& tx) -> Status {
+          WHARF_ASSIGN_OR_RETURN(got, tx.jobs().Claim({me, 1000, 1'000'000, "sleep"}));
+          return Ok();
+        });
+        if (!st) {
+          if (st.error().code != ErrorCode::kConflict) ++errors;
+          continue;
+        }
+        if (!got) {
+          ++idle;
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          continue;
+        }
+        const int target = got->target_id.back() - '0';
+        if (++running[target] > 1) ++overlaps;
+        {
+          std::lock_guard lock(mu);
+          ++runs[got->id];
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        --running[target];
+        Job end = *got;
+        end.status = "succeeded";
+        end.finished_at = 2000;
+        bool held = false;
+        EXPECT_TRUE(store_->WriteConcurrent([&](Tx& tx) -> Status {
+          WHARF_ASSIGN_OR_RETURN(held, tx.jobs().Finish(end, me, got->attempts));
+          return Ok();
+        }));
+        EXPECT_TRUE(held);
+        ++done;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(done, kJobs);
+  EXPECT_EQ(overlaps, 0);
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(runs.size(), static_cast<size_t>(kJobs));
+  for (auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
 }
 
 TEST_P(StoreContract, IntegrationsAreScopedByOrgAndKindAndRefuseADuplicateCredential) {

@@ -326,6 +326,33 @@ CREATE TABLE app_templates (
 );
 CREATE INDEX app_templates_org ON app_templates (org_id, created_at, id);
 )sql",
+      // 6: the durable job queue: claims with a lease, takeover, one running job per target,
+      // cancel requests, a handler payload and log retention (docs/postgres.md, "Jobs"). Enqueuing,
+      // ending or releasing a job NOTIFYs wharf_jobs, so idle workers of every replica wake up.
+      R"sql(
+ALTER TABLE jobs ADD COLUMN payload TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE jobs ADD COLUMN log_offset BIGINT NOT NULL DEFAULT 0;
+UPDATE jobs SET status = 'failed', finished_at = (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT,
+  error = 'Interrupted by a control-plane upgrade while another job of this server ran. Run it again.'
+  WHERE status = 'running' AND id NOT IN (SELECT MIN(id) FROM jobs WHERE status = 'running' GROUP BY target_id);
+CREATE UNIQUE INDEX jobs_one_running ON jobs (target_id) WHERE status = 'running';
+CREATE INDEX jobs_queued ON jobs (created_at, id) WHERE status = 'queued';
+CREATE INDEX jobs_leases ON jobs (lease_until, id) WHERE status = 'running';
+DROP INDEX jobs_status;
+CREATE FUNCTION wharf_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('wharf_jobs', '');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs FOR EACH ROW WHEN (NEW.status = 'queued')
+  EXECUTE FUNCTION wharf_jobs_notify();
+CREATE TRIGGER jobs_ended AFTER UPDATE OF status ON jobs FOR EACH ROW
+  WHEN (OLD.status = 'running' AND NEW.status <> 'running') EXECUTE FUNCTION wharf_jobs_notify();
+)sql",
   };
   return m;
 }

@@ -261,10 +261,20 @@ Result<Job> ReadJob(Query& q) {
   j.started_at = q.I64(8);
   j.finished_at = q.I64(9);
   j.created_by = q.Str(10);
+  j.payload = q.Str(11);
+  j.claimed_by = q.Str(12);
+  j.lease_until = q.I64(13);
+  j.attempts = q.I64(14);
+  j.cancel_requested = q.I64(15) != 0;
+  j.log_offset = q.I64(16);
   return j;
 }
 
-#define WHARF_JOB_COLS "id, org_id, kind, target_id, status, error, log, created_at, started_at, finished_at, created_by"
+#define WHARF_JOB_TAIL_COLS "payload, claimed_by, lease_until, attempts, cancel_requested, log_offset"
+#define WHARF_JOB_COLS \
+  "id, org_id, kind, target_id, status, error, log, created_at, started_at, finished_at, created_by, " WHARF_JOB_TAIL_COLS
+#define WHARF_JOB_NOLOG_COLS \
+  "id, org_id, kind, target_id, status, error, '', created_at, started_at, finished_at, created_by, " WHARF_JOB_TAIL_COLS
 #define WHARF_GROUP_COLS "id, org_id, name, description, inbound, outbound, created_at, updated_at, created_by"
 #define WHARF_SERVER_COLS                                                                                          \
   "id, org_id, name, host, port, username, ssh_key_id, security_group_ids, host_key_fingerprint, status, last_check, " \
@@ -741,10 +751,12 @@ Result<std::vector<ServerCheck>> PgServers::ListChecks(std::string_view org_id, 
 // ---------------------------------------------------------------- jobs
 
 Status PgJobs::Insert(const Job& j) {
-  Query q(c_, "INSERT INTO jobs (" WHARF_JOB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+  Query q(c_, "INSERT INTO jobs (" WHARF_JOB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+              "$15, $16, $17)");
   q.Text(j.id).Text(j.org_id).Text(j.kind).Text(j.target_id).Text(j.status).Text(j.error).Text(j.log);
   q.Int(j.created_at).Int(j.started_at).Int(j.finished_at).Text(j.created_by);
-  return q.Run();
+  q.Text(j.payload).Text(j.claimed_by).Int(j.lease_until).Int(j.attempts).Bool(j.cancel_requested).Int(j.log_offset);
+  return q.Run("A job with this id already exists, or its target already runs one.");
 }
 Result<std::optional<Job>> PgJobs::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE org_id = $1 AND id = $2");
@@ -752,9 +764,10 @@ Result<std::optional<Job>> PgJobs::Find(std::string_view org_id, std::string_vie
   return One<Job>(q, ReadJob);
 }
 Result<std::optional<Job>> PgJobs::FindTail(std::string_view org_id, std::string_view id, size_t offset) {
-  // substr counts characters, as SQLite's does on text.
-  Query q(c_, "SELECT id, org_id, kind, target_id, status, error, substr(log, $1::int + 1), "
-              "created_at, started_at, finished_at, created_by FROM jobs WHERE org_id = $2 AND id = $3");
+  // substr counts characters, as SQLite's does on text; log_offset counts characters too.
+  Query q(c_, "SELECT id, org_id, kind, target_id, status, error, substr(log, GREATEST($1::bigint - log_offset, 0)::int + 1), "
+              "created_at, started_at, finished_at, created_by, payload, claimed_by, lease_until, attempts, cancel_requested, "
+              "log_offset + GREATEST($1::bigint - log_offset, 0) FROM jobs WHERE org_id = $2 AND id = $3");
   WHARF_TRY(q.Int(static_cast<int64_t>(offset)).Text(org_id).Text(id).Run());
   return One<Job>(q, ReadJob);
 }
@@ -762,20 +775,76 @@ Status PgJobs::AppendLog(std::string_view id, std::string_view text) {
   Query q(c_, "UPDATE jobs SET log = log || $1 WHERE id = $2");
   return q.Text(text).Text(id).Run();
 }
-Status PgJobs::SetStatus(const Job& j) {
-  Query q(c_, "UPDATE jobs SET status = $1, error = $2, started_at = $3, finished_at = $4 WHERE id = $5");
-  return q.Text(j.status).Text(j.error).Int(j.started_at).Int(j.finished_at).Text(j.id).Run();
-}
-Result<std::vector<Job>> PgJobs::ListUnfinished() {
-  Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at");
-  WHARF_TRY(q.Run());
-  return Collect<Job>(q, ReadJob);
+Status PgJobs::TrimLog(std::string_view id, size_t max_bytes) {
+  std::string log;
+  {
+    Query q(c_, "SELECT log FROM jobs WHERE id = $1");
+    WHARF_TRY(q.Text(id).Run());
+    if (!q.Next()) return Ok();
+    log = q.Str(0);
+  }
+  int64_t dropped = 0;
+  const size_t cut = JobLogCut(log, max_bytes, &dropped);
+  if (cut == 0) return Ok();
+  Query u(c_, "UPDATE jobs SET log = $1, log_offset = log_offset + $2 WHERE id = $3");
+  return u.Text(std::string_view(log).substr(cut)).Int(dropped).Text(id).Run();
 }
 Result<std::vector<Job>> PgJobs::ListForTarget(std::string_view org_id, std::string_view target_id, int limit) {
-  Query q(c_, "SELECT id, org_id, kind, target_id, status, error, '', created_at, started_at, finished_at, created_by "
-              "FROM jobs WHERE org_id = $1 AND target_id = $2 ORDER BY created_at DESC LIMIT $3");
+  Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE org_id = $1 AND target_id = $2 ORDER BY created_at DESC LIMIT $3");
   WHARF_TRY(q.Text(org_id).Text(target_id).Int(limit).Run());
   return Collect<Job>(q, ReadJob);
+}
+// Claims run under row locks, not the writer lock: SKIP LOCKED lets concurrent claimers (other
+// workers, other replicas) pass rows another claim holds; the partial unique index
+// jobs_one_running refuses a second running job of one target (kConflict; the caller retries).
+Result<std::optional<Job>> PgJobs::Claim(const JobClaim& c) {
+  std::optional<Job> job;
+  {
+    Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE status = 'running' AND lease_until < $1 AND "
+                "strpos(',' || $2 || ',', ',' || kind || ',') > 0 ORDER BY lease_until, id LIMIT 1 FOR UPDATE SKIP LOCKED");
+    WHARF_TRY(q.Int(c.now).Text(c.kinds).Run());
+    WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
+  }
+  if (!job) {
+    Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs j WHERE status = 'queued' AND "
+                "strpos(',' || $1 || ',', ',' || kind || ',') > 0 AND NOT EXISTS (SELECT 1 FROM jobs r WHERE "
+                "r.target_id = j.target_id AND r.status = 'running') ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED");
+    WHARF_TRY(q.Text(c.kinds).Run());
+    WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
+  }
+  if (!job) return job;
+  Query u(c_, "UPDATE jobs SET status = 'running', claimed_by = $1, lease_until = $2, attempts = attempts + 1, "
+              "started_at = CASE WHEN started_at = 0 THEN $3 ELSE started_at END WHERE id = $4");
+  WHARF_TRY(u.Text(c.replica_id).Int(c.lease_until).Int(c.now).Text(job->id).Run("Another job of this target is running."));
+  job->status = "running";
+  job->claimed_by = c.replica_id;
+  job->lease_until = c.lease_until;
+  job->attempts += 1;
+  if (job->started_at == 0) job->started_at = c.now;
+  return job;
+}
+Result<std::optional<bool>> PgJobs::Heartbeat(std::string_view id, std::string_view replica_id, int64_t attempts,
+                                              Timestamp lease_until) {
+  Query q(c_, "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND claimed_by = $3 AND attempts = $4 AND status = 'running' "
+              "RETURNING cancel_requested");
+  WHARF_TRY(q.Int(lease_until).Text(id).Text(replica_id).Int(attempts).Run());
+  if (!q.Next()) return std::optional<bool>();
+  return std::optional<bool>(q.I64(0) != 0);
+}
+Result<bool> PgJobs::Finish(const Job& j, std::string_view replica_id, int64_t attempts) {
+  Query q(c_, "UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_until = 0, "
+              "claimed_by = CASE WHEN $1 = 'queued' THEN '' ELSE claimed_by END "
+              "WHERE id = $4 AND claimed_by = $5 AND attempts = $6 AND status = 'running'");
+  WHARF_TRY(q.Text(j.status).Text(j.error).Int(j.finished_at).Text(j.id).Text(replica_id).Int(attempts).Run());
+  return q.Affected() > 0;
+}
+Result<std::optional<Job>> PgJobs::RequestCancel(std::string_view org_id, std::string_view id, Timestamp now) {
+  Query q(c_, "UPDATE jobs SET cancel_requested = (status IN ('queued', 'running') OR cancel_requested), "
+              "finished_at = CASE WHEN status = 'queued' THEN $1 ELSE finished_at END, "
+              "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END WHERE org_id = $2 AND id = $3 "
+              "RETURNING " WHARF_JOB_NOLOG_COLS);
+  WHARF_TRY(q.Int(now).Text(org_id).Text(id).Run());
+  return One<Job>(q, ReadJob);
 }
 
 // ---------------------------------------------------------------- integrations

@@ -125,9 +125,13 @@ WHARF_PG_REPO(PgJobs, JobRepository)
   Result<std::optional<Job>> Find(std::string_view org_id, std::string_view id) override;
   Result<std::optional<Job>> FindTail(std::string_view org_id, std::string_view id, size_t offset) override;
   Status AppendLog(std::string_view id, std::string_view text) override;
-  Status SetStatus(const Job& j) override;
-  Result<std::vector<Job>> ListUnfinished() override;
+  Status TrimLog(std::string_view id, size_t max_bytes) override;
   Result<std::vector<Job>> ListForTarget(std::string_view org_id, std::string_view target_id, int limit) override;
+  Result<std::optional<Job>> Claim(const JobClaim& c) override;
+  Result<std::optional<bool>> Heartbeat(std::string_view id, std::string_view replica_id, int64_t attempts,
+                                        Timestamp lease_until) override;
+  Result<bool> Finish(const Job& j, std::string_view replica_id, int64_t attempts) override;
+  Result<std::optional<Job>> RequestCancel(std::string_view org_id, std::string_view id, Timestamp now) override;
 };
 
 WHARF_PG_REPO(PgIntegrations, IntegrationRepository)

@@ -143,8 +143,25 @@ class PostgresStore final : public Store {
 
   Status Write(const std::function<Status(Tx&)>& fn) override {
     std::lock_guard lock(write_mu_);  // one writer per process: no pool connections parked on the lock
+    return WriteWith({"BEGIN", "SELECT pg_advisory_xact_lock(" + std::to_string(pg::kWriteLockKey) + ")"}, fn);
+  }
+
+  // READ COMMITTED without the writer lock: job claims (FOR UPDATE SKIP LOCKED and the unique
+  // index on running jobs' target), heartbeats, job logs.
+  Status WriteConcurrent(const std::function<Status(Tx&)>& fn) override { return WriteWith({"BEGIN"}, fn); }
+
+  void WatchJobs(std::function<void()> fn) override {
+    const bool watching = static_cast<bool>(fn);
+    {
+      std::lock_guard lock(watch_mu_);
+      jobs_watcher_ = std::move(fn);
+    }
+    if (watching) EnsureListener();
+  }
+
+  Status WriteWith(std::vector<std::string> begin, const std::function<Status(Tx&)>& fn) {
     WHARF_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-    c->DeferBegin({"BEGIN", "SELECT pg_advisory_xact_lock(" + std::to_string(pg::kWriteLockKey) + ")"});
+    c->DeferBegin(std::move(begin));
     pg::PgTx tx(*c);
     Status st = fn(tx);
     if (c->begin_deferred()) {  // fn ran no statement: there is no transaction to end
@@ -199,8 +216,12 @@ class PostgresStore final : public Store {
       std::lock_guard lock(watch_mu_);
       watcher_ = std::move(fn);
     }
+    if (watching) EnsureListener();
+  }
+
+  void EnsureListener() {
     std::lock_guard lock(listener_mu_);
-    if (!listener_.joinable() && watching) {
+    if (!listener_.joinable()) {
       stop_ = false;
       listener_ = std::thread([this] { ListenLoop(); });
       std::unique_lock ready(ready_mu_);
@@ -319,6 +340,11 @@ class PostgresStore final : public Store {
     return Ok();
   }
 
+  void EmitJobs() {
+    std::lock_guard lock(watch_mu_);
+    if (jobs_watcher_) jobs_watcher_();
+  }
+
   void Emit(std::string_view scope) {
     std::lock_guard lock(watch_mu_);
     if (watcher_) watcher_(scope);
@@ -354,7 +380,7 @@ class PostgresStore final : public Store {
       if (!conn || !conn->ok()) {
         scheduler_ = false;  // the lock went with the old session
         auto c = pg::Connect(url_, opts_.connect_timeout_seconds);
-        if (!c || !(*c)->Exec("LISTEN wharf_invalidate")) {
+        if (!c || !(*c)->Exec("LISTEN wharf_invalidate; LISTEN wharf_jobs")) {
           if (was_connected) log::Warn("invalidation_listener_down", {{"detail", c ? "LISTEN failed" : c.error().detail}});
           was_connected = false;
           conn.reset();
@@ -369,6 +395,7 @@ class PostgresStore final : public Store {
         Query q(*conn, "SELECT COALESCE(MAX(seq), 0) FROM cache_epochs");
         if (q.Run() && q.Next()) last_seq = std::max<int64_t>(last_seq, q.I64(0));
         Emit("*");
+        EmitJobs();  // a job may have become claimable while this listener was away
         TryTakeScheduler(*conn);
         {
           std::lock_guard ready(ready_mu_);
@@ -389,10 +416,13 @@ class PostgresStore final : public Store {
           conn.reset();
           continue;
         }
+        bool jobs = false;
         while (PGnotify* n = PQnotifies(conn->get())) {
-          notified = true;
+          if (std::string_view(n->relname) == "wharf_jobs") jobs = true;
+          else notified = true;
           PQfreemem(n);
         }
+        if (jobs) EmitJobs();
       }
       if (!notified && Clock::now() < next_poll) continue;
       next_poll = Clock::now() + std::chrono::milliseconds(opts_.invalidation_poll_ms);
@@ -418,6 +448,7 @@ class PostgresStore final : public Store {
 
   std::mutex watch_mu_;
   std::function<void(std::string_view)> watcher_;  // GUARDED_BY(watch_mu_)
+  std::function<void()> jobs_watcher_;              // GUARDED_BY(watch_mu_)
   std::mutex listener_mu_;
   std::thread listener_;
   std::mutex ready_mu_;

@@ -281,6 +281,23 @@ CREATE TABLE app_templates (
 );
 CREATE INDEX app_templates_org ON app_templates (org_id, created_at, id);
 )sql",
+      // 6: the durable job queue: claims with a lease, takeover, one running job per target,
+      // cancel requests, a handler payload and log retention (docs/architecture.md, "Jobs").
+      R"sql(
+ALTER TABLE jobs ADD COLUMN payload TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN log_offset INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET status = 'failed', finished_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000,
+  error = 'Interrupted by a control-plane upgrade while another job of this server ran. Run it again.'
+  WHERE status = 'running' AND id NOT IN (SELECT MIN(id) FROM jobs WHERE status = 'running' GROUP BY target_id);
+CREATE UNIQUE INDEX jobs_one_running ON jobs (target_id) WHERE status = 'running';
+CREATE INDEX jobs_queued ON jobs (created_at, id) WHERE status = 'queued';
+CREATE INDEX jobs_leases ON jobs (lease_until, id) WHERE status = 'running';
+DROP INDEX jobs_status;
+)sql",
   };
   return m;
 }
@@ -297,6 +314,7 @@ class Conn {
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
   sqlite3* db() { return db_; }
+  bool jobs_changed = false;  // this transaction enqueued or ended a job (for WatchJobs)
   sqlite3_stmt* Prepare(const char* sql) {
     auto it = stmts_.find(sql);
     if (it != stmts_.end()) return it->second;
@@ -1194,7 +1212,12 @@ WHARF_REPO(SqliteServers, ServerRepository)
   }
 };
 
-#define WHARF_JOB_COLS "id, org_id, kind, target_id, status, error, log, created_at, started_at, finished_at, created_by"
+#define WHARF_JOB_TAIL_COLS "payload, claimed_by, lease_until, attempts, cancel_requested, log_offset"
+#define WHARF_JOB_COLS \
+  "id, org_id, kind, target_id, status, error, log, created_at, started_at, finished_at, created_by, " WHARF_JOB_TAIL_COLS
+// The same columns with an empty log (claims and lists do not copy the output).
+#define WHARF_JOB_NOLOG_COLS \
+  "id, org_id, kind, target_id, status, error, '', created_at, started_at, finished_at, created_by, " WHARF_JOB_TAIL_COLS
 Result<Job> ReadJob(Query& q) {
   Job j;
   j.id = q.Str(0);
@@ -1208,6 +1231,12 @@ Result<Job> ReadJob(Query& q) {
   j.started_at = q.I64(8);
   j.finished_at = q.I64(9);
   j.created_by = q.Str(10);
+  j.payload = q.Str(11);
+  j.claimed_by = q.Str(12);
+  j.lease_until = q.I64(13);
+  j.attempts = q.I64(14);
+  j.cancel_requested = q.I64(15) != 0;
+  j.log_offset = q.I64(16);
   return j;
 }
 
@@ -1269,10 +1298,13 @@ WHARF_REPO(SqliteIntegrations, IntegrationRepository)
 
 WHARF_REPO(SqliteJobs, JobRepository)
   Status Insert(const Job& j) override {
-    Query q(c_, "INSERT INTO jobs (" WHARF_JOB_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Query q(c_, "INSERT INTO jobs (" WHARF_JOB_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Text(j.id).Text(j.org_id).Text(j.kind).Text(j.target_id).Text(j.status).Text(j.error).Text(j.log);
     q.Int(j.created_at).Int(j.started_at).Int(j.finished_at).Text(j.created_by);
-    return q.Exec();
+    q.Text(j.payload).Text(j.claimed_by).Int(j.lease_until).Int(j.attempts).Int(j.cancel_requested ? 1 : 0).Int(j.log_offset);
+    WHARF_TRY(q.Exec("A job with this id already exists, or its target already runs one."));
+    if (j.status == "queued") c_.jobs_changed = true;
+    return Ok();
   }
   Result<std::optional<Job>> Find(std::string_view org_id, std::string_view id) override {
     Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE org_id = ? AND id = ?");
@@ -1280,8 +1312,9 @@ WHARF_REPO(SqliteJobs, JobRepository)
     return One<Job>(q, ReadJob);
   }
   Result<std::optional<Job>> FindTail(std::string_view org_id, std::string_view id, size_t offset) override {
-    Query q(c_, "SELECT id, org_id, kind, target_id, status, error, substr(log, ? + 1), created_at, started_at, finished_at, "
-                "created_by FROM jobs WHERE org_id = ? AND id = ?");
+    Query q(c_, "SELECT id, org_id, kind, target_id, status, error, substr(log, max(?1 - log_offset, 0) + 1), created_at, "
+                "started_at, finished_at, created_by, " "payload, claimed_by, lease_until, attempts, cancel_requested, "
+                "log_offset + max(?1 - log_offset, 0) FROM jobs WHERE org_id = ?2 AND id = ?3");
     q.Int(static_cast<int64_t>(offset)).Text(org_id).Text(id);
     return One<Job>(q, ReadJob);
   }
@@ -1290,20 +1323,84 @@ WHARF_REPO(SqliteJobs, JobRepository)
     q.Text(text).Text(id);
     return q.Exec();
   }
-  Status SetStatus(const Job& j) override {
-    Query q(c_, "UPDATE jobs SET status = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?");
-    q.Text(j.status).Text(j.error).Int(j.started_at).Int(j.finished_at).Text(j.id);
-    return q.Exec();
-  }
-  Result<std::vector<Job>> ListUnfinished() override {
-    Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at");
-    return Collect<Job>(q, ReadJob);
+  Status TrimLog(std::string_view id, size_t max_bytes) override {
+    std::string log;
+    {
+      Query q(c_, "SELECT log FROM jobs WHERE id = ?");
+      q.Text(id);
+      WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Ok();
+      log = q.Str(0);
+    }
+    int64_t dropped = 0;
+    const size_t cut = JobLogCut(log, max_bytes, &dropped);
+    if (cut == 0) return Ok();
+    Query u(c_, "UPDATE jobs SET log = ?, log_offset = log_offset + ? WHERE id = ?");
+    u.Text(std::string_view(log).substr(cut)).Int(dropped).Text(id);
+    return u.Exec();
   }
   Result<std::vector<Job>> ListForTarget(std::string_view org_id, std::string_view target_id, int limit) override {
-    Query q(c_, "SELECT id, org_id, kind, target_id, status, error, '', created_at, started_at, finished_at, created_by "
-                "FROM jobs WHERE org_id = ? AND target_id = ? ORDER BY created_at DESC LIMIT ?");
+    Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE org_id = ? AND target_id = ? ORDER BY created_at DESC LIMIT ?");
     q.Text(org_id).Text(target_id).Int(limit);
     return Collect<Job>(q, ReadJob);
+  }
+  Result<std::optional<Job>> Claim(const JobClaim& c) override {
+    std::optional<Job> job;
+    {
+      Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE status = 'running' AND lease_until < ? AND "
+                  "instr(',' || ? || ',', ',' || kind || ',') > 0 ORDER BY lease_until, id LIMIT 1");
+      q.Int(c.now).Text(c.kinds);
+      WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
+    }
+    if (!job) {
+      Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs j WHERE status = 'queued' AND "
+                  "instr(',' || ? || ',', ',' || kind || ',') > 0 AND NOT EXISTS (SELECT 1 FROM jobs r WHERE "
+                  "r.target_id = j.target_id AND r.status = 'running') ORDER BY created_at, id LIMIT 1");
+      q.Text(c.kinds);
+      WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
+    }
+    if (!job) return job;
+    Query u(c_, "UPDATE jobs SET status = 'running', claimed_by = ?, lease_until = ?, attempts = attempts + 1, "
+                "started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END WHERE id = ?");
+    u.Text(c.replica_id).Int(c.lease_until).Int(c.now).Text(job->id);
+    WHARF_TRY(u.Exec("Another job of this target is running."));
+    job->status = "running";
+    job->claimed_by = c.replica_id;
+    job->lease_until = c.lease_until;
+    job->attempts += 1;
+    if (job->started_at == 0) job->started_at = c.now;
+    return job;
+  }
+  Result<std::optional<bool>> Heartbeat(std::string_view id, std::string_view replica_id, int64_t attempts,
+                                        Timestamp lease_until) override {
+    Query q(c_, "UPDATE jobs SET lease_until = ? WHERE id = ? AND claimed_by = ? AND attempts = ? AND status = 'running' "
+                "RETURNING cancel_requested");
+    q.Int(lease_until).Text(id).Text(replica_id).Int(attempts);
+    WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<bool>();
+    return std::optional<bool>(q.I64(0) != 0);
+  }
+  Result<bool> Finish(const Job& j, std::string_view replica_id, int64_t attempts) override {
+    Query q(c_, "UPDATE jobs SET status = ?1, error = ?2, finished_at = ?3, lease_until = 0, "
+                "claimed_by = CASE WHEN ?1 = 'queued' THEN '' ELSE claimed_by END "
+                "WHERE id = ?4 AND claimed_by = ?5 AND attempts = ?6 AND status = 'running'");
+    q.Text(j.status).Text(j.error).Int(j.finished_at).Text(j.id).Text(replica_id).Int(attempts);
+    WHARF_TRY(q.Exec());
+    const bool held = q.Changes() > 0;
+    if (held) c_.jobs_changed = true;
+    return held;
+  }
+  Result<std::optional<Job>> RequestCancel(std::string_view org_id, std::string_view id, Timestamp now) override {
+    {
+      Query q(c_, "UPDATE jobs SET cancel_requested = CASE WHEN status IN ('queued', 'running') THEN 1 ELSE "
+                  "cancel_requested END, finished_at = CASE WHEN status = 'queued' THEN ? ELSE finished_at END, "
+                  "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END WHERE org_id = ? AND id = ?");
+      q.Int(now).Text(org_id).Text(id);
+      WHARF_TRY(q.Exec());
+    }
+    Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE org_id = ? AND id = ?");
+    q.Text(org_id).Text(id);
+    return One<Job>(q, ReadJob);
   }
 };
 
@@ -1586,21 +1683,18 @@ class SqliteStore final : public Store {
   }
 
   Status Write(const std::function<Status(Tx&)>& fn) override {
-    std::lock_guard lock(write_mu_);
-    {
-      Query begin(*writer_, "BEGIN IMMEDIATE");
-      WHARF_TRY(begin.Exec());
+    bool jobs_changed = false;
+    Status st = WriteLocked(fn, &jobs_changed);
+    if (jobs_changed) {
+      std::lock_guard lock(jobs_watch_mu_);
+      if (jobs_watcher_) jobs_watcher_();
     }
-    SqliteTx tx(*writer_);
-    Status st = fn(tx);
-    if (st) {
-      Query commit(*writer_, "COMMIT");
-      st = commit.Exec();
-      if (st) return st;
-    }
-    Query rollback(*writer_, "ROLLBACK");
-    (void)rollback.Exec();
     return st;
+  }
+
+  void WatchJobs(std::function<void()> fn) override {
+    std::lock_guard lock(jobs_watch_mu_);
+    jobs_watcher_ = std::move(fn);
   }
 
   Status Read(const std::function<Status(Tx&)>& fn) override {
@@ -1740,6 +1834,28 @@ class SqliteStore final : public Store {
     return c.ExecScalar("SELECT COUNT(*) FROM " + std::string(table));
   }
 
+  Status WriteLocked(const std::function<Status(Tx&)>& fn, bool* jobs_changed) {
+    std::lock_guard lock(write_mu_);
+    {
+      Query begin(*writer_, "BEGIN IMMEDIATE");
+      WHARF_TRY(begin.Exec());
+    }
+    writer_->jobs_changed = false;
+    SqliteTx tx(*writer_);
+    Status st = fn(tx);
+    if (st) {
+      Query commit(*writer_, "COMMIT");
+      st = commit.Exec();
+      if (st) {
+        *jobs_changed = writer_->jobs_changed;
+        return st;
+      }
+    }
+    Query rollback(*writer_, "ROLLBACK");
+    (void)rollback.Exec();
+    return st;
+  }
+
   Conn* Acquire() {
     std::unique_lock lock(pool_mu_);
     pool_cv_.wait(lock, [&] { return !free_.empty(); });
@@ -1762,6 +1878,8 @@ class SqliteStore final : public Store {
   std::condition_variable pool_cv_;
   std::vector<Conn*> free_;
   int version_ = 0;
+  std::mutex jobs_watch_mu_;
+  std::function<void()> jobs_watcher_;  // GUARDED_BY(jobs_watch_mu_)
 };
 
 }  // namespace
