@@ -244,6 +244,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   svc.SetPublicUrl(public_url);
   // Workers claim jobs of any replica, including those this replica's previous run left running
   // (once their lease expired); nothing is marked failed at start.
+  svc.RegisterBackupJobs();  // the backup and backup_restore job kinds (docs/backups.md)
   svc.StartJobWorkers();
   server.OnSignal([](int sig) { log::Info("stopping", {{"signal", sig}}); });
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -259,7 +260,6 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                       {"startup_ms", ready_ms},
                       {"rss_kib", RssKiB()}});
   std::cout << "Wharf is running at " << server.url() << std::endl;
-  svc.RegisterBackupJobs();
   // The health-check scheduler: every second, check the servers whose next check is due.
   std::jthread scheduler([&svc](std::stop_token stop) {
     while (!stop.stop_requested()) {
