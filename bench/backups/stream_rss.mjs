@@ -19,7 +19,7 @@ const must = (r, status) => { if (r.status !== status) throw new Error(`${r.stat
 const node = await startSshd();
 const secret = crypto.randomBytes(16).toString('hex');
 const s3 = await startS3({ region: 'us-east-1', buckets: ['backups'], keys: { AKIDBENCH: { secret } } });
-const s = await startWharf();
+const s = await startWharf({ args: ['--node-dns-probe', 'localhost', '--min-disk-free-mb', '100'] });
 try {
   const u = await signup(s.url, 'bench');
   const t = u.token;

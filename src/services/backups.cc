@@ -457,7 +457,8 @@ Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::
   }
   BackupDownload out;
   out.backup = *b;
-  auto holder = std::make_shared<PipeHolder>(PipeHolder{pipe});
+  auto holder = std::make_shared<PipeHolder>();  // in place: a moved-from temporary would cancel the pipe
+  holder->pipe = pipe;
   out.next = [holder]() -> std::optional<std::string> {
     auto& pp = *holder->pipe;
     // Called on an I/O thread: never wait here ("" makes the server ask again shortly).

@@ -18,6 +18,8 @@ const SEED = 'External backups on a database Service require a verified provider
 const KEY_ID = 'AKIDWHARFBACKUPS';
 const SECRET = `backup-secret-${crypto.randomBytes(12).toString('hex')}`;
 const BUCKET = 'backups';
+// The test host resolves only localhost; its disk may be small.
+const WHARF_ARGS = ['--node-dns-probe', 'localhost', '--min-disk-free-mb', '100'];
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
 let node, s3;
@@ -96,7 +98,7 @@ async function stored(key) {
 }
 
 test('external backup: the dump streams into the verified bucket (multipart), restores into the node, downloads, deletes', async () => {
-  const s = await startWharf();
+  const s = await startWharf({ args: WHARF_ARGS });
   try {
     // 12 MiB and a bit: more than one 8 MiB part, so the upload is multipart.
     const data = Buffer.concat([crypto.randomBytes(12 << 20), Buffer.from('-- end of dump\n')]);
@@ -162,7 +164,7 @@ test('external backup: the dump streams into the verified bucket (multipart), re
 });
 
 test('external backup refuses an unverified storage with the seed message; bad input names the field', async () => {
-  const s = await startWharf();
+  const s = await startWharf({ args: WHARF_ARGS });
   try {
     const ctx = await setup(s, 'unv', 'ledger', 'ledger data\n');
     const st = await call(s, 'POST', `${ctx.O}/backup-storage`, { token: ctx.u.token, body: {
@@ -195,7 +197,7 @@ test('external backup refuses an unverified storage with the seed message; bad i
 });
 
 test('internal backup: kept on the node, restored from there, deleted from there', async () => {
-  const s = await startWharf();
+  const s = await startWharf({ args: WHARF_ARGS });
   try {
     const data = crypto.randomBytes(300 << 10);
     const ctx = await setup(s, 'int', 'carts', data);
@@ -231,7 +233,7 @@ async function waitBackups(s, ctx, pred, timeoutMs = 30000) {
 }
 
 test('schedule: the first backup runs at once, retention prunes object and row, a key that may not delete reports backup_storage', async () => {
-  const s = await startWharf();
+  const s = await startWharf({ args: WHARF_ARGS });
   try {
     const ctx = await setup(s, 'sch', 'events', 'v1\n');
     const put = await call(s, 'PUT', `${ctx.B}/backup-schedule`, { token: ctx.u.token, body: { frequency: 'daily', retention: 1, storage: 'external', backup_storage_id: ctx.storage.id } });
@@ -282,7 +284,7 @@ test('schedule: the first backup runs at once, retention prunes object and row, 
 });
 
 test('permissions: backups.create is named when missing; a role scoped to another application reaches none of these backups', async () => {
-  const s = await startWharf();
+  const s = await startWharf({ args: WHARF_ARGS });
   try {
     const ctx = await setup(s, 'perm', 'billing', 'billing data\n');
     const other = await call(s, 'POST', `${ctx.O}/applications`, { token: ctx.u.token, body: { name: 'other-app', server_id: ctx.server.id } });
