@@ -22,6 +22,7 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddServerCommands(*r);
   AddCloudCommands(*r);
   AddJobCommands(*r);
+  AddBackupCommands(*r);
   AddDiagnoseCommands(*r);
   AddDeploymentCommands(*r);
   AddGitCommands(*r);

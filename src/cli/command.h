@@ -155,6 +155,7 @@ void AddCloudCommands(Registry& r);     // cloud-account
 void AddSecurityGroupEc2Commands(Registry& r, CLI::App* group);
 void AddRegistryCommands(Registry& r);  // registry (Docker registries)
 void AddJobCommands(Registry& r);       // job
+void AddBackupCommands(Registry& r);    // backup, backup schedule
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
 void AddDeploymentCommands(Registry& r);  // deploy, deployment
 void AddGitCommands(Registry& r);       // git-provider

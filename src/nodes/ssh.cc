@@ -11,6 +11,7 @@
 
 #include <libssh/libssh.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -306,6 +307,124 @@ Result<CommandResult> Connection::Run(const std::vector<std::string>& argv, std:
   WHARF_TRY(Pump(ch, command_timeout_, [&](int is_err, std::string_view data) { (is_err ? r.err : r.out).append(data); }));
   r.exit_status = ssh_channel_get_exit_status(ch);
   return r;
+}
+
+// --- streamed commands ---
+
+namespace {
+constexpr size_t kTailBytes = 4096;
+void KeepTail(std::string& tail, std::string_view data) {
+  if (data.size() >= kTailBytes) {
+    tail.assign(data.substr(data.size() - kTailBytes));
+    return;
+  }
+  tail.append(data);
+  if (tail.size() > kTailBytes) tail.erase(0, tail.size() - kTailBytes);
+}
+tl::unexpected<Error> Broken() {
+  return Err(ErrorCode::kUnavailable, "the SSH connection broke while the command ran", Layer::kSsh);
+}
+}  // namespace
+
+struct ExecStream::Impl {
+  ssh_channel ch = nullptr;
+  std::chrono::milliseconds idle{60000};
+  std::string err_tail, out_tail;
+  bool stdin_closed = false;
+  ~Impl() {
+    if (ch) {
+      ssh_channel_close(ch);
+      ssh_channel_free(ch);
+    }
+  }
+  // Reads whatever is pending on stream `is_err` without waiting, keeping only a tail.
+  Status Drain(int is_err) {
+    char buf[16384];
+    while (true) {
+      int avail = ssh_channel_poll(ch, is_err);
+      if (avail == SSH_ERROR) return Broken();
+      if (avail <= 0) return Ok();
+      int n = ssh_channel_read_nonblocking(ch, buf, sizeof buf, is_err);
+      if (n == SSH_ERROR) return Broken();
+      if (n <= 0) return Ok();
+      KeepTail(is_err ? err_tail : out_tail, std::string_view(buf, static_cast<size_t>(n)));
+    }
+  }
+  tl::unexpected<Error> Idle() const {
+    return Err(ErrorCode::kUnavailable,
+               "the node sent nothing for " + std::to_string(idle.count() / 1000) + " s while the command ran", Layer::kSsh);
+  }
+};
+
+ExecStream::~ExecStream() = default;
+
+Result<size_t> ExecStream::Read(char* buf, size_t cap) {
+  auto deadline = std::chrono::steady_clock::now() + impl_->idle;
+  uint32_t want = static_cast<uint32_t>(std::min<size_t>(cap, 1 << 20));
+  while (true) {
+    WHARF_TRY(impl_->Drain(1));
+    int n = ssh_channel_read_timeout(impl_->ch, buf, want, 0, 200);
+    if (n == SSH_ERROR) return Broken();
+    if (n > 0) return static_cast<size_t>(n);
+    if (ssh_channel_is_eof(impl_->ch) || ssh_channel_is_closed(impl_->ch)) {
+      WHARF_TRY(impl_->Drain(1));
+      return size_t{0};
+    }
+    if (std::chrono::steady_clock::now() > deadline) return impl_->Idle();
+  }
+}
+
+Status ExecStream::Write(std::string_view data) {
+  auto deadline = std::chrono::steady_clock::now() + impl_->idle;
+  while (!data.empty()) {
+    WHARF_TRY(impl_->Drain(0));
+    WHARF_TRY(impl_->Drain(1));
+    if (ssh_channel_is_closed(impl_->ch) || ssh_channel_is_eof(impl_->ch))
+      return Err(ErrorCode::kUnavailable, "the command on the node stopped reading its input", Layer::kSsh);
+    uint32_t window = ssh_channel_window_size(impl_->ch);
+    if (window == 0) {
+      // The node has not consumed what it got yet: wait for it (reading its output meanwhile).
+      int r = ssh_channel_poll_timeout(impl_->ch, 50, 0);
+      if (r == SSH_ERROR) return Broken();
+      if (std::chrono::steady_clock::now() > deadline) return impl_->Idle();
+      continue;
+    }
+    uint32_t n = static_cast<uint32_t>(std::min<size_t>({data.size(), window, 32768}));
+    int w = ssh_channel_write(impl_->ch, data.data(), n);
+    if (w == SSH_ERROR) return Broken();
+    if (w > 0) {
+      data.remove_prefix(static_cast<size_t>(w));
+      deadline = std::chrono::steady_clock::now() + impl_->idle;
+    }
+  }
+  return Ok();
+}
+
+Result<int> ExecStream::Finish() {
+  if (!impl_->stdin_closed) {
+    ssh_channel_send_eof(impl_->ch);
+    impl_->stdin_closed = true;
+  }
+  WHARF_TRY(Pump(impl_->ch, impl_->idle,
+                 [&](int is_err, std::string_view d) { KeepTail(is_err ? impl_->err_tail : impl_->out_tail, d); }));
+  return ssh_channel_get_exit_status(impl_->ch);
+}
+
+std::string ExecStream::ErrorTail() const {
+  std::string t = impl_->err_tail;
+  if (t.empty()) t = impl_->out_tail;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+Result<std::unique_ptr<ExecStream>> Connection::Start(const std::vector<std::string>& argv,
+                                                      std::chrono::milliseconds idle_timeout) {
+  WHARF_ASSIGN_OR_RETURN(Channel guard, Exec(argv));
+  std::unique_ptr<ExecStream> s(new ExecStream());
+  s->impl_ = std::make_unique<ExecStream::Impl>();
+  s->impl_->ch = guard.release();
+  s->impl_->idle = idle_timeout;
+  return s;
 }
 
 }  // namespace wharf::nodes

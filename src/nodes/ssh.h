@@ -70,6 +70,35 @@ std::string CommandLine(const std::vector<std::string>& argv);
 bool IsPrivateAddress(std::string_view ip);
 bool IsIpLiteral(std::string_view host);
 
+class Connection;
+
+// A command whose standard input and output are streamed (database dumps and restores): the
+// caller pulls stdout with Read or pushes stdin with Write, a bounded buffer at a time, so a dump
+// of any size never sits whole in memory. stderr is drained as it arrives and only its last
+// 4 KiB are kept, for the error message. Owned by one thread; the Connection must outlive it.
+class ExecStream {
+ public:
+  ~ExecStream();
+  ExecStream(const ExecStream&) = delete;
+  ExecStream& operator=(const ExecStream&) = delete;
+  // Up to `cap` bytes of the command's stdout; 0 at its end. Fails when nothing arrives for the
+  // idle timeout or the connection breaks.
+  Result<size_t> Read(char* buf, size_t cap);
+  // Writes all of `data` to the command's stdin, waiting while the node's window is full (its
+  // stdout/stderr are drained meanwhile, keeping only a tail).
+  Status Write(std::string_view data);
+  // Closes stdin, waits for the command to end (up to the idle timeout) and answers its exit status.
+  Result<int> Finish();
+  // The last 4 KiB of stderr (and of stdout once Read is no longer called), for messages.
+  std::string ErrorTail() const;
+
+ private:
+  friend class Connection;
+  ExecStream() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class Connection {
  public:
   ~Connection();
@@ -87,6 +116,10 @@ class Connection {
   // Runs argv and calls `on_output` with each chunk of stdout/stderr as it arrives.
   Result<int> Stream(const std::vector<std::string>& argv, const std::function<void(std::string_view)>& on_output,
                      std::chrono::milliseconds timeout);
+
+  // Starts argv with streamed stdin/stdout (see ExecStream). `idle_timeout` bounds each wait for
+  // the node (not the whole transfer, which may take long for a large dump).
+  Result<std::unique_ptr<ExecStream>> Start(const std::vector<std::string>& argv, std::chrono::milliseconds idle_timeout);
 
   const std::string& address() const { return address_; }
   // The control plane's own address on this connection, as the server sees it (barring NAT).

@@ -41,6 +41,19 @@ std::string Sha256Raw(std::string_view data) {
 
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256Raw(data)); }
 
+static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256Stream::state_ is too small");
+Sha256Stream::Sha256Stream() { crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_)); }
+Sha256Stream::~Sha256Stream() { sodium_memzero(state_, sizeof state_); }
+void Sha256Stream::Update(std::string_view data) {
+  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
+                            reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+std::string Sha256Stream::HexFinal() {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), out);
+  return HexEncode(std::string_view(reinterpret_cast<char*>(out), sizeof out));
+}
+
 std::string HmacSha256Raw(std::string_view key, std::string_view data) {
   crypto_auth_hmacsha256_state st;
   crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());

@@ -28,6 +28,17 @@ std::string Sha256Hex(std::string_view data);
 // What the store keeps for session, API and invitation tokens.
 inline std::string TokenHash(std::string_view token) { return Sha256Hex(token); }
 std::string HmacSha256Raw(std::string_view key, std::string_view data);
+// SHA-256 over a stream fed piece by piece (a backup's dump as it passes through), so the digest of
+// a large body never needs the body whole. One thread at a time.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  void Update(std::string_view data);
+  std::string HexFinal();  // call once
+ private:
+  alignas(16) unsigned char state_[128];  // crypto_hash_sha256_state (104 bytes)
+};
 // argon2id, t=2, m=19 MiB (OWASP's minimum), as a "$argon2id$…" string.
 Result<std::string> HashPassword(const SecretBytes& password);
 bool VerifyPassword(const SecretBytes& password, std::string_view hash);

@@ -265,6 +265,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   // Workers claim jobs of any replica, including those this replica's previous run left running
   // (once their lease expired); nothing is marked failed at start.
   svc.RegisterDeploymentJobs();  // kind "deploy" (services/deployments.cc)
+  svc.RegisterBackupJobs();  // the backup and backup_restore job kinds (docs/backups.md)
   svc.StartJobWorkers();
   server.OnSignal([](int sig) { log::Info("stopping", {{"signal", sig}}); });
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -284,6 +285,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   std::jthread scheduler([&svc](std::stop_token stop) {
     while (!stop.stop_requested()) {
       svc.RunDueHealthChecks();
+      svc.RunDueBackupSchedules();  // scheduled database backups (docs/backups.md)
       for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });

@@ -10,7 +10,8 @@
 //   record each argv as one JSON line and answer like the real tools. Tests can remove them
 //   (missing), set the Dokku version, or stop the "engine".
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, chmodSync, existsSync, mkdirSync, unlinkSync, openSync, writeSync, closeSync } from 'node:fs';
+import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -278,6 +279,31 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
       const read = (f) => (existsSync(path.join(d, f)) ? readFileSync(path.join(d, f), 'utf8') : null);
       return { dsn: (read('dsn') || '').trim(), version: (read('version') || '').trim(), data: read('data'),
         links: (read('links') || '').split('\n').filter(Boolean) };
+    },
+    // Creates a database service on the stand-in (as `<kind>:create` does) holding `data`, or
+    // replaces the data of an existing one, as an app writing to it would. `data` is a Buffer or
+    // string, or {mib: N}: N MiB of deterministic pseudo-random bytes (an AES-CTR keystream,
+    // written 1 MiB at a time), for large-dump tests and the streaming benchmark.
+    setDokkuDatabase(kind, name, data) {
+      const d = path.join(standin, 'db', kind, name);
+      if (!existsSync(d)) {
+        mkdirSync(d, { recursive: true });
+        for (let p = d; p !== standin; p = path.dirname(p)) chmodSync(p, 0o777);
+        writeFileSync(path.join(d, 'version'), 'latest\n', { mode: 0o666 });
+        writeFileSync(path.join(d, 'dsn'), `${kind}://${name}:standin@dokku-${kind}-${name}:5432/${name}\n`, { mode: 0o666 });
+      }
+      const file = path.join(d, 'data');
+      if (data && typeof data === 'object' && !Buffer.isBuffer(data) && data.mib) {
+        const fd = openSync(file, 'w', 0o666);
+        const zeros = Buffer.alloc(1 << 20);
+        const ks = crypto.createCipheriv('aes-256-ctr', Buffer.alloc(32, 7), Buffer.alloc(16, 0));
+        for (let i = 0; i < data.mib; i++) writeSync(fd, ks.update(zeros));
+        closeSync(fd);
+      } else {
+        writeFileSync(file, data);
+      }
+      chmodSync(file, 0o666);
+      return file;
     },
     // Makes `dokku <command>` fail with `message` on stderr until cleared (message null).
     // Makes the node's git trust `caPem` (a test git server's CA), as a node trusts a public CA.
