@@ -862,8 +862,11 @@ Result<Services::DeployEnvironment> Services::ResolveEnvironment(std::string_vie
     if (!s) return ServiceNotFound();
     WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(org_id));
     if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+    WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(org_id, s->application_id));
+    if (!app) return ServiceNotFound();
     WHARF_ASSIGN_OR_RETURN(auto all, tx.app_services().ListForApplication(org_id, s->application_id));
-    WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, *org, all, {}, nullptr));
+    // The same values a deploy sets: database built-ins as the app reaches them on the node.
+    WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, *org, all, {}, nullptr, app->name));
     WHARF_ASSIGN_OR_RETURN(auto resolved, domain::Resolver(app_vars).Resolve(s->name));
     for (auto& [k, v] : resolved) {
       out.set.emplace_back(k, SecretBytes::FromString(v));
