@@ -506,16 +506,19 @@ struct Api::Impl {
     std::vector<std::string> params;
     for (const Route& r : routes) {
       if (r.segs.size() != segs.size()) continue;
-      std::vector<std::string> ps;
+      // Literal segments first: most routes fail there, before any parameter is decoded or copied.
       bool ok = true;
       for (size_t i = 0; i < segs.size() && ok; ++i) {
-        if (!r.segs[i].empty() && r.segs[i].front() == '{') {
-          std::string decoded;
-          ok = !segs[i].empty() && PercentDecode(segs[i], &decoded);
-          ps.push_back(std::move(decoded));
-        } else {
-          ok = r.segs[i] == segs[i];
-        }
+        const bool param = !r.segs[i].empty() && r.segs[i].front() == '{';
+        ok = param ? !segs[i].empty() : r.segs[i] == segs[i];
+      }
+      if (!ok) continue;
+      std::vector<std::string> ps;
+      for (size_t i = 0; i < segs.size() && ok; ++i) {
+        if (r.segs[i].empty() || r.segs[i].front() != '{') continue;
+        std::string decoded;
+        ok = PercentDecode(segs[i], &decoded);
+        ps.push_back(std::move(decoded));
       }
       if (!ok) continue;
       if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
