@@ -166,6 +166,9 @@ void AddCompletionCommand(Registry& r); // completion (walks the whole tree, so 
 // -o json (which then prints the finished job). Ok when the job succeeded; an error (exit 1) when
 // it failed, naming its error.
 Status FollowJob(Env& env, const std::string& id);
+// Streams the Server-Sent Events log at API `path` (a job's or a deployment's) the same way, and
+// sets `end` to the `end` event's JSON when the stream carried one.
+Status StreamLog(Env& env, const std::string& path, std::optional<nlohmann::json>& end);
 
 // The completion scripts for the tree under `root` (exposed for tests).
 std::string BashCompletion(CLI::App& root);

@@ -3,7 +3,6 @@
 // streams its log (Server-Sent Events) and exits 1 when it did not succeed, printing the layer and
 // the fix.
 #include "cli/command.h"
-#include "cli/sse.h"
 
 namespace wharf::cli {
 
@@ -40,28 +39,9 @@ Status Outcome(const json& d) {
 }
 
 Status FollowDeployment(Env& env, const std::string& id) {
-  WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
   WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/deployments/" + EncodeComponent(id) + "/log"));
-  std::ostream& log = env.format() == Format::kTable ? env.out() : env.err();
-  SseParser parser;
   std::optional<json> end;
-  bool at_line_start = true;
-  Status streamed = api->Stream(path, [&](std::string_view chunk) {
-    parser.Feed(chunk, [&](const SseEvent& e) {
-      if (e.event == "log" && !e.data.empty()) {
-        log << e.data;  // a log event's data is exactly the chunk the job wrote
-        log.flush();
-        at_line_start = e.data.back() == '\n';
-      } else if (e.event == "end") {
-        json j = json::parse(e.data, nullptr, false);
-        end = j.is_object() ? j : json::object();
-      }
-    });
-    return !end.has_value();
-  });
-  if (!at_line_start) log << "\n";
-  log.flush();
-  WHARF_TRY(streamed);
+  WHARF_TRY(StreamLog(env, path, end));
   WHARF_ASSIGN_OR_RETURN(json d, GetDeployment(env, id));
   if (env.format() != Format::kTable) {
     d.erase("log");

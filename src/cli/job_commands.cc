@@ -30,13 +30,11 @@ Status JobOutcome(const std::string& id, const std::string& status, const std::s
 
 }  // namespace
 
-Status FollowJob(Env& env, const std::string& id) {
+Status StreamLog(Env& env, const std::string& path, std::optional<json>& end) {
   WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
-  WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/jobs/" + EncodeComponent(id) + "/log"));
   // People read the log on stdout; scripts (-o json) get it on stderr and the job object on stdout.
   std::ostream& log = env.format() == Format::kTable ? env.out() : env.err();
   SseParser parser;
-  std::optional<json> end;
   bool at_line_start = true;
   Status streamed = api->Stream(path, [&](std::string_view chunk) {
     parser.Feed(chunk, [&](const SseEvent& e) {
@@ -54,6 +52,13 @@ Status FollowJob(Env& env, const std::string& id) {
   if (!at_line_start) log << "\n";
   log.flush();
   WHARF_TRY(streamed);
+  return Ok();
+}
+
+Status FollowJob(Env& env, const std::string& id) {
+  WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/jobs/" + EncodeComponent(id) + "/log"));
+  std::optional<json> end;
+  WHARF_TRY(StreamLog(env, path, end));
   std::string status, error;
   if (end) {
     status = end->value("status", "");
