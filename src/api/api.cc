@@ -363,6 +363,14 @@ class Body {
       return FieldError(name, "must be at most " + std::to_string(max_len) + " characters");
     return std::optional<std::string>(v.get<std::string>());
   }
+  // A write-only secret field: copied into SecretBytes and the plain copy wiped at once.
+  Result<std::optional<SecretBytes>> OptSecret(const char* name, size_t max_len) const {
+    WHARF_ASSIGN_OR_RETURN(auto v, OptString(name, max_len));
+    if (!v) return std::optional<SecretBytes>();
+    std::optional<SecretBytes> out(SecretBytes::FromString(*v));
+    std::fill(v->begin(), v->end(), '\0');
+    return out;
+  }
   Result<std::string> String(const char* name, size_t max_len = 4096) const {
     WHARF_ASSIGN_OR_RETURN(auto s, OptString(name, max_len));
     if (!s) return FieldError(name, "is required");
@@ -878,11 +886,7 @@ void Api::Impl::AddRoutes() {
     services::SshKeyInput in;
     WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
     WHARF_ASSIGN_OR_RETURN(in.public_key, b.OptString("public_key", 16384));
-    WHARF_ASSIGN_OR_RETURN(auto pk, b.OptString("private_key", 32768));
-    if (pk) {
-      in.private_key = SecretBytes::FromString(*pk);
-      std::fill(pk->begin(), pk->end(), '\0');
-    }
+    WHARF_ASSIGN_OR_RETURN(in.private_key, b.OptSecret("private_key", 32768));
     return in;
   };
   Add("GET", "/api/v1/orgs/{org}/ssh-keys", A::kOrg, "sshKeys", "List SSH keys (sshKeys.read)", {200, 400, 401, 403, 404},
@@ -1032,11 +1036,7 @@ void Api::Impl::AddRoutes() {
     WHARF_ASSIGN_OR_RETURN(in.host, b.OptString("host", 300));
     WHARF_ASSIGN_OR_RETURN(in.username, b.OptString("username", 300));
     WHARF_ASSIGN_OR_RETURN(in.namespace_, b.OptString("namespace", 300));
-    WHARF_ASSIGN_OR_RETURN(auto pw, b.OptString("password", 8192));
-    if (pw) {
-      in.password = SecretBytes::FromString(*pw);
-      std::fill(pw->begin(), pw->end(), '\0');
-    }
+    WHARF_ASSIGN_OR_RETURN(in.password, b.OptSecret("password", 8192));
     return in;
   };
   const auto& reg = services::kDockerRegistries;
@@ -1106,14 +1106,9 @@ void Api::Impl::AddRoutes() {
     WHARF_ASSIGN_OR_RETURN(in.api_url, b.OptString("api_url", 1000));
     WHARF_ASSIGN_OR_RETURN(in.token_scope, b.OptString("token_scope", 40));
     WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 2000));
-    for (auto [name, dst, max] : {std::tuple{"token", &in.token, size_t{8192}}, {"private_key", &in.private_key, size_t{16384}},
-                                  {"webhook_secret", &in.webhook_secret, size_t{1024}}}) {
-      WHARF_ASSIGN_OR_RETURN(auto v, b.OptString(name, max));
-      if (v) {
-        *dst = SecretBytes::FromString(*v);
-        std::fill(v->begin(), v->end(), '\0');
-      }
-    }
+    WHARF_ASSIGN_OR_RETURN(in.token, b.OptSecret("token", 8192));
+    WHARF_ASSIGN_OR_RETURN(in.private_key, b.OptSecret("private_key", 16384));
+    WHARF_ASSIGN_OR_RETURN(in.webhook_secret, b.OptSecret("webhook_secret", 1024));
     return in;
   };
 #define WHARF_GIT_FIELDS                                                                                          \
@@ -1222,11 +1217,7 @@ void Api::Impl::AddRoutes() {
     WHARF_ASSIGN_OR_RETURN(in.prefix, b.OptString("prefix", 1024));
     WHARF_ASSIGN_OR_RETURN(in.access_key_id, b.OptString("access_key_id", 300));
     WHARF_ASSIGN_OR_RETURN(in.path_style, b.OptBool("path_style"));
-    WHARF_ASSIGN_OR_RETURN(auto secret, b.OptString("secret_access_key", 1024));
-    if (secret) {
-      in.secret_access_key = SecretBytes::FromString(*secret);
-      std::fill(secret->begin(), secret->end(), '\0');
-    }
+    WHARF_ASSIGN_OR_RETURN(in.secret_access_key, b.OptSecret("secret_access_key", 1024));
     return in;
   };
   const auto& bst = services::kBackupStorage;
@@ -1293,16 +1284,8 @@ void Api::Impl::AddRoutes() {
     WHARF_ASSIGN_OR_RETURN(in.access_key_id, b.OptString("access_key_id", 128));
     WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region", 40));
     WHARF_ASSIGN_OR_RETURN(in.session_expires_at, b.OptString("session_expires_at", 40));
-    WHARF_ASSIGN_OR_RETURN(auto secret, b.OptString("secret_access_key", 1024));
-    if (secret) {
-      in.secret_access_key = SecretBytes::FromString(*secret);
-      std::fill(secret->begin(), secret->end(), '\0');
-    }
-    WHARF_ASSIGN_OR_RETURN(auto token, b.OptString("session_token", 8192));
-    if (token) {
-      in.session_token = SecretBytes::FromString(*token);
-      std::fill(token->begin(), token->end(), '\0');
-    }
+    WHARF_ASSIGN_OR_RETURN(in.secret_access_key, b.OptSecret("secret_access_key", 1024));
+    WHARF_ASSIGN_OR_RETURN(in.session_token, b.OptSecret("session_token", 8192));
     return in;
   };
   const auto& cloud = services::kCloudAccounts;
