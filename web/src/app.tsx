@@ -19,6 +19,8 @@ import { IntegrationsIndexPage } from './pages/integrations';
 import { INTEGRATION_NEEDS } from './integrations';
 import { HelpPage } from './pages/help';
 import { BackupStoragePage } from './pages/backup_storage';
+import { GitProvidersPage } from './pages/git_providers';
+import { CloudAccountsPage } from './pages/cloud_accounts';
 import { TroubleshootPage } from './pages/troubleshoot';
 import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
@@ -83,6 +85,10 @@ const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug/security-groups', page: () => <SecurityGroupsPage /> },
   { pattern: '/o/:slug/integrations/backup-storage', page: () => <BackupStoragePage /> },
   { pattern: '/o/:slug/backup-storage', page: () => <BackupStoragePage /> },
+  { pattern: '/o/:slug/integrations/git-providers', page: () => <GitProvidersPage /> },
+  { pattern: '/o/:slug/git-providers', page: () => <GitProvidersPage /> },
+  { pattern: '/o/:slug/integrations/cloud-accounts', page: () => <CloudAccountsPage /> },
+  { pattern: '/o/:slug/cloud-accounts', page: () => <CloudAccountsPage /> },
   { pattern: '/o/:slug/troubleshoot', page: () => <TroubleshootPage /> },
   { pattern: '/o/:slug/why', page: () => <WhyPage /> },
 ];

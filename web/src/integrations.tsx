@@ -1,17 +1,20 @@
 // Integrations: the outside accounts Wharf uses on your behalf. One shell page with a tab per
-// kind; each tab is its own page file and its own collection. Docker registries exist now; git
-// providers, cloud accounts and backup storage join INTEGRATION_TABS (one line each) when their
-// APIs land. The shared pieces every kind shows: the verified state (verified, last error with its
-// layer and fix, expiry warning) and the Verify report.
+// kind; each tab is its own page file and its own collection (Docker registries, git providers,
+// AWS accounts, backup storage). The shared pieces every kind shows: the verified state (verified,
+// last error with its layer and fix, expiry warning), the Verify report, and the org-wide list of
+// credentials about to expire (GET …/integrations/expiring).
 import type { ComponentChildren } from 'preact';
-import type { IntegrationState } from './api';
+import { get, orgPath, type IntegrationState } from './api';
 import { LockIcon, PageTitle, fmtTime } from './components';
+import { useLoad } from './hooks';
 import { helpForLayer } from './help';
 import { useOrg } from './session';
 
 export interface IntegrationTab { path: string; label: string; need: string }
 export const INTEGRATION_TABS: IntegrationTab[] = [
   { path: 'docker-registries', label: 'Docker registries', need: 'dockerRegistries.read' },
+  { path: 'git-providers', label: 'Git providers', need: 'gitProviders.read' },
+  { path: 'cloud-accounts', label: 'AWS accounts', need: 'cloudProviderAccounts.read' },
   { path: 'backup-storage', label: 'Backup storage', need: 'backupStorage.read' },
 ];
 
@@ -88,6 +91,33 @@ export function VerifiedState(props: { item: IntegrationState }) {
           {days < 0 ? `Expired on ${fmtTime(i.expires_at)}: replace the credential.` : `Expires in ${days} day${days === 1 ? '' : 's'} (${fmtTime(i.expires_at)}).`}
         </p>
       )}
+    </div>
+  );
+}
+
+// One row of GET …/integrations/expiring.
+export interface ExpiringItem { id: string; kind: string; name: string; expires_at: string; expired: boolean; days_left: number }
+
+// The sentence for one expiring credential ("gitlab expires in 5 days" / "… expired on …").
+export function expiringText(i: ExpiringItem): string {
+  if (i.expired) return `${i.name} expired on ${fmtTime(i.expires_at)}: replace the credential.`;
+  const d = Math.max(0, i.days_left);
+  return `${i.name} expires ${d === 0 ? 'today' : `in ${d} day${d === 1 ? '' : 's'}`} (${fmtTime(i.expires_at)}).`;
+}
+
+// A warning above a tab's list: the credentials of `kind` that expire within `days` (or have
+// expired), soonest first, from GET …/integrations/expiring?within_days=N. Renders nothing when
+// none do (or the request fails: the cards still carry their own expiry warning).
+export function ExpiringNotice(props: { kind: string; days?: number; tick?: unknown }) {
+  const { org } = useOrg();
+  const days = props.days ?? 30;
+  const rows = useLoad(() => get<{ items: ExpiringItem[] }>(orgPath(org.slug, `/integrations/expiring?within_days=${days}`)), [org.slug, days, props.tick]);
+  const items = (rows.data?.items ?? []).filter((i) => i.kind === props.kind);
+  if (items.length === 0) return null;
+  return (
+    <div class={`alert ${items.some((i) => i.expired) ? 'error' : 'warn'}`} role="status" data-testid="expiring">
+      <p><strong>{items.length === 1 ? 'A credential expires soon' : `${items.length} credentials expire soon`}</strong> (within {days} days):</p>
+      <ul class="small">{items.map((i) => <li key={i.id} data-expiring={i.name}>{expiringText(i)}</li>)}</ul>
     </div>
   );
 }
