@@ -173,7 +173,9 @@ export function AwsReportView(props: { report: AwsReport; title?: string }) {
         {r.account_id && <>Account <code>{r.account_id}</code> · </>}{r.arn && <><code>{r.arn}</code> · </>}region <code>{r.region}</code>
       </p>
       {missing.length > 0 && (
-        <p class="small" data-testid="missing-actions">Missing IAM actions: {missing.map((m) => <code key={m}>{m} </code>)}: add them to the key's policy and verify again.</p>
+        <p class="small" data-testid="missing-actions">
+          Missing IAM action{missing.length === 1 ? '' : 's'}: {missing.map((m, i) => <span key={m}>{i > 0 && ', '}<code>{m}</code></span>)}. Add {missing.length === 1 ? 'it' : 'them'} to the key's policy and verify again.
+        </p>
       )}
       <CheckList checks={r.checks} testId="verify-checks" />
     </div>

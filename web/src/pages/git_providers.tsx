@@ -274,7 +274,7 @@ export function GitReportView(props: { report: GitReport; title?: string }) {
       )}
       <CheckList checks={r.checks} testId="verify-checks" />
       {r.sha && <p class="muted small" data-testid="sha">Branch head <code>{r.sha}</code></p>}
-      {r.scopes && <p class="muted small">Token scopes: {r.scopes.map((s) => <code key={s}>{s} </code>)}{r.expires_at && <> · expires {r.expires_at}</>}</p>}
+      {r.scopes && <p class="muted small">Token scopes: {r.scopes.map((s, i) => <span key={s}>{i > 0 && ', '}<code>{s}</code></span>)}{r.expires_at && <> · expires {r.expires_at}</>}</p>}
     </div>
   );
 }
