@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  atBottom, backupsBusy, durationOf, fmtBytes, fmtDuration, isActive, isoOf, mayHaveMore, pageQuery, scheduleBody,
+  atBottom, backupsBusy, errorWithoutFix, durationOf, fmtBytes, fmtDuration, isActive, isoOf, mayHaveMore, pageQuery, scheduleBody,
   scheduleDraft, statusClass, targetBody, toMs, whoLabel, type Backup,
 } from './deploy';
 
@@ -30,6 +30,12 @@ describe('deployment status and time', () => {
     expect(durationOf(null, null)).toBe('—');
     expect(durationOf('2026-11-25T18:00:00Z', '2026-11-25T18:00:12Z')).toBe('12 s');
     expect(durationOf(1000, null, 4000)).toBe('3 s');
+  });
+  it('shows a failure without the fix it also carries (the fix has its own line)', () => {
+    expect(errorWithoutFix("Step 'x' failed: denied Fix: Check the token.", 'Check the token.')).toBe("Step 'x' failed: denied");
+    expect(errorWithoutFix('boom', 'Do this.')).toBe('boom');
+    expect(errorWithoutFix('boom', null)).toBe('boom');
+    expect(errorWithoutFix(null, 'x')).toBe('');
   });
   it('names who started it', () => {
     const names = { usr_a: 'Ada', usr_b: 'Bob' };
@@ -64,9 +70,9 @@ describe('paging and the log', () => {
 describe('backups', () => {
   it('formats sizes', () => {
     expect(fmtBytes(null)).toBe('—');
-    expect(fmtBytes(512)).toBe('512 B');
-    expect(fmtBytes(1536)).toBe('1.5 KiB');
-    expect(fmtBytes(12 * 1024 * 1024 + 15)).toBe('12 MiB');
+    expect(fmtBytes(512)).toBe('512\u00a0B');
+    expect(fmtBytes(1536)).toBe('1.5\u00a0KiB');
+    expect(fmtBytes(12 * 1024 * 1024 + 15)).toBe('12\u00a0MiB');
   });
   it('builds the backup target body', () => {
     expect(targetBody({ storage: 'internal', backup_storage_id: 'bst_1' })).toEqual({ storage: 'internal' });

@@ -112,11 +112,11 @@ export const FREQUENCIES = ['hourly', 'daily', 'weekly', 'monthly'] as const;
 
 export function fmtBytes(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—';
-  if (n < 1024) return `${n} B`;
+  if (n < 1024) return `${n}\u00a0B`;  // no break between the number and its unit
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024, i = 0;
   while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)}\u00a0${units[i]}`;
 }
 
 export interface BackupTarget { storage: 'internal' | 'external'; backup_storage_id: string }
@@ -157,4 +157,13 @@ export const backupsBusy = (items: Backup[]) => items.some((b) => isActive(b.sta
 export function isoOf(t: string | number | null | undefined): string | null {
   const ms = toMs(t);
   return ms === null ? null : new Date(ms).toISOString();
+}
+
+// A failed deployment's error may end with " Fix: <fix>"; the page shows the fix on its own line.
+export function errorWithoutFix(error: string | null | undefined, fix: string | null | undefined): string {
+  const e = (error ?? '').trimEnd();
+  const f = (fix ?? '').trim();
+  if (!f) return e;
+  for (const tail of [` Fix: ${f}`, `\nFix: ${f}`]) if (e.endsWith(tail)) return e.slice(0, -tail.length).trimEnd();
+  return e;
 }

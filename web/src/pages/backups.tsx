@@ -17,6 +17,12 @@ import { useLoad } from '../hooks';
 import { useOrg, useSession } from '../session';
 import { RunPill, ServiceNav, useMemberNames, useServiceInfo } from './deployments';
 
+// A long key or path that may wrap after each '/', '_' or '.' on a narrow screen.
+function Breakable(props: { text: string | null }) {
+  const parts = (props.text ?? '').split(/(?<=[/_.])/);
+  return <>{parts.map((p, i) => <span key={i}>{i > 0 && <wbr />}{p}</span>)}</>;
+}
+
 // The "Where" picker: internal, or one of the org's backup storages with its verified state.
 function TargetSelect(props: { id: string; value: BackupTarget; storages: BackupStorage[] | undefined; canList: boolean; onChange: (t: BackupTarget) => void }) {
   const v = props.value.storage === 'internal' ? 'internal' : props.value.backup_storage_id || '';
@@ -63,12 +69,14 @@ export function ServiceBackupsPage(props: { app: string; svc: string }) {
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState('');
+  const [watchUntil, setWatchUntil] = useState(0);
   const items = list.data?.items ?? [];
-  const polling = backupsBusy(items);
-  // While a backup or a restore is queued or running, look again every second and a half.
+  const polling = backupsBusy(items) || watchUntil > Date.now();
+  // While a backup or a restore is queued or running (or a new schedule's first backup is due),
+  // look again every second and a half.
   useEffect(() => {
     if (!polling) return;
-    const t = setInterval(list.reload, 1500);
+    const t = setInterval(() => { list.reload(); schedule.reload(); }, 1500);
     return () => clearInterval(t);
   }, [polling]);
   if (!read) return (<><PageTitle>Backups</PageTitle><AccessDenied need="backups.read" what="the backups of this service" /></>);
@@ -130,9 +138,8 @@ export function ServiceBackupsPage(props: { app: string; svc: string }) {
             <tbody>
               {items.map((b) => (
                 <tr key={b.id} data-backup={b.id} data-status={b.status} data-trigger={b.trigger}>
-                  <td data-label="Taken">{fmtTime(isoOf(b.started_at ?? b.created_at))}
-                    <span class="muted small"> by {whoLabel(b.created_by, b.trigger, names, me?.user.id)}</span></td>
-                  <td data-label="Status">
+                  <td data-label="Taken">{fmtTime(isoOf(b.started_at ?? b.created_at))}</td>
+                  <td data-label="Status"><div>
                     <RunPill status={b.status} />
                     {b.error && <span class="small" data-testid="backup-error"> {b.error.message}{b.error.layer && <> (layer <code>{b.error.layer}</code>{helpForLayer(b.error.layer) && <>, <a href={helpForLayer(b.error.layer)!}>how to fix</a></>})</>}</span>}
                     {b.restore && (
@@ -141,17 +148,17 @@ export function ServiceBackupsPage(props: { app: string; svc: string }) {
                         {b.restore.error && <span> {b.restore.error.message}</span>}
                       </div>
                     )}
-                  </td>
-                  <td data-label="Where">
-                    {b.storage === 'external' ? <>{storageName(b.backup_storage_id)}<div class="mono small muted">{b.object_key}</div></>
-                      : <>on the server<div class="mono small muted">{b.path}</div></>}
-                  </td>
+                  </div></td>
+                  <td data-label="Where"><div>
+                    {b.storage === 'external' ? <>{storageName(b.backup_storage_id)}<div class="mono small muted"><Breakable text={b.object_key} /></div></>
+                      : <>on the server<div class="mono small muted"><Breakable text={b.path} /></div></>}
+                  </div></td>
                   <td data-label="Size" data-testid="size">{fmtBytes(b.size)}</td>
-                  <td data-label="Trigger">{b.trigger}</td>
+                  <td data-label="Trigger"><div>{b.trigger}<div class="muted small">by {whoLabel(b.created_by, b.trigger, names, me?.user.id)}</div></div></td>
                   <td data-label="Duration">{b.started_at ? durationOf(b.started_at, b.finished_at) : '—'}</td>
                   <td data-label="Actions" class="actions">
                     {b.status === 'succeeded' && (
-                      <a class="btn plain small" href={`${B}/backups/${b.id}/download`} download aria-label={`Download backup ${b.id}`} data-testid="download">Download</a>
+                      <a class="btn plain" href={`${B}/backups/${b.id}/download`} download aria-label={`Download backup ${b.id}`} data-testid="download">Download</a>
                     )}{' '}
                     <PermButton allowed={can('backups.update')} need="backups.update" busy={busy !== ''}
                       reason={b.status !== 'succeeded' ? 'Only a succeeded backup can be restored.' : isActive(b.restore?.status) ? 'A restore is running.' : undefined}
@@ -168,7 +175,7 @@ export function ServiceBackupsPage(props: { app: string; svc: string }) {
       </section>
       {schedule.error ? <ErrorBox error={schedule.error} /> : schedule.data === undefined ? <Loading /> : (
         <ScheduleEditor B={B} schedule={schedule.data} storages={st} storageName={storageName}
-          onChanged={(msg) => { setNote(msg); schedule.reload(); list.reload(); }} />
+          onChanged={(msg) => { setNote(msg); schedule.reload(); list.reload(); setWatchUntil(Date.now() + 8000); }} />
       )}
     </>
   );
@@ -220,7 +227,7 @@ function ScheduleEditor(props: {
           <dt>Keeps</dt><dd data-testid="schedule-retention">{s.retention} scheduled backups (older ones are deleted; manual backups are kept)</dd>
           <dt>Where</dt><dd>{s.storage === 'internal' ? 'on the server' : props.storageName(s.backup_storage_id)}</dd>
           <dt>Next run</dt><dd>{fmtTime(isoOf(s.next_run_at))}</dd>
-          <dt>Last run</dt><dd>{fmtTime(isoOf(s.last_run_at))}</dd>
+          <dt>Last run</dt><dd data-testid="schedule-last-run">{fmtTime(isoOf(s.last_run_at))}</dd>
           {s.last_error && (<><dt>Last error</dt><dd class="small" data-testid="schedule-error">{s.last_error.message}{s.last_error.layer && <> (layer <code>{s.last_error.layer}</code>)</>}</dd></>)}
         </dl>
       ) : <p class="muted" data-testid="no-schedule">No schedule: backups are taken only when someone presses Back up now.</p>}

@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, followJobLog, get, orgPath, post, type List, type Member } from '../api';
 import { AccessDenied, ErrorBox, Loading, Notice, PageTitle, PermButton, fmtTime } from '../components';
 import {
-  OTHER_ACTIONS, atBottom, durationOf, isActive, mayHaveMore, pageQuery, statusClass, whoLabel,
+  OTHER_ACTIONS, atBottom, durationOf, errorWithoutFix, isActive, mayHaveMore, pageQuery, statusClass, whoLabel,
   type Deployment, type DeploymentEnd, type Service,
 } from '../deploy';
 import { helpForLayer } from '../help';
@@ -151,8 +151,8 @@ export function ServiceDeploymentsPage(props: { app: string; svc: string }) {
               {items.map((d) => (
                 <tr key={d.id} data-deployment={d.id} data-status={d.status}>
                   <td data-label="Status"><a href={`/o/${org.slug}/deployments/${d.id}`} aria-label={`Deployment ${d.id}: ${d.status}`}><RunPill status={d.status} /></a></td>
-                  <td data-label="Action"><a href={`/o/${org.slug}/deployments/${d.id}`}>{d.action}</a>{d.ref && <span class="muted small mono"> {d.ref}</span>}</td>
-                  <td data-label="Trigger">{d.trigger}{d.commit_sha && <span class="muted small mono"> {d.commit_sha.slice(0, 8)}</span>}</td>
+                  <td data-label="Action"><span><a href={`/o/${org.slug}/deployments/${d.id}`}>{d.action}</a>{d.ref && <span class="muted small mono"> {d.ref}</span>}</span></td>
+                  <td data-label="Trigger"><span>{d.trigger}{d.commit_sha && <span class="muted small mono"> {d.commit_sha.slice(0, 8)}</span>}</span></td>
                   <td data-label="Who">{whoLabel(d.created_by, d.trigger, names, me?.user.id)}</td>
                   <td data-label="Started">{fmtTime(d.started_at)}</td>
                   <td data-label="Finished">{fmtTime(d.finished_at)}</td>
@@ -252,7 +252,7 @@ export function DeploymentPage(props: { id: string }) {
       {failure && (
         <section class="alert error" role="alert" data-testid="failure" data-layer={failure.layer ?? ''}>
           <p><strong>The deployment failed.</strong></p>
-          {failure.error && <pre class="log" data-testid="failure-error">{failure.error}</pre>}
+          {failure.error && <pre class="log" data-testid="failure-error">{errorWithoutFix(failure.error, failure.fix)}</pre>}
           <p>
             Layer: <code data-testid="failure-layer">{failure.layer || 'none (the node refused)'}</code>
             {helpForLayer(failure.layer) && <> · <a href={helpForLayer(failure.layer)!} data-testid="failure-help">How to fix this layer</a></>}
