@@ -25,6 +25,8 @@ import { TroubleshootPage } from './pages/troubleshoot';
 import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
+import { DeploymentPage, ServiceDeploymentsPage } from './pages/deployments';
+import { ServiceBackupsPage } from './pages/backups';
 
 // Navigation: one entry per page in an org. `need` is the permission to read the page (entries
 // stay visible without it and open the access-denied panel); `needAny` for a page with tabs that
@@ -91,6 +93,10 @@ const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug/cloud-accounts', page: () => <CloudAccountsPage /> },
   { pattern: '/o/:slug/troubleshoot', page: () => <TroubleshootPage /> },
   { pattern: '/o/:slug/why', page: () => <WhyPage /> },
+  // A service's deployments and backups, and one deployment with its live log.
+  { pattern: '/o/:slug/applications/:app/services/:svc/deployments', page: (p) => <ServiceDeploymentsPage app={p.app} svc={p.svc} key={p.svc} /> },
+  { pattern: '/o/:slug/applications/:app/services/:svc/backups', page: (p) => <ServiceBackupsPage app={p.app} svc={p.svc} key={p.svc} /> },
+  { pattern: '/o/:slug/deployments/:id', page: (p) => <DeploymentPage id={p.id} key={p.id} /> },
 ];
 
 export function App() {
