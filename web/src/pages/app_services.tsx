@@ -84,6 +84,7 @@ export function NewServicePage(props: { app: string }) {
           {kind === 'docker' && <DockerFields d={docker} set={setDocker} error={error} />}
           {kind === 'database' && <DatabaseFields d={db} set={setDb} error={error} />}
           <ErrorBox error={error} />
+          <SaveReport error={error} />
           <div class="row">
             <PermButton type="submit" kind="primary" allowed={can('services.create')} need="services.create" busy={busy} testId="create-service">
               {busy ? (kind === 'app' ? 'Checking the repository…' : 'Adding…') : `Add ${KIND_LABEL[kind].toLowerCase()}`}
@@ -137,6 +138,18 @@ function GitFields(props: { d: GitDraft; set: (d: GitDraft) => void; error: unkn
         <input id="git-path" class="mono" value={d.build_path} onInput={set('build_path')} />
       </Field>
     </>
+  );
+}
+
+// The provider's or registry's own verify report that a refused save carries (details.report).
+function SaveReport(props: { error: unknown }) {
+  const checks = (props.error as any)?.details?.report?.checks as Check[] | undefined;
+  if (!Array.isArray(checks) || !checks.length) return null;
+  return (
+    <div class="inline-form" data-testid="save-report">
+      <h3>What the check found</h3>
+      <CheckList checks={checks} testId="save-report-checks" />
+    </div>
   );
 }
 
@@ -334,6 +347,7 @@ function EditService(props: { svc: Service; onSaved: (s: Service) => void; onCan
         {s.type === 'docker' && <DockerFields d={docker} set={setDocker} error={error} />}
         {s.type === 'database' && <DatabaseFields d={db} set={setDb} error={error} edit />}
         <ErrorBox error={error} />
+        <SaveReport error={error} />
         <div class="row">
           <PermButton type="submit" kind="primary" allowed={can('services.update')} need="services.update" busy={busy} testId="save-service">
             {busy ? 'Saving…' : 'Save'}
