@@ -74,7 +74,7 @@ test('create an application on the node from the Applications page; the list sho
   assert.match(await page.locator('#app-server-err').textContent(), /^server_id /);
   await page.getByLabel('Server', { exact: true }).selectOption(server.id);
   await page.getByTestId('create-application').click();
-  await page.waitForURL(/\/applications\/app_[^/]+$/);
+  await page.waitForURL(/\/applications\/(?!new$)[^/]+$/);
   appId = page.url().split('/').pop();
   await page.getByRole('heading', { name: 'shop', exact: true }).waitFor();
   assert.equal((await page.getByTestId('app-server').textContent()).trim(), 'node-1');
@@ -311,13 +311,13 @@ test('a read-only member sees the lists and pages with every change disabled, na
   assert.match(await tooltipOf(bp, bp.locator('tr[data-var="SESSION_SECRET"]').getByTestId('regenerate')), /services\.update/);
   assert.equal(await bp.getByLabel('Value of DATABASE_URL').getAttribute('readonly'), '');
   // Clicking a disabled button sends nothing.
-  await bp.getByTestId('deploy').click();
+  await bp.getByTestId('deploy').click({ force: true });
   await bp.goto(`${O()}/applications/${appId}/services/${dbId}`);
   const reveal = bp.getByTestId('reveal-credentials');
   await reveal.waitFor();
   assert.equal(await reveal.getAttribute('aria-disabled'), 'true');
   assert.match(await tooltipOf(bp, reveal), /services\.update/);
-  await reveal.click();
+  await reveal.click({ force: true });
   assert.equal(await bp.getByTestId('revealed').count(), 0);
   assert.equal(sent, 0, 'a disabled button sent a request');
   await shot(bp, 'apps-readonly-service');

@@ -4,7 +4,7 @@
 // opens its live log), links to its deployments and backups, domains (add, remove, default), the
 // variable editor, and for a database "Reveal credentials": an explicit, confirmed, audited call
 // needing services.update, shown once in this page's memory only (hidden again on Hide or leaving).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { del, get, orgPath, patch, post, type Check, type DockerRegistry, type List } from '../api';
 import {
   ENGINES, KIND_LABEL, appRoutes, databaseBody, dockerBody, dockerDraftOf, emptyDatabase, emptyDocker, emptyGit, engineOf, gitBody,
@@ -366,7 +366,6 @@ function RevealCredentials(props: { svc: Service }) {
   const [creds, setCreds] = useState<Credentials | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => () => setCreds(null), [props.svc.id]);
   const reveal = async () => {
     if (!confirm(`Reveal the credentials of ${props.svc.name}? They are shown once on this page, and the reveal is recorded in the audit log.`)) return;
     setBusy(true); setError(null);
