@@ -87,7 +87,7 @@ export function NewServicePage(props: { app: string }) {
           <SaveReport error={error} />
           <div class="row">
             <PermButton type="submit" kind="primary" allowed={can('services.create')} need="services.create" busy={busy} testId="create-service">
-              {busy ? (kind === 'app' ? 'Checking the repository…' : 'Adding…') : `Add ${KIND_LABEL[kind].toLowerCase()}`}
+              {busy ? (kind === 'app' ? 'Checking the repository…' : 'Adding…') : kind === 'app' ? 'Add Git service' : kind === 'docker' ? 'Add Docker image' : 'Add database'}
             </PermButton>
             <a class="btn plain" href={appRoutes.app(org.slug, props.app)}>Cancel</a>
           </div>

@@ -202,7 +202,7 @@ export function ApplicationPage(props: { id: string }) {
             {(['app', 'docker', 'database'] as const).map((k) => (
               <PermButton key={k} allowed={can('services.create')} need="services.create" kind={k === 'app' ? 'primary' : 'plain'}
                 onClick={() => navigate(appRoutes.newService(org.slug, a.id, k))} testId={`add-${k}`}>
-                Add {KIND_LABEL[k].toLowerCase()}
+                {k === 'app' ? 'Add Git service' : k === 'docker' ? 'Add Docker image' : 'Add database'}
               </PermButton>
             ))}
           </div>

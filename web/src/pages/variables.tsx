@@ -79,7 +79,7 @@ export function VariableEditor(props: { svc: Service; services: Service[]; onSav
         Generated values are never shown here.
       </p>
       <Notice text={note} onDone={() => setNote(null)} />
-      <div class="table-wrap"><table class="stack vars">
+      {!upd && saved.length === 0 ? <p class="muted">No variables yet.</p> : <div class="table-wrap"><table class="stack vars">
         <thead><tr><th>Key</th><th>Value</th><th><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>
           {rows.map((r, i) => {
@@ -119,7 +119,7 @@ export function VariableEditor(props: { svc: Service; services: Service[]; onSav
             );
           })}
         </tbody>
-      </table></div>
+      </table></div>}
       {removed.length > 0 && (
         <p class="alert warn small" data-testid="removed-keys">Saving removes <code>{removed.join(', ')}</code>: the next deploy unsets them on the server.</p>
       )}
