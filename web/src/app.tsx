@@ -27,11 +27,12 @@ import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
 import { DeploymentPage, ServiceDeploymentsPage } from './pages/deployments';
 import { ServiceBackupsPage } from './pages/backups';
+import { ApplicationPage, ApplicationsPage, NewApplicationPage } from './pages/applications';
+import { NewServicePage, ServicePage } from './pages/app_services';
 
 // Navigation: one entry per page in an org. `need` is the permission to read the page (entries
 // stay visible without it and open the access-denied panel); `needAny` for a page with tabs that
 // opens when any one of them can be read (Integrations); `abs` for a path outside the org (Guides).
-// Applications join here when their API lands.
 export interface NavItem { path: string; label: string; need?: string; needAny?: string[]; admin?: boolean; abs?: boolean }
 export const NAV: { section: string; items: NavItem[] }[] = [
   {
@@ -43,6 +44,7 @@ export const NAV: { section: string; items: NavItem[] }[] = [
       { path: '/audit', label: 'Audit log', admin: true },
     ],
   },
+  { section: 'Deploy', items: [{ path: '/applications', label: 'Applications', need: 'applications.read' }] },
   { section: 'Infrastructure', items: [{ path: '/servers', label: 'Servers', need: 'servers.read' }] },
   { section: 'Integrations', items: [{ path: '/integrations', label: 'Integrations', needAny: INTEGRATION_NEEDS }] },
   {
@@ -91,6 +93,11 @@ const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug/git-providers', page: () => <GitProvidersPage /> },
   { pattern: '/o/:slug/integrations/cloud-accounts', page: () => <CloudAccountsPage /> },
   { pattern: '/o/:slug/cloud-accounts', page: () => <CloudAccountsPage /> },
+  { pattern: '/o/:slug/applications', page: () => <ApplicationsPage /> },
+  { pattern: '/o/:slug/applications/new', page: () => <NewApplicationPage /> },
+  { pattern: '/o/:slug/applications/:id', page: (p) => <ApplicationPage id={p.id} key={p.id} /> },
+  { pattern: '/o/:slug/applications/:app/services/new', page: (p) => <NewServicePage app={p.app} key={p.app} /> },
+  { pattern: '/o/:slug/applications/:app/services/:svc', page: (p) => <ServicePage app={p.app} id={p.svc} key={p.svc} /> },
   { pattern: '/o/:slug/troubleshoot', page: () => <TroubleshootPage /> },
   { pattern: '/o/:slug/why', page: () => <WhyPage /> },
   // A service's deployments and backups, and one deployment with its live log.
