@@ -863,7 +863,8 @@ class Services {
   // A deployment and its job's log from character `offset` on (services.read).
   Result<std::pair<domain::Deployment, domain::Job>> GetDeploymentTail(const authz::Principal& p, std::string_view id,
                                                                        size_t offset, const RequestContext& ctx);
-  // A queued deployment ends `cancelled` at once; a running one stops before its next step
+  // A queued deployment ends `cancelled` at once; a running one is interrupted within about
+  // half a second, in the step it runs (the node's command gets SIGTERM), and ends `cancelled`
   // (services.update). 409 when it already finished.
   Result<domain::Deployment> CancelDeployment(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
   // Push-to-deploy: queues a deploy (trigger "push", the commit recorded) of every app service of
