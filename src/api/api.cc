@@ -1839,22 +1839,22 @@ void Api::Impl::AddDeploymentRoutes() {
         [start_deployment, action](Call& c) { return start_deployment(c, "", c.params[1], action); });
   }
   Add("GET", "/api/v1/orgs/{org}/applications/{app}/services/{svc}/deployments", A::kOrg, "deployments",
-      "The service's deployments, newest first (services.read)", {200, 400, 401, 403, 404},
+      "The service's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], c.params[2], limit, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], c.params[2], limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
-        for (auto& d : rows) items.push_back(deployment_json(d));
-        return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+        for (auto& d : rows.items) items.push_back(deployment_json(d));
+        return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
       });
   Add("GET", "/api/v1/orgs/{org}/applications/{app}/deployments", A::kOrg, "deployments",
-      "The application's deployments, newest first (services.read)", {200, 400, 401, 403, 404},
+      "The application's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], "", limit, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], "", limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
-        for (auto& d : rows) items.push_back(deployment_json(d));
-        return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+        for (auto& d : rows.items) items.push_back(deployment_json(d));
+        return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
       });
   Add("GET", "/api/v1/orgs/{org}/deployments/{id}", A::kOrg, "deployments",
       "A deployment with its status, error (layer and fix) and full log (services.read)", {200, 401, 403, 404},

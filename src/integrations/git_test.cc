@@ -102,6 +102,34 @@ TEST(GithubApp, RepositoryNames) {
   EXPECT_FALSE(ParseGithubRepository("acme/api/extra", "repository"));
 }
 
+TEST(GithubApp, GitHostComesFromTheApiUrl) {
+  EXPECT_EQ(GithubGitHost("https://api.github.com"), "github.com");
+  EXPECT_EQ(GithubGitHost("https://API.GitHub.com/"), "github.com");
+  EXPECT_EQ(GithubGitHost("https://ghe.example.com/api/v3"), "ghe.example.com");
+  EXPECT_EQ(GithubGitHost("https://127.0.0.1:8443/api/v3"), "127.0.0.1:8443");
+  EXPECT_EQ(GithubCloneUrl("https://api.github.com", "acme/api"), "https://github.com/acme/api.git");
+  EXPECT_EQ(GithubCloneUrl("https://ghe.example.com/api/v3", "acme/api"), "https://ghe.example.com/acme/api.git");
+}
+
+TEST(GithubApp, InstallationTokenFailureNamesTheLayerAndTheFix) {
+  SecretBytes pem = NewRsaPem();
+  GithubApp app{.api_url = "http://127.0.0.1:1", .app_id = "1", .installation_id = "2", .private_key = &pem};
+  app.timeout_ms = 2000;
+  app.connect_timeout_ms = 1000;
+  GithubTokenCache cache;
+  auto t = GithubInstallationToken(app, cache, "git_1", 1'700'000'000'000, "acme/api");
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().layer, Layer::kNetwork);  // nothing listens on port 1: the control plane cannot reach the API
+  EXPECT_EQ(t.error().details["check"], "installation");
+  EXPECT_FALSE(t.error().details["fix"].get<std::string>().empty());
+  SecretBytes bad = SecretBytes::FromString("not a key");
+  app.private_key = &bad;
+  t = GithubInstallationToken(app, cache, "git_1", 1'700'000'000'000, "acme/api");
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().layer, Layer::kGithubApp);
+  EXPECT_EQ(t.error().details["check"], "private_key");
+}
+
 TEST(Webhook, GithubSignatureOverTheRawBody) {
   // The example from GitHub's docs ("Validating webhook deliveries"): secret "It's a Secret to
   // Everybody", payload "Hello, World!".

@@ -96,6 +96,11 @@ std::string PercentPath(std::string_view s) {
   return out;
 }
 
+// The cache key of an app's credential: a new key, app or installation mints anew.
+std::string CredentialKey(const GithubApp& app) {
+  return Sha256Hex(app.api_url + "\n" + app.app_id + "\n" + app.installation_id + "\n" + std::string(app.private_key->view()));
+}
+
 bool NameOk(std::string_view s) {
   if (s.empty() || s.size() > 100 || s == "." || s == "..") return false;
   for (char c : s)
@@ -243,8 +248,7 @@ GithubResult VerifyGithubApp(const GithubApp& app, GithubTokenCache& cache, cons
   r.Add("installation", "passed", "Installed on " + res.account + " (repository access: " +
                                       (res.selection == "all" ? std::string("all repositories") : "only selected repositories") + ").");
   // 3. An installation token: cached, or minted.
-  const std::string cred_key = Sha256Hex(app.api_url + "\n" + app.app_id + "\n" + app.installation_id + "\n" +
-                                         std::string(app.private_key->view()));
+  const std::string cred_key = CredentialKey(app);
   InstallationToken tok;
   auto mint = [&]() -> bool {
     auto ex = api.Call("POST", "/app/installations/" + app.installation_id + "/access_tokens", bearer_jwt);
@@ -376,6 +380,37 @@ GithubResult VerifyGithubApp(const GithubApp& app, GithubTokenCache& cache, cons
            "Give the app the Contents (read) permission.");
   }
   return res;
+}
+
+Result<InstallationToken> GithubInstallationToken(const GithubApp& app, GithubTokenCache& cache, const std::string& cache_id,
+                                                  Timestamp now_ms, std::string_view repository) {
+  GithubResult res = VerifyGithubApp(app, cache, cache_id, now_ms, repository, "");
+  if (const Check* f = res.report.FirstFailure()) {
+    Error e;
+    e.code = ErrorCode::kConflict;
+    e.message = f->message;
+    e.layer = f->layer == "network" ? Layer::kNetwork : Layer::kGithubApp;
+    e.details["check"] = f->name;
+    e.details["fix"] = f->fix;
+    return tl::unexpected(std::move(e));
+  }
+  if (auto t = cache.Get(cache_id, CredentialKey(app), now_ms)) return std::move(*t);
+  // Verify just put a token in the cache; only a concurrent edit of the provider drops it.
+  return Err(ErrorCode::kConflict, "The installation token was replaced while it was being minted.", Layer::kGithubApp);
+}
+
+std::string GithubGitHost(std::string_view api_url) {
+  std::string_view v = api_url;
+  if (auto p = v.find("://"); p != std::string_view::npos) v.remove_prefix(p + 3);
+  v = v.substr(0, v.find('/'));
+  if (auto at = v.rfind('@'); at != std::string_view::npos) v.remove_prefix(at + 1);
+  std::string host = ToLower(v);
+  if (host == "api.github.com") return "github.com";
+  return host;
+}
+
+std::string GithubCloneUrl(std::string_view api_url, std::string_view owner_repo) {
+  return "https://" + GithubGitHost(api_url) + "/" + std::string(owner_repo) + ".git";
 }
 
 WebhookVerdict VerifyWebhookSignature(std::string_view scheme, const WebhookHeaders& h, std::string_view raw_body,

@@ -84,6 +84,23 @@ struct GithubResult {
 GithubResult VerifyGithubApp(const GithubApp& app, GithubTokenCache& cache, const std::string& cache_id, Timestamp now_ms,
                              std::string_view repository, std::string_view branch);
 
+// The installation token a deployment hands to git (`git:auth HOST x-access-token TOKEN`) for
+// `repository` ("owner/repo"): the cached one while it is valid for more than kMarginMs, else a
+// new one. It runs VerifyGithubApp without the branch check (a deploy may build a tag), so the
+// token is proven against GitHub (GET /installation/repositories; a 401 for a cached token mints
+// a new one) and the repository is on the installation's allow-list. Errors: kConflict with the
+// failed check's message, layer `github_app` (installation missing or suspended, wrong key,
+// repository outside the allow-list) or `network`, and details {"check", "fix"}. The token is
+// never part of an error.
+Result<InstallationToken> GithubInstallationToken(const GithubApp& app, GithubTokenCache& cache, const std::string& cache_id,
+                                                  Timestamp now_ms, std::string_view repository);
+
+// Where git reaches the App's repositories: "github.com" for https://api.github.com, else the
+// GitHub Enterprise host of api_url (https://HOST[:PORT]/api/v3 → HOST[:PORT]).
+std::string GithubGitHost(std::string_view api_url);
+// https://{GithubGitHost}/{owner/repo}.git
+std::string GithubCloneUrl(std::string_view api_url, std::string_view owner_repo);
+
 // Webhook signatures. `scheme` is the provider kind: github_app (X-Hub-Signature-256:
 // sha256=<hex HMAC-SHA256 of the raw body>), bitbucket (X-Hub-Signature: the same), gitea
 // (X-Gitea-Signature: <hex>), gitlab (X-Gitlab-Token: the secret itself), azure_devops (Basic

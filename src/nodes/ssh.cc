@@ -173,8 +173,19 @@ std::string HostKeyFingerprint(ssh_session s) {
 // Reads a channel's stdout and stderr until EOF, passing each chunk to `sink(is_stderr, data)`.
 // Waits on stdout with poll (woken by data or EOF, not by a fixed tick), and drains stderr as it
 // arrives.
-Status Pump(ssh_channel ch, std::chrono::milliseconds timeout, const std::function<void(int, std::string_view)>& sink) {
+// With `should_stop`, asks it every Connection::kStopPollMs and answers Stopped() once it says so.
+tl::unexpected<Error> Stopped() {
+  Error e;
+  e.code = ErrorCode::kConflict;
+  e.message = "the command was stopped on request";
+  e.details["stopped"] = true;
+  return tl::unexpected(std::move(e));
+}
+
+Status Pump(ssh_channel ch, std::chrono::milliseconds timeout, const std::function<void(int, std::string_view)>& sink,
+            const std::function<bool()>& should_stop = nullptr) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto next_stop_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(Connection::kStopPollMs);
   char buf[16384];
   auto drain = [&](int is_err) -> Status {
     while (true) {
@@ -195,6 +206,15 @@ Status Pump(ssh_channel ch, std::chrono::milliseconds timeout, const std::functi
     if (n == SSH_EOF || ssh_channel_is_closed(ch)) {
       WHARF_TRY(drain(0));
       return drain(1);
+    }
+    if (should_stop && std::chrono::steady_clock::now() >= next_stop_check) {
+      next_stop_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(Connection::kStopPollMs);
+      if (should_stop()) {
+        // sshd sends the signal to the command's process group (it is a session leader), so the
+        // children it started stop too; closing the channel hangs up whatever ignores TERM.
+        ssh_channel_request_send_signal(ch, "TERM");
+        return Stopped();  // the caller's channel handle closes the channel
+      }
     }
     if (std::chrono::steady_clock::now() > deadline)
       return Err(ErrorCode::kUnavailable,
@@ -291,10 +311,11 @@ Result<Connection::Channel> Connection::Exec(const std::vector<std::string>& arg
 }
 
 Result<int> Connection::Stream(const std::vector<std::string>& argv,
-                               const std::function<void(std::string_view)>& on_output, std::chrono::milliseconds timeout) {
+                               const std::function<void(std::string_view)>& on_output, std::chrono::milliseconds timeout,
+                               const std::function<bool()>& should_stop) {
   WHARF_ASSIGN_OR_RETURN(Channel guard, Exec(argv));
   ssh_channel ch = guard.get();
-  WHARF_TRY(Pump(ch, timeout, [&](int, std::string_view data) { on_output(data); }));
+  WHARF_TRY(Pump(ch, timeout, [&](int, std::string_view data) { on_output(data); }, should_stop));
   return ssh_channel_get_exit_status(ch);
 }
 

@@ -114,8 +114,13 @@ class Connection {
   // to the command's standard input when given.
   Result<CommandResult> Run(const std::vector<std::string>& argv, std::string_view stdin_data = {});
   // Runs argv and calls `on_output` with each chunk of stdout/stderr as it arrives.
+  // `should_stop`, when given, is asked about every kStopPollMs while the command runs; once it
+  // answers true the remote command's process group is sent SIGTERM (an SSH "signal" request;
+  // sshd delivers it with killpg), the channel is closed, and Stream answers kConflict with
+  // details {"stopped": true} without waiting for the command.
+  static constexpr int kStopPollMs = 200;
   Result<int> Stream(const std::vector<std::string>& argv, const std::function<void(std::string_view)>& on_output,
-                     std::chrono::milliseconds timeout);
+                     std::chrono::milliseconds timeout, const std::function<bool()>& should_stop = nullptr);
 
   // Starts argv with streamed stdin/stdout (see ExecStream). `idle_timeout` bounds each wait for
   // the node (not the whole transfer, which may take long for a large dump).

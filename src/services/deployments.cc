@@ -12,6 +12,7 @@
 #include "domain/apps.h"
 #include "domain/variables.h"
 #include "integrations/git.h"
+#include "integrations/github_app.h"
 #include "nodes/deploy_plan.h"
 #include "nodes/ssh.h"
 #include "secrets/redact.h"
@@ -96,6 +97,11 @@ struct Services::DeploymentWork {
   std::vector<std::string> extra_secrets;
   std::vector<std::string> unset_keys;  // the removed keys this deploy unsets
   std::string commit_sha;
+  // A GitHub App provider: its row, private key and "owner/repo"; the installation token is
+  // minted outside the read transaction (MintGithubDeployToken) into plan_input.git.auth_token.
+  std::optional<domain::Integration> github_provider;
+  SecretBytes github_key;
+  std::string github_repository;
 };
 
 Result<domain::Deployment> Services::EnqueueDeployment(store::Tx& tx, const domain::Application& app,
@@ -149,11 +155,12 @@ Result<domain::Deployment> Services::StartDeployment(const authz::Principal& p, 
   return out;
 }
 
-Result<std::vector<domain::Deployment>> Services::ListDeployments(const authz::Principal& p, std::string_view application_id,
-                                                                  std::string_view service_id, int limit,
-                                                                  const RequestContext& ctx) {
+Result<Page<domain::Deployment>> Services::ListDeployments(const authz::Principal& p, std::string_view application_id,
+                                                           std::string_view service_id, int limit, std::string_view cursor,
+                                                           const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kRead, ctx));
-  std::vector<domain::Deployment> out;
+  WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
+  Page<domain::Deployment> out;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     if (!service_id.empty()) {
       WHARF_ASSIGN_OR_RETURN(auto svc, ServiceFor(tx, p, Action::kRead, service_id, ctx));
@@ -166,10 +173,14 @@ Result<std::vector<domain::Deployment>> Services::ListDeployments(const authz::P
       WHARF_TRY(AuthorizeScoped(p, Collection::kServices, Action::kRead, r, ctx, application_id,
                                 +[] { return Err(ErrorCode::kNotFound, "Application not found in this organisation."); }));
     }
-    WHARF_ASSIGN_OR_RETURN(auto rows, tx.deployments().List(p.org_id, application_id, service_id, limit));
+    WHARF_ASSIGN_OR_RETURN(auto rows, tx.deployments().List(p.org_id, application_id, service_id, q));
+    if (static_cast<int>(rows.size()) > limit) {
+      rows.resize(limit);
+      out.next_cursor = EncodeCursor(rows.back().created_at, rows.back().id);
+    }
     for (auto& d : rows) {
       authz::Resource r{d.id, d.created_by, d.application_id, {}};
-      if (authz::Check(p, Collection::kServices, Action::kRead, &r).allowed()) out.push_back(std::move(d));
+      if (authz::Check(p, Collection::kServices, Action::kRead, &r).allowed()) out.items.push_back(std::move(d));
     }
     return Ok();
   }));
@@ -380,12 +391,28 @@ Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job&
         if (!prov) return Err(ErrorCode::kNotFound, "The service's git provider was removed: connect it again.",
                               Layer::kGitToken);
         const std::string type = prov->Field("type");
+        if (type == "github_app") {
+          // git:sync clones over HTTPS from the App's git host with an installation token
+          // (user x-access-token), minted after this transaction (MintGithubDeployToken).
+          WHARF_ASSIGN_OR_RETURN(w.github_repository, integrations::ParseGithubRepository(repo, "repository"));
+          auto it = prov->sealed.find("private_key");
+          if (it == prov->sealed.end())
+            return Err(ErrorCode::kConflict, "The GitHub App provider has no private key: paste the app's .pem again.",
+                       Layer::kGithubApp);
+          WHARF_ASSIGN_OR_RETURN(w.github_key, envelope_.Open(org->wrapped_data_key,
+                                                              {job.org_id, kGitProviders.name, prov->id, "private_key"},
+                                                              it->second));
+          w.github_provider = *prov;
+          s.git.url = integrations::GithubCloneUrl(prov->Field("api_url"), w.github_repository);
+          const std::string host = integrations::GithubGitHost(prov->Field("api_url"));
+          s.git.auth_host = host.front() == '[' ? host : host.substr(0, host.find(':'));
+          s.git.auth_username = "x-access-token";
+          s.git.github_app = true;
+          w.commit_sha = in.value("sha", "");
+          return Ok();
+        }
         const auto* info = integrations::FindTokenHost(type);
-        if (!info)
-          return Err(ErrorCode::kConflict,
-                     "Deploying from a GitHub App provider needs an installation token for git:sync, which this Wharf "
-                     "build does not mint for deployments yet: use a token host provider or a public https:// URL.",
-                     Layer::kGithubApp);
+        if (!info) return Err(ErrorCode::kConflict, "The git provider's type '" + type + "' cannot deploy.", Layer::kGitToken);
         WHARF_ASSIGN_OR_RETURN(auto url, integrations::ParseCloneUrl(*info, prov->Field("base_url"), repo, "repository"));
         s.git.url = url.url;
         s.git.auth_host = url.host.front() == '[' ? url.host : url.host.substr(0, url.host.find(':'));
@@ -400,7 +427,30 @@ Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job&
     w.commit_sha = in.value("sha", "");  // a push: the pushed commit (its branch is what git:sync builds)
     return Ok();
   }));
+  if (w.github_provider) {
+    WHARF_TRY(MintGithubDeployToken(w));
+  }
   return w;
+}
+
+Status Services::MintGithubDeployToken(DeploymentWork& w) {
+  const domain::Integration& prov = *w.github_provider;
+  integrations::GithubApp app{.api_url = prov.Field("api_url"), .app_id = prov.Field("app_id"),
+                              .installation_id = prov.Field("installation_id"), .private_key = &w.github_key};
+  app.timeout_ms = static_cast<int>(config_.command_timeout_ms);
+  app.connect_timeout_ms = static_cast<int>(config_.connect_timeout_ms);
+  if (!config_.allow_private_targets) app.address_allowed = [](std::string_view ip) { return !nodes::IsPrivateAddress(ip); };
+  auto tok = integrations::GithubInstallationToken(app, github_tokens_, prov.id, clock_.Now(), w.github_repository);
+  if (!tok) {
+    Error e = tok.error();
+    e.message = "GitHub App provider '" + prov.name + "' cannot give this deployment a token for " + w.github_repository +
+                ": " + e.message;
+    if (!e.details.contains("fix") || e.details["fix"].get<std::string>().empty())
+      e.details["fix"] = "Run verify on the git provider with this repository and follow its failing check.";
+    return tl::unexpected(std::move(e));
+  }
+  w.plan_input.git.auth_token = std::string(tok->token.view());
+  return Ok();
 }
 
 Status Services::RunDeployment(JobContext& jc) {
@@ -421,9 +471,9 @@ Status Services::RunDeployment(JobContext& jc) {
   auto loaded = LoadDeploymentWork(job);
   if (!loaded) {
     const auto& e = loaded.error();
-    return fail_with(e.message, e.layer,
-                     e.code == ErrorCode::kValidationFailed ? "Fix the service's settings or variables, then deploy again."
-                                                            : "");
+    std::string fix = e.details.contains("fix") && e.details["fix"].is_string() ? e.details["fix"].get<std::string>() : "";
+    if (fix.empty() && e.code == ErrorCode::kValidationFailed) fix = "Fix the service's settings or variables, then deploy again.";
+    return fail_with(e.message, e.layer, fix);
   }
   DeploymentWork& w = *loaded;
   for (const auto& secret : w.plan_input.Secrets()) jc.AddSecret(secret);
@@ -522,10 +572,19 @@ Status Services::RunDeployment(JobContext& jc) {
       jc.AppendLog(output);
       rc = r->exit_status;
     } else {
+      // A cancel (or this replica stopping) interrupts the running command: the job asks every
+      // 200 ms, and the node's command gets SIGTERM and its channel closed.
+      bool interrupted = false;
       auto r = c.Stream(step.step.argv, [&](std::string_view chunk) {
         output.append(chunk);
         jc.AppendLog(chunk);
-      }, timeout);
+      }, timeout, [&] { return interrupted = jc.IsCancelled(); });
+      if (!r && interrupted) {
+        jc.AppendLog("\n[wharf] " + std::string(stopping_ ? "The control plane is shutting down" : "Cancelled") +
+                     ": interrupted the running step '" + step.step.display +
+                     "' (the command on the server was sent SIGTERM); the remaining steps did not run.\n");
+        return jc.Stopped();
+      }
       if (!r) return fail_with("Lost the connection to the server during '" + step.step.display + "': " + r.error().message,
                                Layer::kSsh, "Run the server check, then deploy again.");
       rc = *r;

@@ -855,12 +855,16 @@ class Services {
   Result<domain::Deployment> StartDeployment(const authz::Principal& p, std::string_view application_id,
                                              std::string_view service_id, std::string action, const RequestContext& ctx);
   // Newest first (services.read); by service, by application, or the org's when both are empty.
-  Result<std::vector<domain::Deployment>> ListDeployments(const authz::Principal& p, std::string_view application_id,
-                                                          std::string_view service_id, int limit, const RequestContext& ctx);
+  // `cursor` is the next_cursor of the previous page ("" = the newest); a cursor this server did
+  // not issue is kValidationFailed (field `cursor`).
+  Result<Page<domain::Deployment>> ListDeployments(const authz::Principal& p, std::string_view application_id,
+                                                   std::string_view service_id, int limit, std::string_view cursor,
+                                                   const RequestContext& ctx);
   // A deployment and its job's log from character `offset` on (services.read).
   Result<std::pair<domain::Deployment, domain::Job>> GetDeploymentTail(const authz::Principal& p, std::string_view id,
                                                                        size_t offset, const RequestContext& ctx);
-  // A queued deployment ends `cancelled` at once; a running one stops before its next step
+  // A queued deployment ends `cancelled` at once; a running one is interrupted within about
+  // half a second, in the step it runs (the node's command gets SIGTERM), and ends `cancelled`
   // (services.update). 409 when it already finished.
   Result<domain::Deployment> CancelDeployment(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
   // Push-to-deploy: queues a deploy (trigger "push", the commit recorded) of every app service of
@@ -1065,6 +1069,10 @@ class Services {
                                                std::string action, std::string trigger, std::string created_by,
                                                std::string sha);
   Result<DeploymentWork> LoadDeploymentWork(const domain::Job& job);
+  // The installation token of the work's GitHub App provider (cached or minted; see
+  // integrations::GithubInstallationToken) into its git:auth. Errors carry layer github_app or
+  // network and details.fix.
+  Status MintGithubDeployToken(DeploymentWork& w);
   Status RunDeployment(JobContext& jc);
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;

@@ -321,9 +321,11 @@ class DeploymentRepository {
   virtual ~DeploymentRepository() = default;
   virtual Status Insert(const Deployment& d) = 0;  // in the transaction that enqueued its job
   virtual Result<std::optional<Deployment>> Find(std::string_view org_id, std::string_view id) = 0;
-  // Newest first; `service_id` or `application_id` empty = any. At most `limit`.
+  // Newest first (created_at, id descending); `service_id` or `application_id` empty = any.
+  // `q.after_*` is the last row of the previous page (empty = from the newest). At most
+  // q.limit + 1 rows (the +1 tells "more").
   virtual Result<std::vector<Deployment>> List(std::string_view org_id, std::string_view application_id,
-                                               std::string_view service_id, int limit) = 0;
+                                               std::string_view service_id, const PageQuery& q) = 0;
   // commit_sha (when not empty), error_layer and error_fix.
   virtual Status SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,
                             std::string_view error_layer, std::string_view error_fix) = 0;

@@ -870,14 +870,45 @@ TEST_P(StoreContract, DeploymentsReadTheirJobsStatusAndStayInTheirOrg) {
     EXPECT_EQ(got->commit_sha, "abc123");  // an empty sha keeps the recorded one
     EXPECT_EQ(got->error_layer, "git_token");
     EXPECT_FALSE(*tx.deployments().Find("org_b", "job_d1"));
-    auto all = *tx.deployments().List("org_a", "", "", 10);
+    PageQuery ten;
+    ten.limit = 10;
+    auto all = *tx.deployments().List("org_a", "", "", ten);
     EXPECT_EQ(all.size(), 2u);
     if (all.size() == 2) {
       EXPECT_EQ(all[0].id, "job_d2");  // newest first
       EXPECT_EQ(all[0].status, "failed");
     }
-    EXPECT_EQ(tx.deployments().List("org_a", "app_1", "svc_1", 10)->size(), 1u);
-    EXPECT_EQ(tx.deployments().List("org_a", "app_9", "", 10)->size(), 0u);
+    EXPECT_EQ(tx.deployments().List("org_a", "app_1", "svc_1", ten)->size(), 1u);
+    EXPECT_EQ(tx.deployments().List("org_a", "app_9", "", ten)->size(), 0u);
+    return Ok();
+  }));
+  // Paging: limit + 1 rows, then the rows after (older than) the last one, with equal created_at
+  // ordered by id.
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    for (const char* id : {"job_d4", "job_d5"}) {
+      domain::Deployment more = d;
+      more.id = id;
+      more.created_at = 11;
+      WHARF_TRY(tx.deployments().Insert(more));
+    }
+    return Ok();
+  }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    PageQuery q;
+    q.limit = 2;
+    auto first = *tx.deployments().List("org_a", "app_1", "", q);
+    EXPECT_EQ(first.size(), 3u);  // limit + 1: there is more
+    if (first.size() != 3) return Ok();
+    EXPECT_EQ(first[0].id, "job_d5");
+    EXPECT_EQ(first[1].id, "job_d4");
+    q.after_created_at = first[1].created_at;
+    q.after_id = first[1].id;
+    auto second = *tx.deployments().List("org_a", "app_1", "", q);
+    EXPECT_EQ(second.size(), 2u);
+    if (second.size() == 2) {
+      EXPECT_EQ(second[0].id, "job_d2");
+      EXPECT_EQ(second[1].id, "job_d1");
+    }
     return Ok();
   }));
 }

@@ -215,8 +215,15 @@ test('a removed variable is unset on the next deploy; redeploy and restart', asy
   assert.ok(bad.json.error.details.fields.action);
 });
 
-test('cancel: a queued deployment ends at once, a running one stops before its next step', async () => {
-  node.dokkuSleep('config:set', 3);
+// The stand-in's processes still running a given dokku command on the node (pgrep only looks).
+function nodeProcesses(pattern) {
+  try {
+    return execFileSync('pgrep', ['-u', NODE_USER, '-f', pattern], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch { return []; }
+}
+
+test('cancel: a queued deployment ends at once, a running step is interrupted on the node', async () => {
+  node.dokkuSleep('config:set', 47);  // an odd number: pgrep below looks for this very sleep
   try {
     const running = await deploy(web);
     await waitStatus(running.id, ['running']);
@@ -225,23 +232,66 @@ test('cancel: a queued deployment ends at once, a running one stops before its n
     const c1 = await call('POST', `${O}/deployments/${queued.id}/cancel`);
     assert.equal(c1.status, 200, c1.text);
     assert.equal(c1.json.status, 'cancelled');
-    // Wait until config:set (the slow step) runs, then cancel.
+    // Wait until config:set (the slow step, 47 s) runs on the node, then cancel.
     const deadline = Date.now() + 10000;
-    while (!(await call('GET', `${O}/deployments/${running.id}`)).json.log.includes('config:set')) {
+    while (!(await call('GET', `${O}/deployments/${running.id}`)).json.log.includes('slow stand-in step')) {
       assert.ok(Date.now() < deadline);
       await new Promise((r) => setTimeout(r, 100));
     }
+    assert.ok(nodeProcesses('^sleep 47$').length > 0, 'the slow step runs on the node');
     const before = node.dokkuCalls().length;
+    const t0 = Date.now();
     const c2 = await call('POST', `${O}/deployments/${running.id}/cancel`);
     assert.equal(c2.status, 200, c2.text);
+    assert.ok(Date.now() - t0 < 1000, 'cancel answers at once');
+    const done = await waitStatus(running.id, ['cancelled', 'failed', 'succeeded'], 5000);
+    const took = Date.now() - t0;
+    assert.equal(done.status, 'cancelled', done.log);
+    assert.ok(took < 3000, `the running step was interrupted, not waited for (${took} ms)`);
+    assert.match(done.log, /Cancelled: interrupted the running step 'dokku config:set --encoded --no-restart shop-web/);
     const f = await follow(running.id);
-    assert.equal(f.end.status, 'cancelled', f.log);
-    assert.match(f.log, /Cancelled before: dokku domains:set/);
+    assert.equal(f.end.status, 'cancelled');
     const after = node.dokkuCalls().slice(before).map((c) => c[0]);
-    assert.ok(!after.includes('git:sync'), `nothing ran after the cancel: ${after}`);
+    assert.ok(!after.includes('git:sync') && !after.includes('domains:set'), `nothing ran after the cancel: ${after}`);
+    // The command on the node is gone (its process group got SIGTERM), sleep included.
+    const gone = Date.now() + 3000;
+    while (nodeProcesses('^sleep 47$').length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(nodeProcesses('^sleep 47$'), [], 'the interrupted command no longer runs on the node');
     assert.equal((await call('POST', `${O}/deployments/${running.id}/cancel`)).status, 409);
   } finally {
     node.dokkuSleep('config:set', null);
+  }
+  // The server is free again: the next deployment runs at once and succeeds.
+  const next = await deploy(web);
+  const f = await follow(next.id);
+  assert.equal(f.end.status, 'succeeded', f.log);
+});
+
+test('deployment lists page newest first with limit and cursor; bad values are refused naming the field', async () => {
+  for (const base of [`${O}/applications/${app.id}/deployments`, `${O}/applications/${app.id}/services/${web.id}/deployments`]) {
+    const all = (await call('GET', `${base}?limit=200`)).json;
+    assert.equal(all.next_cursor, null);
+    assert.ok(all.items.length >= 5, `enough deployments to page (${all.items.length})`);
+    for (let i = 1; i < all.items.length; i++)
+      assert.ok(all.items[i - 1].created_at >= all.items[i].created_at, 'newest first');
+    const seenIds = [];
+    let cursor = null, pages = 0;
+    do {
+      const r = await call('GET', `${base}?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assert.equal(r.status, 200, r.text);
+      assert.ok(r.json.items.length <= 2);
+      seenIds.push(...r.json.items.map((d) => d.id));
+      cursor = r.json.next_cursor;
+      pages++;
+    } while (cursor && pages < 200);
+    assert.deepEqual(seenIds, all.items.map((d) => d.id), 'the pages together are the whole list, in order, once each');
+    assert.equal(pages, Math.ceil(all.items.length / 2));
+    for (const [q, field] of [['limit=0', 'limit'], ['limit=201', 'limit'], ['limit=x', 'limit'], ['cursor=not-a-cursor', 'cursor'], ['cursor=%21%21', 'cursor']]) {
+      const bad = await call('GET', `${base}?${q}`);
+      assert.equal(bad.status, 400, `${q}: ${bad.text}`);
+      assert.equal(bad.json.error.code, 'validation_failed');
+      assert.ok(bad.json.error.details.fields[field], `${q} names ${field}: ${bad.text}`);
+    }
   }
 });
 

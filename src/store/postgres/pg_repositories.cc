@@ -1171,10 +1171,12 @@ Result<std::optional<domain::Deployment>> PgDeployments::Find(std::string_view o
   return One<domain::Deployment>(q, ReadDeployment);
 }
 Result<std::vector<domain::Deployment>> PgDeployments::List(std::string_view org_id, std::string_view application_id,
-                                                            std::string_view service_id, int limit) {
+                                                            std::string_view service_id, const PageQuery& page) {
   Query q(c_, WHARF_DEPLOYMENT_SELECT "WHERE d.org_id = $1 AND ($2 = '' OR d.application_id = $2) AND "
-              "($3 = '' OR d.service_id = $3) ORDER BY d.created_at DESC, d.id DESC LIMIT $4");
-  WHARF_TRY(q.Text(org_id).Text(application_id).Text(service_id).Int(limit).Run());
+              "($3 = '' OR d.service_id = $3) AND ($5 = '' OR d.created_at < $6 OR (d.created_at = $6 AND d.id < $5)) "
+              "ORDER BY d.created_at DESC, d.id DESC LIMIT $4");
+  WHARF_TRY(q.Text(org_id).Text(application_id).Text(service_id).Int(page.limit + 1).Text(page.after_id)
+                .Int(page.after_created_at).Run());
   return Collect<domain::Deployment>(q, ReadDeployment);
 }
 Status PgDeployments::SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,

@@ -184,7 +184,7 @@ WHARF_PG_REPO(PgDeployments, DeploymentRepository)
   Status Insert(const domain::Deployment& d) override;
   Result<std::optional<domain::Deployment>> Find(std::string_view org_id, std::string_view id) override;
   Result<std::vector<domain::Deployment>> List(std::string_view org_id, std::string_view application_id,
-                                               std::string_view service_id, int limit) override;
+                                               std::string_view service_id, const PageQuery& page) override;
   Status SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,
                     std::string_view error_layer, std::string_view error_fix) override;
 };

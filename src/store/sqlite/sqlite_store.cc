@@ -1657,10 +1657,12 @@ WHARF_REPO(SqliteDeployments, DeploymentRepository)
     return One<domain::Deployment>(q, ReadDeployment);
   }
   Result<std::vector<domain::Deployment>> List(std::string_view org_id, std::string_view application_id,
-                                               std::string_view service_id, int limit) override {
+                                               std::string_view service_id, const PageQuery& page) override {
     Query q(c_, WHARF_DEPLOYMENT_SELECT "WHERE d.org_id = ? AND (? = '' OR d.application_id = ?) AND "
-                "(? = '' OR d.service_id = ?) ORDER BY d.created_at DESC, d.id DESC LIMIT ?");
-    q.Text(org_id).Text(application_id).Text(application_id).Text(service_id).Text(service_id).Int(limit);
+                "(? = '' OR d.service_id = ?) AND (? = '' OR d.created_at < ? OR (d.created_at = ? AND d.id < ?)) "
+                "ORDER BY d.created_at DESC, d.id DESC LIMIT ?");
+    q.Text(org_id).Text(application_id).Text(application_id).Text(service_id).Text(service_id);
+    q.Text(page.after_id).Int(page.after_created_at).Int(page.after_created_at).Text(page.after_id).Int(page.limit + 1);
     return Collect<domain::Deployment>(q, ReadDeployment);
   }
   Status SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,

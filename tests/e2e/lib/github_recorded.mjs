@@ -8,6 +8,14 @@
 //   - installation tokens (ghs_…) it minted itself, unexpired and not revoked; otherwise 401
 //     "Bad credentials".
 // Also a recorded GitLab token API (GET /api/v4/personal_access_tokens/self with PRIVATE-TOKEN).
+//
+// As GitHub Enterprise (`apiPrefix: '/api/v3'`, `git: {url, user, password}`), the same host also
+// answers git over HTTPS the way GitHub does for an App: https://HOST/OWNER/REPO.git with Basic auth
+// `x-access-token:<installation token>`, accepted only for an unexpired, unrevoked token whose
+// installation has OWNER/REPO on its allow-list (401 with a Basic challenge, or 404 "Repository
+// not found." otherwise). The git itself is a REAL git http-backend (lib/git_server.mjs) that this
+// front forwards to, path /git/OWNER/REPO.git, with the backend's own credentials.
+// `state.gitAuth` records each git request's {user, token, repo, status}.
 import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -19,10 +27,45 @@ const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 // apps: {appId: publicKeyPem}. installations: {id: {appId, account, suspended?, selection?,
 // repos: [{full_name, default_branch, branches: {name: sha}}]}}.
-export async function startGithubRecorded({ ca, apps, installations }) {
+export async function startGithubRecorded({ ca, apps, installations, apiPrefix = '', git }) {
   const { key, cert } = ca.issue('github-recorded');
   const tokens = new Map();  // token → {installation, expiresAt, revoked}
-  const state = { tokenTtlSeconds: 3600, exchanges: 0, requests: [], jwtFailures: [] };
+  const state = { tokenTtlSeconds: 3600, exchanges: 0, requests: [], jwtFailures: [], gitAuth: [] };
+  const gitBase = git ? new URL(git.url) : null;
+  // GitHub's git over HTTPS for an App installation token, forwarded to the real git http-backend.
+  function serveGit(req, res, owner, name, rest, search) {
+    const full = `${owner}/${name}`;
+    const auth = req.headers.authorization || '';
+    let user = '', token = '';
+    if (auth.startsWith('Basic ')) {
+      const dec = Buffer.from(auth.slice(6), 'base64').toString();
+      user = dec.slice(0, dec.indexOf(':'));
+      token = dec.slice(dec.indexOf(':') + 1);
+    }
+    const t = tokens.get(token);
+    const record = (status) => state.gitAuth.push({ user, token, repo: full, status });
+    if (!t || t.revoked || t.expiresAt <= Date.now() || user !== 'x-access-token') {
+      record(401);
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' });
+      return res.end(auth ? 'remote: Invalid username or token. Password authentication is not supported for Git operations.\n' : '');
+    }
+    const inst = installations[t.installation];
+    if (inst.suspended || !inst.repos.some((r) => r.full_name.toLowerCase() === full.toLowerCase())) {
+      record(404);
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      return res.end('remote: Repository not found.\n');
+    }
+    record(200);
+    const headers = { ...req.headers, host: gitBase.host,
+      authorization: `Basic ${Buffer.from(`${git.user}:${git.password}`).toString('base64')}` };
+    const up = https.request({ host: gitBase.hostname, port: gitBase.port, method: req.method, headers, ca: ca.caPem,
+      path: `/git/${full}.git${rest}${search}` }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', (e) => { res.writeHead(502); res.end(String(e)); });
+    req.pipe(up);
+  }
   const send = (res, status, body, headers = {}) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-github-media-type': 'github.v3; format=json', ...headers });
     res.end(JSON.stringify(body));
@@ -76,8 +119,14 @@ export async function startGithubRecorded({ ca, apps, installations }) {
 
   const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
     const u = new URL(req.url, 'https://x');
-    const p = u.pathname;
+    let p = u.pathname;
     let m;
+    if (git && !p.startsWith(`${apiPrefix}/`) && (m = p.match(/^\/([^/]+)\/([^/]+)\.git(\/.*)?$/)))
+      return serveGit(req, res, m[1], m[2], m[3] || '', u.search);
+    if (apiPrefix) {
+      if (!p.startsWith(`${apiPrefix}/`)) { req.resume(); return send(res, 404, { message: 'Not Found', documentation_url: DOCS, status: '404' }); }
+      p = p.slice(apiPrefix.length);
+    }
     state.requests.push({ method: req.method, path: p, ua: req.headers['user-agent'], version: req.headers['x-github-api-version'] });
     req.resume();
     if (req.method === 'GET' && (m = p.match(/^\/app\/installations\/(\d+)$/))) {
