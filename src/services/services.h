@@ -1030,9 +1030,10 @@ class Services {
   void RecordGitDelivery(const domain::Integration& row, const WebhookOutcome& out, const std::string& delivery_id);
   integrations::GithubTokenCache github_tokens_;  // installation tokens, per provider id, in memory only
   // Applications and services (applications.cc, app_services.cc, templates.cc).
-  // Like AuthorizeRow, but a row outside the role's resource_scope answers 403 naming the
-  // permission (reason "resource_scope"), so a scoped member learns what is missing
-  // (docs/applications.md); read_scope "own" stays 404.
+  // AuthorizeRow under the name the application code uses: a row outside the role's
+  // resource_scope answers 403 naming the permission (reason "resource_scope", as Authorize does
+  // for every scoped collection, servers included), so a scoped member learns what is missing
+  // (docs/access-control.md); read_scope "own" stays 404.
   Status AuthorizeScoped(const authz::Principal& p, domain::Collection c, domain::Action a, const authz::Resource& r,
                          const RequestContext& ctx, std::string_view id, tl::unexpected<Error> (*not_found)());
   // The permission bit alone (403 naming it, audited, when missing); the row's scopes are checked
