@@ -32,7 +32,7 @@ try {
   const st = must(await api(s.url, 'POST', `${O}/backup-storage`, { token: t, body: { name: 's3rver', endpoint: s3.endpoint, region: 'us-east-1', bucket: 'backups', path_style: true, access_key_id: 'AKIDBENCH', secret_access_key: secret } }), 201);
   must(await api(s.url, 'POST', `${O}/backup-storage/${st.id}/verify`, { token: t }), 200);
   const t0 = Date.now();
-  node.setDokkuDatabase('postgres', 'bigdb', { mib: MIB });
+  node.setDokkuDatabase('postgres', 'bench-bigdb', { mib: MIB });  // the Dokku name: <application>-<service>
   console.error(`wrote a ${MIB} MiB dump on the node in ${Date.now() - t0} ms`);
 
   const pid = s.proc.pid;

@@ -2276,11 +2276,14 @@ void Api::Impl::AddAppRoutes() {
       });
   Add("POST", "/api/v1/orgs/{org}/templates/{id}/deploy", A::kOrg, "templates",
       "Create the template's services in {application_id} or a new {application: {name, server_id}}, renaming "
-      "services to stay unique and rewriting {{ svc.VAR }} (templates.read, services.create, applications.create)",
+      "services to stay unique and rewriting {{ svc.VAR }} (templates.read, services.create, applications.create); "
+      "deploy: true also queues a deployment of each created service (services.update)",
       {201, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"application_id", "application"}));
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"application_id", "application", "deploy"}));
         services::TemplateDeployInput in;
         WHARF_ASSIGN_OR_RETURN(in.application_id, b.OptString("application_id", 100));
+        WHARF_ASSIGN_OR_RETURN(auto deploy, b.OptBool("deploy"));
+        in.deploy = deploy.value_or(false);
         if (b.Has("application")) {
           const json& a = b.Raw("application");
           if (!a.is_object()) return FieldError("application", "must be {\"name\": \"…\", \"server_id\": \"…\"}");
@@ -2298,8 +2301,12 @@ void Api::Impl::AddAppRoutes() {
         WHARF_ASSIGN_OR_RETURN(auto d, s.DeployTemplate(c.p(), c.params[1], std::move(in), c.ctx));
         json services = json::array();
         for (auto& v : d.services) services.push_back(ServiceJson(v));
+        json deployments = json::array();
+        for (auto& x : d.deployments)
+          deployments.push_back({{"id", x.id}, {"service_id", x.service_id}, {"action", x.action}, {"trigger", x.trigger},
+                                 {"status", x.status}, {"ref", x.ref}});
         return Json(201, {{"application", ApplicationJson(d.application)}, {"created_application", d.created_application},
-                          {"services", services}, {"renamed", d.renamed}});
+                          {"services", services}, {"renamed", d.renamed}, {"deployments", deployments}});
       });
 }
 

@@ -87,7 +87,7 @@ enum class Outcome : uint8_t {
   kMissingPermission,     // → 403 forbidden, details.permission
   kTokenRestricted,       // → 403 forbidden: the API token does not carry the permission
   kOutsideOwnScope,       // → 404: read_scope "own" and the row was created by someone else
-  kOutsideResourceScope,  // → 404: the role is restricted to other applications/servers
+  kOutsideResourceScope,  // → 403 reason resource_scope: the role is restricted to other applications/servers
 };
 
 struct Decision {

@@ -21,21 +21,9 @@ std::string Noun(Collection c) { return c == Collection::kProjects ? "projects" 
 
 Status Services::AuthorizeScoped(const authz::Principal& p, Collection c, Action a, const authz::Resource& r,
                                  const RequestContext& ctx, std::string_view id, tl::unexpected<Error> (*not_found)()) {
-  authz::Decision d = authz::Check(p, c, a, &r);
-  if (d.outcome != authz::Outcome::kOutsideResourceScope) return AuthorizeRow(p, c, a, r, ctx, id, not_found);
-  const std::string perm = domain::PermissionName(c, a);
-  AuditDenied(p, perm, std::string(domain::CollectionName(c)), std::string(id), authz::Explain(p, d), ctx);
-  const std::string role = p.role ? p.role->role_name : "";
-  auto e = Forbidden(perm, r.id.empty() && r.application_id.empty()
-                               ? "Your role '" + role + "' is restricted to named applications (resource_scope), so it "
-                                 "cannot " + std::string(domain::ActionName(a)) + " " +
-                                 std::string(domain::CollectionName(c)) + " outside them. Ask an Admin."
-                               : "Your role '" + role + "' grants " + perm +
-                                     " only for the applications listed in its resource_scope, and this one is not "
-                                     "among them. Ask an Admin to add it to the role.");
-  e.value().details["reason"] = "resource_scope";
-  e.value().details["role"] = role;
-  return e;
+  // Authorize answers 403 reason resource_scope outside the role's scope for every scoped
+  // collection (servers too); read_scope "own" stays the row's 404.
+  return AuthorizeRow(p, c, a, r, ctx, id, not_found);
 }
 
 Status Services::RequirePermission(const authz::Principal& p, Collection c, Action a, const RequestContext& ctx,

@@ -23,6 +23,7 @@
 
 #include "base/log.h"
 #include "integrations/s3.h"
+#include "nodes/deploy_plan.h"
 #include "nodes/dokku.h"
 #include "secrets/crypto.h"
 #include "services/node_target.h"
@@ -66,9 +67,19 @@ int64_t NumField(const domain::Integration& r, const std::string& k) {
   }
 }
 
-authz::Resource AsResource(const domain::Integration& b) {
-  return authz::Resource{b.id, b.created_by, b.Field("application_id"), b.Field("server_id")};
-}
+// authz::Resource holds string_views and Field() returns a copy: keep the copies alive as long as
+// the resource (a Resource built from Field() temporaries read freed memory, so a role scoped to
+// the application was refused its own backups).
+struct BackupResource {
+  std::string application_id, server_id;
+  authz::Resource r;
+  explicit BackupResource(const domain::Integration& b)
+      : application_id(b.Field("application_id")),
+        server_id(b.Field("server_id")),
+        r{b.id, b.created_by, application_id, server_id} {}
+  BackupResource(const BackupResource&) = delete;
+  BackupResource& operator=(const BackupResource&) = delete;
+};
 
 int64_t PeriodMs(std::string_view f) {
   if (f == "hourly") return kHourMs;
@@ -110,6 +121,12 @@ Error S3Failure(const integrations::S3Error& e, std::string_view what) {
   return err;
 }
 
+// The Dokku name of the backed-up database service (rows made before dokku_name was recorded
+// used the bare service name).
+std::string DokkuService(const domain::Integration& b) {
+  return b.Field("dokku_name").empty() ? b.Field("service_name") : b.Field("dokku_name");
+}
+
 json LastError(const Error& e) {
   return json{{"message", e.message}, {"layer", std::string(LayerName(e.layer))}};
 }
@@ -142,7 +159,8 @@ Result<domain::Integration> Services::LoadBackupRow(store::Tx& tx, const authz::
                                                     std::string_view id, Action a, const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(p.org_id, kBackupRows, id));
   if (!row || row->Field("service_id") != parent.service.id) return BackupNotFound();
-  WHARF_TRY(AuthorizeScoped(p, Collection::kBackups, a, AsResource(*row), ctx, id, BackupNotFound));
+  const BackupResource res(*row);
+  WHARF_TRY(AuthorizeScoped(p, Collection::kBackups, a, res.r, ctx, id, BackupNotFound));
   return std::move(*row);
 }
 
@@ -186,6 +204,9 @@ domain::Integration Services::NewBackupRow(const BackupParent& parent, const std
               {"server_id", parent.app.server_id},  {"storage", storage},
               {"status", "queued"},                 {"trigger", trigger}};
   if (!schedule_id.empty()) b.fields["schedule_id"] = schedule_id;
+  // The database service on the node is the one a deployment created: `<application>-<service>`.
+  auto dokku_name = nodes::deploy::DokkuName(parent.app.name, parent.service.name);
+  b.fields["dokku_name"] = dokku_name ? *dokku_name : parent.service.name;
   // Where the dump goes: chosen now, so a job taken over by another replica writes the same place.
   const std::string name = parent.app.id + "/" + parent.service.name + "/" + b.id + ".dump";
   if (vs) {
@@ -235,8 +256,8 @@ Result<std::vector<domain::Integration>> Services::ListBackups(const authz::Prin
     WHARF_ASSIGN_OR_RETURN(auto parent, LoadBackupParent(tx, p, app_id, svc_id, Action::kRead, ctx));
     WHARF_ASSIGN_OR_RETURN(auto rows, ListServiceBackups(tx, p.org_id, parent.service.id));
     for (auto& r : rows) {
-      auto res = AsResource(r);
-      if (authz::Check(p, Collection::kBackups, Action::kRead, &res).outcome == authz::Outcome::kAllowed)
+      const BackupResource res(r);
+      if (authz::Check(p, Collection::kBackups, Action::kRead, &res.r).outcome == authz::Outcome::kAllowed)
         out.push_back(std::move(r));
     }
     return Ok();
@@ -732,7 +753,7 @@ Status Services::RunBackupJob(JobContext& jc, bool restore) {
     r.fields[restore ? "restore_started_at" : "started_at"] = std::to_string(clock_.Now());
     r.fields.erase(error_field);
   }));
-  const std::string engine = b.Field("engine"), svc = b.Field("service_name");
+  const std::string engine = b.Field("engine"), svc = DokkuService(b);
   Result<std::pair<int64_t, std::string>> done =
       restore ? RestoreDump(jc, b, *node, storage ? &*storage : nullptr) : TakeDump(jc, b, *node, storage ? &*storage : nullptr);
   if (!done) {
@@ -764,7 +785,7 @@ Status Services::RunBackupJob(JobContext& jc, bool restore) {
 // Answers the size and SHA-256 of the dump.
 Result<std::pair<int64_t, std::string>> Services::TakeDump(JobContext& jc, const domain::Integration& b,
                                                            const NodeTarget& node, const VerifiedBackupStorage* storage) {
-  const std::string engine = b.Field("engine"), svc = b.Field("service_name");
+  const std::string engine = b.Field("engine"), svc = DokkuService(b);
   nodes::ConnectFailure failure;
   std::string fp;
   WHARF_ASSIGN_OR_RETURN(auto conn, nodes::Connection::Open(node.target, NodeConnectOptions(), &failure, &fp));
@@ -840,7 +861,7 @@ Result<std::pair<int64_t, std::string>> Services::TakeDump(JobContext& jc, const
 // match the backup's SHA-256.
 Result<std::pair<int64_t, std::string>> Services::RestoreDump(JobContext& jc, const domain::Integration& b,
                                                               const NodeTarget& node, const VerifiedBackupStorage* storage) {
-  const std::string engine = b.Field("engine"), svc = b.Field("service_name");
+  const std::string engine = b.Field("engine"), svc = DokkuService(b);
   nodes::ConnectFailure failure;
   std::string fp;
   WHARF_ASSIGN_OR_RETURN(auto conn, nodes::Connection::Open(node.target, NodeConnectOptions(), &failure, &fp));

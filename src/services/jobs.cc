@@ -114,6 +114,13 @@ Result<domain::Job> Services::Enqueue(store::Tx& tx, std::string kind, std::stri
   job.status = "queued";
   job.payload = payload.is_null() ? "{}" : payload.dump();
   job.created_at = clock_.Now();
+  // A target runs its queued jobs in (created_at, id) order. Jobs queued in the same millisecond
+  // (e.g. a template's deployments, databases first) must keep the order they were queued in,
+  // not the random order of their ids: each comes at least 1 ms after the target's newest job.
+  if (!job.target_id.empty()) {
+    WHARF_ASSIGN_OR_RETURN(auto newest, tx.jobs().ListForTarget(job.org_id, job.target_id, 1));
+    if (!newest.empty() && newest.front().created_at >= job.created_at) job.created_at = newest.front().created_at + 1;
+  }
   job.created_by = std::move(created_by);
   WHARF_TRY(tx.jobs().Insert(job));
   return job;

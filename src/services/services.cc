@@ -133,8 +133,23 @@ Status Services::Authorize(const authz::Principal& p, Collection c, Action a, co
   AuditDenied(p, perm, std::string(domain::CollectionName(c)), std::string(resource_id), authz::Explain(p, d), ctx);
   switch (d.outcome) {
     case authz::Outcome::kOutsideOwnScope:
-    case authz::Outcome::kOutsideResourceScope:
       return Err(ErrorCode::kNotFound, "not found");
+    case authz::Outcome::kOutsideResourceScope: {
+      // The member holds the permission, but only for the applications (or servers) its role
+      // lists: 403 naming it, for every scoped collection alike (docs/access-control.md).
+      const std::string role = p.role ? p.role->role_name : "";
+      const std::string what = c == Collection::kServers ? "servers" : "applications";
+      const bool create = r == nullptr || (r->id.empty() && r->application_id.empty());
+      auto e = Forbidden(perm, create ? "Your role '" + role + "' is restricted to named " + what +
+                                            " (resource_scope), so it cannot " + std::string(domain::ActionName(a)) + " " +
+                                            std::string(domain::CollectionName(c)) + " outside them. Ask an Admin."
+                                      : "Your role '" + role + "' grants " + perm + " only for the " + what +
+                                            " listed in its resource_scope, and this one is not among them. Ask an "
+                                            "Admin to add it to the role.");
+      e.value().details["reason"] = "resource_scope";
+      e.value().details["role"] = role;
+      return e;
+    }
     case authz::Outcome::kTokenRestricted: {
       auto e = Forbidden(perm, "The API token used for this request does not carry " + perm +
                                    ". Use a token created with that permission, or sign in.");

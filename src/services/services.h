@@ -425,12 +425,16 @@ struct TemplateInput {
 struct TemplateDeployInput {
   std::optional<std::string> application_id;
   std::optional<ApplicationInput> application;
+  // Also queue a deployment of every created service (databases first), in the same transaction;
+  // needs services.update on the application as well.
+  bool deploy = false;
 };
 struct TemplateDeployment {
   domain::Application application;
   bool created_application = false;
   std::vector<ServiceView> services;
   std::map<std::string, std::string> renamed;  // template name → service name, when they differ
+  std::vector<domain::Deployment> deployments;  // with deploy: one queued deployment per service
 };
 
 // Backups of database services (backups.cc, docs/backups.md). A backup and a schedule are rows of
@@ -768,7 +772,8 @@ class Services {
   Status DeleteTemplate(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
   // Creates the template's services in an existing or a new application (templates.read,
   // services.create, and applications.create for a new one), renaming services to stay unique
-  // and rewriting {{ svc.VAR }} references to match. One transaction.
+  // and rewriting {{ svc.VAR }} references to match. With `deploy`, also queues a deployment
+  // (trigger "template") of each created service, databases first (services.update). One transaction.
   Result<TemplateDeployment> DeployTemplate(const authz::Principal& p, std::string_view id, TemplateDeployInput in,
                                             const RequestContext& ctx);
   // --- backups of database services (backups.cc; collection backups, scoped by the application) ---
@@ -1029,9 +1034,10 @@ class Services {
   void RecordGitDelivery(const domain::Integration& row, const WebhookOutcome& out, const std::string& delivery_id);
   integrations::GithubTokenCache github_tokens_;  // installation tokens, per provider id, in memory only
   // Applications and services (applications.cc, app_services.cc, templates.cc).
-  // Like AuthorizeRow, but a row outside the role's resource_scope answers 403 naming the
-  // permission (reason "resource_scope"), so a scoped member learns what is missing
-  // (docs/applications.md); read_scope "own" stays 404.
+  // AuthorizeRow under the name the application code uses: a row outside the role's
+  // resource_scope answers 403 naming the permission (reason "resource_scope", as Authorize does
+  // for every scoped collection, servers included), so a scoped member learns what is missing
+  // (docs/access-control.md); read_scope "own" stays 404.
   Status AuthorizeScoped(const authz::Principal& p, domain::Collection c, domain::Action a, const authz::Resource& r,
                          const RequestContext& ctx, std::string_view id, tl::unexpected<Error> (*not_found)());
   // The permission bit alone (403 naming it, audited, when missing); the row's scopes are checked

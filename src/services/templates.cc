@@ -1,6 +1,7 @@
 // Templates: an application's services saved as settings plus variable templates (never a secret,
 // a credential or a generated value; domains stay with the application), deployed into a new or
-// an existing application with services renamed to stay unique and {{ svc.VAR }} rewritten.
+// an existing application with services renamed to stay unique and {{ svc.VAR }} rewritten, and,
+// when asked, a deployment of each created service queued in the same transaction.
 #include <algorithm>
 
 #include "base/strings.h"
@@ -166,6 +167,10 @@ Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, s
                                         "server_id} to create one");
   WHARF_ASSIGN_OR_RETURN(auto tpl, GetTemplate(p, id, ctx));
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kCreate, ctx));
+  // Deploying what was created changes what runs: services.update, as a manual deploy.
+  if (in.deploy) {
+    WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kUpdate, ctx));
+  }
   json body = json::parse(tpl.body, nullptr, false);
   if (!body.is_object() || !body.contains("services") || !body["services"].is_array())
     return Internal("template " + tpl.id + " has a corrupt body");
@@ -195,6 +200,13 @@ Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, s
       if (!app) return FieldError("application_id", "is not an application of this organisation");
       WHARF_TRY(AuthorizeScoped(p, Collection::kServices, Action::kCreate, authz::Resource{{}, {}, app->id, {}}, ctx,
                                 app->id, AppNotFound));
+      if (in.deploy) {
+        WHARF_TRY(AuthorizeScoped(p, Collection::kServices, Action::kUpdate, authz::Resource{{}, {}, app->id, {}}, ctx,
+                                  app->id, AppNotFound));
+        if (app->server_id.empty())
+          return Err(ErrorCode::kConflict,
+                     "The application has no server to deploy to: set its server_id first, or deploy without \"deploy\".");
+      }
       out.application = *app;
       return Ok();
     }));
@@ -248,7 +260,18 @@ Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, s
       WHARF_ASSIGN_OR_RETURN(auto v, ViewService(tx, p, r, false));
       out.services.push_back(std::move(v));
     }
-    return AuditIn(tx, p, "templates.deploy", "templates", tpl.id, ctx, tpl.name + " into " + out.application.name);
+    if (in.deploy) {
+      // Databases first: an app whose variables reference a database needs it on the node, and
+      // the server runs its jobs in the order they were queued.
+      std::stable_partition(rows.begin(), rows.end(), [](const domain::AppService& r) { return r.type == "database"; });
+      for (auto& r : rows) {
+        WHARF_ASSIGN_OR_RETURN(auto d, EnqueueDeployment(tx, out.application, r, "deploy", "template", p.user_id, ""));
+        WHARF_TRY(AuditIn(tx, p, "services.deploy", "services", r.id, ctx, d.id));
+        out.deployments.push_back(std::move(d));
+      }
+    }
+    return AuditIn(tx, p, "templates.deploy", "templates", tpl.id, ctx,
+                   tpl.name + " into " + out.application.name + (in.deploy ? " (deploying)" : ""));
   }));
   for (auto& [from, to] : renamed)
     if (from != to) out.renamed[from] = to;

@@ -49,7 +49,8 @@ async function waitJob(s, O, token, id, timeoutMs = 60000) {
 }
 
 // An org with the test host as its server, an application on it with a postgres service named
-// `dbName`, the stand-in's database holding `data`, and a verified backup storage.
+// `dbName`, the stand-in's database holding `data`, and a verified backup storage. On the node the
+// database is the Dokku service a deployment creates, `<application>-<service>` (ctx.dokku).
 async function setup(s, name, dbName, data) {
   const u = await signup(s.url, name);
   const O = `/api/v1/orgs/${u.org.slug}`;
@@ -61,7 +62,8 @@ async function setup(s, name, dbName, data) {
   assert.equal(app.status, 201, app.text);
   const db = await call(s, 'POST', `${O}/applications/${app.json.id}/services`, { token: u.token, body: { name: dbName, type: 'database', database: { engine: 'postgres', version: '16' } } });
   assert.equal(db.status, 201, db.text);
-  const file = node.setDokkuDatabase('postgres', dbName, data);
+  const dokku = `shop-${dbName}-${dbName}`;
+  const file = node.setDokkuDatabase('postgres', dokku, data);
   const st = await call(s, 'POST', `${O}/backup-storage`, { token: u.token, body: {
     name: 's3rver', endpoint: s3.endpoint, region: 'us-east-1', bucket: BUCKET, prefix: `${name}/`, path_style: true,
     access_key_id: KEY_ID, secret_access_key: SECRET } });
@@ -70,7 +72,7 @@ async function setup(s, name, dbName, data) {
   assert.equal(v.status, 200, v.text);
   assert.equal(v.json.ok, true, v.text);
   const B = `${O}/applications/${app.json.id}/services/${db.json.id}`;
-  return { u, O, B, app: app.json, db: db.json, storage: st.json, file, server: srv.json };
+  return { u, O, B, app: app.json, db: db.json, storage: st.json, file, server: srv.json, dokku };
 }
 
 async function backUp(s, ctx, body) {
@@ -112,7 +114,7 @@ test('external backup: the dump streams into the verified bucket (multipart), re
     assert.ok(backup.started_at > 0 && backup.finished_at >= backup.started_at);
     assert.equal(backup.created_by, ctx.u.user.id);
     assert.ok(backup.object_key.startsWith('ext/'), backup.object_key);
-    assert.match(job.log, /postgres:export orders/);
+    assert.match(job.log, /postgres:export shop-orders-orders/);
     assert.match(job.log, /in 2 part\(s\)/, job.log);
     const obj = await stored(backup.object_key);
     assert.ok(obj, 'the object is in s3rver');
@@ -120,9 +122,9 @@ test('external backup: the dump streams into the verified bucket (multipart), re
     assert.ok(s3.requests.some((r) => /uploadId=/.test(r.path || '') || r.op === 's3:PutObject'), 'requests went through the verifying front');
 
     // The node's data changes; the restore puts the backup's back.
-    node.setDokkuDatabase('postgres', 'orders', 'changed after the backup\n');
+    node.setDokkuDatabase('postgres', ctx.dokku, 'changed after the backup\n');
     const rj = await restore(s, ctx, backup.id);
-    assert.match(rj.log, /postgres:import orders/);
+    assert.match(rj.log, /postgres:import shop-orders-orders/);
     assert.equal(sha256(readFileSync(ctx.file)), sha256(data), "the node's data is the backup's");
     const after1 = await call(s, 'GET', `${ctx.B}/backups/${backup.id}`, { token: ctx.u.token });
     assert.equal(after1.json.restore.status, 'succeeded');
@@ -207,7 +209,7 @@ test('internal backup: kept on the node, restored from there, deleted from there
     assert.equal(backup.sha256, sha256(data));
     const onNode = path.join('/home', NODE_USER, backup.path);
     assert.equal(sha256(readFileSync(onNode)), sha256(data), 'the dump is in the node user\'s home');
-    node.setDokkuDatabase('postgres', 'carts', 'changed\n');
+    node.setDokkuDatabase('postgres', ctx.dokku, 'changed\n');
     await restore(s, ctx, backup.id);
     assert.equal(sha256(readFileSync(ctx.file)), sha256(data));
     const dl = await fetch(`${s.url}${ctx.B}/backups/${backup.id}/download`, { headers: { authorization: `Bearer ${ctx.u.token}` } });
@@ -246,7 +248,7 @@ test('schedule: the first backup runs at once, retention prunes object and row, 
     const sched = await call(s, 'GET', `${ctx.B}/backup-schedule`, { token: ctx.u.token });
     assert.ok(sched.json.next_run_at - sched.json.last_run_at >= 24 * 3600 * 1000 - 1000, sched.text);
 
-    node.setDokkuDatabase('postgres', 'events', 'v2\n');
+    node.setDokkuDatabase('postgres', ctx.dokku, 'v2\n');
     const run = await call(s, 'POST', `${ctx.B}/backup-schedule/run`, { token: ctx.u.token });
     assert.equal(run.status, 202, run.text);
     const j2 = await waitJob(s, ctx.O, ctx.u.token, run.json.job.id);

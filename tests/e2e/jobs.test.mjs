@@ -26,6 +26,13 @@ test('jobs of one server run one at a time, each once; other servers run in para
     assert.deepEqual(j.payload, { ms: 150 });
   }
   assertSerializedPerTarget(jobs);
+  // A server runs its jobs in the order they were queued, even the 4 queued in one millisecond
+  // (not in the random order of their ids).
+  for (const t of ['t1', 't2', 't3']) {
+    const mine = jobs.filter((j) => j.target_id === `srv_${t}`);
+    const byStart = [...mine].sort((a, b) => runsOf(a)[0].start - runsOf(b)[0].start).map((j) => j.id);
+    assert.deepEqual(byStart, ids.filter((id) => mine.some((j) => j.id === id)), `srv_${t} ran its jobs out of order`);
+  }
   // Parallel across servers: some runs of different servers overlapped.
   const runs = jobs.flatMap((j) => runsOf(j).map((r) => ({ ...r, target: j.target_id })));
   const overlapped = runs.some((a) => runs.some((b) => a.target !== b.target && a.start < b.end && b.start < a.end));
@@ -35,7 +42,7 @@ test('jobs of one server run one at a time, each once; other servers run in para
 test('cancel: a queued job ends cancelled at once, a running one at its next step; an ended one answers 409', async () => {
   const O = `/api/v1/orgs/${ada.org.slug}`;
   const both = await enqueueSleep(s.url, ada, 'srv_cancel', { ms: 30000, count: 2 });
-  // Enqueued in the same millisecond: the one with the smaller id runs first; the other waits.
+  // Enqueued together: the first queued runs first; the other waits.
   const first = await waitFor(async () => {
     const jobs = await Promise.all(both.map((id) => getJob(s.url, ada, id)));
     return jobs.find((j) => j.status === 'running');

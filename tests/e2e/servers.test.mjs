@@ -264,8 +264,15 @@ test('roles: read_scope, create_limit and resource_scope apply to servers; bad i
   const ops = await memberWithRole(s.url, ada, 'ops', { servers: { read: true, update: true } }, { resource_scope: { servers: [a.json.id] } });
   const list = await api(s.url, 'GET', `${O()}/servers`, { token: ops.token });
   assert.deepEqual(list.json.items.map((x) => x.id), [a.json.id]);
-  assert.equal((await api(s.url, 'GET', `${O()}/servers/${b.json.id}`, { token: ops.token })).status, 404);
-  assert.equal((await api(s.url, 'POST', `${O()}/servers/${b.json.id}/check`, { token: ops.token })).status, 404);
+  // Outside resource_scope: 403 naming the permission (reason resource_scope), as for applications.
+  const outside = await api(s.url, 'GET', `${O()}/servers/${b.json.id}`, { token: ops.token });
+  assert.equal(outside.status, 403, outside.text);
+  assert.equal(outside.json.error.details.permission, 'servers.read');
+  assert.equal(outside.json.error.details.reason, 'resource_scope');
+  const check = await api(s.url, 'POST', `${O()}/servers/${b.json.id}/check`, { token: ops.token });
+  assert.equal(check.status, 403, check.text);
+  assert.equal(check.json.error.details.permission, 'servers.update');
+  assert.equal(check.json.error.details.reason, 'resource_scope');
   assert.equal((await api(s.url, 'POST', `${O()}/servers/${a.json.id}/check`, { token: ops.token })).status, 200);
   // create_limit and read_scope: own.
   const dev = await memberWithRole(s.url, ada, 'dev', { servers: { create: true, read: true, create_limit: 1, read_scope: 'own' }, sshKeys: { read: true } });
