@@ -232,7 +232,7 @@ test('cancel a slow deploy: the badge turns "cancelled" and Cancel goes away', a
 });
 
 test('back the Postgres service up to s3rver (the unverified storage refused), download it, restore it', async () => {
-  const file = node.setDokkuDatabase('postgres', 'db', DUMP);
+  const file = node.setDokkuDatabase('postgres', 'shop-db', DUMP);
   await page.goto(svcUrl(db, 'backups'));
   await page.getByRole('heading', { name: 'Backups of db' }).waitFor();
   await page.getByText('No backups yet').waitFor();
@@ -268,7 +268,7 @@ test('back the Postgres service up to s3rver (the unverified storage refused), d
   assert.equal(sha256(readFileSync(await dl.path())), sha256(DUMP), 'the download is the dump, byte for byte');
 
   // Restore asks first, then puts the backup's data back on the node.
-  node.setDokkuDatabase('postgres', 'db', 'changed after the backup\n');
+  node.setDokkuDatabase('postgres', 'shop-db', 'changed after the backup\n');
   let asked = '';
   page.once('dialog', (d) => { asked = d.message(); d.accept(); });
   await row.getByTestId('restore').click();
