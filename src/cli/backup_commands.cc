@@ -1,6 +1,6 @@
 // wharf backup create | list | show | restore | download | delete, and wharf backup schedule
 // set | show | delete | run: database backups of a service (docs/backups.md). Applications and
-// services are given by id (--app app_…, --service svc_…).
+// services are given by name or id (--app shop|app_…, --service db|svc_…).
 #include <fstream>
 
 #include "cli/command.h"
@@ -16,12 +16,19 @@ struct Target {
 };
 
 void AddTargetFlags(CLI::App* c, Target& t) {
-  c->add_option("--app", t.app, "Application id (app_…)")->required();
-  c->add_option("--service", t.service, "Database service id")->required();
+  c->add_option("--app", t.app, "Application name or id (app_…)")->required();
+  c->add_option("--service", t.service, "Database service name or id")->required();
 }
 
+// Ids pass as given; a service or application name is looked up first.
 Result<std::string> BackupsPath(Env& env, const Target& t, const std::string& suffix) {
-  return env.OrgPath("/applications/" + EncodeComponent(t.app) + "/services/" + EncodeComponent(t.service) + suffix);
+  std::string app = t.app, service = t.service;
+  if (!app.starts_with("app_") || !service.starts_with("svc_")) {
+    WHARF_ASSIGN_OR_RETURN(json s, FindService(env, service, app));
+    app = s.value("application_id", "");
+    service = s.value("id", "");
+  }
+  return env.OrgPath("/applications/" + EncodeComponent(app) + "/services/" + EncodeComponent(service) + suffix);
 }
 
 Table BackupTable(const std::vector<json>& items) {
