@@ -116,8 +116,12 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseDotEnv(const std::
     size_t b = line.find_first_not_of(" \t");
     if (b == std::string::npos || line[b] == '#') continue;
     line = line.substr(b);
-    if (line.starts_with("export ")) line = line.substr(line.find_first_not_of(' ', 7));
     const std::string where = file + ":" + std::to_string(line_no);
+    if (line.starts_with("export ")) {
+      size_t k = line.find_first_not_of(' ', 7);
+      if (k == std::string::npos) return UsageError(where + " is not KEY=VALUE.");
+      line = line.substr(k);
+    }
     WHARF_ASSIGN_OR_RETURN(auto kv, ParseAssignment(line, where));
     std::string& v = kv.second;
     if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') {
