@@ -504,6 +504,9 @@ TEST_F(CommandTreeTest, AppServiceAndEnvCommandsCheckTheirArgumentsBeforeAnyRequ
   EXPECT_EQ(Run({"app", "list", "--org", "acme"}).code, kExitUnauthenticated);
   EXPECT_EQ(Run({"project", "list", "--org", "acme"}).code, kExitUnauthenticated);
   EXPECT_EQ(Run({"deploy", "web", "--app", "shop", "--follow", "--org", "acme"}).code, kExitUnauthenticated);
+  // --env takes one value per occurrence: the service name after it is still the name.
+  EXPECT_EQ(Run({"service", "create", "git", "--env", "A=1", "web", "--app", "shop", "--repository", "acme/shop", "--org", "acme"}).code,
+            kExitUnauthenticated);
 }
 
 TEST_F(CommandTreeTest, EnvFromFileParsesDotEnv) {

@@ -197,11 +197,13 @@ void AddImageFlags(CLI::App* c, SourceFlags& f, bool required) {
   auto* img = c->add_option("--image", f.image, "The image, as docker pull takes it (ghcr.io/acme/web:1.4)");
   if (required) img->required();
   c->add_option("--registry", f.registry, "A Docker registry credential (name or id) to pull it with");
-  f.ports_opt = c->add_option("--port-map", f.ports, "A Dokku port mapping such as http:80:5000 (repeat for more)");
+  f.ports_opt = c->add_option("--port-map", f.ports, "A Dokku port mapping such as http:80:5000 (repeat for more)")
+                    ->allow_extra_args(false);
 }
 
 void AddEnvFlags(CLI::App* c, SourceFlags& f) {
-  c->add_option("-e,--env", f.env, "A variable KEY=VALUE, sent verbatim ({{ secret(32) }}, {{ db.DATABASE_URL }}); repeat");
+  c->add_option("-e,--env", f.env, "A variable KEY=VALUE, sent verbatim ({{ secret(32) }}, {{ db.DATABASE_URL }}); repeat")
+      ->allow_extra_args(false);
   c->add_option("--env-file", f.env_file, "Variables from a .env file (- = stdin)");
 }
 
