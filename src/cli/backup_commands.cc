@@ -1,6 +1,6 @@
 // wharf backup create | list | show | restore | download | delete, and wharf backup schedule
 // set | show | delete | run: database backups of a service (docs/backups.md). Applications and
-// services are given by id (--app app_…, --service svc_…).
+// services are given by name or id (--app shop|app_…, --service db|svc_…).
 #include <fstream>
 
 #include "cli/command.h"
@@ -16,12 +16,27 @@ struct Target {
 };
 
 void AddTargetFlags(CLI::App* c, Target& t) {
-  c->add_option("--app", t.app, "Application id (app_…)")->required();
-  c->add_option("--service", t.service, "Database service id")->required();
+  c->add_option("--app", t.app, "Application name or id (app_…)")->required();
+  c->add_option("--service", t.service, "Database service name or id")->required();
 }
 
+// Ids pass as given; a service or application name is looked up first.
 Result<std::string> BackupsPath(Env& env, const Target& t, const std::string& suffix) {
-  return env.OrgPath("/applications/" + EncodeComponent(t.app) + "/services/" + EncodeComponent(t.service) + suffix);
+  std::string app = t.app, service = t.service;
+  if (!app.starts_with("app_") || !service.starts_with("svc_")) {
+    WHARF_ASSIGN_OR_RETURN(json s, FindService(env, service, app));
+    app = s.value("application_id", "");
+    service = s.value("id", "");
+  }
+  return env.OrgPath("/applications/" + EncodeComponent(app) + "/services/" + EncodeComponent(service) + suffix);
+}
+
+// A backup storage id, looked up by name unless it is one (bst_…).
+Result<std::string> StorageId(Env& env, const std::string& ref) {
+  if (ref.starts_with("bst_")) return ref;
+  WHARF_ASSIGN_OR_RETURN(auto items, env.ListOrg("/backup-storage"));
+  WHARF_ASSIGN_OR_RETURN(json row, FindRow(items, ref, "/id", "/name", "backup storage", "wharf backup-storage list"));
+  return row.value("id", "");
 }
 
 Table BackupTable(const std::vector<json>& items) {
@@ -73,13 +88,15 @@ void AddBackupCommands(Registry& r) {
                             WHARF_ASSIGN_OR_RETURN(std::string path, BackupsPath(env, cf->t, "/backups"));
                             json body = json::object();
                             if (!cf->storage.empty()) body["storage"] = cf->storage;
-                            if (!cf->backup_storage.empty()) body["backup_storage_id"] = cf->backup_storage;
+                            if (!cf->backup_storage.empty()) {
+                              WHARF_ASSIGN_OR_RETURN(body["backup_storage_id"], StorageId(env, cf->backup_storage));
+                            }
                             WHARF_ASSIGN_OR_RETURN(json b, api->Post(path, body));
                             return Started(env, b, cf->follow, "Backup");
                           });
   AddTargetFlags(c, cf->t);
   c->add_option("--storage", cf->storage, "internal or external (default: external with --backup-storage)");
-  c->add_option("--backup-storage", cf->backup_storage, "A verified backup storage id (bst_…)");
+  c->add_option("--backup-storage", cf->backup_storage, "A verified backup storage (name or id)");
   c->add_flag("-f,--follow", cf->follow, "Stream the job's log until it ends");
 
   auto lt = std::make_shared<Target>();
@@ -178,7 +195,9 @@ void AddBackupCommands(Registry& r) {
                               json body{{"frequency", pf->frequency}};
                               if (pf->retention > 0) body["retention"] = pf->retention;
                               if (!pf->storage.empty()) body["storage"] = pf->storage;
-                              if (!pf->backup_storage.empty()) body["backup_storage_id"] = pf->backup_storage;
+                              if (!pf->backup_storage.empty()) {
+                                WHARF_ASSIGN_OR_RETURN(body["backup_storage_id"], StorageId(env, pf->backup_storage));
+                              }
                               WHARF_ASSIGN_OR_RETURN(json s, api->Call("PUT", path, body));
                               env.Print(s, ScheduleTable(s));
                               return Ok();
@@ -187,7 +206,7 @@ void AddBackupCommands(Registry& r) {
   set->add_option("--frequency", pf->frequency, "hourly, daily, weekly or monthly")->required();
   set->add_option("--retention", pf->retention, "How many scheduled backups to keep (default 7)");
   set->add_option("--storage", pf->storage, "internal or external (default: external with --backup-storage)");
-  set->add_option("--backup-storage", pf->backup_storage, "A verified backup storage id (bst_…)");
+  set->add_option("--backup-storage", pf->backup_storage, "A verified backup storage (name or id)");
 
   auto gf = std::make_shared<Target>();
   CLI::App* gs = r.Command(sg, "show", "Show the schedule and its last error", "wharf backup schedule show --app app_1 --service svc_1",

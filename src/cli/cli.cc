@@ -28,6 +28,8 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddGitCommands(*r);
   AddBackupStorageCommands(*r);
   AddRegistryCommands(*r);
+  AddAppCommands(*r);
+  AddServiceCommands(*r);
   // Later capabilities add their group here (one line each).
   AddCompletionCommand(*r);  // last: it walks the whole tree when it runs
   return std::make_unique<Client>(std::move(r));

@@ -366,6 +366,10 @@ class CommandTreeTest : public ConfigTest {
     AddRegistryCommands(r);
     AddJobCommands(r);
     AddDiagnoseCommands(r);
+    AddDeploymentCommands(r);
+    AddBackupCommands(r);
+    AddAppCommands(r);
+    AddServiceCommands(r);
     AddCompletionCommand(r);
     args.insert(args.begin(), "wharf");
     std::vector<char*> argv;
@@ -477,6 +481,66 @@ TEST_F(CommandTreeTest, RegistryTokensNeverComeFromArgv) {
   EXPECT_EQ(c.out.find("--password\""), std::string::npos);
   EXPECT_NE(c.out.find("[\"wharf/invite\"]=\"list link resend revoke show accept"), std::string::npos);
   EXPECT_NE(c.out.find("set-seat-limit"), std::string::npos);
+}
+
+TEST_F(CommandTreeTest, AppServiceAndEnvCommandsCheckTheirArgumentsBeforeAnyRequest) {
+  // Not signed in: argument mistakes are still exit 2 (found before the sign-in is needed).
+  EXPECT_EQ(Run({"service", "create", "git", "web", "--org", "acme"}).code, kExitUsage);  // --app, --repository
+  EXPECT_EQ(Run({"service", "create", "database", "db", "--app", "shop", "--org", "acme"}).code, kExitUsage);  // --engine
+  EXPECT_EQ(Run({"service", "list", "--org", "acme"}).code, kExitUsage);
+  auto noKey = Run({"env", "set", "svc_1", "hunter2", "--org", "acme"});
+  EXPECT_EQ(noKey.code, kExitUsage);
+  EXPECT_EQ(noKey.err.find("hunter2"), std::string::npos) << noKey.err;  // a value is never echoed
+  EXPECT_EQ(Run({"env", "set", "svc_1", "9X=1", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"env", "set", "web", "A=1", "--org", "acme"}).code, kExitUsage);  // a name needs --app
+  EXPECT_EQ(Run({"env", "regenerate", "svc_1", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"env", "regenerate", "svc_1", "K", "--all", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"app", "update", "shop", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"app", "create", "a", "--name", "b", "--server", "s", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"template", "deploy", "t", "--app", "a", "--new-app", "b", "--org", "acme"}).code, kExitUsage);
+  EXPECT_EQ(Run({"template", "deploy", "t", "--new-app", "b", "--org", "acme"}).code, kExitUsage);  // --server
+  // Well-formed: they reach for the sign-in (exit 3).
+  EXPECT_EQ(Run({"env", "set", "svc_1", "A={{ secret(32) }}", "B=x=y", "--org", "acme"}).code, kExitUnauthenticated);
+  EXPECT_EQ(Run({"app", "list", "--org", "acme"}).code, kExitUnauthenticated);
+  EXPECT_EQ(Run({"project", "list", "--org", "acme"}).code, kExitUnauthenticated);
+  EXPECT_EQ(Run({"deploy", "web", "--app", "shop", "--follow", "--org", "acme"}).code, kExitUnauthenticated);
+  // --env takes one value per occurrence: the service name after it is still the name.
+  EXPECT_EQ(Run({"service", "create", "git", "--env", "A=1", "web", "--app", "shop", "--repository", "acme/shop", "--org", "acme"}).code,
+            kExitUnauthenticated);
+}
+
+TEST_F(CommandTreeTest, EnvFromFileParsesDotEnv) {
+  fs::create_directories(dir_);
+  fs::path f = dir_ / "x.env";
+  std::ofstream(f) << "# c\n\nexport A=\"two words\\nline\"\nB='{{ secret(8) }}'\nC=a=b\n";
+  // Parsed, then it stops at the sign-in: exit 3 means the file was accepted.
+  EXPECT_EQ(Run({"env", "set", "svc_1", "--from-file", f.string(), "--org", "acme"}).code, kExitUnauthenticated);
+  std::ofstream(f) << "A=1\nnot an assignment\n";
+  auto bad = Run({"env", "set", "svc_1", "--from-file", f.string(), "--org", "acme"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_NE(bad.err.find("x.env:2"), std::string::npos) << bad.err;
+}
+
+TEST_F(CommandTreeTest, CompletionIncludesAppsServicesAndEnv) {
+  for (std::string shell : {"bash", "zsh"}) {
+    auto c = Run({"completion", shell});
+    ASSERT_EQ(c.code, 0);
+    // bash: ["wharf/app"]="list …"; zsh: 'wharf/app' 'list …'.
+    auto entry = [&](const std::string& path, const std::string& words) {
+      return shell == "bash" ? "[\"" + path + "\"]=\"" + words : "'" + path + "' '" + words;
+    };
+    for (auto [path, words] : {std::pair{"wharf/app", "list show create update delete"},
+                               {"wharf/project", "list show create update delete"},
+                               {"wharf/service", "list show create update delete reveal-credentials domains"},
+                               {"wharf/service/create", "git image database"},
+                               {"wharf/service/domains", "list add remove default"},
+                               {"wharf/env", "list set unset regenerate"},
+                               {"wharf/template", "list show save deploy delete"}})
+      EXPECT_NE(c.out.find(entry(path, words)), std::string::npos) << shell << " " << path;
+    EXPECT_NE(c.out.find("--from-file"), std::string::npos) << shell;
+    EXPECT_NE(c.out.find("--git-provider"), std::string::npos) << shell;
+    EXPECT_NE(c.out.find("--port-map"), std::string::npos) << shell;
+  }
 }
 
 TEST_F(CommandTreeTest, ContextCommandsWorkOffline) {

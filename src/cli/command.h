@@ -139,6 +139,13 @@ Result<nlohmann::json> FindRow(const std::vector<nlohmann::json>& items, const s
                                const std::string& id_pointer, const std::string& key_pointer,
                                const std::string& what, const std::string& hint);
 
+// An application by id (app_…, one GET) or by name (a list), under `base`: "/applications", or
+// "/projects" for the legacy view. Usage error when `ref` is empty.
+Result<nlohmann::json> FindApplication(Env& env, const std::string& ref, const std::string& base = "/applications");
+// A service by id (svc_…), or by name within the application `app` (name or id). A name without an
+// application is a usage error saying to add --app.
+Result<nlohmann::json> FindService(Env& env, const std::string& ref, const std::string& app);
+
 // Reads a whole file ("-" = stdin). Usage error naming `flag` when it cannot be read.
 Result<std::string> ReadFileArg(const std::string& path, const std::string& flag);
 
@@ -160,6 +167,8 @@ void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
 void AddDeploymentCommands(Registry& r);  // deploy, deployment
 void AddGitCommands(Registry& r);       // git-provider
 void AddBackupStorageCommands(Registry& r);  // backup-storage
+void AddAppCommands(Registry& r);       // app, project (legacy /projects), template
+void AddServiceCommands(Registry& r);   // service (domains, reveal-credentials), env
 void AddCompletionCommand(Registry& r); // completion (walks the whole tree, so added last)
 
 // Streams job `id`'s log (its Server-Sent Events) to stdout as it is written, or to stderr with

@@ -1,4 +1,4 @@
-// wharf deploy SERVICE [--action …] [--follow], and wharf deployment list | show | log [--follow] |
+// wharf deploy SERVICE [--app APP] [--action …] [--follow], and wharf deployment list | show | log [--follow] |
 // cancel: deployments of services (docs/applications.md, "Deployments"). A followed deployment
 // streams its log (Server-Sent Events) and exits 1 when it did not succeed, printing the layer and
 // the fix.
@@ -58,15 +58,20 @@ Status FollowDeployment(Env& env, const std::string& id) {
 
 void AddDeploymentCommands(Registry& r) {
   struct DeployFlags {
-    std::string service, action = "deploy";
+    std::string service, app, action = "deploy";
     bool follow = false;
   };
   auto df = std::make_shared<DeployFlags>();
   CLI::App* dep = r.Command(nullptr, "deploy",
                             "Deploy a service (or --action redeploy|restart|stop|destroy) on its application's server",
-                            "wharf deploy svc_123 --follow", Scope::kOrg, [df](Env& env) -> Status {
+                            "wharf deploy web --app shop --follow", Scope::kOrg, [df](Env& env) -> Status {
+                              std::string id = df->service;
+                              if (!df->app.empty() || !id.starts_with("svc_")) {
+                                WHARF_ASSIGN_OR_RETURN(json svc, FindService(env, df->service, df->app));
+                                id = Str(svc, "id");
+                              }
                               WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
-                              WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/services/" + EncodeComponent(df->service) +
+                              WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/services/" + EncodeComponent(id) +
                                                                                    "/" + EncodeComponent(df->action)));
                               WHARF_ASSIGN_OR_RETURN(json d, api->Post(path));
                               if (df->follow) {
@@ -77,7 +82,8 @@ void AddDeploymentCommands(Registry& r) {
                               env.Print(d, DeploymentTable({d}));
                               return Ok();
                             });
-  dep->add_option("service", df->service, "Service id (svc_…)")->required();
+  dep->add_option("service", df->service, "Service id (svc_…), or its name with --app")->required();
+  dep->add_option("--app", df->app, "The application (name or id) when SERVICE is a name");
   dep->add_option("--action", df->action, "deploy (default), redeploy, restart, stop or destroy")
       ->check(CLI::IsMember({"deploy", "redeploy", "restart", "stop", "destroy"}));
   dep->add_flag("-f,--follow", df->follow, "Stream the log until the deployment ends (exit 1 unless it succeeded)");
@@ -89,18 +95,30 @@ void AddDeploymentCommands(Registry& r) {
   };
   auto lf = std::make_shared<ListFlags>();
   CLI::App* list = r.Command(g, "list", "A service's (or an application's) deployments, newest first",
-                             "wharf deployment list --application app_1 --service svc_2", Scope::kOrg,
+                             "wharf deployment list --app shop --service web", Scope::kOrg,
                              [lf](Env& env) -> Status {
                                if (lf->application.empty())
-                                 return Err(ErrorCode::kValidationFailed, "--application is required (and --service to narrow)");
-                               std::string suffix = "/applications/" + EncodeComponent(lf->application);
-                               if (!lf->service.empty()) suffix += "/services/" + EncodeComponent(lf->service);
+                                 return UsageError("--application is required (and --service to narrow)");
+                               std::string app = lf->application;
+                               if (!app.starts_with("app_")) {
+                                 WHARF_ASSIGN_OR_RETURN(json a, FindApplication(env, app));
+                                 app = Str(a, "id");
+                               }
+                               std::string suffix = "/applications/" + EncodeComponent(app);
+                               if (!lf->service.empty()) {
+                                 std::string svc = lf->service;
+                                 if (!svc.starts_with("svc_")) {
+                                   WHARF_ASSIGN_OR_RETURN(json sv, FindService(env, svc, app));
+                                   svc = Str(sv, "id");
+                                 }
+                                 suffix += "/services/" + EncodeComponent(svc);
+                               }
                                WHARF_ASSIGN_OR_RETURN(auto items, env.ListOrg(suffix + "/deployments"));
                                env.Print(json(items), DeploymentTable(items), "No deployments yet.");
                                return Ok();
                              });
-  list->add_option("--application", lf->application, "Application id");
-  list->add_option("--service", lf->service, "Service id");
+  list->add_option("--application,--app", lf->application, "Application name or id");
+  list->add_option("--service", lf->service, "Service name or id");
 
   auto show = std::make_shared<std::string>();
   r.Command(g, "show", "A deployment's status, error (layer and fix) and log", "wharf deployment show dep_123",

@@ -6,7 +6,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cctype>
 #include <cstring>
+
+#include "cli/command.h"
 
 namespace wharf::cli {
 
@@ -60,6 +63,21 @@ Result<std::string> PromptLine(const std::string& prompt) {
   std::string line;
   if (!ReadLine(in, line) || line.empty()) return FieldError("email", "is required; nothing was entered");
   return line;
+}
+
+Result<bool> Confirm(const std::string& question, const std::string& yes_flag) {
+  if (!isatty(STDIN_FILENO))
+    return UsageError("This asks for confirmation and stdin is not a terminal; pass " + yes_flag + " to go ahead.");
+  Tty tty;
+  OpenTty(tty);
+  std::FILE* in = tty.f ? tty.f : stdin;
+  std::FILE* out = tty.f ? tty.f : stderr;
+  std::fputs((question + " [y/N] ").c_str(), out);
+  std::fflush(out);
+  std::string line;
+  ReadLine(in, line);
+  for (char& c : line) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return line == "y" || line == "yes";
 }
 
 Result<SecretBytes> PromptPassword(const std::string& prompt) {

@@ -21,6 +21,11 @@ namespace wharf::cli {
 Result<std::string> PromptLine(const std::string& prompt);
 Result<SecretBytes> PromptPassword(const std::string& prompt);
 
+// Asks a yes/no question on the terminal; true only for "y" or "yes". When stdin is not a terminal
+// nothing is asked and the answer is a usage error telling the caller to pass `yes_flag`
+// (scripts must say --yes explicitly, never hang on a prompt).
+Result<bool> Confirm(const std::string& question, const std::string& yes_flag);
+
 // One line from stdin without prompting (for --password-stdin); trailing CR/LF removed.
 Result<SecretBytes> ReadSecretLine(std::FILE* in);
 
