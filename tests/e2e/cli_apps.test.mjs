@@ -260,21 +260,20 @@ test('a user creates an app, a git service and a postgres, sets variables and de
 });
 
 test('backups with the CLI: create to verified storage, list, download to a file, restore', async () => {
-  // Backups address the Dokku database by the service's own name, while deployments create it as
-  // `<application>-<service>` (docs/applications.md); until the two agree, the database backed up
-  // here is seeded on the node under the service's name, as tests/e2e/backups.test.mjs does.
+  // A database lives on the node under its Dokku name, `<application>-<service>` (the name a
+  // deployment creates and a backup exports); this one is seeded there without a deploy.
   await json(cli, ['app', 'create', 'ledger', '--server', 'node-1']);
   const orders = await json(cli, ['service', 'create', 'database', 'orders', '--app', 'ledger', '--engine', 'postgres']);
   assert.equal(orders.database.engine, 'postgres');
   const data = Buffer.concat([crypto.randomBytes(256 << 10), Buffer.from('-- end of dump\n')]);
-  const dataFile = node.setDokkuDatabase('postgres', 'orders', data);
+  const dataFile = node.setDokkuDatabase('postgres', 'ledger-orders', data);
   const add = await run(cli, ['backup-storage', 'add', 's3', '--endpoint', s3.endpoint, '--region', 'us-east-1', '--bucket', 'backups',
     '--prefix', 'cli/', '--access-key-id', S3_KEY, '--secret-stdin', '--path-style'], { input: `${S3_SECRET}\n` });
   assert.equal(add.code, 0, add.stderr);
   await ok(cli, ['backup-storage', 'verify', 's3']);
 
   const c = await ok(cli, ['backup', 'create', '--app', 'ledger', '--service', 'orders', '--backup-storage', 's3', '--follow']);
-  assert.match(c.stdout, /postgres:export orders/);
+  assert.match(c.stdout, /postgres:export ledger-orders/);
   const list = await json(cli, ['backup', 'list', '--app', 'ledger', '--service', 'orders']);
   assert.equal(list.items.length, 1);
   const b = list.items[0];
@@ -291,9 +290,9 @@ test('backups with the CLI: create to verified storage, list, download to a file
   assert.deepEqual(dl, { id: b.id, file: out, bytes: data.length });
   assert.equal(sha256(readFileSync(out)), sha256(data));
 
-  node.setDokkuDatabase('postgres', 'orders', 'changed after the backup\n');
+  node.setDokkuDatabase('postgres', 'ledger-orders', 'changed after the backup\n');
   const rs = await ok(cli, ['backup', 'restore', b.id, '--app', 'ledger', '--service', 'orders', '--follow']);
-  assert.match(rs.stdout, /postgres:import orders/);
+  assert.match(rs.stdout, /postgres:import ledger-orders/);
   assert.equal(sha256(readFileSync(dataFile)), sha256(data), "the node's data is the backup's again");
 });
 
