@@ -396,9 +396,12 @@ Status Services::RunOnboarding(JobContext& jc) {
     append(installed.empty() ? "[wharf] Installing Dokku " + config_.dokku_version + "\n"
                              : "[wharf] Upgrading Dokku " + installed + " to " + config_.dokku_version + "\n");
     if (jc.IsCancelled()) return jc.Stopped();
-    // The URL is passed as an argument ($1), never pasted into the script text.
+    // The URL is passed as an argument ($1), never pasted into the script text. The installer is
+    // saved to a fresh mktemp file: a fixed /tmp name could be pre-created as a symlink by any local
+    // user (curl runs as root), and two onboardings of one node would overwrite each other's copy.
     auto rc = stream(with_sudo({"env", "DOKKU_TAG=v" + config_.dokku_version, "bash", "-c",
-                                "set -e; curl -fsSL \"$1\" -o /tmp/wharf-dokku-bootstrap.sh; bash /tmp/wharf-dokku-bootstrap.sh",
+                                "set -e; f=$(mktemp /tmp/wharf-dokku-bootstrap.XXXXXXXX); trap 'rm -f \"$f\"' EXIT; "
+                                "curl -fsSL \"$1\" -o \"$f\"; bash \"$f\"",
                                 "wharf-onboard", config_.dokku_bootstrap_url}));
     if (!rc) return JobFailed(rc.error().message);
     if (*rc != 0) return JobFailed("The Dokku installer exited with status " + std::to_string(*rc) + "; see the log above.");
