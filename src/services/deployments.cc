@@ -465,6 +465,7 @@ Status Services::RunDeployment(JobContext& jc) {
     e.code = ErrorCode::kConflict;
     e.message = message + (fix.empty() ? "" : " Fix: " + fix);
     e.layer = layer;
+    e.details["logged"] = true;  // the FAILED block above is the log's; the job runner adds none
     return tl::unexpected(std::move(e));
   };
 

@@ -300,7 +300,9 @@ void Services::RunClaimedJob(domain::Job job) {
   } else {
     end.status = "failed";
     end.error = st.error().message;
-    jc.AppendLog("\n[wharf] FAILED: " + end.error + "\n");
+    // A handler that wrote its own FAILED block (with the fix) says so; printing it twice read as two failures.
+    const auto& d = st.error().details;
+    if (!(d.is_object() && d.value("logged", false))) jc.AppendLog("\n[wharf] FAILED: " + end.error + "\n");
   }
   bool held = false;
   if (!end.status.empty()) {

@@ -309,7 +309,7 @@ test('a failed git:sync fails the deployment with the layer and the fix', async 
     const got = (await call('GET', `${O}/deployments/${d.id}`)).json;
     assert.equal(got.error_layer, 'git_token');
     assert.match(got.error_fix, /verify/);
-    assert.match(got.log, /FAILED/);
+    assert.equal(got.log.match(/\[wharf\] FAILED/g)?.length, 1, `one FAILED block in the log:\n${got.log}`);
   } finally {
     node.dokkuFail('git:sync', null);
   }
