@@ -77,9 +77,14 @@ std::vector<std::string> Service::Secrets() const {
     if (!v.empty()) out.push_back(v);
   };
   for (const auto& [k, v] : variables) add(v);
-  add(git.auth_token);
-  add(image.registry_password);
-  add(database.password);
+  for (auto& c : CredentialSecrets()) out.push_back(std::move(c));
+  return out;
+}
+
+std::vector<std::string> Service::CredentialSecrets() const {
+  std::vector<std::string> out;
+  for (const std::string* v : {&git.auth_token, &image.registry_password, &database.password})
+    if (!v->empty()) out.push_back(*v);
   return out;
 }
 

@@ -93,6 +93,9 @@ struct Service {
 
   // Every secret value the steps may carry (for redaction), non-empty ones only.
   std::vector<std::string> Secrets() const;
+  // The credentials among them (git token, registry and database passwords): the values that are
+  // redacted even from Wharf's own lines. Variable values are redacted from the node's output only.
+  std::vector<std::string> CredentialSecrets() const;
 };
 
 // What the node already has, found by the job before planning (apps:exists, <kind>:exists,
