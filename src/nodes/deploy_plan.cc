@@ -180,6 +180,7 @@ Result<std::vector<PlannedStep>> Plan(const Service& s, Action action, const Nod
     out.push_back(On(dokku::ConfigSet(s.app, values), Layer::kNone, kNodeFix));
   }
   if (!s.domains.empty()) out.push_back(On(dokku::DomainsSet(s.app, s.domains), Layer::kNone, kNodeFix));
+  else if (s.clear_domains && node.app_exists) out.push_back(On(dokku::DomainsClear(s.app), Layer::kNone, kNodeFix));
   if (!s.ports.empty()) out.push_back(On(dokku::PortsSet(s.app, s.ports), Layer::kNone, kNodeFix));
 
   if (s.kind == Kind::kGit) {

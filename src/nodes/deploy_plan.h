@@ -86,6 +86,7 @@ struct Service {
   DatabaseSource database;
   std::vector<std::pair<std::string, std::string>> variables;  // resolved; key order as stored
   std::vector<std::string> removed_keys;                       // unset on the node
+  bool clear_domains = false;  // the last domain was removed: domains:clear when `domains` is empty
   std::vector<std::string> domains;
   bool letsencrypt = false;
   std::vector<std::string> ports;  // "http:80:5000"

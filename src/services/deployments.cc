@@ -321,6 +321,7 @@ Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job&
     WHARF_ASSIGN_OR_RETURN(s.variables, resolver.Resolve(svc->name));
     w.unset_keys = apps::UnsetKeys(*svc);
     s.removed_keys = w.unset_keys;
+    s.clear_domains = cfg.value("domains_to_clear", false);
     if (cfg.contains("domains") && cfg["domains"].is_array()) {
       for (auto& dj : cfg["domains"]) {
         std::string h = dj.value("hostname", "");
@@ -619,6 +620,14 @@ Status Services::RunDeployment(JobContext& jc) {
       for (const auto& k : apps::UnsetKeys(*svc))
         if (std::find(w.unset_keys.begin(), w.unset_keys.end(), k) == w.unset_keys.end()) left.push_back(k);
       svc->unset_keys = json(left).dump();
+      // The domains this deploy cleared (a domain added since keeps nothing to clear anyway).
+      if (s.clear_domains) {
+        json c = apps::Config(*svc);
+        if (c.contains("domains_to_clear") && (!c.contains("domains") || c["domains"].empty())) {
+          c.erase("domains_to_clear");
+          svc->config = c.dump();
+        }
+      }
     }
     svc->status = status;
     svc->updated_at = clock_.Now();

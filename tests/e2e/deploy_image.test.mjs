@@ -201,6 +201,38 @@ test('deployments of two services on one server run one at a time', async () => 
   }
 });
 
+test('domains: added, made default and removed on the node; removing the last one clears them at the next deploy', async () => {
+  assert.equal((await call('POST', `${O}/services/${worker.id}/domains`, { hostname: 'jobs.example.com', letsencrypt: true })).status, 201);
+  assert.equal((await call('POST', `${O}/services/${worker.id}/domains`, { hostname: 'work.example.com', letsencrypt: false })).status, 201);
+  assert.equal((await call('POST', `${O}/services/${worker.id}/domains/work.example.com/default`)).status, 200);
+  let f = await follow((await start(worker)).id);
+  assert.equal(f.end.status, 'succeeded', f.log);
+  assert.deepEqual(node.dokkuApp('media-worker').domains, ['work.example.com', 'jobs.example.com'], 'the default first');
+  assert.equal(node.dokkuApp('media-worker').letsencrypt, true, "Let's Encrypt through the plugin");
+  assert.match(f.log, /\$ dokku letsencrypt:enable media-worker/);
+
+  assert.equal((await call('DELETE', `${O}/services/${worker.id}/domains/work.example.com`)).status, 200);
+  f = await follow((await start(worker)).id);
+  assert.equal(f.end.status, 'succeeded', f.log);
+  assert.deepEqual(node.dokkuApp('media-worker').domains, ['jobs.example.com']);
+
+  const last = await call('DELETE', `${O}/services/${worker.id}/domains/jobs.example.com`);
+  assert.deepEqual(last.json.items, []);
+  const svc = (await call('GET', `${O}/services/${worker.id}`)).json;
+  assert.deepEqual(svc.domains, []);
+  assert.ok(!('domains_to_clear' in svc), 'bookkeeping stays internal');
+  const from = node.dokkuCalls().length;
+  f = await follow((await start(worker)).id);
+  assert.equal(f.end.status, 'succeeded', f.log);
+  assert.ok(commandsSince(from).some((c) => c[0] === 'domains:clear' && c[1] === 'media-worker'), f.log);
+  assert.deepEqual(node.dokkuApp('media-worker').domains, [], 'the removed domain no longer routes to the app');
+  // Cleared once: the next deploy has nothing to clear.
+  const from2 = node.dokkuCalls().length;
+  f = await follow((await start(worker)).id);
+  assert.equal(f.end.status, 'succeeded', f.log);
+  assert.ok(!commandsSince(from2).some((c) => c[0].startsWith('domains:')), f.log);
+});
+
 test('stop and destroy: ps:stop, the database unlinked then destroyed, apps:destroy --force; a second destroy has nothing to do', async () => {
   let from = node.dokkuCalls().length;
   const stop = await follow((await start(apiSvc, 'stop')).id);
