@@ -1951,6 +1951,7 @@ json ServiceJson(const services::ServiceView& v) {
   json c = v.config;
   j["domains"] = c.contains("domains") ? c["domains"] : json::array();
   c.erase("domains");
+  c.erase("domains_to_clear");  // deployment bookkeeping, like unset_keys
   if (s.type == "database") {
     j["database"] = {{"engine", c.value("engine", "")}, {"version", c.value("version", "")}};
     j["credentials"] = {{"set", v.credentials_set}};

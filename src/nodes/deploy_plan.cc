@@ -77,9 +77,14 @@ std::vector<std::string> Service::Secrets() const {
     if (!v.empty()) out.push_back(v);
   };
   for (const auto& [k, v] : variables) add(v);
-  add(git.auth_token);
-  add(image.registry_password);
-  add(database.password);
+  for (auto& c : CredentialSecrets()) out.push_back(std::move(c));
+  return out;
+}
+
+std::vector<std::string> Service::CredentialSecrets() const {
+  std::vector<std::string> out;
+  for (const std::string* v : {&git.auth_token, &image.registry_password, &database.password})
+    if (!v->empty()) out.push_back(*v);
   return out;
 }
 
@@ -175,6 +180,7 @@ Result<std::vector<PlannedStep>> Plan(const Service& s, Action action, const Nod
     out.push_back(On(dokku::ConfigSet(s.app, values), Layer::kNone, kNodeFix));
   }
   if (!s.domains.empty()) out.push_back(On(dokku::DomainsSet(s.app, s.domains), Layer::kNone, kNodeFix));
+  else if (s.clear_domains && node.app_exists) out.push_back(On(dokku::DomainsClear(s.app), Layer::kNone, kNodeFix));
   if (!s.ports.empty()) out.push_back(On(dokku::PortsSet(s.app, s.ports), Layer::kNone, kNodeFix));
 
   if (s.kind == Kind::kGit) {

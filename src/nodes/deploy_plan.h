@@ -86,6 +86,7 @@ struct Service {
   DatabaseSource database;
   std::vector<std::pair<std::string, std::string>> variables;  // resolved; key order as stored
   std::vector<std::string> removed_keys;                       // unset on the node
+  bool clear_domains = false;  // the last domain was removed: domains:clear when `domains` is empty
   std::vector<std::string> domains;
   bool letsencrypt = false;
   std::vector<std::string> ports;  // "http:80:5000"
@@ -93,6 +94,9 @@ struct Service {
 
   // Every secret value the steps may carry (for redaction), non-empty ones only.
   std::vector<std::string> Secrets() const;
+  // The credentials among them (git token, registry and database passwords): the values that are
+  // redacted even from Wharf's own lines. Variable values are redacted from the node's output only.
+  std::vector<std::string> CredentialSecrets() const;
 };
 
 // What the node already has, found by the job before planning (apps:exists, <kind>:exists,

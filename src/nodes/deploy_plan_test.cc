@@ -85,6 +85,25 @@ TEST(DeployPlan, RedeployOnANodeThatHasItSkipsCreateAndLink) {
   EXPECT_EQ(Commands(*steps), (V{"config:set", "domains:set", "ports:set", "git:sync", "letsencrypt:enable"}));
 }
 
+TEST(DeployPlan, TheLastDomainRemovedIsClearedOnTheNode) {
+  NodeState node;
+  node.app_exists = true;
+  node.databases = {{"postgres", "shop-db"}};
+  node.links = {{"shop-db", "shop-web"}};
+  auto s = GitApp();
+  s.removed_keys.clear();
+  s.git.auth_host.clear();
+  s.domains.clear();
+  s.clear_domains = true;
+  auto steps = Plan(s, Action::kDeploy, node);
+  ASSERT_TRUE(steps);
+  EXPECT_EQ(Commands(*steps), (V{"config:set", "domains:clear", "ports:set", "git:sync"}));
+  s.clear_domains = false;  // never had domains: nothing to clear
+  steps = Plan(s, Action::kDeploy, node);
+  ASSERT_TRUE(steps);
+  EXPECT_EQ(Commands(*steps), (V{"config:set", "ports:set", "git:sync"}));
+}
+
 TEST(DeployPlan, AReferencedDatabaseMustBeOnTheNodeFirst) {
   auto steps = Plan(GitApp(), Action::kDeploy, NodeState{});
   ASSERT_FALSE(steps);

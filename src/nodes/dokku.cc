@@ -110,6 +110,7 @@ Step DomainsSet(std::string_view app, const std::vector<std::string>& domains) {
   argv.insert(argv.end(), domains.begin(), domains.end());
   return Plain(std::move(argv));
 }
+Step DomainsClear(std::string_view app) { return Plain({"dokku", "domains:clear", S(app)}); }
 Step DomainsAdd(std::string_view app, std::string_view domain) { return Plain({"dokku", "domains:add", S(app), S(domain)}); }
 Step DomainsRemove(std::string_view app, std::string_view domain) {
   return Plain({"dokku", "domains:remove", S(app), S(domain)});

@@ -58,6 +58,7 @@ Step ConfigSet(std::string_view app, const std::map<std::string, std::string>& v
 Step ConfigUnset(std::string_view app, const std::vector<std::string>& keys);
 
 Step DomainsSet(std::string_view app, const std::vector<std::string>& domains);
+Step DomainsClear(std::string_view app);
 Step DomainsAdd(std::string_view app, std::string_view domain);
 Step DomainsRemove(std::string_view app, std::string_view domain);
 Step LetsencryptEnable(std::string_view app);

@@ -312,9 +312,14 @@ Result<Connection::Channel> Connection::Exec(const std::vector<std::string>& arg
 
 Result<int> Connection::Stream(const std::vector<std::string>& argv,
                                const std::function<void(std::string_view)>& on_output, std::chrono::milliseconds timeout,
-                               const std::function<bool()>& should_stop) {
+                               const std::function<bool()>& should_stop, std::string_view stdin_data) {
   WHARF_ASSIGN_OR_RETURN(Channel guard, Exec(argv));
   ssh_channel ch = guard.get();
+  if (!stdin_data.empty()) {
+    if (ssh_channel_write(ch, stdin_data.data(), static_cast<uint32_t>(stdin_data.size())) == SSH_ERROR)
+      return Err(ErrorCode::kUnavailable, "the SSH connection broke while sending the command its input", Layer::kSsh);
+    ssh_channel_send_eof(ch);
+  }
   WHARF_TRY(Pump(ch, timeout, [&](int, std::string_view data) { on_output(data); }, should_stop));
   return ssh_channel_get_exit_status(ch);
 }

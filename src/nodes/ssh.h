@@ -118,9 +118,13 @@ class Connection {
   // answers true the remote command's process group is sent SIGTERM (an SSH "signal" request;
   // sshd delivers it with killpg), the channel is closed, and Stream answers kConflict with
   // details {"stopped": true} without waiting for the command.
+  // `stdin_data`, when given, is written to the command's standard input (then EOF) before the
+  // output is pumped, so a step that reads a secret from stdin (registry:login) streams and can be
+  // stopped like any other.
   static constexpr int kStopPollMs = 200;
   Result<int> Stream(const std::vector<std::string>& argv, const std::function<void(std::string_view)>& on_output,
-                     std::chrono::milliseconds timeout, const std::function<bool()>& should_stop = nullptr);
+                     std::chrono::milliseconds timeout, const std::function<bool()>& should_stop = nullptr,
+                     std::string_view stdin_data = {});
 
   // Starts argv with streamed stdin/stdout (see ExecStream). `idle_timeout` bounds each wait for
   // the node (not the whole transfer, which may take long for a large dump).

@@ -792,7 +792,12 @@ Result<json> Services::EditDomains(const authz::Principal& p, std::string_view i
                                     "to them, not from a public domain");
     json c = apps::Config(s);
     json domains = c.contains("domains") && c["domains"].is_array() ? c["domains"] : json::array();
+    const bool had_domains = !domains.empty();
     WHARF_TRY(edit(domains));
+    // Removing the last domain: the next deploy clears the app's domains on the node (there is no
+    // list left for domains:set to replace them with). Cleared again by that deploy.
+    if (domains.empty() && had_domains) c["domains_to_clear"] = true;
+    else if (!domains.empty()) c.erase("domains_to_clear");
     if (action == "services.domains.add") {
       WHARF_ASSIGN_OR_RETURN(auto all, tx.app_services().ListForApplication(p.org_id, s.application_id));
       WHARF_TRY(CheckDomainFree(all, s.id, std::string(hostname)));

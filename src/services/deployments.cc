@@ -321,6 +321,7 @@ Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job&
     WHARF_ASSIGN_OR_RETURN(s.variables, resolver.Resolve(svc->name));
     w.unset_keys = apps::UnsetKeys(*svc);
     s.removed_keys = w.unset_keys;
+    s.clear_domains = cfg.value("domains_to_clear", false);
     if (cfg.contains("domains") && cfg["domains"].is_array()) {
       for (auto& dj : cfg["domains"]) {
         std::string h = dj.value("hostname", "");
@@ -460,7 +461,7 @@ Status Services::RunDeployment(JobContext& jc) {
       return tx.deployments().SetOutcome(job.org_id, job.id, "", LayerName(layer), fix);
     });
     if (!st) log::Warn("deployment_outcome_failed", {{"deployment_id", job.id}, {"error", st.error().message}});
-    jc.AppendLog("\n[wharf] FAILED: " + message + (fix.empty() ? "" : "\n[wharf] Fix: " + fix) + "\n");
+    jc.AppendOwnLog("\n[wharf] FAILED: " + message + (fix.empty() ? "" : "\n[wharf] Fix: " + fix) + "\n");
     Error e;
     e.code = ErrorCode::kConflict;
     e.message = message + (fix.empty() ? "" : " Fix: " + fix);
@@ -477,7 +478,10 @@ Status Services::RunDeployment(JobContext& jc) {
     return fail_with(e.message, e.layer, fix);
   }
   DeploymentWork& w = *loaded;
-  for (const auto& secret : w.plan_input.Secrets()) jc.AddSecret(secret);
+  // Credentials are redacted everywhere; variable values from what the node prints (Wharf's own
+  // lines never hold one, and a value as plain as "image" must not mangle `git:from-image`).
+  for (const auto& secret : w.plan_input.CredentialSecrets()) jc.AddSecret(secret);
+  for (const auto& [key, value] : w.plan_input.variables) jc.AddOutputSecret(value);
   auto action = deploy::ParseAction(w.deployment.action);
   if (!action) return fail_with(action.error().message, Layer::kNone, "");
 
@@ -491,7 +495,7 @@ Status Services::RunDeployment(JobContext& jc) {
                  "Resuming: every step is checked against the node, so what already happened is skipped or repeated "
                  "safely.\n");
   }
-  jc.AppendLog("[wharf] " + std::string(deploy::ActionName(*action)) + " of " + w.service.name + " (" + w.service.type +
+  jc.AppendOwnLog("[wharf] " + std::string(deploy::ActionName(*action)) + " of " + w.service.name + " (" + w.service.type +
                ") as Dokku app '" + w.plan_input.app + "' on " + w.server.name + " (" + w.server.host + "), trigger " +
                w.deployment.trigger + (w.commit_sha.empty() ? "" : ", commit " + w.commit_sha) + "\n");
   if (jc.IsCancelled()) return jc.Stopped();
@@ -554,34 +558,27 @@ Status Services::RunDeployment(JobContext& jc) {
       for (auto& [f, why] : e.details["fields"].items()) msg = f + " " + why.get<std::string>();
     return fail_with(msg, Layer::kNone, "Fix the service's settings, then deploy again.");
   }
-  jc.AppendLog("[wharf] " + std::to_string(plan->size()) + " step" + (plan->size() == 1 ? "" : "s") + " to run\n");
+  jc.AppendOwnLog("[wharf] " + std::to_string(plan->size()) + " step" + (plan->size() == 1 ? "" : "s") + " to run\n");
 
   const auto timeout = std::chrono::milliseconds(config_.onboard_timeout_ms);
   for (const auto& step : *plan) {
     if (jc.IsCancelled()) {
-      jc.AppendLog("[wharf] Cancelled before: " + step.step.display + "\n");
+      jc.AppendOwnLog("[wharf] Cancelled before: " + step.step.display + "\n");
       return jc.Stopped();
     }
-    jc.AppendLog("$ " + step.step.display + "\n");
+    jc.AppendOwnLog("$ " + step.step.display + "\n");
     std::string output;
     int rc = -1;
-    if (!step.step.stdin_data.empty()) {
-      auto r = c.Run(step.step.argv, step.step.stdin_data);
-      if (!r) return fail_with("Lost the connection to the server during '" + step.step.display + "': " + r.error().message,
-                               Layer::kSsh, "Run the server check, then deploy again.");
-      output = r->out + r->err;
-      jc.AppendLog(output);
-      rc = r->exit_status;
-    } else {
+    {
       // A cancel (or this replica stopping) interrupts the running command: the job asks every
       // 200 ms, and the node's command gets SIGTERM and its channel closed.
       bool interrupted = false;
       auto r = c.Stream(step.step.argv, [&](std::string_view chunk) {
         output.append(chunk);
         jc.AppendLog(chunk);
-      }, timeout, [&] { return interrupted = jc.IsCancelled(); });
+      }, timeout, [&] { return interrupted = jc.IsCancelled(); }, step.step.stdin_data);
       if (!r && interrupted) {
-        jc.AppendLog("\n[wharf] " + std::string(stopping_ ? "The control plane is shutting down" : "Cancelled") +
+        jc.AppendOwnLog("\n[wharf] " + std::string(stopping_ ? "The control plane is shutting down" : "Cancelled") +
                      ": interrupted the running step '" + step.step.display +
                      "' (the command on the server was sent SIGTERM); the remaining steps did not run.\n");
         return jc.Stopped();
@@ -594,8 +591,9 @@ Status Services::RunDeployment(JobContext& jc) {
       Layer layer = step.layer;
       std::string fix = step.fix;
       if ((layer == Layer::kGitToken || layer == Layer::kGithubApp || layer == Layer::kRegistry) && LooksLikeNetwork(output)) {
+        const std::string what = layer == Layer::kRegistry ? "registry" : "git host";
         layer = Layer::kNetwork;
-        fix = "The server could not reach the " + std::string(layer == Layer::kRegistry ? "registry" : "git host") +
+        fix = "The server could not reach the " + what +
               ": check its DNS, its outbound firewall (security groups) and the host's certificate; the credential "
               "is not the problem here.";
       }
@@ -622,13 +620,21 @@ Status Services::RunDeployment(JobContext& jc) {
       for (const auto& k : apps::UnsetKeys(*svc))
         if (std::find(w.unset_keys.begin(), w.unset_keys.end(), k) == w.unset_keys.end()) left.push_back(k);
       svc->unset_keys = json(left).dump();
+      // The domains this deploy cleared (a domain added since keeps nothing to clear anyway).
+      if (s.clear_domains) {
+        json c = apps::Config(*svc);
+        if (c.contains("domains_to_clear") && (!c.contains("domains") || c["domains"].empty())) {
+          c.erase("domains_to_clear");
+          svc->config = c.dump();
+        }
+      }
     }
     svc->status = status;
     svc->updated_at = clock_.Now();
     return tx.app_services().Update(*svc);
   });
   if (!st) log::Warn("deployment_record_failed", {{"deployment_id", job.id}, {"error", st.error().message}});
-  jc.AppendLog("[wharf] Done: " + w.service.name + " is " + status + "\n");
+  jc.AppendOwnLog("[wharf] Done: " + w.service.name + " is " + status + "\n");
   return Ok();
 }
 

@@ -41,9 +41,17 @@ void JobContext::AddSecret(std::string value) {
   if (!value.empty()) secrets_.push_back(std::move(value));
 }
 
-void JobContext::AppendLog(std::string_view text) {
+void JobContext::AddOutputSecret(std::string value) {
+  if (!value.empty()) output_secrets_.push_back(std::move(value));
+}
+
+void JobContext::AppendLog(std::string_view text) { Append(text, true); }
+void JobContext::AppendOwnLog(std::string_view text) { Append(text, false); }
+
+void JobContext::Append(std::string_view text, bool output) {
   if (text.empty() || active_->lost) return;
   std::vector<std::string_view> views(secrets_.begin(), secrets_.end());
+  if (output) views.insert(views.end(), output_secrets_.begin(), output_secrets_.end());
   const std::string clean = views.empty() ? std::string(text) : secrets::Redact(text, views);
   log_bytes_ += clean.size();
   const size_t max = s_.config_.job_log_max_bytes;

@@ -351,10 +351,18 @@ class JobContext {
   // True when an earlier claim ran this job and stopped without finishing (its replica died or
   // shut down): the handler decides whether to resume (idempotent steps) or fail.
   bool takeover() const { return job_.attempts > 1; }
-  // Appends to the job's log (stored at once; the SSE stream shows it), with every AddSecret value
-  // replaced by [redacted]. A no-op once the lease was lost.
+  // Appends to the job's log (stored at once; the SSE stream shows it), with every AddSecret and
+  // AddOutputSecret value replaced by [redacted]. A no-op once the lease was lost. Use it for
+  // anything a node or another program said.
   void AppendLog(std::string_view text);
+  // Appends a line Wharf wrote itself from secret-free parts (a command's display form, a status
+  // line): only AddSecret values are redacted, so a short variable value such as "image" does not
+  // mangle `git:from-image` in the log.
+  void AppendOwnLog(std::string_view text);
   void AddSecret(std::string value);
+  // A value redacted from output (AppendLog) only: variable values, which may be as plain as "1"
+  // and never appear in Wharf's own lines (config:set shows sizes).
+  void AddOutputSecret(std::string value);
   // True once a cancel was requested, the lease was lost or this replica is stopping: stop at the
   // next step and return. Checks the store at most every 500 ms (renewing the lease as it does).
   bool IsCancelled();
@@ -364,6 +372,7 @@ class JobContext {
   bool Heartbeat();
 
  private:
+  void Append(std::string_view text, bool output);
   friend class Services;
   struct Active;
   JobContext(Services& s, domain::Job job, std::shared_ptr<Active> active);
@@ -371,6 +380,7 @@ class JobContext {
   domain::Job job_;
   std::shared_ptr<Active> active_;
   std::vector<std::string> secrets_;
+  std::vector<std::string> output_secrets_;
   size_t log_bytes_ = 0;         // appended since the last trim (approximate size of the stored log)
   int64_t last_check_ms_ = 0;    // last IsCancelled look at the store
 };

@@ -105,6 +105,7 @@ Result<domain::AppTemplate> Services::CreateTemplate(const authz::Principal& p, 
     for (auto& s : services) {
       json c = apps::Config(s);
       c.erase("domains");  // hostnames belong to one deployment
+      c.erase("domains_to_clear");
       WHARF_ASSIGN_OR_RETURN(auto vars, apps::OpenVariables(envelope_, *org, s));
       json vj = json::array();
       for (auto& v : vars) vj.push_back({{"key", v.key}, {"value", v.value}});  // templates only, no generated value

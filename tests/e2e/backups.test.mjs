@@ -247,6 +247,16 @@ test('schedule: the first backup runs at once, retention prunes object and row, 
     assert.equal(first.trigger, 'schedule');
     const sched = await call(s, 'GET', `${ctx.B}/backup-schedule`, { token: ctx.u.token });
     assert.ok(sched.json.next_run_at - sched.json.last_run_at >= 24 * 3600 * 1000 - 1000, sched.text);
+    // Another frequency keeps the last run and moves the next one to last + its period.
+    const H = 3600 * 1000;
+    for (const [frequency, period] of [['hourly', H], ['weekly', 7 * 24 * H], ['monthly', 30 * 24 * H], ['daily', 24 * H]]) {
+      const ch = await call(s, 'PUT', `${ctx.B}/backup-schedule`, { token: ctx.u.token, body: { frequency, retention: 1, storage: 'external', backup_storage_id: ctx.storage.id } });
+      assert.equal(ch.status, 200, ch.text);
+      assert.equal(ch.json.frequency, frequency);
+      assert.equal(ch.json.last_run_at, sched.json.last_run_at, ch.text);
+      assert.equal(ch.json.next_run_at - ch.json.last_run_at, period, `${frequency}: ${ch.text}`);
+    }
+    assert.equal((await call(s, 'GET', `${ctx.B}/backups`, { token: ctx.u.token })).json.items.length, 1, 'changing the frequency runs no backup');
 
     node.setDokkuDatabase('postgres', ctx.dokku, 'v2\n');
     const run = await call(s, 'POST', `${ctx.B}/backup-schedule/run`, { token: ctx.u.token });

@@ -178,3 +178,39 @@ test('recorded GitHub: a repository outside the allow-list fails the deployment 
   const ok = await deploy();
   assert.equal(ok.end.status, 'succeeded', ok.log);
 });
+
+test('recorded GitHub: a verified push webhook deploys the service tracking that branch; a tag, another branch or repository, or a bad signature deploys nothing', async () => {
+  const hook = (payload, { event = 'push', secret = 'gh-hook-secret-1' } = {}) => {
+    const body = JSON.stringify(payload);
+    return fetch(`${s.url}/api/v1/webhooks/git/${provider.id}`, { method: 'POST', body, headers: {
+      'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': crypto.randomUUID(),
+      'user-agent': 'GitHub-Hookshot/5f1c2a7',
+      'x-hub-signature-256': `sha256=${crypto.createHmac('sha256', secret).update(body).digest('hex')}` } });
+  };
+  const list = async () => (await call('GET', `${O}/applications/${application.id}/services/${web.id}/deployments?limit=200`)).json.items;
+  const n0 = (await list()).length;
+  const sha = repo.shas.main;
+  const push = (ref, full_name = 'acme/api') => ({ ref, before: '0'.repeat(40), after: sha, repository: { full_name } });
+  for (const [what, r] of [
+    ['a tag push', await hook(push('refs/tags/main'))],
+    ['a tag push (v1)', await hook(push('refs/tags/v1'))],
+    ['another branch', await hook(push('refs/heads/develop'))],
+    ['another repository', await hook(push('refs/heads/main', 'acme/secret'))],
+    ['a ping', await hook({ zen: 'Keep it logically awesome.', hook_id: 1 }, { event: 'ping' })],
+  ]) assert.ok(r.status < 300, `${what}: ${r.status}`);
+  const forged = await hook(push('refs/heads/main'), { secret: 'not-the-secret' });
+  assert.ok(forged.status >= 400, `a bad signature is refused (${forged.status})`);
+  assert.equal((await list()).length, n0, 'a tag, another branch or repository, a ping or a forged delivery deploys nothing');
+
+  const ok = await hook(push('refs/heads/main'));
+  assert.ok(ok.status < 300, await ok.text());
+  const items = await list();
+  assert.equal(items.length, n0 + 1, 'exactly one deployment: the service tracking main');
+  assert.equal(items[0].trigger, 'push');
+  assert.equal(items[0].commit_sha, sha);
+  assert.equal(items[0].created_by, null);
+  const f = await follow(items[0].id);
+  assert.equal(f.end.status, 'succeeded', f.log);
+  assert.match(f.log, new RegExp(`trigger push, commit ${sha}`));
+  assert.equal(node.dokkuApp('shop-web').rev, sha);
+});

@@ -101,6 +101,7 @@ case "$cmd" in
     cat > "$D/apps/$app/registry-password"; echo "$server $user" > "$D/apps/$app/registry-login"
     echo "Login Succeeded" ;;
   domains:set) app="$1"; shift; need_app "$app"; printf '%s\\n' "$@" > "$D/apps/$app/domains"; echo "-----> Set $* for $app" ;;
+  domains:clear) need_app "$1"; : > "$D/apps/$1/domains"; echo "-----> Cleared domains in $1" ;;
   domains:add) need_app "$1"; echo "$2" >> "$D/apps/$1/domains"; echo "-----> Added $2 to $1" ;;
   domains:remove) need_app "$1"; grep -vxF "$2" "$D/apps/$1/domains" > "$D/apps/$1/domains.new" 2>/dev/null; mv "$D/apps/$1/domains.new" "$D/apps/$1/domains"; echo "-----> Removed $2 from $1" ;;
   domains:report) need_app "$1"; cat "$D/apps/$1/domains" 2>/dev/null ;;
