@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/api_client.h"
+#include "cli/cli.h"
 #include "cli/command.h"
 #include "cli/config.h"
 #include "cli/output.h"
@@ -363,6 +364,9 @@ class CommandTreeTest : public ConfigTest {
     AddSshKeyCommands(r);
     AddAuditCommands(r);
     AddServerCommands(r);
+    AddCloudCommands(r);
+    AddGitCommands(r);
+    AddBackupStorageCommands(r);
     AddRegistryCommands(r);
     AddJobCommands(r);
     AddDiagnoseCommands(r);
@@ -560,6 +564,63 @@ TEST_F(CommandTreeTest, ContextCommandsWorkOffline) {
   EXPECT_EQ(Run({"context", "current"}).out, "b\n");
   EXPECT_EQ(Run({"context", "use", "nope"}).code, kExitUsage);
   EXPECT_EQ(Run({"whoami"}).code, kExitUnauthenticated);  // b has no token
+}
+
+// Every command and group of the real tree (the one main registers), with its path.
+void Walk(CLI::App* app, const std::string& path, std::vector<std::pair<std::string, CLI::App*>>& out) {
+  for (CLI::App* sub : app->get_subcommands({})) {
+    if (sub->get_name().empty()) continue;
+    out.emplace_back(path + " " + sub->get_name(), sub);
+    Walk(sub, path + " " + sub->get_name(), out);
+  }
+}
+
+TEST(HelpTree, EveryCommandAndGroupShowsAnExampleUnderHelp) {
+  CLI::App app{"wharf"};
+  auto client = RegisterClientCommands(app);
+  std::vector<std::pair<std::string, CLI::App*>> all;
+  Walk(&app, "wharf", all);
+  ASSERT_GT(all.size(), 150u);  // the walk reaches the leaves, not just the groups
+  std::vector<std::string> missing;
+  for (auto& [path, cmd] : all) {
+    const std::string help = cmd->help();
+    const auto at = help.find("Example:\n  ");
+    // The example names the command itself (`wharf role create …` under `wharf role create`).
+    if (at == std::string::npos || help.find("wharf ", at) == std::string::npos) missing.push_back(path);
+  }
+  EXPECT_TRUE(missing.empty()) << "commands whose --help has no example:\n" << [&] {
+    std::string s;
+    for (auto& m : missing) s += "  " + m + "\n";
+    return s;
+  }();
+}
+
+TEST_F(CommandTreeTest, GitAwsAndStorageAreAliasesOfTheirGroups) {
+  // Each alias parses to the same command: not signed in, so exit 3 (an unknown word would be 2).
+  for (auto [alias, name] : {std::pair{"git", "git-provider"}, {"aws", "cloud-account"}, {"storage", "backup-storage"}}) {
+    EXPECT_EQ(Run({alias, "list", "--org", "acme"}).code, kExitUnauthenticated) << alias;
+    EXPECT_EQ(Run({name, "list", "--org", "acme"}).code, kExitUnauthenticated) << name;
+    EXPECT_EQ(Run({alias, "frobnicate"}).code, kExitUsage) << alias;
+  }
+  EXPECT_EQ(Run({"storage", "verify", "offsite", "--org", "acme"}).code, kExitUnauthenticated);
+  EXPECT_EQ(Run({"aws", "verify", "prod", "--org", "acme"}).code, kExitUnauthenticated);
+  // --help lists them beside the name.
+  CLI::App app{"wharf"};
+  auto client = RegisterClientCommands(app);
+  const std::string help = app.help();
+  EXPECT_NE(help.find("git-provider, git "), std::string::npos) << help;
+  EXPECT_NE(help.find("cloud-account, aws "), std::string::npos) << help;
+  EXPECT_NE(help.find("backup-storage, storage "), std::string::npos) << help;
+  // Both completion scripts offer the alias and complete its verbs.
+  auto bash = Run({"completion", "bash"}).out;
+  auto zsh = Run({"completion", "zsh"}).out;
+  for (const char* alias : {"git", "aws", "storage"}) {
+    EXPECT_NE(bash.find(std::string("[\"wharf/") + alias + "\"]=\"list"), std::string::npos) << alias;
+    EXPECT_NE(zsh.find(std::string("'wharf/") + alias + "' 'list"), std::string::npos) << alias;
+  }
+  EXPECT_NE(bash.find(" git-provider git "), std::string::npos);
+  EXPECT_NE(bash.find("[\"wharf/storage/verify\"]"), std::string::npos);
+  EXPECT_EQ(zsh.find("local path="), std::string::npos);  // zsh ties $path to $PATH
 }
 
 }  // namespace

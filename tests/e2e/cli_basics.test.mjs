@@ -209,24 +209,62 @@ test('colour only on a terminal, never with NO_COLOR; errors never print a token
 test('--help on every command shows an example; bash completion completes through the tree', async () => {
   const root = await cli.run(['--help']);
   assert.equal(root.code, 0);
-  const groups = ['login', 'logout', 'context', 'whoami', 'org', 'role', 'member', 'invite', 'token', 'ssh-key', 'audit', 'completion'];
+  const groups = ['login', 'logout', 'context', 'whoami', 'org', 'role', 'member', 'invite', 'token', 'ssh-key', 'audit', 'completion',
+    'git-provider, git', 'cloud-account, aws', 'backup-storage, storage'];
   for (const g of groups) assert.ok(root.stdout.includes(g), g);
-  // Every client command in the tree (read from the completion table, which is generated from it).
+  // Every command in the tree, serve and admin included (read from the completion table, which is
+  // generated from the binary's own tree).
   const script = (await cli.run(['completion', 'bash'])).stdout;
-  const paths = [...script.matchAll(/^ {2}\["wharf\/([^"]+)"\]=/gm)].map((m) => m[1].split('/'))
-    .filter((p) => p[0] !== 'serve' && p[0] !== 'admin');
-  assert.ok(paths.length >= 40, `only ${paths.length} commands`);
-  for (const l of [...paths, ['admin', 'backup'], ['admin', 'restore']]) {
+  const paths = [...script.matchAll(/^ {2}\["wharf\/([^"]+)"\]=/gm)].map((m) => m[1].split('/'));
+  assert.ok(paths.length >= 150, `only ${paths.length} commands`);
+  for (const must of ['admin/bootstrap', 'admin/create-user', 'admin/migrate', 'admin/backup', 'admin/restore', 'admin/rotate-master-key', 'serve']) {
+    assert.ok(paths.some((p) => p.join('/') === must), must);
+  }
+  const noExample = [];
+  for (const l of paths) {
     const r = await cli.run([...l, '--help']);
     assert.equal(r.code, 0, l.join(' '));
-    assert.match(r.stdout, /Example:\n {2}(wharf|source|TOKEN)/, l.join(' '));
+    if (!/Example:\n {2}(wharf|source|TOKEN|printf)/.test(r.stdout)) noExample.push(l.join(' '));
   }
+  assert.deepEqual(noExample, [], 'commands whose --help shows no example');
   const complete = (words) => spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words}); COMP_CWORD=${words.split(' ').length - 1}; _wharf; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).stdout.trim();
   assert.equal(complete('wharf ro'), 'role');
   assert.equal(complete('wharf role cr'), 'create');
   assert.match(complete('wharf role create X --al'), /--allow/);
   assert.match(complete('wharf admin ba'), /backup/);
-  assert.match((await cli.run(['completion', 'zsh'])).stdout, /^#compdef wharf/);
+  // The issue's names for three groups are aliases that complete like the groups.
+  assert.equal(complete('wharf stor'), 'storage');
+  assert.match(complete('wharf git ve'), /^verify$/);
+  assert.match(complete('wharf aws verify x --re'), /--region/);
+  // zsh, for real: compadd stands in for the completion system, printing what it is given.
+  const zsh = (await cli.run(['completion', 'zsh'])).stdout;
+  assert.match(zsh, /^#compdef wharf/);
+  const zcomplete = (words) => {
+    const w = words.split(' ');
+    const r = spawnSync('zsh', ['-f', '-c', `${zsh}\ncompadd() { shift; print -r -- "$*" }\nwords=(${words}); CURRENT=${w.length}; _wharf`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split(' ').filter((x) => x.startsWith(w[w.length - 1]));
+  };
+  assert.deepEqual(zcomplete('wharf stor'), ['storage']);
+  assert.deepEqual(zcomplete('wharf git ve'), ['verify']);
+  assert.deepEqual(zcomplete('wharf role cr'), ['create']);
+  assert.ok(zcomplete('wharf aws verify x --re').includes('--region'));
+});
+
+test('git, aws and storage are the git-provider, cloud-account and backup-storage groups', async () => {
+  for (const [alias, name] of [['git', 'git-provider'], ['aws', 'cloud-account'], ['storage', 'backup-storage']]) {
+    const a = await cli.run([alias, 'list', '-o', 'json']);
+    assert.equal(a.code, 0, `${alias}: ${a.stderr}`);
+    assert.deepEqual(JSON.parse(a.stdout), await cli.json([name, 'list']));
+    const missing = await cli.run([alias, 'verify', 'nope']);
+    assert.equal(missing.code, 1, `${alias} verify: ${missing.stderr}`);
+    assert.match(missing.stderr, /^wharf: .*nope/);
+  }
+  const s3 = await cli.run(['storage', 'add', 'offsite', '--endpoint', 'http://127.0.0.1:9', '--path-style', '--region', 'eu-central-1', '--bucket', 'b', '--access-key-id', 'AKIAEXAMPLE', '--secret-stdin'], { input: 'not-a-real-secret\n' });
+  assert.equal(s3.code, 0, s3.stderr);
+  assert.deepEqual((await cli.json(['storage', 'list'])).map((x) => x.name), ['offsite']);
+  assert.equal((await cli.json(['backup-storage', 'show', 'offsite'])).name, 'offsite');
+  assert.equal((await cli.run(['storage', 'remove', 'offsite'])).code, 0);
 });
 
 test('logout revokes the session on the server and forgets it locally', async () => {
