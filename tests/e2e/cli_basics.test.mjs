@@ -260,7 +260,7 @@ test('git, aws and storage are the git-provider, cloud-account and backup-storag
     assert.equal(missing.code, 1, `${alias} verify: ${missing.stderr}`);
     assert.match(missing.stderr, /^wharf: .*nope/);
   }
-  const s3 = await cli.run(['storage', 'add', 'offsite', '--endpoint', 'http://127.0.0.1:9', '--path-style', '--region', 'eu-central-1', '--bucket', 'b', '--access-key-id', 'AKIAEXAMPLE', '--secret-stdin'], { input: 'not-a-real-secret\n' });
+  const s3 = await cli.run(['storage', 'add', 'offsite', '--endpoint', 'http://127.0.0.1:9', '--path-style', '--region', 'eu-central-1', '--bucket', 'acme-backups', '--access-key-id', 'AKIAEXAMPLE', '--secret-stdin'], { input: 'not-a-real-secret\n' });
   assert.equal(s3.code, 0, s3.stderr);
   assert.deepEqual((await cli.json(['storage', 'list'])).map((x) => x.name), ['offsite']);
   assert.equal((await cli.json(['backup-storage', 'show', 'offsite'])).name, 'offsite');
