@@ -429,6 +429,20 @@ TEST_F(CommandTreeTest, InviteTakesAnEmailOrASubcommand) {
   EXPECT_EQ(Run({"invite", "--org", "acme"}).code, kExitUsage);  // neither an email nor a subcommand
 }
 
+TEST_F(CommandTreeTest, InviteAcceptNewAccountChecksItsArgumentsFirst) {
+  // --name / --password-stdin belong to --new-account.
+  EXPECT_EQ(Run({"invite", "accept", "whi_x", "--name", "Grace"}).code, kExitUsage);
+  EXPECT_EQ(Run({"invite", "accept", "whi_x", "--password-stdin"}).code, kExitUsage);
+  // A bare token with no server known: the whole link is needed to know where to sign up.
+  auto bare = Run({"invite", "accept", "whi_x", "--new-account", "--name", "Grace", "--password-stdin"});
+  EXPECT_EQ(bare.code, kExitUsage);
+  EXPECT_NE(bare.err.find("whole invitation link"), std::string::npos) << bare.err;
+  // Not signed in and no --new-account: exit 3, pointing at --new-account.
+  auto anon = Run({"invite", "accept", "http://127.0.0.1:9/invite/whi_x"});
+  EXPECT_EQ(anon.code, kExitUnauthenticated);
+  EXPECT_NE(anon.err.find("--new-account"), std::string::npos) << anon.err;
+}
+
 TEST_F(CommandTreeTest, CompletionCoversEveryGroup) {
   auto p = Run({"completion", "bash"});
   EXPECT_EQ(p.code, 0);

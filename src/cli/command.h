@@ -146,6 +146,18 @@ Result<nlohmann::json> FindApplication(Env& env, const std::string& ref, const s
 // application is a usage error saying to add --app.
 Result<nlohmann::json> FindService(Env& env, const std::string& ref, const std::string& app);
 
+// A sign-in saved as a context (login; invite accept --new-account).
+struct SignIn {
+  std::string context;  // its name
+  std::string org;      // its default org ("" when the user has none)
+  nlohmann::json me;    // GET /me
+};
+// Saves `token` for `url` as a context and makes it current. The name is `context`, else
+// --context, else the existing context for `url`, else host:port; the default org is `org`, else
+// the previous default if still a member, else the first org the user owns.
+Result<SignIn> SaveSignIn(Env& env, const std::string& url, const std::string& token, const std::string& org,
+                          const std::string& context);
+
 // Reads a whole file ("-" = stdin). Usage error naming `flag` when it cannot be read.
 Result<std::string> ReadFileArg(const std::string& path, const std::string& flag);
 

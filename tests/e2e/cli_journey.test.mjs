@@ -1,7 +1,8 @@
 // A whole team set up with nothing but the `wharf` command line against a real server and a real
 // mail server (maildev): the operator bootstraps the first account, signs in, creates an org and
-// a role, invites by email with --copy-link, the invitee joins through the link (the API's
-// signup, as the web page would do), and then roles, refusals and the audit log.
+// a role, invites by email with --copy-link, the invitee (no account yet) reads and accepts the
+// link with `wharf invite accept --new-account` on a real terminal, and then roles, refusals and
+// the audit log, all through the CLI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -58,12 +59,26 @@ test('a team journey done only with the CLI', async () => {
   assert.deepEqual(listed.map((i) => i.email), [graceEmail]);
   assert.equal(listed[0].email_status, 'sent');
 
-  // Grace opens the link and signs up with it (the web page's job), then signs in with the CLI.
-  const token = link.split('/invite/')[1];
-  const peek = await api(s.url, 'GET', `/api/v1/invitations/${token}`);
-  assert.equal(peek.json.org.slug, slug);
-  const su = await api(s.url, 'POST', '/api/v1/auth/signup', { body: { email: graceEmail, password: gracePassword, name: 'Grace', invitation_token: token } });
-  assert.equal(su.status, 201, su.text);
+  // Grace, who has no account and has never signed in, reads the invitation (without using it),
+  // then accepts it with the CLI: the account is created on a real terminal (password not echoed),
+  // she joins, and she is signed in with the org as her default.
+  const peek = await grace.json(['invite', 'show', link]);
+  assert.equal(peek.org.slug, slug);
+  assert.equal(peek.email, graceEmail);
+  assert.equal(peek.role.name, 'Developer');
+  const notYet = await grace.run(['invite', 'accept', link]);
+  assert.equal(notYet.code, 3, notYet.stderr);
+  assert.match(notYet.stderr, /--new-account/);
+  const joined = await grace.pty(['invite', 'accept', link, '--new-account'],
+    [['Your name: ', 'Grace'], ['Choose a password', gracePassword], ['Repeat the password: ', gracePassword]]);
+  assert.equal(joined.code, 0, joined.transcript);
+  assert.ok(!joined.transcript.includes(gracePassword), `the password must not be echoed: ${joined.transcript}`);
+  assert.match(joined.transcript, new RegExp(`joined Acme \\(${slug}\\) as Developer`));
+  const gwho = await grace.json(['whoami']);
+  assert.equal(gwho.user.email, graceEmail);
+  assert.equal((await grace.json(['context', 'list']))[0].org, slug);
+  // The link is used up; her password works for a plain login too.
+  assert.equal((await grace.run(['invite', 'show', link])).code, 1);
   const gl = await grace.run(['login', s.url, '--email', graceEmail, '--password-stdin', '--org', slug], { input: `${gracePassword}\n` });
   assert.equal(gl.code, 0, gl.stderr);
 
