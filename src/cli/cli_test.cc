@@ -1,4 +1,9 @@
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +18,7 @@
 #include "cli/config.h"
 #include "cli/output.h"
 #include "cli/permission_flags.h"
+#include "cli/progress.h"
 #include "cli/ops_flags.h"
 #include "cli/rule_flags.h"
 #include "cli/sse.h"
@@ -342,6 +348,49 @@ TEST(OpsFlags, ChecklistGlyphs) {
   EXPECT_EQ(ChecklistGlyph("passed"), "✔");
   EXPECT_EQ(ChecklistGlyph("failed"), "✘");
   EXPECT_EQ(ChecklistGlyph("not_applicable"), "–");
+}
+
+// ---- progress ----
+
+// What a ProgressLine wrote to a pipe while `work_ms` passed.
+std::string ProgressOutput(ProgressStyle style, int delay_ms, int work_ms) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  {
+    ProgressLine p(fds[1], "server check: waiting for 127.0.0.1:1", style, std::chrono::milliseconds(delay_ms));
+    std::this_thread::sleep_for(std::chrono::milliseconds(work_ms));
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  close(fds[1]);
+  return out;
+}
+
+TEST(Progress, DrawnOnlyForSlowWorkAndErasedAfter) {
+  EXPECT_EQ(ProgressOutput(ProgressStyle::kFancy, 400, 20), "");  // answered quickly: nothing
+  EXPECT_EQ(ProgressOutput(ProgressStyle::kNone, 0, 300), "");    // not a terminal: nothing, ever
+  const std::string fancy = ProgressOutput(ProgressStyle::kFancy, 0, 300);
+  EXPECT_NE(fancy.find("server check: waiting for 127.0.0.1:1… 0s"), std::string::npos) << fancy;
+  EXPECT_NE(fancy.find("⠋"), std::string::npos);
+  EXPECT_TRUE(fancy.ends_with("\r\x1b[K")) << fancy;  // the line is erased
+  const std::string plain = ProgressOutput(ProgressStyle::kPlain, 0, 300);
+  EXPECT_NE(plain.find("server check: waiting for 127.0.0.1:1… 0s"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find('\x1b'), std::string::npos) << plain;  // NO_COLOR: no escape sequence at all
+  EXPECT_EQ(plain.find("⠋"), std::string::npos);
+  EXPECT_EQ(plain.back(), '\r');
+  EXPECT_EQ(ProgressFrame("x", ProgressStyle::kFancy, 1, 7), "⠙ x… 7s");
+  EXPECT_EQ(ProgressFrame("x", ProgressStyle::kPlain, 1, 7), "x… 7s");
+}
+
+TEST(Progress, NeverOffATerminal) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  EXPECT_EQ(ProgressStyleFor(fds[1]), ProgressStyle::kNone);
+  close(fds[0]);
+  close(fds[1]);
 }
 
 // ---- argument parsing through the real command tree ----

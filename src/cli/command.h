@@ -69,6 +69,11 @@ class Env {
   bool err_color() const { return err_color_; }
   const CommonFlags& flags() const { return flags_; }
   Status Init();  // parses -o; called before the command runs
+  // What a slow request shows on stderr (`server check: waiting for HOST`); set by Registry::Run.
+  void set_progress(std::string command, ProgressStyle style) {
+    progress_command_ = std::move(command);
+    progress_style_ = style;
+  }
 
   // The config file, loaded on first use.
   Result<Config*> config();
@@ -101,6 +106,8 @@ class Env {
   Format format_ = Format::kTable;
   std::optional<Config> config_;
   std::unique_ptr<ApiClient> api_;
+  std::string progress_command_;
+  ProgressStyle progress_style_ = ProgressStyle::kNone;
 };
 
 using Handler = std::function<Status(Env&)>;

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startWharf, api, signup, sshKeygen, WHARF_BIN } from './lib/harness.mjs';
@@ -265,6 +266,37 @@ test('git, aws and storage are the git-provider, cloud-account and backup-storag
   assert.deepEqual((await cli.json(['storage', 'list'])).map((x) => x.name), ['offsite']);
   assert.equal((await cli.json(['backup-storage', 'show', 'offsite'])).name, 'offsite');
   assert.equal((await cli.run(['storage', 'remove', 'offsite'])).code, 0);
+});
+
+test('a slow request shows progress on a terminal only, plain with NO_COLOR, erased before the answer', async () => {
+  // An "SSH server" that accepts and then says nothing: the check waits for its connect timeout.
+  const held = [];
+  const silent = net.createServer((c) => { held.push(c); });
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  const port = String(silent.address().port);
+  try {
+    assert.equal((await cli.run(['ssh-key', 'add', 'progress-key', '--generate', 'ed25519'])).code, 0);
+    const args = ['server', 'test-connection', '--host', '127.0.0.1', '--port', port, '--user', 'deploy', '--ssh-key', 'progress-key'];
+    const tty = await cli.pty(args, [], { env: { NO_COLOR: '' } });
+    assert.equal(tty.code, 1, tty.transcript);  // the checks fail (no SSH banner)
+    assert.match(tty.transcript, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] server test-connection: waiting for 127\.0\.0\.1:\d+… \d+s/);
+    // Erased before the report: the table starts on a clean line.
+    const erased = tty.transcript.lastIndexOf('\r\x1b[K');
+    assert.ok(erased > 0 && erased < tty.transcript.indexOf('CHECK'), JSON.stringify(tty.transcript));
+    const plain = await cli.pty(args, [], { env: { NO_COLOR: '1' } });
+    assert.match(plain.transcript, /server test-connection: waiting for 127\.0\.0\.1:\d+… \d+s/);
+    assert.ok(!plain.transcript.includes('\x1b['), JSON.stringify(plain.transcript));
+    // Piped (a script, CI): no progress at all, on stdout or stderr.
+    const piped = await cli.run(args, { env: { NO_COLOR: '' } });
+    assert.equal(piped.code, 1, piped.stderr);
+    assert.ok(!/waiting for/.test(piped.stdout + piped.stderr), piped.stderr);
+    // A quick command on a terminal draws nothing.
+    const quick = await cli.pty(['role', 'list'], [], { env: { NO_COLOR: '' } });
+    assert.ok(!quick.transcript.includes('waiting for'), JSON.stringify(quick.transcript));
+  } finally {
+    for (const c of held) c.destroy();
+    silent.close();
+  }
 });
 
 test('logout revokes the session on the server and forgets it locally', async () => {
