@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startWharf, api, signup, sshKeygen, WHARF_BIN } from './lib/harness.mjs';
+import { startWharf, api, signup, sshKeygen, databaseEnv, WHARF_BIN } from './lib/harness.mjs';
 import { cliUser } from './lib/cli.mjs';
 
 let s, ada, cli;
@@ -108,6 +108,13 @@ test('JSON output is the API objects (lists print the items array)', async () =>
 
   const members = await cli.json(['member', 'list']);
   assert.deepEqual(Object.keys(members[0]).sort(), ['joined_at', 'owner', 'role', 'user']);
+  // -o yaml on lists: a sequence of the same objects.
+  const ymembers = await cli.run(['member', 'list', '-o', 'yaml']);
+  assert.equal(ymembers.code, 0, ymembers.stderr);
+  assert.match(ymembers.stdout, /^- joined_at: /);
+  assert.match(ymembers.stdout, new RegExp(`^ {4}email: ${ada.email.replace(/[.+]/g, '\\$&')}$`, 'm'));
+  const yroles = await cli.run(['role', 'list', '-o', 'yaml']);
+  assert.equal((yroles.stdout.match(/^- /gm) || []).length, (await cli.json(['role', 'list'])).length);
   assert.deepEqual(Object.keys(members[0].user).sort(), ['email', 'id', 'name']);
 
   const inv = await cli.json(['invite', 'bob@example.test', '--role', 'Viewer']);
@@ -310,6 +317,19 @@ test('logout revokes the session on the server and forgets it locally', async ()
     assert.ok(!readFileSync(u.configFile, 'utf8').includes(token));
     assert.equal((await u.run(['whoami'])).code, 3);
   } finally { u.cleanup(); }
+});
+
+test('admin migrate brings a fresh data directory to the current schema, and again is a no-op', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-migrate-'));
+  const env = { ...process.env, ...(await databaseEnv(dir)) };
+  const first = spawnSync(WHARF_BIN, ['admin', 'migrate', '--data-dir', dir], { encoding: 'utf8', env });
+  assert.equal(first.status, 0, first.stderr);
+  const v = first.stdout.match(/Schema is at version (\d+)\./);
+  assert.ok(v && Number(v[1]) > 0, first.stdout);
+  const again = spawnSync(WHARF_BIN, ['admin', 'migrate', '--data-dir', dir], { encoding: 'utf8', env });
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout, first.stdout);
+  assert.equal(spawnSync(WHARF_BIN, ['admin', 'migrate', '--nope'], { encoding: 'utf8' }).status, 2);
 });
 
 test('admin backup snapshots a serving instance; admin restore brings it back elsewhere', async () => {
