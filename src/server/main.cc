@@ -379,7 +379,7 @@ int AdminMigrateStore(const std::string& from, const std::string& to) {
 }
 
 int AdminCreateUser(const std::string& data_dir_s, const std::string& database, const std::string& email,
-                    const std::string& name, const std::string& password_file) {
+                    const std::string& name, const std::string& password_file, bool first_only) {
   const fs::path data_dir(data_dir_s);
   if (auto st = PrepareDataDir(data_dir); !st) return Fail(st.error());
   if (!secrets::Init()) return 1;
@@ -396,6 +396,22 @@ int AdminCreateUser(const std::string& data_dir_s, const std::string& database, 
   secrets::Envelope envelope(std::move(*master));
   auto store = OpenStore(database, data_dir);
   if (!store) return Fail(store.error());
+  if (first_only) {
+    // bootstrap makes the FIRST account; on an instance that has one it changes nothing.
+    int64_t users = 0;
+    if (auto st = (*store)->Read([&](store::Tx& tx) -> Status {
+          WHARF_ASSIGN_OR_RETURN(users, tx.users().Count());
+          return Ok();
+        });
+        !st)
+      return Fail(st.error());
+    if (users > 0) {
+      std::cerr << "wharf: this instance already has " << users << (users == 1 ? " user" : " users")
+                << "; bootstrap creates only the first one and changed nothing. Add someone with `wharf admin "
+                   "create-user` or an invitation (`wharf invite EMAIL --role ROLE`).\n";
+      return 1;
+    }
+  }
   http_client::DisabledMailer mailer;
   SystemClock clock;
   RandomIdGenerator ids;
@@ -523,6 +539,6 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return AdminMigrate(a_data_dir, a_database);
   if (rotate->parsed()) return AdminRotateMasterKey(a_data_dir, a_database);
   if (create_user->parsed() || bootstrap->parsed())
-    return AdminCreateUser(a_data_dir, a_database, a_email, a_name, a_password_file);
+    return AdminCreateUser(a_data_dir, a_database, a_email, a_name, a_password_file, bootstrap->parsed());
   return 2;
 }

@@ -25,6 +25,11 @@ before(async () => {
   writeFileSync(pwFile, `${adaPassword}\n`);
   const b = spawnSync(WHARF_BIN, ['admin', 'bootstrap', '--data-dir', dataDir, '--email', adaEmail, '--name', 'Ada', '--password-file', pwFile], { encoding: 'utf8', env: { ...process.env, ...(await databaseEnv(dataDir)) } });
   assert.equal(b.status, 0, b.stderr);
+  assert.match(b.stdout, /Created user .* \(instance administrator\) with organisation/);
+  // bootstrap makes only the first account: run again (a provisioning script re-run), it changes nothing.
+  const again = spawnSync(WHARF_BIN, ['admin', 'bootstrap', '--data-dir', dataDir, '--email', uniqueEmail('eve'), '--name', 'Eve', '--password-file', pwFile], { encoding: 'utf8', env: { ...process.env, ...(await databaseEnv(dataDir)) } });
+  assert.equal(again.status, 1, again.stdout);
+  assert.match(again.stderr, /already has 1 user; bootstrap creates only the first one/);
   s = await startWharf({ dataDir, smtpPort: mail.smtpPort });
   admin = cliUser('admin');
   grace = cliUser('grace');
@@ -38,6 +43,7 @@ test('a team journey done only with the CLI', async () => {
   const slug = `acme-${Date.now().toString(36)}`;
   const org = await admin.json(['org', 'create', 'Acme', '--slug', slug, '--use']);
   assert.equal(org.slug, slug);
+  assert.equal((await admin.json(['org', 'list'])).length, 2, 'the bootstrap org and Acme; no user was added by the second bootstrap');
   assert.equal((await admin.json(['org', 'show'])).seats_used, 1);
 
   // A Developer role from flags, and a Viewer role.
