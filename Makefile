@@ -22,7 +22,8 @@ BUILD_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
 # postgresql, postgresql-client: the PostgreSQL the store and e2e tests start (runuser is util-linux).
 # lighttpd, lighttpd-mod-openssl (+ git's own git-http-backend): the HTTPS git server of the git-provider tests (tests/e2e/lib/git_server.mjs).
 TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk chromium sudo util-linux python3 iproute2 nftables ufw \
-  docker-registry apache2-utils openssl postgresql postgresql-client lighttpd lighttpd-mod-openssl
+  docker-registry apache2-utils openssl postgresql postgresql-client lighttpd lighttpd-mod-openssl \
+  zsh
 
 .PHONY: run test deps deps-apt deps-npm web web-test build unit e2e bench clean
 

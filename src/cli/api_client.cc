@@ -1,5 +1,7 @@
 #include "cli/api_client.h"
 
+#include <unistd.h>
+
 #include "http_client/http.h"
 
 namespace wharf::cli {
@@ -9,6 +11,14 @@ using nlohmann::json;
 ApiClient::ApiClient(std::string base_url, std::string token) : base_url_(std::move(base_url)), token_(std::move(token)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
+
+namespace {
+Result<http_client::HttpReply> FetchShowingProgress(const http_client::HttpCall& call, const std::string& label,
+                                                    ProgressStyle style) {
+  ProgressLine progress(STDERR_FILENO, label, style);  // erased when this returns
+  return http_client::Fetch(call);
+}
+}  // namespace
 
 Result<json> ApiClient::Get(const std::string& path) { return Call("GET", path, std::nullopt); }
 Result<json> ApiClient::Post(const std::string& path, const json& body) { return Call("POST", path, body); }
@@ -25,7 +35,7 @@ Result<json> ApiClient::Call(const std::string& method, const std::string& path,
     call.headers.emplace_back("Content-Type", "application/json");
     call.body = body->dump();
   }
-  WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, http_client::Fetch(call));
+  WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, FetchShowingProgress(call, progress_label_, progress_style_));
   if (reply.status >= 200 && reply.status < 300) {
     if (reply.body.empty()) return json(nullptr);
     json j = json::parse(reply.body, nullptr, false);
@@ -41,7 +51,7 @@ Result<std::string> ApiClient::GetText(const std::string& path) {
   http_client::HttpCall call;
   call.url = base_url_ + path;
   if (!token_.empty()) call.headers.emplace_back("Authorization", "Bearer " + token_);
-  WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, http_client::Fetch(call));
+  WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, FetchShowingProgress(call, progress_label_, progress_style_));
   if (reply.status >= 200 && reply.status < 300) return std::move(reply.body);
   return Err(ErrorFromResponse(reply.status, reply.body));
 }
@@ -54,7 +64,7 @@ Result<std::string> ApiClient::PostForBytes(const std::string& path, const json&
   if (!token_.empty()) call.headers.emplace_back("Authorization", "Bearer " + token_);
   call.headers.emplace_back("Content-Type", "application/json");
   call.body = body.dump();
-  WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, http_client::Fetch(call));
+  WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, FetchShowingProgress(call, progress_label_, progress_style_));
   if (reply.status >= 200 && reply.status < 300) return std::move(reply.body);
   return Err(ErrorFromResponse(reply.status, reply.body));
 }

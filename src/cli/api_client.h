@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "cli/progress.h"
 
 namespace wharf::cli {
 
@@ -46,10 +47,18 @@ class ApiClient {
   Result<std::vector<nlohmann::json>> ListAll(const std::string& path, size_t max_items = 100000);
 
   const std::string& base_url() const { return base_url_; }
+  // While a request (not a Stream, whose log is its own progress) waits for its answer, a
+  // ProgressLine with `label` is drawn on stderr in `style` (kNone, the default: never).
+  void set_progress(std::string label, ProgressStyle style) {
+    progress_label_ = std::move(label);
+    progress_style_ = style;
+  }
 
  private:
   std::string base_url_;
   std::string token_;
+  std::string progress_label_;
+  ProgressStyle progress_style_ = ProgressStyle::kNone;
 };
 
 // Turns a non-2xx answer into an Error (exposed for tests).

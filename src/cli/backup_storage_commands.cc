@@ -81,6 +81,7 @@ void AddBackupStorageCommands(Registry& r) {
                         "from AWS compute accounts",
                         "wharf backup-storage add offsite --region eu-central-1 --bucket acme-backups --prefix wharf "
                         "--access-key-id AKIA… --secret-stdin < secret.txt");
+  g->alias("storage");  // `wharf storage …`
   r.Command(g, "list", "List backup storage", "wharf backup-storage list -o json", Scope::kOrg, [](Env& env) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto rows, env.ListOrg("/backup-storage"));
     env.Print(rows, StorageTable(rows), "No backup storage. Add one with `wharf backup-storage add NAME …`.");

@@ -1,4 +1,9 @@
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cstdlib>
 #include <filesystem>
@@ -8,10 +13,12 @@
 #include <gtest/gtest.h>
 
 #include "cli/api_client.h"
+#include "cli/cli.h"
 #include "cli/command.h"
 #include "cli/config.h"
 #include "cli/output.h"
 #include "cli/permission_flags.h"
+#include "cli/progress.h"
 #include "cli/ops_flags.h"
 #include "cli/rule_flags.h"
 #include "cli/sse.h"
@@ -343,6 +350,49 @@ TEST(OpsFlags, ChecklistGlyphs) {
   EXPECT_EQ(ChecklistGlyph("not_applicable"), "–");
 }
 
+// ---- progress ----
+
+// What a ProgressLine wrote to a pipe while `work_ms` passed.
+std::string ProgressOutput(ProgressStyle style, int delay_ms, int work_ms) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  {
+    ProgressLine p(fds[1], "server check: waiting for 127.0.0.1:1", style, std::chrono::milliseconds(delay_ms));
+    std::this_thread::sleep_for(std::chrono::milliseconds(work_ms));
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  close(fds[1]);
+  return out;
+}
+
+TEST(Progress, DrawnOnlyForSlowWorkAndErasedAfter) {
+  EXPECT_EQ(ProgressOutput(ProgressStyle::kFancy, 400, 20), "");  // answered quickly: nothing
+  EXPECT_EQ(ProgressOutput(ProgressStyle::kNone, 0, 300), "");    // not a terminal: nothing, ever
+  const std::string fancy = ProgressOutput(ProgressStyle::kFancy, 0, 300);
+  EXPECT_NE(fancy.find("server check: waiting for 127.0.0.1:1… 0s"), std::string::npos) << fancy;
+  EXPECT_NE(fancy.find("⠋"), std::string::npos);
+  EXPECT_TRUE(fancy.ends_with("\r\x1b[K")) << fancy;  // the line is erased
+  const std::string plain = ProgressOutput(ProgressStyle::kPlain, 0, 300);
+  EXPECT_NE(plain.find("server check: waiting for 127.0.0.1:1… 0s"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find('\x1b'), std::string::npos) << plain;  // NO_COLOR: no escape sequence at all
+  EXPECT_EQ(plain.find("⠋"), std::string::npos);
+  EXPECT_EQ(plain.back(), '\r');
+  EXPECT_EQ(ProgressFrame("x", ProgressStyle::kFancy, 1, 7), "⠙ x… 7s");
+  EXPECT_EQ(ProgressFrame("x", ProgressStyle::kPlain, 1, 7), "x… 7s");
+}
+
+TEST(Progress, NeverOffATerminal) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  EXPECT_EQ(ProgressStyleFor(fds[1]), ProgressStyle::kNone);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 // ---- argument parsing through the real command tree ----
 
 struct Parsed {
@@ -363,6 +413,9 @@ class CommandTreeTest : public ConfigTest {
     AddSshKeyCommands(r);
     AddAuditCommands(r);
     AddServerCommands(r);
+    AddCloudCommands(r);
+    AddGitCommands(r);
+    AddBackupStorageCommands(r);
     AddRegistryCommands(r);
     AddJobCommands(r);
     AddDiagnoseCommands(r);
@@ -423,6 +476,20 @@ TEST_F(CommandTreeTest, InviteTakesAnEmailOrASubcommand) {
   EXPECT_EQ(Run({"invite", "list", "--org", "acme"}).code, kExitUnauthenticated);
   EXPECT_EQ(Run({"invite", "grace@example.com", "--role", "Dev", "--org", "acme"}).code, kExitUnauthenticated);
   EXPECT_EQ(Run({"invite", "--org", "acme"}).code, kExitUsage);  // neither an email nor a subcommand
+}
+
+TEST_F(CommandTreeTest, InviteAcceptNewAccountChecksItsArgumentsFirst) {
+  // --name / --password-stdin belong to --new-account.
+  EXPECT_EQ(Run({"invite", "accept", "whi_x", "--name", "Grace"}).code, kExitUsage);
+  EXPECT_EQ(Run({"invite", "accept", "whi_x", "--password-stdin"}).code, kExitUsage);
+  // A bare token with no server known: the whole link is needed to know where to sign up.
+  auto bare = Run({"invite", "accept", "whi_x", "--new-account", "--name", "Grace", "--password-stdin"});
+  EXPECT_EQ(bare.code, kExitUsage);
+  EXPECT_NE(bare.err.find("whole invitation link"), std::string::npos) << bare.err;
+  // Not signed in and no --new-account: exit 3, pointing at --new-account.
+  auto anon = Run({"invite", "accept", "http://127.0.0.1:9/invite/whi_x"});
+  EXPECT_EQ(anon.code, kExitUnauthenticated);
+  EXPECT_NE(anon.err.find("--new-account"), std::string::npos) << anon.err;
 }
 
 TEST_F(CommandTreeTest, CompletionCoversEveryGroup) {
@@ -560,6 +627,63 @@ TEST_F(CommandTreeTest, ContextCommandsWorkOffline) {
   EXPECT_EQ(Run({"context", "current"}).out, "b\n");
   EXPECT_EQ(Run({"context", "use", "nope"}).code, kExitUsage);
   EXPECT_EQ(Run({"whoami"}).code, kExitUnauthenticated);  // b has no token
+}
+
+// Every command and group of the real tree (the one main registers), with its path.
+void Walk(CLI::App* app, const std::string& path, std::vector<std::pair<std::string, CLI::App*>>& out) {
+  for (CLI::App* sub : app->get_subcommands({})) {
+    if (sub->get_name().empty()) continue;
+    out.emplace_back(path + " " + sub->get_name(), sub);
+    Walk(sub, path + " " + sub->get_name(), out);
+  }
+}
+
+TEST(HelpTree, EveryCommandAndGroupShowsAnExampleUnderHelp) {
+  CLI::App app{"wharf"};
+  auto client = RegisterClientCommands(app);
+  std::vector<std::pair<std::string, CLI::App*>> all;
+  Walk(&app, "wharf", all);
+  ASSERT_GT(all.size(), 150u);  // the walk reaches the leaves, not just the groups
+  std::vector<std::string> missing;
+  for (auto& [path, cmd] : all) {
+    const std::string help = cmd->help();
+    const auto at = help.find("Example:\n  ");
+    // The example names the command itself (`wharf role create …` under `wharf role create`).
+    if (at == std::string::npos || help.find("wharf ", at) == std::string::npos) missing.push_back(path);
+  }
+  EXPECT_TRUE(missing.empty()) << "commands whose --help has no example:\n" << [&] {
+    std::string s;
+    for (auto& m : missing) s += "  " + m + "\n";
+    return s;
+  }();
+}
+
+TEST_F(CommandTreeTest, GitAwsAndStorageAreAliasesOfTheirGroups) {
+  // Each alias parses to the same command: not signed in, so exit 3 (an unknown word would be 2).
+  for (auto [alias, name] : {std::pair{"git", "git-provider"}, {"aws", "cloud-account"}, {"storage", "backup-storage"}}) {
+    EXPECT_EQ(Run({alias, "list", "--org", "acme"}).code, kExitUnauthenticated) << alias;
+    EXPECT_EQ(Run({name, "list", "--org", "acme"}).code, kExitUnauthenticated) << name;
+    EXPECT_EQ(Run({alias, "frobnicate"}).code, kExitUsage) << alias;
+  }
+  EXPECT_EQ(Run({"storage", "verify", "offsite", "--org", "acme"}).code, kExitUnauthenticated);
+  EXPECT_EQ(Run({"aws", "verify", "prod", "--org", "acme"}).code, kExitUnauthenticated);
+  // --help lists them beside the name.
+  CLI::App app{"wharf"};
+  auto client = RegisterClientCommands(app);
+  const std::string help = app.help();
+  EXPECT_NE(help.find("git-provider, git "), std::string::npos) << help;
+  EXPECT_NE(help.find("cloud-account, aws "), std::string::npos) << help;
+  EXPECT_NE(help.find("backup-storage, storage "), std::string::npos) << help;
+  // Both completion scripts offer the alias and complete its verbs.
+  auto bash = Run({"completion", "bash"}).out;
+  auto zsh = Run({"completion", "zsh"}).out;
+  for (const char* alias : {"git", "aws", "storage"}) {
+    EXPECT_NE(bash.find(std::string("[\"wharf/") + alias + "\"]=\"list"), std::string::npos) << alias;
+    EXPECT_NE(zsh.find(std::string("'wharf/") + alias + "' 'list"), std::string::npos) << alias;
+  }
+  EXPECT_NE(bash.find(" git-provider git "), std::string::npos);
+  EXPECT_NE(bash.find("[\"wharf/storage/verify\"]"), std::string::npos);
+  EXPECT_EQ(zsh.find("local path="), std::string::npos);  // zsh ties $path to $PATH
 }
 
 }  // namespace

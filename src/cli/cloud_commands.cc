@@ -60,6 +60,7 @@ void AddCloudCommands(Registry& r) {
   CLI::App* g = r.Group("cloud-account",
                         "AWS accounts Wharf provisions EC2 with (compute keys; backup storage has its own S3 keys)",
                         "wharf cloud-account add prod --access-key-id AKIA… --region eu-west-1  # secret: $AWS_SECRET_ACCESS_KEY or a prompt");
+  g->alias("aws");  // `wharf aws …`
   r.Command(g, "list", "List cloud accounts", "wharf cloud-account list -o json", Scope::kOrg, [](Env& env) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto items, env.ListOrg("/cloud-accounts"));
     Table t{{"NAME", "ACCESS KEY ID", "REGION", "ACCOUNT", "VERIFIED", "ID"}, {}};

@@ -116,6 +116,8 @@ Result<ApiClient*> Env::api() {
     return Err(std::move(e));
   }
   api_ = std::make_unique<ApiClient>(url, token);
+  std::string host = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
+  api_->set_progress(progress_command_ + ": waiting for " + host, progress_style_);
   return api_.get();
 }
 
@@ -190,6 +192,11 @@ std::optional<int> Registry::Run(std::ostream& out, std::ostream& err) {
   if (!chosen) return std::nullopt;
   Env env(*chosen->flags, out, err, &out == &std::cout ? UseColor(1) : false,
           &err == &std::cerr ? UseColor(2) : false);
+  // Progress only for a person at a terminal: stderr is the real one and a tty.
+  std::string command;
+  for (const CLI::App* a = chosen->app; a && a->get_parent(); a = a->get_parent())
+    command = a->get_name() + (command.empty() ? "" : " " + command);
+  env.set_progress(command, &err == &std::cerr ? ProgressStyleFor(2) : ProgressStyle::kNone);
   Status st = env.Init();
   if (st) st = chosen->run(env);
   if (st) return kExitOk;

@@ -69,6 +69,11 @@ class Env {
   bool err_color() const { return err_color_; }
   const CommonFlags& flags() const { return flags_; }
   Status Init();  // parses -o; called before the command runs
+  // What a slow request shows on stderr (`server check: waiting for HOST`); set by Registry::Run.
+  void set_progress(std::string command, ProgressStyle style) {
+    progress_command_ = std::move(command);
+    progress_style_ = style;
+  }
 
   // The config file, loaded on first use.
   Result<Config*> config();
@@ -101,6 +106,8 @@ class Env {
   Format format_ = Format::kTable;
   std::optional<Config> config_;
   std::unique_ptr<ApiClient> api_;
+  std::string progress_command_;
+  ProgressStyle progress_style_ = ProgressStyle::kNone;
 };
 
 using Handler = std::function<Status(Env&)>;
@@ -145,6 +152,18 @@ Result<nlohmann::json> FindApplication(Env& env, const std::string& ref, const s
 // A service by id (svc_…), or by name within the application `app` (name or id). A name without an
 // application is a usage error saying to add --app.
 Result<nlohmann::json> FindService(Env& env, const std::string& ref, const std::string& app);
+
+// A sign-in saved as a context (login; invite accept --new-account).
+struct SignIn {
+  std::string context;  // its name
+  std::string org;      // its default org ("" when the user has none)
+  nlohmann::json me;    // GET /me
+};
+// Saves `token` for `url` as a context and makes it current. The name is `context`, else
+// --context, else the existing context for `url`, else host:port; the default org is `org`, else
+// the previous default if still a member, else the first org the user owns.
+Result<SignIn> SaveSignIn(Env& env, const std::string& url, const std::string& token, const std::string& org,
+                          const std::string& context);
 
 // Reads a whole file ("-" = stdin). Usage error naming `flag` when it cannot be read.
 Result<std::string> ReadFileArg(const std::string& path, const std::string& flag);

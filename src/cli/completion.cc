@@ -1,6 +1,8 @@
 // wharf completion bash|zsh: scripts generated from the command tree itself, so every command a
 // later capability registers completes without touching this file.
 #include <map>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
 
@@ -13,8 +15,13 @@ void Collect(CLI::App* app, const std::string& path, std::map<std::string, std::
   std::string words;
   for (CLI::App* sub : app->get_subcommands({})) {
     if (sub->get_name().empty()) continue;
-    words += sub->get_name() + " ";
-    Collect(sub, path + "/" + sub->get_name(), out);
+    // An alias (`git` for `git-provider`) completes, and completes onwards, like the name.
+    std::vector<std::string> names{sub->get_name()};
+    for (const std::string& a : sub->get_aliases()) names.push_back(a);
+    for (const std::string& n : names) {
+      words += n + " ";
+      Collect(sub, path + "/" + n, out);
+    }
   }
   for (const CLI::Option* o : app->get_options({})) {
     if (o->get_positional() || o->get_group().empty()) continue;  // an empty group hides an option
@@ -53,11 +60,11 @@ std::string ZshCompletion(CLI::App& root) {
   for (const auto& [k, v] : table) s += "  '" + k + "' '" + v + "'\n";
   s += ")\n"
        "_wharf() {\n"
-       "  local path=wharf i\n"
+       "  local at=wharf i\n"  // not `path`: zsh ties that to $PATH
        "  for ((i = 2; i < CURRENT; i++)); do\n"
-       "    (( ${+_wharf_words[$path/${words[i]}]} )) && path=\"$path/${words[i]}\"\n"
+       "    (( ${+_wharf_words[$at/${words[i]}]} )) && at=\"$at/${words[i]}\"\n"
        "  done\n"
-       "  compadd -- ${=_wharf_words[$path]}\n"
+       "  compadd -- ${=_wharf_words[$at]}\n"
        "}\n"
        "if (( $+functions[compdef] )); then compdef _wharf wharf; fi\n";
   return s;

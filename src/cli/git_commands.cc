@@ -87,6 +87,7 @@ void AddGitCommands(Registry& r) {
   CLI::App* g = r.Group("git-provider", "Git hosts Wharf deploys from: GitHub Apps, GitLab, Bitbucket, Gitea, Azure DevOps",
                         "wharf git-provider add gitlab --type gitlab --token-file ~/.gitlab-token\n"
                         "  wharf git-provider verify gitlab --repository https://gitlab.com/acme/api.git --branch main");
+  g->alias("git");  // `wharf git …`, the name for it
   r.Command(g, "list", "List git providers", "wharf git-provider list -o json", Scope::kOrg, [](Env& env) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto rows, env.ListOrg("/git-providers"));
     env.Print(rows, ProviderTable(rows), "No git providers. Add one with `wharf git-provider add NAME --type TYPE …`.");

@@ -12,6 +12,38 @@ using nlohmann::json;
 
 namespace {
 
+std::string ContextNameFor(const std::string& url);
+std::string PickOrg(const json& me, const std::string& wanted, const std::string& previous);
+
+}  // namespace
+
+Result<SignIn> SaveSignIn(Env& env, const std::string& url, const std::string& token, const std::string& org,
+                          const std::string& context) {
+  WHARF_ASSIGN_OR_RETURN(Config * cfg, env.config());
+  ApiClient api(url, token);
+  WHARF_ASSIGN_OR_RETURN(json me, api.Get("/api/v1/me"));
+  std::string name = context;
+  if (name.empty() && !env.flags().context.empty()) name = env.flags().context;
+  if (name.empty()) {
+    for (const auto& c : cfg->contexts)
+      if (c.url == url) name = c.name;
+  }
+  if (name.empty()) name = ContextNameFor(url);
+  Context* old = cfg->Find(name);
+  Context ctx;
+  ctx.name = name;
+  ctx.url = url;
+  ctx.token = token;
+  ctx.email = me["user"].value("email", "");
+  ctx.org = PickOrg(me, org, old ? old->org : "");
+  cfg->Upsert(ctx);
+  cfg->current = name;
+  WHARF_TRY(env.SaveConfig());
+  return SignIn{name, ctx.org, std::move(me)};
+}
+
+namespace {
+
 struct LoginFlags {
   std::string url, token, email, org, name;
   bool password_stdin = false;
@@ -87,30 +119,10 @@ Status Login(Env& env, const LoginFlags& f) {
     if (token.empty()) return Err(ErrorCode::kInternal, "The server's login answer has no token; is this a Wharf server?");
   }
 
-  ApiClient api(url, token);
-  auto me = api.Get("/api/v1/me");
-  if (!me) return Err(me.error());
-
-  std::string name = f.name;
-  if (name.empty() && !env.flags().context.empty()) name = env.flags().context;
-  if (name.empty()) {
-    for (const auto& c : cfg->contexts)
-      if (c.url == url) name = c.name;
-  }
-  if (name.empty()) name = ContextNameFor(url);
-  Context* old = cfg->Find(name);
-  Context ctx;
-  ctx.name = name;
-  ctx.url = url;
-  ctx.token = token;
-  ctx.email = (*me)["user"].value("email", "");
-  ctx.org = PickOrg(*me, f.org, old ? old->org : "");
-  cfg->Upsert(ctx);
-  cfg->current = name;
-  WHARF_TRY(env.SaveConfig());
-  json out = {{"context", name}, {"url", url}, {"user", (*me)["user"]}, {"org", ctx.org.empty() ? json(nullptr) : json(ctx.org)}};
-  env.Done(out, "Signed in to " + url + " as " + ctx.email + " (context " + name +
-                    (ctx.org.empty() ? "" : ", org " + ctx.org) + ").");
+  WHARF_ASSIGN_OR_RETURN(SignIn in, SaveSignIn(env, url, token, f.org, f.name));
+  json out = {{"context", in.context}, {"url", url}, {"user", in.me["user"]}, {"org", in.org.empty() ? json(nullptr) : json(in.org)}};
+  env.Done(out, "Signed in to " + url + " as " + in.me["user"].value("email", "") + " (context " + in.context +
+                    (in.org.empty() ? "" : ", org " + in.org) + ").");
   return Ok();
 }
 

@@ -1,5 +1,10 @@
 // wharf role … | member … | invite …: the permission matrix, the team and its invitations.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
 #include "cli/command.h"
+#include "cli/prompt.h"
 #include "cli/permission_flags.h"
 
 namespace wharf::cli {
@@ -326,10 +331,67 @@ Status InviteShow(Env& env, const std::string& ref) {
   return Ok();
 }
 
-Status InviteAccept(Env& env, const std::string& ref) {
-  InviteRef in = ParseInviteRef(ref);
+struct AcceptFlags {
+  std::string ref, name;
+  bool new_account = false, password_stdin = false;
+};
+
+// No account yet: sign up with the invitation (one request creates the account and joins), then
+// save the sign-in as a context, as `wharf login` would.
+Status AcceptWithNewAccount(Env& env, const AcceptFlags& f, const InviteRef& in) {
+  std::string url = in.base;
+  if (url.empty()) {
+    if (const char* v = std::getenv("WHARF_URL"); v && *v) url = v;
+  }
+  if (url.empty()) {
+    WHARF_ASSIGN_OR_RETURN(Context * ctx, env.context());
+    if (ctx) url = ctx->url;
+  }
+  if (url.empty()) return UsageError("Give the whole invitation link (https://…/invite/TOKEN): it says which server to join.");
+  ApiClient anon(url, "");
+  WHARF_ASSIGN_OR_RETURN(json inv, anon.Get("/api/v1/invitations/" + EncodeComponent(in.token)));
+  const std::string email = inv.value("email", "");
+  const std::string slug = inv.contains("org") ? inv["org"].value("slug", "") : "";
+  std::string name = f.name;
+  if (name.empty()) {
+    if (env.format() == Format::kTable && !f.password_stdin)
+      env.err() << "Creating an account for " << email << " to join " << slug << ".\n";
+    WHARF_ASSIGN_OR_RETURN(name, PromptLine("Your name: "));
+  }
+  SecretBytes password;
+  if (f.password_stdin) {
+    WHARF_ASSIGN_OR_RETURN(password, ReadSecretLine(stdin));
+  } else {
+    WHARF_ASSIGN_OR_RETURN(password, PromptPassword("Choose a password (at least 10 characters): "));
+    WHARF_ASSIGN_OR_RETURN(SecretBytes again, PromptPassword("Repeat the password: "));
+    if (again.view() != password.view()) return UsageError("The two passwords differ; nothing was created. Run the command again.");
+  }
+  json body = {{"email", email}, {"password", std::string(password.view())}, {"name", name}, {"invitation_token", in.token}};
+  auto r = anon.Post("/api/v1/auth/signup", body);
+  std::string& pw = body["password"].get_ref<std::string&>();
+  std::fill(pw.begin(), pw.end(), '\0');
+  if (!r) return Err(r.error());
+  const std::string token = r->value("token", "");
+  if (token.empty()) return Err(ErrorCode::kInternal, "The server's signup answer has no token; is this a Wharf server?");
+  WHARF_ASSIGN_OR_RETURN(SignIn s, SaveSignIn(env, url, token, slug, ""));
+  json out = {{"context", s.context}, {"url", url}, {"user", (*r)["user"]}, {"org", inv["org"]}, {"role", inv["role"]}};
+  env.Done(out, "Created the account " + email + " and joined " + inv["org"].value("name", "") + " (" + slug + ") as " +
+                    inv["role"].value("name", "") + ". Signed in (context " + s.context + ", org " + s.org + ").");
+  return Ok();
+}
+
+Status InviteAccept(Env& env, const AcceptFlags& f) {
+  InviteRef in = ParseInviteRef(f.ref);
   if (in.token.empty()) return UsageError("Give the invitation link (https://…/invite/TOKEN) or its token.");
-  WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
+  if (f.new_account) return AcceptWithNewAccount(env, f, in);
+  if (f.password_stdin || !f.name.empty()) return UsageError("--name and --password-stdin are for --new-account.");
+  auto signed_in = env.api();
+  if (!signed_in && signed_in.error().code == ErrorCode::kUnauthenticated) {
+    Error e = signed_in.error();
+    e.message += " No account yet? `wharf invite accept LINK --new-account` creates one and joins.";
+    return Err(std::move(e));
+  }
+  WHARF_ASSIGN_OR_RETURN(ApiClient * api, std::move(signed_in));
   WHARF_ASSIGN_OR_RETURN(json v, api->Post("/api/v1/invitations/" + EncodeComponent(in.token) + "/accept"));
   env.Done(v, "Joined " + v["org"].value("name", "") + " (" + v["org"].value("slug", "") + ") as " + v["role"].value("name", "") +
                   ". Use it with `--org " + v["org"].value("slug", "") + "` or `wharf org use " + v["org"].value("slug", "") + "`.");
@@ -419,12 +481,17 @@ void AddTeamCommands(Registry& r) {
               [show](Env& env) { return InviteShow(env, *show); })
         ->add_option("link", *show, "The invitation link from the email, or its token")
         ->required();
-    auto accept = std::make_shared<std::string>();
-    r.Command(inv, "accept", "Join the org of an invitation, signed in as the invited email",
-              "wharf invite accept https://wharf.example.com/invite/whi_…", Scope::kUser,
-              [accept](Env& env) { return InviteAccept(env, *accept); })
-        ->add_option("link", *accept, "The invitation link from the email, or its token")
-        ->required();
+    auto accept = std::make_shared<AcceptFlags>();
+    CLI::App* acc = r.Command(inv, "accept",
+                              "Join the org of an invitation: signed in as the invited email, or with --new-account",
+                              "wharf invite accept https://wharf.example.com/invite/whi_…\n"
+                              "  wharf invite accept https://wharf.example.com/invite/whi_… --new-account --name Grace",
+                              Scope::kUser, [accept](Env& env) { return InviteAccept(env, *accept); });
+    acc->add_option("link", accept->ref, "The invitation link from the email, or its token")->required();
+    acc->add_flag("--new-account", accept->new_account,
+                  "No account yet: create one for the invited email (asks for a password, not echoed), join, and sign in");
+    acc->add_option("--name", accept->name, "With --new-account: your display name (else asked)");
+    acc->add_flag("--password-stdin", accept->password_stdin, "With --new-account: read the password from stdin's first line");
   }
 }
 

@@ -379,7 +379,7 @@ int AdminMigrateStore(const std::string& from, const std::string& to) {
 }
 
 int AdminCreateUser(const std::string& data_dir_s, const std::string& database, const std::string& email,
-                    const std::string& name, const std::string& password_file) {
+                    const std::string& name, const std::string& password_file, bool first_only) {
   const fs::path data_dir(data_dir_s);
   if (auto st = PrepareDataDir(data_dir); !st) return Fail(st.error());
   if (!secrets::Init()) return 1;
@@ -396,6 +396,22 @@ int AdminCreateUser(const std::string& data_dir_s, const std::string& database, 
   secrets::Envelope envelope(std::move(*master));
   auto store = OpenStore(database, data_dir);
   if (!store) return Fail(store.error());
+  if (first_only) {
+    // bootstrap makes the FIRST account; on an instance that has one it changes nothing.
+    int64_t users = 0;
+    if (auto st = (*store)->Read([&](store::Tx& tx) -> Status {
+          WHARF_ASSIGN_OR_RETURN(users, tx.users().Count());
+          return Ok();
+        });
+        !st)
+      return Fail(st.error());
+    if (users > 0) {
+      std::cerr << "wharf: this instance already has " << users << (users == 1 ? " user" : " users")
+                << "; bootstrap creates only the first one and changed nothing. Add someone with `wharf admin "
+                   "create-user` or an invitation (`wharf invite EMAIL --role ROLE`).\n";
+      return 1;
+    }
+  }
   http_client::DisabledMailer mailer;
   SystemClock clock;
   RandomIdGenerator ids;
@@ -425,6 +441,7 @@ int main(int argc, char** argv) {
 
   ServeFlags f;
   auto* serve = app.add_subcommand("serve", "Run the control plane (HTTP API, web UI)");
+  serve->footer("Example:\n  wharf serve --listen 0.0.0.0:8080 --data-dir /var/lib/wharf --public-url https://wharf.example.com");
   serve->add_option("--listen", f.listen, "HOST:PORT to listen on (env WHARF_LISTEN); port 0 picks a free port");
   serve->add_option("--data-dir", f.data_dir, "Data directory: SQLite database, master key, logs (env WHARF_DATA_DIR)");
   serve->add_option("--public-url", f.public_url, "URL users reach Wharf at, for links (env WHARF_PUBLIC_URL)");
@@ -473,6 +490,7 @@ int main(int argc, char** argv) {
 
   auto* admin = app.add_subcommand("admin", "Operator tasks on a data directory");
   admin->require_subcommand(1);
+  admin->footer("Example:\n  wharf admin bootstrap --data-dir /var/lib/wharf --email ada@example.com --name Ada --password-file pw.txt");
   std::string a_data_dir = "./wharf-data", a_database, a_email, a_name, a_password_file;
   auto add_common = [&](CLI::App* c) {
     c->add_option("--data-dir", a_data_dir, "Data directory");
@@ -480,23 +498,28 @@ int main(int argc, char** argv) {
   };
   auto* migrate = admin->add_subcommand("migrate", "Apply database migrations");
   add_common(migrate);
+  migrate->footer("Example:\n  wharf admin migrate --data-dir /var/lib/wharf");
   auto* rotate = admin->add_subcommand("rotate-master-key", "Generate a new master key and rewrap every org's data key");
   add_common(rotate);
+  rotate->footer("Example:\n  wharf admin rotate-master-key --data-dir /var/lib/wharf");
   auto* create_user = admin->add_subcommand("create-user", "Create a user (the first becomes instance administrator)");
   add_common(create_user);
   create_user->add_option("--email", a_email, "Email")->required();
   create_user->add_option("--name", a_name, "Display name")->required();
   create_user->add_option("--password-file", a_password_file, "File holding the password (default: read stdin)");
+  create_user->footer("Example:\n  printf '%s\\n' \"$PASSWORD\" | wharf admin create-user --data-dir /var/lib/wharf --email grace@example.com --name Grace");
   std::string ms_from, ms_to;
   auto* migrate_store = admin->add_subcommand(
       "migrate-store", "Copy every table into another, empty database (secrets stay sealed) and verify row counts");
   migrate_store->add_option("--from", ms_from, "sqlite:PATH or postgres://… (stop the server using it first)")->required();
   migrate_store->add_option("--to", ms_to, "postgres://… or sqlite:PATH; must be empty")->required();
+  migrate_store->footer("Example:\n  wharf admin migrate-store --from sqlite:/var/lib/wharf/wharf.db --to postgres://wharf@db/wharf");
   auto* bootstrap = admin->add_subcommand("bootstrap", "Create the first user and their organisation non-interactively");
   add_common(bootstrap);
   bootstrap->add_option("--email", a_email, "Email")->required();
   bootstrap->add_option("--name", a_name, "Display name")->required();
   bootstrap->add_option("--password-file", a_password_file, "File holding the password (default: read stdin)");
+  bootstrap->footer("Example:\n  wharf admin bootstrap --data-dir /var/lib/wharf --email ada@example.com --name Ada --password-file pw.txt");
 
   // Client commands (login, org, role, …; src/cli) and admin backup|restore (admin_backup.cc).
   auto backup = server::AddAdminBackupCommands(*admin);
@@ -516,6 +539,6 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return AdminMigrate(a_data_dir, a_database);
   if (rotate->parsed()) return AdminRotateMasterKey(a_data_dir, a_database);
   if (create_user->parsed() || bootstrap->parsed())
-    return AdminCreateUser(a_data_dir, a_database, a_email, a_name, a_password_file);
+    return AdminCreateUser(a_data_dir, a_database, a_email, a_name, a_password_file, bootstrap->parsed());
   return 2;
 }

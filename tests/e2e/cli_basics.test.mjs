@@ -5,9 +5,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startWharf, api, signup, sshKeygen, WHARF_BIN } from './lib/harness.mjs';
+import { startWharf, api, signup, sshKeygen, databaseEnv, WHARF_BIN } from './lib/harness.mjs';
 import { cliUser } from './lib/cli.mjs';
 
 let s, ada, cli;
@@ -107,6 +108,13 @@ test('JSON output is the API objects (lists print the items array)', async () =>
 
   const members = await cli.json(['member', 'list']);
   assert.deepEqual(Object.keys(members[0]).sort(), ['joined_at', 'owner', 'role', 'user']);
+  // -o yaml on lists: a sequence of the same objects.
+  const ymembers = await cli.run(['member', 'list', '-o', 'yaml']);
+  assert.equal(ymembers.code, 0, ymembers.stderr);
+  assert.match(ymembers.stdout, /^- joined_at: /);
+  assert.match(ymembers.stdout, new RegExp(`^ {4}email: ${ada.email.replace(/[.+]/g, '\\$&')}$`, 'm'));
+  const yroles = await cli.run(['role', 'list', '-o', 'yaml']);
+  assert.equal((yroles.stdout.match(/^- /gm) || []).length, (await cli.json(['role', 'list'])).length);
   assert.deepEqual(Object.keys(members[0].user).sort(), ['email', 'id', 'name']);
 
   const inv = await cli.json(['invite', 'bob@example.test', '--role', 'Viewer']);
@@ -209,24 +217,93 @@ test('colour only on a terminal, never with NO_COLOR; errors never print a token
 test('--help on every command shows an example; bash completion completes through the tree', async () => {
   const root = await cli.run(['--help']);
   assert.equal(root.code, 0);
-  const groups = ['login', 'logout', 'context', 'whoami', 'org', 'role', 'member', 'invite', 'token', 'ssh-key', 'audit', 'completion'];
+  const groups = ['login', 'logout', 'context', 'whoami', 'org', 'role', 'member', 'invite', 'token', 'ssh-key', 'audit', 'completion',
+    'git-provider, git', 'cloud-account, aws', 'backup-storage, storage'];
   for (const g of groups) assert.ok(root.stdout.includes(g), g);
-  // Every client command in the tree (read from the completion table, which is generated from it).
+  // Every command in the tree, serve and admin included (read from the completion table, which is
+  // generated from the binary's own tree).
   const script = (await cli.run(['completion', 'bash'])).stdout;
-  const paths = [...script.matchAll(/^ {2}\["wharf\/([^"]+)"\]=/gm)].map((m) => m[1].split('/'))
-    .filter((p) => p[0] !== 'serve' && p[0] !== 'admin');
-  assert.ok(paths.length >= 40, `only ${paths.length} commands`);
-  for (const l of [...paths, ['admin', 'backup'], ['admin', 'restore']]) {
+  const paths = [...script.matchAll(/^ {2}\["wharf\/([^"]+)"\]=/gm)].map((m) => m[1].split('/'));
+  assert.ok(paths.length >= 150, `only ${paths.length} commands`);
+  for (const must of ['admin/bootstrap', 'admin/create-user', 'admin/migrate', 'admin/backup', 'admin/restore', 'admin/rotate-master-key', 'serve']) {
+    assert.ok(paths.some((p) => p.join('/') === must), must);
+  }
+  const noExample = [];
+  for (const l of paths) {
     const r = await cli.run([...l, '--help']);
     assert.equal(r.code, 0, l.join(' '));
-    assert.match(r.stdout, /Example:\n {2}(wharf|source|TOKEN)/, l.join(' '));
+    if (!/Example:\n {2}(wharf|source|TOKEN|printf)/.test(r.stdout)) noExample.push(l.join(' '));
   }
+  assert.deepEqual(noExample, [], 'commands whose --help shows no example');
   const complete = (words) => spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words}); COMP_CWORD=${words.split(' ').length - 1}; _wharf; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).stdout.trim();
   assert.equal(complete('wharf ro'), 'role');
   assert.equal(complete('wharf role cr'), 'create');
   assert.match(complete('wharf role create X --al'), /--allow/);
   assert.match(complete('wharf admin ba'), /backup/);
-  assert.match((await cli.run(['completion', 'zsh'])).stdout, /^#compdef wharf/);
+  // The issue's names for three groups are aliases that complete like the groups.
+  assert.equal(complete('wharf stor'), 'storage');
+  assert.match(complete('wharf git ve'), /^verify$/);
+  assert.match(complete('wharf aws verify x --re'), /--region/);
+  // zsh, for real: compadd stands in for the completion system, printing what it is given.
+  const zsh = (await cli.run(['completion', 'zsh'])).stdout;
+  assert.match(zsh, /^#compdef wharf/);
+  const zcomplete = (words) => {
+    const w = words.split(' ');
+    const r = spawnSync('zsh', ['-f', '-c', `${zsh}\ncompadd() { shift; print -r -- "$*" }\nwords=(${words}); CURRENT=${w.length}; _wharf`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split(' ').filter((x) => x.startsWith(w[w.length - 1]));
+  };
+  assert.deepEqual(zcomplete('wharf stor'), ['storage']);
+  assert.deepEqual(zcomplete('wharf git ve'), ['verify']);
+  assert.deepEqual(zcomplete('wharf role cr'), ['create']);
+  assert.ok(zcomplete('wharf aws verify x --re').includes('--region'));
+});
+
+test('git, aws and storage are the git-provider, cloud-account and backup-storage groups', async () => {
+  for (const [alias, name] of [['git', 'git-provider'], ['aws', 'cloud-account'], ['storage', 'backup-storage']]) {
+    const a = await cli.run([alias, 'list', '-o', 'json']);
+    assert.equal(a.code, 0, `${alias}: ${a.stderr}`);
+    assert.deepEqual(JSON.parse(a.stdout), await cli.json([name, 'list']));
+    const missing = await cli.run([alias, 'verify', 'nope']);
+    assert.equal(missing.code, 1, `${alias} verify: ${missing.stderr}`);
+    assert.match(missing.stderr, /^wharf: .*nope/);
+  }
+  const s3 = await cli.run(['storage', 'add', 'offsite', '--endpoint', 'http://127.0.0.1:9', '--path-style', '--region', 'eu-central-1', '--bucket', 'acme-backups', '--access-key-id', 'AKIAEXAMPLE', '--secret-stdin'], { input: 'not-a-real-secret\n' });
+  assert.equal(s3.code, 0, s3.stderr);
+  assert.deepEqual((await cli.json(['storage', 'list'])).map((x) => x.name), ['offsite']);
+  assert.equal((await cli.json(['backup-storage', 'show', 'offsite'])).name, 'offsite');
+  assert.equal((await cli.run(['storage', 'remove', 'offsite'])).code, 0);
+});
+
+test('a slow request shows progress on a terminal only, plain with NO_COLOR, erased before the answer', async () => {
+  // An "SSH server" that accepts and then says nothing: the check waits for its connect timeout.
+  const held = [];
+  const silent = net.createServer((c) => { held.push(c); });
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  const port = String(silent.address().port);
+  try {
+    assert.equal((await cli.run(['ssh-key', 'add', 'progress-key', '--generate', 'ed25519'])).code, 0);
+    const args = ['server', 'test-connection', '--host', '127.0.0.1', '--port', port, '--user', 'deploy', '--ssh-key', 'progress-key'];
+    const tty = await cli.pty(args, [], { env: { NO_COLOR: '' } });
+    assert.equal(tty.code, 1, tty.transcript);  // the checks fail (no SSH banner)
+    assert.match(tty.transcript, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] server test-connection: waiting for 127\.0\.0\.1:\d+… \d+s/);
+    // Erased before the report: the table starts on a clean line.
+    const erased = tty.transcript.lastIndexOf('\r\x1b[K');
+    assert.ok(erased > 0 && erased < tty.transcript.indexOf('CHECK'), JSON.stringify(tty.transcript));
+    const plain = await cli.pty(args, [], { env: { NO_COLOR: '1' } });
+    assert.match(plain.transcript, /server test-connection: waiting for 127\.0\.0\.1:\d+… \d+s/);
+    assert.ok(!plain.transcript.includes('\x1b['), JSON.stringify(plain.transcript));
+    // Piped (a script, CI): no progress at all, on stdout or stderr.
+    const piped = await cli.run(args, { env: { NO_COLOR: '' } });
+    assert.equal(piped.code, 1, piped.stderr);
+    assert.ok(!/waiting for/.test(piped.stdout + piped.stderr), piped.stderr);
+    // A quick command on a terminal draws nothing.
+    const quick = await cli.pty(['role', 'list'], [], { env: { NO_COLOR: '' } });
+    assert.ok(!quick.transcript.includes('waiting for'), JSON.stringify(quick.transcript));
+  } finally {
+    for (const c of held) c.destroy();
+    silent.close();
+  }
 });
 
 test('logout revokes the session on the server and forgets it locally', async () => {
@@ -240,6 +317,19 @@ test('logout revokes the session on the server and forgets it locally', async ()
     assert.ok(!readFileSync(u.configFile, 'utf8').includes(token));
     assert.equal((await u.run(['whoami'])).code, 3);
   } finally { u.cleanup(); }
+});
+
+test('admin migrate brings a fresh data directory to the current schema, and again is a no-op', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-migrate-'));
+  const env = { ...process.env, ...(await databaseEnv(dir)) };
+  const first = spawnSync(WHARF_BIN, ['admin', 'migrate', '--data-dir', dir], { encoding: 'utf8', env });
+  assert.equal(first.status, 0, first.stderr);
+  const v = first.stdout.match(/Schema is at version (\d+)\./);
+  assert.ok(v && Number(v[1]) > 0, first.stdout);
+  const again = spawnSync(WHARF_BIN, ['admin', 'migrate', '--data-dir', dir], { encoding: 'utf8', env });
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout, first.stdout);
+  assert.equal(spawnSync(WHARF_BIN, ['admin', 'migrate', '--nope'], { encoding: 'utf8' }).status, 2);
 });
 
 test('admin backup snapshots a serving instance; admin restore brings it back elsewhere', async () => {

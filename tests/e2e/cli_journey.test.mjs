@@ -1,7 +1,8 @@
 // A whole team set up with nothing but the `wharf` command line against a real server and a real
 // mail server (maildev): the operator bootstraps the first account, signs in, creates an org and
-// a role, invites by email with --copy-link, the invitee joins through the link (the API's
-// signup, as the web page would do), and then roles, refusals and the audit log.
+// a role, invites by email with --copy-link, the invitee (no account yet) reads and accepts the
+// link with `wharf invite accept --new-account` on a real terminal, and then roles, refusals and
+// the audit log, all through the CLI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -24,6 +25,11 @@ before(async () => {
   writeFileSync(pwFile, `${adaPassword}\n`);
   const b = spawnSync(WHARF_BIN, ['admin', 'bootstrap', '--data-dir', dataDir, '--email', adaEmail, '--name', 'Ada', '--password-file', pwFile], { encoding: 'utf8', env: { ...process.env, ...(await databaseEnv(dataDir)) } });
   assert.equal(b.status, 0, b.stderr);
+  assert.match(b.stdout, /Created user .* \(instance administrator\) with organisation/);
+  // bootstrap makes only the first account: run again (a provisioning script re-run), it changes nothing.
+  const again = spawnSync(WHARF_BIN, ['admin', 'bootstrap', '--data-dir', dataDir, '--email', uniqueEmail('eve'), '--name', 'Eve', '--password-file', pwFile], { encoding: 'utf8', env: { ...process.env, ...(await databaseEnv(dataDir)) } });
+  assert.equal(again.status, 1, again.stdout);
+  assert.match(again.stderr, /already has 1 user; bootstrap creates only the first one/);
   s = await startWharf({ dataDir, smtpPort: mail.smtpPort });
   admin = cliUser('admin');
   grace = cliUser('grace');
@@ -37,6 +43,7 @@ test('a team journey done only with the CLI', async () => {
   const slug = `acme-${Date.now().toString(36)}`;
   const org = await admin.json(['org', 'create', 'Acme', '--slug', slug, '--use']);
   assert.equal(org.slug, slug);
+  assert.equal((await admin.json(['org', 'list'])).length, 2, 'the bootstrap org and Acme; no user was added by the second bootstrap');
   assert.equal((await admin.json(['org', 'show'])).seats_used, 1);
 
   // A Developer role from flags, and a Viewer role.
@@ -58,12 +65,26 @@ test('a team journey done only with the CLI', async () => {
   assert.deepEqual(listed.map((i) => i.email), [graceEmail]);
   assert.equal(listed[0].email_status, 'sent');
 
-  // Grace opens the link and signs up with it (the web page's job), then signs in with the CLI.
-  const token = link.split('/invite/')[1];
-  const peek = await api(s.url, 'GET', `/api/v1/invitations/${token}`);
-  assert.equal(peek.json.org.slug, slug);
-  const su = await api(s.url, 'POST', '/api/v1/auth/signup', { body: { email: graceEmail, password: gracePassword, name: 'Grace', invitation_token: token } });
-  assert.equal(su.status, 201, su.text);
+  // Grace, who has no account and has never signed in, reads the invitation (without using it),
+  // then accepts it with the CLI: the account is created on a real terminal (password not echoed),
+  // she joins, and she is signed in with the org as her default.
+  const peek = await grace.json(['invite', 'show', link]);
+  assert.equal(peek.org.slug, slug);
+  assert.equal(peek.email, graceEmail);
+  assert.equal(peek.role.name, 'Developer');
+  const notYet = await grace.run(['invite', 'accept', link]);
+  assert.equal(notYet.code, 3, notYet.stderr);
+  assert.match(notYet.stderr, /--new-account/);
+  const joined = await grace.pty(['invite', 'accept', link, '--new-account'],
+    [['Your name: ', 'Grace'], ['Choose a password', gracePassword], ['Repeat the password: ', gracePassword]]);
+  assert.equal(joined.code, 0, joined.transcript);
+  assert.ok(!joined.transcript.includes(gracePassword), `the password must not be echoed: ${joined.transcript}`);
+  assert.match(joined.transcript, new RegExp(`joined Acme \\(${slug}\\) as Developer`));
+  const gwho = await grace.json(['whoami']);
+  assert.equal(gwho.user.email, graceEmail);
+  assert.equal((await grace.json(['context', 'list']))[0].org, slug);
+  // The link is used up; her password works for a plain login too.
+  assert.equal((await grace.run(['invite', 'show', link])).code, 1);
   const gl = await grace.run(['login', s.url, '--email', graceEmail, '--password-stdin', '--org', slug], { input: `${gracePassword}\n` });
   assert.equal(gl.code, 0, gl.stderr);
 
