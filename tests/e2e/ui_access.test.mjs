@@ -92,6 +92,36 @@ test('a member whose role grants nothing: every locked nav page shows the access
   }
 });
 
+test('the same member on the pages under them (a row, a form): the panel names what is missing, never an empty page', async () => {
+  const dep = await call('POST', `${A()}/applications/${app.id}/services/${svc.id}/deployments`, {});
+  assert.equal(dep.status, 202, dep.text);
+  const roles = (await call('GET', `${A()}/roles`)).json.items;
+  const deep = [
+    ['/roles/new', 'roles.create'], [`/roles/${roles[0].id}`, 'roles.read'],
+    ['/applications/new', 'applications.create'], [`/applications/${app.id}`, 'applications.read'],
+    [`/applications/${app.id}/services/new?kind=database`, 'services.create'],
+    [`/applications/${app.id}/services/${svc.id}`, 'services.read'],
+    [`/applications/${app.id}/services/${svc.id}/deployments`, 'services.read'],
+    [`/applications/${app.id}/services/${svc.id}/backups`, 'backups.read'],
+    [`/deployments/${dep.json.id}`, 'services.read'],
+    ['/servers/new', 'servers.create'], [`/servers/${server.id}`, 'servers.read'], [`/servers/${server.id}/edit`, 'servers.update'],
+  ];
+  const ctx = await newContext(browser, s.url);
+  const page = await ctx.newPage();
+  await uiLogin(page, nobody);
+  const bad = [];
+  for (const [p, need] of deep) {
+    await page.goto(O() + p);
+    await page.waitForLoadState('networkidle');
+    const denied = page.locator('.denied[role="alert"]');
+    const text = (await denied.count()) ? await denied.first().textContent() : '';
+    if (!text.includes(need) || !/Ask an Admin/.test(text)) bad.push(`${p}: expected a panel naming ${need}, got "${text.slice(0, 120)}" / ${(await page.locator('main').textContent()).slice(0, 160)}`);
+  }
+  assert.deepEqual(bad, []);
+  assert.deepEqual(ctx.problems, []);
+  await ctx.close();
+});
+
 test('every main page at 1280 px and 390 px without horizontal page scrolling (the Admin, with data)', async () => {
   const pages = ['', '/team', '/roles', '/roles/new', '/audit', '/applications', `/applications/${app.id}`,
     `/applications/${app.id}/services/${svc.id}`, `/applications/${app.id}/services/${svc.id}/deployments`,

@@ -100,6 +100,7 @@ export function RoleEditPage(props: { id: string | null }) {
     setServers((r.resource_scope?.servers ?? []).join(', '));
   }, [role.data]);
 
+  if (creating && !can('roles.create')) return (<><PageTitle>New role</PageTitle><AccessDenied need="roles.create" what="the New role form" /></>);
   if (!creating && !can('roles.read')) return (<><PageTitle>Role</PageTitle><AccessDenied need="roles.read" what="this role" /></>);
   if (!creating && role.error) return (<><PageTitle>Role</PageTitle><ErrorBox error={role.error} /></>);
   if (!creating && !role.data) return <Loading />;
