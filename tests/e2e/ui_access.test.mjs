@@ -214,4 +214,38 @@ test('role editor: resource_scope pickers list applications and servers by name 
   assert.match(await p2.locator('main').textContent(), /You cannot list applications \(applications\.read\)/);
   assert.deepEqual([...ctx.problems, ...c2.problems], []);
   await c2.close();
+
+  // An editor whose own role reaches only "shop": a role for every application is not allowed
+  // before saving (as the server's escalation check says); limited to shop, it saves.
+  const other = (await call('POST', `${A()}/applications`, { name: 'blog', server_id: server.id })).json;
+  const scoped = await memberWithRole(s.url, ada, 'scoped', { roles: { read: true, create: true }, applications: { read: true } },
+    { resource_scope: { applications: [app.id] } });
+  const c3 = await newContext(browser, s.url);
+  const p3 = await c3.newPage();
+  await uiLogin(p3, scoped);
+  await p3.goto(`${O()}/roles/new`);
+  await p3.getByTestId('own-scope').waitFor();
+  await p3.getByLabel('Name', { exact: true }).fill('shop-reader');
+  await p3.getByLabel('team.read').uncheck();  // a new role starts with team.read, which this editor lacks
+  await p3.getByLabel('applications.read').check();
+  const beyond = p3.getByTestId('beyond-scope');
+  await beyond.waitFor();
+  assert.match(await beyond.textContent(), /resource_scope\.applications/);
+  const save = p3.getByTestId('save-role');
+  assert.equal(await save.getAttribute('aria-disabled'), 'true');
+  assert.match(await p3.locator(`#${await save.getAttribute('aria-describedby')}`).textContent(), /Not allowed: grants resource_scope\.applications/);
+  // The API agrees: the same body without a scope is refused as an escalation.
+  const refused = await call('POST', `${A()}/roles`, { name: 'x', permissions: { applications: { read: true } } }, scoped.token);
+  assert.equal(refused.status, 403, refused.text);
+  assert.equal(refused.json.error.details.reason, 'escalation');
+  await p3.getByTestId('scope-apps').getByLabel('shop').check();
+  assert.equal(await beyond.count(), 0);
+  assert.equal(await p3.getByTestId('scope-apps').getByLabel('blog').count(), 0, 'blog is outside the editor\'s reach, so not listed');
+  assert.ok(other.id);
+  await p3.getByTestId('save-role').click();
+  await p3.waitForURL(/\/roles$/);
+  const made = (await call('GET', `${A()}/roles`)).json.items.find((r) => r.name === 'shop-reader');
+  assert.deepEqual(made.resource_scope.applications, [app.id]);
+  assert.deepEqual(c3.problems, []);
+  await c3.close();
 });

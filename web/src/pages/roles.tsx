@@ -4,7 +4,7 @@ import { del, get, orgPath, patch, post, type List, type Role, type Server } fro
 import type { Application } from '../apps';
 import { AccessDenied, ErrorBox, Loading, LockIcon, Notice, PageTitle, PermButton } from '../components';
 import { useLoad } from '../hooks';
-import { ACTIONS, COLLECTIONS, beyondOwn, compact, fullMatrix, grantOf, parseIds, setCell, toggleColumn, toggleRow, type Action, type Permissions } from '../perms';
+import { ACTIONS, COLLECTIONS, beyondOwn, scopeBeyondOwn, compact, fullMatrix, grantOf, parseIds, setCell, toggleColumn, toggleRow, type Action, type Permissions } from '../perms';
 import { navigate } from '../router';
 import { useOrg, useSession } from '../session';
 
@@ -89,6 +89,8 @@ export function RoleEditPage(props: { id: string | null }) {
   const [servers, setServers] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // The editor's own role, for its resource_scope (the server refuses granting wider reach).
+  const mine = useLoad(() => get<Role>(orgPath(org.slug, `/roles/${org.role.id}`)), [org.slug, org.role.id], org.role.builtin || !can('roles.read'));
 
   useEffect(() => {
     const r = role.data;
@@ -108,7 +110,8 @@ export function RoleEditPage(props: { id: string | null }) {
   const locked = !!role.data?.builtin;
   const allowed = can(need);
   const readOnly = locked || !allowed;
-  const beyond = readOnly ? [] : beyondOwn(perms, org.permissions);
+  const beyondScope = readOnly ? [] : scopeBeyondOwn({ applications: parseIds(apps), servers: parseIds(servers) }, mine.data?.resource_scope);
+  const beyond = readOnly ? [] : [...beyondOwn(perms, org.permissions), ...beyondScope];
   const beyondSet = new Set(beyond.map((b) => b.split(' ')[0]));
 
   const save = async (e: Event) => {
@@ -181,6 +184,12 @@ export function RoleEditPage(props: { id: string | null }) {
         <section class="panel">
           <h2>Resource scope (optional)</h2>
           <p class="muted small">Limit the role to the chosen applications (and their services, deployments and backups) and servers. Leave both empty for every row.</p>
+          {mine.data?.resource_scope && (mine.data.resource_scope.applications.length > 0 || mine.data.resource_scope.servers.length > 0) && !readOnly && (
+            <p class="alert info" data-testid="own-scope">Your own role is limited to some applications or servers: a role you save must be limited to (some of) them too.</p>
+          )}
+          {beyondScope.length > 0 && (
+            <p class="alert error" role="alert" data-testid="beyond-scope"><strong>Not allowed:</strong> this reaches beyond your own role's resource_scope ({beyondScope.map((b) => <code key={b}>{b} </code>)}): choose only ones your role reaches.</p>
+          )}
           <div class="grid2">
             <ScopePicker collection="applications" label="Applications" value={apps} onChange={setApps} disabled={readOnly} />
             <ScopePicker collection="servers" label="Servers" value={servers} onChange={setServers} disabled={readOnly} />
