@@ -114,6 +114,7 @@ test('deploy into a new application with "Deploy the services now": the queued d
   const links = res.getByTestId('template-deployments').getByRole('link');
   assert.equal(await links.count(), 1);
   assert.match(await links.first().textContent(), /^db: deploy \(queued\)$/);
+  await shot(page, 'templates-deployed');
   const preview = (await call('GET', `${A()}/applications`)).json.items.find((a) => a.name === 'shop-preview');
   assert.ok(preview, 'the new application exists');
   const deps = (await call('GET', `${A()}/applications/${preview.id}/deployments`)).json.items;
