@@ -29,6 +29,7 @@ import { DeploymentPage, ServiceDeploymentsPage } from './pages/deployments';
 import { ServiceBackupsPage } from './pages/backups';
 import { ApplicationPage, ApplicationsPage, NewApplicationPage } from './pages/applications';
 import { NewServicePage, ServicePage } from './pages/app_services';
+import { TemplatesPage } from './pages/templates';
 
 // Navigation: one entry per page in an org. `need` is the permission to read the page (entries
 // stay visible without it and open the access-denied panel); `needAny` for a page with tabs that
@@ -44,7 +45,13 @@ export const NAV: { section: string; items: NavItem[] }[] = [
       { path: '/audit', label: 'Audit log', admin: true },
     ],
   },
-  { section: 'Deploy', items: [{ path: '/applications', label: 'Applications', need: 'applications.read' }] },
+  {
+    section: 'Deploy',
+    items: [
+      { path: '/applications', label: 'Applications', need: 'applications.read' },
+      { path: '/templates', label: 'Templates', need: 'templates.read' },
+    ],
+  },
   { section: 'Infrastructure', items: [{ path: '/servers', label: 'Servers', need: 'servers.read' }] },
   { section: 'Integrations', items: [{ path: '/integrations', label: 'Integrations', needAny: INTEGRATION_NEEDS }] },
   {
@@ -98,6 +105,7 @@ const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug/applications/:id', page: (p) => <ApplicationPage id={p.id} key={p.id} /> },
   { pattern: '/o/:slug/applications/:app/services/new', page: (p) => <NewServicePage app={p.app} key={p.app} /> },
   { pattern: '/o/:slug/applications/:app/services/:svc', page: (p) => <ServicePage app={p.app} id={p.svc} key={p.svc} /> },
+  { pattern: '/o/:slug/templates', page: () => <TemplatesPage /> },
   { pattern: '/o/:slug/troubleshoot', page: () => <TroubleshootPage /> },
   { pattern: '/o/:slug/why', page: () => <WhyPage /> },
   // A service's deployments and backups, and one deployment with its live log.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { beyondOwn, can, compact, fullMatrix, parseIds, setCell, toggleColumn, toggleRow } from './perms';
+import { beyondOwn, can, compact, fullMatrix, parseIds, scopeBeyondOwn, setCell, toggleColumn, toggleRow } from './perms';
 
 describe('permissions', () => {
   it('can() reads collection.action', () => {
@@ -47,5 +47,19 @@ describe('permissions', () => {
   it('parseIds splits, trims and dedupes', () => {
     expect(parseIds(' b, a  a,\n c ')).toEqual(['a', 'b', 'c']);
     expect(parseIds('')).toEqual([]);
+  });
+});
+
+describe('scopeBeyondOwn', () => {
+  it('an unrestricted editor may grant any scope', () => {
+    expect(scopeBeyondOwn({ applications: [], servers: [] }, null)).toEqual([]);
+    expect(scopeBeyondOwn({ applications: ['a'], servers: [] }, { applications: [], servers: [] })).toEqual([]);
+  });
+  it('a scoped editor may grant only a subset, never every row', () => {
+    const own = { applications: ['a', 'b'], servers: [] };
+    expect(scopeBeyondOwn({ applications: [], servers: [] }, own)).toEqual(['resource_scope.applications']);
+    expect(scopeBeyondOwn({ applications: ['a', 'c'], servers: ['s'] }, own)).toEqual(['resource_scope.applications']);
+    expect(scopeBeyondOwn({ applications: ['b'], servers: [] }, own)).toEqual([]);
+    expect(scopeBeyondOwn({ applications: ['b'], servers: [] }, { applications: ['b'], servers: ['s'] })).toEqual(['resource_scope.servers']);
   });
 });

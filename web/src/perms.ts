@@ -111,3 +111,19 @@ export function compact(p: Permissions): Permissions {
 export function parseIds(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean))].sort();
 }
+
+export interface ResourceScope { applications: string[]; servers: string[] }
+
+// Why a draft resource_scope reaches further than the editor's own (the server's escalation check:
+// a role restricted to some applications or servers may only grant a subset of them). `own` null
+// or empty lists mean unrestricted. One entry per collection, e.g. "resource_scope.applications".
+export function scopeBeyondOwn(draft: ResourceScope, own: ResourceScope | null | undefined): string[] {
+  const out: string[] = [];
+  for (const k of ['applications', 'servers'] as const) {
+    const mine = own?.[k] ?? [];
+    if (!mine.length) continue;
+    const theirs = draft[k];
+    if (!theirs.length || theirs.some((id) => !mine.includes(id))) out.push(`resource_scope.${k}`);
+  }
+  return out;
+}

@@ -9,6 +9,7 @@ import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, 
 import { useLoad } from '../hooks';
 import { navigate, useLocation } from '../router';
 import { useOrg } from '../session';
+import { SaveAsTemplate, templatesPath } from './templates';
 import '../apps.css';
 
 // Shown when the member cannot read applications: names the permission, and when their role only
@@ -159,6 +160,8 @@ export function ApplicationPage(props: { id: string }) {
   const servers = useServers();
   const { query } = useLocation();
   const [editing, setEditing] = useState(false);
+  const [saving, setSaving] = useState(false);
+  const [savedTpl, setSavedTpl] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(query.get('added') ? `Service ${query.get('added')} added.` : null);
   const [error, setError] = useState<unknown>(null);
   if (!can('applications.read')) return (<><PageTitle>Application</PageTitle><AppsDenied /></>);
@@ -176,13 +179,24 @@ export function ApplicationPage(props: { id: string }) {
       <p class="crumb"><a href={appRoutes.list(org.slug)}>Applications</a> ›</p>
       <PageTitle actions={
         <>
-          <PermButton allowed={can('applications.update')} need="applications.update" onClick={() => setEditing(true)} testId="edit-application">Edit</PermButton>
+          <PermButton allowed={can('applications.update')} need="applications.update" onClick={() => { setSaving(false); setEditing(true); }} testId="edit-application">Edit</PermButton>
+          <PermButton allowed={can('templates.create') && can('services.read')} need={can('templates.create') ? 'services.read' : 'templates.create'}
+            onClick={() => { setEditing(false); setSaving(true); }} testId="save-as-template">Save as template</PermButton>
           <PermButton allowed={can('applications.delete')} need="applications.delete" kind="danger" onClick={remove} testId="delete-application"
             reason={can('applications.delete') && items.length ? 'Delete its services first: an application with services cannot be deleted.' : undefined}>Delete</PermButton>
         </>
       }>{a.name}</PageTitle>
       <Notice text={note} onDone={() => setNote(null)} />
       <ErrorBox error={error} onDismiss={() => setError(null)} />
+      {saving && (
+        <SaveAsTemplate app={a} onCancel={() => setSaving(false)}
+          onSaved={(t) => { setSaving(false); setSavedTpl(t.name); }} />
+      )}
+      {savedTpl && (
+        <p class="alert info" data-testid="template-saved">
+          Template <strong>{savedTpl}</strong> saved: <a href={templatesPath(org.slug)}>deploy it from Templates</a>.
+        </p>
+      )}
       {editing ? (
         <EditApplication app={a} hasServices={items.length > 0} onCancel={() => setEditing(false)}
           onSaved={(x) => { app.setData(x); setEditing(false); setNote(`Application ${x.name} saved.`); }} />

@@ -1,9 +1,10 @@
 // Roles: the list with member counts, and the create/edit page with the permission matrix.
 import { useEffect, useState } from 'preact/hooks';
-import { del, get, orgPath, patch, post, type List, type Role } from '../api';
+import { del, get, orgPath, patch, post, type List, type Role, type Server } from '../api';
+import type { Application } from '../apps';
 import { AccessDenied, ErrorBox, Loading, LockIcon, Notice, PageTitle, PermButton } from '../components';
 import { useLoad } from '../hooks';
-import { ACTIONS, COLLECTIONS, beyondOwn, compact, fullMatrix, grantOf, parseIds, setCell, toggleColumn, toggleRow, type Action, type Permissions } from '../perms';
+import { ACTIONS, COLLECTIONS, beyondOwn, scopeBeyondOwn, compact, fullMatrix, grantOf, parseIds, setCell, toggleColumn, toggleRow, type Action, type Permissions } from '../perms';
 import { navigate } from '../router';
 import { useOrg, useSession } from '../session';
 
@@ -88,6 +89,8 @@ export function RoleEditPage(props: { id: string | null }) {
   const [servers, setServers] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // The editor's own role, for its resource_scope (the server refuses granting wider reach).
+  const mine = useLoad(() => get<Role>(orgPath(org.slug, `/roles/${org.role.id}`)), [org.slug, org.role.id], org.role.builtin || !can('roles.read'));
 
   useEffect(() => {
     const r = role.data;
@@ -99,6 +102,7 @@ export function RoleEditPage(props: { id: string | null }) {
     setServers((r.resource_scope?.servers ?? []).join(', '));
   }, [role.data]);
 
+  if (creating && !can('roles.create')) return (<><PageTitle>New role</PageTitle><AccessDenied need="roles.create" what="the New role form" /></>);
   if (!creating && !can('roles.read')) return (<><PageTitle>Role</PageTitle><AccessDenied need="roles.read" what="this role" /></>);
   if (!creating && role.error) return (<><PageTitle>Role</PageTitle><ErrorBox error={role.error} /></>);
   if (!creating && !role.data) return <Loading />;
@@ -106,7 +110,8 @@ export function RoleEditPage(props: { id: string | null }) {
   const locked = !!role.data?.builtin;
   const allowed = can(need);
   const readOnly = locked || !allowed;
-  const beyond = readOnly ? [] : beyondOwn(perms, org.permissions);
+  const beyondScope = readOnly ? [] : scopeBeyondOwn({ applications: parseIds(apps), servers: parseIds(servers) }, mine.data?.resource_scope);
+  const beyond = readOnly ? [] : [...beyondOwn(perms, org.permissions), ...beyondScope];
   const beyondSet = new Set(beyond.map((b) => b.split(' ')[0]));
 
   const save = async (e: Event) => {
@@ -178,16 +183,16 @@ export function RoleEditPage(props: { id: string | null }) {
         </section>
         <section class="panel">
           <h2>Resource scope (optional)</h2>
-          <p class="muted small">Limit the role's application and server permissions to the listed ids (comma or space separated). Leave both empty for every row.</p>
+          <p class="muted small">Limit the role to the chosen applications (and their services, deployments and backups) and servers. Leave both empty for every row.</p>
+          {mine.data?.resource_scope && (mine.data.resource_scope.applications.length > 0 || mine.data.resource_scope.servers.length > 0) && !readOnly && (
+            <p class="alert info" data-testid="own-scope">Your own role is limited to some applications or servers: a role you save must be limited to (some of) them too.</p>
+          )}
+          {beyondScope.length > 0 && (
+            <p class="alert error" role="alert" data-testid="beyond-scope"><strong>Not allowed:</strong> this reaches beyond your own role's resource_scope ({beyondScope.map((b) => <code key={b}>{b} </code>)}): choose only ones your role reaches.</p>
+          )}
           <div class="grid2">
-            <div class="field">
-              <label for="scope-apps">Applications</label>
-              <textarea id="scope-apps" rows={2} value={apps} disabled={readOnly} onInput={(e) => setApps(e.currentTarget.value)} />
-            </div>
-            <div class="field">
-              <label for="scope-servers">Servers</label>
-              <textarea id="scope-servers" rows={2} value={servers} disabled={readOnly} onInput={(e) => setServers(e.currentTarget.value)} />
-            </div>
+            <ScopePicker collection="applications" label="Applications" value={apps} onChange={setApps} disabled={readOnly} />
+            <ScopePicker collection="servers" label="Servers" value={servers} onChange={setServers} disabled={readOnly} />
           </div>
         </section>
         <ErrorBox error={error} />
@@ -269,5 +274,45 @@ function Matrix(props: { perms: Permissions; setPerms: (p: Permissions) => void;
         </tbody>
       </table>
     </div>
+  );
+}
+
+// The resource_scope picker for one collection: a checkbox per application or server of the org
+// (by name), or, when the editor cannot list them, an id field (comma or space separated). Ids in
+// the scope that no longer exist stay listed so that saving does not drop them silently.
+function ScopePicker(props: { collection: 'applications' | 'servers'; label: string; value: string; onChange: (v: string) => void; disabled: boolean }) {
+  const { org, can } = useOrg();
+  const readable = can(`${props.collection}.read`);
+  const rows = useLoad(() => get<List<Application | Server>>(orgPath(org.slug, `/${props.collection}?limit=200`)), [org.slug, props.collection], !readable);
+  const id = `scope-${props.collection === 'applications' ? 'apps' : 'servers'}`;
+  const chosen = parseIds(props.value);
+  if (!readable || rows.error || !rows.data)
+    return (
+      <div class="field">
+        <label for={id}>{props.label} (ids)</label>
+        <textarea id={id} rows={2} value={props.value} disabled={props.disabled} onInput={(e) => props.onChange(e.currentTarget.value)} />
+        <p class="hint">{readable ? (rows.error ? 'The list could not be loaded: paste ids.' : 'Loading the list…') : `You cannot list ${props.collection} (${props.collection}.read): paste their ids.`}</p>
+      </div>
+    );
+  const known = rows.data.items;
+  const unknown = chosen.filter((x) => !known.some((r) => r.id === x));
+  const toggle = (rid: string, on: boolean) => props.onChange((on ? [...chosen, rid] : chosen.filter((x) => x !== rid)).join(', '));
+  return (
+    <fieldset class="field scope-picker" id={id} data-testid={id}>
+      <legend>{props.label}</legend>
+      {known.length === 0 && unknown.length === 0 && <p class="muted small">No {props.collection} in this organisation yet.</p>}
+      {known.map((r) => (
+        <label key={r.id} class="scope-item">
+          <input type="checkbox" checked={chosen.includes(r.id)} disabled={props.disabled} onChange={(e) => toggle(r.id, e.currentTarget.checked)} />
+          {' '}{r.name}
+        </label>
+      ))}
+      {unknown.map((x) => (
+        <label key={x} class="scope-item">
+          <input type="checkbox" checked disabled={props.disabled} onChange={() => toggle(x, false)} /> <code class="small">{x}</code> <span class="muted small">(not found)</span>
+        </label>
+      ))}
+      <p class="hint">{chosen.length ? `Only the ${chosen.length} chosen.` : `None chosen: every ${props.collection === 'applications' ? 'application' : 'server'}.`}</p>
+    </fieldset>
   );
 }
