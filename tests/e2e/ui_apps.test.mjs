@@ -111,6 +111,8 @@ test('add a Git service: a missing branch is refused on the branch field in laye
   const checks = page.getByTestId('service-checks');
   await checks.waitFor();
   assert.equal(await checks.locator('li[data-check="git_access"]').getAttribute('data-status'), 'passed');
+  // The provider's name replaces its id once the git providers list has loaded (a second request).
+  await page.getByTestId('service-settings').getByText('gitea (gitea)').waitFor();
   const settings = await page.getByTestId('service-settings').textContent();
   assert.match(settings, /acme\/shop/);
   assert.match(settings, /gitea \(gitea\)/);
