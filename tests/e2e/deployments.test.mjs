@@ -186,6 +186,25 @@ test('a new user deploys a git app and its postgres; the node ends up with exact
   assert.match(f2.log, /SESSION_SECRET=\[40 bytes\]/);
 });
 
+test('saving a git service checks through the provider that the repository is reachable and the branch exists', async () => {
+  const save = (body) => call('POST', `${O}/applications/${app.id}/services`, { type: 'app', git_provider_id: provider.id, port: 5000, ...body });
+  const noBranch = await save({ name: 'nobranch', repository: 'acme/shop', branch: 'no-such-branch' });
+  assert.equal(noBranch.status, 400, noBranch.text);
+  assert.ok(noBranch.json.error.details.fields.branch, noBranch.text);
+  assert.equal(noBranch.json.error.layer, 'git_token');
+  const noRepo = await save({ name: 'norepo', repository: 'acme/missing', branch: 'main' });
+  assert.equal(noRepo.status, 400, noRepo.text);
+  assert.ok(noRepo.json.error.details.fields.repository, noRepo.text);
+  assert.equal(noRepo.json.error.layer, 'git_token');
+  const names = (await call('GET', `${O}/applications/${app.id}/services`)).json.items.map((x) => x.name);
+  assert.ok(!names.includes('nobranch') && !names.includes('norepo'), 'nothing was saved');
+  // A service saved with a reachable branch reports the passed check.
+  const ok = await save({ name: 'again', repository: 'acme/shop', branch: 'main' });
+  assert.equal(ok.status, 201, ok.text);
+  assert.ok(ok.json.checks.some((c) => c.name === 'git_access' && c.status === 'passed'), ok.text);
+  assert.equal((await call('DELETE', `${O}/services/${ok.json.id}`)).status, 204);
+});
+
 test('a removed variable is unset on the next deploy; redeploy and restart', async () => {
   const vars = (await call('GET', `${O}/services/${web.id}/variables`)).json.items;
   const keep = vars.filter((v) => v.key !== 'OLD_FLAG').map((v) => ({ key: v.key, value: v.value }));

@@ -41,6 +41,9 @@ const DOKKU = `#!/bin/sh
 # A file "fail-<command>" in the state directory makes that command fail with its contents.
 D="$WHARF_STANDIN_DIR"
 umask 000
+# Dokku keeps git:auth's netrc in the dokku user's home; here each node gets its own home, since
+# every test node shares the one wharf-node Unix user (tests running at once would clobber it).
+mkdir -p "$D/home" && export HOME="$D/home"
 # The CA a test's git server uses, trusted the way a node trusts a public CA.
 [ -e "$D/ca.pem" ] && export GIT_SSL_CAINFO="$D/ca.pem"
 # One record per call: the argument count, then each argument, all NUL-terminated (argv cannot hold NUL).
