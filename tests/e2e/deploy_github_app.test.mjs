@@ -13,6 +13,7 @@ import { startWharf, api, signup, databaseBytes } from './lib/harness.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { makeTestCa, startGitServer } from './lib/git_server.mjs';
 import { startGithubRecorded } from './lib/github_recorded.mjs';
+import { readLog } from './lib/sse.mjs';
 
 const appKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048,
   publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } });
@@ -28,18 +29,8 @@ async function call(method, p, body) {
 }
 
 async function follow(id) {
-  const r = await fetch(`${s.url}${O}/deployments/${id}/log`, { headers: { authorization: `Bearer ${ada.token}` } });
-  assert.equal(r.status, 200);
-  const text = await r.text();
+  const { text, log, end } = await readLog(`${s.url}${O}/deployments/${id}/log`, ada.token);
   seen.push(text);
-  let log = '', end = null;
-  for (const block of text.split('\n\n').filter(Boolean)) {
-    const lines = block.split('\n');
-    const ev = (lines.find((l) => l.startsWith('event: ')) || '').slice(7);
-    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-    if (ev === 'log') log += data + '\n';
-    if (ev === 'end') end = JSON.parse(data);
-  }
   return { log, end };
 }
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { startWharf, api, signup } from './lib/harness.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { startRegistry } from './lib/registry.mjs';
+import { readLog } from './lib/sse.mjs';
 
 const REG_PASS = 'registry-Pass-deploy-8e41c2';
 const WHARF_ARGS = ['--node-dns-probe', 'localhost', '--min-disk-free-mb', '100', '--job-lease-ms', '3000'];
@@ -25,18 +26,8 @@ async function call(method, p, body) {
 }
 
 async function follow(id) {
-  const r = await fetch(`${s.url}${O}/deployments/${id}/log`, { headers: { authorization: `Bearer ${ada.token}` } });
-  assert.equal(r.status, 200);
-  const text = await r.text();
+  const { text, log, end } = await readLog(`${s.url}${O}/deployments/${id}/log`, ada.token);
   everything.push(text);
-  let log = '', end = null;
-  for (const block of text.split('\n\n').filter(Boolean)) {
-    const lines = block.split('\n');
-    const ev = (lines.find((l) => l.startsWith('event: ')) || '').slice(7);
-    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-    if (ev === 'log') log += data + '\n';
-    if (ev === 'end') end = JSON.parse(data);
-  }
   return { log, end };
 }
 

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { startWharf, api, signup, memberWithRole } from './lib/harness.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { makeTestCa, startGitServer } from './lib/git_server.mjs';
+import { readLog } from './lib/sse.mjs';
 
 const TOKEN = 'gitea-Deploy-Token-5c1d9e77';
 const HOOK_SECRET = 'gitea-hook-secret-19be';
@@ -31,19 +32,8 @@ async function call(method, p, body, token = ada.token) {
 
 // Reads a deployment's SSE log to its end: the log text and the end event's data.
 async function follow(id, token = ada.token) {
-  const r = await fetch(`${s.url}${O}/deployments/${id}/log`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(r.status, 200);
-  assert.match(r.headers.get('content-type'), /text\/event-stream/);
-  const text = await r.text();
+  const { text, log, end } = await readLog(`${s.url}${O}/deployments/${id}/log`, token);
   everything.push(text);
-  let log = '', end = null;
-  for (const block of text.split('\n\n').filter(Boolean)) {
-    const lines = block.split('\n');
-    const ev = (lines.find((l) => l.startsWith('event: ')) || '').slice(7);
-    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-    if (ev === 'log') log += data + '\n';
-    if (ev === 'end') end = JSON.parse(data);
-  }
   return { log, end };
 }
 

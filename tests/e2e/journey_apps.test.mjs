@@ -20,6 +20,7 @@ import { startWharf, api, signup, memberWithRole } from './lib/harness.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { makeTestCa, startGitServer } from './lib/git_server.mjs';
 import { startS3 } from './lib/s3.mjs';
+import { readLog } from './lib/sse.mjs';
 
 const GIT_TOKEN = `gitea-journey-${crypto.randomBytes(6).toString('hex')}`;
 const S3_KEY = 'AKIDWHARFJOURNEY';
@@ -42,19 +43,8 @@ async function call(method, p, body, token = ada.token) {
 
 // Reads an SSE log (a deployment's or a job's) to its end: the log text and the end event.
 async function follow(p, token = ada.token) {
-  const r = await fetch(`${s.url}${p}`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(r.status, 200, p);
-  assert.match(r.headers.get('content-type'), /text\/event-stream/);
-  const text = await r.text();
+  const { text, log, end } = await readLog(`${s.url}${p}`, token);
   everything.push(text);
-  let log = '', end = null;
-  for (const block of text.split('\n\n').filter(Boolean)) {
-    const lines = block.split('\n');
-    const ev = (lines.find((l) => l.startsWith('event: ')) || '').slice(7);
-    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-    if (ev === 'log') log += data + '\n';
-    if (ev === 'end') end = JSON.parse(data);
-  }
   return { log, end };
 }
 

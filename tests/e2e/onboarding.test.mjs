@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startWharf, api, signup } from './lib/harness.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
+import { readLog } from './lib/sse.mjs';
 
 let node, web, script = '';
 before(async () => {
@@ -28,18 +29,7 @@ async function setup(s, name) {
 
 // Reads an SSE stream to its end: returns the log text and the end event's data.
 async function follow(base, path, token) {
-  const r = await fetch(base + path, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(r.status, 200);
-  assert.match(r.headers.get('content-type'), /text\/event-stream/);
-  const text = await r.text();
-  let log = '', end = null, events = 0;
-  for (const block of text.split('\n\n').filter(Boolean)) {
-    const lines = block.split('\n');
-    const ev = (lines.find((l) => l.startsWith('event: ')) || '').slice(7);
-    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-    if (ev === 'log') { log += data + '\n'; events++; }
-    if (ev === 'end') end = JSON.parse(data);
-  }
+  const { log, end, events } = await readLog(base + path, token);
   return { log, end, events };
 }
 

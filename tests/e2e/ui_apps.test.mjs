@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, memberWithRole, signup, startWharf } from './lib/harness.mjs';
-import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
+import { launchBrowser, newContext, shot, tooltipOf, uiLogin } from './lib/browser.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { makeTestCa, startGitServer } from './lib/git_server.mjs';
 
@@ -56,7 +56,6 @@ after(async () => {
   await node?.cleanup();
 });
 
-const tooltipOf = async (p, btn) => (await p.locator(`#${await btn.getAttribute('aria-describedby')}`).textContent()).trim();
 const row = (key) => page.locator(`[data-testid="variables"] tr[data-var="${key}"]`);
 
 test('create an application on the node from the Applications page; the list shows its server', async () => {

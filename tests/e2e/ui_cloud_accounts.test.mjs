@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { api, memberWithRole, signup, startWharf } from './lib/harness.mjs';
-import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
+import { launchBrowser, newContext, shot, tooltipOf, uiLogin } from './lib/browser.mjs';
 import { startRecordedAws } from './lib/aws_recorded.mjs';
 
 const secret = () => crypto.randomBytes(30).toString('base64');  // 40 characters, like AWS's
@@ -49,7 +49,6 @@ after(async () => {
   await aws?.stop();
 });
 
-const tooltipOf = async (p, btn) => (await p.locator(`#${await btn.getAttribute('aria-describedby')}`).textContent()).trim();
 const listAccounts = async () => (await api(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/cloud-accounts`, { token: ada.token })).json.items;
 const noSecretsIn = (text, where) => { for (const x of SECRETS) assert.ok(!text.includes(x), `${where} contains a secret (${x.slice(0, 6)}…)`); };
 const stepsOf = (loc) => loc.locator('li').evaluateAll((ls) => ls.map((l) => [l.dataset.check, l.dataset.status]));

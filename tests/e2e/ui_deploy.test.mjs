@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { api, memberWithRole, signup, startWharf } from './lib/harness.mjs';
-import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
+import { launchBrowser, newContext, shot, tooltipOf, uiLogin } from './lib/browser.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { makeTestCa, startGitServer } from './lib/git_server.mjs';
 import { startS3 } from './lib/s3.mjs';
@@ -107,7 +107,6 @@ after(async () => {
   await node?.cleanup();
 });
 
-const tooltipOf = async (p, btn) => (await p.locator(`#${await btn.getAttribute('aria-describedby')}`).textContent()).trim();
 const DEPLOYMENT_URL = /\/deployments\/[a-z]+_[a-z0-9]+$/;
 
 // Records on the page whether log text containing `text` was shown while the deployment still ran.

@@ -13,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { api, memberWithRole, signup, startWharf } from './lib/harness.mjs';
-import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
+import { launchBrowser, newContext, shot, tooltipOf, uiLogin } from './lib/browser.mjs';
 import { makeTestCa, startGitServer } from './lib/git_server.mjs';
 import { startGithubRecorded, startGitlabRecorded } from './lib/github_recorded.mjs';
 
@@ -62,7 +62,6 @@ after(async () => {
   ca?.cleanup();
 });
 
-const tooltipOf = async (p, btn) => (await p.locator(`#${await btn.getAttribute('aria-describedby')}`).textContent()).trim();
 const listProviders = async () => (await api(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/git-providers`, { token: ada.token })).json.items;
 const noSecretsIn = (text, where) => { for (const x of SECRETS) assert.ok(!text.includes(x), `${where} contains a secret (${x.slice(0, 12)}…)`); };
 

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, memberWithRole, signup, startWharf } from './lib/harness.mjs';
-import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
+import { launchBrowser, newContext, shot, tooltipOf, uiLogin } from './lib/browser.mjs';
 import { startRegistry } from './lib/registry.mjs';
 
 const PASS = 'ui-registry-pass-4321';
@@ -36,7 +36,6 @@ after(async () => {
   await reg?.stop();
 });
 
-const tooltipOf = async (p, btn) => (await p.locator(`#${await btn.getAttribute('aria-describedby')}`).textContent()).trim();
 const listRegistries = async () => (await api(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/docker-registries`, { token: ada.token })).json.items;
 
 test('the Integrations nav entry opens the Docker registries tab', async () => {

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, memberWithRole, signup, startWharf } from './lib/harness.mjs';
-import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
+import { launchBrowser, newContext, shot, tooltipOf, uiLogin } from './lib/browser.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 
 let s, node, browser, ada, ctx, page, server, app, db, password;
@@ -48,7 +48,6 @@ after(async () => {
   await node?.cleanup();
 });
 
-const tooltipOf = async (p, btn) => (await p.locator(`#${await btn.getAttribute('aria-describedby')}`).textContent()).trim();
 const tplRow = (p, name) => p.locator(`tr[data-template="${name}"]`);
 
 test('save an application as a template from its page; the Templates page lists it with its services', async () => {

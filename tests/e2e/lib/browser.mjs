@@ -59,3 +59,9 @@ export async function uiLogin(page, { email, password }) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/o\//);
 }
+
+// The text of the tooltip a disabled button points to with aria-describedby (it names the
+// permission the user lacks, e.g. "Needs the servers.update permission").
+export async function tooltipOf(page, button) {
+  return (await page.locator(`#${await button.getAttribute('aria-describedby')}`).textContent()).trim();
+}
