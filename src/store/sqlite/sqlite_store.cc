@@ -402,6 +402,14 @@ class Query {
     if (st_) sqlite3_bind_int64(st_, ++idx_, v);
     return *this;
   }
+  // Binds the keyset tail every paged list ends with,
+  // "(created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?", asking one
+  // row more than the page so the caller knows whether there is a next one. An empty after_id
+  // starts from the beginning.
+  Query& Keyset(const PageQuery& p) {
+    const int64_t after = p.after_id.empty() ? INT64_MIN : p.after_created_at;
+    return Int(after).Int(after).Text(p.after_id).Int(p.limit + 1);
+  }
   Query& Blob(std::string_view v) {
     if (!st_) return *this;
     if (v.empty()) sqlite3_bind_null(st_, ++idx_);
@@ -717,9 +725,6 @@ std::string SealedJson(const std::map<std::string, std::string>& m) {
   return j.dump();
 }
 
-// Keyset bounds: an empty after_id starts from the beginning.
-int64_t AfterTime(const PageQuery& p) { return p.after_id.empty() ? INT64_MIN : p.after_created_at; }
-
 // ---------------------------------------------------------------- repositories
 
 #define WHARF_REPO(Name, Iface) \
@@ -870,7 +875,7 @@ WHARF_REPO(SqliteMemberships, MembershipRepository)
                 "u.created_at, u.updated_at FROM memberships m JOIN users u ON u.id = m.user_id "
                 "WHERE m.org_id = ? AND (m.joined_at > ? OR (m.joined_at = ? AND m.user_id > ?)) "
                 "ORDER BY m.joined_at, m.user_id LIMIT ?");
-    q.Text(org_id).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+    q.Text(org_id).Keyset(page);
     return Collect<MemberRow>(q, ReadMemberRow);
   }
   Result<std::vector<MemberRow>> ListByRole(std::string_view org_id, std::string_view role_id) override {
@@ -1000,7 +1005,7 @@ WHARF_REPO(SqliteInvitations, InvitationRepository)
   Result<std::vector<Invitation>> ListPending(std::string_view org_id, Timestamp now, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = ? AND status = 'pending' AND expires_at > ? "
                 "AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
-    q.Text(org_id).Int(now).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+    q.Text(org_id).Int(now).Keyset(page);
     return Collect<Invitation>(q, ReadInvitation);
   }
   Result<int64_t> CountPending(std::string_view org_id, Timestamp now) override {
@@ -1046,13 +1051,13 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
       Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
                   "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
                   "(created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
-      q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+      q.Text(org_id).Text(page.created_by).Keyset(page);
       return Collect<SshKey>(q, ReadSshKey, static_cast<size_t>(page.limit) + 1);
     }
     Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
                 "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
                 "ORDER BY created_at, id LIMIT ?");
-    q.Text(org_id).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+    q.Text(org_id).Keyset(page);
     return Collect<SshKey>(q, ReadSshKey, static_cast<size_t>(page.limit) + 1);
   }
   Status Visit(std::string_view org_id, const PageQuery& page,
@@ -1078,13 +1083,13 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
       Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
                   "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
                   "(created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
-      q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+      q.Text(org_id).Text(page.created_by).Keyset(page);
       return visit(q);
     }
     Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
                 "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
                 "ORDER BY created_at, id LIMIT ?");
-    q.Text(org_id).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1);
+    q.Text(org_id).Keyset(page);
     return visit(q);
   }
   Status Update(const SshKey& k) override {
@@ -1122,8 +1127,7 @@ WHARF_REPO(SqliteSecurityGroups, SecurityGroupRepository)
   Result<std::vector<domain::SecurityGroup>> List(std::string_view org_id, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = ? AND (? = '' OR created_by = ?) "
                 "AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
-    q.Text(org_id).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id);
-    q.Int(page.limit + 1);
+    q.Text(org_id).Text(page.created_by).Text(page.created_by).Keyset(page);
     return Collect<domain::SecurityGroup>(q, ReadGroup);
   }
   Status Update(const domain::SecurityGroup& g) override {
@@ -1166,8 +1170,7 @@ WHARF_REPO(SqliteServers, ServerRepository)
   Result<std::vector<domain::Server>> List(std::string_view org_id, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = ? AND (? = '' OR created_by = ?) "
                 "AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
-    q.Text(org_id).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page)).Text(page.after_id);
-    q.Int(page.limit + 1);
+    q.Text(org_id).Text(page.created_by).Text(page.created_by).Keyset(page);
     return Collect<domain::Server>(q, ReadServer);
   }
   Status Update(const domain::Server& s) override {
@@ -1284,8 +1287,7 @@ WHARF_REPO(SqliteIntegrations, IntegrationRepository)
                                                 const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND kind = ? AND (? = '' OR "
                 "created_by = ?) AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
-    q.Text(org_id).Text(kind).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page));
-    q.Text(page.after_id).Int(page.limit + 1);
+    q.Text(org_id).Text(kind).Text(page.created_by).Text(page.created_by).Keyset(page);
     return Collect<domain::Integration>(q, ReadIntegration);
   }
   Status Update(const domain::Integration& i) override {
@@ -1482,8 +1484,7 @@ WHARF_REPO(SqliteApplications, ApplicationRepository)
   Result<std::vector<domain::Application>> List(std::string_view org_id, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = ? AND (? = '' OR created_by = ?) AND "
                 "(created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
-    q.Text(org_id).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page));
-    q.Text(page.after_id).Int(page.limit + 1);
+    q.Text(org_id).Text(page.created_by).Text(page.created_by).Keyset(page);
     return Collect<domain::Application>(q, ReadApplication);
   }
   Status Update(const domain::Application& a) override {
@@ -1594,8 +1595,7 @@ WHARF_REPO(SqliteTemplates, TemplateRepository)
   Result<std::vector<domain::AppTemplate>> List(std::string_view org_id, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_TEMPLATE_COLS " FROM app_templates WHERE org_id = ? AND (? = '' OR created_by = ?) AND "
                 "(created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
-    q.Text(org_id).Text(page.created_by).Text(page.created_by).Int(AfterTime(page)).Int(AfterTime(page));
-    q.Text(page.after_id).Int(page.limit + 1);
+    q.Text(org_id).Text(page.created_by).Text(page.created_by).Keyset(page);
     return Collect<domain::AppTemplate>(q, ReadTemplate);
   }
   Status Update(const domain::AppTemplate& t) override {
