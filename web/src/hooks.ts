@@ -19,3 +19,22 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], skip = false) 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, reload, setData };
 }
+
+// Runs a form's action: `busy` while it runs, `error` when it throws (cleared at the next run).
+// `run` never throws, so it can be passed straight to an event handler.
+export function useSubmit<A extends unknown[]>(action: (...args: A) => Promise<void>) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (...args: A) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action(...args);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
+}

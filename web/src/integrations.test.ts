@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DockerRegistry, Server } from './api';
-import { NAV, navAllowed } from './app';
-import { INTEGRATION_NEEDS, INTEGRATION_TABS, daysLeft, firstIntegrationTab, verifiedState } from './integrations';
+import { NAV, navAllowed } from './nav';
+import { INTEGRATION_NEEDS, INTEGRATION_TABS, daysLeft, firstIntegrationTab, verifiedState } from './components/integrations';
 import { registryPatch, sampleImage } from './pages/docker_registries';
 import { draftOf, serverPatch } from './pages/server_edit';
 import { orgCtx } from './session';

@@ -11,13 +11,14 @@ import {
   gitDraftOf, serviceNameProblem, servicePatch, serviceSummary,
   type Application, type Credentials, type DatabaseDraft, type DockerDraft, type GitDraft, type GitProvider, type Service, type ServiceType,
 } from '../apps';
-import { CheckList } from '../checks';
+import { CheckList } from '../components/checks';
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton } from '../components';
 import { useLoad } from '../hooks';
 import { navigate, useLocation } from '../router';
 import { useOrg } from '../session';
-import { LegacyNote, StatusPill } from './applications';
-import { VariableEditor } from './variables';
+import { LegacyNote } from '../components/legacy_note';
+import { ServiceStatusPill } from '../components/status';
+import { VariableEditor } from '../components/variable_editor';
 
 const S = (slug: string, rest = '') => orgPath(slug, `/services${rest}`);
 
@@ -252,7 +253,7 @@ export function ServicePage(props: { app: string; id: string }) {
           {s.type === 'database' && <a class="btn plain" href={appRoutes.backups(org.slug, props.app, s.id)} data-testid="backups-link">Backups</a>}
         </>
       }>
-        {s.name} <span class="pill">{KIND_LABEL[s.type] ?? s.type}</span> <StatusPill status={s.status} />
+        {s.name} <span class="pill">{KIND_LABEL[s.type] ?? s.type}</span> <ServiceStatusPill status={s.status} />
       </PageTitle>
       <Notice text={note} onDone={() => setNote(null)} />
       <ErrorBox error={error} onDismiss={() => setError(null)} />

@@ -9,7 +9,10 @@ import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, 
 import { useLoad } from '../hooks';
 import { navigate, useLocation } from '../router';
 import { useOrg } from '../session';
-import { SaveAsTemplate, templatesPath } from './templates';
+import { LegacyNote } from '../components/legacy_note';
+import { SaveAsTemplate } from '../components/save_as_template';
+import { ServiceStatusPill } from '../components/status';
+import { templatesPath } from '../templates';
 import '../apps.css';
 
 // Shown when the member cannot read applications: names the permission, and when their role only
@@ -22,21 +25,6 @@ function AppsDenied() {
       {can('projects.read') && <LegacyNote />}
     </>
   );
-}
-
-export function LegacyNote() {
-  return (
-    <p class="alert info" data-testid="legacy-note">
-      Your role has the legacy <code>projects</code> permission. Projects are the same objects as applications
-      (<code>/projects</code> in the API), but new flows such as this page use <code>/applications</code> and need{' '}
-      <code>applications</code> access: ask an Admin to add it to your role (<a href="/help/applications">which permission each action needs</a>).
-    </p>
-  );
-}
-
-export function StatusPill(props: { status: string }) {
-  const cls = props.status === 'running' ? 'ok' : props.status === 'failed' ? 'bad' : '';
-  return <span class={`pill ${cls}`} data-testid="service-status">{props.status}</span>;
 }
 
 // The org's servers by id (for names), when the member may read them.
@@ -234,7 +222,7 @@ export function ApplicationPage(props: { id: string }) {
                     <td data-label="Kind">{KIND_LABEL[s.type] ?? s.type}</td>
                     <td data-label="Runs" class="mono small">{serviceSummary(s)}</td>
                     <td data-label="Domain">{s.domains.find((d) => d.default)?.hostname ?? <span class="muted">—</span>}</td>
-                    <td data-label="Status"><StatusPill status={s.status} /></td>
+                    <td data-label="Status"><ServiceStatusPill status={s.status} /></td>
                   </tr>
                 ))}
               </tbody>

@@ -3,7 +3,7 @@
 // and fix), remove. Says plainly that these keys are not the AWS compute account's.
 import { useState } from 'preact/hooks';
 import { del, get, orgPath, post, type BackupStorage, type Check, type List } from '../api';
-import { CheckList } from '../checks';
+import { CheckList } from '../components/checks';
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, fmtTime } from '../components';
 import { useLoad } from '../hooks';
 import { useOrg } from '../session';

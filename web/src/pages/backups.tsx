@@ -15,7 +15,8 @@ import {
 import { helpForLayer } from '../help';
 import { useLoad } from '../hooks';
 import { useOrg, useSession } from '../session';
-import { RunPill, ServiceNav, useMemberNames, useServiceInfo } from './deployments';
+import { ServiceNav, useMemberNames, useServiceInfo } from '../components/service_nav';
+import { RunPill } from '../components/status';
 
 // A long key or path that may wrap after each '/', '_' or '.' on a narrow screen.
 function Breakable(props: { text: string | null }) {

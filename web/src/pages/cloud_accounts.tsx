@@ -7,10 +7,10 @@
 // {cloud_account_id, region?}), delete.
 import { useState } from 'preact/hooks';
 import { del, get, orgPath, patch, post, type Check, type Diagnosis, type IntegrationState, type List } from '../api';
-import { CheckList, DiagnosisView } from '../checks';
+import { CheckList, DiagnosisView } from '../components/checks';
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PermButton } from '../components';
 import { useLoad } from '../hooks';
-import { ExpiringNotice, IntegrationsShell, VerifiedState } from '../integrations';
+import { ExpiringNotice, IntegrationsShell, VerifiedState } from '../components/integrations';
 import { useOrg } from '../session';
 
 const TAB = 'cloud-accounts';

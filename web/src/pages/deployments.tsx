@@ -5,75 +5,20 @@
 // and the failure's layer and fix. Reading needs services.read; starting or cancelling
 // services.update (docs/applications.md, "Deployments").
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, followJobLog, get, orgPath, post, type List, type Member } from '../api';
+import { ApiError, followJobLog, get, orgPath, post, type List } from '../api';
 import { AccessDenied, ErrorBox, Loading, Notice, PageTitle, PermButton, fmtTime } from '../components';
 import {
-  OTHER_ACTIONS, atBottom, durationOf, errorWithoutFix, isActive, mayHaveMore, pageQuery, statusClass, whoLabel,
-  type Deployment, type DeploymentEnd, type Service,
+  OTHER_ACTIONS, atBottom, durationOf, errorWithoutFix, isActive, mayHaveMore, pageQuery, whoLabel,
+  type Deployment, type DeploymentEnd,
 } from '../deploy';
 import { helpForLayer } from '../help';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import { useOrg, useSession } from '../session';
+import { ServiceNav, serviceUrl, useMemberNames, useServiceInfo } from '../components/service_nav';
+import { RunPill } from '../components/status';
 
 const PAGE = 20;
-
-export function RunPill(props: { status: string; testId?: string }) {
-  const active = isActive(props.status);
-  return (
-    <span class={`pill ${statusClass(props.status)}`} data-testid={props.testId} data-status={props.status} aria-busy={active ? 'true' : undefined}>
-      {props.status}{active ? '…' : ''}
-    </span>
-  );
-}
-
-// id → name of the org's members, for "who started it" (needs team.read; ids otherwise).
-export function useMemberNames(): Record<string, string> {
-  const { org, can } = useOrg();
-  const m = useLoad(() => get<List<Member>>(orgPath(org.slug, '/members?limit=200')), [org.slug], !can('team.read'));
-  const out: Record<string, string> = {};
-  for (const x of m.data?.items ?? []) out[x.user.id] = x.user.name || x.user.email;
-  return out;
-}
-
-// The application and service a page is about, for its title, breadcrumb and tabs.
-export function useServiceInfo(appId: string, svcId: string) {
-  const { org, can } = useOrg();
-  const svc = useLoad(() => get<Service>(orgPath(org.slug, `/services/${svcId}`)), [org.slug, svcId], !svcId || !can('services.read'));
-  const app = useLoad(() => get<{ id: string; name: string }>(orgPath(org.slug, `/applications/${appId}`)), [org.slug, appId],
-    !appId || !can('applications.read'));
-  return { svc: svc.data, app: app.data };
-}
-
-export const serviceUrl = (slug: string, app: string, svc: string, tab: 'deployments' | 'backups') =>
-  `/o/${slug}/applications/${app}/services/${svc}/${tab}`;
-
-// Breadcrumb (application → service) and the service's Deployments / Backups tabs.
-export function ServiceNav(props: { appId: string; svcId: string; current: 'deployments' | 'backups'; svc?: Service; appName?: string }) {
-  const { org } = useOrg();
-  const isDb = !props.svc || props.svc.type === 'database';
-  const tabs: { key: 'deployments' | 'backups'; label: string }[] = [{ key: 'deployments', label: 'Deployments' }];
-  if (isDb) tabs.push({ key: 'backups', label: 'Backups' });
-  return (
-    <>
-      <p class="crumb" data-testid="service-crumb">
-        <a href={`/o/${org.slug}/applications`}>Applications</a> ›{' '}
-        <a href={`/o/${org.slug}/applications/${props.appId}`}>{props.appName ?? props.appId}</a> ›{' '}
-        <strong>{props.svc?.name ?? props.svcId}</strong>
-        {props.svc && <span class="pill">{props.svc.type === 'database' ? props.svc.database?.engine ?? 'database' : props.svc.type}</span>}
-      </p>
-      <nav class="tabs" aria-label="Service">
-        <ul>
-          {tabs.map((t) => (
-            <li key={t.key}>
-              <a href={serviceUrl(org.slug, props.appId, props.svcId, t.key)} aria-current={t.key === props.current ? 'page' : undefined}>{t.label}</a>
-            </li>
-          ))}
-        </ul>
-      </nav>
-    </>
-  );
-}
 
 export function ServiceDeploymentsPage(props: { app: string; svc: string }) {
   const { org, can } = useOrg();

@@ -5,10 +5,10 @@
 // (POST …/diagnose {docker_registry_id, image}: the checklist, failing item first), delete.
 import { useState } from 'preact/hooks';
 import { del, get, orgPath, patch, post, type Diagnosis, type DockerRegistry, type List, type VerifyReport } from '../api';
-import { CheckList, DiagnosisView } from '../checks';
+import { CheckList, DiagnosisView } from '../components/checks';
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PermButton } from '../components';
 import { useLoad } from '../hooks';
-import { IntegrationsShell, VerifiedState } from '../integrations';
+import { IntegrationsShell, VerifiedState } from '../components/integrations';
 import { useOrg } from '../session';
 
 const TAB = 'docker-registries';

@@ -8,10 +8,10 @@
 // {git_provider_id, repository?, branch?}), edit, delete.
 import { useState } from 'preact/hooks';
 import { del, get, orgPath, patch, post, type Check, type Diagnosis, type IntegrationState, type List } from '../api';
-import { CheckList, DiagnosisView } from '../checks';
+import { CheckList, DiagnosisView } from '../components/checks';
 import { AccessDenied, ErrorBox, Field, FieldError, Loading, Notice, PermButton, copyText, fmtTime } from '../components';
 import { useLoad } from '../hooks';
-import { ExpiringNotice, IntegrationsShell, VerifiedState } from '../integrations';
+import { ExpiringNotice, IntegrationsShell, VerifiedState } from '../components/integrations';
 import { useOrg } from '../session';
 
 const TAB = 'git-providers';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INTEGRATION_TABS, expiringText } from '../integrations';
+import { INTEGRATION_TABS, expiringText } from '../components/integrations';
 import { draftOf, gitBody, gitPatch, sampleRepo, type GitProvider } from './git_providers';
 import { cloudBody, cloudDraftOf, cloudPatch, isTemporary, type CloudAccount } from './cloud_accounts';
 

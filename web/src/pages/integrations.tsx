@@ -1,7 +1,7 @@
 // /o/{slug}/integrations: opens the first integration tab the member may read.
 import { useEffect } from 'preact/hooks';
 import { Loading } from '../components';
-import { firstIntegrationTab } from '../integrations';
+import { firstIntegrationTab } from '../components/integrations';
 import { navigate } from '../router';
 import { useOrg } from '../session';
 

@@ -4,13 +4,10 @@ import { useState } from 'preact/hooks';
 import { get, orgPath, patch, post, type List, type Member, type Org } from '../api';
 import { ErrorBox, Field, Loading, Notice, PageTitle } from '../components';
 import { useLoad } from '../hooks';
-import { NAV, navAllowed } from '../app';
+import { NAV, navAllowed } from '../nav';
 import { navigate } from '../router';
 import { useOrg, useSession } from '../session';
-
-export function seatText(o: Org): string {
-  return o.seat_limit > 0 ? `${o.seats_used} of ${o.seat_limit} seats used` : `${o.seats_used} seats used (no limit)`;
-}
+import { seatText } from '../team';
 
 export function OverviewPage() {
   const { org, can, isAdmin } = useOrg();

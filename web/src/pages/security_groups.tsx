@@ -8,7 +8,7 @@ import { RULE_TYPES, SOURCE_WORDS, isCustom, normalisedIpv4, sourceProblem } fro
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton } from '../components';
 import { useLoad } from '../hooks';
 import { useOrg } from '../session';
-import { ErrorOrLockout } from './servers';
+import { ErrorOrLockout } from '../components/lockout';
 
 interface DraftRule { type: string; from_port: string; to_port: string; source: string; description: string }
 const blank = (): DraftRule => ({ type: 'ssh', from_port: '', to_port: '', source: '', description: '' });

@@ -5,12 +5,12 @@
 // a group that keeps Wharf's SSH open is refused by the lock-out guard (409 ssh_lockout).
 import { useState } from 'preact/hooks';
 import { get, orgPath, patch, post, type CheckReport, type List, type SecurityGroup, type Server, type SshKey } from '../api';
-import { CheckList } from '../checks';
+import { CheckList } from '../components/checks';
 import { AccessDenied, ErrorBox, Field, Loading, PageTitle, PermButton } from '../components';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import { useOrg } from '../session';
-import { ErrorOrLockout } from './servers';
+import { ErrorOrLockout } from '../components/lockout';
 
 export interface ServerDraft { name: string; host: string; port: string; username: string; ssh_key_id: string; security_group_ids: string[] }
 

@@ -3,14 +3,15 @@
 // (live log), host key re-pin, host firewall (apply / rules in force) and the check history.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import {
-  ApiError, del, followJobLog, get, orgPath, post,
+  del, followJobLog, get, orgPath, post,
   type CheckReport, type Diagnosis, type Firewall, type List, type SecurityGroup, type Server, type SshKey,
 } from '../api';
-import { CheckList, DiagnosisView } from '../checks';
-import { AccessDenied, ErrorBox, Field, Loading, LockIcon, Notice, PageTitle, PermButton, fmtTime } from '../components';
+import { CheckList, DiagnosisView } from '../components/checks';
+import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, fmtTime } from '../components';
 import { useLoad } from '../hooks';
 import { navigate, useLocation } from '../router';
 import { useOrg } from '../session';
+import { ErrorOrLockout } from '../components/lockout';
 
 export function StatusPill(props: { status: string }) {
   const cls = props.status === 'healthy' ? 'ok' : props.status === 'unhealthy' || props.status === 'unreachable' ? 'bad' : '';
@@ -133,23 +134,6 @@ export function AddServerPage() {
       )}
     </>
   );
-}
-
-// The 409 ssh_lockout answer: Wharf would lose SSH to the server. Shown instead of the plain
-// error box, with the server's message and the rule that would keep access.
-export const isLockout = (e: unknown) => e instanceof ApiError && e.details?.reason === 'ssh_lockout';
-export function LockoutNote(props: { error: unknown }) {
-  const e = props.error;
-  if (!(e instanceof ApiError) || !isLockout(e)) return null;
-  return (
-    <div class="alert warn" role="alert" data-testid="lockout">
-      <p><strong><LockIcon /> Lock-out guard: not saved.</strong> {e.message}</p>
-      <p class="small">Nothing was changed on any server. Put such a rule back (or Cancel) and save again.</p>
-    </div>
-  );
-}
-export function ErrorOrLockout(props: { error: unknown; onDismiss?: () => void }) {
-  return isLockout(props.error) ? <LockoutNote error={props.error} /> : <ErrorBox error={props.error} onDismiss={props.onDismiss} />;
 }
 
 export function ServerPage(props: { id: string }) {

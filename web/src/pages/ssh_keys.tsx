@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { del, get, orgPath, patch, post, type List, type SshKey } from '../api';
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, copyText, fmtTime } from '../components';
-import { useLoad } from '../hooks';
+import { useLoad, useSubmit } from '../hooks';
 import { useOrg } from '../session';
 
 export function SshKeysPage() {
@@ -90,22 +90,14 @@ function GenerateKeyForm(props: { onAdded: (k: SshKey) => void }) {
   const { org, can } = useOrg();
   const [name, setName] = useState('');
   const [type, setType] = useState<'ed25519' | 'rsa'>('ed25519');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const { busy, error, run } = useSubmit(async () => {
+    const k = await post<SshKey>(orgPath(org.slug, '/ssh-keys'), { name, generate: { type } });
+    setName('');
+    props.onAdded(k);
+  });
+  const submit = (e: Event) => {
     e.preventDefault();
-    if (!can('sshKeys.create')) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const k = await post<SshKey>(orgPath(org.slug, '/ssh-keys'), { name, generate: { type } });
-      setName('');
-      props.onAdded(k);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (can('sshKeys.create')) run();
   };
   return (
     <section class="panel">
@@ -137,26 +129,18 @@ function AddKeyForm(props: { onAdded: (k: SshKey) => void }) {
   const [name, setName] = useState('');
   const [pub, setPub] = useState('');
   const [priv, setPriv] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const { busy, error, run } = useSubmit(async () => {
+    const body: Record<string, string> = { name, public_key: pub.trim() };
+    if (priv.trim()) body.private_key = priv;
+    const k = await post<SshKey>(orgPath(org.slug, '/ssh-keys'), body);
+    setName('');
+    setPub('');
+    setPriv('');
+    props.onAdded(k);
+  });
+  const submit = (e: Event) => {
     e.preventDefault();
-    if (!can('sshKeys.create')) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const body: Record<string, string> = { name, public_key: pub.trim() };
-      if (priv.trim()) body.private_key = priv;
-      const k = await post<SshKey>(orgPath(org.slug, '/ssh-keys'), body);
-      setName('');
-      setPub('');
-      setPriv('');
-      props.onAdded(k);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (can('sshKeys.create')) run();
   };
   return (
     <section class="panel">

@@ -1,12 +1,12 @@
 // Team: members and their roles, invitations (invite, copy link, resend, revoke, diagnose) and seats.
 import { useState } from 'preact/hooks';
 import { del, get, orgPath, patch, post, type Diagnosis, type Invitation, type List, type Member, type Org, type Role } from '../api';
-import { DiagnosisView } from '../checks';
+import { DiagnosisView } from '../components/checks';
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, copyText, fmtTime } from '../components';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import { useOrg, useSession } from '../session';
-import { seatText } from './org';
+import { seatText } from '../team';
 
 export function TeamPage() {
   const { org, can } = useOrg();

@@ -2,27 +2,15 @@
 // settings and variables as templates (never a generated value or a credential), deployed into a
 // new or an existing application, optionally queueing a deployment of each created service
 // (`deploy: true`, databases first). Save an application as a template from its page
-// (SaveAsTemplate below, used by applications.tsx).
+// (components/save_as_template.tsx, used by applications.tsx).
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { del, get, orgPath, patch, post, type List, type Server } from '../api';
-import { appRoutes, type Application, type Service } from '../apps';
-import type { Deployment } from '../deploy';
+import { appRoutes, type Application } from '../apps';
 import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, fmtTime } from '../components';
 import { useLoad } from '../hooks';
 import { useOrg } from '../session';
-
-export interface Template {
-  id: string; name: string; description: string; source_application: string;
-  services: { name: string; type: string }[];
-  created_at: string; updated_at: string; created_by: string;
-}
-export interface TemplateDeployment {
-  application: Application; created_application: boolean; services: Service[];
-  renamed: Record<string, string>; deployments: Deployment[];
-}
-
-export const templatesPath = (slug: string) => `/o/${slug}/templates`;
+import { type Template, type TemplateDeployment } from '../templates';
 
 export function TemplatesPage() {
   const { org, can } = useOrg();
@@ -245,42 +233,3 @@ function DeployResult(props: { t: Template; r: TemplateDeployment; onClose: () =
   );
 }
 
-// "Save as template" on an application's page: name and description, then POST /templates.
-export function SaveAsTemplate(props: { app: Application; onSaved: (t: Template) => void; onCancel: () => void }) {
-  const { org, can } = useOrg();
-  const [f, setF] = useState({ name: props.app.name, description: '' });
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const save = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true); setError(null);
-    try {
-      const body: Record<string, string> = { name: f.name.trim(), application_id: props.app.id };
-      if (f.description.trim()) body.description = f.description.trim();
-      props.onSaved(await post<Template>(orgPath(org.slug, '/templates'), body));
-    } catch (err) { setError(err); } finally { setBusy(false); }
-  };
-  return (
-    <section class="panel" data-testid="save-template-form">
-      <h2>Save {props.app.name} as a template</h2>
-      <p class="muted small">Saves its services' settings and variables as written; no generated secret, credential or password, and no domain.</p>
-      <form onSubmit={save} noValidate>
-        <div class="grid2">
-          <Field label="Template name" id="tpl-name" error={error} field="name">
-            <input id="tpl-name" value={f.name} onInput={(e) => setF({ ...f, name: e.currentTarget.value })} />
-          </Field>
-          <Field label="Template description (optional)" id="tpl-desc" error={error} field="description">
-            <input id="tpl-desc" value={f.description} onInput={(e) => setF({ ...f, description: e.currentTarget.value })} />
-          </Field>
-        </div>
-        <ErrorBox error={error} />
-        <div class="row">
-          <PermButton type="submit" kind="primary" allowed={can('templates.create')} need="templates.create" busy={busy} testId="save-template-submit">
-            {busy ? 'Saving…' : 'Save template'}
-          </PermButton>
-          <button type="button" class="btn plain" onClick={props.onCancel}>Cancel</button>
-        </div>
-      </form>
-    </section>
-  );
-}

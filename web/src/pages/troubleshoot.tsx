@@ -2,20 +2,22 @@
 // (POST …/diagnose {error_text}); a server's full checklist is its Diagnose button.
 import { useState } from 'preact/hooks';
 import { orgPath, post, type Diagnosis } from '../api';
-import { DiagnosisView } from '../checks';
+import { DiagnosisView } from '../components/checks';
 import { ErrorBox, Field, PageTitle, PermButton } from '../components';
+import { useSubmit } from '../hooks';
 import { useOrg } from '../session';
 
 export function TroubleshootPage() {
   const { org } = useOrg();
   const [text, setText] = useState('');
   const [d, setD] = useState<Diagnosis | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const { busy, error, run } = useSubmit(async () => {
+    setD(null);
+    setD(await post<Diagnosis>(orgPath(org.slug, '/diagnose'), { error_text: text }));
+  });
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true); setError(null); setD(null);
-    try { setD(await post<Diagnosis>(orgPath(org.slug, '/diagnose'), { error_text: text })); } catch (err) { setError(err); } finally { setBusy(false); }
+    run();
   };
   return (
     <>

@@ -1,9 +1,9 @@
 // Small building blocks: permission-aware buttons, the access-denied panel, error and status boxes.
 import type { ComponentChildren, JSX } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, whyHref, whyHrefFromError } from './api';
-import { helpForLayer } from './help';
-import { OrgContext } from './session';
+import { ApiError, whyHref, whyHrefFromError } from '../api';
+import { helpForLayer } from '../help';
+import { OrgContext } from '../session';
 
 let tipSeq = 0;
 

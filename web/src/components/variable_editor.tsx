@@ -8,7 +8,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { orgPath, post, request } from '../api';
 import type { Service, Variable } from '../apps';
-import { ErrorBox, Notice, PermButton } from '../components';
+import { ErrorBox, Notice, PermButton } from './index';
 import { useOrg } from '../session';
 import {
   CHARSETS, bulkBody, insertAt, isDirty, keyProblem, parseTemplate, refExpr, referenceTargets, removedKeys, rowErrors, rowsOf,

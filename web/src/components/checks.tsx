@@ -1,8 +1,8 @@
 // A connection / health check report: one row per check, passed, failed or skipped, with the
 // message, and for a failure its code, layer and one-line fix. Also the diagnose checklist.
-import type { Check, Diagnosis } from './api';
-import { helpForLayer } from './help';
-import { helpHref } from './markdown';
+import type { Check, Diagnosis } from '../api';
+import { helpForLayer } from '../help';
+import { helpHref } from '../markdown';
 
 const LayerLink = (props: { layer: string }) => {
   const href = helpForLayer(props.layer);

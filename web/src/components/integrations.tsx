@@ -4,11 +4,11 @@
 // last error with its layer and fix, expiry warning), the Verify report, and the org-wide list of
 // credentials about to expire (GET …/integrations/expiring).
 import type { ComponentChildren } from 'preact';
-import { get, orgPath, type IntegrationState } from './api';
-import { LockIcon, PageTitle, fmtTime } from './components';
-import { useLoad } from './hooks';
-import { helpForLayer } from './help';
-import { useOrg } from './session';
+import { get, orgPath, type IntegrationState } from '../api';
+import { LockIcon, PageTitle, fmtTime } from './index';
+import { useLoad } from '../hooks';
+import { helpForLayer } from '../help';
+import { useOrg } from '../session';
 
 export interface IntegrationTab { path: string; label: string; need: string }
 export const INTEGRATION_TABS: IntegrationTab[] = [
