@@ -235,6 +235,23 @@ Result<SshKey> ReadSshKey(Row& q) {
   return k;
 }
 
+// The list view of an SSH key (WHARF_KEY_LIST_COLS): views into the cursor's current row, valid
+// until it moves (the list hot path copies nothing).
+template <class Row>
+domain::SshKeyView ReadSshKeyView(Row& q) {
+  domain::SshKeyView v;
+  v.id = q.View(0);
+  v.name = q.View(2);
+  v.type = q.View(3);
+  v.public_key = q.View(4);
+  v.fingerprint = q.View(5);
+  v.private_key_set = q.I64(6) != 0;
+  v.created_at = q.I64(7);
+  v.updated_at = q.I64(8);
+  v.created_by = q.View(9);
+  return v;
+}
+
 template <class Row>
 Result<AuditEvent> ReadAudit(Row& q) {
   AuditEvent e;

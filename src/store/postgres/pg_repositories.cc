@@ -337,17 +337,7 @@ Status PgSshKeys::Visit(std::string_view org_id, const PageQuery& page,
                         const std::function<void(const domain::SshKeyView&)>& fn) {
   auto visit = [&](Query& q) {
     while (q.Next()) {
-      domain::SshKeyView v;
-      v.id = q.View(0);
-      v.name = q.View(2);
-      v.type = q.View(3);
-      v.public_key = q.View(4);
-      v.fingerprint = q.View(5);
-      v.private_key_set = q.I64(6) != 0;
-      v.created_at = q.I64(7);
-      v.updated_at = q.I64(8);
-      v.created_by = q.View(9);
-      fn(v);
+      fn(rows::ReadSshKeyView(q));
     }
   };
   if (!page.created_by.empty()) {

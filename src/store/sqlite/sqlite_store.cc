@@ -512,17 +512,7 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
       while (true) {
         WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) return Ok();
-        domain::SshKeyView v;
-        v.id = q.View(0);
-        v.name = q.View(2);
-        v.type = q.View(3);
-        v.public_key = q.View(4);
-        v.fingerprint = q.View(5);
-        v.private_key_set = q.I64(6) != 0;
-        v.created_at = q.I64(7);
-        v.updated_at = q.I64(8);
-        v.created_by = q.View(9);
-        fn(v);
+        fn(rows::ReadSshKeyView(q));
       }
     };
     if (!page.created_by.empty()) {
