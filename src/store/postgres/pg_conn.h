@@ -116,7 +116,7 @@ class Query {
   std::string Bytes(int col) const { return Str(col); }
   int64_t I64(int col) const;  // int2/int4/int8/bool columns
   bool IsNull(int col) const { return PQgetisnull(res_.get(), row_, col) != 0; }
-  bool IsBool(int col) const { return PQftype(res_.get(), col) == 16; }
+  bool IsFlag(int col) const { return PQftype(res_.get(), col) == 16; }  // boolean
   const PGresult* result() const { return res_.get(); }
 
  private:

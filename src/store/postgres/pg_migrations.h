@@ -1,9 +1,8 @@
-// The PostgreSQL schema: numbered, forward-only migrations (internal to store/postgres).
+// PostgreSQL's advisory-lock keys (internal to store/postgres). The schema itself, shared with
+// SQLite, is store/migrations.h.
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
 namespace wharf::store::pg {
 
@@ -13,7 +12,5 @@ inline constexpr int64_t kWriteLockKey = 2003068786;  // also spelled out in wha
 inline constexpr int64_t kMigrateLockKey = 2003068787;
 // Held (session scope) by the one replica that runs scheduled work.
 inline constexpr int64_t kSchedulerLockKey = 2003068788;
-
-const std::vector<std::string>& Migrations();
 
 }  // namespace wharf::store::pg

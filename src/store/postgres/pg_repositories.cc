@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/strings.h"
+#include "store/rows.h"
 
 namespace wharf::store::pg {
 
@@ -35,265 +36,17 @@ Result<int64_t> Scalar(Query& q) {
   return q.I64(0);
 }
 
-Result<json> ParseJson(std::string_view s) {
-  json j = json::parse(s, nullptr, false);
-  if (j.is_discarded()) return Internal("stored JSON is corrupt");
-  return j;
-}
-
 int64_t AfterTime(const PageQuery& p) { return p.after_id.empty() ? INT64_MIN : p.after_created_at; }
-
-Result<User> ReadUser(Query& q, int o = 0) {
-  User u;
-  u.id = q.Str(o);
-  u.email = q.Str(o + 1);
-  u.name = q.Str(o + 2);
-  u.password_hash = q.Str(o + 3);
-  u.instance_admin = q.I64(o + 4) != 0;
-  u.created_at = q.I64(o + 5);
-  u.updated_at = q.I64(o + 6);
-  return u;
-}
-
-Result<Org> ReadOrg(Query& q) {
-  Org o;
-  o.id = q.Str(0);
-  o.slug = q.Str(1);
-  o.name = q.Str(2);
-  o.owner_id = q.Str(3);
-  o.seat_limit = q.I64(4);
-  o.wrapped_data_key = q.Bytes(5);
-  o.created_at = q.I64(6);
-  o.updated_at = q.I64(7);
-  o.created_by = q.Str(8);
-  return o;
-}
-
-Result<Role> ReadRole(Query& q) {
-  Role r;
-  r.id = q.Str(0);
-  r.org_id = q.Str(1);
-  r.name = q.Str(2);
-  r.description = q.Str(3);
-  r.builtin = q.I64(4) != 0;
-  WHARF_ASSIGN_OR_RETURN(json perms, ParseJson(q.View(5)));
-  WHARF_ASSIGN_OR_RETURN(r.permissions, domain::ParsePermissions(perms, "permissions"));
-  if (!q.IsNull(6)) {
-    WHARF_ASSIGN_OR_RETURN(json scope, ParseJson(q.View(6)));
-    WHARF_ASSIGN_OR_RETURN(r.resource_scope, domain::ParseResourceScope(scope, "resource_scope"));
-  }
-  r.created_at = q.I64(7);
-  r.updated_at = q.I64(8);
-  r.created_by = q.Str(9);
-  return r;
-}
 
 Result<Membership> ReadMembership(Query& q) { return Membership{q.Str(0), q.Str(1), q.Str(2), q.I64(3)}; }
 
 Result<MemberRow> ReadMemberRow(Query& q) {
   MemberRow row;
   row.membership = Membership{q.Str(0), q.Str(1), q.Str(2), q.I64(3)};
-  WHARF_ASSIGN_OR_RETURN(row.user, ReadUser(q, 4));
+  WHARF_ASSIGN_OR_RETURN(row.user, rows::ReadUser(q, 4));
   row.user.password_hash.clear();
   return row;
 }
-
-Result<Session> ReadSession(Query& q) {
-  Session s;
-  s.id = q.Str(0);
-  s.user_id = q.Str(1);
-  s.token_hash = q.Str(2);
-  s.csrf_hash = q.Str(3);
-  s.created_at = q.I64(4);
-  s.expires_at = q.I64(5);
-  s.revoked_at = q.I64(6);
-  s.ip = q.Str(7);
-  s.user_agent = q.Str(8);
-  return s;
-}
-
-Result<ApiToken> ReadToken(Query& q) {
-  ApiToken t;
-  t.id = q.Str(0);
-  t.user_id = q.Str(1);
-  t.org_id = q.Str(2);
-  t.name = q.Str(3);
-  t.token_hash = q.Str(4);
-  if (!q.IsNull(5)) {
-    WHARF_ASSIGN_OR_RETURN(json p, ParseJson(q.View(5)));
-    WHARF_ASSIGN_OR_RETURN(auto perms, domain::ParsePermissions(p, "permissions"));
-    t.permissions = perms;
-  }
-  t.created_at = q.I64(6);
-  t.expires_at = q.I64(7);
-  t.revoked_at = q.I64(8);
-  t.last_used_at = q.I64(9);
-  return t;
-}
-
-Result<Invitation> ReadInvitation(Query& q) {
-  Invitation i;
-  i.id = q.Str(0);
-  i.org_id = q.Str(1);
-  i.email = q.Str(2);
-  i.role_id = q.Str(3);
-  i.token_hash = q.Str(4);
-  auto st = domain::ParseInvitationStatus(q.View(5));
-  if (!st) return Internal("stored invitation status is corrupt");
-  i.status = *st;
-  i.expires_at = q.I64(6);
-  i.email_status = q.Str(7);
-  i.email_error = q.Str(8);
-  i.created_at = q.I64(9);
-  i.updated_at = q.I64(10);
-  i.created_by = q.Str(11);
-  i.accepted_at = q.I64(12);
-  i.accepted_by = q.Str(13);
-  return i;
-}
-
-Result<SshKey> ReadSshKey(Query& q) {
-  SshKey k;
-  k.id = q.Str(0);
-  k.org_id = q.Str(1);
-  k.name = q.Str(2);
-  k.type = q.Str(3);
-  k.public_key = q.Str(4);
-  k.fingerprint = q.Str(5);
-  if (q.IsBool(6)) {
-    k.private_key_set = q.I64(6) != 0;  // list queries select only "is it set"
-  } else if (!q.IsNull(6)) {
-    k.private_key_sealed = q.Bytes(6);
-    k.private_key_set = !k.private_key_sealed.empty();
-  }
-  k.created_at = q.I64(7);
-  k.updated_at = q.I64(8);
-  k.created_by = q.Str(9);
-  return k;
-}
-
-Result<AuditEvent> ReadAudit(Query& q) {
-  AuditEvent e;
-  e.id = q.I64(0);
-  e.org_id = q.Str(1);
-  e.at = q.I64(2);
-  e.actor_id = q.Str(3);
-  e.actor_email = q.Str(4);
-  e.action = q.Str(5);
-  e.collection = q.Str(6);
-  e.resource_id = q.Str(7);
-  e.outcome = q.Str(8);
-  e.request_id = q.Str(9);
-  e.ip = q.Str(10);
-  e.detail = q.Str(11);
-  return e;
-}
-
-json RulesJson(const std::vector<domain::SecurityRule>& rules) {
-  json a = json::array();
-  for (auto& r : rules)
-    a.push_back({{"type", r.type}, {"protocol", r.protocol}, {"from_port", r.from_port}, {"to_port", r.to_port},
-                 {"source", r.source}, {"description", r.description}});
-  return a;
-}
-
-std::vector<domain::SecurityRule> ParseRules(std::string_view text) {
-  std::vector<domain::SecurityRule> out;
-  json a = json::parse(text, nullptr, false);
-  if (!a.is_array()) return out;
-  for (auto& r : a)
-    out.push_back({r.value("type", ""), r.value("protocol", ""), r.value("from_port", 0), r.value("to_port", 0),
-                   r.value("source", ""), r.value("description", "")});
-  return out;
-}
-
-Result<SecurityGroup> ReadGroup(Query& q) {
-  SecurityGroup g;
-  g.id = q.Str(0);
-  g.org_id = q.Str(1);
-  g.name = q.Str(2);
-  g.description = q.Str(3);
-  g.inbound = ParseRules(q.View(4));
-  g.outbound = ParseRules(q.View(5));
-  g.created_at = q.I64(6);
-  g.updated_at = q.I64(7);
-  g.created_by = q.Str(8);
-  return g;
-}
-
-Result<Server> ReadServer(Query& q) {
-  Server s;
-  s.id = q.Str(0);
-  s.org_id = q.Str(1);
-  s.name = q.Str(2);
-  s.host = q.Str(3);
-  s.port = static_cast<int>(q.I64(4));
-  s.username = q.Str(5);
-  s.ssh_key_id = q.Str(6);
-  json ids = json::parse(q.View(7), nullptr, false);
-  if (ids.is_array())
-    for (auto& i : ids)
-      if (i.is_string()) s.security_group_ids.push_back(i.get<std::string>());
-  s.host_key_fingerprint = q.Str(8);
-  s.status = q.Str(9);
-  s.last_check = q.Str(10);
-  s.last_check_at = q.I64(11);
-  s.last_error = q.Str(12);
-  s.consecutive_failures = static_cast<int>(q.I64(13));
-  s.next_check_at = q.I64(14);
-  s.source_address = q.Str(15);
-  s.created_at = q.I64(16);
-  s.updated_at = q.I64(17);
-  s.created_by = q.Str(18);
-  return s;
-}
-
-Result<Job> ReadJob(Query& q) {
-  Job j;
-  j.id = q.Str(0);
-  j.org_id = q.Str(1);
-  j.kind = q.Str(2);
-  j.target_id = q.Str(3);
-  j.status = q.Str(4);
-  j.error = q.Str(5);
-  j.log = q.Str(6);
-  j.created_at = q.I64(7);
-  j.started_at = q.I64(8);
-  j.finished_at = q.I64(9);
-  j.created_by = q.Str(10);
-  j.payload = q.Str(11);
-  j.claimed_by = q.Str(12);
-  j.lease_until = q.I64(13);
-  j.attempts = q.I64(14);
-  j.cancel_requested = q.I64(15) != 0;
-  j.log_offset = q.I64(16);
-  return j;
-}
-
-#define WHARF_JOB_TAIL_COLS "payload, claimed_by, lease_until, attempts, cancel_requested, log_offset"
-#define WHARF_JOB_COLS \
-  "id, org_id, kind, target_id, status, error, log, created_at, started_at, finished_at, created_by, " WHARF_JOB_TAIL_COLS
-#define WHARF_JOB_NOLOG_COLS \
-  "id, org_id, kind, target_id, status, error, '', created_at, started_at, finished_at, created_by, " WHARF_JOB_TAIL_COLS
-#define WHARF_GROUP_COLS "id, org_id, name, description, inbound, outbound, created_at, updated_at, created_by"
-#define WHARF_SERVER_COLS                                                                                          \
-  "id, org_id, name, host, port, username, ssh_key_id, security_group_ids, host_key_fingerprint, status, last_check, " \
-  "last_check_at, last_error, consecutive_failures, next_check_at, source_address, created_at, updated_at, created_by"
-#define WHARF_USER_COLS "id, email, name, password_hash, instance_admin, created_at, updated_at"
-#define WHARF_ORG_COLS "id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by"
-#define WHARF_ROLE_COLS \
-  "id, org_id, name, description, builtin, permissions, resource_scope, created_at, updated_at, created_by"
-#define WHARF_SESSION_COLS "id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, user_agent"
-#define WHARF_TOKEN_COLS \
-  "id, user_id, org_id, name, token_hash, permissions, created_at, expires_at, revoked_at, last_used_at"
-#define WHARF_INV_COLS                                                                                     \
-  "id, org_id, email, role_id, token_hash, status, expires_at, email_status, email_error, created_at, " \
-  "updated_at, created_by, accepted_at, accepted_by"
-#define WHARF_MEMBER_ROW_COLS                                                                           \
-  "m.org_id, m.user_id, m.role_id, m.joined_at, u.id, u.email, u.name, '', u.instance_admin, u.created_at, " \
-  "u.updated_at"
-#define WHARF_KEY_LIST_COLS \
-  "id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, updated_at, created_by"
 
 }  // namespace
 
@@ -307,12 +60,12 @@ Status PgUsers::Insert(const User& u) {
 Result<std::optional<User>> PgUsers::FindById(std::string_view id) {
   Query q(c_, "SELECT " WHARF_USER_COLS " FROM users WHERE id = $1");
   WHARF_TRY(q.Text(id).Run());
-  return One<User>(q, [](Query& r) { return ReadUser(r); });
+  return One<User>(q, [](Query& r) { return rows::ReadUser(r); });
 }
 Result<std::optional<User>> PgUsers::FindByEmail(std::string_view email) {
   Query q(c_, "SELECT " WHARF_USER_COLS " FROM users WHERE email = $1");
   WHARF_TRY(q.Text(email).Run());
-  return One<User>(q, [](Query& r) { return ReadUser(r); });
+  return One<User>(q, [](Query& r) { return rows::ReadUser(r); });
 }
 Result<int64_t> PgUsers::Count() {
   Query q(c_, "SELECT COUNT(*) FROM users");
@@ -335,12 +88,12 @@ Status PgOrgs::Insert(const Org& o) {
 Result<std::optional<Org>> PgOrgs::FindBySlug(std::string_view slug) {
   Query q(c_, "SELECT " WHARF_ORG_COLS " FROM orgs WHERE slug = $1");
   WHARF_TRY(q.Text(slug).Run());
-  return One<Org>(q, ReadOrg);
+  return One<Org>(q, rows::ReadOrg<Query>);
 }
 Result<std::optional<Org>> PgOrgs::FindById(std::string_view id) {
   Query q(c_, "SELECT " WHARF_ORG_COLS " FROM orgs WHERE id = $1");
   WHARF_TRY(q.Text(id).Run());
-  return One<Org>(q, ReadOrg);
+  return One<Org>(q, rows::ReadOrg<Query>);
 }
 Status PgOrgs::Update(const Org& o) {
   Query q(c_, "UPDATE orgs SET name = $1, owner_id = $2, seat_limit = $3, updated_at = $4 WHERE id = $5");
@@ -350,7 +103,7 @@ Status PgOrgs::Update(const Org& o) {
 Result<std::vector<Org>> PgOrgs::ListAll() {
   Query q(c_, "SELECT " WHARF_ORG_COLS " FROM orgs ORDER BY created_at, id");
   WHARF_TRY(q.Run());
-  return Collect<Org>(q, ReadOrg);
+  return Collect<Org>(q, rows::ReadOrg<Query>);
 }
 Status PgOrgs::UpdateDataKey(std::string_view org_id, std::string_view wrapped) {
   Query q(c_, "UPDATE orgs SET wrapped_data_key = $1 WHERE id = $2");
@@ -372,17 +125,17 @@ Status PgRoles::Insert(const Role& r) {
 Result<std::optional<Role>> PgRoles::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = $1 AND id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<Role>(q, ReadRole);
+  return One<Role>(q, rows::ReadRole<Query>);
 }
 Result<std::optional<Role>> PgRoles::FindAdmin(std::string_view org_id) {
   Query q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = $1 AND builtin");
   WHARF_TRY(q.Text(org_id).Run());
-  return One<Role>(q, ReadRole);
+  return One<Role>(q, rows::ReadRole<Query>);
 }
 Result<std::vector<Role>> PgRoles::List(std::string_view org_id) {
   Query q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = $1 ORDER BY builtin DESC, created_at, id");
   WHARF_TRY(q.Text(org_id).Run());
-  return Collect<Role>(q, ReadRole);
+  return Collect<Role>(q, rows::ReadRole<Query>);
 }
 Status PgRoles::Update(const Role& r) {
   Query q(c_, "UPDATE roles SET name = $1, description = $2, permissions = $3, resource_scope = $4, updated_at = $5 "
@@ -464,7 +217,7 @@ Status PgSessions::Insert(const Session& s) {
 Result<std::optional<Session>> PgSessions::FindActive(std::string_view token_hash, Timestamp now) {
   Query q(c_, "SELECT " WHARF_SESSION_COLS " FROM sessions WHERE token_hash = $1 AND revoked_at = 0 AND expires_at > $2");
   WHARF_TRY(q.Text(token_hash).Int(now).Run());
-  return One<Session>(q, ReadSession);
+  return One<Session>(q, rows::ReadSession<Query>);
 }
 Status PgSessions::Revoke(std::string_view id, Timestamp at) {
   Query q(c_, "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0");
@@ -488,12 +241,12 @@ Status PgApiTokens::Insert(const ApiToken& t) {
 Result<std::optional<ApiToken>> PgApiTokens::FindByHash(std::string_view token_hash) {
   Query q(c_, "SELECT " WHARF_TOKEN_COLS " FROM api_tokens WHERE token_hash = $1 AND revoked_at = 0");
   WHARF_TRY(q.Text(token_hash).Run());
-  return One<ApiToken>(q, ReadToken);
+  return One<ApiToken>(q, rows::ReadToken<Query>);
 }
 Result<std::vector<ApiToken>> PgApiTokens::ListForUser(std::string_view user_id) {
   Query q(c_, "SELECT " WHARF_TOKEN_COLS " FROM api_tokens WHERE user_id = $1 AND revoked_at = 0 ORDER BY created_at, id");
   WHARF_TRY(q.Text(user_id).Run());
-  return Collect<ApiToken>(q, ReadToken);
+  return Collect<ApiToken>(q, rows::ReadToken<Query>);
 }
 Result<bool> PgApiTokens::Revoke(std::string_view user_id, std::string_view id, Timestamp at) {
   Query q(c_, "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND id = $3 AND revoked_at = 0");
@@ -514,19 +267,19 @@ Status PgInvitations::Insert(const Invitation& i) {
 Result<std::optional<Invitation>> PgInvitations::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = $1 AND id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<Invitation>(q, ReadInvitation);
+  return One<Invitation>(q, rows::ReadInvitation<Query>);
 }
 Result<std::optional<Invitation>> PgInvitations::FindByTokenHash(std::string_view token_hash) {
   Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE token_hash = $1");
   WHARF_TRY(q.Text(token_hash).Run());
-  return One<Invitation>(q, ReadInvitation);
+  return One<Invitation>(q, rows::ReadInvitation<Query>);
 }
 Result<std::vector<Invitation>> PgInvitations::ListPending(std::string_view org_id, Timestamp now,
                                                            const PageQuery& page) {
   Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = $1 AND status = 'pending' AND expires_at > $2 "
               "AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
   WHARF_TRY(q.Text(org_id).Int(now).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
-  return Collect<Invitation>(q, ReadInvitation);
+  return Collect<Invitation>(q, rows::ReadInvitation<Query>);
 }
 Result<int64_t> PgInvitations::CountPending(std::string_view org_id, Timestamp now) {
   Query q(c_, "SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND status = 'pending' AND expires_at > $2");
@@ -538,7 +291,7 @@ Result<std::optional<Invitation>> PgInvitations::FindPendingByEmail(std::string_
   Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = $1 AND email = $2 AND status = 'pending' "
               "AND expires_at > $3");
   WHARF_TRY(q.Text(org_id).Text(email).Int(now).Run());
-  return One<Invitation>(q, ReadInvitation);
+  return One<Invitation>(q, rows::ReadInvitation<Query>);
 }
 Status PgInvitations::Update(const Invitation& i) {
   Query q(c_, "UPDATE invitations SET token_hash = $1, status = $2, expires_at = $3, email_status = $4, "
@@ -561,7 +314,7 @@ Result<std::optional<SshKey>> PgSshKeys::Find(std::string_view org_id, std::stri
   Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, updated_at, "
               "created_by FROM ssh_keys WHERE org_id = $1 AND id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<SshKey>(q, ReadSshKey);
+  return One<SshKey>(q, rows::ReadSshKey<Query>);
 }
 Status PgSshKeys::RunList(Query& q, std::string_view org_id, const PageQuery& page) {
   q.Text(org_id);
@@ -573,28 +326,18 @@ Result<std::vector<SshKey>> PgSshKeys::List(std::string_view org_id, const PageQ
     Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = $1 AND created_by = $2 AND "
                 "(created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
     WHARF_TRY(RunList(q, org_id, page));
-    return Collect<SshKey>(q, ReadSshKey);
+    return Collect<SshKey>(q, rows::ReadSshKey<Query>);
   }
   Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = $1 AND "
               "(created_at > $2 OR (created_at = $2 AND id > $3)) ORDER BY created_at, id LIMIT $4");
   WHARF_TRY(RunList(q, org_id, page));
-  return Collect<SshKey>(q, ReadSshKey);
+  return Collect<SshKey>(q, rows::ReadSshKey<Query>);
 }
 Status PgSshKeys::Visit(std::string_view org_id, const PageQuery& page,
                         const std::function<void(const domain::SshKeyView&)>& fn) {
   auto visit = [&](Query& q) {
     while (q.Next()) {
-      domain::SshKeyView v;
-      v.id = q.View(0);
-      v.name = q.View(2);
-      v.type = q.View(3);
-      v.public_key = q.View(4);
-      v.fingerprint = q.View(5);
-      v.private_key_set = q.I64(6) != 0;
-      v.created_at = q.I64(7);
-      v.updated_at = q.I64(8);
-      v.created_by = q.View(9);
-      fn(v);
+      fn(rows::ReadSshKeyView(q));
     }
   };
   if (!page.created_by.empty()) {
@@ -630,25 +373,25 @@ Result<int64_t> PgSshKeys::CountCreatedBy(std::string_view org_id, std::string_v
 
 Status PgSecurityGroups::Insert(const SecurityGroup& g) {
   Query q(c_, "INSERT INTO security_groups (" WHARF_GROUP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
-  q.Text(g.id).Text(g.org_id).Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump());
-  q.Text(RulesJson(g.outbound).dump()).Int(g.created_at).Int(g.updated_at).Text(g.created_by);
+  q.Text(g.id).Text(g.org_id).Text(g.name).Text(g.description).Text(rows::RulesJson(g.inbound).dump());
+  q.Text(rows::RulesJson(g.outbound).dump()).Int(g.created_at).Int(g.updated_at).Text(g.created_by);
   return q.Run("A security group named '" + g.name + "' already exists in this organisation.");
 }
 Result<std::optional<SecurityGroup>> PgSecurityGroups::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = $1 AND id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<SecurityGroup>(q, ReadGroup);
+  return One<SecurityGroup>(q, rows::ReadGroup<Query>);
 }
 Result<std::vector<SecurityGroup>> PgSecurityGroups::List(std::string_view org_id, const PageQuery& page) {
   Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = $1 AND ($2 = '' OR created_by = $2) "
               "AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
   WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
-  return Collect<SecurityGroup>(q, ReadGroup);
+  return Collect<SecurityGroup>(q, rows::ReadGroup<Query>);
 }
 Status PgSecurityGroups::Update(const SecurityGroup& g) {
   Query q(c_, "UPDATE security_groups SET name = $1, description = $2, inbound = $3, outbound = $4, updated_at = $5 "
               "WHERE org_id = $6 AND id = $7");
-  q.Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump()).Text(RulesJson(g.outbound).dump());
+  q.Text(g.name).Text(g.description).Text(rows::RulesJson(g.inbound).dump()).Text(rows::RulesJson(g.outbound).dump());
   q.Int(g.updated_at).Text(g.org_id).Text(g.id);
   return q.Run("A security group named '" + g.name + "' already exists in this organisation.");
 }
@@ -681,13 +424,13 @@ Status PgServers::Insert(const Server& s) {
 Result<std::optional<Server>> PgServers::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<Server>(q, ReadServer);
+  return One<Server>(q, rows::ReadServer<Query>);
 }
 Result<std::vector<Server>> PgServers::List(std::string_view org_id, const PageQuery& page) {
   Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND ($2 = '' OR created_by = $2) "
               "AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
   WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
-  return Collect<Server>(q, ReadServer);
+  return Collect<Server>(q, rows::ReadServer<Query>);
 }
 Status PgServers::Update(const Server& s) {
   Query q(c_, "UPDATE servers SET name = $1, host = $2, port = $3, username = $4, ssh_key_id = $5, "
@@ -712,18 +455,18 @@ Result<int64_t> PgServers::CountCreatedBy(std::string_view org_id, std::string_v
 Result<std::vector<Server>> PgServers::ListUsingKey(std::string_view org_id, std::string_view key_id) {
   Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND ssh_key_id = $2 ORDER BY name");
   WHARF_TRY(q.Text(org_id).Text(key_id).Run());
-  return Collect<Server>(q, ReadServer);
+  return Collect<Server>(q, rows::ReadServer<Query>);
 }
 Result<std::vector<Server>> PgServers::ListUsingGroup(std::string_view org_id, std::string_view group_id) {
   Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = $1 AND EXISTS "
               "(SELECT 1 FROM jsonb_array_elements_text(servers.security_group_ids::jsonb) g WHERE g = $2) ORDER BY name");
   WHARF_TRY(q.Text(org_id).Text(group_id).Run());
-  return Collect<Server>(q, ReadServer);
+  return Collect<Server>(q, rows::ReadServer<Query>);
 }
 Result<std::vector<Server>> PgServers::ListDue(Timestamp now, int limit) {
   Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE next_check_at <= $1 ORDER BY next_check_at, id LIMIT $2");
   WHARF_TRY(q.Int(now).Int(limit).Run());
-  return Collect<Server>(q, ReadServer);
+  return Collect<Server>(q, rows::ReadServer<Query>);
 }
 Status PgServers::RecordCheck(const Server& s, const ServerCheck& c, int keep) {
   Query u(c_, "UPDATE servers SET host_key_fingerprint = $1, status = $2, last_check = $3, last_check_at = $4, "
@@ -761,7 +504,7 @@ Status PgJobs::Insert(const Job& j) {
 Result<std::optional<Job>> PgJobs::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE org_id = $1 AND id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<Job>(q, ReadJob);
+  return One<Job>(q, rows::ReadJob<Query>);
 }
 Result<std::optional<Job>> PgJobs::FindTail(std::string_view org_id, std::string_view id, size_t offset) {
   // substr counts characters, as SQLite's does on text; log_offset counts characters too.
@@ -769,7 +512,7 @@ Result<std::optional<Job>> PgJobs::FindTail(std::string_view org_id, std::string
               "created_at, started_at, finished_at, created_by, payload, claimed_by, lease_until, attempts, cancel_requested, "
               "log_offset + GREATEST($1::bigint - log_offset, 0) FROM jobs WHERE org_id = $2 AND id = $3");
   WHARF_TRY(q.Int(static_cast<int64_t>(offset)).Text(org_id).Text(id).Run());
-  return One<Job>(q, ReadJob);
+  return One<Job>(q, rows::ReadJob<Query>);
 }
 Status PgJobs::AppendLog(std::string_view id, std::string_view text) {
   Query q(c_, "UPDATE jobs SET log = log || $1 WHERE id = $2");
@@ -792,7 +535,7 @@ Status PgJobs::TrimLog(std::string_view id, size_t max_bytes) {
 Result<std::vector<Job>> PgJobs::ListForTarget(std::string_view org_id, std::string_view target_id, int limit) {
   Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE org_id = $1 AND target_id = $2 ORDER BY created_at DESC LIMIT $3");
   WHARF_TRY(q.Text(org_id).Text(target_id).Int(limit).Run());
-  return Collect<Job>(q, ReadJob);
+  return Collect<Job>(q, rows::ReadJob<Query>);
 }
 // Claims run under row locks, not the writer lock: SKIP LOCKED lets concurrent claimers (other
 // workers, other replicas) pass rows another claim holds; the partial unique index
@@ -803,7 +546,7 @@ Result<std::optional<Job>> PgJobs::Claim(const JobClaim& c) {
     Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE status = 'running' AND lease_until < $1 AND "
                 "strpos(',' || $2 || ',', ',' || kind || ',') > 0 ORDER BY lease_until, id LIMIT 1 FOR UPDATE SKIP LOCKED");
     WHARF_TRY(q.Int(c.now).Text(c.kinds).Run());
-    WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
+    WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, rows::ReadJob<Query>));
   }
   if (!job) {
     Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs j WHERE status = 'queued' AND "
@@ -813,7 +556,7 @@ Result<std::optional<Job>> PgJobs::Claim(const JobClaim& c) {
                 "strpos(',' || $1 || ',', ',' || o.kind || ',') > 0) "
                 "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED");
     WHARF_TRY(q.Text(c.kinds).Run());
-    WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
+    WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, rows::ReadJob<Query>));
   }
   if (!job) return job;
   Query u(c_, "UPDATE jobs SET status = 'running', claimed_by = $1, lease_until = $2, attempts = attempts + 1, "
@@ -847,43 +590,12 @@ Result<std::optional<Job>> PgJobs::RequestCancel(std::string_view org_id, std::s
               "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END WHERE org_id = $2 AND id = $3 "
               "RETURNING " WHARF_JOB_NOLOG_COLS);
   WHARF_TRY(q.Int(now).Text(org_id).Text(id).Run());
-  return One<Job>(q, ReadJob);
+  return One<Job>(q, rows::ReadJob<Query>);
 }
 
 // ---------------------------------------------------------------- integrations
 
-#define WHARF_INTEGRATION_COLS \
-  "id, org_id, kind, name, fields, sealed, dedupe_key, verified, last_verified_at, last_error, expires_at, " \
-  "created_at, updated_at, created_by"
-
 namespace {
-Result<domain::Integration> ReadIntegration(Query& q) {
-  domain::Integration i;
-  i.id = q.Str(0);
-  i.org_id = q.Str(1);
-  i.kind = q.Str(2);
-  i.name = q.Str(3);
-  json fields = json::parse(q.Str(4), nullptr, false);
-  json sealed = json::parse(q.Str(5), nullptr, false);
-  if (!fields.is_object() || !sealed.is_object()) return Err(ErrorCode::kInternal, "stored integration is corrupt");
-  for (auto& [k, v] : fields.items())
-    if (v.is_string()) i.fields[k] = v.get<std::string>();
-  for (auto& [k, v] : sealed.items()) {
-    std::string bytes;
-    if (!v.is_string() || !Base64UrlDecode(v.get<std::string>(), &bytes))
-      return Err(ErrorCode::kInternal, "stored sealed field is corrupt");
-    i.sealed[k] = std::move(bytes);
-  }
-  i.dedupe_key = q.Str(6);
-  i.verified = q.I64(7) != 0;
-  i.last_verified_at = q.I64(8);
-  i.last_error = q.Str(9);
-  i.expires_at = q.I64(10);
-  i.created_at = q.I64(11);
-  i.updated_at = q.I64(12);
-  i.created_by = q.Str(13);
-  return i;
-}
 std::string SealedJson(const std::map<std::string, std::string>& m) {
   json j = json::object();
   for (auto& [k, v] : m) j[k] = Base64UrlEncode(v);
@@ -904,20 +616,20 @@ Result<std::optional<domain::Integration>> PgIntegrations::Find(std::string_view
                                                                 std::string_view id) {
   Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = $1 AND kind = $2 AND id = $3");
   WHARF_TRY(q.Text(org_id).Text(kind).Text(id).Run());
-  return One<domain::Integration>(q, ReadIntegration);
+  return One<domain::Integration>(q, rows::ReadIntegration<Query>);
 }
 Result<std::optional<domain::Integration>> PgIntegrations::FindByDedupeKey(std::string_view org_id, std::string_view kind,
                                                                            std::string_view key) {
   Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = $1 AND kind = $2 AND dedupe_key = $3");
   WHARF_TRY(q.Text(org_id).Text(kind).Text(key).Run());
-  return One<domain::Integration>(q, ReadIntegration);
+  return One<domain::Integration>(q, rows::ReadIntegration<Query>);
 }
 Result<std::vector<domain::Integration>> PgIntegrations::List(std::string_view org_id, std::string_view kind,
                                                               const PageQuery& page) {
   Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = $1 AND kind = $2 AND ($3 = '' OR "
               "created_by = $3) AND (created_at > $4 OR (created_at = $4 AND id > $5)) ORDER BY created_at, id LIMIT $6");
   WHARF_TRY(q.Text(org_id).Text(kind).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
-  return Collect<domain::Integration>(q, ReadIntegration);
+  return Collect<domain::Integration>(q, rows::ReadIntegration<Query>);
 }
 Status PgIntegrations::Update(const domain::Integration& i) {
   Query q(c_, "UPDATE integrations SET name = $1, fields = $2, sealed = $3, dedupe_key = $4, verified = $5, "
@@ -946,13 +658,13 @@ Result<int64_t> PgIntegrations::CountCreatedBy(std::string_view org_id, std::str
 Result<std::optional<domain::Integration>> PgIntegrations::FindAnyOrg(std::string_view kind, std::string_view id) {
   Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE kind = $1 AND id = $2");
   WHARF_TRY(q.Text(kind).Text(id).Run());
-  return One<domain::Integration>(q, ReadIntegration);
+  return One<domain::Integration>(q, rows::ReadIntegration<Query>);
 }
 Result<std::vector<domain::Integration>> PgIntegrations::ListExpiring(std::string_view org_id, Timestamp before, int limit) {
   Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = $1 AND expires_at > 0 AND "
               "expires_at <= $2 ORDER BY expires_at, id LIMIT $3");
   WHARF_TRY(q.Text(org_id).Int(before).Int(limit).Run());
-  return Collect<domain::Integration>(q, ReadIntegration);
+  return Collect<domain::Integration>(q, rows::ReadIntegration<Query>);
 }
 
 // ---------------------------------------------------------------- audit
@@ -968,25 +680,12 @@ Result<std::vector<AuditEvent>> PgAudit::List(std::string_view org_id, int64_t b
   Query q(c_, "SELECT id, org_id, at, actor_id, actor_email, action, collection, resource_id, outcome, request_id, ip, "
               "detail FROM audit_events WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3");
   WHARF_TRY(q.Text(org_id).Int(before_id > 0 ? before_id : INT64_MAX).Int(limit + 1).Run());
-  return Collect<AuditEvent>(q, ReadAudit);
+  return Collect<AuditEvent>(q, rows::ReadAudit<Query>);
 }
 
 // ---------------------------------------------------------------- applications, services, templates
 
-#define WHARF_APP_COLS "id, org_id, name, description, server_id, created_at, updated_at, created_by"
 namespace {
-Result<domain::Application> ReadApplication(Query& q) {
-  domain::Application a;
-  a.id = q.Str(0);
-  a.org_id = q.Str(1);
-  a.name = q.Str(2);
-  a.description = q.Str(3);
-  a.server_id = q.Str(4);
-  a.created_at = q.I64(5);
-  a.updated_at = q.I64(6);
-  a.created_by = q.Str(7);
-  return a;
-}
 }  // namespace
 
 Status PgApplications::Insert(const domain::Application& a) {
@@ -998,13 +697,13 @@ Status PgApplications::Insert(const domain::Application& a) {
 Result<std::optional<domain::Application>> PgApplications::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = $1 AND id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<domain::Application>(q, ReadApplication);
+  return One<domain::Application>(q, rows::ReadApplication<Query>);
 }
 Result<std::vector<domain::Application>> PgApplications::List(std::string_view org_id, const PageQuery& page) {
   Query q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = $1 AND ($2 = '' OR created_by = $2) AND "
               "(created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
   WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
-  return Collect<domain::Application>(q, ReadApplication);
+  return Collect<domain::Application>(q, rows::ReadApplication<Query>);
 }
 Status PgApplications::Update(const domain::Application& a) {
   Query q(c_, "UPDATE applications SET name = $1, description = $2, server_id = $3, updated_at = $4 WHERE org_id = $5 AND id = $6");
@@ -1022,27 +721,7 @@ Result<int64_t> PgApplications::CountCreatedBy(std::string_view org_id, std::str
   return Scalar(q);
 }
 
-#define WHARF_APP_SERVICE_COLS \
-  "id, org_id, application_id, name, type, config, variables_sealed, credentials_sealed, unset_keys, status, " \
-  "created_at, updated_at, created_by"
 namespace {
-Result<domain::AppService> ReadAppService(Query& q) {
-  domain::AppService s;
-  s.id = q.Str(0);
-  s.org_id = q.Str(1);
-  s.application_id = q.Str(2);
-  s.name = q.Str(3);
-  s.type = q.Str(4);
-  s.config = q.Str(5);
-  s.variables_sealed = q.Bytes(6);
-  s.credentials_sealed = q.Bytes(7);
-  s.unset_keys = q.Str(8);
-  s.status = q.Str(9);
-  s.created_at = q.I64(10);
-  s.updated_at = q.I64(11);
-  s.created_by = q.Str(12);
-  return s;
-}
 }  // namespace
 
 Status PgAppServices::Insert(const domain::AppService& s) {
@@ -1055,14 +734,14 @@ Status PgAppServices::Insert(const domain::AppService& s) {
 Result<std::optional<domain::AppService>> PgAppServices::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, "SELECT " WHARF_APP_SERVICE_COLS " FROM app_services WHERE org_id = $1 AND id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<domain::AppService>(q, ReadAppService);
+  return One<domain::AppService>(q, rows::ReadAppService<Query>);
 }
 Result<std::vector<domain::AppService>> PgAppServices::ListForApplication(std::string_view org_id,
                                                                           std::string_view app_id) {
   Query q(c_, "SELECT " WHARF_APP_SERVICE_COLS " FROM app_services WHERE org_id = $1 AND application_id = $2 "
               "ORDER BY created_at, id");
   WHARF_TRY(q.Text(org_id).Text(app_id).Run());
-  return Collect<domain::AppService>(q, ReadAppService);
+  return Collect<domain::AppService>(q, rows::ReadAppService<Query>);
 }
 Status PgAppServices::Update(const domain::AppService& s) {
   Query q(c_, "UPDATE app_services SET name = $1, config = $2, variables_sealed = $3, credentials_sealed = $4, "
@@ -1082,20 +761,7 @@ Result<int64_t> PgAppServices::CountCreatedBy(std::string_view org_id, std::stri
   return Scalar(q);
 }
 
-#define WHARF_TEMPLATE_COLS "id, org_id, name, description, body, created_at, updated_at, created_by"
 namespace {
-Result<domain::AppTemplate> ReadTemplate(Query& q) {
-  domain::AppTemplate t;
-  t.id = q.Str(0);
-  t.org_id = q.Str(1);
-  t.name = q.Str(2);
-  t.description = q.Str(3);
-  t.body = q.Str(4);
-  t.created_at = q.I64(5);
-  t.updated_at = q.I64(6);
-  t.created_by = q.Str(7);
-  return t;
-}
 }  // namespace
 
 Status PgTemplates::Insert(const domain::AppTemplate& t) {
@@ -1107,13 +773,13 @@ Status PgTemplates::Insert(const domain::AppTemplate& t) {
 Result<std::optional<domain::AppTemplate>> PgTemplates::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, "SELECT " WHARF_TEMPLATE_COLS " FROM app_templates WHERE org_id = $1 AND id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<domain::AppTemplate>(q, ReadTemplate);
+  return One<domain::AppTemplate>(q, rows::ReadTemplate<Query>);
 }
 Result<std::vector<domain::AppTemplate>> PgTemplates::List(std::string_view org_id, const PageQuery& page) {
   Query q(c_, "SELECT " WHARF_TEMPLATE_COLS " FROM app_templates WHERE org_id = $1 AND ($2 = '' OR created_by = $2) AND "
               "(created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5");
   WHARF_TRY(q.Text(org_id).Text(page.created_by).Int(AfterTime(page)).Text(page.after_id).Int(page.limit + 1).Run());
-  return Collect<domain::AppTemplate>(q, ReadTemplate);
+  return Collect<domain::AppTemplate>(q, rows::ReadTemplate<Query>);
 }
 Status PgTemplates::Update(const domain::AppTemplate& t) {
   Query q(c_, "UPDATE app_templates SET name = $1, description = $2, body = $3, updated_at = $4 WHERE org_id = $5 AND id = $6");
@@ -1131,31 +797,7 @@ Result<int64_t> PgTemplates::CountCreatedBy(std::string_view org_id, std::string
   return Scalar(q);
 }
 
-#define WHARF_DEPLOYMENT_SELECT                                                                               \
-  "SELECT d.id, d.org_id, d.application_id, d.service_id, d.action, d.trigger_kind, d.ref, d.commit_sha, "  \
-  "d.error_layer, d.error_fix, d.created_at, d.created_by, COALESCE(j.status, 'failed'), COALESCE(j.error, ''), " \
-  "COALESCE(j.started_at, 0), COALESCE(j.finished_at, 0) FROM deployments d LEFT JOIN jobs j ON j.id = d.id "
 namespace {
-Result<domain::Deployment> ReadDeployment(Query& q) {
-  domain::Deployment d;
-  d.id = q.Str(0);
-  d.org_id = q.Str(1);
-  d.application_id = q.Str(2);
-  d.service_id = q.Str(3);
-  d.action = q.Str(4);
-  d.trigger = q.Str(5);
-  d.ref = q.Str(6);
-  d.commit_sha = q.Str(7);
-  d.error_layer = q.Str(8);
-  d.error_fix = q.Str(9);
-  d.created_at = q.I64(10);
-  d.created_by = q.Str(11);
-  d.status = q.Str(12);
-  d.error = q.Str(13);
-  d.started_at = q.I64(14);
-  d.finished_at = q.I64(15);
-  return d;
-}
 }  // namespace
 
 Status PgDeployments::Insert(const domain::Deployment& d) {
@@ -1168,7 +810,7 @@ Status PgDeployments::Insert(const domain::Deployment& d) {
 Result<std::optional<domain::Deployment>> PgDeployments::Find(std::string_view org_id, std::string_view id) {
   Query q(c_, WHARF_DEPLOYMENT_SELECT "WHERE d.org_id = $1 AND d.id = $2");
   WHARF_TRY(q.Text(org_id).Text(id).Run());
-  return One<domain::Deployment>(q, ReadDeployment);
+  return One<domain::Deployment>(q, rows::ReadDeployment<Query>);
 }
 Result<std::vector<domain::Deployment>> PgDeployments::List(std::string_view org_id, std::string_view application_id,
                                                             std::string_view service_id, const PageQuery& page) {
@@ -1177,7 +819,7 @@ Result<std::vector<domain::Deployment>> PgDeployments::List(std::string_view org
               "ORDER BY d.created_at DESC, d.id DESC LIMIT $4");
   WHARF_TRY(q.Text(org_id).Text(application_id).Text(service_id).Int(page.limit + 1).Text(page.after_id)
                 .Int(page.after_created_at).Run());
-  return Collect<domain::Deployment>(q, ReadDeployment);
+  return Collect<domain::Deployment>(q, rows::ReadDeployment<Query>);
 }
 Status PgDeployments::SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,
                                  std::string_view error_layer, std::string_view error_fix) {

@@ -1,7 +1,7 @@
 // The PostgreSQL repositories: one class per store.h interface, each over one connection that is
 // inside a transaction (internal to store/postgres). Adding a repository: declare its class
-// here, implement it in pg_repositories.cc, add it to PgTx, its table to pg_migrations.cc and
-// store::DataTables().
+// here, implement it in pg_repositories.cc, add it to PgTx, its table to store/migrations.cc,
+// its columns and row decoder to store/rows.h, and its table to store::DataTables().
 #pragma once
 
 #include "store/postgres/pg_conn.h"

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "store/postgres/pg_conn.h"
+#include "store/migrations.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_repositories.h"
 
@@ -323,7 +324,7 @@ class PostgresStore final : public Store {
     Query q(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     WHARF_TRY(q.Run());
     int current = q.Next() ? static_cast<int>(q.I64(0)) : 0;
-    const auto& m = pg::Migrations();
+    const auto& m = Migrations(Dialect::kPostgres);
     if (current > static_cast<int>(m.size()))
       return Err(ErrorCode::kUnavailable, "The database was written by a newer Wharf (schema " + std::to_string(current) +
                                               "); upgrade Wharf.");

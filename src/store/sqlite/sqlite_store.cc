@@ -10,317 +10,14 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "store/migrations.h"
+#include "store/rows.h"
 
 namespace wharf::store {
 
 namespace {
 
 using nlohmann::json;
-
-// ---------------------------------------------------------------- migrations
-
-// Numbered and forward-only: never edit a shipped entry, append a new one.
-const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> m = {
-      // 1: the access-control foundation.
-      R"sql(
-CREATE TABLE users (
-  id TEXT PRIMARY KEY,
-  email TEXT NOT NULL UNIQUE,
-  name TEXT NOT NULL,
-  password_hash TEXT NOT NULL,
-  instance_admin INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE TABLE orgs (
-  id TEXT PRIMARY KEY,
-  slug TEXT NOT NULL UNIQUE,
-  name TEXT NOT NULL,
-  owner_id TEXT NOT NULL REFERENCES users(id),
-  seat_limit INTEGER NOT NULL DEFAULT 0,
-  wrapped_data_key BLOB NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL
-);
-CREATE TABLE roles (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  name TEXT NOT NULL,
-  description TEXT NOT NULL DEFAULT '',
-  builtin INTEGER NOT NULL DEFAULT 0,
-  permissions TEXT NOT NULL,
-  resource_scope TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  UNIQUE (org_id, name),
-  UNIQUE (org_id, id)
-);
-CREATE INDEX roles_org ON roles (org_id, created_at, id);
-CREATE TABLE memberships (
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  user_id TEXT NOT NULL REFERENCES users(id),
-  role_id TEXT NOT NULL,
-  joined_at INTEGER NOT NULL,
-  PRIMARY KEY (org_id, user_id),
-  FOREIGN KEY (org_id, role_id) REFERENCES roles (org_id, id) ON DELETE RESTRICT
-);
-CREATE INDEX memberships_role ON memberships (org_id, role_id);
-CREATE INDEX memberships_user ON memberships (user_id);
-CREATE INDEX memberships_joined ON memberships (org_id, joined_at, user_id);
-CREATE TABLE sessions (
-  id TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL REFERENCES users(id),
-  token_hash TEXT NOT NULL UNIQUE,
-  csrf_hash TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  revoked_at INTEGER NOT NULL DEFAULT 0,
-  ip TEXT NOT NULL DEFAULT '',
-  user_agent TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX sessions_user ON sessions (user_id);
-CREATE TABLE api_tokens (
-  id TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL REFERENCES users(id),
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  name TEXT NOT NULL,
-  token_hash TEXT NOT NULL UNIQUE,
-  permissions TEXT,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL DEFAULT 0,
-  revoked_at INTEGER NOT NULL DEFAULT 0,
-  last_used_at INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX api_tokens_user ON api_tokens (user_id);
-CREATE TABLE invitations (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  email TEXT NOT NULL,
-  role_id TEXT NOT NULL,
-  token_hash TEXT NOT NULL,
-  status TEXT NOT NULL,
-  expires_at INTEGER NOT NULL,
-  email_status TEXT NOT NULL DEFAULT '',
-  email_error TEXT NOT NULL DEFAULT '',
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  accepted_at INTEGER NOT NULL DEFAULT 0,
-  accepted_by TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX invitations_token ON invitations (token_hash);
-CREATE INDEX invitations_org ON invitations (org_id, status, created_at, id);
-CREATE TABLE ssh_keys (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  name TEXT NOT NULL,
-  type TEXT NOT NULL,
-  public_key TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  private_key_sealed BLOB,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  UNIQUE (org_id, name)
-);
-CREATE INDEX ssh_keys_org ON ssh_keys (org_id, created_at, id);
-CREATE INDEX ssh_keys_creator ON ssh_keys (org_id, created_by, created_at, id);
-CREATE TABLE audit_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  org_id TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  actor_id TEXT NOT NULL,
-  actor_email TEXT NOT NULL,
-  action TEXT NOT NULL,
-  collection TEXT NOT NULL,
-  resource_id TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  request_id TEXT NOT NULL,
-  ip TEXT NOT NULL,
-  detail TEXT NOT NULL
-);
-CREATE INDEX audit_org ON audit_events (org_id, id);
-)sql",
-      // 2: worker nodes and security groups. Rules and group ids are JSON arrays (read whole).
-      R"sql(
-CREATE TABLE security_groups (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  name TEXT NOT NULL,
-  description TEXT NOT NULL,
-  inbound TEXT NOT NULL,
-  outbound TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  UNIQUE (org_id, name)
-);
-CREATE INDEX security_groups_org ON security_groups (org_id, created_at, id);
-CREATE TABLE servers (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  name TEXT NOT NULL,
-  host TEXT NOT NULL,
-  port INTEGER NOT NULL,
-  username TEXT NOT NULL,
-  ssh_key_id TEXT NOT NULL REFERENCES ssh_keys(id),
-  security_group_ids TEXT NOT NULL,
-  host_key_fingerprint TEXT NOT NULL,
-  status TEXT NOT NULL,
-  last_check TEXT NOT NULL,
-  last_check_at INTEGER NOT NULL,
-  last_error TEXT NOT NULL,
-  consecutive_failures INTEGER NOT NULL,
-  next_check_at INTEGER NOT NULL,
-  source_address TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  UNIQUE (org_id, name)
-);
-CREATE INDEX servers_org ON servers (org_id, created_at, id);
-CREATE INDEX servers_key ON servers (org_id, ssh_key_id);
-CREATE INDEX servers_due ON servers (next_check_at);
-CREATE TABLE server_checks (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  org_id TEXT NOT NULL,
-  server_id TEXT NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
-  at INTEGER NOT NULL,
-  ok INTEGER NOT NULL,
-  duration_ms INTEGER NOT NULL,
-  report TEXT NOT NULL
-);
-CREATE INDEX server_checks_server ON server_checks (server_id, id);
-)sql",
-      // 3: durable jobs (onboarding; deploys and backups later).
-      R"sql(
-CREATE TABLE jobs (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  kind TEXT NOT NULL,
-  target_id TEXT NOT NULL,
-  status TEXT NOT NULL,
-  error TEXT NOT NULL,
-  log TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  started_at INTEGER NOT NULL,
-  finished_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL
-);
-CREATE INDEX jobs_target ON jobs (org_id, target_id, created_at);
-CREATE INDEX jobs_status ON jobs (status);
-)sql",
-      // 4: integrations of every kind (Docker registries first; git providers, cloud accounts and
-      // backup storage reuse it). fields/sealed are JSON objects; sealed values are base64url.
-      R"sql(
-CREATE TABLE integrations (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  kind TEXT NOT NULL,
-  name TEXT NOT NULL,
-  fields TEXT NOT NULL,
-  sealed TEXT NOT NULL,
-  dedupe_key TEXT NOT NULL,
-  verified INTEGER NOT NULL,
-  last_verified_at INTEGER NOT NULL,
-  last_error TEXT NOT NULL,
-  expires_at INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  UNIQUE (org_id, kind, name),
-  UNIQUE (org_id, kind, dedupe_key)
-);
-CREATE INDEX integrations_org ON integrations (org_id, kind, created_at, id);
-)sql",
-      // 5: the durable job queue: claims with a lease, takeover, one running job per target,
-      // cancel requests, a handler payload and log retention (docs/architecture.md, "Jobs").
-      R"sql(
-ALTER TABLE jobs ADD COLUMN payload TEXT NOT NULL DEFAULT '{}';
-ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
-ALTER TABLE jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE jobs ADD COLUMN log_offset INTEGER NOT NULL DEFAULT 0;
-UPDATE jobs SET status = 'failed', finished_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000,
-  error = 'Interrupted by a control-plane upgrade while another job of this server ran. Run it again.'
-  WHERE status = 'running' AND id NOT IN (SELECT MIN(id) FROM jobs WHERE status = 'running' GROUP BY target_id);
-CREATE UNIQUE INDEX jobs_one_running ON jobs (target_id) WHERE status = 'running';
-CREATE INDEX jobs_queued ON jobs (created_at, id) WHERE status = 'queued';
-CREATE INDEX jobs_queued_target ON jobs (target_id, created_at, id) WHERE status = 'queued';
-CREATE INDEX jobs_leases ON jobs (lease_until, id) WHERE status = 'running';
-DROP INDEX jobs_status;
-)sql",
-      // 6: applications (and the legacy projects view), their services, and templates.
-      // Sealed columns hold envelope-encrypted bytes; config/body/unset_keys are JSON.
-      R"sql(
-CREATE TABLE applications (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  name TEXT NOT NULL,
-  description TEXT NOT NULL,
-  server_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  UNIQUE (org_id, name)
-);
-CREATE INDEX applications_org ON applications (org_id, created_at, id);
-CREATE TABLE app_services (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  application_id TEXT NOT NULL REFERENCES applications(id),
-  name TEXT NOT NULL,
-  type TEXT NOT NULL,
-  config TEXT NOT NULL,
-  variables_sealed BLOB,
-  credentials_sealed BLOB,
-  unset_keys TEXT NOT NULL,
-  status TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  UNIQUE (org_id, application_id, name)
-);
-CREATE INDEX app_services_app ON app_services (org_id, application_id, created_at, id);
-CREATE TABLE app_templates (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  name TEXT NOT NULL,
-  description TEXT NOT NULL,
-  body TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  UNIQUE (org_id, name)
-);
-CREATE INDEX app_templates_org ON app_templates (org_id, created_at, id);
-)sql",
-      // 7: deployments of services; status, log and times live on the job with the same id.
-      R"sql(
-CREATE TABLE deployments (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id),
-  application_id TEXT NOT NULL,
-  service_id TEXT NOT NULL,
-  action TEXT NOT NULL,
-  trigger_kind TEXT NOT NULL,
-  ref TEXT NOT NULL,
-  commit_sha TEXT NOT NULL,
-  error_layer TEXT NOT NULL,
-  error_fix TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL
-);
-CREATE INDEX deployments_service ON deployments (org_id, service_id, created_at);
-CREATE INDEX deployments_app ON deployments (org_id, application_id, created_at);
-)sql",
-  };
-  return m;
-}
 
 // ---------------------------------------------------------------- connection and statements
 
@@ -449,7 +146,7 @@ class Query {
   }
   int64_t I64(int col) { return sqlite3_column_int64(st_, col); }
   bool IsNull(int col) { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
-  bool IsInt(int col) { return sqlite3_column_type(st_, col) == SQLITE_INTEGER; }
+  bool IsFlag(int col) { return sqlite3_column_type(st_, col) == SQLITE_INTEGER; }
 
  private:
   Conn& conn_;
@@ -481,243 +178,8 @@ Result<std::optional<T>> One(Query& q, F&& f) {
   return std::optional<T>(std::move(v));
 }
 
-Result<json> ParseJson(const std::string& s) {
-  json j = json::parse(s, nullptr, false);
-  if (j.is_discarded()) return Internal("stored JSON is corrupt");
-  return j;
-}
-
 // ---------------------------------------------------------------- row mappers
 
-constexpr const char* kUserCols = "id, email, name, password_hash, instance_admin, created_at, updated_at";
-Result<User> ReadUser(Query& q, int o = 0) {
-  User u;
-  u.id = q.Str(o);
-  u.email = q.Str(o + 1);
-  u.name = q.Str(o + 2);
-  u.password_hash = q.Str(o + 3);
-  u.instance_admin = q.I64(o + 4) != 0;
-  u.created_at = q.I64(o + 5);
-  u.updated_at = q.I64(o + 6);
-  return u;
-}
-
-Result<Org> ReadOrg(Query& q) {
-  Org o;
-  o.id = q.Str(0);
-  o.slug = q.Str(1);
-  o.name = q.Str(2);
-  o.owner_id = q.Str(3);
-  o.seat_limit = q.I64(4);
-  o.wrapped_data_key = q.Bytes(5);
-  o.created_at = q.I64(6);
-  o.updated_at = q.I64(7);
-  o.created_by = q.Str(8);
-  return o;
-}
-
-Result<Role> ReadRole(Query& q) {
-  Role r;
-  r.id = q.Str(0);
-  r.org_id = q.Str(1);
-  r.name = q.Str(2);
-  r.description = q.Str(3);
-  r.builtin = q.I64(4) != 0;
-  WHARF_ASSIGN_OR_RETURN(json perms, ParseJson(q.Str(5)));
-  WHARF_ASSIGN_OR_RETURN(r.permissions, domain::ParsePermissions(perms, "permissions"));
-  if (!q.IsNull(6)) {
-    WHARF_ASSIGN_OR_RETURN(json scope, ParseJson(q.Str(6)));
-    WHARF_ASSIGN_OR_RETURN(r.resource_scope, domain::ParseResourceScope(scope, "resource_scope"));
-  }
-  r.created_at = q.I64(7);
-  r.updated_at = q.I64(8);
-  r.created_by = q.Str(9);
-  return r;
-}
-
-Result<Session> ReadSession(Query& q) {
-  Session s;
-  s.id = q.Str(0);
-  s.user_id = q.Str(1);
-  s.token_hash = q.Str(2);
-  s.csrf_hash = q.Str(3);
-  s.created_at = q.I64(4);
-  s.expires_at = q.I64(5);
-  s.revoked_at = q.I64(6);
-  s.ip = q.Str(7);
-  s.user_agent = q.Str(8);
-  return s;
-}
-
-Result<ApiToken> ReadToken(Query& q) {
-  ApiToken t;
-  t.id = q.Str(0);
-  t.user_id = q.Str(1);
-  t.org_id = q.Str(2);
-  t.name = q.Str(3);
-  t.token_hash = q.Str(4);
-  if (!q.IsNull(5)) {
-    WHARF_ASSIGN_OR_RETURN(json p, ParseJson(q.Str(5)));
-    WHARF_ASSIGN_OR_RETURN(auto perms, domain::ParsePermissions(p, "permissions"));
-    t.permissions = perms;
-  }
-  t.created_at = q.I64(6);
-  t.expires_at = q.I64(7);
-  t.revoked_at = q.I64(8);
-  t.last_used_at = q.I64(9);
-  return t;
-}
-
-Result<Invitation> ReadInvitation(Query& q) {
-  Invitation i;
-  i.id = q.Str(0);
-  i.org_id = q.Str(1);
-  i.email = q.Str(2);
-  i.role_id = q.Str(3);
-  i.token_hash = q.Str(4);
-  auto st = domain::ParseInvitationStatus(q.Str(5));
-  if (!st) return Internal("stored invitation status is corrupt");
-  i.status = *st;
-  i.expires_at = q.I64(6);
-  i.email_status = q.Str(7);
-  i.email_error = q.Str(8);
-  i.created_at = q.I64(9);
-  i.updated_at = q.I64(10);
-  i.created_by = q.Str(11);
-  i.accepted_at = q.I64(12);
-  i.accepted_by = q.Str(13);
-  return i;
-}
-
-Result<SshKey> ReadSshKey(Query& q) {
-  SshKey k;
-  k.id = q.Str(0);
-  k.org_id = q.Str(1);
-  k.name = q.Str(2);
-  k.type = q.Str(3);
-  k.public_key = q.Str(4);
-  k.fingerprint = q.Str(5);
-  if (q.IsInt(6)) {
-    k.private_key_set = q.I64(6) != 0;  // list queries select only "is it set"
-  } else {
-    k.private_key_sealed = q.Bytes(6);
-    k.private_key_set = !k.private_key_sealed.empty();
-  }
-  k.created_at = q.I64(7);
-  k.updated_at = q.I64(8);
-  k.created_by = q.Str(9);
-  return k;
-}
-
-json RulesJson(const std::vector<domain::SecurityRule>& rules) {
-  json a = json::array();
-  for (auto& r : rules)
-    a.push_back({{"type", r.type}, {"protocol", r.protocol}, {"from_port", r.from_port}, {"to_port", r.to_port},
-                 {"source", r.source}, {"description", r.description}});
-  return a;
-}
-
-std::vector<domain::SecurityRule> ParseRules(const std::string& text) {
-  std::vector<domain::SecurityRule> out;
-  json a = json::parse(text, nullptr, false);
-  if (!a.is_array()) return out;
-  for (auto& r : a)
-    out.push_back({r.value("type", ""), r.value("protocol", ""), r.value("from_port", 0), r.value("to_port", 0),
-                   r.value("source", ""), r.value("description", "")});
-  return out;
-}
-
-Result<domain::SecurityGroup> ReadGroup(Query& q) {
-  domain::SecurityGroup g;
-  g.id = q.Str(0);
-  g.org_id = q.Str(1);
-  g.name = q.Str(2);
-  g.description = q.Str(3);
-  g.inbound = ParseRules(q.Str(4));
-  g.outbound = ParseRules(q.Str(5));
-  g.created_at = q.I64(6);
-  g.updated_at = q.I64(7);
-  g.created_by = q.Str(8);
-  return g;
-}
-#define WHARF_GROUP_COLS "id, org_id, name, description, inbound, outbound, created_at, updated_at, created_by"
-
-#define WHARF_SERVER_COLS \
-    "id, org_id, name, host, port, username, ssh_key_id, security_group_ids, host_key_fingerprint, status, last_check, " \
-    "last_check_at, last_error, consecutive_failures, next_check_at, source_address, created_at, updated_at, created_by"
-
-Result<domain::Server> ReadServer(Query& q) {
-  domain::Server s;
-  s.id = q.Str(0);
-  s.org_id = q.Str(1);
-  s.name = q.Str(2);
-  s.host = q.Str(3);
-  s.port = static_cast<int>(q.I64(4));
-  s.username = q.Str(5);
-  s.ssh_key_id = q.Str(6);
-  json ids = json::parse(q.Str(7), nullptr, false);
-  if (ids.is_array())
-    for (auto& i : ids) s.security_group_ids.push_back(i.get<std::string>());
-  s.host_key_fingerprint = q.Str(8);
-  s.status = q.Str(9);
-  s.last_check = q.Str(10);
-  s.last_check_at = q.I64(11);
-  s.last_error = q.Str(12);
-  s.consecutive_failures = static_cast<int>(q.I64(13));
-  s.next_check_at = q.I64(14);
-  s.source_address = q.Str(15);
-  s.created_at = q.I64(16);
-  s.updated_at = q.I64(17);
-  s.created_by = q.Str(18);
-  return s;
-}
-
-Result<AuditEvent> ReadAudit(Query& q) {
-  AuditEvent e;
-  e.id = q.I64(0);
-  e.org_id = q.Str(1);
-  e.at = q.I64(2);
-  e.actor_id = q.Str(3);
-  e.actor_email = q.Str(4);
-  e.action = q.Str(5);
-  e.collection = q.Str(6);
-  e.resource_id = q.Str(7);
-  e.outcome = q.Str(8);
-  e.request_id = q.Str(9);
-  e.ip = q.Str(10);
-  e.detail = q.Str(11);
-  return e;
-}
-
-#define WHARF_INTEGRATION_COLS \
-    "id, org_id, kind, name, fields, sealed, dedupe_key, verified, last_verified_at, last_error, expires_at, " \
-    "created_at, updated_at, created_by"
-
-Result<domain::Integration> ReadIntegration(Query& q) {
-  domain::Integration i;
-  i.id = q.Str(0);
-  i.org_id = q.Str(1);
-  i.kind = q.Str(2);
-  i.name = q.Str(3);
-  WHARF_ASSIGN_OR_RETURN(json fields, ParseJson(q.Str(4)));
-  for (auto& [k, v] : fields.items())
-    if (v.is_string()) i.fields[k] = v.get<std::string>();
-  WHARF_ASSIGN_OR_RETURN(json sealed, ParseJson(q.Str(5)));
-  for (auto& [k, v] : sealed.items()) {
-    std::string bytes;
-    if (!v.is_string() || !Base64UrlDecode(v.get<std::string>(), &bytes)) return Internal("stored sealed field is corrupt");
-    i.sealed[k] = std::move(bytes);
-  }
-  i.dedupe_key = q.Str(6);
-  i.verified = q.I64(7) != 0;
-  i.last_verified_at = q.I64(8);
-  i.last_error = q.Str(9);
-  i.expires_at = q.I64(10);
-  i.created_at = q.I64(11);
-  i.updated_at = q.I64(12);
-  i.created_by = q.Str(13);
-  return i;
-}
 std::string FieldsJson(const std::map<std::string, std::string>& m) { return json(m).dump(); }
 std::string SealedJson(const std::map<std::string, std::string>& m) {
   json j = json::object();
@@ -737,20 +199,20 @@ std::string SealedJson(const std::map<std::string, std::string>& m) {
 
 WHARF_REPO(SqliteUsers, UserRepository)
   Status Insert(const User& u) override {
-    Query q(c_, "INSERT INTO users (id, email, name, password_hash, instance_admin, created_at, updated_at) "
+    Query q(c_, "INSERT INTO users (" WHARF_USER_COLS ") "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)");
     q.Text(u.id).Text(u.email).Text(u.name).Text(u.password_hash).Int(u.instance_admin).Int(u.created_at).Int(u.updated_at);
     return q.Exec("An account with this email already exists.");
   }
   Result<std::optional<User>> FindById(std::string_view id) override {
-    Query q(c_, "SELECT id, email, name, password_hash, instance_admin, created_at, updated_at FROM users WHERE id = ?");
+    Query q(c_, "SELECT " WHARF_USER_COLS " FROM users WHERE id = ?");
     q.Text(id);
-    return One<User>(q, [](Query& r) { return ReadUser(r); });
+    return One<User>(q, [](Query& r) { return rows::ReadUser(r); });
   }
   Result<std::optional<User>> FindByEmail(std::string_view email) override {
-    Query q(c_, "SELECT id, email, name, password_hash, instance_admin, created_at, updated_at FROM users WHERE email = ?");
+    Query q(c_, "SELECT " WHARF_USER_COLS " FROM users WHERE email = ?");
     q.Text(email);
-    return One<User>(q, [](Query& r) { return ReadUser(r); });
+    return One<User>(q, [](Query& r) { return rows::ReadUser(r); });
   }
   Result<int64_t> Count() override {
     Query q(c_, "SELECT COUNT(*) FROM users");
@@ -767,23 +229,23 @@ WHARF_REPO(SqliteUsers, UserRepository)
 
 WHARF_REPO(SqliteOrgs, OrgRepository)
   Status Insert(const Org& o) override {
-    Query q(c_, "INSERT INTO orgs (id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by) "
+    Query q(c_, "INSERT INTO orgs (" WHARF_ORG_COLS ") "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Text(o.id).Text(o.slug).Text(o.name).Text(o.owner_id).Int(o.seat_limit).Blob(o.wrapped_data_key);
     q.Int(o.created_at).Int(o.updated_at).Text(o.created_by);
     return q.Exec("The slug '" + o.slug + "' is already taken.");
   }
   Result<std::optional<Org>> FindBySlug(std::string_view slug) override {
-    Query q(c_, "SELECT id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by "
-                "FROM orgs WHERE slug = ?");
+    Query q(c_, "SELECT " WHARF_ORG_COLS
+                " FROM orgs WHERE slug = ?");
     q.Text(slug);
-    return One<Org>(q, ReadOrg);
+    return One<Org>(q, rows::ReadOrg<Query>);
   }
   Result<std::optional<Org>> FindById(std::string_view id) override {
-    Query q(c_, "SELECT id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by "
-                "FROM orgs WHERE id = ?");
+    Query q(c_, "SELECT " WHARF_ORG_COLS
+                " FROM orgs WHERE id = ?");
     q.Text(id);
-    return One<Org>(q, ReadOrg);
+    return One<Org>(q, rows::ReadOrg<Query>);
   }
   Status Update(const Org& o) override {
     Query q(c_, "UPDATE orgs SET name = ?, owner_id = ?, seat_limit = ?, updated_at = ? WHERE id = ?");
@@ -791,9 +253,9 @@ WHARF_REPO(SqliteOrgs, OrgRepository)
     return q.Exec();
   }
   Result<std::vector<Org>> ListAll() override {
-    Query q(c_, "SELECT id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by "
-                "FROM orgs ORDER BY created_at, id");
-    return Collect<Org>(q, ReadOrg);
+    Query q(c_, "SELECT " WHARF_ORG_COLS
+                " FROM orgs ORDER BY created_at, id");
+    return Collect<Org>(q, rows::ReadOrg<Query>);
   }
   Status UpdateDataKey(std::string_view org_id, std::string_view wrapped) override {
     Query q(c_, "UPDATE orgs SET wrapped_data_key = ? WHERE id = ?");
@@ -805,8 +267,7 @@ WHARF_REPO(SqliteOrgs, OrgRepository)
 
 WHARF_REPO(SqliteRoles, RoleRepository)
   Status Insert(const Role& r) override {
-    Query q(c_, "INSERT INTO roles (id, org_id, name, description, builtin, permissions, resource_scope, created_at, "
-                "updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Query q(c_, "INSERT INTO roles (" WHARF_ROLE_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Text(r.id).Text(r.org_id).Text(r.name).Text(r.description).Int(r.builtin);
     q.Text(domain::PermissionsToJson(r.permissions).dump());
     if (r.resource_scope.empty()) q.Null();
@@ -815,22 +276,19 @@ WHARF_REPO(SqliteRoles, RoleRepository)
     return q.Exec("A role named '" + r.name + "' already exists in this organisation.");
   }
   Result<std::optional<Role>> Find(std::string_view org_id, std::string_view id) override {
-    Query q(c_, "SELECT id, org_id, name, description, builtin, permissions, resource_scope, created_at, updated_at, "
-                "created_by FROM roles WHERE org_id = ? AND id = ?");
+    Query q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<Role>(q, ReadRole);
+    return One<Role>(q, rows::ReadRole<Query>);
   }
   Result<std::optional<Role>> FindAdmin(std::string_view org_id) override {
-    Query q(c_, "SELECT id, org_id, name, description, builtin, permissions, resource_scope, created_at, updated_at, "
-                "created_by FROM roles WHERE org_id = ? AND builtin = 1");
+    Query q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = ? AND builtin = 1");
     q.Text(org_id);
-    return One<Role>(q, ReadRole);
+    return One<Role>(q, rows::ReadRole<Query>);
   }
   Result<std::vector<Role>> List(std::string_view org_id) override {
-    Query q(c_, "SELECT id, org_id, name, description, builtin, permissions, resource_scope, created_at, updated_at, "
-                "created_by FROM roles WHERE org_id = ? ORDER BY builtin DESC, created_at, id");
+    Query q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = ? ORDER BY builtin DESC, created_at, id");
     q.Text(org_id);
-    return Collect<Role>(q, ReadRole);
+    return Collect<Role>(q, rows::ReadRole<Query>);
   }
   Status Update(const Role& r) override {
     Query q(c_, "UPDATE roles SET name = ?, description = ?, permissions = ?, resource_scope = ?, updated_at = ? "
@@ -866,21 +324,19 @@ WHARF_REPO(SqliteMemberships, MembershipRepository)
   static Result<MemberRow> ReadMemberRow(Query& r) {
     MemberRow row;
     row.membership = Membership{r.Str(0), r.Str(1), r.Str(2), r.I64(3)};
-    WHARF_ASSIGN_OR_RETURN(row.user, ReadUser(r, 4));
+    WHARF_ASSIGN_OR_RETURN(row.user, rows::ReadUser(r, 4));
     row.user.password_hash.clear();
     return row;
   }
   Result<std::vector<MemberRow>> ListForOrg(std::string_view org_id, const PageQuery& page) override {
-    Query q(c_, "SELECT m.org_id, m.user_id, m.role_id, m.joined_at, u.id, u.email, u.name, '', u.instance_admin, "
-                "u.created_at, u.updated_at FROM memberships m JOIN users u ON u.id = m.user_id "
+    Query q(c_, "SELECT " WHARF_MEMBER_ROW_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
                 "WHERE m.org_id = ? AND (m.joined_at > ? OR (m.joined_at = ? AND m.user_id > ?)) "
                 "ORDER BY m.joined_at, m.user_id LIMIT ?");
     q.Text(org_id).Keyset(page);
     return Collect<MemberRow>(q, ReadMemberRow);
   }
   Result<std::vector<MemberRow>> ListByRole(std::string_view org_id, std::string_view role_id) override {
-    Query q(c_, "SELECT m.org_id, m.user_id, m.role_id, m.joined_at, u.id, u.email, u.name, '', u.instance_admin, "
-                "u.created_at, u.updated_at FROM memberships m JOIN users u ON u.id = m.user_id "
+    Query q(c_, "SELECT " WHARF_MEMBER_ROW_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
                 "WHERE m.org_id = ? AND m.role_id = ? ORDER BY m.joined_at, m.user_id");
     q.Text(org_id).Text(role_id);
     return Collect<MemberRow>(q, ReadMemberRow);
@@ -925,17 +381,16 @@ WHARF_REPO(SqliteMemberships, MembershipRepository)
 
 WHARF_REPO(SqliteSessions, SessionRepository)
   Status Insert(const Session& s) override {
-    Query q(c_, "INSERT INTO sessions (id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, "
-                "user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Query q(c_, "INSERT INTO sessions (" WHARF_SESSION_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Text(s.id).Text(s.user_id).Text(s.token_hash).Text(s.csrf_hash).Int(s.created_at).Int(s.expires_at);
     q.Int(s.revoked_at).Text(s.ip).Text(s.user_agent);
     return q.Exec();
   }
   Result<std::optional<Session>> FindActive(std::string_view token_hash, Timestamp now) override {
-    Query q(c_, "SELECT id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, user_agent "
-                "FROM sessions WHERE token_hash = ? AND revoked_at = 0 AND expires_at > ?");
+    Query q(c_, "SELECT " WHARF_SESSION_COLS
+                " FROM sessions WHERE token_hash = ? AND revoked_at = 0 AND expires_at > ?");
     q.Text(token_hash).Int(now);
-    return One<Session>(q, ReadSession);
+    return One<Session>(q, rows::ReadSession<Query>);
   }
   Status Revoke(std::string_view id, Timestamp at) override {
     Query q(c_, "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at = 0");
@@ -952,8 +407,7 @@ WHARF_REPO(SqliteSessions, SessionRepository)
 
 WHARF_REPO(SqliteApiTokens, ApiTokenRepository)
   Status Insert(const ApiToken& t) override {
-    Query q(c_, "INSERT INTO api_tokens (id, user_id, org_id, name, token_hash, permissions, created_at, expires_at, "
-                "revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Query q(c_, "INSERT INTO api_tokens (" WHARF_TOKEN_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Text(t.id).Text(t.user_id).Text(t.org_id).Text(t.name).Text(t.token_hash);
     if (t.permissions) q.Text(domain::PermissionsToJson(*t.permissions).dump());
     else q.Null();
@@ -961,16 +415,14 @@ WHARF_REPO(SqliteApiTokens, ApiTokenRepository)
     return q.Exec();
   }
   Result<std::optional<ApiToken>> FindByHash(std::string_view token_hash) override {
-    Query q(c_, "SELECT id, user_id, org_id, name, token_hash, permissions, created_at, expires_at, revoked_at, "
-                "last_used_at FROM api_tokens WHERE token_hash = ? AND revoked_at = 0");
+    Query q(c_, "SELECT " WHARF_TOKEN_COLS " FROM api_tokens WHERE token_hash = ? AND revoked_at = 0");
     q.Text(token_hash);
-    return One<ApiToken>(q, ReadToken);
+    return One<ApiToken>(q, rows::ReadToken<Query>);
   }
   Result<std::vector<ApiToken>> ListForUser(std::string_view user_id) override {
-    Query q(c_, "SELECT id, user_id, org_id, name, token_hash, permissions, created_at, expires_at, revoked_at, "
-                "last_used_at FROM api_tokens WHERE user_id = ? AND revoked_at = 0 ORDER BY created_at, id");
+    Query q(c_, "SELECT " WHARF_TOKEN_COLS " FROM api_tokens WHERE user_id = ? AND revoked_at = 0 ORDER BY created_at, id");
     q.Text(user_id);
-    return Collect<ApiToken>(q, ReadToken);
+    return Collect<ApiToken>(q, rows::ReadToken<Query>);
   }
   Result<bool> Revoke(std::string_view user_id, std::string_view id, Timestamp at) override {
     Query q(c_, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND id = ? AND revoked_at = 0");
@@ -982,9 +434,6 @@ WHARF_REPO(SqliteApiTokens, ApiTokenRepository)
 };
 
 WHARF_REPO(SqliteInvitations, InvitationRepository)
-#define WHARF_INV_COLS                                                                                     \
-  "id, org_id, email, role_id, token_hash, status, expires_at, email_status, email_error, created_at, " \
-  "updated_at, created_by, accepted_at, accepted_by"
   Status Insert(const Invitation& i) override {
     Query q(c_, "INSERT INTO invitations (" WHARF_INV_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Text(i.id).Text(i.org_id).Text(i.email).Text(i.role_id).Text(i.token_hash);
@@ -995,18 +444,18 @@ WHARF_REPO(SqliteInvitations, InvitationRepository)
   Result<std::optional<Invitation>> Find(std::string_view org_id, std::string_view id) override {
     Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<Invitation>(q, ReadInvitation);
+    return One<Invitation>(q, rows::ReadInvitation<Query>);
   }
   Result<std::optional<Invitation>> FindByTokenHash(std::string_view token_hash) override {
     Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE token_hash = ?");
     q.Text(token_hash);
-    return One<Invitation>(q, ReadInvitation);
+    return One<Invitation>(q, rows::ReadInvitation<Query>);
   }
   Result<std::vector<Invitation>> ListPending(std::string_view org_id, Timestamp now, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = ? AND status = 'pending' AND expires_at > ? "
                 "AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Int(now).Keyset(page);
-    return Collect<Invitation>(q, ReadInvitation);
+    return Collect<Invitation>(q, rows::ReadInvitation<Query>);
   }
   Result<int64_t> CountPending(std::string_view org_id, Timestamp now) override {
     Query q(c_, "SELECT COUNT(*) FROM invitations WHERE org_id = ? AND status = 'pending' AND expires_at > ?");
@@ -1019,7 +468,7 @@ WHARF_REPO(SqliteInvitations, InvitationRepository)
     Query q(c_, "SELECT " WHARF_INV_COLS " FROM invitations WHERE org_id = ? AND email = ? AND status = 'pending' "
                 "AND expires_at > ?");
     q.Text(org_id).Text(email).Int(now);
-    return One<Invitation>(q, ReadInvitation);
+    return One<Invitation>(q, rows::ReadInvitation<Query>);
   }
   Status Update(const Invitation& i) override {
     Query q(c_, "UPDATE invitations SET token_hash = ?, status = ?, expires_at = ?, email_status = ?, email_error = ?, "
@@ -1028,7 +477,6 @@ WHARF_REPO(SqliteInvitations, InvitationRepository)
     q.Text(i.email_error).Int(i.updated_at).Int(i.accepted_at).Text(i.accepted_by).Text(i.org_id).Text(i.id);
     return q.Exec();
   }
-#undef WHARF_INV_COLS
 
 };
 
@@ -1044,21 +492,19 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
     Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed, created_at, updated_at, "
                 "created_by FROM ssh_keys WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<SshKey>(q, ReadSshKey);
+    return One<SshKey>(q, rows::ReadSshKey<Query>);
   }
   Result<std::vector<SshKey>> List(std::string_view org_id, const PageQuery& page) override {
     if (!page.created_by.empty()) {
-      Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
-                  "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
+      Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
                   "(created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
       q.Text(org_id).Text(page.created_by).Keyset(page);
-      return Collect<SshKey>(q, ReadSshKey, static_cast<size_t>(page.limit) + 1);
+      return Collect<SshKey>(q, rows::ReadSshKey<Query>, static_cast<size_t>(page.limit) + 1);
     }
-    Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
-                "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
+    Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
                 "ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Keyset(page);
-    return Collect<SshKey>(q, ReadSshKey, static_cast<size_t>(page.limit) + 1);
+    return Collect<SshKey>(q, rows::ReadSshKey<Query>, static_cast<size_t>(page.limit) + 1);
   }
   Status Visit(std::string_view org_id, const PageQuery& page,
                const std::function<void(const domain::SshKeyView&)>& fn) override {
@@ -1066,28 +512,16 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
       while (true) {
         WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) return Ok();
-        domain::SshKeyView v;
-        v.id = q.View(0);
-        v.name = q.View(2);
-        v.type = q.View(3);
-        v.public_key = q.View(4);
-        v.fingerprint = q.View(5);
-        v.private_key_set = q.I64(6) != 0;
-        v.created_at = q.I64(7);
-        v.updated_at = q.I64(8);
-        v.created_by = q.View(9);
-        fn(v);
+        fn(rows::ReadSshKeyView(q));
       }
     };
     if (!page.created_by.empty()) {
-      Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
-                  "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
+      Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = ? AND created_by = ? AND (created_at > ? OR "
                   "(created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
       q.Text(org_id).Text(page.created_by).Keyset(page);
       return visit(q);
     }
-    Query q(c_, "SELECT id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, "
-                "updated_at, created_by FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
+    Query q(c_, "SELECT " WHARF_KEY_LIST_COLS " FROM ssh_keys WHERE org_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) "
                 "ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Keyset(page);
     return visit(q);
@@ -1115,25 +549,25 @@ WHARF_REPO(SqliteSshKeys, SshKeyRepository)
 WHARF_REPO(SqliteSecurityGroups, SecurityGroupRepository)
   Status Insert(const domain::SecurityGroup& g) override {
     Query q(c_, "INSERT INTO security_groups (" WHARF_GROUP_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    q.Text(g.id).Text(g.org_id).Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump());
-    q.Text(RulesJson(g.outbound).dump()).Int(g.created_at).Int(g.updated_at).Text(g.created_by);
+    q.Text(g.id).Text(g.org_id).Text(g.name).Text(g.description).Text(rows::RulesJson(g.inbound).dump());
+    q.Text(rows::RulesJson(g.outbound).dump()).Int(g.created_at).Int(g.updated_at).Text(g.created_by);
     return q.Exec("A security group named '" + g.name + "' already exists in this organisation.");
   }
   Result<std::optional<domain::SecurityGroup>> Find(std::string_view org_id, std::string_view id) override {
     Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<domain::SecurityGroup>(q, ReadGroup);
+    return One<domain::SecurityGroup>(q, rows::ReadGroup<Query>);
   }
   Result<std::vector<domain::SecurityGroup>> List(std::string_view org_id, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_GROUP_COLS " FROM security_groups WHERE org_id = ? AND (? = '' OR created_by = ?) "
                 "AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Text(page.created_by).Text(page.created_by).Keyset(page);
-    return Collect<domain::SecurityGroup>(q, ReadGroup);
+    return Collect<domain::SecurityGroup>(q, rows::ReadGroup<Query>);
   }
   Status Update(const domain::SecurityGroup& g) override {
     Query q(c_, "UPDATE security_groups SET name = ?, description = ?, inbound = ?, outbound = ?, updated_at = ? "
                 "WHERE org_id = ? AND id = ?");
-    q.Text(g.name).Text(g.description).Text(RulesJson(g.inbound).dump()).Text(RulesJson(g.outbound).dump());
+    q.Text(g.name).Text(g.description).Text(rows::RulesJson(g.inbound).dump()).Text(rows::RulesJson(g.outbound).dump());
     q.Int(g.updated_at).Text(g.org_id).Text(g.id);
     return q.Exec("A security group named '" + g.name + "' already exists in this organisation.");
   }
@@ -1165,13 +599,13 @@ WHARF_REPO(SqliteServers, ServerRepository)
   Result<std::optional<domain::Server>> Find(std::string_view org_id, std::string_view id) override {
     Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<domain::Server>(q, ReadServer);
+    return One<domain::Server>(q, rows::ReadServer<Query>);
   }
   Result<std::vector<domain::Server>> List(std::string_view org_id, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = ? AND (? = '' OR created_by = ?) "
                 "AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Text(page.created_by).Text(page.created_by).Keyset(page);
-    return Collect<domain::Server>(q, ReadServer);
+    return Collect<domain::Server>(q, rows::ReadServer<Query>);
   }
   Status Update(const domain::Server& s) override {
     Query q(c_, "UPDATE servers SET name = ?, host = ?, port = ?, username = ?, ssh_key_id = ?, security_group_ids = ?, "
@@ -1197,18 +631,18 @@ WHARF_REPO(SqliteServers, ServerRepository)
   Result<std::vector<domain::Server>> ListUsingKey(std::string_view org_id, std::string_view key_id) override {
     Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = ? AND ssh_key_id = ? ORDER BY name");
     q.Text(org_id).Text(key_id);
-    return Collect<domain::Server>(q, ReadServer);
+    return Collect<domain::Server>(q, rows::ReadServer<Query>);
   }
   Result<std::vector<domain::Server>> ListUsingGroup(std::string_view org_id, std::string_view group_id) override {
     Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE org_id = ? AND EXISTS "
                 "(SELECT 1 FROM json_each(servers.security_group_ids) WHERE value = ?) ORDER BY name");
     q.Text(org_id).Text(group_id);
-    return Collect<domain::Server>(q, ReadServer);
+    return Collect<domain::Server>(q, rows::ReadServer<Query>);
   }
   Result<std::vector<domain::Server>> ListDue(Timestamp now, int limit) override {
     Query q(c_, "SELECT " WHARF_SERVER_COLS " FROM servers WHERE next_check_at <= ? ORDER BY next_check_at, id LIMIT ?");
     q.Int(now).Int(limit);
-    return Collect<domain::Server>(q, ReadServer);
+    return Collect<domain::Server>(q, rows::ReadServer<Query>);
   }
   Status RecordCheck(const domain::Server& s, const domain::ServerCheck& c, int keep) override {
     Query u(c_, "UPDATE servers SET host_key_fingerprint = ?, status = ?, last_check = ?, last_check_at = ?, last_error = ?, "
@@ -1235,34 +669,6 @@ WHARF_REPO(SqliteServers, ServerRepository)
   }
 };
 
-#define WHARF_JOB_TAIL_COLS "payload, claimed_by, lease_until, attempts, cancel_requested, log_offset"
-#define WHARF_JOB_COLS \
-  "id, org_id, kind, target_id, status, error, log, created_at, started_at, finished_at, created_by, " WHARF_JOB_TAIL_COLS
-// The same columns with an empty log (claims and lists do not copy the output).
-#define WHARF_JOB_NOLOG_COLS \
-  "id, org_id, kind, target_id, status, error, '', created_at, started_at, finished_at, created_by, " WHARF_JOB_TAIL_COLS
-Result<Job> ReadJob(Query& q) {
-  Job j;
-  j.id = q.Str(0);
-  j.org_id = q.Str(1);
-  j.kind = q.Str(2);
-  j.target_id = q.Str(3);
-  j.status = q.Str(4);
-  j.error = q.Str(5);
-  j.log = q.Str(6);
-  j.created_at = q.I64(7);
-  j.started_at = q.I64(8);
-  j.finished_at = q.I64(9);
-  j.created_by = q.Str(10);
-  j.payload = q.Str(11);
-  j.claimed_by = q.Str(12);
-  j.lease_until = q.I64(13);
-  j.attempts = q.I64(14);
-  j.cancel_requested = q.I64(15) != 0;
-  j.log_offset = q.I64(16);
-  return j;
-}
-
 WHARF_REPO(SqliteIntegrations, IntegrationRepository)
   Status Insert(const domain::Integration& i) override {
     Query q(c_, "INSERT INTO integrations (" WHARF_INTEGRATION_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -1275,20 +681,20 @@ WHARF_REPO(SqliteIntegrations, IntegrationRepository)
                                                   std::string_view id) override {
     Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND kind = ? AND id = ?");
     q.Text(org_id).Text(kind).Text(id);
-    return One<domain::Integration>(q, ReadIntegration);
+    return One<domain::Integration>(q, rows::ReadIntegration<Query>);
   }
   Result<std::optional<domain::Integration>> FindByDedupeKey(std::string_view org_id, std::string_view kind,
                                                              std::string_view key) override {
     Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND kind = ? AND dedupe_key = ?");
     q.Text(org_id).Text(kind).Text(key);
-    return One<domain::Integration>(q, ReadIntegration);
+    return One<domain::Integration>(q, rows::ReadIntegration<Query>);
   }
   Result<std::vector<domain::Integration>> List(std::string_view org_id, std::string_view kind,
                                                 const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND kind = ? AND (? = '' OR "
                 "created_by = ?) AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Text(kind).Text(page.created_by).Text(page.created_by).Keyset(page);
-    return Collect<domain::Integration>(q, ReadIntegration);
+    return Collect<domain::Integration>(q, rows::ReadIntegration<Query>);
   }
   Status Update(const domain::Integration& i) override {
     Query q(c_, "UPDATE integrations SET name = ?, fields = ?, sealed = ?, dedupe_key = ?, verified = ?, "
@@ -1319,13 +725,13 @@ WHARF_REPO(SqliteIntegrations, IntegrationRepository)
   Result<std::optional<domain::Integration>> FindAnyOrg(std::string_view kind, std::string_view id) override {
     Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE kind = ? AND id = ?");
     q.Text(kind).Text(id);
-    return One<domain::Integration>(q, ReadIntegration);
+    return One<domain::Integration>(q, rows::ReadIntegration<Query>);
   }
   Result<std::vector<domain::Integration>> ListExpiring(std::string_view org_id, Timestamp before, int limit) override {
     Query q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND expires_at > 0 AND "
                 "expires_at <= ? ORDER BY expires_at, id LIMIT ?");
     q.Text(org_id).Int(before).Int(limit);
-    return Collect<domain::Integration>(q, ReadIntegration);
+    return Collect<domain::Integration>(q, rows::ReadIntegration<Query>);
   }
 };
 
@@ -1342,14 +748,14 @@ WHARF_REPO(SqliteJobs, JobRepository)
   Result<std::optional<Job>> Find(std::string_view org_id, std::string_view id) override {
     Query q(c_, "SELECT " WHARF_JOB_COLS " FROM jobs WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<Job>(q, ReadJob);
+    return One<Job>(q, rows::ReadJob<Query>);
   }
   Result<std::optional<Job>> FindTail(std::string_view org_id, std::string_view id, size_t offset) override {
     Query q(c_, "SELECT id, org_id, kind, target_id, status, error, substr(log, max(?1 - log_offset, 0) + 1), created_at, "
                 "started_at, finished_at, created_by, " "payload, claimed_by, lease_until, attempts, cancel_requested, "
                 "log_offset + max(?1 - log_offset, 0) FROM jobs WHERE org_id = ?2 AND id = ?3");
     q.Int(static_cast<int64_t>(offset)).Text(org_id).Text(id);
-    return One<Job>(q, ReadJob);
+    return One<Job>(q, rows::ReadJob<Query>);
   }
   Status AppendLog(std::string_view id, std::string_view text) override {
     Query q(c_, "UPDATE jobs SET log = log || ? WHERE id = ?");
@@ -1375,7 +781,7 @@ WHARF_REPO(SqliteJobs, JobRepository)
   Result<std::vector<Job>> ListForTarget(std::string_view org_id, std::string_view target_id, int limit) override {
     Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE org_id = ? AND target_id = ? ORDER BY created_at DESC LIMIT ?");
     q.Text(org_id).Text(target_id).Int(limit);
-    return Collect<Job>(q, ReadJob);
+    return Collect<Job>(q, rows::ReadJob<Query>);
   }
   Result<std::optional<Job>> Claim(const JobClaim& c) override {
     std::optional<Job> job;
@@ -1383,7 +789,7 @@ WHARF_REPO(SqliteJobs, JobRepository)
       Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE status = 'running' AND lease_until < ? AND "
                   "instr(',' || ? || ',', ',' || kind || ',') > 0 ORDER BY lease_until, id LIMIT 1");
       q.Int(c.now).Text(c.kinds);
-      WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
+      WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, rows::ReadJob<Query>));
     }
     if (!job) {
       Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs j WHERE status = 'queued' AND "
@@ -1392,7 +798,7 @@ WHARF_REPO(SqliteJobs, JobRepository)
                   "o.target_id = j.target_id AND o.status = 'queued' AND (o.created_at, o.id) < (j.created_at, j.id) AND "
                   "instr(',' || ?1 || ',', ',' || o.kind || ',') > 0) ORDER BY created_at, id LIMIT 1");
       q.Text(c.kinds);
-      WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, ReadJob));
+      WHARF_ASSIGN_OR_RETURN(job, One<Job>(q, rows::ReadJob<Query>));
     }
     if (!job) return job;
     Query u(c_, "UPDATE jobs SET status = 'running', claimed_by = ?, lease_until = ?, attempts = attempts + 1, "
@@ -1435,7 +841,7 @@ WHARF_REPO(SqliteJobs, JobRepository)
     }
     Query q(c_, "SELECT " WHARF_JOB_NOLOG_COLS " FROM jobs WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<Job>(q, ReadJob);
+    return One<Job>(q, rows::ReadJob<Query>);
   }
 };
 
@@ -1452,22 +858,9 @@ WHARF_REPO(SqliteAudit, AuditRepository)
     Query q(c_, "SELECT id, org_id, at, actor_id, actor_email, action, collection, resource_id, outcome, request_id, ip, "
                 "detail FROM audit_events WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?");
     q.Text(org_id).Int(before_id > 0 ? before_id : INT64_MAX).Int(limit + 1);
-    return Collect<AuditEvent>(q, ReadAudit);
+    return Collect<AuditEvent>(q, rows::ReadAudit<Query>);
   }
 };
-#define WHARF_APP_COLS "id, org_id, name, description, server_id, created_at, updated_at, created_by"
-Result<domain::Application> ReadApplication(Query& q) {
-  domain::Application a;
-  a.id = q.Str(0);
-  a.org_id = q.Str(1);
-  a.name = q.Str(2);
-  a.description = q.Str(3);
-  a.server_id = q.Str(4);
-  a.created_at = q.I64(5);
-  a.updated_at = q.I64(6);
-  a.created_by = q.Str(7);
-  return a;
-}
 
 WHARF_REPO(SqliteApplications, ApplicationRepository)
   Status Insert(const domain::Application& a) override {
@@ -1479,13 +872,13 @@ WHARF_REPO(SqliteApplications, ApplicationRepository)
   Result<std::optional<domain::Application>> Find(std::string_view org_id, std::string_view id) override {
     Query q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<domain::Application>(q, ReadApplication);
+    return One<domain::Application>(q, rows::ReadApplication<Query>);
   }
   Result<std::vector<domain::Application>> List(std::string_view org_id, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = ? AND (? = '' OR created_by = ?) AND "
                 "(created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Text(page.created_by).Text(page.created_by).Keyset(page);
-    return Collect<domain::Application>(q, ReadApplication);
+    return Collect<domain::Application>(q, rows::ReadApplication<Query>);
   }
   Status Update(const domain::Application& a) override {
     Query q(c_, "UPDATE applications SET name = ?, description = ?, server_id = ?, updated_at = ? WHERE org_id = ? AND id = ?");
@@ -1506,27 +899,6 @@ WHARF_REPO(SqliteApplications, ApplicationRepository)
   }
 };
 
-#define WHARF_APP_SERVICE_COLS \
-    "id, org_id, application_id, name, type, config, variables_sealed, credentials_sealed, unset_keys, status, " \
-    "created_at, updated_at, created_by"
-Result<domain::AppService> ReadAppService(Query& q) {
-  domain::AppService s;
-  s.id = q.Str(0);
-  s.org_id = q.Str(1);
-  s.application_id = q.Str(2);
-  s.name = q.Str(3);
-  s.type = q.Str(4);
-  s.config = q.Str(5);
-  s.variables_sealed = q.Bytes(6);
-  s.credentials_sealed = q.Bytes(7);
-  s.unset_keys = q.Str(8);
-  s.status = q.Str(9);
-  s.created_at = q.I64(10);
-  s.updated_at = q.I64(11);
-  s.created_by = q.Str(12);
-  return s;
-}
-
 WHARF_REPO(SqliteAppServices, AppServiceRepository)
   Status Insert(const domain::AppService& s) override {
     Query q(c_, "INSERT INTO app_services (" WHARF_APP_SERVICE_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -1537,13 +909,13 @@ WHARF_REPO(SqliteAppServices, AppServiceRepository)
   Result<std::optional<domain::AppService>> Find(std::string_view org_id, std::string_view id) override {
     Query q(c_, "SELECT " WHARF_APP_SERVICE_COLS " FROM app_services WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<domain::AppService>(q, ReadAppService);
+    return One<domain::AppService>(q, rows::ReadAppService<Query>);
   }
   Result<std::vector<domain::AppService>> ListForApplication(std::string_view org_id, std::string_view app_id) override {
     Query q(c_, "SELECT " WHARF_APP_SERVICE_COLS " FROM app_services WHERE org_id = ? AND application_id = ? "
                 "ORDER BY created_at, id");
     q.Text(org_id).Text(app_id);
-    return Collect<domain::AppService>(q, ReadAppService);
+    return Collect<domain::AppService>(q, rows::ReadAppService<Query>);
   }
   Status Update(const domain::AppService& s) override {
     Query q(c_, "UPDATE app_services SET name = ?, config = ?, variables_sealed = ?, credentials_sealed = ?, unset_keys = ?, "
@@ -1566,20 +938,6 @@ WHARF_REPO(SqliteAppServices, AppServiceRepository)
   }
 };
 
-#define WHARF_TEMPLATE_COLS "id, org_id, name, description, body, created_at, updated_at, created_by"
-Result<domain::AppTemplate> ReadTemplate(Query& q) {
-  domain::AppTemplate t;
-  t.id = q.Str(0);
-  t.org_id = q.Str(1);
-  t.name = q.Str(2);
-  t.description = q.Str(3);
-  t.body = q.Str(4);
-  t.created_at = q.I64(5);
-  t.updated_at = q.I64(6);
-  t.created_by = q.Str(7);
-  return t;
-}
-
 WHARF_REPO(SqliteTemplates, TemplateRepository)
   Status Insert(const domain::AppTemplate& t) override {
     Query q(c_, "INSERT INTO app_templates (" WHARF_TEMPLATE_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -1590,13 +948,13 @@ WHARF_REPO(SqliteTemplates, TemplateRepository)
   Result<std::optional<domain::AppTemplate>> Find(std::string_view org_id, std::string_view id) override {
     Query q(c_, "SELECT " WHARF_TEMPLATE_COLS " FROM app_templates WHERE org_id = ? AND id = ?");
     q.Text(org_id).Text(id);
-    return One<domain::AppTemplate>(q, ReadTemplate);
+    return One<domain::AppTemplate>(q, rows::ReadTemplate<Query>);
   }
   Result<std::vector<domain::AppTemplate>> List(std::string_view org_id, const PageQuery& page) override {
     Query q(c_, "SELECT " WHARF_TEMPLATE_COLS " FROM app_templates WHERE org_id = ? AND (? = '' OR created_by = ?) AND "
                 "(created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?");
     q.Text(org_id).Text(page.created_by).Text(page.created_by).Keyset(page);
-    return Collect<domain::AppTemplate>(q, ReadTemplate);
+    return Collect<domain::AppTemplate>(q, rows::ReadTemplate<Query>);
   }
   Status Update(const domain::AppTemplate& t) override {
     Query q(c_, "UPDATE app_templates SET name = ?, description = ?, body = ?, updated_at = ? WHERE org_id = ? AND id = ?");
@@ -1616,32 +974,6 @@ WHARF_REPO(SqliteTemplates, TemplateRepository)
     return q.I64(0);
   }
 };
-// Deployment columns, then the job's status, error, started_at, finished_at (LEFT JOIN: a
-// deployment whose job is gone reads as failed).
-#define WHARF_DEPLOYMENT_SELECT                                                                               \
-  "SELECT d.id, d.org_id, d.application_id, d.service_id, d.action, d.trigger_kind, d.ref, d.commit_sha, "  \
-  "d.error_layer, d.error_fix, d.created_at, d.created_by, COALESCE(j.status, 'failed'), COALESCE(j.error, ''), " \
-  "COALESCE(j.started_at, 0), COALESCE(j.finished_at, 0) FROM deployments d LEFT JOIN jobs j ON j.id = d.id "
-Result<domain::Deployment> ReadDeployment(Query& q) {
-  domain::Deployment d;
-  d.id = q.Str(0);
-  d.org_id = q.Str(1);
-  d.application_id = q.Str(2);
-  d.service_id = q.Str(3);
-  d.action = q.Str(4);
-  d.trigger = q.Str(5);
-  d.ref = q.Str(6);
-  d.commit_sha = q.Str(7);
-  d.error_layer = q.Str(8);
-  d.error_fix = q.Str(9);
-  d.created_at = q.I64(10);
-  d.created_by = q.Str(11);
-  d.status = q.Str(12);
-  d.error = q.Str(13);
-  d.started_at = q.I64(14);
-  d.finished_at = q.I64(15);
-  return d;
-}
 
 WHARF_REPO(SqliteDeployments, DeploymentRepository)
   Status Insert(const domain::Deployment& d) override {
@@ -1654,7 +986,7 @@ WHARF_REPO(SqliteDeployments, DeploymentRepository)
   Result<std::optional<domain::Deployment>> Find(std::string_view org_id, std::string_view id) override {
     Query q(c_, WHARF_DEPLOYMENT_SELECT "WHERE d.org_id = ? AND d.id = ?");
     q.Text(org_id).Text(id);
-    return One<domain::Deployment>(q, ReadDeployment);
+    return One<domain::Deployment>(q, rows::ReadDeployment<Query>);
   }
   Result<std::vector<domain::Deployment>> List(std::string_view org_id, std::string_view application_id,
                                                std::string_view service_id, const PageQuery& page) override {
@@ -1663,7 +995,7 @@ WHARF_REPO(SqliteDeployments, DeploymentRepository)
                 "ORDER BY d.created_at DESC, d.id DESC LIMIT ?");
     q.Text(org_id).Text(application_id).Text(application_id).Text(service_id).Text(service_id);
     q.Text(page.after_id).Int(page.after_created_at).Int(page.after_created_at).Text(page.after_id).Int(page.limit + 1);
-    return Collect<domain::Deployment>(q, ReadDeployment);
+    return Collect<domain::Deployment>(q, rows::ReadDeployment<Query>);
   }
   Status SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,
                     std::string_view error_layer, std::string_view error_fix) override {
@@ -1756,7 +1088,7 @@ class SqliteStore final : public Store {
       WHARF_TRY(q.Step());
       current = static_cast<int>(q.I64(0));
     }
-    const auto& m = Migrations();
+    const auto& m = Migrations(Dialect::kSqlite);
     if (current > static_cast<int>(m.size()))
       return Err(ErrorCode::kUnavailable, "The database was written by a newer Wharf (schema " + std::to_string(current) +
                                               "); upgrade Wharf.");

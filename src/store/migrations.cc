@@ -1,33 +1,42 @@
-#include "store/postgres/pg_migrations.h"
+#include "store/migrations.h"
 
-namespace wharf::store::pg {
+#include <array>
+#include <string_view>
 
-// Numbered and forward-only like the SQLite list, and numbered the same: migration N creates the
-// same tables in both databases. Never edit a shipped entry, append a new one. Besides the data
-// tables, migration 1 creates what replicas coordinate through: rate_events, cache_epochs and the
-// invalidation triggers.
-const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> m = {
-      // 1: the access-control foundation.
-      R"sql(
+namespace wharf::store {
+
+namespace {
+
+// The schema as one list for both databases. Each entry is SQL with a few dialect tokens:
+//   {INT} 64-bit integer      INTEGER | BIGINT
+//   {BOOL} boolean            INTEGER | BOOLEAN      ({FALSE}: 0 | FALSE)
+//   {BLOB} bytes              BLOB    | BYTEA
+//   {SERIAL_PK}               INTEGER PRIMARY KEY AUTOINCREMENT | BIGSERIAL PRIMARY KEY
+//   {NOW_MS} now in ms        CAST(strftime('%s', 'now') AS INTEGER) * 1000 | (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT
+// and lines between `@sqlite` / `@postgres` and `@end` that only one database runs (PostgreSQL's
+// replica coordination: rate_events, cache_epochs, NOTIFY triggers). Numbered from 1 and
+// forward-only: never edit a shipped entry, append a new one.
+const char* const kMigrations[] = {
+    // 1: the access-control foundation.
+    R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY,
   email TEXT NOT NULL UNIQUE,
   name TEXT NOT NULL,
   password_hash TEXT NOT NULL,
-  instance_admin BOOLEAN NOT NULL DEFAULT FALSE,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL
+  instance_admin {BOOL} NOT NULL DEFAULT {FALSE},
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL
 );
 CREATE TABLE orgs (
   id TEXT PRIMARY KEY,
   slug TEXT NOT NULL UNIQUE,
   name TEXT NOT NULL,
   owner_id TEXT NOT NULL REFERENCES users(id),
-  seat_limit BIGINT NOT NULL DEFAULT 0,
-  wrapped_data_key BYTEA NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  seat_limit {INT} NOT NULL DEFAULT 0,
+  wrapped_data_key {BLOB} NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL
 );
 CREATE TABLE roles (
@@ -35,11 +44,11 @@ CREATE TABLE roles (
   org_id TEXT NOT NULL REFERENCES orgs(id),
   name TEXT NOT NULL,
   description TEXT NOT NULL DEFAULT '',
-  builtin BOOLEAN NOT NULL DEFAULT FALSE,
+  builtin {BOOL} NOT NULL DEFAULT {FALSE},
   permissions TEXT NOT NULL,
   resource_scope TEXT,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL,
   UNIQUE (org_id, name),
   UNIQUE (org_id, id)
@@ -49,7 +58,7 @@ CREATE TABLE memberships (
   org_id TEXT NOT NULL REFERENCES orgs(id),
   user_id TEXT NOT NULL REFERENCES users(id),
   role_id TEXT NOT NULL,
-  joined_at BIGINT NOT NULL,
+  joined_at {INT} NOT NULL,
   PRIMARY KEY (org_id, user_id),
   FOREIGN KEY (org_id, role_id) REFERENCES roles (org_id, id) ON DELETE RESTRICT
 );
@@ -61,9 +70,9 @@ CREATE TABLE sessions (
   user_id TEXT NOT NULL REFERENCES users(id),
   token_hash TEXT NOT NULL UNIQUE,
   csrf_hash TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  expires_at BIGINT NOT NULL,
-  revoked_at BIGINT NOT NULL DEFAULT 0,
+  created_at {INT} NOT NULL,
+  expires_at {INT} NOT NULL,
+  revoked_at {INT} NOT NULL DEFAULT 0,
   ip TEXT NOT NULL DEFAULT '',
   user_agent TEXT NOT NULL DEFAULT ''
 );
@@ -75,10 +84,10 @@ CREATE TABLE api_tokens (
   name TEXT NOT NULL,
   token_hash TEXT NOT NULL UNIQUE,
   permissions TEXT,
-  created_at BIGINT NOT NULL,
-  expires_at BIGINT NOT NULL DEFAULT 0,
-  revoked_at BIGINT NOT NULL DEFAULT 0,
-  last_used_at BIGINT NOT NULL DEFAULT 0
+  created_at {INT} NOT NULL,
+  expires_at {INT} NOT NULL DEFAULT 0,
+  revoked_at {INT} NOT NULL DEFAULT 0,
+  last_used_at {INT} NOT NULL DEFAULT 0
 );
 CREATE INDEX api_tokens_user ON api_tokens (user_id);
 CREATE TABLE invitations (
@@ -88,13 +97,13 @@ CREATE TABLE invitations (
   role_id TEXT NOT NULL,
   token_hash TEXT NOT NULL,
   status TEXT NOT NULL,
-  expires_at BIGINT NOT NULL,
+  expires_at {INT} NOT NULL,
   email_status TEXT NOT NULL DEFAULT '',
   email_error TEXT NOT NULL DEFAULT '',
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL,
-  accepted_at BIGINT NOT NULL DEFAULT 0,
+  accepted_at {INT} NOT NULL DEFAULT 0,
   accepted_by TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX invitations_token ON invitations (token_hash);
@@ -106,18 +115,23 @@ CREATE TABLE ssh_keys (
   type TEXT NOT NULL,
   public_key TEXT NOT NULL,
   fingerprint TEXT NOT NULL,
-  private_key_sealed BYTEA,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  private_key_sealed {BLOB},
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL,
   UNIQUE (org_id, name)
 );
 CREATE INDEX ssh_keys_org ON ssh_keys (org_id, created_at, id);
 CREATE INDEX ssh_keys_creator ON ssh_keys (org_id, created_by, created_at, id);
 CREATE TABLE audit_events (
+@sqlite
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+@end
+@postgres
   id BIGSERIAL PRIMARY KEY,
+@end
   org_id TEXT NOT NULL,
-  at BIGINT NOT NULL,
+  at {INT} NOT NULL,
   actor_id TEXT NOT NULL,
   actor_email TEXT NOT NULL,
   action TEXT NOT NULL,
@@ -130,6 +144,7 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_org ON audit_events (org_id, id);
 
+@postgres
 -- Replica coordination (PostgreSQL only).
 CREATE TABLE rate_events (
   limiter TEXT NOT NULL,
@@ -188,9 +203,10 @@ CREATE TRIGGER api_tokens_invalidate AFTER UPDATE OR DELETE ON api_tokens
   FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user();
 CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE ON users
   FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user_row();
-)sql",
-      // 2: worker nodes and security groups. Rules and group ids are JSON arrays (read whole).
-      R"sql(
+
+@end)sql",
+    // 2: worker nodes and security groups. Rules and group ids are JSON arrays (read whole).
+    R"sql(
 CREATE TABLE security_groups (
   id TEXT PRIMARY KEY,
   org_id TEXT NOT NULL REFERENCES orgs(id),
@@ -198,8 +214,8 @@ CREATE TABLE security_groups (
   description TEXT NOT NULL,
   inbound TEXT NOT NULL,
   outbound TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL,
   UNIQUE (org_id, name)
 );
@@ -216,13 +232,13 @@ CREATE TABLE servers (
   host_key_fingerprint TEXT NOT NULL,
   status TEXT NOT NULL,
   last_check TEXT NOT NULL,
-  last_check_at BIGINT NOT NULL,
+  last_check_at {INT} NOT NULL,
   last_error TEXT NOT NULL,
   consecutive_failures INTEGER NOT NULL,
-  next_check_at BIGINT NOT NULL,
+  next_check_at {INT} NOT NULL,
   source_address TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL,
   UNIQUE (org_id, name)
 );
@@ -230,18 +246,23 @@ CREATE INDEX servers_org ON servers (org_id, created_at, id);
 CREATE INDEX servers_key ON servers (org_id, ssh_key_id);
 CREATE INDEX servers_due ON servers (next_check_at);
 CREATE TABLE server_checks (
+@sqlite
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+@end
+@postgres
   id BIGSERIAL PRIMARY KEY,
+@end
   org_id TEXT NOT NULL,
   server_id TEXT NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
-  at BIGINT NOT NULL,
-  ok BOOLEAN NOT NULL,
-  duration_ms BIGINT NOT NULL,
+  at {INT} NOT NULL,
+  ok {BOOL} NOT NULL,
+  duration_ms {INT} NOT NULL,
   report TEXT NOT NULL
 );
 CREATE INDEX server_checks_server ON server_checks (server_id, id);
 )sql",
-      // 3: durable jobs (onboarding; deploys and backups later).
-      R"sql(
+    // 3: durable jobs (onboarding; deploys and backups later).
+    R"sql(
 CREATE TABLE jobs (
   id TEXT PRIMARY KEY,
   org_id TEXT NOT NULL REFERENCES orgs(id),
@@ -250,17 +271,17 @@ CREATE TABLE jobs (
   status TEXT NOT NULL,
   error TEXT NOT NULL,
   log TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  started_at BIGINT NOT NULL,
-  finished_at BIGINT NOT NULL,
+  created_at {INT} NOT NULL,
+  started_at {INT} NOT NULL,
+  finished_at {INT} NOT NULL,
   created_by TEXT NOT NULL
 );
 CREATE INDEX jobs_target ON jobs (org_id, target_id, created_at);
 CREATE INDEX jobs_status ON jobs (status);
 )sql",
-      // 4: integrations of every kind (Docker registries first). fields/sealed are JSON objects;
-      // sealed values are base64url.
-      R"sql(
+    // 4: integrations of every kind (Docker registries first; git providers, cloud accounts and
+    // backup storage reuse it). fields/sealed are JSON objects; sealed values are base64url.
+    R"sql(
 CREATE TABLE integrations (
   id TEXT PRIMARY KEY,
   org_id TEXT NOT NULL REFERENCES orgs(id),
@@ -269,29 +290,37 @@ CREATE TABLE integrations (
   fields TEXT NOT NULL,
   sealed TEXT NOT NULL,
   dedupe_key TEXT NOT NULL,
-  verified BOOLEAN NOT NULL,
-  last_verified_at BIGINT NOT NULL,
+  verified {BOOL} NOT NULL,
+  last_verified_at {INT} NOT NULL,
   last_error TEXT NOT NULL,
-  expires_at BIGINT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  expires_at {INT} NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL,
   UNIQUE (org_id, kind, name),
   UNIQUE (org_id, kind, dedupe_key)
 );
 CREATE INDEX integrations_org ON integrations (org_id, kind, created_at, id);
 )sql",
-      // 5: the durable job queue: claims with a lease, takeover, one running job per target,
-      // cancel requests, a handler payload and log retention (docs/postgres.md, "Jobs"). Enqueuing,
-      // ending or releasing a job NOTIFYs wharf_jobs, so idle workers of every replica wake up.
-      R"sql(
+    // 5: the durable job queue: claims with a lease, takeover, one running job per target,
+    // cancel requests, a handler payload and log retention (docs/architecture.md, "Jobs").
+    R"sql(
 ALTER TABLE jobs ADD COLUMN payload TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+@sqlite
+ALTER TABLE jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN log_offset INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET status = 'failed', finished_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000,
+@end
+@postgres
 ALTER TABLE jobs ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE jobs ADD COLUMN log_offset BIGINT NOT NULL DEFAULT 0;
 UPDATE jobs SET status = 'failed', finished_at = (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT,
+@end
   error = 'Interrupted by a control-plane upgrade while another job of this server ran. Run it again.'
   WHERE status = 'running' AND id NOT IN (SELECT MIN(id) FROM jobs WHERE status = 'running' GROUP BY target_id);
 CREATE UNIQUE INDEX jobs_one_running ON jobs (target_id) WHERE status = 'running';
@@ -299,6 +328,7 @@ CREATE INDEX jobs_queued ON jobs (created_at, id) WHERE status = 'queued';
 CREATE INDEX jobs_queued_target ON jobs (target_id, created_at, id) WHERE status = 'queued';
 CREATE INDEX jobs_leases ON jobs (lease_until, id) WHERE status = 'running';
 DROP INDEX jobs_status;
+@postgres
 CREATE FUNCTION wharf_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_notify('wharf_jobs', '');
@@ -308,18 +338,19 @@ CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs FOR EACH ROW WHEN (NEW.status 
   EXECUTE FUNCTION wharf_jobs_notify();
 CREATE TRIGGER jobs_ended AFTER UPDATE OF status ON jobs FOR EACH ROW
   WHEN (OLD.status = 'running' AND NEW.status <> 'running') EXECUTE FUNCTION wharf_jobs_notify();
+@end
 )sql",
-      // 6: applications (and the legacy projects view), their services, and templates.
-      // Sealed columns hold envelope-encrypted bytes; config/body/unset_keys are JSON.
-      R"sql(
+    // 6: applications (and the legacy projects view), their services, and templates.
+    // Sealed columns hold envelope-encrypted bytes; config/body/unset_keys are JSON.
+    R"sql(
 CREATE TABLE applications (
   id TEXT PRIMARY KEY,
   org_id TEXT NOT NULL REFERENCES orgs(id),
   name TEXT NOT NULL,
   description TEXT NOT NULL,
   server_id TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL,
   UNIQUE (org_id, name)
 );
@@ -331,12 +362,12 @@ CREATE TABLE app_services (
   name TEXT NOT NULL,
   type TEXT NOT NULL,
   config TEXT NOT NULL,
-  variables_sealed BYTEA,
-  credentials_sealed BYTEA,
+  variables_sealed {BLOB},
+  credentials_sealed {BLOB},
   unset_keys TEXT NOT NULL,
   status TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL,
   UNIQUE (org_id, application_id, name)
 );
@@ -347,15 +378,15 @@ CREATE TABLE app_templates (
   name TEXT NOT NULL,
   description TEXT NOT NULL,
   body TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   created_by TEXT NOT NULL,
   UNIQUE (org_id, name)
 );
 CREATE INDEX app_templates_org ON app_templates (org_id, created_at, id);
 )sql",
-      // 7: deployments of services; status, log and times live on the job with the same id.
-      R"sql(
+    // 7: deployments of services; status, log and times live on the job with the same id.
+    R"sql(
 CREATE TABLE deployments (
   id TEXT PRIMARY KEY,
   org_id TEXT NOT NULL REFERENCES orgs(id),
@@ -367,14 +398,66 @@ CREATE TABLE deployments (
   commit_sha TEXT NOT NULL,
   error_layer TEXT NOT NULL,
   error_fix TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
+  created_at {INT} NOT NULL,
   created_by TEXT NOT NULL
 );
 CREATE INDEX deployments_service ON deployments (org_id, service_id, created_at);
 CREATE INDEX deployments_app ON deployments (org_id, application_id, created_at);
 )sql",
+};
+
+std::string Render(std::string_view tpl, Dialect d) {
+  struct Token {
+    std::string_view name, sqlite, postgres;
   };
-  return m;
+  static constexpr Token kTokens[] = {
+      {"{INT}", "INTEGER", "BIGINT"},
+      {"{BOOL}", "INTEGER", "BOOLEAN"},
+      {"{FALSE}", "0", "FALSE"},
+      {"{BLOB}", "BLOB", "BYTEA"},
+      {"{SERIAL_PK}", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"},
+      {"{NOW_MS}", "CAST(strftime('%s', 'now') AS INTEGER) * 1000", "(EXTRACT(EPOCH FROM now()) * 1000)::BIGINT"},
+  };
+  const std::string_view mine = d == Dialect::kSqlite ? "@sqlite" : "@postgres";
+  std::string out;
+  std::string_view only;  // inside an @sqlite/@postgres block: which one
+  size_t pos = 0;
+  while (pos <= tpl.size()) {
+    size_t nl = tpl.find('\n', pos);
+    if (nl == std::string_view::npos) nl = tpl.size();
+    std::string_view line = tpl.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line == "@sqlite" || line == "@postgres") {
+      only = line;
+      continue;
+    }
+    if (line == "@end") {
+      only = {};
+      continue;
+    }
+    if (!only.empty() && only != mine) continue;
+    std::string l(line);
+    for (const Token& t : kTokens)
+      for (size_t at = l.find(t.name); at != std::string::npos; at = l.find(t.name, at))
+        l.replace(at, t.name.size(), d == Dialect::kSqlite ? t.sqlite : t.postgres);
+    out += l;
+    if (nl < tpl.size()) out += '\n';
+  }
+  return out;
 }
 
-}  // namespace wharf::store::pg
+std::vector<std::string> RenderAll(Dialect d) {
+  std::vector<std::string> out;
+  for (const char* m : kMigrations) out.push_back(Render(m, d));
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& Migrations(Dialect d) {
+  static const std::vector<std::string> sqlite = RenderAll(Dialect::kSqlite);
+  static const std::vector<std::string> postgres = RenderAll(Dialect::kPostgres);
+  return d == Dialect::kSqlite ? sqlite : postgres;
+}
+
+}  // namespace wharf::store
