@@ -176,7 +176,6 @@ Result<InvitationView> Services::CopyInvitationLink(const authz::Principal& p, s
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto found, FindPendingInvitation(tx, p, id));
     auto inv = &found;
-    WHARF_TRY(RefuseResendWithoutEmail(mailer_));
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
     if (role) v.role = *role;
     WHARF_ASSIGN_OR_RETURN(token, RotateInvitationToken(tx, *inv));

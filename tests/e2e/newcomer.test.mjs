@@ -101,6 +101,11 @@ test('bug 3: resend without SMTP is refused with the email layer and the link ke
   const human = await adaCli.run(['invite', 'resend', email]);
   assert.doesNotMatch(human.stdout + human.stderr, /Sent the invitation/);
   assert.equal((await api(s.url, 'GET', `/api/v1/invitations/${token}`)).status, 200, 'the handed-over link still works');
+  // Copying a fresh link stays the explicit way to replace it, email or not.
+  const fresh = await adaCli.run(['invite', 'link', email]);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stdout.trim(), /\/invite\/\S+$/);
+  assert.equal((await api(s.url, 'GET', `/api/v1/invitations/${token}`)).status, 410, 'the copied link replaced it');
 });
 
 test('bug 4: what `role get -o json` prints, `role create --from-file` accepts back', async () => {
