@@ -131,7 +131,12 @@ Result<std::string> Env::org() {
   const std::string none = "No organisation chosen: pass --org SLUG, set WHARF_ORG, or run `wharf org use SLUG`.";
   auto a = api();
   if (!a) return UsageError(none);
-  WHARF_ASSIGN_OR_RETURN(json me, (*a)->Get("/api/v1/me"));
+  auto me_r = (*a)->Get("/api/v1/me");
+  if (!me_r) {
+    if (me_r.error().code == ErrorCode::kUnauthenticated) return Err(me_r.error());
+    return UsageError(none + " (Asking the server for your organisations failed: " + me_r.error().message + ")");
+  }
+  const json& me = *me_r;
   std::vector<std::string> slugs;
   if (me.contains("orgs") && me["orgs"].is_array())
     for (const json& o : me["orgs"]) slugs.push_back(o.value("slug", ""));
