@@ -330,7 +330,17 @@ json BackupStartedJson(const services::BackupStarted& b) {
 
 class Body {
  public:
+  // Fails at once on a malformed body or unknown fields (all of them named).
   static Result<Body> Parse(const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
+    return ParseImpl(req, allowed, false);
+  }
+  // Like Parse, but unknown fields wait for Check(), so they are reported together with the
+  // problems Keep collects. Only for handlers that call Check() before using the body.
+  static Result<Body> ParseAll(const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
+    return ParseImpl(req, allowed, true);
+  }
+  static Result<Body> ParseImpl(const HttpRequest& req, std::initializer_list<std::string_view> allowed,
+                                bool defer_unknown) {
     Body b;
     if (req.body.empty()) {
       b.j_ = json::object();
@@ -342,16 +352,45 @@ class Body {
     b.j_ = json::parse(req.body, nullptr, false);
     if (b.j_.is_discarded()) return FieldError("body", "is not valid JSON");
     if (!b.j_.is_object()) return FieldError("body", "must be a JSON object");
+    // Every unknown field is reported at once, not only the first.
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
     for (auto& [k, v] : b.j_.items()) {
       bool ok = false;
       for (auto a : allowed) ok = ok || a == k;
-      if (!ok) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        return FieldError(k, "is not a known field" + (list.empty() ? std::string() : "; allowed: " + list));
-      }
+      if (!ok) b.problems_[k] = "is not a known field" + (list.empty() ? std::string() : "; allowed: " + list);
     }
+    if (!defer_unknown) WHARF_TRY(b.Check());
     return b;
+  }
+  // Collects a failed read or validation instead of returning at once: its details.fields join
+  // the body's problems and `fallback` stands in. Call Check() before using any kept value, so
+  // that one answer lists every bad field of the body.
+  template <typename T>
+  T Keep(Result<T> r, T fallback = T()) const {
+    if (r) return std::move(*r);
+    const Error& e = r.error();
+    if (e.code != ErrorCode::kValidationFailed || !e.details.contains("fields")) {
+      if (!first_other_) first_other_ = e;
+      return fallback;
+    }
+    for (auto& [k, v] : e.details["fields"].items())
+      if (!problems_.contains(k)) problems_[k] = v;
+    return fallback;
+  }
+  void KeepStatus(Status st) const {
+    if (!st) (void)Keep<bool>(tl::unexpected<Error>(st.error()));
+  }
+  // 400 listing every problem Keep collected (message: the first, then "and N more"), else Ok.
+  Status Check() const {
+    if (first_other_) return Err(*first_other_);
+    if (problems_.empty()) return Ok();
+    auto it = problems_.begin();
+    Error e{ErrorCode::kValidationFailed, it.key() + ": " + it.value().get<std::string>(), {}, Layer::kNone,
+            json::object()};
+    if (problems_.size() > 1) e.message += " (and " + std::to_string(problems_.size() - 1) + " more in details.fields)";
+    e.details["fields"] = problems_;
+    return Err(std::move(e));
   }
   bool Has(const char* name) const { return j_.contains(name) && !j_[name].is_null(); }
   const json& Raw(const char* name) const { return j_[name]; }
@@ -389,6 +428,8 @@ class Body {
 
  private:
   json j_;
+  mutable json problems_ = json::object();     // field -> problem, from Parse and Keep
+  mutable std::optional<Error> first_other_;  // a non-validation failure Keep saw
 };
 
 Result<int> LimitParam(const HttpRequest& req) {
@@ -637,15 +678,20 @@ void Api::Impl::AddRoutes() {
   // --- auth ---
   Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body",
       {201, 400, 403, 409, 410, 413, 415, 429}, [this, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "name", "invitation_token", "cookie_only"}));
-        WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"email", "password", "name", "invitation_token", "cookie_only"}));
+        auto cookie_only = b.Keep(b.OptBool("cookie_only"));
         services::SignupInput in;
-        WHARF_ASSIGN_OR_RETURN(in.email, b.String("email", 254));
-        WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
+        in.email = b.Keep(b.String("email", 254));
+        std::string pw = b.Keep(b.String("password", 1024));
         in.password = SecretBytes::FromString(pw);
         std::fill(pw.begin(), pw.end(), '\0');
-        WHARF_ASSIGN_OR_RETURN(in.name, b.String("name", 200));
-        WHARF_ASSIGN_OR_RETURN(in.invitation_token, b.OptString("invitation_token", 200));
+        in.name = b.Keep(b.String("name", 200));
+        in.invitation_token = b.Keep(b.OptString("invitation_token", 200));
+        // Each field's own rules too, so that one answer names every bad field.
+        if (b.Has("email")) b.KeepStatus(domain::NormalizeEmail(in.email, "email").map([](auto&&) {}));
+        if (b.Has("name")) b.KeepStatus(domain::ValidateName(in.name, "name").map([](auto&&) {}));
+        if (b.Has("password")) b.KeepStatus(domain::ValidatePassword(in.password.view(), "password"));
+        WHARF_TRY(b.Check());
         WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
         services::OrgView ov{*g.org, g.org_seats_used};
         json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}, {"org", OrgJson(ov)}};
@@ -765,16 +811,20 @@ void Api::Impl::AddRoutes() {
       });
 
   // --- roles ---
-  auto parse_role = [](const Body& b) -> Result<services::RoleInput> {
+  auto parse_role = [](const Body& b, bool creating) -> Result<services::RoleInput> {
     services::RoleInput in;
-    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-    WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description", 1000));
-    if (b.Has("permissions")) {
-      WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
-    }
-    if (b.Has("resource_scope")) {
-      WHARF_ASSIGN_OR_RETURN(in.resource_scope, domain::ParseResourceScope(b.Raw("resource_scope"), "resource_scope"));
-    }
+    in.name = b.Keep(b.OptString("name", 200));
+    in.description = b.Keep(b.OptString("description", 1000));
+    if (in.name) b.KeepStatus(domain::ValidateName(*in.name, "name", 64).map([](auto&&) {}));
+    if (in.description && !Trim(*in.description).empty())
+      b.KeepStatus(domain::ValidateName(*in.description, "description", 500).map([](auto&&) {}));
+    if (creating && !in.name) b.KeepStatus(FieldError("name", "is required"));
+    if (creating && !b.Has("permissions"))
+      b.KeepStatus(FieldError("permissions", "is required (an object keyed by collection name)"));
+    if (b.Has("permissions")) in.permissions = b.Keep(domain::ParsePermissions(b.Raw("permissions"), "permissions"));
+    if (b.Has("resource_scope"))
+      in.resource_scope = b.Keep(domain::ParseResourceScope(b.Raw("resource_scope"), "resource_scope"));
+    WHARF_TRY(b.Check());
     return in;
   };
   Add("GET", "/api/v1/orgs/{org}/roles", A::kOrg, "roles", "List roles with members and member counts (roles.read)",
@@ -786,8 +836,8 @@ void Api::Impl::AddRoutes() {
       });
   Add("POST", "/api/v1/orgs/{org}/roles", A::kOrg, "roles", "Create a custom role (roles.create; no escalation)",
       {201, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "permissions", "resource_scope"}));
-        WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"name", "description", "permissions", "resource_scope"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b, true));
         WHARF_ASSIGN_OR_RETURN(auto v, s.CreateRole(c.p(), std::move(in), c.ctx));
         return Json(201, RoleJson(v));
       });
@@ -798,8 +848,8 @@ void Api::Impl::AddRoutes() {
       });
   Add("PATCH", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "Change a custom role (roles.update)",
       {200, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "permissions", "resource_scope"}));
-        WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b));
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"name", "description", "permissions", "resource_scope"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b, false));
         WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateRole(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, RoleJson(v));
       });
@@ -830,6 +880,12 @@ void Api::Impl::AddRoutes() {
       "Remove a member (team.delete), or leave (your own id)", {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.RemoveMember(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+  Add("POST", "/api/v1/orgs/{org}/leave", A::kOrg, "members",
+      "Leave the org (409 for its owner or its last Admin)", {204, 401, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.RemoveMember(c.p(), c.p().user_id, c.ctx));
         return NoContent();
       });
 

@@ -12,6 +12,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -32,5 +34,10 @@ class Client {
 };
 
 std::unique_ptr<Client> RegisterClientCommands(CLI::App& app);
+
+// When `args` (argv without the program name) stop at a word that names no subcommand where
+// `app`'s tree expects one, the message that names that word and suggests the nearest command
+// ("Unknown command 'lst' for `wharf role`. Did you mean `wharf role list`?"); else nullopt.
+std::optional<std::string> UnknownCommandMessage(const CLI::App& app, const std::vector<std::string>& args);
 
 }  // namespace wharf::cli

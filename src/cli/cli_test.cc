@@ -468,7 +468,10 @@ TEST_F(CommandTreeTest, NotSignedInIsExit3AndNoOrgIsUsage) {
   EXPECT_EQ(Run({"whoami"}).code, kExitUnauthenticated);
   setenv("WHARF_URL", "http://127.0.0.1:9", 1);
   setenv("WHARF_TOKEN", "t", 1);
-  EXPECT_EQ(Run({"role", "list"}).code, kExitUsage);  // no --org, WHARF_ORG or default
+  // No --org, WHARF_ORG or default, and the server cannot be asked for the account's only org.
+  auto none = Run({"role", "list"});
+  EXPECT_EQ(none.code, kExitUsage);
+  EXPECT_NE(none.err.find("No organisation chosen"), std::string::npos) << none.err;
 }
 
 TEST_F(CommandTreeTest, InviteTakesAnEmailOrASubcommand) {
@@ -495,7 +498,7 @@ TEST_F(CommandTreeTest, InviteAcceptNewAccountChecksItsArgumentsFirst) {
 TEST_F(CommandTreeTest, CompletionCoversEveryGroup) {
   auto p = Run({"completion", "bash"});
   EXPECT_EQ(p.code, 0);
-  EXPECT_NE(p.out.find("[\"wharf/role\"]=\"list show create edit delete"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("[\"wharf/role\"]=\"list show get create edit delete"), std::string::npos) << p.out;
   EXPECT_NE(p.out.find("--allow"), std::string::npos);
   EXPECT_NE(p.out.find("complete -o default -F _wharf wharf"), std::string::npos);
   auto z = Run({"completion", "zsh"});

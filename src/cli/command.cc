@@ -126,7 +126,31 @@ Result<std::string> Env::org() {
   if (std::string v = EnvVar("WHARF_ORG"); !v.empty()) return v;
   WHARF_ASSIGN_OR_RETURN(Context * ctx, context());
   if (ctx && !ctx->org.empty()) return ctx->org;
-  return UsageError("No organisation chosen: pass --org SLUG, set WHARF_ORG, or run `wharf org use SLUG`.");
+  // No org chosen (typically WHARF_URL + WHARF_TOKEN without WHARF_ORG): the account's only org
+  // (an API token reaches exactly one); with several, the error lists them.
+  const std::string none = "No organisation chosen: pass --org SLUG, set WHARF_ORG, or run `wharf org use SLUG`.";
+  auto a = api();
+  if (!a) return UsageError(none);
+  auto me_r = (*a)->Get("/api/v1/me");
+  if (!me_r) {
+    if (me_r.error().code == ErrorCode::kUnauthenticated) return Err(me_r.error());
+    return UsageError(none + " (Asking the server for your organisations failed: " + me_r.error().message + ")");
+  }
+  const json& me = *me_r;
+  std::vector<std::string> slugs;
+  if (me.contains("orgs") && me["orgs"].is_array())
+    for (const json& o : me["orgs"]) slugs.push_back(o.value("slug", ""));
+  if (slugs.size() == 1) {
+    flags_.org = slugs[0];  // asked once per command
+    return slugs[0];
+  }
+  if (slugs.empty())
+    return UsageError("This account belongs to no organisation yet. Create one with `wharf org create NAME` "
+                      "or join one with `wharf invite accept LINK`.");
+  std::string list;
+  for (const auto& sl : slugs) list += (list.empty() ? "" : ", ") + sl;
+  return UsageError("This account belongs to " + std::to_string(slugs.size()) + " organisations (" + list +
+                    "): pass --org SLUG, set WHARF_ORG, or run `wharf org use SLUG`.");
 }
 
 Result<std::string> Env::OrgPath(const std::string& suffix) {

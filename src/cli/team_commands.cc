@@ -336,6 +336,25 @@ struct AcceptFlags {
   bool new_account = false, password_stdin = false;
 };
 
+// The context a new account's sign-in goes to: --context when it is free or already this
+// account's, else one named after the account (its email, "-2"… when that name is taken by
+// another server). Never another account's context: a later `member leave` there would act as
+// the wrong user.
+Result<std::string> NewAccountContext(Env& env, const std::string& url, const std::string& email) {
+  WHARF_ASSIGN_OR_RETURN(Config * cfg, env.config());
+  auto mine = [&](const Context* c) { return !c || (c->url == url && c->email == email); };
+  if (const std::string& wanted = env.flags().context; !wanted.empty()) {
+    const Context* c = cfg->Find(wanted);
+    if (!mine(c))
+      return UsageError("The context '" + wanted + "' is signed in as " + (c->email.empty() ? "another account" : c->email) +
+                        "; nothing was created. Pick another --context, or leave it out to use '" + email + "'.");
+    return wanted;
+  }
+  std::string name = email;
+  for (int n = 2; !mine(cfg->Find(name)); ++n) name = email + "-" + std::to_string(n);
+  return name;
+}
+
 // No account yet: sign up with the invitation (one request creates the account and joins), then
 // save the sign-in as a context, as `wharf login` would.
 Status AcceptWithNewAccount(Env& env, const AcceptFlags& f, const InviteRef& in) {
@@ -352,6 +371,7 @@ Status AcceptWithNewAccount(Env& env, const AcceptFlags& f, const InviteRef& in)
   WHARF_ASSIGN_OR_RETURN(json inv, anon.Get("/api/v1/invitations/" + EncodeComponent(in.token)));
   const std::string email = inv.value("email", "");
   const std::string slug = inv.contains("org") ? inv["org"].value("slug", "") : "";
+  WHARF_ASSIGN_OR_RETURN(std::string context, NewAccountContext(env, url, email));
   std::string name = f.name;
   if (name.empty()) {
     if (env.format() == Format::kTable && !f.password_stdin)
@@ -373,7 +393,7 @@ Status AcceptWithNewAccount(Env& env, const AcceptFlags& f, const InviteRef& in)
   if (!r) return Err(r.error());
   const std::string token = r->value("token", "");
   if (token.empty()) return Err(ErrorCode::kInternal, "The server's signup answer has no token; is this a Wharf server?");
-  WHARF_ASSIGN_OR_RETURN(SignIn s, SaveSignIn(env, url, token, slug, ""));
+  WHARF_ASSIGN_OR_RETURN(SignIn s, SaveSignIn(env, url, token, slug, context));
   json out = {{"context", s.context}, {"url", url}, {"user", (*r)["user"]}, {"org", inv["org"]}, {"role", inv["role"]}};
   env.Done(out, "Created the account " + email + " and joined " + inv["org"].value("name", "") + " (" + slug + ") as " +
                     inv["role"].value("name", "") + ". Signed in (context " + s.context + ", org " + s.org + ").");
@@ -407,10 +427,11 @@ void AddTeamCommands(Registry& r) {
     r.Command(g, "list", "List roles with member counts", "wharf role list -o json", Scope::kOrg,
               [](Env& env) { return RoleList(env); });
     auto show = std::make_shared<std::string>();
-    r.Command(g, "show", "Show a role's permission matrix", "wharf role show Developer", Scope::kOrg,
-              [show](Env& env) { return RoleShow(env, *show); })
-        ->add_option("role", *show, "Role name or id")
-        ->required();
+    CLI::App* show_cmd = r.Command(g, "show", "Show a role's permission matrix (alias: get)",
+                                   "wharf role show Developer -o json > role.json", Scope::kOrg,
+                                   [show](Env& env) { return RoleShow(env, *show); });
+    show_cmd->add_option("role", *show, "Role name or id")->required();
+    show_cmd->alias("get");  // the verb other tools use; `get -o json` output feeds `create --from-file`
     auto cf = std::make_shared<RoleFlags>();
     CLI::App* create = r.Command(
         g, "create", "Create a custom role (you can grant only permissions you hold)",

@@ -528,6 +528,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (auto unknown = cli::UnknownCommandMessage(app, std::vector<std::string>(argv + 1, argv + argc))) {
+      std::cerr << "Error: " << *unknown << "\n";
+      return 2;
+    }
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (auto code = client->Run()) return *code;

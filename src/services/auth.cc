@@ -113,15 +113,20 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
     u.instance_admin = users == 0;
     u.created_at = u.updated_at = clock_.Now();
     WHARF_TRY(tx.users().Insert(u));
-    WHARF_ASSIGN_OR_RETURN(domain::Org personal, CreateOrgIn(tx, u, name, std::nullopt));
     authz::Principal self;
     self.user_id = u.id;
     self.user_email = u.email;
-    self.org_id = personal.id;
-    WHARF_TRY(AuditIn(tx, self, "auth.signup", "users", u.id, ctx));
+    // An invited sign-up joins the inviting org only: a personal org nobody asked for could never
+    // be deleted and would hold a seat of its own.
+    std::optional<domain::Org> personal;
+    if (!inv) {
+      WHARF_ASSIGN_OR_RETURN(personal, CreateOrgIn(tx, u, name, std::nullopt));
+      self.org_id = personal->id;
+      WHARF_TRY(AuditIn(tx, self, "auth.signup", "users", u.id, ctx));
+    }
     WHARF_ASSIGN_OR_RETURN(grant, NewSession(tx, u, ctx));
     grant.org = personal;
-    grant.org_seats_used = 1;
+    grant.org_seats_used = personal ? 1 : 0;
     if (inv) {
       WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(inv->org_id));
       WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(inv->org_id, inv->role_id));
@@ -146,6 +151,7 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
       WHARF_TRY(tx.invitations().Update(*inv));
       authz::Principal in_org = self;
       in_org.org_id = org->id;
+      WHARF_TRY(AuditIn(tx, in_org, "auth.signup", "users", u.id, ctx));
       WHARF_TRY(AuditIn(tx, in_org, "invitations.accept", "team", inv->id, ctx, "joined with role " + role->name));
       grant.org = *org;
       WHARF_ASSIGN_OR_RETURN(grant.org_seats_used, SeatsUsed(tx, org->id));

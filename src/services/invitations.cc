@@ -26,6 +26,18 @@ tl::unexpected<Error> SeatLimit(int64_t limit, int64_t used) {
   e.value().details = {{"limit", limit}, {"used", used}};
   return e;
 }
+
+// Without SMTP a resend could only rotate the token: that kills the link already handed over
+// and sends nothing. Refused with the email layer instead, leaving the invitation as it is.
+Status RefuseResendWithoutEmail(const http_client::Mailer& mailer) {
+  if (mailer.enabled()) return Ok();
+  return Err(ErrorCode::kConflict,
+             "This server sends no email (it runs without --smtp-url), so nothing was resent and the "
+             "link you already have still works. Hand that link over yourself, or ask the operator to "
+             "configure SMTP.",
+             Layer::kEmail);
+}
+
 }  // namespace
 
 std::string Services::InvitationLink(const SecretBytes& token) const {
@@ -183,6 +195,7 @@ Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto found, FindPendingInvitation(tx, p, id));
     auto inv = &found;
+    WHARF_TRY(RefuseResendWithoutEmail(mailer_));
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
     WHARF_ASSIGN_OR_RETURN(auto o, tx.orgs().FindById(p.org_id));
     if (!role || !o) return InvitationNotFound();

@@ -11,6 +11,32 @@ using domain::Collection;
 namespace {
 tl::unexpected<Error> RoleNotFound() { return Err(ErrorCode::kNotFound, "Role not found in this organisation."); }
 tl::unexpected<Error> MemberNotFound() { return Err(ErrorCode::kNotFound, "Member not found in this organisation."); }
+
+// A role's description is optional: empty (what `role get -o json` prints for a role without
+// one) is accepted back as "none"; otherwise it follows the name rules, up to 500 characters.
+Result<std::string> RoleDescription(std::string_view description) {
+  if (Trim(description).empty()) return std::string();
+  return domain::ValidateName(description, "description", 500);
+}
+
+// Every pending invitation of the org that offers the role `role_id` (pages through them all).
+Result<std::vector<domain::Invitation>> PendingInvitationsWithRole(store::Tx& tx, std::string_view org_id,
+                                                                    std::string_view role_id, Timestamp now) {
+  std::vector<domain::Invitation> out;
+  store::PageQuery q;
+  q.limit = 200;
+  for (;;) {
+    WHARF_ASSIGN_OR_RETURN(auto rows, tx.invitations().ListPending(org_id, now, q));
+    const bool more = static_cast<int>(rows.size()) > q.limit;
+    if (more) rows.resize(q.limit);
+    for (auto& inv : rows)
+      if (inv.role_id == role_id) out.push_back(inv);
+    if (!more || rows.empty()) return out;
+    q.after_created_at = rows.back().created_at;
+    q.after_id = rows.back().id;
+  }
+}
+
 }  // namespace
 
 Result<RoleView> Services::LoadRoleView(store::Tx& tx, const domain::Role& r) {
@@ -53,7 +79,7 @@ Result<RoleView> Services::CreateRole(const authz::Principal& p, RoleInput in, c
   domain::Role r;
   WHARF_ASSIGN_OR_RETURN(r.name, domain::ValidateName(*in.name, "name", 64));
   if (in.description) {
-    WHARF_ASSIGN_OR_RETURN(r.description, domain::ValidateName(*in.description, "description", 500));
+    WHARF_ASSIGN_OR_RETURN(r.description, RoleDescription(*in.description));
   }
   if (ToLower(r.name) == "admin")
     return Err(ErrorCode::kConflict, "'Admin' is the built-in role's name. Choose another name.");
@@ -102,7 +128,7 @@ Result<RoleView> Services::UpdateRole(const authz::Principal& p, std::string_vie
       return Err(ErrorCode::kConflict, "'Admin' is the built-in role's name. Choose another name.");
   }
   if (in.description) {
-    WHARF_ASSIGN_OR_RETURN(r.description, domain::ValidateName(*in.description, "description", 500));
+    WHARF_ASSIGN_OR_RETURN(r.description, RoleDescription(*in.description));
   }
   if (in.permissions) r.permissions = *in.permissions;
   if (in.resource_scope) r.resource_scope = *in.resource_scope;
@@ -132,11 +158,15 @@ Status Services::DeleteRole(const authz::Principal& p, std::string_view id, std:
     if (r->builtin) return Err(ErrorCode::kConflict, "The built-in Admin role cannot be deleted.");
     WHARF_TRY(CheckNoEscalation(p, *r, "roles.delete", ctx));
     WHARF_ASSIGN_OR_RETURN(int64_t held, tx.memberships().CountByRole(p.org_id, id));
-    if (held > 0) {
+    WHARF_ASSIGN_OR_RETURN(auto invited, PendingInvitationsWithRole(tx, p.org_id, id, clock_.Now()));
+    if (held > 0 || !invited.empty()) {
       if (!reassign_to) {
-        auto e = Err(ErrorCode::kConflict, std::to_string(held) + " member(s) hold this role. Pass ?reassign_to=<role id> "
-                                           "to move them to another role, then delete it.");
-        e.value().details = {{"member_count", held}};
+        const int64_t pending = static_cast<int64_t>(invited.size());
+        auto e = Err(ErrorCode::kConflict,
+                     std::to_string(held) + " member(s) hold this role and " + std::to_string(pending) +
+                         " pending invitation(s) offer it. Pass ?reassign_to=<role id> to move them to "
+                         "another role, or revoke the invitations, then delete it.");
+        e.value().details = {{"member_count", held}, {"invitation_count", pending}};
         return e;
       }
       if (*reassign_to == id) return FieldError("reassign_to", "must be a different role than the one being deleted");
@@ -144,6 +174,11 @@ Status Services::DeleteRole(const authz::Principal& p, std::string_view id, std:
       if (!target) return FieldError("reassign_to", "is not a role of this organisation");
       WHARF_TRY(CheckNoEscalation(p, *target, "roles.delete", ctx));
       WHARF_TRY(tx.memberships().ReassignRole(p.org_id, id, target->id));
+      for (auto& inv : invited) {
+        inv.role_id = target->id;
+        inv.updated_at = clock_.Now();
+        WHARF_TRY(tx.invitations().Update(inv));
+      }
     }
     WHARF_ASSIGN_OR_RETURN(bool deleted, tx.roles().Delete(p.org_id, id));
     if (!deleted) return RoleNotFound();

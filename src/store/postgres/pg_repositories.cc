@@ -295,9 +295,11 @@ Result<std::optional<Invitation>> PgInvitations::FindPendingByEmail(std::string_
 }
 Status PgInvitations::Update(const Invitation& i) {
   Query q(c_, "UPDATE invitations SET token_hash = $1, status = $2, expires_at = $3, email_status = $4, "
-              "email_error = $5, updated_at = $6, accepted_at = $7, accepted_by = $8 WHERE org_id = $9 AND id = $10");
+              "email_error = $5, updated_at = $6, accepted_at = $7, accepted_by = $8, role_id = $9 "
+              "WHERE org_id = $10 AND id = $11");
   q.Text(i.token_hash).Text(domain::InvitationStatusName(i.status)).Int(i.expires_at).Text(i.email_status);
-  q.Text(i.email_error).Int(i.updated_at).Int(i.accepted_at).Text(i.accepted_by).Text(i.org_id).Text(i.id);
+  q.Text(i.email_error).Int(i.updated_at).Int(i.accepted_at).Text(i.accepted_by).Text(i.role_id);
+  q.Text(i.org_id).Text(i.id);
   return q.Run();
 }
 

@@ -472,9 +472,11 @@ WHARF_REPO(SqliteInvitations, InvitationRepository)
   }
   Status Update(const Invitation& i) override {
     Query q(c_, "UPDATE invitations SET token_hash = ?, status = ?, expires_at = ?, email_status = ?, email_error = ?, "
-                "updated_at = ?, accepted_at = ?, accepted_by = ? WHERE org_id = ? AND id = ?");
+                "updated_at = ?, accepted_at = ?, accepted_by = ?, role_id = ? WHERE org_id = ? AND id = ?");
+    // role_id too: a deleted role's pending invitations move with reassign_to.
     q.Text(i.token_hash).Text(domain::InvitationStatusName(i.status)).Int(i.expires_at).Text(i.email_status);
-    q.Text(i.email_error).Int(i.updated_at).Int(i.accepted_at).Text(i.accepted_by).Text(i.org_id).Text(i.id);
+    q.Text(i.email_error).Int(i.updated_at).Int(i.accepted_at).Text(i.accepted_by).Text(i.role_id);
+    q.Text(i.org_id).Text(i.id);
     return q.Exec();
   }
 

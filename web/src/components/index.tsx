@@ -219,8 +219,10 @@ export function fmtTime(s: string | null | undefined): string {
 }
 
 export function Field(props: { label: string; id: string; hint?: string; children: JSX.Element; error?: unknown; field?: string }) {
+  // Every field the server named in details.fields is marked at once, not only the first.
+  const invalid = !!props.field && props.error instanceof ApiError && !!props.error.fields[props.field];
   return (
-    <div class="field">
+    <div class={invalid ? 'field invalid' : 'field'} data-invalid={invalid ? 'true' : undefined}>
       <label for={props.id}>{props.label}</label>
       {props.children}
       {props.hint && (
