@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "base/address.h"
 #include "base/error.h"
 #include "base/secret_bytes.h"
 
@@ -21,6 +22,9 @@ struct SmtpConfig {
   std::string username;
   SecretBytes password;
   int timeout_ms = 10000;
+  // The private-target guard (base/address.h): when set, every address the server's host
+  // resolves to must pass before the connection, and curl connects only to those addresses.
+  AddressFilter address_allowed;
 };
 
 struct MailMessage {
