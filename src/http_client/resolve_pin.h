@@ -1,5 +1,5 @@
-// Internal to http_client: the private-target guard's resolve-and-pin step shared by Fetch and
-// the SMTP mailer.
+// The private-target guard's resolve-and-pin step shared by Fetch and the SMTP mailer, and the
+// SMTP mailer's guard setting.
 #pragma once
 
 #include <string>
@@ -14,5 +14,10 @@ namespace wharf::http_client {
 // addresses; "" for a numeric host (curl does not resolve one). Errors as ResolveChecked, and
 // kValidationFailed naming `url` when curl cannot parse it.
 Result<std::string> CheckedResolveEntry(const std::string& url, const AddressFilter& allowed);
+
+// Makes every later SmtpMailer::Send check the SMTP server's addresses with `allowed` before
+// connecting, and pin curl to them (empty = no check). Call once at startup, before any mail is
+// sent (not thread-safe), like UseExtraCaFile.
+void UseSmtpAddressFilter(AddressFilter allowed);
 
 }  // namespace wharf::http_client

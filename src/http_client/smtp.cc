@@ -50,7 +50,14 @@ size_t ReadCb(char* buf, size_t size, size_t n, void* userp) {
   return k;
 }
 
+AddressFilter& SmtpAddressFilter() {
+  static AddressFilter filter;  // set once at startup (UseSmtpAddressFilter)
+  return filter;
+}
+
 }  // namespace
+
+void UseSmtpAddressFilter(AddressFilter allowed) { SmtpAddressFilter() = std::move(allowed); }
 
 SmtpMailer::SmtpMailer(SmtpConfig config) : config_(std::move(config)) {
   static CurlGlobal global;
@@ -98,8 +105,8 @@ Status SmtpMailer::Send(const MailMessage& m) {
   // The private-target guard, as for HTTP (resolve_pin.h): every address checked before the
   // connection, and curl pinned to them.
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pinned(nullptr, curl_slist_free_all);
-  if (config_.address_allowed) {
-    auto entry = CheckedResolveEntry(config_.url, config_.address_allowed);
+  if (SmtpAddressFilter()) {
+    auto entry = CheckedResolveEntry(config_.url, SmtpAddressFilter());
     if (!entry) {
       curl_slist_free_all(rcpt);
       Error e = entry.error();

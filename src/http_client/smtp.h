@@ -10,7 +10,6 @@
 
 #include <string>
 
-#include "base/address.h"
 #include "base/error.h"
 #include "base/secret_bytes.h"
 
@@ -22,9 +21,6 @@ struct SmtpConfig {
   std::string username;
   SecretBytes password;
   int timeout_ms = 10000;
-  // The private-target guard (base/address.h): when set, every address the server's host
-  // resolves to must pass before the connection, and curl connects only to those addresses.
-  AddressFilter address_allowed;
 };
 
 struct MailMessage {

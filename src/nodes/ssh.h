@@ -39,9 +39,7 @@ struct Target {
 struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{15000};
-  // false: every address the host resolves to must be outside the special-purpose table
-  // (base/address.h) before anything connects.
-  bool allow_private_targets = false;
+  bool allow_private_targets = false;  // false: base/address.h's table, checked before connecting
 };
 
 // Why a connection could not be made; each maps to one named check result.
@@ -67,9 +65,8 @@ std::string Quote(std::string_view arg);
 // The shell line for an argv vector: each element quoted with Quote, joined by spaces.
 std::string CommandLine(const std::vector<std::string>& argv);
 
-// True for an address of the special-purpose table (base/address.h: loopback, private, CGNAT,
-// link-local incl. 169.254.169.254, documentation, multicast, NAT64/6to4 of those, …) and for
-// anything that is not a numeric address. `ip` is a numeric address.
+// True for an address of base/address.h's special-purpose table (loopback, private, link-local
+// incl. 169.254.169.254, NAT64/6to4 of those, …) and for a non-address. `ip` is numeric.
 bool IsPrivateAddress(std::string_view ip);
 bool IsIpLiteral(std::string_view host);
 

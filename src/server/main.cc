@@ -23,6 +23,7 @@
 #include "base/strings.h"
 #include "cli/cli.h"
 #include "http_client/http.h"
+#include "http_client/resolve_pin.h"
 #include "http_client/smtp.h"
 #include <nlohmann/json.hpp>
 #include "secrets/crypto.h"
@@ -208,7 +209,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   if (!f.smtp_url.empty()) {
     auto cfg = ParseSmtpUrl(f.smtp_url, f.smtp_from);
     if (!cfg) return Fail(cfg.error());
-    if (!f.allow_private_targets) cfg->address_allowed = PublicOnly();
+    if (!f.allow_private_targets) http_client::UseSmtpAddressFilter(PublicOnly());
     mailer = std::make_unique<http_client::SmtpMailer>(std::move(*cfg));
   } else {
     mailer = std::make_unique<http_client::DisabledMailer>();
