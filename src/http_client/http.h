@@ -29,9 +29,9 @@ struct HttpCall {
   int timeout_ms = 30000;
   int connect_timeout_ms = 10000;
   std::string user_agent = "wharf-cli/0.1";
-  // The private-target guard: when set, the host is resolved once and every address passed to it
-  // BEFORE any connection (one false: kValidationFailed, kRefusedTargetMessage, same answer
-  // whatever the port's state); curl connects only to those addresses, bypassing any proxy.
+  // When set, called with the numeric address curl connected to, before anything is sent; false
+  // aborts the request with kValidationFailed / Layer::kNetwork naming the host and the address
+  // (the private-target guard, checked on the resolved address so DNS cannot smuggle loopback in).
   std::function<bool(std::string_view ip)> address_allowed;
 };
 

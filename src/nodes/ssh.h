@@ -39,7 +39,7 @@ struct Target {
 struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{15000};
-  bool allow_private_targets = false;  // false: base/address.h's table, checked before connecting
+  bool allow_private_targets = false;  // loopback, RFC 1918, link-local (metadata), ULA
 };
 
 // Why a connection could not be made; each maps to one named check result.
@@ -65,8 +65,8 @@ std::string Quote(std::string_view arg);
 // The shell line for an argv vector: each element quoted with Quote, joined by spaces.
 std::string CommandLine(const std::vector<std::string>& argv);
 
-// True for an address of base/address.h's special-purpose table (loopback, private, link-local
-// incl. 169.254.169.254, NAT64/6to4 of those, …) and for a non-address. `ip` is numeric.
+// True for loopback, private (RFC 1918, CGNAT), link-local (incl. 169.254.169.254), unspecified,
+// IPv6 ULA and link-local. `ip` is a numeric address.
 bool IsPrivateAddress(std::string_view ip);
 bool IsIpLiteral(std::string_view host);
 
