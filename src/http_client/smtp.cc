@@ -108,6 +108,7 @@ Status SmtpMailer::Send(const MailMessage& m) {
   if (SmtpAddressFilter()) {
     auto entry = CheckedResolveEntry(config_.url, SmtpAddressFilter());
     if (!entry) {
+      std::fill(pass.begin(), pass.end(), '\0');
       curl_slist_free_all(rcpt);
       Error e = entry.error();
       e.message = "SMTP server " + HostOf(config_.url) + ": " + e.message;
