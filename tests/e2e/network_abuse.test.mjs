@@ -64,7 +64,9 @@ test('without --allow-private-targets a refused target answers the same whatever
     for (const port of [open.port, closed]) {
       const r = await registryTest(`${name}:${port}`);
       const j = withoutRequestId(r.text);
-      answers.push(JSON.stringify({ status: r.status, error: j.error, ok: j.ok, checks: j.checks }));
+      // The hints echo the host as typed; everything else must not depend on the port.
+      answers.push(JSON.stringify({ status: r.status, error: j.error, ok: j.ok, checks: j.checks })
+        .replaceAll(`${name}:${port}`, 'HOST'));
     }
     assert.equal(answers[0], answers[1], `${name}: the answers differ by port state:\n${answers.join('\n')}`);
     assert.match(answers[0], /does not allow private targets/);
@@ -78,7 +80,8 @@ test('without --allow-private-targets a refused target answers the same whatever
       name: 'b', endpoint: `http://127.1:${port}`, bucket: 'bkt', region: 'us-east-1',
       access_key_id: 'AKIAEXAMPLE', secret_access_key: 'secret-key-123456' } });
     const j = withoutRequestId(r.text);
-    answers.push(JSON.stringify({ status: r.status, error: j.error, ok: j.ok, checks: j.checks }));
+    answers.push(JSON.stringify({ status: r.status, error: j.error, ok: j.ok, checks: j.checks })
+      .replaceAll(`127.1:${port}`, 'HOST'));
   }
   assert.equal(answers[0], answers[1], `backup storage answers differ by port state:\n${answers.join('\n')}`);
   assert.equal(open.connections(), 0, 'the open listener received a connection from a refused verify');
