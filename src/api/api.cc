@@ -2379,6 +2379,30 @@ bool Api::MayBlock(const HttpRequest& req) {
   return req.path.ends_with("/firewall") || req.path.ends_with("/drift") || req.path.ends_with("/download");
 }
 
+bool Api::IsOutboundCheck(const HttpRequest& req) {
+  if (req.method != "POST" || !req.path.starts_with("/api/v1/orgs/")) return false;
+  std::string_view last = std::string_view(req.path).substr(req.path.rfind('/') + 1);
+  return last == "verify" || last == "test" || last == "test-connection" || last == "check" ||
+         last == "diagnose" || last == "sync" || last == "repin-host-key";
+}
+
+std::optional<std::string> Api::OutboundOrg(const HttpRequest& req) {
+  if (!IsOutboundCheck(req)) return std::nullopt;
+  std::string_view rest = std::string_view(req.path).substr(std::string_view("/api/v1/orgs/").size());
+  std::string slug;
+  if (!PercentDecode(rest.substr(0, rest.find('/')), &slug)) return std::nullopt;
+  std::string token;
+  std::string_view header = req.Header("authorization");
+  if (header.size() > 7 && ToLower(header.substr(0, 7)) == "bearer ") token = std::string(Trim(header.substr(7)));
+  else if (header.empty()) token = CookieValue(req.Header("cookie"), kCookieName);
+  services::RequestContext ctx{req.request_id, req.remote_ip, {}};
+  auto who = impl_->svc.Authenticate(token, ctx);
+  if (!who) return std::nullopt;
+  auto p = impl_->svc.ResolvePrincipal(**who, slug, ctx);
+  if (!p) return std::nullopt;
+  return p->org_id;
+}
+
 HttpResponse Api::Handle(const HttpRequest& req) { return impl_->Handle(req); }
 
 std::string HttpRequest::Query(std::string_view name, bool* present) const {

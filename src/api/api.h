@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/http.h"
@@ -32,6 +33,13 @@ class Api {
   // firewall, adding a server): the server runs them off its I/O threads. A cheap prefilter on
   // the path, so the hot read paths pay nothing.
   static bool MayBlock(const HttpRequest& req);
+  // True for an org's outbound check, a POST that reaches a host the org names and may wait on
+  // it (…/verify, …/test, …/test-connection, …/check, …/diagnose, …/sync, …/repin-host-key).
+  static bool IsOutboundCheck(const HttpRequest& req);
+  // For an outbound check: the id of the org when the caller is signed in as one of its members
+  // (the key of the per-org cap); nullopt otherwise (the request then fails its own auth).
+  // Reads the credential and org caches only; never writes.
+  std::optional<std::string> OutboundOrg(const HttpRequest& req);
 
  private:
   struct Impl;

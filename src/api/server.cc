@@ -5,8 +5,12 @@
 
 #include "api/server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <thread>
 #include <vector>
 
@@ -15,6 +19,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "api/client_address.h"
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -62,12 +67,31 @@ struct HttpServer::Impl {
   ServerOptions options;
   asio::io_context ioc;
   asio::thread_pool blocking_pool{16};  // requests that wait on worker nodes (Api::MayBlock)
+  // Outbound checks (Api::OutboundOrg): their own pool, so a tenant's checks against addresses
+  // that never answer cannot take the threads every other request needs.
+  asio::thread_pool outbound_pool;
+  std::mutex outbound_mu;
+  std::unordered_map<std::string, int> outbound_in_flight;  // org id → checks running or queued
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc, SIGTERM, SIGINT};
   std::function<void(int)> on_signal;
   int bound_port = 0;
 
-  Impl(Api& a, ServerOptions o) : api(a), options(std::move(o)) {}
+  Impl(Api& a, ServerOptions o)
+      : api(a), options(std::move(o)), outbound_pool(std::max(1, options.outbound_threads)) {}
+
+  // Takes one of `org`'s outbound slots; false when it already has max_outbound_per_org.
+  bool AcquireOutbound(const std::string& org) {
+    std::lock_guard lock(outbound_mu);
+    int& n = outbound_in_flight[org];
+    if (n >= options.max_outbound_per_org) return false;
+    ++n;
+    return true;
+  }
+  void ReleaseOutbound(const std::string& org) {
+    std::lock_guard lock(outbound_mu);
+    if (--outbound_in_flight[org] <= 0) outbound_in_flight.erase(org);
+  }
 
   asio::awaitable<void> Session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
@@ -126,6 +150,12 @@ struct HttpServer::Impl {
       }
       r.body = std::move(req.body());
       r.remote_ip = remote;
+      if (!options.trusted_proxies.empty()) {
+        std::vector<std::string_view> forwarded;
+        for (auto& [k, v] : r.headers)
+          if (k == "x-forwarded-for") forwarded.push_back(v);
+        r.remote_ip = ClientAddress(remote, forwarded, options.trusted_proxies);
+      }
       r.request_id = NewRequestId();
       const bool keep_alive = req.keep_alive();
       const unsigned version = req.version();
@@ -142,7 +172,26 @@ struct HttpServer::Impl {
         return out;
       };
       HttpResponse out;
-      if (Api::MayBlock(r)) {
+      std::optional<std::string> outbound_org;
+      if (Api::IsOutboundCheck(r)) outbound_org = api.OutboundOrg(r);
+      if (outbound_org && !AcquireOutbound(*outbound_org)) {
+        Error e{ErrorCode::kRateLimited,
+                fmt::format("This organisation already has {} outbound checks (verify, test, check) in flight. "
+                            "Wait for one to finish, then retry.",
+                            options.max_outbound_per_org),
+                {}, Layer::kNone, {{"retry_after", 5}}};
+        out.status = HttpStatus(e.code);
+        out.body = ErrorBody(e, r.request_id);
+        out.headers.emplace_back("Retry-After", "5");
+        out.headers.emplace_back("X-Request-Id", r.request_id);
+        log::Info("request", {{"request_id", r.request_id}, {"method", r.method}, {"route", "outbound"},
+                              {"status", out.status}, {"ip", r.remote_ip}});
+      } else if (Api::IsOutboundCheck(r)) {
+        // Off the I/O threads and off the shared blocking pool; the slot is held until it ends.
+        out = co_await asio::co_spawn(outbound_pool, [&]() -> asio::awaitable<HttpResponse> { co_return handle(); },
+                                      asio::use_awaitable);
+        if (outbound_org) ReleaseOutbound(*outbound_org);
+      } else if (Api::MayBlock(r)) {
         // SSH to a worker node can take seconds: run it on the blocking pool, not an I/O thread.
         out = co_await asio::co_spawn(blocking_pool, [&]() -> asio::awaitable<HttpResponse> { co_return handle(); },
                                       asio::use_awaitable);

@@ -6,15 +6,18 @@
 //   server.Run();                        // blocks until Stop() (e.g. from a SIGTERM handler)
 //
 // Limits: request bodies over max_body_bytes get 413; headers over 16 KiB, malformed requests and
-// clients slower than read_timeout_ms are closed. Thread-safety: Stop() may be called from any
+// clients slower than read_timeout_ms are closed; an organisation's outbound checks beyond
+// max_outbound_per_org get 429 with Retry-After. Thread-safety: Stop() may be called from any
 // thread (it is async-signal-unsafe: call it from a signal-watching thread, not a handler).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/api.h"
+#include "base/address.h"
 #include "base/error.h"
 
 namespace wharf::api {
@@ -25,6 +28,13 @@ struct ServerOptions {
   int threads = 0;  // 0 = hardware concurrency
   size_t max_body_bytes = 1 << 20;
   int read_timeout_ms = 30'000;
+  // --trusted-proxy: socket peers whose X-Forwarded-For names the client (api/client_address.h).
+  std::vector<Cidr> trusted_proxies;
+  // Outbound checks (verify, test, check: Api::OutboundOrg) run on their own pool of this many
+  // threads, never on the request threads, and each organisation has at most
+  // max_outbound_per_org of them in flight; beyond that the answer is 429 rate_limited.
+  int outbound_threads = 64;
+  int max_outbound_per_org = 4;
 };
 
 class HttpServer {

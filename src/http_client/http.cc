@@ -6,6 +6,8 @@
 #include <memory>
 #include <sstream>
 
+#include "base/address.h"
+#include "http_client/resolve_pin.h"
 #include "base/strings.h"
 
 namespace wharf::http_client {
@@ -86,6 +88,27 @@ std::string& CaBundle() {
 
 }  // namespace
 
+Result<std::string> CheckedResolveEntry(const std::string& url, const AddressFilter& allowed) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return FieldError("url", "is not a valid URL: " + HostOf(url));
+  char* host = nullptr;
+  char* port = nullptr;
+  curl_url_get(u.get(), CURLUPART_HOST, &host, 0);
+  curl_url_get(u.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+  std::string h = host ? host : "", p = port ? port : "";
+  curl_free(host);
+  curl_free(port);
+  if (h.size() > 2 && h.front() == '[') h = h.substr(1, h.size() - 2);
+  if (auto zone = h.find('%'); zone != std::string::npos) h.resize(zone);
+  WHARF_ASSIGN_OR_RETURN(auto ips, ResolveChecked(h, p, allowed));
+  if (IsIpLiteral(h)) return std::string();
+  std::string entry = h + ":" + p + ":";
+  for (size_t i = 0; i < ips.size(); ++i)
+    entry += (i ? "," : "") + (ips[i].find(':') != std::string::npos ? "[" + ips[i] + "]" : ips[i]);
+  return entry;
+}
+
 Result<std::string> UseExtraCaFile(const std::string& extra_ca_file, const std::string& bundle_path) {
   static CurlGlobal global;
   std::ifstream extra(extra_ca_file, std::ios::binary);
@@ -160,18 +183,23 @@ Result<HttpReply> FetchStream(const HttpCall& call, const ChunkFn& on_chunk) {
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   if (!CaBundle().empty()) curl_easy_setopt(c, CURLOPT_CAINFO, CaBundle().c_str());
   Guard guard{&call, {}};
+  std::unique_ptr<curl_slist, SlistDeleter> pinned;
   if (call.address_allowed) {
+    // Resolve once and check every address before anything connects, then hand curl the checked
+    // addresses (CURLOPT_RESOLVE) so it never looks the name up again: a refused target answers
+    // the same whether its port is open, closed or filtered, and DNS rebinding has nothing to
+    // change. Proxies are bypassed: they would connect on our behalf to an unchecked address.
+    WHARF_ASSIGN_OR_RETURN(std::string entry, CheckedResolveEntry(call.url, call.address_allowed));
+    if (!entry.empty()) pinned.reset(curl_slist_append(nullptr, entry.c_str()));
+    curl_easy_setopt(c, CURLOPT_RESOLVE, pinned.get());
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    // Defence in depth: the address curl connected to must be one that passed.
     curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, PrereqCb);
     curl_easy_setopt(c, CURLOPT_PREREQDATA, &guard);
   }
   CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK && !guard.refused_ip.empty()) {
-    return Err(ErrorCode::kValidationFailed,
-               HostOf(call.url) + " resolves to " + guard.refused_ip +
-                   ", a loopback, private or link-local address, and this Wharf instance does not allow private "
-                   "targets (start wharf with --allow-private-targets to allow them).",
-               Layer::kNetwork);
-  }
+  if (rc != CURLE_OK && !guard.refused_ip.empty())
+    return Err(ErrorCode::kValidationFailed, std::string(kRefusedTargetMessage), Layer::kNetwork);
   if (rc == CURLE_WRITE_ERROR && stream.stopped) rc = CURLE_OK;
   if (rc != CURLE_OK) {
     return Err(ErrorCode::kUnavailable,

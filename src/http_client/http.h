@@ -29,9 +29,11 @@ struct HttpCall {
   int timeout_ms = 30000;
   int connect_timeout_ms = 10000;
   std::string user_agent = "wharf-cli/0.1";
-  // When set, called with the numeric address curl connected to, before anything is sent; false
-  // aborts the request with kValidationFailed / Layer::kNetwork naming the host and the address
-  // (the private-target guard, checked on the resolved address so DNS cannot smuggle loopback in).
+  // The private-target guard. When set, the URL's host is resolved once and every address is
+  // passed to it BEFORE any connection; one false refuses the request with kValidationFailed /
+  // Layer::kNetwork and kRefusedTargetMessage (base/address.h), the same answer whatever the
+  // port's state. curl then connects only to the checked addresses (no second lookup, so DNS
+  // rebinding fails) and bypasses any proxy.
   std::function<bool(std::string_view ip)> address_allowed;
 };
 

@@ -8,8 +8,11 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "base/address.h"
 
 namespace wharf::http_client {
 namespace {
@@ -54,6 +57,41 @@ TEST(Fetch, AGuardRefusesTheResolvedAddressBeforeAnythingIsSent) {
   EXPECT_EQ(r.error().layer, Layer::kNetwork);
   EXPECT_NE(r.error().message.find("--allow-private-targets"), std::string::npos);
   EXPECT_TRUE(seen == "127.0.0.1" || seen == "::1") << seen;
+}
+
+TEST(Fetch, ARefusedTargetAnswersTheSameForAnOpenAndAClosedPortAndNothingConnects) {
+  auto listen_on_loopback = [](int* port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd, 4);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    *port = ntohs(a.sin_port);
+    return fd;
+  };
+  int open_port = 0, closed_port = 0;
+  int open_fd = listen_on_loopback(&open_port);
+  ::close(listen_on_loopback(&closed_port));
+  std::vector<std::string> answers;
+  // "127.1" is no literal for inet_pton, but resolves to 127.0.0.1: the name is resolved and
+  // checked before curl connects, so the open port sees nothing and both ports read the same.
+  for (int port : {open_port, closed_port}) {
+    HttpCall call{.url = "http://127.1:" + std::to_string(port) + "/v2/", .timeout_ms = 3000};
+    call.address_allowed = PublicOnly();
+    auto r = Fetch(call);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kValidationFailed);
+    answers.push_back(r.error().message);
+  }
+  EXPECT_EQ(answers[0], answers[1]);
+  EXPECT_EQ(answers[0], kRefusedTargetMessage);
+  int c = ::accept(open_fd, nullptr, nullptr);
+  EXPECT_LT(c, 0) << "the refused target received a connection";
+  if (c >= 0) ::close(c);
+  ::close(open_fd);
 }
 
 // A one-shot HTTP server on 127.0.0.1 that sends a chunked body in two parts and sends the second

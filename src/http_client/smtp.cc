@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/strings.h"
+#include "http_client/resolve_pin.h"
 
 namespace wharf::http_client {
 
@@ -49,7 +50,14 @@ size_t ReadCb(char* buf, size_t size, size_t n, void* userp) {
   return k;
 }
 
+AddressFilter& SmtpAddressFilter() {
+  static AddressFilter filter;  // set once at startup (UseSmtpAddressFilter)
+  return filter;
+}
+
 }  // namespace
+
+void UseSmtpAddressFilter(AddressFilter allowed) { SmtpAddressFilter() = std::move(allowed); }
 
 SmtpMailer::SmtpMailer(SmtpConfig config) : config_(std::move(config)) {
   static CurlGlobal global;
@@ -93,6 +101,23 @@ Status SmtpMailer::Send(const MailMessage& m) {
   if (!config_.username.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, config_.username.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, pass.c_str());
+  }
+  // The private-target guard, as for HTTP (resolve_pin.h): every address checked before the
+  // connection, and curl pinned to them.
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pinned(nullptr, curl_slist_free_all);
+  if (SmtpAddressFilter()) {
+    auto entry = CheckedResolveEntry(config_.url, SmtpAddressFilter());
+    if (!entry) {
+      std::fill(pass.begin(), pass.end(), '\0');
+      curl_slist_free_all(rcpt);
+      Error e = entry.error();
+      e.message = "SMTP server " + HostOf(config_.url) + ": " + e.message;
+      e.layer = Layer::kEmail;
+      return tl::unexpected(std::move(e));
+    }
+    if (!entry->empty()) pinned.reset(curl_slist_append(nullptr, entry->c_str()));
+    curl_easy_setopt(c, CURLOPT_RESOLVE, pinned.get());
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
   }
   CURLcode rc = curl_easy_perform(c);
   std::fill(pass.begin(), pass.end(), '\0');

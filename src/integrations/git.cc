@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/address.h"
 #include "base/strings.h"
 #include "http_client/http.h"
 
@@ -330,33 +331,26 @@ GitResult VerifyClone(const GitProbe& p) {
       {"credential.helper", ""}, {"http.followRedirects", "false"}, {"core.askPass", ""},
       {"http.lowSpeedLimit", "1"}, {"http.lowSpeedTime", std::to_string(std::max(1, p.timeout_ms / 1000))}};
   if (p.address_allowed) {
+    // Every address checked before git runs, and git's curl pinned to them (http.curloptResolve,
+    // git >= 2.37) with no proxy, so it connects only where the check passed. The refusal names
+    // no address and reads the same whatever the port's state.
     auto [name, port] = HostPort(url->host);
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* ai = nullptr;
-    if (getaddrinfo(name.c_str(), port.c_str(), &hints, &ai) != 0 || !ai) {
-      res.report.Fail("ls_remote", "network", "Cannot resolve " + name + ": the host name does not resolve from the Wharf server.",
-                      "Check the base URL's host name and the Wharf server's DNS.");
+    auto ips = ResolveChecked(name, port, p.address_allowed);
+    if (!ips) {
+      if (ips.error().code == ErrorCode::kValidationFailed)
+        res.report.Fail("ls_remote", "network", ips.error().message,
+                        "Start wharf with --allow-private-targets to reach a self-hosted git server on a private "
+                        "network.");
+      else
+        res.report.Fail("ls_remote", "network",
+                        "Cannot resolve " + name + ": the host name does not resolve from the Wharf server.",
+                        "Check the base URL's host name and the Wharf server's DNS.");
       return res;
     }
     std::string pinned;
-    for (addrinfo* a = ai; a; a = a->ai_next) {
-      char ip[INET6_ADDRSTRLEN] = {0};
-      const void* src = a->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
-                                                : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
-      inet_ntop(a->ai_family, src, ip, sizeof ip);
-      if (!p.address_allowed(ip)) {
-        freeaddrinfo(ai);
-        res.report.Fail("ls_remote", "network",
-                        url->host + " resolves to " + ip + ", a loopback, private or link-local address, and this Wharf "
-                        "instance does not allow private targets.",
-                        "Start wharf with --allow-private-targets to reach a self-hosted git server on a private network.");
-        return res;
-      }
-      if (pinned.empty()) pinned = a->ai_family == AF_INET6 ? "[" + std::string(ip) + "]" : std::string(ip);
-    }
-    freeaddrinfo(ai);
+    for (const auto& ip : *ips) pinned += (pinned.empty() ? "" : ",") + (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip);
     config.emplace_back("http.curloptResolve", name + ":" + port + ":" + pinned);
+    config.emplace_back("http.proxy", "");
   }
   std::string user = p.username.empty() ? info.default_username : p.username;
   std::string raw = user + ":" + std::string(p.token ? p.token->view() : std::string_view());

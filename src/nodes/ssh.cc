@@ -16,6 +16,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/address.h"
 #include "base/strings.h"
 
 namespace wharf::nodes {
@@ -39,40 +40,9 @@ std::string CommandLine(const std::vector<std::string>& argv) {
   return line;
 }
 
-bool IsIpLiteral(std::string_view host) {
-  std::string h(host);
-  in6_addr a6;
-  in_addr a4;
-  return inet_pton(AF_INET, h.c_str(), &a4) == 1 || inet_pton(AF_INET6, h.c_str(), &a6) == 1;
-}
+bool IsIpLiteral(std::string_view host) { return wharf::IsIpLiteral(host); }
 
-bool IsPrivateAddress(std::string_view ip) {
-  std::string s(ip);
-  in_addr a4;
-  if (inet_pton(AF_INET, s.c_str(), &a4) == 1) {
-    uint32_t v = ntohl(a4.s_addr);
-    auto in = [v](uint32_t net, int bits) { return (v >> (32 - bits)) == (net >> (32 - bits)); };
-    return in(0x00000000, 8) || in(0x7F000000, 8) || in(0x0A000000, 8) || in(0xAC100000, 12) ||
-           in(0xC0A80000, 16) || in(0xA9FE0000, 16) || in(0x64400000, 10);
-  }
-  in6_addr a6;
-  if (inet_pton(AF_INET6, s.c_str(), &a6) == 1) {
-    const unsigned char* b = a6.s6_addr;
-    static const unsigned char loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    static const unsigned char unspecified[16] = {};
-    if (!memcmp(b, loopback, 16) || !memcmp(b, unspecified, 16)) return true;
-    if ((b[0] & 0xFE) == 0xFC) return true;                   // fc00::/7 unique local
-    if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;   // fe80::/10 link-local
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-    if (!memcmp(b, mapped, 12)) {
-      char buf[INET_ADDRSTRLEN];
-      inet_ntop(AF_INET, b + 12, buf, sizeof buf);
-      return IsPrivateAddress(buf);
-    }
-    return false;
-  }
-  return true;  // not an address: treat as private (refuse)
-}
+bool IsPrivateAddress(std::string_view ip) { return IsSpecialPurposeAddress(ip); }
 
 namespace {
 
@@ -86,32 +56,30 @@ tl::unexpected<Error> Fail(ConnectFailure* f, ConnectFailure why, std::string ms
                                                            : Layer::kNetwork);
 }
 
-// Connects a TCP socket to the first address that answers, within the timeout.
+// Resolves the host once, checks every address it resolves to (the private-target guard) before
+// any connection, then connects a TCP socket to the first checked address that answers, within
+// the timeout. The socket goes to libssh as is: no second lookup that DNS could answer differently.
 Result<int> TcpConnect(const Target& t, const ConnectOptions& o, ConnectFailure* failure, std::string* address) {
+  std::string port = std::to_string(t.port);
+  auto checked = ResolveChecked(t.host, port, o.allow_private_targets ? AddressFilter() : PublicOnly());
+  if (!checked) {
+    if (checked.error().code == ErrorCode::kValidationFailed)
+      return Fail(failure, ConnectFailure::kPrivateTarget, checked.error().message);
+    return Fail(failure, ConnectFailure::kHostUnresolved,
+                "The host name '" + t.host + "' does not resolve from the control plane.");
+  }
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_family = AF_UNSPEC;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(t.port);
-  int rc = getaddrinfo(t.host.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0 || !res)
-    return Fail(failure, ConnectFailure::kHostUnresolved,
-                "The host name '" + t.host + "' does not resolve from the control plane (" + gai_strerror(rc) + ").");
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, freeaddrinfo);
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
   ConnectFailure last = ConnectFailure::kRefused;
   std::string last_msg;
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    const void* src = ai->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
-                                               : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
-    inet_ntop(ai->ai_family, src, buf, sizeof buf);
-    *address = buf;
-    if (!o.allow_private_targets && IsPrivateAddress(buf)) {
-      last = ConnectFailure::kPrivateTarget;
-      last_msg = std::string("The host resolves to ") + buf + ", a loopback, private or link-local address, and this "
-                 "Wharf instance does not allow private targets.";
-      continue;
-    }
+  for (const std::string& ip : *checked) {
+    addrinfo* res = nullptr;
+    if (getaddrinfo(ip.c_str(), port.c_str(), &hints, &res) != 0 || !res) continue;
+    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, freeaddrinfo);
+    addrinfo* ai = res;
+    const char* buf = ip.c_str();
+    *address = ip;
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
     int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
@@ -263,7 +231,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const Target& t, const Conn
   long timeout_s = std::max<long>(1, static_cast<long>(o.connect_timeout.count() / 1000));
   int port = t.port;
   int no = 0;
-  ssh_options_set(s, SSH_OPTIONS_HOST, t.host.c_str());
+  // The checked address the socket is connected to, not the name: libssh never looks it up again.
+  ssh_options_set(s, SSH_OPTIONS_HOST, c->address_.c_str());
   ssh_options_set(s, SSH_OPTIONS_PORT, &port);
   ssh_options_set(s, SSH_OPTIONS_USER, t.username.c_str());
   ssh_options_set(s, SSH_OPTIONS_FD, &fd);

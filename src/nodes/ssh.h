@@ -39,7 +39,9 @@ struct Target {
 struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{15000};
-  bool allow_private_targets = false;  // loopback, RFC 1918, link-local (metadata), ULA
+  // false: every address the host resolves to must be outside the special-purpose table
+  // (base/address.h) before anything connects.
+  bool allow_private_targets = false;
 };
 
 // Why a connection could not be made; each maps to one named check result.
@@ -65,8 +67,9 @@ std::string Quote(std::string_view arg);
 // The shell line for an argv vector: each element quoted with Quote, joined by spaces.
 std::string CommandLine(const std::vector<std::string>& argv);
 
-// True for loopback, private (RFC 1918, CGNAT), link-local (incl. 169.254.169.254), unspecified,
-// IPv6 ULA and link-local. `ip` is a numeric address.
+// True for an address of the special-purpose table (base/address.h: loopback, private, CGNAT,
+// link-local incl. 169.254.169.254, documentation, multicast, NAT64/6to4 of those, …) and for
+// anything that is not a numeric address. `ip` is a numeric address.
 bool IsPrivateAddress(std::string_view ip);
 bool IsIpLiteral(std::string_view host);
 

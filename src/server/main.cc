@@ -17,11 +17,13 @@
 #include "api/api.h"
 #include "api/server.h"
 #include "authz/snapshot_cache.h"
+#include "base/address.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "cli/cli.h"
 #include "http_client/http.h"
+#include "http_client/resolve_pin.h"
 #include "http_client/smtp.h"
 #include <nlohmann/json.hpp>
 #include "secrets/crypto.h"
@@ -66,6 +68,8 @@ struct ServeFlags {
   int64_t job_poll_ms = 2000;
   int64_t job_log_max_kib = 512;
   bool enable_test_jobs = false;
+  std::vector<std::string> trusted_proxies;  // --trusted-proxy CIDR, repeatable
+  int max_outbound_per_org = 4;
 };
 
 // Fills unset flags from their WHARF_* environment twins (a flag wins over its variable).
@@ -184,6 +188,15 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   so.listen_port = std::atoi(f.listen.c_str() + colon + 1);
   so.threads = f.threads;
   so.read_timeout_ms = f.request_timeout_seconds * 1000;
+  so.max_outbound_per_org = f.max_outbound_per_org;
+  if (cmd.count("--trusted-proxy") == 0)
+    if (const char* v = std::getenv("WHARF_TRUSTED_PROXIES"); v && *v)
+      for (auto part : Split(v, ',')) f.trusted_proxies.emplace_back(Trim(part));
+  for (const auto& cidr : f.trusted_proxies) {
+    auto c = Cidr::Parse(cidr, "trusted-proxy");
+    if (!c) return Fail(c.error());
+    so.trusted_proxies.push_back(*c);
+  }
 
   auto master = secrets::LoadOrCreateMasterKey(data_dir);
   if (!master) return Fail(master.error());
@@ -196,6 +209,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   if (!f.smtp_url.empty()) {
     auto cfg = ParseSmtpUrl(f.smtp_url, f.smtp_from);
     if (!cfg) return Fail(cfg.error());
+    if (!f.allow_private_targets) http_client::UseSmtpAddressFilter(PublicOnly());
     mailer = std::make_unique<http_client::SmtpMailer>(std::move(*cfg));
   } else {
     mailer = std::make_unique<http_client::DisabledMailer>();
@@ -482,6 +496,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{4}, int64_t{1} << 20));
   serve->add_flag("--enable-test-jobs", f.enable_test_jobs,
                   "Tests only: the harmless `sleep` job kind and POST /api/v1/orgs/{org}/test-jobs");
+  serve->add_option("--trusted-proxy", f.trusted_proxies,
+                    "A reverse proxy's address or CIDR (repeatable): from these peers X-Forwarded-For names the "
+                    "client, read from the right (env WHARF_TRUSTED_PROXIES, comma-separated)");
+  serve->add_option("--max-outbound-per-org", f.max_outbound_per_org,
+                    "Outbound checks (verify, test, check) one organisation may run at once; more get 429 "
+                    "(default 4)")
+      ->check(CLI::Range(1, 1024));
   serve->add_option("--log-level", f.log_level, "debug, info or warn")->check(CLI::IsMember({"debug", "info", "warn"}));
   serve->add_option("--threads", f.threads, "I/O threads (default: one per core)");
   serve->add_option("--request-timeout-seconds", f.request_timeout_seconds,
