@@ -38,11 +38,13 @@ JobContext::JobContext(Services& s, domain::Job job, std::shared_ptr<Active> act
     : s_(s), job_(std::move(job)), active_(std::move(active)) {}
 
 void JobContext::AddSecret(std::string value) {
-  if (!value.empty()) secrets_.push_back(std::move(value));
+  if (value.empty()) return;
+  output_.Add(value);
+  secrets_.push_back(std::move(value));
 }
 
 void JobContext::AddOutputSecret(std::string value) {
-  if (!value.empty()) output_secrets_.push_back(std::move(value));
+  if (!value.empty()) output_.Add(std::move(value));
 }
 
 void JobContext::AppendLog(std::string_view text) { Append(text, true); }
@@ -50,9 +52,23 @@ void JobContext::AppendOwnLog(std::string_view text) { Append(text, false); }
 
 void JobContext::Append(std::string_view text, bool output) {
   if (text.empty() || active_->lost) return;
+  if (output) {
+    // Redacted as one stream: a secret split across two reads is still caught, and the tail
+    // that may be its start waits for the next append.
+    Store(output_.Push(text));
+    return;
+  }
   std::vector<std::string_view> views(secrets_.begin(), secrets_.end());
-  if (output) views.insert(views.end(), output_secrets_.begin(), output_secrets_.end());
-  const std::string clean = views.empty() ? std::string(text) : secrets::Redact(text, views);
+  // What the output held back comes first, so the log keeps its order.
+  Store(output_.Flush() + (views.empty() ? std::string(text) : secrets::Redact(text, views)));
+}
+
+void JobContext::FlushLog() {
+  if (!active_->lost) Store(output_.Flush());
+}
+
+void JobContext::Store(const std::string& clean) {
+  if (clean.empty()) return;
   log_bytes_ += clean.size();
   const size_t max = s_.config_.job_log_max_bytes;
   // A takeover does not know the stored size: trim once before its first append.
@@ -287,6 +303,7 @@ void Services::RunClaimedJob(domain::Job job) {
       st = JobFailed("The job stopped on an internal error (see the server log).");
     }
   }
+  jc.FlushLog();  // the output's held-back tail (it ended with no secret after all)
   // The end: cancelled wins over the handler's outcome; a handler stopped by this replica's
   // shutdown releases the job to the queue (any replica resumes it at once).
   if (!active->lost) (void)jc.Heartbeat();  // picks up a cancel requested since the last look
