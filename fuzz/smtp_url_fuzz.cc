@@ -4,7 +4,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "http_client/smtp.h"
+#include "http_client/smtp_url.h"
 #include "secrets/redact.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

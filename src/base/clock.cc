@@ -14,6 +14,8 @@ namespace {
 constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
 }
 
+// Ids come from the kernel's CSPRNG (getrandom(2)), not a seeded PRNG: unpredictable from earlier
+// ids, and distinct in the two processes of a fork().
 std::string RandomIdGenerator::New(std::string_view prefix) {
   // The kernel's CSPRNG, read afresh for every id: nothing to predict from earlier ids, no state
   // a fork() would copy into two processes. getrandom(2) on a 16-byte request never returns short

@@ -51,8 +51,6 @@ class IdGenerator {
   virtual std::string New(std::string_view prefix) = 0;
 };
 
-// Ids from the kernel's CSPRNG (getrandom(2)): unpredictable from earlier ids, and distinct in
-// the two processes of a fork().
 class RandomIdGenerator final : public IdGenerator {
  public:
   std::string New(std::string_view prefix) override;

@@ -1,4 +1,5 @@
 #include "http_client/smtp.h"
+#include "http_client/smtp_url.h"
 
 #include <curl/curl.h>
 

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 
 #include "base/error.h"
 #include "base/secret_bytes.h"
@@ -23,11 +22,6 @@ struct SmtpConfig {
   SecretBytes password;
   int timeout_ms = 10000;
 };
-
-// smtp://[user[:pass]@]host[:port] or smtps://…, with the percent-encoded credentials taken out
-// of the URL (the password into SecretBytes). Errors name the field "smtp-url": another scheme, an
-// empty or malformed host, a bad percent escape, a line break or a space anywhere.
-Result<SmtpConfig> ParseSmtpUrl(std::string_view url);
 
 struct MailMessage {
   std::string to, subject, text_body;

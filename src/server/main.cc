@@ -23,6 +23,7 @@
 #include "cli/cli.h"
 #include "http_client/http.h"
 #include "http_client/smtp.h"
+#include "http_client/smtp_url.h"
 #include <nlohmann/json.hpp>
 #include "secrets/crypto.h"
 #include "secrets/envelope.h"

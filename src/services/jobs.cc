@@ -32,6 +32,8 @@ struct JobContext::Active {
   int64_t attempts = 0;
   std::atomic<bool> lost{false};
   std::atomic<bool> cancel{false};
+  // AppendLog's text, redacted as one stream of the AddSecret and AddOutputSecret values.
+  secrets::StreamRedactor output;
 };
 
 JobContext::JobContext(Services& s, domain::Job job, std::shared_ptr<Active> active)
@@ -39,35 +41,32 @@ JobContext::JobContext(Services& s, domain::Job job, std::shared_ptr<Active> act
 
 void JobContext::AddSecret(std::string value) {
   if (value.empty()) return;
-  output_.Add(value);
+  active_->output.Add(value);
   secrets_.push_back(std::move(value));
 }
 
 void JobContext::AddOutputSecret(std::string value) {
-  if (!value.empty()) output_.Add(std::move(value));
+  if (value.empty()) return;
+  active_->output.Add(value);
+  output_secrets_.push_back(std::move(value));
 }
 
 void JobContext::AppendLog(std::string_view text) { Append(text, true); }
 void JobContext::AppendOwnLog(std::string_view text) { Append(text, false); }
 
+// Output (AppendLog) is redacted as one stream: a secret split across two reads is still caught,
+// and the tail that may be its start waits for the next append. Wharf's own lines (and an empty
+// one, which RunClaimedJob appends at the end) first write what the output held back, so the log
+// keeps its order.
 void JobContext::Append(std::string_view text, bool output) {
-  if (text.empty() || active_->lost) return;
+  if (active_->lost || (output && text.empty())) return;
+  std::string clean;
   if (output) {
-    // Redacted as one stream: a secret split across two reads is still caught, and the tail
-    // that may be its start waits for the next append.
-    Store(output_.Push(text));
-    return;
+    clean = active_->output.Push(text);
+  } else {
+    std::vector<std::string_view> views(secrets_.begin(), secrets_.end());
+    clean = active_->output.Flush() + (views.empty() ? std::string(text) : secrets::Redact(text, views));
   }
-  std::vector<std::string_view> views(secrets_.begin(), secrets_.end());
-  // What the output held back comes first, so the log keeps its order.
-  Store(output_.Flush() + (views.empty() ? std::string(text) : secrets::Redact(text, views)));
-}
-
-void JobContext::FlushLog() {
-  if (!active_->lost) Store(output_.Flush());
-}
-
-void JobContext::Store(const std::string& clean) {
   if (clean.empty()) return;
   log_bytes_ += clean.size();
   const size_t max = s_.config_.job_log_max_bytes;
@@ -303,7 +302,7 @@ void Services::RunClaimedJob(domain::Job job) {
       st = JobFailed("The job stopped on an internal error (see the server log).");
     }
   }
-  jc.FlushLog();  // the output's held-back tail (it ended with no secret after all)
+  jc.AppendOwnLog({});  // the output's held-back tail (it ended without a secret after all)
   // The end: cancelled wins over the handler's outcome; a handler stopped by this replica's
   // shutdown releases the job to the queue (any replica resumes it at once).
   if (!active->lost) (void)jc.Heartbeat();  // picks up a cancel requested since the last look

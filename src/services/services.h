@@ -40,7 +40,6 @@
 #include "integrations/s3.h"
 #include "nodes/ssh.h"
 #include "secrets/envelope.h"
-#include "secrets/redact.h"
 #include "services/rate_limiter.h"
 #include "store/store.h"
 
@@ -374,9 +373,6 @@ class JobContext {
 
  private:
   void Append(std::string_view text, bool output);
-  void Store(const std::string& clean);
-  // Writes what the output redactor still holds (called when the handler returns).
-  void FlushLog();
   friend class Services;
   struct Active;
   JobContext(Services& s, domain::Job job, std::shared_ptr<Active> active);
@@ -384,7 +380,7 @@ class JobContext {
   domain::Job job_;
   std::shared_ptr<Active> active_;
   std::vector<std::string> secrets_;
-  secrets::StreamRedactor output_;  // AppendLog's text: secrets_ and the output secrets
+  std::vector<std::string> output_secrets_;
   size_t log_bytes_ = 0;         // appended since the last trim (approximate size of the stored log)
   int64_t last_check_ms_ = 0;    // last IsCancelled look at the store
 };
