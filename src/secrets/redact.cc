@@ -48,11 +48,11 @@ std::string StreamRedactor::Drain(bool final) {
         could_grow = true;  // the text ends inside what may be this secret
       }
     }
-    if (match > 0) {
+    if (could_grow) {
+      break;  // wait: a longer secret may still complete here
+    } else if (match > 0) {
       out += "[redacted]";
       i += match;
-    } else if (could_grow) {
-      break;
     } else {
       out.push_back(text[i]);
       ++i;
