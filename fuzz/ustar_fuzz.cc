@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   wharf::fuzz::Fields f(data, size);
   std::string_view name = f.Field(0), body = f.Field(1), when = f.Field(2);
   int64_t mtime = 0;
-  std::memcpy(&mtime, when.data(), std::min(when.size(), sizeof mtime));
+  if (!when.empty()) std::memcpy(&mtime, when.data(), std::min(when.size(), sizeof mtime));
   std::string tar;
   auto st = wharf::TarAdd(tar, name, body, mtime);
   if (!st) {

@@ -25,7 +25,7 @@ run_one() {
   local dict=()
   [ -f "fuzz/dict/$name.dict" ] && dict=(-dict="fuzz/dict/$name.dict")
   local rc=0
-  "$build/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+  "$build/fuzz/$t" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 -max_len=4096 \
     -print_final_stats=1 -artifact_prefix="$out/crash-$name-" "${dict[@]}" "$out/$name" "$corpus" \
     > "$out/$name.log" 2>&1 || rc=$?
   local execs rate cov
