@@ -24,8 +24,10 @@ BUILD_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
 TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk chromium sudo util-linux python3 iproute2 nftables ufw \
   docker-registry apache2-utils openssl postgresql postgresql-client lighttpd lighttpd-mod-openssl \
   zsh
+# clang, libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes): the fuzz targets (fuzz/, make fuzz-smoke).
+TEST_PACKAGES += clang libclang-rt-14-dev
 
-.PHONY: run test deps deps-apt deps-npm web web-test build unit e2e bench clean
+.PHONY: run test deps deps-apt deps-npm web web-test build unit e2e bench clean fuzz-build fuzz-smoke fuzz
 
 deps: deps-apt deps-npm
 
@@ -85,6 +87,7 @@ test: deps build
 	@unit=0; ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) || unit=$$?; \
 	e2e=0; WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs || e2e=$$?; \
 	if [ $$unit -ne 0 ] || [ $$e2e -ne 0 ]; then echo "make test: unit=$$unit e2e=$$e2e"; exit 1; fi
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 bench: build
 	for b in $(BUILD_DIR)/src/*/*_bench; do echo "== $$b"; $$b --benchmark_repetitions=3 --benchmark_report_aggregates_only=true; done
@@ -92,5 +95,23 @@ bench: build
 	bench/wrk/list_ssh_keys_pg_replicas.sh $(WHARF)
 	WHARF_BIN=$(abspath $(WHARF)) node bench/jobs/claims_pg_replicas.mjs
 
+# The libFuzzer targets (fuzz/): a separate clang build with ASan+UBSan, only the fuzz targets and
+# the libraries they link (never the Beast server). fuzz-smoke replays fuzz/corpus and runs each
+# target FUZZ_SMOKE_SECONDS; `make fuzz FUZZ_SECONDS=600` runs them as long as asked.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_JOBS ?= $(JOBS)
+fuzz-build: deps-apt
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DWHARF_FUZZ=ON \
+	  -DWHARF_WERROR=OFF > /dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_all
+
+fuzz-smoke: fuzz-build
+	scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS) $(FUZZ_JOBS)
+
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

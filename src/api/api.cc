@@ -1,5 +1,7 @@
 #include "api/api.h"
+#include "api/body.h"
 #include "api/json_writer.h"
+#include "api/sse.h"
 #include "api/static_assets.h"
 
 #include <chrono>
@@ -219,6 +221,9 @@ json TokenJson(const domain::ApiToken& t, const std::string& org_slug) {
           {"last_used_at", TimeOrNull(t.last_used_at)}};
 }
 
+// Text from nodes and git hosts may be invalid UTF-8: replaced, never thrown over.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 HttpResponse Json(int status, const json& body) {
   HttpResponse r;
   r.status = status;
@@ -326,112 +331,6 @@ json BackupStartedJson(const services::BackupStarted& b) {
   return j;
 }
 
-// ---- request body parsing: JSON object, known fields only, typed getters naming the field ----
-
-class Body {
- public:
-  // Fails at once on a malformed body or unknown fields (all of them named).
-  static Result<Body> Parse(const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
-    return ParseImpl(req, allowed, false);
-  }
-  // Like Parse, but unknown fields wait for Check(), so they are reported together with the
-  // problems Keep collects. Only for handlers that call Check() before using the body.
-  static Result<Body> ParseAll(const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
-    return ParseImpl(req, allowed, true);
-  }
-  static Result<Body> ParseImpl(const HttpRequest& req, std::initializer_list<std::string_view> allowed,
-                                bool defer_unknown) {
-    Body b;
-    if (req.body.empty()) {
-      b.j_ = json::object();
-      return b;
-    }
-    std::string_view ct = req.Header("content-type");
-    if (!ct.empty() && ct.find("application/json") == std::string_view::npos)
-      return Err(ErrorCode::kUnsupportedMedia, "Send the body as JSON with Content-Type: application/json.");
-    b.j_ = json::parse(req.body, nullptr, false);
-    if (b.j_.is_discarded()) return FieldError("body", "is not valid JSON");
-    if (!b.j_.is_object()) return FieldError("body", "must be a JSON object");
-    // Every unknown field is reported at once, not only the first.
-    std::string list;
-    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    for (auto& [k, v] : b.j_.items()) {
-      bool ok = false;
-      for (auto a : allowed) ok = ok || a == k;
-      if (!ok) b.problems_[k] = "is not a known field" + (list.empty() ? std::string() : "; allowed: " + list);
-    }
-    if (!defer_unknown) WHARF_TRY(b.Check());
-    return b;
-  }
-  // Collects a failed read or validation instead of returning at once: its details.fields join
-  // the body's problems and `fallback` stands in. Call Check() before using any kept value, so
-  // that one answer lists every bad field of the body.
-  template <typename T>
-  T Keep(Result<T> r, T fallback = T()) const {
-    if (r) return std::move(*r);
-    const Error& e = r.error();
-    if (e.code != ErrorCode::kValidationFailed || !e.details.contains("fields")) {
-      if (!first_other_) first_other_ = e;
-      return fallback;
-    }
-    for (auto& [k, v] : e.details["fields"].items())
-      if (!problems_.contains(k)) problems_[k] = v;
-    return fallback;
-  }
-  void KeepStatus(Status st) const {
-    if (!st) (void)Keep<bool>(tl::unexpected<Error>(st.error()));
-  }
-  // 400 listing every problem Keep collected (message: the first, then "and N more"), else Ok.
-  Status Check() const {
-    if (first_other_) return Err(*first_other_);
-    if (problems_.empty()) return Ok();
-    auto it = problems_.begin();
-    Error e{ErrorCode::kValidationFailed, it.key() + ": " + it.value().get<std::string>(), {}, Layer::kNone,
-            json::object()};
-    if (problems_.size() > 1) e.message += " (and " + std::to_string(problems_.size() - 1) + " more in details.fields)";
-    e.details["fields"] = problems_;
-    return Err(std::move(e));
-  }
-  bool Has(const char* name) const { return j_.contains(name) && !j_[name].is_null(); }
-  const json& Raw(const char* name) const { return j_[name]; }
-  Result<std::optional<std::string>> OptString(const char* name, size_t max_len = 4096) const {
-    if (!Has(name)) return std::optional<std::string>();
-    const json& v = j_[name];
-    if (!v.is_string()) return FieldError(name, "must be a string");
-    if (v.get_ref<const std::string&>().size() > max_len)
-      return FieldError(name, "must be at most " + std::to_string(max_len) + " characters");
-    return std::optional<std::string>(v.get<std::string>());
-  }
-  // A write-only secret field: copied into SecretBytes and the plain copy wiped at once.
-  Result<std::optional<SecretBytes>> OptSecret(const char* name, size_t max_len) const {
-    WHARF_ASSIGN_OR_RETURN(auto v, OptString(name, max_len));
-    if (!v) return std::optional<SecretBytes>();
-    std::optional<SecretBytes> out(SecretBytes::FromString(*v));
-    std::fill(v->begin(), v->end(), '\0');
-    return out;
-  }
-  Result<std::string> String(const char* name, size_t max_len = 4096) const {
-    WHARF_ASSIGN_OR_RETURN(auto s, OptString(name, max_len));
-    if (!s) return FieldError(name, "is required");
-    return *s;
-  }
-  Result<std::optional<bool>> OptBool(const char* name) const {
-    if (!Has(name)) return std::optional<bool>();
-    if (!j_[name].is_boolean()) return FieldError(name, "must be true or false");
-    return std::optional<bool>(j_[name].get<bool>());
-  }
-  Result<std::optional<int64_t>> OptInt(const char* name) const {
-    if (!Has(name)) return std::optional<int64_t>();
-    if (!j_[name].is_number_integer()) return FieldError(name, "must be an integer");
-    return std::optional<int64_t>(j_[name].get<int64_t>());
-  }
-
- private:
-  json j_;
-  mutable json problems_ = json::object();     // field -> problem, from Parse and Keep
-  mutable std::optional<Error> first_other_;  // a non-validation failure Keep saw
-};
-
 Result<int> LimitParam(const HttpRequest& req) {
   bool present = false;
   std::string s = req.Query("limit", &present);
@@ -441,15 +340,6 @@ Result<int> LimitParam(const HttpRequest& req) {
   if (ec != std::errc() || p != s.data() + s.size() || v < 1 || v > 200)
     return FieldError("limit", "must be an integer from 1 to 200");
   return v;
-}
-
-std::string CookieValue(std::string_view header, std::string_view name) {
-  for (auto part : Split(header, ';')) {
-    part = Trim(part);
-    if (part.size() > name.size() && part.substr(0, name.size()) == name && part[name.size()] == '=')
-      return std::string(part.substr(name.size() + 1));
-  }
-  return {};
 }
 
 }  // namespace
@@ -1614,30 +1504,21 @@ void Api::Impl::AddRoutes() {
           auto j = s.GetJobTail(*p, id, st->offset, ctx);
           if (!j) {
             st->ended = true;
-            return "event: end\ndata: " + json{{"status", "unknown"}, {"error", j.error().message}}.dump() + "\n\n";
+            return SseEvent("end", Dump({{"status", "unknown"}, {"error", j.error().message}}));
           }
           std::string out;
           if (j->log_offset > static_cast<int64_t>(st->offset))  // retention dropped output the stream had not sent
-            out += "event: log\ndata: [wharf] … " + std::to_string(j->log_offset - st->offset) +
-                   " earlier characters dropped (the log keeps its newest part)\n\n";
+            out += SseEvent("log", "[wharf] … " + std::to_string(j->log_offset - st->offset) +
+                                       " earlier characters dropped (the log keeps its newest part)");
           // Offsets count characters, as the stores' substr does.
           st->offset = static_cast<size_t>(j->log_offset);
           if (!j->log.empty()) {
             for (unsigned char ch : j->log) st->offset += (ch & 0xC0) != 0x80;
-            // One event per chunk; each line of the chunk is a data: line (SSE joins them with \n).
-            out += "event: log\n";
-            size_t start = 0;
-            while (start <= j->log.size()) {
-              size_t nl = j->log.find('\n', start);
-              if (nl == std::string::npos) nl = j->log.size();
-              out += "data: " + j->log.substr(start, nl - start) + "\n";
-              start = nl + 1;
-            }
-            out += "\n";
+            out += SseEvent("log", j->log);  // one event per chunk, a data: line per line
           }
           if (j->status != "queued" && j->status != "running") {
             st->ended = true;
-            out += "event: end\ndata: " + json{{"status", j->status}, {"error", j->error}}.dump() + "\n\n";
+            out += SseEvent("end", Dump({{"status", j->status}, {"error", j->error}}));
           }
           return out;
         };
@@ -1946,31 +1827,22 @@ void Api::Impl::AddDeploymentRoutes() {
           auto v = s.GetDeploymentTail(*p, id, st->offset, ctx);
           if (!v) {
             st->ended = true;
-            return "event: end\ndata: " + json{{"status", "unknown"}, {"error", v.error().message}}.dump() + "\n\n";
+            return SseEvent("end", Dump({{"status", "unknown"}, {"error", v.error().message}}));
           }
           const auto& [d, j] = *v;
           std::string out;
           if (j.log_offset > static_cast<int64_t>(st->offset))  // retention dropped output the stream had not sent
-            out += "event: log\ndata: [wharf] … " + std::to_string(j.log_offset - st->offset) +
-                   " earlier characters dropped (the log keeps its newest part)\n\n";
+            out += SseEvent("log", "[wharf] … " + std::to_string(j.log_offset - st->offset) +
+                                       " earlier characters dropped (the log keeps its newest part)");
           st->offset = static_cast<size_t>(j.log_offset);  // characters, as the stores' substr counts
           if (!j.log.empty()) {
             for (unsigned char ch : j.log) st->offset += (ch & 0xC0) != 0x80;
-            out += "event: log\n";
-            size_t start = 0;
-            while (start <= j.log.size()) {
-              size_t nl = j.log.find('\n', start);
-              if (nl == std::string::npos) nl = j.log.size();
-              out += "data: " + j.log.substr(start, nl - start) + "\n";
-              start = nl + 1;
-            }
-            out += "\n";
+            out += SseEvent("log", j.log);
           }
           if (d.status != "queued" && d.status != "running") {
             st->ended = true;
-            out += "event: end\ndata: " +
-                   json{{"status", d.status}, {"error", d.error}, {"layer", d.error_layer}, {"fix", d.error_fix}}.dump() +
-                   "\n\n";
+            out += SseEvent("end", Dump({{"status", d.status}, {"error", d.error}, {"layer", d.error_layer},
+                                         {"fix", d.error_fix}}));
           }
           return out;
         };
@@ -2158,8 +2030,7 @@ void Api::Impl::AddAppRoutes() {
   }
 
   // Services.
-  auto create_service = [&s](Call& c, const std::string& app_id) -> Result<HttpResponse> {
-    WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, kServiceFields));
+  auto create_service = [&s](Call& c, const std::string& app_id, const Body& b) -> Result<HttpResponse> {
     WHARF_ASSIGN_OR_RETURN(auto in, ParseService(b));
     WHARF_ASSIGN_OR_RETURN(auto v, s.CreateService(c.p(), app_id, std::move(in), c.ctx));
     return Json(201, ServiceJson(v));
@@ -2174,19 +2045,21 @@ void Api::Impl::AddAppRoutes() {
       });
   Add("POST", "/api/v1/orgs/{org}/applications/{id}/services", A::kOrg, "services",
       "Add a service: {name, type: app|docker|database, …, variables?} (services.create)", {201, 400, 401, 403, 404, 409},
-      [create_service](Call& c) -> Result<HttpResponse> { return create_service(c, c.params[1]); });
+      [create_service](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, kServiceFields));
+        return create_service(c, c.params[1], b);
+      });
   Add("POST", "/api/v1/orgs/{org}/services", A::kOrg, "services",
       "Add a service to {application_id} (services.create)", {201, 400, 401, 403, 404, 409},
       [create_service](Call& c) -> Result<HttpResponse> {
-        json j = json::parse(c.req.body.empty() ? "{}" : c.req.body, nullptr, false);
-        if (!j.is_object() || !j.contains("application_id") || !j["application_id"].is_string())
-          return FieldError("application_id", "is required: the application to add the service to");
-        std::string app = j["application_id"];
-        j.erase("application_id");
-        HttpRequest copy = c.req;
-        copy.body = j.dump();
-        Call inner{copy, c.params, c.ctx, c.who, c.principal};
-        return create_service(inner, app);
+        // The body is parsed once, with its limits, and never re-serialised: application_id is
+        // taken out and the rest goes on as the same parsed value.
+        std::vector<std::string_view> fields(kServiceFields);
+        fields.push_back("application_id");
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, fields));
+        json app = b.Take("application_id");
+        if (!app.is_string()) return FieldError("application_id", "is required: the application to add the service to");
+        return create_service(c, app.get<std::string>(), b);
       });
   Add("GET", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services", "A service (services.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {

@@ -1,7 +1,9 @@
 #include "http_client/smtp.h"
+#include "http_client/smtp_url.h"
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <ctime>
@@ -58,6 +60,35 @@ AddressFilter& SmtpAddressFilter() {
 }  // namespace
 
 void UseSmtpAddressFilter(AddressFilter allowed) { SmtpAddressFilter() = std::move(allowed); }
+
+Result<SmtpConfig> ParseSmtpUrl(std::string_view url) {
+  SmtpConfig c;
+  if (!StartsWith(url, "smtp://") && !StartsWith(url, "smtps://"))
+    return FieldError("smtp-url", "must start with smtp:// or smtps://");
+  for (char ch : url)
+    if (static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f)
+      return FieldError("smtp-url", "must not contain spaces, line breaks or control characters");
+  const size_t scheme_end = url.find("://") + 3;
+  std::string_view rest = url.substr(scheme_end);
+  const size_t at = rest.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    const size_t colon = userinfo.find(':');
+    std::string user, pass;
+    bool ok = PercentDecode(userinfo.substr(0, colon), &user);
+    if (colon != std::string_view::npos) ok = PercentDecode(userinfo.substr(colon + 1), &pass) && ok;
+    if (!ok) return FieldError("smtp-url", "has a bad percent escape in its user name or password");
+    c.username = std::move(user);
+    c.password = SecretBytes::FromString(pass);
+    std::fill(pass.begin(), pass.end(), '\0');
+    rest = rest.substr(at + 1);
+  }
+  const std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
+  if (host.empty() || host.front() == ':')
+    return FieldError("smtp-url", "needs a host: smtp://[user:pass@]host:port");
+  c.url = std::string(url.substr(0, scheme_end)) + std::string(rest);
+  return c;
+}
 
 SmtpMailer::SmtpMailer(SmtpConfig config) : config_(std::move(config)) {
   static CurlGlobal global;

@@ -17,6 +17,51 @@ std::string Redact(std::string_view text, const std::vector<std::string_view>& s
   return out;
 }
 
+StreamRedactor::StreamRedactor(std::vector<std::string> secrets) {
+  for (auto& s : secrets) Add(std::move(s));
+}
+
+void StreamRedactor::Add(std::string secret) {
+  if (secret.size() >= 4) secrets_.push_back(std::move(secret));
+}
+
+std::string StreamRedactor::Push(std::string_view chunk) {
+  held_.append(chunk);
+  return Drain(false);
+}
+
+std::string StreamRedactor::Flush() { return Drain(true); }
+
+std::string StreamRedactor::Drain(bool final) {
+  std::string out;
+  out.reserve(held_.size());
+  const std::string_view text(held_);
+  size_t i = 0;
+  while (i < text.size()) {
+    const std::string_view rest = text.substr(i);
+    size_t match = 0;
+    bool could_grow = false;
+    for (const auto& s : secrets_) {
+      if (rest.size() >= s.size()) {
+        if (s.size() > match && rest.compare(0, s.size(), s) == 0) match = s.size();
+      } else if (!final && s.compare(0, rest.size(), rest) == 0) {
+        could_grow = true;  // the text ends inside what may be this secret
+      }
+    }
+    if (could_grow) {
+      break;  // wait: a longer secret may still complete here
+    } else if (match > 0) {
+      out += "[redacted]";
+      i += match;
+    } else {
+      out.push_back(text[i]);
+      ++i;
+    }
+  }
+  held_.erase(0, i);
+  return out;
+}
+
 namespace {
 
 std::string RedactUserinfoPassword(std::string_view url) {

@@ -139,5 +139,47 @@ TEST(RedactTest, HidesSecretsAndUrlPasswords) {
   EXPECT_EQ(RedactUrlPassword("postgres://db/wharf?password=p&x"), "postgres://db/wharf?password=[redacted]&x");
 }
 
+// A secret split across two reads used to be written in clear: redaction ran per chunk.
+TEST(StreamRedactTest, SecretSplitAcrossTwoChunksAtEveryOffsetIsRedacted) {
+  const std::string secret = "ghp_S3cretT0kenValue";
+  const std::string text = "before " + secret + " after";
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    StreamRedactor r({secret});
+    std::string out = r.Push(std::string_view(text).substr(0, cut));
+    out += r.Push(std::string_view(text).substr(cut));
+    out += r.Flush();
+    EXPECT_EQ(out, "before [redacted] after") << "cut at " << cut;
+  }
+}
+
+TEST(StreamRedactTest, HoldsOnlyWhatMayStartASecret) {
+  StreamRedactor r({"abcdef"});
+  EXPECT_EQ(r.Push("line 1\nxyzab"), "line 1\nxyz");  // "ab" may be the secret's start
+  EXPECT_EQ(r.Push("X"), "abX");                        // it was not
+  EXPECT_EQ(r.Push("abcde"), "");
+  EXPECT_EQ(r.Push("f!"), "[redacted]!");
+  EXPECT_EQ(r.Push("abc"), "");
+  EXPECT_EQ(r.Flush(), "abc");  // the stream ended without the rest: nothing to hide
+}
+
+TEST(StreamRedactTest, LongerSecretSharingAPrefixIsWaitedFor) {
+  StreamRedactor r({"abcd", "abcdefgh"});
+  std::string out = r.Push("xabcdef");
+  out += r.Push("gh and abcd.");
+  out += r.Flush();
+  EXPECT_EQ(out, "x[redacted] and [redacted].");
+}
+
+TEST(StreamRedactTest, ByteAtATimeAndSecretsAddedLater) {
+  StreamRedactor r;
+  r.Add("ab");  // too short to redact, as for Redact
+  r.Add("passw0rd!");
+  const std::string text = "a passw0rd!passw0rd! ab";
+  std::string out;
+  for (char c : text) out += r.Push(std::string_view(&c, 1));
+  out += r.Flush();
+  EXPECT_EQ(out, "a [redacted][redacted] ab");
+}
+
 }  // namespace
 }  // namespace wharf::secrets

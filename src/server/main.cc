@@ -25,6 +25,7 @@
 #include "http_client/http.h"
 #include "http_client/resolve_pin.h"
 #include "http_client/smtp.h"
+#include "http_client/smtp_url.h"
 #include <nlohmann/json.hpp>
 #include "secrets/crypto.h"
 #include "secrets/envelope.h"
@@ -124,25 +125,8 @@ Status PrepareDataDir(const fs::path& dir) {
 
 // smtp://user:pass@host:port → config with the password kept apart as SecretBytes.
 Result<http_client::SmtpConfig> ParseSmtpUrl(const std::string& url, const std::string& from) {
-  http_client::SmtpConfig c;
+  WHARF_ASSIGN_OR_RETURN(http_client::SmtpConfig c, http_client::ParseSmtpUrl(url));
   c.from = from;
-  if (!StartsWith(url, "smtp://") && !StartsWith(url, "smtps://"))
-    return FieldError("smtp-url", "must start with smtp:// or smtps://");
-  auto scheme_end = url.find("://") + 3;
-  auto at = url.rfind('@');
-  if (at != std::string::npos && at > scheme_end) {
-    std::string userinfo = url.substr(scheme_end, at - scheme_end);
-    auto colon = userinfo.find(':');
-    std::string user, pass;
-    PercentDecode(userinfo.substr(0, colon), &user);
-    if (colon != std::string::npos) PercentDecode(userinfo.substr(colon + 1), &pass);
-    c.username = user;
-    c.password = SecretBytes::FromString(pass);
-    std::fill(pass.begin(), pass.end(), '\0');
-    c.url = url.substr(0, scheme_end) + url.substr(at + 1);
-  } else {
-    c.url = url;
-  }
   if (const char* f = std::getenv("WHARF_SMTP_PASSWORD_FILE"); f && *f) {
     std::ifstream in(f);
     std::string pass;

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "integrations/git.h"
+#include "integrations/webhook_payload.h"
 #include "nodes/ssh.h"
 #include "secrets/crypto.h"
 #include "services/services.h"
@@ -412,7 +413,7 @@ Result<WebhookOutcome> Services::ReceiveGitWebhook(std::string_view provider_id,
   if (delivery.empty()) delivery = req.header("x-gitlab-event-uuid");
   if (delivery.empty()) delivery = req.header("x-request-uuid");
   if (delivery.size() > 100) delivery.resize(100);
-  json body;
+  Result<integrations::WebhookPush> parsed = integrations::WebhookPush{};
   if (secret.size() == 0) {
     out.outcome = "no_secret";
     out.message = "This git provider has no webhook secret, so Wharf cannot tell a real delivery from a forged one: "
@@ -423,14 +424,13 @@ Result<WebhookOutcome> Services::ReceiveGitWebhook(std::string_view provider_id,
     out.message = v.message;
     out.accepted = v.outcome == "accepted";
     if (out.accepted) {
-      body = json::parse(req.body, nullptr, false);
-      if (!body.is_object()) {
+      parsed = integrations::ParseWebhookPush(type, req.body);
+      if (!parsed) {
         out.accepted = false;
         out.outcome = "bad_payload";
-        out.message = "The delivery's body is not a JSON object: set the webhook's content type to application/json.";
+        out.message = "The delivery could not be read (" + parsed.error().message + ").";
       } else if (type == "azure_devops" && out.event.empty()) {
-        std::string et = body.value("eventType", "");
-        out.event = et == "git.push" ? "push" : et.substr(0, 60);
+        out.event = parsed->azure_event;
       }
     }
   }
@@ -438,31 +438,9 @@ Result<WebhookOutcome> Services::ReceiveGitWebhook(std::string_view provider_id,
   log::Info("webhook", {{"provider_id", row->id}, {"org_id", row->org_id}, {"type", type}, {"event", out.event},
                         {"outcome", out.outcome}, {"delivery", delivery}, {"request_id", ctx.request_id}});
   if (out.accepted && out.event == "push") {
-    GitPush push{.org_id = row->org_id, .provider_id = row->id, .at = clock_.Now()};
-    std::string ref;
-    auto str = [](const json& j, const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
-    if (type == "bitbucket") {
-      if (body.contains("push") && body["push"].contains("changes") && body["push"]["changes"].is_array() &&
-          !body["push"]["changes"].empty()) {
-        const json& n = body["push"]["changes"][0]["new"];
-        if (n.is_object() && n.value("type", "") == "branch") ref = "refs/heads/" + str(n, "name");
-        if (n.is_object() && n.contains("target") && n["target"].is_object()) push.sha = str(n["target"], "hash");
-      }
-      if (body.contains("repository") && body["repository"].is_object()) push.repository = str(body["repository"], "full_name");
-    } else if (type == "azure_devops") {
-      const json& res = body.contains("resource") ? body["resource"] : json();
-      if (res.is_object() && res.contains("refUpdates") && res["refUpdates"].is_array() && !res["refUpdates"].empty()) {
-        ref = str(res["refUpdates"][0], "name");
-        push.sha = str(res["refUpdates"][0], "newObjectId");
-      }
-      if (res.is_object() && res.contains("repository") && res["repository"].is_object()) push.repository = str(res["repository"], "name");
-    } else {
-      ref = str(body, "ref");
-      push.sha = str(body, "after");
-      const char* repo_key = type == "gitlab" ? "project" : "repository";
-      const char* name_key = type == "gitlab" ? "path_with_namespace" : "full_name";
-      if (body.contains(repo_key) && body[repo_key].is_object()) push.repository = str(body[repo_key], name_key);
-    }
+    GitPush push{.org_id = row->org_id, .provider_id = row->id, .repository = parsed->repository,
+                 .sha = parsed->sha, .at = clock_.Now()};
+    const std::string& ref = parsed->ref;
     if (StartsWith(ref, "refs/heads/")) {
       push.branch = ref.substr(11);
       OnGitPush(push);

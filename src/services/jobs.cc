@@ -32,27 +32,42 @@ struct JobContext::Active {
   int64_t attempts = 0;
   std::atomic<bool> lost{false};
   std::atomic<bool> cancel{false};
+  // AppendLog's text, redacted as one stream of the AddSecret and AddOutputSecret values.
+  secrets::StreamRedactor output;
 };
 
 JobContext::JobContext(Services& s, domain::Job job, std::shared_ptr<Active> active)
     : s_(s), job_(std::move(job)), active_(std::move(active)) {}
 
 void JobContext::AddSecret(std::string value) {
-  if (!value.empty()) secrets_.push_back(std::move(value));
+  if (value.empty()) return;
+  active_->output.Add(value);
+  secrets_.push_back(std::move(value));
 }
 
 void JobContext::AddOutputSecret(std::string value) {
-  if (!value.empty()) output_secrets_.push_back(std::move(value));
+  if (value.empty()) return;
+  active_->output.Add(value);
+  output_secrets_.push_back(std::move(value));
 }
 
 void JobContext::AppendLog(std::string_view text) { Append(text, true); }
 void JobContext::AppendOwnLog(std::string_view text) { Append(text, false); }
 
+// Output (AppendLog) is redacted as one stream: a secret split across two reads is still caught,
+// and the tail that may be its start waits for the next append. Wharf's own lines (and an empty
+// one, which RunClaimedJob appends at the end) first write what the output held back, so the log
+// keeps its order.
 void JobContext::Append(std::string_view text, bool output) {
-  if (text.empty() || active_->lost) return;
-  std::vector<std::string_view> views(secrets_.begin(), secrets_.end());
-  if (output) views.insert(views.end(), output_secrets_.begin(), output_secrets_.end());
-  const std::string clean = views.empty() ? std::string(text) : secrets::Redact(text, views);
+  if (active_->lost || (output && text.empty())) return;
+  std::string clean;
+  if (output) {
+    clean = active_->output.Push(text);
+  } else {
+    std::vector<std::string_view> views(secrets_.begin(), secrets_.end());
+    clean = active_->output.Flush() + (views.empty() ? std::string(text) : secrets::Redact(text, views));
+  }
+  if (clean.empty()) return;
   log_bytes_ += clean.size();
   const size_t max = s_.config_.job_log_max_bytes;
   // A takeover does not know the stored size: trim once before its first append.
@@ -287,6 +302,7 @@ void Services::RunClaimedJob(domain::Job job) {
       st = JobFailed("The job stopped on an internal error (see the server log).");
     }
   }
+  jc.AppendOwnLog({});  // the output's held-back tail (it ended without a secret after all)
   // The end: cancelled wins over the handler's outcome; a handler stopped by this replica's
   // shutdown releases the job to the queue (any replica resumes it at once).
   if (!active->lost) (void)jc.Heartbeat();  // picks up a cancel requested since the last look

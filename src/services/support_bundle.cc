@@ -7,34 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
+#include "base/ustar.h"
 #include "services/services.h"
 
 namespace wharf::services {
 
 using nlohmann::json;
 
-namespace {
-// A minimal POSIX ustar writer: regular files only, mode 0644.
-void TarAdd(std::string& out, const std::string& name, const std::string& data, Timestamp mtime_ms) {
-  char h[512] = {};
-  snprintf(h, 100, "%s", name.c_str());
-  snprintf(h + 100, 8, "%07o", 0644);
-  snprintf(h + 108, 8, "%07o", 0);
-  snprintf(h + 116, 8, "%07o", 0);
-  snprintf(h + 124, 12, "%011llo", static_cast<unsigned long long>(data.size()));
-  snprintf(h + 136, 12, "%011llo", static_cast<unsigned long long>(mtime_ms / 1000));
-  h[156] = '0';
-  memcpy(h + 257, "ustar", 6);
-  memcpy(h + 263, "00", 2);
-  memset(h + 148, ' ', 8);
-  unsigned sum = 0;
-  for (unsigned char c : std::string_view(h, 512)) sum += c;
-  snprintf(h + 148, 8, "%06o", sum);
-  out.append(h, 512);
-  out += data;
-  out.append((512 - data.size() % 512) % 512, '\0');
-}
-}  // namespace
 
 Result<std::string> Services::SupportBundle(const authz::Principal& p, BundleInput in, const RequestContext& ctx) {
   WHARF_TRY(RequireAdmin(p, "support-bundle.create", ctx));
@@ -110,12 +89,12 @@ Result<std::string> Services::SupportBundle(const authz::Principal& p, BundleInp
                    {"window", {{"from", from}, {"to", now}}}, {"request_ids", std::vector<std::string>(request_ids.begin(), request_ids.end())},
                    {"error_text", in.error_text ? json(*in.error_text) : json()},
                    {"files", {"manifest.json", "audit.jsonl", "logs.jsonl", "servers.json", "diagnose.json", "config.json"}}};
-  TarAdd(tar, "manifest.json", manifest.dump(2), now);
-  TarAdd(tar, "audit.jsonl", audit, now);
-  TarAdd(tar, "logs.jsonl", logs, now);
-  TarAdd(tar, "servers.json", srv.dump(2), now);
-  TarAdd(tar, "diagnose.json", diag.dump(2), now);
-  TarAdd(tar, "config.json", config_.redacted_config_json, now);
+  WHARF_TRY(TarAdd(tar, "manifest.json", manifest.dump(2), now));
+  WHARF_TRY(TarAdd(tar, "audit.jsonl", audit, now));
+  WHARF_TRY(TarAdd(tar, "logs.jsonl", logs, now));
+  WHARF_TRY(TarAdd(tar, "servers.json", srv.dump(2), now));
+  WHARF_TRY(TarAdd(tar, "diagnose.json", diag.dump(2), now));
+  WHARF_TRY(TarAdd(tar, "config.json", config_.redacted_config_json, now));
   tar.append(1024, '\0');
   WHARF_TRY(WriteTx([&](store::Tx& tx) {
     return AuditIn(tx, p, "support-bundle.create", "org", p.org_id, ctx, std::to_string(in.since_minutes) + " min");

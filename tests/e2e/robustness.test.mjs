@@ -87,3 +87,68 @@ test('kill -9 during a stream of writes loses no acknowledged write', async () =
     assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged writes lost`);
   } finally { await s.stop(); s.cleanup(); }
 });
+
+// A body nested 100,000 levels deep used to crash the process: POST …/services re-serialised it
+// (json::dump recursed once per level) before any check ran. Every body is now parsed with limits.
+test('a 100,000-deep JSON body gets a 400 naming the depth limit on every route, and the server stays up', async () => {
+  const s = await startWharf();
+  try {
+    const ada = await signup(s.url, 'ada');
+    const O = `/api/v1/orgs/${ada.org.slug}`;
+    const deep = '['.repeat(100000) + ']'.repeat(100000);
+    const routes = [
+      ['POST', `${O}/services`, `{"application_id":"app_x","name":"web","variables":${deep}}`],
+      ['POST', `${O}/services`, deep],
+      ['POST', `${O}/roles`, `{"name":"r","permissions":${deep}}`],
+      ['POST', `${O}/ssh-keys`, `{"name":${deep}}`],
+      ['POST', '/api/v1/auth/login', `{"email":${deep}}`],
+      ['POST', '/api/v1/auth/signup', deep],
+    ];
+    for (const [method, p, raw] of routes) {
+      const r = await api(s.url, method, p, { token: ada.token, raw, headers: { 'content-type': 'application/json' } });
+      assert.equal(r.status, 400, `${method} ${p}: ${r.text.slice(0, 200)}`);
+      assert.equal(r.json.error.code, 'validation_failed');
+      assert.match(r.json.error.message, /deeper than 32 levels/);
+      assert.equal((await api(s.url, 'GET', '/healthz')).status, 200);
+    }
+    // Too many values: 413 naming the limit; the body itself is under the 1 MiB limit.
+    const many = `{"name":"x","variables":[${Array(30000).fill('0').join(',')}]}`;
+    const r = await api(s.url, 'POST', `${O}/services`, { token: ada.token, raw: many, headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 413, r.text.slice(0, 200));
+    assert.equal(r.json.error.code, 'payload_too_large');
+    assert.match(r.json.error.message, /more than 20000 JSON values/);
+    // A string longer than any field allows is refused while parsing.
+    const long = await api(s.url, 'POST', `${O}/roles`, { token: ada.token, raw: `{"name":"${'x'.repeat(70000)}"}`,
+      headers: { 'content-type': 'application/json' } });
+    assert.equal(long.status, 400);
+    assert.match(long.json.error.message, /longer than 65536 bytes/);
+    // POST …/services still takes application_id out of the body it parsed once.
+    const bad = await api(s.url, 'POST', `${O}/services`, { token: ada.token, body: { name: 'web', type: 'docker' } });
+    assert.equal(bad.status, 400);
+    assert.ok(bad.json.error.details.fields.application_id, bad.text);
+    const unknown = await api(s.url, 'POST', `${O}/services`, { token: ada.token, body: { application_id: 'app_x', nope: 1 } });
+    assert.equal(unknown.status, 400);
+    assert.ok(unknown.json.error.details.fields.nope, unknown.text);
+    assert.equal(s.exited, null, 'server still running');
+  } finally { await s.stop(); s.cleanup(); }
+});
+
+// The check was a substring match, so `text/plain; charset=application/json` (a type a browser
+// form may send cross-site without a CORS preflight) passed as JSON.
+test('Content-Type must be exactly application/json: a CORS-simple type naming JSON in a parameter gets 415', async () => {
+  const s = await startWharf();
+  try {
+    const ada = await signup(s.url, 'ada');
+    const body = JSON.stringify({ email: ada.email, password: ada.password });
+    for (const ct of ['text/plain; charset=application/json', 'text/plain;application/json', 'application/jsonx',
+      'application/json-seq', 'multipart/form-data; boundary=application/json', 'application/x-www-form-urlencoded']) {
+      const r = await api(s.url, 'POST', '/api/v1/auth/login', { raw: body, headers: { 'content-type': ct } });
+      assert.equal(r.status, 415, `${ct}: ${r.status} ${r.text.slice(0, 120)}`);
+      assert.equal(r.json.error.code, 'unsupported_media_type');
+    }
+    for (const ct of ['application/json', 'Application/JSON; charset=UTF-8', 'application/json ; charset="utf-8"']) {
+      const r = await api(s.url, 'POST', '/api/v1/auth/login', { raw: body, headers: { 'content-type': ct } });
+      assert.equal(r.status, 200, `${ct}: ${r.status} ${r.text.slice(0, 120)}`);
+    }
+  } finally { await s.stop(); s.cleanup(); }
+});
