@@ -105,7 +105,13 @@ Result<std::vector<PlannedStep>> Steps(const Service& s, Action action, const No
     switch (action) {
       case Action::kDeploy: {
         if (!node.app_exists) {
-          out.push_back(On(dokku::DbCreate(db.kind, s.app, db.version), Layer::kNone, db_fix));
+          auto st = dokku::DbCreate(db.kind, s.app, db.version);
+          if (!db.password.empty()) {
+            st.argv.push_back("--password");
+            st.argv.push_back(db.password);
+            st.display += " --password [credential]";
+          }
+          out.push_back(On(std::move(st), Layer::kNone, db_fix));
         }
         for (const auto& app : db.link_apps) {
           WHARF_TRY(dokku::ValidateName(app, "link_apps"));

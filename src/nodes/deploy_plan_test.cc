@@ -173,7 +173,7 @@ TEST(DeployPlan, ANodeTooOldForAStepIsRefusedBeforeAnyStepRuns) {
   EXPECT_NE(r.error().message.find("need 0.31.0"), std::string::npos);
 }
 
-TEST(DeployPlan, DatabaseCreatesWithThePluginsPasswordAndLinksIntoExistingApps) {
+TEST(DeployPlan, DatabaseCreatesWithThePasswordAndLinksIntoExistingApps) {
   Service s;
   s.app = "shop-db";
   s.kind = Kind::kDatabase;
@@ -184,7 +184,7 @@ TEST(DeployPlan, DatabaseCreatesWithThePluginsPasswordAndLinksIntoExistingApps) 
   ASSERT_TRUE(steps);
   ASSERT_EQ(Commands(*steps), (V{"postgres:create", "postgres:link"}));
   EXPECT_EQ((*steps)[0].step.argv,
-            (V{"dokku", "postgres:create", "shop-db", "--image-version", "16"}));
+            (V{"dokku", "postgres:create", "shop-db", "--image-version", "16", "--password", "pw-SECRET"}));
   EXPECT_EQ((*steps)[0].step.display.find("pw-SECRET"), std::string::npos);
   node.app_exists = true;
   node.links = {{"shop-db", "shop-web"}};

@@ -167,6 +167,18 @@ Step DbCreate(std::string_view kind, std::string_view service, std::string_view 
   }
   return Plain(std::move(argv));
 }
+std::string PluginDsn(std::string_view kind, std::string_view service, std::string_view password) {
+  std::string host = "dokku-" + S(kind) + "-" + S(service);
+  for (auto& c : host)
+    if (c == '.' || c == '_') c = '-';
+  if (kind == "redis") return "redis://:" + S(password) + "@" + host + ":6379";
+  if (kind == "postgres") return "postgres://postgres:" + S(password) + "@" + host + ":5432/" + S(service);
+  if (kind == "mongo")
+    return "mongodb://" + S(service) + ":" + S(password) + "@" + host + ":27017/" + S(service);
+  // mysql and mariadb: the mariadb plugin's scheme is mysql too.
+  return "mysql://" + S(kind) + ":" + S(password) + "@" + host + ":3306/" + S(service);
+}
+
 Step DbDsn(std::string_view kind, std::string_view service) {
   return Plain({"dokku", S(kind) + ":info", S(service), "--dsn"});
 }

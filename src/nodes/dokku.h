@@ -91,9 +91,13 @@ Step LetsencryptEnable(std::string_view app);
 Step PortsSet(std::string_view app, const std::vector<std::string>& mappings);
 
 // `<kind>:create <service> [--image-version V]`, `<kind>:link`, `<kind>:export`, `<kind>:import`.
-// No password is passed: the plugin generates it, and Wharf reads the whole DSN back with DbDsn,
-// so no database password is ever on the node's command line.
+// Wharf passes the password it generated (`--password`, appended by the planner); the node's DSN
+// is read back with DbDsn after the create and is what references resolve to from then on.
 Step DbCreate(std::string_view kind, std::string_view service, std::string_view version);
+// The DSN the official plugin prints for `service` created with `password` (the facts in
+// docs/applications.md "Supported Dokku and plugin versions"): user postgres/mysql/mariadb, the
+// service name for mongo, none for redis; database = the service name; host dokku-<kind>-<service>.
+std::string PluginDsn(std::string_view kind, std::string_view service, std::string_view password);
 // `<kind>:info <service> --dsn`: the URL the plugin links into apps (stdout, one line).
 Step DbDsn(std::string_view kind, std::string_view service);
 Step DbLink(std::string_view kind, std::string_view service, std::string_view app);

@@ -90,6 +90,12 @@ TEST(Dokku, DeployAndDatabaseCommands) {
   EXPECT_EQ(GitFromImage("web", "ghcr.io/acme/web:1.2").argv, (V{"dokku", "git:from-image", "web", "ghcr.io/acme/web:1.2"}));
   EXPECT_EQ(DbCreate("postgres", "db", "16").argv, (V{"dokku", "postgres:create", "db", "--image-version", "16"}));
   EXPECT_EQ(DbDsn("postgres", "db").argv, (V{"dokku", "postgres:info", "db", "--dsn"}));
+  // The plugins' own DSNs: their user, the service name as the database, unchanged.
+  EXPECT_EQ(PluginDsn("postgres", "shop-db", "pw"), "postgres://postgres:pw@dokku-postgres-shop-db:5432/shop-db");
+  EXPECT_EQ(PluginDsn("mariadb", "shop-db", "pw"), "mysql://mariadb:pw@dokku-mariadb-shop-db:3306/shop-db");
+  EXPECT_EQ(PluginDsn("mysql", "a", "pw"), "mysql://mysql:pw@dokku-mysql-a:3306/a");
+  EXPECT_EQ(PluginDsn("mongo", "m", "pw"), "mongodb://m:pw@dokku-mongo-m:27017/m");
+  EXPECT_EQ(PluginDsn("redis", "c", "pw"), "redis://:pw@dokku-redis-c:6379");
   EXPECT_EQ(DbCreate("redis", "cache", "").argv, (V{"dokku", "redis:create", "cache"}));
   EXPECT_EQ(DbLink("postgres", "db", "web").argv, (V{"dokku", "postgres:link", "db", "web"}));
   EXPECT_EQ(DbExport("postgres", "db").argv, (V{"dokku", "postgres:export", "db"}));

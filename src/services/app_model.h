@@ -52,8 +52,8 @@ Result<domain::DatabaseCredentials> OpenCredentials(const secrets::Envelope& env
                                                     const domain::AppService& s);
 Result<std::string> SealCredentials(const secrets::Envelope& env, const domain::Org& org, const std::string& service_id,
                                     const domain::DatabaseCredentials& c);
-// An empty credential row for a new database service: user, password and database name are the
-// plugin's, read from the node after `<kind>:create` (no value Wharf makes up).
+// A new database service's credentials: only the password (given to `<kind>:create --password`);
+// user and database name are the plugin's, and the node's DSN replaces the row after the deploy.
 domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine& e, std::string_view service_name);
 
 // The resolver's view of an application's services; `override_id`'s variables are replaced by
@@ -65,8 +65,8 @@ Result<std::vector<domain::ServiceVars>> ApplicationVars(const secrets::Envelope
                                                          std::string_view application_name = {});
 // A database service's built-in values (DATABASE_URL, HOST, USER, NAME, dFlow's <KIND>_URI, …)
 // come from the DSN its node printed (`<kind>:info --dsn`, stored sealed by the deployment that
-// created it). Until one is stored they are pending: a reference validates, resolving it fails
-// with `why` (deploy the database first). `application_name` is unused (kept for the callers).
+// created it). Before that, with `application_name`, they are the DSN the plugin prints for the
+// password Wharf passes to `<kind>:create` (nodes::dokku::PluginDsn); without it, pending.
 // Parses, validates keys (unique, POSIX) and generates secret() values for new input.
 Result<std::vector<domain::Variable>> MaterializeInput(const std::vector<VariableInput>& in, std::string_view field);
 // Gives each variable its generated values, keeping the previous ones where the spec is unchanged.

@@ -8,6 +8,8 @@
 
 #include "base/strings.h"
 #include "secrets/crypto.h"
+#include "nodes/deploy_plan.h"
+#include "nodes/dokku.h"
 #include "services/app_model.h"
 #include "services/services.h"
 
@@ -209,13 +211,18 @@ Result<std::string> SealCredentials(const secrets::Envelope& env, const domain::
   return env.Seal(org.wrapped_data_key, {org.id, "services", service_id, "credentials"}, plain.view());
 }
 
-domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine&, std::string_view) { return {}; }
+domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine&, std::string_view) {
+  domain::RandomFill random = RandomBytes;
+  domain::DatabaseCredentials c;
+  c.password = domain::GenerateSecret({32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"}, random);
+  return c;
+}
 
 Result<std::vector<domain::ServiceVars>> ApplicationVars(const secrets::Envelope& env, const domain::Org& org,
                                                          const std::vector<domain::AppService>& services,
                                                          const std::string& override_id,
                                                          const std::vector<domain::Variable>* override_vars,
-                                                         std::string_view /*application_name*/) {
+                                                         std::string_view application_name) {
   std::vector<domain::ServiceVars> out;
   out.reserve(services.size());
   for (const auto& s : services) {
@@ -235,6 +242,12 @@ Result<std::vector<domain::ServiceVars>> ApplicationVars(const secrets::Envelope
       }
       if (e && !creds.url.empty()) {
         sv.builtins = domain::DatabaseBuiltins(*e, creds);
+      } else if (e && !application_name.empty() && !creds.password.empty()) {
+        // Not read from the node yet: the DSN the plugin will print for the password Wharf passes
+        // to <kind>:create (the node's own DSN replaces it after the first deploy).
+        WHARF_ASSIGN_OR_RETURN(auto dn, nodes::deploy::DokkuName(application_name, s.name));
+        WHARF_ASSIGN_OR_RETURN(auto planned, domain::ParseDsn(nodes::dokku::PluginDsn(e->name, dn, creds.password)));
+        sv.builtins = domain::DatabaseBuiltins(*e, planned);
       } else if (e) {
         // Not on a node yet: the names validate, their values come from the node's DSN.
         domain::DatabaseCredentials names;
@@ -755,9 +768,13 @@ Result<json> Services::RevealCredentials(const authz::Principal& p, std::string_
     WHARF_ASSIGN_OR_RETURN(auto creds, apps::OpenCredentials(envelope_, org, s));
     json c = apps::Config(s);
     WHARF_ASSIGN_OR_RETURN(auto engine, domain::FindDatabaseEngine(c.value("engine", ""), "engine"));
+    WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, s.application_id));
+    if (creds.url.empty() && app) {
+      WHARF_ASSIGN_OR_RETURN(auto dn, nodes::deploy::DokkuName(app->name, s.name));
+      WHARF_ASSIGN_OR_RETURN(creds, domain::ParseDsn(nodes::dokku::PluginDsn(engine.name, dn, creds.password)));
+    }
     if (creds.url.empty())
-      return Err(ErrorCode::kConflict, "Database '" + s.name + "' is not deployed yet: its credentials are the "
-                                       "plugin's, read from the server when it is deployed. Deploy it first.");
+      return Err(ErrorCode::kConflict, "Database '" + s.name + "' is not deployed yet: deploy it first.");
     auto b = domain::DatabaseBuiltins(engine, creds);
     out = {{"engine", engine.name}, {"user", b["USER"]}, {"password", b["PASSWORD"]}, {"host", b["HOST"]},
            {"port", creds.port}, {"name", b["NAME"]}, {"database_url", b["DATABASE_URL"]}};
