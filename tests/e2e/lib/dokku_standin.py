@@ -283,7 +283,9 @@ def datastore(cmd, args, glob):
     elif sub == 'exists':
         out(f'-----> Service {svc} exists')
     elif sub == 'export':
-        sys.stdout.buffer.write(open(os.path.join(sd, 'data'), 'rb').read() if os.path.exists(os.path.join(sd, 'data')) else b'')
+        if os.path.exists(os.path.join(sd, 'data')):
+            with open(os.path.join(sd, 'data'), 'rb') as f:
+                shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)
     elif sub == 'import':
         with open(os.path.join(sd, 'data'), 'wb') as f:
             shutil.copyfileobj(sys.stdin.buffer, f)
