@@ -14,20 +14,6 @@ bool Lower(char c) { return c >= 'a' && c <= 'z'; }
 bool Digit(char c) { return c >= '0' && c <= '9'; }
 bool Alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
-std::string UserinfoEncode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
 }  // namespace
 
 Result<std::string> ValidateServiceName(std::string_view name, std::string_view field) {
@@ -161,11 +147,16 @@ Result<std::string> ValidateHostname(std::string_view host, std::string_view fie
 
 const std::vector<DatabaseEngine>& DatabaseEngines() {
   static const std::vector<DatabaseEngine> e = {
-      {"postgres", "postgres", 5432, "16", {"12", "13", "14", "15", "16", "17"}, true},
-      {"mysql", "mysql", 3306, "8.0", {"5.7", "8.0", "8.4", "9.0", "9.1"}, true},
-      {"mariadb", "mysql", 3306, "11.4", {"10.5", "10.6", "10.11", "11.0", "11.1", "11.2", "11.3", "11.4"}, true},
-      {"mongo", "mongodb", 27017, "7.0", {"4.4", "5.0", "6.0", "7.0", "8.0"}, true},
-      {"redis", "redis", 6379, "7.2", {"6.0", "6.2", "7.0", "7.2", "7.4"}, false},
+      // The default is the major of the image each pinned plugin ships (its Dockerfile: postgres
+      // 18.4, mysql 9.7.0, mariadb 12.2.2, mongo 8.2.9, redis 8.8.0).
+      {"postgres", "postgres", 5432, "18", {"12", "13", "14", "15", "16", "17", "18"}, true},
+      {"mysql", "mysql", 3306, "9.7", {"5.7", "8.0", "8.4", "9.0", "9.1", "9.2", "9.3", "9.4", "9.5", "9.6", "9.7"}, true},
+      {"mariadb", "mysql", 3306, "12.2",
+       {"10.5", "10.6", "10.11", "11.0", "11.1", "11.2", "11.3", "11.4", "11.5", "11.6", "11.7", "11.8", "12.0", "12.1",
+        "12.2"},
+       true},
+      {"mongo", "mongodb", 27017, "8.2", {"4.4", "5.0", "6.0", "7.0", "8.0", "8.1", "8.2"}, true},
+      {"redis", "redis", 6379, "8.8", {"6.0", "6.2", "7.0", "7.2", "7.4", "8.0", "8.2", "8.4", "8.6", "8.8"}, false},
   };
   return e;
 }
@@ -198,19 +189,50 @@ const std::vector<std::string>& DatabaseBuiltinNames() {
   return n;
 }
 
-std::map<std::string, std::string> DatabaseBuiltins(const DatabaseEngine& e, std::string_view service,
-                                                    const DatabaseCredentials& c) {
+Result<DatabaseCredentials> ParseDsn(std::string_view dsn) {
+  std::string d(Trim(dsn));
+  const std::string bad = "is not a DSN of the form scheme://user:password@host:port/database";
+  auto scheme_end = d.find("://");
+  auto at = d.rfind('@');
+  if (scheme_end == std::string::npos || at == std::string::npos || at < scheme_end) return FieldError("dsn", bad);
+  DatabaseCredentials c;
+  c.url = d;
+  std::string userinfo = d.substr(scheme_end + 3, at - scheme_end - 3);
+  std::string rest = d.substr(at + 1);
+  auto colon = userinfo.find(':');
+  std::string user = userinfo.substr(0, colon);
+  std::string pass = colon == std::string::npos ? "" : userinfo.substr(colon + 1);
+  if (!PercentDecode(user, &c.user) || !PercentDecode(pass, &c.password)) return FieldError("dsn", bad);
+  auto slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash);
+  if (slash != std::string::npos) c.database = rest.substr(slash + 1, rest.find('?', slash) - slash - 1);
+  auto pc = hostport.rfind(':');
+  if (pc == std::string::npos || pc == 0) return FieldError("dsn", bad);
+  c.host = hostport.substr(0, pc);
+  const std::string port = hostport.substr(pc + 1);
+  if (port.empty() || port.size() > 5) return FieldError("dsn", bad);
+  for (char ch : port)
+    if (!Digit(ch)) return FieldError("dsn", bad);
+  c.port = std::stoi(port);
+  return c;
+}
+
+std::map<std::string, std::string> DatabaseBuiltins(const DatabaseEngine& e, const DatabaseCredentials& c) {
   std::map<std::string, std::string> b;
-  const std::string host = "dokku-" + e.name + "-" + std::string(service);
-  b["HOST"] = host;
-  b["PORT"] = std::to_string(e.port);
+  b["DATABASE_URL"] = c.url;
+  b["HOST"] = c.host;
+  b["PORT"] = std::to_string(c.port);
   b["USER"] = c.user;
   b["PASSWORD"] = c.password;
   b["NAME"] = c.database;
-  std::string auth = e.has_user ? UserinfoEncode(c.user) + ":" + UserinfoEncode(c.password)
-                                : ":" + UserinfoEncode(c.password);
-  std::string path = e.name == "redis" ? "" : "/" + c.database;
-  b["DATABASE_URL"] = e.scheme + "://" + auth + "@" + host + ":" + std::to_string(e.port) + path;
+  std::string kind = e.name;
+  for (auto& ch : kind) ch = static_cast<char>(ch - 'a' + 'A');
+  b[kind + "_URI"] = c.url;
+  b[kind + "_HOST"] = c.host;
+  b[kind + "_PORT"] = b["PORT"];
+  b[kind + "_USERNAME"] = c.user;
+  b[kind + "_PASSWORD"] = c.password;
+  b[kind + "_NAME"] = c.database;
   return b;
 }
 

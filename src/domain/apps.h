@@ -57,14 +57,24 @@ Result<DatabaseEngine> FindDatabaseEngine(std::string_view name, std::string_vie
 // engines versioned that way) is supported.
 Result<std::string> ValidateDatabaseVersion(const DatabaseEngine& e, std::string_view version, std::string_view field);
 
+// A database service's credentials as the node's plugin made them: read from `<kind>:info
+// <service> --dsn` (ParseDsn), never modelled. `url` empty = not read from the node yet.
 struct DatabaseCredentials {
   std::string user, password, database;
+  std::string url;   // the DSN exactly as the plugin prints it and links it into apps
+  std::string host;  // dokku-<kind>-<service>
+  int port = 0;
 };
-// HOST, PORT, USER, PASSWORD, NAME and DATABASE_URL of a database service as the apps linked to
-// it on the node reach it (Dokku's service host "dokku-<engine>-<service>").
-std::map<std::string, std::string> DatabaseBuiltins(const DatabaseEngine& e, std::string_view service,
-                                                    const DatabaseCredentials& c);
-// The names DatabaseBuiltins offers, in a stable order.
+// Splits a DSN as the plugins print it: scheme://[user]:password@host:port[/database]
+// (user and password percent-decoded). kValidationFailed (field `dsn`) when it is not one.
+Result<DatabaseCredentials> ParseDsn(std::string_view dsn);
+// What a database service offers to references, from the DSN its node printed: DATABASE_URL,
+// HOST, PORT, USER, PASSWORD, NAME, and dFlow's names for the same parts
+// (<KIND>_URI, <KIND>_HOST, <KIND>_PORT, <KIND>_USERNAME, <KIND>_PASSWORD, <KIND>_NAME, KIND
+// being POSTGRES, MYSQL, MARIADB, MONGO or REDIS), so dFlow templates work unchanged.
+// Precondition: !c.url.empty().
+std::map<std::string, std::string> DatabaseBuiltins(const DatabaseEngine& e, const DatabaseCredentials& c);
+// Wharf's own names DatabaseBuiltins offers, in a stable order (the dFlow aliases come on top).
 const std::vector<std::string>& DatabaseBuiltinNames();
 
 // Rewrites `{{ old.VAR }}` references in a template value to `{{ new.VAR }}` for every renamed

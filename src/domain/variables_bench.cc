@@ -18,7 +18,7 @@ std::vector<ServiceVars> Application() {
     for (size_t i = 0; i < n; ++i) out[i] = static_cast<unsigned char>(rng());
   };
   auto pg = *FindDatabaseEngine("postgres", "e");
-  ServiceVars db{"db", {}, DatabaseBuiltins(pg, "db", {"uabcdefghijk", "p4ssw0rdp4ssw0rdp4ssw0rdp4ssw0rd", "db"}), {}};
+  ServiceVars db{"db", {}, DatabaseBuiltins(pg, *ParseDsn("postgres://postgres:p4ssw0rdp4ssw0rdp4ssw0rdp4ssw0rd@dokku-postgres-db:5432/db")), {}};
   ServiceVars api{"api", {}, {{"DOMAIN", "api.example.com"}}, {}};
   for (int i = 0; i < 20; ++i) api.variables.push_back({"API_" + std::to_string(i), "value-" + std::to_string(i), {}});
   ServiceVars web{"web", {}, {{"DOMAIN", "shop.example.com"}}, {}};

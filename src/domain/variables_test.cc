@@ -159,9 +159,9 @@ TEST(Secret, CarriedAcrossEditsUntilRegenerated) {
 
 std::vector<ServiceVars> App() {
   auto random = Mt(1);
-  DatabaseCredentials creds{"app", "s3cret", "db"};
+  DatabaseCredentials creds = *ParseDsn("postgres://app:s3cret@dokku-postgres-db:5432/db");
   auto engine = *FindDatabaseEngine("postgres", "e");
-  ServiceVars db{"db", {}, DatabaseBuiltins(engine, "db", creds), {{"DOMAIN", "service 'db' has no domain yet"}}};
+  ServiceVars db{"db", {}, DatabaseBuiltins(engine, creds), {{"DOMAIN", "service 'db' has no domain yet"}}};
   ServiceVars web{"web", {}, {{"DOMAIN", "app.example.com"}}, {}};
   web.variables = {{"DB", "{{ db.DATABASE_URL }}", {}},
                    {"TOKEN", "tok-{{ secret(12, \"xyz123\") }}", {}},
@@ -292,11 +292,29 @@ TEST(Apps, DatabaseEnginesVersionsAndUris) {
   EXPECT_FALSE(ValidateDatabaseVersion(pg, "16;rm", "v"));
   EXPECT_FALSE(FindDatabaseEngine("oracle", "database.engine"));
   auto redis = *FindDatabaseEngine("redis", "e");
-  auto b = DatabaseBuiltins(redis, "cache", {"", "p@ss/word", ""});
+  // The parts come from the DSN the plugin printed, percent-decoded; the URL stays as printed.
+  auto b = DatabaseBuiltins(redis, *ParseDsn("redis://:p%40ss%2Fword@dokku-redis-cache:6379\n"));
   EXPECT_EQ(b["DATABASE_URL"], "redis://:p%40ss%2Fword@dokku-redis-cache:6379");
-  auto my = DatabaseBuiltins(*FindDatabaseEngine("mariadb", "e"), "db", {"u", "p", "n"});
-  EXPECT_EQ(my["DATABASE_URL"], "mysql://u:p@dokku-mariadb-db:3306/n");
+  EXPECT_EQ(b["PASSWORD"], "p@ss/word");
+  EXPECT_EQ(b["USER"], "");
+  EXPECT_EQ(b["NAME"], "");
+  EXPECT_EQ(b["REDIS_URI"], b["DATABASE_URL"]);
+  auto my = DatabaseBuiltins(*FindDatabaseEngine("mariadb", "e"),
+                             *ParseDsn("mysql://mariadb:p@dokku-mariadb-shop-db:3306/shop-db"));
+  EXPECT_EQ(my["NAME"], "shop-db");
+  EXPECT_EQ(my["USER"], "mariadb");
+  EXPECT_EQ(my["HOST"], "dokku-mariadb-shop-db");
+  EXPECT_EQ(my["PORT"], "3306");
+  // dFlow's names for the same parts.
+  EXPECT_EQ(my["MARIADB_URI"], "mysql://mariadb:p@dokku-mariadb-shop-db:3306/shop-db");
+  EXPECT_EQ(my["MARIADB_USERNAME"], "mariadb");
+  EXPECT_EQ(my["MARIADB_NAME"], "shop-db");
+  EXPECT_EQ(my["MARIADB_HOST"], "dokku-mariadb-shop-db");
+  EXPECT_EQ(my["MARIADB_PORT"], "3306");
+  EXPECT_EQ(my["MARIADB_PASSWORD"], "p");
   for (auto& n : DatabaseBuiltinNames()) EXPECT_TRUE(b.count(n)) << n;
+  EXPECT_FALSE(ParseDsn("not a url"));
+  EXPECT_FALSE(ParseDsn("postgres://u:p@host/db"));  // no port
 }
 
 TEST(Apps, TemplatesRenameReferencesAndPickFreeNames) {

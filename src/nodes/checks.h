@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "nodes/dokku.h"
 #include "nodes/ssh.h"
 
 namespace wharf::nodes {
@@ -27,7 +28,7 @@ struct CheckOptions {
   ConnectOptions connect;
   int64_t min_disk_free_mb = 10240;
   std::string dns_probe = "packagecloud.io";  // a name the node must resolve (Dokku's package host)
-  std::string min_dokku_version = "0.30.0";
+  std::string min_dokku_version = dokku::MinimumVersion();
   std::string key_label;                      // "'deploy' (SHA256:…)", for the ssh_auth fix
   bool require_dokku = true;                  // false before onboarding (then dokku is informational)
 };

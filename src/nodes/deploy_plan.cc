@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "nodes/checks.h"
+
 namespace wharf::nodes::deploy {
 
 namespace {
@@ -88,7 +90,9 @@ std::vector<std::string> Service::CredentialSecrets() const {
   return out;
 }
 
-Result<std::vector<PlannedStep>> Plan(const Service& s, Action action, const NodeState& node) {
+namespace {
+
+Result<std::vector<PlannedStep>> Steps(const Service& s, Action action, const NodeState& node) {
   WHARF_TRY(dokku::ValidateName(s.app, "name"));
   std::vector<PlannedStep> out;
 
@@ -212,6 +216,26 @@ Result<std::vector<PlannedStep>> Plan(const Service& s, Action action, const Nod
                      "Let's Encrypt needs each domain's DNS to point at the server and port 80 open to the internet; "
                      "fix the DNS record or the security group, then deploy again."));
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<PlannedStep>> Plan(const Service& s, Action action, const NodeState& node) {
+  WHARF_ASSIGN_OR_RETURN(auto steps, Steps(s, action, node));
+  if (node.dokku_version.empty()) return steps;
+  for (const auto& st : steps) {
+    if (st.step.since.empty() || CompareVersions(node.dokku_version, st.step.since) >= 0) continue;
+    const std::string who = node.server_name.empty() ? "The server" : node.server_name;
+    Error e = Err(ErrorCode::kConflict, who + " runs Dokku " + node.dokku_version + "; " + st.step.feature +
+                                            " need " + st.step.since +
+                                            " or later: onboard the server again to upgrade").value();
+    e.details["fix"] = "Onboard the server again (POST …/servers/{id}/onboard): it upgrades Dokku to the "
+                       "pinned " + std::string(dokku::kPinnedVersion) + ".";
+    e.details["dokku_version"] = node.dokku_version;
+    e.details["needs"] = st.step.since;
+    return tl::unexpected(std::move(e));
+  }
+  return steps;
 }
 
 }  // namespace wharf::nodes::deploy

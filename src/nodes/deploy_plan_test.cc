@@ -144,6 +144,35 @@ TEST(DeployPlan, ImageWithRegistryCredentialLogsInThroughStdin) {
     for (const auto& a : st.step.argv) EXPECT_EQ(a.find("reg-SECRET"), std::string::npos);
 }
 
+TEST(DeployPlan, ANodeTooOldForAStepIsRefusedBeforeAnyStepRuns) {
+  Service s;
+  s.app = "shop-api";
+  s.kind = Kind::kImage;
+  s.image = {.image = "registry.example.com/acme/api:1.2", .registry_server = "registry.example.com",
+             .registry_username = "bot", .registry_password = "reg-SECRET"};
+  NodeState node{.app_exists = true};
+  node.dokku_version = "0.35.12";
+  node.server_name = "node-1";
+  auto r = Plan(s, Action::kDeploy, node);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(r.error().message.rfind("node-1 runs Dokku 0.35.12; private-registry images", 0), 0u) << r.error().message;
+  EXPECT_NE(r.error().message.find("need 0.38.0 or later: onboard the server again to upgrade"), std::string::npos);
+  EXPECT_TRUE(r.error().details.contains("fix"));
+  node.dokku_version = "0.38.0";
+  EXPECT_TRUE(Plan(s, Action::kDeploy, node));
+  // Without a registry login, 0.35.12 deploys the same image.
+  s.image.registry_server.clear();
+  node.dokku_version = "0.35.12";
+  EXPECT_TRUE(Plan(s, Action::kDeploy, node));
+  // ports:set needs 0.31.0.
+  s.ports = {"http:80:5000"};
+  node.dokku_version = "0.30.9";
+  r = Plan(s, Action::kDeploy, node);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("need 0.31.0"), std::string::npos);
+}
+
 TEST(DeployPlan, DatabaseCreatesWithThePasswordAndLinksIntoExistingApps) {
   Service s;
   s.app = "shop-db";

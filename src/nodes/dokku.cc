@@ -4,6 +4,7 @@
 #include <array>
 
 #include "base/strings.h"
+#include "nodes/checks.h"
 
 namespace wharf::nodes::dokku {
 
@@ -25,7 +26,42 @@ Step Plain(std::vector<std::string> argv) {
   s.argv = std::move(argv);
   return s;
 }
+
+Step Since(Step s, std::string version, std::string feature) {
+  s.since = std::move(version);
+  s.feature = std::move(feature);
+  return s;
+}
 }  // namespace
+
+const std::vector<PluginPin>& PinnedPlugins() {
+  // Release tags of the official plugins (dokku-letsencrypt's newest tag is 0.25.1).
+  static const std::vector<PluginPin> p = {
+      {"postgres", "https://github.com/dokku/dokku-postgres.git", "1.48.0"},
+      {"mysql", "https://github.com/dokku/dokku-mysql.git", "1.44.3"},
+      {"mariadb", "https://github.com/dokku/dokku-mariadb.git", "1.45.2"},
+      {"mongo", "https://github.com/dokku/dokku-mongo.git", "1.40.6"},
+      {"redis", "https://github.com/dokku/dokku-redis.git", "1.43.0"},
+      {"letsencrypt", "https://github.com/dokku/dokku-letsencrypt.git", "0.25.1"},
+  };
+  return p;
+}
+
+std::string MinimumVersion() {
+  const std::vector<Step> core = {
+      AppsCreate("a"), AppsDestroy("a"), PsRestart("a"), PsStop("a"), PsStart("a"),
+      GitSync("a", "https://h/r", "main"), GitFromImage("a", "i"), GitAuth("h", "u", "p"),
+      ConfigSet("a", {{"K", "v"}}), ConfigUnset("a", {"K"}), DomainsSet("a", {"a.example.com"}),
+      DomainsClear("a"), LetsencryptEnable("a"), PortsSet("a", {"http:80:5000"}),
+      DbCreate("postgres", "d", ""), DbDsn("postgres", "d"), DbLink("postgres", "d", "a"),
+      DbUnlink("postgres", "d", "a"), DbDestroy("postgres", "d"), DbExport("postgres", "d"),
+      DbImport("postgres", "d")};
+  std::string min = "0.0.0";
+  for (const auto& s : core) {
+    if (!s.since.empty() && CompareVersions(min, s.since) < 0) min = s.since;
+  }
+  return min;
+}
 
 Status ValidateName(std::string_view name, std::string_view field) {
   if (name.empty() || name.size() > 63)
@@ -85,7 +121,7 @@ Step RegistryLogin(std::string_view app, std::string_view server, std::string_vi
   s.argv = {"dokku", "registry:login", "--password-stdin", S(app), S(server), S(username)};
   s.stdin_data = S(password);
   s.display = Join(s.argv, " ");
-  return s;
+  return Since(std::move(s), "0.38.0", "private-registry images (per-app registry:login)");
 }
 
 Step ConfigSet(std::string_view app, const std::map<std::string, std::string>& values) {
@@ -120,7 +156,7 @@ Step LetsencryptEnable(std::string_view app) { return Plain({"dokku", "letsencry
 Step PortsSet(std::string_view app, const std::vector<std::string>& mappings) {
   std::vector<std::string> argv = {"dokku", "ports:set", S(app)};
   argv.insert(argv.end(), mappings.begin(), mappings.end());
-  return Plain(std::move(argv));
+  return Since(Plain(std::move(argv)), "0.31.0", "port mappings (ports:set)");
 }
 
 Step DbCreate(std::string_view kind, std::string_view service, std::string_view version) {
@@ -130,6 +166,21 @@ Step DbCreate(std::string_view kind, std::string_view service, std::string_view 
     argv.push_back(S(version));
   }
   return Plain(std::move(argv));
+}
+std::string PluginDsn(std::string_view kind, std::string_view service, std::string_view password) {
+  std::string host = "dokku-" + S(kind) + "-" + S(service);
+  for (auto& c : host)
+    if (c == '.' || c == '_') c = '-';
+  if (kind == "redis") return "redis://:" + S(password) + "@" + host + ":6379";
+  if (kind == "postgres") return "postgres://postgres:" + S(password) + "@" + host + ":5432/" + S(service);
+  if (kind == "mongo")
+    return "mongodb://" + S(service) + ":" + S(password) + "@" + host + ":27017/" + S(service);
+  // mysql and mariadb: the mariadb plugin's scheme is mysql too.
+  return "mysql://" + S(kind) + ":" + S(password) + "@" + host + ":3306/" + S(service);
+}
+
+Step DbDsn(std::string_view kind, std::string_view service) {
+  return Plain({"dokku", S(kind) + ":info", S(service), "--dsn"});
 }
 Step DbLink(std::string_view kind, std::string_view service, std::string_view app) {
   return Plain({"dokku", S(kind) + ":link", S(service), S(app)});

@@ -9,6 +9,11 @@
 //   `$(...)`, quotes or newlines reaches the app byte for byte;
 // - `Step::display` is what a deployment log shows: keys and names, never values.
 //
+// Each builder knows the first Dokku version that accepts the form it builds (`Step::since`, from
+// Dokku's own usage lines; docs/applications.md "Supported versions"). The planner refuses a step
+// the node's Dokku is too old for, and the minimum version a server check asks for is the newest
+// `since` among the builders every deployment may use (MinimumVersion()).
+//
 // Names are validated before a command is built: Dokku app and service names are lowercase
 // letters, digits and dashes, starting with a letter or digit.
 #pragma once
@@ -26,7 +31,25 @@ struct Step {
   std::vector<std::string> argv;
   std::string stdin_data;  // a secret Dokku reads from stdin; never logged
   std::string display;     // the secret-free line a deployment log shows
+  std::string since;       // the first Dokku version that accepts this form ("" = every supported)
+  std::string feature;     // what needs `since`, for a refusal: "private-registry images"
 };
+
+// The Dokku version onboarding installs: the newest stable 0.38.x release.
+inline constexpr std::string_view kPinnedVersion = "0.38.27";
+
+// An official plugin onboarding installs, pinned to a release tag (`plugin:install --committish`).
+struct PluginPin {
+  std::string name;        // postgres, ..., letsencrypt
+  std::string url;         // its git repository
+  std::string committish;  // the release tag
+};
+const std::vector<PluginPin>& PinnedPlugins();
+
+// The oldest Dokku every deploy, restart, stop and destroy works with: the newest `since` of the
+// builders that need no optional feature (ports:set, 0.31.0). Optional features (per-app
+// registry login) are checked by the planner when a service uses them.
+std::string MinimumVersion();
 
 // "name" must be a valid Dokku app or service name; `field` names it in the error.
 Status ValidateName(std::string_view name, std::string_view field);
@@ -49,7 +72,9 @@ Step GitFromImage(std::string_view app, std::string_view image);
 // netrc credentials for a git host. Dokku takes them only as arguments: they are visible on the
 // node to root for the command's lifetime, never in Wharf's logs (display drops them).
 Step GitAuth(std::string_view host, std::string_view username, std::string_view password);
-// Registry credentials for one app; the password goes through stdin.
+// Registry credentials for one app; the password goes through stdin. The per-app form
+// (`registry:login --password-stdin <app> <server> <username>`) first appears in Dokku 0.38.0;
+// older releases log in globally, for every app on the node, so Wharf needs 0.38.0 for it.
 Step RegistryLogin(std::string_view app, std::string_view server, std::string_view username,
                    std::string_view password);
 
@@ -66,7 +91,15 @@ Step LetsencryptEnable(std::string_view app);
 Step PortsSet(std::string_view app, const std::vector<std::string>& mappings);
 
 // `<kind>:create <service> [--image-version V]`, `<kind>:link`, `<kind>:export`, `<kind>:import`.
+// Wharf passes the password it generated (`--password`, appended by the planner); the node's DSN
+// is read back with DbDsn after the create and is what references resolve to from then on.
 Step DbCreate(std::string_view kind, std::string_view service, std::string_view version);
+// The DSN the official plugin prints for `service` created with `password` (the facts in
+// docs/applications.md "Supported Dokku and plugin versions"): user postgres/mysql/mariadb, the
+// service name for mongo, none for redis; database = the service name; host dokku-<kind>-<service>.
+std::string PluginDsn(std::string_view kind, std::string_view service, std::string_view password);
+// `<kind>:info <service> --dsn`: the URL the plugin links into apps (stdout, one line).
+Step DbDsn(std::string_view kind, std::string_view service);
 Step DbLink(std::string_view kind, std::string_view service, std::string_view app);
 Step DbUnlink(std::string_view kind, std::string_view service, std::string_view app);
 Step DbDestroy(std::string_view kind, std::string_view service);

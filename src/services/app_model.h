@@ -52,6 +52,8 @@ Result<domain::DatabaseCredentials> OpenCredentials(const secrets::Envelope& env
                                                     const domain::AppService& s);
 Result<std::string> SealCredentials(const secrets::Envelope& env, const domain::Org& org, const std::string& service_id,
                                     const domain::DatabaseCredentials& c);
+// A new database service's credentials: only the password (given to `<kind>:create --password`);
+// user and database name are the plugin's, and the node's DSN replaces the row after the deploy.
 domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine& e, std::string_view service_name);
 
 // The resolver's view of an application's services; `override_id`'s variables are replaced by
@@ -61,16 +63,10 @@ Result<std::vector<domain::ServiceVars>> ApplicationVars(const secrets::Envelope
                                                          const std::string& override_id,
                                                          const std::vector<domain::Variable>* override_vars,
                                                          std::string_view application_name = {});
-// A database service's built-in values (DATABASE_URL, HOST, USER, NAME, …) as the apps linked to
-// it on the node reach it: the host of its Dokku service (named `<application>-<service>`, see
-// nodes/deploy_plan.h), the user and database name Dokku's plugin creates, and the password Wharf
-// generated (which the deployment gives to `<engine>:create`). ApplicationVars uses it when given
-// the application's name, so what a reveal shows is what a deployment sets (deployments.cc).
-Result<std::map<std::string, std::string>> NodeDatabaseBuiltins(const domain::DatabaseEngine& e,
-                                                                std::string_view application_name,
-                                                                std::string_view service_name,
-                                                                const domain::DatabaseCredentials& stored);
-
+// A database service's built-in values (DATABASE_URL, HOST, USER, NAME, dFlow's <KIND>_URI, …)
+// come from the DSN its node printed (`<kind>:info --dsn`, stored sealed by the deployment that
+// created it). Before that, with `application_name`, they are the DSN the plugin prints for the
+// password Wharf passes to `<kind>:create` (nodes::dokku::PluginDsn); without it, pending.
 // Parses, validates keys (unique, POSIX) and generates secret() values for new input.
 Result<std::vector<domain::Variable>> MaterializeInput(const std::vector<VariableInput>& in, std::string_view field);
 // Gives each variable its generated values, keeping the previous ones where the spec is unchanged.

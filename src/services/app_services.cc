@@ -8,6 +8,8 @@
 
 #include "base/strings.h"
 #include "secrets/crypto.h"
+#include "nodes/deploy_plan.h"
+#include "nodes/dokku.h"
 #include "services/app_model.h"
 #include "services/services.h"
 
@@ -194,23 +196,25 @@ Result<domain::DatabaseCredentials> OpenCredentials(const secrets::Envelope& env
                          env.Open(org.wrapped_data_key, {org.id, "services", s.id, "credentials"}, s.credentials_sealed));
   json j = json::parse(plain.view(), nullptr, false);
   if (!j.is_object()) return Internal("stored credentials of " + s.id + " are corrupt");
-  return domain::DatabaseCredentials{j.value("user", ""), j.value("password", ""), j.value("database", "")};
+  domain::DatabaseCredentials c{j.value("user", ""), j.value("password", ""), j.value("database", "")};
+  c.url = j.value("url", "");
+  c.host = j.value("host", "");
+  c.port = j.value("port", 0);
+  return c;
 }
 
 Result<std::string> SealCredentials(const secrets::Envelope& env, const domain::Org& org, const std::string& service_id,
                                     const domain::DatabaseCredentials& c) {
-  SecretBytes plain = SecretBytes::FromString(json{{"user", c.user}, {"password", c.password}, {"database", c.database}}.dump());
+  SecretBytes plain = SecretBytes::FromString(json{{"user", c.user}, {"password", c.password}, {"database", c.database},
+                                                   {"url", c.url}, {"host", c.host}, {"port", c.port}}
+                                                  .dump());
   return env.Seal(org.wrapped_data_key, {org.id, "services", service_id, "credentials"}, plain.view());
 }
 
-domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine& e, std::string_view service_name) {
+domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine&, std::string_view) {
   domain::RandomFill random = RandomBytes;
   domain::DatabaseCredentials c;
-  if (e.has_user) c.user = "u" + domain::GenerateSecret({11, "abcdefghijklmnopqrstuvwxyz0123456789"}, random);
   c.password = domain::GenerateSecret({32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"}, random);
-  std::string db(service_name);
-  std::replace(db.begin(), db.end(), '-', '_');
-  c.database = e.name == "redis" ? "0" : db;
   return c;
 }
 
@@ -232,13 +236,25 @@ Result<std::vector<domain::ServiceVars>> ApplicationVars(const secrets::Envelope
     json c = Config(s);
     if (s.type == "database") {
       auto e = domain::FindDatabaseEngine(c.value("engine", ""), "engine");
+      domain::DatabaseCredentials creds;
       if (e && !s.credentials_sealed.empty()) {
-        WHARF_ASSIGN_OR_RETURN(auto creds, OpenCredentials(env, org, s));
-        if (application_name.empty()) {
-          sv.builtins = domain::DatabaseBuiltins(*e, s.name, creds);
-        } else {
-          WHARF_ASSIGN_OR_RETURN(sv.builtins, NodeDatabaseBuiltins(*e, application_name, s.name, creds));
-        }
+        WHARF_ASSIGN_OR_RETURN(creds, OpenCredentials(env, org, s));
+      }
+      if (e && !creds.url.empty()) {
+        sv.builtins = domain::DatabaseBuiltins(*e, creds);
+      } else if (e && !application_name.empty() && !creds.password.empty()) {
+        // Not read from the node yet: the DSN the plugin will print for the password Wharf passes
+        // to <kind>:create (the node's own DSN replaces it after the first deploy).
+        WHARF_ASSIGN_OR_RETURN(auto dn, nodes::deploy::DokkuName(application_name, s.name));
+        WHARF_ASSIGN_OR_RETURN(auto planned, domain::ParseDsn(nodes::dokku::PluginDsn(e->name, dn, creds.password)));
+        sv.builtins = domain::DatabaseBuiltins(*e, planned);
+      } else if (e) {
+        // Not on a node yet: the names validate, their values come from the node's DSN.
+        domain::DatabaseCredentials names;
+        names.url = "-";
+        for (const auto& [k, v] : domain::DatabaseBuiltins(*e, names))
+          sv.pending[k] = "database '" + s.name + "' is not deployed yet: its URL, user and password are the "
+                          "plugin's, read from the server when it is deployed; deploy it first";
       }
     } else {
       std::string def;
@@ -753,14 +769,15 @@ Result<json> Services::RevealCredentials(const authz::Principal& p, std::string_
     json c = apps::Config(s);
     WHARF_ASSIGN_OR_RETURN(auto engine, domain::FindDatabaseEngine(c.value("engine", ""), "engine"));
     WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, s.application_id));
-    std::map<std::string, std::string> b;
-    if (app) {
-      WHARF_ASSIGN_OR_RETURN(b, apps::NodeDatabaseBuiltins(engine, app->name, s.name, creds));
-    } else {
-      b = domain::DatabaseBuiltins(engine, s.name, creds);
+    if (creds.url.empty() && app) {
+      WHARF_ASSIGN_OR_RETURN(auto dn, nodes::deploy::DokkuName(app->name, s.name));
+      WHARF_ASSIGN_OR_RETURN(creds, domain::ParseDsn(nodes::dokku::PluginDsn(engine.name, dn, creds.password)));
     }
+    if (creds.url.empty())
+      return Err(ErrorCode::kConflict, "Database '" + s.name + "' is not deployed yet: deploy it first.");
+    auto b = domain::DatabaseBuiltins(engine, creds);
     out = {{"engine", engine.name}, {"user", b["USER"]}, {"password", b["PASSWORD"]}, {"host", b["HOST"]},
-           {"port", engine.port}, {"name", b["NAME"]}, {"database_url", b["DATABASE_URL"]}};
+           {"port", creds.port}, {"name", b["NAME"]}, {"database_url", b["DATABASE_URL"]}};
     return AuditIn(tx, p, "services.reveal_credentials", "services", s.id, ctx, s.name);
   }));
   return out;

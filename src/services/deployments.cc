@@ -14,6 +14,7 @@
 #include "integrations/git.h"
 #include "integrations/github_app.h"
 #include "nodes/deploy_plan.h"
+#include "nodes/dokku.h"
 #include "nodes/ssh.h"
 #include "secrets/redact.h"
 #include "services/app_model.h"
@@ -65,27 +66,6 @@ bool LooksLikeNetwork(std::string_view out) {
 
 }  // namespace
 
-namespace apps {
-
-Result<std::map<std::string, std::string>> NodeDatabaseBuiltins(const domain::DatabaseEngine& e,
-                                                                std::string_view application_name,
-                                                                std::string_view service_name,
-                                                                const domain::DatabaseCredentials& stored) {
-  WHARF_ASSIGN_OR_RETURN(std::string dokku_name, deploy::DokkuName(application_name, service_name));
-  domain::DatabaseCredentials c = stored;
-  std::string db = dokku_name;
-  std::replace(db.begin(), db.end(), '-', '_');
-  // The user each official Dokku plugin creates; redis has none.
-  if (e.name == "postgres") c.user = "postgres";
-  else if (e.name == "mysql") c.user = "mysql";
-  else if (e.name == "mariadb") c.user = "mariadb";
-  else if (e.name == "mongo") c.user = dokku_name;
-  else c.user.clear();
-  c.database = e.name == "redis" ? "0" : db;
-  return domain::DatabaseBuiltins(e, dokku_name, c);
-}
-
-}  // namespace apps
 
 // Everything a deployment job needs, loaded in one read transaction.
 struct Services::DeploymentWork {
@@ -534,6 +514,12 @@ Status Services::RunDeployment(JobContext& jc) {
     return out;
   };
   deploy::NodeState node;
+  node.server_name = w.server.name;
+  if (auto v = c.Run({"dokku", "version"}); v && v->exit_status == 0) {
+    std::string ver(Trim(v->out));
+    if (StartsWith(ver, "dokku version ")) ver = ver.substr(14);
+    node.dokku_version = ver;
+  }
   const auto& s = w.plan_input;
   if (s.kind == deploy::Kind::kDatabase) {
     node.app_exists = ok({"dokku", s.database.kind + ":exists", s.app});
@@ -556,6 +542,8 @@ Status Services::RunDeployment(JobContext& jc) {
     std::string msg = e.message;
     if (e.details.contains("fields"))
       for (auto& [f, why] : e.details["fields"].items()) msg = f + " " + why.get<std::string>();
+    if (e.details.contains("fix") && e.details["fix"].is_string())
+      return fail_with(msg, Layer::kSsh, e.details["fix"].get<std::string>());
     return fail_with(msg, Layer::kNone, "Fix the service's settings, then deploy again.");
   }
   jc.AppendOwnLog("[wharf] " + std::to_string(plan->size()) + " step" + (plan->size() == 1 ? "" : "s") + " to run\n");
@@ -607,6 +595,26 @@ Status Services::RunDeployment(JobContext& jc) {
     }
   }
 
+  // A database's user, password and name are the plugin's: read the DSN it links into apps and
+  // keep it sealed, so references resolve to exactly what the node has.
+  std::optional<domain::DatabaseCredentials> node_dsn;
+  if (*action == deploy::Action::kDeploy && s.kind == deploy::Kind::kDatabase) {
+    const auto step = nodes::dokku::DbDsn(s.database.kind, s.app);
+    jc.AppendOwnLog("$ " + step.display + "\n");
+    auto r = c.Run(step.argv);
+    auto parsed = r && r->exit_status == 0 ? domain::ParseDsn(r->out) : tl::unexpected(Error{});
+    if (!parsed)
+      return fail_with("Step '" + step.display + "' did not print the database's URL" +
+                           (r ? ": " + secrets::Redact(LastLines(r->err, 2), {}) : ": " + r.error().message),
+                       Layer::kNone,
+                       "Check that the dokku-" + s.database.kind + " plugin is installed (onboard the server again), "
+                       "then deploy again.");
+    jc.AddSecret(parsed->password);
+    jc.AppendOwnLog("[wharf] Read the database's URL from the server (user " + parsed->user + ", database " +
+                    parsed->database + ")\n");
+    node_dsn = std::move(*parsed);
+  }
+
   // Done: the removed keys are gone from the node, and the service shows what runs.
   std::string status = *action == deploy::Action::kStop      ? "stopped"
                        : *action == deploy::Action::kDestroy ? "destroyed"
@@ -628,6 +636,11 @@ Status Services::RunDeployment(JobContext& jc) {
           svc->config = c.dump();
         }
       }
+    }
+    if (node_dsn) {
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(job.org_id));
+      if (!org) return Internal("org of job " + job.id + " is missing");
+      WHARF_ASSIGN_OR_RETURN(svc->credentials_sealed, apps::SealCredentials(envelope_, *org, svc->id, *node_dsn));
     }
     svc->status = status;
     svc->updated_at = clock_.Now();

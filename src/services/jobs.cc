@@ -445,14 +445,14 @@ Status Services::RunOnboarding(JobContext& jc) {
       if (words >> name) have.insert(name);
     }
   }
-  for (const auto& [name, url] : config_.dokku_plugins) {
+  for (const auto& [name, url, committish] : config_.dokku_plugins) {
     if (jc.IsCancelled()) return jc.Stopped();
     if (have.count(name)) {
       append("[wharf] Plugin " + name + " is installed: skipping\n");
       continue;
     }
     append("[wharf] Installing plugin " + name + "\n");
-    auto rc = stream(with_sudo({"dokku", "plugin:install", url, "--name", name}));
+    auto rc = stream(with_sudo({"dokku", "plugin:install", url, "--committish", committish, "--name", name}));
     if (!rc) return JobFailed(rc.error().message);
     if (*rc != 0) return JobFailed("Installing the " + name + " plugin failed with status " + std::to_string(*rc) + "; see the log above.");
   }

@@ -38,6 +38,7 @@
 #include "http_client/smtp.h"
 #include "integrations/github_app.h"
 #include "integrations/s3.h"
+#include "nodes/dokku.h"
 #include "nodes/ssh.h"
 #include "secrets/envelope.h"
 #include "services/rate_limiter.h"
@@ -58,22 +59,16 @@ struct Config {
   int64_t command_timeout_ms = 15000;
   int64_t min_disk_free_mb = 10240;
   std::string node_dns_probe = "packagecloud.io";
-  std::string min_dokku_version = "0.30.0";
+  std::string min_dokku_version = nodes::dokku::MinimumVersion();  // derived from the builders
   int64_t health_interval_ms = 5LL * 60 * 1000;  // between checks of a healthy server
   int64_t health_max_backoff_ms = 60LL * 60 * 1000;
   int health_concurrency = 16;
   int check_history = 100;               // kept per server
   // Onboarding: the pinned Dokku and its standard plugins.
-  std::string dokku_version = "0.35.12";
-  std::string dokku_bootstrap_url = "https://dokku.com/install/v0.35.12/bootstrap.sh";
-  std::vector<std::pair<std::string, std::string>> dokku_plugins = {
-      {"postgres", "https://github.com/dokku/dokku-postgres.git"},
-      {"mysql", "https://github.com/dokku/dokku-mysql.git"},
-      {"mariadb", "https://github.com/dokku/dokku-mariadb.git"},
-      {"mongo", "https://github.com/dokku/dokku-mongo.git"},
-      {"redis", "https://github.com/dokku/dokku-redis.git"},
-      {"letsencrypt", "https://github.com/dokku/dokku-letsencrypt.git"},
-  };
+  std::string dokku_version = std::string(nodes::dokku::kPinnedVersion);
+  std::string dokku_bootstrap_url =
+      "https://dokku.com/install/v" + std::string(nodes::dokku::kPinnedVersion) + "/bootstrap.sh";
+  std::vector<nodes::dokku::PluginPin> dokku_plugins = nodes::dokku::PinnedPlugins();
   int64_t onboard_timeout_ms = 30LL * 60 * 1000;
   // The durable job queue (jobs.cc, docs/architecture.md "Jobs"). `replica_id` names this process
   // in claimed_by (main: "<host>:<pid>:<random>", so a restart is a new replica). A running job's

@@ -101,7 +101,8 @@ test('a git service and a postgres service; the database credentials are generat
   assert.equal(creds.json.user, 'postgres');
   assert.equal(creds.json.port, 5432);
   assert.match(creds.json.password, /^[A-Za-z0-9]{32}$/);
-  assert.equal(creds.json.database_url, `postgres://${creds.json.user}:${creds.json.password}@dokku-postgres-shop-db:5432/shop_db`);
+  // The database is named as the Dokku service, unchanged (the plugin's rule): shop-db.
+  assert.equal(creds.json.database_url, `postgres://${creds.json.user}:${creds.json.password}@dokku-postgres-shop-db:5432/shop-db`);
   revealed.push(creds.json.password);
   assert.equal(field(await call('POST', `${O()}/services/${web.id}/reveal-credentials`), 'service').includes('only database'), true);
 });
@@ -234,7 +235,7 @@ test('templates keep settings and references, never a secret; deploying renames 
   assert.match(field(pending, 'variables.PUBLIC_URL'), /cannot be resolved yet: service 'web-2' has no domain yet/);
   assert.equal((await call('POST', `${O()}/services/${web2.id}/domains`, { hostname: 'copy.example.com' })).status, 201);
   const r2 = Object.fromEntries((await call('GET', `${O()}/services/${web2.id}/variables?reveal=true`)).json.items.map((v) => [v.key, v.resolved]));
-  assert.match(r2.DATABASE_URL, /@dokku-postgres-shop-db-2:5432\/shop_db_2$/);
+  assert.match(r2.DATABASE_URL, /@dokku-postgres-shop-db-2:5432\/shop-db-2$/);
   assert.match(r2.PUBLIC_URL, /^https:\/\/copy\.example\.com\//);
   assert.ok(!revealed.includes(r2.SESSION_SECRET.slice(2)), 'fresh secrets');
   // Into a new application: created in the same transaction, names kept.

@@ -53,11 +53,11 @@ function runTimed(args, marker) {
 test('server onboard --follow prints the install live, exits 0, and the job can be read back', async () => {
   node.removeStandIn('dokku');
   script = node.bootstrapScript({ sleep: 2 });
-  const r = await runTimed(['server', 'onboard', 'web-1', '--follow'], /Installing dokku v0\.35\.12 \(stand-in\)/);
+  const r = await runTimed(['server', 'onboard', 'web-1', '--follow'], /Installing dokku v0\.38\.27 \(stand-in\)/);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.ok(r.markerAt !== null, r.stdout);
   assert.ok(r.exitAt - r.markerAt >= 1500, `the first lines arrived ${r.exitAt - r.markerAt} ms before the end: not streamed`);
-  assert.match(r.stdout, /Installing Dokku 0\.35\.12/);
+  assert.match(r.stdout, /Installing Dokku 0\.38\.27/);
   for (const p of ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'letsencrypt']) assert.match(r.stdout, new RegExp(`Installing plugin ${p}`));
   assert.match(r.stdout, /Done: every check passes/);
   assert.match(r.stderr, /Onboarding web-1 \(job (job_\S+)\)/);
@@ -99,7 +99,7 @@ test('a failed onboarding exits 1 with the job error', async () => {
   assert.equal((await cli.json(['job', 'show', id])).status, 'failed');
   const missing = await cli.run(['job', 'show', 'job_nope']);
   assert.equal(missing.code, 1);
-  node.dokkuVersion('0.35.12');
+  node.dokkuVersion('0.38.27');
   writeFileSync(path.join(node.dir, 'bin', 'dokku'), readFileSync(path.join(node.dir, 'standin', 'dokku.standin')), { mode: 0o755 });
 });
 

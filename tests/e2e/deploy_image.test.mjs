@@ -6,7 +6,7 @@
 // and stop / destroy driving `ps:stop`, `apps:destroy --force` and a database's unlink + destroy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startWharf, api, signup } from './lib/harness.mjs';
@@ -81,7 +81,8 @@ before(async () => {
   db = d.json;
   const w = await call('POST', `${O}/applications/${app.id}/services`, {
     name: 'api', type: 'docker', image, docker_registry_id: cred.json.id, ports: ['http:80:8080'],
-    variables: [{ key: 'DATABASE_URL', value: '{{ db.DATABASE_URL }}' }, { key: 'MODE', value: 'image' }],
+    variables: [{ key: 'DATABASE_URL', value: '{{ db.DATABASE_URL }}' }, { key: 'MODE', value: 'image' },
+      { key: 'PG_URI', value: '{{ db.POSTGRES_URI }}' }, { key: 'PG_USER', value: '{{ db.POSTGRES_USERNAME }}' }],
   });
   assert.equal(w.status, 201, w.text);
   apiSvc = w.json;
@@ -110,11 +111,47 @@ test('an image service deploys: registry:login gets the password on stdin only, 
   assert.equal(onNode.registryLogin, `${reg.host} alice`);
   assert.equal(onNode.image, image);
   assert.deepEqual(onNode.ports, ['http:80:8080']);
-  assert.equal(onNode.env.DATABASE_URL, node.dokkuDatabase('postgres', 'media-db').dsn);
+  // The database URL is the one the plugin made and prints (`postgres:info media-db --dsn`):
+  // user postgres, database named as the service, unchanged; dFlow's names resolve to the same.
+  const dsn = node.dokkuDatabase('postgres', 'media-db').dsn;
+  assert.match(dsn, /^postgres:\/\/postgres:[A-Za-z0-9]{32}@dokku-postgres-media-db:5432\/media-db$/);
+  assert.equal(onNode.env.DATABASE_URL, dsn);
+  assert.equal(onNode.env.PG_URI, dsn);
+  assert.equal(onNode.env.PG_USER, 'postgres');
   assert.equal(onNode.env.MODE, 'image');
+  const creds = await call('POST', `${O}/services/${db.id}/reveal-credentials`);
+  assert.equal(creds.status, 200, creds.text);
+  assert.equal(creds.json.database_url, dsn);
+  assert.equal(creds.json.user, 'postgres');
+  assert.equal(creds.json.name, 'media-db');
+  assert.ok(node.dokkuCalls().some((c) => c[0] === 'postgres:info' && c[1] === 'media-db' && c[2] === '--dsn'),
+    'the URL was read from the node');
   assert.match(f.log, /\$ dokku registry:login --password-stdin media-api 127\.0\.0\.1:\d+ alice\n/);
   assert.match(f.log, /\$ dokku git:from-image media-api 127\.0\.0\.1:\d+\/team\/media:v1/);
   assert.equal((await call('GET', `${O}/services/${apiSvc.id}`)).json.status, 'running');
+});
+
+test('on a node reporting Dokku 0.35.12 the per-app registry:login is refused: by the node, and by Wharf before any step', async () => {
+  // The node itself: 0.35.12 takes `registry:login [--password-stdin] <server> <username>`.
+  node.dokkuVersion('0.35.12');
+  try {
+    const standin = path.join(node.dir, 'standin', 'dokku.standin');
+    const r = spawnSync(standin, ['registry:login', '--password-stdin', 'media-api', reg.host, 'alice'],
+      { input: REG_PASS, env: { ...process.env, WHARF_STANDIN_DIR: path.join(node.dir, 'standin') }, encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stderr, /Invalid number of arguments for registry:login: 3\n.*Usage: dokku registry:login \[--password-stdin\] <server> <username>/);
+    // Wharf: the planner knows the form needs 0.38.0 and refuses before anything runs.
+    const from = node.dokkuCalls().length;
+    const d = await start(apiSvc);
+    const f = await follow(d.id);
+    assert.equal(f.end.status, 'failed', f.log);
+    const got = (await call('GET', `${O}/deployments/${d.id}`)).json;
+    assert.match(got.error, /^node-1 runs Dokku 0\.35\.12; private-registry images .*need 0\.38\.0 or later: onboard the server again to upgrade/);
+    assert.match(got.error_fix, /Onboard the server again/);
+    assert.deepEqual(commandsSince(from), [], 'no step ran');
+  } finally {
+    node.dokkuVersion('0.38.27');
+  }
 });
 
 test('a registry password the node echoes is redacted from the failure, the log and the SSE stream', async () => {

@@ -155,7 +155,7 @@ test('a new user: sign up, onboard the node, application, git + postgres, variab
   shop.resolved = Object.fromEntries(reveal.json.items.map((x) => [x.key, x.resolved]));
   assert.equal(shop.resolved.SESSION_SECRET.length, 32);
   assert.ok([...shop.resolved.SESSION_SECRET].every((ch) => CHARSET.includes(ch)), 'drawn from the charset');
-  assert.match(shop.resolved.DATABASE_URL, /^postgres:\/\/postgres:[^@]+@dokku-postgres-shop-db:5432\/shop_db$/);
+  assert.match(shop.resolved.DATABASE_URL, /^postgres:\/\/postgres:[^@]+@dokku-postgres-shop-db:5432\/shop-db$/);
   assert.equal(shop.resolved.DB_HOST_PORT, 'dokku-postgres-shop-db:5432');
   const creds = await call('POST', `${O}/services/${shop.db.id}/reveal-credentials`);
   assert.equal(creds.status, 200, creds.text);

@@ -45,16 +45,18 @@ test('onboarding a bare server installs Dokku and the six plugins, streaming the
     const { log, end, events } = await follow(s.url, `${O}/jobs/${r.json.job_id}/log`, u.token);
     assert.equal(end.status, 'succeeded', log);
     assert.ok(events >= 2, 'the log arrives in several events while the job runs');
-    assert.match(log, /Installing Dokku 0\.35\.12/);
-    assert.match(log, /Installing dokku v0\.35\.12 \(stand-in\)/, 'the bootstrap output is streamed');
+    assert.match(log, /Installing Dokku 0\.38\.27/);
+    assert.match(log, /Installing dokku v0\.38\.27 \(stand-in\)/, 'the bootstrap output is streamed');
     for (const p of ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'letsencrypt']) assert.match(log, new RegExp(`Installing plugin ${p}`));
     assert.match(log, /Done: every check passes/);
     const job = await api(s.url, 'GET', `${O}/jobs/${r.json.job_id}`, { token: u.token });
     assert.equal(job.json.status, 'succeeded');
     assert.deepEqual(job.json.log.split('\n').filter(Boolean), log.split('\n').filter(Boolean), 'the stored log is what was streamed');
     const installs = node.dokkuCalls().filter((c) => c[0] === 'plugin:install');
-    assert.deepEqual(installs.map((c) => c[3]), ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'letsencrypt']);
-    assert.deepEqual(installs[0], ['plugin:install', 'https://github.com/dokku/dokku-postgres.git', '--name', 'postgres']);
+    assert.deepEqual(installs.map((c) => c[5]), ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'letsencrypt']);
+    // Each plugin is pinned to a release tag, as Dokku itself is.
+    assert.deepEqual(installs[0], ['plugin:install', 'https://github.com/dokku/dokku-postgres.git', '--committish', '1.48.0', '--name', 'postgres']);
+    assert.deepEqual(installs.map((c) => c[3]), ['1.48.0', '1.44.3', '1.45.2', '1.40.6', '1.43.0', '0.25.1']);
     const after1 = await api(s.url, 'GET', `${O}/servers/${srv.id}`, { token: u.token });
     assert.equal(after1.json.status, 'healthy');
 
@@ -62,7 +64,7 @@ test('onboarding a bare server installs Dokku and the six plugins, streaming the
     const again = await api(s.url, 'POST', `${O}/servers/${srv.id}/onboard`, { token: u.token });
     const second = await follow(s.url, `${O}/jobs/${again.json.job_id}/log`, u.token);
     assert.equal(second.end.status, 'succeeded');
-    assert.match(second.log, /Dokku 0\.35\.12 is installed .*skipping the install/);
+    assert.match(second.log, /Dokku 0\.38\.27 is installed .*skipping the install/);
     assert.match(second.log, /Plugin letsencrypt is installed: skipping/);
     assert.equal(node.dokkuCalls().filter((c) => c[0] === 'plugin:install').length, 6);
   } finally {
@@ -111,7 +113,7 @@ test('kill -9 while onboarding runs: the next start takes the job over after its
 test('a user without servers.update cannot onboard; a job of another org is not found', async () => {
   const s = await startWharf({ args: ['--node-dns-probe', 'localhost', '--min-disk-free-mb', '100'] });
   try {
-    node.dokkuVersion('0.35.12');
+    node.dokkuVersion('0.38.27');
     const { u, O, srv } = await setup(s, 'uma');
     const { memberWithRole } = await import('./lib/harness.mjs');
     const viewer = await memberWithRole(s.url, u, 'val', { servers: { read: true } });

@@ -63,7 +63,7 @@ test('add a server: every check passes, the host key is pinned, the key cannot b
   assert.equal(t.json.ok, true, JSON.stringify(t.json));
   const checks = byName(t.json);
   for (const n of ['dns', 'tcp', 'host_key', 'ssh_auth', 'sudo', 'os', 'disk', 'docker', 'dokku']) assert.equal(checks[n]?.status, 'passed', `${n}: ${JSON.stringify(checks[n])}`);
-  assert.equal(t.json.dokku_version, '0.35.12');
+  assert.equal(t.json.dokku_version, '0.38.27');
   assert.match(t.json.os, /^debian /);
   const r = await api(s.url, 'POST', `${O()}/servers`, { token: ada.token, body: body({ name: 'web-1' }) });
   assert.equal(r.status, 201, r.text);
@@ -176,11 +176,16 @@ test('disk below the threshold, DNS that does not resolve on the node, and an un
   }
 });
 
+// The node's PATH is its own: with Docker installed on the test machine, a node without docker
+// still reports docker_missing (the host's /usr/bin/docker is never the node's).
 test('Docker and Dokku: missing, engine down, too old (compared as versions)', async () => {
   const check = async () => byName((await api(s.url, 'POST', `${O()}/servers/test-connection`, { token: ada.token, body: body() })).json);
   node.dokkuVersion('0.9.10');
-  assert.equal((await check()).dokku.code, 'dokku_too_old');  // "0.9.10" > "0.30.0" as strings
-  node.dokkuVersion('0.30.1');
+  assert.equal((await check()).dokku.code, 'dokku_too_old');  // "0.9.10" > "0.31.0" as strings
+  // The minimum is ports:set's first version (0.31.0), derived from the command builders.
+  node.dokkuVersion('0.30.9');
+  assert.equal((await check()).dokku.code, 'dokku_too_old');
+  node.dokkuVersion('0.31.0');
   assert.equal((await check()).dokku.status, 'passed');
   node.dockerDown(true);
   assert.equal((await check()).docker.code, 'docker_not_running');

@@ -6,9 +6,11 @@
 // - Each sshd runs in its own mount namespace where /etc/resolv.conf points at 127.0.0.1 (nothing
 //   answers there), so no DNS query leaves loopback, and where /etc/os-release can be swapped to
 //   play another OS. `df`, `sudo`, `getent` and `cat /etc/os-release` are the real commands.
-// - `dokku` and `docker` on the users' PATH are stand-ins (no Docker engine runs here): they
-//   record each argv as one JSON line and answer like the real tools. Tests can remove them
-//   (missing), set the Dokku version, or stop the "engine".
+// - `dokku` and `docker` on the users' PATH are stand-ins: they record each argv and answer like
+//   the real tools. Tests can remove them (missing), set the Dokku version, or stop the "engine".
+// - The node's PATH is its own: bin/ comes first, and a command a test removes is replaced there
+//   by one that answers "not found" (exit 127), so a tool installed on the test machine itself
+//   (Docker, say) never stands in for one the node lacks.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, chmodSync, existsSync, mkdirSync, unlinkSync, openSync, writeSync, closeSync } from 'node:fs';
 import crypto from 'node:crypto';
@@ -33,114 +35,10 @@ function ensureUser(name, sudo) {
   else if (existsSync(f)) unlinkSync(f);
 }
 
-const DOKKU = `#!/bin/sh
-# Stand-in for Dokku: no Docker engine runs on the test machines. Records argv and answers like
-# Dokku, keeping the state a deployment changes (apps, config, domains, ports, databases, links)
-# under $WHARF_STANDIN_DIR so tests can read what the node ended up with. git:sync really clones
-# over HTTPS with the netrc that git:auth wrote, so a wrong credential fails as it would on Dokku.
-# A file "fail-<command>" in the state directory makes that command fail with its contents.
-D="$WHARF_STANDIN_DIR"
-umask 000
-# Dokku keeps git:auth's netrc in the dokku user's home; here each node gets its own home, since
-# every test node shares the one wharf-node Unix user (tests running at once would clobber it).
-mkdir -p "$D/home" && export HOME="$D/home"
-# The CA a test's git server uses, trusted the way a node trusts a public CA.
-[ -e "$D/ca.pem" ] && export GIT_SSL_CAINFO="$D/ca.pem"
-# One record per call: the argument count, then each argument, all NUL-terminated (argv cannot hold NUL).
-printf '%s\\0' "$#" "$@" >> "$D/dokku-argv"
-force=""
-if [ "$1" = "--force" ]; then force=1; shift; fi
-cmd="$1"
-[ $# -gt 0 ] && shift
-if [ -e "$D/fail-$cmd" ]; then cat "$D/fail-$cmd" >&2; exit 1; fi
-# A file "sleep-<command>" holding seconds makes that command take that long (a slow build).
-if [ -e "$D/sleep-$cmd" ]; then echo "-----> $cmd (slow stand-in step)"; sleep "$(cat "$D/sleep-$cmd")"; fi
-die() { echo " !     $*" >&2; exit 1; }
-app_dir() { echo "$D/apps/$1"; }
-need_app() { [ -d "$D/apps/$1" ] || die "App $1 does not exist"; }
-case "$cmd" in
-  version) echo "dokku version $(cat "$D/dokku-version")" ;;
-  plugin:list) cat "$D/dokku-plugins" 2>/dev/null ;;
-  plugin:install) echo "-----> Cloning plugin repo $1"; echo "-----> Plugin $3 enabled"; echo "  $3 0.0.1 enabled stand-in" >> "$D/dokku-plugins" ;;
-  apps:create)
-    [ -d "$D/apps/$1" ] && die "Name is already taken"
-    mkdir -p "$D/apps/$1/env" && echo "-----> Creating $1..." ;;
-  apps:exists) [ -d "$D/apps/$1" ] || die "App $1 does not exist" ;;
-  apps:list) echo "=====> My Apps"; ls "$D/apps" 2>/dev/null ;;
-  apps:destroy) need_app "$1"; rm -rf "$D/apps/$1"; echo "-----> Destroying $1 (including all add-ons)" ;;
-  config:set)
-    enc=""; while [ "\${1#--}" != "$1" ]; do [ "$1" = "--encoded" ] && enc=1; shift; done
-    app="$1"; shift; need_app "$app"
-    echo "-----> Setting config vars"
-    for kv in "$@"; do
-      k="\${kv%%=*}"; v="\${kv#*=}"
-      if [ -n "$enc" ]; then printf '%s' "$v" | base64 -d > "$D/apps/$app/env/$k" || die "$k: value is not base64"; else printf '%s' "$v" > "$D/apps/$app/env/$k"; fi
-      echo "       $k:  (set)"
-    done ;;
-  config:unset)
-    while [ "\${1#--}" != "$1" ]; do shift; done
-    app="$1"; shift; need_app "$app"
-    echo "-----> Unsetting config vars"
-    for k in "$@"; do rm -f "$D/apps/$app/env/$k"; echo "       $k"; done ;;
-  config:keys) need_app "$1"; ls "$D/apps/$1/env" ;;
-  git:auth)
-    if [ $# -ge 3 ]; then printf 'machine %s login %s password %s\\n' "$1" "$2" "$3" > "$HOME/.netrc"; chmod 600 "$HOME/.netrc"; else rm -f "$HOME/.netrc"; fi ;;
-  git:sync)
-    build=""; while [ "\${1#--}" != "$1" ]; do [ "$1" = "--build" ] && build=1; shift; done
-    app="$1"; repo="$2"; ref="$3"; need_app "$app"
-    rm -rf "$D/apps/$app/src"
-    echo "-----> Syncing $repo:\${ref:-HEAD} to $app"
-    if [ -n "$ref" ]; then git clone -q --depth 1 --branch "$ref" "$repo" "$D/apps/$app/src" 2>&1 || exit 1
-    else git clone -q --depth 1 "$repo" "$D/apps/$app/src" 2>&1 || exit 1; fi
-    git -C "$D/apps/$app/src" rev-parse HEAD > "$D/apps/$app/deployed-rev"
-    [ -n "$build" ] && { echo "-----> Building $app from $(cat "$D/apps/$app/deployed-rev")"; echo "=====> Application deployed"; } ;;
-  git:from-image)
-    need_app "$1"; echo "$2" > "$D/apps/$1/deployed-image"
-    echo "-----> Deploying $1 from image $2"; echo "=====> Application deployed" ;;
-  registry:login)
-    stdin=""; while [ "\${1#--}" != "$1" ]; do [ "$1" = "--password-stdin" ] && stdin=1; shift; done
-    [ -n "$stdin" ] || die "pass the password with --password-stdin"
-    app="$1"; server="$2"; user="$3"; need_app "$app"
-    cat > "$D/apps/$app/registry-password"; echo "$server $user" > "$D/apps/$app/registry-login"
-    echo "Login Succeeded" ;;
-  domains:set) app="$1"; shift; need_app "$app"; printf '%s\\n' "$@" > "$D/apps/$app/domains"; echo "-----> Set $* for $app" ;;
-  domains:clear) need_app "$1"; : > "$D/apps/$1/domains"; echo "-----> Cleared domains in $1" ;;
-  domains:add) need_app "$1"; echo "$2" >> "$D/apps/$1/domains"; echo "-----> Added $2 to $1" ;;
-  domains:remove) need_app "$1"; grep -vxF "$2" "$D/apps/$1/domains" > "$D/apps/$1/domains.new" 2>/dev/null; mv "$D/apps/$1/domains.new" "$D/apps/$1/domains"; echo "-----> Removed $2 from $1" ;;
-  domains:report) need_app "$1"; cat "$D/apps/$1/domains" 2>/dev/null ;;
-  letsencrypt:enable) need_app "$1"; touch "$D/apps/$1/letsencrypt"; echo "-----> Enabling letsencrypt for $1" ;;
-  ports:set) app="$1"; shift; need_app "$app"; printf '%s\\n' "$@" > "$D/apps/$app/ports"; echo "-----> Setting ports for $app" ;;
-  ps:restart|ps:start) need_app "$1"; echo running > "$D/apps/$1/state"; echo "-----> Restarting $1" ;;
-  ps:stop) need_app "$1"; echo stopped > "$D/apps/$1/state"; echo "-----> Stopping $1" ;;
-  postgres:*|mysql:*|mariadb:*|mongo:*|redis:*)
-    kind="\${cmd%%:*}"; sub="\${cmd#*:}"; svc="$1"; sd="$D/db/$kind/$svc"
-    case "$sub" in
-      create)
-        [ -d "$sd" ] && die "$kind service $svc already exists"
-        shift; version=latest; pw="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \\n')"
-        while [ $# -gt 0 ]; do
-          case "$1" in --image-version|-I) version="$2"; shift 2 ;; --password|-p) pw="$2"; shift 2 ;; *) shift ;; esac
-        done
-        mkdir -p "$sd"; echo "$version" > "$sd/version"
-        echo "$kind://postgres:$pw@dokku-$kind-$svc:5432/$(echo "$svc" | tr - _)" > "$sd/dsn"
-        echo "=====> $kind container created: $svc" ;;
-      link)
-        [ -d "$sd" ] || die "$kind service $svc does not exist"; need_app "$2"
-        grep -qxF "$2" "$sd/links" 2>/dev/null && die "Already linked as DATABASE_URL"
-        cp "$sd/dsn" "$D/apps/$2/env/DATABASE_URL"; echo "$2" >> "$sd/links"; echo "-----> Setting config vars"; echo "       DATABASE_URL:  (set)" ;;
-      links) [ -d "$sd" ] || die "$kind service $svc does not exist"; cat "$sd/links" 2>/dev/null ;;
-      unlink)
-        [ -d "$sd" ] || die "$kind service $svc does not exist"; rm -f "$D/apps/$2/env/DATABASE_URL"
-        grep -vxF "$2" "$sd/links" > "$sd/links.new" 2>/dev/null; mv "$sd/links.new" "$sd/links" ;;
-      export) [ -d "$sd" ] || die "$kind service $svc does not exist"; cat "$sd/data" 2>/dev/null ;;
-      import) [ -d "$sd" ] || die "$kind service $svc does not exist"; cat > "$sd/data" ;;
-      exists) [ -d "$sd" ] || die "$kind service $svc does not exist" ;;
-      destroy) [ -d "$sd" ] || die "$kind service $svc does not exist"; rm -rf "$sd"; echo "=====> Deleting $svc" ;;
-      *) die "\\\`$cmd\\\` is not a dokku command." ;;
-    esac ;;
-  *) die "\\\`$cmd\\\` is not a dokku command." ;;
-esac
-`;
+// The Dokku stand-in (dokku_standin.py): behaves like the Dokku version it reports, from the facts
+// in ../shared/testdata/dokku/README.md (usage, flags and arity per version; the plugins' DSNs and
+// link variables).
+const DOKKU = readFileSync(new URL('./dokku_standin.py', import.meta.url), 'utf8');
 const DOCKER = `#!/bin/sh
 # Stand-in for the Docker CLI and engine (see dokku).
 D="$WHARF_STANDIN_DIR"
@@ -151,6 +49,16 @@ case "$1" in
   *) : ;;
 esac
 `;
+
+// The DSN a datastore plugin prints for `service` (facts: ../shared/testdata/dokku/README.md).
+export function pluginDsn(kind, service, password) {
+  const host = `dokku-${kind}-${service.replace(/[._]/g, '-')}`;
+  const [scheme, user, port] = {
+    postgres: ['postgres', 'postgres', 5432], mysql: ['mysql', 'mysql', 3306], mariadb: ['mysql', 'mariadb', 3306],
+    mongo: ['mongodb', service, 27017], redis: ['redis', '', 6379],
+  }[kind];
+  return kind === 'redis' ? `${scheme}://:${password}@${host}:${port}` : `${scheme}://${user}:${password}@${host}:${port}/${service}`;
+}
 
 // Parses the stand-ins' records: "<argc>\0<arg>\0<arg>\0..." repeated.
 function readCalls(file) {
@@ -197,7 +105,7 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
   const standin = path.join(dir, 'standin');
   mkdirSync(standin);
   chmodSync(standin, 0o777);
-  writeFileSync(path.join(standin, 'dokku-version'), '0.35.12\n', { mode: 0o666 });
+  writeFileSync(path.join(standin, 'dokku-version'), '0.38.27\n', { mode: 0o666 });  // the pinned version
   writeFileSync(path.join(standin, 'dokku.standin'), DOKKU, { mode: 0o755 });
   const keys = path.join(dir, 'authorized');
   mkdirSync(keys);
@@ -258,7 +166,8 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
         `install -m 755 ${standin}/dokku.standin ${bin}/dokku\necho "\${DOKKU_TAG#v}" > ${standin}/dokku-version\necho "-----> Done"\n`;
     },
     dokkuVersion(v) { writeFileSync(path.join(standin, 'dokku-version'), `${v}\n`); },
-    removeStandIn(name) { rmSync(path.join(bin, name), { force: true }); },
+    // Makes `name` absent on the node: its PATH finds a command that answers as a missing one does.
+    removeStandIn(name) { writeFileSync(path.join(bin, name), missing(name), { mode: 0o755 }); },
     dockerDown(down = true) {
       if (down) writeFileSync(path.join(standin, 'docker-down'), '');
       else rmSync(path.join(standin, 'docker-down'), { force: true });
@@ -294,7 +203,7 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
         mkdirSync(d, { recursive: true });
         for (let p = d; p !== standin; p = path.dirname(p)) chmodSync(p, 0o777);
         writeFileSync(path.join(d, 'version'), 'latest\n', { mode: 0o666 });
-        writeFileSync(path.join(d, 'dsn'), `${kind}://${name}:standin@dokku-${kind}-${name}:5432/${name}\n`, { mode: 0o666 });
+        writeFileSync(path.join(d, 'dsn'), `${pluginDsn(kind, name, 'standin')}\n`, { mode: 0o666 });
       }
       const file = path.join(d, 'data');
       if (data && typeof data === 'object' && !Buffer.isBuffer(data) && data.mib) {

@@ -1,0 +1,521 @@
+#!/usr/bin/python3
+# Stand-in for Dokku on the test nodes (Dokku cannot be installed offline). It behaves like the
+# Dokku version it reports ($WHARF_STANDIN_DIR/dokku-version), as ../../../../shared/testdata/
+# dokku/README.md gives Dokku's and its plugins' usage from their own sources:
+# - an unknown command, an unknown flag or a wrong number of arguments fails as on Dokku, for the
+#   usage of the reported version (registry:login takes no app before 0.38.0, ports:set needs
+#   0.31.0, git:sync --build-if-changes needs 0.38.0, ...);
+# - core (Go) subcommands take flags only before the first argument (Go's flag package); the
+#   datastore and letsencrypt plugins (bash) take them anywhere;
+# - the datastore plugins make the user, password and database name themselves and print the
+#   DSN with `<kind>:info <service> --dsn`; `<kind>:link` sets DATABASE_URL (REDIS_URL for redis,
+#   MONGO_URL for mongo), or the first free DOKKU_<KIND>_<COLOR>_URL when the app holds it.
+# State (apps, config, domains, ports, databases, links) lives under $WHARF_STANDIN_DIR so tests
+# read what the node ended up with. Every call is recorded: argc then each argument, NUL-ended.
+# A file "fail-<command>" makes that command fail with its contents; "sleep-<command>" holding
+# seconds makes it slow. git:sync really clones over HTTPS with the netrc git:auth wrote.
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+
+D = os.environ.get('WHARF_STANDIN_DIR', '')
+os.umask(0)
+
+
+def out(s=''):
+    sys.stdout.write(s + '\n')
+    sys.stdout.flush()
+
+
+def die(msg, code=1):
+    sys.stderr.write(' !     ' + msg + '\n')
+    sys.exit(code)
+
+
+def vtuple(v):
+    parts = []
+    for p in v.strip().split('-')[0].split('.'):
+        parts.append(int(p) if p.isdigit() else 0)
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def read(path, default=None):
+    try:
+        with open(path, encoding='utf-8', errors='surrogateescape') as f:
+            return f.read()
+    except FileNotFoundError:
+        return default
+
+
+def write(path, data, mode='w'):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, mode, encoding='utf-8', errors='surrogateescape') as f:
+        f.write(data)
+
+
+VERSION = (read(os.path.join(D, 'dokku-version'), '0.35.12') or '0.35.12').strip()
+V = vtuple(VERSION)
+
+# --------------------------------------------------------------------------- usage per version
+# name -> (flags: {flag: takes_value}, min positionals, max positionals (None = any), usage line)
+INF = None
+
+
+def core_usage():
+    u = {
+        'version': ({}, 0, 0, 'version'),
+        'apps:create': ({}, 1, 1, 'apps:create <app>'),
+        'apps:destroy': ({}, 1, 1, 'apps:destroy <app>'),
+        'apps:exists': ({}, 1, 1, 'apps:exists <app>'),
+        'apps:list': ({}, 0, 0, 'apps:list'),
+        'ps:restart': ({'--parallel': True, '--all': False}, 0, 2,
+                       'ps:restart [--parallel count] [--all|<app>] [<process-name>]'),
+        'ps:stop': ({'--parallel': True, '--all': False}, 0, 1, 'ps:stop [--parallel count] [--all|<app>]'),
+        'ps:start': ({'--parallel': True, '--all': False}, 0, 1, 'ps:start [--parallel count] [--all|<app>]'),
+        'git:sync': ({'--build': False}, 2, 3, 'git:sync [--build] <app> <repository> [<git-ref>]'),
+        'git:from-image': ({}, 2, 4, 'git:from-image <app> <docker-image> [<git-username> <git-email>]'),
+        'git:auth': ({}, 1, 3, 'git:auth <host> [<username> <password>]'),
+        'registry:login': ({'--password-stdin': False}, 2, 3,
+                           'registry:login [--password-stdin] <server> <username> [<password>]'),
+        'config:set': ({'--encoded': False, '--no-restart': False, '--global': False}, 1, INF,
+                       'config:set [--encoded] [--no-restart] (<app>|--global) KEY1=VALUE1 [KEY2=VALUE2 ...]'),
+        'config:unset': ({'--no-restart': False, '--global': False}, 1, INF,
+                         'config:unset [--no-restart] (<app>|--global) KEY1 [KEY2 ...]'),
+        'config:get': ({'--quoted': False, '--global': False}, 1, 2, 'config:get [--quoted] (<app>|--global) KEY'),
+        'config:keys': ({'--global': False, '--merged': False}, 0, 1, 'config:keys (<app>|--global) [--merged]'),
+        'domains:set': ({}, 2, INF, 'domains:set <app> <domain> [<domain> ...]'),
+        'domains:add': ({}, 2, INF, 'domains:add <app> <domain> [<domain> ...]'),
+        'domains:remove': ({}, 2, INF, 'domains:remove <app> <domain> [<domain> ...]'),
+        'domains:clear': ({}, 1, 1, 'domains:clear <app>'),
+        'domains:report': ({}, 0, 2, 'domains:report [<app>|--global] [<flag>]'),
+        'ports:set': ({}, 1, INF, 'ports:set <app> [<scheme>:<host-port>:<container-port>...]'),
+        'logs': ({'-t': False, '--tail': False, '-n': True, '--num': True, '-q': False, '--quiet': False,
+                  '-p': True, '--ps': True}, 1, 1, 'logs [-t|--tail] [-n|--num num] [-q|--quiet] [-p|--ps process] <app>'),
+        'plugin:list': ({}, 0, 0, 'plugin:list'),
+    }
+    if V < (0, 31, 0):
+        del u['ports:set']
+    if V >= (0, 38, 0):
+        u['git:sync'] = ({'--build': False, '--build-if-changes': False, '--skip-deploy-branch': False}, 2, 3,
+                         'git:sync [--build|--build-if-changes] [--skip-deploy-branch] <app> <repository> [<git-ref>]')
+        u['registry:login'] = ({'--global': False, '--password-stdin': False}, 2, 4,
+                               'registry:login [--global|--password-stdin] [<app>] <server> <username> [<password>]')
+        u['plugin:list'] = ({'--format': True}, 0, 0, 'plugin:list [--format stdout|json]')
+    return u
+
+
+# Bash-parsed commands: flags anywhere.
+def bash_usage(cmd):
+    if cmd == 'plugin:install':
+        f = {'--core': False, '--git-url': True, '--committish': True, '--name': True}
+        if V >= (0, 38, 0):
+            f['--skip-install-trigger'] = False
+        return (f, 0, 1, 'plugin:install [--core|--git-url] [--committish branch|commit|tag] [--name custom-plugin-name]')
+    if cmd == 'letsencrypt:enable':
+        return ({'--force': False}, 1, 1, 'letsencrypt:enable <app> [--force]')
+    kind, _, sub = cmd.partition(':')
+    if kind not in PLUGINS:
+        return None
+    create_flags = {}
+    for short, long in (('-c', '--config-options'), ('-C', '--custom-env'), ('-i', '--image'),
+                        ('-I', '--image-version'), ('-m', '--memory'), ('-N', '--initial-network'),
+                        ('-p', '--password'), ('-P', '--post-create-network'), ('-r', '--root-password'),
+                        ('-S', '--post-start-network'), ('-s', '--shm-size')):
+        create_flags[short] = True
+        create_flags[long] = True
+    info_flags = {f: False for f in ('--config-dir', '--data-dir', '--dsn', '--exposed-ports', '--id',
+                                     '--internal-ip', '--initial-network', '--links', '--post-create-network',
+                                     '--post-start-network', '--service-root', '--status', '--version')}
+    one = ({}, 1, 1, f'{cmd} <service>')
+    table = {
+        'create': (create_flags, 1, 1, f'{cmd} <service> [--create-flags...]'),
+        'link': ({'--alias': True, '-a': True, '--querystring': True, '-q': True}, 2, 2,
+                 f'{cmd} <service> <app> [--link-flags...]'),
+        'unlink': ({}, 2, 2, f'{cmd} <service> <app>'),
+        'info': (info_flags, 1, 1, f'{cmd} <service> [--single-info-flag]'),
+        'destroy': ({'-f': False, '--force': False}, 1, 1, f'{cmd} <service> [-f|--force]'),
+        'exists': one, 'links': one, 'export': one, 'import': one, 'restart': one, 'stop': one, 'start': one,
+    }
+    return table.get(sub)
+
+
+def parse(cmd, args, spec, go):
+    flags, lo, hi, usage = spec
+    seen, pos = {}, []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a.startswith('-') and len(a) > 1 and not (go and pos):
+            name, eq, val = a.partition('=')
+            if name not in flags:
+                if go:
+                    die(f'flag provided but not defined: {name}\n !     Usage: dokku {usage}')
+                die(f'Invalid flag passed, valid flags: {" ".join(sorted(flags))}')
+            if flags[name]:
+                if not eq:
+                    i += 1
+                    if i >= len(args):
+                        die(f'flag needs an argument: {name}')
+                    val = args[i]
+                seen[name] = val
+            else:
+                seen[name] = True
+        else:
+            pos.append(a)
+        i += 1
+    if len(pos) < lo or (hi is not None and len(pos) > hi):
+        die(f'Invalid number of arguments for {cmd}: {len(pos)}\n !     Usage: dokku {usage}')
+    return seen, pos
+
+
+# --------------------------------------------------------------------------- datastore plugins
+# kind -> (scheme, user (None = service name, '' = none), port, default alias, image)
+PLUGINS = {
+    'postgres': ('postgres', 'postgres', 5432, 'DATABASE', '18.4'),
+    'mysql': ('mysql', 'mysql', 3306, 'DATABASE', '9.7.0'),
+    'mariadb': ('mysql', 'mariadb', 3306, 'DATABASE', '12.2.2'),
+    'mongo': ('mongodb', None, 27017, 'MONGO', '8.2.9'),
+    'redis': ('redis', '', 6379, 'REDIS', '8.8.0'),
+}
+COLORS = ['AQUA', 'BLACK', 'BLUE', 'FUCHSIA', 'GRAY', 'GREEN', 'LIME', 'MAROON', 'NAVY', 'OLIVE', 'PURPLE',
+          'RED', 'SILVER', 'TEAL', 'WHITE', 'YELLOW']
+
+
+def dsn(kind, service, password):
+    scheme, user, port, _, _ = PLUGINS[kind]
+    host = 'dokku-' + kind + '-' + service.replace('.', '-').replace('_', '-')
+    if kind == 'redis':
+        return f'{scheme}://:{password}@{host}:{port}'
+    if user is None:
+        user = service
+    return f'{scheme}://{user}:{password}@{host}:{port}/{service}'
+
+
+def app_dir(app):
+    return os.path.join(D, 'apps', app)
+
+
+def need_app(app):
+    if not os.path.isdir(app_dir(app)):
+        die(f'App {app} does not exist')
+
+
+def app_env(app):
+    env = {}
+    d = os.path.join(app_dir(app), 'env')
+    if os.path.isdir(d):
+        for k in sorted(os.listdir(d)):
+            env[k] = read(os.path.join(d, k), '')
+    return env
+
+
+def datastore(cmd, args, glob):
+    kind, _, sub = cmd.partition(':')
+    flags, pos = parse(cmd, args, bash_usage(cmd), go=False)
+    svc = pos[0]
+    sd = os.path.join(D, 'db', kind, svc)
+    exists = os.path.isdir(sd)
+    if sub != 'create' and not exists:
+        die(f'{kind.capitalize()} service {svc} does not exist')
+    links = [l for l in (read(os.path.join(sd, 'links'), '') or '').split('\n') if l]
+    if sub == 'create':
+        if exists:
+            die(f'{kind.capitalize()} service {svc} already exists')
+        pw = flags.get('--password') or flags.get('-p') or secrets.token_hex(16)
+        version = flags.get('--image-version') or flags.get('-I') or PLUGINS[kind][4]
+        write(os.path.join(sd, 'version'), version + '\n')
+        write(os.path.join(sd, 'dsn'), dsn(kind, svc, pw) + '\n')
+        out(f'       Waiting for container to be ready')
+        out(f'=====> {kind.capitalize()} container created: {svc}')
+    elif sub == 'info':
+        if '--dsn' in flags:
+            out(read(os.path.join(sd, 'dsn')).strip())
+        elif '--version' in flags:
+            out(f'{kind}:' + read(os.path.join(sd, 'version')).strip())
+        elif '--links' in flags:
+            out(' '.join(links))
+        else:
+            out(f'=====> {svc} {kind} service information')
+            out(f'       Dsn:                 {read(os.path.join(sd, "dsn")).strip()}')
+            out(f'       Links:               {" ".join(links)}')
+    elif sub == 'link':
+        app = pos[1]
+        need_app(app)
+        url = read(os.path.join(sd, 'dsn')).strip()
+        env = app_env(app)
+        for k, v in env.items():
+            if v == url:
+                die(f'Already linked as {k}')
+        alias = flags.get('--alias') or flags.get('-a')
+        default = PLUGINS[kind][3]
+        if alias:
+            if alias + '_URL' in env:
+                die(f'Specified alias {alias} already in use')
+        elif default + '_URL' in env:
+            alias = next((f'DOKKU_{kind.upper()}_{c}' for c in COLORS if f'DOKKU_{kind.upper()}_{c}_URL' not in env), None)
+            if not alias:
+                die('Unable to use default or generated URL alias')
+        else:
+            alias = default
+        write(os.path.join(sd, 'links'), app + '\n', 'a')
+        write(os.path.join(app_dir(app), 'env', alias + '_URL'), url)
+        out('-----> Setting config vars')
+        out(f'       {alias}_URL:  {url}')
+        if '--no-restart' not in glob and os.path.exists(os.path.join(app_dir(app), 'deployed')):
+            out(f'-----> Restarting app {app}')
+    elif sub == 'unlink':
+        app = pos[1]
+        need_app(app)
+        if app not in links:
+            die(f'Not linked to app {app}')
+        url = read(os.path.join(sd, 'dsn')).strip()
+        for k, v in app_env(app).items():
+            if v == url:
+                os.unlink(os.path.join(app_dir(app), 'env', k))
+        write(os.path.join(sd, 'links'), ''.join(l + '\n' for l in links if l != app))
+        out('-----> Unsetting config vars')
+    elif sub == 'links':
+        for l in links:
+            out(l)
+    elif sub == 'exists':
+        out(f'-----> Service {svc} exists')
+    elif sub == 'export':
+        if os.path.exists(os.path.join(sd, 'data')):
+            with open(os.path.join(sd, 'data'), 'rb') as f:
+                shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)
+    elif sub == 'import':
+        with open(os.path.join(sd, 'data'), 'wb') as f:
+            shutil.copyfileobj(sys.stdin.buffer, f)
+    elif sub == 'destroy':
+        if links:
+            die('Cannot delete linked service')
+        if '--force' not in glob and '-f' not in flags and '--force' not in flags:
+            die('Destroy cancelled: run with --force to skip the confirmation')
+        shutil.rmtree(sd)
+        out(f'=====> Deleting {svc}')
+    elif sub in ('restart', 'start', 'stop'):
+        write(os.path.join(sd, 'state'), ('stopped' if sub == 'stop' else 'running') + '\n')
+        out(f'=====> {sub.capitalize()}ing container {svc}')
+
+
+# --------------------------------------------------------------------------- core commands
+def core(cmd, args, glob):
+    spec = core_usage().get(cmd)
+    if spec is None:
+        die(f'`{cmd}` is not a dokku command.\n !     See `dokku help` for a list of available commands.')
+    flags, pos = parse(cmd, args, spec, go=True)
+    if cmd == 'version':
+        out(f'dokku version {VERSION}')
+    elif cmd == 'plugin:list':
+        sys.stdout.write(read(os.path.join(D, 'dokku-plugins'), '') or '')
+    elif cmd == 'apps:create':
+        if os.path.isdir(app_dir(pos[0])):
+            die('Name is already taken')
+        os.makedirs(os.path.join(app_dir(pos[0]), 'env'))
+        out(f'-----> Creating {pos[0]}...')
+    elif cmd == 'apps:exists':
+        need_app(pos[0])
+    elif cmd == 'apps:list':
+        out('=====> My Apps')
+        for a in sorted(os.listdir(os.path.join(D, 'apps')) if os.path.isdir(os.path.join(D, 'apps')) else []):
+            out(a)
+    elif cmd == 'apps:destroy':
+        need_app(pos[0])
+        if '--force' not in glob:
+            die('Destroy cancelled: run with --force to skip the confirmation')
+        shutil.rmtree(app_dir(pos[0]))
+        out(f'-----> Destroying {pos[0]} (including all add-ons)')
+    elif cmd in ('config:set', 'config:unset', 'config:get', 'config:keys'):
+        if '--global' in flags:
+            die('the stand-in keeps no global config')
+        if not pos:
+            die(f'Please specify an app to run the command on\n !     Usage: dokku {spec[3]}')
+        app, rest = pos[0], pos[1:]
+        need_app(app)
+        env_dir = os.path.join(app_dir(app), 'env')
+        if cmd == 'config:set':
+            if not rest:
+                die('At least one env pair must be given')
+            import base64
+            pairs = []
+            for kv in rest:
+                k, eq, v = kv.partition('=')
+                if not eq or not k:
+                    die(f'Invalid env pair: {kv}')
+                if '--encoded' in flags:
+                    try:
+                        v = base64.b64decode(v, validate=True).decode('utf-8', errors='surrogateescape')
+                    except Exception:
+                        die(f'{k}: value is not base64')
+                pairs.append((k, v))
+            out('-----> Setting config vars')
+            for k, v in pairs:
+                write(os.path.join(env_dir, k), v)
+                out(f'       {k}:  (set)')
+        elif cmd == 'config:unset':
+            if not rest:
+                die('At least one key must be given')
+            out('-----> Unsetting config vars')
+            for k in rest:
+                if os.path.exists(os.path.join(env_dir, k)):
+                    os.unlink(os.path.join(env_dir, k))
+                out(f'       {k}')
+        elif cmd == 'config:get':
+            if len(rest) != 1:
+                die(f'Expected a key\n !     Usage: dokku {spec[3]}')
+            v = read(os.path.join(env_dir, rest[0]))
+            if v is None:
+                sys.exit(1)
+            out(v)
+        else:
+            for k in sorted(os.listdir(env_dir)):
+                out(k)
+    elif cmd == 'git:auth':
+        if len(pos) == 2:
+            die(f'Missing password\n !     Usage: dokku {spec[3]}')
+        home = os.environ['HOME']
+        if len(pos) == 3:
+            write(os.path.join(home, '.netrc'), f'machine {pos[0]} login {pos[1]} password {pos[2]}\n')
+            os.chmod(os.path.join(home, '.netrc'), 0o600)
+        elif os.path.exists(os.path.join(home, '.netrc')):
+            os.unlink(os.path.join(home, '.netrc'))
+    elif cmd == 'git:sync':
+        app, repo = pos[0], pos[1]
+        ref = pos[2] if len(pos) > 2 else ''
+        need_app(app)
+        src = os.path.join(app_dir(app), 'src')
+        shutil.rmtree(src, ignore_errors=True)
+        out(f'-----> Syncing {repo}:{ref or "HEAD"} to {app}')
+        clone = ['git', 'clone', '-q', '--depth', '1'] + (['--branch', ref] if ref else []) + [repo, src]
+        r = subprocess.run(clone, stdout=sys.stdout, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            sys.exit(1)
+        rev = subprocess.run(['git', '-C', src, 'rev-parse', 'HEAD'], capture_output=True, text=True).stdout.strip()
+        write(os.path.join(app_dir(app), 'deployed-rev'), rev + '\n')
+        if '--build' in flags or '--build-if-changes' in flags:
+            out(f'-----> Building {app} from {rev}')
+            out('=====> Application deployed')
+            write(os.path.join(app_dir(app), 'deployed'), '')
+    elif cmd == 'git:from-image':
+        if len(pos) == 3:
+            die(f'Missing git email\n !     Usage: dokku {spec[3]}')
+        app, image = pos[0], pos[1]
+        need_app(app)
+        write(os.path.join(app_dir(app), 'deployed-image'), image + '\n')
+        out(f'-----> Deploying {app} from image {image}')
+        out('=====> Application deployed')
+        write(os.path.join(app_dir(app), 'deployed'), '')
+    elif cmd == 'registry:login':
+        stdin = '--password-stdin' in flags
+        if stdin and len(pos) == spec[2]:  # the password on stdin takes the place of <password>
+            die(f'Invalid number of arguments for {cmd}: {len(pos)}\n !     Usage: dokku {spec[3]}')
+        if stdin and len(pos) == 4:
+            die('Cannot specify both a password and --password-stdin')
+        if V >= (0, 38, 0) and '--global' not in flags and (len(pos) == 4 or (stdin and len(pos) == 3)):
+            app, server, user = pos[0], pos[1], pos[2]
+            need_app(app)
+            target = app_dir(app)
+            password = sys.stdin.read() if stdin else pos[3]
+        else:
+            if not stdin and len(pos) == 2:
+                die('Missing password: pass it as an argument or with --password-stdin')
+            server, user = pos[0], pos[1]
+            target = D
+            password = sys.stdin.read() if stdin else pos[2]
+        write(os.path.join(target, 'registry-password'), password)
+        write(os.path.join(target, 'registry-login'), f'{server} {user}\n')
+        out('Login Succeeded')
+    elif cmd in ('domains:set', 'domains:add', 'domains:remove', 'domains:clear', 'domains:report'):
+        if cmd == 'domains:report':
+            if pos:
+                need_app(pos[0])
+                sys.stdout.write(read(os.path.join(app_dir(pos[0]), 'domains'), '') or '')
+            return
+        app = pos[0]
+        need_app(app)
+        f = os.path.join(app_dir(app), 'domains')
+        cur = [l for l in (read(f, '') or '').split('\n') if l]
+        if cmd == 'domains:set':
+            cur = pos[1:]
+        elif cmd == 'domains:add':
+            cur += [d for d in pos[1:] if d not in cur]
+        elif cmd == 'domains:remove':
+            cur = [d for d in cur if d not in pos[1:]]
+        else:
+            cur = []
+        write(f, ''.join(d + '\n' for d in cur))
+        out(f'-----> {cmd.split(":")[1].capitalize()} domains for {app}')
+    elif cmd == 'ports:set':
+        app = pos[0]
+        need_app(app)
+        for m in pos[1:]:
+            parts = m.split(':')
+            if len(parts) != 3 or parts[0] not in ('http', 'https', 'tcp', 'udp') or not parts[1].isdigit() \
+                    or not parts[2].isdigit():
+                die(f'Invalid port mapping: {m}')
+        write(os.path.join(app_dir(app), 'ports'), ''.join(m + '\n' for m in pos[1:]))
+        out(f'-----> Setting ports for {app}')
+    elif cmd in ('ps:restart', 'ps:start', 'ps:stop'):
+        if '--all' in flags:
+            return
+        if not pos:
+            die(f'Please specify an app to run the command on\n !     Usage: dokku {spec[3]}')
+        need_app(pos[0])
+        write(os.path.join(app_dir(pos[0]), 'state'), ('stopped' if cmd == 'ps:stop' else 'running') + '\n')
+        out(f'-----> {"Stopping" if cmd == "ps:stop" else "Restarting"} {pos[0]}')
+    elif cmd == 'logs':
+        need_app(pos[0])
+
+
+def plugin_install(args):
+    flags, pos = parse('plugin:install', args, bash_usage('plugin:install'), go=False)
+    name = flags.get('--name') or (pos[0].rstrip('/').split('/')[-1].removesuffix('.git') if pos else '')
+    out(f'-----> Cloning plugin repo {pos[0] if pos else flags.get("--git-url", "")} to {name}'
+        + (f' at {flags["--committish"]}' if '--committish' in flags else ''))
+    write(os.path.join(D, 'dokku-plugins'), f'  {name:<20} {flags.get("--committish", "0.0.1")} enabled    stand-in\n', 'a')
+    out(f'-----> Plugin {name} enabled')
+
+
+def main():
+    argv = sys.argv[1:]
+    with open(os.path.join(D, 'dokku-argv'), 'ab') as f:
+        f.write(b''.join(os.fsencode(x) + b'\0' for x in [str(len(argv))] + argv))
+    os.makedirs(os.path.join(D, 'home'), exist_ok=True)
+    os.environ['HOME'] = os.path.join(D, 'home')
+    if os.path.exists(os.path.join(D, 'ca.pem')):
+        os.environ['GIT_SSL_CAINFO'] = os.path.join(D, 'ca.pem')
+    glob = set()
+    while argv and argv[0] in ('--force', '--no-restart', '--quiet', '--trace'):
+        glob.add(argv.pop(0))
+    if not argv:
+        out('Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]')
+        return
+    cmd, args = argv[0], argv[1:]
+    fail = read(os.path.join(D, 'fail-' + cmd))
+    if fail is not None:
+        sys.stderr.write(fail)
+        sys.exit(1)
+    sleep = read(os.path.join(D, 'sleep-' + cmd))
+    if sleep is not None:
+        out(f'-----> {cmd} (slow stand-in step)')
+        time.sleep(float(sleep.strip()))
+    if cmd == 'plugin:install':
+        plugin_install(args)
+    elif cmd == 'letsencrypt:enable':
+        _, pos = parse(cmd, args, bash_usage(cmd), go=False)
+        need_app(pos[0])
+        write(os.path.join(app_dir(pos[0]), 'letsencrypt'), '')
+        out(f'-----> Enabling letsencrypt for {pos[0]}')
+    elif cmd.partition(':')[0] in PLUGINS and bash_usage(cmd):
+        datastore(cmd, args, glob)
+    elif cmd.partition(':')[0] in PLUGINS:
+        die(f'`{cmd}` is not a dokku command.\n !     See `dokku help` for a list of available commands.')
+    else:
+        core(cmd, args, glob)
+
+
+if __name__ == '__main__':
+    main()
