@@ -45,7 +45,7 @@ export function LoginPage() {
           <input id="login-password" type="password" autoComplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </Field>
         <ErrorBox error={error} />
-        <button class="btn primary" type="submit" disabled={busy}>
+        <button class="btn primary" type="submit" disabled={busy || closed}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
@@ -66,6 +66,12 @@ export function SignupPage() {
   const [invited, setInvited] = useState<{ org: { name: string }; role: { name: string }; email: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Without an invitation, the instance's sign-up policy may have closed sign-up.
+  const [closed, setClosed] = useState(false);
+  useEffect(() => {
+    if (invitation) return;
+    get<{ signup_open: boolean }>('/api/v1/auth/config').then((c) => setClosed(!c.signup_open), () => {});
+  }, [invitation]);
   useEffect(() => {
     if (!invitation) return;
     get(`/api/v1/invitations/${encodeURIComponent(invitation)}`).then(
@@ -98,6 +104,12 @@ export function SignupPage() {
   return (
     <section class="card auth">
       <h1>Create your Wharf account</h1>
+      {closed && (
+        <p class="alert warn" data-testid="signup-closed">
+          Sign-up on this instance is closed: new accounts join through an invitation. Ask an admin of the
+          organisation you want to join for an invitation, then open its link.
+        </p>
+      )}
       {invited && (
         <p class="alert info">
           You are joining <strong>{invited.org.name}</strong> as <strong>{invited.role.name}</strong>.
