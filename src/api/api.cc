@@ -693,8 +693,10 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(bool open, s.SignupOpenWithoutInvitation());
         return Json(200, {{"signup", services::SignupPolicyName(s.config().signup_policy)}, {"signup_open", open}});
       });
-  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body",
-      {201, 400, 403, 409, 410, 413, 415, 429}, [this, &s](Call& c) -> Result<HttpResponse> {
+  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body. "
+      "403 signup_closed when the sign-up policy wants an invitation; open sign-up with SMTP answers 202 "
+      "{status: check_email} whether or not the address has an account",
+      {201, 202, 400, 403, 409, 410, 413, 415, 429}, [this, &s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "name", "invitation_token", "cookie_only"}));
         WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
         services::SignupInput in;
@@ -705,6 +707,9 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(in.name, b.String("name", 200));
         WHARF_ASSIGN_OR_RETURN(in.invitation_token, b.OptString("invitation_token", 200));
         WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
+        if (g.check_email)  // the same answer whether or not the address had an account
+          return Json(202, {{"status", "check_email"},
+                            {"message", "Check your email: the next step was sent to the address you gave."}});
         services::OrgView ov{*g.org, g.org_seats_used};
         json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}, {"org", OrgJson(ov)}};
         if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only

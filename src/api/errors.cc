@@ -10,7 +10,6 @@ int HttpStatus(ErrorCode code) {
     case ErrorCode::kUnauthenticated: return 401;
     case ErrorCode::kForbidden: return 403;
     case ErrorCode::kLimitReached: return 403;
-    case ErrorCode::kSignupClosed: return 403;
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kMethodNotAllowed: return 405;
     case ErrorCode::kConflict: return 409;

@@ -28,8 +28,7 @@ enum class ErrorCode {
   kValidationFailed,   // 400: bad input. details.fields maps each field to its problem. Do not retry.
   kUnauthenticated,    // 401: no or invalid credentials. Sign in again.
   kForbidden,          // 403: authenticated, missing a permission (details.permission).
-  kLimitReached,       // 403: seat limit, a role's create_limit or a quota (details.limit, details.used).
-  kSignupClosed,       // 403: the instance's sign-up policy wants an invitation. Ask an admin for one.
+  kLimitReached,       // 403: seat limit or a role's create_limit (details.limit, details.used).
   kNotFound,           // 404: absent, in another org, or outside the caller's scope.
   kMethodNotAllowed,   // 405: the path exists but not with this method.
   kConflict,           // 409: duplicate, still in use, built-in role, last Admin, already member.

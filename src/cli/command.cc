@@ -32,7 +32,6 @@ int ExitCodeFor(const Error& e) {
     case ErrorCode::kUnauthenticated: return kExitUnauthenticated;
     case ErrorCode::kForbidden:
     case ErrorCode::kLimitReached: return kExitForbidden;
-    case ErrorCode::kSignupClosed: return kExitForbidden;
     default: return kExitFailure;
   }
 }

@@ -25,9 +25,11 @@ tl::unexpected<Error> RateLimited(int64_t seconds, std::string msg) {
   return e;
 }
 
+// 403 forbidden with details.reason "signup_closed" (docs/access-control.md, "Sign-up policy").
 tl::unexpected<Error> SignupClosed(std::string msg) {
-  auto e = Err(ErrorCode::kSignupClosed, std::move(msg));
-  e.value().details["fix"] = "Ask an admin of the organisation you want to join for an invitation.";
+  auto e = Err(ErrorCode::kForbidden, std::move(msg));
+  e.value().details = {{"reason", "signup_closed"},
+                       {"fix", "Ask an admin of the organisation you want to join for an invitation."}};
   return e;
 }
 }  // namespace
@@ -170,10 +172,20 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
   // Hash outside the transaction: argon2id takes tens of milliseconds by design.
   WHARF_ASSIGN_OR_RETURN(std::string hash, secrets::HashPassword(in.password));
 
+  // Open sign-up with SMTP answers "check your email" whether or not the address has an account,
+  // and tells its owner by email instead: the answer must not reveal who has an account. Without
+  // SMTP there is no other channel, so a taken address stays a 409 (docs/security.md).
+  const bool same_answer = !in.invitation_token && config_.signup_policy == Config::SignupPolicy::kOpen &&
+                           mailer_.enabled();
   SessionGrant grant;
   std::string joined_org_id;
+  std::optional<domain::User> taken;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto existing, tx.users().FindByEmail(email));
+    if (existing && same_answer) {
+      taken = std::move(existing);
+      return Ok();
+    }
     if (existing) return Err(ErrorCode::kConflict, "An account with this email already exists. Sign in instead.");
     std::optional<domain::Invitation> inv;
     if (in.invitation_token) {
@@ -201,6 +213,12 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
     self.user_email = u.email;
     self.org_id = personal.id;
     WHARF_TRY(AuditIn(tx, self, "auth.signup", "users", u.id, ctx));
+    if (same_answer && users > 0) {
+      // The first account has nobody to be told apart from: it is signed in at once.
+      grant.user = u;
+      grant.check_email = true;
+      return Ok();
+    }
     WHARF_ASSIGN_OR_RETURN(grant, NewSession(tx, u, ctx));
     grant.org = personal;
     grant.org_seats_used = 1;
@@ -236,6 +254,26 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
     return Ok();
   }));
   if (!joined_org_id.empty()) cache_.Bump(joined_org_id);
+  if (taken || grant.check_email) {
+    http_client::MailMessage msg;
+    msg.to = email;
+    if (taken) {
+      msg.subject = "Someone tried to sign up to Wharf with your address";
+      msg.text_body = "Someone (perhaps you) tried to create a Wharf account with " + email + " from " + ctx.ip +
+                      ", but this address already has an account. Nothing was changed.\r\n\r\nSign in at " +
+                      config_.public_url + "/login\r\n\r\nIf it was not you, you can ignore this email.\r\n";
+    } else {
+      msg.subject = "Your Wharf account is ready";
+      msg.text_body = "Your Wharf account " + email + " was created. Sign in with the password you chose at " +
+                      config_.public_url + "/login\r\n";
+    }
+    if (auto sent = mailer_.Send(msg); !sent)
+      log::Warn("signup_email_failed", {{"request_id", ctx.request_id}, {"error", sent.error().message}});
+    log::Info("signup_check_email", {{"request_id", ctx.request_id}, {"existing", taken.has_value()}});
+    SessionGrant same;
+    same.check_email = true;
+    return same;
+  }
   log::Info("signup", {{"request_id", ctx.request_id}, {"user_id", grant.user.id}});
   return grant;
 }

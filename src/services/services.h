@@ -165,6 +165,8 @@ struct SessionGrant {
   SecretBytes csrf_token;  // shown once
   std::optional<domain::Org> org;  // signup: the personal org, or the invited org
   std::vector<std::string> ended_sessions;  // older sessions ended by max_sessions_per_user
+  // Sign-up only: the answer is "check your email" (open sign-up with SMTP); nothing else is set.
+  bool check_email = false;
   int64_t org_seats_used = 0;
   domain::Session session;
 };

@@ -227,3 +227,25 @@ test('the invitation email names the inviter and quotes the organisation name ma
   assert.equal(links.length, 1);
   assert.ok(links[0].startsWith(`${s.url}/invite/whi_`));
 });
+
+test('open sign-up with SMTP answers the same for a taken and a new address, and mails the owner instead of telling', async () => {
+  const fresh = uniqueEmail('fresh');
+  const body = (email) => ({ email, password: 'another-long-password', name: 'Someone' });
+  const taken = await api(s.url, 'POST', '/api/v1/auth/signup', { body: body(ada.email) });
+  const made = await api(s.url, 'POST', '/api/v1/auth/signup', { body: body(fresh) });
+  // Before the fix: 409 for the taken address, 201 for the new one.
+  assert.equal(taken.status, 202, taken.text);
+  assert.equal(made.status, 202, made.text);
+  assert.deepEqual(taken.json, made.json);
+  assert.equal(taken.json.status, 'check_email');
+  assert.equal(taken.headers.get('set-cookie'), made.headers.get('set-cookie'));
+  assert.equal(taken.headers.get('set-cookie'), null);
+  const tried = await mail.waitForMessageTo(ada.email);
+  assert.match(tried.subject, /Someone tried to sign up/);
+  assert.match(tried.text, /already has an account/);
+  const welcome = await mail.waitForMessageTo(fresh);
+  assert.match(welcome.subject, /account is ready/);
+  // The taken account is unchanged (its password still works); the new one signs in.
+  assert.equal((await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } })).status, 200);
+  assert.equal((await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: fresh, password: 'another-long-password' } })).status, 200);
+});

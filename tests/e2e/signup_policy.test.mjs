@@ -23,7 +23,8 @@ test('default policy (first-user): the first account signs up, later ones need a
     // Before the fix: 201, anyone could make an account (and 300 organisations with it).
     const bob = await api(s.url, 'POST', '/api/v1/auth/signup', { body: signupBody('bob') });
     assert.equal(bob.status, 403, bob.text);
-    assert.equal(bob.json.error.code, 'signup_closed');
+    assert.equal(bob.json.error.code, 'forbidden');
+    assert.equal(bob.json.error.details.reason, 'signup_closed');
     assert.match(bob.json.error.message, /Ask an admin for an invitation/);
     // With an invitation, the same request joins.
     const email = uniqueEmail('cy');
@@ -44,7 +45,8 @@ test('invite-only: even the first account comes from wharf admin create-user', a
     assert.deepEqual((await api(s.url, 'GET', '/api/v1/auth/config')).json, { signup: 'invite-only', signup_open: false });
     const first = await api(s.url, 'POST', '/api/v1/auth/signup', { body: signupBody('first') });
     assert.equal(first.status, 403, first.text);
-    assert.equal(first.json.error.code, 'signup_closed');
+    assert.equal(first.json.error.code, 'forbidden');
+    assert.equal(first.json.error.details.reason, 'signup_closed');
     assert.match(first.json.error.message, /invitation/);
     const made = spawnSync(WHARF_BIN, ['admin', 'create-user', '--data-dir', s.dataDir, '--email', 'root@example.test', '--name', 'Root'],
       { input: `${pw}\n`, encoding: 'utf8', env: { ...process.env, ...s.env } });

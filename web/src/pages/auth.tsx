@@ -68,6 +68,7 @@ export function SignupPage() {
   const [busy, setBusy] = useState(false);
   // Without an invitation, the instance's sign-up policy may have closed sign-up.
   const [closed, setClosed] = useState(false);
+  const [sent, setSent] = useState<string | null>(null);
   useEffect(() => {
     if (invitation) return;
     get<{ signup_open: boolean }>('/api/v1/auth/config').then((c) => setClosed(!c.signup_open), () => {});
@@ -89,7 +90,13 @@ export function SignupPage() {
     try {
       const body: Record<string, unknown> = { name, email, password, cookie_only: true };
       if (invitation) body.invitation_token = invitation;
-      const r = await post<{ csrf_token: string; org: { slug: string } }>('/api/v1/auth/signup', body);
+      const r = await post<{ csrf_token: string; org: { slug: string }; status?: string; message?: string }>('/api/v1/auth/signup', body);
+      if (r.status === 'check_email') {
+        // Open sign-up with email: the same answer for new and taken addresses; sign in next.
+        setPassword('');
+        setSent(r.message ?? 'Check your email.');
+        return;
+      }
       setCsrf(r.csrf_token);
       setPassword('');
       await reload();
@@ -104,6 +111,11 @@ export function SignupPage() {
   return (
     <section class="card auth">
       <h1>Create your Wharf account</h1>
+      {sent && (
+        <p class="alert info" data-testid="signup-check-email">
+          {sent} Then <a href="/login">sign in</a>.
+        </p>
+      )}
       {closed && (
         <p class="alert warn" data-testid="signup-closed">
           Sign-up on this instance is closed: new accounts join through an invitation. Ask an admin of the
