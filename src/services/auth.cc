@@ -1,4 +1,6 @@
 // Sign-up, sign-in, sessions, API tokens and organisations.
+#include <algorithm>
+
 #include "base/log.h"
 #include "base/strings.h"
 #include "domain/validate.h"
@@ -166,6 +168,12 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
   WHARF_TRY(domain::ValidatePassword(in.password.view(), "password"));
   if (!in.invitation_token && config_.signup_policy == Config::SignupPolicy::kInviteOnly)
     return SignupClosed("Sign-up on this instance is by invitation only. Ask an admin for an invitation.");
+  const std::string closed_msg =
+      "Sign-up on this instance is closed: new accounts join through an invitation. Ask an admin for an invitation.";
+  if (!in.invitation_token) {  // before hashing: a closed sign-up costs no argon2id
+    WHARF_ASSIGN_OR_RETURN(bool open, SignupOpenWithoutInvitation());
+    if (!open) return SignupClosed(closed_msg);
+  }
   if (auto wait = ip_attempts_.Blocked(ctx.ip, clock_.Now()))
     return RateLimited(*wait, "Too many sign-in attempts from this address. Try again later.");
   ip_attempts_.Record(ctx.ip, clock_.Now());
@@ -181,6 +189,11 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
   std::string joined_org_id;
   std::optional<domain::User> taken;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(int64_t users, tx.users().Count());
+    // Again inside the transaction, so two racing first sign-ups cannot both pass; and before the
+    // address is looked up, so a closed sign-up never tells whether an address has an account.
+    if (!in.invitation_token && users > 0 && config_.signup_policy != Config::SignupPolicy::kOpen)
+      return SignupClosed(closed_msg);
     WHARF_ASSIGN_OR_RETURN(auto existing, tx.users().FindByEmail(email));
     if (existing && same_answer) {
       taken = std::move(existing);
@@ -194,11 +207,6 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
         return Forbidden("invitation", "This invitation was sent to a different email address. Sign up with the "
                                        "address the invitation was sent to.");
     }
-    WHARF_ASSIGN_OR_RETURN(int64_t users, tx.users().Count());
-    // Checked inside the transaction, so two racing first sign-ups cannot both pass.
-    if (!inv && users > 0 && config_.signup_policy != Config::SignupPolicy::kOpen)
-      return SignupClosed("Sign-up on this instance is closed: new accounts join through an invitation. "
-                          "Ask an admin for an invitation.");
     domain::User u;
     u.id = ids_.New("usr");
     u.email = email;

@@ -1,4 +1,6 @@
 // Invitations: by email and by copied link; single use; bound to the invited email.
+#include <cctype>
+
 #include "base/log.h"
 #include "base/strings.h"
 #include "domain/validate.h"

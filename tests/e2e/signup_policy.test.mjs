@@ -26,6 +26,10 @@ test('default policy (first-user): the first account signs up, later ones need a
     assert.equal(bob.json.error.code, 'forbidden');
     assert.equal(bob.json.error.details.reason, 'signup_closed');
     assert.match(bob.json.error.message, /Ask an admin for an invitation/);
+    // A taken address gets the same 403, not a 409 that would tell it has an account.
+    const taken = await api(s.url, 'POST', '/api/v1/auth/signup', { body: { ...signupBody('again'), email: ada.json.user.email } });
+    assert.equal(taken.status, 403, taken.text);
+    assert.equal(taken.json.error.details.reason, 'signup_closed');
     // With an invitation, the same request joins.
     const email = uniqueEmail('cy');
     const admin = await api(s.url, 'GET', `/api/v1/orgs/${ada.json.org.slug}/roles`, { token: ada.json.token });
