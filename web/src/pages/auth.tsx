@@ -45,7 +45,7 @@ export function LoginPage() {
           <input id="login-password" type="password" autoComplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </Field>
         <ErrorBox error={error} />
-        <button class="btn primary" type="submit" disabled={busy || closed}>
+        <button class="btn primary" type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
@@ -67,11 +67,11 @@ export function SignupPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   // Without an invitation, the instance's sign-up policy may have closed sign-up.
-  const [closed, setClosed] = useState(false);
+  const [signupClosed, setSignupClosed] = useState(false);
   const [sent, setSent] = useState<string | null>(null);
   useEffect(() => {
     if (invitation) return;
-    get<{ signup_open: boolean }>('/api/v1/auth/config').then((c) => setClosed(!c.signup_open), () => {});
+    get<{ signup_open: boolean }>('/api/v1/auth/config').then((c) => setSignupClosed(!c.signup_open), () => {});
   }, [invitation]);
   useEffect(() => {
     if (!invitation) return;
@@ -116,7 +116,7 @@ export function SignupPage() {
           {sent} Then <a href="/login">sign in</a>.
         </p>
       )}
-      {closed && (
+      {signupClosed && (
         <p class="alert warn" data-testid="signup-closed">
           Sign-up on this instance is closed: new accounts join through an invitation. Ask an admin of the
           organisation you want to join for an invitation, then open its link.
@@ -138,7 +138,7 @@ export function SignupPage() {
           <input id="signup-password" type="password" autoComplete="new-password" required minLength={10} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </Field>
         <ErrorBox error={error} />
-        <button class="btn primary" type="submit" disabled={busy}>
+        <button class="btn primary" type="submit" disabled={busy || signupClosed}>
           {busy ? 'Creating…' : invited ? `Create account and join ${invited.org.name}` : 'Create account'}
         </button>
       </form>
