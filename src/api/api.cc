@@ -92,6 +92,57 @@ json SecurityGroupJson(const services::SecurityGroupView& v) {
   return j;
 }
 
+// A live log stream's reader, re-checked while it streams (docs/security.md, "Long streams"):
+// every Config::stream_recheck_ms, and at once when a credential was forgotten (sign-out) or the
+// org's roles or memberships changed (the access generation moved).
+class StreamAccess {
+ public:
+  StreamAccess(services::Services& s, std::shared_ptr<const services::Authenticated> who, std::string org_slug,
+               authz::Principal p)
+      : s_(s), who_(std::move(who)), org_slug_(std::move(org_slug)), p_(std::move(p)),
+        generation_(s_.AccessGeneration(p_.org_id)), last_(std::chrono::steady_clock::now()) {}
+
+  const authz::Principal& principal() const { return p_; }
+
+  // nullopt while the reader may still read; else the closing SSE event that says why not.
+  std::optional<std::string> Recheck(const RequestContext& ctx) {
+    const auto now = std::chrono::steady_clock::now();
+    const uint64_t generation = s_.AccessGeneration(p_.org_id);
+    if (generation == generation_ &&
+        now - last_ < std::chrono::milliseconds(s_.config().stream_recheck_ms))
+      return std::nullopt;
+    generation_ = generation;
+    last_ = now;
+    auto p = s_.RecheckPrincipal(*who_, org_slug_, ctx);
+    if (!p) return Revoked(p.error());
+    p_ = std::move(*p);
+    return std::nullopt;
+  }
+
+  // The closing event for an error the re-checked reader got (see Reason), or nullopt when
+  // `e` is not about access.
+  static std::optional<std::string> Revoked(const Error& e) {
+    std::string reason;
+    switch (e.code) {
+      case ErrorCode::kUnauthenticated: reason = "signed_out"; break;
+      case ErrorCode::kNotFound: reason = "access_removed"; break;
+      case ErrorCode::kForbidden: reason = "permission_removed"; break;
+      default: return std::nullopt;
+    }
+    json data = {{"reason", reason}, {"message", e.message}};
+    if (e.details.is_object() && e.details.contains("permission")) data["permission"] = e.details["permission"];
+    return "event: revoked\ndata: " + data.dump() + "\n\n";
+  }
+
+ private:
+  services::Services& s_;
+  std::shared_ptr<const services::Authenticated> who_;
+  std::string org_slug_;
+  authz::Principal p_;
+  uint64_t generation_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 json JobJson(const domain::Job& j, bool with_log) {
   json out = {{"id", j.id}, {"kind", j.kind}, {"target_id", j.target_id}, {"status", j.status},
               {"error", j.error.empty() ? json() : json(j.error)}, {"created_at", Time(j.created_at)},
@@ -566,8 +617,17 @@ void Api::Impl::AddRoutes() {
       });
 
   // --- auth ---
-  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body",
-      {201, 400, 403, 409, 410, 413, 415, 429}, [this, &s](Call& c) -> Result<HttpResponse> {
+  Add("GET", "/api/v1/auth/config", A::kNone, "auth",
+      "The sign-up policy for the sign-up page: {signup: first-user|invite-only|open, signup_open: whether an "
+      "account can be created now without an invitation}", {200},
+      [&s](Call&) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(bool open, s.SignupOpenWithoutInvitation());
+        return Json(200, {{"signup", services::SignupPolicyName(s.config().signup_policy)}, {"signup_open", open}});
+      });
+  Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body. "
+      "403 signup_closed when the sign-up policy wants an invitation; open sign-up with SMTP answers 202 "
+      "{status: check_email} whether or not the address has an account",
+      {201, 202, 400, 403, 409, 410, 413, 415, 429}, [this, &s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"email", "password", "name", "invitation_token", "cookie_only"}));
         auto cookie_only = b.Keep(b.OptBool("cookie_only"));
         services::SignupInput in;
@@ -583,6 +643,9 @@ void Api::Impl::AddRoutes() {
         if (b.Has("password")) b.KeepStatus(domain::ValidatePassword(in.password.view(), "password"));
         WHARF_TRY(b.Check());
         WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
+        if (g.check_email)  // the same answer whether or not the address had an account
+          return Json(202, {{"status", "check_email"},
+                            {"message", "Check your email: the next step was sent to the address you gave."}});
         services::OrgView ov{*g.org, g.org_seats_used};
         json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}, {"org", OrgJson(ov)}};
         if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
@@ -1496,14 +1559,19 @@ void Api::Impl::AddRoutes() {
           bool ended = false;
         };
         auto st = std::make_shared<State>();
-        auto p = std::make_shared<authz::Principal>(c.p());
+        auto access = std::make_shared<StreamAccess>(s, c.who, c.params[0], c.p());
         auto ctx = c.ctx;
         std::string id(c.params[1]);
-        r.stream = [&s, st, p, ctx, id]() -> std::optional<std::string> {
+        r.stream = [&s, st, access, ctx, id]() -> std::optional<std::string> {
           if (st->ended) return std::nullopt;
-          auto j = s.GetJobTail(*p, id, st->offset, ctx);
+          if (auto revoked = access->Recheck(ctx)) {
+            st->ended = true;
+            return *revoked;
+          }
+          auto j = s.GetJobTail(access->principal(), id, st->offset, ctx);
           if (!j) {
             st->ended = true;
+            if (auto revoked = StreamAccess::Revoked(j.error())) return *revoked;
             return SseEvent("end", Dump({{"status", "unknown"}, {"error", j.error().message}}));
           }
           std::string out;
@@ -1819,14 +1887,19 @@ void Api::Impl::AddDeploymentRoutes() {
           bool ended = false;
         };
         auto st = std::make_shared<State>();
-        auto p = std::make_shared<authz::Principal>(c.p());
+        auto access = std::make_shared<StreamAccess>(s, c.who, c.params[0], c.p());
         auto ctx = c.ctx;
         std::string id(c.params[1]);
-        r.stream = [&s, st, p, ctx, id]() -> std::optional<std::string> {
+        r.stream = [&s, st, access, ctx, id]() -> std::optional<std::string> {
           if (st->ended) return std::nullopt;
-          auto v = s.GetDeploymentTail(*p, id, st->offset, ctx);
+          if (auto revoked = access->Recheck(ctx)) {
+            st->ended = true;
+            return *revoked;
+          }
+          auto v = s.GetDeploymentTail(access->principal(), id, st->offset, ctx);
           if (!v) {
             st->ended = true;
+            if (auto revoked = StreamAccess::Revoked(v.error())) return *revoked;
             return SseEvent("end", Dump({{"status", "unknown"}, {"error", v.error().message}}));
           }
           const auto& [d, j] = *v;

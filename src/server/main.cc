@@ -71,6 +71,14 @@ struct ServeFlags {
   bool enable_test_jobs = false;
   std::vector<std::string> trusted_proxies;  // --trusted-proxy CIDR, repeatable
   int max_outbound_per_org = 4;
+  std::string signup = "first-user";
+  int max_orgs_per_user = 20;
+  int max_api_tokens_per_user = 50;
+  int max_pending_invitations_per_org = 100;
+  int max_sessions_per_user = 50;
+  int max_ssh_keys_per_org = 200;
+  int invitations_per_org_per_hour = 50;
+  int invitations_per_user_per_hour = 30;
 };
 
 // Fills unset flags from their WHARF_* environment twins (a flag wins over its variable).
@@ -155,6 +163,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   FromEnv(cmd, "--smtp-from", "WHARF_SMTP_FROM", f.smtp_from);
   FromEnv(cmd, "--extra-ca-file", "WHARF_EXTRA_CA_FILE", f.extra_ca_file);
   FromEnv(cmd, "--aws-endpoint-override", "WHARF_AWS_ENDPOINT_OVERRIDE", f.aws_endpoint_override);
+  FromEnv(cmd, "--signup", "WHARF_SIGNUP", f.signup);
   if (cmd.count("--allow-private-targets") == 0)
     if (const char* v = std::getenv("WHARF_ALLOW_PRIVATE_TARGETS"); v && (std::string(v) == "1" || std::string(v) == "true"))
       f.allow_private_targets = true;
@@ -230,6 +239,17 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.job_poll_ms = f.job_poll_ms;
   config.job_log_max_bytes = static_cast<size_t>(f.job_log_max_kib) * 1024;
   config.enable_test_jobs = f.enable_test_jobs;
+  auto signup_policy = services::ParseSignupPolicy(f.signup);
+  if (!signup_policy)
+    return Fail(FieldError("signup", "must be first-user, invite-only or open (--signup or WHARF_SIGNUP)").value());
+  config.signup_policy = *signup_policy;
+  config.max_orgs_per_user = f.max_orgs_per_user;
+  config.max_api_tokens_per_user = f.max_api_tokens_per_user;
+  config.max_pending_invitations_per_org = f.max_pending_invitations_per_org;
+  config.max_sessions_per_user = f.max_sessions_per_user;
+  config.max_ssh_keys_per_org = f.max_ssh_keys_per_org;
+  config.invitations_per_org_per_hour = f.invitations_per_org_per_hour;
+  config.invitations_per_user_per_hour = f.invitations_per_user_per_hour;
   config.log_path = (data_dir / "wharf.log").string();
   if (!f.extra_ca_file.empty()) {
     // One bundle (system CAs + the extra ones) for Wharf's HTTPS client and for git.
@@ -249,10 +269,17 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                      {"aws_endpoint_override", f.aws_endpoint_override.empty() ? std::string("none (AWS regional endpoints)")
                                                                                : f.aws_endpoint_override},
                      {"replica_id", f.replica_id}, {"job_workers", f.job_workers}, {"job_lease_ms", f.job_lease_ms},
-                     {"job_log_max_kib", f.job_log_max_kib},
+                     {"job_log_max_kib", f.job_log_max_kib}, {"signup", f.signup},
+                     {"max_orgs_per_user", f.max_orgs_per_user}, {"max_api_tokens_per_user", f.max_api_tokens_per_user},
+                     {"max_pending_invitations_per_org", f.max_pending_invitations_per_org},
+                     {"max_sessions_per_user", f.max_sessions_per_user}, {"max_ssh_keys_per_org", f.max_ssh_keys_per_org},
+                     {"invitations_per_org_per_hour", f.invitations_per_org_per_hour},
+                     {"invitations_per_user_per_hour", f.invitations_per_user_per_hour},
                      {"version", kVersion}}
           .dump(2);
   services::Services svc({**store, envelope, *mailer, clock, ids, cache}, config);
+  if (auto st = svc.RecordSignupPolicy({.request_id = "startup", .ip = "", .user_agent = "wharf serve"}); !st)
+    return Fail(st.error());
   api::Metrics metrics;
   api::Api api(svc, metrics, {.secure_cookies = StartsWith(f.public_url, "https://"), .version = kVersion});
   api::HttpServer server(api, so);
@@ -487,6 +514,26 @@ int main(int argc, char** argv) {
                     "Outbound checks (verify, test, check) one organisation may run at once; more get 429 "
                     "(default 4)")
       ->check(CLI::Range(1, 1024));
+  serve->add_option("--signup", f.signup,
+                    "Who may create an account: first-user (default: only the first, then by invitation), "
+                    "invite-only (even the first comes from 'wharf admin'), open (anyone) (env WHARF_SIGNUP)")
+      ->check(CLI::IsMember({"first-user", "invite-only", "open"}));
+  serve->add_option("--max-orgs-per-user", f.max_orgs_per_user, "Organisations one user may own (default 20; 0 = no limit)")
+      ->check(CLI::Range(0, 1000000));
+  serve->add_option("--max-api-tokens-per-user", f.max_api_tokens_per_user,
+                    "Active API tokens per user (default 50; 0 = no limit)")->check(CLI::Range(0, 1000000));
+  serve->add_option("--max-pending-invitations-per-org", f.max_pending_invitations_per_org,
+                    "Pending invitations per organisation (default 100; 0 = no limit)")->check(CLI::Range(0, 1000000));
+  serve->add_option("--max-sessions-per-user", f.max_sessions_per_user,
+                    "Active sessions per user; a new sign-in beyond it ends the oldest (default 50; 0 = no limit)")
+      ->check(CLI::Range(0, 1000000));
+  serve->add_option("--max-ssh-keys-per-org", f.max_ssh_keys_per_org, "SSH keys per organisation (default 200; 0 = no limit)")
+      ->check(CLI::Range(0, 1000000));
+  serve->add_option("--invitations-per-org-per-hour", f.invitations_per_org_per_hour,
+                    "Invitation emails (invites and resends) one organisation may send per hour (default 50; 0 = no limit)")
+      ->check(CLI::Range(0, 1000000));
+  serve->add_option("--invitations-per-user-per-hour", f.invitations_per_user_per_hour,
+                    "Invitation emails one user may send per hour (default 30; 0 = no limit)")->check(CLI::Range(0, 1000000));
   serve->add_option("--log-level", f.log_level, "debug, info or warn")->check(CLI::IsMember({"debug", "info", "warn"}));
   serve->add_option("--threads", f.threads, "I/O threads (default: one per core)");
   serve->add_option("--request-timeout-seconds", f.request_timeout_seconds,

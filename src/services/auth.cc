@@ -1,4 +1,6 @@
 // Sign-up, sign-in, sessions, API tokens and organisations.
+#include <algorithm>
+
 #include "base/log.h"
 #include "base/strings.h"
 #include "domain/validate.h"
@@ -24,7 +26,61 @@ tl::unexpected<Error> RateLimited(int64_t seconds, std::string msg) {
   e.value().details["retry_after"] = seconds;
   return e;
 }
+
+// 403 forbidden with details.reason "signup_closed" (docs/access-control.md, "Sign-up policy").
+tl::unexpected<Error> SignupClosed(std::string msg) {
+  auto e = Err(ErrorCode::kForbidden, std::move(msg));
+  e.value().details = {{"reason", "signup_closed"},
+                       {"fix", "Ask an admin of the organisation you want to join for an invitation."}};
+  return e;
+}
 }  // namespace
+
+std::string_view SignupPolicyName(Config::SignupPolicy p) {
+  switch (p) {
+    case Config::SignupPolicy::kFirstUser: return "first-user";
+    case Config::SignupPolicy::kInviteOnly: return "invite-only";
+    case Config::SignupPolicy::kOpen: return "open";
+  }
+  return "first-user";
+}
+
+std::optional<Config::SignupPolicy> ParseSignupPolicy(std::string_view s) {
+  if (s == "first-user") return Config::SignupPolicy::kFirstUser;
+  if (s == "invite-only") return Config::SignupPolicy::kInviteOnly;
+  if (s == "open") return Config::SignupPolicy::kOpen;
+  return std::nullopt;
+}
+
+tl::unexpected<Error> QuotaReached(int64_t limit, int64_t used, std::string msg) {
+  auto e = Err(ErrorCode::kLimitReached, std::move(msg));
+  e.value().details = {{"limit", limit}, {"used", used}};
+  return e;
+}
+
+Status Services::RecordSignupPolicy(const RequestContext& ctx) {
+  const std::string now_policy(SignupPolicyName(config_.signup_policy));
+  return WriteTx([&](store::Tx& tx) -> Status {
+    // Instance-level events live in the audit table under org_id "" (no org reads them).
+    WHARF_ASSIGN_OR_RETURN(auto events, tx.audit().List("", 0, 1000));
+    std::string last;
+    for (auto& e : events)
+      if (e.action == "instance.signup_policy") {
+        last = e.resource_id;
+        break;
+      }
+    if (last == now_policy) return Ok();
+    authz::Principal instance;
+    instance.user_id = "operator";
+    instance.user_email = "operator";
+    WHARF_TRY(AuditIn(tx, instance, "instance.signup_policy", "instance", now_policy, ctx,
+                      last.empty() ? "sign-up policy set to " + now_policy
+                                   : "sign-up policy changed from " + last + " to " + now_policy));
+    log::Warn("signup_policy_changed", {{"from", last.empty() ? std::string("(none recorded)") : last},
+                                        {"to", now_policy}});
+    return Ok();
+  });
+}
 
 Result<SessionGrant> Services::NewSession(store::Tx& tx, const domain::User& u, const RequestContext& ctx) {
   SessionGrant g;
@@ -41,6 +97,16 @@ Result<SessionGrant> Services::NewSession(store::Tx& tx, const domain::User& u, 
   s.ip = ctx.ip.substr(0, 64);
   s.user_agent = ctx.user_agent.substr(0, 200);
   WHARF_TRY(tx.sessions().Insert(s));
+  if (config_.max_sessions_per_user > 0) {
+    // Beyond the cap the oldest sessions end, so a sign-in never fails for having too many.
+    WHARF_ASSIGN_OR_RETURN(auto active, tx.sessions().ListActiveForUser(u.id, s.created_at));
+    const int64_t excess = static_cast<int64_t>(active.size()) - config_.max_sessions_per_user;
+    for (int64_t i = 0; i < excess; ++i) {
+      if (active[i].id == s.id) continue;
+      WHARF_TRY(tx.sessions().Revoke(active[i].id, s.created_at));
+      g.ended_sessions.push_back(active[i].id);
+    }
+  }
   return g;
 }
 
@@ -82,20 +148,57 @@ Result<domain::Org> Services::CreateOrgIn(store::Tx& tx, const domain::User& own
   return org;
 }
 
+Result<bool> Services::SignupOpenWithoutInvitation() {
+  switch (config_.signup_policy) {
+    case Config::SignupPolicy::kOpen: return true;
+    case Config::SignupPolicy::kInviteOnly: return false;
+    case Config::SignupPolicy::kFirstUser: break;
+  }
+  int64_t users = 0;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(users, tx.users().Count());
+    return Ok();
+  }));
+  return users == 0;
+}
+
 Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(std::string email, domain::NormalizeEmail(in.email, "email"));
   WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(in.name, "name"));
   WHARF_TRY(domain::ValidatePassword(in.password.view(), "password"));
+  if (!in.invitation_token && config_.signup_policy == Config::SignupPolicy::kInviteOnly)
+    return SignupClosed("Sign-up on this instance is by invitation only. Ask an admin for an invitation.");
+  const std::string closed_msg =
+      "Sign-up on this instance is closed: new accounts join through an invitation. Ask an admin for an invitation.";
+  if (!in.invitation_token) {  // before hashing: a closed sign-up costs no argon2id
+    WHARF_ASSIGN_OR_RETURN(bool open, SignupOpenWithoutInvitation());
+    if (!open) return SignupClosed(closed_msg);
+  }
   if (auto wait = ip_attempts_.Blocked(ctx.ip, clock_.Now()))
     return RateLimited(*wait, "Too many sign-in attempts from this address. Try again later.");
   ip_attempts_.Record(ctx.ip, clock_.Now());
   // Hash outside the transaction: argon2id takes tens of milliseconds by design.
   WHARF_ASSIGN_OR_RETURN(std::string hash, secrets::HashPassword(in.password));
 
+  // Open sign-up with SMTP answers "check your email" whether or not the address has an account,
+  // and tells its owner by email instead: the answer must not reveal who has an account. Without
+  // SMTP there is no other channel, so a taken address stays a 409 (docs/security.md).
+  const bool same_answer = !in.invitation_token && config_.signup_policy == Config::SignupPolicy::kOpen &&
+                           mailer_.enabled();
   SessionGrant grant;
   std::string joined_org_id;
+  std::optional<domain::User> taken;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(int64_t users, tx.users().Count());
+    // Again inside the transaction, so two racing first sign-ups cannot both pass; and before the
+    // address is looked up, so a closed sign-up never tells whether an address has an account.
+    if (!in.invitation_token && users > 0 && config_.signup_policy != Config::SignupPolicy::kOpen)
+      return SignupClosed(closed_msg);
     WHARF_ASSIGN_OR_RETURN(auto existing, tx.users().FindByEmail(email));
+    if (existing && same_answer) {
+      taken = std::move(existing);
+      return Ok();
+    }
     if (existing) return Err(ErrorCode::kConflict, "An account with this email already exists. Sign in instead.");
     std::optional<domain::Invitation> inv;
     if (in.invitation_token) {
@@ -104,7 +207,6 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
         return Forbidden("invitation", "This invitation was sent to a different email address. Sign up with the "
                                        "address the invitation was sent to.");
     }
-    WHARF_ASSIGN_OR_RETURN(int64_t users, tx.users().Count());
     domain::User u;
     u.id = ids_.New("usr");
     u.email = email;
@@ -123,6 +225,12 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
       WHARF_ASSIGN_OR_RETURN(personal, CreateOrgIn(tx, u, name, std::nullopt));
       self.org_id = personal->id;
       WHARF_TRY(AuditIn(tx, self, "auth.signup", "users", u.id, ctx));
+    }
+    if (same_answer && users > 0) {
+      // The first account has nobody to be told apart from: it is signed in at once.
+      grant.user = u;
+      grant.check_email = true;
+      return Ok();
     }
     WHARF_ASSIGN_OR_RETURN(grant, NewSession(tx, u, ctx));
     grant.org = personal;
@@ -160,6 +268,26 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
     return Ok();
   }));
   if (!joined_org_id.empty()) cache_.Bump(joined_org_id);
+  if (taken || grant.check_email) {
+    http_client::MailMessage msg;
+    msg.to = email;
+    if (taken) {
+      msg.subject = "Someone tried to sign up to Wharf with your address";
+      msg.text_body = "Someone (perhaps you) tried to create a Wharf account with " + email + " from " + ctx.ip +
+                      ", but this address already has an account. Nothing was changed.\r\n\r\nSign in at " +
+                      config_.public_url + "/login\r\n\r\nIf it was not you, you can ignore this email.\r\n";
+    } else {
+      msg.subject = "Your Wharf account is ready";
+      msg.text_body = "Your Wharf account " + email + " was created. Sign in with the password you chose at " +
+                      config_.public_url + "/login\r\n";
+    }
+    if (auto sent = mailer_.Send(msg); !sent)
+      log::Warn("signup_email_failed", {{"request_id", ctx.request_id}, {"error", sent.error().message}});
+    log::Info("signup_check_email", {{"request_id", ctx.request_id}, {"existing", taken.has_value()}});
+    SessionGrant same;
+    same.check_email = true;
+    return same;
+  }
   log::Info("signup", {{"request_id", ctx.request_id}, {"user_id", grant.user.id}});
   return grant;
 }
@@ -175,9 +303,18 @@ Result<SessionGrant> Services::Login(std::string_view email_in, const SecretByte
   auto email_r = domain::NormalizeEmail(email_in, "email");
   if (!email_r) return Unauthenticated("The email or password is wrong.");
   const std::string email = *email_r;
-  if (auto wait = account_failures_.Blocked(email, now))
-    return RateLimited(*wait, "Too many failed sign-ins for this account. Try again in " + std::to_string(*wait) +
-                                  " seconds.");
+  // Throttled per (account, address) and per address, never per account alone: failures from
+  // one address must not lock the owner out from another (docs/security.md).
+  const std::string pair = email + "|" + ctx.ip;
+  std::optional<int64_t> wait;
+  for (auto& tier : pair_failures_)
+    if (auto w = tier->Blocked(pair, now)) wait = std::max(wait.value_or(0), *w);
+  if (wait)
+    return RateLimited(*wait, "Too many failed sign-ins for this account from this address. Try again in " +
+                                  std::to_string(*wait) + " seconds.");
+  if (auto w = ip_failures_.Blocked(ctx.ip, now))
+    return RateLimited(*w, "Too many failed sign-ins from this address. Try again in " + std::to_string(*w) +
+                               " seconds.");
   std::optional<domain::User> user;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(user, tx.users().FindByEmail(email));
@@ -187,17 +324,63 @@ Result<SessionGrant> Services::Login(std::string_view email_in, const SecretByte
   static const std::string dummy = *secrets::HashPassword(SecretBytes::FromString("wharf-dummy-password"));
   bool ok = secrets::VerifyPassword(password, user ? user->password_hash : dummy) && user.has_value();
   if (!ok) {
+    for (auto& tier : pair_failures_) tier->Record(pair, now);
+    ip_failures_.Record(ctx.ip, now);
     account_failures_.Record(email, now);
     log::Info("login_failed", {{"request_id", ctx.request_id}, {"ip", ctx.ip}});
+    if (user && account_failures_.Blocked(email, now) && !burst_notices_.Blocked(email, now)) {
+      burst_notices_.Record(email, now);
+      NotifyLoginFailures(*user, ctx);
+    }
     return Unauthenticated("The email or password is wrong.");
   }
-  account_failures_.Reset(email);
+  for (auto& tier : pair_failures_) tier->Reset(pair);
   SessionGrant grant;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(grant, NewSession(tx, *user, ctx));
     return Ok();
   }));
+  ForgetEndedSessions(grant);
   return grant;
+}
+
+void Services::ForgetEndedSessions(const SessionGrant& g) {
+  if (g.ended_sessions.empty()) return;
+  ForgetCredentials([&](const Authenticated& a) {
+    return std::find(g.ended_sessions.begin(), g.ended_sessions.end(), a.session_id) != g.ended_sessions.end();
+  });
+}
+
+void Services::NotifyLoginFailures(const domain::User& u, const RequestContext& ctx) {
+  const std::string what = std::to_string(config_.login_failures_per_account) + " failed sign-ins within " +
+                           std::to_string(config_.login_failure_window_ms / 60000) + " minutes, the last from " +
+                           ctx.ip;
+  log::Warn("login_failure_burst", {{"user_id", u.id}, {"ip", ctx.ip}});
+  // Into the audit log of every organisation the account owns: that is where its owner looks.
+  auto st = WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto ms, tx.memberships().ListForUser(u.id));
+    for (auto& m : ms) {
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(m.org_id));
+      if (!org || org->owner_id != u.id) continue;
+      authz::Principal p;
+      p.user_id = u.id;
+      p.user_email = u.email;
+      p.org_id = org->id;
+      domain::AuditEvent e = MakeAuditEvent(p, "auth.login_failures", "users", u.id, "denied", ctx, what);
+      WHARF_TRY(tx.audit().Append(e).map([](int64_t) {}));
+    }
+    return Ok();
+  });
+  if (!st) log::Error("audit_write_failed", {{"request_id", ctx.request_id}, {"detail", st.error().detail}});
+  if (!mailer_.enabled()) return;
+  http_client::MailMessage msg;
+  msg.to = u.email;
+  msg.subject = "Failed sign-ins to your Wharf account";
+  msg.text_body = "Someone tried to sign in to your Wharf account (" + u.email + ") with a wrong password: " + what +
+                  ".\r\n\r\nYour account is not locked: you can still sign in from your own address. If this was "
+                  "not you, nothing is needed unless your password is weak or used elsewhere; then change it.\r\n";
+  if (auto sent = mailer_.Send(msg); !sent)
+    log::Warn("login_failure_email_failed", {{"user_id", u.id}, {"error", sent.error().message}});
 }
 
 Status Services::Logout(const Authenticated& who, const RequestContext&) {
@@ -358,6 +541,34 @@ Result<authz::Principal> Services::ResolvePrincipal(const Authenticated& who, st
   return p;
 }
 
+Result<authz::Principal> Services::RecheckPrincipal(const Authenticated& who, std::string_view org_slug,
+                                                    const RequestContext& ctx) {
+  const Timestamp now = clock_.Now();
+  bool active = false;
+  // From the store, not the credential cache: another replica's sign-out reaches this one late.
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    if (who.api_token) {
+      WHARF_ASSIGN_OR_RETURN(auto t, tx.api_tokens().FindByHash(who.token_hash));
+      active = t && (t->expires_at == 0 || t->expires_at > now);
+    } else {
+      WHARF_ASSIGN_OR_RETURN(auto s, tx.sessions().FindActive(who.token_hash, now));
+      active = s.has_value();
+    }
+    return Ok();
+  }));
+  if (!active) return Unauthenticated("The session or API token of this stream ended (signed out, revoked or expired).");
+  return ResolvePrincipal(who, org_slug, ctx);
+}
+
+uint64_t Services::AccessGeneration(std::string_view org_id) {
+  uint64_t creds = 0;
+  {
+    std::lock_guard lock(cred_mu_);
+    creds = cred_generation_;
+  }
+  return creds + cache_.Version(std::string(org_id));
+}
+
 Result<std::vector<MeOrg>> Services::MyOrgs(const Authenticated& who) {
   std::vector<MeOrg> out;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -397,6 +608,15 @@ Result<TokenGrant> Services::CreateApiToken(const Authenticated& who, CreateToke
   t.created_at = clock_.Now();
   if (in.expires_in_days) t.expires_at = t.created_at + *in.expires_in_days * 24 * 3600 * 1000;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    if (config_.max_api_tokens_per_user > 0) {
+      WHARF_ASSIGN_OR_RETURN(auto existing, tx.api_tokens().ListForUser(who.user.id));
+      int64_t used = 0;
+      for (auto& e : existing) used += e.expires_at == 0 || e.expires_at > t.created_at;
+      if (used >= config_.max_api_tokens_per_user)
+        return QuotaReached(config_.max_api_tokens_per_user, used,
+                            "You already have " + std::to_string(used) + " active API tokens, the most this instance "
+                            "allows. Revoke one you no longer use (DELETE /api/v1/me/tokens/{id}).");
+    }
     WHARF_TRY(tx.api_tokens().Insert(t));
     return AuditIn(tx, p, "tokens.create", "tokens", t.id, ctx);
   }));
@@ -429,6 +649,16 @@ Status Services::RevokeApiToken(const Authenticated& who, std::string_view id, c
 
 // --- orgs ---
 
+Result<int64_t> Services::OrgsOwnedBy(store::Tx& tx, std::string_view user_id) {
+  WHARF_ASSIGN_OR_RETURN(auto ms, tx.memberships().ListForUser(user_id));
+  int64_t owned = 0;
+  for (auto& m : ms) {
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(m.org_id));
+    owned += org && org->owner_id == user_id;
+  }
+  return owned;
+}
+
 Result<OrgView> Services::CreateOrg(const Authenticated& who, std::string_view name_in, std::optional<std::string> slug,
                                     const RequestContext& ctx) {
   if (who.api_token) return Forbidden("orgs.create", "API tokens are scoped to one organisation and cannot create organisations.");
@@ -436,6 +666,14 @@ Result<OrgView> Services::CreateOrg(const Authenticated& who, std::string_view n
   if (slug) WHARF_TRY(domain::ValidateSlug(*slug, "slug"));
   OrgView v;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    if (config_.max_orgs_per_user > 0) {
+      WHARF_ASSIGN_OR_RETURN(int64_t used, OrgsOwnedBy(tx, who.user.id));
+      if (used >= config_.max_orgs_per_user)
+        return QuotaReached(config_.max_orgs_per_user, used,
+                            "You already own " + std::to_string(used) + " organisations, the most this instance "
+                            "allows. Transfer or delete one, or ask the instance administrator to raise "
+                            "--max-orgs-per-user.");
+    }
     if (slug) {
       WHARF_ASSIGN_OR_RETURN(auto existing, tx.orgs().FindBySlug(*slug));
       if (existing) return Err(ErrorCode::kConflict, "The slug '" + *slug + "' is already taken. Choose another.");

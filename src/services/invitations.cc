@@ -1,4 +1,6 @@
 // Invitations: by email and by copied link; single use; bound to the invited email.
+#include <cctype>
+
 #include "base/log.h"
 #include "base/strings.h"
 #include "domain/validate.h"
@@ -38,10 +40,79 @@ Status RefuseResendWithoutEmail(const http_client::Mailer& mailer) {
              Layer::kEmail);
 }
 
+// Free text that someone else chose (an organisation, role or user name), made safe to quote in
+// an email sent from the operator's domain: control characters (header and line injection) go,
+// words that a mail client would turn into a link (URLs, domains, addresses) are replaced, and
+// the result is cut to `max` characters so it cannot carry a message of its own.
+std::string MailSafe(std::string_view in, size_t max = 60) {
+  std::string clean;
+  for (unsigned char ch : in) clean += ch < 0x20 || ch == 0x7f ? ' ' : static_cast<char>(ch);
+  auto link_like = [](std::string_view w) {
+    if (w.find("://") != std::string_view::npos || w.find('@') != std::string_view::npos) return true;
+    if (StartsWith(ToLower(std::string(w)), "www.")) return true;
+    // "evil.com", "a.b/c": a dot between two letters or digits.
+    for (size_t i = 1; i + 1 < w.size(); ++i)
+      if (w[i] == '.' && std::isalnum(static_cast<unsigned char>(w[i - 1])) &&
+          std::isalnum(static_cast<unsigned char>(w[i + 1])))
+        return true;
+    return false;
+  };
+  std::string out;
+  size_t i = 0;
+  while (i < clean.size()) {
+    while (i < clean.size() && clean[i] == ' ') ++i;
+    size_t j = clean.find(' ', i);
+    if (j == std::string::npos) j = clean.size();
+    if (j > i) {
+      std::string_view word(clean.data() + i, j - i);
+      if (!out.empty()) out += ' ';
+      out += link_like(word) ? "[link removed]" : std::string(word);
+    }
+    i = j;
+  }
+  // Count characters, not bytes, and never cut inside a UTF-8 sequence.
+  size_t chars = 0, cut = out.size();
+  for (size_t k = 0; k < out.size(); ++k) {
+    if ((static_cast<unsigned char>(out[k]) & 0xC0) == 0x80) continue;
+    if (chars == max) {
+      cut = k;
+      break;
+    }
+    ++chars;
+  }
+  if (cut < out.size()) out = out.substr(0, cut) + "…";
+  return out;
+}
 }  // namespace
+
+Status Services::ThrottleInvitations(const authz::Principal& p) {
+  const Timestamp now = clock_.Now();
+  auto limited = [](int64_t wait, int limit, std::string who) {
+    auto e = Err(ErrorCode::kRateLimited, who + " sent " + std::to_string(limit) + " invitation emails in the last "
+                                          "hour, the most this instance allows. Try again in " +
+                                          std::to_string(wait) + " seconds, or copy the invitation link instead.");
+    e.value().details = {{"retry_after", wait}, {"limit", limit}};
+    return e;
+  };
+  if (config_.invitations_per_org_per_hour > 0)
+    if (auto w = invitations_per_org_.Blocked(p.org_id, now))
+      return limited(*w, config_.invitations_per_org_per_hour, "This organisation");
+  if (config_.invitations_per_user_per_hour > 0)
+    if (auto w = invitations_per_user_.Blocked(p.user_id, now))
+      return limited(*w, config_.invitations_per_user_per_hour, "You");
+  if (config_.invitations_per_org_per_hour > 0) invitations_per_org_.Record(p.org_id, now);
+  if (config_.invitations_per_user_per_hour > 0) invitations_per_user_.Record(p.user_id, now);
+  return Ok();
+}
 
 std::string Services::InvitationLink(const SecretBytes& token) const {
   return config_.public_url + "/invite/" + std::string(token.view());
+}
+
+Result<std::string> Services::InviterLine(store::Tx& tx, const authz::Principal& p) {
+  WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindById(p.user_id));
+  const std::string name = u ? MailSafe(u->name) : std::string();
+  return name.empty() ? p.user_email : name + " <" + p.user_email + ">";
 }
 
 Result<SecretBytes> Services::RotateInvitationToken(store::Tx& tx, domain::Invitation& inv) {
@@ -59,13 +130,16 @@ void Services::SendInvitationEmail(domain::Invitation& inv, const domain::Org& o
     inv.email_error.clear();
     return;
   }
+  // Names are someone else's free text: quoted through MailSafe (the body is plain text, so no
+  // HTML escaping applies; nothing in it is markup).
+  const std::string org_name = MailSafe(org.name);
   http_client::MailMessage msg;
   msg.to = inv.email;
-  msg.subject = "You are invited to " + org.name + " on Wharf";
-  msg.text_body = inviter + " invited you to join the organisation \"" + org.name + "\" on Wharf with the role \"" +
-                  role.name + "\".\r\n\r\nOpen this link to accept:\r\n\r\n" + link +
+  msg.subject = "You are invited to \"" + org_name + "\" on Wharf";
+  msg.text_body = inviter + " invited you to join the organisation \"" + org_name + "\" on Wharf with the role \"" +
+                  MailSafe(role.name) + "\".\r\n\r\nOpen this link to accept:\r\n\r\n" + link +
                   "\r\n\r\nThe link works once and expires on " + FormatRfc3339(inv.expires_at) +
-                  ". If you did not expect it, ignore this email.\r\n";
+                  ". If you did not expect it, ignore this email: nothing happens unless you open the link.\r\n";
   auto st = mailer_.Send(msg);
   if (st) {
     inv.email_status = "sent";
@@ -82,10 +156,13 @@ Result<InvitationView> Services::Invite(const authz::Principal& p, std::string_v
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx));
   WHARF_ASSIGN_OR_RETURN(std::string email, domain::NormalizeEmail(email_in, "email"));
   if (role_id.empty()) return FieldError("role_id", "is required");
+  if (send_email) WHARF_TRY(ThrottleInvitations(p));
   InvitationView v;
   SecretBytes token;
   domain::Org org;
+  std::string inviter;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(inviter, InviterLine(tx, p));
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, role_id));
     if (!role) return FieldError("role_id", "is not a role of this organisation");
     WHARF_TRY(CheckNoEscalation(p, *role, "team.invite", ctx));
@@ -104,6 +181,14 @@ Result<InvitationView> Services::Invite(const authz::Principal& p, std::string_v
     if (org.seat_limit > 0) {
       WHARF_ASSIGN_OR_RETURN(int64_t used, SeatsUsed(tx, p.org_id));
       if (used + 1 > org.seat_limit) return SeatLimit(org.seat_limit, used);
+    }
+    if (config_.max_pending_invitations_per_org > 0) {
+      WHARF_ASSIGN_OR_RETURN(int64_t pending_n, tx.invitations().CountPending(p.org_id, clock_.Now()));
+      if (pending_n >= config_.max_pending_invitations_per_org)
+        return QuotaReached(config_.max_pending_invitations_per_org, pending_n,
+                            "This organisation already has " + std::to_string(pending_n) + " pending invitations, "
+                            "the most this instance allows. Revoke the ones nobody will accept, or ask the "
+                            "instance administrator to raise --max-pending-invitations-per-org.");
     }
     domain::Invitation& inv = v.invitation;
     inv.id = ids_.New("inv");
@@ -124,7 +209,7 @@ Result<InvitationView> Services::Invite(const authz::Principal& p, std::string_v
   v.link = InvitationLink(token);
   // The invitation is committed before any mail is attempted: a failure to email never loses it.
   if (send_email) {
-    SendInvitationEmail(v.invitation, org, v.role, v.link, p.user_email);
+    SendInvitationEmail(v.invitation, org, v.role, v.link, inviter);
     auto st = WriteTx([&](store::Tx& tx) { return tx.invitations().Update(v.invitation); });
     if (!st) log::Error("invitation_status_write_failed", {{"detail", st.error().detail}});
   }
@@ -189,10 +274,13 @@ Result<InvitationView> Services::CopyInvitationLink(const authz::Principal& p, s
 Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std::string_view id,
                                                   const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
+  WHARF_TRY(ThrottleInvitations(p));
   InvitationView v;
   SecretBytes token;
   domain::Org org;
+  std::string inviter;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(inviter, InviterLine(tx, p));
     WHARF_ASSIGN_OR_RETURN(auto found, FindPendingInvitation(tx, p, id));
     auto inv = &found;
     WHARF_TRY(RefuseResendWithoutEmail(mailer_));
@@ -207,7 +295,7 @@ Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std
     return AuditIn(tx, p, "team.invite_resend", "team", inv->id, ctx);
   }));
   v.link = InvitationLink(token);
-  SendInvitationEmail(v.invitation, org, v.role, v.link, p.user_email);
+  SendInvitationEmail(v.invitation, org, v.role, v.link, inviter);
   auto st = WriteTx([&](store::Tx& tx) { return tx.invitations().Update(v.invitation); });
   if (!st) log::Error("invitation_status_write_failed", {{"detail", st.error().detail}});
   v.link.clear();  // resend answers only the email status

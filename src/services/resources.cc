@@ -116,6 +116,18 @@ Result<domain::SshKey> Services::CreateSshKey(const authz::Principal& p, SshKeyI
     k.private_key_set = !k.private_key_sealed.empty();
     WHARF_TRY(EnforceCreateLimit(p, Collection::kSshKeys, [&] { return tx.ssh_keys().CountCreatedBy(p.org_id, p.user_id); },
                                  "SSH keys"));
+    if (config_.max_ssh_keys_per_org > 0) {
+      // The instance quota (docs/access-control.md, "Quotas"): up to limit + 1 rows tell "full".
+      store::PageQuery q;
+      q.limit = config_.max_ssh_keys_per_org;
+      WHARF_ASSIGN_OR_RETURN(auto keys, tx.ssh_keys().List(p.org_id, q));
+      const auto used = static_cast<int64_t>(keys.size());
+      if (used >= config_.max_ssh_keys_per_org)
+        return QuotaReached(config_.max_ssh_keys_per_org, used,
+                            "This organisation already has " + std::to_string(used) + " SSH keys, the most this "
+                            "instance allows. Delete keys no longer used, or ask the instance administrator to "
+                            "raise --max-ssh-keys-per-org.");
+    }
     WHARF_TRY(tx.ssh_keys().Insert(k));
     return AuditIn(tx, p, "sshKeys.create", "sshKeys", k.id, ctx, k.name);
   }));

@@ -21,7 +21,21 @@ Services::Services(Deps deps, Config config)
       config_(std::move(config)),
       account_failures_(config_.login_failures_per_account, config_.login_failure_window_ms,
                         deps.store.shared_counters(), "login_failures"),
-      ip_attempts_(config_.login_attempts_per_ip, 60'000, deps.store.shared_counters(), "login_attempts_ip") {
+      burst_notices_(1, config_.login_failure_window_ms, deps.store.shared_counters(), "login_failure_notices"),
+      ip_attempts_(config_.login_attempts_per_ip, 60'000, deps.store.shared_counters(), "login_attempts_ip"),
+      ip_failures_(config_.login_failures_per_ip, 15LL * 60 * 1000, deps.store.shared_counters(),
+                   "login_failures_ip"),
+      invitations_per_org_(config_.invitations_per_org_per_hour, 3600'000, deps.store.shared_counters(),
+                           "invitations_org"),
+      invitations_per_user_(config_.invitations_per_user_per_hour, 3600'000, deps.store.shared_counters(),
+                            "invitations_user") {
+  // 5 failures a minute, 10 per 15 minutes, 20 an hour, per (account, address).
+  pair_failures_.push_back(
+      std::make_unique<RateLimiter>(5, 60'000, deps.store.shared_counters(), "login_failures_pair_1m"));
+  pair_failures_.push_back(
+      std::make_unique<RateLimiter>(10, 15LL * 60'000, deps.store.shared_counters(), "login_failures_pair_15m"));
+  pair_failures_.push_back(
+      std::make_unique<RateLimiter>(20, 60LL * 60'000, deps.store.shared_counters(), "login_failures_pair_1h"));
   // Other replicas' writes (PostgreSQL): drop what they made stale. A no-op on SQLite.
   store_.WatchInvalidations([this](std::string_view scope) { ApplyInvalidation(scope); });
 }

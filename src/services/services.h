@@ -50,9 +50,30 @@ struct Config {
   std::string public_url = "http://127.0.0.1:8080";  // no trailing slash
   int64_t invitation_ttl_ms = 7LL * 24 * 3600 * 1000;
   int64_t session_ttl_ms = 30LL * 24 * 3600 * 1000;
-  int login_failures_per_account = 10;   // within login_failure_window_ms
-  int64_t login_failure_window_ms = 15LL * 60 * 1000;
   int login_attempts_per_ip = 60;        // per minute
+  // Who may create an account (docs/access-control.md, "Sign-up policy"): kFirstUser lets only
+  // the first account sign up freely (later ones need an invitation), kInviteOnly needs an
+  // invitation even for the first (bootstrap with `wharf admin`), kOpen lets anyone sign up.
+  enum class SignupPolicy { kFirstUser, kInviteOnly, kOpen };
+  SignupPolicy signup_policy = SignupPolicy::kFirstUser;
+  // Sign-in throttling (docs/security.md): failures per (account, client address) in tiers that
+  // lengthen the wait; failures per address over all accounts; and a burst of failures on one
+  // account (any address) that is reported to its owner, never a lock-out by itself.
+  int login_failures_per_account = 10;   // a burst: reported once per window, not blocking
+  int64_t login_failure_window_ms = 15LL * 60 * 1000;
+  int login_failures_per_ip = 30;        // over all accounts, per 15 minutes
+  // Invitations and resends (emails sent on someone's behalf), per organisation and per inviter.
+  int invitations_per_org_per_hour = 50;
+  int invitations_per_user_per_hour = 30;
+  // Quotas (docs/access-control.md, "Quotas"); 0 = unlimited. Beyond max_sessions_per_user a
+  // new sign-in ends the user's oldest session.
+  int max_orgs_per_user = 20;            // organisations the user owns
+  int max_api_tokens_per_user = 50;      // unrevoked tokens
+  int max_pending_invitations_per_org = 100;
+  int max_sessions_per_user = 50;        // active sessions
+  int max_ssh_keys_per_org = 200;
+  // How often a live log stream (SSE) re-checks its reader's access when nothing else changed.
+  int64_t stream_recheck_ms = 2000;
   // Worker nodes.
   bool allow_private_targets = false;    // --allow-private-targets: loopback/private hosts allowed
   int64_t connect_timeout_ms = 5000;
@@ -97,6 +118,11 @@ struct Config {
   std::vector<int> aws_backoff_ms = {100, 300, 900};  // before each retry of a throttled AWS call
 };
 
+std::string_view SignupPolicyName(Config::SignupPolicy p);  // "first-user", "invite-only", "open"
+std::optional<Config::SignupPolicy> ParseSignupPolicy(std::string_view s);
+// 403 limit_reached with details {limit, used}.
+tl::unexpected<Error> QuotaReached(int64_t limit, int64_t used, std::string msg);
+
 // Where a request came from; goes into audit events and logs.
 struct RequestContext {
   std::string request_id;
@@ -133,6 +159,9 @@ struct SessionGrant {
   SecretBytes token;       // shown once
   SecretBytes csrf_token;  // shown once
   std::optional<domain::Org> org;  // signup: the personal org, or the invited org
+  std::vector<std::string> ended_sessions;  // older sessions ended by max_sessions_per_user
+  // Sign-up only: the answer is "check your email" (open sign-up with SMTP); nothing else is set.
+  bool check_email = false;
   int64_t org_seats_used = 0;
   domain::Session session;
 };
@@ -489,6 +518,19 @@ class Services {
   Result<SessionGrant> Login(std::string_view email, const SecretBytes& password, const RequestContext& ctx);
   Status Logout(const Authenticated& who, const RequestContext& ctx);
   Status LogoutAll(const Authenticated& who, const RequestContext& ctx);
+  // Appends an instance-level audit event (org_id "") when the configured sign-up policy differs
+  // from the last one recorded, and logs it. Called once at start.
+  Status RecordSignupPolicy(const RequestContext& ctx);
+  // Whether POST /auth/signup without an invitation would be accepted now (the sign-up page).
+  Result<bool> SignupOpenWithoutInvitation();
+  // For long streams (SSE): the principal `who` holds in `org_slug` now, re-reading the credential
+  // and the membership. kUnauthenticated when the session or token ended, kNotFound when the
+  // membership is gone.
+  Result<authz::Principal> RecheckPrincipal(const Authenticated& who, std::string_view org_slug,
+                                            const RequestContext& ctx);
+  // Changes whenever a credential is forgotten or `org_id`'s roles or memberships change: a
+  // stream compares it on every poll to re-check at once rather than at its next interval.
+  uint64_t AccessGeneration(std::string_view org_id);
   // Resolves a bearer/cookie token. kUnauthenticated when absent, unknown, revoked or expired.
   // The result is an immutable snapshot shared with the credential cache.
   Result<std::shared_ptr<const Authenticated>> Authenticate(std::string_view token, const RequestContext& ctx);
@@ -957,6 +999,8 @@ class Services {
   Result<int64_t> SeatsUsed(store::Tx& tx, std::string_view org_id);
   Result<RoleView> LoadRoleView(store::Tx& tx, const domain::Role& r);
   std::string InvitationLink(const SecretBytes& token) const;
+  // "Name <email>" of the inviter for the invitation email, the name made mail-safe.
+  Result<std::string> InviterLine(store::Tx& tx, const authz::Principal& p);
   // Mints a fresh token for `inv` (rotating any earlier one) and stores its hash.
   Result<SecretBytes> RotateInvitationToken(store::Tx& tx, domain::Invitation& inv);
   void SendInvitationEmail(domain::Invitation& inv, const domain::Org& org, const domain::Role& role,
@@ -1102,8 +1146,24 @@ class Services {
   IdGenerator& ids_;
   authz::SnapshotCache& cache_;
   Config config_;
-  RateLimiter account_failures_;
+  RateLimiter account_failures_;  // per account, any address: detects a burst (never blocks)
+  RateLimiter burst_notices_;     // one burst report per account per window
   RateLimiter ip_attempts_;
+  RateLimiter ip_failures_;       // failed sign-ins per address, over all accounts
+  // Failed sign-ins per (account, address), in tiers whose windows lengthen: the wait grows
+  // from a minute to an hour as failures go on.
+  std::vector<std::unique_ptr<RateLimiter>> pair_failures_;
+  RateLimiter invitations_per_org_;   // invitations and resends, per organisation
+  RateLimiter invitations_per_user_;  // invitations and resends, per inviter
+  // Reports a burst of failed sign-ins to the account: an audit event in each organisation it
+  // owns, and an email when SMTP is configured.
+  Result<int64_t> OrgsOwnedBy(store::Tx& tx, std::string_view user_id);  // for max_orgs_per_user
+  void NotifyLoginFailures(const domain::User& u, const RequestContext& ctx);
+  // Drops the credential cache's entries of the sessions a sign-in ended (max_sessions_per_user).
+  void ForgetEndedSessions(const SessionGrant& g);
+  // 429 when `p`'s organisation or `p` itself sent too many invitations in the last hour;
+  // otherwise counts one more.
+  Status ThrottleInvitations(const authz::Principal& p);
 
   // Hot-path caches, so an authenticated org-scoped read needs no SQL before its own query.
   // Both are per process and invalidated by every write that changes what they hold (logout,

@@ -118,6 +118,8 @@ class SessionRepository {
   virtual Result<std::optional<Session>> FindActive(std::string_view token_hash, Timestamp now) = 0;
   virtual Status Revoke(std::string_view id, Timestamp at) = 0;
   virtual Status RevokeAllForUser(std::string_view user_id, Timestamp at) = 0;
+  // The user's unrevoked, unexpired sessions, oldest first (created_at, id).
+  virtual Result<std::vector<Session>> ListActiveForUser(std::string_view user_id, Timestamp now) = 0;
 };
 
 class ApiTokenRepository {

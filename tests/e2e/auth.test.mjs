@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWharf, api, signup, uniqueEmail } from './lib/harness.mjs';
+import { startWharf, api, apiFrom, signup, uniqueEmail } from './lib/harness.mjs';
 
 let s;
 before(async () => { s = await startWharf(); });
@@ -85,16 +85,40 @@ test('wrong password is 401; logout-all revokes every session', async () => {
   assert.equal((await api(s.url, 'GET', '/api/v1/me', { token: second.json.token })).status, 401);
 });
 
-test('login is rate limited per account with Retry-After', async () => {
+test('failed sign-ins are throttled per (account, address) with Retry-After; the owner still signs in from another address', async () => {
   const ada = await signup(s.url, 'limited');
-  for (let i = 0; i < 10; i++) {
-    const r = await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: `wrong-password-${i}` } });
+  for (let i = 0; i < 5; i++) {
+    const r = await apiFrom('127.0.0.2', s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: `wrong-password-${i}` } });
     assert.equal(r.status, 401);
   }
-  const locked = await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } });
+  // The attacker's address is throttled, even with the right password…
+  const locked = await apiFrom('127.0.0.2', s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } });
   assert.equal(locked.status, 429);
   assert.equal(locked.json.error.code, 'rate_limited');
   assert.ok(Number(locked.headers.get('retry-after')) > 0);
+  // …but the owner, from an address without failures, signs in (before the fix: 429 for 15 minutes).
+  const owner = await apiFrom('127.0.0.3', s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } });
+  assert.equal(owner.status, 200, owner.text);
+});
+
+test('a burst of failed sign-ins from many addresses is reported in the audit log of the account\'s own org', async () => {
+  const cy = await signup(s.url, 'burst');
+  let n = 0;
+  for (const from of ['127.0.0.4', '127.0.0.5']) {
+    for (let i = 0; i < 5; i++, n++) {
+      const r = await apiFrom(from, s.url, 'POST', '/api/v1/auth/login', { body: { email: cy.email, password: `wrong-${n}` } });
+      assert.equal(r.status, 401);
+    }
+  }
+  const audit = await api(s.url, 'GET', `/api/v1/orgs/${cy.org.slug}/audit`, { token: cy.token });
+  assert.equal(audit.status, 200);
+  const ev = audit.json.items.filter((e) => e.action === 'auth.login_failures');
+  assert.equal(ev.length, 1, JSON.stringify(audit.json.items.map((e) => e.action)));
+  assert.match(ev[0].detail, /10 failed sign-ins/);
+  assert.match(ev[0].detail, /127\.0\.0\.5/);
+  // Still no lock-out: the right password from a fresh address works.
+  const ok = await apiFrom('127.0.0.6', s.url, 'POST', '/api/v1/auth/login', { body: { email: cy.email, password: cy.password } });
+  assert.equal(ok.status, 200);
 });
 
 test('API tokens are scoped to one org, only narrow, and can be revoked', async () => {

@@ -168,3 +168,84 @@ test('without SMTP the email status is disabled; expired invitations answer invi
     assert.equal(acc.json.error.code, 'invitation_expired');
   } finally { await s3.stop(); s3.cleanup(); }
 });
+
+// Invitation emails are sent from the operator's domain on someone else's behalf: they are rate
+// limited per organisation and per inviter, and the free-text names in them are made mail-safe.
+test('invitations and resends are limited per inviter and per organisation (429 with Retry-After)', async () => {
+  const t = await startWharf({ smtpPort: mail.smtpPort, args: ['--invitations-per-org-per-hour', '3', '--invitations-per-user-per-hour', '2'] });
+  try {
+    const owner = await signup(t.url, 'owner');
+    const O = `/api/v1/orgs/${owner.org.slug}`;
+    const admin = (await api(t.url, 'GET', `${O}/roles`, { token: owner.token })).json.items.find((r) => r.builtin);
+    const invite = (who, email) => api(t.url, 'POST', `${O}/invitations`, { token: who.token, body: { email, role_id: admin.id } });
+    const first = await invite(owner, uniqueEmail('i1'));
+    assert.equal(first.status, 201, first.text);
+    // A resend is an email too.
+    assert.equal((await api(t.url, 'POST', `${O}/invitations/${first.json.id}/resend`, { token: owner.token })).status, 200);
+    const third = await invite(owner, uniqueEmail('i2'));
+    assert.equal(third.status, 429, third.text);
+    assert.equal(third.json.error.code, 'rate_limited');
+    assert.ok(Number(third.headers.get('retry-after')) > 0);
+    assert.match(third.json.error.message, /copy the invitation link instead/);
+    const resend = await api(t.url, 'POST', `${O}/invitations/${first.json.id}/resend`, { token: owner.token });
+    assert.equal(resend.status, 429);
+    // Copying a link sends no email and stays available.
+    const copy = await invite(owner, uniqueEmail('i3'));
+    assert.equal(copy.status, 429);
+    const link = await api(t.url, 'POST', `${O}/invitations`, { token: owner.token, body: { email: uniqueEmail('i4'), role_id: admin.id, send_email: false } });
+    assert.equal(link.status, 201, link.text);
+    // A second Admin of the same org has their own allowance, but the org's is shared.
+    const email = uniqueEmail('co');
+    const coInv = await api(t.url, 'POST', `${O}/invitations`, { token: owner.token, body: { email, role_id: admin.id, send_email: false } });
+    const co = await signup(t.url, 'co', { email, body: { invitation_token: tokenOf(coInv.json.link) } });
+    co.token = co.token || (await api(t.url, 'POST', '/api/v1/auth/login', { body: { email, password: co.password } })).json.token;
+    assert.equal((await invite(co, uniqueEmail('c1'))).status, 201);
+    const orgFull = await invite(co, uniqueEmail('c2'));
+    assert.equal(orgFull.status, 429, orgFull.text);
+    assert.match(orgFull.json.error.message, /This organisation sent 3 invitation emails/);
+  } finally { await t.stop(); t.cleanup(); }
+});
+
+test('the invitation email names the inviter and quotes the organisation name mail-safe (no links, no control characters, at most 60 characters)', async () => {
+  const name = 'WIN A PRIZE: log in at https://evil.example/login or www.evil.example or evil.example now';
+  const org = await api(s.url, 'POST', '/api/v1/orgs', { token: ada.token, body: { name } });
+  assert.equal(org.status, 201, org.text);
+  const roles = await api(s.url, 'GET', `/api/v1/orgs/${org.json.slug}/roles`, { token: ada.token });
+  const email = uniqueEmail('phish');
+  const inv = await api(s.url, 'POST', `/api/v1/orgs/${org.json.slug}/invitations`, { token: ada.token, body: { email, role_id: roles.json.items[0].id } });
+  assert.equal(inv.status, 201, inv.text);
+  const msg = await mail.waitForMessageTo(email);
+  const all = `${msg.subject}\n${msg.text}`;
+  assert.doesNotMatch(all, /evil\.example/);
+  assert.match(all, /\[link removed\]/);
+  const quoted = msg.text.match(/join the organisation "([^"]*)"/)[1];
+  assert.ok([...quoted].length <= 61, `quoted name is ${[...quoted].length} characters: ${quoted}`);
+  assert.ok(quoted.endsWith('…'));
+  assert.ok(msg.text.startsWith(`ada <${ada.email}> invited you`), msg.text.slice(0, 120));
+  // The only link in the email is Wharf's own invitation link.
+  const links = msg.text.match(/https?:\/\/\S+/g);
+  assert.equal(links.length, 1);
+  assert.ok(links[0].startsWith(`${s.url}/invite/whi_`));
+});
+
+test('open sign-up with SMTP answers the same for a taken and a new address, and mails the owner instead of telling', async () => {
+  const fresh = uniqueEmail('fresh');
+  const body = (email) => ({ email, password: 'another-long-password', name: 'Someone' });
+  const taken = await api(s.url, 'POST', '/api/v1/auth/signup', { body: body(ada.email) });
+  const made = await api(s.url, 'POST', '/api/v1/auth/signup', { body: body(fresh) });
+  // Before the fix: 409 for the taken address, 201 for the new one.
+  assert.equal(taken.status, 202, taken.text);
+  assert.equal(made.status, 202, made.text);
+  assert.deepEqual(taken.json, made.json);
+  assert.equal(taken.json.status, 'check_email');
+  assert.equal(taken.headers.get('set-cookie'), made.headers.get('set-cookie'));
+  assert.equal(taken.headers.get('set-cookie'), null);
+  const tried = await mail.waitForMessageTo(ada.email);
+  assert.match(tried.subject, /Someone tried to sign up/);
+  assert.match(tried.text, /already has an account/);
+  const welcome = await mail.waitForMessageTo(fresh);
+  assert.match(welcome.subject, /account is ready/);
+  // The taken account is unchanged (its password still works); the new one signs in.
+  assert.equal((await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } })).status, 200);
+  assert.equal((await api(s.url, 'POST', '/api/v1/auth/login', { body: { email: fresh, password: 'another-long-password' } })).status, 200);
+});

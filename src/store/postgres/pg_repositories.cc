@@ -227,6 +227,12 @@ Status PgSessions::RevokeAllForUser(std::string_view user_id, Timestamp at) {
   Query q(c_, "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at = 0");
   return q.Int(at).Text(user_id).Run();
 }
+Result<std::vector<Session>> PgSessions::ListActiveForUser(std::string_view user_id, Timestamp now) {
+  Query q(c_, "SELECT " WHARF_SESSION_COLS " FROM sessions WHERE user_id = $1 AND revoked_at = 0 AND expires_at > $2 "
+              "ORDER BY created_at, id");
+  WHARF_TRY(q.Text(user_id).Int(now).Run());
+  return Collect<Session>(q, ReadSession);
+}
 
 // ---------------------------------------------------------------- api tokens
 

@@ -61,6 +61,7 @@ WHARF_PG_REPO(PgMemberships, MembershipRepository)
 WHARF_PG_REPO(PgSessions, SessionRepository)
   Status Insert(const Session& s) override;
   Result<std::optional<Session>> FindActive(std::string_view token_hash, Timestamp now) override;
+  Result<std::vector<Session>> ListActiveForUser(std::string_view user_id, Timestamp now) override;
   Status Revoke(std::string_view id, Timestamp at) override;
   Status RevokeAllForUser(std::string_view user_id, Timestamp at) override;
 };

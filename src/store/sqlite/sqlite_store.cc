@@ -402,6 +402,12 @@ WHARF_REPO(SqliteSessions, SessionRepository)
     q.Int(at).Text(user_id);
     return q.Exec();
   }
+  Result<std::vector<Session>> ListActiveForUser(std::string_view user_id, Timestamp now) override {
+    Query q(c_, "SELECT id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, user_agent "
+                "FROM sessions WHERE user_id = ? AND revoked_at = 0 AND expires_at > ? ORDER BY created_at, id");
+    q.Text(user_id).Int(now);
+    return Collect<Session>(q, ReadSession);
+  }
 
 };
 

@@ -5,6 +5,7 @@
 // PostgreSQL: one server per test file (startPostgres), one database per wharf data dir.
 import { spawn, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -174,10 +175,13 @@ export async function databaseBytes(server) {
   return Buffer.concat([db, wal]).toString('latin1');
 }
 
-export async function startWharf({ smtpPort, args = [], env = {}, dataDir, strictTargets = false } = {}) {
+export async function startWharf({ smtpPort, args = [], env = {}, dataDir, strictTargets = false, signup = 'open' } = {}) {
   const dir = dataDir || mkdtempSync(path.join(os.tmpdir(), 'wharf-e2e-'));
   env = { ...(args.includes('--database') ? {} : await databaseEnv(dir)), ...env };
-  const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, ...(strictTargets ? [] : ['--allow-private-targets']), ...args];
+  // Tests sign up many accounts: open sign-up unless the test chooses a policy itself, or passes
+  // signup: null to run with the default policy (first-user; see signup_policy.test.mjs).
+  const signupArgs = !signup || args.includes('--signup') || env.WHARF_SIGNUP ? [] : ['--signup', signup];
+  const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, ...(strictTargets ? [] : ['--allow-private-targets']), ...signupArgs, ...args];
   if (smtpPort) fullArgs.push('--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--smtp-from', 'wharf@test.local');
   // Every wharf runs in its own mount namespace whose /etc/resolv.conf points at 127.0.0.1, where
   // nothing answers: no DNS query made by a test ever leaves loopback.
@@ -229,6 +233,29 @@ export async function api(base, method, p, { token, body, headers = {}, raw } = 
   return { status: r.status, headers: r.headers, json, text };
 }
 
+// Like api(), from the loopback source address `from` (127.0.0.2, 127.0.0.3, …: Linux routes all
+// of 127.0.0.0/8 to lo), so the server sees another client address.
+export function apiFrom(from, base, method, p, { token, body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  if (payload !== undefined) h['content-type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    const req = http.request(base + p, { method, headers: h, localAddress: from, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        let json;
+        try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+        resolve({ status: res.statusCode, headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)])), json, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 export function uniqueEmail(name) {
   return `${name}-${crypto.randomBytes(4).toString('hex')}@example.test`;
 }
@@ -237,6 +264,14 @@ export async function signup(base, name, extra = {}) {
   const email = extra.email || uniqueEmail(name);
   const password = `correct-horse-battery-${crypto.randomBytes(4).toString('hex')}`;
   const r = await api(base, 'POST', '/api/v1/auth/signup', { body: { email, password, name, ...extra.body } });
+  if (r.status === 202) {
+    // Open sign-up with SMTP answers "check your email" (no session): sign in, as a person would.
+    const login = await api(base, 'POST', '/api/v1/auth/login', { body: { email, password } });
+    if (login.status !== 200) throw new Error(`login after signup ${name} failed: ${login.status} ${login.text}`);
+    const me = await api(base, 'GET', '/api/v1/me', { token: login.json.token });
+    const org = await api(base, 'GET', `/api/v1/orgs/${me.json.orgs[0].slug}`, { token: login.json.token });
+    return { ...login.json, org: org.json, email, password };
+  }
   if (r.status !== 201) throw new Error(`signup ${name} failed: ${r.status} ${r.text}`);
   return { ...r.json, email, password };
 }

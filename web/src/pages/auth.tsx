@@ -66,6 +66,13 @@ export function SignupPage() {
   const [invited, setInvited] = useState<{ org: { name: string }; role: { name: string }; email: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Without an invitation, the instance's sign-up policy may have closed sign-up.
+  const [signupClosed, setSignupClosed] = useState(false);
+  const [sent, setSent] = useState<string | null>(null);
+  useEffect(() => {
+    if (invitation) return;
+    get<{ signup_open: boolean }>('/api/v1/auth/config').then((c) => setSignupClosed(!c.signup_open), () => {});
+  }, [invitation]);
   useEffect(() => {
     if (!invitation) return;
     get(`/api/v1/invitations/${encodeURIComponent(invitation)}`).then(
@@ -83,7 +90,13 @@ export function SignupPage() {
     try {
       const body: Record<string, unknown> = { name, email, password, cookie_only: true };
       if (invitation) body.invitation_token = invitation;
-      const r = await post<{ csrf_token: string; org: { slug: string } }>('/api/v1/auth/signup', body);
+      const r = await post<{ csrf_token: string; org: { slug: string }; status?: string; message?: string }>('/api/v1/auth/signup', body);
+      if (r.status === 'check_email') {
+        // Open sign-up with email: the same answer for new and taken addresses; sign in next.
+        setPassword('');
+        setSent(r.message ?? 'Check your email.');
+        return;
+      }
       setCsrf(r.csrf_token);
       setPassword('');
       await reload();
@@ -98,6 +111,17 @@ export function SignupPage() {
   return (
     <section class="card auth">
       <h1>Create your Wharf account</h1>
+      {sent && (
+        <p class="alert info" data-testid="signup-check-email">
+          {sent} Then <a href="/login">sign in</a>.
+        </p>
+      )}
+      {signupClosed && (
+        <p class="alert warn" data-testid="signup-closed">
+          Sign-up on this instance is closed: new accounts join through an invitation. Ask an admin of the
+          organisation you want to join for an invitation, then open its link.
+        </p>
+      )}
       {invited && (
         <p class="alert info">
           You are joining <strong>{invited.org.name}</strong> as <strong>{invited.role.name}</strong>.
@@ -114,7 +138,7 @@ export function SignupPage() {
           <input id="signup-password" type="password" autoComplete="new-password" required minLength={10} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </Field>
         <ErrorBox error={error} />
-        <button class="btn primary" type="submit" disabled={busy}>
+        <button class="btn primary" type="submit" disabled={busy || signupClosed}>
           {busy ? 'Creating…' : invited ? `Create account and join ${invited.org.name}` : 'Create account'}
         </button>
       </form>
