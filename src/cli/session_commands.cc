@@ -103,15 +103,10 @@ Status Login(Env& env, const LoginFlags& f) {
                  "history; prefer --token-stdin or WHARF_TOKEN.\n";
   if (f.token_stdin) {
     // On a terminal: a prompt without echo. Otherwise: the first line of stdin (a pipe or file).
-    SecretBytes t;
-    if (::isatty(STDIN_FILENO)) {
-      WHARF_ASSIGN_OR_RETURN(t, PromptPassword("Token: "));
-    } else {
-      WHARF_ASSIGN_OR_RETURN(t, ReadSecretLine(stdin));
-    }
-    token.assign(t.view());
-    if (token.empty()) return UsageError("--token-stdin read an empty line; pipe the token in: `wharf login URL "
-                                         "--token-stdin < token.txt`.");
+    auto t = ::isatty(STDIN_FILENO) ? PromptPassword("Token: ") : ReadSecretLine(stdin);
+    if (!t || t->empty())
+      return UsageError("--token-stdin read no token; pipe it in: `wharf login URL --token-stdin < token.txt`.");
+    token.assign(t->view());
   }
   if (token.empty() && f.email.empty() && !f.password_stdin) {
     if (const char* v = std::getenv("WHARF_TOKEN"); v && *v) token = v;

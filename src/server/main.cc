@@ -168,9 +168,10 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   log::Init(f.log_level == "debug" ? log::Level::kDebug : f.log_level == "warn" ? log::Level::kWarn : log::Level::kInfo,
             (data_dir / "wharf.log").string(), static_cast<size_t>(f.log_max_mib) << 20,
             static_cast<size_t>(f.log_max_files));
-  for (auto& fix : mode_fixes)
-    log::Warn("data_dir_mode_fixed", {{"path", fix["path"]}, {"was", fix["was"]}, {"now", fix["now"]},
-                                      {"note", "the data directory is owner-only (0700, files 0600)"}});
+  for (auto& fix : mode_fixes) {
+    fix["note"] = "the data directory is owner-only (0700, files 0600)";
+    log::Warn("data_dir_mode_fixed", std::move(fix));
+  }
   if (!secrets::Init()) return Fail(Error{ErrorCode::kInternal, "libsodium failed to initialise", {}, Layer::kNone, {}});
 
   auto colon = f.listen.rfind(':');
@@ -248,7 +249,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.redacted_config_json =
       nlohmann::json{{"version", kVersion}, {"public_url", f.public_url},
                      {"email", f.smtp_url.empty() ? "disabled" : "enabled"}, {"smtp_from", f.smtp_from},
-                     {"database", f.database.empty() ? "sqlite" : "postgres"},
+                     {"database", StartsWith(f.database, "postgres") ? "postgres" : "sqlite"},
                      {"allow_private_targets", f.allow_private_targets},
                      {"invitation_ttl_seconds", f.invitation_ttl_seconds},
                      {"health_interval_seconds", f.health_interval_seconds},
@@ -547,12 +548,12 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (auto code = client->Run()) return *code;
+  ::umask(077);  // what serve and admin create in a data directory is owner-only
   if (auto code = backup->Run()) return *code;
   if (serve->parsed()) return Serve(*serve, f);
   if (migrate_store->parsed()) return AdminMigrateStore(ms_from, ms_to);
   if (a_database.empty())
     if (const char* v = std::getenv("WHARF_DATABASE_URL"); v && *v) a_database = v;
-  ::umask(077);  // what admin commands create in a data directory is owner-only, as under serve
   // Each admin command says which data directory it works on; only bootstrap (a new instance)
   // and --create make a missing one.
   auto dir_of = [&](CLI::App* c, bool create) {
