@@ -453,6 +453,7 @@ struct Api::Impl {
   // ---- dispatch ----
 
   HttpResponse Handle(const HttpRequest& req) {
+    log::ThreadOrgScope org_scope;  // the lines of an org-scoped request carry its org_id
     auto start = std::chrono::steady_clock::now();
     HttpResponse res = Dispatch(req);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -570,6 +571,7 @@ struct Api::Impl {
       }
       if (r.auth == AuthMode::kOrg) {
         WHARF_ASSIGN_OR_RETURN(call.principal, svc.ResolvePrincipal(*call.who, call.params[0], call.ctx));
+        log::SetThreadOrg(call.principal->org_id);  // only once the caller is a member of it
       }
     }
     return r.fn(call);

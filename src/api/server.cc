@@ -5,9 +5,13 @@
 
 #include "api/server.h"
 
+#include <sys/random.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -32,10 +36,18 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// 96 random bits from the kernel's CSPRNG: a request id says nothing about other requests, so one
+// org's ids cannot be guessed from another's (they were a boot time plus a counter).
 std::string NewRequestId() {
-  static std::atomic<uint64_t> counter{0};
-  static const uint64_t boot = static_cast<uint64_t>(SystemClock().Now());
-  return fmt::format("req_{:x}{:06x}", boot & 0xffffffffff, counter.fetch_add(1) & 0xffffff);
+  uint64_t r[2] = {0, 0};
+  unsigned char* p = reinterpret_cast<unsigned char*>(r);
+  size_t got = 0;
+  while (got < 12) {
+    ssize_t n = getrandom(p + got, 12 - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+    else if (errno != EINTR) std::abort();  // no kernel randomness: nothing safe to fall back to
+  }
+  return fmt::format("req_{:016x}{:08x}", r[0], static_cast<uint32_t>(r[1]));
 }
 
 http::response<http::string_body> ToBeast(HttpResponse&& r, unsigned version, bool keep_alive) {

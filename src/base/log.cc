@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +31,8 @@ spdlog::level::level_enum ToSpd(Level l) {
   }
   return spdlog::level::info;
 }
+thread_local std::string thread_org;
+
 const char* Name(Level l) {
   switch (l) {
     case Level::kDebug: return "debug";
@@ -41,15 +44,20 @@ const char* Name(Level l) {
 }
 }  // namespace
 
-void Init(Level min_level, const std::string& file_path) {
+void Init(Level min_level, const std::string& file_path, size_t max_file_bytes, size_t max_files) {
   std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_sink_mt>()};
-  if (!file_path.empty()) sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file_path));
+  if (!file_path.empty() && max_file_bytes > 0)
+    sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(file_path, max_file_bytes, max_files));
+  else if (!file_path.empty())
+    sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file_path));
   auto l = std::make_shared<spdlog::logger>("wharf", sinks.begin(), sinks.end());
   l->set_pattern("%v");
   l->set_level(ToSpd(min_level));
   l->flush_on(spdlog::level::info);
   Logger() = l;
 }
+
+void SetThreadOrg(std::string_view org_id) { thread_org.assign(org_id); }
 
 bool Enabled(Level level) { return Logger()->should_log(ToSpd(level)); }
 
@@ -63,6 +71,7 @@ void Write(Level level, std::string_view event, nlohmann::json fields) {
   if (fields.is_object()) {
     for (auto& [k, v] : fields.items()) line[k] = std::move(v);
   }
+  if (!thread_org.empty()) line["org_id"] = thread_org;
   l->log(ToSpd(level), line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 

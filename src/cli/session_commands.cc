@@ -1,4 +1,6 @@
 // wharf login | logout | context | whoami: signing in and choosing where commands go.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -46,7 +48,7 @@ namespace {
 
 struct LoginFlags {
   std::string url, token, email, org, name;
-  bool password_stdin = false;
+  bool password_stdin = false, token_stdin = false;
 };
 
 std::string NormalizeUrl(std::string url) {
@@ -93,7 +95,19 @@ Status Login(Env& env, const LoginFlags& f) {
   if (!StartsWith(url, "http://") && !StartsWith(url, "https://"))
     return UsageError("The URL must start with http:// or https://, e.g. https://wharf.example.com");
 
+  if (f.token_stdin && (!f.token.empty() || !f.email.empty() || f.password_stdin))
+    return UsageError("--token-stdin signs in with a token alone: drop --token, --email and --password-stdin.");
   std::string token = f.token;
+  if (!token.empty())
+    env.err() << "wharf: warning: --token is visible to every user of this machine (ps) and stays in your shell "
+                 "history; prefer --token-stdin or WHARF_TOKEN.\n";
+  if (f.token_stdin) {
+    // On a terminal: a prompt without echo. Otherwise: the first line of stdin (a pipe or file).
+    auto t = ::isatty(STDIN_FILENO) ? PromptPassword("Token: ") : ReadSecretLine(stdin);
+    if (!t || t->empty())
+      return UsageError("--token-stdin read no token; pipe it in: `wharf login URL --token-stdin < token.txt`.");
+    token.assign(t->view());
+  }
   if (token.empty() && f.email.empty() && !f.password_stdin) {
     if (const char* v = std::getenv("WHARF_TOKEN"); v && *v) token = v;
   }
@@ -222,10 +236,14 @@ void AddSessionCommands(Registry& r) {
     auto f = std::make_shared<LoginFlags>();
     CLI::App* c = r.Command(nullptr, "login", "Sign in to a Wharf server and save it as a context",
                             "wharf login https://wharf.example.com   # prompts for email and password\n"
-                            "  wharf login https://wharf.example.com --token \"$WHARF_TOKEN\" --context ci",
+                            "  wharf login https://wharf.example.com --token-stdin --context ci < token.txt",
                             Scope::kLocal, [f](Env& env) { return Login(env, *f); });
     c->add_option("url", f->url, "Server URL (default: WHARF_URL or the current context's)");
-    c->add_option("--token", f->token, "Use this session or API token instead of a password (or set WHARF_TOKEN)");
+    c->add_option("--token", f->token,
+                  "Use this session or API token instead of a password; visible in ps and shell history, so "
+                  "prefer --token-stdin or WHARF_TOKEN");
+    c->add_flag("--token-stdin", f->token_stdin,
+                "Read the token from the first line of stdin (prompts without echo on a terminal)");
     c->add_option("--email", f->email, "Email to sign in with (default: prompt)");
     c->add_flag("--password-stdin", f->password_stdin, "Read the password from the first line of stdin");
     c->add_option("--org", f->org, "Default organisation for this context (default: the one you own)");

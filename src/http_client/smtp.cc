@@ -90,6 +90,33 @@ Result<SmtpConfig> ParseSmtpUrl(std::string_view url) {
   return c;
 }
 
+bool IsLoopbackHost(std::string_view host) {
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost" || host == "::1") return true;
+  // 127.a.b.c with four decimal parts: a name like 127.0.0.1.example.com is not loopback.
+  if (!StartsWith(host, "127.")) return false;
+  int parts = 1;
+  for (char c : host) {
+    if (c == '.') ++parts;
+    else if (c < '0' || c > '9') return false;
+  }
+  return parts == 4;
+}
+
+SmtpTls SmtpTlsPolicy(std::string_view url, bool allow_plain) {
+  if (StartsWith(url, "smtps://")) return SmtpTls::kImplicit;
+  std::string_view rest = url.substr(url.find("://") == std::string_view::npos ? 0 : url.find("://") + 3);
+  rest = rest.substr(rest.rfind('@') == std::string_view::npos ? 0 : rest.rfind('@') + 1);
+  rest = rest.substr(0, rest.find('/'));
+  std::string_view host = rest;
+  if (!rest.empty() && rest.front() == '[') {
+    host = rest.substr(0, rest.find(']') == std::string_view::npos ? rest.size() : rest.find(']') + 1);
+  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+  }
+  return IsLoopbackHost(host) || allow_plain ? SmtpTls::kOpportunistic : SmtpTls::kRequired;
+}
+
 SmtpMailer::SmtpMailer(SmtpConfig config) : config_(std::move(config)) {
   static CurlGlobal global;
 }
@@ -127,7 +154,11 @@ Status SmtpMailer::Send(const MailMessage& m) {
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  if (StartsWith(config_.url, "smtp://")) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  switch (SmtpTlsPolicy(config_.url, config_.allow_plain)) {
+    case SmtpTls::kImplicit: break;  // smtps://: TLS from the first byte
+    case SmtpTls::kRequired: curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL)); break;
+    case SmtpTls::kOpportunistic: curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY)); break;
+  }
   std::string pass(config_.password.view());
   if (!config_.username.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, config_.username.c_str());
@@ -161,6 +192,9 @@ Status SmtpMailer::Send(const MailMessage& m) {
   if (rc == CURLE_COULDNT_CONNECT) what = "could not connect to SMTP server " + host + " (connection refused)";
   else if (rc == CURLE_OPERATION_TIMEDOUT) what = "SMTP server " + host + " did not answer in time";
   else if (rc == CURLE_COULDNT_RESOLVE_HOST) what = "SMTP server host " + host + " does not resolve";
+  else if (rc == CURLE_USE_SSL_FAILED)
+    what = "SMTP server " + host + " does not offer STARTTLS, and Wharf sends mail to a non-loopback server only "
+           "over TLS (use smtps://, enable STARTTLS on the server, or accept plain text with --smtp-allow-plain)";
   else if (rc == CURLE_LOGIN_DENIED) what = "SMTP server " + host + " refused the username or password";
   else if (smtp_code >= 400) what = "SMTP server " + host + " refused the message with code " + std::to_string(smtp_code);
   else what = "sending mail through " + host + " failed: " + (errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc));

@@ -21,7 +21,17 @@ struct SmtpConfig {
   std::string username;
   SecretBytes password;
   int timeout_ms = 10000;
+  bool allow_plain = false;  // --smtp-allow-plain: a non-loopback smtp:// host may skip STARTTLS
 };
+
+// How mail to a server is protected. smtps:// is TLS from the first byte; smtp:// to any host
+// but loopback must upgrade with STARTTLS (a server, or a man in the middle, that does not offer
+// it fails the send) unless `allow_plain`; smtp:// to loopback (localhost, 127.0.0.0/8, ::1)
+// uses STARTTLS when offered and may stay plain text.
+enum class SmtpTls { kImplicit, kRequired, kOpportunistic };
+SmtpTls SmtpTlsPolicy(std::string_view url, bool allow_plain);
+// True for localhost, 127.0.0.0/8 and ::1 (the host part of a URL, brackets allowed).
+bool IsLoopbackHost(std::string_view host);
 
 struct MailMessage {
   std::string to, subject, text_body;

@@ -23,7 +23,7 @@ class AdminBackupCommands {
   CLI::App* backup_ = nullptr;
   CLI::App* restore_ = nullptr;
   std::string data_dir_ = "./wharf-data", database_, out_, from_;
-  bool force_ = false;
+  bool force_ = false, create_ = false;
 };
 
 std::unique_ptr<AdminBackupCommands> AddAdminBackupCommands(CLI::App& admin);

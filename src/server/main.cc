@@ -2,6 +2,7 @@
 // This is the only place that constructs concrete classes and wires them together.
 #include <malloc.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -31,6 +32,7 @@
 #include "secrets/envelope.h"
 #include "secrets/redact.h"
 #include "server/admin_backup.h"
+#include "server/data_dir.h"
 #include "services/services.h"
 #include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -49,6 +51,7 @@ struct ServeFlags {
   std::string database;
   std::string smtp_url;
   std::string smtp_from = "wharf@localhost";
+  bool smtp_allow_plain = false;
   std::string extra_ca_file;
   bool allow_private_targets = false;
   int64_t invitation_ttl_seconds = 7 * 24 * 3600;
@@ -79,6 +82,9 @@ struct ServeFlags {
   int max_ssh_keys_per_org = 200;
   int invitations_per_org_per_hour = 50;
   int invitations_per_user_per_hour = 30;
+  int64_t log_max_mib = 16;
+  int log_max_files = 4;
+  int backup_downloads_per_org = 4;
 };
 
 // Fills unset flags from their WHARF_* environment twins (a flag wins over its variable).
@@ -106,29 +112,6 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& database, con
     return FieldError("database", "must be sqlite:PATH or postgres://… ");
   }
   return store::OpenSqliteStore(path);
-}
-
-// Replicas on one PostgreSQL must share the master key: refuse to start with one that cannot
-// unwrap the data keys already in the database (rather than failing on the first secret read).
-Status CheckMasterKeyOpensDataKeys(store::Store& store, const secrets::Envelope& envelope) {
-  std::optional<domain::Org> sample;
-  WHARF_TRY(store.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto orgs, tx.orgs().ListAll());
-    if (!orgs.empty()) sample = std::move(orgs.front());
-    return Ok();
-  }));
-  if (!sample || envelope.Rewrap(sample->wrapped_data_key, sample->id, envelope)) return Ok();
-  return Err(ErrorCode::kUnavailable,
-             "This master key does not open the organisation data keys in the database. Every replica (and a "
-             "migrated instance) must use the same master key: copy master.key or set WHARF_MASTER_KEY_FILE.");
-}
-
-Status PrepareDataDir(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return FieldError("data-dir", "cannot create " + dir.string() + ": " + ec.message());
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  return Ok();
 }
 
 // smtp://user:pass@host:port → config with the password kept apart as SecretBytes.
@@ -167,11 +150,25 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   if (cmd.count("--allow-private-targets") == 0)
     if (const char* v = std::getenv("WHARF_ALLOW_PRIVATE_TARGETS"); v && (std::string(v) == "1" || std::string(v) == "true"))
       f.allow_private_targets = true;
+  if (cmd.count("--smtp-allow-plain") == 0)
+    if (const char* v = std::getenv("WHARF_SMTP_ALLOW_PLAIN"); v && (std::string(v) == "1" || std::string(v) == "true"))
+      f.smtp_allow_plain = true;
 
+  // Everything serve creates in the data directory (database, WAL, logs, keys) is owner-only.
+  ::umask(077);
   const fs::path data_dir(f.data_dir);
-  if (auto st = PrepareDataDir(data_dir); !st) return Fail(st.error());
+  if (auto st = server::PrepareDataDir(data_dir); !st) return Fail(st.error());
+  // One serve per data directory: a second one would share the SQLite file, the log and the key.
+  if (auto st = server::LockDataDir(data_dir, "stop it first, or give this server its own --data-dir"); !st)
+    return Fail(st.error());
+  auto mode_fixes = server::TightenDataDirModes(data_dir);
   log::Init(f.log_level == "debug" ? log::Level::kDebug : f.log_level == "warn" ? log::Level::kWarn : log::Level::kInfo,
-            (data_dir / "wharf.log").string());
+            (data_dir / "wharf.log").string(), static_cast<size_t>(f.log_max_mib) << 20,
+            static_cast<size_t>(f.log_max_files));
+  for (auto& fix : mode_fixes) {
+    fix["note"] = "the data directory is owner-only (0700, files 0600)";
+    log::Warn("data_dir_mode_fixed", std::move(fix));
+  }
   if (!secrets::Init()) return Fail(Error{ErrorCode::kInternal, "libsodium failed to initialise", {}, Layer::kNone, {}});
 
   auto colon = f.listen.rfind(':');
@@ -196,13 +193,18 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   secrets::Envelope envelope(std::move(*master));
   auto store = OpenStore(f.database, data_dir);
   if (!store) return Fail(store.error());
-  if (auto st = CheckMasterKeyOpensDataKeys(**store, envelope); !st) return Fail(st.error());
+  if (auto st = server::CheckMasterKeyOpensDataKeys(**store, envelope); !st) return Fail(st.error());
 
   std::unique_ptr<http_client::Mailer> mailer;
   if (!f.smtp_url.empty()) {
     auto cfg = ParseSmtpUrl(f.smtp_url, f.smtp_from);
     if (!cfg) return Fail(cfg.error());
     if (!f.allow_private_targets) http_client::UseSmtpAddressFilter(PublicOnly());
+    cfg->allow_plain = f.smtp_allow_plain;
+    if (f.smtp_allow_plain)
+      log::Warn("smtp_allow_plain", {{"smtp", secrets::RedactUrlPassword(f.smtp_url)},
+                                     {"note", "--smtp-allow-plain: mail (invitation links, SMTP password) may cross the "
+                                              "network unencrypted when the server offers no STARTTLS"}});
     mailer = std::make_unique<http_client::SmtpMailer>(std::move(*cfg));
   } else {
     mailer = std::make_unique<http_client::DisabledMailer>();
@@ -251,6 +253,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.invitations_per_org_per_hour = f.invitations_per_org_per_hour;
   config.invitations_per_user_per_hour = f.invitations_per_user_per_hour;
   config.log_path = (data_dir / "wharf.log").string();
+  config.log_tail_bytes = static_cast<size_t>(f.log_max_mib) << 21;  // the current file and the last rotated one
   if (!f.extra_ca_file.empty()) {
     // One bundle (system CAs + the extra ones) for Wharf's HTTPS client and for git.
     auto bundle = http_client::UseExtraCaFile(f.extra_ca_file, (data_dir / "ca-bundle.pem").string());
@@ -258,24 +261,24 @@ int Serve(CLI::App& cmd, ServeFlags f) {
     config.ca_bundle = *bundle;
   }
   config.version = kVersion;
+  config.backup_downloads_per_org = f.backup_downloads_per_org;
+  // What an org Admin's support bundle shows: settings that explain behaviour they see, never the
+  // instance's internals (listen address, paths, database URL, SMTP host, test overrides).
   config.redacted_config_json =
-      nlohmann::json{{"listen", f.listen}, {"public_url", f.public_url}, {"data_dir", fs::absolute(data_dir).string()},
-                     {"database", f.database.empty() ? "sqlite" : secrets::RedactUrlPassword(f.database)},
-                     {"smtp", f.smtp_url.empty() ? std::string("disabled") : secrets::RedactUrlPassword(f.smtp_url)},
-                     {"smtp_from", f.smtp_from}, {"allow_private_targets", f.allow_private_targets},
-                     {"extra_ca_file", f.extra_ca_file},
-                     {"health_interval_seconds", f.health_interval_seconds}, {"health_concurrency", f.health_concurrency},
+      nlohmann::json{{"version", kVersion}, {"public_url", f.public_url},
+                     {"email", f.smtp_url.empty() ? "disabled" : "enabled"}, {"smtp_from", f.smtp_from},
+                     {"database", StartsWith(f.database, "postgres") ? "postgres" : "sqlite"},
+                     {"allow_private_targets", f.allow_private_targets},
+                     {"invitation_ttl_seconds", f.invitation_ttl_seconds},
+                     {"health_interval_seconds", f.health_interval_seconds},
                      {"min_disk_free_mb", f.min_disk_free_mb}, {"node_dns_probe", f.node_dns_probe},
-                     {"aws_endpoint_override", f.aws_endpoint_override.empty() ? std::string("none (AWS regional endpoints)")
-                                                                               : f.aws_endpoint_override},
-                     {"replica_id", f.replica_id}, {"job_workers", f.job_workers}, {"job_lease_ms", f.job_lease_ms},
-                     {"job_log_max_kib", f.job_log_max_kib}, {"signup", f.signup},
+                     {"job_log_max_kib", f.job_log_max_kib},
+                     {"backup_downloads_per_org", f.backup_downloads_per_org}, {"signup", f.signup},
                      {"max_orgs_per_user", f.max_orgs_per_user}, {"max_api_tokens_per_user", f.max_api_tokens_per_user},
                      {"max_pending_invitations_per_org", f.max_pending_invitations_per_org},
                      {"max_sessions_per_user", f.max_sessions_per_user}, {"max_ssh_keys_per_org", f.max_ssh_keys_per_org},
                      {"invitations_per_org_per_hour", f.invitations_per_org_per_hour},
-                     {"invitations_per_user_per_hour", f.invitations_per_user_per_hour},
-                     {"version", kVersion}}
+                     {"invitations_per_user_per_hour", f.invitations_per_user_per_hour}}
           .dump(2);
   services::Services svc({**store, envelope, *mailer, clock, ids, cache}, config);
   if (auto st = svc.RecordSignupPolicy({.request_id = "startup", .ip = "", .user_agent = "wharf serve"}); !st)
@@ -323,6 +326,9 @@ int Serve(CLI::App& cmd, ServeFlags f) {
 int AdminRotateMasterKey(const std::string& data_dir_s, const std::string& database) {
   const fs::path data_dir(data_dir_s);
   if (!secrets::Init()) return 1;
+  // A running serve keeps the old key in memory and would wrap new org keys with it.
+  if (auto st = server::LockDataDir(data_dir, "stop the server before rotating its master key"); !st)
+    return Fail(st.error());
   auto old_key = secrets::LoadOrCreateMasterKey(data_dir);
   if (!old_key) return Fail(old_key.error());
   secrets::Envelope old_env(std::move(*old_key));
@@ -364,7 +370,6 @@ int AdminRotateMasterKey(const std::string& data_dir_s, const std::string& datab
 }
 
 int AdminMigrate(const std::string& data_dir, const std::string& database) {
-  if (auto st = PrepareDataDir(data_dir); !st) return Fail(st.error());
   auto store = OpenStore(database, data_dir);
   if (!store) return Fail(store.error());
   std::cout << "Schema is at version " << (*store)->SchemaVersion() << ".\n";
@@ -406,7 +411,6 @@ int AdminMigrateStore(const std::string& from, const std::string& to) {
 int AdminCreateUser(const std::string& data_dir_s, const std::string& database, const std::string& email,
                     const std::string& name, const std::string& password_file, bool first_only) {
   const fs::path data_dir(data_dir_s);
-  if (auto st = PrepareDataDir(data_dir); !st) return Fail(st.error());
   if (!secrets::Init()) return 1;
   std::string pw;
   if (password_file.empty() || password_file == "-") {
@@ -473,6 +477,9 @@ int main(int argc, char** argv) {
   serve->add_option("--database", f.database, "sqlite:PATH or postgres://… (env WHARF_DATABASE_URL)");
   serve->add_option("--smtp-url", f.smtp_url, "smtp://[user:pass@]host:port for invitation emails (env WHARF_SMTP_URL)");
   serve->add_option("--smtp-from", f.smtp_from, "From address for emails (env WHARF_SMTP_FROM)");
+  serve->add_flag("--smtp-allow-plain", f.smtp_allow_plain,
+                  "Let a non-loopback smtp:// server skip STARTTLS (plain text; logged at start; env "
+                  "WHARF_SMTP_ALLOW_PLAIN). Without it such a server must offer STARTTLS");
   serve->add_option("--extra-ca-file", f.extra_ca_file,
                     "PEM file of CA certificates to trust besides the system's, for git hosts, registries and APIs "
                     "with a private CA (env WHARF_EXTRA_CA_FILE)");
@@ -536,6 +543,13 @@ int main(int argc, char** argv) {
                     "Invitation emails one user may send per hour (default 30; 0 = no limit)")->check(CLI::Range(0, 1000000));
   serve->add_option("--log-level", f.log_level, "debug, info or warn")->check(CLI::IsMember({"debug", "info", "warn"}));
   serve->add_option("--threads", f.threads, "I/O threads (default: one per core)");
+  serve->add_option("--log-max-mib", f.log_max_mib, "DATA_DIR/wharf.log rotates at this size (default 16)")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  serve->add_option("--log-max-files", f.log_max_files, "Rotated logs kept: wharf.1.log … (default 4)")
+      ->check(CLI::Range(1, 100));
+  serve->add_option("--backup-downloads-per-org", f.backup_downloads_per_org,
+                    "Backup downloads one organisation may run at once; more answer 429 (default 4)")
+      ->check(CLI::Range(1, 1000));
   serve->add_option("--request-timeout-seconds", f.request_timeout_seconds,
                     "Close connections whose request has not fully arrived in this time (default 30)")
       ->check(CLI::Range(1, 3600));
@@ -544,18 +558,21 @@ int main(int argc, char** argv) {
   admin->require_subcommand(1);
   admin->footer("Example:\n  wharf admin bootstrap --data-dir /var/lib/wharf --email ada@example.com --name Ada --password-file pw.txt");
   std::string a_data_dir = "./wharf-data", a_database, a_email, a_name, a_password_file;
+  bool a_create = false;
   auto add_common = [&](CLI::App* c) {
-    c->add_option("--data-dir", a_data_dir, "Data directory");
+    c->add_option("--data-dir", a_data_dir, "Data directory (default: WHARF_DATA_DIR, else ./wharf-data)");
     c->add_option("--database", a_database, "sqlite:PATH or postgres://… (default: DATA_DIR/wharf.db; env WHARF_DATABASE_URL)");
   };
   auto* migrate = admin->add_subcommand("migrate", "Apply database migrations");
   add_common(migrate);
+  migrate->add_flag("--create", a_create, "Create the data directory when it does not exist");
   migrate->footer("Example:\n  wharf admin migrate --data-dir /var/lib/wharf");
   auto* rotate = admin->add_subcommand("rotate-master-key", "Generate a new master key and rewrap every org's data key");
   add_common(rotate);
   rotate->footer("Example:\n  wharf admin rotate-master-key --data-dir /var/lib/wharf");
   auto* create_user = admin->add_subcommand("create-user", "Create a user (the first becomes instance administrator)");
   add_common(create_user);
+  create_user->add_flag("--create", a_create, "Create the data directory when it does not exist");
   create_user->add_option("--email", a_email, "Email")->required();
   create_user->add_option("--name", a_name, "Display name")->required();
   create_user->add_option("--password-file", a_password_file, "File holding the password (default: read stdin)");
@@ -587,14 +604,25 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (auto code = client->Run()) return *code;
+  ::umask(077);  // what serve and admin create in a data directory is owner-only
   if (auto code = backup->Run()) return *code;
   if (serve->parsed()) return Serve(*serve, f);
   if (migrate_store->parsed()) return AdminMigrateStore(ms_from, ms_to);
   if (a_database.empty())
     if (const char* v = std::getenv("WHARF_DATABASE_URL"); v && *v) a_database = v;
-  if (migrate->parsed()) return AdminMigrate(a_data_dir, a_database);
-  if (rotate->parsed()) return AdminRotateMasterKey(a_data_dir, a_database);
-  if (create_user->parsed() || bootstrap->parsed())
-    return AdminCreateUser(a_data_dir, a_database, a_email, a_name, a_password_file, bootstrap->parsed());
+  // Each admin command says which data directory it works on; only bootstrap (a new instance)
+  // and --create make a missing one.
+  auto dir_of = [&](CLI::App* c, bool create) {
+    return server::ChooseAdminDataDir(a_data_dir, c->count("--data-dir") > 0, create, std::cerr);
+  };
+  for (auto [c, create] : {std::pair{migrate, a_create}, std::pair{rotate, false},
+                           std::pair{create_user, a_create}, std::pair{bootstrap, true}}) {
+    if (!c->parsed()) continue;
+    auto dir = dir_of(c, create);
+    if (!dir) return Fail(dir.error()) + 1;  // exit 2: a usage error
+    if (c == migrate) return AdminMigrate(dir->string(), a_database);
+    if (c == rotate) return AdminRotateMasterKey(dir->string(), a_database);
+    return AdminCreateUser(dir->string(), a_database, a_email, a_name, a_password_file, c == bootstrap);
+  }
   return 2;
 }

@@ -392,6 +392,24 @@ struct PipeHolder {
     pipe->cv.notify_all();
   }
 };
+// Holds one running download of an org; the slot is free again when the last copy goes.
+struct DownloadSlot {
+  std::shared_ptr<BackupDownloadSlots> slots;
+  std::string org_id;
+  ~DownloadSlot() {
+    std::lock_guard lock(slots->mu);
+    if (--slots->running[org_id] <= 0) slots->running.erase(org_id);
+  }
+};
+// A slot of `org_id`, or nullptr when the org already runs `cap` downloads.
+std::shared_ptr<DownloadSlot> TakeDownloadSlot(const std::shared_ptr<BackupDownloadSlots>& slots,
+                                               const std::string& org_id, int cap) {
+  std::lock_guard lock(slots->mu);
+  int& running = slots->running[org_id];
+  if (running >= cap) return nullptr;
+  ++running;
+  return std::shared_ptr<DownloadSlot>(new DownloadSlot{slots, org_id});  // no temporary to destroy
+}
 }  // namespace
 
 Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::string_view app_id,
@@ -413,6 +431,15 @@ Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::
     }
     return Ok();
   }));
+  // One thread streams each download: hold one of the org's slots until that thread ends.
+  auto slot = TakeDownloadSlot(download_slots_, p.org_id, config_.backup_downloads_per_org);
+  if (!slot) {
+    auto e = Err(ErrorCode::kRateLimited, "This organisation already has " +
+                                              std::to_string(config_.backup_downloads_per_org) +
+                                              " backup downloads running. Retry when one has finished.");
+    e.value().details["retry_after"] = 5;
+    return e;
+  }
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     return AuditIn(tx, p, "backups.download", "backups", b->id, ctx, b->Field("service_name"));
   }));
@@ -436,7 +463,7 @@ Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::
   if (vs) {
     auto storage = std::make_shared<VerifiedBackupStorage>(std::move(*vs));
     std::string key = b->Field("object_key");
-    std::thread([storage, key, push, finish] {
+    std::thread([storage, key, push, finish, slot] {
       auto cfg = storage->S3();
       cfg.timeout_ms = 6 * 3600 * 1000;  // a large object to a slow client
       integrations::S3Client s3(cfg);
@@ -447,7 +474,7 @@ Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::
     auto target = std::make_shared<NodeTarget>(std::move(*t));
     auto co = NodeConnectOptions();
     std::string path = b->Field("path");
-    std::thread([target, co, path, push, finish] {
+    std::thread([target, co, path, push, finish, slot] {
       nodes::ConnectFailure failure;
       std::string fp;
       auto conn = nodes::Connection::Open(target->target, co, &failure, &fp);

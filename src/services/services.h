@@ -102,10 +102,15 @@ struct Config {
   int64_t job_poll_ms = 2'000;
   size_t job_log_max_bytes = 512 * 1024;  // a job keeps the last 512 KiB of its log
   bool enable_test_jobs = false;          // --enable-test-jobs: the `sleep` kind and POST …/test-jobs
-  // Support bundles: where the JSON log lines are, and the running configuration with every
-  // secret already redacted (built by main).
+  // Support bundles: where the JSON log lines are (rotated: the bundle reads the newest
+  // log_tail_bytes of log_path and its rotated predecessors), and the configuration an org Admin
+  // may see (built by main: no paths, database URL or instance flags).
   std::string log_path;
+  size_t log_tail_bytes = 8u << 20;
   std::string redacted_config_json = "{}";
+  // Backup downloads one organisation may run at once (each streams on its own thread);
+  // beyond it a download answers 429 rate_limited with Retry-After.
+  int backup_downloads_per_org = 4;
   std::string version;
   // --extra-ca-file: the CA bundle (system CAs + the extra ones) git is told to trust
   // (GIT_SSL_CAINFO); empty = git's default. Wharf's own HTTPS client uses it too (http_client).
@@ -351,6 +356,12 @@ struct Ec2Outcome {
 struct RegistryInput {
   std::optional<std::string> name, host, username, namespace_;
   std::optional<SecretBytes> password;
+};
+
+// Backup downloads running per org id (Services::DownloadBackup caps them).
+struct BackupDownloadSlots {
+  std::mutex mu;
+  std::unordered_map<std::string, int> running;  // GUARDED_BY(mu)
 };
 
 class Services;
@@ -1164,6 +1175,9 @@ class Services {
   // 429 when `p`'s organisation or `p` itself sent too many invitations in the last hour;
   // otherwise counts one more.
   Status ThrottleInvitations(const authz::Principal& p);
+  // Running backup downloads per org. Shared with the download threads, which may outlive a
+  // request (and release their slot when they end).
+  std::shared_ptr<BackupDownloadSlots> download_slots_ = std::make_shared<BackupDownloadSlots>();
 
   // Hot-path caches, so an authenticated org-scoped read needs no SQL before its own query.
   // Both are per process and invalidated by every write that changes what they hold (logout,

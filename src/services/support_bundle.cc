@@ -1,11 +1,14 @@
 // POST …/support-bundle: what support needs ("the Organisation slug, rough time of the failure, and
 // any error text"), collected by Wharf itself into one archive, with no secret in it.
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
 #include "base/strings.h"
 #include "base/ustar.h"
 #include "services/services.h"
@@ -14,6 +17,42 @@ namespace wharf::services {
 
 using nlohmann::json;
 
+namespace {
+
+// The last `max_bytes` (at most) of `path`, starting at a line boundary; "" when unreadable.
+std::string ReadTail(const std::string& path, size_t max_bytes) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f || max_bytes == 0) return {};
+  f.seekg(0, std::ios::end);
+  const auto size = static_cast<size_t>(std::max<std::streamoff>(0, f.tellg()));
+  const size_t from = size > max_bytes ? size - max_bytes : 0;
+  f.seekg(static_cast<std::streamoff>(from));
+  std::string text(size - from, '\0');
+  f.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(f.gcount()));
+  if (from > 0) text.erase(0, text.find('\n') == std::string::npos ? text.size() : text.find('\n') + 1);
+  return text;
+}
+
+// The newest `budget` bytes of the rotated log at `path` (wharf.log, then wharf.1.log, …, as
+// log::Init rotates it), oldest first. Bounded however large the files have grown.
+std::vector<std::string> ReadLogTail(const std::string& path, size_t budget) {
+  std::vector<std::string> newest_first;
+  const auto dot = path.rfind('.');
+  const bool has_ext = dot != std::string::npos && path.find('/', dot) == std::string::npos;
+  for (int i = 0; i < 10 && budget > 0; ++i) {
+    std::string p = i == 0 ? path
+                    : has_ext ? path.substr(0, dot) + "." + std::to_string(i) + path.substr(dot)
+                              : path + "." + std::to_string(i);
+    std::error_code ec;
+    if (!std::filesystem::exists(p, ec)) break;
+    std::string t = ReadTail(p, budget);
+    budget -= std::min(budget, t.size() + 1);
+    newest_first.push_back(std::move(t));
+  }
+  return {newest_first.rbegin(), newest_first.rend()};
+}
+}  // namespace
 
 Result<std::string> Services::SupportBundle(const authz::Principal& p, BundleInput in, const RequestContext& ctx) {
   WHARF_TRY(RequireAdmin(p, "support-bundle.create", ctx));
@@ -54,21 +93,26 @@ Result<std::string> Services::SupportBundle(const authz::Principal& p, BundleInp
     return Ok();
   }));
 
-  // Log lines of those requests, or that name the org, in the window. Logs never hold secrets
-  // (SecretBytes cannot be formatted; request logs carry route patterns, not paths).
+  // The org's log lines: those written while serving a request of this org (log::SetThreadOrg
+  // tags them with its org_id; a request id of another org matches nothing). Only the newest
+  // log_tail_bytes are read, from wharf.log and then its rotated predecessors. Logs never hold
+  // secrets (SecretBytes cannot be formatted; request logs carry route patterns, not paths).
   std::string logs;
+  const std::string from_ts = FormatRfc3339(from);  // same format as the lines' "ts": compares as text
   if (!config_.log_path.empty()) {
-    std::ifstream f(config_.log_path);
-    std::string line;
-    size_t bytes = 0;
-    while (std::getline(f, line) && bytes < (32u << 20)) {
-      json j = json::parse(line, nullptr, false);
-      if (!j.is_object()) continue;
-      bool ours = (j.contains("request_id") && j["request_id"].is_string() && request_ids.count(j["request_id"])) ||
-                  line.find(p.org_id) != std::string::npos || line.find("\"" + p.org_slug + "\"") != std::string::npos;
-      if (!ours) continue;
-      logs += line + "\n";
-      bytes += line.size();
+    for (const std::string& text : ReadLogTail(config_.log_path, config_.log_tail_bytes)) {
+      size_t pos = 0;
+      while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        std::string_view line(text.data() + pos, end - pos);
+        pos = end + 1;
+        json j = json::parse(line, nullptr, false);
+        if (!j.is_object() || !j.contains("org_id") || j["org_id"] != p.org_id) continue;
+        if (j.contains("ts") && j["ts"].is_string() && j["ts"].get<std::string>() < from_ts) continue;
+        logs.append(line);
+        logs += '\n';
+      }
     }
   }
 

@@ -1,8 +1,9 @@
-// Operator commands on a data directory: create-user and rotate-master-key.
+// Operator commands on a data directory: create-user, rotate-master-key and restore.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import crypto from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startWharf, api, signup, sshKeygen, databaseEnv, WHARF_BIN } from './lib/harness.mjs';
@@ -49,4 +50,43 @@ test('create-user makes the first account the instance admin; bad flags exit 2',
     assert.equal(login.status, 200);
     assert.equal(login.json.user.instance_admin, true);
   } finally { await s.stop(); s.cleanup(); }
+});
+
+// Regression (issue 23-15): restore --force with a snapshot sealed by another instance's master key
+// exited 0, and then serve refused to start. Now it refuses and leaves the data directory as it was.
+test('restore refuses a snapshot the data directory\'s master key cannot open, and changes nothing', async () => {
+  const a = await startWharf();
+  if (a.env.WHARF_DATABASE_URL) { await a.stop(); a.cleanup(); return; }  // restore is SQLite-only (pg_dump otherwise)
+  const ada = await signup(a.url, 'ada');
+  const snap = path.join(mkdtempSync(path.join(os.tmpdir(), 'wharf-snap-')), 'a.db');
+  const b1 = spawnSync(WHARF_BIN, ['admin', 'backup', '--data-dir', a.dataDir, '--out', snap], { encoding: 'utf8' });
+  assert.equal(b1.status, 0, b1.stderr);
+  await a.stop();
+  // Another instance, with its own key and its own user.
+  let b = await startWharf();
+  const bea = await signup(b.url, 'bea');
+  const dir = b.dataDir;
+  await b.stop();
+  const sha = (f) => crypto.createHash('sha256').update(readFileSync(f)).digest('hex');
+  const before = { db: sha(path.join(dir, 'wharf.db')), key: sha(path.join(dir, 'master.key')) };
+  const r = spawnSync(WHARF_BIN, ['admin', 'restore', '--data-dir', dir, '--from', snap, '--force'], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0, r.stdout);
+  assert.match(r.stderr, /does not open this snapshot's secrets .* nothing was changed/);
+  assert.equal(sha(path.join(dir, 'wharf.db')), before.db, 'wharf.db was replaced');
+  assert.equal(sha(path.join(dir, 'master.key')), before.key);
+  assert.ok(!readdirSync(dir).some((f) => f.includes('restore-check')), 'the scratch copy is gone');
+  // The instance still starts and its user still signs in.
+  b = await startWharf({ dataDir: dir });
+  try {
+    assert.equal((await api(b.url, 'POST', '/api/v1/auth/login', { body: { email: bea.email, password: bea.password } })).status, 200);
+    assert.equal((await api(b.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } })).status, 401);
+  } finally { await b.stop(); }
+  // With the snapshot's own key in place the same restore works.
+  copyFileSync(path.join(a.dataDir, 'master.key'), path.join(dir, 'master.key'));
+  const ok = spawnSync(WHARF_BIN, ['admin', 'restore', '--data-dir', dir, '--from', snap, '--force'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  b = await startWharf({ dataDir: dir });
+  try {
+    assert.equal((await api(b.url, 'POST', '/api/v1/auth/login', { body: { email: ada.email, password: ada.password } })).status, 200);
+  } finally { await b.stop(); b.cleanup(); a.cleanup(); }
 });

@@ -223,6 +223,44 @@ test('internal backup: kept on the node, restored from there, deleted from there
   }
 });
 
+// Regression (issue 23-8): every download started a thread, without a cap. A download the client
+// does not read holds its slot (its thread waits on the full pipe) until the client goes.
+test('backup downloads are capped per organisation: beyond --backup-downloads-per-org, 429 with Retry-After', async () => {
+  const s = await startWharf({ args: [...WHARF_ARGS, '--backup-downloads-per-org', '1'] });
+  try {
+    const data = crypto.randomBytes(48 << 20);
+    const ctx = await setup(s, 'cap', 'bulk', data);
+    const { backup } = await backUp(s, ctx, { storage: 'internal' });
+    const url = `${s.url}${ctx.B}/backups/${backup.id}/download`;
+    const headers = { authorization: `Bearer ${ctx.u.token}` };
+    const first = await fetch(url, { headers });  // headers only: the body stays unread
+    assert.equal(first.status, 200);
+    const second = await fetch(url, { headers });
+    assert.equal(second.status, 429, await second.clone().text());
+    assert.equal(second.headers.get('retry-after'), '5');
+    const body = await second.json();
+    assert.equal(body.error.code, 'rate_limited');
+    assert.match(body.error.message, /already has 1 backup downloads running/);
+    // The client goes: its thread ends and the slot is free again.
+    await first.body.cancel();
+    const t0 = Date.now();
+    for (;;) {
+      const again = await fetch(url, { headers });
+      if (again.status === 200) {
+        assert.equal(sha256(Buffer.from(await again.arrayBuffer())), sha256(data));
+        break;
+      }
+      assert.equal(again.status, 429);
+      await again.arrayBuffer();
+      if (Date.now() - t0 > 20000) assert.fail('the slot was never released');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await s.stop();
+    s.cleanup();
+  }
+});
+
 async function waitBackups(s, ctx, pred, timeoutMs = 30000) {
   const t0 = Date.now();
   for (;;) {

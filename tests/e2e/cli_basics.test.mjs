@@ -1,5 +1,5 @@
 // The command-line client against a real `wharf serve`: sign-in (prompt on a real pty, --token,
-// WHARF_TOKEN), contexts and their 0600 file, JSON shapes, every exit code, colour, completion,
+// --token-stdin, WHARF_TOKEN), contexts and their 0600 file, JSON shapes, every exit code, colour, completion,
 // and admin backup/restore.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,6 +35,30 @@ test('login prompts for the password on a real terminal without echoing it', asy
     const bad = await u.pty(['login', s.url], [['Email: ', ada.email], ['Password: ', 'not-the-password-123']]);
     assert.equal(bad.code, 3, bad.transcript);
     assert.ok(!bad.transcript.includes('not-the-password-123'));
+  } finally { u.cleanup(); }
+});
+
+// Regression (issue 23-10): `--token T` was the only way to sign in with a token, which puts it in
+// ps and shell history. --token-stdin reads it from a pipe, or prompts without echo on a terminal.
+test('login --token-stdin reads the token from stdin or a no-echo prompt; --token warns it is visible', async () => {
+  const u = cliUser('tok');
+  try {
+    const piped = await u.run(['login', s.url, '--token-stdin', '--name', 'piped'], { input: `${ada.token}\n` });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.ok(!piped.stderr.includes('warning'), piped.stderr);
+    assert.equal((await u.json(['whoami'])).user.email, ada.email);
+    const tty = await u.pty(['login', s.url, '--token-stdin', '--name', 'tty'], [['Token: ', ada.token]]);
+    assert.equal(tty.code, 0, tty.transcript);
+    assert.ok(!tty.transcript.includes(ada.token), `the token must not be echoed: ${tty.transcript}`);
+    assert.match(tty.transcript, /Signed in to .* as /);
+    const empty = await u.run(['login', s.url, '--token-stdin'], { input: '\n' });
+    assert.equal(empty.code, 2, empty.stderr);
+    const both = await u.run(['login', s.url, '--token-stdin', '--token', ada.token], { input: `${ada.token}\n` });
+    assert.equal(both.code, 2, both.stderr);
+    // --token still works (scripts keep running) but says why not to use it.
+    const argv = await u.run(['login', s.url, '--token', ada.token, '--name', 'argv']);
+    assert.equal(argv.code, 0, argv.stderr);
+    assert.match(argv.stderr, /warning: --token is visible to every user of this machine \(ps\).*--token-stdin/);
   } finally { u.cleanup(); }
 });
 
