@@ -293,6 +293,17 @@ std::vector<VariableView> Views(const std::vector<domain::Variable>& vars) {
   return out;
 }
 
+bool MayReadService(const authz::Principal& p, const domain::AppService& s) {
+  const authz::Resource r{s.id, s.created_by, s.application_id, {}};
+  return authz::Check(p, Collection::kServices, Action::kRead, &r).allowed();
+}
+
+std::vector<domain::AppService> ReadableServices(const authz::Principal& p, std::vector<domain::AppService> all,
+                                                 std::string_view keep_id) {
+  std::erase_if(all, [&](const domain::AppService& s) { return s.id != keep_id && !MayReadService(p, s); });
+  return all;
+}
+
 }  // namespace apps
 
 namespace {
@@ -341,9 +352,11 @@ Result<ServiceView> Services::ViewService(store::Tx& tx, const authz::Principal&
   WHARF_ASSIGN_OR_RETURN(auto vars, apps::OpenVariables(envelope_, org, s));
   v.variables = apps::Views(vars);
   if (reveal) {
-    WHARF_ASSIGN_OR_RETURN(auto all, tx.app_services().ListForApplication(p.org_id, s.application_id));
+    WHARF_ASSIGN_OR_RETURN(auto listed, tx.app_services().ListForApplication(p.org_id, s.application_id));
     WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, s.application_id));
-    // The values a deployment sets on the node (database URI parts as the node has them).
+    // The values a deployment sets on the node (database URI parts as the node has them), from
+    // the services the caller may read only.
+    auto all = apps::ReadableServices(p, std::move(listed), s.id);
     WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, org, all, {}, nullptr, app ? app->name : ""));
     domain::Resolver r(app_vars);
     WHARF_ASSIGN_OR_RETURN(auto resolved, r.Resolve(s.name));
@@ -482,6 +495,7 @@ Result<std::vector<domain::AppService>> Services::InsertServices(store::Tx& tx, 
   for (auto& s : all) {
     domain::ServiceVars sv;
     auto it = std::find_if(rows.begin(), rows.end(), [&](const domain::AppService& r) { return r.id == s.id; });
+    if (it == rows.end() && !apps::MayReadService(p, s)) continue;  // a reference reads the service
     if (it != rows.end()) {
       auto one = apps::ApplicationVars(envelope_, org, {s}, s.id, &vars[it - rows.begin()]);
       if (!one) return tl::unexpected(one.error());
@@ -660,7 +674,9 @@ Result<std::vector<VariableView>> Services::EditVariables(
     if (vars.size() > domain::kMaxVariables)
       return FieldError("variables", "at most " + std::to_string(domain::kMaxVariables) + " variables per service");
     WHARF_TRY(apps::CarryAll(vars));
-    WHARF_ASSIGN_OR_RETURN(auto all, tx.app_services().ListForApplication(p.org_id, s.application_id));
+    WHARF_ASSIGN_OR_RETURN(auto listed, tx.app_services().ListForApplication(p.org_id, s.application_id));
+    // References may name only services the caller may read (apps::ReadableServices).
+    auto all = apps::ReadableServices(p, std::move(listed), s.id);
     WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, org, all, s.id, &vars));
     WHARF_TRY(domain::Resolver(app_vars).Validate(s.name));
     // Removed keys are unset on the node by the next deploy; a key set again is no longer removed.
