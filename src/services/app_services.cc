@@ -371,15 +371,11 @@ Status Services::CheckServiceSource(const authz::Principal& p, const PreparedSer
     std::optional<domain::Integration> row;
     SecretBytes password;
     WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+      // One answer for absent and unreadable rows (AuthorizeReference).
+      WHARF_TRY(AuthorizeReference(tx, p, Collection::kDockerRegistries, s.docker_registry_id, "docker_registry_id",
+                                   ctx));
       WHARF_ASSIGN_OR_RETURN(row, tx.integrations().Find(p.org_id, kDockerRegistries.name, s.docker_registry_id));
-      if (!row)
-        return FieldError("docker_registry_id", "is not a Docker registry of this organisation; connect one under "
-                                                "Integrations → Docker registries, or leave it out for a public image");
-      authz::Resource r{row->id, row->created_by, {}, {}};
-      auto st = Authorize(p, Collection::kDockerRegistries, Action::kRead, &r, ctx, row->id);
-      if (!st && st.error().code == ErrorCode::kNotFound)
-        return FieldError("docker_registry_id", "is not a Docker registry of this organisation");
-      WHARF_TRY(st);
+      if (!row) return FieldError("docker_registry_id", "is not a Docker registry of this organisation");
       if (auto it = row->sealed.find("password"); it != row->sealed.end()) {
         WHARF_ASSIGN_OR_RETURN(auto org, OrgOf(tx, p));
         WHARF_ASSIGN_OR_RETURN(password, envelope_.Open(org.wrapped_data_key,
@@ -408,17 +404,12 @@ Status Services::CheckServiceSource(const authz::Principal& p, const PreparedSer
     if (!s.git_provider_id.empty()) {
       std::optional<domain::Integration> row;
       WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+        // One answer for absent and unreadable rows (AuthorizeReference).
+        WHARF_TRY(AuthorizeReference(tx, p, Collection::kGitProviders, s.git_provider_id, "git_provider_id", ctx));
         WHARF_ASSIGN_OR_RETURN(row, tx.integrations().Find(p.org_id, apps::kGitProvidersKind, s.git_provider_id));
         return Ok();
       }));
-      if (!row)
-        return FieldError("git_provider_id", "is not a git provider of this organisation; connect one under "
-                                             "Integrations → Git providers, or use a public https:// repository URL");
-      authz::Resource r{row->id, row->created_by, {}, {}};
-      auto st = Authorize(p, Collection::kGitProviders, Action::kRead, &r, ctx, row->id);
-      if (!st && st.error().code == ErrorCode::kNotFound)
-        return FieldError("git_provider_id", "is not a git provider of this organisation");
-      WHARF_TRY(st);
+      if (!row) return FieldError("git_provider_id", "is not a git provider of this organisation");
       // The provider's own verify path: `git ls-remote` over HTTPS (token hosts) or the GitHub App's
       // installation token and allow-list, with the repository and (for a branch) the branch. A
       // member who may read the provider may use it for a service; its secret never leaves here.
