@@ -1521,8 +1521,8 @@ void Api::Impl::AddRoutes() {
         return Json(200, JobJson(j, true));
       });
   Add("POST", "/api/v1/orgs/{org}/jobs/{id}/cancel", A::kOrg, "servers",
-      "Cancel a job: queued ends cancelled at once, running stops at its next step (the update permission of "
-      "its subject: services, backups or servers)",
+      "Cancel a job: queued ends cancelled at once, running stops at its next step (the update "
+      "permission of its subject: services, backups or servers)",
       {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto j, s.CancelJob(c.p(), c.params[1], c.ctx));
         return Json(200, JobJson(j, false));

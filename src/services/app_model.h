@@ -56,7 +56,8 @@ domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine& e, std:
 // plus `keep_id` (the service being edited or revealed, already authorised). A {{ svc.VAR }}
 // reference reads that service's values, so the resolver is given only these whenever it acts
 // for a user: a service the caller cannot read looks exactly like one not in the application.
-std::vector<domain::AppService> ReadableServices(const authz::Principal& p, std::vector<domain::AppService> all,
+std::vector<domain::AppService> ReadableServices(const authz::Principal& p,
+                                                 std::vector<domain::AppService> all,
                                                  std::string_view keep_id);
 bool MayReadService(const authz::Principal& p, const domain::AppService& s);
 

@@ -298,9 +298,11 @@ bool MayReadService(const authz::Principal& p, const domain::AppService& s) {
   return authz::Check(p, Collection::kServices, Action::kRead, &r).allowed();
 }
 
-std::vector<domain::AppService> ReadableServices(const authz::Principal& p, std::vector<domain::AppService> all,
+std::vector<domain::AppService> ReadableServices(const authz::Principal& p,
+                                                 std::vector<domain::AppService> all,
                                                  std::string_view keep_id) {
-  std::erase_if(all, [&](const domain::AppService& s) { return s.id != keep_id && !MayReadService(p, s); });
+  std::erase_if(
+      all, [&](const domain::AppService& s) { return s.id != keep_id && !MayReadService(p, s); });
   return all;
 }
 
@@ -352,7 +354,8 @@ Result<ServiceView> Services::ViewService(store::Tx& tx, const authz::Principal&
   WHARF_ASSIGN_OR_RETURN(auto vars, apps::OpenVariables(envelope_, org, s));
   v.variables = apps::Views(vars);
   if (reveal) {
-    WHARF_ASSIGN_OR_RETURN(auto listed, tx.app_services().ListForApplication(p.org_id, s.application_id));
+    WHARF_ASSIGN_OR_RETURN(auto listed,
+                           tx.app_services().ListForApplication(p.org_id, s.application_id));
     WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, s.application_id));
     // The values a deployment sets on the node (database URI parts as the node has them), from
     // the services the caller may read only.
@@ -372,10 +375,11 @@ Status Services::CheckServiceSource(const authz::Principal& p, const PreparedSer
     SecretBytes password;
     WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
       // One answer for absent and unreadable rows (AuthorizeReference).
-      WHARF_TRY(AuthorizeReference(tx, p, Collection::kDockerRegistries, s.docker_registry_id, "docker_registry_id",
-                                   ctx));
+      WHARF_TRY(AuthorizeReference(tx, p, Collection::kDockerRegistries, s.docker_registry_id,
+                                   "docker_registry_id", ctx));
       WHARF_ASSIGN_OR_RETURN(row, tx.integrations().Find(p.org_id, kDockerRegistries.name, s.docker_registry_id));
-      if (!row) return FieldError("docker_registry_id", "is not a Docker registry of this organisation");
+      if (!row)
+        return FieldError("docker_registry_id", "is not a Docker registry of this organisation");
       if (auto it = row->sealed.find("password"); it != row->sealed.end()) {
         WHARF_ASSIGN_OR_RETURN(auto org, OrgOf(tx, p));
         WHARF_ASSIGN_OR_RETURN(password, envelope_.Open(org.wrapped_data_key,
@@ -405,7 +409,8 @@ Status Services::CheckServiceSource(const authz::Principal& p, const PreparedSer
       std::optional<domain::Integration> row;
       WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
         // One answer for absent and unreadable rows (AuthorizeReference).
-        WHARF_TRY(AuthorizeReference(tx, p, Collection::kGitProviders, s.git_provider_id, "git_provider_id", ctx));
+        WHARF_TRY(AuthorizeReference(tx, p, Collection::kGitProviders, s.git_provider_id,
+                                     "git_provider_id", ctx));
         WHARF_ASSIGN_OR_RETURN(row, tx.integrations().Find(p.org_id, apps::kGitProvidersKind, s.git_provider_id));
         return Ok();
       }));
@@ -665,7 +670,8 @@ Result<std::vector<VariableView>> Services::EditVariables(
     if (vars.size() > domain::kMaxVariables)
       return FieldError("variables", "at most " + std::to_string(domain::kMaxVariables) + " variables per service");
     WHARF_TRY(apps::CarryAll(vars));
-    WHARF_ASSIGN_OR_RETURN(auto listed, tx.app_services().ListForApplication(p.org_id, s.application_id));
+    WHARF_ASSIGN_OR_RETURN(auto listed,
+                           tx.app_services().ListForApplication(p.org_id, s.application_id));
     // References may name only services the caller may read (apps::ReadableServices).
     auto all = apps::ReadableServices(p, std::move(listed), s.id);
     WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, org, all, s.id, &vars));

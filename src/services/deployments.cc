@@ -153,9 +153,12 @@ Result<domain::Deployment> Services::StartDeployment(const authz::Principal& p, 
     if (action == "deploy" || action == "redeploy") {
       WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
       if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
-      WHARF_ASSIGN_OR_RETURN(auto listed, tx.app_services().ListForApplication(p.org_id, svc.application_id));
-      WHARF_ASSIGN_OR_RETURN(auto vars, apps::ApplicationVars(envelope_, *org, apps::ReadableServices(p, listed, svc.id),
-                                                              {}, nullptr, app->name));
+      WHARF_ASSIGN_OR_RETURN(auto listed,
+                             tx.app_services().ListForApplication(p.org_id, svc.application_id));
+      WHARF_ASSIGN_OR_RETURN(
+          auto vars,
+          apps::ApplicationVars(envelope_, *org, apps::ReadableServices(p, listed, svc.id), {},
+                                nullptr, app->name));
       WHARF_TRY(domain::Resolver(vars).Validate(svc.name));
     }
     const std::string trigger = action == "redeploy" ? "redeploy" : "manual";

@@ -454,8 +454,8 @@ Status Services::RunOnboarding(JobContext& jc) {
   return Ok();
 }
 
-Status Services::AuthorizeJob(store::Tx& tx, const authz::Principal& p, const domain::Job& job, Action a,
-                              const RequestContext& ctx) {
+Status Services::AuthorizeJob(store::Tx& tx, const authz::Principal& p, const domain::Job& job,
+                              Action a, const RequestContext& ctx) {
   // Copies of the subject's fields: authz::Resource holds views into them.
   std::string id, created_by, application_id, server_id;
   Collection c = Collection::kServers;

@@ -429,9 +429,10 @@ Result<domain::Server> Services::GetServer(const authz::Principal& p, std::strin
   return *s;
 }
 
-Status Services::AuthorizeServerReferences(store::Tx& tx, const authz::Principal& p, const ServerInput& in,
-                                           const RequestContext& ctx) {
-  if (in.ssh_key_id) WHARF_TRY(AuthorizeReference(tx, p, Collection::kSshKeys, *in.ssh_key_id, "ssh_key_id", ctx));
+Status Services::AuthorizeServerReferences(store::Tx& tx, const authz::Principal& p,
+                                           const ServerInput& in, const RequestContext& ctx) {
+  if (in.ssh_key_id)
+    WHARF_TRY(AuthorizeReference(tx, p, Collection::kSshKeys, *in.ssh_key_id, "ssh_key_id", ctx));
   if (in.security_group_ids)
     for (size_t i = 0; i < in.security_group_ids->size(); ++i)
       WHARF_TRY(AuthorizeReference(tx, p, Collection::kSecurityGroups, (*in.security_group_ids)[i],

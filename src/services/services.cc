@@ -190,8 +190,9 @@ Status Services::AuthorizeRow(const authz::Principal& p, Collection c, Action a,
   return st;
 }
 
-Status Services::AuthorizeReference(store::Tx& tx, const authz::Principal& p, Collection c, std::string_view id,
-                                    std::string_view field, const RequestContext& ctx) {
+Status Services::AuthorizeReference(store::Tx& tx, const authz::Principal& p, Collection c,
+                                    std::string_view id, std::string_view field,
+                                    const RequestContext& ctx) {
   // Copies of the row's fields: authz::Resource holds views into them.
   std::string created_by, application_id, server_id;
   bool found = false;
@@ -235,16 +236,19 @@ Status Services::AuthorizeReference(store::Tx& tx, const authz::Principal& p, Co
              : c == Collection::kGitProviders   ? "a git provider"
              : c == Collection::kBackupStorage  ? "a backup storage"
                                                 : "a cloud account";
-      WHARF_ASSIGN_OR_RETURN(auto i, tx.integrations().Find(p.org_id, domain::CollectionName(c), id));
+      WHARF_ASSIGN_OR_RETURN(auto i,
+                             tx.integrations().Find(p.org_id, domain::CollectionName(c), id));
       if ((found = i.has_value())) created_by = i->created_by;
       break;
     }
     default:
-      return Internal("AuthorizeReference: no loader for " + std::string(domain::CollectionName(c)));
+      return Internal("AuthorizeReference: no loader for " +
+                      std::string(domain::CollectionName(c)));
   }
   auto hidden = [&] {
-    return FieldError(field, "is not " + noun + " of this organisation that you can use; pass the id of one "
-                             "you can read (" + std::string(domain::CollectionName(c)) + ".read)");
+    const std::string perm = domain::PermissionName(c, Action::kRead);
+    return FieldError(field, "is not " + noun + " of this organisation that you can use; pass the id "
+                             "of one you can read (" + perm + ")");
   };
   if (!found) return hidden();
   const authz::Resource r{id, created_by, application_id, server_id};

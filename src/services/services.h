@@ -944,8 +944,8 @@ class Services {
   // `own` read scope (one message for all three, so a hidden row looks like a missing one);
   // 403 naming the permission (audited) when the role lacks it or the row is outside its
   // resource_scope. Call it inside the transaction that uses the row.
-  Status AuthorizeReference(store::Tx& tx, const authz::Principal& p, domain::Collection c, std::string_view id,
-                            std::string_view field, const RequestContext& ctx);
+  Status AuthorizeReference(store::Tx& tx, const authz::Principal& p, domain::Collection c,
+                            std::string_view id, std::string_view field, const RequestContext& ctx);
   // The role's create_limit on `c`, if any: `count` says how many rows the caller created (run
   // inside the write transaction); `noun` names them in the message ("SSH keys").
   Status EnforceCreateLimit(const authz::Principal& p, domain::Collection c, const std::function<Result<int64_t>()>& count,
@@ -1018,8 +1018,8 @@ class Services {
   // cancel): a deployment as its service (services.*), a backup or restore as its backup
   // (backups.*), any other job as its server (servers.*), scopes applied. Out of reach, or a
   // subject that is gone: 404 (the job's own).
-  Status AuthorizeJob(store::Tx& tx, const authz::Principal& p, const domain::Job& job, domain::Action a,
-                      const RequestContext& ctx);
+  Status AuthorizeJob(store::Tx& tx, const authz::Principal& p, const domain::Job& job,
+                      domain::Action a, const RequestContext& ctx);
   // The job queue's machinery (jobs.cc).
   friend class JobContext;
   Status RunOnboarding(JobContext& jc);

@@ -91,7 +91,8 @@ Result<domain::AppTemplate> Services::CreateTemplate(const authz::Principal& p, 
   t.created_at = t.updated_at = clock_.Now();
   t.created_by = p.user_id;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_TRY(AuthorizeReference(tx, p, Collection::kApplications, *in.application_id, "application_id", ctx));
+    WHARF_TRY(AuthorizeReference(tx, p, Collection::kApplications, *in.application_id,
+                                 "application_id", ctx));
     WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, *in.application_id));
     if (!app) return FieldError("application_id", "is not an application of this organisation");
     // Saving copies the services' settings: it needs read access to them.
@@ -256,8 +257,8 @@ Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, s
   }
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     if (out.created_application) {
-      WHARF_TRY(AuthorizeReference(tx, p, Collection::kServers, out.application.server_id, "application.server_id",
-                                   ctx));
+      WHARF_TRY(AuthorizeReference(tx, p, Collection::kServers, out.application.server_id,
+                                   "application.server_id", ctx));
       WHARF_TRY(EnforceCreateLimit(p, Collection::kApplications,
                                    [&] { return tx.applications().CountCreatedBy(p.org_id, p.user_id); }, "applications"));
       WHARF_TRY(tx.applications().Insert(out.application));
