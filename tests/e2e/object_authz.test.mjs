@@ -65,8 +65,8 @@ before(async () => {
   A.db = await database(ada, A.app.id, 'db');
   A.registry = await ok(await call(ada, 'POST', `${O(ada)}/docker-registries`, { name: 'private', host: '127.0.0.1:5999', username: 'ada', password: 'registry-password-1234' }));
   A.git = await ok(await call(ada, 'POST', `${O(ada)}/git-providers`, { name: 'gitea', type: 'gitea', base_url: 'https://127.0.0.1:3999', username: 'ada', token: 'gitea-token-123456789' }));
-  A.storage = await ok(await call(ada, 'POST', `${O(ada)}/backup-storage`, { name: 's3', endpoint: 'http://127.0.0.1:4999', region: 'us-east-1', bucket: 'wharf-backups', path_style: true, access_key_id: 'AKIAOBJECTAUTHZ00001', secret_access_key: 'object-authz-secret-key-000000000000000' }));
-  A.cloud = await ok(await call(ada, 'POST', `${O(ada)}/cloud-accounts`, { name: 'aws', provider: 'aws', access_key_id: 'AKIAOBJECTAUTHZ00002', secret_access_key: 'object-authz-secret-key-111111111111111', region: 'eu-west-1' }));
+  A.storage = await ok(await call(ada, 'POST', `${O(ada)}/backup-storage`, { name: 's3', endpoint: 'http://127.0.0.1:4999', region: 'us-east-1', bucket: 'wharf-backups', path_style: true, access_key_id: 'AKIAOBJECTAUTHZ00001', secret_access_key: 'ObjectAuthzStorageKey0000000000000000000' }));
+  A.cloud = await ok(await call(ada, 'POST', `${O(ada)}/cloud-accounts`, { name: 'aws', provider: 'aws', access_key_id: 'AKIAOBJECTAUTHZ00002', secret_access_key: 'ObjectAuthzCloudKey111111111111111111111', region: 'eu-west-1' }));
 
   // A member whose every role entry has read_scope "own": Ada's rows are invisible to it.
   own = await memberWithRole(s.url, ada, 'own', role(EVERYTHING, { read_scope: 'own' }));
