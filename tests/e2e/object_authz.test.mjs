@@ -164,15 +164,17 @@ test('a {{ svc.VAR }} reference needs read access to that service: when saved, r
 });
 
 test('a template snapshots only the services its maker may read', async () => {
-  const mine = await ok(await call(own, 'POST', `${O(ada)}/applications/${A.app.id}/services`, { name: 'worker', type: 'database', database: { engine: 'redis' }, variables: [{ key: 'MODE', value: 'fast' }] }));
+  // May read the application, but only its own services in it.
+  const maker = await memberWithRole(s.url, ada, 'maker', { applications: { read: true }, services: { ...RW, read_scope: 'own' }, templates: RW });
+  const mine = await ok(await call(maker, 'POST', `${O(ada)}/applications/${A.app.id}/services`, { name: 'worker', type: 'database', database: { engine: 'redis' }, variables: [{ key: 'MODE', value: 'fast' }] }));
   await ok(await call(ada, 'PUT', `${O(ada)}/services/${A.db.id}/variables`, { variables: [{ key: 'ADMIN_ONLY', value: 'hidden-setting-42' }] }), 200);
-  const t = await ok(await call(own, 'POST', `${O(ada)}/templates`, { name: 'from shop', application_id: A.app.id }));
-  const got = await ok(await call(own, 'GET', `${O(ada)}/templates/${t.id}`), 200);
+  const t = await ok(await call(maker, 'POST', `${O(ada)}/templates`, { name: 'from shop', application_id: A.app.id }));
+  const got = await ok(await call(maker, 'GET', `${O(ada)}/templates/${t.id}`), 200);
   const text = JSON.stringify(got);
   assert.ok(text.includes('worker'), text);
   assert.ok(!text.includes('hidden-setting-42') && !text.includes('ADMIN_ONLY') && !text.includes('napps-cache'), text);
   // An application with nothing the caller may read is refused like one without services.
-  const none = await call(own, 'POST', `${O(ada)}/templates`, { name: 'nothing', application_id: A.app2.id });
+  const none = await call(maker, 'POST', `${O(ada)}/templates`, { name: 'nothing', application_id: A.app2.id });
   assert.equal(none.status, 400, none.text);
   await ok(await call(ada, 'DELETE', `${O(ada)}/services/${mine.id}`), 204);
 });
