@@ -1524,13 +1524,16 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(auto job, s.OnboardServer(c.p(), c.params[1], c.ctx));
         return Json(202, {{"job_id", job.id}, {"status", job.status}});
       });
-  Add("GET", "/api/v1/orgs/{org}/jobs/{id}", A::kOrg, "servers", "A job's status and log (servers.read on its server)",
+  Add("GET", "/api/v1/orgs/{org}/jobs/{id}", A::kOrg, "servers",
+      "A job's status and log, read through its subject: a deployment's service (services.read), "
+      "a backup (backups.read), else its server (servers.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto j, s.GetJob(c.p(), c.params[1], c.ctx));
         return Json(200, JobJson(j, true));
       });
   Add("POST", "/api/v1/orgs/{org}/jobs/{id}/cancel", A::kOrg, "servers",
-      "Cancel a job: queued ends cancelled at once, running stops at its next step (servers.update on its server)",
+      "Cancel a job: queued ends cancelled at once, running stops at its next step (the update "
+      "permission of its subject: services, backups or servers)",
       {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto j, s.CancelJob(c.p(), c.params[1], c.ctx));
         return Json(200, JobJson(j, false));

@@ -39,8 +39,6 @@ std::vector<std::string> UnsetKeys(const domain::AppService& s);
 
 void RandomBytes(unsigned char* out, size_t n);
 
-// The server of an application must be a worker node of p's org, inside the role's server scope.
-Status CheckServer(store::Tx& tx, const authz::Principal& p, const std::string& server_id);
 // A new application's row from input (name and server_id required); the server is checked in the tx.
 Result<domain::Application> NewApplication(const ApplicationInput& in);
 
@@ -55,6 +53,15 @@ Result<std::string> SealCredentials(const secrets::Envelope& env, const domain::
 // A new database service's credentials: only the password (given to `<kind>:create --password`);
 // user and database name are the plugin's, and the node's DSN replaces the row after the deploy.
 domain::DatabaseCredentials NewCredentials(const domain::DatabaseEngine& e, std::string_view service_name);
+
+// The services of one application that `p` may read (read_scope and resource_scope applied),
+// plus `keep_id` (the service being edited or revealed, already authorised). A {{ svc.VAR }}
+// reference reads that service's values, so the resolver is given only these whenever it acts
+// for a user: a service the caller cannot read looks exactly like one not in the application.
+std::vector<domain::AppService> ReadableServices(const authz::Principal& p,
+                                                 std::vector<domain::AppService> all,
+                                                 std::string_view keep_id);
+bool MayReadService(const authz::Principal& p, const domain::AppService& s);
 
 // The resolver's view of an application's services; `override_id`'s variables are replaced by
 // `override_vars` (a service being edited, or one not inserted yet when `extra` holds it).

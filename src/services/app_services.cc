@@ -309,6 +309,19 @@ std::vector<VariableView> Views(const std::vector<domain::Variable>& vars) {
   return out;
 }
 
+bool MayReadService(const authz::Principal& p, const domain::AppService& s) {
+  const authz::Resource r{s.id, s.created_by, s.application_id, {}};
+  return authz::Check(p, Collection::kServices, Action::kRead, &r).allowed();
+}
+
+std::vector<domain::AppService> ReadableServices(const authz::Principal& p,
+                                                 std::vector<domain::AppService> all,
+                                                 std::string_view keep_id) {
+  std::erase_if(
+      all, [&](const domain::AppService& s) { return s.id != keep_id && !MayReadService(p, s); });
+  return all;
+}
+
 }  // namespace apps
 
 namespace {
@@ -357,9 +370,12 @@ Result<ServiceView> Services::ViewService(store::Tx& tx, const authz::Principal&
   WHARF_ASSIGN_OR_RETURN(auto vars, apps::OpenVariables(envelope_, org, s));
   v.variables = apps::Views(vars);
   if (reveal) {
-    WHARF_ASSIGN_OR_RETURN(auto all, tx.app_services().ListForApplication(p.org_id, s.application_id));
+    WHARF_ASSIGN_OR_RETURN(auto listed,
+                           tx.app_services().ListForApplication(p.org_id, s.application_id));
     WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, s.application_id));
-    // The values a deployment sets on the node (database URI parts as the node has them).
+    // The values a deployment sets on the node (database URI parts as the node has them), from
+    // the services the caller may read only.
+    auto all = apps::ReadableServices(p, std::move(listed), s.id);
     WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, org, all, {}, nullptr, app ? app->name : ""));
     domain::Resolver r(app_vars);
     WHARF_ASSIGN_OR_RETURN(auto resolved, r.Resolve(s.name));
@@ -374,15 +390,12 @@ Status Services::CheckServiceSource(const authz::Principal& p, const PreparedSer
     std::optional<domain::Integration> row;
     SecretBytes password;
     WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+      // One answer for absent and unreadable rows (AuthorizeReference).
+      WHARF_TRY(AuthorizeReference(tx, p, Collection::kDockerRegistries, s.docker_registry_id,
+                                   "docker_registry_id", ctx));
       WHARF_ASSIGN_OR_RETURN(row, tx.integrations().Find(p.org_id, kDockerRegistries.name, s.docker_registry_id));
       if (!row)
-        return FieldError("docker_registry_id", "is not a Docker registry of this organisation; connect one under "
-                                                "Integrations → Docker registries, or leave it out for a public image");
-      authz::Resource r{row->id, row->created_by, {}, {}};
-      auto st = Authorize(p, Collection::kDockerRegistries, Action::kRead, &r, ctx, row->id);
-      if (!st && st.error().code == ErrorCode::kNotFound)
         return FieldError("docker_registry_id", "is not a Docker registry of this organisation");
-      WHARF_TRY(st);
       if (auto it = row->sealed.find("password"); it != row->sealed.end()) {
         WHARF_ASSIGN_OR_RETURN(auto org, OrgOf(tx, p));
         WHARF_ASSIGN_OR_RETURN(password, envelope_.Open(org.wrapped_data_key,
@@ -411,17 +424,13 @@ Status Services::CheckServiceSource(const authz::Principal& p, const PreparedSer
     if (!s.git_provider_id.empty()) {
       std::optional<domain::Integration> row;
       WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+        // One answer for absent and unreadable rows (AuthorizeReference).
+        WHARF_TRY(AuthorizeReference(tx, p, Collection::kGitProviders, s.git_provider_id,
+                                     "git_provider_id", ctx));
         WHARF_ASSIGN_OR_RETURN(row, tx.integrations().Find(p.org_id, apps::kGitProvidersKind, s.git_provider_id));
         return Ok();
       }));
-      if (!row)
-        return FieldError("git_provider_id", "is not a git provider of this organisation; connect one under "
-                                             "Integrations → Git providers, or use a public https:// repository URL");
-      authz::Resource r{row->id, row->created_by, {}, {}};
-      auto st = Authorize(p, Collection::kGitProviders, Action::kRead, &r, ctx, row->id);
-      if (!st && st.error().code == ErrorCode::kNotFound)
-        return FieldError("git_provider_id", "is not a git provider of this organisation");
-      WHARF_TRY(st);
+      if (!row) return FieldError("git_provider_id", "is not a git provider of this organisation");
       // The provider's own verify path: `git ls-remote` over HTTPS (token hosts) or the GitHub App's
       // installation token and allow-list, with the repository and (for a branch) the branch. A
       // member who may read the provider may use it for a service; its secret never leaves here.
@@ -498,6 +507,7 @@ Result<std::vector<domain::AppService>> Services::InsertServices(store::Tx& tx, 
   for (auto& s : all) {
     domain::ServiceVars sv;
     auto it = std::find_if(rows.begin(), rows.end(), [&](const domain::AppService& r) { return r.id == s.id; });
+    if (it == rows.end() && !apps::MayReadService(p, s)) continue;  // a reference reads the service
     if (it != rows.end()) {
       auto one = apps::ApplicationVars(envelope_, org, {s}, s.id, &vars[it - rows.begin()]);
       if (!one) return tl::unexpected(one.error());
@@ -676,7 +686,10 @@ Result<std::vector<VariableView>> Services::EditVariables(
     if (vars.size() > domain::kMaxVariables)
       return FieldError("variables", "at most " + std::to_string(domain::kMaxVariables) + " variables per service");
     WHARF_TRY(apps::CarryAll(vars));
-    WHARF_ASSIGN_OR_RETURN(auto all, tx.app_services().ListForApplication(p.org_id, s.application_id));
+    WHARF_ASSIGN_OR_RETURN(auto listed,
+                           tx.app_services().ListForApplication(p.org_id, s.application_id));
+    // References may name only services the caller may read (apps::ReadableServices).
+    auto all = apps::ReadableServices(p, std::move(listed), s.id);
     WHARF_ASSIGN_OR_RETURN(auto app_vars, apps::ApplicationVars(envelope_, org, all, s.id, &vars));
     WHARF_TRY(domain::Resolver(app_vars).Validate(s.name));
     // Removed keys are unset on the node by the next deploy; a key set again is no longer removed.

@@ -76,18 +76,6 @@ Result<domain::Application> Services::GetApplication(const authz::Principal& p, 
 }
 
 namespace apps {
-Status CheckServer(store::Tx& tx, const authz::Principal& p, const std::string& server_id) {
-  WHARF_ASSIGN_OR_RETURN(auto server, tx.servers().Find(p.org_id, server_id));
-  if (!server)
-    return FieldError("server_id", "is not a server of this organisation; add the worker node under Servers first and "
-                                   "pass its id");
-  if (p.role && !p.role->admin && !p.role->resource_scope.servers.empty() &&
-      !std::binary_search(p.role->resource_scope.servers.begin(), p.role->resource_scope.servers.end(), server_id))
-    return FieldError("server_id", "is outside the servers your role is restricted to (resource_scope); pick one of "
-                                   "those, or ask an Admin");
-  return Ok();
-}
-
 Result<domain::Application> NewApplication(const ApplicationInput& in) {
   if (!in.name) return FieldError("name", "is required: a name for the application, e.g. 'shop'");
   if (!in.server_id) return FieldError("server_id", "is required: the id of the worker node (server) it runs on");
@@ -113,7 +101,7 @@ Result<domain::Application> Services::CreateApplication(const authz::Principal& 
   a.created_at = a.updated_at = clock_.Now();
   a.created_by = p.user_id;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_TRY(apps::CheckServer(tx, p, a.server_id));
+    WHARF_TRY(AuthorizeReference(tx, p, Collection::kServers, a.server_id, "server_id", ctx));
     WHARF_TRY(EnforceCreateLimit(p, c, [&] { return tx.applications().CountCreatedBy(p.org_id, p.user_id); },
                                  Noun(c)));
     WHARF_TRY(tx.applications().Insert(a));
@@ -143,7 +131,7 @@ Result<domain::Application> Services::UpdateApplication(const authz::Principal& 
       if (!services.empty())
         return FieldError("server_id", "cannot change while the application has services (they live on its current "
                                        "server); remove them first, or create a new application on the other server");
-      WHARF_TRY(apps::CheckServer(tx, p, *in.server_id));
+      WHARF_TRY(AuthorizeReference(tx, p, Collection::kServers, *in.server_id, "server_id", ctx));
       a->server_id = *in.server_id;
     }
     if (name) a->name = *name;

@@ -127,6 +127,20 @@ Result<domain::Deployment> Services::StartDeployment(const authz::Principal& p, 
     if (!app) return Err(ErrorCode::kNotFound, "Application not found in this organisation.");
     if (app->server_id.empty())
       return Err(ErrorCode::kConflict, "The application has no server to deploy to: set its server_id first.");
+    // The deployment resolves the service's {{ svc.VAR }} references for this user: each must
+    // name a service the user may read (a value saved before that rule, or a service hidden
+    // since, is refused here rather than copied onto the node).
+    if (action == "deploy" || action == "redeploy") {
+      WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+      if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+      WHARF_ASSIGN_OR_RETURN(auto listed,
+                             tx.app_services().ListForApplication(p.org_id, svc.application_id));
+      WHARF_ASSIGN_OR_RETURN(
+          auto vars,
+          apps::ApplicationVars(envelope_, *org, apps::ReadableServices(p, listed, svc.id), {},
+                                nullptr, app->name));
+      WHARF_TRY(domain::Resolver(vars).Validate(svc.name));
+    }
     const std::string trigger = action == "redeploy" ? "redeploy" : "manual";
     WHARF_ASSIGN_OR_RETURN(out, EnqueueDeployment(tx, *app, svc, action, trigger, p.user_id, ""));
     return AuditIn(tx, p, "services." + action, "services", svc.id, ctx, out.id);

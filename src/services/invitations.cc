@@ -262,7 +262,10 @@ Result<InvitationView> Services::CopyInvitationLink(const authz::Principal& p, s
     WHARF_ASSIGN_OR_RETURN(auto found, FindPendingInvitation(tx, p, id));
     auto inv = &found;
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
-    if (role) v.role = *role;
+    if (!role) return InvitationNotFound();
+    // A fresh link hands out the invitation's role: the same no-escalation rule as Invite.
+    WHARF_TRY(CheckNoEscalation(p, *role, "team.invite_link", ctx));
+    v.role = *role;
     WHARF_ASSIGN_OR_RETURN(token, RotateInvitationToken(tx, *inv));
     v.invitation = *inv;
     return AuditIn(tx, p, "team.invite_link", "team", inv->id, ctx, "link copied; earlier links revoked");
@@ -287,6 +290,7 @@ Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
     WHARF_ASSIGN_OR_RETURN(auto o, tx.orgs().FindById(p.org_id));
     if (!role || !o) return InvitationNotFound();
+    WHARF_TRY(CheckNoEscalation(p, *role, "team.invite_resend", ctx));
     v.role = *role;
     org = *o;
     // Only the hash is stored, so a resend mints a fresh link; earlier links stop working.
@@ -309,6 +313,10 @@ Status Services::RevokeInvitation(const authz::Principal& p, std::string_view id
     if (!inv) return InvitationNotFound();
     if (inv->status != InvitationStatus::kPending)
       return Err(ErrorCode::kConflict, "This invitation was already " + std::string(domain::InvitationStatusName(inv->status)) + ".");
+    // Only someone who could have made the invitation may withdraw it (a member cannot cancel
+    // an Admin's invitation of a wider role). A deleted role leaves nothing to protect.
+    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
+    if (role) WHARF_TRY(CheckNoEscalation(p, *role, "team.invite_revoke", ctx));
     inv->status = InvitationStatus::kRevoked;
     inv->updated_at = clock_.Now();
     WHARF_TRY(tx.invitations().Update(*inv));

@@ -470,20 +470,49 @@ Status Services::RunOnboarding(JobContext& jc) {
   return Ok();
 }
 
+Status Services::AuthorizeJob(store::Tx& tx, const authz::Principal& p, const domain::Job& job,
+                              Action a, const RequestContext& ctx) {
+  // Copies of the subject's fields: authz::Resource holds views into them.
+  std::string id, created_by, application_id, server_id;
+  Collection c = Collection::kServers;
+  if (job.kind == "deploy") {
+    // A deployment shares its job's id; it is read (and cancelled) as its service.
+    WHARF_ASSIGN_OR_RETURN(auto d, tx.deployments().Find(p.org_id, job.id));
+    if (!d) return JobNotFound();
+    WHARF_ASSIGN_OR_RETURN(auto svc, tx.app_services().Find(p.org_id, d->service_id));
+    c = Collection::kServices;
+    id = d->service_id;
+    created_by = svc ? svc->created_by : d->created_by;
+    application_id = d->application_id;
+  } else if (job.kind == "backup" || job.kind == "backup_restore") {
+    const auto payload = nlohmann::json::parse(job.payload, nullptr, false);
+    const std::string backup_id = payload.is_object() ? payload.value("backup_id", "") : "";
+    WHARF_ASSIGN_OR_RETURN(auto b, tx.integrations().Find(p.org_id, "backups", backup_id));
+    if (!b) return JobNotFound();
+    c = Collection::kBackups;
+    id = b->id;
+    created_by = b->created_by;
+    application_id = b->Field("application_id");
+    server_id = b->Field("server_id");
+  } else {
+    // Onboarding and the other node jobs are the server's.
+    WHARF_ASSIGN_OR_RETURN(auto s, tx.servers().Find(p.org_id, job.target_id));
+    id = server_id = job.target_id;
+    created_by = s ? s->created_by : job.created_by;
+  }
+  const authz::Resource r{id, created_by, application_id, server_id};
+  return AuthorizeRow(p, c, a, r, ctx, job.id, JobNotFound);
+}
+
 Result<domain::Job> Services::GetJobTail(const authz::Principal& p, std::string_view id, size_t offset, const RequestContext& ctx) {
   std::optional<domain::Job> job;
-  std::optional<domain::Server> s;
+  // A job is read through its subject (AuthorizeJob): whoever may not read the deployment, backup
+  // or server may not read its job, payload or log either.
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(job, tx.jobs().FindTail(p.org_id, id, offset));
-    if (job) {
-      WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, job->target_id));
-    }
-    return Ok();
+    if (!job) return JobNotFound();
+    return AuthorizeJob(tx, p, *job, Action::kRead, ctx);
   }));
-  if (!job) return JobNotFound();
-  // A job is read with its server: servers.read, with read_scope and resource_scope.
-  authz::Resource r{job->target_id, s ? std::string_view(s->created_by) : std::string_view(job->created_by), {}, job->target_id};
-  WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kRead, r, ctx, id, JobNotFound));
   return *job;
 }
 
@@ -496,10 +525,8 @@ Result<domain::Job> Services::CancelJob(const authz::Principal& p, std::string_v
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto job, tx.jobs().Find(p.org_id, id));
     if (!job) return JobNotFound();
-    WHARF_ASSIGN_OR_RETURN(auto s, tx.servers().Find(p.org_id, job->target_id));
-    authz::Resource r{job->target_id, s ? std::string_view(s->created_by) : std::string_view(job->created_by), {},
-                      job->target_id};
-    WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kUpdate, r, ctx, id, JobNotFound));
+    // Cancelling changes what the subject does: its update permission (AuthorizeJob).
+    WHARF_TRY(AuthorizeJob(tx, p, *job, Action::kUpdate, ctx));
     if (job->status != "queued" && job->status != "running")
       return Err(ErrorCode::kConflict, "Job " + job->id + " already ended (" + job->status + "); there is nothing to cancel.");
     WHARF_ASSIGN_OR_RETURN(auto after, tx.jobs().RequestCancel(p.org_id, id, clock_.Now()));

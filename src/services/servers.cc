@@ -429,6 +429,17 @@ Result<domain::Server> Services::GetServer(const authz::Principal& p, std::strin
   return *s;
 }
 
+Status Services::AuthorizeServerReferences(store::Tx& tx, const authz::Principal& p,
+                                           const ServerInput& in, const RequestContext& ctx) {
+  if (in.ssh_key_id)
+    WHARF_TRY(AuthorizeReference(tx, p, Collection::kSshKeys, *in.ssh_key_id, "ssh_key_id", ctx));
+  if (in.security_group_ids)
+    for (size_t i = 0; i < in.security_group_ids->size(); ++i)
+      WHARF_TRY(AuthorizeReference(tx, p, Collection::kSecurityGroups, (*in.security_group_ids)[i],
+                                   "security_group_ids[" + std::to_string(i) + "]", ctx));
+  return Ok();
+}
+
 Result<CheckOutcome> Services::TestServerConnection(const authz::Principal& p, ServerInput in, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kCreate, nullptr, ctx));
   domain::Server s;
@@ -439,6 +450,7 @@ Result<CheckOutcome> Services::TestServerConnection(const authz::Principal& p, S
   WHARF_TRY(ValidateServerFields(in, s, config_.allow_private_targets));
   std::optional<NodeTarget> t;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_TRY(AuthorizeServerReferences(tx, p, in, ctx));
     WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
     return Ok();
   }));
@@ -456,6 +468,7 @@ Result<domain::Server> Services::CreateServer(const authz::Principal& p, ServerI
   WHARF_TRY(ValidateServerFields(in, s, config_.allow_private_targets));
   std::optional<NodeTarget> t;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_TRY(AuthorizeServerReferences(tx, p, in, ctx));
     WHARF_TRY(RequireGroups(tx, s));
     WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
     return Ok();
@@ -480,6 +493,7 @@ Result<domain::Server> Services::CreateServer(const authz::Principal& p, ServerI
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_TRY(EnforceCreateLimit(p, Collection::kServers, [&] { return tx.servers().CountCreatedBy(p.org_id, p.user_id); },
                                  "servers"));
+    WHARF_TRY(AuthorizeServerReferences(tx, p, in, ctx));
     WHARF_TRY(RequireGroups(tx, s));
     WHARF_TRY(CheckSshStaysOpen(tx, s, s.security_group_ids, "", nullptr));
     WHARF_TRY(tx.servers().Insert(s));
@@ -502,6 +516,7 @@ Result<domain::Server> Services::UpdateServer(const authz::Principal& p, std::st
     WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kUpdate, r, ctx, id, ServerNotFound));
     std::string old_host = s->host;
     int old_port = s->port;
+    WHARF_TRY(AuthorizeServerReferences(tx, p, in, ctx));
     WHARF_TRY(ValidateServerFields(in, *s, config_.allow_private_targets));
     if (in.ssh_key_id) {
       WHARF_TRY(LoadNodeTarget(tx, *s));  // the key exists and has its private half

@@ -204,6 +204,73 @@ Status Services::AuthorizeRow(const authz::Principal& p, Collection c, Action a,
   return st;
 }
 
+Status Services::AuthorizeReference(store::Tx& tx, const authz::Principal& p, Collection c,
+                                    std::string_view id, std::string_view field,
+                                    const RequestContext& ctx) {
+  // Copies of the row's fields: authz::Resource holds views into them.
+  std::string created_by, application_id, server_id;
+  bool found = false;
+  std::string noun;
+  switch (c) {
+    case Collection::kSshKeys: {
+      noun = "an SSH key";
+      WHARF_ASSIGN_OR_RETURN(auto k, tx.ssh_keys().Find(p.org_id, id));
+      if ((found = k.has_value())) created_by = k->created_by;
+      break;
+    }
+    case Collection::kSecurityGroups: {
+      noun = "a security group";
+      WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, id));
+      if ((found = g.has_value())) created_by = g->created_by;
+      break;
+    }
+    case Collection::kServers: {
+      noun = "a server";
+      WHARF_ASSIGN_OR_RETURN(auto s, tx.servers().Find(p.org_id, id));
+      if ((found = s.has_value())) created_by = s->created_by, server_id = s->id;
+      break;
+    }
+    case Collection::kApplications: {
+      noun = "an application";
+      WHARF_ASSIGN_OR_RETURN(auto a, tx.applications().Find(p.org_id, id));
+      if ((found = a.has_value())) created_by = a->created_by, server_id = a->server_id;
+      break;
+    }
+    case Collection::kServices: {
+      noun = "a service";
+      WHARF_ASSIGN_OR_RETURN(auto s, tx.app_services().Find(p.org_id, id));
+      if ((found = s.has_value())) created_by = s->created_by, application_id = s->application_id;
+      break;
+    }
+    case Collection::kDockerRegistries:
+    case Collection::kGitProviders:
+    case Collection::kBackupStorage:
+    case Collection::kCloudProviderAccounts: {
+      noun = c == Collection::kDockerRegistries ? "a Docker registry"
+             : c == Collection::kGitProviders   ? "a git provider"
+             : c == Collection::kBackupStorage  ? "a backup storage"
+                                                : "a cloud account";
+      WHARF_ASSIGN_OR_RETURN(auto i,
+                             tx.integrations().Find(p.org_id, domain::CollectionName(c), id));
+      if ((found = i.has_value())) created_by = i->created_by;
+      break;
+    }
+    default:
+      return Internal("AuthorizeReference: no loader for " +
+                      std::string(domain::CollectionName(c)));
+  }
+  auto hidden = [&] {
+    const std::string perm = domain::PermissionName(c, Action::kRead);
+    return FieldError(field, "is not " + noun + " of this organisation that you can use; pass the id "
+                             "of one you can read (" + perm + ")");
+  };
+  if (!found) return hidden();
+  const authz::Resource r{id, created_by, application_id, server_id};
+  auto st = Authorize(p, c, Action::kRead, &r, ctx, id);
+  if (!st && st.error().code == ErrorCode::kNotFound) return hidden();
+  return st;
+}
+
 Status Services::RequireAdmin(const authz::Principal& p, std::string_view action, const RequestContext& ctx) {
   if (p.role && p.role->admin && !p.via_api_token) return Ok();
   if (p.role && p.role->admin && p.via_api_token && p.token_bits == ~authz::PermissionBits{0}) return Ok();

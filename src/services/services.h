@@ -985,6 +985,15 @@ class Services {
   // 404), so rows out of reach look exactly like rows that do not exist.
   Status AuthorizeRow(const authz::Principal& p, domain::Collection c, domain::Action a, const authz::Resource& r,
                       const RequestContext& ctx, std::string_view id, tl::unexpected<Error> (*not_found)());
+  // A row that a request body names by id (ssh_key_id, security_group_ids[i], server_id, an
+  // integration id, application_id, …), authorised as that row: the caller needs `c`.read on it
+  // with read_scope and resource_scope applied, exactly as if it read the row itself.
+  // Errors: kValidationFailed on `field` when the row is absent, in another org or outside an
+  // `own` read scope (one message for all three, so a hidden row looks like a missing one);
+  // 403 naming the permission (audited) when the role lacks it or the row is outside its
+  // resource_scope. Call it inside the transaction that uses the row.
+  Status AuthorizeReference(store::Tx& tx, const authz::Principal& p, domain::Collection c,
+                            std::string_view id, std::string_view field, const RequestContext& ctx);
   // The role's create_limit on `c`, if any: `count` says how many rows the caller created (run
   // inside the write transaction); `noun` names them in the message ("SSH keys").
   Status EnforceCreateLimit(const authz::Principal& p, domain::Collection c, const std::function<Result<int64_t>()>& count,
@@ -1050,7 +1059,17 @@ class Services {
   // decrypted SSH target to reach it.
   Result<std::pair<domain::Server, NodeTarget>> ServerToUpdate(const authz::Principal& p, std::string_view id,
                                                                const RequestContext& ctx);
+  // The SSH key and security groups a server body names, each authorised as a row
+  // (AuthorizeReference), before anything reaches a node.
+  Status AuthorizeServerReferences(store::Tx& tx, const authz::Principal& p, const ServerInput& in,
+                                   const RequestContext& ctx);
   nodes::ConnectOptions NodeConnectOptions() const;
+  // A job is authorised through its subject for `a` (kRead to read it and its log, kUpdate to
+  // cancel): a deployment as its service (services.*), a backup or restore as its backup
+  // (backups.*), any other job as its server (servers.*), scopes applied. Out of reach, or a
+  // subject that is gone: 404 (the job's own).
+  Status AuthorizeJob(store::Tx& tx, const authz::Principal& p, const domain::Job& job,
+                      domain::Action a, const RequestContext& ctx);
   // The job queue's machinery (jobs.cc).
   friend class JobContext;
   Status RunOnboarding(JobContext& jc);

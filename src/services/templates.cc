@@ -91,6 +91,8 @@ Result<domain::AppTemplate> Services::CreateTemplate(const authz::Principal& p, 
   t.created_at = t.updated_at = clock_.Now();
   t.created_by = p.user_id;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_TRY(AuthorizeReference(tx, p, Collection::kApplications, *in.application_id,
+                                 "application_id", ctx));
     WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, *in.application_id));
     if (!app) return FieldError("application_id", "is not an application of this organisation");
     // Saving copies the services' settings: it needs read access to them.
@@ -100,6 +102,12 @@ Result<domain::AppTemplate> Services::CreateTemplate(const authz::Principal& p, 
     WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
     if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
     WHARF_ASSIGN_OR_RETURN(auto services, tx.app_services().ListForApplication(p.org_id, app->id));
+    // The snapshot holds only what the caller may read (read_scope "own" hides the services of
+    // others), exactly the services its list shows it.
+    std::erase_if(services, [&](const domain::AppService& s) {
+      const authz::Resource r{s.id, s.created_by, s.application_id, {}};
+      return !authz::Check(p, Collection::kServices, Action::kRead, &r).allowed();
+    });
     if (services.empty()) return FieldError("application_id", "names an application without services; add some first");
     json list = json::array();
     for (auto& s : services) {
@@ -249,8 +257,8 @@ Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, s
   }
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     if (out.created_application) {
-      auto st = apps::CheckServer(tx, p, out.application.server_id);
-      if (!st) return FieldError("application.server_id", st.error().details["fields"]["server_id"].get<std::string>());
+      WHARF_TRY(AuthorizeReference(tx, p, Collection::kServers, out.application.server_id,
+                                   "application.server_id", ctx));
       WHARF_TRY(EnforceCreateLimit(p, Collection::kApplications,
                                    [&] { return tx.applications().CountCreatedBy(p.org_id, p.user_id); }, "applications"));
       WHARF_TRY(tx.applications().Insert(out.application));
