@@ -231,7 +231,7 @@ Result<std::vector<Session>> PgSessions::ListActiveForUser(std::string_view user
   Query q(c_, "SELECT " WHARF_SESSION_COLS " FROM sessions WHERE user_id = $1 AND revoked_at = 0 AND expires_at > $2 "
               "ORDER BY created_at, id");
   WHARF_TRY(q.Text(user_id).Int(now).Run());
-  return Collect<Session>(q, ReadSession);
+  return Collect<Session>(q, rows::ReadSession<Query>);
 }
 
 // ---------------------------------------------------------------- api tokens

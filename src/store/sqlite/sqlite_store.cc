@@ -406,7 +406,7 @@ WHARF_REPO(SqliteSessions, SessionRepository)
     Query q(c_, "SELECT id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, user_agent "
                 "FROM sessions WHERE user_id = ? AND revoked_at = 0 AND expires_at > ? ORDER BY created_at, id");
     q.Text(user_id).Int(now);
-    return Collect<Session>(q, ReadSession);
+    return Collect<Session>(q, rows::ReadSession<Query>);
   }
 
 };
