@@ -33,6 +33,14 @@ struct HttpCall {
   // aborts the request with kValidationFailed / Layer::kNetwork naming the host and the address
   // (the private-target guard, checked on the resolved address so DNS cannot smuggle loopback in).
   std::function<bool(std::string_view ip)> address_allowed;
+  // The most response body bytes kept in reply.body. A longer body stops the transfer with
+  // kUnavailable naming the host, the limit and `layer` (the service the endpoint stands for),
+  // so a hostile or broken endpoint cannot exhaust memory. FetchStream's 2xx chunks go to the
+  // caller and are not counted. Response headers are capped at kMaxHeaderBytes the same way.
+  size_t max_body_bytes = kDefaultMaxBodyBytes;
+  Layer layer = Layer::kNetwork;
+  static constexpr size_t kDefaultMaxBodyBytes = 4 << 20;
+  static constexpr size_t kMaxHeaderBytes = 256 << 10;
 };
 
 struct HttpReply {

@@ -318,6 +318,17 @@ CREATE TABLE deployments (
 CREATE INDEX deployments_service ON deployments (org_id, service_id, created_at);
 CREATE INDEX deployments_app ON deployments (org_id, application_id, created_at);
 )sql",
+      // 8: git webhook deliveries already accepted, per provider (replay protection); a row is
+      // a delivery id ("id:…") or a body digest ("sha256:…"), pruned after the retention.
+      R"sql(
+CREATE TABLE webhook_deliveries (
+  provider_id TEXT NOT NULL,
+  delivery_key TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (provider_id, delivery_key)
+);
+CREATE INDEX webhook_deliveries_received ON webhook_deliveries (received_at);
+)sql",
   };
   return m;
 }
@@ -1326,6 +1337,19 @@ WHARF_REPO(SqliteIntegrations, IntegrationRepository)
                 "expires_at <= ? ORDER BY expires_at, id LIMIT ?");
     q.Text(org_id).Int(before).Int(limit);
     return Collect<domain::Integration>(q, ReadIntegration);
+  }
+  Result<bool> RememberWebhookDelivery(std::string_view provider_id, std::string_view key, Timestamp at) override {
+    Query q(c_, "INSERT INTO webhook_deliveries (provider_id, delivery_key, received_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (provider_id, delivery_key) DO NOTHING");
+    q.Text(provider_id).Text(key).Int(at);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> PruneWebhookDeliveries(Timestamp before) override {
+    Query q(c_, "DELETE FROM webhook_deliveries WHERE received_at < ?");
+    q.Int(before);
+    WHARF_TRY(q.Exec());
+    return static_cast<int64_t>(q.Changes());
   }
 };
 
