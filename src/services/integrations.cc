@@ -67,10 +67,10 @@ std::string ChangeSummary(const domain::Integration& before, const domain::Integ
   if (before.name != after.name) names.emplace_back("name");
   for (const auto& [f, v] : after.fields)
     if (before.Field(f) != v) names.push_back(f);
-  for (const auto& [f, v] : before.fields)
-    if (!after.fields.count(f)) names.push_back(f);
+  for (const auto& field : before.fields)
+    if (!after.fields.count(field.first)) names.push_back(field.first);
   std::vector<std::string> given;
-  for (const auto& [f, v] : secrets) given.push_back(f);
+  for (const auto& secret : secrets) given.push_back(secret.first);
   std::string out = names.empty() ? "" : "changed: " + Join(names, ", ");
   if (!given.empty()) out += (out.empty() ? "" : "; ") + std::string("secrets given again: ") + Join(given, ", ");
   return out;
