@@ -228,6 +228,7 @@ json GitProviderJson(const domain::Integration& i, const std::string& public_url
                   {"last_delivery_id", str("webhook_last_delivery_id")},
                   {"deliveries", std::atoll(i.Field("webhook_deliveries").c_str())},
                   {"rejected", std::atoll(i.Field("webhook_rejected").c_str())},
+                  {"replays", std::atoll(i.Field("webhook_replays").c_str())},
                   {"last_push", last_push.is_discarded() ? json() : last_push}};
   return j;
 }

@@ -13,6 +13,9 @@ ApiClient::ApiClient(std::string base_url, std::string token) : base_url_(std::m
 }
 
 namespace {
+// Support bundles and other downloads from the user's own server: larger than a JSON answer.
+constexpr size_t kMaxDownloadBytes = size_t{1} << 30;
+
 Result<http_client::HttpReply> FetchShowingProgress(const http_client::HttpCall& call, const std::string& label,
                                                     ProgressStyle style) {
   ProgressLine progress(STDERR_FILENO, label, style);  // erased when this returns
@@ -50,6 +53,7 @@ Result<json> ApiClient::Call(const std::string& method, const std::string& path,
 Result<std::string> ApiClient::GetText(const std::string& path) {
   http_client::HttpCall call;
   call.url = base_url_ + path;
+  call.max_body_bytes = kMaxDownloadBytes;
   if (!token_.empty()) call.headers.emplace_back("Authorization", "Bearer " + token_);
   WHARF_ASSIGN_OR_RETURN(http_client::HttpReply reply, FetchShowingProgress(call, progress_label_, progress_style_));
   if (reply.status >= 200 && reply.status < 300) return std::move(reply.body);
@@ -61,6 +65,7 @@ Result<std::string> ApiClient::PostForBytes(const std::string& path, const json&
   call.method = "POST";
   call.url = base_url_ + path;
   call.timeout_ms = 300000;
+  call.max_body_bytes = kMaxDownloadBytes;
   if (!token_.empty()) call.headers.emplace_back("Authorization", "Bearer " + token_);
   call.headers.emplace_back("Content-Type", "application/json");
   call.body = body.dump();

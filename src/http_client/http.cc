@@ -25,26 +25,35 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
-size_t WriteCb(char* data, size_t size, size_t n, void* userp) {
-  static_cast<std::string*>(userp)->append(data, size * n);
-  return size * n;
-}
-
 struct StreamState {
   CURL* curl;
   HttpReply* reply;
   const ChunkFn* on_chunk;
+  size_t max_body_bytes;
   bool stopped = false;
+  bool too_long = false;    // the body passed max_body_bytes
+  size_t header_bytes = 0;  // headers passed kMaxHeaderBytes when > it
 };
+
+// Keeps a body piece in reply.body; 0 (curl stops with CURLE_WRITE_ERROR) past the limit.
+size_t KeepBody(StreamState* st, char* data, size_t len) {
+  if (st->reply->body.size() + len > st->max_body_bytes) {
+    st->too_long = true;
+    return 0;
+  }
+  st->reply->body.append(data, len);
+  return len;
+}
+
+size_t WriteCb(char* data, size_t size, size_t n, void* userp) {
+  return KeepBody(static_cast<StreamState*>(userp), data, size * n);
+}
 
 size_t StreamWriteCb(char* data, size_t size, size_t n, void* userp) {
   auto* st = static_cast<StreamState*>(userp);
   long status = 0;
   curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
-  if (status < 200 || status >= 300) {
-    st->reply->body.append(data, size * n);
-    return size * n;
-  }
+  if (status < 200 || status >= 300) return KeepBody(st, data, size * n);
   if (!(*st->on_chunk)(std::string_view(data, size * n))) {
     st->stopped = true;
     return 0;  // makes curl stop with CURLE_WRITE_ERROR
@@ -53,7 +62,10 @@ size_t StreamWriteCb(char* data, size_t size, size_t n, void* userp) {
 }
 
 size_t HeaderCb(char* data, size_t size, size_t n, void* userp) {
-  auto* reply = static_cast<HttpReply*>(userp);
+  auto* st = static_cast<StreamState*>(userp);
+  auto* reply = st->reply;
+  st->header_bytes += size * n;
+  if (st->header_bytes > HttpCall::kMaxHeaderBytes) return 0;
   std::string_view line(data, size * n);
   if (StartsWith(line, "HTTP/")) {
     reply->headers.clear();  // a new response (after a 100 Continue or redirect)
@@ -166,16 +178,11 @@ Result<HttpReply> FetchStream(const HttpCall& call, const ChunkFn& on_chunk) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  StreamState stream{c, &reply, &on_chunk};
-  if (on_chunk) {
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, StreamWriteCb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &stream);
-  } else {
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteCb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
-  }
+  StreamState stream{c, &reply, &on_chunk, call.max_body_bytes};
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_chunk ? StreamWriteCb : WriteCb);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &stream);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, HeaderCb);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &stream);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout_ms));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call.connect_timeout_ms));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -200,6 +207,16 @@ Result<HttpReply> FetchStream(const HttpCall& call, const ChunkFn& on_chunk) {
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK && !guard.refused_ip.empty())
     return Err(ErrorCode::kValidationFailed, std::string(kRefusedTargetMessage), Layer::kNetwork);
+  if (rc == CURLE_WRITE_ERROR && (stream.too_long || stream.header_bytes > HttpCall::kMaxHeaderBytes)) {
+    std::string what = stream.too_long ? "a response body larger than " + std::to_string(call.max_body_bytes >> 10) + " KiB"
+                                       : "response headers larger than " +
+                                             std::to_string(HttpCall::kMaxHeaderBytes >> 10) + " KiB";
+    std::string layer(LayerName(call.layer));
+    return Err(ErrorCode::kUnavailable,
+               HostOf(call.url) + " sent " + what + ", more than Wharf reads from a " + layer +
+                   " endpoint; it stopped reading. Check that the URL points at the real service.",
+               call.layer);
+  }
   if (rc == CURLE_WRITE_ERROR && stream.stopped) rc = CURLE_OK;
   if (rc != CURLE_OK) {
     return Err(ErrorCode::kUnavailable,

@@ -35,6 +35,14 @@ struct HttpCall {
   // port's state. curl then connects only to the checked addresses (no second lookup, so DNS
   // rebinding fails) and bypasses any proxy.
   std::function<bool(std::string_view ip)> address_allowed;
+  // The most response body bytes kept in reply.body. A longer body stops the transfer with
+  // kUnavailable naming the host, the limit and `layer` (the service the endpoint stands for),
+  // so a hostile or broken endpoint cannot exhaust memory. FetchStream's 2xx chunks go to the
+  // caller and are not counted. Response headers are capped at kMaxHeaderBytes the same way.
+  size_t max_body_bytes = kDefaultMaxBodyBytes;
+  Layer layer = Layer::kNetwork;
+  static constexpr size_t kDefaultMaxBodyBytes = 4 << 20;
+  static constexpr size_t kMaxHeaderBytes = 256 << 10;
 };
 
 struct HttpReply {

@@ -194,5 +194,70 @@ TEST(HttpReply, HeaderLookupIgnoresCase) {
   EXPECT_EQ(r.Header("x-missing"), "");
 }
 
+// Answers one request with 200 and a close-delimited body that never ends, until the client
+// hangs up. Returns the port; `sent` counts the body bytes written.
+int StartEndlessServer(std::thread& th, std::atomic<size_t>& sent) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::listen(fd, 1);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  th = std::thread([fd, &sent] {
+    int c = ::accept(fd, nullptr, nullptr);
+    char req[4096];
+    (void)::recv(c, req, sizeof req, 0);
+    const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+    (void)::send(c, head, sizeof head - 1, MSG_NOSIGNAL);
+    std::string chunk(65536, 'a');
+    for (;;) {
+      ssize_t n = ::send(c, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    ::close(c);
+    ::close(fd);
+  });
+  return ntohs(a.sin_port);
+}
+
+TEST(Fetch, AnEndlessBodyStopsAtTheCapWithAnErrorNamingTheHostAndLayer) {
+  std::thread th;
+  std::atomic<size_t> sent{0};
+  int port = StartEndlessServer(th, sent);
+  HttpCall call{.url = "http://127.0.0.1:" + std::to_string(port) + "/v2/", .timeout_ms = 10000};
+  call.max_body_bytes = 1 << 20;
+  call.layer = Layer::kRegistry;
+  auto r = Fetch(call);
+  th.join();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(r.error().layer, Layer::kRegistry);
+  EXPECT_NE(r.error().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("larger than 1024 KiB"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("registry endpoint"), std::string::npos) << r.error().message;
+  EXPECT_LT(sent.load(), size_t{16} << 20);
+}
+
+TEST(FetchStream, ADownloadKeepsStreamingPastTheBodyCap) {
+  std::thread th;
+  std::atomic<size_t> sent{0};
+  int port = StartEndlessServer(th, sent);
+  HttpCall call{.url = "http://127.0.0.1:" + std::to_string(port) + "/backup", .timeout_ms = 10000};
+  call.max_body_bytes = 1 << 20;
+  size_t got = 0;
+  auto r = FetchStream(call, [&](std::string_view c) {
+    got += c.size();
+    return got < (size_t{3} << 20);
+  });
+  th.join();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_GE(got, size_t{3} << 20);
+  EXPECT_TRUE(r->body.empty());
+}
+
 }  // namespace
 }  // namespace wharf::http_client

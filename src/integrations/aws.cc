@@ -127,6 +127,7 @@ Result<AwsReply> AwsCall(const AwsTarget& t, std::string_view service,
     call.connect_timeout_ms = t.connect_timeout_ms;
     call.user_agent = "wharf/0.1 (aws)";
     call.address_allowed = t.address_allowed;
+    call.layer = Layer::kAwsIam;
     auto r = http_client::Fetch(call);
     for (auto& [k, v] : call.headers) Wipe(v);
     for (auto& [k, v] : s.request.headers) Wipe(v);

@@ -456,6 +456,7 @@ TokenInfo ReadGitlabToken(std::string_view base_url, const SecretBytes& token, i
   call.connect_timeout_ms = std::min(timeout_ms, 5000);
   call.user_agent = "wharf";
   call.address_allowed = address_allowed;
+  call.layer = Layer::kGitToken;
   auto r = http_client::Fetch(call);
   std::fill(call.headers[0].second.begin(), call.headers[0].second.end(), '\0');
   if (!r) {

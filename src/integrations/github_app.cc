@@ -69,6 +69,7 @@ struct Api {
     c.connect_timeout_ms = app.connect_timeout_ms;
     c.user_agent = "wharf";
     c.address_allowed = app.address_allowed;
+    c.layer = Layer::kGithubApp;
     if (method == "POST") c.body = "{}";
     auto r = http_client::Fetch(c);
     std::fill(c.headers[2].second.begin(), c.headers[2].second.end(), '\0');

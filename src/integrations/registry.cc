@@ -98,6 +98,7 @@ RegistryResult VerifyPull(const RegistryProbe& p) {
     c.connect_timeout_ms = p.connect_timeout_ms;
     c.user_agent = "wharf/0.1 (registry verify)";
     c.address_allowed = p.address_allowed;
+    c.layer = Layer::kRegistry;
     return c;
   };
   auto skip_rest = [&](std::initializer_list<const char*> names) {

@@ -117,6 +117,7 @@ S3Result<S3Client::Reply> S3Client::Send(const char* op, std::string method, std
   call.connect_timeout_ms = config_.connect_timeout_ms;
   call.user_agent = "wharf/0.1 (backup storage)";
   call.address_allowed = config_.address_allowed;
+  call.layer = Layer::kBackupStorage;  // a download streams to `sink`; only an error body is kept
   auto r = sink ? http_client::FetchStream(call, *sink) : http_client::Fetch(call);
   for (auto& [k, v] : call.headers)
     if (k == "Authorization") std::fill(v.begin(), v.end(), '\0');

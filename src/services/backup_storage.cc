@@ -140,15 +140,11 @@ Result<domain::Integration> Services::UpdateBackupStorage(const authz::Principal
   if (in.secret_access_key) secrets.emplace_back("secret_access_key", std::move(*in.secret_access_key));
   in.secret_access_key.reset();
   std::string label;
+  // A new endpoint, region, bucket or addressing needs the secret again and leaves the row
+  // unverified (kBackupStorage.binding, applied by SaveIntegration).
   auto edit = [&](domain::Integration& row) -> Status {
-    const std::string before = row.Field("region") + "|" + row.Field("path_style");
     WHARF_TRY(ApplyInput(in, row));
     WHARF_TRY(CheckPrivateTarget(domain::S3EndpointHost(row.Field("endpoint")), "endpoint"));
-    // A new region or addressing changes where requests go: not verified until verified again.
-    if (row.Field("region") + "|" + row.Field("path_style") != before) {
-      row.verified = false;
-      row.last_error.clear();
-    }
     label = Label(row);
     return Ok();
   };

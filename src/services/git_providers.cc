@@ -8,8 +8,10 @@
 // tokens for the same host and default username are not.
 #include <nlohmann/json.hpp>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "http_client/sigv4.h"
 #include "integrations/git.h"
 #include "integrations/webhook_payload.h"
 #include "nodes/ssh.h"
@@ -96,6 +98,39 @@ std::string IsoDay(Timestamp ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y + (m <= 2)), m, d);
   return buf;
+}
+
+// Replay protection for webhook deliveries: accepted deliveries are remembered this long, and
+// where the provider dates a delivery, one older than kDeliveryMaxAgeMs is refused. The window
+// sits inside the retention, so a delivery whose keys were pruned is always too old to count.
+constexpr int64_t kDeliveryRetentionMs = 7LL * 24 * 3600 * 1000;
+constexpr int64_t kDeliveryMaxAgeMs = 3LL * 24 * 3600 * 1000;
+
+// The keys a delivery is remembered by: the provider's delivery id, and the digest of the raw
+// body. GitHub, Gitea and Bitbucket sign only the body, so a replay may carry a fresh id header;
+// the digest still matches.
+std::vector<std::string> DeliveryKeys(std::string_view delivery_id, std::string_view raw_body) {
+  std::vector<std::string> keys;
+  if (!delivery_id.empty()) keys.push_back("id:" + std::string(delivery_id));
+  keys.push_back("sha256:" + secrets::Sha256Hex(raw_body));
+  return keys;
+}
+
+// When the provider says it made the delivery (ms), 0 when it does not say: a GitHub push's
+// repository.pushed_at (seconds) and Azure DevOps' createdDate (RFC 3339, fractional seconds).
+Timestamp DeliveryTime(const std::string& type, const json& body) {
+  if (type == "github_app" && body.contains("repository") && body["repository"].is_object()) {
+    const json& t = body["repository"].value("pushed_at", json());
+    if (t.is_number_integer()) return t.get<int64_t>() * 1000;
+  }
+  if (type == "azure_devops" && body.contains("createdDate") && body["createdDate"].is_string()) {
+    std::string s = body["createdDate"].get<std::string>();
+    if (s.size() >= 19) {
+      auto t = http_client::sigv4::ParseIso8601(s.substr(0, 19) + "Z");
+      if (t) return *t;
+    }
+  }
+  return 0;
 }
 
 }  // namespace
@@ -375,12 +410,13 @@ void Services::RecordGitDelivery(const domain::Integration& seen, const WebhookO
     };
     count("webhook_deliveries");
     if (!out.accepted) count("webhook_rejected");
+    if (out.outcome == "replay" || out.outcome == "stale") count("webhook_replays");
     row->fields["webhook_last_at"] = std::to_string(now);
     row->fields["webhook_last_event"] = out.event;
     row->fields["webhook_last_outcome"] = out.outcome;
     row->fields["webhook_last_message"] = out.message;
     row->fields["webhook_last_delivery_id"] = delivery_id;
-    if (out.accepted) row->fields["webhook_last_accepted_at"] = std::to_string(now);
+    if (out.outcome == "accepted") row->fields["webhook_last_accepted_at"] = std::to_string(now);
     return tx.integrations().Update(*row);
   });
   if (!st) log::Warn("webhook.record_failed", {{"provider_id", seen.id}, {"error", st.error().message}});
@@ -410,6 +446,7 @@ Result<WebhookOutcome> Services::ReceiveGitWebhook(std::string_view provider_id,
   out.event = integrations::WebhookEventName(type, h);
   std::string delivery = req.header("x-github-delivery");
   if (delivery.empty()) delivery = req.header("x-gitea-delivery");
+  if (delivery.empty()) delivery = req.header("idempotency-key");  // GitLab: the same on a retry
   if (delivery.empty()) delivery = req.header("x-gitlab-event-uuid");
   if (delivery.empty()) delivery = req.header("x-request-uuid");
   if (delivery.size() > 100) delivery.resize(100);
@@ -433,11 +470,23 @@ Result<WebhookOutcome> Services::ReceiveGitWebhook(std::string_view provider_id,
         out.event = parsed->azure_event;
       }
     }
+    if (out.accepted) {
+      // Already parsed within the limits by ParseWebhookPush; read again for the delivery's id and date.
+      const json body = ParseUntrustedJson(req.body, "body").value_or(json::object());
+      if (type == "azure_devops" && delivery.empty() && body.contains("id") && body["id"].is_string())
+        delivery = body["id"].get<std::string>().substr(0, 100);
+      WHARF_ASSIGN_OR_RETURN(out.outcome, CheckDeliveryReplay(row->id, delivery, req.body, DeliveryTime(type, body)));
+      if (out.outcome == "replay")
+        out.message = "Wharf already accepted this delivery (same delivery id or the same signed body within 7 days); "
+                      "it was not acted on again.";
+      else if (out.outcome == "stale")
+        out.message = "This delivery is dated more than 3 days ago; Wharf does not act on old deliveries.";
+    }
   }
   RecordGitDelivery(*row, out, delivery);
   log::Info("webhook", {{"provider_id", row->id}, {"org_id", row->org_id}, {"type", type}, {"event", out.event},
                         {"outcome", out.outcome}, {"delivery", delivery}, {"request_id", ctx.request_id}});
-  if (out.accepted && out.event == "push") {
+  if (out.outcome == "accepted" && out.event == "push") {
     GitPush push{.org_id = row->org_id, .provider_id = row->id, .repository = parsed->repository,
                  .sha = parsed->sha, .at = clock_.Now()};
     const std::string& ref = parsed->ref;
@@ -447,6 +496,23 @@ Result<WebhookOutcome> Services::ReceiveGitWebhook(std::string_view provider_id,
     }
   }
   return out;
+}
+
+Result<std::string> Services::CheckDeliveryReplay(const std::string& provider_id, const std::string& delivery_id,
+                                                 std::string_view raw_body, Timestamp sent) {
+  const Timestamp now = clock_.Now();
+  if (sent != 0 && sent < now - kDeliveryMaxAgeMs) return std::string("stale");
+  bool replay = false;
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    replay = false;
+    WHARF_TRY(tx.integrations().PruneWebhookDeliveries(now - kDeliveryRetentionMs));
+    for (const auto& key : DeliveryKeys(delivery_id, raw_body)) {
+      WHARF_ASSIGN_OR_RETURN(bool fresh, tx.integrations().RememberWebhookDelivery(provider_id, key, now));
+      replay = replay || !fresh;
+    }
+    return Ok();
+  }));
+  return std::string(replay ? "replay" : "accepted");
 }
 
 void Services::OnGitPush(const GitPush& push) {

@@ -22,6 +22,60 @@ tl::unexpected<Error> NotFound(const IntegrationKind& k) {
 }
 authz::Resource AsResource(const domain::Integration& i) { return authz::Resource{i.id, i.created_by, {}, {}}; }
 
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : std::string(sep)) + part;
+  return out;
+}
+
+// The destination fields of `k` whose value differs between `before` and `after`.
+std::vector<std::string> ChangedDestination(const IntegrationKind& k, const domain::Integration& before,
+                                            const domain::Integration& after) {
+  std::vector<std::string> out;
+  for (const char* f : k.binding.destination)
+    if (before.Field(f) != after.Field(f)) out.emplace_back(f);
+  return out;
+}
+
+// 400 when a destination changed and a secret the row holds was not given again: the stored
+// value was entered for the old destination and must never be sent to the new one.
+Status RequireRebind(const IntegrationKind& k, const domain::Integration& row, const std::vector<std::string>& changed,
+                     const std::vector<std::pair<std::string, SecretBytes>>& given) {
+  if (changed.empty()) return Ok();
+  std::vector<std::string> missing;
+  for (const char* f : k.binding.secrets) {
+    if (!row.sealed.count(f)) continue;
+    bool has = std::any_of(given.begin(), given.end(), [&](const auto& g) { return g.first == f; });
+    if (!has) missing.emplace_back(f);
+  }
+  if (missing.empty()) return Ok();
+  std::string fields = Join(changed, ", ");
+  std::string problem = "required when " + fields + (changed.size() == 1 ? " changes" : " change");
+  Error e{ErrorCode::kValidationFailed,
+          Join(missing, " and ") + " " + (missing.size() == 1 ? "is " : "are ") + problem + ": Wharf sends a stored " +
+              "secret only to the destination it was given for. Give it again with the new " + fields +
+              ", or leave " + fields + " as it is.",
+          {}, Layer::kNone, json::object()};
+  for (auto& m : missing) e.details["fields"][m] = problem;
+  return tl::unexpected<Error>(std::move(e));
+}
+
+// "changed: a, b; secrets given again: c" for the audit event: field names, never values.
+std::string ChangeSummary(const domain::Integration& before, const domain::Integration& after,
+                          const std::vector<std::pair<std::string, SecretBytes>>& secrets) {
+  std::vector<std::string> names;
+  if (before.name != after.name) names.emplace_back("name");
+  for (const auto& [f, v] : after.fields)
+    if (before.Field(f) != v) names.push_back(f);
+  for (const auto& field : before.fields)
+    if (!after.fields.count(field.first)) names.push_back(field.first);
+  std::vector<std::string> given;
+  for (const auto& secret : secrets) given.push_back(secret.first);
+  std::string out = names.empty() ? "" : "changed: " + Join(names, ", ");
+  if (!given.empty()) out += (out.empty() ? "" : "; ") + std::string("secrets given again: ") + Join(given, ", ");
+  return out;
+}
+
 tl::unexpected<Error> Duplicate(const IntegrationKind& k, const domain::Integration& existing, const std::string& label) {
   auto e = Err(ErrorCode::kConflict, "This credential (" + label + ") is already connected in this organisation as " +
                                          k.noun + " '" + existing.name + "' (" + existing.id +
@@ -150,7 +204,10 @@ Result<domain::Integration> Services::SaveIntegration(const authz::Principal& p,
     auto st = Authorize(p, k.collection, Action::kUpdate, &r, ctx, id);
     if (!st) return st.error().code == ErrorCode::kNotFound ? NotFound(k) : tl::unexpected(st.error());
     const std::string old_key = row->dedupe_key;
+    const domain::Integration before = *row;
     WHARF_TRY(edit(*row));
+    const std::vector<std::string> moved = ChangedDestination(k, before, *row);
+    WHARF_TRY(RequireRebind(k, *row, moved, secrets));
     if (row->dedupe_key != old_key) {
       WHARF_ASSIGN_OR_RETURN(auto existing, tx.integrations().FindByDedupeKey(p.org_id, k.name, row->dedupe_key));
       if (existing && existing->id != row->id) return Duplicate(k, *existing, credential_label);
@@ -163,15 +220,17 @@ Result<domain::Integration> Services::SaveIntegration(const authz::Principal& p,
                                                                   {p.org_id, k.name, row->id, field}, value.view()));
       }
     }
-    // A changed credential has not been verified yet.
-    if (!secrets.empty() || row->dedupe_key != old_key) {
+    // A changed credential or destination has not been verified yet.
+    if (!secrets.empty() || row->dedupe_key != old_key || !moved.empty()) {
       row->verified = false;
       row->last_error.clear();
     }
     row->updated_at = clock_.Now();
     WHARF_TRY(tx.integrations().Update(*row));
     out = *row;
-    return AuditIn(tx, p, std::string(k.name) + ".update", k.name, row->id, ctx, row->name);
+    std::string summary = ChangeSummary(before, *row, secrets);
+    return AuditIn(tx, p, std::string(k.name) + ".update", k.name, row->id, ctx,
+                   summary.empty() ? row->name : row->name + " (" + summary + ")");
   }));
   return out;
 }

@@ -358,6 +358,7 @@ Result<domain::Job> Services::OnboardServer(const authz::Principal& p, std::stri
     auto st = Authorize(p, Collection::kServers, Action::kUpdate, &r, ctx, id);
     if (!st) return st.error().code == ErrorCode::kNotFound ? Err(ErrorCode::kNotFound, "Server not found in this organisation.")
                                                             : tl::unexpected(st.error());
+    WHARF_TRY(RequirePinnedHostKey(*s));
     WHARF_ASSIGN_OR_RETURN(job, Enqueue(tx, "onboard", p.org_id, s->id, nlohmann::json::object(), p.user_id));
     return AuditIn(tx, p, "servers.onboard", "servers", s->id, ctx, job.id);
   }));

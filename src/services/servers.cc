@@ -269,7 +269,22 @@ Status Services::DeleteSecurityGroup(const authz::Principal& p, std::string_view
 
 // ---------------------------------------------------------------- servers
 
-Result<Services::NodeTarget> Services::LoadNodeTarget(store::Tx& tx, const domain::Server& s) {
+Status Services::RequirePinnedHostKey(const domain::Server& s) {
+  if (s.id.empty() || !s.host_key_fingerprint.empty()) return Ok();
+  // Its address changed (UpdateServer): whoever answers there now is not trusted on first use,
+  // or a changed host would receive the deploys, backups and variables meant for the old one.
+  auto e = Err(ErrorCode::kConflict,
+               "Server '" + s.name + "' now points at " + s.host + ":" + std::to_string(s.port) +
+                   ", whose host key is not pinned: Wharf connects to it for nothing (check, deploy, backup, "
+                   "onboarding) until someone with servers.update confirms the host and re-pins its key.",
+               Layer::kSsh);
+  e.value().details = {{"check", "host_key"}, {"code", "host_key_not_pinned"},
+                       {"fix", "POST …/servers/" + s.id + "/repin-host-key (Re-pin host key on the server's page)."}};
+  return e;
+}
+
+Result<Services::NodeTarget> Services::LoadNodeTarget(store::Tx& tx, const domain::Server& s, bool repinning) {
+  if (!repinning) WHARF_TRY(RequirePinnedHostKey(s));
   WHARF_ASSIGN_OR_RETURN(auto key, tx.ssh_keys().Find(s.org_id, s.ssh_key_id));
   if (!key) return FieldError("ssh_key_id", "names no SSH key of this organisation");
   if (key->private_key_sealed.empty())
@@ -291,7 +306,8 @@ Result<Services::NodeTarget> Services::LoadNodeTarget(store::Tx& tx, const domai
 
 Result<std::pair<domain::Server, Services::NodeTarget>> Services::ServerToUpdate(const authz::Principal& p,
                                                                                  std::string_view id,
-                                                                                 const RequestContext& ctx) {
+                                                                                 const RequestContext& ctx,
+                                                                                 bool repinning) {
   const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
   std::optional<domain::Server> s;
@@ -301,7 +317,7 @@ Result<std::pair<domain::Server, Services::NodeTarget>> Services::ServerToUpdate
     if (!s) return ServerNotFound();
     auto r = ServerResource(*s);
     WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kUpdate, r, ctx, id, ServerNotFound));
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
+    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s, repinning));
     return Ok();
   }));
   return std::make_pair(std::move(*s), std::move(*t));
@@ -519,21 +535,27 @@ Result<domain::Server> Services::UpdateServer(const authz::Principal& p, std::st
     WHARF_TRY(AuthorizeServerReferences(tx, p, in, ctx));
     WHARF_TRY(ValidateServerFields(in, *s, config_.allow_private_targets));
     if (in.ssh_key_id) {
-      WHARF_TRY(LoadNodeTarget(tx, *s));  // the key exists and has its private half
+      WHARF_TRY(LoadNodeTarget(tx, *s, /*repinning=*/true));  // the key exists and has its private half
     }
     WHARF_TRY(RequireGroups(tx, *s));
     if (in.security_group_ids) {
       WHARF_TRY(CheckSshStaysOpen(tx, *s, s->security_group_ids, "", nullptr));
     }
-    if (s->host != old_host || s->port != old_port) {
-      s->host_key_fingerprint.clear();  // a new address is a new host: pin again on the next check
+    std::string moved;
+    if (s->host != old_host) moved = "host";
+    if (s->port != old_port) moved += std::string(moved.empty() ? "" : ", ") + "port";
+    if (!moved.empty()) {
+      // A new address is a new host: its key is pinned only by an explicit re-pin, and until then
+      // nothing connects there (LoadNodeTarget).
+      s->host_key_fingerprint.clear();
       s->status = "unknown";
-      s->next_check_at = 0;
+      s->last_error = "host_key: the address changed; re-pin the host key (servers.update) before Wharf connects";
     }
     s->updated_at = clock_.Now();
     WHARF_TRY(tx.servers().Update(*s));
     out = *s;
-    return AuditIn(tx, p, "servers.update", "servers", s->id, ctx, s->name);
+    return AuditIn(tx, p, "servers.update", "servers", s->id, ctx,
+                   moved.empty() ? s->name : s->name + " (changed: " + moved + "; host key unpinned, re-pin required)");
   }));
   return out;
 }
@@ -585,7 +607,7 @@ Result<CheckOutcome> Services::CheckServer(const authz::Principal& p, std::strin
 }
 
 Result<domain::Server> Services::RepinHostKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
-  WHARF_ASSIGN_OR_RETURN(auto found, ServerToUpdate(p, id, ctx));
+  WHARF_ASSIGN_OR_RETURN(auto found, ServerToUpdate(p, id, ctx, /*repinning=*/true));
   std::optional<domain::Server> s = std::move(found.first);
   std::optional<NodeTarget> t = std::move(found.second);
   // Re-pinning trusts whatever key the server presents now, so it also proves Wharf can sign in
@@ -751,7 +773,7 @@ int Services::RunDueHealthChecks() {
       CheckOutcome out;
       if (!lt) {
         s.status = "unhealthy";
-        s.last_error = "ssh_auth: " + lt.error().message;
+        s.last_error = lt.error().details.value("check", "ssh_auth") + ": " + lt.error().message;
         s.consecutive_failures++;
         s.last_check_at = clock_.Now();
         s.next_check_at = s.last_check_at + config_.health_max_backoff_ms;

@@ -266,16 +266,30 @@ struct CheckOutcome {
 
 // Integrations: one descriptor per kind; the shared machinery (list, get, delete, create with
 // sealed secret fields and the duplicate check, verify bookkeeping) takes it.
+// Binds an integration's stored secrets to where they are sent (docs/security.md "Secrets bound
+// to their destination"). Changing a `destination` field of a row that holds one of `secrets`
+// needs every such secret again in the same request (SaveIntegration answers 400 naming each
+// missing one); otherwise a member who may edit but cannot read the secret could point the row
+// at their own server and have Wharf send it there. A changed destination leaves the row
+// unverified.
+struct SecretBinding {
+  std::vector<const char*> destination;  // row.fields that say where requests go
+  std::vector<const char*> secrets;      // sealed fields sent there
+};
+
 struct IntegrationKind {
   domain::Collection collection;
   const char* name;       // collection name, kind column and audit collection: "dockerRegistries"
   const char* id_prefix;  // "reg"
   const char* noun;       // "Docker registry"
+  SecretBinding binding = {};
 };
 inline const IntegrationKind kDockerRegistries{domain::Collection::kDockerRegistries, "dockerRegistries", "reg",
-                                               "Docker registry"};
+                                               "Docker registry", {{"host"}, {"password"}}};
 
-inline const IntegrationKind kGitProviders{domain::Collection::kGitProviders, "gitProviders", "git", "git provider"};
+// A token host's token goes to base_url; a GitHub App's key signs JWTs for app_id sent to api_url.
+inline const IntegrationKind kGitProviders{domain::Collection::kGitProviders, "gitProviders", "git", "git provider",
+                                           {{"base_url", "api_url", "app_id"}, {"token", "private_key"}}};
 
 // A git provider body (services/git_providers.cc). `type` picks which fields apply:
 // github_app {app_id, installation_id, private_key, webhook_secret, api_url?};
@@ -294,7 +308,9 @@ struct WebhookRequest {
 };
 struct WebhookOutcome {
   bool accepted = false;
-  std::string outcome;  // accepted | missing_signature | bad_signature | no_secret | bad_payload
+  // accepted | missing_signature | bad_signature | no_secret | bad_payload; with `accepted` true
+  // but no effect: replay (seen before) | stale (dated more than 3 days ago).
+  std::string outcome;
   std::string event;    // push, ping, …
   std::string message;  // for the sender, on a rejection
 };
@@ -304,8 +320,11 @@ struct GitPush {
   Timestamp at = 0;
 };
 
+// The endpoint, region and addressing say which host gets the signed requests; the bucket says
+// where database dumps go.
 inline const IntegrationKind kBackupStorage{domain::Collection::kBackupStorage, "backupStorage", "bst",
-                                            "Backup storage"};
+                                            "Backup storage",
+                                            {{"endpoint", "region", "bucket", "path_style"}, {"secret_access_key"}}};
 
 // Backup storage (S3-compatible). These keys are for backups only: they are not the AWS compute
 // keys of cloudProviderAccounts, and neither is ever used for the other.
@@ -329,8 +348,9 @@ struct VerifiedBackupStorage {
 
 // AWS compute credentials (EC2 provisioning and security-group sync). Separate from backup storage's
 // S3 keys (backupStorage), which never provision anything.
+// The region picks the regional STS and EC2 endpoints the signed requests go to.
 inline const IntegrationKind kCloudAccounts{domain::Collection::kCloudProviderAccounts, "cloudProviderAccounts", "aws",
-                                            "cloud account"};
+                                            "cloud account", {{"region"}, {"secret_access_key", "session_token"}}};
 // Which EC2 security group a Wharf security group became, per (group, cloud account, region).
 // Rows of the integrations table with this kind; never listed as an integration.
 inline const IntegrationKind kEc2GroupLinks{domain::Collection::kSecurityGroups, "ec2SecurityGroups", "ec2sg",
@@ -1053,12 +1073,17 @@ class Services {
                                                    const VerifiedBackupStorage* storage);
   Result<std::pair<int64_t, std::string>> RestoreDump(JobContext& jc, const domain::Integration& b, const NodeTarget& node,
                                                       const VerifiedBackupStorage* storage);
-  Result<NodeTarget> LoadNodeTarget(store::Tx& tx, const domain::Server& s);
+  // The SSH target of `s` with its decrypted key. A saved server without a pinned host key (its
+  // address changed) is refused with kConflict, layer ssh, details {check: "host_key", code:
+  // "host_key_not_pinned", fix}: nothing connects there until RepinHostKey (`repinning`).
+  Result<NodeTarget> LoadNodeTarget(store::Tx& tx, const domain::Server& s, bool repinning = false);
+  // That refusal alone (Ok for an unsaved server or a pinned one).
+  static Status RequirePinnedHostKey(const domain::Server& s);
   CheckOutcome RunNodeChecks(const NodeTarget& t, domain::Server* record);
   // The server `id` of p's org, authorized for servers.update (row scopes included), with the
   // decrypted SSH target to reach it.
   Result<std::pair<domain::Server, NodeTarget>> ServerToUpdate(const authz::Principal& p, std::string_view id,
-                                                               const RequestContext& ctx);
+                                                               const RequestContext& ctx, bool repinning = false);
   // The SSH key and security groups a server body names, each authorised as a row
   // (AuthorizeReference), before anything reaches a node.
   Status AuthorizeServerReferences(store::Tx& tx, const authz::Principal& p, const ServerInput& in,
@@ -1111,6 +1136,11 @@ class Services {
                                             const std::optional<std::string>& branch,
                                             integrations::GithubTokenCache& cache, Timestamp* expires_at);
   void RecordGitDelivery(const domain::Integration& row, const WebhookOutcome& out, const std::string& delivery_id);
+  // "accepted" for a first delivery (its keys are now remembered), "replay" when its delivery id
+  // or body was accepted before, "stale" when `sent` (0 = undated) is older than the window.
+  // Prunes the deliveries past the retention in the same transaction.
+  Result<std::string> CheckDeliveryReplay(const std::string& provider_id, const std::string& delivery_id,
+                                          std::string_view raw_body, Timestamp sent);
   integrations::GithubTokenCache github_tokens_;  // installation tokens, per provider id, in memory only
   // Applications and services (applications.cc, app_services.cc, templates.cc).
   // AuthorizeRow under the name the application code uses: a row outside the role's

@@ -404,6 +404,17 @@ CREATE TABLE deployments (
 CREATE INDEX deployments_service ON deployments (org_id, service_id, created_at);
 CREATE INDEX deployments_app ON deployments (org_id, application_id, created_at);
 )sql",
+    // 8: git webhook deliveries already accepted, per provider (replay protection); a row is
+    // a delivery id ("id:…") or a body digest ("sha256:…"), pruned after the retention.
+    R"sql(
+CREATE TABLE webhook_deliveries (
+  provider_id TEXT NOT NULL,
+  delivery_key TEXT NOT NULL,
+  received_at {INT} NOT NULL,
+  PRIMARY KEY (provider_id, delivery_key)
+);
+CREATE INDEX webhook_deliveries_received ON webhook_deliveries (received_at);
+)sql",
 };
 
 std::string Render(std::string_view tpl, Dialect d) {

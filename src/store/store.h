@@ -278,6 +278,12 @@ class IntegrationRepository {
   virtual Result<std::optional<Integration>> FindAnyOrg(std::string_view kind, std::string_view id) = 0;
   // Every kind's rows of the org with 0 < expires_at <= before, soonest first (at most `limit`).
   virtual Result<std::vector<Integration>> ListExpiring(std::string_view org_id, Timestamp before, int limit) = 0;
+  // Webhook replay protection (git providers): remembers `key`, a delivery id or a body digest,
+  // for provider `provider_id` at `at`. True when it is new; false when it was already
+  // remembered (a replay). Of two identical deliveries at once, exactly one gets true.
+  virtual Result<bool> RememberWebhookDelivery(std::string_view provider_id, std::string_view key, Timestamp at) = 0;
+  // Forgets the deliveries remembered before `before`; returns how many.
+  virtual Result<int64_t> PruneWebhookDeliveries(Timestamp before) = 0;
 };
 
 // Applications (and the legacy "projects" view of the same rows).

@@ -493,6 +493,29 @@ TEST_P(StoreContract, ConcurrentClaimsRunEachJobOnceAndOneJobPerTargetAtATime) {
   for (auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
 }
 
+TEST_P(StoreContract, AWebhookDeliveryIsNewOnceThenAReplayUntilPruned) {
+  auto remember = [&](std::string_view provider, std::string_view key, Timestamp at) {
+    bool fresh = false;
+    EXPECT_TRUE(W([&](Tx& tx) -> Status {
+      WHARF_ASSIGN_OR_RETURN(fresh, tx.integrations().RememberWebhookDelivery(provider, key, at));
+      return Ok();
+    }));
+    return fresh;
+  };
+  EXPECT_TRUE(remember("git_1", "id:abc", 100));
+  EXPECT_FALSE(remember("git_1", "id:abc", 200)) << "the same key again is a replay";
+  EXPECT_TRUE(remember("git_2", "id:abc", 200)) << "keys are per provider";
+  EXPECT_TRUE(remember("git_1", "sha256:ff", 300));
+  int64_t pruned = 0;
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(pruned, tx.integrations().PruneWebhookDeliveries(250));
+    return Ok();
+  }));
+  EXPECT_EQ(pruned, 2);
+  EXPECT_TRUE(remember("git_1", "id:abc", 400)) << "a pruned key is forgotten";
+  EXPECT_FALSE(remember("git_1", "sha256:ff", 400));
+}
+
 TEST_P(StoreContract, IntegrationsAreScopedByOrgAndKindAndRefuseADuplicateCredential) {
   domain::Integration reg;
   reg.id = "reg_1";

@@ -338,9 +338,9 @@ test('a failed git:sync fails the deployment with the layer and the fix', async 
 
 test('push-to-deploy: a signed push deploys the services on that branch with the commit; a bad signature deploys nothing', async () => {
   const sha = pushCommit('acme/shop', 'main', 'pushed.txt');
-  const hook = (body, secret = HOOK_SECRET) => fetch(`${s.url}/api/v1/webhooks/git/${provider.id}`, {
+  const hook = (body, secret = HOOK_SECRET, delivery = crypto.randomUUID()) => fetch(`${s.url}/api/v1/webhooks/git/${provider.id}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-gitea-event': 'push',
+    headers: { 'content-type': 'application/json', 'x-gitea-event': 'push', 'x-gitea-delivery': delivery,
       'x-gitea-signature': crypto.createHmac('sha256', secret).update(body).digest('hex') },
     body,
   });
@@ -352,7 +352,7 @@ test('push-to-deploy: a signed push deploys the services on that branch with the
   const other = await hook(JSON.stringify({ ref: 'refs/heads/develop', after: sha, repository: { full_name: 'acme/shop' } }));
   assert.ok(other.status < 300);
   assert.equal(await count(), n0, 'a forged delivery or another branch deploys nothing');
-  const ok = await hook(body);
+  const ok = await hook(body, HOOK_SECRET, 'delivery-1');
   assert.ok(ok.status < 300, await ok.text());
   const items = (await call('GET', `${O}/applications/${app.id}/services/${web.id}/deployments`)).json.items;
   assert.equal(items.length, n0 + 1);
@@ -363,6 +363,17 @@ test('push-to-deploy: a signed push deploys the services on that branch with the
   const f = await follow(d.id);
   assert.equal(f.end.status, 'succeeded', f.log);
   assert.equal(node.dokkuApp('shop-web').rev, sha, 'the pushed commit is what runs');
+  // Replays: the same signed delivery again, and again under a fresh delivery id (the id header
+  // is not signed), is answered 202 without effect and recorded as a replay.
+  for (const delivery of ['delivery-1', 'a-fresh-delivery-id']) {
+    const again = await hook(body, HOOK_SECRET, delivery);
+    assert.equal(again.status, 202);
+    assert.equal((await again.json()).outcome, 'replay');
+  }
+  assert.equal(await count(), n0 + 1, 'a replayed delivery deploys nothing');
+  const prov = (await call('GET', `${O}/git-providers/${provider.id}`)).json;
+  assert.equal(prov.webhook.last_outcome, 'replay', JSON.stringify(prov.webhook));
+  assert.equal(prov.webhook.replays, 2);
 });
 
 test('restart safety: kill -9 in the middle of a deploy, start again, the deployment is taken over and finishes', async () => {

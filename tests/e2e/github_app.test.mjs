@@ -207,13 +207,22 @@ test('webhooks: X-Hub-Signature-256 over the raw body; deliveries, rejects and p
   assert.match(tampered.json.error.message, /X-Hub-Signature-256 does not match/);
   const wrongSecret = await deliver(prov.id, 'push', raw, { secret: 'another-secret' });
   assert.equal(wrongSecret.status, 401);
+  // Replay protection: the same signed body again, under a fresh delivery id, is answered 202
+  // without effect; a push GitHub dated more than 3 days ago is not acted on either.
+  const replay = await deliver(prov.id, 'push', raw);
+  assert.deepEqual(replay.json, { ok: true, event: 'push', outcome: 'replay' });
+  const pushedAt = Math.floor(Date.now() / 1000) - 4 * 86400;
+  const stale = await deliver(prov.id, 'push', { ref: 'refs/heads/main', after: SHA_MAIN,
+    repository: { full_name: 'acme/api', pushed_at: pushedAt } });
+  assert.deepEqual(stale.json, { ok: true, event: 'push', outcome: 'stale' });
   const unsigned = await deliver(prov.id, 'push', raw, { signature: null });
   assert.equal(unsigned.status, 401);
   assert.equal(unsigned.json.error.details.outcome, 'missing_signature');
   assert.equal((await deliver('git_doesnotexist', 'push', raw)).status, 404);
   const row = (await call('GET', `${O()}/git-providers/${prov.id}`)).json;
-  assert.equal(row.webhook.deliveries, 5);
+  assert.equal(row.webhook.deliveries, 7);
   assert.equal(row.webhook.rejected, 3);
+  assert.equal(row.webhook.replays, 2);
   assert.equal(row.webhook.last_outcome, 'missing_signature');
   assert.equal(row.webhook.last_event, 'push');
   assert.ok(row.webhook.last_accepted_at && row.webhook.last_delivery_at);

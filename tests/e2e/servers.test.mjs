@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { startWharf, api, signup, memberWithRole, sshKeygen, freePort } from './lib/harness.mjs';
 import { startSshd, NODE_USER, NOSUDO_USER } from './lib/sshd.mjs';
 
@@ -237,6 +238,53 @@ test('a changed host key is refused until someone with servers.update re-pins it
     assert.notEqual(re.json.host_key_fingerprint, pinned);
     assert.equal(re.json.status, 'healthy');
   } finally {
+    await host2.cleanup();
+  }
+});
+
+test('a new host or port unpins the host key: nothing connects there until someone with servers.update re-pins', async () => {
+  const host2 = await startSshd();
+  // A relay in front of host2 counts every connection made to the server's new address.
+  let connections = 0;
+  const relay = net.createServer((c) => {
+    connections++;
+    const up = net.connect(host2.port, '127.0.0.1');
+    c.on('error', () => {});
+    up.on('error', () => {});
+    c.pipe(up).pipe(c);
+  });
+  await new Promise((r) => relay.listen(0, '127.0.0.1', r));
+  try {
+    host2.authorize(NODE_USER, keyPub);
+    const r = await api(s.url, 'POST', `${O()}/servers`, { token: ada.token, body: body({ name: 'moving' }) });
+    assert.equal(r.status, 201, r.text);
+    const id = r.json.id;
+    const mover = await memberWithRole(s.url, ada, 'mover', { servers: { read: true, update: true } });
+    const moved = await api(s.url, 'PATCH', `${O()}/servers/${id}`, { token: mover.token, body: { port: relay.address().port } });
+    assert.equal(moved.status, 200, moved.text);
+    assert.equal(moved.json.host_key_fingerprint, null, 'the old pin is dropped');
+    for (const action of ['check', 'onboard']) {
+      const x = await api(s.url, 'POST', `${O()}/servers/${id}/${action}`, { token: mover.token });
+      assert.equal(x.status, 409, `${action}: ${x.text}`);
+      assert.equal(x.json.error.layer, 'ssh');
+      assert.equal(x.json.error.details.code, 'host_key_not_pinned');
+      assert.match(x.json.error.details.fix, /repin-host-key/);
+    }
+    assert.equal(connections, 0, 'nothing connected to the new address');
+    const audit = await api(s.url, 'GET', `${O()}/audit?limit=200`, { token: ada.token });
+    const ev = audit.json.items.find((e) => e.action === 'servers.update' && e.resource_id === id);
+    assert.match(ev.detail, /changed: port; host key unpinned, re-pin required/);
+    // The explicit re-pin (servers.update) connects, pins host2's key, and the server works again.
+    const re = await api(s.url, 'POST', `${O()}/servers/${id}/repin-host-key`, { token: mover.token });
+    assert.equal(re.status, 200, re.text);
+    assert.equal(re.json.host_key_fingerprint, host2.hostKeyFingerprint());
+    assert.ok(connections > 0);
+    const chk = await api(s.url, 'POST', `${O()}/servers/${id}/check`, { token: mover.token });
+    assert.equal(chk.status, 200, chk.text);
+    assert.equal(chk.json.ok, true, chk.text);
+    await api(s.url, 'DELETE', `${O()}/servers/${id}`, { token: ada.token });
+  } finally {
+    relay.close();
     await host2.cleanup();
   }
 });

@@ -674,6 +674,17 @@ Result<std::vector<domain::Integration>> PgIntegrations::ListExpiring(std::strin
   WHARF_TRY(q.Text(org_id).Int(before).Int(limit).Run());
   return Collect<domain::Integration>(q, rows::ReadIntegration<Query>);
 }
+Result<bool> PgIntegrations::RememberWebhookDelivery(std::string_view provider_id, std::string_view key, Timestamp at) {
+  Query q(c_, "INSERT INTO webhook_deliveries (provider_id, delivery_key, received_at) VALUES ($1, $2, $3) "
+              "ON CONFLICT (provider_id, delivery_key) DO NOTHING");
+  WHARF_TRY(q.Text(provider_id).Text(key).Int(at).Run());
+  return q.Affected() > 0;
+}
+Result<int64_t> PgIntegrations::PruneWebhookDeliveries(Timestamp before) {
+  Query q(c_, "DELETE FROM webhook_deliveries WHERE received_at < $1");
+  WHARF_TRY(q.Int(before).Run());
+  return static_cast<int64_t>(q.Affected());
+}
 
 // ---------------------------------------------------------------- audit
 

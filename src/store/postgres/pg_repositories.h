@@ -145,6 +145,8 @@ WHARF_PG_REPO(PgIntegrations, IntegrationRepository)
   Status RecordVerification(const domain::Integration& i) override;
   Result<std::optional<domain::Integration>> FindAnyOrg(std::string_view kind, std::string_view id) override;
   Result<std::vector<domain::Integration>> ListExpiring(std::string_view org_id, Timestamp before, int limit) override;
+  Result<bool> RememberWebhookDelivery(std::string_view provider_id, std::string_view key, Timestamp at) override;
+  Result<int64_t> PruneWebhookDeliveries(Timestamp before) override;
   Result<bool> Delete(std::string_view org_id, std::string_view kind, std::string_view id) override;
   Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view kind, std::string_view user_id) override;
 };

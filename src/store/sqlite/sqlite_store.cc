@@ -741,6 +741,19 @@ WHARF_REPO(SqliteIntegrations, IntegrationRepository)
     q.Text(org_id).Int(before).Int(limit);
     return Collect<domain::Integration>(q, rows::ReadIntegration<Query>);
   }
+  Result<bool> RememberWebhookDelivery(std::string_view provider_id, std::string_view key, Timestamp at) override {
+    Query q(c_, "INSERT INTO webhook_deliveries (provider_id, delivery_key, received_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (provider_id, delivery_key) DO NOTHING");
+    q.Text(provider_id).Text(key).Int(at);
+    WHARF_TRY(q.Exec());
+    return q.Changes() > 0;
+  }
+  Result<int64_t> PruneWebhookDeliveries(Timestamp before) override {
+    Query q(c_, "DELETE FROM webhook_deliveries WHERE received_at < ?");
+    q.Int(before);
+    WHARF_TRY(q.Exec());
+    return static_cast<int64_t>(q.Changes());
+  }
 };
 
 WHARF_REPO(SqliteJobs, JobRepository)

@@ -103,8 +103,9 @@ function EditForm(props: { server: Server }) {
           )}
           {moved && (
             <p class="alert warn" data-testid="repin-note">
-              A new host or port is a new machine to Wharf: the pinned host key ({s.host_key_fingerprint ?? 'none'}) is dropped and the
-              key the server presents at the next Check is pinned. Test the connection first.
+              A new host or port is a new machine to Wharf: the pinned host key ({s.host_key_fingerprint ?? 'none'}) is dropped, and
+              Wharf connects there for nothing (check, deploy, backup) until you Re-pin host key on the server's page. Test the
+              connection first.
             </p>
           )}
           <ErrorOrLockout error={error} />
