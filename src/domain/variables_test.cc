@@ -284,7 +284,7 @@ TEST(Apps, ServiceNamesGitRefsReposHostnamesPorts) {
 
 TEST(Apps, DatabaseEnginesVersionsAndUris) {
   auto pg = *FindDatabaseEngine("postgres", "database.engine");
-  EXPECT_EQ(*ValidateDatabaseVersion(pg, "", "v"), "16");
+  EXPECT_EQ(*ValidateDatabaseVersion(pg, "", "v"), "18");  // the postgres plugin's own default image
   EXPECT_TRUE(ValidateDatabaseVersion(pg, "16.4", "v"));
   auto old = ValidateDatabaseVersion(pg, "9.6", "database.version");
   ASSERT_FALSE(old);

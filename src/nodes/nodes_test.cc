@@ -127,9 +127,11 @@ TEST(Versions, CompareNumericallyNotAsStrings) {
 
 TEST(PrivateTargets, LoopbackPrivateLinkLocalAndMetadataAreRefused) {
   for (const char* ip : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
-                         "0.0.0.0", "100.64.0.1", "::1", "::", "fd00::1", "fe80::1", "::ffff:127.0.0.1"})
+                         "0.0.0.0", "100.64.0.1", "::1", "::", "fd00::1", "fe80::1", "::ffff:127.0.0.1",
+                         // documentation ranges are not globally reachable (IANA special-purpose registries)
+                         "203.0.113.7", "2001:db8::1"})
     EXPECT_TRUE(IsPrivateAddress(ip)) << ip;
-  for (const char* ip : {"8.8.8.8", "172.32.0.1", "203.0.113.7", "2001:db8::1", "::ffff:8.8.8.8"})
+  for (const char* ip : {"8.8.8.8", "172.32.0.1", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"})
     EXPECT_FALSE(IsPrivateAddress(ip)) << ip;
   EXPECT_TRUE(IsIpLiteral("::1"));
   EXPECT_FALSE(IsIpLiteral("example.com"));

@@ -301,7 +301,8 @@ test('legacy projects, create_limit and read_scope own', async () => {
   const p = await call('GET', `${O()}/projects`, undefined, legacy.token);
   assert.equal(p.status, 200);
   assert.ok(p.json.items.some((x) => x.id === app.id), 'the same rows');
-  const lim = await memberWithRole(s.url, ada, 'lim', { applications: { create: true, read: true, create_limit: 1, read_scope: 'own' } });
+  // The server_id in the body is authorised as a row: creating on a server needs servers.read.
+  const lim = await memberWithRole(s.url, ada, 'lim', { applications: { create: true, read: true, create_limit: 1, read_scope: 'own' }, servers: { read: true } });
   const first = await call('POST', `${O()}/applications`, { name: 'lims', server_id: server.id }, lim.token);
   assert.equal(first.status, 201, first.text);
   const second = await call('POST', `${O()}/applications`, { name: 'lims-2', server_id: server.id }, lim.token);

@@ -87,8 +87,8 @@ test('usage errors exit 2 before anything is sent; not signed in exits 3', async
     assert.equal((await run(anon, ['env', 'regenerate', 'svc_1', '--org', 'acme'])).code, 2, 'KEYs or --all');
     assert.equal((await run(anon, ['app', 'update', 'shop', '--org', 'acme'])).code, 2, 'nothing to change');
     assert.equal((await run(anon, ['template', 'deploy', 't', '--org', 'acme'])).code, 2, '--app or --new-app');
-    // Signed in but no org anywhere: a usage error too.
-    assert.equal((await run(anon, ['app', 'list'], { env: { WHARF_URL: s.url, WHARF_TOKEN: ada.token } })).code, 2);
+    // Signed in with no org named anywhere: the account's only org is used (issue 24, bug 7).
+    assert.equal((await run(anon, ['app', 'list'], { env: { WHARF_URL: s.url, WHARF_TOKEN: ada.token } })).code, 0);
     // Help on every new command, each with an example.
     for (const args of [['app', 'create'], ['project', 'list'], ['service', 'create', 'git'], ['service', 'create', 'database'],
       ['service', 'domains', 'add'], ['service', 'reveal-credentials'], ['env', 'set'], ['env', 'regenerate'], ['template', 'deploy']]) {
