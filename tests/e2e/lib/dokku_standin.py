@@ -17,9 +17,9 @@
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
-import time
 
 D = os.environ.get('WHARF_STANDIN_DIR', '')
 os.umask(0)
@@ -501,7 +501,17 @@ def main():
     sleep = read(os.path.join(D, 'sleep-' + cmd))
     if sleep is not None:
         out(f'-----> {cmd} (slow stand-in step)')
-        time.sleep(float(sleep.strip()))
+        # A real `sleep N` process, as a slow build runs one: tests find it with pgrep, and a
+        # cancel (SIGTERM/SIGHUP from sshd) must leave nothing running on the node.
+        child = subprocess.Popen(['sleep', sleep.strip()])
+
+        def stop(signum, _frame):
+            child.kill()
+            sys.exit(128 + signum)
+
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, stop)
+        child.wait()
     if cmd == 'plugin:install':
         plugin_install(args)
     elif cmd == 'letsencrypt:enable':
