@@ -286,11 +286,12 @@ Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std
     WHARF_ASSIGN_OR_RETURN(inviter, InviterLine(tx, p));
     WHARF_ASSIGN_OR_RETURN(auto found, FindPendingInvitation(tx, p, id));
     auto inv = &found;
-    WHARF_TRY(RefuseResendWithoutEmail(mailer_));
     WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, inv->role_id));
     WHARF_ASSIGN_OR_RETURN(auto o, tx.orgs().FindById(p.org_id));
     if (!role || !o) return InvitationNotFound();
+    // Authorisation first: a caller who may not touch this invitation learns nothing about email.
     WHARF_TRY(CheckNoEscalation(p, *role, "team.invite_resend", ctx));
+    WHARF_TRY(RefuseResendWithoutEmail(mailer_));
     v.role = *role;
     org = *o;
     // Only the hash is stored, so a resend mints a fresh link; earlier links stop working.
