@@ -185,9 +185,11 @@ test('edit sends only what changed and never reads a secret back; delete asks fi
   assert.equal(await page.getByLabel('Access key id').inputValue(), GOOD[0]);
   assert.match(await tooltipOf(page, page.getByTestId('test-cloud-account')), /never read back/);
   await page.getByLabel('Region', { exact: true }).fill('us-east-1');
+  // A new region is a new destination for the stored secret: the form asks for it again.
+  await page.getByLabel('Secret access key (required: the region changed)').fill(GOOD[1]);
   const patched = page.waitForResponse((r) => /\/cloud-accounts\/aws_/.test(r.url()) && r.request().method() === 'PATCH');
   await page.getByTestId('save-cloud-account').click();
-  assert.deepEqual(JSON.parse((await patched).request().postData()), { region: 'us-east-1' });
+  assert.deepEqual(JSON.parse((await patched).request().postData()), { region: 'us-east-1', secret_access_key: GOOD[1] });
   await page.getByRole('status').filter({ hasText: 'AWS account prod saved' }).waitFor();
   await card.getByRole('button', { name: 'Verify prod' }).click();
   await card.locator('[data-testid="verify-report"][data-ok="true"]').waitFor();

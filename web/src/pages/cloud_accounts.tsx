@@ -190,6 +190,7 @@ function CloudForm(props: { acct: CloudAccount | null; onSaved: (a: CloudAccount
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<'' | 'test' | 'save'>('');
   const need = a ? 'cloudProviderAccounts.update' : 'cloudProviderAccounts.create';
+  const regionMoved = !!a && f.region.trim() !== a.region;
   const temp = isTemporary(f.access_key_id);
   const set = (k: keyof CloudDraft) => (e: Event) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement).value });
   const test = async () => {
@@ -229,8 +230,10 @@ function CloudForm(props: { acct: CloudAccount | null; onSaved: (a: CloudAccount
           <Field label="Access key id" id="aws-key-id" error={error} field="access_key_id" hint="AKIA… (an IAM user's key) or ASIA… (temporary credentials)">
             <input id="aws-key-id" class="mono" autoComplete="off" spellcheck={false} value={f.access_key_id} onInput={set('access_key_id')} />
           </Field>
-          <Field label={a ? 'New secret access key (optional)' : 'Secret access key'} id="aws-secret" error={error} field="secret_access_key"
-            hint={keep('secret') ?? 'The 40-character secret shown once when the key was created. Stored encrypted and never shown again.'}>
+          <Field label={!a ? 'Secret access key' : regionMoved ? 'Secret access key (required: the region changed)' : 'New secret access key (optional)'}
+            id="aws-secret" error={error} field="secret_access_key"
+            hint={regionMoved ? 'A stored secret only goes where it was given for: type it again to use it in the new region (docs/integrations.md, "Changing an endpoint").'
+              : keep('secret') ?? 'The 40-character secret shown once when the key was created. Stored encrypted and never shown again.'}>
             <input id="aws-secret" type="password" autoComplete="new-password" spellcheck={false} value={f.secret_access_key} onInput={set('secret_access_key')} />
           </Field>
           {temp && (<>
