@@ -38,7 +38,7 @@ async function measure(url, token, path, ms, clients = 4) {
 }
 
 async function phase(label, args) {
-  const w = await startWharf({ args: ['--log-level', 'warn', ...args] });
+  const w = await startWharf({ args });  // the harness waits for the info-level "ready" line
   try {
     const quiet = await signup(w.url, 'quiet');
     const noisy = await signup(w.url, 'noisy');
