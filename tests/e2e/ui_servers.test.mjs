@@ -175,7 +175,7 @@ test('onboard with a live log that ends in success; Check adds to the history; D
   const job = page.getByTestId('job');
   await page.locator('[data-testid="job"][data-status="succeeded"]').waitFor({ timeout: 60000 });
   const log = await page.getByTestId('job-log').textContent();
-  assert.match(log, /Dokku 0\.35\.12 is installed/);
+  assert.match(log, /Dokku 0\.38\.27 is installed/);
   for (const p of ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'letsencrypt']) assert.match(log, new RegExp(`Installing plugin ${p}`));
   assert.match(log, /Done: every check passes/);
   assert.match(await job.textContent(), /succeeded/);
