@@ -8,7 +8,7 @@ import { startSshd, NODE_USER } from './lib/sshd.mjs';
 let s, node;
 before(async () => {
   node = await startSshd();
-  s = await startWharf({ args: ['--node-dns-probe', 'localhost', '--min-disk-free-mb', '100', '--health-interval-seconds', '1', '--connect-timeout-ms', '1000'] });
+  s = await startWharf({ args: ['--node-dns-probe', 'localhost', '--min-disk-free-mb', '100', '--health-interval-seconds', '1', '--connect-timeout-ms', '3000'] });
 });
 after(async () => { await s?.stop(); s?.cleanup(); await node?.cleanup(); });
 
