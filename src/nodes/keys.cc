@@ -84,6 +84,9 @@ Result<KeyPair> GenerateKeyPair(std::string_view type) {
 Result<KeyPair> ImportPrivateKey(const SecretBytes& pem, std::string_view field) {
   std::string text(Trim(pem.view()));
   text.push_back('\n');
+  // libssh reads a C string: the terminator must be inside the buffer (SecretBytes has none of its
+  // own; without it libssh's strstr read past the end of the heap block, found by fuzz_ssh_private_key).
+  text.push_back('\0');
   SecretBytes owned = SecretBytes::FromString(text);
   std::fill(text.begin(), text.end(), '\0');
   ssh_key raw = nullptr;
@@ -91,7 +94,7 @@ Result<KeyPair> ImportPrivateKey(const SecretBytes& pem, std::string_view field)
   auto no_pass = [](const char*, char*, size_t, int, int, void*) -> int { return -1; };
   int rc = ssh_pki_import_privkey_base64(reinterpret_cast<const char*>(owned.data()), nullptr, no_pass, nullptr, &raw);
   if (rc != SSH_OK) {
-    if (LooksEncrypted(owned.view()))
+    if (LooksEncrypted(owned.view().substr(0, owned.size() - 1)))
       return FieldError(field, "is encrypted with a passphrase; remove it first (ssh-keygen -p -N '' -f KEYFILE) "
                                "so Wharf can use the key unattended, it is encrypted at rest by Wharf");
     return FieldError(field, "is not a valid private key: paste the whole file ssh-keygen wrote (without .pub), "
@@ -100,7 +103,7 @@ Result<KeyPair> ImportPrivateKey(const SecretBytes& pem, std::string_view field)
   KeyPtr key(raw);
   if (!ssh_key_is_private(key.get())) return FieldError(field, "holds no private key");
   WHARF_ASSIGN_OR_RETURN(KeyPair kp, Describe(key.get(), false));
-  kp.private_key = std::move(owned);  // the user's file as given (trimmed), not a re-encoding
+  kp.private_key = SecretBytes::FromString(owned.view().substr(0, owned.size() - 1));  // as given (trimmed), no terminator
   return kp;
 }
 
