@@ -14,6 +14,7 @@ declare -A allowed=(
   [nodes]="base"
   [integrations]="base http_client"
   [diagnose]="base domain"
+  [notify]="base secrets"
   [services]="base domain authz secrets store http_client nodes integrations diagnose"
   [jobs]="base domain authz secrets store http_client nodes integrations diagnose services"
   [api]="base domain authz services"
