@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { checkResponse } from './openapi_check.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const WHARF_BIN = process.env.WHARF_BIN || path.join(ROOT, 'build/src/server/wharf');
@@ -230,6 +231,7 @@ export async function api(base, method, p, { token, body, headers = {}, raw } = 
   const text = await r.text();
   let json;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  await checkResponse(base, method, p, r.status, r.headers, json, text);
   return { status: r.status, headers: r.headers, json, text };
 }
 
@@ -248,7 +250,9 @@ export function apiFrom(from, base, method, p, { token, body, headers = {} } = {
       res.on('end', () => {
         let json;
         try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)])), json, text });
+        const hs = new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
+        checkResponse(base, method, p, res.statusCode, hs, json, text)
+          .then(() => resolve({ status: res.statusCode, headers: hs, json, text }), reject);
       });
     });
     req.on('error', reject);
