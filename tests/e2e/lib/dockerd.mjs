@@ -23,6 +23,13 @@ function need(file, pkg) {
   if (!existsSync(file)) throw new Error(`${file} is missing: install Debian's ${pkg} (make deps)`);
 }
 
+// What dockerd leaves mounted under its directories once it has stopped (its netns handle).
+function unmountUnder(dir) {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1])
+    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`))).sort((a, b) => b.length - a.length);
+  for (const m of mounts) try { execFileSync('umount', ['-l', m]); } catch {}
+}
+
 export async function startDockerd() {
   need(DOCKERD, 'docker.io');
   need(DOCKER, 'docker.io');
@@ -48,6 +55,10 @@ export async function startDockerd() {
     proc = spawn('setpriv', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout.on('data', (d) => { log += d; });
     proc.stderr.on('data', (d) => { log += d; });
+    // The engine does not keep the test process alive: it is stopped on the process's exit.
+    proc.unref();
+    proc.stdout.unref();
+    proc.stderr.unref();
     const t0 = Date.now();
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`dockerd exited ${proc.exitCode}: ${log}`);
@@ -69,9 +80,12 @@ export async function startDockerd() {
   const stopSync = () => {
     if (proc && proc.exitCode === null) {
       try {
-        execFileSync('sh', ['-c', `kill ${proc.pid}; i=0; while kill -0 ${proc.pid} 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done`]);
+        // Until it has exited: a zombie (not reaped while this waits) counts as exited.
+        const p = proc.pid;
+        execFileSync('sh', ['-c', `kill ${p}; i=0; while [ -e /proc/${p} ] && ! grep -q '^State:.*Z' /proc/${p}/status 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`]);
       } catch {}
     }
+    unmountUnder(dir);
     try { rmSync(dir, { recursive: true, force: true }); } catch {}
   };
   return {
