@@ -193,8 +193,8 @@ test('stop, restart and destroy through Wharf change the real container', async 
   await assert.rejects(fetch(`http://127.0.0.1:${hostPort}${ENV_PATH}`), 'the port mapping is gone');
 });
 
-test('a missing engine fails the deploy with the docker error, as on a real node', async () => {
-  // The node without docker on its PATH (its own), as a node where Docker was removed.
+test('an engine that is down fails the deploy with the docker error, as on a real node', async () => {
+  // The node's dockerd really stopped (node.dockerDown), then started again.
   const w = await call('POST', `${O}/applications/${app.id}/services`, { name: 'again', type: 'docker', image,
     docker_registry_id: web.docker_registry_id, ports: [`http:${await freePort()}:${await freePort()}`] });
   assert.equal(w.status, 201, w.text);
