@@ -76,9 +76,12 @@ async function appEnv(port = hostPort, ms = 10000) {
 }
 
 // What the node's Dokku prints, run as the node's user exactly as Wharf's SSH session runs it.
-function onNode(...argv) {
-  const r = spawnSync('runuser', ['-u', NODE_USER, '--', 'env', `PATH=${node.dir}/bin:/usr/bin:/bin`,
+function runOnNode(...argv) {
+  return spawnSync('runuser', ['-u', NODE_USER, '--', 'env', `PATH=${node.dir}/bin:/usr/bin:/bin`,
     `WHARF_STANDIN_DIR=${node.dir}/standin`, 'dokku', ...argv], { encoding: 'utf8' });
+}
+function onNode(...argv) {
+  const r = runOnNode(...argv);
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 }
@@ -166,6 +169,18 @@ test('deploy: the image is pulled with the app\'s own login and runs with its co
   assert.match(dsn, /^postgres:\/\/postgres:[^@]+@dokku-postgres-journey-db:5432\/journey-db$/);
   assert.equal(env.DATABASE_URL, dsn);
   assert.equal(env.PG_URI, dsn, "dFlow's name resolves to the same URL");
+});
+
+test("the pull really needs the app's own login: an app without one is refused by the registry, and Wharf names the layer", async () => {
+  onNode('apps:create', 'nologin');
+  const r = runOnNode('git:from-image', 'nologin', image);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, /^ !     Error response from daemon: .*(no basic auth credentials|unauthorized)/m);
+  assert.deepEqual(node.containers().filter((c) => c.name === 'nologin.web.1'), []);
+  const d = await call('POST', `${O}/diagnose`, { error_text: r.stderr });
+  assert.equal(d.status, 200, d.text);
+  assert.equal(d.json.layer, 'registry', d.text);
+  onNode('--force', 'apps:destroy', 'nologin');
 });
 
 test('stop, restart and destroy through Wharf change the real container', async () => {
