@@ -26,6 +26,9 @@ TEST_PACKAGES := nodejs openssh-client openssh-server sqlite3 curl procps wrk ch
   zsh
 # clang, libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes): the fuzz targets (fuzz/, make fuzz-smoke).
 TEST_PACKAGES += clang libclang-rt-14-dev
+# docker.io (dockerd, containerd, runc, the docker CLI), busybox-static: the test nodes' real Docker engine and the
+# tiny image the image journey builds offline (tests/e2e/lib/dockerd.mjs, tests/e2e/lib/image.mjs).
+TEST_PACKAGES += docker.io busybox-static
 
 .PHONY: run test deps deps-apt deps-npm web web-test build unit e2e bench clean fuzz-build fuzz-smoke fuzz
 

@@ -188,9 +188,9 @@ test('Docker and Dokku: missing, engine down, too old (compared as versions)', a
   assert.equal((await check()).dokku.code, 'dokku_too_old');
   node.dokkuVersion('0.31.0');
   assert.equal((await check()).dokku.status, 'passed');
-  node.dockerDown(true);
+  await node.dockerDown(true);
   assert.equal((await check()).docker.code, 'docker_not_running');
-  node.dockerDown(false);
+  await node.dockerDown(false);
   node.removeStandIn('dokku');
   node.removeStandIn('docker');
   const c = await check();

@@ -14,12 +14,26 @@
 # read what the node ended up with. Every call is recorded: argc then each argument, NUL-ended.
 # A file "fail-<command>" makes that command fail with its contents; "sleep-<command>" holding
 # seconds makes it slow. git:sync really clones over HTTPS with the netrc git:auth wrote.
+#
+# Images run on the node's real Docker engine (the `docker` on the node's PATH, see
+# tests/e2e/lib/dockerd.mjs), as Dokku runs them:
+# - registry:login really runs `docker login` (the password on stdin), into the app's own docker
+#   config for a per-app login (0.38.0+), else into the dokku user's ~/.docker;
+# - git:from-image really pulls with that login and runs the image as the container
+#   `<app>.web.1` with the app's config as its environment, PORT set to the container port of the
+#   app's first http mapping, and the host network: the engine has no bridge, everything stays on
+#   127.0.0.1. Dokku's proxy (nginx) is played by a small TCP forwarder per app from
+#   127.0.0.1:<host-port> to 127.0.0.1:<container-port> (ports:set http:<host>:<container>);
+# - ps:stop stops the container, ps:start starts it, ps:restart and a link replace it (a new
+#   container with the current config), apps:destroy removes it and the forwarder.
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 
 D = os.environ.get('WHARF_STANDIN_DIR', '')
 os.umask(0)
@@ -266,6 +280,7 @@ def datastore(cmd, args, glob):
         out(f'       {alias}_URL:  {url}')
         if '--no-restart' not in glob and os.path.exists(os.path.join(app_dir(app), 'deployed')):
             out(f'-----> Restarting app {app}')
+            release(app)
     elif sub == 'unlink':
         app = pos[1]
         need_app(app)
@@ -277,6 +292,8 @@ def datastore(cmd, args, glob):
                 os.unlink(os.path.join(app_dir(app), 'env', k))
         write(os.path.join(sd, 'links'), ''.join(l + '\n' for l in links if l != app))
         out('-----> Unsetting config vars')
+        if '--no-restart' not in glob and os.path.exists(os.path.join(app_dir(app), 'deployed')):
+            release(app)
     elif sub == 'links':
         for l in links:
             out(l)
@@ -299,6 +316,133 @@ def datastore(cmd, args, glob):
     elif sub in ('restart', 'start', 'stop'):
         write(os.path.join(sd, 'state'), ('stopped' if sub == 'stop' else 'running') + '\n')
         out(f'=====> {sub.capitalize()}ing container {svc}')
+
+
+
+# --------------------------------------------------------------------------- the real engine
+def docker(args, app=None, check=True, **kw):
+    env = dict(os.environ)
+    cfg = os.path.join(app_dir(app), 'docker') if app else None
+    if cfg and os.path.isdir(cfg):
+        env['DOCKER_CONFIG'] = cfg
+    else:
+        env['DOCKER_CONFIG'] = os.path.join(os.environ['HOME'], '.docker')
+    r = subprocess.run(['docker'] + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    if check and r.returncode != 0:
+        sys.stderr.write(r.stderr.decode('utf-8', 'replace'))
+        die(f'docker {args[0]} failed (exit {r.returncode})')
+    return r
+
+
+def container(app):
+    return f'{app}.web.1'
+
+
+def http_mapping(app):
+    for m in (read(os.path.join(app_dir(app), 'ports'), '') or '').split('\n'):
+        parts = m.split(':')
+        if len(parts) == 3 and parts[0] == 'http':
+            return int(parts[1]), int(parts[2])
+    return None
+
+
+def remove_container(app):
+    docker(['rm', '-f', container(app)], check=False)
+
+
+def stop_proxy(app):
+    pid = read(os.path.join(app_dir(app), 'proxy.pid'))
+    if pid and pid.strip().isdigit():
+        try:
+            os.kill(int(pid), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    f = os.path.join(app_dir(app), 'proxy.pid')
+    if os.path.exists(f):
+        os.unlink(f)
+
+
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def start_proxy(app, host_port, port):
+    """Dokku's proxy: 127.0.0.1:<host_port> forwards to the container's 127.0.0.1:<port>."""
+    stop_proxy(app)
+    # 80 and 443 are nginx's, shared by every app and routed by domain: the stand-in plays only an
+    # app's own unprivileged host port.
+    if host_port == port or host_port < 1024:
+        return
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        srv.bind(('127.0.0.1', host_port))
+    except OSError as e:
+        die(f'Unable to listen on 127.0.0.1:{host_port}: {e.strerror}')
+    srv.listen(64)
+    pid = os.fork()
+    if pid:
+        os.waitpid(pid, 0)
+        srv.close()
+        return
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    write(os.path.join(app_dir(app), 'proxy.pid'), f'{os.getpid()}\n')
+    while True:
+        c, _ = srv.accept()
+        try:
+            u = socket.create_connection(('127.0.0.1', port))
+        except OSError:
+            c.close()
+            continue
+        threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+        threading.Thread(target=pipe, args=(u, c), daemon=True).start()
+
+
+def release(app):
+    """Runs the app's deployed image as a new container with the current config."""
+    image = (read(os.path.join(app_dir(app), 'deployed-image'), '') or '').strip()
+    if not image:
+        return
+    remove_container(app)
+    env = app_env(app)
+    mapping = http_mapping(app)
+    port = mapping[1] if mapping else 5000
+    args = ['run', '-d', '--name', container(app), '--network', 'host', '--label', f'com.dokku.app-name={app}',
+            '--label', f'com.wharf.standin={D}', '-e', f'PORT={port}']
+    for k, v in env.items():
+        args += ['-e', f'{k}={v}']
+    r = docker(args + [image], app)
+    cid = r.stdout.decode().strip()
+    write(os.path.join(app_dir(app), 'container'), cid + '\n')
+    out(f'=====> Start of {app} container output ({container(app)})')
+    if mapping:
+        start_proxy(app, mapping[0], port)
+    out(f'=====> Application deployed:')
+    if mapping:
+        out(f'       http://127.0.0.1:{mapping[0]}')
+
+
+def has_container(app):
+    r = docker(['inspect', '--format', '{{.Id}}', container(app)], check=False)
+    return r.returncode == 0
 
 
 # --------------------------------------------------------------------------- core commands
@@ -326,6 +470,8 @@ def core(cmd, args, glob):
         need_app(pos[0])
         if '--force' not in glob:
             die('Destroy cancelled: run with --force to skip the confirmation')
+        stop_proxy(pos[0])
+        remove_container(pos[0])
         shutil.rmtree(app_dir(pos[0]))
         out(f'-----> Destroying {pos[0]} (including all add-ons)')
     elif cmd in ('config:set', 'config:unset', 'config:get', 'config:keys'):
@@ -363,6 +509,9 @@ def core(cmd, args, glob):
                 if os.path.exists(os.path.join(env_dir, k)):
                     os.unlink(os.path.join(env_dir, k))
                 out(f'       {k}')
+        if '--no-restart' not in flags and cmd in ('config:set', 'config:unset') \
+                and os.path.exists(os.path.join(app_dir(app), 'deployed')):
+            release(app)
         elif cmd == 'config:get':
             if len(rest) != 1:
                 die(f'Expected a key\n !     Usage: dokku {spec[3]}')
@@ -404,9 +553,12 @@ def core(cmd, args, glob):
             die(f'Missing git email\n !     Usage: dokku {spec[3]}')
         app, image = pos[0], pos[1]
         need_app(app)
-        write(os.path.join(app_dir(app), 'deployed-image'), image + '\n')
         out(f'-----> Deploying {app} from image {image}')
-        out('=====> Application deployed')
+        r = docker(['pull', image], app, check=False)
+        if r.returncode != 0:
+            die(r.stderr.decode('utf-8', 'replace').strip())
+        write(os.path.join(app_dir(app), 'deployed-image'), image + '\n')
+        release(app)
         write(os.path.join(app_dir(app), 'deployed'), '')
     elif cmd == 'registry:login':
         stdin = '--password-stdin' in flags
@@ -425,6 +577,13 @@ def core(cmd, args, glob):
             server, user = pos[0], pos[1]
             target = D
             password = sys.stdin.read() if stdin else pos[2]
+        # Dokku runs `docker login` itself: a per-app login into the app's own docker config.
+        env_dir = os.path.join(target, 'docker') if target != D else os.path.join(os.environ['HOME'], '.docker')
+        os.makedirs(env_dir, exist_ok=True)
+        r = subprocess.run(['docker', 'login', '--password-stdin', '-u', user, server], input=password.encode(),
+                           env=dict(os.environ, DOCKER_CONFIG=env_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            die(r.stderr.decode('utf-8', 'replace').strip() or f'docker login failed (exit {r.returncode})')
         write(os.path.join(target, 'registry-password'), password)
         write(os.path.join(target, 'registry-login'), f'{server} {user}\n')
         out('Login Succeeded')
@@ -463,9 +622,17 @@ def core(cmd, args, glob):
             return
         if not pos:
             die(f'Please specify an app to run the command on\n !     Usage: dokku {spec[3]}')
-        need_app(pos[0])
-        write(os.path.join(app_dir(pos[0]), 'state'), ('stopped' if cmd == 'ps:stop' else 'running') + '\n')
-        out(f'-----> {"Stopping" if cmd == "ps:stop" else "Restarting"} {pos[0]}')
+        app = pos[0]
+        need_app(app)
+        write(os.path.join(app_dir(app), 'state'), ('stopped' if cmd == 'ps:stop' else 'running') + '\n')
+        out(f'-----> {"Stopping" if cmd == "ps:stop" else "Restarting"} {app}')
+        if cmd == 'ps:stop':
+            if has_container(app):
+                docker(['stop', container(app)], app)
+        elif cmd == 'ps:start' and has_container(app):
+            docker(['start', container(app)], app)
+        else:
+            release(app)
     elif cmd == 'logs':
         need_app(pos[0])
 

@@ -2,8 +2,9 @@
 // integration tests, with either htpasswd (Basic) auth or token (Bearer) auth. For token auth a
 // small token server written here issues real RS256 JWTs signed with a test key whose
 // self-signed certificate the registry trusts (rootcertbundle); it grants only what `grants`
-// allows. pushImage() pushes a small image through the registry HTTP API (monolithic blob
-// uploads + a schema 2 manifest), no Docker engine involved.
+// allows. pushImage() pushes a small runnable image (./image.mjs: busybox httpd printing its
+// environment) through the registry HTTP API (monolithic blob uploads + a schema 2 manifest), no
+// Docker engine involved; a test with an engine can also `docker push` to it.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
@@ -11,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { freePort } from './harness.mjs';
+import { rootfsTar, CMD } from './image.mjs';
 
 const b64url = (b) => Buffer.from(b).toString('base64url');
 const sha256 = (b) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
@@ -127,16 +129,15 @@ ${auth}`);
     if (put.status !== 201) throw new Error(`blob upload: ${put.status} ${await put.text()}`);
     return { digest, size: bytes.length };
   }
-  // Pushes a one-layer image (a real gzipped tar holding /hello.txt) as repo:tag; returns its digest.
+  // Pushes a one-layer runnable image (./image.mjs) as repo:tag; returns its digest. The labels
+  // make each repo:tag's image its own.
   async function pushImage(repo, tag, user = Object.keys(users)[0]) {
     const authz = await authFor(user, repo);
-    const src = mkdtempSync(path.join(os.tmpdir(), 'wharf-layer-'));
-    writeFileSync(path.join(src, 'hello.txt'), `hello from ${repo}:${tag}\n`);
-    const tar = execFileSync('tar', ['-C', src, '-cf', '-', 'hello.txt']);
-    rmSync(src, { recursive: true, force: true });
+    const tar = rootfsTar();
     const { gzipSync } = await import('node:zlib');
     const layer = gzipSync(tar);
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['cat', '/hello.txt'] },
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux',
+      config: { Cmd: CMD, Labels: { 'org.wharf.test': `${repo}:${tag}` } },
       rootfs: { type: 'layers', diff_ids: [sha256(tar)] } }));
     const l = await uploadBlob(repo, authz, layer);
     const c = await uploadBlob(repo, authz, config);

@@ -6,8 +6,11 @@
 // - Each sshd runs in its own mount namespace where /etc/resolv.conf points at 127.0.0.1 (nothing
 //   answers there), so no DNS query leaves loopback, and where /etc/os-release can be swapped to
 //   play another OS. `df`, `sudo`, `getent` and `cat /etc/os-release` are the real commands.
-// - `dokku` and `docker` on the users' PATH are stand-ins: they record each argv and answer like
-//   the real tools. Tests can remove them (missing), set the Dokku version, or stop the "engine".
+// - `dokku` on the users' PATH is a stand-in (dokku_standin.py) that records each argv and answers
+//   like the Dokku version it reports. `docker` is Debian's real CLI talking to a real engine
+//   (./dockerd.mjs: one dockerd per test file, 127.0.0.1 only), its argv recorded too; the users
+//   are in the engine socket's group, as Dokku's user is. Tests can remove either (missing), set
+//   the Dokku version, or really stop the engine (dockerDown).
 // - The node's PATH is its own: bin/ comes first, and a command a test removes is replaced there
 //   by one that answers "not found" (exit 127), so a tool installed on the test machine itself
 //   (Docker, say) never stands in for one the node lacks.
@@ -18,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { freePort } from './harness.mjs';
+import { engine, DOCKER as DOCKER_CLI } from './dockerd.mjs';
 
 export const NODE_USER = 'wharf-node';
 export const NOSUDO_USER = 'wharf-nosudo';
@@ -29,6 +33,8 @@ function ensureUser(name, sudo) {
     execFileSync('useradd', ['-m', '-s', '/bin/bash', name]);
   }
   execFileSync('usermod', ['-p', '*', name]);
+  // The engine's socket group (Debian's docker.io creates it), as Dokku's user is on a node.
+  execFileSync('usermod', ['-aG', 'docker', name]);
   const f = `/etc/sudoers.d/${name}`;
   // The stand-ins live on a per-test PATH, so sudo keeps PATH and the stand-ins' state directory.
   if (sudo) writeFileSync(f, `Defaults:${name} !secure_path, env_keep += "PATH WHARF_STANDIN_DIR"\n${name} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
@@ -39,15 +45,10 @@ function ensureUser(name, sudo) {
 // in ../shared/testdata/dokku/README.md (usage, flags and arity per version; the plugins' DSNs and
 // link variables).
 const DOKKU = readFileSync(new URL('./dokku_standin.py', import.meta.url), 'utf8');
-const DOCKER = `#!/bin/sh
-# Stand-in for the Docker CLI and engine (see dokku).
-D="$WHARF_STANDIN_DIR"
-printf '%s\\0' "$#" "$@" >> "$D/docker-argv"
-if [ -e "$D/docker-down" ]; then echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1; fi
-case "$1" in
-  version) echo "24.0.7" ;;
-  *) : ;;
-esac
+// The node's docker: the real CLI on the test engine's socket, each argv recorded.
+const dockerWrapper = (sock) => `#!/bin/sh
+printf '%s\\0' "$#" "$@" >> "$WHARF_STANDIN_DIR/docker-argv"
+DOCKER_HOST=unix://${sock} exec ${DOCKER_CLI} "$@"
 `;
 
 // The DSN a datastore plugin prints for `service` (facts: ../shared/testdata/dokku/README.md).
@@ -74,6 +75,7 @@ function readCalls(file) {
 }
 
 export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, firewall = 'nftables' } = {}) {
+  const dk = await engine();
   ensureUser(NODE_USER, true);
   ensureUser(NOSUDO_USER, false);
   mkdirSync('/run/sshd', { recursive: true });
@@ -83,7 +85,7 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
   mkdirSync(bin);
   chmodSync(bin, 0o755);
   writeFileSync(path.join(bin, 'dokku'), DOKKU, { mode: 0o755 });
-  writeFileSync(path.join(bin, 'docker'), DOCKER, { mode: 0o755 });
+  writeFileSync(path.join(bin, 'docker'), dockerWrapper(dk.sock), { mode: 0o755 });
   // The node's host firewall: the real nft, applied inside a network namespace of its own, so that
   // the rules are real kernel rules but the CI machine's own firewall is never touched.
   const netns = `wharf-fw-${path.basename(dir).slice(-6).toLowerCase()}`;
@@ -168,10 +170,15 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
     dokkuVersion(v) { writeFileSync(path.join(standin, 'dokku-version'), `${v}\n`); },
     // Makes `name` absent on the node: its PATH finds a command that answers as a missing one does.
     removeStandIn(name) { writeFileSync(path.join(bin, name), missing(name), { mode: 0o755 }); },
-    dockerDown(down = true) {
-      if (down) writeFileSync(path.join(standin, 'docker-down'), '');
-      else rmSync(path.join(standin, 'docker-down'), { force: true });
+    // The node's Docker engine (./dockerd.mjs): engine.docker([...]), engine.containers().
+    engine: dk,
+    // Really stops (down) or starts the engine; the node's docker then answers as on a real node.
+    async dockerDown(down = true) {
+      if (down) await dk.stop();
+      else if (!dk.running) await dk.start();
     },
+    // The containers this node's Dokku runs (`docker ps -a` on the engine, by the stand-in's label).
+    containers() { return dk.containers([`label=com.wharf.standin=${standin}`]); },
     dokkuCalls() { return readCalls(path.join(standin, 'dokku-argv')); },
     // What the Dokku stand-in holds for an app: its config (decoded), domains, ports, state.
     dokkuApp(app) {
@@ -248,6 +255,17 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
     stop,
     async cleanup() {
       await stop();
+      // What the stand-in left running: its forwarders (Dokku's proxy) and its containers.
+      if (existsSync(path.join(standin, 'apps'))) {
+        for (const a of readdirSync(path.join(standin, 'apps'))) {
+          const f = path.join(standin, 'apps', a, 'proxy.pid');
+          if (existsSync(f)) try { process.kill(Number(readFileSync(f, 'utf8')), 'SIGTERM'); } catch {}
+        }
+      }
+      if (dk.running) {
+        const ids = this.containers().map((c) => c.id);
+        if (ids.length) try { dk.docker(['rm', '-f', ...ids]); } catch {}
+      }
       try { execFileSync('ip', ['netns', 'delete', netns]); } catch {}
       rmSync(dir, { recursive: true, force: true });
     },
