@@ -26,6 +26,7 @@
 #   127.0.0.1:<host-port> to 127.0.0.1:<container-port> (ports:set http:<host>:<container>);
 # - ps:stop stops the container, ps:start starts it, ps:restart and a link replace it (a new
 #   container with the current config), apps:destroy removes it and the forwarder.
+import errno
 import os
 import secrets
 import shutil
@@ -34,6 +35,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 D = os.environ.get('WHARF_STANDIN_DIR', '')
 os.umask(0)
@@ -388,10 +390,17 @@ def start_proxy(app, host_port, port):
         return
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        srv.bind(('127.0.0.1', host_port))
-    except OSError as e:
-        die(f'Unable to listen on 127.0.0.1:{host_port}: {e.strerror}')
+    # The old proxy was just sent SIGTERM; until it has exited its listening socket still holds the
+    # port, so a restart retries for a few seconds (Dokku's nginx reload never fails this way).
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            srv.bind(('127.0.0.1', host_port))
+            break
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                die(f'Unable to listen on 127.0.0.1:{host_port}: {e.strerror}')
+            time.sleep(0.05)
     srv.listen(64)
     pid = os.fork()
     if pid:
