@@ -14,6 +14,53 @@ bool SameKey(const cbor_item_t* a, const cbor_item_t* b) {
   return false;
 }
 
+constexpr int kMaxDepth = 16;
+
+// Walks one CBOR item from data[*pos] without allocating and advances *pos past it. False when
+// the item is truncated, nested deeper than kMaxDepth, uses an indefinite length, a tag or a
+// reserved value, or when an array, map or string declares more than the bytes that remain.
+// libcbor 0.8 allocates a container's declared size before reading it, so this runs first: a
+// 9-byte header can no longer ask for gigabytes.
+bool Scan(std::string_view data, size_t* pos, int depth) {
+  if (depth > kMaxDepth || *pos >= data.size()) return false;
+  uint8_t initial = static_cast<uint8_t>(data[(*pos)++]);
+  int major = initial >> 5, info = initial & 0x1f;
+  uint64_t arg = static_cast<uint64_t>(info);
+  if (info >= 24 && info <= 27) {
+    size_t n = size_t{1} << (info - 24);
+    if (data.size() - *pos < n) return false;
+    arg = 0;
+    for (size_t i = 0; i < n; ++i) arg = (arg << 8) | static_cast<uint8_t>(data[*pos + i]);
+    *pos += n;
+  } else if (info > 27) {
+    return false;
+  }
+  uint64_t remaining = data.size() - *pos;
+  switch (major) {
+    case 0:
+    case 1:
+    case 7:
+      return true;
+    case 2:
+    case 3:
+      if (arg > remaining) return false;
+      *pos += static_cast<size_t>(arg);
+      return true;
+    case 4:
+    case 5: {
+      // Every element takes at least one byte.
+      if (arg > remaining || (major == 5 && arg > remaining / 2)) return false;
+      uint64_t items = major == 5 ? arg * 2 : arg;
+      for (uint64_t i = 0; i < items; ++i) {
+        if (!Scan(data, pos, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:  // 6: tags, which no WebAuthn structure uses
+      return false;
+  }
+}
+
 }  // namespace
 
 Result<CborItem> CborItem::Load(std::string_view data, size_t* consumed, std::string_view check) {
@@ -23,17 +70,20 @@ Result<CborItem> CborItem::Load(std::string_view data, size_t* consumed, std::st
     return tl::unexpected<Error>(std::move(e));
   };
   if (data.empty()) return fail("the CBOR data is empty");
+  size_t end = 0;
+  if (!Scan(data, &end, 0)) return fail("the CBOR data is malformed or uses unsupported encodings");
   struct cbor_load_result res;
-  cbor_item_t* item = cbor_load(reinterpret_cast<cbor_data>(data.data()), data.size(), &res);
+  cbor_item_t* item = cbor_load(reinterpret_cast<cbor_data>(data.data()), end, &res);
   if (!item || res.error.code != CBOR_ERR_NONE) {
     if (item) cbor_decref(&item);
     return fail("the CBOR data is malformed");
   }
   CborItem out;
   out.item_ = item;
+  if (res.read != end) return fail("the CBOR data is malformed");
   if (consumed) {
-    *consumed = res.read;
-  } else if (res.read != data.size()) {
+    *consumed = end;
+  } else if (end != data.size()) {
     return fail("the CBOR data has trailing bytes");
   }
   return out;

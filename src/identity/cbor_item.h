@@ -1,6 +1,8 @@
 // CborItem: an owned libcbor item and the few readers src/identity needs (WebAuthn's
 // attestation objects, authenticator data extensions and COSE keys). Internal to src/identity.
-// Only definite-length strings are read (CTAP2's canonical encoding never uses indefinite ones).
+// Load accepts definite lengths only, no tags, at most 16 levels deep, and checks every declared
+// length against the bytes that remain before libcbor allocates anything (CTAP2 canonical CBOR
+// never needs more).
 //
 //   size_t used = 0;
 //   WHARF_ASSIGN_OR_RETURN(CborItem key, CborItem::Load(bytes, &used, "public_key"));

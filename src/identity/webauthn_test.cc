@@ -350,6 +350,12 @@ TEST(WebAuthnParseTest, MalformedInputIsAValidationErrorNamingThePart) {
             "client_data");
   EXPECT_EQ(CheckOf(ParseAttestationObject("\xa0")), "attestation_object");
   EXPECT_EQ(CheckOf(ParseAttestationObject("\xff\xff")), "attestation_object");
+  // Regression (fuzz_webauthn): a map header declaring 2^62 pairs made libcbor allocate them.
+  EXPECT_EQ(CheckOf(ParseAttestationObject(std::string("\xbb\x40\x00\x00\x00\x00\x00\x00\x00", 9))),
+            "attestation_object");
+  EXPECT_EQ(CheckOf(ParseCoseKey(std::string("\x5b\x7f\xff\xff\xff\xff\xff\xff\xff", 9))), "public_key");
+  EXPECT_EQ(CheckOf(ParseCoseKey(std::string(40, '\x81') + "\x01")), "public_key");  // 40 levels deep
+  EXPECT_EQ(CheckOf(ParseCoseKey("\xbf\xff")), "public_key");                         // indefinite map
   // COSE keys: an unsupported algorithm (ES384), a point off the curve, a short RSA modulus.
   std::string es384 = Cbor::Map(5) + Cbor::Int(1) + Cbor::Int(2) + Cbor::Int(3) + Cbor::Int(-35) + Cbor::Int(-1) +
                       Cbor::Int(2) + Cbor::Int(-2) + Cbor::Bytes(std::string(48, '\1')) + Cbor::Int(-3) +
