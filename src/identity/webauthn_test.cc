@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <memory>
 
@@ -101,6 +103,7 @@ class SoftAuthenticator {
   }
 
   const std::string& credential_id() const { return credential_id_; }
+  EVP_PKEY* pkey() const { return key_.get(); }
 
  private:
   std::string Bn(const char* name, size_t pad) const {
@@ -131,6 +134,59 @@ std::string Check(const Result<AssertionOutcome>& r) {
 template <typename T>
 std::string CheckOf(const Result<T>& r) {
   return r ? "ok" : r.error().details.value("check", "?");
+}
+
+struct CertSpec {
+  std::string ou = "Authenticator Attestation";
+  bool ca = false;
+  std::string aaguid = std::string(16, '\x11');  // "" leaves the extension out
+  bool aaguid_critical = false;
+};
+
+// A self-signed attestation certificate for `key` with the subject and extensions of `spec`.
+std::string MakeAttestationCert(EVP_PKEY* key, const CertSpec& spec) {
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+  X509_gmtime_adj(X509_getm_notBefore(x), 0);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_NAME* name = X509_get_subject_name(x);
+  auto add = [&](const char* field, const std::string& v) {
+    X509_NAME_add_entry_by_txt(name, field, MBSTRING_ASC, reinterpret_cast<const unsigned char*>(v.c_str()), -1, -1,
+                               0);
+  };
+  add("C", "SE");
+  add("O", "Wharf Test");
+  add("OU", spec.ou);
+  add("CN", "Wharf Test Authenticator");
+  X509_set_issuer_name(x, name);
+  X509_set_pubkey(x, key);
+  X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints, spec.ca ? "CA:TRUE" : "CA:FALSE");
+  X509_add_ext(x, bc, -1);
+  X509_EXTENSION_free(bc);
+  if (!spec.aaguid.empty()) {
+    ASN1_OCTET_STRING* inner = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(inner, reinterpret_cast<const unsigned char*>(spec.aaguid.data()), 16);
+    unsigned char* der = nullptr;
+    int len = i2d_ASN1_OCTET_STRING(inner, &der);
+    ASN1_OCTET_STRING* outer = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(outer, der, len);
+    ASN1_OBJECT* oid = OBJ_txt2obj("1.3.6.1.4.1.45724.1.1.4", 1);
+    X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, oid, spec.aaguid_critical ? 1 : 0, outer);
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    ASN1_OBJECT_free(oid);
+    ASN1_OCTET_STRING_free(outer);
+    ASN1_OCTET_STRING_free(inner);
+    OPENSSL_free(der);
+  }
+  X509_sign(x, key, EVP_sha256());
+  unsigned char* der = nullptr;
+  int len = i2d_X509(x, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  X509_free(x);
+  return out;
 }
 
 // ---- Real vectors (py_webauthn's recorded browser output) ----
@@ -337,6 +393,41 @@ TEST(WebAuthnSoftTest, RegistrationRequiresUserPresenceAndASupportedFormat) {
   std::string none = Cbor::Map(3) + Cbor::Text("fmt") + Cbor::Text("none") + Cbor::Text("attStmt") + Cbor::Map(0) +
                      Cbor::Text("authData") + Cbor::Bytes(no_cred);
   EXPECT_EQ(CheckOf(VerifyRegistration(kLocalhost, ch, cd, none)), "authenticator_data");
+}
+
+TEST(WebAuthnSoftTest, PackedX5cCertificateRequirements) {
+  SoftAuthenticator cred(CoseAlg::kEdDsa), attester(CoseAlg::kEs256);
+  std::string ch(16, '\x05');
+  std::string cd = ClientData("webauthn.create", ch, "http://localhost:5000");
+  std::string ad = cred.AuthData("localhost", kFlagUserPresent, 0, true);  // AAGUID 0x11 x 16
+  auto attest = [&](const CertSpec& spec, int64_t alg) {
+    std::string sig = attester.Sign(ad + Sha256(cd));
+    std::string att = Cbor::Map(3) + Cbor::Text("fmt") + Cbor::Text("packed") + Cbor::Text("attStmt") +
+                      Cbor::Map(3) + Cbor::Text("alg") + Cbor::Int(alg) + Cbor::Text("sig") + Cbor::Bytes(sig) +
+                      Cbor::Text("x5c") + Cbor::Array(1) + Cbor::Bytes(MakeAttestationCert(attester.pkey(), spec)) +
+                      Cbor::Text("authData") + Cbor::Bytes(ad);
+    return VerifyRegistration(kLocalhost, ch, cd, att);
+  };
+  auto ok = attest({}, -7);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->attestation, AttestationType::kBasic);
+  EXPECT_EQ(ok->alg, CoseAlg::kEdDsa);
+  CertSpec no_aaguid;
+  no_aaguid.aaguid = "";
+  EXPECT_EQ(CheckOf(attest(no_aaguid, -7)), "ok");
+  CertSpec wrong_ou;
+  wrong_ou.ou = "Engineering";
+  EXPECT_EQ(CheckOf(attest(wrong_ou, -7)), "attestation");
+  CertSpec other_aaguid;
+  other_aaguid.aaguid = std::string(16, '\x22');
+  EXPECT_EQ(CheckOf(attest(other_aaguid, -7)), "attestation");
+  CertSpec critical;
+  critical.aaguid_critical = true;
+  EXPECT_EQ(CheckOf(attest(critical, -7)), "attestation");
+  CertSpec ca;
+  ca.ca = true;
+  EXPECT_EQ(CheckOf(attest(ca, -7)), "attestation");
+  EXPECT_EQ(CheckOf(attest({}, -257)), "attestation");  // alg RS256 with an EC certificate key
 }
 
 TEST(WebAuthnParseTest, MalformedInputIsAValidationErrorNamingThePart) {
