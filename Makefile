@@ -16,6 +16,8 @@ BUILD_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libboost-dev libboost-system-dev nlohmann-json3-dev libexpected-dev libsqlite3-dev libpq-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libssh-dev libspdlog-dev libfmt-dev libcli11-dev \
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev nodejs
+# libcbor-dev (WebAuthn attestation objects and COSE keys), libqrencode-dev (the TOTP enrolment QR code): src/identity.
+BUILD_PACKAGES += libcbor-dev libqrencode-dev
 # chromium: the browser the UI tests drive headless (tests/e2e/ui_*.test.mjs, via playwright-core).
 # sudo, util-linux (unshare), python3: the worker-node test host (tests/e2e/lib/sshd.mjs).
 # docker-registry, apache2-utils (htpasswd), openssl (token signing cert): the registry tests (tests/e2e/lib/registry.mjs).
@@ -29,6 +31,9 @@ TEST_PACKAGES += clang libclang-rt-14-dev
 # docker.io (dockerd, containerd, runc, the docker CLI), busybox-static: the test nodes' real Docker engine and the
 # tiny image the image journey builds offline (tests/e2e/lib/dockerd.mjs, tests/e2e/lib/image.mjs).
 TEST_PACKAGES += docker.io busybox-static
+# zbar-tools (zbarimg), librsvg2-bin (rsvg-convert): the QR test rasterises the enrolment SVG and scans it back
+# (src/identity/qr_test.cc).
+TEST_PACKAGES += zbar-tools librsvg2-bin
 
 .PHONY: run test deps deps-apt deps-npm web web-test build unit e2e bench clean fuzz-build fuzz-smoke fuzz
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Enforces the module dependency rules of docs/architecture.md: no module includes a module above
-# it, and only the named modules include sqlite3/libpq, libssh, curl and sodium.
+# it, and only the named modules include sqlite3/libpq, libssh, curl, sodium, libcbor and qrencode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Each module and the modules it may include (besides itself).
@@ -9,17 +9,18 @@ declare -A allowed=(
   [domain]="base"
   [authz]="base domain"
   [secrets]="base"
+  [identity]="base secrets"
   [store]="base domain"
   [http_client]="base"
   [nodes]="base"
   [integrations]="base http_client"
   [diagnose]="base domain"
   [notify]="base secrets"
-  [services]="base domain authz secrets store http_client nodes integrations diagnose"
+  [services]="base domain authz secrets identity store http_client nodes integrations diagnose"
   [jobs]="base domain authz secrets store http_client nodes integrations diagnose services"
   [api]="base domain authz services"
   [cli]="base domain http_client"
-  [server]="base domain authz secrets store http_client nodes integrations diagnose services jobs api cli"
+  [server]="base domain authz secrets identity store http_client nodes integrations diagnose services jobs api cli"
 )
 fail=0
 for dir in src/*/; do
@@ -47,5 +48,6 @@ check_only '#include\s*[<"]libssh/' nodes
 check_only '#include\s*[<"]curl/' http_client
 check_only '#include\s*[<"]sodium' secrets
 check_only '#include\s*[<"]boost/beast' api
+check_only '#include\s*[<"](cbor|qrencode)\.h' identity
 [ $fail = 0 ] && echo "layers: ok"
 exit $fail
