@@ -15,6 +15,10 @@
 // anything else the database reports returns kInternal (detail has the SQL error) or
 // kUnavailable (busy/locked beyond the timeout). Find* return nullopt when absent.
 //
+// Layout: the repository interfaces sit by group in store/{access,server,job,app}_repositories.h,
+// all included here (include this header, not those). Both databases share one implementation of
+// every repository, store/sql (see store/sql/query.h).
+//
 // Thread-safety: Store is safe from any thread. A Tx and the repositories it hands out belong to
 // the calling thread for the duration of the callback only.
 #pragma once
