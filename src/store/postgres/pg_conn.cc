@@ -1,5 +1,6 @@
 #include "store/postgres/pg_conn.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -68,7 +69,7 @@ Result<const std::string*> Conn::Prepared(const char* sql) {
   auto it = prepared_.find(sql);
   if (it != prepared_.end()) return &it->second;
   std::string name = "w" + std::to_string(prepared_.size() + 1);
-  ResultPtr r(PQprepare(c_, name.c_str(), sql, 0, nullptr));
+  ResultPtr r(PQprepare(c_, name.c_str(), PgPlaceholders(sql).c_str(), 0, nullptr));
   if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return Err(PgError(c_, r.get()));
   return &prepared_.emplace(sql, std::move(name)).first->second;
 }
@@ -93,7 +94,41 @@ Status Conn::Exec(const std::string& sql) {
   return Ok();
 }
 
+std::string PgPlaceholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int highest = 0;
+  char quote = 0;  // inside '...' or "..."
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char ch = sql[i];
+    if (quote) {
+      if (ch == quote) quote = 0;
+      out += ch;
+      continue;
+    }
+    if (ch == '\'' || ch == '"') {
+      quote = ch;
+      out += ch;
+      continue;
+    }
+    if (ch != '?') {
+      out += ch;
+      continue;
+    }
+    size_t j = i + 1;
+    int n = 0;
+    while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') n = n * 10 + (sql[j++] - '0');
+    if (j == i + 1) n = highest + 1;
+    highest = std::max(highest, n);
+    out += '$';
+    out += std::to_string(n);
+    i = j - 1;
+  }
+  return out;
+}
+
 Status Query::Run(std::string_view conflict_message) {
+  ran_ = true;
   const int n = static_cast<int>(vals_.size());
   std::vector<const char*> values(n);
   std::vector<int> lengths(n);

@@ -40,10 +40,13 @@ class Conn {
   Conn& operator=(const Conn&) = delete;
 
   PGconn* get() { return c_; }
+  // Unused here: PostgreSQL's triggers tell WatchJobs (the repositories set it on both stores).
+  bool jobs_changed = false;
   bool ok() const { return PQstatus(c_) == CONNECTION_OK; }
   // Re-establishes a broken connection; forgets the prepared statements.
   void Reset();
-  // The server-side name of `sql`'s prepared statement, preparing it on first use.
+  // The server-side name of `sql`'s prepared statement, preparing it on first use. SQLite-style
+  // parameters in `sql` (`?`, `?N`; see store/sql/query.h) are rewritten to `$N` then.
   Result<const std::string*> Prepared(const char* sql);
   // Runs one or several statements with the simple protocol (no parameters).
   Status Exec(const std::string& sql);
@@ -73,8 +76,11 @@ class Conn {
 // Opens a connection; kUnavailable with a password-free message when it fails.
 Result<std::unique_ptr<Conn>> Connect(const std::string& url, int connect_timeout_seconds);
 
+// The Query of store/sql/query.h for PostgreSQL.
 class Query {
  public:
+  using Connection = Conn;
+  static constexpr bool kPostgres = true;
   // `sql` must be a string literal (its address keys the prepared-statement cache).
   Query(Conn& c, const char* sql) : conn_(c), sql_(sql) {}
   // An ad-hoc statement that is not prepared (bulk copy).
@@ -101,8 +107,16 @@ class Query {
 
   // Executes; kConflict (with `conflict_message`) on unique/foreign-key violations.
   Status Run(std::string_view conflict_message = {});
+  Status Exec(std::string_view conflict_message = {}) { return Run(conflict_message); }
   // Advances to the next row; false when there are no more.
   bool Next() { return ++row_ < rows(); }
+  // Runs the statement on the first call, then advances like Next.
+  Result<bool> Step() {
+    if (!ran_) WHARF_TRY(Run());
+    return Next();
+  }
+  int64_t Changes() const { return Affected(); }
+  size_t RowsHint() const { return static_cast<size_t>(rows()); }
   int rows() const { return res_ ? PQntuples(res_.get()) : 0; }
   int64_t Affected() const;
   // Runs the connection's deferred BEGIN statements and this one in one pipeline.
@@ -134,6 +148,11 @@ class Query {
   std::vector<bool> nulls_;
   ResultPtr res_;
   int row_ = -1;
+  bool ran_ = false;
 };
+
+// `sql` with SQLite-style parameters rewritten for PostgreSQL: `?N` becomes `$N`, a bare `?` the
+// number after the largest so far (SQLite's rule). Quoted text is left alone.
+std::string PgPlaceholders(std::string_view sql);
 
 }  // namespace wharf::store::pg

@@ -13,7 +13,7 @@
 #include "store/postgres/pg_conn.h"
 #include "store/migrations.h"
 #include "store/postgres/pg_migrations.h"
-#include "store/postgres/pg_repositories.h"
+#include "store/sql/sql_tx.h"
 
 namespace wharf::store {
 
@@ -21,6 +21,7 @@ namespace {
 
 using pg::Conn;
 using pg::Query;
+using PgTx = sql::SqlTx<pg::Query>;
 
 // A bounded pool: connections are opened on demand up to `size`, broken ones are reset on the
 // way out. Lease returns the connection when it goes out of scope.
@@ -163,7 +164,7 @@ class PostgresStore final : public Store {
   Status WriteWith(std::vector<std::string> begin, const std::function<Status(Tx&)>& fn) {
     WHARF_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
     c->DeferBegin(std::move(begin));
-    pg::PgTx tx(*c);
+    PgTx tx(*c);
     Status st = fn(tx);
     if (c->begin_deferred()) {  // fn ran no statement: there is no transaction to end
       c->TakeDeferredBegin();
@@ -184,7 +185,7 @@ class PostgresStore final : public Store {
   Status Read(const std::function<Status(Tx&)>& fn) override {
     WHARF_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
     c->DeferBegin({"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"});
-    pg::PgTx tx(*c);
+    PgTx tx(*c);
     Status inner = fn(tx);
     if (c->begin_deferred()) {  // fn ran no statement: there is no transaction to end
       c->TakeDeferredBegin();
@@ -273,7 +274,7 @@ class PostgresStore final : public Store {
     return Write([&](Tx& tx) -> Status {
       WHARF_ASSIGN_OR_RETURN(int64_t users, tx.users().Count());
       if (users > 0) return Err(ErrorCode::kConflict, "The destination database already holds data; copy into an empty one.");
-      Conn& c = static_cast<pg::PgTx&>(tx).conn();
+      Conn& c = static_cast<PgTx&>(tx).conn();
       for (const auto& table : DataTables()) {
         std::string sql;
         WHARF_TRY(source.ScanRows(table, [&](const RawRow& row) -> Status {

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "store/postgres/pg_conn.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/testing/pg_test_server.h"
 
@@ -23,6 +24,14 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
+
+// The repositories are written with SQLite's parameters once (store/sql); PostgreSQL gets `$N`.
+TEST(PgPlaceholders, NumbersLikeSqliteAndLeavesQuotedTextAlone) {
+  EXPECT_EQ(pg::PgPlaceholders("SELECT a FROM t WHERE b = ? AND c = ?"), "SELECT a FROM t WHERE b = $1 AND c = $2");
+  EXPECT_EQ(pg::PgPlaceholders("UPDATE t SET s = ?1 WHERE x = CASE WHEN ?1 = 'a?' THEN ?2 END AND y = ?"),
+            "UPDATE t SET s = $1 WHERE x = CASE WHEN $1 = 'a?' THEN $2 END AND y = $3");
+  EXPECT_EQ(pg::PgPlaceholders("SELECT \"q?\", ',' || ?12 FROM t WHERE z = $1"), "SELECT \"q?\", ',' || $12 FROM t WHERE z = $1");
+}
 
 struct Db {
   std::string url;
