@@ -68,7 +68,11 @@ http::response<http::string_body> ToBeast(HttpResponse&& r, unsigned version, bo
 http::response<http::string_body> PlainError(int status, const char* code, const char* message, unsigned version) {
   HttpResponse r;
   r.status = status;
-  r.body = fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
+  // The same {error: {code, message, request_id}} shape as every other error (ErrorBody); the
+  // request could not be read, so its id is a fresh one.
+  const std::string request_id = NewRequestId();
+  r.body = fmt::format(R"({{"error":{{"code":"{}","message":"{}","request_id":"{}"}}}})", code, message, request_id);
+  r.headers.emplace_back("X-Request-Id", request_id);
   return ToBeast(std::move(r), version, false);
 }
 

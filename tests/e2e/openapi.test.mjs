@@ -2,7 +2,10 @@
 // one of its documented statuses, and every route the server answers is documented.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { startWharf, api, signup, sshKeygen, uniqueEmail, memberWithRole } from './lib/harness.mjs';
+import { checkResponse } from './lib/openapi_check.mjs';
 
 let s, ada, ids;
 before(async () => {
@@ -66,4 +69,66 @@ test('operations endpoints: healthz, readyz, metrics, index page', async () => {
   const html = await idx.text();
   assert.match(html, /Wharf is running/);
   assert.match(html, /\/api\/v1\/openapi\.json/);
+});
+
+test('the document compiles with ajv in strict mode, and every operationId is unique camelCase', async () => {
+  const { json: doc } = await api(s.url, 'GET', '/api/v1/openapi.json');
+  assert.deepEqual(doc.servers.map((x) => x.url), ['/'], 'paths are written from the root (/api/v1/…, /healthz)');
+  const ajv = new Ajv({ strict: true, allErrors: true });
+  addFormats(ajv);
+  ajv.addKeyword('components');  // the wrapper that holds the components; every schema under it is strict
+  ajv.addSchema({ $id: 'wharf-openapi', components: doc.components });
+  const rewrite = (x) => Array.isArray(x) ? x.map(rewrite) : x && typeof x === 'object'
+    ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, k === '$ref' ? 'wharf-openapi' + v : rewrite(v)])) : x;
+  for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.compile(rewrite(schema), `schema ${name}`);
+  const ids = new Map();
+  let schemas = 0;
+  for (const [pattern, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const where = `${method.toUpperCase()} ${pattern}`;
+      assert.match(op.operationId || '', /^[a-z][a-zA-Z0-9]*$/, `${where}: operationId ${op.operationId}`);
+      assert.ok(!ids.has(op.operationId), `${where} and ${ids.get(op.operationId)} share operationId ${op.operationId}`);
+      ids.set(op.operationId, where);
+      for (const [status, res] of Object.entries(op.responses)) {
+        const schema = res.content?.['application/json']?.schema;
+        if (!schema) continue;
+        ajv.compile(rewrite(schema));
+        schemas++;
+      }
+    }
+  }
+  assert.ok(ids.size >= 140, `${ids.size} operations`);
+  assert.ok(schemas >= ids.size / 2, `${schemas} response schemas compiled`);
+  const err = doc.components.schemas.Error;
+  assert.deepEqual(err.required, ['error']);
+  assert.deepEqual([...err.properties.error.required].sort(), ['code', 'message', 'request_id']);
+});
+
+test('the response checker rejects an error body without error.code (it cannot pass silently)', async () => {
+  const headers = { get: (h) => (h.toLowerCase() === 'content-type' ? 'application/json' : null) };
+  const good = { error: { code: 'not_found', message: 'No such key.', request_id: 'req_1' } };
+  await checkResponse(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/ssh-keys/key_x`, 404, headers, good, JSON.stringify(good));
+  const bad = { error: { message: 'No such key.', request_id: 'req_1' } };
+  await assert.rejects(
+    checkResponse(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/ssh-keys/key_x`, 404, headers, bad, JSON.stringify(bad)),
+    /response does not match its schema.*code/);
+  const noId = { error: { code: 'not_found', message: 'No such key.' } };
+  await assert.rejects(
+    checkResponse(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/ssh-keys/key_x`, 404, headers, noId, JSON.stringify(noId)),
+    /request_id/);
+  // A documented 2xx body is checked too: a Docker registry without its id is refused.
+  const reg = { name: 'r' };
+  await assert.rejects(
+    checkResponse(s.url, 'GET', `/api/v1/orgs/${ada.org.slug}/docker-registries/reg_x`, 200, headers, reg, JSON.stringify(reg)),
+    /does not match/);
+});
+
+test('errors the server answers before routing (body too large) have the documented shape', async () => {
+  const big = 'x'.repeat(1024 * 1024 + 10);
+  const r = await fetch(s.url + '/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+  assert.equal(r.status, 413);
+  const body = await r.json();
+  assert.equal(body.error.code, 'payload_too_large');
+  assert.match(body.error.request_id, /^req_/);
+  assert.equal(r.headers.get('x-request-id'), body.error.request_id);
 });

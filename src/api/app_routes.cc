@@ -1,0 +1,364 @@
+// Applications (and the legacy projects view), their services, variables and domains (docs/applications.md).
+#include "api/routes.h"
+
+#include <tuple>
+
+#include "api/body.h"
+
+namespace wharf::api {
+
+namespace {
+
+Result<std::vector<services::VariableInput>> ParseVariables(const json& v, const std::string& field) {
+  std::vector<services::VariableInput> out;
+  auto value_of = [&](const json& x, const std::string& f) -> Result<std::string> {
+    if (!x.is_string()) return FieldError(f, "must be a string (write numbers and booleans in quotes)");
+    return x.get<std::string>();
+  };
+  if (v.is_object()) {
+    for (auto& [k, x] : v.items()) {
+      WHARF_ASSIGN_OR_RETURN(auto val, value_of(x, field + "." + k));
+      out.push_back({k, std::move(val)});
+    }
+    return out;
+  }
+  if (!v.is_array()) return FieldError(field, "must be a list of {\"key\": \"…\", \"value\": \"…\"} (or an object of key: value)");
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string f = field + "[" + std::to_string(i) + "]";
+    const json& x = v[i];
+    if (!x.is_object() || !x.contains("key") || !x["key"].is_string())
+      return FieldError(f, "must be {\"key\": \"NAME\", \"value\": \"…\"}");
+    for (auto& [k, unused] : x.items())
+      if (k != "key" && k != "value") return FieldError(f + "." + k, "is not a known field; allowed: key, value");
+    WHARF_ASSIGN_OR_RETURN(auto val, value_of(x.contains("value") ? x["value"] : json(""), f + ".value"));
+    out.push_back({x["key"].get<std::string>(), std::move(val)});
+  }
+  return out;
+}
+
+
+const std::initializer_list<std::string_view> kServiceFields = {
+    "name", "type", "git_provider_id", "repository", "branch", "tag", "build_path", "port", "image",
+    "docker_registry_id", "ports", "database", "engine", "version", "variables"};
+
+Result<services::ServiceInput> ParseService(const Body& b) {
+  services::ServiceInput in;
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+  WHARF_ASSIGN_OR_RETURN(in.type, b.OptString("type", 50));
+  WHARF_ASSIGN_OR_RETURN(in.git_provider_id, b.OptString("git_provider_id", 100));
+  WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 600));
+  WHARF_ASSIGN_OR_RETURN(in.branch, b.OptString("branch", 300));
+  WHARF_ASSIGN_OR_RETURN(in.tag, b.OptString("tag", 300));
+  WHARF_ASSIGN_OR_RETURN(in.build_path, b.OptString("build_path", 300));
+  WHARF_ASSIGN_OR_RETURN(in.port, b.OptInt("port"));
+  WHARF_ASSIGN_OR_RETURN(in.image, b.OptString("image", 4096));
+  WHARF_ASSIGN_OR_RETURN(in.docker_registry_id, b.OptString("docker_registry_id", 100));
+  if (b.Has("ports")) {
+    const json& a = b.Raw("ports");
+    if (!a.is_array()) return FieldError("ports", "must be a list like [\"http:80:5000\"]");
+    std::vector<std::string> ports;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!a[i].is_string()) return FieldError("ports[" + std::to_string(i) + "]", "must be a string like \"http:80:5000\"");
+      ports.push_back(a[i]);
+    }
+    in.ports = std::move(ports);
+  }
+  WHARF_ASSIGN_OR_RETURN(in.engine, b.OptString("engine", 50));
+  WHARF_ASSIGN_OR_RETURN(in.version, b.OptString("version", 50));
+  if (b.Has("database")) {
+    const json& d = b.Raw("database");
+    if (!d.is_object()) return FieldError("database", "must be {\"engine\": \"postgres\", \"version\": \"16\"}");
+    for (auto& [k, v] : d.items()) {
+      if (k != "engine" && k != "version") return FieldError("database." + k, "is not a known field; allowed: engine, version");
+      if (!v.is_string()) return FieldError("database." + k, "must be a string");
+    }
+    if (d.contains("engine")) in.engine = d["engine"].get<std::string>();
+    if (d.contains("version")) in.version = d["version"].get<std::string>();
+  }
+  if (b.Has("variables")) {
+    WHARF_ASSIGN_OR_RETURN(in.variables, ParseVariables(b.Raw("variables"), "variables"));
+  }
+  return in;
+}
+
+Result<services::ApplicationInput> ParseApplication(const Body& b) {
+  services::ApplicationInput in;
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+  WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description", 4000));
+  WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
+  return in;
+}
+
+json TemplateJson(const domain::AppTemplate& t) {
+  json body = json::parse(t.body, nullptr, false);
+  json services = body.is_object() && body.contains("services") ? body["services"] : json::array();
+  return {{"id", t.id}, {"name", t.name}, {"description", t.description}, {"services", services},
+          {"source_application", body.is_object() ? body.value("source_application", "") : ""},
+          {"created_at", Time(t.created_at)}, {"updated_at", Time(t.updated_at)}, {"created_by", t.created_by}};
+}
+
+}  // namespace
+
+void AddApplicationRoutes(Router& rt) {
+  using A = AuthMode;
+  using domain::Collection;
+  auto& s = rt.svc();
+  const std::vector<int> kRow = {200, 400, 401, 403, 404, 409};
+
+  // Applications and the legacy projects view: the same rows, each path authorized by its own
+  // collection (applications.* or projects.*).
+  for (auto [path, coll, tag] : {std::tuple{"applications", Collection::kApplications, "applications"},
+                                 std::tuple{"projects", Collection::kProjects, "projects"}}) {
+    const std::string base = std::string("/api/v1/orgs/{org}/") + path;
+    const std::string perm = std::string(domain::CollectionName(coll));
+    const Collection c = coll;
+    rt.Add("GET", base, A::kOrg, tag, "List " + std::string(path) + " (" + perm + ".read)", {200, 400, 401, 403, 404},
+        [&s, c](Call& call) -> Result<HttpResponse> {
+          WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(call.req));
+          WHARF_ASSIGN_OR_RETURN(auto page, s.ListApplications(call.p(), c, limit, call.req.Query("cursor"), call.ctx));
+          return Json(200, ListJson(page, ApplicationJson));
+        });
+    rt.Add("POST", base, A::kOrg, tag, "Create {name, description?, server_id} (" + perm + ".create)",
+        {201, 400, 401, 403, 404, 409}, [&s, c](Call& call) -> Result<HttpResponse> {
+          WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, {"name", "description", "server_id"}));
+          WHARF_ASSIGN_OR_RETURN(auto in, ParseApplication(b));
+          WHARF_ASSIGN_OR_RETURN(auto a, s.CreateApplication(call.p(), c, std::move(in), call.ctx));
+          return Json(201, ApplicationJson(a));
+        });
+    rt.Add("GET", base + "/{id}", A::kOrg, tag, "One (" + perm + ".read)", {200, 401, 403, 404},
+        [&s, c](Call& call) -> Result<HttpResponse> {
+          WHARF_ASSIGN_OR_RETURN(auto a, s.GetApplication(call.p(), c, call.params[1], call.ctx));
+          return Json(200, ApplicationJson(a));
+        });
+    rt.Add("PATCH", base + "/{id}", A::kOrg, tag, "Edit name, description or server_id (" + perm + ".update)", kRow,
+        [&s, c](Call& call) -> Result<HttpResponse> {
+          WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, {"name", "description", "server_id"}));
+          WHARF_ASSIGN_OR_RETURN(auto in, ParseApplication(b));
+          WHARF_ASSIGN_OR_RETURN(auto a, s.UpdateApplication(call.p(), c, call.params[1], std::move(in), call.ctx));
+          return Json(200, ApplicationJson(a));
+        });
+    rt.Add("DELETE", base + "/{id}", A::kOrg, tag, "Delete; 409 while it has services (" + perm + ".delete)",
+        {204, 401, 403, 404, 409}, [&s, c](Call& call) -> Result<HttpResponse> {
+          WHARF_TRY(s.DeleteApplication(call.p(), c, call.params[1], call.ctx));
+          return NoContent();
+        });
+  }
+
+  // Services.
+  auto create_service = [&s](Call& c, const std::string& app_id, const Body& b) -> Result<HttpResponse> {
+    WHARF_ASSIGN_OR_RETURN(auto in, ParseService(b));
+    WHARF_ASSIGN_OR_RETURN(auto v, s.CreateService(c.p(), app_id, std::move(in), c.ctx));
+    return Json(201, ServiceJson(v));
+  };
+  rt.Add("GET", "/api/v1/orgs/{org}/applications/{id}/services", A::kOrg, "services",
+      "The application's services, variables as templates (services.read)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto list, s.ListServices(c.p(), c.params[1], c.ctx));
+        json items = json::array();
+        for (auto& v : list) items.push_back(ServiceJson(v));
+        return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/applications/{id}/services", A::kOrg, "services",
+      "Add a service: {name, type: app|docker|database, …, variables?} (services.create)", {201, 400, 401, 403, 404, 409},
+      [create_service](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, kServiceFields));
+        return create_service(c, c.params[1], b);
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/services", A::kOrg, "services",
+      "Add a service to {application_id} (services.create)", {201, 400, 401, 403, 404, 409},
+      [create_service](Call& c) -> Result<HttpResponse> {
+        // The body is parsed once, with its limits, and never re-serialised: application_id is
+        // taken out and the rest goes on as the same parsed value.
+        std::vector<std::string_view> fields(kServiceFields);
+        fields.push_back("application_id");
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, fields));
+        json app = b.Take("application_id");
+        if (!app.is_string()) return FieldError("application_id", "is required: the application to add the service to");
+        return create_service(c, app.get<std::string>(), b);
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services", "A service (services.read)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetService(c.p(), c.params[1], c.ctx));
+        return Json(200, ServiceJson(v));
+      });
+  rt.Add("PATCH", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services",
+      "Edit a service's settings; a new image or registry is checked again (services.update)", kRow,
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, kServiceFields));
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseService(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateService(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, ServiceJson(v));
+      });
+  rt.Add("DELETE", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services",
+      "Delete a service; 409 while another variable refers to it (services.delete)", {204, 401, 403, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteService(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+
+  // Variables.
+  auto vars_json = [](const std::vector<services::VariableView>& v) { return json{{"items", VariablesJson(v)}}; };
+  rt.Add("GET", "/api/v1/orgs/{org}/services/{id}/variables", A::kOrg, "services",
+      "Variables as templates (services.read); ?reveal=true adds each resolved value (services.update, audited)",
+      {200, 400, 401, 403, 404}, [&s, vars_json](Call& c) -> Result<HttpResponse> {
+        const std::string reveal = c.req.Query("reveal");
+        if (!reveal.empty() && reveal != "true" && reveal != "false") return FieldError("reveal", "must be true or false");
+        WHARF_ASSIGN_OR_RETURN(auto v, s.ListVariables(c.p(), c.params[1], reveal == "true", c.ctx));
+        return Json(200, vars_json(v));
+      });
+  rt.Add("PUT", "/api/v1/orgs/{org}/services/{id}/variables", A::kOrg, "services",
+      "Replace every variable {variables: [{key, value}]}; removed keys are unset by the next deploy (services.update)",
+      kRow, [&s, vars_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"variables"}));
+        if (!b.Has("variables")) return FieldError("variables", "is required: [{\"key\": \"NAME\", \"value\": \"…\"}]");
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseVariables(b.Raw("variables"), "variables"));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.PutVariables(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, vars_json(v));
+      });
+  rt.Add("PUT", "/api/v1/orgs/{org}/services/{id}/variables/{key}", A::kOrg, "services",
+      "Set one variable {value} (services.update)", kRow, [&s, vars_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"value"}));
+        WHARF_ASSIGN_OR_RETURN(auto value, b.String("value", domain::kMaxValueBytes));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.SetVariable(c.p(), c.params[1], {c.params[2], std::move(value)}, c.ctx));
+        return Json(200, vars_json(v));
+      });
+  rt.Add("DELETE", "/api/v1/orgs/{org}/services/{id}/variables/{key}", A::kOrg, "services",
+      "Remove one variable; it is unset by the next deploy (services.update)", kRow,
+      [&s, vars_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.DeleteVariable(c.p(), c.params[1], c.params[2], c.ctx));
+        return Json(200, vars_json(v));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/variables/regenerate", A::kOrg, "services",
+      "New values for the secret() of {keys?} (all when absent) (services.update)", kRow,
+      [&s, vars_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"keys"}));
+        std::vector<std::string> keys;
+        if (b.Has("keys")) {
+          const json& k = b.Raw("keys");
+          if (!k.is_array()) return FieldError("keys", "must be a list of variable names");
+          for (size_t i = 0; i < k.size(); ++i) {
+            if (!k[i].is_string()) return FieldError("keys[" + std::to_string(i) + "]", "must be a string");
+            keys.push_back(k[i]);
+          }
+        }
+        WHARF_ASSIGN_OR_RETURN(auto v, s.RegenerateSecrets(c.p(), c.params[1], std::move(keys), c.ctx));
+        return Json(200, vars_json(v));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/reveal-credentials", A::kOrg, "services",
+      "A database's generated credentials and URL (services.update, audited)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.RevealCredentials(c.p(), c.params[1], c.ctx));
+        return Json(200, v);
+      });
+
+  // Domains (the model; the node applies them with deployments).
+  auto domains_json = [](const json& d) { return json{{"items", d}}; };
+  rt.Add("GET", "/api/v1/orgs/{org}/services/{id}/domains", A::kOrg, "services", "The service's domains (services.read)",
+      {200, 401, 403, 404}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto d, s.ListDomains(c.p(), c.params[1], c.ctx));
+        return Json(200, domains_json(d));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/domains", A::kOrg, "services",
+      "Add {hostname, letsencrypt?: true, default?: false}; the first is the default (services.update)",
+      {201, 400, 401, 403, 404, 409}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"hostname", "letsencrypt", "default"}));
+        WHARF_ASSIGN_OR_RETURN(auto host, b.String("hostname", 300));
+        WHARF_ASSIGN_OR_RETURN(auto le, b.OptBool("letsencrypt"));
+        WHARF_ASSIGN_OR_RETURN(auto def, b.OptBool("default"));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.AddDomain(c.p(), c.params[1], host, le.value_or(true), def.value_or(false), c.ctx));
+        return Json(201, domains_json(d));
+      });
+  rt.Add("DELETE", "/api/v1/orgs/{org}/services/{id}/domains/{hostname}", A::kOrg, "services",
+      "Remove a domain (services.update)", {200, 400, 401, 403, 404}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto d, s.RemoveDomain(c.p(), c.params[1], c.params[2], c.ctx));
+        return Json(200, domains_json(d));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/domains/{hostname}/default", A::kOrg, "services",
+      "Make a domain the default ({{ svc.DOMAIN }}) (services.update)", {200, 400, 401, 403, 404},
+      [&s, domains_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto d, s.SetDefaultDomain(c.p(), c.params[1], c.params[2], c.ctx));
+        return Json(200, domains_json(d));
+      });
+
+}
+
+void AddTemplateRoutes(Router& rt) {
+  using A = AuthMode;
+  auto& s = rt.svc();
+  const std::vector<int> kRow = {200, 400, 401, 403, 404, 409};
+  // Templates.
+  auto parse_template = [](const Body& b) -> Result<services::TemplateInput> {
+    services::TemplateInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description", 4000));
+    WHARF_ASSIGN_OR_RETURN(in.application_id, b.OptString("application_id", 100));
+    return in;
+  };
+  rt.Add("GET", "/api/v1/orgs/{org}/templates", A::kOrg, "templates", "List templates (templates.read)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListTemplates(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, TemplateJson));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/templates", A::kOrg, "templates",
+      "Save {application_id}'s services as a template {name, description?} with no secret in it (templates.create, "
+      "services.read)", {201, 400, 401, 403, 404, 409}, [&s, parse_template](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"name", "description", "application_id"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_template(b));
+        WHARF_ASSIGN_OR_RETURN(auto t, s.CreateTemplate(c.p(), std::move(in), c.ctx));
+        return Json(201, TemplateJson(t));
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "A template (templates.read)",
+      {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto t, s.GetTemplate(c.p(), c.params[1], c.ctx));
+        return Json(200, TemplateJson(t));
+      });
+  rt.Add("PATCH", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "Rename or describe (templates.update)", kRow,
+      [&s, parse_template](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"name", "description"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_template(b));
+        WHARF_ASSIGN_OR_RETURN(auto t, s.UpdateTemplate(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, TemplateJson(t));
+      });
+  rt.Add("DELETE", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "Delete a template (templates.delete)",
+      {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteTemplate(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/templates/{id}/deploy", A::kOrg, "templates",
+      "Create the template's services in {application_id} or a new {application: {name, server_id}}, renaming "
+      "services to stay unique and rewriting {{ svc.VAR }} (templates.read, services.create, applications.create); "
+      "deploy: true also queues a deployment of each created service (services.update)",
+      {201, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"application_id", "application", "deploy"}));
+        services::TemplateDeployInput in;
+        WHARF_ASSIGN_OR_RETURN(in.application_id, b.OptString("application_id", 100));
+        WHARF_ASSIGN_OR_RETURN(auto deploy, b.OptBool("deploy"));
+        in.deploy = deploy.value_or(false);
+        if (b.Has("application")) {
+          const json& a = b.Raw("application");
+          if (!a.is_object()) return FieldError("application", "must be {\"name\": \"…\", \"server_id\": \"…\"}");
+          services::ApplicationInput ai;
+          for (auto& [k, v] : a.items()) {
+            if (k != "name" && k != "description" && k != "server_id")
+              return FieldError("application." + k, "is not a known field; allowed: name, description, server_id");
+            if (!v.is_string()) return FieldError("application." + k, "must be a string");
+          }
+          if (a.contains("name")) ai.name = a["name"].get<std::string>();
+          if (a.contains("description")) ai.description = a["description"].get<std::string>();
+          if (a.contains("server_id")) ai.server_id = a["server_id"].get<std::string>();
+          in.application = std::move(ai);
+        }
+        WHARF_ASSIGN_OR_RETURN(auto d, s.DeployTemplate(c.p(), c.params[1], std::move(in), c.ctx));
+        json services = json::array();
+        for (auto& v : d.services) services.push_back(ServiceJson(v));
+        json deployments = json::array();
+        for (auto& x : d.deployments)
+          deployments.push_back({{"id", x.id}, {"service_id", x.service_id}, {"action", x.action}, {"trigger", x.trigger},
+                                 {"status", x.status}, {"ref", x.ref}});
+        return Json(201, {{"application", ApplicationJson(d.application)}, {"created_application", d.created_application},
+                          {"services", services}, {"renamed", d.renamed}, {"deployments", deployments}});
+      });
+}
+
+}  // namespace wharf::api

@@ -1,0 +1,126 @@
+// Deployments of services (services/deployments.cc; docs/applications.md "Deployments").
+#include "api/routes.h"
+
+#include "api/body.h"
+#include "api/sse.h"
+#include "api/stream_access.h"
+
+namespace wharf::api {
+
+void AddDeploymentRoutes(Router& rt) {
+  using A = AuthMode;
+  auto& s = rt.svc();
+
+  // ---- deployments (services.update to start or cancel, services.read to read) ----
+  auto deployment_json = [](const domain::Deployment& d) {
+    return json{{"id", d.id}, {"job_id", d.id}, {"application_id", d.application_id}, {"service_id", d.service_id},
+                {"action", d.action}, {"trigger", d.trigger}, {"ref", d.ref},
+                {"commit_sha", d.commit_sha.empty() ? json() : json(d.commit_sha)}, {"status", d.status},
+                {"error", d.error.empty() ? json() : json(d.error)},
+                {"error_layer", d.error_layer.empty() ? json() : json(d.error_layer)},
+                {"error_fix", d.error_fix.empty() ? json() : json(d.error_fix)}, {"created_at", Time(d.created_at)},
+                {"started_at", d.started_at ? json(Time(d.started_at)) : json()},
+                {"finished_at", d.finished_at ? json(Time(d.finished_at)) : json()},
+                {"created_by", d.created_by.empty() ? json() : json(d.created_by)}};
+  };
+  auto start_deployment = [&s, deployment_json](Call& c, std::string app, std::string svc,
+                                                std::string action) -> Result<HttpResponse> {
+    if (action.empty()) {
+      WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"action"}));
+      WHARF_ASSIGN_OR_RETURN(auto a, b.OptString("action", 20));
+      action = a.value_or("deploy");
+    }
+    WHARF_ASSIGN_OR_RETURN(auto d, s.StartDeployment(c.p(), app, svc, action, c.ctx));
+    return Json(202, deployment_json(d));
+  };
+  rt.Add("POST", "/api/v1/orgs/{org}/applications/{app}/services/{svc}/deployments", A::kOrg, "deployments",
+      "Queue a deployment of the service: {action?: deploy|redeploy|restart|stop|destroy}; answers 202 with the "
+      "deployment (services.update)", {202, 400, 401, 403, 404, 409},
+      [start_deployment](Call& c) { return start_deployment(c, c.params[1], c.params[2], ""); });
+  for (const char* action : {"deploy", "redeploy", "restart", "stop", "destroy"}) {
+    rt.Add("POST", std::string("/api/v1/orgs/{org}/services/{id}/") + action, A::kOrg, "deployments",
+        std::string("Queue a ") + action + " of the service; answers 202 {job_id, ...} (services.update)",
+        {202, 400, 401, 403, 404, 409},
+        [start_deployment, action](Call& c) { return start_deployment(c, "", c.params[1], action); });
+  }
+  rt.Add("GET", "/api/v1/orgs/{org}/applications/{app}/services/{svc}/deployments", A::kOrg, "deployments",
+      "The service's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
+      [&s, deployment_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], c.params[2], limit, c.req.Query("cursor"), c.ctx));
+        json items = json::array();
+        for (auto& d : rows.items) items.push_back(deployment_json(d));
+        return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/applications/{app}/deployments", A::kOrg, "deployments",
+      "The application's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
+      [&s, deployment_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], "", limit, c.req.Query("cursor"), c.ctx));
+        json items = json::array();
+        for (auto& d : rows.items) items.push_back(deployment_json(d));
+        return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/deployments/{id}", A::kOrg, "deployments",
+      "A deployment with its status, error (layer and fix) and full log (services.read)", {200, 401, 403, 404},
+      [&s, deployment_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
+        json j = deployment_json(v.first);
+        j["log"] = v.second.log;
+        return Json(200, j);
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/deployments/{id}/cancel", A::kOrg, "deployments",
+      "Cancel a queued or running deployment (services.update); 409 when it already finished", {200, 401, 403, 404, 409},
+      [&s, deployment_json](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto d, s.CancelDeployment(c.p(), c.params[1], c.ctx));
+        return Json(200, deployment_json(d));
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/deployments/{id}/log", A::kOrg, "deployments",
+      "The deployment's log as Server-Sent Events: 'log' events, then one 'end' event with the status, error, "
+      "layer and fix (services.read)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
+        HttpResponse r;
+        r.content_type = "text/event-stream";
+        struct State {
+          size_t offset = 0;
+          bool ended = false;
+        };
+        auto st = std::make_shared<State>();
+        auto access = std::make_shared<StreamAccess>(s, c.who, c.params[0], c.p());
+        auto ctx = c.ctx;
+        std::string id(c.params[1]);
+        r.stream = [&s, st, access, ctx, id]() -> std::optional<std::string> {
+          if (st->ended) return std::nullopt;
+          if (auto revoked = access->Recheck(ctx)) {
+            st->ended = true;
+            return *revoked;
+          }
+          auto v = s.GetDeploymentTail(access->principal(), id, st->offset, ctx);
+          if (!v) {
+            st->ended = true;
+            if (auto revoked = StreamAccess::Revoked(v.error())) return *revoked;
+            return SseEvent("end", Dump({{"status", "unknown"}, {"error", v.error().message}}));
+          }
+          const auto& [d, j] = *v;
+          std::string out;
+          if (j.log_offset > static_cast<int64_t>(st->offset))  // retention dropped output the stream had not sent
+            out += SseEvent("log", "[wharf] … " + std::to_string(j.log_offset - st->offset) +
+                                       " earlier characters dropped (the log keeps its newest part)");
+          st->offset = static_cast<size_t>(j.log_offset);  // characters, as the stores' substr counts
+          if (!j.log.empty()) {
+            for (unsigned char ch : j.log) st->offset += (ch & 0xC0) != 0x80;
+            out += SseEvent("log", j.log);
+          }
+          if (d.status != "queued" && d.status != "running") {
+            st->ended = true;
+            out += SseEvent("end", Dump({{"status", d.status}, {"error", d.error}, {"layer", d.error_layer},
+                                         {"fix", d.error_fix}}));
+          }
+          return out;
+        };
+        return r;
+      });
+}
+
+}  // namespace wharf::api

@@ -1,0 +1,91 @@
+// Access explain, diagnose, and the support bundle.
+#include "api/routes.h"
+
+#include "api/body.h"
+
+namespace wharf::api {
+
+void AddDiagnoseRoutes(Router& rt) {
+  using A = AuthMode;
+  auto& s = rt.svc();
+  rt.Add("GET", "/api/v1/orgs/{org}/access/explain", A::kOrg, "access",
+      "Why a member may or may not do something: ?user_id=&collection=&action=&resource_id= (Admin, or yourself); "
+      "without collection/action, the whole matrix", {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.ExplainAccess(c.p(), c.req.Query("user_id"), c.req.Query("collection"),
+                                                       c.req.Query("action"), c.req.Query("resource_id"), c.ctx));
+        json items = json::array();
+        for (auto& e : v.items) {
+          json j = {{"collection", e.collection}, {"action", e.action}, {"permission", e.permission}, {"allowed", e.allowed},
+                    {"reason", e.reason}, {"message", e.message}};
+          if (!e.hint.empty()) j["hint"] = e.hint;
+          items.push_back(std::move(j));
+        }
+        json out = {{"user", {{"id", v.user.id}, {"email", v.user.email}, {"name", v.user.name}}},
+                    {"role", {{"id", v.role_id}, {"name", v.role_name}}}, {"owner", v.owner}};
+        if (items.size() == 1) {
+          out.update(items[0]);
+        } else {
+          out["matrix"] = items;
+        }
+        return Json(200, out);
+      });
+
+  rt.Add("POST", "/api/v1/orgs/{org}/diagnose", A::kOrg, "diagnose",
+      "Run the checklist of a layer for a resource ({server_id}, {invitation_id}, {docker_registry_id, image}, or one of: git_provider_id, repository, branch, backup_storage_id, cloud_account_id, region), or classify {error_text}",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image", "git_provider_id", "repository", "branch", "backup_storage_id", "cloud_account_id", "region"}));
+        services::Services::DiagnoseInput in;
+        WHARF_ASSIGN_OR_RETURN(in.git_provider_id, b.OptString("git_provider_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 2000));
+        WHARF_ASSIGN_OR_RETURN(in.branch, b.OptString("branch", 300));
+        WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.cloud_account_id, b.OptString("cloud_account_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region", 40));
+        WHARF_ASSIGN_OR_RETURN(in.docker_registry_id, b.OptString("docker_registry_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.image, b.OptString("image", 1000));
+        WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.invitation_id, b.OptString("invitation_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.Diagnose(c.p(), std::move(in), c.ctx));
+        json items = json::array();
+        for (auto& i : d.checklist) {
+          json item = {{"name", i.name}, {"status", i.status}, {"evidence", i.evidence}, {"fix", i.fix}};
+          if (!i.layer.empty()) item["layer"] = i.layer;
+          items.push_back(std::move(item));
+        }
+        json out = {{"layer", d.layer.empty() ? json() : json(d.layer)}, {"subject", d.subject}, {"title", d.title},
+                    {"likely_causes", d.causes}, {"checklist", items}, {"page", d.page}};
+        if (!d.not_this.empty()) out["not_this"] = d.not_this;
+        if (!d.matched.empty()) out["matched"] = d.matched;
+        return Json(200, out);
+      });
+
+  rt.Add("POST", "/api/v1/orgs/{org}/support-bundle", A::kOrg, "org",
+      "A tar of the org's recent audit events, matching log lines, server checks and redacted config: "
+      "{since_minutes?, request_ids?, error_text?} (Admin)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"since_minutes", "request_ids", "error_text"}));
+        services::Services::BundleInput in;
+        WHARF_ASSIGN_OR_RETURN(auto since, b.OptInt("since_minutes"));
+        if (since) in.since_minutes = *since;
+        WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));
+        if (b.Has("request_ids")) {
+          const json& a = b.Raw("request_ids");
+          if (!a.is_array()) return FieldError("request_ids", "must be a list of request ids (req_…)");
+          for (auto& v : a) {
+            if (!v.is_string() || v.get_ref<const std::string&>().size() > 100)
+              return FieldError("request_ids", "must be a list of request ids (req_…)");
+            in.request_ids.push_back(v);
+          }
+        }
+        WHARF_ASSIGN_OR_RETURN(auto tar, s.SupportBundle(c.p(), std::move(in), c.ctx));
+        HttpResponse r;
+        r.content_type = "application/x-tar";
+        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"wharf-support-" + c.p().org_slug + ".tar\"");
+        r.body = std::move(tar);
+        return r;
+      });
+
+}
+
+}  // namespace wharf::api

@@ -1,0 +1,108 @@
+// The response helpers and the JSON writers more than one feature uses (routes.h).
+#include "api/routes.h"
+
+#include <charconv>
+
+namespace wharf::api {
+
+std::string Time(Timestamp t) { return FormatRfc3339(t); }
+json TimeOrNull(Timestamp t) { return t ? json(FormatRfc3339(t)) : json(nullptr); }
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+HttpResponse Json(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+HttpResponse NoContent() {
+  HttpResponse r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+Result<int> LimitParam(const HttpRequest& req) {
+  bool present = false;
+  std::string s = req.Query("limit", &present);
+  if (!present) return 50;
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 1 || v > 200)
+    return FieldError("limit", "must be an integer from 1 to 200");
+  return v;
+}
+
+json UserJson(const domain::User& u) {
+  return {{"id", u.id}, {"email", u.email}, {"name", u.name}, {"instance_admin", u.instance_admin},
+          {"created_at", Time(u.created_at)}, {"updated_at", Time(u.updated_at)}};
+}
+json UserBrief(const domain::User& u) { return {{"id", u.id}, {"email", u.email}, {"name", u.name}}; }
+
+json OrgJson(const services::OrgView& v) {
+  const auto& o = v.org;
+  return {{"id", o.id}, {"slug", o.slug}, {"name", o.name}, {"owner_id", o.owner_id},
+          {"seat_limit", o.seat_limit}, {"seats_used", v.seats_used}, {"created_at", Time(o.created_at)},
+          {"updated_at", Time(o.updated_at)}, {"created_by", o.created_by}};
+}
+
+json JobJson(const domain::Job& j, bool with_log) {
+  json out = {{"id", j.id}, {"kind", j.kind}, {"target_id", j.target_id}, {"status", j.status},
+              {"error", j.error.empty() ? json() : json(j.error)}, {"created_at", Time(j.created_at)},
+              {"started_at", j.started_at ? json(Time(j.started_at)) : json()},
+              {"finished_at", j.finished_at ? json(Time(j.finished_at)) : json()}, {"created_by", j.created_by},
+              {"attempts", j.attempts}, {"claimed_by", j.claimed_by.empty() ? json() : json(j.claimed_by)},
+              {"lease_until", j.status == "running" && j.lease_until ? json(Time(j.lease_until)) : json()},
+              {"cancel_requested", j.cancel_requested}};
+  json payload = json::parse(j.payload, nullptr, false);
+  out["payload"] = payload.is_discarded() ? json::object() : payload;
+  if (with_log) {
+    out["log"] = j.log;
+    out["log_offset"] = j.log_offset;  // characters dropped before `log` by retention
+  }
+  return out;
+}
+
+json ApplicationJson(const domain::Application& a) {
+  return {{"id", a.id}, {"name", a.name}, {"description", a.description}, {"server_id", a.server_id},
+          {"created_at", Time(a.created_at)}, {"updated_at", Time(a.updated_at)}, {"created_by", a.created_by}};
+}
+
+// Templates as written; what secret() generated only as {length, set}; resolved values only when
+// revealed (services.update, audited).
+json VariablesJson(const std::vector<services::VariableView>& vars) {
+  json out = json::array();
+  for (auto& v : vars) {
+    json secrets = json::array();
+    for (int n : v.secret_lengths) secrets.push_back({{"length", n}, {"set", true}});
+    json j = {{"key", v.key}, {"value", v.value}, {"secrets", secrets}, {"references", v.references}};
+    if (v.resolved) j["resolved"] = *v.resolved;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+json ServiceJson(const services::ServiceView& v) {
+  const auto& s = v.service;
+  json j = {{"id", s.id}, {"application_id", s.application_id}, {"name", s.name}, {"type", s.type}, {"status", s.status}};
+  json c = v.config;
+  j["domains"] = c.contains("domains") ? c["domains"] : json::array();
+  c.erase("domains");
+  c.erase("domains_to_clear");  // deployment bookkeeping, like unset_keys
+  if (s.type == "database") {
+    j["database"] = {{"engine", c.value("engine", "")}, {"version", c.value("version", "")}};
+    j["credentials"] = {{"set", v.credentials_set}};
+  } else {
+    for (auto& [k, val] : c.items()) j[k] = val;
+  }
+  j["variables"] = VariablesJson(v.variables);
+  j["unset_keys"] = v.unset_keys;
+  if (!v.checks.empty()) j["checks"] = v.checks;
+  j["created_at"] = Time(s.created_at);
+  j["updated_at"] = Time(s.updated_at);
+  j["created_by"] = s.created_by;
+  return j;
+}
+
+}  // namespace wharf::api

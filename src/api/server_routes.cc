@@ -1,0 +1,211 @@
+// Servers (worker nodes), their checks and firewall, and jobs.
+#include "api/routes.h"
+
+#include "api/body.h"
+#include "api/sse.h"
+#include "api/stream_access.h"
+
+namespace wharf::api {
+
+namespace {
+
+json ServerJson(const domain::Server& s) {
+  json j = {{"id", s.id}, {"name", s.name}, {"host", s.host}, {"port", s.port}, {"username", s.username},
+            {"ssh_key_id", s.ssh_key_id}, {"security_group_ids", s.security_group_ids},
+            {"host_key_fingerprint", s.host_key_fingerprint.empty() ? json() : json(s.host_key_fingerprint)},
+            {"status", s.status}, {"last_check_at", s.last_check_at ? json(Time(s.last_check_at)) : json()},
+            {"last_error", s.last_error.empty() ? json() : json(s.last_error)},
+            {"next_check_at", s.next_check_at ? json(Time(s.next_check_at)) : json()},
+            {"created_at", Time(s.created_at)}, {"updated_at", Time(s.updated_at)}, {"created_by", s.created_by}};
+  j["last_check"] = s.last_check.empty() ? json() : json::parse(s.last_check, nullptr, false);
+  return j;
+}
+
+}  // namespace
+
+void AddServerRoutes(Router& rt) {
+  using A = AuthMode;
+  auto& s = rt.svc();
+  // --- servers ---
+  auto parse_server = [](const Body& b) -> Result<services::ServerInput> {
+    services::ServerInput in;
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+    WHARF_ASSIGN_OR_RETURN(in.host, b.OptString("host", 300));
+    WHARF_ASSIGN_OR_RETURN(auto port, b.OptInt("port"));
+    if (port) {
+      if (*port < 1 || *port > 65535) return FieldError("port", "must be 1–65535 (SSH is usually 22)");
+      in.port = static_cast<int>(*port);
+    }
+    WHARF_ASSIGN_OR_RETURN(in.username, b.OptString("username", 64));
+    WHARF_ASSIGN_OR_RETURN(in.ssh_key_id, b.OptString("ssh_key_id", 100));
+    if (b.Has("security_group_ids")) {
+      const json& a = b.Raw("security_group_ids");
+      if (!a.is_array()) return FieldError("security_group_ids", "must be a list of security group ids");
+      std::vector<std::string> ids;
+      for (auto& v : a) {
+        if (!v.is_string()) return FieldError("security_group_ids", "must be a list of strings");
+        ids.push_back(v);
+      }
+      in.security_group_ids = std::move(ids);
+    }
+    return in;
+  };
+  rt.Add("GET", "/api/v1/orgs/{org}/servers", A::kOrg, "servers", "List servers with their last status (servers.read)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListServers(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        json items = json::array();
+        for (auto& v : page.items) items.push_back(ServerJson(v));
+        return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/servers/test-connection", A::kOrg, "servers",
+      "Run every check on an unsaved server body (servers.create)", {200, 400, 401, 403, 404},
+      [&s, parse_server](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.TestServerConnection(c.p(), std::move(in), c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/servers", A::kOrg, "servers",
+      "Add a server: tests the connection first and pins the host key (servers.create)", {201, 400, 401, 403, 404, 409},
+      [&s, parse_server](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateServer(c.p(), std::move(in), c.ctx));
+        return Json(201, ServerJson(v));
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "A server (servers.read)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetServer(c.p(), c.params[1], c.ctx));
+        return Json(200, ServerJson(v));
+      });
+  rt.Add("PATCH", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "Edit a server (servers.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_server](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateServer(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, ServerJson(v));
+      });
+  rt.Add("DELETE", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "Remove a server from Wharf (servers.delete)",
+      {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.DeleteServer(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/servers/{id}/check", A::kOrg, "servers",
+      "Run every check now and record it (servers.update)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto out, s.CheckServer(c.p(), c.params[1], c.ctx));
+        return Json(200, json::parse(out.report_json));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/servers/{id}/repin-host-key", A::kOrg, "servers",
+      "Trust the host key the server presents now (servers.update)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.RepinHostKey(c.p(), c.params[1], c.ctx));
+        return Json(200, ServerJson(v));
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/servers/{id}/checks", A::kOrg, "servers", "Check history, newest first (servers.read)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.ServerCheckHistory(c.p(), c.params[1], limit, c.ctx));
+        json items = json::array();
+        for (auto& r : rows)
+          items.push_back({{"at", Time(r.at)}, {"ok", r.ok}, {"report", json::parse(r.report, nullptr, false)}});
+        return Json(200, {{"items", items}});
+      });
+
+  rt.Add("POST", "/api/v1/orgs/{org}/servers/{id}/apply-firewall", A::kOrg, "servers",
+      "Apply the server's security groups to its host firewall (nftables) and return the rules in force (servers.update)",
+      {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto fw, s.ApplyFirewall(c.p(), c.params[1], c.ctx));
+        return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}, {"skipped", fw.skipped}});
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/servers/{id}/firewall", A::kOrg, "servers",
+      "The host firewall rules in force on the server, read over SSH (servers.read)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto fw, s.ReadFirewall(c.p(), c.params[1], c.ctx));
+        return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}});
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/servers/{id}/onboard", A::kOrg, "servers",
+      "Install the pinned Dokku and plugins, doing only what is missing; answers 202 {job_id} (servers.update)",
+      {202, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto job, s.OnboardServer(c.p(), c.params[1], c.ctx));
+        return Json(202, {{"job_id", job.id}, {"status", job.status}});
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/jobs/{id}", A::kOrg, "servers",
+      "A job's status and log, read through its subject: a deployment's service (services.read), "
+      "a backup (backups.read), else its server (servers.read)",
+      {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto j, s.GetJob(c.p(), c.params[1], c.ctx));
+        return Json(200, JobJson(j, true));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/jobs/{id}/cancel", A::kOrg, "servers",
+      "Cancel a job: queued ends cancelled at once, running stops at its next step (the update "
+      "permission of its subject: services, backups or servers)",
+      {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto j, s.CancelJob(c.p(), c.params[1], c.ctx));
+        return Json(200, JobJson(j, false));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/test-jobs", A::kOrg, "servers",
+      "Tests only (wharf serve --enable-test-jobs, else 404): enqueue {target_id, sleep_ms, count, log_lines} sleep jobs "
+      "(servers.update)", {202, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"target_id", "sleep_ms", "count", "log_lines"}));
+        WHARF_ASSIGN_OR_RETURN(auto lines, b.OptInt("log_lines"));
+        WHARF_ASSIGN_OR_RETURN(std::string target, b.String("target_id", 100));
+        WHARF_ASSIGN_OR_RETURN(auto ms, b.OptInt("sleep_ms"));
+        WHARF_ASSIGN_OR_RETURN(auto count, b.OptInt("count"));
+        if (count && (*count < 1 || *count > 1000)) return FieldError("count", "must be between 1 and 1000");
+        WHARF_ASSIGN_OR_RETURN(auto jobs, s.EnqueueTestJobs(c.p(), target, ms.value_or(0), static_cast<int>(count.value_or(1)),
+                                                                   lines.value_or(0), c.ctx));
+        json ids = json::array();
+        for (auto& j : jobs) ids.push_back(j.id);
+        return Json(202, {{"job_ids", ids}});
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/jobs/{id}/log", A::kOrg, "servers",
+      "The job's log as Server-Sent Events: 'log' events, then one 'end' event with the status", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto first, s.GetJob(c.p(), c.params[1], c.ctx));
+        HttpResponse r;
+        r.content_type = "text/event-stream";
+        struct State {
+          size_t offset = 0;
+          bool ended = false;
+        };
+        auto st = std::make_shared<State>();
+        auto access = std::make_shared<StreamAccess>(s, c.who, c.params[0], c.p());
+        auto ctx = c.ctx;
+        std::string id(c.params[1]);
+        r.stream = [&s, st, access, ctx, id]() -> std::optional<std::string> {
+          if (st->ended) return std::nullopt;
+          if (auto revoked = access->Recheck(ctx)) {
+            st->ended = true;
+            return *revoked;
+          }
+          auto j = s.GetJobTail(access->principal(), id, st->offset, ctx);
+          if (!j) {
+            st->ended = true;
+            if (auto revoked = StreamAccess::Revoked(j.error())) return *revoked;
+            return SseEvent("end", Dump({{"status", "unknown"}, {"error", j.error().message}}));
+          }
+          std::string out;
+          if (j->log_offset > static_cast<int64_t>(st->offset))  // retention dropped output the stream had not sent
+            out += SseEvent("log", "[wharf] … " + std::to_string(j->log_offset - st->offset) +
+                                       " earlier characters dropped (the log keeps its newest part)");
+          // Offsets count characters, as the stores' substr does.
+          st->offset = static_cast<size_t>(j->log_offset);
+          if (!j->log.empty()) {
+            for (unsigned char ch : j->log) st->offset += (ch & 0xC0) != 0x80;
+            out += SseEvent("log", j->log);  // one event per chunk, a data: line per line
+          }
+          if (j->status != "queued" && j->status != "running") {
+            st->ended = true;
+            out += SseEvent("end", Dump({{"status", j->status}, {"error", j->error}}));
+          }
+          return out;
+        };
+        (void)first;
+        return r;
+      });
+
+}
+
+}  // namespace wharf::api

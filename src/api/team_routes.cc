@@ -1,0 +1,190 @@
+// Roles, members, invitations and the audit log of an org.
+#include "api/routes.h"
+
+#include "api/body.h"
+#include "base/strings.h"
+
+namespace wharf::api {
+
+namespace {
+
+json RoleJson(const services::RoleView& v) {
+  const auto& r = v.role;
+  json members = json::array();
+  for (auto& u : v.members) members.push_back(UserBrief(u));
+  return {{"id", r.id}, {"name", r.name}, {"description", r.description}, {"builtin", r.builtin},
+          {"permissions", domain::PermissionsToJson(r.builtin ? domain::Permissions::All() : r.permissions)},
+          {"resource_scope", domain::ResourceScopeToJson(r.resource_scope)},
+          {"member_count", v.members.size()}, {"members", members}, {"created_at", Time(r.created_at)},
+          {"updated_at", Time(r.updated_at)}, {"created_by", r.created_by}};
+}
+
+json MemberJson(const services::MemberView& m) {
+  return {{"user", UserBrief(m.user)}, {"role", {{"id", m.role.id}, {"name", m.role.name}, {"builtin", m.role.builtin}}},
+          {"owner", m.owner}, {"joined_at", Time(m.joined_at)}};
+}
+
+json InvitationJson(const services::InvitationView& v) {
+  const auto& i = v.invitation;
+  json out = {{"id", i.id}, {"email", i.email}, {"role", {{"id", v.role.id}, {"name", v.role.name}}},
+              {"status", domain::InvitationStatusName(i.status)}, {"expires_at", Time(i.expires_at)},
+              {"email_status", i.email_status}, {"created_at", Time(i.created_at)},
+              {"updated_at", Time(i.updated_at)}, {"created_by", i.created_by}};
+  if (!i.email_error.empty()) out["email_error"] = i.email_error;
+  if (!v.link.empty()) out["link"] = v.link;
+  return out;
+}
+
+json AuditJson(const domain::AuditEvent& e) {
+  return {{"id", std::to_string(e.id)}, {"at", Time(e.at)}, {"actor", {{"id", e.actor_id}, {"email", e.actor_email}}},
+          {"action", e.action}, {"collection", e.collection}, {"resource_id", e.resource_id},
+          {"outcome", e.outcome}, {"request_id", e.request_id}, {"ip", e.ip}, {"detail", e.detail}};
+}
+
+}  // namespace
+
+void AddTeamRoutes(Router& rt) {
+  using A = AuthMode;
+  auto& s = rt.svc();
+  // --- roles ---
+  auto parse_role = [](const Body& b, bool creating) -> Result<services::RoleInput> {
+    services::RoleInput in;
+    in.name = b.Keep(b.OptString("name", 200));
+    in.description = b.Keep(b.OptString("description", 1000));
+    if (in.name) b.KeepStatus(domain::ValidateName(*in.name, "name", 64).map([](auto&&) {}));
+    if (in.description && !Trim(*in.description).empty())
+      b.KeepStatus(domain::ValidateName(*in.description, "description", 500).map([](auto&&) {}));
+    if (creating && !in.name) b.KeepStatus(FieldError("name", "is required"));
+    if (creating && !b.Has("permissions"))
+      b.KeepStatus(FieldError("permissions", "is required (an object keyed by collection name)"));
+    if (b.Has("permissions")) in.permissions = b.Keep(domain::ParsePermissions(b.Raw("permissions"), "permissions"));
+    if (b.Has("resource_scope"))
+      in.resource_scope = b.Keep(domain::ParseResourceScope(b.Raw("resource_scope"), "resource_scope"));
+    WHARF_TRY(b.Check());
+    return in;
+  };
+  rt.Add("GET", "/api/v1/orgs/{org}/roles", A::kOrg, "roles", "List roles with members and member counts (roles.read)",
+      {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto roles, s.ListRoles(c.p(), c.ctx));
+        json items = json::array();
+        for (auto& r : roles) items.push_back(RoleJson(r));
+        return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/roles", A::kOrg, "roles", "Create a custom role (roles.create; no escalation)",
+      {201, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"name", "description", "permissions", "resource_scope"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b, true));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateRole(c.p(), std::move(in), c.ctx));
+        return Json(201, RoleJson(v));
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "A role (roles.read)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.GetRole(c.p(), c.params[1], c.ctx));
+        return Json(200, RoleJson(v));
+      });
+  rt.Add("PATCH", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "Change a custom role (roles.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"name", "description", "permissions", "resource_scope"}));
+        WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b, false));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateRole(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, RoleJson(v));
+      });
+  rt.Add("DELETE", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles",
+      "Delete a custom role (roles.delete); ?reassign_to=<role id> moves its members", {204, 400, 401, 403, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        bool present = false;
+        std::string to = c.req.Query("reassign_to", &present);
+        WHARF_TRY(s.DeleteRole(c.p(), c.params[1], present ? std::optional<std::string>(to) : std::nullopt, c.ctx));
+        return NoContent();
+      });
+
+  // --- members ---
+  rt.Add("GET", "/api/v1/orgs/{org}/members", A::kOrg, "members", "List members (team.read)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListMembers(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, MemberJson));
+      });
+  rt.Add("PATCH", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members", "Change a member's role (team.update)",
+      {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"role_id"}));
+        WHARF_ASSIGN_OR_RETURN(std::string role_id, b.String("role_id", 64));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.ChangeMemberRole(c.p(), c.params[1], role_id, c.ctx));
+        return Json(200, MemberJson(v));
+      });
+  rt.Add("DELETE", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members",
+      "Remove a member (team.delete), or leave (your own id)", {204, 401, 403, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.RemoveMember(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/leave", A::kOrg, "members",
+      "Leave the org (409 for its owner or its last Admin)", {204, 401, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.RemoveMember(c.p(), c.p().user_id, c.ctx));
+        return NoContent();
+      });
+
+  // --- invitations ---
+  rt.Add("POST", "/api/v1/orgs/{org}/invitations", A::kOrg, "invitations", "Invite by email (team.update)",
+      {201, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "role_id", "send_email"}));
+        WHARF_ASSIGN_OR_RETURN(std::string email, b.String("email", 254));
+        WHARF_ASSIGN_OR_RETURN(std::string role_id, b.String("role_id", 64));
+        WHARF_ASSIGN_OR_RETURN(auto send, b.OptBool("send_email"));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.Invite(c.p(), email, role_id, send.value_or(true), c.ctx));
+        return Json(201, InvitationJson(v));
+      });
+  rt.Add("GET", "/api/v1/orgs/{org}/invitations", A::kOrg, "invitations", "Pending invitations, never a token (team.read)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListInvitations(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, InvitationJson));
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/invitations/{id}/link", A::kOrg, "invitations",
+      "Copy invitation link: mints a fresh link; earlier links stop working (team.update)",
+      {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.CopyInvitationLink(c.p(), c.params[1], c.ctx));
+        return Json(200, {{"link", v.link}, {"expires_at", Time(v.invitation.expires_at)}});
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/invitations/{id}/resend", A::kOrg, "invitations",
+      "Email the invitation again with a fresh link (team.update)", {200, 401, 403, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.ResendInvitation(c.p(), c.params[1], c.ctx));
+        json out = {{"email_status", v.invitation.email_status}};
+        if (!v.invitation.email_error.empty()) out["email_error"] = v.invitation.email_error;
+        return Json(200, out);
+      });
+  rt.Add("DELETE", "/api/v1/orgs/{org}/invitations/{id}", A::kOrg, "invitations", "Revoke an invitation (team.update)",
+      {204, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.RevokeInvitation(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+  rt.Add("GET", "/api/v1/invitations/{token}", A::kNone, "invitations", "What an invitation is for; does not consume it",
+      {200, 410}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.PeekInvitation(c.params[0]));
+        return Json(200, {{"org", {{"slug", v.org.slug}, {"name", v.org.name}}}, {"role", {{"name", v.role_name}}},
+                          {"email", v.email}, {"expires_at", Time(v.expires_at)}});
+      });
+  rt.Add("POST", "/api/v1/invitations/{token}/accept", A::kUser, "invitations",
+      "Accept, signed in as the invited email", {200, 401, 403, 409, 410}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.AcceptInvitation(*c.who, c.params[0], c.ctx));
+        return Json(200, {{"org", {{"slug", v.first.slug}, {"name", v.first.name}}},
+                          {"role", {{"id", v.second.id}, {"name", v.second.name}}}});
+      });
+
+}
+
+void AddAuditRoutes(Router& rt) {
+  using A = AuthMode;
+  auto& s = rt.svc();
+  // --- audit ---
+  rt.Add("GET", "/api/v1/orgs/{org}/audit", A::kOrg, "audit", "Audit events, newest first (Admin)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.ListAudit(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, AuditJson));
+      });
+}
+
+}  // namespace wharf::api
