@@ -100,20 +100,20 @@ class StreamAccess {
   StreamAccess(services::Services& s, std::shared_ptr<const services::Authenticated> who, std::string org_slug,
                authz::Principal p)
       : s_(s), who_(std::move(who)), org_slug_(std::move(org_slug)), p_(std::move(p)),
-        generation_(s_.AccessGeneration(p_.org_id)), last_(std::chrono::steady_clock::now()) {}
+        generation_(s_.auth().AccessGeneration(p_.org_id)), last_(std::chrono::steady_clock::now()) {}
 
   const authz::Principal& principal() const { return p_; }
 
   // nullopt while the reader may still read; else the closing SSE event that says why not.
   std::optional<std::string> Recheck(const RequestContext& ctx) {
     const auto now = std::chrono::steady_clock::now();
-    const uint64_t generation = s_.AccessGeneration(p_.org_id);
+    const uint64_t generation = s_.auth().AccessGeneration(p_.org_id);
     if (generation == generation_ &&
         now - last_ < std::chrono::milliseconds(s_.config().stream_recheck_ms))
       return std::nullopt;
     generation_ = generation;
     last_ = now;
-    auto p = s_.RecheckPrincipal(*who_, org_slug_, ctx);
+    auto p = s_.auth().RecheckPrincipal(*who_, org_slug_, ctx);
     if (!p) return Revoked(p.error());
     p_ = std::move(*p);
     return std::nullopt;
@@ -559,10 +559,10 @@ struct Api::Impl {
         via_cookie = !token.empty();
       }
       if (token.empty()) return Err(ErrorCode::kUnauthenticated, "Sign in first: send a Bearer token or the session cookie.");
-      WHARF_ASSIGN_OR_RETURN(call.who, svc.Authenticate(token, call.ctx));
+      WHARF_ASSIGN_OR_RETURN(call.who, svc.auth().Authenticate(token, call.ctx));
       if (via_cookie && req.method != "GET" && req.method != "HEAD") {
         std::string_view csrf = req.Header("x-csrf-token");
-        if (!svc.CsrfMatches(*call.who, csrf)) {
+        if (!svc.auth().CsrfMatches(*call.who, csrf)) {
           auto e = Forbidden("csrf", "This request is authenticated by cookie and needs the X-CSRF-Token header "
                                      "returned at sign-in.");
           e.value().details["reason"] = "csrf";
@@ -571,7 +571,7 @@ struct Api::Impl {
         }
       }
       if (r.auth == AuthMode::kOrg) {
-        WHARF_ASSIGN_OR_RETURN(call.principal, svc.ResolvePrincipal(*call.who, call.params[0], call.ctx));
+        WHARF_ASSIGN_OR_RETURN(call.principal, svc.auth().ResolvePrincipal(*call.who, call.params[0], call.ctx));
         log::SetThreadOrg(call.principal->org_id);  // only once the caller is a member of it
       }
     }
@@ -624,7 +624,7 @@ void Api::Impl::AddRoutes() {
       "The sign-up policy for the sign-up page: {signup: first-user|invite-only|open, signup_open: whether an "
       "account can be created now without an invitation}", {200},
       [&s](Call&) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(bool open, s.SignupOpenWithoutInvitation());
+        WHARF_ASSIGN_OR_RETURN(bool open, s.auth().SignupOpenWithoutInvitation());
         return Json(200, {{"signup", services::SignupPolicyName(s.config().signup_policy)}, {"signup_open", open}});
       });
   Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body. "
@@ -645,7 +645,7 @@ void Api::Impl::AddRoutes() {
         if (b.Has("name")) b.KeepStatus(domain::ValidateName(in.name, "name").map([](auto&&) {}));
         if (b.Has("password")) b.KeepStatus(domain::ValidatePassword(in.password.view(), "password"));
         WHARF_TRY(b.Check());
-        WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.auth().Signup(std::move(in), c.ctx));
         if (g.check_email)  // the same answer whether or not the address had an account
           return Json(202, {{"status", "check_email"},
                             {"message", "Check your email: the next step was sent to the address you gave."}});
@@ -664,7 +664,7 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
         auto password = SecretBytes::FromString(pw);
         std::fill(pw.begin(), pw.end(), '\0');
-        WHARF_ASSIGN_OR_RETURN(auto g, s.Login(email, password, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.auth().Login(email, password, c.ctx));
         json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}};
         if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
         auto res = Json(200, out);
@@ -673,7 +673,7 @@ void Api::Impl::AddRoutes() {
       });
   Add("POST", "/api/v1/auth/logout", A::kUser, "auth", "Sign out (revoke this session)", {204, 400, 401, 403},
       [this, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.Logout(*c.who, c.ctx));
+        WHARF_TRY(s.auth().Logout(*c.who, c.ctx));
         auto r = NoContent();
         r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" +
                                                  (options.secure_cookies ? "; Secure" : ""));
@@ -681,7 +681,7 @@ void Api::Impl::AddRoutes() {
       });
   Add("POST", "/api/v1/auth/logout-all", A::kUser, "auth", "Sign out everywhere (revoke every session)", {204, 401, 403},
       [this, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.LogoutAll(*c.who, c.ctx));
+        WHARF_TRY(s.auth().LogoutAll(*c.who, c.ctx));
         auto r = NoContent();
         r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" +
                                                  (options.secure_cookies ? "; Secure" : ""));
@@ -691,7 +691,7 @@ void Api::Impl::AddRoutes() {
   // --- me ---
   Add("GET", "/api/v1/me", A::kUser, "me", "The signed-in user and their orgs with role and effective permissions",
       {200, 401}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto orgs, s.MyOrgs(*c.who));
+        WHARF_ASSIGN_OR_RETURN(auto orgs, s.auth().MyOrgs(*c.who));
         json arr = json::array();
         for (auto& o : orgs)
           arr.push_back({{"slug", o.org.slug}, {"name", o.org.name}, {"owner", o.owner},
@@ -709,21 +709,21 @@ void Api::Impl::AddRoutes() {
           WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
         }
         WHARF_ASSIGN_OR_RETURN(in.expires_in_days, b.OptInt("expires_in_days"));
-        WHARF_ASSIGN_OR_RETURN(auto g, s.CreateApiToken(*c.who, std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.auth().CreateApiToken(*c.who, std::move(in), c.ctx));
         json out = TokenJson(g.token, g.org_slug);
         out["token"] = g.secret.view();
         return Json(201, out);
       });
   Add("GET", "/api/v1/me/tokens", A::kUser, "me", "List my API tokens (never their values)", {200, 401},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto ts, s.ListApiTokens(*c.who));
+        WHARF_ASSIGN_OR_RETURN(auto ts, s.auth().ListApiTokens(*c.who));
         json items = json::array();
         for (auto& [t, slug] : ts) items.push_back(TokenJson(t, slug));
         return Json(200, {{"items", items}, {"next_cursor", nullptr}});
       });
   Add("DELETE", "/api/v1/me/tokens/{id}", A::kUser, "me", "Revoke an API token", {204, 401, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.RevokeApiToken(*c.who, c.params[0], c.ctx));
+        WHARF_TRY(s.auth().RevokeApiToken(*c.who, c.params[0], c.ctx));
         return NoContent();
       });
 
@@ -733,26 +733,26 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "slug"}));
         WHARF_ASSIGN_OR_RETURN(std::string name, b.String("name", 200));
         WHARF_ASSIGN_OR_RETURN(auto slug, b.OptString("slug", 64));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateOrg(*c.who, name, slug, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().CreateOrg(*c.who, name, slug, c.ctx));
         return Json(201, OrgJson(v));
       });
   Add("GET", "/api/v1/orgs/{org}", A::kOrg, "orgs", "An org (members only)", {200, 401, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetOrg(c.p()));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().GetOrg(c.p()));
         return Json(200, OrgJson(v));
       });
   Add("PATCH", "/api/v1/orgs/{org}", A::kOrg, "orgs", "Rename an org (Admin)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name"}));
         WHARF_ASSIGN_OR_RETURN(std::string name, b.String("name", 200));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RenameOrg(c.p(), name, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().RenameOrg(c.p(), name, c.ctx));
         return Json(200, OrgJson(v));
       });
   Add("POST", "/api/v1/orgs/{org}/transfer-ownership", A::kOrg, "orgs", "Transfer ownership to an Admin member (owner)",
       {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"user_id"}));
         WHARF_ASSIGN_OR_RETURN(std::string uid, b.String("user_id", 64));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.TransferOwnership(c.p(), uid, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().TransferOwnership(c.p(), uid, c.ctx));
         return Json(200, OrgJson(v));
       });
   Add("PATCH", "/api/v1/admin/orgs/{org}", A::kUser, "orgs", "Set an org's seat limit (instance administrator)",
@@ -762,7 +762,7 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"seat_limit"}));
         WHARF_ASSIGN_OR_RETURN(auto limit, b.OptInt("seat_limit"));
         if (!limit) return FieldError("seat_limit", "is required (0 = unlimited)");
-        WHARF_ASSIGN_OR_RETURN(auto v, s.SetSeatLimit(*c.who, c.params[0], *limit, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().SetSeatLimit(*c.who, c.params[0], *limit, c.ctx));
         return Json(200, OrgJson(v));
       });
 
@@ -785,7 +785,7 @@ void Api::Impl::AddRoutes() {
   };
   Add("GET", "/api/v1/orgs/{org}/roles", A::kOrg, "roles", "List roles with members and member counts (roles.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto roles, s.ListRoles(c.p(), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto roles, s.roles().ListRoles(c.p(), c.ctx));
         json items = json::array();
         for (auto& r : roles) items.push_back(RoleJson(r));
         return Json(200, {{"items", items}, {"next_cursor", nullptr}});
@@ -794,19 +794,19 @@ void Api::Impl::AddRoutes() {
       {201, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"name", "description", "permissions", "resource_scope"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b, true));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateRole(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.roles().CreateRole(c.p(), std::move(in), c.ctx));
         return Json(201, RoleJson(v));
       });
   Add("GET", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "A role (roles.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetRole(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.roles().GetRole(c.p(), c.params[1], c.ctx));
         return Json(200, RoleJson(v));
       });
   Add("PATCH", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "Change a custom role (roles.update)",
       {200, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"name", "description", "permissions", "resource_scope"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b, false));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateRole(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.roles().UpdateRole(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, RoleJson(v));
       });
   Add("DELETE", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles",
@@ -814,7 +814,7 @@ void Api::Impl::AddRoutes() {
       [&s](Call& c) -> Result<HttpResponse> {
         bool present = false;
         std::string to = c.req.Query("reassign_to", &present);
-        WHARF_TRY(s.DeleteRole(c.p(), c.params[1], present ? std::optional<std::string>(to) : std::nullopt, c.ctx));
+        WHARF_TRY(s.roles().DeleteRole(c.p(), c.params[1], present ? std::optional<std::string>(to) : std::nullopt, c.ctx));
         return NoContent();
       });
 
@@ -822,26 +822,26 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/orgs/{org}/members", A::kOrg, "members", "List members (team.read)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListMembers(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.team().ListMembers(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, MemberJson));
       });
   Add("PATCH", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members", "Change a member's role (team.update)",
       {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"role_id"}));
         WHARF_ASSIGN_OR_RETURN(std::string role_id, b.String("role_id", 64));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.ChangeMemberRole(c.p(), c.params[1], role_id, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().ChangeMemberRole(c.p(), c.params[1], role_id, c.ctx));
         return Json(200, MemberJson(v));
       });
   Add("DELETE", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members",
       "Remove a member (team.delete), or leave (your own id)", {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.RemoveMember(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.team().RemoveMember(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
   Add("POST", "/api/v1/orgs/{org}/leave", A::kOrg, "members",
       "Leave the org (409 for its owner or its last Admin)", {204, 401, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.RemoveMember(c.p(), c.p().user_id, c.ctx));
+        WHARF_TRY(s.team().RemoveMember(c.p(), c.p().user_id, c.ctx));
         return NoContent();
       });
 
@@ -852,43 +852,43 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(std::string email, b.String("email", 254));
         WHARF_ASSIGN_OR_RETURN(std::string role_id, b.String("role_id", 64));
         WHARF_ASSIGN_OR_RETURN(auto send, b.OptBool("send_email"));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.Invite(c.p(), email, role_id, send.value_or(true), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().Invite(c.p(), email, role_id, send.value_or(true), c.ctx));
         return Json(201, InvitationJson(v));
       });
   Add("GET", "/api/v1/orgs/{org}/invitations", A::kOrg, "invitations", "Pending invitations, never a token (team.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListInvitations(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.team().ListInvitations(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, InvitationJson));
       });
   Add("POST", "/api/v1/orgs/{org}/invitations/{id}/link", A::kOrg, "invitations",
       "Copy invitation link: mints a fresh link; earlier links stop working (team.update)",
       {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CopyInvitationLink(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().CopyInvitationLink(c.p(), c.params[1], c.ctx));
         return Json(200, {{"link", v.link}, {"expires_at", Time(v.invitation.expires_at)}});
       });
   Add("POST", "/api/v1/orgs/{org}/invitations/{id}/resend", A::kOrg, "invitations",
       "Email the invitation again with a fresh link (team.update)", {200, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.ResendInvitation(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().ResendInvitation(c.p(), c.params[1], c.ctx));
         json out = {{"email_status", v.invitation.email_status}};
         if (!v.invitation.email_error.empty()) out["email_error"] = v.invitation.email_error;
         return Json(200, out);
       });
   Add("DELETE", "/api/v1/orgs/{org}/invitations/{id}", A::kOrg, "invitations", "Revoke an invitation (team.update)",
       {204, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.RevokeInvitation(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.team().RevokeInvitation(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
   Add("GET", "/api/v1/invitations/{token}", A::kNone, "invitations", "What an invitation is for; does not consume it",
       {200, 410}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.PeekInvitation(c.params[0]));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().PeekInvitation(c.params[0]));
         return Json(200, {{"org", {{"slug", v.org.slug}, {"name", v.org.name}}}, {"role", {{"name", v.role_name}}},
                           {"email", v.email}, {"expires_at", Time(v.expires_at)}});
       });
   Add("POST", "/api/v1/invitations/{token}/accept", A::kUser, "invitations",
       "Accept, signed in as the invited email", {200, 401, 403, 409, 410}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.AcceptInvitation(*c.who, c.params[0], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().AcceptInvitation(*c.who, c.params[0], c.ctx));
         return Json(200, {{"org", {{"slug", v.first.slug}, {"name", v.first.name}}},
                           {"role", {{"id", v.second.id}, {"name", v.second.name}}}});
       });
@@ -909,7 +909,7 @@ void Api::Impl::AddRoutes() {
         w.BeginObject();
         w.Key("items");
         w.BeginArray();
-        WHARF_ASSIGN_OR_RETURN(std::string next, s.VisitSshKeys(c.p(), limit, c.req.Query("cursor"), c.ctx,
+        WHARF_ASSIGN_OR_RETURN(std::string next, s.ssh_keys().VisitSshKeys(c.p(), limit, c.req.Query("cursor"), c.ctx,
                                                                 [&w](const domain::SshKeyView& k) { WriteSshKey(w, k); }));
         w.EndArray();
         w.Key("next_cursor");
@@ -935,13 +935,13 @@ void Api::Impl::AddRoutes() {
           if (g.contains("type") && !g["type"].is_string()) return FieldError("generate.type", "must be a string");
           in.generate = g.value("type", "ed25519");
         }
-        WHARF_ASSIGN_OR_RETURN(auto key, s.AddSshKey(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto key, s.ssh_keys().AddSshKey(c.p(), std::move(in), c.ctx));
         return Json(201, SshKeyJson(key));
       });
   Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}/public-key", A::kOrg, "sshKeys",
       "Download the public key as an authorized_keys line (sshKeys.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto line, s.SshPublicKey(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto line, s.ssh_keys().SshPublicKey(c.p(), c.params[1], c.ctx));
         HttpResponse r;
         r.content_type = "text/plain; charset=utf-8";
         r.headers.emplace_back("Content-Disposition", "attachment; filename=\"wharf-" + std::string(c.params[1]) + ".pub\"");
@@ -950,19 +950,19 @@ void Api::Impl::AddRoutes() {
       });
   Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "An SSH key (sshKeys.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto k, s.GetSshKey(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto k, s.ssh_keys().GetSshKey(c.p(), c.params[1], c.ctx));
         return Json(200, SshKeyJson(k));
       });
   Add("PATCH", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "Rename an SSH key (sshKeys.update)",
       {200, 400, 401, 403, 404, 409}, [&s, parse_key](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "public_key", "private_key"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_key(b));
-        WHARF_ASSIGN_OR_RETURN(auto k, s.UpdateSshKey(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto k, s.ssh_keys().UpdateSshKey(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, SshKeyJson(k));
       });
   Add("DELETE", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "Delete an SSH key (sshKeys.delete)",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteSshKey(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.ssh_keys().DeleteSshKey(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
 
@@ -1008,7 +1008,7 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/orgs/{org}/security-groups", A::kOrg, "securityGroups", "List security groups (securityGroups.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListSecurityGroups(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.security_groups().ListSecurityGroups(c.p(), limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& g : page.items) items.push_back(SecurityGroupJson(g));
         return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
@@ -1018,12 +1018,12 @@ void Api::Impl::AddRoutes() {
       [&s, parse_group](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "inbound", "outbound"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_group(b));
-        WHARF_ASSIGN_OR_RETURN(auto g, s.CreateSecurityGroup(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.security_groups().CreateSecurityGroup(c.p(), std::move(in), c.ctx));
         return Json(201, SecurityGroupJson(g));
       });
   Add("GET", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
       "A security group (securityGroups.read)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto g, s.GetSecurityGroup(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.security_groups().GetSecurityGroup(c.p(), c.params[1], c.ctx));
         return Json(200, SecurityGroupJson(g));
       });
   Add("PATCH", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
@@ -1031,13 +1031,13 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404, 409}, [&s, parse_group](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "inbound", "outbound"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_group(b));
-        WHARF_ASSIGN_OR_RETURN(auto g, s.UpdateSecurityGroup(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.security_groups().UpdateSecurityGroup(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, SecurityGroupJson(g));
       });
   Add("DELETE", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
       "Delete a security group that no server uses (securityGroups.delete)", {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteSecurityGroup(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.security_groups().DeleteSecurityGroup(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
 
@@ -1055,7 +1055,7 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/orgs/{org}/docker-registries", A::kOrg, "dockerRegistries",
       "List Docker registries (dockerRegistries.read)", {200, 400, 401, 403, 404}, [&s, &reg](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), reg, limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.integrations().ListIntegrations(c.p(), reg, limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& v : page.items) items.push_back(RegistryJson(v));
         return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
@@ -1066,8 +1066,8 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "username", "password", "namespace", "image"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_registry(b));
         WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image", 4096));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.TestDockerRegistry(c.p(), std::move(in), std::move(image), c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.registries().TestDockerRegistry(c.p(), std::move(in), std::move(image), c.ctx));
+        return Json(200, out.report);
       });
   Add("POST", "/api/v1/orgs/{org}/docker-registries", A::kOrg, "dockerRegistries",
       "Connect a Docker registry {name, host, username, password, namespace?}; the password is write-only "
@@ -1075,12 +1075,12 @@ void Api::Impl::AddRoutes() {
       {201, 400, 401, 403, 404, 409}, [&s, parse_registry](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "username", "password", "namespace"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_registry(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateDockerRegistry(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.registries().CreateDockerRegistry(c.p(), std::move(in), c.ctx));
         return Json(201, RegistryJson(v));
       });
   Add("GET", "/api/v1/orgs/{org}/docker-registries/{id}", A::kOrg, "dockerRegistries",
       "A Docker registry (dockerRegistries.read)", {200, 401, 403, 404}, [&s, &reg](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetIntegration(c.p(), reg, c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.integrations().GetIntegration(c.p(), reg, c.params[1], c.ctx));
         return Json(200, RegistryJson(v));
       });
   Add("PATCH", "/api/v1/orgs/{org}/docker-registries/{id}", A::kOrg, "dockerRegistries",
@@ -1088,12 +1088,12 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404, 409}, [&s, parse_registry](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "username", "password", "namespace"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_registry(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateDockerRegistry(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.registries().UpdateDockerRegistry(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, RegistryJson(v));
       });
   Add("DELETE", "/api/v1/orgs/{org}/docker-registries/{id}", A::kOrg, "dockerRegistries",
       "Remove a Docker registry (dockerRegistries.delete)", {204, 401, 403, 404}, [&s, &reg](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteIntegration(c.p(), reg, c.params[1], c.ctx));
+        WHARF_TRY(s.integrations().DeleteIntegration(c.p(), reg, c.params[1], c.ctx));
         return NoContent();
       });
   Add("POST", "/api/v1/orgs/{org}/docker-registries/{id}/verify", A::kOrg, "dockerRegistries",
@@ -1102,8 +1102,8 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"image"}));
         WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image", 4096));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyDockerRegistry(c.p(), c.params[1], std::move(image), c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.registries().VerifyDockerRegistry(c.p(), c.params[1], std::move(image), c.ctx));
+        return Json(200, out.report);
       });
 
   // --- git providers (GitHub Apps and token hosts; services/git_providers.cc) ---
@@ -1130,7 +1130,7 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/orgs/{org}/git-providers", A::kOrg, "gitProviders",
       "List git providers (gitProviders.read)", {200, 400, 401, 403, 404}, [&s, &git](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), git, limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.integrations().ListIntegrations(c.p(), git, limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& v : page.items) items.push_back(GitProviderJson(v, s.config().public_url));
         return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
@@ -1145,8 +1145,8 @@ void Api::Impl::AddRoutes() {
         std::optional<std::string> repository = in.repository;
         if (!in.token_scope || *in.token_scope != "repository") in.repository.reset();
         WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch", 300));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.TestGitProvider(c.p(), std::move(in), std::move(repository), std::move(branch), c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.git_providers().TestGitProvider(c.p(), std::move(in), std::move(repository), std::move(branch), c.ctx));
+        return Json(200, out.report);
       });
   Add("POST", "/api/v1/orgs/{org}/git-providers", A::kOrg, "gitProviders",
       "Connect a git provider: {name, type: github_app, app_id, installation_id, private_key, webhook_secret, api_url?} or "
@@ -1155,13 +1155,13 @@ void Api::Impl::AddRoutes() {
       {201, 400, 401, 403, 404, 409}, [&s, parse_git](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, WHARF_GIT_FIELDS));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_git(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateGitProvider(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.git_providers().CreateGitProvider(c.p(), std::move(in), c.ctx));
         return Json(201, GitProviderJson(v, s.config().public_url));
       });
   Add("GET", "/api/v1/orgs/{org}/git-providers/{id}", A::kOrg, "gitProviders",
       "A git provider with its webhook's last deliveries (gitProviders.read)", {200, 401, 403, 404},
       [&s, &git](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetIntegration(c.p(), git, c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.integrations().GetIntegration(c.p(), git, c.params[1], c.ctx));
         return Json(200, GitProviderJson(v, s.config().public_url));
       });
   Add("PATCH", "/api/v1/orgs/{org}/git-providers/{id}", A::kOrg, "gitProviders",
@@ -1169,12 +1169,12 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404, 409}, [&s, parse_git](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, WHARF_GIT_FIELDS));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_git(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateGitProvider(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.git_providers().UpdateGitProvider(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, GitProviderJson(v, s.config().public_url));
       });
   Add("DELETE", "/api/v1/orgs/{org}/git-providers/{id}", A::kOrg, "gitProviders",
       "Remove a git provider (gitProviders.delete)", {204, 401, 403, 404}, [&s, &git](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteIntegration(c.p(), git, c.params[1], c.ctx));
+        WHARF_TRY(s.integrations().DeleteIntegration(c.p(), git, c.params[1], c.ctx));
         return NoContent();
       });
   Add("POST", "/api/v1/orgs/{org}/git-providers/{id}/verify", A::kOrg, "gitProviders",
@@ -1184,15 +1184,15 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"repository", "branch"}));
         WHARF_ASSIGN_OR_RETURN(auto repository, b.OptString("repository", 2000));
         WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch", 300));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyGitProvider(c.p(), c.params[1], std::move(repository), std::move(branch), c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.git_providers().VerifyGitProvider(c.p(), c.params[1], std::move(repository), std::move(branch), c.ctx));
+        return Json(200, out.report);
       });
   Add("POST", "/api/v1/webhooks/git/{provider_id}", A::kNone, "gitProviders",
       "A git host's webhook delivery (no session: the signature over the raw body is the credential — "
       "X-Hub-Signature-256, X-Gitlab-Token, X-Gitea-Signature, Bitbucket X-Hub-Signature, Azure DevOps Basic auth)",
       {202, 400, 401, 404}, [&s](Call& c) -> Result<HttpResponse> {
         services::WebhookRequest wr{[&c](std::string_view name) { return std::string(c.req.Header(name)); }, c.req.body};
-        WHARF_ASSIGN_OR_RETURN(auto out, s.ReceiveGitWebhook(c.params[0], wr, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.git_providers().ReceiveGitWebhook(c.params[0], wr, c.ctx));
         if (!out.accepted) {
           Error e{out.outcome == "bad_payload" ? ErrorCode::kValidationFailed : ErrorCode::kUnauthenticated, out.message, {},
                   Layer::kWebhook, json{{"outcome", out.outcome}}};
@@ -1210,7 +1210,7 @@ void Api::Impl::AddRoutes() {
           auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), days);
           if (ec != std::errc() || p != v.data() + v.size()) return FieldError("within_days", "must be an integer from 0 to 3650");
         }
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListExpiringIntegrations(c.p(), days, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.integrations().ListExpiringIntegrations(c.p(), days, c.ctx));
         const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch()).count();
         json items = json::array();
@@ -1236,7 +1236,7 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/orgs/{org}/backup-storage", A::kOrg, "backupStorage",
       "List backup storage (backupStorage.read)", {200, 400, 401, 403, 404}, [&s, &bst](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), bst, limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.integrations().ListIntegrations(c.p(), bst, limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& v : page.items) items.push_back(BackupStorageJson(v));
         return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
@@ -1246,8 +1246,8 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404}, [&s, parse_storage](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "endpoint", "region", "bucket", "prefix", "access_key_id", "secret_access_key", "path_style"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_storage(b));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.TestBackupStorage(c.p(), std::move(in), c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.backup_storage().TestBackupStorage(c.p(), std::move(in), c.ctx));
+        return Json(200, out.report);
       });
   Add("POST", "/api/v1/orgs/{org}/backup-storage", A::kOrg, "backupStorage",
       "Connect S3-compatible backup storage {name, endpoint (\"\" = AWS S3), region, bucket, prefix?, path_style?, "
@@ -1256,12 +1256,12 @@ void Api::Impl::AddRoutes() {
       {201, 400, 401, 403, 404, 409}, [&s, parse_storage](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "endpoint", "region", "bucket", "prefix", "access_key_id", "secret_access_key", "path_style"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_storage(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateBackupStorage(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backup_storage().CreateBackupStorage(c.p(), std::move(in), c.ctx));
         return Json(201, BackupStorageJson(v));
       });
   Add("GET", "/api/v1/orgs/{org}/backup-storage/{id}", A::kOrg, "backupStorage",
       "A backup storage (backupStorage.read)", {200, 401, 403, 404}, [&s, &bst](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetIntegration(c.p(), bst, c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.integrations().GetIntegration(c.p(), bst, c.params[1], c.ctx));
         return Json(200, BackupStorageJson(v));
       });
   Add("PATCH", "/api/v1/orgs/{org}/backup-storage/{id}", A::kOrg, "backupStorage",
@@ -1270,12 +1270,12 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404, 409}, [&s, parse_storage](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "endpoint", "region", "bucket", "prefix", "access_key_id", "secret_access_key", "path_style"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_storage(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateBackupStorage(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backup_storage().UpdateBackupStorage(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, BackupStorageJson(v));
       });
   Add("DELETE", "/api/v1/orgs/{org}/backup-storage/{id}", A::kOrg, "backupStorage",
       "Remove a backup storage (backupStorage.delete)", {204, 401, 403, 404}, [&s, &bst](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteIntegration(c.p(), bst, c.params[1], c.ctx));
+        WHARF_TRY(s.integrations().DeleteIntegration(c.p(), bst, c.params[1], c.ctx));
         return NoContent();
       });
   Add("POST", "/api/v1/orgs/{org}/backup-storage/{id}/verify", A::kOrg, "backupStorage",
@@ -1284,8 +1284,8 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {}));
         (void)b;
-        WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyBackupStorage(c.p(), c.params[1], c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.backup_storage().VerifyBackupStorage(c.p(), c.params[1], c.ctx));
+        return Json(200, out.report);
       });
 
   // --- cloud accounts (AWS compute credentials; backup storage has its own keys) ---
@@ -1312,13 +1312,13 @@ void Api::Impl::AddRoutes() {
           auto [ptr, ec] = std::from_chars(days.data(), days.data() + days.size(), n);
           if (ec != std::errc() || ptr != days.data() + days.size() || n < 0 || n > 3650)
             return FieldError("expiring_within_days", "must be a whole number of days, 0–3650");
-          WHARF_ASSIGN_OR_RETURN(auto rows, s.ListExpiringIntegrations(c.p(), cloud, int64_t{n} * 86'400'000, c.ctx));
+          WHARF_ASSIGN_OR_RETURN(auto rows, s.integrations().ListExpiringIntegrations(c.p(), cloud, int64_t{n} * 86'400'000, c.ctx));
           json items = json::array();
           for (auto& v : rows) items.push_back(CloudAccountJson(v));
           return Json(200, {{"items", items}, {"next_cursor", nullptr}});
         }
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), cloud, limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.integrations().ListIntegrations(c.p(), cloud, limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& v : page.items) items.push_back(CloudAccountJson(v));
         return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
@@ -1329,8 +1329,8 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404}, [&s, parse_cloud](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "provider", "access_key_id", "secret_access_key", "session_token", "region", "session_expires_at"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_cloud(b));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.TestCloudAccount(c.p(), std::move(in), c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.cloud_accounts().TestCloudAccount(c.p(), std::move(in), c.ctx));
+        return Json(200, out.report);
       });
   Add("POST", "/api/v1/orgs/{org}/cloud-accounts", A::kOrg, "cloudProviderAccounts",
       "Connect an AWS account for compute {name, provider: aws, access_key_id, secret_access_key, session_token?, "
@@ -1339,12 +1339,12 @@ void Api::Impl::AddRoutes() {
       {201, 400, 401, 403, 404, 409}, [&s, parse_cloud](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "provider", "access_key_id", "secret_access_key", "session_token", "region", "session_expires_at"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_cloud(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateCloudAccount(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.cloud_accounts().CreateCloudAccount(c.p(), std::move(in), c.ctx));
         return Json(201, CloudAccountJson(v));
       });
   Add("GET", "/api/v1/orgs/{org}/cloud-accounts/{id}", A::kOrg, "cloudProviderAccounts",
       "A cloud account (cloudProviderAccounts.read)", {200, 401, 403, 404}, [&s, &cloud](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetIntegration(c.p(), cloud, c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.integrations().GetIntegration(c.p(), cloud, c.params[1], c.ctx));
         return Json(200, CloudAccountJson(v));
       });
   Add("PATCH", "/api/v1/orgs/{org}/cloud-accounts/{id}", A::kOrg, "cloudProviderAccounts",
@@ -1352,13 +1352,13 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404, 409}, [&s, parse_cloud](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "provider", "access_key_id", "secret_access_key", "session_token", "region", "session_expires_at"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_cloud(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateCloudAccount(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.cloud_accounts().UpdateCloudAccount(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, CloudAccountJson(v));
       });
   Add("DELETE", "/api/v1/orgs/{org}/cloud-accounts/{id}", A::kOrg, "cloudProviderAccounts",
       "Remove a cloud account; refused while EC2 security groups made with it are recorded (cloudProviderAccounts.delete)",
       {204, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteCloudAccount(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.cloud_accounts().DeleteCloudAccount(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
   Add("POST", "/api/v1/orgs/{org}/cloud-accounts/{id}/verify", A::kOrg, "cloudProviderAccounts",
@@ -1367,8 +1367,8 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"region"}));
         WHARF_ASSIGN_OR_RETURN(auto region, b.OptString("region", 40));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyCloudAccount(c.p(), c.params[1], std::move(region), c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.cloud_accounts().VerifyCloudAccount(c.p(), c.params[1], std::move(region), c.ctx));
+        return Json(200, out.report);
       });
 
   // --- security groups on EC2 ---
@@ -1394,20 +1394,20 @@ void Api::Impl::AddRoutes() {
       {200, 400, 401, 403, 404}, [&s, parse_sync](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"cloud_account_id", "region", "vpc_id"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_sync(b));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.SyncSecurityGroupToEc2(c.p(), c.params[1], std::move(in), c.ctx));
-        return Json(200, json::parse(out.json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.security_groups().SyncSecurityGroupToEc2(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, out.report);
       });
   Add("GET", "/api/v1/orgs/{org}/security-groups/{id}/drift", A::kOrg, "securityGroups",
       "Compare the EC2 group (DescribeSecurityGroups) with Wharf's rules: ?cloud_account_id=&region= "
       "(securityGroups.read + cloudProviderAccounts.read)",
       {200, 400, 401, 403, 404}, [&s, query_sync](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto out, s.SecurityGroupDrift(c.p(), c.params[1], query_sync(c.req), c.ctx));
-        return Json(200, json::parse(out.json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.security_groups().SecurityGroupDrift(c.p(), c.params[1], query_sync(c.req), c.ctx));
+        return Json(200, out.report);
       });
   Add("GET", "/api/v1/orgs/{org}/security-groups/{id}/ec2", A::kOrg, "securityGroups",
       "The EC2 groups this group was synced to, per cloud account and region (securityGroups.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto links, s.ListEc2Groups(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto links, s.security_groups().ListEc2Groups(c.p(), c.params[1], c.ctx));
         json items = json::array();
         for (auto& l : links) items.push_back(Ec2LinkJson(l));
         return Json(200, {{"items", items}});
@@ -1416,8 +1416,8 @@ void Api::Impl::AddRoutes() {
       "Delete the EC2 group on AWS (DeleteSecurityGroup) for ?cloud_account_id=&region= and forget it "
       "(securityGroups.update + cloudProviderAccounts.update)",
       {200, 400, 401, 403, 404}, [&s, query_sync](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto out, s.DeleteSecurityGroupOnEc2(c.p(), c.params[1], query_sync(c.req), c.ctx));
-        return Json(200, json::parse(out.json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.security_groups().DeleteSecurityGroupOnEc2(c.p(), c.params[1], query_sync(c.req), c.ctx));
+        return Json(200, out.report);
       });
 
   // --- servers ---
@@ -1447,7 +1447,7 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/orgs/{org}/servers", A::kOrg, "servers", "List servers with their last status (servers.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListServers(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.servers().ListServers(c.p(), limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& v : page.items) items.push_back(ServerJson(v));
         return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
@@ -1457,50 +1457,50 @@ void Api::Impl::AddRoutes() {
       [&s, parse_server](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.TestServerConnection(c.p(), std::move(in), c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.servers().TestServerConnection(c.p(), std::move(in), c.ctx));
+        return Json(200, out.report);
       });
   Add("POST", "/api/v1/orgs/{org}/servers", A::kOrg, "servers",
       "Add a server: tests the connection first and pins the host key (servers.create)", {201, 400, 401, 403, 404, 409},
       [&s, parse_server](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateServer(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.servers().CreateServer(c.p(), std::move(in), c.ctx));
         return Json(201, ServerJson(v));
       });
   Add("GET", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "A server (servers.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetServer(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.servers().GetServer(c.p(), c.params[1], c.ctx));
         return Json(200, ServerJson(v));
       });
   Add("PATCH", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "Edit a server (servers.update)",
       {200, 400, 401, 403, 404, 409}, [&s, parse_server](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateServer(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.servers().UpdateServer(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, ServerJson(v));
       });
   Add("DELETE", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "Remove a server from Wharf (servers.delete)",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteServer(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.servers().DeleteServer(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
   Add("POST", "/api/v1/orgs/{org}/servers/{id}/check", A::kOrg, "servers",
       "Run every check now and record it (servers.update)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto out, s.CheckServer(c.p(), c.params[1], c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.servers().CheckServer(c.p(), c.params[1], c.ctx));
+        return Json(200, out.report);
       });
   Add("POST", "/api/v1/orgs/{org}/servers/{id}/repin-host-key", A::kOrg, "servers",
       "Trust the host key the server presents now (servers.update)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RepinHostKey(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.servers().RepinHostKey(c.p(), c.params[1], c.ctx));
         return Json(200, ServerJson(v));
       });
   Add("GET", "/api/v1/orgs/{org}/servers/{id}/checks", A::kOrg, "servers", "Check history, newest first (servers.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ServerCheckHistory(c.p(), c.params[1], limit, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.servers().ServerCheckHistory(c.p(), c.params[1], limit, c.ctx));
         json items = json::array();
         for (auto& r : rows)
           items.push_back({{"at", Time(r.at)}, {"ok", r.ok}, {"report", json::parse(r.report, nullptr, false)}});
@@ -1510,33 +1510,33 @@ void Api::Impl::AddRoutes() {
   Add("POST", "/api/v1/orgs/{org}/servers/{id}/apply-firewall", A::kOrg, "servers",
       "Apply the server's security groups to its host firewall (nftables) and return the rules in force (servers.update)",
       {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto fw, s.ApplyFirewall(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto fw, s.servers().ApplyFirewall(c.p(), c.params[1], c.ctx));
         return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}, {"skipped", fw.skipped}});
       });
   Add("GET", "/api/v1/orgs/{org}/servers/{id}/firewall", A::kOrg, "servers",
       "The host firewall rules in force on the server, read over SSH (servers.read)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto fw, s.ReadFirewall(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto fw, s.servers().ReadFirewall(c.p(), c.params[1], c.ctx));
         return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}});
       });
   Add("POST", "/api/v1/orgs/{org}/servers/{id}/onboard", A::kOrg, "servers",
       "Install the pinned Dokku and plugins, doing only what is missing; answers 202 {job_id} (servers.update)",
       {202, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto job, s.OnboardServer(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto job, s.servers().OnboardServer(c.p(), c.params[1], c.ctx));
         return Json(202, {{"job_id", job.id}, {"status", job.status}});
       });
   Add("GET", "/api/v1/orgs/{org}/jobs/{id}", A::kOrg, "servers",
       "A job's status and log, read through its subject: a deployment's service (services.read), "
       "a backup (backups.read), else its server (servers.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto j, s.GetJob(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto j, s.jobs().GetJob(c.p(), c.params[1], c.ctx));
         return Json(200, JobJson(j, true));
       });
   Add("POST", "/api/v1/orgs/{org}/jobs/{id}/cancel", A::kOrg, "servers",
       "Cancel a job: queued ends cancelled at once, running stops at its next step (the update "
       "permission of its subject: services, backups or servers)",
       {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto j, s.CancelJob(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto j, s.jobs().CancelJob(c.p(), c.params[1], c.ctx));
         return Json(200, JobJson(j, false));
       });
   Add("POST", "/api/v1/orgs/{org}/test-jobs", A::kOrg, "servers",
@@ -1548,7 +1548,7 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(auto ms, b.OptInt("sleep_ms"));
         WHARF_ASSIGN_OR_RETURN(auto count, b.OptInt("count"));
         if (count && (*count < 1 || *count > 1000)) return FieldError("count", "must be between 1 and 1000");
-        WHARF_ASSIGN_OR_RETURN(auto jobs, s.EnqueueTestJobs(c.p(), target, ms.value_or(0), static_cast<int>(count.value_or(1)),
+        WHARF_ASSIGN_OR_RETURN(auto jobs, s.jobs().EnqueueTestJobs(c.p(), target, ms.value_or(0), static_cast<int>(count.value_or(1)),
                                                                    lines.value_or(0), c.ctx));
         json ids = json::array();
         for (auto& j : jobs) ids.push_back(j.id);
@@ -1557,7 +1557,7 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/orgs/{org}/jobs/{id}/log", A::kOrg, "servers",
       "The job's log as Server-Sent Events: 'log' events, then one 'end' event with the status", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto first, s.GetJob(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto first, s.jobs().GetJob(c.p(), c.params[1], c.ctx));
         HttpResponse r;
         r.content_type = "text/event-stream";
         struct State {
@@ -1574,7 +1574,7 @@ void Api::Impl::AddRoutes() {
             st->ended = true;
             return *revoked;
           }
-          auto j = s.GetJobTail(access->principal(), id, st->offset, ctx);
+          auto j = s.jobs().GetJobTail(access->principal(), id, st->offset, ctx);
           if (!j) {
             st->ended = true;
             if (auto revoked = StreamAccess::Revoked(j.error())) return *revoked;
@@ -1603,7 +1603,7 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/orgs/{org}/access/explain", A::kOrg, "access",
       "Why a member may or may not do something: ?user_id=&collection=&action=&resource_id= (Admin, or yourself); "
       "without collection/action, the whole matrix", {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.ExplainAccess(c.p(), c.req.Query("user_id"), c.req.Query("collection"),
+        WHARF_ASSIGN_OR_RETURN(auto v, s.roles().ExplainAccess(c.p(), c.req.Query("user_id"), c.req.Query("collection"),
                                                        c.req.Query("action"), c.req.Query("resource_id"), c.ctx));
         json items = json::array();
         for (auto& e : v.items) {
@@ -1626,7 +1626,7 @@ void Api::Impl::AddRoutes() {
       "Run the checklist of a layer for a resource ({server_id}, {invitation_id}, {docker_registry_id, image}, or one of: git_provider_id, repository, branch, backup_storage_id, cloud_account_id, region), or classify {error_text}",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image", "git_provider_id", "repository", "branch", "backup_storage_id", "cloud_account_id", "region"}));
-        services::Services::DiagnoseInput in;
+        services::DiagnoseInput in;
         WHARF_ASSIGN_OR_RETURN(in.git_provider_id, b.OptString("git_provider_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 2000));
         WHARF_ASSIGN_OR_RETURN(in.branch, b.OptString("branch", 300));
@@ -1638,7 +1638,7 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.invitation_id, b.OptString("invitation_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));
-        WHARF_ASSIGN_OR_RETURN(auto d, s.Diagnose(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.diagnose().Diagnose(c.p(), std::move(in), c.ctx));
         json items = json::array();
         for (auto& i : d.checklist) {
           json item = {{"name", i.name}, {"status", i.status}, {"evidence", i.evidence}, {"fix", i.fix}};
@@ -1657,7 +1657,7 @@ void Api::Impl::AddRoutes() {
       "{since_minutes?, request_ids?, error_text?} (Admin)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"since_minutes", "request_ids", "error_text"}));
-        services::Services::BundleInput in;
+        services::BundleInput in;
         WHARF_ASSIGN_OR_RETURN(auto since, b.OptInt("since_minutes"));
         if (since) in.since_minutes = *since;
         WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));
@@ -1670,7 +1670,7 @@ void Api::Impl::AddRoutes() {
             in.request_ids.push_back(v);
           }
         }
-        WHARF_ASSIGN_OR_RETURN(auto tar, s.SupportBundle(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto tar, s.support().SupportBundle(c.p(), std::move(in), c.ctx));
         HttpResponse r;
         r.content_type = "application/x-tar";
         r.headers.emplace_back("Content-Disposition", "attachment; filename=\"wharf-support-" + c.p().org_slug + ".tar\"");
@@ -1682,14 +1682,14 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/orgs/{org}/audit", A::kOrg, "audit", "Audit events, newest first (Admin)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListAudit(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.team().ListAudit(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, AuditJson));
       });
   // ---- backups of database services (docs/backups.md) ----
   const std::string bk = "/api/v1/orgs/{org}/applications/{app}/services/{svc}";
   Add("GET", bk + "/backups", A::kOrg, "backups", "The service's backups, newest first (backups.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListBackups(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.backups().ListBackups(c.p(), c.params[1], c.params[2], c.ctx));
         json items = json::array();
         for (auto& r : rows) items.push_back(BackupJson(r));
         return Json(200, json{{"items", items}});
@@ -1702,29 +1702,29 @@ void Api::Impl::AddRoutes() {
         services::BackupInput in;
         WHARF_ASSIGN_OR_RETURN(in.storage, b.OptString("storage", 20));
         WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id", 100));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateBackup(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().CreateBackup(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
         return Json(202, BackupStartedJson(v));
       });
   Add("GET", bk + "/backups/{id}", A::kOrg, "backups", "A backup (backups.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().GetBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         return Json(200, BackupJson(v));
       });
   Add("DELETE", bk + "/backups/{id}", A::kOrg, "backups", "Delete a backup: its object or node file, then the row (backups.delete)",
       {204, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
+        WHARF_TRY(s.backups().DeleteBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         return NoContent();
       });
   Add("POST", bk + "/backups/{id}/restore", A::kOrg, "backups",
       "Restore the backup into the service's database (backups.update); answers the backup with its queued job",
       {202, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RestoreBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().RestoreBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         return Json(202, BackupStartedJson(v));
       });
   Add("GET", bk + "/backups/{id}/download", A::kOrg, "backups",
       "The backup's dump, streamed through Wharf (backups.read, audited)", {200, 400, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto dl, s.DownloadBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto dl, s.backups().DownloadBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         HttpResponse r;
         r.content_type = "application/octet-stream";
         r.headers.push_back({"Content-Disposition",
@@ -1736,7 +1736,7 @@ void Api::Impl::AddRoutes() {
       });
   Add("GET", bk + "/backup-schedule", A::kOrg, "backups", "The service's backup schedule (backups.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().GetBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, BackupScheduleJson(v));
       });
   Add("PUT", bk + "/backup-schedule", A::kOrg, "backups",
@@ -1748,18 +1748,18 @@ void Api::Impl::AddRoutes() {
         WHARF_ASSIGN_OR_RETURN(in.retention, b.OptInt("retention"));
         WHARF_ASSIGN_OR_RETURN(in.storage, b.OptString("storage", 20));
         WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id", 100));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.PutBackupSchedule(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().PutBackupSchedule(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
         return Json(200, BackupScheduleJson(v));
       });
   Add("DELETE", bk + "/backup-schedule", A::kOrg, "backups", "Stop scheduled backups (backups.update); backups stay",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_TRY(s.backups().DeleteBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
         return NoContent();
       });
   Add("POST", bk + "/backup-schedule/run", A::kOrg, "backups",
       "Take the schedule's backup now; retention applies after it (backups.create)", {202, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RunBackupScheduleNow(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().RunBackupScheduleNow(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(202, BackupStartedJson(v));
       });
 }
@@ -1836,7 +1836,7 @@ void Api::Impl::AddDeploymentRoutes() {
       WHARF_ASSIGN_OR_RETURN(auto a, b.OptString("action", 20));
       action = a.value_or("deploy");
     }
-    WHARF_ASSIGN_OR_RETURN(auto d, s.StartDeployment(c.p(), app, svc, action, c.ctx));
+    WHARF_ASSIGN_OR_RETURN(auto d, s.deployments().StartDeployment(c.p(), app, svc, action, c.ctx));
     return Json(202, deployment_json(d));
   };
   Add("POST", "/api/v1/orgs/{org}/applications/{app}/services/{svc}/deployments", A::kOrg, "deployments",
@@ -1853,7 +1853,7 @@ void Api::Impl::AddDeploymentRoutes() {
       "The service's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], c.params[2], limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.deployments().ListDeployments(c.p(), c.params[1], c.params[2], limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& d : rows.items) items.push_back(deployment_json(d));
         return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
@@ -1862,7 +1862,7 @@ void Api::Impl::AddDeploymentRoutes() {
       "The application's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], "", limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.deployments().ListDeployments(c.p(), c.params[1], "", limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& d : rows.items) items.push_back(deployment_json(d));
         return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
@@ -1870,7 +1870,7 @@ void Api::Impl::AddDeploymentRoutes() {
   Add("GET", "/api/v1/orgs/{org}/deployments/{id}", A::kOrg, "deployments",
       "A deployment with its status, error (layer and fix) and full log (services.read)", {200, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.deployments().GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
         json j = deployment_json(v.first);
         j["log"] = v.second.log;
         return Json(200, j);
@@ -1878,14 +1878,14 @@ void Api::Impl::AddDeploymentRoutes() {
   Add("POST", "/api/v1/orgs/{org}/deployments/{id}/cancel", A::kOrg, "deployments",
       "Cancel a queued or running deployment (services.update); 409 when it already finished", {200, 401, 403, 404, 409},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto d, s.CancelDeployment(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.deployments().CancelDeployment(c.p(), c.params[1], c.ctx));
         return Json(200, deployment_json(d));
       });
   Add("GET", "/api/v1/orgs/{org}/deployments/{id}/log", A::kOrg, "deployments",
       "The deployment's log as Server-Sent Events: 'log' events, then one 'end' event with the status, error, "
       "layer and fix (services.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
+        WHARF_TRY(s.deployments().GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
         HttpResponse r;
         r.content_type = "text/event-stream";
         struct State {
@@ -1902,7 +1902,7 @@ void Api::Impl::AddDeploymentRoutes() {
             st->ended = true;
             return *revoked;
           }
-          auto v = s.GetDeploymentTail(access->principal(), id, st->offset, ctx);
+          auto v = s.deployments().GetDeploymentTail(access->principal(), id, st->offset, ctx);
           if (!v) {
             st->ended = true;
             if (auto revoked = StreamAccess::Revoked(v.error())) return *revoked;
@@ -2079,31 +2079,31 @@ void Api::Impl::AddAppRoutes() {
     Add("GET", base, A::kOrg, tag, "List " + std::string(path) + " (" + perm + ".read)", {200, 400, 401, 403, 404},
         [&s, c](Call& call) -> Result<HttpResponse> {
           WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(call.req));
-          WHARF_ASSIGN_OR_RETURN(auto page, s.ListApplications(call.p(), c, limit, call.req.Query("cursor"), call.ctx));
+          WHARF_ASSIGN_OR_RETURN(auto page, s.applications().ListApplications(call.p(), c, limit, call.req.Query("cursor"), call.ctx));
           return Json(200, ListJson(page, ApplicationJson));
         });
     Add("POST", base, A::kOrg, tag, "Create {name, description?, server_id} (" + perm + ".create)",
         {201, 400, 401, 403, 404, 409}, [&s, c](Call& call) -> Result<HttpResponse> {
           WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, {"name", "description", "server_id"}));
           WHARF_ASSIGN_OR_RETURN(auto in, ParseApplication(b));
-          WHARF_ASSIGN_OR_RETURN(auto a, s.CreateApplication(call.p(), c, std::move(in), call.ctx));
+          WHARF_ASSIGN_OR_RETURN(auto a, s.applications().CreateApplication(call.p(), c, std::move(in), call.ctx));
           return Json(201, ApplicationJson(a));
         });
     Add("GET", base + "/{id}", A::kOrg, tag, "One (" + perm + ".read)", {200, 401, 403, 404},
         [&s, c](Call& call) -> Result<HttpResponse> {
-          WHARF_ASSIGN_OR_RETURN(auto a, s.GetApplication(call.p(), c, call.params[1], call.ctx));
+          WHARF_ASSIGN_OR_RETURN(auto a, s.applications().GetApplication(call.p(), c, call.params[1], call.ctx));
           return Json(200, ApplicationJson(a));
         });
     Add("PATCH", base + "/{id}", A::kOrg, tag, "Edit name, description or server_id (" + perm + ".update)", kRow,
         [&s, c](Call& call) -> Result<HttpResponse> {
           WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, {"name", "description", "server_id"}));
           WHARF_ASSIGN_OR_RETURN(auto in, ParseApplication(b));
-          WHARF_ASSIGN_OR_RETURN(auto a, s.UpdateApplication(call.p(), c, call.params[1], std::move(in), call.ctx));
+          WHARF_ASSIGN_OR_RETURN(auto a, s.applications().UpdateApplication(call.p(), c, call.params[1], std::move(in), call.ctx));
           return Json(200, ApplicationJson(a));
         });
     Add("DELETE", base + "/{id}", A::kOrg, tag, "Delete; 409 while it has services (" + perm + ".delete)",
         {204, 401, 403, 404, 409}, [&s, c](Call& call) -> Result<HttpResponse> {
-          WHARF_TRY(s.DeleteApplication(call.p(), c, call.params[1], call.ctx));
+          WHARF_TRY(s.applications().DeleteApplication(call.p(), c, call.params[1], call.ctx));
           return NoContent();
         });
   }
@@ -2111,13 +2111,13 @@ void Api::Impl::AddAppRoutes() {
   // Services.
   auto create_service = [&s](Call& c, const std::string& app_id, const Body& b) -> Result<HttpResponse> {
     WHARF_ASSIGN_OR_RETURN(auto in, ParseService(b));
-    WHARF_ASSIGN_OR_RETURN(auto v, s.CreateService(c.p(), app_id, std::move(in), c.ctx));
+    WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().CreateService(c.p(), app_id, std::move(in), c.ctx));
     return Json(201, ServiceJson(v));
   };
   Add("GET", "/api/v1/orgs/{org}/applications/{id}/services", A::kOrg, "services",
       "The application's services, variables as templates (services.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto list, s.ListServices(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto list, s.app_services().ListServices(c.p(), c.params[1], c.ctx));
         json items = json::array();
         for (auto& v : list) items.push_back(ServiceJson(v));
         return Json(200, {{"items", items}, {"next_cursor", nullptr}});
@@ -2142,7 +2142,7 @@ void Api::Impl::AddAppRoutes() {
       });
   Add("GET", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services", "A service (services.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetService(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().GetService(c.p(), c.params[1], c.ctx));
         return Json(200, ServiceJson(v));
       });
   Add("PATCH", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services",
@@ -2150,13 +2150,13 @@ void Api::Impl::AddAppRoutes() {
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, kServiceFields));
         WHARF_ASSIGN_OR_RETURN(auto in, ParseService(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateService(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().UpdateService(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, ServiceJson(v));
       });
   Add("DELETE", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services",
       "Delete a service; 409 while another variable refers to it (services.delete)", {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteService(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.app_services().DeleteService(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
 
@@ -2167,7 +2167,7 @@ void Api::Impl::AddAppRoutes() {
       {200, 400, 401, 403, 404}, [&s, vars_json](Call& c) -> Result<HttpResponse> {
         const std::string reveal = c.req.Query("reveal");
         if (!reveal.empty() && reveal != "true" && reveal != "false") return FieldError("reveal", "must be true or false");
-        WHARF_ASSIGN_OR_RETURN(auto v, s.ListVariables(c.p(), c.params[1], reveal == "true", c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().ListVariables(c.p(), c.params[1], reveal == "true", c.ctx));
         return Json(200, vars_json(v));
       });
   Add("PUT", "/api/v1/orgs/{org}/services/{id}/variables", A::kOrg, "services",
@@ -2176,20 +2176,20 @@ void Api::Impl::AddAppRoutes() {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"variables"}));
         if (!b.Has("variables")) return FieldError("variables", "is required: [{\"key\": \"NAME\", \"value\": \"…\"}]");
         WHARF_ASSIGN_OR_RETURN(auto in, ParseVariables(b.Raw("variables"), "variables"));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.PutVariables(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().PutVariables(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, vars_json(v));
       });
   Add("PUT", "/api/v1/orgs/{org}/services/{id}/variables/{key}", A::kOrg, "services",
       "Set one variable {value} (services.update)", kRow, [&s, vars_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"value"}));
         WHARF_ASSIGN_OR_RETURN(auto value, b.String("value", domain::kMaxValueBytes));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.SetVariable(c.p(), c.params[1], {c.params[2], std::move(value)}, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().SetVariable(c.p(), c.params[1], {c.params[2], std::move(value)}, c.ctx));
         return Json(200, vars_json(v));
       });
   Add("DELETE", "/api/v1/orgs/{org}/services/{id}/variables/{key}", A::kOrg, "services",
       "Remove one variable; it is unset by the next deploy (services.update)", kRow,
       [&s, vars_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.DeleteVariable(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().DeleteVariable(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, vars_json(v));
       });
   Add("POST", "/api/v1/orgs/{org}/services/{id}/variables/regenerate", A::kOrg, "services",
@@ -2205,13 +2205,13 @@ void Api::Impl::AddAppRoutes() {
             keys.push_back(k[i]);
           }
         }
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RegenerateSecrets(c.p(), c.params[1], std::move(keys), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().RegenerateSecrets(c.p(), c.params[1], std::move(keys), c.ctx));
         return Json(200, vars_json(v));
       });
   Add("POST", "/api/v1/orgs/{org}/services/{id}/reveal-credentials", A::kOrg, "services",
       "A database's generated credentials and URL (services.update, audited)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RevealCredentials(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().RevealCredentials(c.p(), c.params[1], c.ctx));
         return Json(200, v);
       });
 
@@ -2219,7 +2219,7 @@ void Api::Impl::AddAppRoutes() {
   auto domains_json = [](const json& d) { return json{{"items", d}}; };
   Add("GET", "/api/v1/orgs/{org}/services/{id}/domains", A::kOrg, "services", "The service's domains (services.read)",
       {200, 401, 403, 404}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto d, s.ListDomains(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().ListDomains(c.p(), c.params[1], c.ctx));
         return Json(200, domains_json(d));
       });
   Add("POST", "/api/v1/orgs/{org}/services/{id}/domains", A::kOrg, "services",
@@ -2229,18 +2229,18 @@ void Api::Impl::AddAppRoutes() {
         WHARF_ASSIGN_OR_RETURN(auto host, b.String("hostname", 300));
         WHARF_ASSIGN_OR_RETURN(auto le, b.OptBool("letsencrypt"));
         WHARF_ASSIGN_OR_RETURN(auto def, b.OptBool("default"));
-        WHARF_ASSIGN_OR_RETURN(auto d, s.AddDomain(c.p(), c.params[1], host, le.value_or(true), def.value_or(false), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().AddDomain(c.p(), c.params[1], host, le.value_or(true), def.value_or(false), c.ctx));
         return Json(201, domains_json(d));
       });
   Add("DELETE", "/api/v1/orgs/{org}/services/{id}/domains/{hostname}", A::kOrg, "services",
       "Remove a domain (services.update)", {200, 400, 401, 403, 404}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto d, s.RemoveDomain(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().RemoveDomain(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, domains_json(d));
       });
   Add("POST", "/api/v1/orgs/{org}/services/{id}/domains/{hostname}/default", A::kOrg, "services",
       "Make a domain the default ({{ svc.DOMAIN }}) (services.update)", {200, 400, 401, 403, 404},
       [&s, domains_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto d, s.SetDefaultDomain(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().SetDefaultDomain(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, domains_json(d));
       });
 
@@ -2255,7 +2255,7 @@ void Api::Impl::AddAppRoutes() {
   Add("GET", "/api/v1/orgs/{org}/templates", A::kOrg, "templates", "List templates (templates.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListTemplates(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.templates().ListTemplates(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, TemplateJson));
       });
   Add("POST", "/api/v1/orgs/{org}/templates", A::kOrg, "templates",
@@ -2263,24 +2263,24 @@ void Api::Impl::AddAppRoutes() {
       "services.read)", {201, 400, 401, 403, 404, 409}, [&s, parse_template](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"name", "description", "application_id"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_template(b));
-        WHARF_ASSIGN_OR_RETURN(auto t, s.CreateTemplate(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto t, s.templates().CreateTemplate(c.p(), std::move(in), c.ctx));
         return Json(201, TemplateJson(t));
       });
   Add("GET", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "A template (templates.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto t, s.GetTemplate(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto t, s.templates().GetTemplate(c.p(), c.params[1], c.ctx));
         return Json(200, TemplateJson(t));
       });
   Add("PATCH", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "Rename or describe (templates.update)", kRow,
       [&s, parse_template](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"name", "description"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_template(b));
-        WHARF_ASSIGN_OR_RETURN(auto t, s.UpdateTemplate(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto t, s.templates().UpdateTemplate(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, TemplateJson(t));
       });
   Add("DELETE", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "Delete a template (templates.delete)",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteTemplate(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.templates().DeleteTemplate(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
   Add("POST", "/api/v1/orgs/{org}/templates/{id}/deploy", A::kOrg, "templates",
@@ -2307,7 +2307,7 @@ void Api::Impl::AddAppRoutes() {
           if (a.contains("server_id")) ai.server_id = a["server_id"].get<std::string>();
           in.application = std::move(ai);
         }
-        WHARF_ASSIGN_OR_RETURN(auto d, s.DeployTemplate(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.templates().DeployTemplate(c.p(), c.params[1], std::move(in), c.ctx));
         json services = json::array();
         for (auto& v : d.services) services.push_back(ServiceJson(v));
         json deployments = json::array();
@@ -2348,9 +2348,9 @@ std::optional<std::string> Api::OutboundOrg(const HttpRequest& req) {
   if (header.size() > 7 && ToLower(header.substr(0, 7)) == "bearer ") token = std::string(Trim(header.substr(7)));
   else if (header.empty()) token = CookieValue(req.Header("cookie"), kCookieName);
   services::RequestContext ctx{req.request_id, req.remote_ip, {}};
-  auto who = impl_->svc.Authenticate(token, ctx);
+  auto who = impl_->svc.auth().Authenticate(token, ctx);
   if (!who) return std::nullopt;
-  auto p = impl_->svc.ResolvePrincipal(**who, slug, ctx);
+  auto p = impl_->svc.auth().ResolvePrincipal(**who, slug, ctx);
   if (!p) return std::nullopt;
   return p->org_id;
 }

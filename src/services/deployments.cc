@@ -18,8 +18,7 @@
 #include "nodes/ssh.h"
 #include "secrets/redact.h"
 #include "services/app_model.h"
-#include "services/node_target.h"
-#include "services/services.h"
+#include "services/deployments.h"
 
 namespace wharf::services {
 
@@ -68,7 +67,7 @@ bool LooksLikeNetwork(std::string_view out) {
 
 
 // Everything a deployment job needs, loaded in one read transaction.
-struct Services::DeploymentWork {
+struct DeploymentWork {
   domain::Deployment deployment;
   domain::AppService service;
   domain::Application application;
@@ -84,7 +83,7 @@ struct Services::DeploymentWork {
   std::string github_repository;
 };
 
-Result<domain::Deployment> Services::EnqueueDeployment(store::Tx& tx, const domain::Application& app,
+Result<domain::Deployment> Deployments::EnqueueDeployment(store::Tx& tx, const domain::Application& app,
                                                        const domain::AppService& svc, std::string action,
                                                        std::string trigger, std::string created_by, std::string sha) {
   json cfg = apps::Config(svc);
@@ -111,7 +110,7 @@ Result<domain::Deployment> Services::EnqueueDeployment(store::Tx& tx, const doma
   return d;
 }
 
-Result<domain::Deployment> Services::StartDeployment(const authz::Principal& p, std::string_view application_id,
+Result<domain::Deployment> Deployments::StartDeployment(const authz::Principal& p, std::string_view application_id,
                                                      std::string_view service_id, std::string action,
                                                      const RequestContext& ctx) {
   if (action.empty()) action = "deploy";
@@ -120,7 +119,7 @@ Result<domain::Deployment> Services::StartDeployment(const authz::Principal& p, 
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kUpdate, ctx, service_id));
   domain::Deployment out;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto svc, ServiceFor(tx, p, Action::kUpdate, service_id, ctx));
+    WHARF_ASSIGN_OR_RETURN(auto svc, app_services_.ServiceFor(tx, p, Action::kUpdate, service_id, ctx));
     if (!application_id.empty() && svc.application_id != application_id)
       return Err(ErrorCode::kNotFound, "Service not found in this application.");
     WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, svc.application_id));
@@ -149,7 +148,7 @@ Result<domain::Deployment> Services::StartDeployment(const authz::Principal& p, 
   return out;
 }
 
-Result<Page<domain::Deployment>> Services::ListDeployments(const authz::Principal& p, std::string_view application_id,
+Result<Page<domain::Deployment>> Deployments::ListDeployments(const authz::Principal& p, std::string_view application_id,
                                                            std::string_view service_id, int limit, std::string_view cursor,
                                                            const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kRead, ctx));
@@ -157,7 +156,7 @@ Result<Page<domain::Deployment>> Services::ListDeployments(const authz::Principa
   Page<domain::Deployment> out;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     if (!service_id.empty()) {
-      WHARF_ASSIGN_OR_RETURN(auto svc, ServiceFor(tx, p, Action::kRead, service_id, ctx));
+      WHARF_ASSIGN_OR_RETURN(auto svc, app_services_.ServiceFor(tx, p, Action::kRead, service_id, ctx));
       if (!application_id.empty() && svc.application_id != application_id)
         return Err(ErrorCode::kNotFound, "Service not found in this application.");
     } else if (!application_id.empty()) {
@@ -181,7 +180,7 @@ Result<Page<domain::Deployment>> Services::ListDeployments(const authz::Principa
   return out;
 }
 
-Result<std::pair<domain::Deployment, domain::Job>> Services::GetDeploymentTail(const authz::Principal& p, std::string_view id,
+Result<std::pair<domain::Deployment, domain::Job>> Deployments::GetDeploymentTail(const authz::Principal& p, std::string_view id,
                                                                                size_t offset, const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kRead, ctx, id));
   std::optional<std::pair<domain::Deployment, domain::Job>> out;
@@ -203,7 +202,7 @@ Result<std::pair<domain::Deployment, domain::Job>> Services::GetDeploymentTail(c
   return std::move(*out);
 }
 
-Result<domain::Deployment> Services::CancelDeployment(const authz::Principal& p, std::string_view id,
+Result<domain::Deployment> Deployments::CancelDeployment(const authz::Principal& p, std::string_view id,
                                                       const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kUpdate, ctx, id));
   domain::Deployment out;
@@ -242,7 +241,7 @@ std::string RepositoryPath(std::string r) {
 }
 }  // namespace
 
-int Services::DeployOnPush(const GitPush& push) {
+int Deployments::DeployOnPush(const GitPush& push) {
   int queued = 0;
   std::vector<std::string> ids;
   auto st = WriteTx([&](store::Tx& tx) -> Status {
@@ -282,7 +281,7 @@ int Services::DeployOnPush(const GitPush& push) {
 
 // ---- the job ----
 
-Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job& job) {
+Result<DeploymentWork> Deployments::LoadDeploymentWork(const domain::Job& job) {
   json in = json::parse(job.payload, nullptr, false);
   if (!in.is_object()) return Internal("deployment job " + job.id + " has no payload");
   DeploymentWork w;
@@ -428,14 +427,14 @@ Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job&
   return w;
 }
 
-Status Services::MintGithubDeployToken(DeploymentWork& w) {
+Status Deployments::MintGithubDeployToken(DeploymentWork& w) {
   const domain::Integration& prov = *w.github_provider;
   integrations::GithubApp app{.api_url = prov.Field("api_url"), .app_id = prov.Field("app_id"),
                               .installation_id = prov.Field("installation_id"), .private_key = &w.github_key};
   app.timeout_ms = static_cast<int>(config_.command_timeout_ms);
   app.connect_timeout_ms = static_cast<int>(config_.connect_timeout_ms);
   if (!config_.allow_private_targets) app.address_allowed = [](std::string_view ip) { return !nodes::IsPrivateAddress(ip); };
-  auto tok = integrations::GithubInstallationToken(app, github_tokens_, prov.id, clock_.Now(), w.github_repository);
+  auto tok = integrations::GithubInstallationToken(app, integrations_.github_tokens(), prov.id, clock_.Now(), w.github_repository);
   if (!tok) {
     Error e = tok.error();
     e.message = "GitHub App provider '" + prov.name + "' cannot give this deployment a token for " + w.github_repository +
@@ -448,7 +447,7 @@ Status Services::MintGithubDeployToken(DeploymentWork& w) {
   return Ok();
 }
 
-Status Services::RunDeployment(JobContext& jc) {
+Status Deployments::RunDeployment(JobContext& jc) {
   const domain::Job& job = jc.job();
   const auto fail_with = [&](const std::string& message, Layer layer, const std::string& fix) -> Status {
     auto st = store_.Write([&](store::Tx& tx) {
@@ -497,13 +496,13 @@ Status Services::RunDeployment(JobContext& jc) {
   // SSH to the node.
   std::optional<NodeTarget> t;
   auto lt = store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, w.server));
+    WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, w.server));
     return Ok();
   });
   if (!lt) return fail_with(lt.error().message, Layer::kSsh, "Attach an SSH key with its private half to the server.");
   nodes::ConnectFailure failure = nodes::ConnectFailure::kNone;
   std::string fp;
-  auto conn = nodes::Connection::Open(t->target, NodeConnectOptions(), &failure, &fp);
+  auto conn = nodes::Connection::Open(t->target, node_access_.NodeConnectOptions(), &failure, &fp);
   if (!conn)
     return fail_with("Cannot sign in to the server " + w.server.name + ": " + conn.error().message, Layer::kSsh,
                      "Run the server check (POST …/servers/" + w.server.id +
@@ -580,7 +579,7 @@ Status Services::RunDeployment(JobContext& jc) {
         jc.AppendLog(chunk);
       }, timeout, [&] { return interrupted = jc.IsCancelled(); }, step.step.stdin_data);
       if (!r && interrupted) {
-        jc.AppendOwnLog("\n[wharf] " + std::string(stopping_ ? "The control plane is shutting down" : "Cancelled") +
+        jc.AppendOwnLog("\n[wharf] " + std::string(core_.queue.stopping() ? "The control plane is shutting down" : "Cancelled") +
                      ": interrupted the running step '" + step.step.display +
                      "' (the command on the server was sent SIGTERM); the remaining steps did not run.\n");
         return jc.Stopped();
@@ -665,8 +664,10 @@ Status Services::RunDeployment(JobContext& jc) {
   return Ok();
 }
 
-void Services::RegisterDeploymentJobs() {
+void Deployments::RegisterDeploymentJobs() {
   RegisterJobHandler(kDeployKind, [this](JobContext& jc) { return RunDeployment(jc); });
 }
+
+Deployments::Deployments(Core& core, AppServices& app_services, NodeAccess& node_access, Integrations& integrations) : Feature(core), app_services_(app_services), node_access_(node_access), integrations_(integrations) {}
 
 }  // namespace wharf::services
