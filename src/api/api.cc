@@ -1836,7 +1836,9 @@ void Api::Impl::AddDeploymentRoutes() {
       WHARF_ASSIGN_OR_RETURN(auto a, b.OptString("action", 20));
       action = a.value_or("deploy");
     }
-    WHARF_ASSIGN_OR_RETURN(auto d, s.deployments().StartDeployment(c.p(), app, svc, action, c.ctx));
+    // The one place the action's name is parsed; services take the enum.
+    WHARF_ASSIGN_OR_RETURN(auto parsed, services::ParseDeployAction(action));
+    WHARF_ASSIGN_OR_RETURN(auto d, s.deployments().StartDeployment(c.p(), app, svc, parsed, c.ctx));
     return Json(202, deployment_json(d));
   };
   Add("POST", "/api/v1/orgs/{org}/applications/{app}/services/{svc}/deployments", A::kOrg, "deployments",

@@ -27,6 +27,19 @@ class JobsTest : public ::testing::Test {
     auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
     ASSERT_TRUE(st) << st.error().message;
     store_ = std::move(*st);
+    // Jobs belong to an organisation (a foreign key): one user and its org.
+    ASSERT_TRUE(store_->Write([](store::Tx& tx) -> Status {
+      WHARF_TRY(tx.users().Insert(domain::User{"usr_1", "ann@example.test", "Ann", "x", false, 1, 1}));
+      domain::Org o;
+      o.id = "org_1";
+      o.slug = "acme";
+      o.name = "Acme";
+      o.owner_id = "usr_1";
+      o.wrapped_data_key = "k";
+      o.created_at = o.updated_at = 1;
+      o.created_by = "usr_1";
+      return tx.orgs().Insert(o);
+    }));
   }
   void TearDown() override {
     store_.reset();

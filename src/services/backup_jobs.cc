@@ -231,7 +231,7 @@ Result<std::pair<int64_t, std::string>> Backups::TakeDump(JobContext& jc, const 
   const std::string engine = b.Field("engine"), svc = DokkuService(b);
   nodes::ConnectFailure failure;
   std::string fp;
-  WHARF_ASSIGN_OR_RETURN(auto conn, nodes::Connection::Open(node.target, node_access_.NodeConnectOptions(), &failure, &fp));
+  WHARF_ASSIGN_OR_RETURN(auto conn, nodes_.Open(node.target, node_access_.NodeConnectOptions(), &failure, &fp));
   auto step = nodes::dokku::DbExport(engine, svc);
   if (!storage) {
     const std::string path = b.Field("path");
@@ -307,7 +307,7 @@ Result<std::pair<int64_t, std::string>> Backups::RestoreDump(JobContext& jc, con
   const std::string engine = b.Field("engine"), svc = DokkuService(b);
   nodes::ConnectFailure failure;
   std::string fp;
-  WHARF_ASSIGN_OR_RETURN(auto conn, nodes::Connection::Open(node.target, node_access_.NodeConnectOptions(), &failure, &fp));
+  WHARF_ASSIGN_OR_RETURN(auto conn, nodes_.Open(node.target, node_access_.NodeConnectOptions(), &failure, &fp));
   auto step = nodes::dokku::DbImport(engine, svc);
   if (!storage) {
     const std::string path = b.Field("path");

@@ -162,7 +162,7 @@ Result<CheckOutcome> BackupStorage::VerifyBackupStorage(const authz::Principal& 
   integrations::StorageProbe probe{.s3 = target.S3(), .prefix = target.prefix, .probe_id = ids_.New("probe")};
   probe.s3.timeout_ms = static_cast<int>(config_.command_timeout_ms);
   auto res = integrations::VerifyStorage(probe);
-  CheckOutcome out{res.report.ok(), ReportJson(res, row).dump()};
+  CheckOutcome out{res.report.ok(), ReportJson(res, row)};
   WHARF_TRY(integrations_.RecordIntegrationVerify(p, kBackupStorage, row, out, ctx));
   return out;
 }
@@ -187,7 +187,7 @@ Result<CheckOutcome> BackupStorage::TestBackupStorage(const authz::Principal& p,
   integrations::StorageProbe probe{.s3 = target.S3(), .prefix = target.prefix, .probe_id = ids_.New("probe")};
   probe.s3.timeout_ms = static_cast<int>(config_.command_timeout_ms);
   auto res = integrations::VerifyStorage(probe);
-  return CheckOutcome{res.report.ok(), ReportJson(res, row).dump()};
+  return CheckOutcome{res.report.ok(), ReportJson(res, row)};
 }
 
 Result<VerifiedBackupStorage> BackupStorage::RequireVerifiedBackupStorage(const authz::Principal& p, std::string_view id,

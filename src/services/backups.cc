@@ -339,7 +339,7 @@ Status Backups::RemoveBackupData(const domain::Integration& b) {
   }));
   nodes::ConnectFailure failure;
   std::string fp;
-  WHARF_ASSIGN_OR_RETURN(auto conn, nodes::Connection::Open(t->target, node_access_.NodeConnectOptions(), &failure, &fp));
+  WHARF_ASSIGN_OR_RETURN(auto conn, nodes_.Open(t->target, node_access_.NodeConnectOptions(), &failure, &fp));
   WHARF_ASSIGN_OR_RETURN(auto r, conn->Run({"rm", "-f", "--", b.Field("path")}));
   if (r.exit_status != 0)
     return Err(ErrorCode::kValidationFailed, "Could not remove " + b.Field("path") + " on the node: " + r.err, Layer::kSsh);
@@ -467,10 +467,11 @@ Result<BackupDownload> Backups::DownloadBackup(const authz::Principal& p, std::s
     auto target = std::make_shared<NodeTarget>(std::move(*t));
     auto co = node_access_.NodeConnectOptions();
     std::string path = b->Field("path");
-    std::thread([target, co, path, push, finish, slot] {
+    // The executor outlives the Services object (Deps), and so this thread.
+    std::thread([target, co, path, push, finish, slot, &executor = nodes_] {
       nodes::ConnectFailure failure;
       std::string fp;
-      auto conn = nodes::Connection::Open(target->target, co, &failure, &fp);
+      auto conn = executor.Open(target->target, co, &failure, &fp);
       if (!conn) return finish(conn.error());
       auto ex = (*conn)->Start({"cat", "--", path}, kNodeIdle);
       if (!ex) return finish(ex.error());

@@ -234,7 +234,7 @@ Result<CheckOutcome> CloudAccounts::TestCloudAccount(const authz::Principal& p, 
                         has_token ? &*in.session_token : nullptr, row.Field("region"));
   integrations::AwsVerifyResult res;
   json j = RunVerify(t, &res);
-  return CheckOutcome{res.report.ok(), j.dump()};
+  return CheckOutcome{res.report.ok(), j};
 }
 
 Result<CheckOutcome> CloudAccounts::VerifyCloudAccount(const authz::Principal& p, std::string_view id,
@@ -261,7 +261,7 @@ Result<CheckOutcome> CloudAccounts::VerifyCloudAccount(const authz::Principal& p
     j["session_expired_at"] = FormatRfc3339(row.expires_at);
     fields_changed = true;
   }
-  CheckOutcome out{res.report.ok(), j.dump()};
+  CheckOutcome out{res.report.ok(), j};
   WHARF_TRY(integrations_.RecordIntegrationVerify(p, kCloudAccounts, row, out, ctx, fields_changed));
   return out;
 }

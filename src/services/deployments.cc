@@ -27,6 +27,37 @@ using domain::Collection;
 using json = nlohmann::json;
 namespace deploy = nodes::deploy;
 
+Result<DeployAction> ParseDeployAction(std::string_view s) {
+  if (s.empty() || s == "deploy") return DeployAction::kDeploy;
+  if (s == "redeploy") return DeployAction::kRedeploy;
+  if (s == "restart") return DeployAction::kRestart;
+  if (s == "stop") return DeployAction::kStop;
+  if (s == "destroy") return DeployAction::kDestroy;
+  return FieldError("action", "must be deploy, redeploy, restart, stop or destroy");
+}
+
+std::string_view DeployActionName(DeployAction a) {
+  switch (a) {
+    case DeployAction::kDeploy: return "deploy";
+    case DeployAction::kRedeploy: return "redeploy";
+    case DeployAction::kRestart: return "restart";
+    case DeployAction::kStop: return "stop";
+    case DeployAction::kDestroy: return "destroy";
+  }
+  return "deploy";
+}
+
+deploy::Action PlanAction(DeployAction a) {
+  switch (a) {
+    case DeployAction::kDeploy:
+    case DeployAction::kRedeploy: return deploy::Action::kDeploy;
+    case DeployAction::kRestart: return deploy::Action::kRestart;
+    case DeployAction::kStop: return deploy::Action::kStop;
+    case DeployAction::kDestroy: return deploy::Action::kDestroy;
+  }
+  return deploy::Action::kDeploy;
+}
+
 namespace {
 
 constexpr const char* kDeployKind = "deploy";
@@ -84,14 +115,15 @@ struct DeploymentWork {
 };
 
 Result<domain::Deployment> Deployments::EnqueueDeployment(store::Tx& tx, const domain::Application& app,
-                                                       const domain::AppService& svc, std::string action,
+                                                       const domain::AppService& svc, DeployAction action,
                                                        std::string trigger, std::string created_by, std::string sha) {
   json cfg = apps::Config(svc);
   std::string ref;
   if (svc.type == "app") ref = cfg.value("branch", "").empty() ? cfg.value("tag", "") : cfg.value("branch", "");
   else if (svc.type == "docker") ref = cfg.value("image", "");
   else ref = cfg.value("engine", "") + ":" + cfg.value("version", "");
-  json payload = {{"service_id", svc.id}, {"application_id", app.id}, {"action", action}, {"trigger", trigger}};
+  // The action is stored once, on the deployment row (the job reads it from there).
+  json payload = {{"service_id", svc.id}, {"application_id", app.id}, {"trigger", trigger}};
   if (!sha.empty()) payload["sha"] = sha;
   WHARF_ASSIGN_OR_RETURN(auto job, Enqueue(tx, kDeployKind, app.org_id, app.server_id, payload, created_by));
   domain::Deployment d;
@@ -99,7 +131,7 @@ Result<domain::Deployment> Deployments::EnqueueDeployment(store::Tx& tx, const d
   d.org_id = app.org_id;
   d.application_id = app.id;
   d.service_id = svc.id;
-  d.action = std::move(action);
+  d.action = std::string(DeployActionName(action));
   d.trigger = std::move(trigger);
   d.ref = ref;
   d.commit_sha = std::move(sha);
@@ -111,10 +143,8 @@ Result<domain::Deployment> Deployments::EnqueueDeployment(store::Tx& tx, const d
 }
 
 Result<domain::Deployment> Deployments::StartDeployment(const authz::Principal& p, std::string_view application_id,
-                                                     std::string_view service_id, std::string action,
+                                                     std::string_view service_id, DeployAction action,
                                                      const RequestContext& ctx) {
-  if (action.empty()) action = "deploy";
-  WHARF_TRY(deploy::ParseAction(action));
   // Deploying changes what runs: services.update, with the application as the scope resource.
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kUpdate, ctx, service_id));
   domain::Deployment out;
@@ -129,7 +159,7 @@ Result<domain::Deployment> Deployments::StartDeployment(const authz::Principal& 
     // The deployment resolves the service's {{ svc.VAR }} references for this user: each must
     // name a service the user may read (a value saved before that rule, or a service hidden
     // since, is refused here rather than copied onto the node).
-    if (action == "deploy" || action == "redeploy") {
+    if (action == DeployAction::kDeploy || action == DeployAction::kRedeploy) {
       WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
       if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
       WHARF_ASSIGN_OR_RETURN(auto listed,
@@ -140,9 +170,9 @@ Result<domain::Deployment> Deployments::StartDeployment(const authz::Principal& 
                                 nullptr, app->name));
       WHARF_TRY(domain::Resolver(vars).Validate(svc.name));
     }
-    const std::string trigger = action == "redeploy" ? "redeploy" : "manual";
+    const std::string trigger = action == DeployAction::kRedeploy ? "redeploy" : "manual";
     WHARF_ASSIGN_OR_RETURN(out, EnqueueDeployment(tx, *app, svc, action, trigger, p.user_id, ""));
-    return AuditIn(tx, p, "services." + action, "services", svc.id, ctx, out.id);
+    return AuditIn(tx, p, "services." + std::string(DeployActionName(action)), "services", svc.id, ctx, out.id);
   }));
   log::Info("deployment_queued", {{"deployment_id", out.id}, {"service_id", out.service_id}, {"action", out.action}});
   return out;
@@ -259,7 +289,7 @@ int Deployments::DeployOnPush(const GitPush& push) {
           if (c.value("git_provider_id", "") != push.provider_id) continue;
           if (c.value("branch", "") != push.branch || c.value("branch", "").empty()) continue;
           if (RepositoryPath(c.value("repository", "")) != RepositoryPath(push.repository)) continue;
-          WHARF_ASSIGN_OR_RETURN(auto d, EnqueueDeployment(tx, app, s, "deploy", "push", "", push.sha));
+          WHARF_ASSIGN_OR_RETURN(auto d, EnqueueDeployment(tx, app, s, DeployAction::kDeploy, "push", "", push.sha));
           ids.push_back(d.id);
           ++queued;
         }
@@ -475,8 +505,10 @@ Status Deployments::RunDeployment(JobContext& jc) {
   // lines never hold one, and a value as plain as "image" must not mangle `git:from-image`).
   for (const auto& secret : w.plan_input.CredentialSecrets()) jc.AddSecret(secret);
   for (const auto& [key, value] : w.plan_input.variables) jc.AddOutputSecret(value);
-  auto action = deploy::ParseAction(w.deployment.action);
-  if (!action) return fail_with(action.error().message, Layer::kNone, "");
+  // The row holds the action's name, written once by EnqueueDeployment.
+  auto stored = ParseDeployAction(w.deployment.action);
+  if (!stored) return fail_with(stored.error().message, Layer::kNone, "");
+  const std::optional<deploy::Action> action = PlanAction(*stored);
 
   if (jc.takeover()) {
     if (job.attempts > 3) {
@@ -502,12 +534,12 @@ Status Deployments::RunDeployment(JobContext& jc) {
   if (!lt) return fail_with(lt.error().message, Layer::kSsh, "Attach an SSH key with its private half to the server.");
   nodes::ConnectFailure failure = nodes::ConnectFailure::kNone;
   std::string fp;
-  auto conn = nodes::Connection::Open(t->target, node_access_.NodeConnectOptions(), &failure, &fp);
+  auto conn = nodes_.Open(t->target, node_access_.NodeConnectOptions(), &failure, &fp);
   if (!conn)
     return fail_with("Cannot sign in to the server " + w.server.name + ": " + conn.error().message, Layer::kSsh,
                      "Run the server check (POST …/servers/" + w.server.id +
                          "/check) and follow its failing item; git credentials do not help with SSH.");
-  nodes::Connection& c = **conn;
+  nodes::Session& c = **conn;
 
   // What the node already has.
   auto ok = [&](std::vector<std::string> argv) {
@@ -528,24 +560,24 @@ Status Deployments::RunDeployment(JobContext& jc) {
   };
   deploy::NodeState node;
   node.server_name = w.server.name;
-  if (auto v = c.Run({"dokku", "version"}); v && v->exit_status == 0) {
+  if (auto v = c.Run(nodes::dokku::Version()); v && v->exit_status == 0) {
     std::string ver(Trim(v->out));
     if (StartsWith(ver, "dokku version ")) ver = ver.substr(14);
     node.dokku_version = ver;
   }
   const auto& s = w.plan_input;
   if (s.kind == deploy::Kind::kDatabase) {
-    node.app_exists = ok({"dokku", s.database.kind + ":exists", s.app});
+    node.app_exists = ok(nodes::dokku::DbExists(s.database.kind, s.app));
     for (const auto& a : s.database.link_apps)
-      if (ok({"dokku", "apps:exists", a})) node.apps.insert(a);
+      if (ok(nodes::dokku::AppsExists(a))) node.apps.insert(a);
     if (node.app_exists)
-      for (const auto& a : lines({"dokku", s.database.kind + ":links", s.app})) node.links.insert({s.app, a});
+      for (const auto& a : lines(nodes::dokku::DbLinks(s.database.kind, s.app))) node.links.insert({s.app, a});
   } else {
-    node.app_exists = ok({"dokku", "apps:exists", s.app});
+    node.app_exists = ok(nodes::dokku::AppsExists(s.app));
     for (const auto& d : s.databases) {
-      if (!ok({"dokku", d.kind + ":exists", d.name})) continue;
+      if (!ok(nodes::dokku::DbExists(d.kind, d.name))) continue;
       node.databases.insert(d);
-      for (const auto& a : lines({"dokku", d.kind + ":links", d.name})) node.links.insert({d.name, a});
+      for (const auto& a : lines(nodes::dokku::DbLinks(d.kind, d.name))) node.links.insert({d.name, a});
     }
   }
 

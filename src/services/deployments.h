@@ -1,8 +1,8 @@
 // Deployments: a deploy, redeploy, restart, stop or destroy of a service queued as a job on its
-// application's server (the action parsed once, into domain::DeployAction), listed, tailed and
+// application's server (the action parsed once at the API boundary, into DeployAction), listed, tailed and
 // cancelled; push-to-deploy; and the "deploy" job handler that runs the plan on the node.
 //
-//   auto d = svc.deployments().StartDeployment(p, app_id, svc_id, domain::DeployAction::kDeploy, ctx);
+//   auto d = svc.deployments().StartDeployment(p, app_id, svc_id, DeployAction::kDeploy, ctx);
 //   auto [dep, job] = *svc.deployments().GetDeploymentTail(p, d->id, 0, ctx);
 //
 // Thread-safety: every method is safe to call concurrently; state lives in the store (and
@@ -21,12 +21,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/deploy_plan.h"
 #include "services/core.h"
 #include "services/app_services.h"
 #include "services/node_access.h"
 #include "services/integrations.h"
 
 namespace wharf::services {
+
+// What a deployment does, as the API names it. Parsed once where the request arrives
+// (ParseDeployAction), passed as this enum, stored once as its name (the deployment row's
+// `action`, which the job reads back) and mapped to the node plan's action when the job runs.
+enum class DeployAction { kDeploy, kRedeploy, kRestart, kStop, kDestroy };
+// "deploy" (also ""), "redeploy", "restart", "stop", "destroy"; otherwise 400 on field `action`.
+Result<DeployAction> ParseDeployAction(std::string_view s);
+std::string_view DeployActionName(DeployAction a);
+// A redeploy is a deploy on the node (it differs only in its trigger).
+nodes::deploy::Action PlanAction(DeployAction a);
 
 // Deployments (deployments.cc).
 
@@ -40,7 +51,7 @@ class Deployments : public Feature {
   // application's server (services.update, with the application as the scope resource). 400 for
   // an unknown action, 404 outside the org or the role's scope.
   Result<domain::Deployment> StartDeployment(const authz::Principal& p, std::string_view application_id,
-                                             std::string_view service_id, std::string action, const RequestContext& ctx);
+                                             std::string_view service_id, DeployAction action, const RequestContext& ctx);
   // Newest first (services.read); by service, by application, or the org's when both are empty.
   // `cursor` is the next_cursor of the previous page ("" = the newest); a cursor this server did
   // not issue is kValidationFailed (field `cursor`).
@@ -60,7 +71,7 @@ class Deployments : public Feature {
   // Registers the "deploy" job handler (wharf serve calls it before StartJobWorkers).
   void RegisterDeploymentJobs();
   Result<domain::Deployment> EnqueueDeployment(store::Tx& tx, const domain::Application& app, const domain::AppService& svc,
-                                               std::string action, std::string trigger, std::string created_by,
+                                               DeployAction action, std::string trigger, std::string created_by,
                                                std::string sha);
 
  private:

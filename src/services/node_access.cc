@@ -107,7 +107,7 @@ CheckOutcome NodeAccess::RunNodeChecks(const NodeTarget& t, domain::Server* reco
   o.dns_probe = config_.node_dns_probe;
   o.min_dokku_version = config_.min_dokku_version;
   o.key_label = t.key_label;
-  nodes::CheckReport r = nodes::RunChecks(t.target, o);
+  nodes::CheckReport r = nodes_.RunChecks(t.target, o);
   Timestamp now = clock_.Now();
   CheckOutcome out{r.ok, ReportJson(r, now)};
   if (record) {

@@ -238,7 +238,7 @@ CheckOutcome Registries::ProbeRegistryPull(const domain::Integration& row, const
     if (!res.digest.empty()) j["digest"] = res.digest;
   }
   j["image"] = img.String();
-  return CheckOutcome{report.ok(), j.dump()};
+  return CheckOutcome{report.ok(), j};
 }
 
 Registries::Registries(Core& core, Integrations& integrations) : Feature(core), integrations_(integrations) {}

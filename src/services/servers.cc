@@ -257,8 +257,8 @@ Status Servers::DeleteServer(const authz::Principal& p, std::string_view id, con
 }
 
 namespace {
-Result<std::string> DetectFirewall(nodes::Connection& c, const domain::Server& s);
-Result<FirewallState> ReadRules(nodes::Connection& c, const domain::Server& s, const std::string& backend);
+Result<std::string> DetectFirewall(nodes::Session& c, const domain::Server& s);
+Result<FirewallState> ReadRules(nodes::Session& c, const domain::Server& s, const std::string& backend);
 }  // namespace
 
 Result<CheckOutcome> Servers::CheckServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
@@ -273,7 +273,7 @@ Result<CheckOutcome> Servers::CheckServer(const authz::Principal& p, std::string
     t->target.pinned_host_key = s->host_key_fingerprint;
     nodes::ConnectFailure failure;
     std::string fp;
-    if (auto conn = nodes::Connection::Open(t->target, co, &failure, &fp)) {
+    if (auto conn = nodes_.Open(t->target, co, &failure, &fp)) {
       auto backend = DetectFirewall(**conn, *s);
       auto rules = backend ? ReadRules(**conn, *s, *backend) : Result<FirewallState>(tl::unexpected(backend.error()));
       if (rules) report["firewall"] = {{"backend", rules->backend}, {"rules_in_force", rules->in_force}};
@@ -330,7 +330,7 @@ Result<std::vector<domain::ServerCheck>> Servers::ServerCheckHistory(const authz
 
 namespace {
 // Runs `argv` (with sudo unless root) and maps a missing nft to a precise error.
-Result<nodes::CommandResult> Sudo(nodes::Connection& c, const domain::Server& s, std::vector<std::string> argv,
+Result<nodes::CommandResult> Sudo(nodes::Session& c, const domain::Server& s, std::vector<std::string> argv,
                                   std::string_view stdin_data = {}) {
   if (s.username != "root") argv.insert(argv.begin(), {"sudo", "-n"});
   return c.Run(argv, stdin_data);
@@ -338,7 +338,7 @@ Result<nodes::CommandResult> Sudo(nodes::Connection& c, const domain::Server& s,
 
 // Which firewall the node has: an active ufw is used as it is (never fought); otherwise nftables
 // when installed; otherwise an installed (inactive) ufw.
-Result<std::string> DetectFirewall(nodes::Connection& c, const domain::Server& s) {
+Result<std::string> DetectFirewall(nodes::Session& c, const domain::Server& s) {
   WHARF_ASSIGN_OR_RETURN(auto ufw, Sudo(c, s, {"ufw", "status"}));
   const bool ufw_present = ufw.exit_status == 0;
   if (ufw_present && ufw.out.find("Status: active") != std::string::npos) return std::string("ufw");
@@ -351,7 +351,7 @@ Result<std::string> DetectFirewall(nodes::Connection& c, const domain::Server& s
              "Neither nftables nor ufw is installed on the server; install one (apt-get install nftables).", Layer::kSsh);
 }
 
-Result<FirewallState> ReadRules(nodes::Connection& c, const domain::Server& s, const std::string& backend) {
+Result<FirewallState> ReadRules(nodes::Session& c, const domain::Server& s, const std::string& backend) {
   if (backend == "ufw") {
     WHARF_ASSIGN_OR_RETURN(auto r, Sudo(c, s, {"ufw", "status", "verbose"}));
     if (r.exit_status != 0)
@@ -392,7 +392,7 @@ Result<FirewallState> Servers::ApplyFirewall(const authz::Principal& p, std::str
   t->target.pinned_host_key = s->host_key_fingerprint;
   nodes::ConnectFailure failure;
   std::string fp;
-  auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
+  auto conn = nodes_.Open(t->target, co, &failure, &fp);
   if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
   WHARF_ASSIGN_OR_RETURN(std::string backend, DetectFirewall(**conn, *s));
   std::vector<std::string> skipped;
@@ -428,7 +428,7 @@ Result<FirewallState> Servers::ReadFirewall(const authz::Principal& p, std::stri
   const nodes::ConnectOptions co = node_access_.NodeConnectOptions();
   nodes::ConnectFailure failure;
   std::string fp;
-  auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
+  auto conn = nodes_.Open(t->target, co, &failure, &fp);
   if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
   WHARF_ASSIGN_OR_RETURN(std::string backend, DetectFirewall(**conn, s));
   return ReadRules(**conn, s, backend);

@@ -56,9 +56,9 @@ Status Servers::RunOnboarding(JobContext& jc) {
   const nodes::ConnectOptions co = node_access_.NodeConnectOptions();
   nodes::ConnectFailure failure;
   std::string fp;
-  auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
+  auto conn = nodes_.Open(t->target, co, &failure, &fp);
   if (!conn) return JobFailed("Cannot sign in to the server: " + conn.error().message + " Run the server check for the fix.");
-  nodes::Connection& c = **conn;
+  nodes::Session& c = **conn;
   const auto step_timeout = std::chrono::milliseconds(config_.onboard_timeout_ms);
   auto stream = [&](const std::vector<std::string>& argv) -> Result<int> {
     append("$ " + nodes::CommandLine(argv) + "\n");
@@ -79,7 +79,7 @@ Status Servers::RunOnboarding(JobContext& jc) {
   };
 
   // 1. Dokku itself.
-  auto version = c.Run({"dokku", "version"});
+  auto version = c.Run(nodes::dokku::Version());
   std::string installed;
   if (version && version->exit_status == 0) {
     installed = std::string(Trim(version->out));
@@ -104,7 +104,7 @@ Status Servers::RunOnboarding(JobContext& jc) {
 
   // 2. Plugins: install only the missing ones.
   std::set<std::string> have;
-  auto list = c.Run({"dokku", "plugin:list"});
+  auto list = c.Run(nodes::dokku::PluginList());
   if (list && list->exit_status == 0) {
     std::istringstream in(list->out);
     std::string line;
@@ -114,14 +114,15 @@ Status Servers::RunOnboarding(JobContext& jc) {
       if (words >> name) have.insert(name);
     }
   }
-  for (const auto& [name, url, committish] : config_.dokku_plugins) {
+  for (const auto& pin : config_.dokku_plugins) {
+    const std::string& name = pin.name;
     if (jc.IsCancelled()) return jc.Stopped();
     if (have.count(name)) {
       append("[wharf] Plugin " + name + " is installed: skipping\n");
       continue;
     }
     append("[wharf] Installing plugin " + name + "\n");
-    auto rc = stream(with_sudo({"dokku", "plugin:install", url, "--committish", committish, "--name", name}));
+    auto rc = stream(with_sudo(nodes::dokku::PluginInstall(pin)));
     if (!rc) return JobFailed(rc.error().message);
     if (*rc != 0) return JobFailed("Installing the " + name + " plugin failed with status " + std::to_string(*rc) + "; see the log above.");
   }

@@ -274,7 +274,7 @@ Result<TemplateDeployment> Templates::DeployTemplate(const authz::Principal& p, 
       // the server runs its jobs in the order they were queued.
       std::stable_partition(rows.begin(), rows.end(), [](const domain::AppService& r) { return r.type == "database"; });
       for (auto& r : rows) {
-        WHARF_ASSIGN_OR_RETURN(auto d, deployments_.EnqueueDeployment(tx, out.application, r, "deploy", "template", p.user_id, ""));
+        WHARF_ASSIGN_OR_RETURN(auto d, deployments_.EnqueueDeployment(tx, out.application, r, DeployAction::kDeploy, "template", p.user_id, ""));
         WHARF_TRY(AuditIn(tx, p, "services.deploy", "services", r.id, ctx, d.id));
         out.deployments.push_back(std::move(d));
       }
