@@ -58,9 +58,9 @@ std::optional<std::string> Api::OutboundOrg(const HttpRequest& req) {
   if (header.size() > 7 && ToLower(header.substr(0, 7)) == "bearer ") token = std::string(Trim(header.substr(7)));
   else if (header.empty()) token = CookieValue(req.Header("cookie"), kCookieName);
   services::RequestContext ctx{req.request_id, req.remote_ip, {}};
-  auto who = impl_->rt.svc().Authenticate(token, ctx);
+  auto who = impl_->rt.svc().auth().Authenticate(token, ctx);
   if (!who) return std::nullopt;
-  auto p = impl_->rt.svc().ResolvePrincipal(**who, slug, ctx);
+  auto p = impl_->rt.svc().auth().ResolvePrincipal(**who, slug, ctx);
   if (!p) return std::nullopt;
   return p->org_id;
 }

@@ -115,31 +115,31 @@ void AddApplicationRoutes(Router& rt) {
     rt.Add("GET", base, A::kOrg, tag, "List " + std::string(path) + " (" + perm + ".read)", {200, 400, 401, 403, 404},
         [&s, c](Call& call) -> Result<HttpResponse> {
           WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(call.req));
-          WHARF_ASSIGN_OR_RETURN(auto page, s.ListApplications(call.p(), c, limit, call.req.Query("cursor"), call.ctx));
+          WHARF_ASSIGN_OR_RETURN(auto page, s.applications().ListApplications(call.p(), c, limit, call.req.Query("cursor"), call.ctx));
           return Json(200, ListJson(page, ApplicationJson));
         });
     rt.Add("POST", base, A::kOrg, tag, "Create {name, description?, server_id} (" + perm + ".create)",
         {201, 400, 401, 403, 404, 409}, [&s, c](Call& call) -> Result<HttpResponse> {
           WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, {"name", "description", "server_id"}));
           WHARF_ASSIGN_OR_RETURN(auto in, ParseApplication(b));
-          WHARF_ASSIGN_OR_RETURN(auto a, s.CreateApplication(call.p(), c, std::move(in), call.ctx));
+          WHARF_ASSIGN_OR_RETURN(auto a, s.applications().CreateApplication(call.p(), c, std::move(in), call.ctx));
           return Json(201, ApplicationJson(a));
         });
     rt.Add("GET", base + "/{id}", A::kOrg, tag, "One (" + perm + ".read)", {200, 401, 403, 404},
         [&s, c](Call& call) -> Result<HttpResponse> {
-          WHARF_ASSIGN_OR_RETURN(auto a, s.GetApplication(call.p(), c, call.params[1], call.ctx));
+          WHARF_ASSIGN_OR_RETURN(auto a, s.applications().GetApplication(call.p(), c, call.params[1], call.ctx));
           return Json(200, ApplicationJson(a));
         });
     rt.Add("PATCH", base + "/{id}", A::kOrg, tag, "Edit name, description or server_id (" + perm + ".update)", kRow,
         [&s, c](Call& call) -> Result<HttpResponse> {
           WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, {"name", "description", "server_id"}));
           WHARF_ASSIGN_OR_RETURN(auto in, ParseApplication(b));
-          WHARF_ASSIGN_OR_RETURN(auto a, s.UpdateApplication(call.p(), c, call.params[1], std::move(in), call.ctx));
+          WHARF_ASSIGN_OR_RETURN(auto a, s.applications().UpdateApplication(call.p(), c, call.params[1], std::move(in), call.ctx));
           return Json(200, ApplicationJson(a));
         });
     rt.Add("DELETE", base + "/{id}", A::kOrg, tag, "Delete; 409 while it has services (" + perm + ".delete)",
         {204, 401, 403, 404, 409}, [&s, c](Call& call) -> Result<HttpResponse> {
-          WHARF_TRY(s.DeleteApplication(call.p(), c, call.params[1], call.ctx));
+          WHARF_TRY(s.applications().DeleteApplication(call.p(), c, call.params[1], call.ctx));
           return NoContent();
         });
   }
@@ -147,13 +147,13 @@ void AddApplicationRoutes(Router& rt) {
   // Services.
   auto create_service = [&s](Call& c, const std::string& app_id, const Body& b) -> Result<HttpResponse> {
     WHARF_ASSIGN_OR_RETURN(auto in, ParseService(b));
-    WHARF_ASSIGN_OR_RETURN(auto v, s.CreateService(c.p(), app_id, std::move(in), c.ctx));
+    WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().CreateService(c.p(), app_id, std::move(in), c.ctx));
     return Json(201, ServiceJson(v));
   };
   rt.Add("GET", "/api/v1/orgs/{org}/applications/{id}/services", A::kOrg, "services",
       "The application's services, variables as templates (services.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto list, s.ListServices(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto list, s.app_services().ListServices(c.p(), c.params[1], c.ctx));
         json items = json::array();
         for (auto& v : list) items.push_back(ServiceJson(v));
         return Json(200, {{"items", items}, {"next_cursor", nullptr}});
@@ -178,7 +178,7 @@ void AddApplicationRoutes(Router& rt) {
       });
   rt.Add("GET", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services", "A service (services.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetService(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().GetService(c.p(), c.params[1], c.ctx));
         return Json(200, ServiceJson(v));
       });
   rt.Add("PATCH", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services",
@@ -186,13 +186,13 @@ void AddApplicationRoutes(Router& rt) {
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, kServiceFields));
         WHARF_ASSIGN_OR_RETURN(auto in, ParseService(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateService(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().UpdateService(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, ServiceJson(v));
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services",
       "Delete a service; 409 while another variable refers to it (services.delete)", {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteService(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.app_services().DeleteService(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
 
@@ -203,7 +203,7 @@ void AddApplicationRoutes(Router& rt) {
       {200, 400, 401, 403, 404}, [&s, vars_json](Call& c) -> Result<HttpResponse> {
         const std::string reveal = c.req.Query("reveal");
         if (!reveal.empty() && reveal != "true" && reveal != "false") return FieldError("reveal", "must be true or false");
-        WHARF_ASSIGN_OR_RETURN(auto v, s.ListVariables(c.p(), c.params[1], reveal == "true", c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().ListVariables(c.p(), c.params[1], reveal == "true", c.ctx));
         return Json(200, vars_json(v));
       });
   rt.Add("PUT", "/api/v1/orgs/{org}/services/{id}/variables", A::kOrg, "services",
@@ -212,20 +212,20 @@ void AddApplicationRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"variables"}));
         if (!b.Has("variables")) return FieldError("variables", "is required: [{\"key\": \"NAME\", \"value\": \"…\"}]");
         WHARF_ASSIGN_OR_RETURN(auto in, ParseVariables(b.Raw("variables"), "variables"));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.PutVariables(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().PutVariables(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, vars_json(v));
       });
   rt.Add("PUT", "/api/v1/orgs/{org}/services/{id}/variables/{key}", A::kOrg, "services",
       "Set one variable {value} (services.update)", kRow, [&s, vars_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"value"}));
         WHARF_ASSIGN_OR_RETURN(auto value, b.String("value", domain::kMaxValueBytes));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.SetVariable(c.p(), c.params[1], {c.params[2], std::move(value)}, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().SetVariable(c.p(), c.params[1], {c.params[2], std::move(value)}, c.ctx));
         return Json(200, vars_json(v));
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/services/{id}/variables/{key}", A::kOrg, "services",
       "Remove one variable; it is unset by the next deploy (services.update)", kRow,
       [&s, vars_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.DeleteVariable(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().DeleteVariable(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, vars_json(v));
       });
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/variables/regenerate", A::kOrg, "services",
@@ -241,13 +241,13 @@ void AddApplicationRoutes(Router& rt) {
             keys.push_back(k[i]);
           }
         }
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RegenerateSecrets(c.p(), c.params[1], std::move(keys), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().RegenerateSecrets(c.p(), c.params[1], std::move(keys), c.ctx));
         return Json(200, vars_json(v));
       });
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/reveal-credentials", A::kOrg, "services",
       "A database's generated credentials and URL (services.update, audited)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RevealCredentials(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().RevealCredentials(c.p(), c.params[1], c.ctx));
         return Json(200, v);
       });
 
@@ -255,7 +255,7 @@ void AddApplicationRoutes(Router& rt) {
   auto domains_json = [](const json& d) { return json{{"items", d}}; };
   rt.Add("GET", "/api/v1/orgs/{org}/services/{id}/domains", A::kOrg, "services", "The service's domains (services.read)",
       {200, 401, 403, 404}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto d, s.ListDomains(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().ListDomains(c.p(), c.params[1], c.ctx));
         return Json(200, domains_json(d));
       });
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/domains", A::kOrg, "services",
@@ -265,18 +265,18 @@ void AddApplicationRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(auto host, b.String("hostname", 300));
         WHARF_ASSIGN_OR_RETURN(auto le, b.OptBool("letsencrypt"));
         WHARF_ASSIGN_OR_RETURN(auto def, b.OptBool("default"));
-        WHARF_ASSIGN_OR_RETURN(auto d, s.AddDomain(c.p(), c.params[1], host, le.value_or(true), def.value_or(false), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().AddDomain(c.p(), c.params[1], host, le.value_or(true), def.value_or(false), c.ctx));
         return Json(201, domains_json(d));
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/services/{id}/domains/{hostname}", A::kOrg, "services",
       "Remove a domain (services.update)", {200, 400, 401, 403, 404}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto d, s.RemoveDomain(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().RemoveDomain(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, domains_json(d));
       });
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/domains/{hostname}/default", A::kOrg, "services",
       "Make a domain the default ({{ svc.DOMAIN }}) (services.update)", {200, 400, 401, 403, 404},
       [&s, domains_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto d, s.SetDefaultDomain(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().SetDefaultDomain(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, domains_json(d));
       });
 
@@ -297,7 +297,7 @@ void AddTemplateRoutes(Router& rt) {
   rt.Add("GET", "/api/v1/orgs/{org}/templates", A::kOrg, "templates", "List templates (templates.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListTemplates(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.templates().ListTemplates(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, TemplateJson));
       });
   rt.Add("POST", "/api/v1/orgs/{org}/templates", A::kOrg, "templates",
@@ -305,24 +305,24 @@ void AddTemplateRoutes(Router& rt) {
       "services.read)", {201, 400, 401, 403, 404, 409}, [&s, parse_template](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"name", "description", "application_id"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_template(b));
-        WHARF_ASSIGN_OR_RETURN(auto t, s.CreateTemplate(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto t, s.templates().CreateTemplate(c.p(), std::move(in), c.ctx));
         return Json(201, TemplateJson(t));
       });
   rt.Add("GET", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "A template (templates.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto t, s.GetTemplate(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto t, s.templates().GetTemplate(c.p(), c.params[1], c.ctx));
         return Json(200, TemplateJson(t));
       });
   rt.Add("PATCH", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "Rename or describe (templates.update)", kRow,
       [&s, parse_template](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"name", "description"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_template(b));
-        WHARF_ASSIGN_OR_RETURN(auto t, s.UpdateTemplate(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto t, s.templates().UpdateTemplate(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, TemplateJson(t));
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "Delete a template (templates.delete)",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteTemplate(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.templates().DeleteTemplate(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
   rt.Add("POST", "/api/v1/orgs/{org}/templates/{id}/deploy", A::kOrg, "templates",
@@ -349,7 +349,7 @@ void AddTemplateRoutes(Router& rt) {
           if (a.contains("server_id")) ai.server_id = a["server_id"].get<std::string>();
           in.application = std::move(ai);
         }
-        WHARF_ASSIGN_OR_RETURN(auto d, s.DeployTemplate(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.templates().DeployTemplate(c.p(), c.params[1], std::move(in), c.ctx));
         json services = json::array();
         for (auto& v : d.services) services.push_back(ServiceJson(v));
         json deployments = json::array();

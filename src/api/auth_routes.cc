@@ -24,7 +24,7 @@ void AddAuthRoutes(Router& rt) {
       "The sign-up policy for the sign-up page: {signup: first-user|invite-only|open, signup_open: whether an "
       "account can be created now without an invitation}", {200},
       [&s](Call&) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(bool open, s.SignupOpenWithoutInvitation());
+        WHARF_ASSIGN_OR_RETURN(bool open, s.auth().SignupOpenWithoutInvitation());
         return Json(200, {{"signup", services::SignupPolicyName(s.config().signup_policy)}, {"signup_open", open}});
       });
   rt.Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body. "
@@ -45,7 +45,7 @@ void AddAuthRoutes(Router& rt) {
         if (b.Has("name")) b.KeepStatus(domain::ValidateName(in.name, "name").map([](auto&&) {}));
         if (b.Has("password")) b.KeepStatus(domain::ValidatePassword(in.password.view(), "password"));
         WHARF_TRY(b.Check());
-        WHARF_ASSIGN_OR_RETURN(auto g, s.Signup(std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.auth().Signup(std::move(in), c.ctx));
         if (g.check_email)  // the same answer whether or not the address had an account
           return Json(202, {{"status", "check_email"},
                             {"message", "Check your email: the next step was sent to the address you gave."}});
@@ -64,7 +64,7 @@ void AddAuthRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(std::string pw, b.String("password", 1024));
         auto password = SecretBytes::FromString(pw);
         std::fill(pw.begin(), pw.end(), '\0');
-        WHARF_ASSIGN_OR_RETURN(auto g, s.Login(email, password, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.auth().Login(email, password, c.ctx));
         json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}};
         if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
         auto res = Json(200, out);
@@ -73,7 +73,7 @@ void AddAuthRoutes(Router& rt) {
       });
   rt.Add("POST", "/api/v1/auth/logout", A::kUser, "auth", "Sign out (revoke this session)", {204, 400, 401, 403},
       [&rt, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.Logout(*c.who, c.ctx));
+        WHARF_TRY(s.auth().Logout(*c.who, c.ctx));
         auto r = NoContent();
         r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" +
                                                  (rt.options().secure_cookies ? "; Secure" : ""));
@@ -81,7 +81,7 @@ void AddAuthRoutes(Router& rt) {
       });
   rt.Add("POST", "/api/v1/auth/logout-all", A::kUser, "auth", "Sign out everywhere (revoke every session)", {204, 401, 403},
       [&rt, &s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.LogoutAll(*c.who, c.ctx));
+        WHARF_TRY(s.auth().LogoutAll(*c.who, c.ctx));
         auto r = NoContent();
         r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" +
                                                  (rt.options().secure_cookies ? "; Secure" : ""));
@@ -91,7 +91,7 @@ void AddAuthRoutes(Router& rt) {
   // --- me ---
   rt.Add("GET", "/api/v1/me", A::kUser, "me", "The signed-in user and their orgs with role and effective permissions",
       {200, 401}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto orgs, s.MyOrgs(*c.who));
+        WHARF_ASSIGN_OR_RETURN(auto orgs, s.auth().MyOrgs(*c.who));
         json arr = json::array();
         for (auto& o : orgs)
           arr.push_back({{"slug", o.org.slug}, {"name", o.org.name}, {"owner", o.owner},
@@ -109,21 +109,21 @@ void AddAuthRoutes(Router& rt) {
           WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
         }
         WHARF_ASSIGN_OR_RETURN(in.expires_in_days, b.OptInt("expires_in_days"));
-        WHARF_ASSIGN_OR_RETURN(auto g, s.CreateApiToken(*c.who, std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.auth().CreateApiToken(*c.who, std::move(in), c.ctx));
         json out = TokenJson(g.token, g.org_slug);
         out["token"] = g.secret.view();
         return Json(201, out);
       });
   rt.Add("GET", "/api/v1/me/tokens", A::kUser, "me", "List my API tokens (never their values)", {200, 401},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto ts, s.ListApiTokens(*c.who));
+        WHARF_ASSIGN_OR_RETURN(auto ts, s.auth().ListApiTokens(*c.who));
         json items = json::array();
         for (auto& [t, slug] : ts) items.push_back(TokenJson(t, slug));
         return Json(200, {{"items", items}, {"next_cursor", nullptr}});
       });
   rt.Add("DELETE", "/api/v1/me/tokens/{id}", A::kUser, "me", "Revoke an API token", {204, 401, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.RevokeApiToken(*c.who, c.params[0], c.ctx));
+        WHARF_TRY(s.auth().RevokeApiToken(*c.who, c.params[0], c.ctx));
         return NoContent();
       });
 
@@ -133,26 +133,26 @@ void AddAuthRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "slug"}));
         WHARF_ASSIGN_OR_RETURN(std::string name, b.String("name", 200));
         WHARF_ASSIGN_OR_RETURN(auto slug, b.OptString("slug", 64));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateOrg(*c.who, name, slug, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().CreateOrg(*c.who, name, slug, c.ctx));
         return Json(201, OrgJson(v));
       });
   rt.Add("GET", "/api/v1/orgs/{org}", A::kOrg, "orgs", "An org (members only)", {200, 401, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetOrg(c.p()));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().GetOrg(c.p()));
         return Json(200, OrgJson(v));
       });
   rt.Add("PATCH", "/api/v1/orgs/{org}", A::kOrg, "orgs", "Rename an org (Admin)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name"}));
         WHARF_ASSIGN_OR_RETURN(std::string name, b.String("name", 200));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RenameOrg(c.p(), name, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().RenameOrg(c.p(), name, c.ctx));
         return Json(200, OrgJson(v));
       });
   rt.Add("POST", "/api/v1/orgs/{org}/transfer-ownership", A::kOrg, "orgs", "Transfer ownership to an Admin member (owner)",
       {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"user_id"}));
         WHARF_ASSIGN_OR_RETURN(std::string uid, b.String("user_id", 64));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.TransferOwnership(c.p(), uid, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().TransferOwnership(c.p(), uid, c.ctx));
         return Json(200, OrgJson(v));
       });
   rt.Add("PATCH", "/api/v1/admin/orgs/{org}", A::kUser, "orgs", "Set an org's seat limit (instance administrator)",
@@ -162,7 +162,7 @@ void AddAuthRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"seat_limit"}));
         WHARF_ASSIGN_OR_RETURN(auto limit, b.OptInt("seat_limit"));
         if (!limit) return FieldError("seat_limit", "is required (0 = unlimited)");
-        WHARF_ASSIGN_OR_RETURN(auto v, s.SetSeatLimit(*c.who, c.params[0], *limit, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().SetSeatLimit(*c.who, c.params[0], *limit, c.ctx));
         return Json(200, OrgJson(v));
       });
 

@@ -103,7 +103,7 @@ void AddBackupRoutes(Router& rt) {
   const std::string bk = "/api/v1/orgs/{org}/applications/{app}/services/{svc}";
   rt.Add("GET", bk + "/backups", A::kOrg, "backups", "The service's backups, newest first (backups.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListBackups(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.backups().ListBackups(c.p(), c.params[1], c.params[2], c.ctx));
         json items = json::array();
         for (auto& r : rows) items.push_back(BackupJson(r));
         return Json(200, json{{"items", items}});
@@ -116,29 +116,29 @@ void AddBackupRoutes(Router& rt) {
         services::BackupInput in;
         WHARF_ASSIGN_OR_RETURN(in.storage, b.OptString("storage", 20));
         WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id", 100));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateBackup(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().CreateBackup(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
         return Json(202, BackupStartedJson(v));
       });
   rt.Add("GET", bk + "/backups/{id}", A::kOrg, "backups", "A backup (backups.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().GetBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         return Json(200, BackupJson(v));
       });
   rt.Add("DELETE", bk + "/backups/{id}", A::kOrg, "backups", "Delete a backup: its object or node file, then the row (backups.delete)",
       {204, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
+        WHARF_TRY(s.backups().DeleteBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         return NoContent();
       });
   rt.Add("POST", bk + "/backups/{id}/restore", A::kOrg, "backups",
       "Restore the backup into the service's database (backups.update); answers the backup with its queued job",
       {202, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RestoreBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().RestoreBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         return Json(202, BackupStartedJson(v));
       });
   rt.Add("GET", bk + "/backups/{id}/download", A::kOrg, "backups",
       "The backup's dump, streamed through Wharf (backups.read, audited)", {200, 400, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto dl, s.DownloadBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto dl, s.backups().DownloadBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         HttpResponse r;
         r.content_type = "application/octet-stream";
         r.headers.push_back({"Content-Disposition",
@@ -150,7 +150,7 @@ void AddBackupRoutes(Router& rt) {
       });
   rt.Add("GET", bk + "/backup-schedule", A::kOrg, "backups", "The service's backup schedule (backups.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().GetBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, BackupScheduleJson(v));
       });
   rt.Add("PUT", bk + "/backup-schedule", A::kOrg, "backups",
@@ -162,18 +162,18 @@ void AddBackupRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(in.retention, b.OptInt("retention"));
         WHARF_ASSIGN_OR_RETURN(in.storage, b.OptString("storage", 20));
         WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id", 100));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.PutBackupSchedule(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().PutBackupSchedule(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
         return Json(200, BackupScheduleJson(v));
       });
   rt.Add("DELETE", bk + "/backup-schedule", A::kOrg, "backups", "Stop scheduled backups (backups.update); backups stay",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_TRY(s.backups().DeleteBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
         return NoContent();
       });
   rt.Add("POST", bk + "/backup-schedule/run", A::kOrg, "backups",
       "Take the schedule's backup now; retention applies after it (backups.create)", {202, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RunBackupScheduleNow(c.p(), c.params[1], c.params[2], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.backups().RunBackupScheduleNow(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(202, BackupStartedJson(v));
       });
 }

@@ -30,7 +30,9 @@ void AddDeploymentRoutes(Router& rt) {
       WHARF_ASSIGN_OR_RETURN(auto a, b.OptString("action", 20));
       action = a.value_or("deploy");
     }
-    WHARF_ASSIGN_OR_RETURN(auto d, s.StartDeployment(c.p(), app, svc, action, c.ctx));
+    // The one place the action's name is parsed; services take the enum.
+    WHARF_ASSIGN_OR_RETURN(auto parsed, services::ParseDeployAction(action));
+    WHARF_ASSIGN_OR_RETURN(auto d, s.deployments().StartDeployment(c.p(), app, svc, parsed, c.ctx));
     return Json(202, deployment_json(d));
   };
   rt.Add("POST", "/api/v1/orgs/{org}/applications/{app}/services/{svc}/deployments", A::kOrg, "deployments",
@@ -47,7 +49,7 @@ void AddDeploymentRoutes(Router& rt) {
       "The service's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], c.params[2], limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.deployments().ListDeployments(c.p(), c.params[1], c.params[2], limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& d : rows.items) items.push_back(deployment_json(d));
         return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
@@ -56,7 +58,7 @@ void AddDeploymentRoutes(Router& rt) {
       "The application's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListDeployments(c.p(), c.params[1], "", limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.deployments().ListDeployments(c.p(), c.params[1], "", limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& d : rows.items) items.push_back(deployment_json(d));
         return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
@@ -64,7 +66,7 @@ void AddDeploymentRoutes(Router& rt) {
   rt.Add("GET", "/api/v1/orgs/{org}/deployments/{id}", A::kOrg, "deployments",
       "A deployment with its status, error (layer and fix) and full log (services.read)", {200, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.deployments().GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
         json j = deployment_json(v.first);
         j["log"] = v.second.log;
         return Json(200, j);
@@ -72,14 +74,14 @@ void AddDeploymentRoutes(Router& rt) {
   rt.Add("POST", "/api/v1/orgs/{org}/deployments/{id}/cancel", A::kOrg, "deployments",
       "Cancel a queued or running deployment (services.update); 409 when it already finished", {200, 401, 403, 404, 409},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto d, s.CancelDeployment(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.deployments().CancelDeployment(c.p(), c.params[1], c.ctx));
         return Json(200, deployment_json(d));
       });
   rt.Add("GET", "/api/v1/orgs/{org}/deployments/{id}/log", A::kOrg, "deployments",
       "The deployment's log as Server-Sent Events: 'log' events, then one 'end' event with the status, error, "
       "layer and fix (services.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
+        WHARF_TRY(s.deployments().GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
         HttpResponse r;
         r.content_type = "text/event-stream";
         struct State {
@@ -96,7 +98,7 @@ void AddDeploymentRoutes(Router& rt) {
             st->ended = true;
             return *revoked;
           }
-          auto v = s.GetDeploymentTail(access->principal(), id, st->offset, ctx);
+          auto v = s.deployments().GetDeploymentTail(access->principal(), id, st->offset, ctx);
           if (!v) {
             st->ended = true;
             if (auto revoked = StreamAccess::Revoked(v.error())) return *revoked;

@@ -11,7 +11,7 @@ void AddDiagnoseRoutes(Router& rt) {
   rt.Add("GET", "/api/v1/orgs/{org}/access/explain", A::kOrg, "access",
       "Why a member may or may not do something: ?user_id=&collection=&action=&resource_id= (Admin, or yourself); "
       "without collection/action, the whole matrix", {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.ExplainAccess(c.p(), c.req.Query("user_id"), c.req.Query("collection"),
+        WHARF_ASSIGN_OR_RETURN(auto v, s.roles().ExplainAccess(c.p(), c.req.Query("user_id"), c.req.Query("collection"),
                                                        c.req.Query("action"), c.req.Query("resource_id"), c.ctx));
         json items = json::array();
         for (auto& e : v.items) {
@@ -34,7 +34,7 @@ void AddDiagnoseRoutes(Router& rt) {
       "Run the checklist of a layer for a resource ({server_id}, {invitation_id}, {docker_registry_id, image}, or one of: git_provider_id, repository, branch, backup_storage_id, cloud_account_id, region), or classify {error_text}",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"server_id", "invitation_id", "error_text", "docker_registry_id", "image", "git_provider_id", "repository", "branch", "backup_storage_id", "cloud_account_id", "region"}));
-        services::Services::DiagnoseInput in;
+        services::DiagnoseInput in;
         WHARF_ASSIGN_OR_RETURN(in.git_provider_id, b.OptString("git_provider_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 2000));
         WHARF_ASSIGN_OR_RETURN(in.branch, b.OptString("branch", 300));
@@ -46,7 +46,7 @@ void AddDiagnoseRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.invitation_id, b.OptString("invitation_id", 100));
         WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));
-        WHARF_ASSIGN_OR_RETURN(auto d, s.Diagnose(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto d, s.diagnose().Diagnose(c.p(), std::move(in), c.ctx));
         json items = json::array();
         for (auto& i : d.checklist) {
           json item = {{"name", i.name}, {"status", i.status}, {"evidence", i.evidence}, {"fix", i.fix}};
@@ -65,7 +65,7 @@ void AddDiagnoseRoutes(Router& rt) {
       "{since_minutes?, request_ids?, error_text?} (Admin)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"since_minutes", "request_ids", "error_text"}));
-        services::Services::BundleInput in;
+        services::BundleInput in;
         WHARF_ASSIGN_OR_RETURN(auto since, b.OptInt("since_minutes"));
         if (since) in.since_minutes = *since;
         WHARF_ASSIGN_OR_RETURN(in.error_text, b.OptString("error_text", 20000));
@@ -78,7 +78,7 @@ void AddDiagnoseRoutes(Router& rt) {
             in.request_ids.push_back(v);
           }
         }
-        WHARF_ASSIGN_OR_RETURN(auto tar, s.SupportBundle(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto tar, s.support().SupportBundle(c.p(), std::move(in), c.ctx));
         HttpResponse r;
         r.content_type = "application/x-tar";
         r.headers.emplace_back("Content-Disposition", "attachment; filename=\"wharf-support-" + c.p().org_slug + ".tar\"");

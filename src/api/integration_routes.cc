@@ -184,20 +184,20 @@ void AddIntegrationRoutes(Router& rt) {
                 "(dockerRegistries.update)"};
   reg.test_fields = registry_fields;
   reg.test_fields.push_back("image");
-  reg.test = [&s](Call& c, const Body& b, services::RegistryInput in) -> Result<std::string> {
+  reg.test = [&s](Call& c, const Body& b, services::RegistryInput in) -> Result<nlohmann::json> {
     WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image", 4096));
-    WHARF_ASSIGN_OR_RETURN(auto out, s.TestDockerRegistry(c.p(), std::move(in), std::move(image), c.ctx));
-    return std::move(out.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto out, s.registries().TestDockerRegistry(c.p(), std::move(in), std::move(image), c.ctx));
+    return std::move(out.report);
   };
-  reg.create = [&s](Call& c, services::RegistryInput in) { return s.CreateDockerRegistry(c.p(), std::move(in), c.ctx); };
+  reg.create = [&s](Call& c, services::RegistryInput in) { return s.registries().CreateDockerRegistry(c.p(), std::move(in), c.ctx); };
   reg.update = [&s](Call& c, const std::string& id, services::RegistryInput in) {
-    return s.UpdateDockerRegistry(c.p(), id, std::move(in), c.ctx);
+    return s.registries().UpdateDockerRegistry(c.p(), id, std::move(in), c.ctx);
   };
   reg.verify_fields = {"image"};
-  reg.verify = [&s](Call& c, const Body& b) -> Result<std::string> {
+  reg.verify = [&s](Call& c, const Body& b) -> Result<nlohmann::json> {
     WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image", 4096));
-    WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyDockerRegistry(c.p(), c.params[1], std::move(image), c.ctx));
-    return std::move(out.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto out, s.registries().VerifyDockerRegistry(c.p(), c.params[1], std::move(image), c.ctx));
+    return std::move(out.report);
   };
   AddIntegration(rt, std::move(reg));
 
@@ -243,23 +243,23 @@ void AddIntegrationRoutes(Router& rt) {
                 "token and allow-list for GitHub Apps) and record verified/last_error/expires_at (gitProviders.update)"};
   git.test_fields = git_fields;
   git.test_fields.push_back("branch");
-  git.test = [&s](Call& c, const Body& b, services::GitProviderInput in) -> Result<std::string> {
+  git.test = [&s](Call& c, const Body& b, services::GitProviderInput in) -> Result<nlohmann::json> {
     std::optional<std::string> repository = in.repository;
     if (!in.token_scope || *in.token_scope != "repository") in.repository.reset();
     WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch", 300));
-    WHARF_ASSIGN_OR_RETURN(auto out, s.TestGitProvider(c.p(), std::move(in), std::move(repository), std::move(branch), c.ctx));
-    return std::move(out.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto out, s.git_providers().TestGitProvider(c.p(), std::move(in), std::move(repository), std::move(branch), c.ctx));
+    return std::move(out.report);
   };
-  git.create = [&s](Call& c, services::GitProviderInput in) { return s.CreateGitProvider(c.p(), std::move(in), c.ctx); };
+  git.create = [&s](Call& c, services::GitProviderInput in) { return s.git_providers().CreateGitProvider(c.p(), std::move(in), c.ctx); };
   git.update = [&s](Call& c, const std::string& id, services::GitProviderInput in) {
-    return s.UpdateGitProvider(c.p(), id, std::move(in), c.ctx);
+    return s.git_providers().UpdateGitProvider(c.p(), id, std::move(in), c.ctx);
   };
   git.verify_fields = {"repository", "branch"};
-  git.verify = [&s](Call& c, const Body& b) -> Result<std::string> {
+  git.verify = [&s](Call& c, const Body& b) -> Result<nlohmann::json> {
     WHARF_ASSIGN_OR_RETURN(auto repository, b.OptString("repository", 2000));
     WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch", 300));
-    WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyGitProvider(c.p(), c.params[1], std::move(repository), std::move(branch), c.ctx));
-    return std::move(out.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto out, s.git_providers().VerifyGitProvider(c.p(), c.params[1], std::move(repository), std::move(branch), c.ctx));
+    return std::move(out.report);
   };
   AddIntegration(rt, std::move(git));
   rt.Add("POST", "/api/v1/webhooks/git/{provider_id}", A::kNone, "gitProviders",
@@ -267,7 +267,7 @@ void AddIntegrationRoutes(Router& rt) {
       "X-Hub-Signature-256, X-Gitlab-Token, X-Gitea-Signature, Bitbucket X-Hub-Signature, Azure DevOps Basic auth)",
       {202, 400, 401, 404}, [&s](Call& c) -> Result<HttpResponse> {
         services::WebhookRequest wr{[&c](std::string_view name) { return std::string(c.req.Header(name)); }, c.req.body};
-        WHARF_ASSIGN_OR_RETURN(auto out, s.ReceiveGitWebhook(c.params[0], wr, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.git_providers().ReceiveGitWebhook(c.params[0], wr, c.ctx));
         if (!out.accepted) {
           Error e{out.outcome == "bad_payload" ? ErrorCode::kValidationFailed : ErrorCode::kUnauthenticated, out.message, {},
                   Layer::kWebhook, json{{"outcome", out.outcome}}};
@@ -285,7 +285,7 @@ void AddIntegrationRoutes(Router& rt) {
           auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), days);
           if (ec != std::errc() || p != v.data() + v.size()) return FieldError("within_days", "must be an integer from 0 to 3650");
         }
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ListExpiringIntegrations(c.p(), days, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.integrations().ListExpiringIntegrations(c.p(), days, c.ctx));
         const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch()).count();
         json items = json::array();
@@ -321,17 +321,17 @@ void AddIntegrationRoutes(Router& rt) {
       .verify = "Write, read, list and delete a probe object under the prefix; record verified/last_error "
                 "(backupStorage.update)"};
   bst.test_fields = storage_fields;
-  bst.test = [&s](Call& c, const Body&, services::BackupStorageInput in) -> Result<std::string> {
-    WHARF_ASSIGN_OR_RETURN(auto out, s.TestBackupStorage(c.p(), std::move(in), c.ctx));
-    return std::move(out.report_json);
+  bst.test = [&s](Call& c, const Body&, services::BackupStorageInput in) -> Result<nlohmann::json> {
+    WHARF_ASSIGN_OR_RETURN(auto out, s.backup_storage().TestBackupStorage(c.p(), std::move(in), c.ctx));
+    return std::move(out.report);
   };
-  bst.create = [&s](Call& c, services::BackupStorageInput in) { return s.CreateBackupStorage(c.p(), std::move(in), c.ctx); };
+  bst.create = [&s](Call& c, services::BackupStorageInput in) { return s.backup_storage().CreateBackupStorage(c.p(), std::move(in), c.ctx); };
   bst.update = [&s](Call& c, const std::string& id, services::BackupStorageInput in) {
-    return s.UpdateBackupStorage(c.p(), id, std::move(in), c.ctx);
+    return s.backup_storage().UpdateBackupStorage(c.p(), id, std::move(in), c.ctx);
   };
-  bst.verify = [&s](Call& c, const Body&) -> Result<std::string> {
-    WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyBackupStorage(c.p(), c.params[1], c.ctx));
-    return std::move(out.report_json);
+  bst.verify = [&s](Call& c, const Body&) -> Result<nlohmann::json> {
+    WHARF_ASSIGN_OR_RETURN(auto out, s.backup_storage().VerifyBackupStorage(c.p(), c.params[1], c.ctx));
+    return std::move(out.report);
   };
   AddIntegration(rt, std::move(bst));
 
@@ -367,28 +367,28 @@ void AddIntegrationRoutes(Router& rt) {
     auto [ptr, ec] = std::from_chars(days.data(), days.data() + days.size(), n);
     if (ec != std::errc() || ptr != days.data() + days.size() || n < 0 || n > 3650)
       return Result<HttpResponse>(FieldError("expiring_within_days", "must be a whole number of days, 0–3650"));
-    auto rows = s.ListExpiringIntegrations(c.p(), services::kCloudAccounts, int64_t{n} * 86'400'000, c.ctx);
+    auto rows = s.integrations().ListExpiringIntegrations(c.p(), services::kCloudAccounts, int64_t{n} * 86'400'000, c.ctx);
     if (!rows) return Result<HttpResponse>(tl::unexpected(rows.error()));
     json items = json::array();
     for (auto& v : *rows) items.push_back(CloudAccountJson(v));
     return Result<HttpResponse>(Json(200, {{"items", items}, {"next_cursor", nullptr}}));
   };
   cloud.test_fields = cloud_fields;
-  cloud.test = [&s](Call& c, const Body&, services::CloudAccountInput in) -> Result<std::string> {
-    WHARF_ASSIGN_OR_RETURN(auto out, s.TestCloudAccount(c.p(), std::move(in), c.ctx));
-    return std::move(out.report_json);
+  cloud.test = [&s](Call& c, const Body&, services::CloudAccountInput in) -> Result<nlohmann::json> {
+    WHARF_ASSIGN_OR_RETURN(auto out, s.cloud_accounts().TestCloudAccount(c.p(), std::move(in), c.ctx));
+    return std::move(out.report);
   };
-  cloud.create = [&s](Call& c, services::CloudAccountInput in) { return s.CreateCloudAccount(c.p(), std::move(in), c.ctx); };
+  cloud.create = [&s](Call& c, services::CloudAccountInput in) { return s.cloud_accounts().CreateCloudAccount(c.p(), std::move(in), c.ctx); };
   cloud.update = [&s](Call& c, const std::string& id, services::CloudAccountInput in) {
-    return s.UpdateCloudAccount(c.p(), id, std::move(in), c.ctx);
+    return s.cloud_accounts().UpdateCloudAccount(c.p(), id, std::move(in), c.ctx);
   };
-  cloud.remove = [&s](Call& c) { return s.DeleteCloudAccount(c.p(), c.params[1], c.ctx); };
+  cloud.remove = [&s](Call& c) { return s.cloud_accounts().DeleteCloudAccount(c.p(), c.params[1], c.ctx); };
   cloud.remove_statuses = {204, 401, 403, 404, 409};
   cloud.verify_fields = {"region"};
-  cloud.verify = [&s](Call& c, const Body& b) -> Result<std::string> {
+  cloud.verify = [&s](Call& c, const Body& b) -> Result<nlohmann::json> {
     WHARF_ASSIGN_OR_RETURN(auto region, b.OptString("region", 40));
-    WHARF_ASSIGN_OR_RETURN(auto out, s.VerifyCloudAccount(c.p(), c.params[1], std::move(region), c.ctx));
-    return std::move(out.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto out, s.cloud_accounts().VerifyCloudAccount(c.p(), c.params[1], std::move(region), c.ctx));
+    return std::move(out.report);
   };
   AddIntegration(rt, std::move(cloud));
 }

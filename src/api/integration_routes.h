@@ -44,12 +44,12 @@ struct IntegrationRoutes {
   // POST …/test: the body's fields, then the check of the parsed unsaved body (it may read more
   // of the body, such as a registry's image); answers the report's JSON text.
   std::vector<std::string_view> test_fields;
-  std::function<Result<std::string>(Call&, const Body&, In)> test;
+  std::function<Result<nlohmann::json>(Call&, const Body&, In)> test;
   std::function<Result<domain::Integration>(Call&, In)> create;
   std::function<Result<domain::Integration>(Call&, const std::string& id, In)> update;
   // POST …/{id}/verify: the body's fields and the verification; answers the report's JSON text.
   std::vector<std::string_view> verify_fields;
-  std::function<Result<std::string>(Call&, const Body&)> verify;
+  std::function<Result<nlohmann::json>(Call&, const Body&)> verify;
   // Optional: a list answered otherwise, when it returns one (cloud accounts' ?expiring_within_days).
   std::function<std::optional<Result<HttpResponse>>(Call&)> list_filter;
   // Optional: a kind-specific delete (cloud accounts refuse while EC2 groups are recorded).
@@ -68,7 +68,7 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
            if (spec->list_filter)
              if (auto answered = spec->list_filter(c)) return std::move(*answered);
            WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-           WHARF_ASSIGN_OR_RETURN(auto page, s.ListIntegrations(c.p(), *spec->kind, limit, c.req.Query("cursor"), c.ctx));
+           WHARF_ASSIGN_OR_RETURN(auto page, s.integrations().ListIntegrations(c.p(), *spec->kind, limit, c.req.Query("cursor"), c.ctx));
            return Json(200, ListJson(page, spec->write));
          },
          ListOf(spec->schema));
@@ -76,8 +76,8 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
          [spec](Call& c) -> Result<HttpResponse> {
            WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, spec->test_fields));
            WHARF_ASSIGN_OR_RETURN(auto in, spec->parse(b));
-           WHARF_ASSIGN_OR_RETURN(std::string report, spec->test(c, b, std::move(in)));
-           return Json(200, json::parse(report));
+           WHARF_ASSIGN_OR_RETURN(nlohmann::json report, spec->test(c, b, std::move(in)));
+           return Json(200, std::move(report));
          });
   rt.Add("POST", base, A::kOrg, spec->tag, spec->summary.create, {201, 400, 401, 403, 404, 409},
          [spec](Call& c) -> Result<HttpResponse> {
@@ -89,7 +89,7 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
          Ref(spec->schema));
   rt.Add("GET", base + "/{id}", A::kOrg, spec->tag, spec->summary.get, {200, 401, 403, 404},
          [&s, spec](Call& c) -> Result<HttpResponse> {
-           WHARF_ASSIGN_OR_RETURN(auto v, s.GetIntegration(c.p(), *spec->kind, c.params[1], c.ctx));
+           WHARF_ASSIGN_OR_RETURN(auto v, s.integrations().GetIntegration(c.p(), *spec->kind, c.params[1], c.ctx));
            return Json(200, spec->write(v));
          },
          Ref(spec->schema));
@@ -106,15 +106,15 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
            if (spec->remove) {
              WHARF_TRY(spec->remove(c));
            } else {
-             WHARF_TRY(s.DeleteIntegration(c.p(), *spec->kind, c.params[1], c.ctx));
+             WHARF_TRY(s.integrations().DeleteIntegration(c.p(), *spec->kind, c.params[1], c.ctx));
            }
            return NoContent();
          });
   rt.Add("POST", base + "/{id}/verify", A::kOrg, spec->tag, spec->summary.verify, {200, 400, 401, 403, 404},
          [spec](Call& c) -> Result<HttpResponse> {
            WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, spec->verify_fields));
-           WHARF_ASSIGN_OR_RETURN(std::string report, spec->verify(c, b));
-           return Json(200, json::parse(report));
+           WHARF_ASSIGN_OR_RETURN(nlohmann::json report, spec->verify(c, b));
+           return Json(200, std::move(report));
          });
 }
 

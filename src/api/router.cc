@@ -142,10 +142,10 @@ Result<HttpResponse> Router::Run(const Route& r, Call& call) {
       via_cookie = !token.empty();
     }
     if (token.empty()) return Err(ErrorCode::kUnauthenticated, "Sign in first: send a Bearer token or the session cookie.");
-    WHARF_ASSIGN_OR_RETURN(call.who, svc_.Authenticate(token, call.ctx));
+    WHARF_ASSIGN_OR_RETURN(call.who, svc_.auth().Authenticate(token, call.ctx));
     if (via_cookie && req.method != "GET" && req.method != "HEAD") {
       std::string_view csrf = req.Header("x-csrf-token");
-      if (!svc_.CsrfMatches(*call.who, csrf)) {
+      if (!svc_.auth().CsrfMatches(*call.who, csrf)) {
         auto e = Forbidden("csrf", "This request is authenticated by cookie and needs the X-CSRF-Token header "
                                    "returned at sign-in.");
         e.value().details["reason"] = "csrf";
@@ -154,7 +154,7 @@ Result<HttpResponse> Router::Run(const Route& r, Call& call) {
       }
     }
     if (r.auth == AuthMode::kOrg) {
-      WHARF_ASSIGN_OR_RETURN(call.principal, svc_.ResolvePrincipal(*call.who, call.params[0], call.ctx));
+      WHARF_ASSIGN_OR_RETURN(call.principal, svc_.auth().ResolvePrincipal(*call.who, call.params[0], call.ctx));
       log::SetThreadOrg(call.principal->org_id);  // only once the caller is a member of it
     }
   }

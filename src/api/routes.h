@@ -8,7 +8,7 @@
 //     auto& s = rt.svc();
 //     rt.Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "An SSH key (sshKeys.read)",
 //            {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-//              WHARF_ASSIGN_OR_RETURN(auto k, s.GetSshKey(c.p(), c.params[1], c.ctx));
+//              WHARF_ASSIGN_OR_RETURN(auto k, s.ssh_keys().GetSshKey(c.p(), c.params[1], c.ctx));
 //              return Json(200, SshKeyJson(k));
 //            }, Ref("SshKey"));
 //   }

@@ -82,7 +82,7 @@ void AddSecurityGroupRoutes(Router& rt) {
   rt.Add("GET", "/api/v1/orgs/{org}/security-groups", A::kOrg, "securityGroups", "List security groups (securityGroups.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListSecurityGroups(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.security_groups().ListSecurityGroups(c.p(), limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& g : page.items) items.push_back(SecurityGroupJson(g));
         return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
@@ -92,12 +92,12 @@ void AddSecurityGroupRoutes(Router& rt) {
       [&s, parse_group](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "inbound", "outbound"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_group(b));
-        WHARF_ASSIGN_OR_RETURN(auto g, s.CreateSecurityGroup(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.security_groups().CreateSecurityGroup(c.p(), std::move(in), c.ctx));
         return Json(201, SecurityGroupJson(g));
       });
   rt.Add("GET", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
       "A security group (securityGroups.read)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto g, s.GetSecurityGroup(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.security_groups().GetSecurityGroup(c.p(), c.params[1], c.ctx));
         return Json(200, SecurityGroupJson(g));
       });
   rt.Add("PATCH", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
@@ -105,13 +105,13 @@ void AddSecurityGroupRoutes(Router& rt) {
       {200, 400, 401, 403, 404, 409}, [&s, parse_group](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "inbound", "outbound"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_group(b));
-        WHARF_ASSIGN_OR_RETURN(auto g, s.UpdateSecurityGroup(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto g, s.security_groups().UpdateSecurityGroup(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, SecurityGroupJson(g));
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
       "Delete a security group that no server uses (securityGroups.delete)", {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteSecurityGroup(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.security_groups().DeleteSecurityGroup(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
 
@@ -143,20 +143,20 @@ void AddEc2SyncRoutes(Router& rt) {
       {200, 400, 401, 403, 404}, [&s, parse_sync](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"cloud_account_id", "region", "vpc_id"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_sync(b));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.SyncSecurityGroupToEc2(c.p(), c.params[1], std::move(in), c.ctx));
-        return Json(200, json::parse(out.json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.security_groups().SyncSecurityGroupToEc2(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, out.report);
       });
   rt.Add("GET", "/api/v1/orgs/{org}/security-groups/{id}/drift", A::kOrg, "securityGroups",
       "Compare the EC2 group (DescribeSecurityGroups) with Wharf's rules: ?cloud_account_id=&region= "
       "(securityGroups.read + cloudProviderAccounts.read)",
       {200, 400, 401, 403, 404}, [&s, query_sync](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto out, s.SecurityGroupDrift(c.p(), c.params[1], query_sync(c.req), c.ctx));
-        return Json(200, json::parse(out.json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.security_groups().SecurityGroupDrift(c.p(), c.params[1], query_sync(c.req), c.ctx));
+        return Json(200, out.report);
       });
   rt.Add("GET", "/api/v1/orgs/{org}/security-groups/{id}/ec2", A::kOrg, "securityGroups",
       "The EC2 groups this group was synced to, per cloud account and region (securityGroups.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto links, s.ListEc2Groups(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto links, s.security_groups().ListEc2Groups(c.p(), c.params[1], c.ctx));
         json items = json::array();
         for (auto& l : links) items.push_back(Ec2LinkJson(l));
         return Json(200, {{"items", items}});
@@ -165,8 +165,8 @@ void AddEc2SyncRoutes(Router& rt) {
       "Delete the EC2 group on AWS (DeleteSecurityGroup) for ?cloud_account_id=&region= and forget it "
       "(securityGroups.update + cloudProviderAccounts.update)",
       {200, 400, 401, 403, 404}, [&s, query_sync](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto out, s.DeleteSecurityGroupOnEc2(c.p(), c.params[1], query_sync(c.req), c.ctx));
-        return Json(200, json::parse(out.json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.security_groups().DeleteSecurityGroupOnEc2(c.p(), c.params[1], query_sync(c.req), c.ctx));
+        return Json(200, out.report);
       });
 
 }

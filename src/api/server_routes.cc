@@ -53,7 +53,7 @@ void AddServerRoutes(Router& rt) {
   rt.Add("GET", "/api/v1/orgs/{org}/servers", A::kOrg, "servers", "List servers with their last status (servers.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListServers(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.servers().ListServers(c.p(), limit, c.req.Query("cursor"), c.ctx));
         json items = json::array();
         for (auto& v : page.items) items.push_back(ServerJson(v));
         return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
@@ -63,50 +63,50 @@ void AddServerRoutes(Router& rt) {
       [&s, parse_server](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
-        WHARF_ASSIGN_OR_RETURN(auto out, s.TestServerConnection(c.p(), std::move(in), c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.servers().TestServerConnection(c.p(), std::move(in), c.ctx));
+        return Json(200, out.report);
       });
   rt.Add("POST", "/api/v1/orgs/{org}/servers", A::kOrg, "servers",
       "Add a server: tests the connection first and pins the host key (servers.create)", {201, 400, 401, 403, 404, 409},
       [&s, parse_server](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateServer(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.servers().CreateServer(c.p(), std::move(in), c.ctx));
         return Json(201, ServerJson(v));
       });
   rt.Add("GET", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "A server (servers.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetServer(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.servers().GetServer(c.p(), c.params[1], c.ctx));
         return Json(200, ServerJson(v));
       });
   rt.Add("PATCH", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "Edit a server (servers.update)",
       {200, 400, 401, 403, 404, 409}, [&s, parse_server](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "host", "port", "username", "ssh_key_id", "security_group_ids"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_server(b));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateServer(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.servers().UpdateServer(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, ServerJson(v));
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/servers/{id}", A::kOrg, "servers", "Remove a server from Wharf (servers.delete)",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteServer(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.servers().DeleteServer(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
   rt.Add("POST", "/api/v1/orgs/{org}/servers/{id}/check", A::kOrg, "servers",
       "Run every check now and record it (servers.update)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto out, s.CheckServer(c.p(), c.params[1], c.ctx));
-        return Json(200, json::parse(out.report_json));
+        WHARF_ASSIGN_OR_RETURN(auto out, s.servers().CheckServer(c.p(), c.params[1], c.ctx));
+        return Json(200, out.report);
       });
   rt.Add("POST", "/api/v1/orgs/{org}/servers/{id}/repin-host-key", A::kOrg, "servers",
       "Trust the host key the server presents now (servers.update)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.RepinHostKey(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.servers().RepinHostKey(c.p(), c.params[1], c.ctx));
         return Json(200, ServerJson(v));
       });
   rt.Add("GET", "/api/v1/orgs/{org}/servers/{id}/checks", A::kOrg, "servers", "Check history, newest first (servers.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto rows, s.ServerCheckHistory(c.p(), c.params[1], limit, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto rows, s.servers().ServerCheckHistory(c.p(), c.params[1], limit, c.ctx));
         json items = json::array();
         for (auto& r : rows)
           items.push_back({{"at", Time(r.at)}, {"ok", r.ok}, {"report", json::parse(r.report, nullptr, false)}});
@@ -116,33 +116,33 @@ void AddServerRoutes(Router& rt) {
   rt.Add("POST", "/api/v1/orgs/{org}/servers/{id}/apply-firewall", A::kOrg, "servers",
       "Apply the server's security groups to its host firewall (nftables) and return the rules in force (servers.update)",
       {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto fw, s.ApplyFirewall(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto fw, s.servers().ApplyFirewall(c.p(), c.params[1], c.ctx));
         return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}, {"skipped", fw.skipped}});
       });
   rt.Add("GET", "/api/v1/orgs/{org}/servers/{id}/firewall", A::kOrg, "servers",
       "The host firewall rules in force on the server, read over SSH (servers.read)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto fw, s.ReadFirewall(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto fw, s.servers().ReadFirewall(c.p(), c.params[1], c.ctx));
         return Json(200, {{"backend", fw.backend}, {"rules_in_force", fw.in_force}});
       });
   rt.Add("POST", "/api/v1/orgs/{org}/servers/{id}/onboard", A::kOrg, "servers",
       "Install the pinned Dokku and plugins, doing only what is missing; answers 202 {job_id} (servers.update)",
       {202, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto job, s.OnboardServer(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto job, s.servers().OnboardServer(c.p(), c.params[1], c.ctx));
         return Json(202, {{"job_id", job.id}, {"status", job.status}});
       });
   rt.Add("GET", "/api/v1/orgs/{org}/jobs/{id}", A::kOrg, "servers",
       "A job's status and log, read through its subject: a deployment's service (services.read), "
       "a backup (backups.read), else its server (servers.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto j, s.GetJob(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto j, s.jobs().GetJob(c.p(), c.params[1], c.ctx));
         return Json(200, JobJson(j, true));
       });
   rt.Add("POST", "/api/v1/orgs/{org}/jobs/{id}/cancel", A::kOrg, "servers",
       "Cancel a job: queued ends cancelled at once, running stops at its next step (the update "
       "permission of its subject: services, backups or servers)",
       {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto j, s.CancelJob(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto j, s.jobs().CancelJob(c.p(), c.params[1], c.ctx));
         return Json(200, JobJson(j, false));
       });
   rt.Add("POST", "/api/v1/orgs/{org}/test-jobs", A::kOrg, "servers",
@@ -154,7 +154,7 @@ void AddServerRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(auto ms, b.OptInt("sleep_ms"));
         WHARF_ASSIGN_OR_RETURN(auto count, b.OptInt("count"));
         if (count && (*count < 1 || *count > 1000)) return FieldError("count", "must be between 1 and 1000");
-        WHARF_ASSIGN_OR_RETURN(auto jobs, s.EnqueueTestJobs(c.p(), target, ms.value_or(0), static_cast<int>(count.value_or(1)),
+        WHARF_ASSIGN_OR_RETURN(auto jobs, s.jobs().EnqueueTestJobs(c.p(), target, ms.value_or(0), static_cast<int>(count.value_or(1)),
                                                                    lines.value_or(0), c.ctx));
         json ids = json::array();
         for (auto& j : jobs) ids.push_back(j.id);
@@ -163,7 +163,7 @@ void AddServerRoutes(Router& rt) {
   rt.Add("GET", "/api/v1/orgs/{org}/jobs/{id}/log", A::kOrg, "servers",
       "The job's log as Server-Sent Events: 'log' events, then one 'end' event with the status", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto first, s.GetJob(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto first, s.jobs().GetJob(c.p(), c.params[1], c.ctx));
         HttpResponse r;
         r.content_type = "text/event-stream";
         struct State {
@@ -180,7 +180,7 @@ void AddServerRoutes(Router& rt) {
             st->ended = true;
             return *revoked;
           }
-          auto j = s.GetJobTail(access->principal(), id, st->offset, ctx);
+          auto j = s.jobs().GetJobTail(access->principal(), id, st->offset, ctx);
           if (!j) {
             st->ended = true;
             if (auto revoked = StreamAccess::Revoked(j.error())) return *revoked;

@@ -49,7 +49,7 @@ void AddSshKeyRoutes(Router& rt) {
         w.BeginObject();
         w.Key("items");
         w.BeginArray();
-        WHARF_ASSIGN_OR_RETURN(std::string next, s.VisitSshKeys(c.p(), limit, c.req.Query("cursor"), c.ctx,
+        WHARF_ASSIGN_OR_RETURN(std::string next, s.ssh_keys().VisitSshKeys(c.p(), limit, c.req.Query("cursor"), c.ctx,
                                                                 [&w](const domain::SshKeyView& k) { WriteSshKey(w, k); }));
         w.EndArray();
         w.Key("next_cursor");
@@ -75,13 +75,13 @@ void AddSshKeyRoutes(Router& rt) {
           if (g.contains("type") && !g["type"].is_string()) return FieldError("generate.type", "must be a string");
           in.generate = g.value("type", "ed25519");
         }
-        WHARF_ASSIGN_OR_RETURN(auto key, s.AddSshKey(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto key, s.ssh_keys().AddSshKey(c.p(), std::move(in), c.ctx));
         return Json(201, SshKeyJson(key));
       });
   rt.Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}/public-key", A::kOrg, "sshKeys",
       "Download the public key as an authorized_keys line (sshKeys.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto line, s.SshPublicKey(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto line, s.ssh_keys().SshPublicKey(c.p(), c.params[1], c.ctx));
         HttpResponse r;
         r.content_type = "text/plain; charset=utf-8";
         r.headers.emplace_back("Content-Disposition", "attachment; filename=\"wharf-" + std::string(c.params[1]) + ".pub\"");
@@ -90,19 +90,19 @@ void AddSshKeyRoutes(Router& rt) {
       });
   rt.Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "An SSH key (sshKeys.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto k, s.GetSshKey(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto k, s.ssh_keys().GetSshKey(c.p(), c.params[1], c.ctx));
         return Json(200, SshKeyJson(k));
       });
   rt.Add("PATCH", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "Rename an SSH key (sshKeys.update)",
       {200, 400, 401, 403, 404, 409}, [&s, parse_key](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "public_key", "private_key"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_key(b));
-        WHARF_ASSIGN_OR_RETURN(auto k, s.UpdateSshKey(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto k, s.ssh_keys().UpdateSshKey(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, SshKeyJson(k));
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "Delete an SSH key (sshKeys.delete)",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.DeleteSshKey(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.ssh_keys().DeleteSshKey(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
 

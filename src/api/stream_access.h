@@ -20,20 +20,20 @@ class StreamAccess {
   StreamAccess(services::Services& s, std::shared_ptr<const services::Authenticated> who, std::string org_slug,
                authz::Principal p)
       : s_(s), who_(std::move(who)), org_slug_(std::move(org_slug)), p_(std::move(p)),
-        generation_(s_.AccessGeneration(p_.org_id)), last_(std::chrono::steady_clock::now()) {}
+        generation_(s_.auth().AccessGeneration(p_.org_id)), last_(std::chrono::steady_clock::now()) {}
 
   const authz::Principal& principal() const { return p_; }
 
   // nullopt while the reader may still read; else the closing SSE event that says why not.
   std::optional<std::string> Recheck(const services::RequestContext& ctx) {
     const auto now = std::chrono::steady_clock::now();
-    const uint64_t generation = s_.AccessGeneration(p_.org_id);
+    const uint64_t generation = s_.auth().AccessGeneration(p_.org_id);
     if (generation == generation_ &&
         now - last_ < std::chrono::milliseconds(s_.config().stream_recheck_ms))
       return std::nullopt;
     generation_ = generation;
     last_ = now;
-    auto p = s_.RecheckPrincipal(*who_, org_slug_, ctx);
+    auto p = s_.auth().RecheckPrincipal(*who_, org_slug_, ctx);
     if (!p) return Revoked(p.error());
     p_ = std::move(*p);
     return std::nullopt;

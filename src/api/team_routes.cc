@@ -65,7 +65,7 @@ void AddTeamRoutes(Router& rt) {
   };
   rt.Add("GET", "/api/v1/orgs/{org}/roles", A::kOrg, "roles", "List roles with members and member counts (roles.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto roles, s.ListRoles(c.p(), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto roles, s.roles().ListRoles(c.p(), c.ctx));
         json items = json::array();
         for (auto& r : roles) items.push_back(RoleJson(r));
         return Json(200, {{"items", items}, {"next_cursor", nullptr}});
@@ -74,19 +74,19 @@ void AddTeamRoutes(Router& rt) {
       {201, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"name", "description", "permissions", "resource_scope"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b, true));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CreateRole(c.p(), std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.roles().CreateRole(c.p(), std::move(in), c.ctx));
         return Json(201, RoleJson(v));
       });
   rt.Add("GET", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "A role (roles.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.GetRole(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.roles().GetRole(c.p(), c.params[1], c.ctx));
         return Json(200, RoleJson(v));
       });
   rt.Add("PATCH", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "Change a custom role (roles.update)",
       {200, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"name", "description", "permissions", "resource_scope"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b, false));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.UpdateRole(c.p(), c.params[1], std::move(in), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.roles().UpdateRole(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, RoleJson(v));
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles",
@@ -94,7 +94,7 @@ void AddTeamRoutes(Router& rt) {
       [&s](Call& c) -> Result<HttpResponse> {
         bool present = false;
         std::string to = c.req.Query("reassign_to", &present);
-        WHARF_TRY(s.DeleteRole(c.p(), c.params[1], present ? std::optional<std::string>(to) : std::nullopt, c.ctx));
+        WHARF_TRY(s.roles().DeleteRole(c.p(), c.params[1], present ? std::optional<std::string>(to) : std::nullopt, c.ctx));
         return NoContent();
       });
 
@@ -102,26 +102,26 @@ void AddTeamRoutes(Router& rt) {
   rt.Add("GET", "/api/v1/orgs/{org}/members", A::kOrg, "members", "List members (team.read)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListMembers(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.team().ListMembers(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, MemberJson));
       });
   rt.Add("PATCH", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members", "Change a member's role (team.update)",
       {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"role_id"}));
         WHARF_ASSIGN_OR_RETURN(std::string role_id, b.String("role_id", 64));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.ChangeMemberRole(c.p(), c.params[1], role_id, c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().ChangeMemberRole(c.p(), c.params[1], role_id, c.ctx));
         return Json(200, MemberJson(v));
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members",
       "Remove a member (team.delete), or leave (your own id)", {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.RemoveMember(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.team().RemoveMember(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
   rt.Add("POST", "/api/v1/orgs/{org}/leave", A::kOrg, "members",
       "Leave the org (409 for its owner or its last Admin)", {204, 401, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.RemoveMember(c.p(), c.p().user_id, c.ctx));
+        WHARF_TRY(s.team().RemoveMember(c.p(), c.p().user_id, c.ctx));
         return NoContent();
       });
 
@@ -132,43 +132,43 @@ void AddTeamRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(std::string email, b.String("email", 254));
         WHARF_ASSIGN_OR_RETURN(std::string role_id, b.String("role_id", 64));
         WHARF_ASSIGN_OR_RETURN(auto send, b.OptBool("send_email"));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.Invite(c.p(), email, role_id, send.value_or(true), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().Invite(c.p(), email, role_id, send.value_or(true), c.ctx));
         return Json(201, InvitationJson(v));
       });
   rt.Add("GET", "/api/v1/orgs/{org}/invitations", A::kOrg, "invitations", "Pending invitations, never a token (team.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListInvitations(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.team().ListInvitations(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, InvitationJson));
       });
   rt.Add("POST", "/api/v1/orgs/{org}/invitations/{id}/link", A::kOrg, "invitations",
       "Copy invitation link: mints a fresh link; earlier links stop working (team.update)",
       {200, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.CopyInvitationLink(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().CopyInvitationLink(c.p(), c.params[1], c.ctx));
         return Json(200, {{"link", v.link}, {"expires_at", Time(v.invitation.expires_at)}});
       });
   rt.Add("POST", "/api/v1/orgs/{org}/invitations/{id}/resend", A::kOrg, "invitations",
       "Email the invitation again with a fresh link (team.update)", {200, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.ResendInvitation(c.p(), c.params[1], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().ResendInvitation(c.p(), c.params[1], c.ctx));
         json out = {{"email_status", v.invitation.email_status}};
         if (!v.invitation.email_error.empty()) out["email_error"] = v.invitation.email_error;
         return Json(200, out);
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}/invitations/{id}", A::kOrg, "invitations", "Revoke an invitation (team.update)",
       {204, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_TRY(s.RevokeInvitation(c.p(), c.params[1], c.ctx));
+        WHARF_TRY(s.team().RevokeInvitation(c.p(), c.params[1], c.ctx));
         return NoContent();
       });
   rt.Add("GET", "/api/v1/invitations/{token}", A::kNone, "invitations", "What an invitation is for; does not consume it",
       {200, 410}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.PeekInvitation(c.params[0]));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().PeekInvitation(c.params[0]));
         return Json(200, {{"org", {{"slug", v.org.slug}, {"name", v.org.name}}}, {"role", {{"name", v.role_name}}},
                           {"email", v.email}, {"expires_at", Time(v.expires_at)}});
       });
   rt.Add("POST", "/api/v1/invitations/{token}/accept", A::kUser, "invitations",
       "Accept, signed in as the invited email", {200, 401, 403, 409, 410}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto v, s.AcceptInvitation(*c.who, c.params[0], c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.team().AcceptInvitation(*c.who, c.params[0], c.ctx));
         return Json(200, {{"org", {{"slug", v.first.slug}, {"name", v.first.name}}},
                           {"role", {{"id", v.second.id}, {"name", v.second.name}}}});
       });
@@ -182,7 +182,7 @@ void AddAuditRoutes(Router& rt) {
   rt.Add("GET", "/api/v1/orgs/{org}/audit", A::kOrg, "audit", "Audit events, newest first (Admin)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
-        WHARF_ASSIGN_OR_RETURN(auto page, s.ListAudit(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.team().ListAudit(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, AuditJson));
       });
 }

@@ -194,4 +194,17 @@ Step DbDestroy(std::string_view kind, std::string_view service) {
 Step DbExport(std::string_view kind, std::string_view service) { return Plain({"dokku", S(kind) + ":export", S(service)}); }
 Step DbImport(std::string_view kind, std::string_view service) { return Plain({"dokku", S(kind) + ":import", S(service)}); }
 
+std::vector<std::string> Version() { return {"dokku", "version"}; }
+std::vector<std::string> AppsExists(std::string_view app) { return {"dokku", "apps:exists", S(app)}; }
+std::vector<std::string> DbExists(std::string_view kind, std::string_view service) {
+  return {"dokku", S(kind) + ":exists", S(service)};
+}
+std::vector<std::string> DbLinks(std::string_view kind, std::string_view service) {
+  return {"dokku", S(kind) + ":links", S(service)};
+}
+std::vector<std::string> PluginList() { return {"dokku", "plugin:list"}; }
+std::vector<std::string> PluginInstall(const PluginPin& pin) {
+  return {"dokku", "plugin:install", pin.url, "--committish", pin.committish, "--name", pin.name};
+}
+
 }  // namespace wharf::nodes::dokku

@@ -106,4 +106,14 @@ Step DbDestroy(std::string_view kind, std::string_view service);
 Step DbExport(std::string_view kind, std::string_view service);
 Step DbImport(std::string_view kind, std::string_view service);
 
+// Read-only probes of what a node has (a deployment's NodeState, onboarding): plain argv, exit 0
+// meaning "yes" for the *Exists ones, one name per output line for the lists.
+std::vector<std::string> Version();                                                  // "dokku version X"
+std::vector<std::string> AppsExists(std::string_view app);
+std::vector<std::string> DbExists(std::string_view kind, std::string_view service);
+std::vector<std::string> DbLinks(std::string_view kind, std::string_view service);  // linked apps
+std::vector<std::string> PluginList();
+// Installs a pinned plugin (onboarding; run with sudo by a non-root user).
+std::vector<std::string> PluginInstall(const PluginPin& pin);
+
 }  // namespace wharf::nodes::dokku

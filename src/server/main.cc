@@ -33,6 +33,7 @@
 #include "secrets/redact.h"
 #include "server/admin_backup.h"
 #include "server/data_dir.h"
+#include "nodes/node_executor.h"
 #include "services/services.h"
 #include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -280,8 +281,9 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                      {"invitations_per_org_per_hour", f.invitations_per_org_per_hour},
                      {"invitations_per_user_per_hour", f.invitations_per_user_per_hour}}
           .dump(2);
-  services::Services svc({**store, envelope, *mailer, clock, ids, cache}, config);
-  if (auto st = svc.RecordSignupPolicy({.request_id = "startup", .ip = "", .user_agent = "wharf serve"}); !st)
+  nodes::SshNodeExecutor node_executor;  // the real worker-node executor (libssh)
+  services::Services svc({**store, envelope, *mailer, clock, ids, cache, node_executor}, config);
+  if (auto st = svc.auth().RecordSignupPolicy({.request_id = "startup", .ip = "", .user_agent = "wharf serve"}); !st)
     return Fail(st.error());
   api::Metrics metrics;
   api::Api api(svc, metrics, {.secure_cookies = StartsWith(f.public_url, "https://"), .version = kVersion});
@@ -292,8 +294,8 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   svc.SetPublicUrl(public_url);
   // Workers claim jobs of any replica, including those this replica's previous run left running
   // (once their lease expired); nothing is marked failed at start.
-  svc.RegisterDeploymentJobs();  // kind "deploy" (services/deployments.cc)
-  svc.RegisterBackupJobs();  // the backup and backup_restore job kinds (docs/backups.md)
+  // StartJobWorkers registers every job kind (onboard, deploy, backup, backup_restore; sleep with
+  // --enable-test-jobs) before the workers start.
   svc.StartJobWorkers();
   server.OnSignal([](int sig) { log::Info("stopping", {{"signal", sig}}); });
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -309,16 +311,11 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                       {"startup_ms", ready_ms},
                       {"rss_kib", RssKiB()}});
   std::cout << "Wharf is running at " << server.url() << std::endl;
-  // The health-check scheduler: every second, check the servers whose next check is due.
-  std::jthread scheduler([&svc](std::stop_token stop) {
-    while (!stop.stop_requested()) {
-      svc.RunDueHealthChecks();
-      svc.RunDueBackupSchedules();  // scheduled database backups (docs/backups.md)
-      for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
+  // The scheduler (jobs::Scheduler): every second, the servers whose health check is due and
+  // the due scheduled database backups (docs/backups.md).
+  svc.StartScheduler();
   server.Run();
-  scheduler.request_stop();
+  svc.Stop();
   log::Info("stopped");
   return 0;
 }
@@ -445,10 +442,11 @@ int AdminCreateUser(const std::string& data_dir_s, const std::string& database, 
   SystemClock clock;
   RandomIdGenerator ids;
   authz::SnapshotCache cache;
-  services::Services svc({**store, envelope, mailer, clock, ids, cache}, {});
+  nodes::SshNodeExecutor node_executor;
+  services::Services svc({**store, envelope, mailer, clock, ids, cache, node_executor}, {});
   services::SignupInput in{email, name, SecretBytes::FromString(pw), std::nullopt};
   std::fill(pw.begin(), pw.end(), '\0');
-  auto g = svc.Signup(std::move(in), {"admin-cli", "local", "wharf admin"});
+  auto g = svc.auth().Signup(std::move(in), {"admin-cli", "local", "wharf admin"});
   if (!g) return Fail(g.error());
   std::cout << "Created user " << g->user.email << (g->user.instance_admin ? " (instance administrator)" : "")
             << " with organisation '" << g->org->slug << "'.\n";

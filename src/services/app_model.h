@@ -13,7 +13,8 @@
 #include "domain/apps.h"
 #include "domain/image_ref.h"
 #include "domain/variables.h"
-#include "services/services.h"
+#include "services/app_services.h"
+#include "services/applications.h"
 
 namespace wharf::services {
 
@@ -83,6 +84,6 @@ std::vector<VariableView> Views(const std::vector<domain::Variable>& vars);
 
 }  // namespace apps
 
-struct Services::PreparedService : apps::Prepared {};
+struct PreparedService : apps::Prepared {};
 
 }  // namespace wharf::services

@@ -6,7 +6,7 @@
 
 #include "base/strings.h"
 #include "services/app_model.h"
-#include "services/services.h"
+#include "services/applications.h"
 
 namespace wharf::services {
 
@@ -19,20 +19,7 @@ authz::Resource AsResource(const domain::Application& a) { return authz::Resourc
 std::string Noun(Collection c) { return c == Collection::kProjects ? "projects" : "applications"; }
 }  // namespace
 
-Status Services::AuthorizeScoped(const authz::Principal& p, Collection c, Action a, const authz::Resource& r,
-                                 const RequestContext& ctx, std::string_view id, tl::unexpected<Error> (*not_found)()) {
-  // Authorize answers 403 reason resource_scope outside the role's scope for every scoped
-  // collection (servers too); read_scope "own" stays the row's 404.
-  return AuthorizeRow(p, c, a, r, ctx, id, not_found);
-}
-
-Status Services::RequirePermission(const authz::Principal& p, Collection c, Action a, const RequestContext& ctx,
-                                   std::string_view id) {
-  if (p.effective_bits & authz::Bit(c, a)) return Ok();
-  return Authorize(p, c, a, nullptr, ctx, id);
-}
-
-Result<Page<domain::Application>> Services::ListApplications(const authz::Principal& p, Collection c, int limit,
+Result<Page<domain::Application>> Applications::ListApplications(const authz::Principal& p, Collection c, int limit,
                                                              std::string_view cursor, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, c, Action::kRead, nullptr, ctx));
   WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
@@ -62,7 +49,7 @@ Result<Page<domain::Application>> Services::ListApplications(const authz::Princi
   return page;
 }
 
-Result<domain::Application> Services::GetApplication(const authz::Principal& p, Collection c, std::string_view id,
+Result<domain::Application> Applications::GetApplication(const authz::Principal& p, Collection c, std::string_view id,
                                                      const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, c, Action::kRead, ctx, id));
   std::optional<domain::Application> app;
@@ -90,7 +77,7 @@ Result<domain::Application> NewApplication(const ApplicationInput& in) {
 }
 }  // namespace apps
 
-Result<domain::Application> Services::CreateApplication(const authz::Principal& p, Collection c, ApplicationInput in,
+Result<domain::Application> Applications::CreateApplication(const authz::Principal& p, Collection c, ApplicationInput in,
                                                         const RequestContext& ctx) {
   // A role limited to named applications cannot make new ones (they could not be in its list):
   // 403 naming the permission and the scope.
@@ -110,7 +97,7 @@ Result<domain::Application> Services::CreateApplication(const authz::Principal& 
   return a;
 }
 
-Result<domain::Application> Services::UpdateApplication(const authz::Principal& p, Collection c, std::string_view id,
+Result<domain::Application> Applications::UpdateApplication(const authz::Principal& p, Collection c, std::string_view id,
                                                         ApplicationInput in, const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, c, Action::kUpdate, ctx, id));
   std::optional<std::string> name, description;
@@ -144,7 +131,7 @@ Result<domain::Application> Services::UpdateApplication(const authz::Principal& 
   return out;
 }
 
-Status Services::DeleteApplication(const authz::Principal& p, Collection c, std::string_view id,
+Status Applications::DeleteApplication(const authz::Principal& p, Collection c, std::string_view id,
                                    const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, c, Action::kDelete, ctx, id));
   return WriteTx([&](store::Tx& tx) -> Status {
@@ -169,5 +156,7 @@ Status Services::DeleteApplication(const authz::Principal& p, Collection c, std:
     return AuditIn(tx, p, Noun(c) + ".delete", Noun(c), a->id, ctx, a->name);
   });
 }
+
+Applications::Applications(Core& core) : Feature(core) {}
 
 }  // namespace wharf::services

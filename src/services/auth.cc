@@ -5,7 +5,7 @@
 #include "base/strings.h"
 #include "domain/validate.h"
 #include "secrets/crypto.h"
-#include "services/services.h"
+#include "services/auth.h"
 
 namespace wharf::services {
 
@@ -58,7 +58,7 @@ tl::unexpected<Error> QuotaReached(int64_t limit, int64_t used, std::string msg)
   return e;
 }
 
-Status Services::RecordSignupPolicy(const RequestContext& ctx) {
+Status Auth::RecordSignupPolicy(const RequestContext& ctx) {
   const std::string now_policy(SignupPolicyName(config_.signup_policy));
   return WriteTx([&](store::Tx& tx) -> Status {
     // Instance-level events live in the audit table under org_id "" (no org reads them).
@@ -82,7 +82,7 @@ Status Services::RecordSignupPolicy(const RequestContext& ctx) {
   });
 }
 
-Result<SessionGrant> Services::NewSession(store::Tx& tx, const domain::User& u, const RequestContext& ctx) {
+Result<SessionGrant> Auth::NewSession(store::Tx& tx, const domain::User& u, const RequestContext& ctx) {
   SessionGrant g;
   g.user = u;
   g.token = secrets::NewToken(kSessionPrefix);
@@ -110,7 +110,7 @@ Result<SessionGrant> Services::NewSession(store::Tx& tx, const domain::User& u, 
   return g;
 }
 
-Result<domain::Org> Services::CreateOrgIn(store::Tx& tx, const domain::User& owner, std::string_view name,
+Result<domain::Org> Auth::CreateOrgIn(store::Tx& tx, const domain::User& owner, std::string_view name,
                                           std::optional<std::string> slug) {
   domain::Org org;
   org.id = ids_.New("org");
@@ -148,7 +148,7 @@ Result<domain::Org> Services::CreateOrgIn(store::Tx& tx, const domain::User& own
   return org;
 }
 
-Result<bool> Services::SignupOpenWithoutInvitation() {
+Result<bool> Auth::SignupOpenWithoutInvitation() {
   switch (config_.signup_policy) {
     case Config::SignupPolicy::kOpen: return true;
     case Config::SignupPolicy::kInviteOnly: return false;
@@ -162,7 +162,7 @@ Result<bool> Services::SignupOpenWithoutInvitation() {
   return users == 0;
 }
 
-Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx) {
+Result<SessionGrant> Auth::Signup(SignupInput in, const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(std::string email, domain::NormalizeEmail(in.email, "email"));
   WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(in.name, "name"));
   WHARF_TRY(domain::ValidatePassword(in.password.view(), "password"));
@@ -202,7 +202,7 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
     if (existing) return Err(ErrorCode::kConflict, "An account with this email already exists. Sign in instead.");
     std::optional<domain::Invitation> inv;
     if (in.invitation_token) {
-      WHARF_ASSIGN_OR_RETURN(inv, ValidateInvitationToken(tx, *in.invitation_token));
+      WHARF_ASSIGN_OR_RETURN(inv, team_.ValidateInvitationToken(tx, *in.invitation_token));
       if (inv->email != email)
         return Forbidden("invitation", "This invitation was sent to a different email address. Sign up with the "
                                        "address the invitation was sent to.");
@@ -292,7 +292,7 @@ Result<SessionGrant> Services::Signup(SignupInput in, const RequestContext& ctx)
   return grant;
 }
 
-Result<SessionGrant> Services::Login(std::string_view email_in, const SecretBytes& password, const RequestContext& ctx) {
+Result<SessionGrant> Auth::Login(std::string_view email_in, const SecretBytes& password, const RequestContext& ctx) {
   const Timestamp now = clock_.Now();
   if (auto wait = ip_attempts_.Blocked(ctx.ip, now)) {
     auto e = RateLimited(*wait, "Too many sign-in attempts from this address. Try again in " +
@@ -344,14 +344,14 @@ Result<SessionGrant> Services::Login(std::string_view email_in, const SecretByte
   return grant;
 }
 
-void Services::ForgetEndedSessions(const SessionGrant& g) {
+void Auth::ForgetEndedSessions(const SessionGrant& g) {
   if (g.ended_sessions.empty()) return;
   ForgetCredentials([&](const Authenticated& a) {
     return std::find(g.ended_sessions.begin(), g.ended_sessions.end(), a.session_id) != g.ended_sessions.end();
   });
 }
 
-void Services::NotifyLoginFailures(const domain::User& u, const RequestContext& ctx) {
+void Auth::NotifyLoginFailures(const domain::User& u, const RequestContext& ctx) {
   const std::string what = std::to_string(config_.login_failures_per_account) + " failed sign-ins within " +
                            std::to_string(config_.login_failure_window_ms / 60000) + " minutes, the last from " +
                            ctx.ip;
@@ -383,35 +383,35 @@ void Services::NotifyLoginFailures(const domain::User& u, const RequestContext& 
     log::Warn("login_failure_email_failed", {{"user_id", u.id}, {"error", sent.error().message}});
 }
 
-Status Services::Logout(const Authenticated& who, const RequestContext&) {
+Status Auth::Logout(const Authenticated& who, const RequestContext&) {
   ForgetCredentials([&](const Authenticated& a) { return !who.session_id.empty() && a.session_id == who.session_id; });
   if (who.session_id.empty()) return Err(ErrorCode::kValidationFailed, "Only a session can sign out; revoke API tokens with DELETE /api/v1/me/tokens/{id}.");
   return WriteTx([&](store::Tx& tx) { return tx.sessions().Revoke(who.session_id, clock_.Now()); });
 }
 
-Status Services::LogoutAll(const Authenticated& who, const RequestContext&) {
+Status Auth::LogoutAll(const Authenticated& who, const RequestContext&) {
   ForgetCredentials([&](const Authenticated& a) { return a.user.id == who.user.id && !a.session_id.empty(); });
   return WriteTx([&](store::Tx& tx) { return tx.sessions().RevokeAllForUser(who.user.id, clock_.Now()); });
 }
 
-bool Services::CsrfMatches(const Authenticated& who, std::string_view csrf_token) const {
+bool Auth::CsrfMatches(const Authenticated& who, std::string_view csrf_token) const {
   if (csrf_token.empty() || csrf_token.size() > 200 || who.csrf_hash.empty()) return false;
   return ConstantTimeEquals(secrets::TokenHash(csrf_token), who.csrf_hash);
 }
 
-void Services::ForgetCredentials(const std::function<bool(const Authenticated&)>& pred) {
+void Auth::ForgetCredentials(const std::function<bool(const Authenticated&)>& pred) {
   std::lock_guard lock(cred_mu_);
   ++cred_generation_;
   for (auto it = cred_cache_.begin(); it != cred_cache_.end();) it = pred(*it->second.who) ? cred_cache_.erase(it) : std::next(it);
 }
 
-void Services::ForgetOrg(std::string_view slug) {
+void Auth::ForgetOrg(std::string_view slug) {
   std::lock_guard lock(org_mu_);
   ++org_generation_;
   org_cache_.erase(std::string(slug));
 }
 
-Result<std::shared_ptr<const Authenticated>> Services::Authenticate(std::string_view token, const RequestContext&) {
+Result<std::shared_ptr<const Authenticated>> Auth::Authenticate(std::string_view token, const RequestContext&) {
   if (token.empty() || token.size() > 200) return Unauthenticated();
   const std::string hash = secrets::TokenHash(token);
   const Timestamp now = clock_.Now();
@@ -468,7 +468,7 @@ Result<std::shared_ptr<const Authenticated>> Services::Authenticate(std::string_
   return shared;
 }
 
-Result<authz::Principal> Services::ResolvePrincipal(const Authenticated& who, std::string_view org_slug,
+Result<authz::Principal> Auth::ResolvePrincipal(const Authenticated& who, std::string_view org_slug,
                                                     const RequestContext&) {
   auto not_found = [] {
     return Err(ErrorCode::kNotFound, "Organisation not found, or you are not a member of it.");
@@ -541,7 +541,7 @@ Result<authz::Principal> Services::ResolvePrincipal(const Authenticated& who, st
   return p;
 }
 
-Result<authz::Principal> Services::RecheckPrincipal(const Authenticated& who, std::string_view org_slug,
+Result<authz::Principal> Auth::RecheckPrincipal(const Authenticated& who, std::string_view org_slug,
                                                     const RequestContext& ctx) {
   const Timestamp now = clock_.Now();
   bool active = false;
@@ -560,7 +560,7 @@ Result<authz::Principal> Services::RecheckPrincipal(const Authenticated& who, st
   return ResolvePrincipal(who, org_slug, ctx);
 }
 
-uint64_t Services::AccessGeneration(std::string_view org_id) {
+uint64_t Auth::AccessGeneration(std::string_view org_id) {
   uint64_t creds = 0;
   {
     std::lock_guard lock(cred_mu_);
@@ -569,7 +569,7 @@ uint64_t Services::AccessGeneration(std::string_view org_id) {
   return creds + cache_.Version(std::string(org_id));
 }
 
-Result<std::vector<MeOrg>> Services::MyOrgs(const Authenticated& who) {
+Result<std::vector<MeOrg>> Auth::MyOrgs(const Authenticated& who) {
   std::vector<MeOrg> out;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto ms, tx.memberships().ListForUser(who.user.id));
@@ -589,7 +589,7 @@ Result<std::vector<MeOrg>> Services::MyOrgs(const Authenticated& who) {
   return out;
 }
 
-Result<TokenGrant> Services::CreateApiToken(const Authenticated& who, CreateTokenInput in, const RequestContext& ctx) {
+Result<TokenGrant> Auth::CreateApiToken(const Authenticated& who, CreateTokenInput in, const RequestContext& ctx) {
   if (who.api_token) return Forbidden("tokens", "API tokens cannot create other API tokens. Sign in with a password.");
   WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(in.name, "name"));
   if (in.expires_in_days && (*in.expires_in_days < 1 || *in.expires_in_days > 3650))
@@ -623,7 +623,7 @@ Result<TokenGrant> Services::CreateApiToken(const Authenticated& who, CreateToke
   return g;
 }
 
-Result<std::vector<std::pair<domain::ApiToken, std::string>>> Services::ListApiTokens(const Authenticated& who) {
+Result<std::vector<std::pair<domain::ApiToken, std::string>>> Auth::ListApiTokens(const Authenticated& who) {
   std::vector<std::pair<domain::ApiToken, std::string>> out;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto ts, tx.api_tokens().ListForUser(who.user.id));
@@ -636,7 +636,7 @@ Result<std::vector<std::pair<domain::ApiToken, std::string>>> Services::ListApiT
   return out;
 }
 
-Status Services::RevokeApiToken(const Authenticated& who, std::string_view id, const RequestContext&) {
+Status Auth::RevokeApiToken(const Authenticated& who, std::string_view id, const RequestContext&) {
   bool found = false;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(found, tx.api_tokens().Revoke(who.user.id, id, clock_.Now()));
@@ -647,130 +647,43 @@ Status Services::RevokeApiToken(const Authenticated& who, std::string_view id, c
   return Ok();
 }
 
-// --- orgs ---
+Auth::Auth(Core& core, Team& team)
+    : Feature(core),
+      account_failures_(config_.login_failures_per_account, config_.login_failure_window_ms,
+                        store_.shared_counters(), "login_failures"),
+      burst_notices_(1, config_.login_failure_window_ms, store_.shared_counters(), "login_failure_notices"),
+      ip_attempts_(config_.login_attempts_per_ip, 60'000, store_.shared_counters(), "login_attempts_ip"),
+      ip_failures_(config_.login_failures_per_ip, 15LL * 60 * 1000, store_.shared_counters(), "login_failures_ip"),
+      team_(team) {
+  // 5 failures a minute, 10 per 15 minutes, 20 an hour, per (account, address).
+  pair_failures_.push_back(std::make_unique<RateLimiter>(5, 60'000, store_.shared_counters(), "login_failures_pair_1m"));
+  pair_failures_.push_back(
+      std::make_unique<RateLimiter>(10, 15LL * 60'000, store_.shared_counters(), "login_failures_pair_15m"));
+  pair_failures_.push_back(
+      std::make_unique<RateLimiter>(20, 60LL * 60'000, store_.shared_counters(), "login_failures_pair_1h"));
+  // Other replicas' writes (PostgreSQL): drop what they made stale. A no-op on SQLite.
+  store_.WatchInvalidations([this](std::string_view scope) { ApplyInvalidation(scope); });
+}
 
-Result<int64_t> Services::OrgsOwnedBy(store::Tx& tx, std::string_view user_id) {
-  WHARF_ASSIGN_OR_RETURN(auto ms, tx.memberships().ListForUser(user_id));
-  int64_t owned = 0;
-  for (auto& m : ms) {
-    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(m.org_id));
-    owned += org && org->owner_id == user_id;
+void Auth::ApplyInvalidation(std::string_view scope) {
+  if (scope == "*") {
+    cache_.BumpAll();
+    ForgetCredentials([](const Authenticated&) { return true; });
+    std::lock_guard lock(org_mu_);
+    ++org_generation_;
+    org_cache_.clear();
+    return;
   }
-  return owned;
-}
-
-Result<OrgView> Services::CreateOrg(const Authenticated& who, std::string_view name_in, std::optional<std::string> slug,
-                                    const RequestContext& ctx) {
-  if (who.api_token) return Forbidden("orgs.create", "API tokens are scoped to one organisation and cannot create organisations.");
-  WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(name_in, "name"));
-  if (slug) WHARF_TRY(domain::ValidateSlug(*slug, "slug"));
-  OrgView v;
-  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    if (config_.max_orgs_per_user > 0) {
-      WHARF_ASSIGN_OR_RETURN(int64_t used, OrgsOwnedBy(tx, who.user.id));
-      if (used >= config_.max_orgs_per_user)
-        return QuotaReached(config_.max_orgs_per_user, used,
-                            "You already own " + std::to_string(used) + " organisations, the most this instance "
-                            "allows. Transfer or delete one, or ask the instance administrator to raise "
-                            "--max-orgs-per-user.");
-    }
-    if (slug) {
-      WHARF_ASSIGN_OR_RETURN(auto existing, tx.orgs().FindBySlug(*slug));
-      if (existing) return Err(ErrorCode::kConflict, "The slug '" + *slug + "' is already taken. Choose another.");
-    }
-    WHARF_ASSIGN_OR_RETURN(v.org, CreateOrgIn(tx, who.user, name, slug));
-    v.seats_used = 1;
-    authz::Principal p;
-    p.user_id = who.user.id;
-    p.user_email = who.user.email;
-    p.org_id = v.org.id;
-    return AuditIn(tx, p, "orgs.create", "orgs", v.org.id, ctx);
-  }));
-  return v;
-}
-
-Result<OrgView> Services::GetOrg(const authz::Principal& p) {
-  OrgView v;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
-    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
-    v.org = *org;
-    WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, p.org_id));
-    return Ok();
-  }));
-  return v;
-}
-
-Result<OrgView> Services::RenameOrg(const authz::Principal& p, std::string_view name_in, const RequestContext& ctx) {
-  WHARF_TRY(RequireAdmin(p, "orgs.update", ctx));
-  WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(name_in, "name"));
-  OrgView v;
-  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
-    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
-    org->name = name;
-    org->updated_at = clock_.Now();
-    WHARF_TRY(tx.orgs().Update(*org));
-    ForgetOrg(org->slug);
-    v.org = *org;
-    WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, p.org_id));
-    return AuditIn(tx, p, "orgs.update", "orgs", org->id, ctx);
-  }));
-  ForgetOrg(v.org.slug);  // again after commit: a reader may have cached the old row meanwhile
-  return v;
-}
-
-Result<OrgView> Services::TransferOwnership(const authz::Principal& p, std::string_view user_id,
-                                            const RequestContext& ctx) {
-  if (!p.owner || p.via_api_token) {
-    AuditDenied(p, "orgs.transfer_ownership", "orgs", p.org_id, "only the owner may transfer ownership", ctx);
-    return Forbidden("owner", "Only the owner of this organisation can transfer its ownership.");
+  if (StartsWith(scope, "org:")) {
+    const std::string_view org_id = scope.substr(4);
+    cache_.Bump(org_id);
+    std::lock_guard lock(org_mu_);
+    ++org_generation_;
+    for (auto it = org_cache_.begin(); it != org_cache_.end();) it = it->second->id == org_id ? org_cache_.erase(it) : std::next(it);
+  } else if (StartsWith(scope, "user:")) {
+    const std::string_view user_id = scope.substr(5);
+    ForgetCredentials([&](const Authenticated& a) { return a.user.id == user_id; });
   }
-  OrgView v;
-  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto m, tx.memberships().Find(p.org_id, user_id));
-    if (!m) return FieldError("user_id", "is not a member of this organisation");
-    WHARF_ASSIGN_OR_RETURN(auto role, tx.roles().Find(p.org_id, m->role_id));
-    if (!role || !role->builtin)
-      return Err(ErrorCode::kConflict, "The new owner must hold the Admin role. Change their role to Admin first.");
-    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
-    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
-    org->owner_id = std::string(user_id);
-    org->updated_at = clock_.Now();
-    WHARF_TRY(tx.orgs().Update(*org));
-    ForgetOrg(org->slug);
-    v.org = *org;
-    WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, p.org_id));
-    return AuditIn(tx, p, "orgs.transfer_ownership", "orgs", org->id, ctx, "new owner " + std::string(user_id));
-  }));
-  cache_.Bump(p.org_id);
-  ForgetOrg(v.org.slug);  // again after commit: a reader may have cached the old row meanwhile
-  return v;
-}
-
-Result<OrgView> Services::SetSeatLimit(const Authenticated& who, std::string_view org_slug, int64_t seat_limit,
-                                       const RequestContext& ctx) {
-  if (!who.user.instance_admin || who.api_token)
-    return Forbidden("instance_admin", "Only the instance administrator can change seat limits.");
-  if (seat_limit < 0 || seat_limit > 1'000'000) return FieldError("seat_limit", "must be from 0 (unlimited) to 1000000");
-  OrgView v;
-  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindBySlug(org_slug));
-    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
-    org->seat_limit = seat_limit;
-    org->updated_at = clock_.Now();
-    WHARF_TRY(tx.orgs().Update(*org));
-    ForgetOrg(org->slug);
-    v.org = *org;
-    WHARF_ASSIGN_OR_RETURN(v.seats_used, SeatsUsed(tx, org->id));
-    authz::Principal p;
-    p.user_id = who.user.id;
-    p.user_email = who.user.email;
-    p.org_id = org->id;
-    return AuditIn(tx, p, "orgs.seat_limit", "orgs", org->id, ctx, "seat_limit=" + std::to_string(seat_limit));
-  }));
-  ForgetOrg(v.org.slug);  // again after commit: a reader may have cached the old row meanwhile
-  return v;
 }
 
 }  // namespace wharf::services

@@ -6,7 +6,7 @@
 
 #include "base/secret_bytes.h"
 #include "integrations/aws.h"
-#include "services/services.h"
+#include "services/config.h"
 
 namespace wharf::services {
 

@@ -9,7 +9,7 @@
 #include "domain/storage.h"
 #include "integrations/backup_storage.h"
 #include "nodes/ssh.h"
-#include "services/services.h"
+#include "services/backup_storage.h"
 
 namespace wharf::services {
 
@@ -113,7 +113,7 @@ integrations::S3Config VerifiedBackupStorage::S3() const {
   return c;
 }
 
-Result<domain::Integration> Services::CreateBackupStorage(const authz::Principal& p, BackupStorageInput in,
+Result<domain::Integration> BackupStorage::CreateBackupStorage(const authz::Principal& p, BackupStorageInput in,
                                                           const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, kBackupStorage.collection, Action::kCreate, nullptr, ctx));
   if (!in.name) return FieldError("name", "is required");
@@ -126,14 +126,14 @@ Result<domain::Integration> Services::CreateBackupStorage(const authz::Principal
   WHARF_TRY(ValidateSecret(in));
   domain::Integration row;
   WHARF_TRY(ApplyInput(in, row));
-  WHARF_TRY(CheckPrivateTarget(domain::S3EndpointHost(row.Field("endpoint")), "endpoint"));
+  WHARF_TRY(integrations_.CheckPrivateTarget(domain::S3EndpointHost(row.Field("endpoint")), "endpoint"));
   std::vector<std::pair<std::string, SecretBytes>> secrets;
   secrets.emplace_back("secret_access_key", std::move(*in.secret_access_key));
   std::string label = Label(row);
-  return InsertIntegration(p, kBackupStorage, std::move(row), std::move(secrets), std::move(label), ctx);
+  return integrations_.InsertIntegration(p, kBackupStorage, std::move(row), std::move(secrets), std::move(label), ctx);
 }
 
-Result<domain::Integration> Services::UpdateBackupStorage(const authz::Principal& p, std::string_view id,
+Result<domain::Integration> BackupStorage::UpdateBackupStorage(const authz::Principal& p, std::string_view id,
                                                           BackupStorageInput in, const RequestContext& ctx) {
   WHARF_TRY(ValidateSecret(in));
   std::vector<std::pair<std::string, SecretBytes>> secrets;
@@ -144,17 +144,17 @@ Result<domain::Integration> Services::UpdateBackupStorage(const authz::Principal
   // unverified (kBackupStorage.binding, applied by SaveIntegration).
   auto edit = [&](domain::Integration& row) -> Status {
     WHARF_TRY(ApplyInput(in, row));
-    WHARF_TRY(CheckPrivateTarget(domain::S3EndpointHost(row.Field("endpoint")), "endpoint"));
+    WHARF_TRY(integrations_.CheckPrivateTarget(domain::S3EndpointHost(row.Field("endpoint")), "endpoint"));
     label = Label(row);
     return Ok();
   };
-  return SaveIntegration(p, kBackupStorage, id, edit, std::move(secrets), label, ctx);
+  return integrations_.SaveIntegration(p, kBackupStorage, id, edit, std::move(secrets), label, ctx);
 }
 
-Result<CheckOutcome> Services::VerifyBackupStorage(const authz::Principal& p, std::string_view id,
+Result<CheckOutcome> BackupStorage::VerifyBackupStorage(const authz::Principal& p, std::string_view id,
                                                    const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(auto loaded,
-                         LoadIntegrationSecret(p, kBackupStorage, id, Action::kUpdate, "secret_access_key", ctx));
+                         integrations_.LoadIntegrationSecret(p, kBackupStorage, id, Action::kUpdate, "secret_access_key", ctx));
   auto& [row, secret] = loaded;
   VerifiedBackupStorage target{row, std::move(secret), row.Field("prefix"), {}, static_cast<int>(config_.connect_timeout_ms)};
   if (!config_.allow_private_targets)
@@ -162,12 +162,12 @@ Result<CheckOutcome> Services::VerifyBackupStorage(const authz::Principal& p, st
   integrations::StorageProbe probe{.s3 = target.S3(), .prefix = target.prefix, .probe_id = ids_.New("probe")};
   probe.s3.timeout_ms = static_cast<int>(config_.command_timeout_ms);
   auto res = integrations::VerifyStorage(probe);
-  CheckOutcome out{res.report.ok(), ReportJson(res, row).dump()};
-  WHARF_TRY(RecordIntegrationVerify(p, kBackupStorage, row, out, ctx));
+  CheckOutcome out{res.report.ok(), ReportJson(res, row)};
+  WHARF_TRY(integrations_.RecordIntegrationVerify(p, kBackupStorage, row, out, ctx));
   return out;
 }
 
-Result<CheckOutcome> Services::TestBackupStorage(const authz::Principal& p, BackupStorageInput in,
+Result<CheckOutcome> BackupStorage::TestBackupStorage(const authz::Principal& p, BackupStorageInput in,
                                                  const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, kBackupStorage.collection, Action::kCreate, nullptr, ctx));
   if (!in.name) in.name = "test";
@@ -179,7 +179,7 @@ Result<CheckOutcome> Services::TestBackupStorage(const authz::Principal& p, Back
   WHARF_TRY(ValidateSecret(in));
   domain::Integration row;
   WHARF_TRY(ApplyInput(in, row));
-  WHARF_TRY(CheckPrivateTarget(domain::S3EndpointHost(row.Field("endpoint")), "endpoint"));
+  WHARF_TRY(integrations_.CheckPrivateTarget(domain::S3EndpointHost(row.Field("endpoint")), "endpoint"));
   VerifiedBackupStorage target{row, std::move(*in.secret_access_key), row.Field("prefix"), {},
                                static_cast<int>(config_.connect_timeout_ms)};
   if (!config_.allow_private_targets)
@@ -187,13 +187,13 @@ Result<CheckOutcome> Services::TestBackupStorage(const authz::Principal& p, Back
   integrations::StorageProbe probe{.s3 = target.S3(), .prefix = target.prefix, .probe_id = ids_.New("probe")};
   probe.s3.timeout_ms = static_cast<int>(config_.command_timeout_ms);
   auto res = integrations::VerifyStorage(probe);
-  return CheckOutcome{res.report.ok(), ReportJson(res, row).dump()};
+  return CheckOutcome{res.report.ok(), ReportJson(res, row)};
 }
 
-Result<VerifiedBackupStorage> Services::RequireVerifiedBackupStorage(const authz::Principal& p, std::string_view id,
+Result<VerifiedBackupStorage> BackupStorage::RequireVerifiedBackupStorage(const authz::Principal& p, std::string_view id,
                                                                      const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(auto loaded,
-                         LoadIntegrationSecret(p, kBackupStorage, id, Action::kRead, "secret_access_key", ctx));
+                         integrations_.LoadIntegrationSecret(p, kBackupStorage, id, Action::kRead, "secret_access_key", ctx));
   auto& [row, secret] = loaded;
   if (!row.verified) {
     std::string why = row.last_verified_at == 0 ? " It has never been verified." : "";
@@ -216,5 +216,7 @@ Result<VerifiedBackupStorage> Services::RequireVerifiedBackupStorage(const authz
     out.address_allowed = [](std::string_view ip) { return !nodes::IsPrivateAddress(ip); };
   return out;
 }
+
+BackupStorage::BackupStorage(Core& core, Integrations& integrations) : Feature(core), integrations_(integrations) {}
 
 }  // namespace wharf::services

@@ -26,8 +26,7 @@
 #include "nodes/deploy_plan.h"
 #include "nodes/dokku.h"
 #include "secrets/crypto.h"
-#include "services/node_target.h"
-#include "services/services.h"
+#include "services/backups.h"
 
 namespace wharf::services {
 
@@ -121,12 +120,6 @@ Error S3Failure(const integrations::S3Error& e, std::string_view what) {
   return err;
 }
 
-// The Dokku name of the backed-up database service (rows made before dokku_name was recorded
-// used the bare service name).
-std::string DokkuService(const domain::Integration& b) {
-  return b.Field("dokku_name").empty() ? b.Field("service_name") : b.Field("dokku_name");
-}
-
 json LastError(const Error& e) {
   return json{{"message", e.message}, {"layer", std::string(LayerName(e.layer))}};
 }
@@ -137,7 +130,7 @@ json LastError(const Error& e) {
 
 // The application and its database service, with the caller authorized for `a` on backups with
 // the application as the scope resource. Out of scope is the service's own 404.
-Result<Services::BackupParent> Services::LoadBackupParent(store::Tx& tx, const authz::Principal& p,
+Result<BackupParent> Backups::LoadBackupParent(store::Tx& tx, const authz::Principal& p,
                                                           std::string_view app_id, std::string_view svc_id, Action a,
                                                           const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, app_id));
@@ -155,7 +148,7 @@ Result<Services::BackupParent> Services::LoadBackupParent(store::Tx& tx, const a
   return BackupParent{std::move(*app), std::move(*svc), engine};
 }
 
-Result<domain::Integration> Services::LoadBackupRow(store::Tx& tx, const authz::Principal& p, const BackupParent& parent,
+Result<domain::Integration> Backups::LoadBackupRow(store::Tx& tx, const authz::Principal& p, const BackupParent& parent,
                                                     std::string_view id, Action a, const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(p.org_id, kBackupRows, id));
   if (!row || row->Field("service_id") != parent.service.id) return BackupNotFound();
@@ -166,7 +159,7 @@ Result<domain::Integration> Services::LoadBackupRow(store::Tx& tx, const authz::
 
 // A backup storage of `org_id` opened without a principal (jobs and scheduled work); the caller
 // authorized the use when the backup or schedule was made. Never log the result.
-Result<VerifiedBackupStorage> Services::OpenBackupStorage(store::Tx& tx, std::string_view org_id, std::string_view id) {
+Result<VerifiedBackupStorage> Backups::OpenBackupStorage(store::Tx& tx, std::string_view org_id, std::string_view id) {
   WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(org_id, kStorageRows, id));
   if (!row)
     return Err(ErrorCode::kValidationFailed,
@@ -188,7 +181,7 @@ Result<VerifiedBackupStorage> Services::OpenBackupStorage(store::Tx& tx, std::st
 
 // ---- rows ----
 
-domain::Integration Services::NewBackupRow(const BackupParent& parent, const std::string& storage,
+domain::Integration Backups::NewBackupRow(const BackupParent& parent, const std::string& storage,
                                            const VerifiedBackupStorage* vs, const std::string& trigger,
                                            const std::string& schedule_id, const std::string& created_by) {
   domain::Integration b;
@@ -218,7 +211,7 @@ domain::Integration Services::NewBackupRow(const BackupParent& parent, const std
   return b;
 }
 
-Result<BackupStarted> Services::CreateBackup(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
+Result<BackupStarted> Backups::CreateBackup(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
                                              BackupInput in, const RequestContext& ctx) {
   std::string storage = in.storage.value_or(in.backup_storage_id ? "external" : "internal");
   if (storage != "internal" && storage != "external")
@@ -233,7 +226,7 @@ Result<BackupStarted> Services::CreateBackup(const authz::Principal& p, std::str
   }));
   std::optional<VerifiedBackupStorage> vs;
   if (storage == "external") {
-    WHARF_ASSIGN_OR_RETURN(auto v, RequireVerifiedBackupStorage(p, *in.backup_storage_id, ctx));
+    WHARF_ASSIGN_OR_RETURN(auto v, backup_storage_.RequireVerifiedBackupStorage(p, *in.backup_storage_id, ctx));
     vs.emplace(std::move(v));
   }
   BackupStarted out;
@@ -249,7 +242,7 @@ Result<BackupStarted> Services::CreateBackup(const authz::Principal& p, std::str
   return out;
 }
 
-Result<std::vector<domain::Integration>> Services::ListBackups(const authz::Principal& p, std::string_view app_id,
+Result<std::vector<domain::Integration>> Backups::ListBackups(const authz::Principal& p, std::string_view app_id,
                                                                std::string_view svc_id, const RequestContext& ctx) {
   std::vector<domain::Integration> out;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -267,7 +260,7 @@ Result<std::vector<domain::Integration>> Services::ListBackups(const authz::Prin
 
 // Every backup row of a service, newest first. Backups share the integrations table, so this
 // reads the org's backup rows page by page and keeps the service's.
-Result<std::vector<domain::Integration>> Services::ListServiceBackups(store::Tx& tx, std::string_view org_id,
+Result<std::vector<domain::Integration>> Backups::ListServiceBackups(store::Tx& tx, std::string_view org_id,
                                                                       std::string_view service_id) {
   std::vector<domain::Integration> out;
   store::PageQuery q;
@@ -288,7 +281,7 @@ Result<std::vector<domain::Integration>> Services::ListServiceBackups(store::Tx&
   return out;
 }
 
-Result<domain::Integration> Services::GetBackup(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
+Result<domain::Integration> Backups::GetBackup(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
                                                 std::string_view id, const RequestContext& ctx) {
   std::optional<domain::Integration> out;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -299,7 +292,7 @@ Result<domain::Integration> Services::GetBackup(const authz::Principal& p, std::
   return std::move(*out);
 }
 
-Result<BackupStarted> Services::RestoreBackup(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
+Result<BackupStarted> Backups::RestoreBackup(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
                                               std::string_view id, const RequestContext& ctx) {
   BackupStarted out;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
@@ -323,7 +316,7 @@ Result<BackupStarted> Services::RestoreBackup(const authz::Principal& p, std::st
 // Removes the dump (object or node file), then the row. A storage that refuses the delete keeps
 // the row and answers the storage's error (layer backup_storage), so nothing is forgotten while
 // it still costs storage.
-Status Services::RemoveBackupData(const domain::Integration& b) {
+Status Backups::RemoveBackupData(const domain::Integration& b) {
   if (b.Field("storage") == "external") {
     std::optional<VerifiedBackupStorage> vs;
     WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -341,19 +334,19 @@ Status Services::RemoveBackupData(const domain::Integration& b) {
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto s, tx.servers().Find(b.org_id, b.Field("server_id")));
     if (!s) return Err(ErrorCode::kNotFound, "The backup's server no longer exists.");
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
+    WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, *s));
     return Ok();
   }));
   nodes::ConnectFailure failure;
   std::string fp;
-  WHARF_ASSIGN_OR_RETURN(auto conn, nodes::Connection::Open(t->target, NodeConnectOptions(), &failure, &fp));
+  WHARF_ASSIGN_OR_RETURN(auto conn, nodes_.Open(t->target, node_access_.NodeConnectOptions(), &failure, &fp));
   WHARF_ASSIGN_OR_RETURN(auto r, conn->Run({"rm", "-f", "--", b.Field("path")}));
   if (r.exit_status != 0)
     return Err(ErrorCode::kValidationFailed, "Could not remove " + b.Field("path") + " on the node: " + r.err, Layer::kSsh);
   return Ok();
 }
 
-Status Services::DeleteBackup(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
+Status Backups::DeleteBackup(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
                               std::string_view id, const RequestContext& ctx) {
   std::optional<domain::Integration> b;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -412,7 +405,7 @@ std::shared_ptr<DownloadSlot> TakeDownloadSlot(const std::shared_ptr<BackupDownl
 }
 }  // namespace
 
-Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::string_view app_id,
+Result<BackupDownload> Backups::DownloadBackup(const authz::Principal& p, std::string_view app_id,
                                                 std::string_view svc_id, std::string_view id, const RequestContext& ctx) {
   std::optional<domain::Integration> b;
   std::optional<VerifiedBackupStorage> vs;
@@ -427,7 +420,7 @@ Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::
     } else {
       WHARF_ASSIGN_OR_RETURN(auto s, tx.servers().Find(p.org_id, b->Field("server_id")));
       if (!s) return Err(ErrorCode::kNotFound, "The backup's server no longer exists.");
-      WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
+      WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, *s));
     }
     return Ok();
   }));
@@ -472,12 +465,13 @@ Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::
     }).detach();
   } else {
     auto target = std::make_shared<NodeTarget>(std::move(*t));
-    auto co = NodeConnectOptions();
+    auto co = node_access_.NodeConnectOptions();
     std::string path = b->Field("path");
-    std::thread([target, co, path, push, finish, slot] {
+    // The executor outlives the Services object (Deps), and so this thread.
+    std::thread([target, co, path, push, finish, slot, &executor = nodes_] {
       nodes::ConnectFailure failure;
       std::string fp;
-      auto conn = nodes::Connection::Open(target->target, co, &failure, &fp);
+      auto conn = executor.Open(target->target, co, &failure, &fp);
       if (!conn) return finish(conn.error());
       auto ex = (*conn)->Start({"cat", "--", path}, kNodeIdle);
       if (!ex) return finish(ex.error());
@@ -529,7 +523,7 @@ Result<BackupDownload> Services::DownloadBackup(const authz::Principal& p, std::
 
 // ---- schedules ----
 
-Result<domain::Integration> Services::GetBackupSchedule(const authz::Principal& p, std::string_view app_id,
+Result<domain::Integration> Backups::GetBackupSchedule(const authz::Principal& p, std::string_view app_id,
                                                         std::string_view svc_id, const RequestContext& ctx) {
   std::optional<domain::Integration> row;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -541,7 +535,7 @@ Result<domain::Integration> Services::GetBackupSchedule(const authz::Principal& 
   return std::move(*row);
 }
 
-Result<domain::Integration> Services::PutBackupSchedule(const authz::Principal& p, std::string_view app_id,
+Result<domain::Integration> Backups::PutBackupSchedule(const authz::Principal& p, std::string_view app_id,
                                                         std::string_view svc_id, BackupScheduleInput in,
                                                         const RequestContext& ctx) {
   if (!in.frequency) return FieldError("frequency", "is required: hourly, daily, weekly or monthly");
@@ -559,7 +553,7 @@ Result<domain::Integration> Services::PutBackupSchedule(const authz::Principal& 
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     return LoadBackupParent(tx, p, app_id, svc_id, Action::kUpdate, ctx).map([](auto&&) {});
   }));
-  if (storage == "external") WHARF_TRY(RequireVerifiedBackupStorage(p, *in.backup_storage_id, ctx).map([](auto&&) {}));
+  if (storage == "external") WHARF_TRY(backup_storage_.RequireVerifiedBackupStorage(p, *in.backup_storage_id, ctx).map([](auto&&) {}));
   domain::Integration out;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto parent, LoadBackupParent(tx, p, app_id, svc_id, Action::kUpdate, ctx));
@@ -604,7 +598,7 @@ Result<domain::Integration> Services::PutBackupSchedule(const authz::Principal& 
   return out;
 }
 
-Status Services::DeleteBackupSchedule(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
+Status Backups::DeleteBackupSchedule(const authz::Principal& p, std::string_view app_id, std::string_view svc_id,
                                       const RequestContext& ctx) {
   return WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto parent, LoadBackupParent(tx, p, app_id, svc_id, Action::kUpdate, ctx));
@@ -616,7 +610,7 @@ Status Services::DeleteBackupSchedule(const authz::Principal& p, std::string_vie
 }
 
 // Enqueues the schedule's backup now, inside `tx` (the caller holds the write transaction).
-Result<BackupStarted> Services::EnqueueScheduledBackup(store::Tx& tx, domain::Integration& sched, std::string created_by) {
+Result<BackupStarted> Backups::EnqueueScheduledBackup(store::Tx& tx, domain::Integration& sched, std::string created_by) {
   WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(sched.org_id, sched.Field("application_id")));
   WHARF_ASSIGN_OR_RETURN(auto svc, tx.app_services().Find(sched.org_id, sched.Field("service_id")));
   if (!app || !svc) return ServiceNotFound();
@@ -640,7 +634,7 @@ Result<BackupStarted> Services::EnqueueScheduledBackup(store::Tx& tx, domain::In
   return out;
 }
 
-Result<BackupStarted> Services::RunBackupScheduleNow(const authz::Principal& p, std::string_view app_id,
+Result<BackupStarted> Backups::RunBackupScheduleNow(const authz::Principal& p, std::string_view app_id,
                                                      std::string_view svc_id, const RequestContext& ctx) {
   BackupStarted out;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
@@ -653,7 +647,7 @@ Result<BackupStarted> Services::RunBackupScheduleNow(const authz::Principal& p, 
   return out;
 }
 
-int Services::RunDueBackupSchedules() {
+int Backups::RunDueBackupSchedules() {
   if (!store_.IsScheduler()) return 0;
   const Timestamp now = clock_.Now();
   std::vector<domain::Integration> due;
@@ -694,257 +688,6 @@ int Services::RunDueBackupSchedules() {
 
 // Deletes the schedule's oldest scheduled backups beyond its retention. A storage that refuses a
 // delete is recorded on the schedule (last_error, layer backup_storage) and in the job log.
-void Services::PruneBackups(JobContext& jc, const std::string& org_id, const std::string& schedule_id) {
-  std::optional<domain::Integration> sched;
-  std::vector<domain::Integration> rows;
-  auto st = store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(sched, tx.integrations().Find(org_id, kScheduleRows, schedule_id));
-    if (!sched) return Ok();
-    WHARF_ASSIGN_OR_RETURN(rows, ListServiceBackups(tx, org_id, sched->Field("service_id")));
-    return Ok();
-  });
-  if (!st || !sched) return;
-  const int64_t keep = std::max<int64_t>(1, NumField(*sched, "retention"));
-  int64_t kept = 0;
-  std::optional<Error> failure;
-  int pruned = 0;
-  for (const auto& b : rows) {
-    if (b.Field("schedule_id") != schedule_id || b.Field("status") != "succeeded") continue;
-    if (++kept <= keep) continue;
-    jc.AppendLog("[retention] deleting " + b.id + " (keep " + std::to_string(keep) + ")\n");
-    auto rm = RemoveBackupData(b);
-    if (!rm) {
-      jc.AppendLog("[retention] " + std::string(LayerName(rm.error().layer)) + ": " + rm.error().message + "\n");
-      failure = rm.error();
-      continue;
-    }
-    auto del = store_.Write([&](store::Tx& tx) -> Status {
-      return tx.integrations().Delete(org_id, kBackupRows, b.id).map([](bool) {});
-    });
-    if (del) ++pruned;
-  }
-  (void)store_.Write([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto s, tx.integrations().Find(org_id, kScheduleRows, schedule_id));
-    if (!s) return Ok();
-    if (failure) {
-      json e = LastError(*failure);
-      e["at"] = clock_.Now();
-      e["during"] = "retention";
-      s->fields["last_error"] = e.dump();
-    } else {
-      s->fields.erase("last_error");
-    }
-    s->fields["last_pruned"] = std::to_string(pruned);
-    return tx.integrations().Update(*s);
-  });
-}
-
-// ---- the jobs ----
-
-Status Services::UpdateBackupRow(const std::string& org_id, const std::string& id,
-                                 const std::function<void(domain::Integration&)>& edit) {
-  return store_.Write([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto b, tx.integrations().Find(org_id, kBackupRows, id));
-    if (!b) return BackupNotFound();
-    edit(*b);
-    b->updated_at = clock_.Now();
-    return tx.integrations().Update(*b);
-  });
-}
-
-Status Services::RunBackupJob(JobContext& jc, bool restore) {
-  json in = json::parse(jc.job().payload, nullptr, false);
-  const std::string id = in.is_object() ? in.value("backup_id", "") : "";
-  const std::string org_id = jc.job().org_id;
-  domain::Integration b;
-  std::optional<NodeTarget> node;
-  std::optional<VerifiedBackupStorage> storage;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(org_id, kBackupRows, id));
-    if (!row) return BackupNotFound();
-    b = std::move(*row);
-    WHARF_ASSIGN_OR_RETURN(auto s, tx.servers().Find(org_id, b.Field("server_id")));
-    if (!s) return Err(ErrorCode::kNotFound, "The service's server no longer exists.");
-    WHARF_ASSIGN_OR_RETURN(node, LoadNodeTarget(tx, *s));
-    if (b.Field("storage") == "external") {
-      WHARF_ASSIGN_OR_RETURN(auto v, OpenBackupStorage(tx, org_id, b.Field("backup_storage_id")));
-      storage.emplace(std::move(v));
-    }
-    return Ok();
-  }));
-  if (storage) jc.AddSecret(std::string(storage->secret_access_key.view()));
-  const std::string status_field = restore ? "restore_status" : "status";
-  const std::string error_field = restore ? "restore_error" : "error";
-  WHARF_TRY(UpdateBackupRow(org_id, id, [&](domain::Integration& r) {
-    r.fields[status_field] = "running";
-    r.fields[restore ? "restore_started_at" : "started_at"] = std::to_string(clock_.Now());
-    r.fields.erase(error_field);
-  }));
-  const std::string engine = b.Field("engine"), svc = DokkuService(b);
-  Result<std::pair<int64_t, std::string>> done =
-      restore ? RestoreDump(jc, b, *node, storage ? &*storage : nullptr) : TakeDump(jc, b, *node, storage ? &*storage : nullptr);
-  if (!done) {
-    Error e = done.error();
-    if (jc.IsCancelled()) e.message = "cancelled: " + e.message;
-    jc.AppendLog("[error] " + std::string(LayerName(e.layer)) + ": " + e.message + "\n");
-    (void)UpdateBackupRow(org_id, id, [&](domain::Integration& r) {
-      r.fields[status_field] = jc.IsCancelled() ? "cancelled" : "failed";
-      r.fields[error_field] = LastError(e).dump();
-      r.fields[restore ? "restore_finished_at" : "finished_at"] = std::to_string(clock_.Now());
-    });
-    return tl::unexpected(std::move(e));
-  }
-  WHARF_TRY(UpdateBackupRow(org_id, id, [&](domain::Integration& r) {
-    r.fields[status_field] = "succeeded";
-    r.fields[restore ? "restore_finished_at" : "finished_at"] = std::to_string(clock_.Now());
-    if (!restore) {
-      r.fields["size"] = std::to_string(done->first);
-      r.fields["sha256"] = done->second;
-    }
-  }));
-  jc.AppendLog(std::string(restore ? "[restore] " : "[backup] ") + "done: " + std::to_string(done->first) +
-               " bytes, sha256 " + done->second + "\n");
-  if (!restore && !b.Field("schedule_id").empty()) PruneBackups(jc, org_id, b.Field("schedule_id"));
-  return Ok();
-}
-
-// Streams `dokku <kind>:export <svc>` to the storage (multipart) or into a file on the node.
-// Answers the size and SHA-256 of the dump.
-Result<std::pair<int64_t, std::string>> Services::TakeDump(JobContext& jc, const domain::Integration& b,
-                                                           const NodeTarget& node, const VerifiedBackupStorage* storage) {
-  const std::string engine = b.Field("engine"), svc = DokkuService(b);
-  nodes::ConnectFailure failure;
-  std::string fp;
-  WHARF_ASSIGN_OR_RETURN(auto conn, nodes::Connection::Open(node.target, NodeConnectOptions(), &failure, &fp));
-  auto step = nodes::dokku::DbExport(engine, svc);
-  if (!storage) {
-    const std::string path = b.Field("path");
-    jc.AppendLog("$ " + step.display + " > ~/" + path + "\n");
-    std::string out;
-    WHARF_ASSIGN_OR_RETURN(int rc, conn->Stream({"sh", "-c", kInternalDump, "wharf-backup", engine + ":export", svc, path},
-                                                [&](std::string_view d) {
-                                                  if (out.size() < 65536) out.append(d);
-                                                },
-                                                std::chrono::hours(6)));
-    if (rc != 0) return Err(ErrorCode::kValidationFailed, "the dump on the node failed (exit " + std::to_string(rc) + "): " + out, Layer::kSsh);
-    // Output: "<size>\n<sha256>  <path>\n"
-    auto lines = std::vector<std::string>();
-    size_t start = 0;
-    while (start < out.size()) {
-      size_t nl = out.find('\n', start);
-      if (nl == std::string::npos) nl = out.size();
-      lines.push_back(out.substr(start, nl - start));
-      start = nl + 1;
-    }
-    if (lines.size() < 2) return Err(ErrorCode::kValidationFailed, "the node did not report the dump's size and hash: " + out, Layer::kSsh);
-    int64_t size = 0;
-    try {
-      size = std::stoll(lines[lines.size() - 2]);
-    } catch (...) {
-      return Err(ErrorCode::kValidationFailed, "the node reported a size that is not a number: " + out, Layer::kSsh);
-    }
-    std::string sha = lines.back().substr(0, lines.back().find(' '));
-    return std::make_pair(size, sha);
-  }
-  jc.AppendLog("$ " + step.display + " | upload to " + storage->row.name + " as " + b.Field("object_key") + "\n");
-  WHARF_ASSIGN_OR_RETURN(auto ex, conn->Start(step.argv, kNodeIdle));
-  secrets::Sha256Stream hash;
-  int64_t size = 0;
-  int64_t next_log = 64LL << 20;
-  integrations::PullReader reader = [&](char* buf, size_t cap) -> Result<size_t> {
-    if (jc.IsCancelled()) return Err(ErrorCode::kConflict, "the backup was cancelled");
-    WHARF_ASSIGN_OR_RETURN(size_t n, ex->Read(buf, cap));
-    if (n == 0) {
-      WHARF_ASSIGN_OR_RETURN(int rc, ex->Finish());
-      if (rc != 0)
-        return Err(ErrorCode::kValidationFailed,
-                   "`" + step.display + "` exited " + std::to_string(rc) + ": " + ex->ErrorTail(), Layer::kSsh);
-      return size_t{0};
-    }
-    hash.Update(std::string_view(buf, n));
-    size += static_cast<int64_t>(n);
-    if (size >= next_log) {
-      jc.AppendLog("[backup] " + std::to_string(size >> 20) + " MiB sent\n");
-      next_log += 64LL << 20;
-    }
-    return n;
-  };
-  auto cfg = storage->S3();
-  cfg.timeout_ms = 15 * 60 * 1000;  // per part
-  integrations::S3Client s3(cfg);
-  auto up = s3.Upload(b.Field("object_key"), reader, integrations::UploadOptions{});
-  if (!up) {
-    const auto& e = up.error();
-    if (e.kind == integrations::S3Error::Kind::kSource)
-      return Err(ErrorCode::kValidationFailed, "the dump from the node failed: " + e.message, Layer::kSsh);
-    return tl::unexpected(S3Failure(e, "uploading " + b.Field("object_key")));
-  }
-  jc.AppendLog("[backup] uploaded " + std::to_string(up->size) + " bytes in " +
-               std::to_string(std::max(1, up->parts)) + " part(s)\n");
-  return std::make_pair(size, hash.HexFinal());
-}
-
-// Streams the backup into `dokku <kind>:import <svc>`; the bytes are hashed on the way and must
-// match the backup's SHA-256.
-Result<std::pair<int64_t, std::string>> Services::RestoreDump(JobContext& jc, const domain::Integration& b,
-                                                              const NodeTarget& node, const VerifiedBackupStorage* storage) {
-  const std::string engine = b.Field("engine"), svc = DokkuService(b);
-  nodes::ConnectFailure failure;
-  std::string fp;
-  WHARF_ASSIGN_OR_RETURN(auto conn, nodes::Connection::Open(node.target, NodeConnectOptions(), &failure, &fp));
-  auto step = nodes::dokku::DbImport(engine, svc);
-  if (!storage) {
-    const std::string path = b.Field("path");
-    jc.AppendLog("$ " + step.display + " < ~/" + path + "\n");
-    std::string out;
-    WHARF_ASSIGN_OR_RETURN(int rc, conn->Stream({"sh", "-c", kInternalRestore, "wharf-restore", engine + ":import", svc, path},
-                                                [&](std::string_view d) {
-                                                  if (out.size() < 65536) out.append(d);
-                                                },
-                                                std::chrono::hours(6)));
-    if (rc != 0) return Err(ErrorCode::kValidationFailed, "the restore on the node failed (exit " + std::to_string(rc) + "): " + out, Layer::kSsh);
-    return std::make_pair(NumField(b, "size"), b.Field("sha256"));
-  }
-  jc.AppendLog("download " + b.Field("object_key") + " from " + storage->row.name + " | $ " + step.display + "\n");
-  WHARF_ASSIGN_OR_RETURN(auto imp, conn->Start(step.argv, kNodeIdle));
-  secrets::Sha256Stream hash;
-  int64_t size = 0;
-  std::optional<Error> write_error;
-  auto cfg = storage->S3();
-  cfg.timeout_ms = 6 * 3600 * 1000;
-  integrations::S3Client s3(cfg);
-  auto got = s3.GetObject(b.Field("object_key"), [&](std::string_view chunk) -> bool {
-    if (jc.IsCancelled()) {
-      write_error = Err(ErrorCode::kConflict, "the restore was cancelled").value();
-      return false;
-    }
-    hash.Update(chunk);
-    size += static_cast<int64_t>(chunk.size());
-    auto st = imp->Write(chunk);
-    if (!st) {
-      write_error = st.error();
-      return false;
-    }
-    return true;
-  });
-  if (write_error) return tl::unexpected(*write_error);
-  if (!got) return tl::unexpected(S3Failure(got.error(), "downloading " + b.Field("object_key")));
-  WHARF_ASSIGN_OR_RETURN(int rc, imp->Finish());
-  if (rc != 0)
-    return Err(ErrorCode::kValidationFailed, "`" + step.display + "` exited " + std::to_string(rc) + ": " + imp->ErrorTail(),
-               Layer::kSsh);
-  std::string sha = hash.HexFinal();
-  if (!b.Field("sha256").empty() && sha != b.Field("sha256"))
-    return Err(ErrorCode::kValidationFailed,
-               "the object's SHA-256 (" + sha + ") differs from the backup's (" + b.Field("sha256") +
-                   "): it changed in the storage after the backup",
-               Layer::kBackupStorage);
-  return std::make_pair(size, sha);
-}
-
-void Services::RegisterBackupJobs() {
-  RegisterJobHandler("backup", [this](JobContext& jc) { return RunBackupJob(jc, false); });
-  RegisterJobHandler("backup_restore", [this](JobContext& jc) { return RunBackupJob(jc, true); });
-}
+Backups::Backups(Core& core, NodeAccess& node_access, BackupStorage& backup_storage) : Feature(core), node_access_(node_access), backup_storage_(backup_storage) {}
 
 }  // namespace wharf::services

@@ -11,7 +11,7 @@
 #include "integrations/aws.h"
 #include "nodes/ssh.h"
 #include "services/aws_target.h"
-#include "services/services.h"
+#include "services/cloud_accounts.h"
 
 namespace wharf::services {
 
@@ -146,7 +146,7 @@ json RunVerify(const integrations::AwsTarget& t, integrations::AwsVerifyResult* 
 
 }  // namespace
 
-Result<domain::Integration> Services::CreateCloudAccount(const authz::Principal& p, CloudAccountInput in,
+Result<domain::Integration> CloudAccounts::CreateCloudAccount(const authz::Principal& p, CloudAccountInput in,
                                                          const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, kCloudAccounts.collection, Action::kCreate, nullptr, ctx));
   if (!in.name) return FieldError("name", "is required");
@@ -162,10 +162,10 @@ Result<domain::Integration> Services::CreateCloudAccount(const authz::Principal&
   secrets.emplace_back("secret_access_key", std::move(*in.secret_access_key));
   if (has_token) secrets.emplace_back("session_token", std::move(*in.session_token));
   std::string label = Label(row.Field("access_key_id"));
-  return InsertIntegration(p, kCloudAccounts, std::move(row), std::move(secrets), std::move(label), ctx);
+  return integrations_.InsertIntegration(p, kCloudAccounts, std::move(row), std::move(secrets), std::move(label), ctx);
 }
 
-Result<domain::Integration> Services::UpdateCloudAccount(const authz::Principal& p, std::string_view id,
+Result<domain::Integration> CloudAccounts::UpdateCloudAccount(const authz::Principal& p, std::string_view id,
                                                          CloudAccountInput in, const RequestContext& ctx) {
   if (in.secret_access_key) WHARF_TRY(ValidateSecret(*in.secret_access_key));
   std::vector<std::pair<std::string, SecretBytes>> secrets;
@@ -189,10 +189,10 @@ Result<domain::Integration> Services::UpdateCloudAccount(const authz::Principal&
   if (token_set) secrets.emplace_back("session_token", std::move(*in.session_token));
   in.secret_access_key.reset();
   in.session_token.reset();
-  return SaveIntegration(p, kCloudAccounts, id, edit, std::move(secrets), label, ctx);
+  return integrations_.SaveIntegration(p, kCloudAccounts, id, edit, std::move(secrets), label, ctx);
 }
 
-Status Services::DeleteCloudAccount(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Status CloudAccounts::DeleteCloudAccount(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, kCloudAccounts.collection, Action::kDelete, nullptr, ctx, id));
   std::vector<domain::Integration> links;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -215,10 +215,10 @@ Status Services::DeleteCloudAccount(const authz::Principal& p, std::string_view 
     e.value().details = {{"ec2_groups", groups}};
     return e;
   }
-  return DeleteIntegration(p, kCloudAccounts, id, ctx);
+  return integrations_.DeleteIntegration(p, kCloudAccounts, id, ctx);
 }
 
-Result<CheckOutcome> Services::TestCloudAccount(const authz::Principal& p, CloudAccountInput in,
+Result<CheckOutcome> CloudAccounts::TestCloudAccount(const authz::Principal& p, CloudAccountInput in,
                                                 const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, kCloudAccounts.collection, Action::kCreate, nullptr, ctx));
   if (!in.access_key_id) return FieldError("access_key_id", "is required: the IAM access key id (AKIA… or ASIA…)");
@@ -234,13 +234,13 @@ Result<CheckOutcome> Services::TestCloudAccount(const authz::Principal& p, Cloud
                         has_token ? &*in.session_token : nullptr, row.Field("region"));
   integrations::AwsVerifyResult res;
   json j = RunVerify(t, &res);
-  return CheckOutcome{res.report.ok(), j.dump()};
+  return CheckOutcome{res.report.ok(), j};
 }
 
-Result<CheckOutcome> Services::VerifyCloudAccount(const authz::Principal& p, std::string_view id,
+Result<CheckOutcome> CloudAccounts::VerifyCloudAccount(const authz::Principal& p, std::string_view id,
                                                   std::optional<std::string> region, const RequestContext& ctx) {
   if (region) WHARF_TRY(ValidateRegion(*region));
-  WHARF_ASSIGN_OR_RETURN(auto loaded, LoadIntegrationSecrets(p, kCloudAccounts, id, Action::kUpdate, ctx));
+  WHARF_ASSIGN_OR_RETURN(auto loaded, integrations_.LoadIntegrationSecrets(p, kCloudAccounts, id, Action::kUpdate, ctx));
   auto& [row, secrets] = loaded;
   const SecretBytes* token = secrets.count("session_token") ? &secrets["session_token"] : nullptr;
   auto t = AwsTargetFor(config_, row.Field("access_key_id"), &secrets["secret_access_key"], token,
@@ -261,9 +261,11 @@ Result<CheckOutcome> Services::VerifyCloudAccount(const authz::Principal& p, std
     j["session_expired_at"] = FormatRfc3339(row.expires_at);
     fields_changed = true;
   }
-  CheckOutcome out{res.report.ok(), j.dump()};
-  WHARF_TRY(RecordIntegrationVerify(p, kCloudAccounts, row, out, ctx, fields_changed));
+  CheckOutcome out{res.report.ok(), j};
+  WHARF_TRY(integrations_.RecordIntegrationVerify(p, kCloudAccounts, row, out, ctx, fields_changed));
   return out;
 }
+
+CloudAccounts::CloudAccounts(Core& core, Integrations& integrations) : Feature(core), integrations_(integrations) {}
 
 }  // namespace wharf::services

@@ -18,8 +18,7 @@
 #include "nodes/ssh.h"
 #include "secrets/redact.h"
 #include "services/app_model.h"
-#include "services/node_target.h"
-#include "services/services.h"
+#include "services/deployments.h"
 
 namespace wharf::services {
 
@@ -27,6 +26,37 @@ using domain::Action;
 using domain::Collection;
 using json = nlohmann::json;
 namespace deploy = nodes::deploy;
+
+Result<DeployAction> ParseDeployAction(std::string_view s) {
+  if (s.empty() || s == "deploy") return DeployAction::kDeploy;
+  if (s == "redeploy") return DeployAction::kRedeploy;
+  if (s == "restart") return DeployAction::kRestart;
+  if (s == "stop") return DeployAction::kStop;
+  if (s == "destroy") return DeployAction::kDestroy;
+  return FieldError("action", "must be deploy, redeploy, restart, stop or destroy");
+}
+
+std::string_view DeployActionName(DeployAction a) {
+  switch (a) {
+    case DeployAction::kDeploy: return "deploy";
+    case DeployAction::kRedeploy: return "redeploy";
+    case DeployAction::kRestart: return "restart";
+    case DeployAction::kStop: return "stop";
+    case DeployAction::kDestroy: return "destroy";
+  }
+  return "deploy";
+}
+
+deploy::Action PlanAction(DeployAction a) {
+  switch (a) {
+    case DeployAction::kDeploy:
+    case DeployAction::kRedeploy: return deploy::Action::kDeploy;
+    case DeployAction::kRestart: return deploy::Action::kRestart;
+    case DeployAction::kStop: return deploy::Action::kStop;
+    case DeployAction::kDestroy: return deploy::Action::kDestroy;
+  }
+  return deploy::Action::kDeploy;
+}
 
 namespace {
 
@@ -68,7 +98,7 @@ bool LooksLikeNetwork(std::string_view out) {
 
 
 // Everything a deployment job needs, loaded in one read transaction.
-struct Services::DeploymentWork {
+struct DeploymentWork {
   domain::Deployment deployment;
   domain::AppService service;
   domain::Application application;
@@ -84,15 +114,16 @@ struct Services::DeploymentWork {
   std::string github_repository;
 };
 
-Result<domain::Deployment> Services::EnqueueDeployment(store::Tx& tx, const domain::Application& app,
-                                                       const domain::AppService& svc, std::string action,
+Result<domain::Deployment> Deployments::EnqueueDeployment(store::Tx& tx, const domain::Application& app,
+                                                       const domain::AppService& svc, DeployAction action,
                                                        std::string trigger, std::string created_by, std::string sha) {
   json cfg = apps::Config(svc);
   std::string ref;
   if (svc.type == "app") ref = cfg.value("branch", "").empty() ? cfg.value("tag", "") : cfg.value("branch", "");
   else if (svc.type == "docker") ref = cfg.value("image", "");
   else ref = cfg.value("engine", "") + ":" + cfg.value("version", "");
-  json payload = {{"service_id", svc.id}, {"application_id", app.id}, {"action", action}, {"trigger", trigger}};
+  // The action is stored once, on the deployment row (the job reads it from there).
+  json payload = {{"service_id", svc.id}, {"application_id", app.id}, {"trigger", trigger}};
   if (!sha.empty()) payload["sha"] = sha;
   WHARF_ASSIGN_OR_RETURN(auto job, Enqueue(tx, kDeployKind, app.org_id, app.server_id, payload, created_by));
   domain::Deployment d;
@@ -100,7 +131,7 @@ Result<domain::Deployment> Services::EnqueueDeployment(store::Tx& tx, const doma
   d.org_id = app.org_id;
   d.application_id = app.id;
   d.service_id = svc.id;
-  d.action = std::move(action);
+  d.action = std::string(DeployActionName(action));
   d.trigger = std::move(trigger);
   d.ref = ref;
   d.commit_sha = std::move(sha);
@@ -111,16 +142,14 @@ Result<domain::Deployment> Services::EnqueueDeployment(store::Tx& tx, const doma
   return d;
 }
 
-Result<domain::Deployment> Services::StartDeployment(const authz::Principal& p, std::string_view application_id,
-                                                     std::string_view service_id, std::string action,
+Result<domain::Deployment> Deployments::StartDeployment(const authz::Principal& p, std::string_view application_id,
+                                                     std::string_view service_id, DeployAction action,
                                                      const RequestContext& ctx) {
-  if (action.empty()) action = "deploy";
-  WHARF_TRY(deploy::ParseAction(action));
   // Deploying changes what runs: services.update, with the application as the scope resource.
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kUpdate, ctx, service_id));
   domain::Deployment out;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto svc, ServiceFor(tx, p, Action::kUpdate, service_id, ctx));
+    WHARF_ASSIGN_OR_RETURN(auto svc, app_services_.ServiceFor(tx, p, Action::kUpdate, service_id, ctx));
     if (!application_id.empty() && svc.application_id != application_id)
       return Err(ErrorCode::kNotFound, "Service not found in this application.");
     WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(p.org_id, svc.application_id));
@@ -130,7 +159,7 @@ Result<domain::Deployment> Services::StartDeployment(const authz::Principal& p, 
     // The deployment resolves the service's {{ svc.VAR }} references for this user: each must
     // name a service the user may read (a value saved before that rule, or a service hidden
     // since, is refused here rather than copied onto the node).
-    if (action == "deploy" || action == "redeploy") {
+    if (action == DeployAction::kDeploy || action == DeployAction::kRedeploy) {
       WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
       if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
       WHARF_ASSIGN_OR_RETURN(auto listed,
@@ -141,15 +170,15 @@ Result<domain::Deployment> Services::StartDeployment(const authz::Principal& p, 
                                 nullptr, app->name));
       WHARF_TRY(domain::Resolver(vars).Validate(svc.name));
     }
-    const std::string trigger = action == "redeploy" ? "redeploy" : "manual";
+    const std::string trigger = action == DeployAction::kRedeploy ? "redeploy" : "manual";
     WHARF_ASSIGN_OR_RETURN(out, EnqueueDeployment(tx, *app, svc, action, trigger, p.user_id, ""));
-    return AuditIn(tx, p, "services." + action, "services", svc.id, ctx, out.id);
+    return AuditIn(tx, p, "services." + std::string(DeployActionName(action)), "services", svc.id, ctx, out.id);
   }));
   log::Info("deployment_queued", {{"deployment_id", out.id}, {"service_id", out.service_id}, {"action", out.action}});
   return out;
 }
 
-Result<Page<domain::Deployment>> Services::ListDeployments(const authz::Principal& p, std::string_view application_id,
+Result<Page<domain::Deployment>> Deployments::ListDeployments(const authz::Principal& p, std::string_view application_id,
                                                            std::string_view service_id, int limit, std::string_view cursor,
                                                            const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kRead, ctx));
@@ -157,7 +186,7 @@ Result<Page<domain::Deployment>> Services::ListDeployments(const authz::Principa
   Page<domain::Deployment> out;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     if (!service_id.empty()) {
-      WHARF_ASSIGN_OR_RETURN(auto svc, ServiceFor(tx, p, Action::kRead, service_id, ctx));
+      WHARF_ASSIGN_OR_RETURN(auto svc, app_services_.ServiceFor(tx, p, Action::kRead, service_id, ctx));
       if (!application_id.empty() && svc.application_id != application_id)
         return Err(ErrorCode::kNotFound, "Service not found in this application.");
     } else if (!application_id.empty()) {
@@ -181,7 +210,7 @@ Result<Page<domain::Deployment>> Services::ListDeployments(const authz::Principa
   return out;
 }
 
-Result<std::pair<domain::Deployment, domain::Job>> Services::GetDeploymentTail(const authz::Principal& p, std::string_view id,
+Result<std::pair<domain::Deployment, domain::Job>> Deployments::GetDeploymentTail(const authz::Principal& p, std::string_view id,
                                                                                size_t offset, const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kRead, ctx, id));
   std::optional<std::pair<domain::Deployment, domain::Job>> out;
@@ -203,7 +232,7 @@ Result<std::pair<domain::Deployment, domain::Job>> Services::GetDeploymentTail(c
   return std::move(*out);
 }
 
-Result<domain::Deployment> Services::CancelDeployment(const authz::Principal& p, std::string_view id,
+Result<domain::Deployment> Deployments::CancelDeployment(const authz::Principal& p, std::string_view id,
                                                       const RequestContext& ctx) {
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kUpdate, ctx, id));
   domain::Deployment out;
@@ -242,7 +271,7 @@ std::string RepositoryPath(std::string r) {
 }
 }  // namespace
 
-int Services::DeployOnPush(const GitPush& push) {
+int Deployments::DeployOnPush(const GitPush& push) {
   int queued = 0;
   std::vector<std::string> ids;
   auto st = WriteTx([&](store::Tx& tx) -> Status {
@@ -260,7 +289,7 @@ int Services::DeployOnPush(const GitPush& push) {
           if (c.value("git_provider_id", "") != push.provider_id) continue;
           if (c.value("branch", "") != push.branch || c.value("branch", "").empty()) continue;
           if (RepositoryPath(c.value("repository", "")) != RepositoryPath(push.repository)) continue;
-          WHARF_ASSIGN_OR_RETURN(auto d, EnqueueDeployment(tx, app, s, "deploy", "push", "", push.sha));
+          WHARF_ASSIGN_OR_RETURN(auto d, EnqueueDeployment(tx, app, s, DeployAction::kDeploy, "push", "", push.sha));
           ids.push_back(d.id);
           ++queued;
         }
@@ -282,7 +311,7 @@ int Services::DeployOnPush(const GitPush& push) {
 
 // ---- the job ----
 
-Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job& job) {
+Result<DeploymentWork> Deployments::LoadDeploymentWork(const domain::Job& job) {
   json in = json::parse(job.payload, nullptr, false);
   if (!in.is_object()) return Internal("deployment job " + job.id + " has no payload");
   DeploymentWork w;
@@ -428,14 +457,14 @@ Result<Services::DeploymentWork> Services::LoadDeploymentWork(const domain::Job&
   return w;
 }
 
-Status Services::MintGithubDeployToken(DeploymentWork& w) {
+Status Deployments::MintGithubDeployToken(DeploymentWork& w) {
   const domain::Integration& prov = *w.github_provider;
   integrations::GithubApp app{.api_url = prov.Field("api_url"), .app_id = prov.Field("app_id"),
                               .installation_id = prov.Field("installation_id"), .private_key = &w.github_key};
   app.timeout_ms = static_cast<int>(config_.command_timeout_ms);
   app.connect_timeout_ms = static_cast<int>(config_.connect_timeout_ms);
   if (!config_.allow_private_targets) app.address_allowed = [](std::string_view ip) { return !nodes::IsPrivateAddress(ip); };
-  auto tok = integrations::GithubInstallationToken(app, github_tokens_, prov.id, clock_.Now(), w.github_repository);
+  auto tok = integrations::GithubInstallationToken(app, integrations_.github_tokens(), prov.id, clock_.Now(), w.github_repository);
   if (!tok) {
     Error e = tok.error();
     e.message = "GitHub App provider '" + prov.name + "' cannot give this deployment a token for " + w.github_repository +
@@ -448,7 +477,7 @@ Status Services::MintGithubDeployToken(DeploymentWork& w) {
   return Ok();
 }
 
-Status Services::RunDeployment(JobContext& jc) {
+Status Deployments::RunDeployment(JobContext& jc) {
   const domain::Job& job = jc.job();
   const auto fail_with = [&](const std::string& message, Layer layer, const std::string& fix) -> Status {
     auto st = store_.Write([&](store::Tx& tx) {
@@ -476,8 +505,10 @@ Status Services::RunDeployment(JobContext& jc) {
   // lines never hold one, and a value as plain as "image" must not mangle `git:from-image`).
   for (const auto& secret : w.plan_input.CredentialSecrets()) jc.AddSecret(secret);
   for (const auto& [key, value] : w.plan_input.variables) jc.AddOutputSecret(value);
-  auto action = deploy::ParseAction(w.deployment.action);
-  if (!action) return fail_with(action.error().message, Layer::kNone, "");
+  // The row holds the action's name, written once by EnqueueDeployment.
+  auto stored = ParseDeployAction(w.deployment.action);
+  if (!stored) return fail_with(stored.error().message, Layer::kNone, "");
+  const std::optional<deploy::Action> action = PlanAction(*stored);
 
   if (jc.takeover()) {
     if (job.attempts > 3) {
@@ -497,18 +528,18 @@ Status Services::RunDeployment(JobContext& jc) {
   // SSH to the node.
   std::optional<NodeTarget> t;
   auto lt = store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, w.server));
+    WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, w.server));
     return Ok();
   });
   if (!lt) return fail_with(lt.error().message, Layer::kSsh, "Attach an SSH key with its private half to the server.");
   nodes::ConnectFailure failure = nodes::ConnectFailure::kNone;
   std::string fp;
-  auto conn = nodes::Connection::Open(t->target, NodeConnectOptions(), &failure, &fp);
+  auto conn = nodes_.Open(t->target, node_access_.NodeConnectOptions(), &failure, &fp);
   if (!conn)
     return fail_with("Cannot sign in to the server " + w.server.name + ": " + conn.error().message, Layer::kSsh,
                      "Run the server check (POST …/servers/" + w.server.id +
                          "/check) and follow its failing item; git credentials do not help with SSH.");
-  nodes::Connection& c = **conn;
+  nodes::Session& c = **conn;
 
   // What the node already has.
   auto ok = [&](std::vector<std::string> argv) {
@@ -529,24 +560,24 @@ Status Services::RunDeployment(JobContext& jc) {
   };
   deploy::NodeState node;
   node.server_name = w.server.name;
-  if (auto v = c.Run({"dokku", "version"}); v && v->exit_status == 0) {
+  if (auto v = c.Run(nodes::dokku::Version()); v && v->exit_status == 0) {
     std::string ver(Trim(v->out));
     if (StartsWith(ver, "dokku version ")) ver = ver.substr(14);
     node.dokku_version = ver;
   }
   const auto& s = w.plan_input;
   if (s.kind == deploy::Kind::kDatabase) {
-    node.app_exists = ok({"dokku", s.database.kind + ":exists", s.app});
+    node.app_exists = ok(nodes::dokku::DbExists(s.database.kind, s.app));
     for (const auto& a : s.database.link_apps)
-      if (ok({"dokku", "apps:exists", a})) node.apps.insert(a);
+      if (ok(nodes::dokku::AppsExists(a))) node.apps.insert(a);
     if (node.app_exists)
-      for (const auto& a : lines({"dokku", s.database.kind + ":links", s.app})) node.links.insert({s.app, a});
+      for (const auto& a : lines(nodes::dokku::DbLinks(s.database.kind, s.app))) node.links.insert({s.app, a});
   } else {
-    node.app_exists = ok({"dokku", "apps:exists", s.app});
+    node.app_exists = ok(nodes::dokku::AppsExists(s.app));
     for (const auto& d : s.databases) {
-      if (!ok({"dokku", d.kind + ":exists", d.name})) continue;
+      if (!ok(nodes::dokku::DbExists(d.kind, d.name))) continue;
       node.databases.insert(d);
-      for (const auto& a : lines({"dokku", d.kind + ":links", d.name})) node.links.insert({d.name, a});
+      for (const auto& a : lines(nodes::dokku::DbLinks(d.kind, d.name))) node.links.insert({d.name, a});
     }
   }
 
@@ -580,7 +611,7 @@ Status Services::RunDeployment(JobContext& jc) {
         jc.AppendLog(chunk);
       }, timeout, [&] { return interrupted = jc.IsCancelled(); }, step.step.stdin_data);
       if (!r && interrupted) {
-        jc.AppendOwnLog("\n[wharf] " + std::string(stopping_ ? "The control plane is shutting down" : "Cancelled") +
+        jc.AppendOwnLog("\n[wharf] " + std::string(core_.queue.stopping() ? "The control plane is shutting down" : "Cancelled") +
                      ": interrupted the running step '" + step.step.display +
                      "' (the command on the server was sent SIGTERM); the remaining steps did not run.\n");
         return jc.Stopped();
@@ -665,8 +696,10 @@ Status Services::RunDeployment(JobContext& jc) {
   return Ok();
 }
 
-void Services::RegisterDeploymentJobs() {
+void Deployments::RegisterDeploymentJobs() {
   RegisterJobHandler(kDeployKind, [this](JobContext& jc) { return RunDeployment(jc); });
 }
+
+Deployments::Deployments(Core& core, AppServices& app_services, NodeAccess& node_access, Integrations& integrations) : Feature(core), app_services_(app_services), node_access_(node_access), integrations_(integrations) {}
 
 }  // namespace wharf::services

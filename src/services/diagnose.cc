@@ -6,7 +6,7 @@
 
 #include "base/strings.h"
 #include "diagnose/classify.h"
-#include "services/services.h"
+#include "services/diagnose.h"
 
 namespace wharf::services {
 
@@ -14,7 +14,7 @@ using domain::Action;
 using domain::Collection;
 using nlohmann::json;
 
-Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx) {
+Result<Diagnosis> Diagnostics::Diagnose(const authz::Principal& p, DiagnoseInput in, const RequestContext& ctx) {
   if (!in.server_id && !in.invitation_id && !in.error_text && !in.docker_registry_id && !in.git_provider_id &&
       !in.backup_storage_id && !in.cloud_account_id)
     return FieldError("body", "give server_id, invitation_id, docker_registry_id (with image), git_provider_id (with "
@@ -40,8 +40,8 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
   }
   if (in.server_id) {
     // Worker node / SSH: run every check (as servers.update would), and read them as a checklist.
-    WHARF_ASSIGN_OR_RETURN(auto outcome, CheckServer(p, *in.server_id, ctx));
-    json report = json::parse(outcome.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto outcome, servers_.CheckServer(p, *in.server_id, ctx));
+    json report = outcome.report;
     if (d.layer.empty() || d.layer == "ssh" || d.layer == "network") {
       d.subject = "server";
       if (d.page.empty()) d.page = "docs/troubleshooting/servers.md";
@@ -64,8 +64,8 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
   if (in.docker_registry_id) {
     // Registry: the same verify as …/docker-registries/{id}/verify (recorded on the row).
     if (!in.image) return FieldError("image", "is required with docker_registry_id: the image whose pull fails, e.g. ghcr.io/acme/api:v1");
-    WHARF_ASSIGN_OR_RETURN(auto outcome, VerifyDockerRegistry(p, *in.docker_registry_id, in.image, ctx));
-    json report = json::parse(outcome.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto outcome, registries_.VerifyDockerRegistry(p, *in.docker_registry_id, in.image, ctx));
+    json report = outcome.report;
     d.subject = "docker_registry";
     d.page = "docs/troubleshooting/integrations.md";
     if (d.layer.empty() || d.layer == "registry") d.layer = outcome.ok ? "" : "registry";
@@ -80,8 +80,8 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
   }
   if (in.backup_storage_id) {
     // Backup storage: the same probe as …/backup-storage/{id}/verify (recorded on the row).
-    WHARF_ASSIGN_OR_RETURN(auto outcome, VerifyBackupStorage(p, *in.backup_storage_id, ctx));
-    json report = json::parse(outcome.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto outcome, backup_storage_.VerifyBackupStorage(p, *in.backup_storage_id, ctx));
+    json report = outcome.report;
     d.subject = "backup_storage";
     d.page = "docs/troubleshooting/integrations.md";
     if (d.title.empty()) d.title = outcome.ok ? "Backup storage: write, read, list and delete all work" : "Backup storage check failed";
@@ -100,8 +100,8 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
   }
   if (in.cloud_account_id) {
     // AWS: the cloud account's verify (STS identity + EC2 DryRuns), recorded on the row.
-    WHARF_ASSIGN_OR_RETURN(auto outcome, VerifyCloudAccount(p, *in.cloud_account_id, in.region, ctx));
-    json report = json::parse(outcome.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto outcome, cloud_accounts_.VerifyCloudAccount(p, *in.cloud_account_id, in.region, ctx));
+    json report = outcome.report;
     d.subject = "cloud_account";
     d.page = "docs/troubleshooting/integrations.md";
     if (d.title.empty()) d.title = "AWS account (compute credentials, not backup storage)";
@@ -180,8 +180,8 @@ Result<Services::Diagnosis> Services::Diagnose(const authz::Principal& p, Diagno
 // "Webhook never arrives" and "permission denied on clone" for one git provider: the provider's
 // own state (verified, webhook secret, deliveries and their outcome, the last push) as a
 // checklist, and with {repository, branch} the provider's verify run for real.
-Status Services::DiagnoseGitProvider(const authz::Principal& p, const DiagnoseInput& in, Diagnosis& d, const RequestContext& ctx) {
-  WHARF_ASSIGN_OR_RETURN(auto row, GetIntegration(p, kGitProviders, *in.git_provider_id, ctx));
+Status Diagnostics::DiagnoseGitProvider(const authz::Principal& p, const DiagnoseInput& in, Diagnosis& d, const RequestContext& ctx) {
+  WHARF_ASSIGN_OR_RETURN(auto row, integrations_.GetIntegration(p, kGitProviders, *in.git_provider_id, ctx));
   const std::string type = row.Field("type");
   const bool app = type == "github_app";
   const std::string cred_layer = app ? "github_app" : "git_token";
@@ -201,8 +201,8 @@ Status Services::DiagnoseGitProvider(const authz::Principal& p, const DiagnoseIn
   };
   // 1. The credential (with repository: verify it now; otherwise the last verify).
   if (in.repository || in.branch) {
-    WHARF_ASSIGN_OR_RETURN(auto outcome, VerifyGitProvider(p, row.id, in.repository, in.branch, ctx));
-    json report = json::parse(outcome.report_json);
+    WHARF_ASSIGN_OR_RETURN(auto outcome, git_providers_.VerifyGitProvider(p, row.id, in.repository, in.branch, ctx));
+    json report = outcome.report;
     for (auto& c : report["checks"]) {
       std::string status = c["status"] == "skipped" ? "not_applicable" : c["status"].get<std::string>();
       if (status == "failed") fail(c["name"], c.value("message", ""), c.value("fix", ""), c.value("layer", cred_layer));
@@ -286,5 +286,7 @@ Status Services::DiagnoseGitProvider(const authz::Principal& p, const DiagnoseIn
   if (d.layer.empty() || d.layer == "webhook" || d.layer == "git_token" || d.layer == "github_app") d.layer = failed_layer;
   return Ok();
 }
+
+Diagnostics::Diagnostics(Core& core, Integrations& integrations, Servers& servers, Registries& registries, GitProviders& git_providers, BackupStorage& backup_storage, CloudAccounts& cloud_accounts) : Feature(core), integrations_(integrations), servers_(servers), registries_(registries), git_providers_(git_providers), backup_storage_(backup_storage), cloud_accounts_(cloud_accounts) {}
 
 }  // namespace wharf::services

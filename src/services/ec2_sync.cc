@@ -10,7 +10,7 @@
 #include "base/strings.h"
 #include "integrations/aws.h"
 #include "services/aws_target.h"
-#include "services/services.h"
+#include "services/security_groups.h"
 
 namespace wharf::services {
 
@@ -134,7 +134,7 @@ Result<Ec2Context> LoadEc2Context(store::Store& store, const authz::Principal& p
 
 }  // namespace
 
-Result<std::vector<domain::Integration>> Services::ListEc2Groups(const authz::Principal& p, std::string_view group_id,
+Result<std::vector<domain::Integration>> SecurityGroups::ListEc2Groups(const authz::Principal& p, std::string_view group_id,
                                                                  const RequestContext& ctx) {
   WHARF_TRY(GetSecurityGroup(p, group_id, ctx));
   std::vector<domain::Integration> out;
@@ -149,7 +149,7 @@ Result<std::vector<domain::Integration>> Services::ListEc2Groups(const authz::Pr
   return out;
 }
 
-Result<Ec2Outcome> Services::SyncSecurityGroupToEc2(const authz::Principal& p, std::string_view group_id,
+Result<Ec2Outcome> SecurityGroups::SyncSecurityGroupToEc2(const authz::Principal& p, std::string_view group_id,
                                                     Ec2SyncInput in, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSecurityGroups, Action::kUpdate, nullptr, ctx, group_id));
   auto load_group = [&]() -> Result<domain::SecurityGroup> {
@@ -158,7 +158,7 @@ Result<Ec2Outcome> Services::SyncSecurityGroupToEc2(const authz::Principal& p, s
     WHARF_TRY(AuthorizeRow(p, Collection::kSecurityGroups, Action::kUpdate, r, ctx, group_id, GroupNotFound));
     return v.group;
   };
-  auto load_account = [&](std::string_view id) { return LoadIntegrationSecrets(p, kCloudAccounts, id, Action::kUpdate, ctx); };
+  auto load_account = [&](std::string_view id) { return integrations_.LoadIntegrationSecrets(p, kCloudAccounts, id, Action::kUpdate, ctx); };
   WHARF_ASSIGN_OR_RETURN(Ec2Context c, LoadEc2Context(store_, p, in, config_, load_group, load_account));
   const auto& t = c.target;
   integrations::Report r;
@@ -167,7 +167,7 @@ Result<Ec2Outcome> Services::SyncSecurityGroupToEc2(const authz::Principal& p, s
   auto finish = [&](bool ok) -> Result<Ec2Outcome> {
     out["ok"] = ok && r.ok();
     out["steps"] = Steps(r);
-    return Ec2Outcome{ok && r.ok(), out.dump()};
+    return Ec2Outcome{ok && r.ok(), out};
   };
 
   std::string ec2_id = c.link ? c.link->Field("ec2_group_id") : "";
@@ -340,13 +340,13 @@ Result<Ec2Outcome> Services::SyncSecurityGroupToEc2(const authz::Principal& p, s
   return finish(true);
 }
 
-Result<Ec2Outcome> Services::SecurityGroupDrift(const authz::Principal& p, std::string_view group_id, Ec2SyncInput in,
+Result<Ec2Outcome> SecurityGroups::SecurityGroupDrift(const authz::Principal& p, std::string_view group_id, Ec2SyncInput in,
                                                 const RequestContext& ctx) {
   auto load_group = [&]() -> Result<domain::SecurityGroup> {
     WHARF_ASSIGN_OR_RETURN(auto v, GetSecurityGroup(p, group_id, ctx));
     return v.group;
   };
-  auto load_account = [&](std::string_view id) { return LoadIntegrationSecrets(p, kCloudAccounts, id, Action::kRead, ctx); };
+  auto load_account = [&](std::string_view id) { return integrations_.LoadIntegrationSecrets(p, kCloudAccounts, id, Action::kRead, ctx); };
   WHARF_ASSIGN_OR_RETURN(Ec2Context c, LoadEc2Context(store_, p, in, config_, load_group, load_account));
   if (!c.link)
     return Err(ErrorCode::kNotFound, "Security group '" + c.group.name + "' has not been synced to this cloud account in " +
@@ -364,13 +364,13 @@ Result<Ec2Outcome> Services::SecurityGroupDrift(const authz::Principal& p, std::
     out["in_sync"] = false;
     out["ok"] = true;
     out["steps"] = Steps(r);
-    return Ec2Outcome{true, out.dump()};
+    return Ec2Outcome{true, out};
   }
   if (Failed(d)) {
     FailStep(r, "describe", d, "DescribeSecurityGroups", t);
     out["ok"] = false;
     out["steps"] = Steps(r);
-    return Ec2Outcome{false, out.dump()};
+    return Ec2Outcome{false, out};
   }
   r.Add("describe", "passed", "Read " + ec2_id + " in " + c.region + ".");
   auto items = d->root.Items("securityGroupInfo");
@@ -393,10 +393,10 @@ Result<Ec2Outcome> Services::SecurityGroupDrift(const authz::Principal& p, std::
   out["extra"] = extra;
   out["ok"] = true;
   out["steps"] = Steps(r);
-  return Ec2Outcome{true, out.dump()};
+  return Ec2Outcome{true, out};
 }
 
-Result<Ec2Outcome> Services::DeleteSecurityGroupOnEc2(const authz::Principal& p, std::string_view group_id,
+Result<Ec2Outcome> SecurityGroups::DeleteSecurityGroupOnEc2(const authz::Principal& p, std::string_view group_id,
                                                       Ec2SyncInput in, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSecurityGroups, Action::kUpdate, nullptr, ctx, group_id));
   auto load_group = [&]() -> Result<domain::SecurityGroup> {
@@ -405,7 +405,7 @@ Result<Ec2Outcome> Services::DeleteSecurityGroupOnEc2(const authz::Principal& p,
     WHARF_TRY(AuthorizeRow(p, Collection::kSecurityGroups, Action::kUpdate, r, ctx, group_id, GroupNotFound));
     return v.group;
   };
-  auto load_account = [&](std::string_view id) { return LoadIntegrationSecrets(p, kCloudAccounts, id, Action::kUpdate, ctx); };
+  auto load_account = [&](std::string_view id) { return integrations_.LoadIntegrationSecrets(p, kCloudAccounts, id, Action::kUpdate, ctx); };
   WHARF_ASSIGN_OR_RETURN(Ec2Context c, LoadEc2Context(store_, p, in, config_, load_group, load_account));
   if (!c.link)
     return Err(ErrorCode::kNotFound, "Security group '" + c.group.name + "' has no EC2 group for this cloud account in " +
@@ -421,7 +421,7 @@ Result<Ec2Outcome> Services::DeleteSecurityGroupOnEc2(const authz::Principal& p,
     FailStep(r, "delete", d, "DeleteSecurityGroup", c.target);
     out["ok"] = false;
     out["steps"] = Steps(r);
-    return Ec2Outcome{false, out.dump()};
+    return Ec2Outcome{false, out};
   } else {
     r.Add("delete", "passed", "Deleted " + ec2_id + " on EC2 in " + c.region + ".");
   }
@@ -431,10 +431,10 @@ Result<Ec2Outcome> Services::DeleteSecurityGroupOnEc2(const authz::Principal& p,
   }));
   out["ok"] = true;
   out["steps"] = Steps(r);
-  return Ec2Outcome{true, out.dump()};
+  return Ec2Outcome{true, out};
 }
 
-Status Services::DeleteEc2GroupsOf(const authz::Principal& p, const domain::SecurityGroup& g, const RequestContext& ctx) {
+Status SecurityGroups::DeleteEc2GroupsOf(const authz::Principal& p, const domain::SecurityGroup& g, const RequestContext& ctx) {
   std::vector<domain::Integration> links;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     store::PageQuery q;
@@ -448,7 +448,7 @@ Status Services::DeleteEc2GroupsOf(const authz::Principal& p, const domain::Secu
     Ec2SyncInput in{l.Field("cloud_account_id"), l.Field("region"), {}};
     WHARF_ASSIGN_OR_RETURN(auto res, DeleteSecurityGroupOnEc2(p, g.id, in, ctx));
     if (!res.ok) {
-      json j = json::parse(res.json);
+      json j = res.report;
       std::string msg, layer;
       for (auto& s : j["steps"])
         if (s.value("status", "") == "failed") {

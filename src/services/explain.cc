@@ -1,7 +1,7 @@
 // "Why can't Bob deploy?": the authorizer's decision for one member, explained in one line, or the
 // member's whole permission matrix. Uses the same authz::Check every request uses, so the answer
 // cannot drift from what the server enforces.
-#include "services/services.h"
+#include "services/roles.h"
 
 namespace wharf::services {
 
@@ -24,7 +24,7 @@ std::string LegacyHint(const authz::Principal& who, Collection c, Action a) {
 }
 }  // namespace
 
-Result<Services::ExplainView> Services::ExplainAccess(const authz::Principal& p, std::string_view user_id,
+Result<ExplainView> Roles::ExplainAccess(const authz::Principal& p, std::string_view user_id,
                                                      std::string_view collection, std::string_view action,
                                                      std::string_view resource_id, const RequestContext& ctx) {
   std::string target_id = user_id.empty() ? p.user_id : std::string(user_id);

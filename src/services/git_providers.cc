@@ -16,7 +16,7 @@
 #include "integrations/webhook_payload.h"
 #include "nodes/ssh.h"
 #include "secrets/crypto.h"
-#include "services/services.h"
+#include "services/git_providers.h"
 
 namespace wharf::services {
 
@@ -144,7 +144,7 @@ static std::vector<std::pair<std::string, SecretBytes>> GitSecrets(const GitProv
   return out;
 }
 
-Status Services::ApplyGitProviderInput(const GitProviderInput& in, domain::Integration& row, bool creating, std::string& label) {
+Status GitProviders::ApplyGitProviderInput(const GitProviderInput& in, domain::Integration& row, bool creating, std::string& label) {
   if (in.name) {
     WHARF_ASSIGN_OR_RETURN(row.name, domain::ValidateName(*in.name, "name", 100));
   }
@@ -185,7 +185,7 @@ Status Services::ApplyGitProviderInput(const GitProviderInput& in, domain::Integ
       WHARF_TRY(ValidateSecretField(*in.private_key, "private_key", "PEM private key", 16384));
       WHARF_TRY(integrations::ValidateGithubPrivateKey(*in.private_key, "private_key"));
     }
-    WHARF_TRY(CheckPrivateTarget(HostOfUrl(row.Field("api_url")), "api_url"));
+    WHARF_TRY(integrations_.CheckPrivateTarget(HostOfUrl(row.Field("api_url")), "api_url"));
     row.dedupe_key = "github_app|" + row.Field("api_url") + "|" + row.Field("app_id") + "|" + row.Field("installation_id");
     label = "app " + row.Field("app_id") + ", installation " + row.Field("installation_id") + " on " + HostOfUrl(row.Field("api_url"));
   } else {
@@ -233,7 +233,7 @@ Status Services::ApplyGitProviderInput(const GitProviderInput& in, domain::Integ
     } else {
       fp = row.dedupe_key.substr(row.dedupe_key.rfind('|') + 1);
     }
-    WHARF_TRY(CheckPrivateTarget(HostOfUrl(row.Field("base_url")), "base_url"));
+    WHARF_TRY(integrations_.CheckPrivateTarget(HostOfUrl(row.Field("base_url")), "base_url"));
     std::string user = row.Field("username").empty() ? info.default_username : row.Field("username");
     if (user.empty()) return FieldError("username", std::string("is required for ") + info.title + ": the account the token belongs to");
     row.dedupe_key = type + "|" + row.Field("base_url") + "|" + user + "|" + fp;
@@ -245,24 +245,24 @@ Status Services::ApplyGitProviderInput(const GitProviderInput& in, domain::Integ
   return Ok();
 }
 
-Result<domain::Integration> Services::CreateGitProvider(const authz::Principal& p, GitProviderInput in, const RequestContext& ctx) {
+Result<domain::Integration> GitProviders::CreateGitProvider(const authz::Principal& p, GitProviderInput in, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, kGitProviders.collection, Action::kCreate, nullptr, ctx));
   if (!in.name) return FieldError("name", "is required");
   domain::Integration row;
   row.org_id = p.org_id;
   std::string label;
   WHARF_TRY(ApplyGitProviderInput(in, row, true, label));
-  return InsertIntegration(p, kGitProviders, std::move(row), GitSecrets(in), label, ctx);
+  return integrations_.InsertIntegration(p, kGitProviders, std::move(row), GitSecrets(in), label, ctx);
 }
 
-Result<domain::Integration> Services::UpdateGitProvider(const authz::Principal& p, std::string_view id, GitProviderInput in,
+Result<domain::Integration> GitProviders::UpdateGitProvider(const authz::Principal& p, std::string_view id, GitProviderInput in,
                                                         const RequestContext& ctx) {
   std::string label;
   auto edit = [&](domain::Integration& row) -> Status { return ApplyGitProviderInput(in, row, false, label); };
-  return SaveIntegration(p, kGitProviders, id, edit, GitSecrets(in), label, ctx);
+  return integrations_.SaveIntegration(p, kGitProviders, id, edit, GitSecrets(in), label, ctx);
 }
 
-Result<CheckOutcome> Services::RunGitProviderChecks(const domain::Integration& row, const SecretBytes& credential,
+Result<CheckOutcome> GitProviders::RunGitProviderChecks(const domain::Integration& row, const SecretBytes& credential,
                                                     const std::optional<std::string>& repository,
                                                     const std::optional<std::string>& branch,
                                                     integrations::GithubTokenCache& cache, Timestamp* expires_at) {
@@ -362,26 +362,26 @@ Result<CheckOutcome> Services::RunGitProviderChecks(const domain::Integration& r
   for (auto& [k, v] : extra.items()) j[k] = v;
   CheckOutcome out;
   out.ok = report.ok();
-  out.report_json = j.dump();
+  out.report = j;
   return out;
 }
 
-Result<CheckOutcome> Services::VerifyGitProvider(const authz::Principal& p, std::string_view id,
+Result<CheckOutcome> GitProviders::VerifyGitProvider(const authz::Principal& p, std::string_view id,
                                                  std::optional<std::string> repository, std::optional<std::string> branch,
                                                  const RequestContext& ctx) {
-  WHARF_ASSIGN_OR_RETURN(auto loaded, LoadIntegrationSecret(p, kGitProviders, id, Action::kUpdate, "token", ctx));
+  WHARF_ASSIGN_OR_RETURN(auto loaded, integrations_.LoadIntegrationSecret(p, kGitProviders, id, Action::kUpdate, "token", ctx));
   if (loaded.first.Field("type") == "github_app") {
-    WHARF_ASSIGN_OR_RETURN(loaded, LoadIntegrationSecret(p, kGitProviders, id, Action::kUpdate, "private_key", ctx));
+    WHARF_ASSIGN_OR_RETURN(loaded, integrations_.LoadIntegrationSecret(p, kGitProviders, id, Action::kUpdate, "private_key", ctx));
   }
   auto& [row, credential] = loaded;
   Timestamp expires = row.expires_at;
-  WHARF_ASSIGN_OR_RETURN(auto out, RunGitProviderChecks(row, credential, repository, branch, github_tokens_, &expires));
+  WHARF_ASSIGN_OR_RETURN(auto out, RunGitProviderChecks(row, credential, repository, branch, integrations_.github_tokens(), &expires));
   row.expires_at = expires;
-  WHARF_TRY(RecordIntegrationVerify(p, kGitProviders, row, out, ctx));
+  WHARF_TRY(integrations_.RecordIntegrationVerify(p, kGitProviders, row, out, ctx));
   return out;
 }
 
-Result<CheckOutcome> Services::TestGitProvider(const authz::Principal& p, GitProviderInput in,
+Result<CheckOutcome> GitProviders::TestGitProvider(const authz::Principal& p, GitProviderInput in,
                                                std::optional<std::string> repository, std::optional<std::string> branch,
                                                const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, kGitProviders.collection, Action::kCreate, nullptr, ctx));
@@ -399,7 +399,7 @@ Result<CheckOutcome> Services::TestGitProvider(const authz::Principal& p, GitPro
 
 // ---- webhooks ----
 
-void Services::RecordGitDelivery(const domain::Integration& seen, const WebhookOutcome& out, const std::string& delivery_id) {
+void GitProviders::RecordGitDelivery(const domain::Integration& seen, const WebhookOutcome& out, const std::string& delivery_id) {
   const Timestamp now = clock_.Now();
   auto st = WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(seen.org_id, kGitProviders.name, seen.id));
@@ -422,7 +422,7 @@ void Services::RecordGitDelivery(const domain::Integration& seen, const WebhookO
   if (!st) log::Warn("webhook.record_failed", {{"provider_id", seen.id}, {"error", st.error().message}});
 }
 
-Result<WebhookOutcome> Services::ReceiveGitWebhook(std::string_view provider_id, const WebhookRequest& req,
+Result<WebhookOutcome> GitProviders::ReceiveGitWebhook(std::string_view provider_id, const WebhookRequest& req,
                                                    const RequestContext& ctx) {
   std::optional<domain::Integration> row;
   SecretBytes secret;
@@ -498,7 +498,7 @@ Result<WebhookOutcome> Services::ReceiveGitWebhook(std::string_view provider_id,
   return out;
 }
 
-Result<std::string> Services::CheckDeliveryReplay(const std::string& provider_id, const std::string& delivery_id,
+Result<std::string> GitProviders::CheckDeliveryReplay(const std::string& provider_id, const std::string& delivery_id,
                                                  std::string_view raw_body, Timestamp sent) {
   const Timestamp now = clock_.Now();
   if (sent != 0 && sent < now - kDeliveryMaxAgeMs) return std::string("stale");
@@ -515,7 +515,7 @@ Result<std::string> Services::CheckDeliveryReplay(const std::string& provider_id
   return std::string(replay ? "replay" : "accepted");
 }
 
-void Services::OnGitPush(const GitPush& push) {
+void GitProviders::OnGitPush(const GitPush& push) {
   // Push-to-deploy starts here (issue 5): find the app services that follow (provider_id,
   // repository, branch) and deploy `sha`. For now the push is recorded on the provider.
   json last = {{"repository", push.repository}, {"branch", push.branch}, {"sha", push.sha}, {"at", push.at}};
@@ -527,28 +527,9 @@ void Services::OnGitPush(const GitPush& push) {
   });
   log::Info("git.push", {{"provider_id", push.provider_id}, {"org_id", push.org_id}, {"repository", push.repository},
                          {"branch", push.branch}, {"sha", push.sha}, {"recorded", static_cast<bool>(st)}});
-  DeployOnPush(push);  // push-to-deploy (deployments.cc)
+  if (push_handler_) push_handler_(push);  // push-to-deploy (Deployments::DeployOnPush)
 }
 
-Result<std::vector<domain::Integration>> Services::ListExpiringIntegrations(const authz::Principal& p, int within_days,
-                                                                           const RequestContext& ctx) {
-  (void)ctx;
-  if (within_days < 0 || within_days > 3650) return FieldError("within_days", "must be an integer from 0 to 3650");
-  const Timestamp before = clock_.Now() + static_cast<int64_t>(within_days) * 86400000LL;
-  std::vector<domain::Integration> rows;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(rows, tx.integrations().ListExpiring(p.org_id, before, 500));
-    return Ok();
-  }));
-  std::vector<domain::Integration> out;
-  for (auto& r : rows) {
-    auto coll = domain::ParseCollection(r.kind);
-    if (!coll) continue;
-    authz::Resource res{r.id, r.created_by, {}, {}};
-    if (!authz::Check(p, *coll, Action::kRead, &res).allowed()) continue;
-    out.push_back(std::move(r));
-  }
-  return out;
-}
+GitProviders::GitProviders(Core& core, Integrations& integrations) : Feature(core), integrations_(integrations) {}
 
 }  // namespace wharf::services

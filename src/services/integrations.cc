@@ -9,7 +9,7 @@
 
 #include "base/strings.h"
 #include "nodes/ssh.h"
-#include "services/services.h"
+#include "services/integrations.h"
 
 namespace wharf::services {
 
@@ -85,7 +85,7 @@ tl::unexpected<Error> Duplicate(const IntegrationKind& k, const domain::Integrat
 }
 }  // namespace
 
-Status Services::CheckPrivateTarget(std::string_view host, std::string_view field) const {
+Status Integrations::CheckPrivateTarget(std::string_view host, std::string_view field) const {
   if (config_.allow_private_targets) return Ok();
   std::string h(host);
   if (StartsWith(h, "[")) h = h.substr(1, h.find(']') - 1);
@@ -96,7 +96,7 @@ Status Services::CheckPrivateTarget(std::string_view host, std::string_view fiel
   return Ok();
 }
 
-Result<Page<domain::Integration>> Services::ListIntegrations(const authz::Principal& p, const IntegrationKind& k,
+Result<Page<domain::Integration>> Integrations::ListIntegrations(const authz::Principal& p, const IntegrationKind& k,
                                                              int limit, std::string_view cursor,
                                                              const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, k.collection, Action::kRead, nullptr, ctx));
@@ -114,7 +114,7 @@ Result<Page<domain::Integration>> Services::ListIntegrations(const authz::Princi
   return page;
 }
 
-Result<std::vector<domain::Integration>> Services::ListExpiringIntegrations(const authz::Principal& p,
+Result<std::vector<domain::Integration>> Integrations::ListExpiringIntegrations(const authz::Principal& p,
                                                                              const IntegrationKind& k, int64_t within_ms,
                                                                              const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, k.collection, Action::kRead, nullptr, ctx));
@@ -133,7 +133,7 @@ Result<std::vector<domain::Integration>> Services::ListExpiringIntegrations(cons
   return out;
 }
 
-Result<domain::Integration> Services::GetIntegration(const authz::Principal& p, const IntegrationKind& k,
+Result<domain::Integration> Integrations::GetIntegration(const authz::Principal& p, const IntegrationKind& k,
                                                      std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, k.collection, Action::kRead, nullptr, ctx, id));
   std::optional<domain::Integration> row;
@@ -148,7 +148,7 @@ Result<domain::Integration> Services::GetIntegration(const authz::Principal& p, 
   return *row;
 }
 
-Status Services::DeleteIntegration(const authz::Principal& p, const IntegrationKind& k, std::string_view id,
+Status Integrations::DeleteIntegration(const authz::Principal& p, const IntegrationKind& k, std::string_view id,
                                    const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, k.collection, Action::kDelete, nullptr, ctx, id));
   return WriteTx([&](store::Tx& tx) -> Status {
@@ -163,7 +163,7 @@ Status Services::DeleteIntegration(const authz::Principal& p, const IntegrationK
   });
 }
 
-Result<domain::Integration> Services::InsertIntegration(const authz::Principal& p, const IntegrationKind& k,
+Result<domain::Integration> Integrations::InsertIntegration(const authz::Principal& p, const IntegrationKind& k,
                                                         domain::Integration row,
                                                         std::vector<std::pair<std::string, SecretBytes>> secrets,
                                                         std::string credential_label, const RequestContext& ctx) {
@@ -190,7 +190,7 @@ Result<domain::Integration> Services::InsertIntegration(const authz::Principal& 
   return row;
 }
 
-Result<domain::Integration> Services::SaveIntegration(const authz::Principal& p, const IntegrationKind& k,
+Result<domain::Integration> Integrations::SaveIntegration(const authz::Principal& p, const IntegrationKind& k,
                                                       std::string_view id,
                                                       const std::function<Status(domain::Integration&)>& edit,
                                                       std::vector<std::pair<std::string, SecretBytes>> secrets,
@@ -235,7 +235,7 @@ Result<domain::Integration> Services::SaveIntegration(const authz::Principal& p,
   return out;
 }
 
-Result<std::pair<domain::Integration, SecretBytes>> Services::LoadIntegrationSecret(
+Result<std::pair<domain::Integration, SecretBytes>> Integrations::LoadIntegrationSecret(
     const authz::Principal& p, const IntegrationKind& k, std::string_view id, Action a, const std::string& field,
     const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, k.collection, a, nullptr, ctx, id));
@@ -258,7 +258,7 @@ Result<std::pair<domain::Integration, SecretBytes>> Services::LoadIntegrationSec
   return std::move(*out);
 }
 
-Result<std::pair<domain::Integration, std::map<std::string, SecretBytes>>> Services::LoadIntegrationSecrets(
+Result<std::pair<domain::Integration, std::map<std::string, SecretBytes>>> Integrations::LoadIntegrationSecrets(
     const authz::Principal& p, const IntegrationKind& k, std::string_view id, Action a, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, k.collection, a, nullptr, ctx, id));
   std::optional<std::pair<domain::Integration, std::map<std::string, SecretBytes>>> out;
@@ -282,9 +282,9 @@ Result<std::pair<domain::Integration, std::map<std::string, SecretBytes>>> Servi
   return std::move(*out);
 }
 
-Status Services::RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
+Status Integrations::RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
                                          const CheckOutcome& out, const RequestContext& ctx, bool fields_changed) {
-  json report = json::parse(out.report_json, nullptr, false);
+  json report = out.report;
   row.verified = out.ok;
   row.last_verified_at = clock_.Now();
   row.last_error.clear();
@@ -307,5 +307,29 @@ Status Services::RecordIntegrationVerify(const authz::Principal& p, const Integr
     return AuditIn(tx, p, std::string(k.name) + ".verify", k.name, row.id, ctx, out.ok ? "ok" : "failed");
   });
 }
+
+Result<std::vector<domain::Integration>> Integrations::ListExpiringIntegrations(const authz::Principal& p, int within_days,
+                                                                           const RequestContext& ctx) {
+  (void)ctx;
+  if (within_days < 0 || within_days > 3650) return FieldError("within_days", "must be an integer from 0 to 3650");
+  const Timestamp before = clock_.Now() + static_cast<int64_t>(within_days) * 86400000LL;
+  std::vector<domain::Integration> rows;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(rows, tx.integrations().ListExpiring(p.org_id, before, 500));
+    return Ok();
+  }));
+  std::vector<domain::Integration> out;
+  for (auto& r : rows) {
+    auto coll = domain::ParseCollection(r.kind);
+    if (!coll) continue;
+    authz::Resource res{r.id, r.created_by, {}, {}};
+    if (!authz::Check(p, *coll, Action::kRead, &res).allowed()) continue;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+
+Integrations::Integrations(Core& core) : Feature(core) {}
 
 }  // namespace wharf::services

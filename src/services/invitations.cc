@@ -5,7 +5,7 @@
 #include "base/strings.h"
 #include "domain/validate.h"
 #include "secrets/crypto.h"
-#include "services/services.h"
+#include "services/team.h"
 
 namespace wharf::services {
 
@@ -85,7 +85,7 @@ std::string MailSafe(std::string_view in, size_t max = 60) {
 }
 }  // namespace
 
-Status Services::ThrottleInvitations(const authz::Principal& p) {
+Status Team::ThrottleInvitations(const authz::Principal& p) {
   const Timestamp now = clock_.Now();
   auto limited = [](int64_t wait, int limit, std::string who) {
     auto e = Err(ErrorCode::kRateLimited, who + " sent " + std::to_string(limit) + " invitation emails in the last "
@@ -105,17 +105,17 @@ Status Services::ThrottleInvitations(const authz::Principal& p) {
   return Ok();
 }
 
-std::string Services::InvitationLink(const SecretBytes& token) const {
+std::string Team::InvitationLink(const SecretBytes& token) const {
   return config_.public_url + "/invite/" + std::string(token.view());
 }
 
-Result<std::string> Services::InviterLine(store::Tx& tx, const authz::Principal& p) {
+Result<std::string> Team::InviterLine(store::Tx& tx, const authz::Principal& p) {
   WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindById(p.user_id));
   const std::string name = u ? MailSafe(u->name) : std::string();
   return name.empty() ? p.user_email : name + " <" + p.user_email + ">";
 }
 
-Result<SecretBytes> Services::RotateInvitationToken(store::Tx& tx, domain::Invitation& inv) {
+Result<SecretBytes> Team::RotateInvitationToken(store::Tx& tx, domain::Invitation& inv) {
   SecretBytes token = secrets::NewToken(kInvitationPrefix);
   inv.token_hash = secrets::TokenHash(token.view());
   inv.updated_at = clock_.Now();
@@ -123,7 +123,7 @@ Result<SecretBytes> Services::RotateInvitationToken(store::Tx& tx, domain::Invit
   return token;
 }
 
-void Services::SendInvitationEmail(domain::Invitation& inv, const domain::Org& org, const domain::Role& role,
+void Team::SendInvitationEmail(domain::Invitation& inv, const domain::Org& org, const domain::Role& role,
                                    const std::string& link, const std::string& inviter) {
   if (!mailer_.enabled()) {
     inv.email_status = "disabled";
@@ -151,7 +151,7 @@ void Services::SendInvitationEmail(domain::Invitation& inv, const domain::Org& o
   }
 }
 
-Result<InvitationView> Services::Invite(const authz::Principal& p, std::string_view email_in, std::string_view role_id,
+Result<InvitationView> Team::Invite(const authz::Principal& p, std::string_view email_in, std::string_view role_id,
                                         bool send_email, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx));
   WHARF_ASSIGN_OR_RETURN(std::string email, domain::NormalizeEmail(email_in, "email"));
@@ -216,7 +216,7 @@ Result<InvitationView> Services::Invite(const authz::Principal& p, std::string_v
   return v;
 }
 
-Result<Page<InvitationView>> Services::ListInvitations(const authz::Principal& p, int limit, std::string_view cursor,
+Result<Page<InvitationView>> Team::ListInvitations(const authz::Principal& p, int limit, std::string_view cursor,
                                                        const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kRead, nullptr, ctx));
   WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
@@ -241,7 +241,7 @@ Result<Page<InvitationView>> Services::ListInvitations(const authz::Principal& p
   return page;
 }
 
-Result<domain::Invitation> Services::FindPendingInvitation(store::Tx& tx, const authz::Principal& p,
+Result<domain::Invitation> Team::FindPendingInvitation(store::Tx& tx, const authz::Principal& p,
                                                           std::string_view id) {
   WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
   if (!inv) return InvitationNotFound();
@@ -253,7 +253,7 @@ Result<domain::Invitation> Services::FindPendingInvitation(store::Tx& tx, const 
   return *inv;
 }
 
-Result<InvitationView> Services::CopyInvitationLink(const authz::Principal& p, std::string_view id,
+Result<InvitationView> Team::CopyInvitationLink(const authz::Principal& p, std::string_view id,
                                                     const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
   InvitationView v;
@@ -274,7 +274,7 @@ Result<InvitationView> Services::CopyInvitationLink(const authz::Principal& p, s
   return v;
 }
 
-Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std::string_view id,
+Result<InvitationView> Team::ResendInvitation(const authz::Principal& p, std::string_view id,
                                                   const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
   WHARF_TRY(ThrottleInvitations(p));
@@ -307,7 +307,7 @@ Result<InvitationView> Services::ResendInvitation(const authz::Principal& p, std
   return v;
 }
 
-Status Services::RevokeInvitation(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Status Team::RevokeInvitation(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTeam, Action::kUpdate, nullptr, ctx, id));
   return WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto inv, tx.invitations().Find(p.org_id, id));
@@ -325,7 +325,7 @@ Status Services::RevokeInvitation(const authz::Principal& p, std::string_view id
   });
 }
 
-Result<domain::Invitation> Services::ValidateInvitationToken(store::Tx& tx, std::string_view token) {
+Result<domain::Invitation> Team::ValidateInvitationToken(store::Tx& tx, std::string_view token) {
   auto invalid = [] {
     return Err(ErrorCode::kInvitationInvalid,
                "This invitation link is no longer valid: it was used, revoked or replaced by a newer link. "
@@ -340,7 +340,7 @@ Result<domain::Invitation> Services::ValidateInvitationToken(store::Tx& tx, std:
   return *inv;
 }
 
-Result<PublicInvitation> Services::PeekInvitation(std::string_view token) {
+Result<PublicInvitation> Team::PeekInvitation(std::string_view token) {
   PublicInvitation out;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto inv, ValidateInvitationToken(tx, token));
@@ -356,7 +356,7 @@ Result<PublicInvitation> Services::PeekInvitation(std::string_view token) {
   return out;
 }
 
-Result<std::pair<domain::Org, domain::Role>> Services::AcceptInvitation(const Authenticated& who, std::string_view token,
+Result<std::pair<domain::Org, domain::Role>> Team::AcceptInvitation(const Authenticated& who, std::string_view token,
                                                                         const RequestContext& ctx) {
   std::pair<domain::Org, domain::Role> out;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {

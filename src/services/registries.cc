@@ -6,7 +6,7 @@
 #include "domain/image_ref.h"
 #include "integrations/registry.h"
 #include "nodes/ssh.h"
-#include "services/services.h"
+#include "services/registries.h"
 
 namespace wharf::services {
 
@@ -67,7 +67,7 @@ Status ApplyInput(const RegistryInput& in, domain::Integration& row) {
 
 }  // namespace
 
-Result<domain::Integration> Services::CreateDockerRegistry(const authz::Principal& p, RegistryInput in,
+Result<domain::Integration> Registries::CreateDockerRegistry(const authz::Principal& p, RegistryInput in,
                                                            const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, kDockerRegistries.collection, Action::kCreate, nullptr, ctx));
   if (!in.name) return FieldError("name", "is required");
@@ -77,27 +77,27 @@ Result<domain::Integration> Services::CreateDockerRegistry(const authz::Principa
   domain::Integration row;
   WHARF_TRY(ValidatePasswordField(in));
   WHARF_TRY(ApplyInput(in, row));
-  WHARF_TRY(CheckPrivateTarget(row.Field("host"), "host"));
+  WHARF_TRY(integrations_.CheckPrivateTarget(row.Field("host"), "host"));
   std::vector<std::pair<std::string, SecretBytes>> secrets;
   secrets.emplace_back("password", std::move(*in.password));
   std::string label = Label(row.Field("host"), row.Field("username"));
-  return InsertIntegration(p, kDockerRegistries, std::move(row), std::move(secrets), label, ctx);
+  return integrations_.InsertIntegration(p, kDockerRegistries, std::move(row), std::move(secrets), label, ctx);
 }
 
-Result<domain::Integration> Services::UpdateDockerRegistry(const authz::Principal& p, std::string_view id,
+Result<domain::Integration> Registries::UpdateDockerRegistry(const authz::Principal& p, std::string_view id,
                                                            RegistryInput in, const RequestContext& ctx) {
   std::vector<std::pair<std::string, SecretBytes>> secrets;
   std::string label;
   auto edit = [&](domain::Integration& row) -> Status {
     WHARF_TRY(ApplyInput(in, row));
-    WHARF_TRY(CheckPrivateTarget(row.Field("host"), "host"));
+    WHARF_TRY(integrations_.CheckPrivateTarget(row.Field("host"), "host"));
     label = Label(row.Field("host"), row.Field("username"));
     return Ok();
   };
   WHARF_TRY(ValidatePasswordField(in));
   if (in.password) secrets.emplace_back("password", std::move(*in.password));
   in.password.reset();
-  return SaveIntegration(p, kDockerRegistries, id, edit, std::move(secrets), label, ctx);
+  return integrations_.SaveIntegration(p, kDockerRegistries, id, edit, std::move(secrets), label, ctx);
 }
 
 namespace {
@@ -143,7 +143,7 @@ bool LocalChecks(const domain::Integration& row, const domain::ImageRef& img, in
 
 }  // namespace
 
-Result<CheckOutcome> Services::TestDockerRegistry(const authz::Principal& p, RegistryInput in,
+Result<CheckOutcome> Registries::TestDockerRegistry(const authz::Principal& p, RegistryInput in,
                                                   std::optional<std::string> image, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, kDockerRegistries.collection, Action::kCreate, nullptr, ctx));
   if (!in.host) return FieldError("host", "is required: docker.io, ghcr.io, quay.io, registry.digitalocean.com or your registry's host[:port]");
@@ -154,7 +154,7 @@ Result<CheckOutcome> Services::TestDockerRegistry(const authz::Principal& p, Reg
   if (!in.name) in.name = "test";
   WHARF_TRY(ValidatePasswordField(in));
   WHARF_TRY(ApplyInput(in, row));
-  WHARF_TRY(CheckPrivateTarget(row.Field("host"), "host"));
+  WHARF_TRY(integrations_.CheckPrivateTarget(row.Field("host"), "host"));
   WHARF_ASSIGN_OR_RETURN(auto img, domain::ParseImageRef(*image, "image"));
   integrations::Report local;
   CheckOutcome out;
@@ -162,7 +162,7 @@ Result<CheckOutcome> Services::TestDockerRegistry(const authz::Principal& p, Reg
     json j = ReportJson(local);
     j["image"] = img.String();
     out.ok = false;
-    out.report_json = j.dump();
+    out.report = j;
     return out;
   }
   integrations::RegistryProbe probe{.host = domain::RegistryApiHost(img.domain), .repository = img.path,
@@ -178,13 +178,13 @@ Result<CheckOutcome> Services::TestDockerRegistry(const authz::Principal& p, Reg
   if (!res.auth.empty()) j["auth"] = res.auth;
   if (!res.digest.empty()) j["digest"] = res.digest;
   out.ok = local.ok();
-  out.report_json = j.dump();
+  out.report = j;
   return out;
 }
 
-Result<CheckOutcome> Services::VerifyDockerRegistry(const authz::Principal& p, std::string_view id,
+Result<CheckOutcome> Registries::VerifyDockerRegistry(const authz::Principal& p, std::string_view id,
                                                     std::optional<std::string> image, const RequestContext& ctx) {
-  WHARF_ASSIGN_OR_RETURN(auto loaded, LoadIntegrationSecret(p, kDockerRegistries, id, Action::kUpdate, "password", ctx));
+  WHARF_ASSIGN_OR_RETURN(auto loaded, integrations_.LoadIntegrationSecret(p, kDockerRegistries, id, Action::kUpdate, "password", ctx));
   auto& [row, password] = loaded;
   if (!image) return FieldError("image", "is required: the image to check pull access to, e.g. ghcr.io/owner/app:v1");
   WHARF_ASSIGN_OR_RETURN(auto img, domain::ParseImageRef(*image, "image"));
@@ -209,8 +209,8 @@ Result<CheckOutcome> Services::VerifyDockerRegistry(const authz::Principal& p, s
   }
   j["image"] = img.String();
   out.ok = report.ok();
-  out.report_json = j.dump();
-  WHARF_TRY(RecordIntegrationVerify(p, kDockerRegistries, row, out, ctx));
+  out.report = j;
+  WHARF_TRY(integrations_.RecordIntegrationVerify(p, kDockerRegistries, row, out, ctx));
   return out;
 }
 
@@ -218,7 +218,7 @@ Result<CheckOutcome> Services::VerifyDockerRegistry(const authz::Principal& p, s
 
 namespace wharf::services {
 
-CheckOutcome Services::ProbeRegistryPull(const domain::Integration& row, const SecretBytes& password,
+CheckOutcome Registries::ProbeRegistryPull(const domain::Integration& row, const SecretBytes& password,
                                          const domain::ImageRef& img) {
   integrations::Report report;
   json j;
@@ -238,7 +238,9 @@ CheckOutcome Services::ProbeRegistryPull(const domain::Integration& row, const S
     if (!res.digest.empty()) j["digest"] = res.digest;
   }
   j["image"] = img.String();
-  return CheckOutcome{report.ok(), j.dump()};
+  return CheckOutcome{report.ok(), j};
 }
+
+Registries::Registries(Core& core, Integrations& integrations) : Feature(core), integrations_(integrations) {}
 
 }  // namespace wharf::services

@@ -14,8 +14,7 @@
 #include "base/strings.h"
 #include "nodes/checks.h"
 #include "nodes/keys.h"
-#include "services/node_target.h"
-#include "services/services.h"
+#include "services/servers.h"
 
 namespace wharf::services {
 
@@ -25,343 +24,8 @@ using nlohmann::json;
 
 namespace {
 tl::unexpected<Error> ServerNotFound() { return Err(ErrorCode::kNotFound, "Server not found in this organisation."); }
-tl::unexpected<Error> GroupNotFound() { return Err(ErrorCode::kNotFound, "Security group not found in this organisation."); }
-
 authz::Resource ServerResource(const domain::Server& s) { return authz::Resource{s.id, s.created_by, {}, s.id}; }
-authz::Resource GroupResource(const domain::SecurityGroup& g) { return authz::Resource{g.id, g.created_by, {}, {}}; }
-
-std::string ReportJson(const nodes::CheckReport& r, Timestamp at) {
-  json checks = json::array();
-  for (auto& c : r.checks) {
-    json j = {{"name", c.name}, {"status", c.status}, {"message", c.message}};
-    if (!c.code.empty()) j["code"] = c.code;
-    if (!c.layer.empty()) j["layer"] = c.layer;
-    if (!c.fix.empty()) j["fix"] = c.fix;
-    checks.push_back(std::move(j));
-  }
-  json j = {{"ok", r.ok}, {"checks", checks}, {"duration_ms", r.duration_ms}, {"at", at}};
-  if (!r.host_key_fingerprint.empty()) j["host_key_fingerprint"] = r.host_key_fingerprint;
-  if (!r.os.empty() && r.os != " ") j["os"] = r.os;
-  if (!r.dokku_version.empty()) j["dokku_version"] = r.dokku_version;
-  if (r.disk_free_mb >= 0) j["disk_free_mb"] = r.disk_free_mb;
-  return j.dump();
-}
-
-const nodes::Check* FirstFailure(const nodes::CheckReport& r) {
-  for (auto& c : r.checks)
-    if (c.status == "failed") return &c;
-  return nullptr;
-}
-
-bool RuleKeepsSsh(const domain::SecurityRule& r, int port, const std::string& source) {
-  if (r.protocol != "tcp" && r.protocol != "all") return false;
-  if (r.protocol == "tcp" && (port < r.from_port || port > r.to_port)) return false;
-  return source.empty() || domain::CidrContains(r.source, source);
-}
-
-Result<std::vector<domain::SecurityRule>> ValidateRules(const std::vector<domain::RuleInput>& in, const char* field,
-                                                        const std::string& ip, std::vector<std::string>* warnings) {
-  if (in.size() > 60) return FieldError(field, "has more than 60 rules; split them over several groups");
-  std::vector<domain::SecurityRule> out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    WHARF_ASSIGN_OR_RETURN(auto r, domain::ValidateRule(in[i], std::string(field) + "[" + std::to_string(i) + "]", ip, warnings));
-    out.push_back(std::move(r));
-  }
-  return out;
-}
 }  // namespace
-
-// ---------------------------------------------------------------- SSH keys: generate, import, download
-
-Result<domain::SshKey> Services::AddSshKey(const authz::Principal& p, SshKeyCreate in, const RequestContext& ctx) {
-  WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kCreate, nullptr, ctx));
-  SshKeyInput k{std::move(in.name), std::move(in.public_key), {}};
-  if (in.generate) {
-    if (k.public_key || in.private_key)
-      return FieldError("generate", "cannot be combined with public_key or private_key: either generate a pair or import one");
-    WHARF_ASSIGN_OR_RETURN(auto kp, nodes::GenerateKeyPair(*in.generate));
-    k.public_key = kp.public_key + " wharf";
-    k.private_key = std::move(kp.private_key);
-  } else if (in.private_key) {
-    WHARF_ASSIGN_OR_RETURN(auto kp, nodes::ImportPrivateKey(*in.private_key, "private_key"));
-    if (k.public_key) {
-      WHARF_ASSIGN_OR_RETURN(auto given, nodes::FingerprintOf(*k.public_key));
-      if (given != kp.fingerprint)
-        return FieldError("private_key", "does not match public_key (private key is " + kp.fingerprint +
-                                             ", public key is " + given + "); paste the two halves of the same pair");
-    } else {
-      k.public_key = kp.public_key;
-    }
-    k.private_key = std::move(kp.private_key);
-  }
-  return CreateSshKey(p, std::move(k), ctx);
-}
-
-Result<std::string> Services::SshPublicKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
-  WHARF_ASSIGN_OR_RETURN(auto k, GetSshKey(p, id, ctx));
-  return k.public_key + "\n";
-}
-
-// ---------------------------------------------------------------- security groups
-
-Status Services::CheckSshStaysOpen(store::Tx& tx, const domain::Server& s, const std::vector<std::string>& group_ids,
-                                   const std::string& changed_group_id, const domain::SecurityGroup* changed) {
-  if (group_ids.empty()) return Ok();  // the firewall is not managed by Wharf
-  for (const auto& gid : group_ids) {
-    const domain::SecurityGroup* g = nullptr;
-    std::optional<domain::SecurityGroup> loaded;
-    if (gid == changed_group_id) {
-      g = changed;
-    } else {
-      WHARF_ASSIGN_OR_RETURN(loaded, tx.security_groups().Find(s.org_id, gid));
-      if (loaded) g = &*loaded;
-    }
-    if (!g) continue;
-    for (auto& r : g->inbound)
-      if (RuleKeepsSsh(r, s.port, s.source_address)) return Ok();
-  }
-  std::string from = s.source_address.empty() ? "any address" : s.source_address;
-  auto e = Err(ErrorCode::kConflict,
-               "This change would close SSH (TCP " + std::to_string(s.port) + ") from Wharf (" + from + ") on server '" +
-                   s.name + "', and Wharf would lose access to it. Keep an inbound rule allowing TCP " +
-                   std::to_string(s.port) + " from " + (s.source_address.empty() ? "Wharf's address" : s.source_address + "/32") +
-                   " (or a CIDR containing it) in one of the server's security groups.",
-               Layer::kNetwork);
-  e.value().details = {{"reason", "ssh_lockout"}, {"server_id", s.id}, {"server", s.name}, {"port", s.port},
-                       {"source", s.source_address}};
-  return e;
-}
-
-Result<Page<SecurityGroupView>> Services::ListSecurityGroups(const authz::Principal& p, int limit, std::string_view cursor,
-                                                             const RequestContext& ctx) {
-  WHARF_TRY(Authorize(p, Collection::kSecurityGroups, Action::kRead, nullptr, ctx));
-  WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
-  if (authz::ReadsOwnOnly(p, Collection::kSecurityGroups)) q.created_by = p.user_id;
-  Page<SecurityGroupView> page;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto rows, tx.security_groups().List(p.org_id, q));
-    for (auto& g : rows) {
-      SecurityGroupView v{std::move(g), {}, {}};
-      WHARF_ASSIGN_OR_RETURN(auto servers, tx.servers().ListUsingGroup(p.org_id, v.group.id));
-      for (auto& s : servers) v.server_ids.push_back(s.id);
-      page.items.push_back(std::move(v));
-    }
-    return Ok();
-  }));
-  if (static_cast<int>(page.items.size()) > limit) {
-    page.items.resize(limit);
-    page.next_cursor = EncodeCursor(page.items.back().group.created_at, page.items.back().group.id);
-  }
-  return page;
-}
-
-Result<SecurityGroupView> Services::GetSecurityGroup(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
-  WHARF_TRY(Authorize(p, Collection::kSecurityGroups, Action::kRead, nullptr, ctx, id));
-  SecurityGroupView v;
-  bool found = false;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, id));
-    if (!g) return Ok();
-    found = true;
-    v.group = std::move(*g);
-    WHARF_ASSIGN_OR_RETURN(auto servers, tx.servers().ListUsingGroup(p.org_id, id));
-    for (auto& s : servers) v.server_ids.push_back(s.id);
-    return Ok();
-  }));
-  if (!found) return GroupNotFound();
-  auto r = GroupResource(v.group);
-  WHARF_TRY(AuthorizeRow(p, Collection::kSecurityGroups, Action::kRead, r, ctx, id, GroupNotFound));
-  return v;
-}
-
-Result<SecurityGroupView> Services::CreateSecurityGroup(const authz::Principal& p, SecurityGroupInput in,
-                                                        const RequestContext& ctx) {
-  WHARF_TRY(Authorize(p, Collection::kSecurityGroups, Action::kCreate, nullptr, ctx));
-  if (!in.name) return FieldError("name", "is required");
-  if (!in.inbound) return FieldError("inbound", "is required: a list of rules (it may be empty)");
-  SecurityGroupView v;
-  auto& g = v.group;
-  WHARF_ASSIGN_OR_RETURN(g.name, domain::ValidateName(*in.name, "name", 100));
-  g.description = in.description.value_or("");
-  if (g.description.size() > 255) return FieldError("description", "is longer than 255 characters");
-  WHARF_ASSIGN_OR_RETURN(g.inbound, ValidateRules(*in.inbound, "inbound", ctx.ip, &v.warnings));
-  if (in.outbound) {
-    WHARF_ASSIGN_OR_RETURN(g.outbound, ValidateRules(*in.outbound, "outbound", ctx.ip, &v.warnings));
-  } else {
-    g.outbound = {{"all-traffic", "all", 0, 0, "0.0.0.0/0", "default: all outbound"},
-                  {"all-traffic", "all", 0, 0, "::/0", "default: all outbound"}};
-  }
-  g.id = ids_.New("sg");
-  g.org_id = p.org_id;
-  g.created_at = g.updated_at = clock_.Now();
-  g.created_by = p.user_id;
-  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_TRY(EnforceCreateLimit(
-        p, Collection::kSecurityGroups, [&] { return tx.security_groups().CountCreatedBy(p.org_id, p.user_id); },
-        "security groups"));
-    WHARF_TRY(tx.security_groups().Insert(g));
-    return AuditIn(tx, p, "securityGroups.create", "securityGroups", g.id, ctx, g.name);
-  }));
-  return v;
-}
-
-Result<SecurityGroupView> Services::UpdateSecurityGroup(const authz::Principal& p, std::string_view id,
-                                                        SecurityGroupInput in, const RequestContext& ctx) {
-  WHARF_TRY(Authorize(p, Collection::kSecurityGroups, Action::kUpdate, nullptr, ctx, id));
-  SecurityGroupView v;
-  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, id));
-    if (!g) return GroupNotFound();
-    auto r = GroupResource(*g);
-    WHARF_TRY(AuthorizeRow(p, Collection::kSecurityGroups, Action::kUpdate, r, ctx, id, GroupNotFound));
-    if (in.name) {
-      WHARF_ASSIGN_OR_RETURN(g->name, domain::ValidateName(*in.name, "name", 100));
-    }
-    if (in.description) {
-      if (in.description->size() > 255) return FieldError("description", "is longer than 255 characters");
-      g->description = *in.description;
-    }
-    if (in.inbound) {
-      WHARF_ASSIGN_OR_RETURN(g->inbound, ValidateRules(*in.inbound, "inbound", ctx.ip, &v.warnings));
-    }
-    if (in.outbound) {
-      WHARF_ASSIGN_OR_RETURN(g->outbound, ValidateRules(*in.outbound, "outbound", ctx.ip, &v.warnings));
-    }
-    g->updated_at = clock_.Now();
-    WHARF_ASSIGN_OR_RETURN(auto servers, tx.servers().ListUsingGroup(p.org_id, id));
-    for (auto& s : servers) {
-      WHARF_TRY(CheckSshStaysOpen(tx, s, s.security_group_ids, g->id, &*g));
-      v.server_ids.push_back(s.id);
-    }
-    WHARF_TRY(tx.security_groups().Update(*g));
-    v.group = *g;
-    return AuditIn(tx, p, "securityGroups.update", "securityGroups", g->id, ctx, g->name);
-  }));
-  return v;
-}
-
-Status Services::DeleteSecurityGroup(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
-  WHARF_TRY(Authorize(p, Collection::kSecurityGroups, Action::kDelete, nullptr, ctx, id));
-  {
-    // The EC2 groups made from it go first (DeleteSecurityGroup on AWS); a failure there keeps the
-    // Wharf group, so nothing is left on EC2 that Wharf no longer knows about.
-    WHARF_ASSIGN_OR_RETURN(auto v, GetSecurityGroup(p, id, ctx));
-    if (v.server_ids.empty()) WHARF_TRY(DeleteEc2GroupsOf(p, v.group, ctx));
-  }
-  return WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, id));
-    if (!g) return GroupNotFound();
-    auto r = GroupResource(*g);
-    WHARF_TRY(AuthorizeRow(p, Collection::kSecurityGroups, Action::kDelete, r, ctx, id, GroupNotFound));
-    WHARF_ASSIGN_OR_RETURN(auto servers, tx.servers().ListUsingGroup(p.org_id, id));
-    if (!servers.empty()) {
-      json names = json::array();
-      for (auto& s : servers) names.push_back({{"id", s.id}, {"name", s.name}});
-      auto e = Err(ErrorCode::kConflict, "Security group '" + g->name + "' is attached to " + std::to_string(servers.size()) +
-                                             " server(s); detach it from them first.");
-      e.value().details = {{"servers", names}};
-      return e;
-    }
-    WHARF_TRY(tx.security_groups().Delete(p.org_id, id));
-    return AuditIn(tx, p, "securityGroups.delete", "securityGroups", g->id, ctx, g->name);
-  });
-}
-
-// ---------------------------------------------------------------- servers
-
-Status Services::RequirePinnedHostKey(const domain::Server& s) {
-  if (s.id.empty() || !s.host_key_fingerprint.empty()) return Ok();
-  // Its address changed (UpdateServer): whoever answers there now is not trusted on first use,
-  // or a changed host would receive the deploys, backups and variables meant for the old one.
-  auto e = Err(ErrorCode::kConflict,
-               "Server '" + s.name + "' now points at " + s.host + ":" + std::to_string(s.port) +
-                   ", whose host key is not pinned: Wharf connects to it for nothing (check, deploy, backup, "
-                   "onboarding) until someone with servers.update confirms the host and re-pins its key.",
-               Layer::kSsh);
-  e.value().details = {{"check", "host_key"}, {"code", "host_key_not_pinned"},
-                       {"fix", "POST …/servers/" + s.id + "/repin-host-key (Re-pin host key on the server's page)."}};
-  return e;
-}
-
-Result<Services::NodeTarget> Services::LoadNodeTarget(store::Tx& tx, const domain::Server& s, bool repinning) {
-  if (!repinning) WHARF_TRY(RequirePinnedHostKey(s));
-  WHARF_ASSIGN_OR_RETURN(auto key, tx.ssh_keys().Find(s.org_id, s.ssh_key_id));
-  if (!key) return FieldError("ssh_key_id", "names no SSH key of this organisation");
-  if (key->private_key_sealed.empty())
-    return FieldError("ssh_key_id", "SSH key '" + key->name + "' has no private key, and Wharf needs it to sign in: "
-                                    "generate a key in Wharf or import the private half");
-  WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(s.org_id));
-  if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
-  WHARF_ASSIGN_OR_RETURN(auto pem, envelope_.Open(org->wrapped_data_key, {s.org_id, "sshKeys", key->id, "private_key"},
-                                                  key->private_key_sealed));
-  NodeTarget t;
-  t.target.host = s.host;
-  t.target.port = s.port;
-  t.target.username = s.username;
-  t.target.private_key = std::move(pem);
-  t.target.pinned_host_key = s.host_key_fingerprint;
-  t.key_label = "'" + key->name + "' (" + key->fingerprint + ")";
-  return t;
-}
-
-Result<std::pair<domain::Server, Services::NodeTarget>> Services::ServerToUpdate(const authz::Principal& p,
-                                                                                 std::string_view id,
-                                                                                 const RequestContext& ctx,
-                                                                                 bool repinning) {
-  const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
-  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
-  std::optional<domain::Server> s;
-  std::optional<NodeTarget> t;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
-    if (!s) return ServerNotFound();
-    auto r = ServerResource(*s);
-    WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kUpdate, r, ctx, id, ServerNotFound));
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s, repinning));
-    return Ok();
-  }));
-  return std::make_pair(std::move(*s), std::move(*t));
-}
-
-nodes::ConnectOptions Services::NodeConnectOptions() const {
-  nodes::ConnectOptions co;
-  co.allow_private_targets = config_.allow_private_targets;
-  co.connect_timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
-  co.command_timeout = std::chrono::milliseconds(config_.command_timeout_ms);
-  return co;
-}
-
-CheckOutcome Services::RunNodeChecks(const NodeTarget& t, domain::Server* record) {
-  nodes::CheckOptions o;
-  o.connect = NodeConnectOptions();
-  o.min_disk_free_mb = config_.min_disk_free_mb;
-  o.dns_probe = config_.node_dns_probe;
-  o.min_dokku_version = config_.min_dokku_version;
-  o.key_label = t.key_label;
-  nodes::CheckReport r = nodes::RunChecks(t.target, o);
-  Timestamp now = clock_.Now();
-  CheckOutcome out{r.ok, ReportJson(r, now)};
-  if (record) {
-    record->last_check = out.report_json;
-    record->last_check_at = now;
-    const nodes::Check* f = FirstFailure(r);
-    record->last_error = f ? f->name + ": " + f->message : "";
-    record->status = r.ok ? "healthy" : "unhealthy";
-    record->consecutive_failures = r.ok ? 0 : record->consecutive_failures + 1;
-    int64_t wait = config_.health_interval_ms;
-    if (!r.ok) {
-      // Backoff: 30 s, 1 min, 2 min, ... capped; a failing server is retried sooner than the interval at first.
-      wait = std::min<int64_t>(config_.health_max_backoff_ms, 30'000LL << std::min(record->consecutive_failures - 1, 12));
-    }
-    record->next_check_at = now + wait;
-    // TOFU: pin on the first connection that got as far as the host key and was not refused for it.
-    bool key_ok = std::none_of(r.checks.begin(), r.checks.end(), [](auto& c) { return c.name == "host_key" && c.status != "passed"; });
-    if (record->host_key_fingerprint.empty() && key_ok && !r.host_key_fingerprint.empty())
-      record->host_key_fingerprint = r.host_key_fingerprint;
-    if (!r.source_address.empty()) record->source_address = r.source_address;
-  }
-  return out;
-}
 
 namespace {
 Status ValidateServerFields(const ServerInput& in, domain::Server& s, bool allow_private) {
@@ -401,7 +65,26 @@ Status RequireGroups(store::Tx& tx, const domain::Server& s) {
 }
 }  // namespace
 
-Result<Page<domain::Server>> Services::ListServers(const authz::Principal& p, int limit, std::string_view cursor,
+Result<std::pair<domain::Server, NodeTarget>> Servers::ServerToUpdate(const authz::Principal& p,
+                                                                                 std::string_view id,
+                                                                                 const RequestContext& ctx,
+                                                                                 bool repinning) {
+  const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
+  WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
+  std::optional<domain::Server> s;
+  std::optional<NodeTarget> t;
+  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(s, tx.servers().Find(p.org_id, id));
+    if (!s) return ServerNotFound();
+    auto r = ServerResource(*s);
+    WHARF_TRY(AuthorizeRow(p, Collection::kServers, Action::kUpdate, r, ctx, id, ServerNotFound));
+    WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, *s, repinning));
+    return Ok();
+  }));
+  return std::make_pair(std::move(*s), std::move(*t));
+}
+
+Result<Page<domain::Server>> Servers::ListServers(const authz::Principal& p, int limit, std::string_view cursor,
                                                    const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kRead, nullptr, ctx));
   WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
@@ -431,7 +114,7 @@ Result<Page<domain::Server>> Services::ListServers(const authz::Principal& p, in
   return page;
 }
 
-Result<domain::Server> Services::GetServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Result<domain::Server> Servers::GetServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   const authz::Resource pre{id, p.user_id, {}, id};
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kRead, &pre, ctx, id));
   std::optional<domain::Server> s;
@@ -445,7 +128,7 @@ Result<domain::Server> Services::GetServer(const authz::Principal& p, std::strin
   return *s;
 }
 
-Status Services::AuthorizeServerReferences(store::Tx& tx, const authz::Principal& p,
+Status Servers::AuthorizeServerReferences(store::Tx& tx, const authz::Principal& p,
                                            const ServerInput& in, const RequestContext& ctx) {
   if (in.ssh_key_id)
     WHARF_TRY(AuthorizeReference(tx, p, Collection::kSshKeys, *in.ssh_key_id, "ssh_key_id", ctx));
@@ -456,7 +139,7 @@ Status Services::AuthorizeServerReferences(store::Tx& tx, const authz::Principal
   return Ok();
 }
 
-Result<CheckOutcome> Services::TestServerConnection(const authz::Principal& p, ServerInput in, const RequestContext& ctx) {
+Result<CheckOutcome> Servers::TestServerConnection(const authz::Principal& p, ServerInput in, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kCreate, nullptr, ctx));
   domain::Server s;
   s.org_id = p.org_id;
@@ -467,13 +150,13 @@ Result<CheckOutcome> Services::TestServerConnection(const authz::Principal& p, S
   std::optional<NodeTarget> t;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_TRY(AuthorizeServerReferences(tx, p, in, ctx));
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
+    WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, s));
     return Ok();
   }));
-  return RunNodeChecks(*t, nullptr);
+  return node_access_.RunNodeChecks(*t, nullptr);
 }
 
-Result<domain::Server> Services::CreateServer(const authz::Principal& p, ServerInput in, const RequestContext& ctx) {
+Result<domain::Server> Servers::CreateServer(const authz::Principal& p, ServerInput in, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kCreate, nullptr, ctx));
   if (!in.name) return FieldError("name", "is required");
   if (!in.host) return FieldError("host", "is required: the server's IP address or DNS name");
@@ -486,12 +169,12 @@ Result<domain::Server> Services::CreateServer(const authz::Principal& p, ServerI
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_TRY(AuthorizeServerReferences(tx, p, in, ctx));
     WHARF_TRY(RequireGroups(tx, s));
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
+    WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, s));
     return Ok();
   }));
   // Test the connection before saving: a server Wharf cannot sign in to is not saved.
-  CheckOutcome outcome = RunNodeChecks(*t, &s);
-  json report = json::parse(outcome.report_json);
+  CheckOutcome outcome = node_access_.RunNodeChecks(*t, &s);
+  json report = outcome.report;
   for (auto& c : report["checks"]) {
     std::string name = c["name"];
     if ((name == "dns" || name == "tcp" || name == "host_key" || name == "ssh_auth") && c["status"] == "failed") {
@@ -511,16 +194,16 @@ Result<domain::Server> Services::CreateServer(const authz::Principal& p, ServerI
                                  "servers"));
     WHARF_TRY(AuthorizeServerReferences(tx, p, in, ctx));
     WHARF_TRY(RequireGroups(tx, s));
-    WHARF_TRY(CheckSshStaysOpen(tx, s, s.security_group_ids, "", nullptr));
+    WHARF_TRY(node_access_.CheckSshStaysOpen(tx, s, s.security_group_ids, "", nullptr));
     WHARF_TRY(tx.servers().Insert(s));
-    WHARF_TRY(tx.servers().RecordCheck(s, domain::ServerCheck{0, s.org_id, s.id, s.last_check_at, outcome.ok, 0, outcome.report_json},
+    WHARF_TRY(tx.servers().RecordCheck(s, domain::ServerCheck{0, s.org_id, s.id, s.last_check_at, outcome.ok, 0, outcome.report.dump()},
                                        config_.check_history));
     return AuditIn(tx, p, "servers.create", "servers", s.id, ctx, s.name + " " + s.host_key_fingerprint);
   }));
   return s;
 }
 
-Result<domain::Server> Services::UpdateServer(const authz::Principal& p, std::string_view id, ServerInput in,
+Result<domain::Server> Servers::UpdateServer(const authz::Principal& p, std::string_view id, ServerInput in,
                                               const RequestContext& ctx) {
   const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
@@ -535,11 +218,11 @@ Result<domain::Server> Services::UpdateServer(const authz::Principal& p, std::st
     WHARF_TRY(AuthorizeServerReferences(tx, p, in, ctx));
     WHARF_TRY(ValidateServerFields(in, *s, config_.allow_private_targets));
     if (in.ssh_key_id) {
-      WHARF_TRY(LoadNodeTarget(tx, *s, /*repinning=*/true));  // the key exists and has its private half
+      WHARF_TRY(node_access_.LoadNodeTarget(tx, *s, /*repinning=*/true));  // the key exists and has its private half
     }
     WHARF_TRY(RequireGroups(tx, *s));
     if (in.security_group_ids) {
-      WHARF_TRY(CheckSshStaysOpen(tx, *s, s->security_group_ids, "", nullptr));
+      WHARF_TRY(node_access_.CheckSshStaysOpen(tx, *s, s->security_group_ids, "", nullptr));
     }
     std::string moved;
     if (s->host != old_host) moved = "host";
@@ -560,7 +243,7 @@ Result<domain::Server> Services::UpdateServer(const authz::Principal& p, std::st
   return out;
 }
 
-Status Services::DeleteServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Status Servers::DeleteServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   const authz::Resource pre{id, p.user_id, {}, id};  // the id decides resource_scope before the row is read
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kDelete, &pre, ctx, id));
   return WriteTx([&](store::Tx& tx) -> Status {
@@ -574,39 +257,39 @@ Status Services::DeleteServer(const authz::Principal& p, std::string_view id, co
 }
 
 namespace {
-Result<std::string> DetectFirewall(nodes::Connection& c, const domain::Server& s);
-Result<Services::FirewallState> ReadRules(nodes::Connection& c, const domain::Server& s, const std::string& backend);
+Result<std::string> DetectFirewall(nodes::Session& c, const domain::Server& s);
+Result<FirewallState> ReadRules(nodes::Session& c, const domain::Server& s, const std::string& backend);
 }  // namespace
 
-Result<CheckOutcome> Services::CheckServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Result<CheckOutcome> Servers::CheckServer(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(auto found, ServerToUpdate(p, id, ctx));
   std::optional<domain::Server> s = std::move(found.first);
   std::optional<NodeTarget> t = std::move(found.second);
-  CheckOutcome out = RunNodeChecks(*t, &*s);
+  CheckOutcome out = node_access_.RunNodeChecks(*t, &*s);
   // With security groups attached, the check also shows the host firewall rules in force.
   if (!s->security_group_ids.empty() && out.ok) {
-    json report = json::parse(out.report_json);
-    const nodes::ConnectOptions co = NodeConnectOptions();
+    json report = out.report;
+    const nodes::ConnectOptions co = node_access_.NodeConnectOptions();
     t->target.pinned_host_key = s->host_key_fingerprint;
     nodes::ConnectFailure failure;
     std::string fp;
-    if (auto conn = nodes::Connection::Open(t->target, co, &failure, &fp)) {
+    if (auto conn = nodes_.Open(t->target, co, &failure, &fp)) {
       auto backend = DetectFirewall(**conn, *s);
       auto rules = backend ? ReadRules(**conn, *s, *backend) : Result<FirewallState>(tl::unexpected(backend.error()));
       if (rules) report["firewall"] = {{"backend", rules->backend}, {"rules_in_force", rules->in_force}};
       else report["firewall"] = {{"error", rules.error().message}};
     }
-    out.report_json = report.dump();
+    out.report = report;
   }
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
-    WHARF_TRY(tx.servers().RecordCheck(*s, domain::ServerCheck{0, s->org_id, s->id, s->last_check_at, out.ok, 0, out.report_json},
+    WHARF_TRY(tx.servers().RecordCheck(*s, domain::ServerCheck{0, s->org_id, s->id, s->last_check_at, out.ok, 0, out.report.dump()},
                                        config_.check_history));
     return AuditIn(tx, p, "servers.check", "servers", s->id, ctx, out.ok ? "ok" : s->last_error);
   }));
   return out;
 }
 
-Result<domain::Server> Services::RepinHostKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Result<domain::Server> Servers::RepinHostKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(auto found, ServerToUpdate(p, id, ctx, /*repinning=*/true));
   std::optional<domain::Server> s = std::move(found.first);
   std::optional<NodeTarget> t = std::move(found.second);
@@ -615,18 +298,18 @@ Result<domain::Server> Services::RepinHostKey(const authz::Principal& p, std::st
   std::string old = s->host_key_fingerprint;
   t->target.pinned_host_key.clear();
   s->host_key_fingerprint.clear();
-  CheckOutcome out = RunNodeChecks(*t, &*s);
+  CheckOutcome out = node_access_.RunNodeChecks(*t, &*s);
   if (s->host_key_fingerprint.empty()) {
     auto e = Err(ErrorCode::kValidationFailed, "Wharf could not reach the server to read its host key; nothing was changed. " +
                                                    s->last_error, Layer::kSsh);
-    e.value().details = {{"report", json::parse(out.report_json)}};
+    e.value().details = {{"report", out.report}};
     return e;
   }
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto cur, tx.servers().Find(p.org_id, id));
     if (!cur) return ServerNotFound();
     s->updated_at = clock_.Now();
-    WHARF_TRY(tx.servers().RecordCheck(*s, domain::ServerCheck{0, s->org_id, s->id, s->last_check_at, out.ok, 0, out.report_json},
+    WHARF_TRY(tx.servers().RecordCheck(*s, domain::ServerCheck{0, s->org_id, s->id, s->last_check_at, out.ok, 0, out.report.dump()},
                                        config_.check_history));
     return AuditIn(tx, p, "servers.repin-host-key", "servers", s->id, ctx,
                    (old.empty() ? std::string("(none)") : old) + " -> " + s->host_key_fingerprint);
@@ -634,7 +317,7 @@ Result<domain::Server> Services::RepinHostKey(const authz::Principal& p, std::st
   return *s;
 }
 
-Result<std::vector<domain::ServerCheck>> Services::ServerCheckHistory(const authz::Principal& p, std::string_view id,
+Result<std::vector<domain::ServerCheck>> Servers::ServerCheckHistory(const authz::Principal& p, std::string_view id,
                                                                       int limit, const RequestContext& ctx) {
   WHARF_TRY(GetServer(p, id, ctx));
   std::vector<domain::ServerCheck> out;
@@ -647,7 +330,7 @@ Result<std::vector<domain::ServerCheck>> Services::ServerCheckHistory(const auth
 
 namespace {
 // Runs `argv` (with sudo unless root) and maps a missing nft to a precise error.
-Result<nodes::CommandResult> Sudo(nodes::Connection& c, const domain::Server& s, std::vector<std::string> argv,
+Result<nodes::CommandResult> Sudo(nodes::Session& c, const domain::Server& s, std::vector<std::string> argv,
                                   std::string_view stdin_data = {}) {
   if (s.username != "root") argv.insert(argv.begin(), {"sudo", "-n"});
   return c.Run(argv, stdin_data);
@@ -655,7 +338,7 @@ Result<nodes::CommandResult> Sudo(nodes::Connection& c, const domain::Server& s,
 
 // Which firewall the node has: an active ufw is used as it is (never fought); otherwise nftables
 // when installed; otherwise an installed (inactive) ufw.
-Result<std::string> DetectFirewall(nodes::Connection& c, const domain::Server& s) {
+Result<std::string> DetectFirewall(nodes::Session& c, const domain::Server& s) {
   WHARF_ASSIGN_OR_RETURN(auto ufw, Sudo(c, s, {"ufw", "status"}));
   const bool ufw_present = ufw.exit_status == 0;
   if (ufw_present && ufw.out.find("Status: active") != std::string::npos) return std::string("ufw");
@@ -668,23 +351,23 @@ Result<std::string> DetectFirewall(nodes::Connection& c, const domain::Server& s
              "Neither nftables nor ufw is installed on the server; install one (apt-get install nftables).", Layer::kSsh);
 }
 
-Result<Services::FirewallState> ReadRules(nodes::Connection& c, const domain::Server& s, const std::string& backend) {
+Result<FirewallState> ReadRules(nodes::Session& c, const domain::Server& s, const std::string& backend) {
   if (backend == "ufw") {
     WHARF_ASSIGN_OR_RETURN(auto r, Sudo(c, s, {"ufw", "status", "verbose"}));
     if (r.exit_status != 0)
       return Err(ErrorCode::kValidationFailed, "Reading ufw failed: " + std::string(Trim(r.err)), Layer::kSsh);
-    return Services::FirewallState{"ufw", r.out, {}};
+    return FirewallState{"ufw", r.out, {}};
   }
   WHARF_ASSIGN_OR_RETURN(auto r, Sudo(c, s, {"nft", "list", "table", "inet", "wharf"}));
   if (r.exit_status != 0) {
-    if (r.err.find("No such file") != std::string::npos) return Services::FirewallState{"nftables", "", {}};
+    if (r.err.find("No such file") != std::string::npos) return FirewallState{"nftables", "", {}};
     return Err(ErrorCode::kValidationFailed, "Reading the host firewall failed: " + std::string(Trim(r.err)), Layer::kSsh);
   }
-  return Services::FirewallState{"nftables", r.out, {}};
+  return FirewallState{"nftables", r.out, {}};
 }
 }  // namespace
 
-Result<Services::FirewallState> Services::ApplyFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Result<FirewallState> Servers::ApplyFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   const authz::Resource pre{id, p.user_id, {}, id};
   WHARF_TRY(Authorize(p, Collection::kServers, Action::kUpdate, &pre, ctx, id));
   std::optional<domain::Server> s;
@@ -699,17 +382,17 @@ Result<Services::FirewallState> Services::ApplyFirewall(const authz::Principal& 
       WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, gid));
       if (g) groups.push_back(std::move(*g));
     }
-    WHARF_TRY(CheckSshStaysOpen(tx, *s, s->security_group_ids, "", nullptr));
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, *s));
+    WHARF_TRY(node_access_.CheckSshStaysOpen(tx, *s, s->security_group_ids, "", nullptr));
+    WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, *s));
     return Ok();
   }));
   if (groups.empty())
     return FieldError("security_group_ids", "is empty: attach a security group to the server before applying its firewall");
-  const nodes::ConnectOptions co = NodeConnectOptions();
+  const nodes::ConnectOptions co = node_access_.NodeConnectOptions();
   t->target.pinned_host_key = s->host_key_fingerprint;
   nodes::ConnectFailure failure;
   std::string fp;
-  auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
+  auto conn = nodes_.Open(t->target, co, &failure, &fp);
   if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
   WHARF_ASSIGN_OR_RETURN(std::string backend, DetectFirewall(**conn, *s));
   std::vector<std::string> skipped;
@@ -735,23 +418,23 @@ Result<Services::FirewallState> Services::ApplyFirewall(const authz::Principal& 
   return state;
 }
 
-Result<Services::FirewallState> Services::ReadFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Result<FirewallState> Servers::ReadFirewall(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_ASSIGN_OR_RETURN(auto s, GetServer(p, id, ctx));
   std::optional<NodeTarget> t;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
+    WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, s));
     return Ok();
   }));
-  const nodes::ConnectOptions co = NodeConnectOptions();
+  const nodes::ConnectOptions co = node_access_.NodeConnectOptions();
   nodes::ConnectFailure failure;
   std::string fp;
-  auto conn = nodes::Connection::Open(t->target, co, &failure, &fp);
+  auto conn = nodes_.Open(t->target, co, &failure, &fp);
   if (!conn) return Err(ErrorCode::kValidationFailed, "Cannot sign in to the server: " + conn.error().message, conn.error().layer);
   WHARF_ASSIGN_OR_RETURN(std::string backend, DetectFirewall(**conn, s));
   return ReadRules(**conn, s, backend);
 }
 
-int Services::RunDueHealthChecks() {
+int Servers::RunDueHealthChecks() {
   // With several replicas on PostgreSQL only one runs the sweep (the others return at once).
   if (!store_.IsScheduler()) return 0;
   std::vector<domain::Server> due;
@@ -767,7 +450,7 @@ int Services::RunDueHealthChecks() {
       domain::Server& s = due[i];
       std::optional<NodeTarget> t;
       auto lt = store_.Read([&](store::Tx& tx) -> Status {
-        WHARF_ASSIGN_OR_RETURN(t, LoadNodeTarget(tx, s));
+        WHARF_ASSIGN_OR_RETURN(t, node_access_.LoadNodeTarget(tx, s));
         return Ok();
       });
       CheckOutcome out;
@@ -777,12 +460,12 @@ int Services::RunDueHealthChecks() {
         s.consecutive_failures++;
         s.last_check_at = clock_.Now();
         s.next_check_at = s.last_check_at + config_.health_max_backoff_ms;
-        out.report_json = json{{"ok", false}, {"checks", json::array()}, {"error", lt.error().message}}.dump();
+        out.report = json{{"ok", false}, {"checks", json::array()}, {"error", lt.error().message}};
       } else {
-        out = RunNodeChecks(*t, &s);
+        out = node_access_.RunNodeChecks(*t, &s);
       }
       auto wst = store_.Write([&](store::Tx& tx) -> Status {
-        return tx.servers().RecordCheck(s, domain::ServerCheck{0, s.org_id, s.id, s.last_check_at, out.ok, 0, out.report_json},
+        return tx.servers().RecordCheck(s, domain::ServerCheck{0, s.org_id, s.id, s.last_check_at, out.ok, 0, out.report.dump()},
                                         config_.check_history);
       });
       if (!wst) log::Warn("health_check_record_failed", {{"server_id", s.id}, {"error", wst.error().message}});
@@ -796,5 +479,7 @@ int Services::RunDueHealthChecks() {
   log::Info("health_checks_ran", {{"servers", due.size()}, {"concurrency", n}, {"duration_ms", ms}});
   return static_cast<int>(due.size());
 }
+
+Servers::Servers(Core& core, NodeAccess& node_access) : Feature(core), node_access_(node_access) {}
 
 }  // namespace wharf::services

@@ -1,329 +1,55 @@
 #include "services/services.h"
 
-#include <charconv>
-
-#include "base/log.h"
-#include "base/strings.h"
-#include "secrets/crypto.h"
-
 namespace wharf::services {
 
-using domain::Action;
-using domain::Collection;
-
 Services::Services(Deps deps, Config config)
-    : store_(deps.store),
-      envelope_(deps.envelope),
-      mailer_(deps.mailer),
-      clock_(deps.clock),
-      ids_(deps.ids),
-      cache_(deps.cache),
-      config_(std::move(config)),
-      account_failures_(config_.login_failures_per_account, config_.login_failure_window_ms,
-                        deps.store.shared_counters(), "login_failures"),
-      burst_notices_(1, config_.login_failure_window_ms, deps.store.shared_counters(), "login_failure_notices"),
-      ip_attempts_(config_.login_attempts_per_ip, 60'000, deps.store.shared_counters(), "login_attempts_ip"),
-      ip_failures_(config_.login_failures_per_ip, 15LL * 60 * 1000, deps.store.shared_counters(),
-                   "login_failures_ip"),
-      invitations_per_org_(config_.invitations_per_org_per_hour, 3600'000, deps.store.shared_counters(),
-                           "invitations_org"),
-      invitations_per_user_(config_.invitations_per_user_per_hour, 3600'000, deps.store.shared_counters(),
-                            "invitations_user") {
-  // 5 failures a minute, 10 per 15 minutes, 20 an hour, per (account, address).
-  pair_failures_.push_back(
-      std::make_unique<RateLimiter>(5, 60'000, deps.store.shared_counters(), "login_failures_pair_1m"));
-  pair_failures_.push_back(
-      std::make_unique<RateLimiter>(10, 15LL * 60'000, deps.store.shared_counters(), "login_failures_pair_15m"));
-  pair_failures_.push_back(
-      std::make_unique<RateLimiter>(20, 60LL * 60'000, deps.store.shared_counters(), "login_failures_pair_1h"));
-  // Other replicas' writes (PostgreSQL): drop what they made stale. A no-op on SQLite.
-  store_.WatchInvalidations([this](std::string_view scope) { ApplyInvalidation(scope); });
+    : core_(deps, std::move(config)),
+      integrations_(core_),
+      node_access_(core_),
+      team_(core_),
+      auth_(core_, team_),
+      roles_(core_),
+      ssh_keys_(core_),
+      security_groups_(core_, integrations_, node_access_),
+      servers_(core_, node_access_),
+      jobs_(core_),
+      registries_(core_, integrations_),
+      git_providers_(core_, integrations_),
+      backup_storage_(core_, integrations_),
+      cloud_accounts_(core_, integrations_),
+      applications_(core_),
+      app_services_(core_, integrations_, registries_, git_providers_),
+      deployments_(core_, app_services_, node_access_, integrations_),
+      backups_(core_, node_access_, backup_storage_),
+      templates_(core_, app_services_, deployments_),
+      diagnose_(core_, integrations_, servers_, registries_, git_providers_, backup_storage_, cloud_accounts_),
+      support_(core_, diagnose_) {
+  // A verified push deploys the services that follow its branch.
+  git_providers_.SetPushHandler([this](const GitPush& push) { return deployments_.DeployOnPush(push); });
 }
 
-void Services::ApplyInvalidation(std::string_view scope) {
-  if (scope == "*") {
-    cache_.BumpAll();
-    ForgetCredentials([](const Authenticated&) { return true; });
-    std::lock_guard lock(org_mu_);
-    ++org_generation_;
-    org_cache_.clear();
-    return;
-  }
-  if (StartsWith(scope, "org:")) {
-    const std::string_view org_id = scope.substr(4);
-    cache_.Bump(org_id);
-    std::lock_guard lock(org_mu_);
-    ++org_generation_;
-    for (auto it = org_cache_.begin(); it != org_cache_.end();) it = it->second->id == org_id ? org_cache_.erase(it) : std::next(it);
-  } else if (StartsWith(scope, "user:")) {
-    const std::string_view user_id = scope.substr(5);
-    ForgetCredentials([&](const Authenticated& a) { return a.user.id == user_id; });
-  }
+Services::~Services() {
+  Stop();
+  core_.store.WatchInvalidations(nullptr);  // other replicas' invalidations stop reaching Auth
 }
 
-std::string EncodeCursor(Timestamp t, std::string_view id) {
-  return Base64UrlEncode(std::to_string(t) + ":" + std::string(id));
+void Services::StartJobWorkers() {
+  servers_.RegisterOnboardJobs();
+  deployments_.RegisterDeploymentJobs();
+  backups_.RegisterBackupJobs();
+  if (core_.config.enable_test_jobs) jobs_.RegisterTestJobs();
+  core_.queue.Start();
 }
 
-Result<store::PageQuery> DecodeCursor(std::string_view cursor, int limit) {
-  store::PageQuery q;
-  q.limit = limit;
-  if (cursor.empty()) return q;
-  std::string raw;
-  auto bad = [] { return FieldError("cursor", "is not a cursor this server issued; pass next_cursor from the previous page"); };
-  if (cursor.size() > 200 || !Base64UrlDecode(cursor, &raw)) return bad();
-  auto colon = raw.find(':');
-  if (colon == std::string::npos) return bad();
-  auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + colon, q.after_created_at);
-  if (ec != std::errc() || ptr != raw.data() + colon) return bad();
-  q.after_id = raw.substr(colon + 1);
-  if (q.after_id.empty() && q.after_created_at == 0) return bad();
-  return q;
+void Services::StartScheduler() {
+  scheduler_.AddTask("health_checks", [this] { servers_.RunDueHealthChecks(); });
+  scheduler_.AddTask("backup_schedules", [this] { backups_.RunDueBackupSchedules(); });
+  scheduler_.Start();
 }
 
-namespace {
-thread_local bool t_in_write = false;
-thread_local std::vector<domain::AuditEvent> t_pending_denied;
-}  // namespace
-
-Status Services::WriteTx(const std::function<Status(store::Tx&)>& fn) {
-  t_in_write = true;
-  Status st = store_.Write(fn);
-  t_in_write = false;
-  if (!t_pending_denied.empty()) {
-    std::vector<domain::AuditEvent> events;
-    events.swap(t_pending_denied);
-    auto wst = store_.Write([&](store::Tx& tx) -> Status {
-      for (auto& e : events) WHARF_TRY(tx.audit().Append(e));
-      return Ok();
-    });
-    if (!wst) log::Error("audit_write_failed", {{"detail", wst.error().detail}});
-  }
-  return st;
-}
-
-domain::AuditEvent Services::MakeAuditEvent(const authz::Principal& p, std::string action, std::string collection,
-                                            std::string resource_id, std::string outcome, const RequestContext& ctx,
-                                            std::string detail) const {
-  domain::AuditEvent e;
-  e.org_id = p.org_id;
-  e.at = clock_.Now();
-  e.actor_id = p.user_id;
-  e.actor_email = p.user_email;
-  e.action = std::move(action);
-  e.collection = std::move(collection);
-  e.resource_id = std::move(resource_id);
-  e.outcome = std::move(outcome);
-  e.request_id = ctx.request_id;
-  e.ip = ctx.ip;
-  e.detail = std::move(detail);
-  return e;
-}
-
-void Services::AuditDenied(const authz::Principal& p, std::string action, std::string collection,
-                           std::string resource_id, std::string detail, const RequestContext& ctx) {
-  domain::AuditEvent e = MakeAuditEvent(p, std::move(action), std::move(collection), std::move(resource_id), "denied",
-                                        ctx, std::move(detail));
-  if (t_in_write) {
-    t_pending_denied.push_back(std::move(e));
-    return;
-  }
-  auto st = store_.Write([&](store::Tx& tx) -> Status { return tx.audit().Append(e).map([](int64_t) {}); });
-  if (!st) log::Error("audit_write_failed", {{"request_id", ctx.request_id}, {"detail", st.error().detail}});
-}
-
-Status Services::AuditIn(store::Tx& tx, const authz::Principal& p, std::string action, std::string collection,
-                         std::string resource_id, const RequestContext& ctx, std::string detail) {
-  domain::AuditEvent e = MakeAuditEvent(p, std::move(action), std::move(collection), std::move(resource_id), "allowed",
-                                        ctx, std::move(detail));
-  return tx.audit().Append(e).map([](int64_t) {});
-}
-
-Status Services::Authorize(const authz::Principal& p, Collection c, Action a, const authz::Resource* r,
-                           const RequestContext& ctx, std::string_view resource_id) {
-  authz::Decision d = authz::Check(p, c, a, r);
-  if (d.allowed()) return Ok();
-  const std::string perm = domain::PermissionName(c, a);
-  AuditDenied(p, perm, std::string(domain::CollectionName(c)), std::string(resource_id), authz::Explain(p, d), ctx);
-  switch (d.outcome) {
-    case authz::Outcome::kOutsideOwnScope:
-      return Err(ErrorCode::kNotFound, "not found");
-    case authz::Outcome::kOutsideResourceScope: {
-      // The member holds the permission, but only for the applications (or servers) its role
-      // lists: 403 naming it, for every scoped collection alike (docs/access-control.md).
-      const std::string role = p.role ? p.role->role_name : "";
-      const std::string what = c == Collection::kServers ? "servers" : "applications";
-      const bool create = r == nullptr || (r->id.empty() && r->application_id.empty());
-      auto e = Forbidden(perm, create ? "Your role '" + role + "' is restricted to named " + what +
-                                            " (resource_scope), so it cannot " + std::string(domain::ActionName(a)) + " " +
-                                            std::string(domain::CollectionName(c)) + " outside them. Ask an Admin."
-                                      : "Your role '" + role + "' grants " + perm + " only for the " + what +
-                                            " listed in its resource_scope, and this one is not among them. Ask an "
-                                            "Admin to add it to the role.");
-      e.value().details["reason"] = "resource_scope";
-      e.value().details["role"] = role;
-      return e;
-    }
-    case authz::Outcome::kTokenRestricted: {
-      auto e = Forbidden(perm, "The API token used for this request does not carry " + perm +
-                                   ". Use a token created with that permission, or sign in.");
-      e.value().details["reason"] = "token_restricted";
-      return e;
-    }
-    default: {
-      const std::string role = p.role ? p.role->role_name : "";
-      auto e = Forbidden(perm, "Your role '" + role + "' does not grant " + perm +
-                                   ". Ask an Admin of this organisation to grant it.");
-      e.value().details["role"] = role;
-      e.value().details["explain"] = "/api/v1/orgs/" + p.org_slug + "/access/explain?collection=" +
-                                     std::string(domain::CollectionName(c)) + "&action=" + std::string(domain::ActionName(a));
-      return e;
-    }
-  }
-}
-
-Status Services::EnforceCreateLimit(const authz::Principal& p, Collection c, const std::function<Result<int64_t>()>& count,
-                                    std::string_view noun) {
-  const uint32_t limit = authz::CreateLimit(p, c);
-  if (!limit) return Ok();
-  WHARF_ASSIGN_OR_RETURN(int64_t used, count());
-  if (used < limit) return Ok();
-  auto e = Err(ErrorCode::kLimitReached,
-               "Your role may create at most " + std::to_string(limit) + " " + std::string(noun) +
-                   " in this organisation, and you have created " + std::to_string(used) +
-                   ". Delete one, or ask an Admin to raise the limit.",
-               Layer::kPermissions);
-  e.value().details = {{"limit", limit}, {"used", used}, {"permission", domain::PermissionName(c, Action::kCreate)}};
-  return e;
-}
-
-Status Services::AuthorizeRow(const authz::Principal& p, Collection c, Action a, const authz::Resource& r,
-                              const RequestContext& ctx, std::string_view id, tl::unexpected<Error> (*not_found)()) {
-  auto st = Authorize(p, c, a, &r, ctx, id);
-  if (!st && st.error().code == ErrorCode::kNotFound) return not_found();
-  return st;
-}
-
-Status Services::AuthorizeReference(store::Tx& tx, const authz::Principal& p, Collection c,
-                                    std::string_view id, std::string_view field,
-                                    const RequestContext& ctx) {
-  // Copies of the row's fields: authz::Resource holds views into them.
-  std::string created_by, application_id, server_id;
-  bool found = false;
-  std::string noun;
-  switch (c) {
-    case Collection::kSshKeys: {
-      noun = "an SSH key";
-      WHARF_ASSIGN_OR_RETURN(auto k, tx.ssh_keys().Find(p.org_id, id));
-      if ((found = k.has_value())) created_by = k->created_by;
-      break;
-    }
-    case Collection::kSecurityGroups: {
-      noun = "a security group";
-      WHARF_ASSIGN_OR_RETURN(auto g, tx.security_groups().Find(p.org_id, id));
-      if ((found = g.has_value())) created_by = g->created_by;
-      break;
-    }
-    case Collection::kServers: {
-      noun = "a server";
-      WHARF_ASSIGN_OR_RETURN(auto s, tx.servers().Find(p.org_id, id));
-      if ((found = s.has_value())) created_by = s->created_by, server_id = s->id;
-      break;
-    }
-    case Collection::kApplications: {
-      noun = "an application";
-      WHARF_ASSIGN_OR_RETURN(auto a, tx.applications().Find(p.org_id, id));
-      if ((found = a.has_value())) created_by = a->created_by, server_id = a->server_id;
-      break;
-    }
-    case Collection::kServices: {
-      noun = "a service";
-      WHARF_ASSIGN_OR_RETURN(auto s, tx.app_services().Find(p.org_id, id));
-      if ((found = s.has_value())) created_by = s->created_by, application_id = s->application_id;
-      break;
-    }
-    case Collection::kDockerRegistries:
-    case Collection::kGitProviders:
-    case Collection::kBackupStorage:
-    case Collection::kCloudProviderAccounts: {
-      noun = c == Collection::kDockerRegistries ? "a Docker registry"
-             : c == Collection::kGitProviders   ? "a git provider"
-             : c == Collection::kBackupStorage  ? "a backup storage"
-                                                : "a cloud account";
-      WHARF_ASSIGN_OR_RETURN(auto i,
-                             tx.integrations().Find(p.org_id, domain::CollectionName(c), id));
-      if ((found = i.has_value())) created_by = i->created_by;
-      break;
-    }
-    default:
-      return Internal("AuthorizeReference: no loader for " +
-                      std::string(domain::CollectionName(c)));
-  }
-  auto hidden = [&] {
-    const std::string perm = domain::PermissionName(c, Action::kRead);
-    return FieldError(field, "is not " + noun + " of this organisation that you can use; pass the id "
-                             "of one you can read (" + perm + ")");
-  };
-  if (!found) return hidden();
-  const authz::Resource r{id, created_by, application_id, server_id};
-  auto st = Authorize(p, c, Action::kRead, &r, ctx, id);
-  if (!st && st.error().code == ErrorCode::kNotFound) return hidden();
-  return st;
-}
-
-Status Services::RequireAdmin(const authz::Principal& p, std::string_view action, const RequestContext& ctx) {
-  if (p.role && p.role->admin && !p.via_api_token) return Ok();
-  if (p.role && p.role->admin && p.via_api_token && p.token_bits == ~authz::PermissionBits{0}) return Ok();
-  AuditDenied(p, std::string(action), "org", p.org_id, "requires the Admin role", ctx);
-  auto e = Forbidden("admin", "Only members with the Admin role can do this. Ask an Admin of this organisation.");
-  return e;
-}
-
-Status Services::CheckNoEscalation(const authz::Principal& p, const domain::Role& role, std::string_view action,
-                                   const RequestContext& ctx) {
-  if (p.role && p.role->admin && !p.via_api_token) return Ok();
-  if (role.builtin && !(p.role && p.role->admin)) {
-    AuditDenied(p, std::string(action), "roles", role.id, "escalation: Admin role", ctx);
-    auto e = Forbidden("admin", "Only an Admin can grant the Admin role.");
-    e.value().details["reason"] = "escalation";
-    return e;
-  }
-  domain::Permissions mine = authz::EffectivePermissions(p);
-  if (auto missing = role.permissions.FirstNotCoveredBy(mine)) {
-    std::string perm = *missing;
-    auto paren = perm.find(' ');
-    std::string bare = paren == std::string::npos ? perm : perm.substr(0, paren);
-    AuditDenied(p, std::string(action), "roles", role.id, "escalation: " + perm, ctx);
-    auto e = Forbidden(bare, "You cannot grant " + perm + " because your own role does not hold it. "
-                             "Only permissions you hold yourself can be granted; ask an Admin.");
-    e.value().details["reason"] = "escalation";
-    return e;
-  }
-  // A role restricted to some applications/servers may not hand out wider reach.
-  if (p.role && !p.role->resource_scope.empty()) {
-    auto within = [](const std::vector<std::string>& mine, const std::vector<std::string>& theirs) {
-      if (mine.empty()) return true;
-      if (theirs.empty()) return false;
-      for (auto& id : theirs)
-        if (!std::binary_search(mine.begin(), mine.end(), id)) return false;
-      return true;
-    };
-    const auto& ms = p.role->resource_scope;
-    if (!within(ms.applications, role.resource_scope.applications) || !within(ms.servers, role.resource_scope.servers)) {
-      AuditDenied(p, std::string(action), "roles", role.id, "escalation: resource_scope", ctx);
-      auto e = Forbidden("roles.resource_scope",
-                         "You cannot grant access beyond your own resource_scope. Ask an Admin.");
-      e.value().details["reason"] = "escalation";
-      return e;
-    }
-  }
-  return Ok();
-}
-
-Result<int64_t> Services::SeatsUsed(store::Tx& tx, std::string_view org_id) {
-  WHARF_ASSIGN_OR_RETURN(int64_t members, tx.memberships().CountForOrg(org_id));
-  WHARF_ASSIGN_OR_RETURN(int64_t pending, tx.invitations().CountPending(org_id, clock_.Now()));
-  return members + pending;
+void Services::Stop() {
+  scheduler_.Stop();
+  core_.queue.Stop();
 }
 
 }  // namespace wharf::services

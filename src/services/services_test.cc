@@ -12,6 +12,7 @@
 
 #include "secrets/crypto.h"
 #include "services/services.h"
+#include "services/testing/fake_nodes.h"
 #include "store/sqlite/sqlite_store.h"
 #ifdef WHARF_SERVICES_POSTGRES
 #include "store/postgres/pg_store.h"
@@ -78,7 +79,7 @@ class ServicesTest : public ::testing::Test {
     ASSERT_TRUE(st) << st.error().message << st.error().detail;
     store_ = std::move(*st);
     envelope_ = std::make_unique<secrets::Envelope>(secrets::Envelope::NewMasterKey());
-    svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_}, OpenSignup());
+    svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_, nodes_}, OpenSignup());
   }
   void TearDown() override {
     svc_.reset();
@@ -93,25 +94,25 @@ class ServicesTest : public ::testing::Test {
   };
   Account SignUp(const std::string& name, std::optional<std::string> invitation = std::nullopt) {
     SignupInput in{name + "@example.test", name, SecretBytes::FromString("correct-horse-battery"), invitation};
-    auto g = svc_->Signup(std::move(in), ctx_);
+    auto g = svc_->auth().Signup(std::move(in), ctx_);
     EXPECT_TRUE(g) << g.error().message;
     if (g && g->check_email) {  // open sign-up with a mailer answers "check your email": sign in
-      g = svc_->Login(name + "@example.test", SecretBytes::FromString("correct-horse-battery"), ctx_);
+      g = svc_->auth().Login(name + "@example.test", SecretBytes::FromString("correct-horse-battery"), ctx_);
       EXPECT_TRUE(g);
-      auto signed_in = svc_->Authenticate(g->token.view(), ctx_);
+      auto signed_in = svc_->auth().Authenticate(g->token.view(), ctx_);
       EXPECT_TRUE(signed_in);
-      auto orgs = svc_->MyOrgs(**signed_in);
+      auto orgs = svc_->auth().MyOrgs(**signed_in);
       EXPECT_TRUE(orgs && !orgs->empty());
       g->org = orgs->front().org;
     }
-    auto who = svc_->Authenticate(g->token.view(), ctx_);
+    auto who = svc_->auth().Authenticate(g->token.view(), ctx_);
     EXPECT_TRUE(who);
-    auto p = svc_->ResolvePrincipal(**who, g->org->slug, ctx_);
+    auto p = svc_->auth().ResolvePrincipal(**who, g->org->slug, ctx_);
     EXPECT_TRUE(p);
     return {std::move(*g), **who, *p};
   }
   authz::Principal In(const Account& a, const std::string& slug) {
-    auto p = svc_->ResolvePrincipal(a.who, slug, ctx_);
+    auto p = svc_->auth().ResolvePrincipal(a.who, slug, ctx_);
     EXPECT_TRUE(p) << p.error().message;
     return *p;
   }
@@ -119,13 +120,13 @@ class ServicesTest : public ::testing::Test {
                     std::function<void(domain::Permissions&)> f, std::optional<domain::ResourceScope> scope = {}) {
     domain::Permissions perms;
     f(perms);
-    auto r = svc_->CreateRole(admin, {name, std::nullopt, perms, scope}, ctx_);
+    auto r = svc_->roles().CreateRole(admin, {name, std::nullopt, perms, scope}, ctx_);
     EXPECT_TRUE(r) << r.error().message;
     return *r;
   }
   // Invites `name` into admin's org with role and returns the joined account's principal there.
   std::pair<Account, authz::Principal> Join(const Account& admin, const std::string& name, const std::string& role_id) {
-    auto inv = svc_->Invite(admin.p, name + "@example.test", role_id, false, ctx_);
+    auto inv = svc_->team().Invite(admin.p, name + "@example.test", role_id, false, ctx_);
     EXPECT_TRUE(inv) << inv.error().message;
     std::string token = inv->link.substr(inv->link.rfind('/') + 1);
     Account a = SignUp(name, token);
@@ -161,6 +162,7 @@ class ServicesTest : public ::testing::Test {
   FakeClock clock_;
   SequentialIdGenerator ids_;
   authz::SnapshotCache cache_;
+  testing::FakeNodes nodes_;
   std::unique_ptr<Services> svc_;
   RequestContext ctx_{"req_test", "127.0.0.1", "gtest"};
 };
@@ -180,26 +182,26 @@ TEST_F(ServicesTest, FirstUserIsInstanceAdminAndOwnsAdminOfPersonalOrg) {
 TEST_F(ServicesTest, EmailInvitationIsSingleUseAndBoundToTheEmail) {
   auto ada = SignUp("ada");
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kSshKeys].read = true; });
-  auto inv = svc_->Invite(ada.p, "Bob@Example.test", viewer.role.id, true, ctx_);
+  auto inv = svc_->team().Invite(ada.p, "Bob@Example.test", viewer.role.id, true, ctx_);
   ASSERT_TRUE(inv) << inv.error().message;
   EXPECT_EQ(inv->invitation.email_status, "sent");
   ASSERT_EQ(mailer_.sent.size(), 1u);
   EXPECT_NE(mailer_.sent[0].text_body.find(inv->link), std::string::npos);
   std::string token = inv->link.substr(inv->link.rfind('/') + 1);
 
-  EXPECT_TRUE(svc_->PeekInvitation(token));  // opening the link does not consume it
-  EXPECT_TRUE(svc_->PeekInvitation(token));
+  EXPECT_TRUE(svc_->team().PeekInvitation(token));  // opening the link does not consume it
+  EXPECT_TRUE(svc_->team().PeekInvitation(token));
 
   auto eve = SignUp("eve");
-  auto wrong = svc_->AcceptInvitation(eve.who, token, ctx_);
+  auto wrong = svc_->team().AcceptInvitation(eve.who, token, ctx_);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, ErrorCode::kForbidden);
 
   auto bob = SignUp("bob");
-  auto ok = svc_->AcceptInvitation(bob.who, token, ctx_);
+  auto ok = svc_->team().AcceptInvitation(bob.who, token, ctx_);
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->second.name, "Viewer");
-  auto again = svc_->AcceptInvitation(bob.who, token, ctx_);
+  auto again = svc_->team().AcceptInvitation(bob.who, token, ctx_);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kInvitationInvalid);
 }
@@ -207,13 +209,13 @@ TEST_F(ServicesTest, EmailInvitationIsSingleUseAndBoundToTheEmail) {
 TEST_F(ServicesTest, InvitationExpiresAfterSevenDays) {
   auto ada = SignUp("ada");
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
-  auto inv = svc_->Invite(ada.p, "bob@example.test", viewer.role.id, false, ctx_);
+  auto inv = svc_->team().Invite(ada.p, "bob@example.test", viewer.role.id, false, ctx_);
   ASSERT_TRUE(inv);
   std::string token = inv->link.substr(inv->link.rfind('/') + 1);
   clock_.Advance(7LL * 24 * 3600 * 1000 - 1);
-  EXPECT_TRUE(svc_->PeekInvitation(token));
+  EXPECT_TRUE(svc_->team().PeekInvitation(token));
   clock_.Advance(2);
-  auto r = svc_->PeekInvitation(token);
+  auto r = svc_->team().PeekInvitation(token);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInvitationExpired);
 }
@@ -221,44 +223,44 @@ TEST_F(ServicesTest, InvitationExpiresAfterSevenDays) {
 TEST_F(ServicesTest, CopyLinkRotatesTheToken) {
   auto ada = SignUp("ada");
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
-  auto inv = svc_->Invite(ada.p, "bob@example.test", viewer.role.id, false, ctx_);
+  auto inv = svc_->team().Invite(ada.p, "bob@example.test", viewer.role.id, false, ctx_);
   ASSERT_TRUE(inv);
   std::string first = inv->link.substr(inv->link.rfind('/') + 1);
-  auto copied = svc_->CopyInvitationLink(ada.p, inv->invitation.id, ctx_);
+  auto copied = svc_->team().CopyInvitationLink(ada.p, inv->invitation.id, ctx_);
   ASSERT_TRUE(copied);
   std::string second = copied->link.substr(copied->link.rfind('/') + 1);
   EXPECT_NE(first, second);
-  EXPECT_EQ(svc_->PeekInvitation(first).error().code, ErrorCode::kInvitationInvalid);
-  EXPECT_TRUE(svc_->PeekInvitation(second));
+  EXPECT_EQ(svc_->team().PeekInvitation(first).error().code, ErrorCode::kInvitationInvalid);
+  EXPECT_TRUE(svc_->team().PeekInvitation(second));
 }
 
 TEST_F(ServicesTest, SmtpFailureKeepsTheInvitation) {
   auto ada = SignUp("ada");
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
   mailer_.fail = true;
-  auto inv = svc_->Invite(ada.p, "bob@example.test", viewer.role.id, true, ctx_);
+  auto inv = svc_->team().Invite(ada.p, "bob@example.test", viewer.role.id, true, ctx_);
   ASSERT_TRUE(inv);
   EXPECT_EQ(inv->invitation.email_status, "failed");
   EXPECT_NE(inv->invitation.email_error.find("SMTP"), std::string::npos);
-  auto list = svc_->ListInvitations(ada.p, 50, "", ctx_);
+  auto list = svc_->team().ListInvitations(ada.p, 50, "", ctx_);
   ASSERT_TRUE(list);
   ASSERT_EQ(list->items.size(), 1u);
   EXPECT_EQ(list->items[0].invitation.email_status, "failed");
-  EXPECT_TRUE(svc_->PeekInvitation(inv->link.substr(inv->link.rfind('/') + 1)));
+  EXPECT_TRUE(svc_->team().PeekInvitation(inv->link.substr(inv->link.rfind('/') + 1)));
 }
 
 TEST_F(ServicesTest, SeatLimitCountsPendingInvitationsAndWritesNothing) {
   auto ada = SignUp("ada");
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
-  ASSERT_TRUE(svc_->SetSeatLimit(ada.who, ada.p.org_slug, 2, ctx_));
-  ASSERT_TRUE(svc_->Invite(ada.p, "bob@example.test", viewer.role.id, false, ctx_));
-  auto third = svc_->Invite(ada.p, "cy@example.test", viewer.role.id, false, ctx_);
+  ASSERT_TRUE(svc_->auth().SetSeatLimit(ada.who, ada.p.org_slug, 2, ctx_));
+  ASSERT_TRUE(svc_->team().Invite(ada.p, "bob@example.test", viewer.role.id, false, ctx_));
+  auto third = svc_->team().Invite(ada.p, "cy@example.test", viewer.role.id, false, ctx_);
   ASSERT_FALSE(third);
   EXPECT_EQ(third.error().code, ErrorCode::kLimitReached);
   EXPECT_EQ(third.error().layer, Layer::kSeatLimit);
   EXPECT_EQ(third.error().details["limit"], 2);
   EXPECT_EQ(third.error().details["used"], 2);
-  EXPECT_EQ(svc_->ListInvitations(ada.p, 50, "", ctx_)->items.size(), 1u);
+  EXPECT_EQ(svc_->team().ListInvitations(ada.p, 50, "", ctx_)->items.size(), 1u);
 }
 
 TEST_F(ServicesTest, NonAdminCannotEscalate) {
@@ -274,20 +276,20 @@ TEST_F(ServicesTest, NonAdminCannotEscalate) {
   domain::Permissions wider;
   wider[Collection::kServers].read = true;
   wider[Collection::kServers].del = true;
-  auto r = svc_->CreateRole(bp, {"Deleter", std::nullopt, wider, std::nullopt}, ctx_);
+  auto r = svc_->roles().CreateRole(bp, {"Deleter", std::nullopt, wider, std::nullopt}, ctx_);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kForbidden);
   EXPECT_EQ(r.error().details["permission"], "servers.delete");
 
-  auto admin_role = svc_->ListRoles(ada.p, ctx_)->front().role;
+  auto admin_role = svc_->roles().ListRoles(ada.p, ctx_)->front().role;
   ASSERT_TRUE(admin_role.builtin);
-  auto inv = svc_->Invite(bp, "cy@example.test", admin_role.id, false, ctx_);
+  auto inv = svc_->team().Invite(bp, "cy@example.test", admin_role.id, false, ctx_);
   ASSERT_FALSE(inv);
   EXPECT_EQ(inv.error().code, ErrorCode::kForbidden);
   // Within their own permissions it works.
-  EXPECT_TRUE(svc_->Invite(bp, "cy@example.test", viewer.role.id, false, ctx_));
+  EXPECT_TRUE(svc_->team().Invite(bp, "cy@example.test", viewer.role.id, false, ctx_));
   // And they cannot demote the Admin.
-  auto demote = svc_->ChangeMemberRole(bp, ada.p.user_id, viewer.role.id, ctx_);
+  auto demote = svc_->team().ChangeMemberRole(bp, ada.p.user_id, viewer.role.id, ctx_);
   ASSERT_FALSE(demote);
 }
 
@@ -296,10 +298,10 @@ TEST_F(ServicesTest, RoleChangeAppliesToTheNextRequest) {
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kSshKeys].read = true; });
   auto editor = MakeRole(ada.p, "Editor", [](auto& p) { p[Collection::kSshKeys] = {true, true, true, true}; });
   auto [bob, bp] = Join(ada, "bob", viewer.role.id);
-  EXPECT_FALSE(svc_->CreateSshKey(bp, {"k", kEd25519, std::nullopt}, ctx_));
-  ASSERT_TRUE(svc_->ChangeMemberRole(ada.p, bob.grant.user.id, editor.role.id, ctx_));
+  EXPECT_FALSE(svc_->ssh_keys().CreateSshKey(bp, {"k", kEd25519, std::nullopt}, ctx_));
+  ASSERT_TRUE(svc_->team().ChangeMemberRole(ada.p, bob.grant.user.id, editor.role.id, ctx_));
   auto bp2 = In(bob, ada.p.org_slug);  // the next request resolves the principal again
-  EXPECT_TRUE(svc_->CreateSshKey(bp2, {"k", kEd25519, std::nullopt}, ctx_));
+  EXPECT_TRUE(svc_->ssh_keys().CreateSshKey(bp2, {"k", kEd25519, std::nullopt}, ctx_));
 }
 
 #ifdef WHARF_SERVICES_POSTGRES
@@ -309,18 +311,18 @@ TEST_F(ServicesTest, AnotherReplicaEnforcesARoleChangeAndASignOutWithinTheBound)
   auto store_b = store::OpenPostgresStore(url_);
   ASSERT_TRUE(store_b);
   authz::SnapshotCache cache_b;
-  Services b(Deps{**store_b, *envelope_, mailer_, clock_, ids_, cache_b}, OpenSignup());
+  Services b(Deps{**store_b, *envelope_, mailer_, clock_, ids_, cache_b, nodes_}, OpenSignup());
   auto ada = SignUp("ada");
   auto editor = MakeRole(ada.p, "Editor", [](auto& p) { p[Collection::kSshKeys] = {true, true, true, true}; });
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kSshKeys].read = true; });
   auto [bob, bp] = Join(ada, "bob", editor.role.id);
   auto on_b = [&]() -> Result<authz::Principal> {
-    WHARF_ASSIGN_OR_RETURN(auto who, b.Authenticate(bob.grant.token.view(), ctx_));
-    return b.ResolvePrincipal(*who, ada.p.org_slug, ctx_);
+    WHARF_ASSIGN_OR_RETURN(auto who, b.auth().Authenticate(bob.grant.token.view(), ctx_));
+    return b.auth().ResolvePrincipal(*who, ada.p.org_slug, ctx_);
   };
   ASSERT_TRUE(on_b());  // B caches bob's credential and Editor snapshot
   ASSERT_EQ(on_b()->role->role_name, "Editor");
-  ASSERT_TRUE(svc_->ChangeMemberRole(ada.p, bob.grant.user.id, viewer.role.id, ctx_));
+  ASSERT_TRUE(svc_->team().ChangeMemberRole(ada.p, bob.grant.user.id, viewer.role.id, ctx_));
   auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::steady_clock::now() - t0; };
   bool demoted = false;
@@ -332,11 +334,11 @@ TEST_F(ServicesTest, AnotherReplicaEnforcesARoleChangeAndASignOutWithinTheBound)
   }
   EXPECT_TRUE(demoted);
   EXPECT_LE(elapsed(), std::chrono::milliseconds(1000));
-  ASSERT_TRUE(svc_->LogoutAll(bob.who, ctx_));
+  ASSERT_TRUE(svc_->auth().LogoutAll(bob.who, ctx_));
   t0 = std::chrono::steady_clock::now();
   bool signed_out = false;
   while (!signed_out && elapsed() < std::chrono::milliseconds(1500)) {
-    signed_out = !b.Authenticate(bob.grant.token.view(), ctx_);
+    signed_out = !b.auth().Authenticate(bob.grant.token.view(), ctx_);
     if (!signed_out) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_TRUE(signed_out);
@@ -347,10 +349,10 @@ TEST_F(ServicesTest, AnotherReplicaEnforcesARoleChangeAndASignOutWithinTheBound)
 TEST_F(ServicesTest, OwnerAndLastAdminAreProtected) {
   auto ada = SignUp("ada");
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
-  auto rm = svc_->RemoveMember(ada.p, ada.p.user_id, ctx_);
+  auto rm = svc_->team().RemoveMember(ada.p, ada.p.user_id, ctx_);
   ASSERT_FALSE(rm);
   EXPECT_EQ(rm.error().code, ErrorCode::kConflict);
-  auto demote = svc_->ChangeMemberRole(ada.p, ada.p.user_id, viewer.role.id, ctx_);
+  auto demote = svc_->team().ChangeMemberRole(ada.p, ada.p.user_id, viewer.role.id, ctx_);
   ASSERT_FALSE(demote);
   EXPECT_EQ(demote.error().code, ErrorCode::kConflict);
 }
@@ -360,10 +362,10 @@ TEST_F(ServicesTest, DeletingAHeldRoleNeedsReassignment) {
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kTeam].read = true; });
   auto other = MakeRole(ada.p, "Other", [](auto& p) { p[Collection::kTeam].read = true; });
   auto [bob, bp] = Join(ada, "bob", viewer.role.id);
-  auto del = svc_->DeleteRole(ada.p, viewer.role.id, std::nullopt, ctx_);
+  auto del = svc_->roles().DeleteRole(ada.p, viewer.role.id, std::nullopt, ctx_);
   ASSERT_FALSE(del);
   EXPECT_EQ(del.error().code, ErrorCode::kConflict);
-  ASSERT_TRUE(svc_->DeleteRole(ada.p, viewer.role.id, other.role.id, ctx_));
+  ASSERT_TRUE(svc_->roles().DeleteRole(ada.p, viewer.role.id, other.role.id, ctx_));
   EXPECT_EQ(In(bob, ada.p.org_slug).role->role_name, "Other");
 }
 
@@ -372,105 +374,105 @@ TEST_F(ServicesTest, ReadScopeOwnAndCreateLimitOnSshKeys) {
   auto own = MakeRole(ada.p, "Own", [](auto& p) {
     p[Collection::kSshKeys] = {true, true, true, true, 2, domain::ReadScope::kOwn};
   });
-  auto admin_key = svc_->CreateSshKey(ada.p, {"admin", kEd25519, std::nullopt}, ctx_);
+  auto admin_key = svc_->ssh_keys().CreateSshKey(ada.p, {"admin", kEd25519, std::nullopt}, ctx_);
   ASSERT_TRUE(admin_key);
   auto [bob, bp] = Join(ada, "bob", own.role.id);
-  ASSERT_TRUE(svc_->CreateSshKey(bp, {"b1", kEd25519, std::nullopt}, ctx_));
-  ASSERT_TRUE(svc_->CreateSshKey(bp, {"b2", kEd25519, std::nullopt}, ctx_));
-  auto third = svc_->CreateSshKey(bp, {"b3", kEd25519, std::nullopt}, ctx_);
+  ASSERT_TRUE(svc_->ssh_keys().CreateSshKey(bp, {"b1", kEd25519, std::nullopt}, ctx_));
+  ASSERT_TRUE(svc_->ssh_keys().CreateSshKey(bp, {"b2", kEd25519, std::nullopt}, ctx_));
+  auto third = svc_->ssh_keys().CreateSshKey(bp, {"b3", kEd25519, std::nullopt}, ctx_);
   ASSERT_FALSE(third);
   EXPECT_EQ(third.error().code, ErrorCode::kLimitReached);
   EXPECT_EQ(third.error().details["limit"], 2);
-  auto list = svc_->ListSshKeys(bp, 50, "", ctx_);
+  auto list = svc_->ssh_keys().ListSshKeys(bp, 50, "", ctx_);
   ASSERT_TRUE(list);
   EXPECT_EQ(list->items.size(), 2u);
   for (auto& k : list->items) EXPECT_EQ(k.created_by, bob.grant.user.id);
-  for (auto st : {svc_->GetSshKey(bp, admin_key->id, ctx_).map([](auto&&) {}),
-                  svc_->UpdateSshKey(bp, admin_key->id, {"x", std::nullopt, std::nullopt}, ctx_).map([](auto&&) {}),
-                  svc_->DeleteSshKey(bp, admin_key->id, ctx_)}) {
+  for (auto st : {svc_->ssh_keys().GetSshKey(bp, admin_key->id, ctx_).map([](auto&&) {}),
+                  svc_->ssh_keys().UpdateSshKey(bp, admin_key->id, {"x", std::nullopt, std::nullopt}, ctx_).map([](auto&&) {}),
+                  svc_->ssh_keys().DeleteSshKey(bp, admin_key->id, ctx_)}) {
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
   }
-  EXPECT_EQ(svc_->ListSshKeys(ada.p, 50, "", ctx_)->items.size(), 3u);
+  EXPECT_EQ(svc_->ssh_keys().ListSshKeys(ada.p, 50, "", ctx_)->items.size(), 3u);
 }
 
 TEST_F(ServicesTest, ApiTokenNarrowsAndIsScopedToOneOrg) {
   auto ada = SignUp("ada");
   domain::Permissions read_only;
   read_only[Collection::kSshKeys].read = true;
-  auto tok = svc_->CreateApiToken(ada.who, {"ci", ada.p.org_slug, read_only, 30}, ctx_);
+  auto tok = svc_->auth().CreateApiToken(ada.who, {"ci", ada.p.org_slug, read_only, 30}, ctx_);
   ASSERT_TRUE(tok) << tok.error().message;
-  auto who = svc_->Authenticate(tok->secret.view(), ctx_);
+  auto who = svc_->auth().Authenticate(tok->secret.view(), ctx_);
   ASSERT_TRUE(who);
-  auto p = svc_->ResolvePrincipal(**who, ada.p.org_slug, ctx_);
+  auto p = svc_->auth().ResolvePrincipal(**who, ada.p.org_slug, ctx_);
   ASSERT_TRUE(p);
-  EXPECT_TRUE(svc_->ListSshKeys(*p, 50, "", ctx_));
-  auto denied = svc_->CreateSshKey(*p, {"k", kEd25519, std::nullopt}, ctx_);
+  EXPECT_TRUE(svc_->ssh_keys().ListSshKeys(*p, 50, "", ctx_));
+  auto denied = svc_->ssh_keys().CreateSshKey(*p, {"k", kEd25519, std::nullopt}, ctx_);
   ASSERT_FALSE(denied);
   EXPECT_EQ(denied.error().details["permission"], "sshKeys.create");
-  auto other = svc_->CreateOrg(ada.who, "Second", std::string("second-org"), ctx_);
+  auto other = svc_->auth().CreateOrg(ada.who, "Second", std::string("second-org"), ctx_);
   ASSERT_TRUE(other);
-  EXPECT_EQ(svc_->ResolvePrincipal(**who, "second-org", ctx_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->auth().ResolvePrincipal(**who, "second-org", ctx_).error().code, ErrorCode::kNotFound);
   clock_.Advance(31LL * 24 * 3600 * 1000);
-  EXPECT_EQ(svc_->Authenticate(tok->secret.view(), ctx_).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(svc_->auth().Authenticate(tok->secret.view(), ctx_).error().code, ErrorCode::kUnauthenticated);
 }
 
 TEST_F(ServicesTest, LoginIsRateLimitedPerAccountAndAddress) {
   SignUp("ada");
   auto wrong = SecretBytes::FromString("wrong-password-123");
   for (int i = 0; i < 5; ++i) {
-    auto r = svc_->Login("ada@example.test", wrong, ctx_);
+    auto r = svc_->auth().Login("ada@example.test", wrong, ctx_);
     ASSERT_EQ(r.error().code, ErrorCode::kUnauthenticated);
   }
   auto right = SecretBytes::FromString("correct-horse-battery");
-  auto locked = svc_->Login("ada@example.test", right, ctx_);
+  auto locked = svc_->auth().Login("ada@example.test", right, ctx_);
   ASSERT_FALSE(locked);
   EXPECT_EQ(locked.error().code, ErrorCode::kRateLimited);
   RequestContext home = ctx_;
   home.ip = "192.0.2.7";  // the owner's own address has no failures
-  EXPECT_TRUE(svc_->Login("ada@example.test", right, home));
+  EXPECT_TRUE(svc_->auth().Login("ada@example.test", right, home));
   clock_.Advance(60LL * 1000 + 1);
-  EXPECT_TRUE(svc_->Login("ada@example.test", right, ctx_));
+  EXPECT_TRUE(svc_->auth().Login("ada@example.test", right, ctx_));
 }
 
 TEST_F(ServicesTest, LogoutAllRevokesEverySession) {
   auto ada = SignUp("ada");
-  auto second = svc_->Login("ada@example.test", SecretBytes::FromString("correct-horse-battery"), ctx_);
+  auto second = svc_->auth().Login("ada@example.test", SecretBytes::FromString("correct-horse-battery"), ctx_);
   ASSERT_TRUE(second);
-  ASSERT_TRUE(svc_->LogoutAll(ada.who, ctx_));
-  EXPECT_FALSE(svc_->Authenticate(ada.grant.token.view(), ctx_));
-  EXPECT_FALSE(svc_->Authenticate(second->token.view(), ctx_));
+  ASSERT_TRUE(svc_->auth().LogoutAll(ada.who, ctx_));
+  EXPECT_FALSE(svc_->auth().Authenticate(ada.grant.token.view(), ctx_));
+  EXPECT_FALSE(svc_->auth().Authenticate(second->token.view(), ctx_));
 }
 
 TEST_F(ServicesTest, OtherOrgsRowsAreNotFound) {
   auto ada = SignUp("ada");
   auto eve = SignUp("eve");
-  auto key = svc_->CreateSshKey(ada.p, {"k", kEd25519, std::nullopt}, ctx_);
+  auto key = svc_->ssh_keys().CreateSshKey(ada.p, {"k", kEd25519, std::nullopt}, ctx_);
   ASSERT_TRUE(key);
-  EXPECT_EQ(svc_->GetSshKey(eve.p, key->id, ctx_).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(svc_->DeleteSshKey(eve.p, key->id, ctx_).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(svc_->ResolvePrincipal(eve.who, ada.p.org_slug, ctx_).error().code, ErrorCode::kNotFound);
-  auto roles = svc_->ListRoles(ada.p, ctx_);
-  EXPECT_EQ(svc_->GetRole(eve.p, roles->front().role.id, ctx_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->ssh_keys().GetSshKey(eve.p, key->id, ctx_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->ssh_keys().DeleteSshKey(eve.p, key->id, ctx_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->auth().ResolvePrincipal(eve.who, ada.p.org_slug, ctx_).error().code, ErrorCode::kNotFound);
+  auto roles = svc_->roles().ListRoles(ada.p, ctx_);
+  EXPECT_EQ(svc_->roles().GetRole(eve.p, roles->front().role.id, ctx_).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(ServicesTest, DeniedAttemptsAreAudited) {
   auto ada = SignUp("ada");
   auto viewer = MakeRole(ada.p, "Viewer", [](auto& p) { p[Collection::kSshKeys].read = true; });
   auto [bob, bp] = Join(ada, "bob", viewer.role.id);
-  ASSERT_FALSE(svc_->CreateSshKey(bp, {"k", kEd25519, std::nullopt}, ctx_));
-  auto audit = svc_->ListAudit(ada.p, 200, "", ctx_);
+  ASSERT_FALSE(svc_->ssh_keys().CreateSshKey(bp, {"k", kEd25519, std::nullopt}, ctx_));
+  auto audit = svc_->team().ListAudit(ada.p, 200, "", ctx_);
   ASSERT_TRUE(audit);
   bool found = false;
   for (auto& e : audit->items) found = found || (e.outcome == "denied" && e.action == "sshKeys.create" && e.actor_id == bob.grant.user.id);
   EXPECT_TRUE(found);
-  EXPECT_EQ(svc_->ListAudit(bp, 50, "", ctx_).error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(svc_->team().ListAudit(bp, 50, "", ctx_).error().code, ErrorCode::kForbidden);
 }
 
 TEST_F(ServicesTest, PrivateKeyIsEncryptedAtRest) {
   auto ada = SignUp("ada");
   const std::string pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-unique-marker\n-----END OPENSSH PRIVATE KEY-----\n";
-  auto key = svc_->CreateSshKey(ada.p, {"k", kEd25519, SecretBytes::FromString(pem)}, ctx_);
+  auto key = svc_->ssh_keys().CreateSshKey(ada.p, {"k", kEd25519, SecretBytes::FromString(pem)}, ctx_);
   ASSERT_TRUE(key);
   EXPECT_FALSE(key->private_key_sealed.empty());
   EXPECT_EQ(key->private_key_sealed.find("unique-marker"), std::string::npos);
@@ -492,13 +494,13 @@ TEST_F(ServicesTest, OnlyVerifiedBackupStorageCanBeUsedForExternalBackups) {
   Config cfg = OpenSignup();
   cfg.allow_private_targets = true;
   cfg.connect_timeout_ms = 1000;
-  svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_}, cfg);
-  auto row = svc_->CreateBackupStorage(ada.p, std::move(in), ctx_);
+  svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_, nodes_}, cfg);
+  auto row = svc_->backup_storage().CreateBackupStorage(ada.p, std::move(in), ctx_);
   ASSERT_TRUE(row) << row.error().message;
   EXPECT_EQ(row->Field("prefix"), "db/");
 
   // Never verified: refused with the product's wording, on the field issue 5's request names.
-  auto never = svc_->RequireVerifiedBackupStorage(ada.p, row->id, ctx_);
+  auto never = svc_->backup_storage().RequireVerifiedBackupStorage(ada.p, row->id, ctx_);
   ASSERT_FALSE(never);
   EXPECT_EQ(never.error().code, ErrorCode::kValidationFailed);
   EXPECT_EQ(never.error().layer, Layer::kBackupStorage);
@@ -509,10 +511,10 @@ TEST_F(ServicesTest, OnlyVerifiedBackupStorageCanBeUsedForExternalBackups) {
   EXPECT_TRUE(never.error().details["fields"].contains("backup_storage_id"));
 
   // A failed verify: the refusal carries the failing step.
-  auto v = svc_->VerifyBackupStorage(ada.p, row->id, ctx_);
+  auto v = svc_->backup_storage().VerifyBackupStorage(ada.p, row->id, ctx_);
   ASSERT_TRUE(v);
   EXPECT_FALSE(v->ok);
-  auto failed = svc_->RequireVerifiedBackupStorage(ada.p, row->id, ctx_);
+  auto failed = svc_->backup_storage().RequireVerifiedBackupStorage(ada.p, row->id, ctx_);
   ASSERT_FALSE(failed);
   EXPECT_NE(failed.error().message.find("failed at the write step: The write step failed: no answer from"),
             std::string::npos) << failed.error().message;
@@ -526,7 +528,7 @@ TEST_F(ServicesTest, OnlyVerifiedBackupStorageCanBeUsedForExternalBackups) {
     (*r)->last_error.clear();
     return tx.integrations().RecordVerification(**r);
   }));
-  auto ok = svc_->RequireVerifiedBackupStorage(ada.p, row->id, ctx_);
+  auto ok = svc_->backup_storage().RequireVerifiedBackupStorage(ada.p, row->id, ctx_);
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->secret_access_key.view(), "unit-test-secret-value");
   EXPECT_EQ(ok->prefix, "db/");
@@ -537,7 +539,7 @@ TEST_F(ServicesTest, OnlyVerifiedBackupStorageCanBeUsedForExternalBackups) {
 
   // Another org's member cannot reach it, verified or not.
   auto eve = SignUp("eve");
-  EXPECT_EQ(svc_->RequireVerifiedBackupStorage(eve.p, row->id, ctx_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->backup_storage().RequireVerifiedBackupStorage(eve.p, row->id, ctx_).error().code, ErrorCode::kNotFound);
 }
 
 // Applications: the control plane resolves a service's environment for a deploy (database URI,
@@ -557,13 +559,13 @@ TEST_F(ServicesTest, ServiceEnvironmentResolvesReferencesSecretsAndUnsetKeys) {
     srv.created_by = ada.p.user_id;
     return tx.servers().Insert(srv);
   }));
-  auto app = svc_->CreateApplication(ada.p, Collection::kApplications, {"shop", std::nullopt, "srv_test"}, ctx_);
+  auto app = svc_->applications().CreateApplication(ada.p, Collection::kApplications, {"shop", std::nullopt, "srv_test"}, ctx_);
   ASSERT_TRUE(app) << app.error().message;
   ServiceInput db;
   db.name = "db";
   db.type = "database";
   db.engine = "postgres";
-  auto dbs = svc_->CreateService(ada.p, app->id, db, ctx_);
+  auto dbs = svc_->app_services().CreateService(ada.p, app->id, db, ctx_);
   ASSERT_TRUE(dbs) << dbs.error().message;
   ServiceInput web;
   web.name = "web";
@@ -573,22 +575,22 @@ TEST_F(ServicesTest, ServiceEnvironmentResolvesReferencesSecretsAndUnsetKeys) {
   web.variables = std::vector<VariableInput>{{"DATABASE_URL", "{{ db.DATABASE_URL }}"},
                                              {"SECRET", "{{ secret(40, \"abcdef0123456789\") }}"},
                                              {"OLD", "gone soon"}};
-  auto ws = svc_->CreateService(ada.p, app->id, web, ctx_);
+  auto ws = svc_->app_services().CreateService(ada.p, app->id, web, ctx_);
   ASSERT_TRUE(ws) << ws.error().message;
-  ASSERT_TRUE(svc_->PutVariables(ada.p, ws->service.id, {{"DATABASE_URL", "{{ db.DATABASE_URL }}"},
+  ASSERT_TRUE(svc_->app_services().PutVariables(ada.p, ws->service.id, {{"DATABASE_URL", "{{ db.DATABASE_URL }}"},
                                                          {"SECRET", "{{ secret(40, \"abcdef0123456789\") }}"}}, ctx_));
-  auto env = svc_->ResolveEnvironment(ada.p.org_id, ws->service.id);
+  auto env = svc_->app_services().ResolveEnvironment(ada.p.org_id, ws->service.id);
   ASSERT_TRUE(env) << env.error().message;
   ASSERT_EQ(env->set.size(), 2u);
-  auto creds = svc_->RevealCredentials(ada.p, dbs->service.id, ctx_);
+  auto creds = svc_->app_services().RevealCredentials(ada.p, dbs->service.id, ctx_);
   ASSERT_TRUE(creds);
   EXPECT_EQ(env->set[0].second.view(), (*creds)["database_url"].get<std::string>());
   const std::string secret(env->set[1].second.view());
   EXPECT_EQ(secret.size(), 40u);
   EXPECT_EQ(env->unset, std::vector<std::string>{"OLD"});
-  ASSERT_TRUE(svc_->ClearUnsetKeys(ada.p.org_id, ws->service.id, env->unset));
-  EXPECT_TRUE(svc_->ResolveEnvironment(ada.p.org_id, ws->service.id)->unset.empty());
-  EXPECT_FALSE(svc_->ResolveEnvironment("org_other", ws->service.id));
+  ASSERT_TRUE(svc_->app_services().ClearUnsetKeys(ada.p.org_id, ws->service.id, env->unset));
+  EXPECT_TRUE(svc_->app_services().ResolveEnvironment(ada.p.org_id, ws->service.id)->unset.empty());
+  EXPECT_FALSE(svc_->app_services().ResolveEnvironment("org_other", ws->service.id));
   const std::string password = (*creds)["password"];
   const std::string bytes = BytesAtRest();
   EXPECT_EQ(bytes.find(secret), std::string::npos);

@@ -6,7 +6,7 @@
 
 #include "base/strings.h"
 #include "services/app_model.h"
-#include "services/services.h"
+#include "services/templates.h"
 
 namespace wharf::services {
 
@@ -47,7 +47,7 @@ ServiceInput InputFrom(const json& s) {
 }
 }  // namespace
 
-Result<Page<domain::AppTemplate>> Services::ListTemplates(const authz::Principal& p, int limit, std::string_view cursor,
+Result<Page<domain::AppTemplate>> Templates::ListTemplates(const authz::Principal& p, int limit, std::string_view cursor,
                                                           const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTemplates, Action::kRead, nullptr, ctx));
   WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
@@ -64,7 +64,7 @@ Result<Page<domain::AppTemplate>> Services::ListTemplates(const authz::Principal
   return page;
 }
 
-Result<domain::AppTemplate> Services::GetTemplate(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Result<domain::AppTemplate> Templates::GetTemplate(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTemplates, Action::kRead, nullptr, ctx, id));
   std::optional<domain::AppTemplate> t;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -76,7 +76,7 @@ Result<domain::AppTemplate> Services::GetTemplate(const authz::Principal& p, std
   return *t;
 }
 
-Result<domain::AppTemplate> Services::CreateTemplate(const authz::Principal& p, TemplateInput in, const RequestContext& ctx) {
+Result<domain::AppTemplate> Templates::CreateTemplate(const authz::Principal& p, TemplateInput in, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTemplates, Action::kCreate, nullptr, ctx));
   if (!in.name) return FieldError("name", "is required: a name for the template, e.g. 'web + postgres'");
   if (!in.application_id) return FieldError("application_id", "is required: the application whose services to save");
@@ -128,7 +128,7 @@ Result<domain::AppTemplate> Services::CreateTemplate(const authz::Principal& p, 
   return t;
 }
 
-Result<domain::AppTemplate> Services::UpdateTemplate(const authz::Principal& p, std::string_view id, TemplateInput in,
+Result<domain::AppTemplate> Templates::UpdateTemplate(const authz::Principal& p, std::string_view id, TemplateInput in,
                                                      const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTemplates, Action::kUpdate, nullptr, ctx, id));
   if (in.application_id) return FieldError("application_id", "cannot change; save a new template from that application");
@@ -155,7 +155,7 @@ Result<domain::AppTemplate> Services::UpdateTemplate(const authz::Principal& p, 
   return out;
 }
 
-Status Services::DeleteTemplate(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Status Templates::DeleteTemplate(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kTemplates, Action::kDelete, nullptr, ctx, id));
   return WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto t, tx.templates().Find(p.org_id, id));
@@ -167,7 +167,7 @@ Status Services::DeleteTemplate(const authz::Principal& p, std::string_view id, 
   });
 }
 
-Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, std::string_view id, TemplateDeployInput in,
+Result<TemplateDeployment> Templates::DeployTemplate(const authz::Principal& p, std::string_view id, TemplateDeployInput in,
                                                     const RequestContext& ctx) {
   if (in.application_id && in.application)
     return FieldError("application", "give either application_id (an existing application) or application (a new one)");
@@ -253,7 +253,7 @@ Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, s
       return tl::unexpected(e);
     }
     batch.push_back(PreparedService{std::move(*prepared)});
-    WHARF_TRY(CheckServiceSource(p, batch.back(), checks, ctx));
+    WHARF_TRY(app_services_.CheckServiceSource(p, batch.back(), checks, ctx));
   }
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     if (out.created_application) {
@@ -264,9 +264,9 @@ Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, s
       WHARF_TRY(tx.applications().Insert(out.application));
       WHARF_TRY(AuditIn(tx, p, "applications.create", "applications", out.application.id, ctx, out.application.name));
     }
-    WHARF_ASSIGN_OR_RETURN(auto rows, InsertServices(tx, p, out.application, batch, ctx));
+    WHARF_ASSIGN_OR_RETURN(auto rows, app_services_.InsertServices(tx, p, out.application, batch, ctx));
     for (auto& r : rows) {
-      WHARF_ASSIGN_OR_RETURN(auto v, ViewService(tx, p, r, false));
+      WHARF_ASSIGN_OR_RETURN(auto v, app_services_.ViewService(tx, p, r, false));
       out.services.push_back(std::move(v));
     }
     if (in.deploy) {
@@ -274,7 +274,7 @@ Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, s
       // the server runs its jobs in the order they were queued.
       std::stable_partition(rows.begin(), rows.end(), [](const domain::AppService& r) { return r.type == "database"; });
       for (auto& r : rows) {
-        WHARF_ASSIGN_OR_RETURN(auto d, EnqueueDeployment(tx, out.application, r, "deploy", "template", p.user_id, ""));
+        WHARF_ASSIGN_OR_RETURN(auto d, deployments_.EnqueueDeployment(tx, out.application, r, DeployAction::kDeploy, "template", p.user_id, ""));
         WHARF_TRY(AuditIn(tx, p, "services.deploy", "services", r.id, ctx, d.id));
         out.deployments.push_back(std::move(d));
       }
@@ -286,5 +286,7 @@ Result<TemplateDeployment> Services::DeployTemplate(const authz::Principal& p, s
     if (from != to) out.renamed[from] = to;
   return out;
 }
+
+Templates::Templates(Core& core, AppServices& app_services, Deployments& deployments) : Feature(core), app_services_(app_services), deployments_(deployments) {}
 
 }  // namespace wharf::services

@@ -11,7 +11,7 @@
 #include "base/clock.h"
 #include "base/strings.h"
 #include "base/ustar.h"
-#include "services/services.h"
+#include "services/support.h"
 
 namespace wharf::services {
 
@@ -54,7 +54,7 @@ std::vector<std::string> ReadLogTail(const std::string& path, size_t budget) {
 }
 }  // namespace
 
-Result<std::string> Services::SupportBundle(const authz::Principal& p, BundleInput in, const RequestContext& ctx) {
+Result<std::string> Support::SupportBundle(const authz::Principal& p, BundleInput in, const RequestContext& ctx) {
   WHARF_TRY(RequireAdmin(p, "support-bundle.create", ctx));
   if (in.since_minutes < 1 || in.since_minutes > 7 * 24 * 60)
     return FieldError("since_minutes", "must be 1–10080 (how far back the failure was, in minutes)");
@@ -127,7 +127,7 @@ Result<std::string> Services::SupportBundle(const authz::Principal& p, BundleInp
   if (in.error_text) {
     DiagnoseInput di;
     di.error_text = in.error_text;
-    if (auto d = Diagnose(p, std::move(di), ctx)) diag.push_back({{"error_text_layer", d->layer}, {"title", d->title}, {"likely_causes", d->causes}});
+    if (auto d = diagnose_.Diagnose(p, std::move(di), ctx)) diag.push_back({{"error_text_layer", d->layer}, {"title", d->title}, {"likely_causes", d->causes}});
   }
   json manifest = {{"org", p.org_slug}, {"org_id", p.org_id}, {"wharf_version", config_.version}, {"generated_at", now},
                    {"window", {{"from", from}, {"to", now}}}, {"request_ids", std::vector<std::string>(request_ids.begin(), request_ids.end())},
@@ -145,5 +145,7 @@ Result<std::string> Services::SupportBundle(const authz::Principal& p, BundleInp
   }));
   return tar;
 }
+
+Support::Support(Core& core, Diagnostics& diagnose) : Feature(core), diagnose_(diagnose) {}
 
 }  // namespace wharf::services

@@ -4,7 +4,8 @@
 #include "base/strings.h"
 #include "domain/validate.h"
 #include "secrets/crypto.h"
-#include "services/services.h"
+#include "nodes/keys.h"
+#include "services/ssh_keys.h"
 
 namespace wharf::services {
 
@@ -35,7 +36,7 @@ Status ValidatePrivateKey(const SecretBytes& key) {
 }
 }  // namespace
 
-Result<Page<domain::SshKey>> Services::ListSshKeys(const authz::Principal& p, int limit, std::string_view cursor,
+Result<Page<domain::SshKey>> SshKeys::ListSshKeys(const authz::Principal& p, int limit, std::string_view cursor,
                                                    const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kRead, nullptr, ctx));
   WHARF_ASSIGN_OR_RETURN(store::PageQuery q, DecodeCursor(cursor, limit));
@@ -52,7 +53,7 @@ Result<Page<domain::SshKey>> Services::ListSshKeys(const authz::Principal& p, in
   return page;
 }
 
-Result<std::string> Services::VisitSshKeys(const authz::Principal& p, int limit, std::string_view cursor,
+Result<std::string> SshKeys::VisitSshKeys(const authz::Principal& p, int limit, std::string_view cursor,
                                            const RequestContext& ctx,
                                            const std::function<void(const domain::SshKeyView&)>& fn) {
   WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kRead, nullptr, ctx));
@@ -77,7 +78,7 @@ Result<std::string> Services::VisitSshKeys(const authz::Principal& p, int limit,
   return next_cursor;
 }
 
-Result<domain::SshKey> Services::GetSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Result<domain::SshKey> SshKeys::GetSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kRead, nullptr, ctx, id));
   std::optional<domain::SshKey> key;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
@@ -90,7 +91,7 @@ Result<domain::SshKey> Services::GetSshKey(const authz::Principal& p, std::strin
   return *key;
 }
 
-Result<domain::SshKey> Services::CreateSshKey(const authz::Principal& p, SshKeyInput in, const RequestContext& ctx) {
+Result<domain::SshKey> SshKeys::CreateSshKey(const authz::Principal& p, SshKeyInput in, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kCreate, nullptr, ctx));
   if (!in.name) return FieldError("name", "is required");
   if (!in.public_key) return FieldError("public_key", "is required: paste the .pub file's line, e.g. 'ssh-ed25519 AAAA… you@host'");
@@ -134,7 +135,7 @@ Result<domain::SshKey> Services::CreateSshKey(const authz::Principal& p, SshKeyI
   return k;
 }
 
-Result<domain::SshKey> Services::UpdateSshKey(const authz::Principal& p, std::string_view id, SshKeyInput in,
+Result<domain::SshKey> SshKeys::UpdateSshKey(const authz::Principal& p, std::string_view id, SshKeyInput in,
                                               const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kUpdate, nullptr, ctx, id));
   if (in.public_key) return FieldError("public_key", "cannot be changed; create a new key instead");
@@ -158,7 +159,7 @@ Result<domain::SshKey> Services::UpdateSshKey(const authz::Principal& p, std::st
   return out;
 }
 
-Status Services::DeleteSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+Status SshKeys::DeleteSshKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kDelete, nullptr, ctx, id));
   return WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto k, tx.ssh_keys().Find(p.org_id, id));
@@ -184,24 +185,38 @@ Status Services::DeleteSshKey(const authz::Principal& p, std::string_view id, co
   });
 }
 
-Result<Page<domain::AuditEvent>> Services::ListAudit(const authz::Principal& p, int limit, std::string_view cursor,
-                                                     const RequestContext& ctx) {
-  WHARF_TRY(RequireAdmin(p, "audit.read", ctx));
-  int64_t before = 0;
-  if (!cursor.empty()) {
-    WHARF_ASSIGN_OR_RETURN(auto q, DecodeCursor(cursor, limit));
-    before = q.after_created_at;
+// ---------------------------------------------------------------- SSH keys: generate, import, download
+
+Result<domain::SshKey> SshKeys::AddSshKey(const authz::Principal& p, SshKeyCreate in, const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kSshKeys, Action::kCreate, nullptr, ctx));
+  SshKeyInput k{std::move(in.name), std::move(in.public_key), {}};
+  if (in.generate) {
+    if (k.public_key || in.private_key)
+      return FieldError("generate", "cannot be combined with public_key or private_key: either generate a pair or import one");
+    WHARF_ASSIGN_OR_RETURN(auto kp, nodes::GenerateKeyPair(*in.generate));
+    k.public_key = kp.public_key + " wharf";
+    k.private_key = std::move(kp.private_key);
+  } else if (in.private_key) {
+    WHARF_ASSIGN_OR_RETURN(auto kp, nodes::ImportPrivateKey(*in.private_key, "private_key"));
+    if (k.public_key) {
+      WHARF_ASSIGN_OR_RETURN(auto given, nodes::FingerprintOf(*k.public_key));
+      if (given != kp.fingerprint)
+        return FieldError("private_key", "does not match public_key (private key is " + kp.fingerprint +
+                                             ", public key is " + given + "); paste the two halves of the same pair");
+    } else {
+      k.public_key = kp.public_key;
+    }
+    k.private_key = std::move(kp.private_key);
   }
-  Page<domain::AuditEvent> page;
-  WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
-    WHARF_ASSIGN_OR_RETURN(page.items, tx.audit().List(p.org_id, before, limit));
-    return Ok();
-  }));
-  if (static_cast<int>(page.items.size()) > limit) {
-    page.items.resize(limit);
-    page.next_cursor = EncodeCursor(page.items.back().id, "a");
-  }
-  return page;
+  return CreateSshKey(p, std::move(k), ctx);
 }
+
+Result<std::string> SshKeys::SshPublicKey(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
+  WHARF_ASSIGN_OR_RETURN(auto k, GetSshKey(p, id, ctx));
+  return k.public_key + "\n";
+}
+
+
+SshKeys::SshKeys(Core& core) : Feature(core) {}
 
 }  // namespace wharf::services
