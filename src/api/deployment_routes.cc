@@ -82,46 +82,15 @@ void AddDeploymentRoutes(Router& rt) {
       "layer and fix (services.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.deployments().GetDeploymentTail(c.p(), c.params[1], 0, c.ctx));
-        HttpResponse r;
-        r.content_type = "text/event-stream";
-        struct State {
-          size_t offset = 0;
-          bool ended = false;
-        };
-        auto st = std::make_shared<State>();
-        auto access = std::make_shared<StreamAccess>(s, c.who, c.params[0], c.p());
-        auto ctx = c.ctx;
-        std::string id(c.params[1]);
-        r.stream = [&s, st, access, ctx, id]() -> std::optional<std::string> {
-          if (st->ended) return std::nullopt;
-          if (auto revoked = access->Recheck(ctx)) {
-            st->ended = true;
-            return *revoked;
-          }
-          auto v = s.deployments().GetDeploymentTail(access->principal(), id, st->offset, ctx);
-          if (!v) {
-            st->ended = true;
-            if (auto revoked = StreamAccess::Revoked(v.error())) return *revoked;
-            return SseEvent("end", Dump({{"status", "unknown"}, {"error", v.error().message}}));
-          }
-          const auto& [d, j] = *v;
-          std::string out;
-          if (j.log_offset > static_cast<int64_t>(st->offset))  // retention dropped output the stream had not sent
-            out += SseEvent("log", "[wharf] … " + std::to_string(j.log_offset - st->offset) +
-                                       " earlier characters dropped (the log keeps its newest part)");
-          st->offset = static_cast<size_t>(j.log_offset);  // characters, as the stores' substr counts
-          if (!j.log.empty()) {
-            for (unsigned char ch : j.log) st->offset += (ch & 0xC0) != 0x80;
-            out += SseEvent("log", j.log);
-          }
-          if (d.status != "queued" && d.status != "running") {
-            st->ended = true;
-            out += SseEvent("end", Dump({{"status", d.status}, {"error", d.error}, {"layer", d.error_layer},
-                                         {"fix", d.error_fix}}));
-          }
+        return LogStream(s, c, [&s, id = c.params[1]](const authz::Principal& p, size_t offset,
+                                                       const services::RequestContext& ctx) -> Result<LogPoll> {
+          WHARF_ASSIGN_OR_RETURN(auto v, s.deployments().GetDeploymentTail(p, id, offset, ctx));
+          auto& [d, j] = v;
+          LogPoll out{j.log_offset, std::move(j.log), std::nullopt};
+          if (d.status != "queued" && d.status != "running")
+            out.end = json{{"status", d.status}, {"error", d.error}, {"layer", d.error_layer}, {"fix", d.error_fix}};
           return out;
-        };
-        return r;
+        });
       });
 }
 

@@ -2,6 +2,10 @@
 #include "api/routes.h"
 
 #include <charconv>
+#include <memory>
+
+#include "api/sse.h"
+#include "api/stream_access.h"
 
 namespace wharf::api {
 
@@ -103,6 +107,45 @@ json ServiceJson(const services::ServiceView& v) {
   j["updated_at"] = Time(s.updated_at);
   j["created_by"] = s.created_by;
   return j;
+}
+
+HttpResponse LogStream(services::Services& s, Call& c, LogPoller poll) {
+  HttpResponse r;
+  r.content_type = "text/event-stream";
+  struct State {
+    size_t offset = 0;  // characters, as the stores' substr counts
+    bool ended = false;
+  };
+  auto st = std::make_shared<State>();
+  auto access = std::make_shared<StreamAccess>(s, c.who, c.params[0], c.p());
+  r.stream = [st, access, ctx = c.ctx, poll = std::move(poll)]() -> std::optional<std::string> {
+    if (st->ended) return std::nullopt;
+    if (auto revoked = access->Recheck(ctx)) {
+      st->ended = true;
+      return *revoked;
+    }
+    auto v = poll(access->principal(), st->offset, ctx);
+    if (!v) {
+      st->ended = true;
+      if (auto revoked = StreamAccess::Revoked(v.error())) return *revoked;
+      return SseEvent("end", Dump({{"status", "unknown"}, {"error", v.error().message}}));
+    }
+    std::string out;
+    if (v->log_offset > static_cast<int64_t>(st->offset))  // retention dropped output the stream had not sent
+      out += SseEvent("log", "[wharf] … " + std::to_string(v->log_offset - st->offset) +
+                                 " earlier characters dropped (the log keeps its newest part)");
+    st->offset = static_cast<size_t>(v->log_offset);
+    if (!v->log.empty()) {
+      for (unsigned char ch : v->log) st->offset += (ch & 0xC0) != 0x80;
+      out += SseEvent("log", v->log);  // one event per chunk, a data: line per line
+    }
+    if (v->end) {
+      st->ended = true;
+      out += SseEvent("end", Dump(*v->end));
+    }
+    return out;
+  };
+  return r;
 }
 
 }  // namespace wharf::api

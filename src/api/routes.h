@@ -14,6 +14,8 @@
 //   }
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +45,19 @@ json ListJson(const services::Page<T>& page, F&& f) {
 
 // ?limit= 1..200, default 50.
 Result<int> LimitParam(const HttpRequest& req);
+
+// A job-backed log as Server-Sent Events (a job's and a deployment's log): 'log' events with what
+// the stream has not sent yet, a note when retention dropped unsent output, then one 'end' event.
+// The reader is re-checked while it streams (StreamAccess). `poll` reads the log from a character
+// offset as the re-checked principal.
+struct LogPoll {
+  int64_t log_offset = 0;  // characters the stored log dropped before `log`
+  std::string log;
+  std::optional<json> end;  // the 'end' event's data, once the job has finished
+};
+using LogPoller =
+    std::function<Result<LogPoll>(const authz::Principal&, size_t offset, const services::RequestContext&)>;
+HttpResponse LogStream(services::Services& s, Call& c, LogPoller poll);
 
 // Writers shared across features.
 json UserJson(const domain::User& u);

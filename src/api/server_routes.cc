@@ -163,47 +163,14 @@ void AddServerRoutes(Router& rt) {
   rt.Add("GET", "/api/v1/orgs/{org}/jobs/{id}/log", A::kOrg, "servers",
       "The job's log as Server-Sent Events: 'log' events, then one 'end' event with the status", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto first, s.jobs().GetJob(c.p(), c.params[1], c.ctx));
-        HttpResponse r;
-        r.content_type = "text/event-stream";
-        struct State {
-          size_t offset = 0;
-          bool ended = false;
-        };
-        auto st = std::make_shared<State>();
-        auto access = std::make_shared<StreamAccess>(s, c.who, c.params[0], c.p());
-        auto ctx = c.ctx;
-        std::string id(c.params[1]);
-        r.stream = [&s, st, access, ctx, id]() -> std::optional<std::string> {
-          if (st->ended) return std::nullopt;
-          if (auto revoked = access->Recheck(ctx)) {
-            st->ended = true;
-            return *revoked;
-          }
-          auto j = s.jobs().GetJobTail(access->principal(), id, st->offset, ctx);
-          if (!j) {
-            st->ended = true;
-            if (auto revoked = StreamAccess::Revoked(j.error())) return *revoked;
-            return SseEvent("end", Dump({{"status", "unknown"}, {"error", j.error().message}}));
-          }
-          std::string out;
-          if (j->log_offset > static_cast<int64_t>(st->offset))  // retention dropped output the stream had not sent
-            out += SseEvent("log", "[wharf] … " + std::to_string(j->log_offset - st->offset) +
-                                       " earlier characters dropped (the log keeps its newest part)");
-          // Offsets count characters, as the stores' substr does.
-          st->offset = static_cast<size_t>(j->log_offset);
-          if (!j->log.empty()) {
-            for (unsigned char ch : j->log) st->offset += (ch & 0xC0) != 0x80;
-            out += SseEvent("log", j->log);  // one event per chunk, a data: line per line
-          }
-          if (j->status != "queued" && j->status != "running") {
-            st->ended = true;
-            out += SseEvent("end", Dump({{"status", j->status}, {"error", j->error}}));
-          }
+        WHARF_TRY(s.jobs().GetJob(c.p(), c.params[1], c.ctx));
+        return LogStream(s, c, [&s, id = c.params[1]](const authz::Principal& p, size_t offset,
+                                                       const services::RequestContext& ctx) -> Result<LogPoll> {
+          WHARF_ASSIGN_OR_RETURN(auto j, s.jobs().GetJobTail(p, id, offset, ctx));
+          LogPoll out{j.log_offset, std::move(j.log), std::nullopt};
+          if (j.status != "queued" && j.status != "running") out.end = json{{"status", j.status}, {"error", j.error}};
           return out;
-        };
-        (void)first;
-        return r;
+        });
       });
 
 }
