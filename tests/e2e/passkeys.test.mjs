@@ -127,14 +127,17 @@ test('a credential made on another origin is refused, at registration and at sig
   // A passkey registered properly, then used on the other origin: refused too.
   const home = await authenticatorPage();
   assert.equal((await register(bob, home.page, 'Key')).status, 201);
+  // A page on the other origin holding (only) a copy of that passkey signs for it.
+  const thief = await authenticatorPage(otherBase);
   const creds = await home.cdp.send('WebAuthn.getCredentials', { authenticatorId: home.authenticatorId });
-  for (const c of creds.credentials) await elsewhere.cdp.send('WebAuthn.addCredential', { authenticatorId: elsewhere.authenticatorId, credential: c });
+  for (const c of creds.credentials) await thief.cdp.send('WebAuthn.addCredential', { authenticatorId: thief.authenticatorId, credential: c });
   const sopts = await api(s.url, 'POST', '/api/v1/auth/passkey/options');
-  const assertion = await ceremony(elsewhere.page, 'get', sopts.json);
+  const assertion = await ceremony(thief.page, 'get', sopts.json);
   const refused = await api(s.url, 'POST', '/api/v1/auth/passkey', { body: { credential: assertion } });
   assert.equal(refused.status, 401, refused.text);
   assert.equal(refused.json.error.details.check, 'origin');
   await elsewhere.ctx.close();
+  await thief.ctx.close();
   await home.ctx.close();
 });
 

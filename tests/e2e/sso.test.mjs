@@ -113,6 +113,7 @@ test('first sign-in creates the account and maps the group to a role; losing the
   assert.ok(inOrg, JSON.stringify(who.json));
   assert.equal(inOrg.role.name, 'Platform');
   // The UI kept the CSRF token from the fragment: a state-changing request works.
+  await first.page.waitForFunction(() => localStorage.getItem('wharf.csrf'));
   const created = await first.page.evaluate(() => fetch('/api/v1/orgs', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': localStorage.getItem('wharf.csrf') }, body: JSON.stringify({ name: 'Carol Co' }) }).then((r) => r.status));
   assert.equal(created, 201);
   await first.ctx.close();

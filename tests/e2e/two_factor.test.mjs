@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { startWharf, startMaildev, api, signup, memberWithRole, databaseEnv, WHARF_BIN } from './lib/harness.mjs';
 import { totpCodes, stepNow } from './lib/totp.mjs';
+import { cliUser } from './lib/cli.mjs';
 
 let s, mail;
 const secretsSeen = [];  // every TOTP secret and recovery code handed out, checked against logs at the end
@@ -15,6 +16,16 @@ before(async () => {
   s = await startWharf({ smtpPort: mail.smtpPort });
 });
 after(async () => { await s.stop(); s.cleanup(); mail.stop(); });
+
+// The first email to `to` whose subject matches `rx` (sign-up sends its own mail first).
+async function mailTo(to, rx) {
+  for (let i = 0; i < 100; i++) {
+    const found = (await mail.messages()).find((m) => (m.to || []).some((t) => t.address.toLowerCase() === to.toLowerCase()) && rx.test(m.subject));
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no email to ${to} matching ${rx}`);
+}
 
 const login = (email, password) => api(s.url, 'POST', '/api/v1/auth/login', { body: { email, password } });
 
@@ -83,8 +94,7 @@ test('TOTP enrolment: the QR code and manual key come from the server, a first c
   const ev = audit.json.items.find((e) => e.action === 'auth.totp_enabled');
   assert.ok(ev, audit.text);
   assert.ok(!audit.text.includes(begin.json.secret));
-  const msg = await mail.waitForMessageTo(u.email);
-  assert.match(msg.subject, /Two-factor sign-in was turned on/);
+  await mailTo(u.email, /Two-factor sign-in was turned on/);
 });
 
 test('sign-in with a second factor: no session after the password, one after the code', async () => {
@@ -211,8 +221,7 @@ test('turning TOTP off needs step-up, is audited and emailed, and the password a
   await mail.clear();
   const off = await api(s.url, 'DELETE', '/api/v1/me/totp', { token });
   assert.equal(off.status, 204, off.text);
-  const msg = await mail.waitForMessageTo(u.email);
-  assert.match(msg.subject, /changed/);
+  await mailTo(u.email, /Two-factor sign-in was changed/);
   const again = await login(u.email, u.password);
   assert.equal(again.status, 200);
   assert.ok(again.json.token);
@@ -280,10 +289,26 @@ test('wharf admin reset-2fa removes every factor, audited and emailed', async ()
   const ev = audit.json.items.find((e) => e.action === 'auth.two_factor_reset');
   assert.ok(ev, audit.text);
   assert.equal(ev.actor.email, 'operator');
-  const msg = await mail.waitForMessageTo(u.email);
-  assert.match(msg.subject, /reset/);
+  await mailTo(u.email, /Two-factor sign-in was reset/);
   const missing = spawnSync(WHARF_BIN, ['admin', 'reset-2fa', '--data-dir', s.dataDir, 'nobody@example.test'], { encoding: 'utf8', env: { ...process.env, ...s.env } });
   assert.notEqual(missing.status, 0);
+});
+
+test('wharf login asks for the second factor (the line after the password with --password-stdin)', async () => {
+  const u = await withTotp('cli');
+  const cli = cliUser('cli2fa');
+  try {
+    const wrong = await cli.run(['login', s.url, '--email', u.email, '--password-stdin'], { input: `${u.password}\n000000\n` });
+    assert.notEqual(wrong.code, 0);
+    const ok = await cli.run(['login', s.url, '--email', u.email, '--password-stdin'], { input: `${u.password}\n${await u.codes.next()}\n` });
+    assert.equal(ok.code, 0, ok.stderr);
+    const who = await cli.json(['whoami']);
+    assert.equal(who.user.email, u.email);
+    const rec = await cli.run(['login', s.url, '--email', u.email, '--password-stdin', '--name', 'rec'], { input: `${u.password}\n${u.recovery[9]}\n` });
+    assert.equal(rec.code, 0, rec.stderr);
+  } finally {
+    cli.cleanup();
+  }
 });
 
 test('no TOTP secret or recovery code ever reaches a log line', async () => {
