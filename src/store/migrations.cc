@@ -448,7 +448,7 @@ CREATE TABLE auth_challenges (
   id_hash TEXT PRIMARY KEY,
   kind TEXT NOT NULL,
   user_id TEXT NOT NULL,
-  webauthn_challenge {BLOB} NOT NULL,
+  webauthn_challenge {BLOB},
   expires_at {INT} NOT NULL
 );
 CREATE INDEX auth_challenges_expiry ON auth_challenges (expires_at);
@@ -468,7 +468,7 @@ CREATE TABLE identity_providers (
   issuer TEXT NOT NULL,
   client_id TEXT NOT NULL,
   wrapped_key {BLOB} NOT NULL,
-  client_secret_sealed {BLOB} NOT NULL,
+  client_secret_sealed {BLOB},
   scopes TEXT NOT NULL,
   allowed_domains TEXT NOT NULL,
   mappings TEXT NOT NULL,
