@@ -68,9 +68,9 @@ test('add a passkey on the security page, then sign in with it and no password',
   await page.goto('/account/security');
   await page.getByLabel('Passkey name').fill('This laptop');
   await page.getByRole('button', { name: 'Add passkey' }).click();
-  await page.getByRole('cell', { name: 'This laptop' }).waitFor();
+  await page.getByRole('cell', { name: 'This laptop', exact: true }).waitFor();
   await signOut(page);
-  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.getByRole('button', { name: 'Continue with a passkey' }).click();
   await page.waitForURL(/\/o\//);
   assert.deepEqual(ctx.problems, []);
   await ctx.close();

@@ -123,11 +123,11 @@ export function LoginPage() {
         </button>
       </form>
       {passkeysSupported() && (
-        <p><button class="btn plain" type="button" onClick={passwordless} disabled={busy}>Sign in with a passkey</button></p>
+        <p><button class="btn plain" type="button" onClick={passwordless} disabled={busy}>Continue with a passkey</button></p>
       )}
       {ssoError && <div class="alert error" role="alert" data-testid="sso-error"><p><strong>Single sign-on failed.</strong> {ssoError}</p></div>}
       {providers.map((p) => (
-        <p key={p.name}><a class="btn plain" href={p.start_url} data-native>Sign in with {p.display_name}</a></p>
+        <p key={p.name}><a class="btn plain" href={p.start_url} data-native>Continue with {p.display_name}</a></p>
       ))}
       <p>
         New here? <a href={`/signup${query.get('next') ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</a>
