@@ -51,6 +51,15 @@ test('enrol the authenticator app on the security page, then sign in with its co
   await page.getByLabel('Authentication code').fill(await codes.next());
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.waitForURL(/\/o\//);
+  // As the org's Admin with a factor, she requires one of every member on the team page.
+  const slug = new URL(page.url()).pathname.split('/')[2];
+  await page.goto(`/o/${slug}/team`);
+  const policy = page.getByTestId('two-factor-policy');
+  await policy.getByText('Every member has a second factor.').waitFor();
+  await policy.getByRole('checkbox').check();
+  await page.reload();
+  await page.getByTestId('two-factor-policy').getByText('Every member has a second factor.').waitFor();
+  assert.equal(await page.getByTestId('two-factor-policy').getByRole('checkbox').isChecked(), true);
   assert.deepEqual(ctx.problems, []);
   await ctx.close();
 });
