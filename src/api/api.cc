@@ -16,6 +16,8 @@ struct Api::Impl {
     AddDeploymentRoutes(rt);
     AddOperationsRoutes(rt);
     AddAuthRoutes(rt);
+    AddSecondFactorRoutes(rt);
+    AddSsoRoutes(rt);
     AddTeamRoutes(rt);
     AddSshKeyRoutes(rt);
     AddSecurityGroupRoutes(rt);

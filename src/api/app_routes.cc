@@ -203,6 +203,7 @@ void AddApplicationRoutes(Router& rt) {
       {200, 400, 401, 403, 404}, [&s, vars_json](Call& c) -> Result<HttpResponse> {
         const std::string reveal = c.req.Query("reveal");
         if (!reveal.empty() && reveal != "true" && reveal != "false") return FieldError("reveal", "must be true or false");
+        if (reveal == "true") WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "services.reveal", c.ctx));
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().ListVariables(c.p(), c.params[1], reveal == "true", c.ctx));
         return Json(200, vars_json(v));
       });
@@ -247,6 +248,7 @@ void AddApplicationRoutes(Router& rt) {
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/reveal-credentials", A::kOrg, "services",
       "A database's generated credentials and URL (services.update, audited)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "services.reveal", c.ctx));
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().RevealCredentials(c.p(), c.params[1], c.ctx));
         return Json(200, v);
       });

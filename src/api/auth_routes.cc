@@ -56,7 +56,8 @@ void AddAuthRoutes(Router& rt) {
         res.headers.emplace_back("Set-Cookie", rt.SessionCookie(g.token));
         return res;
       });
-  rt.Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI)", {200, 400, 401, 413, 415, 429},
+  rt.Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI). An account with a second factor "
+      "answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor)", {200, 400, 401, 413, 415, 429},
       [&rt, &s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "cookie_only"}));
         WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
@@ -65,11 +66,8 @@ void AddAuthRoutes(Router& rt) {
         auto password = SecretBytes::FromString(pw);
         std::fill(pw.begin(), pw.end(), '\0');
         WHARF_ASSIGN_OR_RETURN(auto g, s.auth().Login(email, password, c.ctx));
-        json out = {{"user", UserJson(g.user)}, {"csrf_token", g.csrf_token.view()}};
-        if (!cookie_only.value_or(false)) out["token"] = g.token.view();  // the web UI keeps it in the cookie only
-        auto res = Json(200, out);
-        res.headers.emplace_back("Set-Cookie", rt.SessionCookie(g.token));
-        return res;
+        if (g.second_factor) return SecondFactorAnswer(*g.second_factor);  // no session yet
+        return SessionAnswer(rt, g, cookie_only.value_or(false));
       });
   rt.Add("POST", "/api/v1/auth/logout", A::kUser, "auth", "Sign out (revoke this session)", {204, 400, 401, 403},
       [&rt, &s](Call& c) -> Result<HttpResponse> {
@@ -99,7 +97,7 @@ void AddAuthRoutes(Router& rt) {
                          {"permissions", domain::PermissionsToJson(o.effective)}});
         return Json(200, {{"user", UserJson(c.who->user)}, {"orgs", arr}});
       });
-  rt.Add("POST", "/api/v1/me/tokens", A::kUser, "me", "Create a personal API token scoped to one org (shown once)",
+  rt.Add("POST", "/api/v1/me/tokens", A::kUser, "me", "Create a personal API token scoped to one org (shown once; step-up)",
       {201, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "org", "permissions", "expires_in_days"}));
         services::CreateTokenInput in;
@@ -109,6 +107,7 @@ void AddAuthRoutes(Router& rt) {
           WHARF_ASSIGN_OR_RETURN(in.permissions, domain::ParsePermissions(b.Raw("permissions"), "permissions"));
         }
         WHARF_ASSIGN_OR_RETURN(in.expires_in_days, b.OptInt("expires_in_days"));
+        WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "tokens.create", c.ctx));
         WHARF_ASSIGN_OR_RETURN(auto g, s.auth().CreateApiToken(*c.who, std::move(in), c.ctx));
         json out = TokenJson(g.token, g.org_slug);
         out["token"] = g.secret.view();
@@ -141,17 +140,26 @@ void AddAuthRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(auto v, s.auth().GetOrg(c.p()));
         return Json(200, OrgJson(v));
       });
-  rt.Add("PATCH", "/api/v1/orgs/{org}", A::kOrg, "orgs", "Rename an org (Admin)", {200, 400, 401, 403, 404},
-      [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name"}));
-        WHARF_ASSIGN_OR_RETURN(std::string name, b.String("name", 200));
-        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().RenameOrg(c.p(), name, c.ctx));
+  rt.Add("PATCH", "/api/v1/orgs/{org}", A::kOrg, "orgs",
+      "Rename an org {name} and/or set {require_two_factor} (Admin; turning it on needs your own second factor)",
+      {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "require_two_factor"}));
+        WHARF_ASSIGN_OR_RETURN(auto name, b.OptString("name", 200));
+        WHARF_ASSIGN_OR_RETURN(auto require_2fa, b.OptBool("require_two_factor"));
+        if (!name && !require_2fa) return FieldError("name", "give name and/or require_two_factor");
+        if (require_2fa) WHARF_TRY(s.second_factor().SetRequireTwoFactor(c.p(), *require_2fa, c.ctx));
+        if (name) {
+          WHARF_ASSIGN_OR_RETURN(auto v, s.auth().RenameOrg(c.p(), *name, c.ctx));
+          return Json(200, OrgJson(v));
+        }
+        WHARF_ASSIGN_OR_RETURN(auto v, s.auth().GetOrg(c.p()));
         return Json(200, OrgJson(v));
       });
-  rt.Add("POST", "/api/v1/orgs/{org}/transfer-ownership", A::kOrg, "orgs", "Transfer ownership to an Admin member (owner)",
+  rt.Add("POST", "/api/v1/orgs/{org}/transfer-ownership", A::kOrg, "orgs", "Transfer ownership to an Admin member (owner; step-up)",
       {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"user_id"}));
         WHARF_ASSIGN_OR_RETURN(std::string uid, b.String("user_id", 64));
+        WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "orgs.transfer_ownership", c.ctx));
         WHARF_ASSIGN_OR_RETURN(auto v, s.auth().TransferOwnership(c.p(), uid, c.ctx));
         return Json(200, OrgJson(v));
       });

@@ -10,6 +10,8 @@ int HttpStatus(ErrorCode code) {
     case ErrorCode::kUnauthenticated: return 401;
     case ErrorCode::kForbidden: return 403;
     case ErrorCode::kLimitReached: return 403;
+    case ErrorCode::kStepUpRequired: return 403;
+    case ErrorCode::kTwoFactorRequired: return 403;
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kMethodNotAllowed: return 405;
     case ErrorCode::kConflict: return 409;

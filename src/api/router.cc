@@ -1,6 +1,7 @@
 // Dispatch, authentication modes and the OpenAPI document (router.h).
 #include "api/router.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "api/body.h"
@@ -17,6 +18,11 @@ Router::Router(services::Services& svc, Metrics& metrics, ApiOptions options)
 
 void Router::Add(std::string method, std::string pattern, AuthMode auth, std::string tag, std::string summary,
                  std::vector<int> statuses, Handler fn, json schema) {
+  // Every org route may answer 403 two_factor_required (the org's two-factor policy).
+  if (auth == AuthMode::kOrg && std::find(statuses.begin(), statuses.end(), 403) == statuses.end()) {
+    statuses.push_back(403);
+    std::sort(statuses.begin(), statuses.end());
+  }
   Route r{std::move(method), pattern, {}, auth, std::move(fn), std::move(summary), std::move(statuses), std::move(tag),
           std::move(schema), {}};
   for (auto s : Split(std::string_view(pattern).substr(1), '/')) r.segs.emplace_back(s);
@@ -156,6 +162,8 @@ Result<HttpResponse> Router::Run(const Route& r, Call& call) {
     if (r.auth == AuthMode::kOrg) {
       WHARF_ASSIGN_OR_RETURN(call.principal, svc_.auth().ResolvePrincipal(*call.who, call.params[0], call.ctx));
       log::SetThreadOrg(call.principal->org_id);  // only once the caller is a member of it
+      // An org that requires two-factor sign-in: members without a factor may only enrol (/me/*).
+      WHARF_TRY(svc_.second_factor().CheckOrgPolicy(*call.who, *call.principal));
     }
   }
   return r.fn(call);

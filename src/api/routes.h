@@ -84,5 +84,12 @@ void AddServerRoutes(Router& rt);        // server_routes.cc: servers and jobs
 void AddDiagnoseRoutes(Router& rt);      // diagnose_routes.cc: access explain, diagnose, support bundle
 void AddAuditRoutes(Router& rt);         // team_routes.cc
 void AddBackupRoutes(Router& rt);        // backup_routes.cc
+void AddSsoRoutes(Router& rt);          // sso_routes.cc: identity providers, OpenID Connect sign-in
+void AddSecondFactorRoutes(Router& rt);  // second_factor_routes.cc: TOTP, recovery codes, passkeys, step-up, 2FA policy
+
+// second_factor_routes.cc: a sign-in's answer (session cookie, csrf_token, token unless
+// cookie_only), and the answer of a sign-in that waits for its second factor.
+HttpResponse SessionAnswer(const Router& rt, const services::SessionGrant& g, bool cookie_only);
+HttpResponse SecondFactorAnswer(const services::PendingSecondFactor& p);
 
 }  // namespace wharf::api

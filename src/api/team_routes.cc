@@ -82,10 +82,11 @@ void AddTeamRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(auto v, s.roles().GetRole(c.p(), c.params[1], c.ctx));
         return Json(200, RoleJson(v));
       });
-  rt.Add("PATCH", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "Change a custom role (roles.update)",
+  rt.Add("PATCH", "/api/v1/orgs/{org}/roles/{id}", A::kOrg, "roles", "Change a custom role (roles.update; step-up)",
       {200, 400, 401, 403, 404, 409}, [&s, parse_role](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"name", "description", "permissions", "resource_scope"}));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_role(b, false));
+        WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "roles.update", c.ctx));
         WHARF_ASSIGN_OR_RETURN(auto v, s.roles().UpdateRole(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, RoleJson(v));
       });
@@ -105,10 +106,11 @@ void AddTeamRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(auto page, s.team().ListMembers(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, MemberJson));
       });
-  rt.Add("PATCH", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members", "Change a member's role (team.update)",
+  rt.Add("PATCH", "/api/v1/orgs/{org}/members/{user_id}", A::kOrg, "members", "Change a member's role (team.update; step-up)",
       {200, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"role_id"}));
         WHARF_ASSIGN_OR_RETURN(std::string role_id, b.String("role_id", 64));
+        WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "team.update", c.ctx));
         WHARF_ASSIGN_OR_RETURN(auto v, s.team().ChangeMemberRole(c.p(), c.params[1], role_id, c.ctx));
         return Json(200, MemberJson(v));
       });

@@ -11,6 +11,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kUnauthenticated: return "unauthenticated";
     case ErrorCode::kForbidden: return "forbidden";
     case ErrorCode::kLimitReached: return "limit_reached";
+    case ErrorCode::kStepUpRequired: return "step_up_required";
+    case ErrorCode::kTwoFactorRequired: return "two_factor_required";
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
     case ErrorCode::kConflict: return "conflict";

@@ -31,7 +31,9 @@ int ExitCodeFor(const Error& e) {
   switch (e.code) {
     case ErrorCode::kUnauthenticated: return kExitUnauthenticated;
     case ErrorCode::kForbidden:
-    case ErrorCode::kLimitReached: return kExitForbidden;
+    case ErrorCode::kLimitReached:
+    case ErrorCode::kStepUpRequired:
+    case ErrorCode::kTwoFactorRequired: return kExitForbidden;
     default: return kExitFailure;
   }
 }

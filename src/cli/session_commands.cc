@@ -129,6 +129,25 @@ Status Login(Env& env, const LoginFlags& f) {
     std::string& pw = body["password"].get_ref<std::string&>();
     std::fill(pw.begin(), pw.end(), '\0');
     if (!r) return Err(r.error());
+    if (r->value("second_factor_required", false)) {
+      // The account has a second factor: a code from the authenticator app, or a recovery code
+      // (with --password-stdin, the line after the password).
+      SecretBytes code;
+      if (f.password_stdin) {
+        WHARF_ASSIGN_OR_RETURN(code, ReadSecretLine(stdin));
+      } else {
+        WHARF_ASSIGN_OR_RETURN(code, PromptPassword("Authentication code (or a recovery code): "));
+      }
+      std::string typed(Trim(code.view()));
+      const bool digits = !typed.empty() && typed.find_first_not_of("0123456789 ") == std::string::npos;
+      json second = {{"challenge", r->value("challenge", "")}, {digits ? "totp_code" : "recovery_code", typed}};
+      std::fill(typed.begin(), typed.end(), '\0');
+      auto r2 = anon.Post("/api/v1/auth/login/second-factor", second);
+      std::string& sent = second[digits ? "totp_code" : "recovery_code"].get_ref<std::string&>();
+      std::fill(sent.begin(), sent.end(), '\0');
+      if (!r2) return Err(r2.error());
+      r = std::move(r2);
+    }
     token = r->value("token", "");
     if (token.empty()) return Err(ErrorCode::kInternal, "The server's login answer has no token; is this a Wharf server?");
   }

@@ -340,13 +340,26 @@ int AdminRotateMasterKey(const std::string& data_dir_s, const std::string& datab
   // 3. move the new key into place. A crash between 2 and 3 leaves master.key.next, which
   // `rotate-master-key --resume` would pick up; until then the old key still opens nothing new.
   if (auto st = secrets::Envelope::WriteMasterKeyFile(next_path, fresh); !st) return Fail(st.error());
-  int count = 0;
+  int count = 0, others = 0;
   auto st = (*store)->Write([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto orgs, tx.orgs().ListAll());
     for (auto& o : orgs) {
       WHARF_ASSIGN_OR_RETURN(std::string rewrapped, old_env.Rewrap(o.wrapped_data_key, o.id, new_env));
       WHARF_TRY(tx.orgs().UpdateDataKey(o.id, rewrapped));
       ++count;
+    }
+    // The per-row keys of TOTP secrets (scope user:<id>) and identity providers' client secrets.
+    WHARF_ASSIGN_OR_RETURN(auto totps, tx.second_factors().ListAllTotp());
+    for (auto& t : totps) {
+      WHARF_ASSIGN_OR_RETURN(t.wrapped_key, old_env.Rewrap(t.wrapped_key, "user:" + t.user_id, new_env));
+      WHARF_TRY(tx.second_factors().PutTotp(t));
+      ++others;
+    }
+    WHARF_ASSIGN_OR_RETURN(auto idps, tx.sso().ListProviders());
+    for (auto& p : idps) {
+      WHARF_ASSIGN_OR_RETURN(p.wrapped_key, old_env.Rewrap(p.wrapped_key, "instance:sso", new_env));
+      WHARF_TRY(tx.sso().UpdateProvider(p));
+      ++others;
     }
     return Ok();
   });
@@ -362,7 +375,8 @@ int AdminRotateMasterKey(const std::string& data_dir_s, const std::string& datab
               << ec.message() << ". Move it into place by hand before starting the server.\n";
     return 1;
   }
-  std::cout << "Rotated the master key; rewrapped " << count << " organisation data key(s).\n";
+  std::cout << "Rotated the master key; rewrapped " << count << " organisation data key(s) and " << others
+            << " other key(s) (TOTP secrets, identity providers).\n";
   return 0;
 }
 
@@ -450,6 +464,37 @@ int AdminCreateUser(const std::string& data_dir_s, const std::string& database, 
   if (!g) return Fail(g.error());
   std::cout << "Created user " << g->user.email << (g->user.instance_admin ? " (instance administrator)" : "")
             << " with organisation '" << g->org->slug << "'.\n";
+  return 0;
+}
+
+// wharf admin reset-2fa EMAIL: every second factor of the account removed, audited in each of its
+// orgs, and the user emailed when WHARF_SMTP_URL (the server's SMTP setting) is in the environment.
+int AdminResetTwoFactor(const std::string& data_dir_s, const std::string& database, const std::string& email) {
+  const fs::path data_dir(data_dir_s);
+  if (!secrets::Init()) return 1;
+  auto master = secrets::LoadOrCreateMasterKey(data_dir);
+  if (!master) return Fail(master.error());
+  secrets::Envelope envelope(std::move(*master));
+  auto store = OpenStore(database, data_dir);
+  if (!store) return Fail(store.error());
+  std::unique_ptr<http_client::Mailer> mailer = std::make_unique<http_client::DisabledMailer>();
+  if (const char* url = std::getenv("WHARF_SMTP_URL"); url && *url) {
+    const char* from = std::getenv("WHARF_SMTP_FROM");
+    auto cfg = ParseSmtpUrl(url, from && *from ? from : "wharf@localhost");
+    if (!cfg) return Fail(cfg.error());
+    mailer = std::make_unique<http_client::SmtpMailer>(std::move(*cfg));
+  }
+  SystemClock clock;
+  RandomIdGenerator ids;
+  authz::SnapshotCache cache;
+  nodes::SshNodeExecutor node_executor;
+  services::Config config;
+  if (const char* v = std::getenv("WHARF_PUBLIC_URL"); v && *v) config.public_url = v;
+  services::Services svc({**store, envelope, *mailer, clock, ids, cache, node_executor}, config);
+  if (auto st = svc.second_factor().AdminReset(email, {"admin-cli", "local", "wharf admin reset-2fa"}); !st)
+    return Fail(st.error());
+  std::cout << "Removed every second factor and recovery code of " << email
+            << ". They sign in with their password alone until they enrol again.\n";
   return 0;
 }
 
@@ -581,6 +626,11 @@ int main(int argc, char** argv) {
   migrate_store->add_option("--from", ms_from, "sqlite:PATH or postgres://… (stop the server using it first)")->required();
   migrate_store->add_option("--to", ms_to, "postgres://… or sqlite:PATH; must be empty")->required();
   migrate_store->footer("Example:\n  wharf admin migrate-store --from sqlite:/var/lib/wharf/wharf.db --to postgres://wharf@db/wharf");
+  auto* reset_2fa = admin->add_subcommand(
+      "reset-2fa", "Remove every second factor of an account that lost them (audited; the user is emailed)");
+  add_common(reset_2fa);
+  reset_2fa->add_option("email", a_email, "The account's email")->required();
+  reset_2fa->footer("Example:\n  wharf admin reset-2fa --data-dir /var/lib/wharf grace@example.com");
   auto* bootstrap = admin->add_subcommand("bootstrap", "Create the first user and their organisation non-interactively");
   add_common(bootstrap);
   bootstrap->add_option("--email", a_email, "Email")->required();
@@ -614,12 +664,13 @@ int main(int argc, char** argv) {
     return server::ChooseAdminDataDir(a_data_dir, c->count("--data-dir") > 0, create, std::cerr);
   };
   for (auto [c, create] : {std::pair{migrate, a_create}, std::pair{rotate, false},
-                           std::pair{create_user, a_create}, std::pair{bootstrap, true}}) {
+                           std::pair{create_user, a_create}, std::pair{bootstrap, true}, std::pair{reset_2fa, false}}) {
     if (!c->parsed()) continue;
     auto dir = dir_of(c, create);
     if (!dir) return Fail(dir.error()) + 1;  // exit 2: a usage error
     if (c == migrate) return AdminMigrate(dir->string(), a_database);
     if (c == rotate) return AdminRotateMasterKey(dir->string(), a_database);
+    if (c == reset_2fa) return AdminResetTwoFactor(dir->string(), a_database, a_email);
     return AdminCreateUser(dir->string(), a_database, a_email, a_name, a_password_file, c == bootstrap);
   }
   return 2;

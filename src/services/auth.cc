@@ -337,6 +337,15 @@ Result<SessionGrant> Auth::Login(std::string_view email_in, const SecretBytes& p
   for (auto& tier : pair_failures_) tier->Reset(pair);
   SessionGrant grant;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    if (login_gate_) {
+      WHARF_ASSIGN_OR_RETURN(auto pending, login_gate_(tx, *user, ctx));
+      if (pending) {  // the password was right; the session waits for the second factor
+        grant.user = *user;
+        grant.user.password_hash.clear();
+        grant.second_factor = std::move(pending);
+        return Ok();
+      }
+    }
     WHARF_ASSIGN_OR_RETURN(grant, NewSession(tx, *user, ctx));
     return Ok();
   }));

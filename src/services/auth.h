@@ -36,8 +36,18 @@ struct SignupInput {
   std::optional<std::string> invitation_token;
 };
 
+// A sign-in whose password was right, waiting for the second factor
+// (POST /auth/login/second-factor with `challenge`).
+struct PendingSecondFactor {
+  SecretBytes challenge;             // shown once; the store keeps its hash
+  std::vector<std::string> methods;  // "totp", "passkey", "recovery"
+  nlohmann::json passkey_options;    // WebAuthn request options when a passkey is enrolled, else null
+};
+
 struct SessionGrant {
   domain::User user;
+  // Set instead of a session when the account has a second factor; token and csrf_token are empty.
+  std::optional<PendingSecondFactor> second_factor;
   SecretBytes token;       // shown once
   SecretBytes csrf_token;  // shown once
   std::optional<domain::Org> org;  // signup: the personal org, or the invited org
@@ -78,6 +88,15 @@ class Auth : public Feature {
 
   Result<SessionGrant> Signup(SignupInput in, const RequestContext& ctx);
   Result<SessionGrant> Login(std::string_view email, const SecretBytes& password, const RequestContext& ctx);
+  // Decides, inside the sign-in's transaction, whether a right password opens a session or a
+  // second-factor challenge (set once by SecondFactor; without it every sign-in opens a session).
+  using LoginGate = std::function<Result<std::optional<PendingSecondFactor>>(store::Tx&, const domain::User&,
+                                                                             const RequestContext&)>;
+  void SetLoginGate(LoginGate gate) { login_gate_ = std::move(gate); }
+  // A new session for `u` in the caller's transaction (second factor, passkey, SSO sign-ins);
+  // call SessionOpened after the commit.
+  Result<SessionGrant> NewSession(store::Tx& tx, const domain::User& u, const RequestContext& ctx);
+  void SessionOpened(const SessionGrant& g) { ForgetEndedSessions(g); }
   Status Logout(const Authenticated& who, const RequestContext& ctx);
   Status LogoutAll(const Authenticated& who, const RequestContext& ctx);
   // Appends an instance-level audit event (org_id "") when the configured sign-up policy differs
@@ -115,7 +134,6 @@ class Auth : public Feature {
                                const RequestContext& ctx);
 
  private:
-  Result<SessionGrant> NewSession(store::Tx& tx, const domain::User& u, const RequestContext& ctx);
   Result<domain::Org> CreateOrgIn(store::Tx& tx, const domain::User& owner, std::string_view name,
                                   std::optional<std::string> slug);
   RateLimiter account_failures_;  // per account, any address: detects a burst (never blocks)
@@ -151,6 +169,7 @@ class Auth : public Feature {
   std::unordered_map<std::string, std::shared_ptr<const domain::Org>> org_cache_;  // slug → org
   uint64_t org_generation_ = 0;  // GUARDED_BY(org_mu_); bumped whenever org rows may have changed
   Team& team_;
+  LoginGate login_gate_;
 };
 
 }  // namespace wharf::services

@@ -32,9 +32,11 @@
 #include "services/node_access.h"
 #include "services/registries.h"
 #include "services/roles.h"
+#include "services/second_factor.h"
 #include "services/security_groups.h"
 #include "services/servers.h"
 #include "services/ssh_keys.h"
+#include "services/sso.h"
 #include "services/support.h"
 #include "services/team.h"
 #include "services/templates.h"
@@ -68,6 +70,8 @@ class Services {
   void Stop();
 
   Auth& auth() { return auth_; }
+  SecondFactor& second_factor() { return second_factor_; }
+  Sso& sso() { return sso_; }
   Team& team() { return team_; }
   Roles& roles() { return roles_; }
   SshKeys& ssh_keys() { return ssh_keys_; }
@@ -94,6 +98,8 @@ class Services {
   NodeAccess node_access_;
   Team team_;
   Auth auth_;
+  SecondFactor second_factor_;
+  Sso sso_;
   Roles roles_;
   SshKeys ssh_keys_;
   SecurityGroups security_groups_;

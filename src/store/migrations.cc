@@ -415,6 +415,89 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_received ON webhook_deliveries (received_at);
 )sql",
+    // 9: second factors (TOTP, recovery codes, passkeys), sign-in ceremonies, step-up, the org
+    // policy "require two-factor", and OpenID Connect identity providers with their identities.
+    R"sql(
+CREATE TABLE user_totp (
+  user_id TEXT PRIMARY KEY,
+  wrapped_key {BLOB} NOT NULL,
+  secret_sealed {BLOB} NOT NULL,
+  confirmed {BOOL} NOT NULL DEFAULT {FALSE},
+  last_step {INT} NOT NULL,
+  created_at {INT} NOT NULL
+);
+CREATE TABLE user_recovery_codes (
+  user_id TEXT NOT NULL,
+  idx {INT} NOT NULL,
+  code_hash TEXT NOT NULL,
+  PRIMARY KEY (user_id, idx)
+);
+CREATE TABLE user_passkeys (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  credential_id {BLOB} NOT NULL UNIQUE,
+  public_key {BLOB} NOT NULL,
+  alg {INT} NOT NULL,
+  sign_count {INT} NOT NULL,
+  created_at {INT} NOT NULL,
+  last_used_at {INT} NOT NULL
+);
+CREATE INDEX user_passkeys_user ON user_passkeys (user_id, created_at);
+CREATE TABLE auth_challenges (
+  id_hash TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  webauthn_challenge {BLOB},
+  expires_at {INT} NOT NULL
+);
+CREATE INDEX auth_challenges_expiry ON auth_challenges (expires_at);
+CREATE TABLE session_step_ups (
+  session_id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  until_at {INT} NOT NULL
+);
+CREATE TABLE org_policies (
+  org_id TEXT PRIMARY KEY,
+  require_two_factor {BOOL} NOT NULL DEFAULT {FALSE}
+);
+CREATE TABLE identity_providers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  wrapped_key {BLOB} NOT NULL,
+  client_secret_sealed {BLOB},
+  scopes TEXT NOT NULL,
+  allowed_domains TEXT NOT NULL,
+  mappings TEXT NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL
+);
+CREATE TABLE sso_states (
+  state_hash TEXT PRIMARY KEY,
+  provider_id TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  pkce_verifier TEXT NOT NULL,
+  expires_at {INT} NOT NULL
+);
+CREATE TABLE sso_identities (
+  provider_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  created_at {INT} NOT NULL,
+  PRIMARY KEY (provider_id, subject)
+);
+CREATE TABLE sso_grants (
+  provider_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  org_id TEXT NOT NULL,
+  role_id TEXT NOT NULL,
+  PRIMARY KEY (provider_id, user_id, org_id)
+);
+)sql",
 };
 
 std::string Render(std::string_view tpl, Dialect d) {

@@ -33,6 +33,7 @@
 #include "domain/types.h"
 #include "store/access_repositories.h"
 #include "store/app_repositories.h"
+#include "store/identity_repositories.h"
 #include "store/job_repositories.h"
 #include "store/repository_types.h"
 #include "store/server_repositories.h"
@@ -58,7 +59,9 @@ inline const std::vector<std::string>& DataTables() {
                                              "sessions",    "api_tokens", "invitations",   "ssh_keys",
                                              "security_groups", "servers", "server_checks", "jobs",
                                              "integrations", "audit_events",
-                                             "applications", "app_services", "app_templates", "deployments"};
+                                             "applications", "app_services", "app_templates", "deployments",
+                                             "user_totp", "user_recovery_codes", "user_passkeys", "org_policies",
+                                             "identity_providers", "sso_identities", "sso_grants"};
   return t;
 }
 
@@ -99,6 +102,8 @@ class Tx {
   virtual AppServiceRepository& app_services() = 0;
   virtual TemplateRepository& templates() = 0;
   virtual DeploymentRepository& deployments() = 0;
+  virtual SecondFactorRepository& second_factors() = 0;
+  virtual SsoRepository& sso() = 0;
 };
 
 class Store {

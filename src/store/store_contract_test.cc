@@ -111,7 +111,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 8);  // one per migration (8: webhook_deliveries)
+  EXPECT_EQ(store_->SchemaVersion(), 9);  // one per migration (9: second factors and SSO)
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
@@ -932,6 +932,58 @@ TEST_P(StoreContract, DeploymentsReadTheirJobsStatusAndStayInTheirOrg) {
       EXPECT_EQ(second[0].id, "job_d2");
       EXPECT_EQ(second[1].id, "job_d1");
     }
+    return Ok();
+  }));
+}
+
+// Second factors: each conditional write succeeds once, so one code, recovery code, challenge or
+// passkey counter value opens at most one session.
+TEST_P(StoreContract, SecondFactorsConsumeOnce) {
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    auto& sf = tx.second_factors();
+    EXPECT_FALSE(*sf.HasSecondFactor("usr_1"));
+    WHARF_TRY(sf.PutTotp({"usr_1", "wrapped", "sealed", false, -1, 1}));
+    EXPECT_FALSE(*sf.HasSecondFactor("usr_1"));  // not confirmed yet
+    WHARF_TRY(sf.ConfirmTotp("usr_1", 100));
+    EXPECT_TRUE(*sf.HasSecondFactor("usr_1"));
+    EXPECT_TRUE(*sf.AdvanceTotpStep("usr_1", 101));
+    EXPECT_FALSE(*sf.AdvanceTotpStep("usr_1", 101));  // replay
+    EXPECT_FALSE(*sf.AdvanceTotpStep("usr_1", 100));  // older than the last used
+    EXPECT_EQ(sf.FindTotp("usr_1")->value().last_step, 101);
+    WHARF_TRY(sf.ReplaceRecoveryCodes("usr_1", {"h0", "h1", "h2"}));
+    EXPECT_TRUE(*sf.ConsumeRecoveryCode("usr_1", 1));
+    EXPECT_FALSE(*sf.ConsumeRecoveryCode("usr_1", 1));
+    EXPECT_EQ(sf.ListRecoveryCodes("usr_1")->size(), 2u);
+    WHARF_TRY(sf.InsertPasskey({"pky_1", "usr_2", "Laptop", std::string("\x01\x00\x02", 3), "cose", -7, 5, 1, 0}));
+    EXPECT_EQ(sf.InsertPasskey({"pky_2", "usr_3", "Dup", std::string("\x01\x00\x02", 3), "cose", -7, 0, 1, 0}).error().code,
+              ErrorCode::kConflict);
+    auto pk = *sf.FindPasskeyByCredential(std::string("\x01\x00\x02", 3));
+    EXPECT_TRUE(pk && pk->user_id == "usr_2" && pk->sign_count == 5);
+    EXPECT_TRUE(*sf.RecordPasskeyUse("pky_1", 5, 6, 9));
+    EXPECT_FALSE(*sf.RecordPasskeyUse("pky_1", 5, 7, 9));  // raced by the first
+    EXPECT_TRUE(*sf.HasSecondFactor("usr_2"));
+    WHARF_TRY(sf.InsertChallenge({"hash_a", "login", "usr_1", "", 1000}));
+    WHARF_TRY(sf.InsertChallenge({"hash_b", "passkey_login", "", std::string("\x00\xff", 2), 1000}));
+    EXPECT_TRUE(sf.FindChallenge("hash_a", "login", 999)->has_value());
+    EXPECT_FALSE(sf.FindChallenge("hash_a", "step_up", 999)->has_value());
+    EXPECT_FALSE(sf.FindChallenge("hash_a", "login", 1000)->has_value());  // expired
+    EXPECT_EQ(sf.FindChallenge("hash_b", "passkey_login", 1)->value().webauthn_challenge, std::string("\x00\xff", 2));
+    EXPECT_TRUE(*sf.DeleteChallenge("hash_a"));
+    EXPECT_FALSE(*sf.DeleteChallenge("hash_a"));
+    WHARF_TRY(sf.PruneChallenges(1000));
+    EXPECT_FALSE(sf.FindChallenge("hash_b", "passkey_login", 1)->has_value());
+    EXPECT_EQ(*sf.StepUpUntil("ses_1"), 0);
+    WHARF_TRY(sf.SetStepUp("ses_1", "usr_1", 500));
+    WHARF_TRY(sf.SetStepUp("ses_1", "usr_1", 600));
+    EXPECT_EQ(*sf.StepUpUntil("ses_1"), 600);
+    EXPECT_FALSE(*sf.RequireTwoFactor("org_a"));
+    WHARF_TRY(sf.SetRequireTwoFactor("org_a", true));
+    EXPECT_TRUE(*sf.RequireTwoFactor("org_a"));
+    EXPECT_EQ(*sf.WithSecondFactor({"usr_1", "usr_2", "usr_9"}), (std::vector<std::string>{"usr_1", "usr_2"}));
+    WHARF_TRY(sf.DeleteAllForUser("usr_1"));
+    EXPECT_FALSE(*sf.HasSecondFactor("usr_1"));
+    EXPECT_TRUE(sf.ListRecoveryCodes("usr_1")->empty());
+    EXPECT_EQ(*sf.StepUpUntil("ses_1"), 0);
     return Ok();
   }));
 }

@@ -25,6 +25,7 @@ import { TroubleshootPage } from './pages/troubleshoot';
 import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
+import { SecurityPage } from './pages/security';
 import { DeploymentPage, ServiceDeploymentsPage } from './pages/deployments';
 import { ServiceBackupsPage } from './pages/backups';
 import { ApplicationPage, ApplicationsPage, NewApplicationPage } from './pages/applications';
@@ -93,6 +94,12 @@ export function App() {
   };
 
   useEffect(() => {
+    // Back from single sign-on: the CSRF token arrives in the URL fragment, which no server sees.
+    const sso = location.pathname === '/login/sso' ? /[#&]csrf=([\w-]+)/.exec(location.hash) : null;
+    if (sso) {
+      setCsrf(sso[1]);
+      navigate('/', true);
+    }
     setUnauthenticatedHandler(() => setMe(null));
     reload();
   }, []);
@@ -131,6 +138,7 @@ function Routes(props: { path: string; me: Me | null }) {
   if (!me) return <Loading />;
   if (path === '/orgs/new') return <Shell><NewOrgPage /></Shell>;
   if (path === '/account/tokens') return <Shell><TokensPage /></Shell>;
+  if (path === '/account/security') return <Shell><SecurityPage /></Shell>;
   for (const r of ORG_ROUTES) {
     if ((m = match(r.pattern, path))) {
       const org = me.orgs.find((o) => o.slug === m!.slug);
@@ -262,6 +270,9 @@ function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
               <ul>
                 <li>
                   <a href="/account/tokens" aria-current={path === '/account/tokens' ? 'page' : undefined}>API tokens</a>
+                </li>
+                <li>
+                  <a href="/account/security" aria-current={path === '/account/security' ? 'page' : undefined}>Security</a>
                 </li>
               </ul>
             </div>

@@ -9,6 +9,7 @@
 
 #include "store/sql/access_repos.h"
 #include "store/sql/app_repos.h"
+#include "store/sql/identity_repos.h"
 #include "store/sql/job_repos.h"
 #include "store/sql/server_repos.h"
 
@@ -21,7 +22,7 @@ class SqlTx final : public Tx {
   explicit SqlTx(Connection& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
         ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c), applications_(c),
-        app_services_(c), templates_(c), deployments_(c) {}
+        app_services_(c), templates_(c), deployments_(c), second_factors_(c), sso_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -39,6 +40,8 @@ class SqlTx final : public Tx {
   AppServiceRepository& app_services() override { return app_services_; }
   TemplateRepository& templates() override { return templates_; }
   DeploymentRepository& deployments() override { return deployments_; }
+  SecondFactorRepository& second_factors() override { return second_factors_; }
+  SsoRepository& sso() override { return sso_; }
   Connection& conn() { return conn_; }
 
  private:
@@ -60,6 +63,8 @@ class SqlTx final : public Tx {
   AppServices<Q> app_services_;
   Templates<Q> templates_;
   Deployments<Q> deployments_;
+  SecondFactors<Q> second_factors_;
+  Sso<Q> sso_;
 };
 
 }  // namespace wharf::store::sql

@@ -176,13 +176,15 @@ export async function databaseBytes(server) {
   return Buffer.concat([db, wal]).toString('latin1');
 }
 
-export async function startWharf({ smtpPort, args = [], env = {}, dataDir, strictTargets = false, signup = 'open' } = {}) {
+// listen: the address to serve on (default 127.0.0.1 on a free port); tests that need a fixed
+// port (a public URL on localhost for WebAuthn) pass one.
+export async function startWharf({ smtpPort, args = [], env = {}, dataDir, strictTargets = false, signup = 'open', listen = '127.0.0.1:0' } = {}) {
   const dir = dataDir || mkdtempSync(path.join(os.tmpdir(), 'wharf-e2e-'));
   env = { ...(args.includes('--database') ? {} : await databaseEnv(dir)), ...env };
   // Tests sign up many accounts: open sign-up unless the test chooses a policy itself, or passes
   // signup: null to run with the default policy (first-user; see signup_policy.test.mjs).
   const signupArgs = !signup || args.includes('--signup') || env.WHARF_SIGNUP ? [] : ['--signup', signup];
-  const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, ...(strictTargets ? [] : ['--allow-private-targets']), ...signupArgs, ...args];
+  const fullArgs = ['serve', '--listen', listen, '--data-dir', dir, ...(strictTargets ? [] : ['--allow-private-targets']), ...signupArgs, ...args];
   if (smtpPort) fullArgs.push('--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--smtp-from', 'wharf@test.local');
   // Every wharf runs in its own mount namespace whose /etc/resolv.conf points at 127.0.0.1, where
   // nothing answers: no DNS query made by a test ever leaves loopback.

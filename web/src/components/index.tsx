@@ -1,4 +1,5 @@
 // Small building blocks: permission-aware buttons, the access-denied panel, error and status boxes.
+import { StepUpForm } from './step_up';
 import type { ComponentChildren, JSX } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, whyHref, whyHrefFromError } from '../api';
@@ -127,6 +128,10 @@ export function ErrorBox(props: { error: unknown; onDismiss?: () => void }) {
           {helpForLayer(e.layer) && <> · <a href={helpForLayer(e.layer)!} data-testid="error-help">How to fix this</a></>}
         </p>
       )}
+      {e.code === 'step_up_required' && <StepUpForm />}
+      {e.code === 'two_factor_required' && (
+        <p><a href="/account/security" data-testid="enrol-2fa">Set up two-factor sign-in</a> to continue.</p>
+      )}
       {props.onDismiss && (
         <button type="button" class="btn plain small" onClick={props.onDismiss}>
           Dismiss
@@ -146,6 +151,8 @@ function titleFor(e: ApiError): string {
     case 'invitation_expired': return 'Invitation expired.';
     case 'invitation_invalid': return 'Invitation no longer valid.';
     case 'rate_limited': return 'Too many attempts.';
+    case 'step_up_required': return 'Confirm it is you.';
+    case 'two_factor_required': return 'Two-factor sign-in required.';
     case 'unauthenticated': return 'Sign in required.';
     default: return 'Something went wrong.';
   }

@@ -6,6 +6,7 @@ import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, 
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import { useOrg, useSession } from '../session';
+import { TwoFactorPolicy } from '../components/two_factor_policy';
 import { seatText } from '../team';
 
 export function TeamPage() {
@@ -186,6 +187,7 @@ export function TeamPage() {
           </div>
         )}
       </section>
+      <TwoFactorPolicy />
     </>
   );
 }

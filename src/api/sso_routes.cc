@@ -1,0 +1,174 @@
+// Single sign-on: identity providers (instance administrator; the client secret is write-only),
+// the public list for the sign-in page, and the browser flow /start → provider → /callback.
+#include "api/body.h"
+#include "api/routes.h"
+
+#include <cctype>
+
+namespace wharf::api {
+
+namespace {
+constexpr std::string_view kSsoCookie = "wharf_sso";
+
+// Percent-encodes all but RFC 3986's unreserved characters (a query parameter's value).
+std::string QueryEscape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+json ProviderJson(const services::IdentityProviderView& v) {
+  json maps = json::array();
+  for (auto& m : v.mappings) maps.push_back({{"claim", m.claim}, {"value", m.value}, {"org", m.org}, {"role_id", m.role_id}});
+  return {{"id", v.id}, {"name", v.name}, {"display_name", v.display_name}, {"issuer", v.issuer},
+          {"client_id", v.client_id}, {"client_secret", {{"set", v.client_secret_set}}}, {"scopes", v.scopes},
+          {"allowed_domains", v.allowed_domains}, {"mappings", maps}, {"callback_url", v.callback_url},
+          {"created_at", Time(v.created_at)}, {"updated_at", Time(v.updated_at)}};
+}
+
+Result<std::vector<std::string>> StringList(const Body& b, const char* field) {
+  const json& j = b.Raw(field);
+  if (!j.is_array()) return FieldError(field, "must be a list of strings");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    if (!j[i].is_string()) return FieldError(std::string(field) + "[" + std::to_string(i) + "]", "must be a string");
+    out.push_back(j[i]);
+  }
+  return out;
+}
+
+Result<services::IdentityProviderInput> ParseProvider(const HttpRequest& req) {
+  WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(req, {"name", "display_name", "issuer", "client_id", "client_secret",
+                                                   "scopes", "allowed_domains", "mappings"}));
+  services::IdentityProviderInput in;
+  in.name = b.Keep(b.OptString("name", 64));
+  in.display_name = b.Keep(b.OptString("display_name", 200));
+  in.issuer = b.Keep(b.OptString("issuer", 500));
+  in.client_id = b.Keep(b.OptString("client_id", 300));
+  in.client_secret = b.Keep(b.OptSecret("client_secret", 1000));
+  if (b.Has("scopes")) in.scopes = b.Keep(StringList(b, "scopes"));
+  if (b.Has("allowed_domains")) in.allowed_domains = b.Keep(StringList(b, "allowed_domains"));
+  if (b.Has("mappings")) {
+    const json& j = b.Raw("mappings");
+    std::vector<services::SsoMapping> maps;
+    if (!j.is_array()) {
+      b.KeepStatus(FieldError("mappings", "must be a list of {claim, value, org, role_id}"));
+    } else {
+      for (size_t i = 0; i < j.size(); ++i) {
+        const json& m = j[i];
+        auto str = [&](const char* k) { return m.is_object() && m.contains(k) && m[k].is_string() ? m[k].get<std::string>() : std::string(); };
+        if (!m.is_object() || str("claim").empty() || str("value").empty() || str("org").empty() || str("role_id").empty())
+          b.KeepStatus(FieldError("mappings[" + std::to_string(i) + "]", "needs string claim, value, org and role_id"));
+        else
+          maps.push_back({str("claim"), str("value"), str("org"), str("role_id")});
+      }
+    }
+    in.mappings = std::move(maps);
+  }
+  WHARF_TRY(b.Check());
+  return in;
+}
+
+HttpResponse Redirect(std::string location) {
+  HttpResponse r;
+  r.status = 302;
+  r.content_type = "text/plain";
+  r.headers.emplace_back("Location", std::move(location));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+std::string SsoCookie(const Router& rt, std::string_view value, int max_age) {
+  return std::string(kSsoCookie) + "=" + std::string(value) + "; HttpOnly; SameSite=Lax; Path=/api/v1/auth/sso; Max-Age=" +
+         std::to_string(max_age) + (rt.options().secure_cookies ? "; Secure" : "");
+}
+}  // namespace
+
+void AddSsoRoutes(Router& rt) {
+  using A = AuthMode;
+  auto& s = rt.svc();
+  rt.Add("GET", "/api/v1/admin/identity-providers", A::kUser, "identityProviders",
+      "OpenID Connect identity providers (instance administrator)", {200, 401, 403},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto ps, s.sso().ListProviders(*c.who));
+        json items = json::array();
+        for (auto& p : ps) items.push_back(ProviderJson(p));
+        return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+      });
+  rt.Add("POST", "/api/v1/admin/identity-providers", A::kUser, "identityProviders",
+      "Add an identity provider {name, issuer, client_id, client_secret?, scopes?, allowed_domains?, mappings?: "
+      "[{claim, value, org, role_id}]} (instance administrator; the secret is write-only)",
+      {201, 400, 401, 403, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseProvider(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.sso().CreateProvider(*c.who, std::move(in), c.ctx));
+        return Json(201, ProviderJson(v));
+      });
+  rt.Add("GET", "/api/v1/admin/identity-providers/{id}", A::kUser, "identityProviders",
+      "An identity provider (instance administrator)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.sso().GetProvider(*c.who, c.params[0]));
+        return Json(200, ProviderJson(v));
+      });
+  rt.Add("PATCH", "/api/v1/admin/identity-providers/{id}", A::kUser, "identityProviders",
+      "Change an identity provider (instance administrator)", {200, 400, 401, 403, 404, 409},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseProvider(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.sso().UpdateProvider(*c.who, c.params[0], std::move(in), c.ctx));
+        return Json(200, ProviderJson(v));
+      });
+  rt.Add("DELETE", "/api/v1/admin/identity-providers/{id}", A::kUser, "identityProviders",
+      "Remove an identity provider (instance administrator)", {204, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.sso().DeleteProvider(*c.who, c.params[0], c.ctx));
+        return NoContent();
+      });
+  rt.Add("GET", "/api/v1/auth/sso/providers", A::kNone, "auth",
+      "The identity providers the sign-in page offers: {items: [{name, display_name, start_url}]}", {200},
+      [&s](Call&) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto ps, s.sso().PublicProviders());
+        json items = json::array();
+        for (auto& [name, display] : ps)
+          items.push_back({{"name", name}, {"display_name", display}, {"start_url", "/api/v1/auth/sso/" + name + "/start"}});
+        return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+      });
+  rt.Add("GET", "/api/v1/auth/sso/{provider}/start", A::kNone, "auth",
+      "Start single sign-on: 302 to the identity provider (authorization code with PKCE S256, state and nonce)",
+      {302, 404, 503}, [&rt, &s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto st, s.sso().Start(c.params[0], c.ctx));
+        auto r = Redirect(st.location);
+        r.headers.emplace_back("Set-Cookie", SsoCookie(rt, st.state, 600));
+        return r;
+      });
+  rt.Add("GET", "/api/v1/auth/sso/{provider}/callback", A::kNone, "auth",
+      "The identity provider's redirect: sets the session and 302s to the UI (/login/sso#csrf=…); a refusal 302s "
+      "to /login?sso_error=…", {302}, [&rt, &s](Call& c) -> Result<HttpResponse> {
+        const std::string cookie = CookieValue(c.req.Header("cookie"), kSsoCookie);
+        const std::string base = s.config().public_url;
+        auto fail = [&](const std::string& msg) {
+          auto r = Redirect(base + "/login?sso_error=" + QueryEscape(msg));
+          r.headers.emplace_back("Set-Cookie", SsoCookie(rt, "", 0));
+          return r;
+        };
+        if (!c.req.Query("error").empty())
+          return fail("The identity provider refused the sign-in (" + c.req.Query("error").substr(0, 100) + ").");
+        auto g = s.sso().Callback(c.params[0], c.req.Query("code"), c.req.Query("state"), cookie, c.ctx);
+        if (!g) {
+          const std::string check = g.error().details.value("check", std::string());
+          return fail(g.error().message + (check.empty() ? "" : " (check: " + check + ")"));
+        }
+        auto r = Redirect(base + "/login/sso#csrf=" + std::string(g->csrf_token.view()));
+        r.headers.emplace_back("Set-Cookie", rt.SessionCookie(g->token));
+        r.headers.emplace_back("Set-Cookie", SsoCookie(rt, "", 0));
+        return r;
+      });
+}
+
+}  // namespace wharf::api
