@@ -58,7 +58,8 @@ inline const std::vector<std::string>& DataTables() {
                                              "sessions",    "api_tokens", "invitations",   "ssh_keys",
                                              "security_groups", "servers", "server_checks", "jobs",
                                              "integrations", "audit_events",
-                                             "applications", "app_services", "app_templates", "deployments"};
+                                             "applications", "app_services", "app_templates", "deployments",
+                                             "releases"};
   return t;
 }
 
@@ -99,6 +100,7 @@ class Tx {
   virtual AppServiceRepository& app_services() = 0;
   virtual TemplateRepository& templates() = 0;
   virtual DeploymentRepository& deployments() = 0;
+  virtual ReleaseRepository& releases() = 0;
 };
 
 class Store {

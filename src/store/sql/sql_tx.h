@@ -21,7 +21,7 @@ class SqlTx final : public Tx {
   explicit SqlTx(Connection& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
         ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c), applications_(c),
-        app_services_(c), templates_(c), deployments_(c) {}
+        app_services_(c), templates_(c), deployments_(c), releases_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -39,6 +39,7 @@ class SqlTx final : public Tx {
   AppServiceRepository& app_services() override { return app_services_; }
   TemplateRepository& templates() override { return templates_; }
   DeploymentRepository& deployments() override { return deployments_; }
+  ReleaseRepository& releases() override { return releases_; }
   Connection& conn() { return conn_; }
 
  private:
@@ -60,6 +61,7 @@ class SqlTx final : public Tx {
   AppServices<Q> app_services_;
   Templates<Q> templates_;
   Deployments<Q> deployments_;
+  Releases<Q> releases_;
 };
 
 }  // namespace wharf::store::sql
