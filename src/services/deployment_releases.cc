@@ -169,7 +169,7 @@ std::optional<std::string> Deployments::WatchAfterStart(JobContext& jc, nodes::S
   while (!failed) {
     if (jc.IsCancelled()) return std::nullopt;
     auto r = c.Run(nodes::dokku::PsReportJson(app));
-    json j = r && r->exit_status == 0 ? json::parse(Trim(r->out), nullptr, false) : json();
+    json j = r && r->exit_status == 0 ? json::parse(std::string(Trim(r->out)), nullptr, false) : json();
     if (j.is_object()) {
       ++reports;
       int procs = 0;

@@ -146,7 +146,7 @@ tl::unexpected<Error> UnknownVersion(int64_t version, const std::vector<domain::
   Error e = Err(ErrorCode::kNotFound, "Release v" + std::to_string(version) + " of this service is not kept" +
                                           (names.empty() ? ": the service has no release yet (deploy it first)."
                                                          : "; kept releases: " + names + "."))
-                .error();
+                .value();
   e.details["field"] = "version";
   return tl::unexpected(std::move(e));
 }
@@ -188,8 +188,11 @@ Result<RollbackOutcome> Releases::Rollback(const authz::Principal& p, std::strin
     out.deployment = d;
     return AuditIn(tx, p, "services.rollback", "services", svc.id, ctx, "v" + std::to_string(version) + " " + d.id);
   };
-  if (dry_run) WHARF_TRY(store_.Read(body));
-  else WHARF_TRY(WriteTx(body));
+  if (dry_run) {
+    WHARF_TRY(store_.Read(body));
+  } else {
+    WHARF_TRY(WriteTx(body));
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include "services/runtime_logs.h"
 
 #include <chrono>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -194,7 +195,7 @@ Result<std::shared_ptr<LogStream>> RuntimeLogs::Open(const authz::Principal& p, 
         Error e = Err(ErrorCode::kRateLimited, "This server already streams " + std::to_string(n) +
                                                    " live logs, the most it allows (--log-streams-per-server): close "
                                                    "one, or read the last lines without follow=true.")
-                      .error();
+                      .value();
         e.details["retry_after"] = 5;
         return tl::unexpected(std::move(e));
       }
