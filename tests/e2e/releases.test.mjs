@@ -19,10 +19,12 @@ import { startRegistry } from './lib/registry.mjs';
 import { importImage, parseEnv, ENV_PATH, CRASH_CMD } from './lib/image.mjs';
 import { DOCKER } from './lib/dockerd.mjs';
 import { readLog } from './lib/sse.mjs';
+import { cliUser } from './lib/cli.mjs';
+import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
 
 const REG_PASS = 'releases-Reg-Pass-77c1';
 const SECRET = 'tok-Very-Secret-4e8a91';
-let node, reg, s, ada, O, app, web, repo, hostPort;
+let node, reg, s, ada, O, app, web, repo, hostPort, containerPort;
 
 async function call(method, p, body, token = ada.token) {
   return api(s.url, method, p, { token, body });
@@ -105,7 +107,7 @@ before(async () => {
   repo = `${reg.host}/rel/app`;
   digestOne = await pushImage('stable', { marker: 'image-one' });
   hostPort = await freePort();
-  const containerPort = await freePort();
+  containerPort = await freePort();
 
   s = await startWharf({ args: ['--node-dns-probe', 'localhost', '--min-disk-free-mb', '100',
     '--watch-after-start-seconds', '3', '--log-streams-per-server', '2'] });
@@ -147,7 +149,8 @@ test('deploy v1, v2 with a changed variable, roll back to v1: the running contai
   assert.equal(items[0].deployment_id, v1.id);
   assert.deepEqual(items[0].source, { kind: 'image', image: `${repo}:stable`, image_digest: digestOne });
   assert.match(items[0].variables_hash, /^hmac-sha256:[0-9a-f]{64}$/);
-  assert.deepEqual(items[0].ports, web.ports ?? items[0].ports);
+  assert.deepEqual(items[0].ports, [`http:${hostPort}:${containerPort}`]);
+  assert.deepEqual(items[0].domains, []);
   assert.ok(items[0].plan.some((l) => l.startsWith('dokku git:from-image')), JSON.stringify(items[0].plan));
   assert.equal(items[0].created_by, ada.user.id);
 
@@ -327,4 +330,83 @@ test('runtime logs: a follow stream delivers lines the app printed after it open
   const eve = await signup(s.url, 'mallory');
   const other = await openLogs('tail=1', eve.token);
   assert.ok([403, 404].includes(other.r.status));
+});
+
+test('the CLI lists releases, previews and runs a rollback, and prints runtime logs', async () => {
+  const cli = cliUser('ada');
+  try {
+    const login = await cli.run(['login', s.url, '--token', ada.token, '--org', ada.org.slug]);
+    assert.equal(login.code, 0, login.stderr);
+    const list = await cli.json(['releases', 'web', '--app', 'rel']);
+    assert.equal(list[0].current, true);
+    const top = list[0].version;
+    const table = await cli.run(['releases', 'web', '--app', 'rel']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, new RegExp(`v${top}\\s+\\*`));
+    const dry = await cli.run(['rollback', 'web', '--app', 'rel', '--to', 'v2', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`Rolling back from v${top} to v2 changes:`));
+    assert.ok(!dry.stdout.includes('hello-two') && !dry.stdout.includes(SECRET), dry.stdout);
+    const run = await cli.run(['rollback', 'web', '--app', 'rel', '--to', 'v2', '--follow']);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    assert.match(run.stderr, /succeeded/);
+    assert.equal((await appEnv()).GREETING, 'hello-two');
+    const bad = await cli.run(['rollback', 'web', '--app', 'rel', '--to', 'latest']);
+    assert.equal(bad.code, 2, bad.stderr);
+    await get('/cgi-bin/say?from-the-cli');
+    const logs = await cli.run(['logs', 'web', '--app', 'rel', '-n', '50']);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /^web\.1 \| said: from-the-cli$/m);
+  } finally {
+    cli.cleanup();
+  }
+});
+
+test('the web UI: the Releases tab previews a rollback by keys and runs it; the Logs tab streams, pauses, searches', async () => {
+  const browser = await launchBrowser();
+  try {
+    const ctx = await newContext(browser, s.url);
+    const page = await ctx.newPage();
+    await uiLogin(page, ada);
+    const base = `/o/${ada.org.slug}/applications/${app.id}/services/${web.id}`;
+    await page.goto(`${base}/releases`);
+    const rows = page.getByTestId('releases').locator('tbody tr');
+    await rows.first().waitFor();
+    const top = Number(await rows.first().getAttribute('data-version'));
+    assert.equal(await rows.first().getAttribute('data-current'), 'true');
+    assert.equal(await page.getByRole('link', { name: 'Logs' }).count(), 1, 'an image service has a Logs tab');
+    await page.getByTestId('rollback-1').click();
+    const preview = page.getByTestId('rollback-preview');
+    await preview.waitFor();
+    assert.match(await preview.textContent(), new RegExp(`Roll back from v${top} to v1`));
+    assert.match(await page.getByTestId('rollback-changes').textContent(), /Variables changed: GREETING/);
+    assert.ok(!(await page.content()).includes(SECRET));
+    await shot(page, 'releases-rollback-preview');
+    await page.getByTestId('rollback-confirm').click();
+    await page.waitForURL(/\/deployments\/[^/]+$/);
+    await page.locator('[data-testid="deployment-status"][data-status="succeeded"]').waitFor({ timeout: 60000 });
+    assert.equal((await appEnv()).GREETING, 'hello-one');
+
+    await page.goto(`${base}/logs`);
+    const logs = page.getByTestId('logs');
+    let n = 0;
+    await until(async () => {
+      n += 1;
+      await get(`/cgi-bin/say?ui-${n}`);
+      return /said: ui-\d+/.test(await logs.textContent());
+    }, 20000, 'a live line in the UI');
+    await page.getByTestId('logs-pause').click();
+    assert.equal(await page.getByTestId('service-logs').getAttribute('data-paused'), 'true');
+    await get('/cgi-bin/say?while-paused');
+    await new Promise((res) => setTimeout(res, 1500));
+    assert.ok(!(await logs.textContent()).includes('while-paused'), 'a paused view holds new lines');
+    await page.getByTestId('logs-pause').click();
+    await until(async () => (await logs.textContent()).includes('while-paused'), 10000, 'the held line after resuming');
+    await page.getByTestId('logs-search').fill('while-paused');
+    assert.equal((await logs.textContent()).trim(), 'web.1 | said: while-paused');
+    await shot(page, 'service-logs');
+    assert.deepEqual(ctx.problems, []);
+  } finally {
+    await browser.close();
+  }
 });
