@@ -110,24 +110,21 @@ void AddReleaseRoutes(Router& rt) {
         if (!f.empty() && f != "true" && f != "false") return FieldError("follow", "must be true or false");
         const bool follow = f == "true";
         WHARF_ASSIGN_OR_RETURN(auto st, s.runtime_logs().Open(c.p(), c.params[1], tail, follow, c.ctx));
-        // The stream closes the node's command once the response is gone (the client left).
-        struct Closer {
-          std::shared_ptr<services::LogStream> st;
-          ~Closer() { st->Close(); }
-        };
+        // The stream closes the node's command once the response is gone (the client left): the
+        // last copy of `closer` (held by the producer below) runs its deleter.
+        std::shared_ptr<void> closer(nullptr, [st](void*) { st->Close(); });
         struct State {
           bool ended = false;
           std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
           std::chrono::steady_clock::time_point last_check = std::chrono::steady_clock::now();
         };
-        auto closer = std::make_shared<Closer>(Closer{st});
         auto state = std::make_shared<State>();
         auto access = std::make_shared<StreamAccess>(s, c.who, c.params[0], c.p());
         auto ctx = c.ctx;
         std::string id(c.params[1]);
         HttpResponse r;
         r.content_type = "text/event-stream";
-        r.stream = [&s, closer, state, access, ctx, id]() -> std::optional<std::string> {
+        r.stream = [&s, st, closer, state, access, ctx, id]() -> std::optional<std::string> {
           if (state->ended) return std::nullopt;
           const auto now = std::chrono::steady_clock::now();
           if (auto revoked = access->Recheck(ctx)) {
@@ -145,7 +142,7 @@ void AddReleaseRoutes(Router& rt) {
           bool ended = false;
           std::string error;
           std::string out;
-          for (auto& l : closer->st->Take(&ended, &error))
+          for (auto& l : st->Take(&ended, &error))
             out += SseEvent("line", Dump({{"ts", l.ts.empty() ? json() : json(l.ts)},
                                           {"process", l.process.empty() ? json() : json(l.process)}, {"text", l.text}}));
           if (ended) {

@@ -131,7 +131,10 @@ before(async () => {
   web = w.json;
 });
 
-after(async () => { await s?.stop(); s?.cleanup(); await node?.cleanup(); await reg?.stop(); });
+after(async () => {
+  if (s?.exited) console.error(`wharf exited ${JSON.stringify(s.exited)}:\n${s.logs.slice(-4000)}`);
+  await s?.stop(); s?.cleanup(); await node?.cleanup(); await reg?.stop();
+});
 
 test('deploy v1, v2 with a changed variable, roll back to v1: the running container has v1\'s value again', async () => {
   const v1 = await deploy();
