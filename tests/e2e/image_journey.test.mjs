@@ -179,7 +179,9 @@ test("the pull really needs the app's own login: an app without one is refused b
   onNode('apps:create', 'nologin');
   const r = runOnNode('git:from-image', 'nologin', image);
   assert.equal(r.status, 1, r.stdout);
-  assert.match(r.stderr, /^ !     Error response from daemon: .*(no basic auth credentials|unauthorized)/m);
+  // As Dokku's git-from-image trigger prints it: docker's own error, then its dokku_log_fail line.
+  assert.match(r.stderr, /^Error response from daemon: .*(no basic auth credentials|unauthorized)/m);
+  assert.match(r.stderr, new RegExp(`^ !     Failed to pull image: ${image.replace(/\./g, '\\.')}$`, 'm'));
   assert.deepEqual(node.containers().filter((c) => c.name === 'nologin.web.1'), []);
   const d = await call('POST', `${O}/diagnose`, { error_text: r.stderr });
   assert.equal(d.status, 200, d.text);
