@@ -111,7 +111,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 8);  // one per migration (8: webhook_deliveries)
+  EXPECT_EQ(store_->SchemaVersion(), 9);  // one per migration (9: releases)
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
@@ -884,7 +884,9 @@ TEST_P(StoreContract, ReleasesNumberPerServicePruneOldUnpinnedOnesAndAFailedWatc
   ASSERT_TRUE(W([&](Tx& tx) -> Status {
     auto pruned = tx.releases().Prune("org_a", "svc_1", 2);  // keeps v5, v4 and the pinned v1
     EXPECT_TRUE(pruned);
-    if (pruned) EXPECT_EQ(*pruned, 2);
+    if (pruned) {
+      EXPECT_EQ(*pruned, 2);
+    }
     return Ok();
   }));
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
@@ -934,7 +936,9 @@ TEST_P(StoreContract, ReleasesNumberPerServicePruneOldUnpinnedOnesAndAFailedWatc
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto got = *tx.deployments().Find("org_a", "job_w1");
     EXPECT_TRUE(got.has_value());
-    if (got) EXPECT_EQ(got->status, "failed_after_start");
+    if (got) {
+      EXPECT_EQ(got->status, "failed_after_start");
+    }
     return Ok();
   }));
 }
