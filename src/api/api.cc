@@ -14,6 +14,7 @@ struct Api::Impl {
     AddApplicationRoutes(rt);
     AddTemplateRoutes(rt);
     AddDeploymentRoutes(rt);
+    AddReleaseRoutes(rt);
     AddOperationsRoutes(rt);
     AddAuthRoutes(rt);
     AddSecondFactorRoutes(rt);

@@ -73,6 +73,7 @@ json ServiceJson(const services::ServiceView& v);
 void AddApplicationRoutes(Router& rt);   // app_routes.cc: applications, projects, services, variables, domains
 void AddTemplateRoutes(Router& rt);      // app_routes.cc
 void AddDeploymentRoutes(Router& rt);    // deployment_routes.cc
+void AddReleaseRoutes(Router& rt);       // release_routes.cc: releases, rollback, runtime logs
 void AddOperationsRoutes(Router& rt);    // ops_routes.cc: web UI, health, metrics, openapi.json
 void AddAuthRoutes(Router& rt);          // auth_routes.cc: sign-up, sign-in, me, tokens, orgs
 void AddTeamRoutes(Router& rt);          // team_routes.cc: roles, members, invitations

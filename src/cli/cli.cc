@@ -26,6 +26,7 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddBackupCommands(*r);
   AddDiagnoseCommands(*r);
   AddDeploymentCommands(*r);
+  AddReleaseCommands(*r);
   AddGitCommands(*r);
   AddBackupStorageCommands(*r);
   AddRegistryCommands(*r);

@@ -184,6 +184,7 @@ void AddJobCommands(Registry& r);       // job
 void AddBackupCommands(Registry& r);    // backup, backup schedule
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle
 void AddDeploymentCommands(Registry& r);  // deploy, deployment
+void AddReleaseCommands(Registry& r);     // releases, rollback, logs
 void AddGitCommands(Registry& r);       // git-provider
 void AddBackupStorageCommands(Registry& r);  // backup-storage
 void AddAppCommands(Registry& r);       // app, project (legacy /projects), template
@@ -197,6 +198,8 @@ Status FollowJob(Env& env, const std::string& id);
 // Streams the Server-Sent Events log at API `path` (a job's or a deployment's) the same way, and
 // sets `end` to the `end` event's JSON when the stream carried one.
 Status StreamLog(Env& env, const std::string& path, std::optional<nlohmann::json>& end);
+// Streams a deployment's log until it ends; exit 1 (with the layer and fix) unless it succeeded.
+Status FollowDeployment(Env& env, const std::string& id);
 
 // The completion scripts for the tree under `root` (exposed for tests).
 std::string BashCompletion(CLI::App& root);

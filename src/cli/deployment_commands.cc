@@ -38,6 +38,8 @@ Status Outcome(const json& d) {
   return Err(ErrorCode::kUnavailable, msg);
 }
 
+}  // namespace
+
 Status FollowDeployment(Env& env, const std::string& id) {
   WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/deployments/" + EncodeComponent(id) + "/log"));
   std::optional<json> end;
@@ -53,8 +55,6 @@ Status FollowDeployment(Env& env, const std::string& id) {
   if (Str(d, "status") == "succeeded") env.err() << "Deployment " << id << " succeeded.\n";
   return Outcome(d);
 }
-
-}  // namespace
 
 void AddDeploymentCommands(Registry& r) {
   struct DeployFlags {

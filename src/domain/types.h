@@ -285,6 +285,32 @@ struct Deployment {
   Timestamp started_at = 0, finished_at = 0;
 };
 
+// A release: what one successful deploy (or rollback) of a service put on its node, numbered per
+// service (v1, v2, …), kept so the service can be rolled back to it exactly (services/releases.cc).
+struct Release {
+  std::string id;
+  std::string org_id;
+  std::string application_id;
+  std::string service_id;
+  int64_t version = 0;         // 1, 2, … per service
+  std::string deployment_id;   // the deployment that made it
+  std::string source_kind;     // "git" | "image"
+  std::string repository;      // git: the clone URL; image: the image name without tag or digest
+  std::string commit_sha;      // git: the commit the node built
+  std::string image_digest;    // image: "sha256:…" resolved from the registry ("" when unknown)
+  std::string image;           // image: the reference as configured (tag), for display
+  std::string variables_sealed;  // JSON [[key, value], …] sealed with AD {org, "releases", id, "variables"}
+  std::string variables_hash;    // keyed hash of the snapshot: equal hashes mean equal variables
+  std::string domains = "[]";    // JSON array of hostnames
+  std::string ports = "[]";      // JSON array of "scheme:host:container"
+  std::string plan = "[]";       // JSON array of the steps' display lines
+  std::string trigger;           // manual | push | template | redeploy | rollback
+  int64_t rollback_of = 0;       // the version a rollback redeployed (0 = none)
+  bool pinned = false;           // never pruned
+  Timestamp created_at = 0;
+  std::string created_by;
+};
+
 struct AuditEvent {
   int64_t id = 0;  // assigned by the store, increasing
   std::string org_id;  // empty for instance-level events

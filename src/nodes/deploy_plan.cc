@@ -209,7 +209,10 @@ Result<std::vector<PlannedStep>> Steps(const Service& s, Action action, const No
     if (!s.image.registry_server.empty())
       out.push_back(On(dokku::RegistryLogin(s.app, s.image.registry_server, s.image.registry_username, s.image.registry_password),
                        Layer::kRegistry, reg_fix));
-    out.push_back(On(dokku::GitFromImage(s.app, s.image.image), Layer::kRegistry, reg_fix));
+    if (node.app_exists && !node.source_image.empty() && node.source_image == s.image.image)
+      out.push_back(On(dokku::PsRebuild(s.app), Layer::kNone, kNodeFix));
+    else
+      out.push_back(On(dokku::GitFromImage(s.app, s.image.image), Layer::kRegistry, reg_fix));
   }
   if (s.letsencrypt && !s.domains.empty())
     out.push_back(On(dokku::LetsencryptEnable(s.app), Layer::kNone,

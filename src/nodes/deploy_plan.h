@@ -10,8 +10,9 @@
 // Order of a deploy (each step only when it has something to do):
 //   app:      apps:create (if missing) → <db>:link for each referenced database not yet linked →
 //             config:unset removed keys → config:set resolved variables (base64) → domains:set →
-//             ports:set → git:auth / registry:login → git:sync --build / git:from-image →
-//             letsencrypt:enable
+//             ports:set → git:auth / registry:login → git:sync --build / git:from-image (ps:rebuild
+//             when the app already runs exactly that image: Dokku aborts a from-image that changes
+//             nothing) → letsencrypt:enable
 //   database: <kind>:create (if missing, with Wharf's password; the job reads the node's DSN
 //             back with <kind>:info --dsn after the plan) → <kind>:link into each
 //             app of the application that references it and exists on the node
@@ -107,6 +108,7 @@ struct NodeState {
   std::set<std::string> apps;     // other Dokku apps known to exist (link targets)
   std::set<std::pair<std::string, std::string>> links;  // (database name, app) already linked
   std::set<DatabaseRef> databases;  // databases known to exist
+  std::string source_image;         // `git:report --git-source-image`: the image the app runs now
   std::string dokku_version;        // what `dokku version` reported ("" = not asked: no gating)
   std::string server_name;          // for the refusal message
 };

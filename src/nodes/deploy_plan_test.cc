@@ -144,6 +144,32 @@ TEST(DeployPlan, ImageWithRegistryCredentialLogsInThroughStdin) {
     for (const auto& a : st.step.argv) EXPECT_EQ(a.find("reg-SECRET"), std::string::npos);
 }
 
+// Dokku's git:from-image of the image the app already runs aborts ("No changes detected"), so a
+// deploy that changes only variables rebuilds; another digest deploys from the image.
+TEST(DeployPlan, TheImageTheAppAlreadyRunsIsRebuiltNotDeployedAgain) {
+  Service s;
+  s.app = "shop-api";
+  s.kind = Kind::kImage;
+  s.image = {.image = "registry.example.com/acme/api@sha256:" + std::string(64, 'a')};
+  s.variables = {{"MODE", "two"}};
+  NodeState node{.app_exists = true};
+  node.source_image = s.image.image;
+  auto steps = Plan(s, Action::kDeploy, node);
+  ASSERT_TRUE(steps);
+  EXPECT_EQ(Commands(*steps), (V{"config:set", "ps:rebuild"}));
+  EXPECT_EQ(steps->back().step.display, "dokku ps:rebuild shop-api");
+  node.source_image = "registry.example.com/acme/api@sha256:" + std::string(64, 'b');
+  steps = Plan(s, Action::kDeploy, node);
+  ASSERT_TRUE(steps);
+  EXPECT_EQ(Commands(*steps), (V{"config:set", "git:from-image"}));
+  // A fresh app has no source yet: always from the image.
+  node = NodeState{};
+  node.source_image = s.image.image;
+  steps = Plan(s, Action::kDeploy, node);
+  ASSERT_TRUE(steps);
+  EXPECT_EQ(Commands(*steps), (V{"apps:create", "config:set", "git:from-image"}));
+}
+
 TEST(DeployPlan, ANodeTooOldForAStepIsRefusedBeforeAnyStepRuns) {
   Service s;
   s.app = "shop-api";

@@ -97,6 +97,7 @@ Step AppsDestroy(std::string_view app) { return Plain({"dokku", "--force", "apps
 Step PsRestart(std::string_view app) { return Plain({"dokku", "ps:restart", S(app)}); }
 Step PsStop(std::string_view app) { return Plain({"dokku", "ps:stop", S(app)}); }
 Step PsStart(std::string_view app) { return Plain({"dokku", "ps:start", S(app)}); }
+Step PsRebuild(std::string_view app) { return Plain({"dokku", "ps:rebuild", S(app)}); }
 
 Step GitSync(std::string_view app, std::string_view repository_url, std::string_view ref) {
   std::vector<std::string> argv = {"dokku", "git:sync", "--build", S(app), S(repository_url)};
@@ -203,6 +204,18 @@ std::vector<std::string> DbLinks(std::string_view kind, std::string_view service
   return {"dokku", S(kind) + ":links", S(service)};
 }
 std::vector<std::string> PluginList() { return {"dokku", "plugin:list"}; }
+std::vector<std::string> GitReport(std::string_view app, std::string_view flag) {
+  return {"dokku", "git:report", S(app), S(flag)};
+}
+std::vector<std::string> PsReportJson(std::string_view app) {
+  return {"dokku", "ps:report", S(app), "--format", "json"};
+}
+std::vector<std::string> Logs(std::string_view app, int num, bool tail, bool quiet) {
+  std::vector<std::string> argv = {"dokku", "logs", S(app), "-n", std::to_string(num)};
+  if (tail) argv.push_back("-t");
+  if (quiet) argv.push_back("-q");
+  return argv;
+}
 std::vector<std::string> PluginInstall(const PluginPin& pin) {
   return {"dokku", "plugin:install", pin.url, "--committish", pin.committish, "--name", pin.name};
 }

@@ -64,6 +64,10 @@ Step AppsDestroy(std::string_view app);
 Step PsRestart(std::string_view app);
 Step PsStop(std::string_view app);
 Step PsStart(std::string_view app);
+// Rebuilds the app from the source it already has. `git:from-image` of the image the app already
+// runs aborts on Dokku ("No changes detected, skipping git commit" / "Call 'ps:rebuild' …", exit
+// 1), so a deploy that changes no source (only variables) rebuilds instead.
+Step PsRebuild(std::string_view app);
 
 // Builds the app from a remote repository at `ref` (branch, tag or commit).
 Step GitSync(std::string_view app, std::string_view repository_url, std::string_view ref);
@@ -113,6 +117,16 @@ std::vector<std::string> AppsExists(std::string_view app);
 std::vector<std::string> DbExists(std::string_view kind, std::string_view service);
 std::vector<std::string> DbLinks(std::string_view kind, std::string_view service);  // linked apps
 std::vector<std::string> PluginList();
+// `git:report <app> --git-sha` (the commit the app was built from) or `--git-source-image` (the
+// image `git:from-image` last deployed): one line, empty when there is none.
+std::vector<std::string> GitReport(std::string_view app, std::string_view flag);
+// `ps:report <app> --format json`: one JSON object of strings, among them "deployed", "running"
+// ("true", "false" or "mixed"), "processes" and "status-<process>.<n>" ("running (CID: 0123456789a)",
+// "restarting (CID: …)", "exited (CID: …)", "missing (CID: …)").
+std::vector<std::string> PsReportJson(std::string_view app);
+// `logs <app> -n N [-t] [-q]`: the app's containers' output (Docker's `logs --tail N`, `--follow`
+// with -t); without -q each line is "<RFC 3339 ts> app[<process>.<n>]: <text>" with colour codes.
+std::vector<std::string> Logs(std::string_view app, int num, bool tail, bool quiet);
 // Installs a pinned plugin (onboarding; run with sudo by a non-root user).
 std::vector<std::string> PluginInstall(const PluginPin& pin);
 

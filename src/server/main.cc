@@ -1,5 +1,6 @@
 // wharf: the control plane (`wharf serve`) and operator tasks (`wharf admin …`).
 // This is the only place that constructs concrete classes and wires them together.
+#include <algorithm>
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -72,6 +73,9 @@ struct ServeFlags {
   int64_t job_lease_ms = 30000;
   int64_t job_poll_ms = 2000;
   int64_t job_log_max_kib = 512;
+  int64_t release_retention = 10;
+  double watch_after_start_seconds = 60;
+  int log_streams_per_server = 8;
   bool enable_test_jobs = false;
   std::vector<std::string> trusted_proxies;  // --trusted-proxy CIDR, repeatable
   int max_outbound_per_org = 4;
@@ -241,6 +245,10 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.job_lease_ms = f.job_lease_ms;
   config.job_poll_ms = f.job_poll_ms;
   config.job_log_max_bytes = static_cast<size_t>(f.job_log_max_kib) * 1024;
+  config.release_retention = f.release_retention;
+  config.watch_after_start_ms = static_cast<int64_t>(f.watch_after_start_seconds * 1000);
+  config.watch_poll_ms = std::clamp<int64_t>(config.watch_after_start_ms / 10, 200, 1000);
+  config.log_streams_per_server = f.log_streams_per_server;
   config.enable_test_jobs = f.enable_test_jobs;
   auto signup_policy = services::ParseSignupPolicy(f.signup);
   if (!signup_policy)
@@ -553,6 +561,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{300}, int64_t{3600000}));
   serve->add_option("--job-poll-ms", f.job_poll_ms, "Idle workers look for jobs at least this often (default 2000)")
       ->check(CLI::Range(int64_t{50}, int64_t{60000}));
+  serve->add_option("--release-retention", f.release_retention,
+                    "Releases kept per service; the current and pinned ones are never pruned (default 10)")
+      ->check(CLI::Range(1, 1000));
+  serve->add_option("--watch-after-start-seconds", f.watch_after_start_seconds,
+                    "How long a deploy or rollback is watched after start for exits and restarts (default 60; 0 = off)")
+      ->check(CLI::Range(0.0, 3600.0));
+  serve->add_option("--log-streams-per-server", f.log_streams_per_server,
+                    "Live runtime log streams (logs?follow=true) open at once per server (default 8)")
+      ->check(CLI::Range(1, 256));
   serve->add_option("--job-log-max-kib", f.job_log_max_kib, "Each job keeps the newest this many KiB of its log (default 512)")
       ->check(CLI::Range(int64_t{4}, int64_t{1} << 20));
   serve->add_flag("--enable-test-jobs", f.enable_test_jobs,

@@ -635,6 +635,7 @@ Status AppServices::DeleteService(const authz::Principal& p, std::string_view id
     }
     WHARF_ASSIGN_OR_RETURN(bool deleted, tx.app_services().Delete(p.org_id, id));
     if (!deleted) return ServiceNotFound();
+    WHARF_TRY(tx.releases().DeleteForService(p.org_id, s.id));  // their sealed snapshots go with the service
     return AuditIn(tx, p, "services.delete", "services", s.id, ctx, s.name);
   });
 }

@@ -75,6 +75,13 @@ struct Config {
   int64_t job_lease_ms = 30'000;
   int64_t job_poll_ms = 2'000;
   size_t job_log_max_bytes = 512 * 1024;  // a job keeps the last 512 KiB of its log
+  // Releases (docs/releases.md): kept per service (the current and pinned ones are never pruned);
+  // the window a deploy or rollback is watched after start (ps:report; 0 = not watched); live
+  // runtime log streams (`dokku logs -t`) open at once per server.
+  int64_t release_retention = 10;
+  int64_t watch_after_start_ms = 60'000;
+  int64_t watch_poll_ms = 1'000;
+  int log_streams_per_server = 8;
   bool enable_test_jobs = false;          // --enable-test-jobs: the `sleep` kind and POST …/test-jobs
   // Support bundles: where the JSON log lines are (rotated: the bundle reads the newest
   // log_tail_bytes of log_path and its rotated predecessors), and the configuration an org Admin

@@ -18,6 +18,7 @@
 #include "nodes/ssh.h"
 #include "secrets/redact.h"
 #include "services/app_model.h"
+#include "services/deployment_work.h"
 #include "services/deployments.h"
 
 namespace wharf::services {
@@ -33,6 +34,7 @@ Result<DeployAction> ParseDeployAction(std::string_view s) {
   if (s == "restart") return DeployAction::kRestart;
   if (s == "stop") return DeployAction::kStop;
   if (s == "destroy") return DeployAction::kDestroy;
+  if (s == "rollback") return DeployAction::kRollback;
   return FieldError("action", "must be deploy, redeploy, restart, stop or destroy");
 }
 
@@ -43,6 +45,7 @@ std::string_view DeployActionName(DeployAction a) {
     case DeployAction::kRestart: return "restart";
     case DeployAction::kStop: return "stop";
     case DeployAction::kDestroy: return "destroy";
+    case DeployAction::kRollback: return "rollback";
   }
   return "deploy";
 }
@@ -50,7 +53,8 @@ std::string_view DeployActionName(DeployAction a) {
 deploy::Action PlanAction(DeployAction a) {
   switch (a) {
     case DeployAction::kDeploy:
-    case DeployAction::kRedeploy: return deploy::Action::kDeploy;
+    case DeployAction::kRedeploy:
+    case DeployAction::kRollback: return deploy::Action::kDeploy;
     case DeployAction::kRestart: return deploy::Action::kRestart;
     case DeployAction::kStop: return deploy::Action::kStop;
     case DeployAction::kDestroy: return deploy::Action::kDestroy;
@@ -97,26 +101,10 @@ bool LooksLikeNetwork(std::string_view out) {
 }  // namespace
 
 
-// Everything a deployment job needs, loaded in one read transaction.
-struct DeploymentWork {
-  domain::Deployment deployment;
-  domain::AppService service;
-  domain::Application application;
-  domain::Server server;
-  deploy::Service plan_input;
-  std::vector<std::string> extra_secrets;
-  std::vector<std::string> unset_keys;  // the removed keys this deploy unsets
-  std::string commit_sha;
-  // A GitHub App provider: its row, private key and "owner/repo"; the installation token is
-  // minted outside the read transaction (MintGithubDeployToken) into plan_input.git.auth_token.
-  std::optional<domain::Integration> github_provider;
-  SecretBytes github_key;
-  std::string github_repository;
-};
-
 Result<domain::Deployment> Deployments::EnqueueDeployment(store::Tx& tx, const domain::Application& app,
                                                        const domain::AppService& svc, DeployAction action,
-                                                       std::string trigger, std::string created_by, std::string sha) {
+                                                       std::string trigger, std::string created_by, std::string sha,
+                                                       int64_t release_version) {
   json cfg = apps::Config(svc);
   std::string ref;
   if (svc.type == "app") ref = cfg.value("branch", "").empty() ? cfg.value("tag", "") : cfg.value("branch", "");
@@ -125,6 +113,10 @@ Result<domain::Deployment> Deployments::EnqueueDeployment(store::Tx& tx, const d
   // The action is stored once, on the deployment row (the job reads it from there).
   json payload = {{"service_id", svc.id}, {"application_id", app.id}, {"trigger", trigger}};
   if (!sha.empty()) payload["sha"] = sha;
+  if (release_version > 0) {
+    payload["release_version"] = release_version;
+    ref = "v" + std::to_string(release_version);
+  }
   WHARF_ASSIGN_OR_RETURN(auto job, Enqueue(tx, kDeployKind, app.org_id, app.server_id, payload, created_by));
   domain::Deployment d;
   d.id = job.id;
@@ -145,6 +137,8 @@ Result<domain::Deployment> Deployments::EnqueueDeployment(store::Tx& tx, const d
 Result<domain::Deployment> Deployments::StartDeployment(const authz::Principal& p, std::string_view application_id,
                                                      std::string_view service_id, DeployAction action,
                                                      const RequestContext& ctx) {
+  if (action == DeployAction::kRollback)
+    return FieldError("action", "a rollback names its release: POST …/services/{id}/rollback {version}");
   // Deploying changes what runs: services.update, with the application as the scope resource.
   WHARF_TRY(RequirePermission(p, Collection::kServices, Action::kUpdate, ctx, service_id));
   domain::Deployment out;
@@ -315,6 +309,13 @@ Result<DeploymentWork> Deployments::LoadDeploymentWork(const domain::Job& job) {
   json in = json::parse(job.payload, nullptr, false);
   if (!in.is_object()) return Internal("deployment job " + job.id + " has no payload");
   DeploymentWork w;
+  // A rollback replaces the source, variables, domains and ports with its release's.
+  const int64_t release_version = in.value("release_version", int64_t{0});
+  auto finish = [&](store::Tx& tx, const domain::Org& org) -> Status {
+    w.image_configured = w.plan_input.image.image;
+    if (release_version > 0) return LoadRollback(tx, org, release_version, w);
+    return Ok();
+  };
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto d, tx.deployments().Find(job.org_id, job.id));
     if (!d) return Internal("deployment row of job " + job.id + " is missing");
@@ -433,7 +434,7 @@ Result<DeploymentWork> Deployments::LoadDeploymentWork(const domain::Job& job) {
           s.git.auth_username = "x-access-token";
           s.git.github_app = true;
           w.commit_sha = in.value("sha", "");
-          return Ok();
+          return finish(tx, *org);
         }
         const auto* info = integrations::FindTokenHost(type);
         if (!info) return Err(ErrorCode::kConflict, "The git provider's type '" + type + "' cannot deploy.", Layer::kGitToken);
@@ -449,7 +450,7 @@ Result<DeploymentWork> Deployments::LoadDeploymentWork(const domain::Job& job) {
       }
     }
     w.commit_sha = in.value("sha", "");  // a push: the pushed commit (its branch is what git:sync builds)
-    return Ok();
+    return finish(tx, *org);
   }));
   if (w.github_provider) {
     WHARF_TRY(MintGithubDeployToken(w));
@@ -581,6 +582,14 @@ Status Deployments::RunDeployment(JobContext& jc) {
     }
   }
 
+  if (*action == deploy::Action::kDeploy && s.kind == deploy::Kind::kImage) {
+    // Deployed by digest, so a moved tag never reaches the node unnoticed and a release can be
+    // redeployed exactly; the image the app runs decides between git:from-image and ps:rebuild.
+    if (!w.rollback_release) ResolveImageDigest(jc, w);
+    if (node.app_exists)
+      if (auto r = c.Run(nodes::dokku::GitReport(s.app, "--git-source-image")); r && r->exit_status == 0)
+        node.source_image = std::string(Trim(r->out));
+  }
   auto plan = deploy::Plan(s, *action, node);
   if (!plan) {
     const auto& e = plan.error();
@@ -640,6 +649,15 @@ Status Deployments::RunDeployment(JobContext& jc) {
     }
   }
 
+  std::vector<std::string> plan_lines;
+  for (const auto& step : *plan) plan_lines.push_back(step.step.display);
+  if (*action == deploy::Action::kDeploy && s.kind == deploy::Kind::kGit) {
+    if (auto r = c.Run(nodes::dokku::GitReport(s.app, "--git-sha")); r && r->exit_status == 0)
+      w.built_sha = std::string(Trim(r->out));
+    if (w.built_sha.empty() && w.rollback_release) w.built_sha = w.rollback_release->commit_sha;
+  }
+  const bool records_release = *action == deploy::Action::kDeploy && s.kind != deploy::Kind::kDatabase;
+
   // A database's user, password and name are the plugin's: read the DSN it links into apps and
   // keep it sealed, so references resolve to exactly what the node has.
   std::optional<domain::DatabaseCredentials> node_dsn;
@@ -665,9 +683,12 @@ Status Deployments::RunDeployment(JobContext& jc) {
                        : *action == deploy::Action::kDestroy ? "destroyed"
                                                              : "running";
   auto st = store_.Write([&](store::Tx& tx) -> Status {
-    WHARF_TRY(tx.deployments().SetOutcome(job.org_id, job.id, w.commit_sha, "", ""));
+    WHARF_TRY(tx.deployments().SetOutcome(job.org_id, job.id, w.commit_sha.empty() ? w.built_sha : w.commit_sha, "", ""));
     WHARF_ASSIGN_OR_RETURN(auto svc, tx.app_services().Find(job.org_id, w.service.id));
     if (!svc) return Ok();
+    if (records_release) {
+      WHARF_ASSIGN_OR_RETURN(w.recorded_version, RecordRelease(tx, w, plan_lines));
+    }
     if (*action == deploy::Action::kDeploy && s.kind != deploy::Kind::kDatabase) {
       std::vector<std::string> left;
       for (const auto& k : apps::UnsetKeys(*svc))
@@ -692,6 +713,25 @@ Status Deployments::RunDeployment(JobContext& jc) {
     return tx.app_services().Update(*svc);
   });
   if (!st) log::Warn("deployment_record_failed", {{"deployment_id", job.id}, {"error", st.error().message}});
+  if (w.recorded_version > 0) jc.AppendOwnLog("[wharf] Recorded release v" + std::to_string(w.recorded_version) + "\n");
+  if (records_release && config_.watch_after_start_ms > 0) {
+    std::string fix, tail;
+    if (auto failed = WatchAfterStart(jc, c, w, fix, tail)) {
+      if (jc.IsCancelled()) return jc.Stopped();
+      auto wst = store_.Write([&](store::Tx& tx) -> Status {
+        WHARF_TRY(tx.deployments().SetAfterStart(job.org_id, job.id, "failed"));
+        WHARF_ASSIGN_OR_RETURN(auto svc, tx.app_services().Find(job.org_id, w.service.id));
+        if (!svc) return Ok();
+        svc->status = "failed";
+        svc->updated_at = clock_.Now();
+        return tx.app_services().Update(*svc);
+      });
+      if (!wst) log::Warn("deployment_record_failed", {{"deployment_id", job.id}, {"error", wst.error().message}});
+      if (!tail.empty()) jc.AppendLog("[wharf] The app's last log lines:\n" + tail + (tail.back() == '\n' ? "" : "\n"));
+      return fail_with(*failed, Layer::kNone, fix);
+    }
+    if (jc.IsCancelled()) return jc.Stopped();
+  }
   jc.AppendOwnLog("[wharf] Done: " + w.service.name + " is " + status + "\n");
   return Ok();
 }

@@ -32,11 +32,13 @@ namespace wharf::services {
 // What a deployment does, as the API names it. Parsed once where the request arrives
 // (ParseDeployAction), passed as this enum, stored once as its name (the deployment row's
 // `action`, which the job reads back) and mapped to the node plan's action when the job runs.
-enum class DeployAction { kDeploy, kRedeploy, kRestart, kStop, kDestroy };
-// "deploy" (also ""), "redeploy", "restart", "stop", "destroy"; otherwise 400 on field `action`.
+// A rollback (Releases::Rollback) redeploys a kept release: a deploy of that release's exact source
+// and variables; it is started only through POST …/rollback, which names the version.
+enum class DeployAction { kDeploy, kRedeploy, kRestart, kStop, kDestroy, kRollback };
+// "deploy" (also ""), "redeploy", "restart", "stop", "destroy", "rollback"; otherwise 400 on field `action`.
 Result<DeployAction> ParseDeployAction(std::string_view s);
 std::string_view DeployActionName(DeployAction a);
-// A redeploy is a deploy on the node (it differs only in its trigger).
+// A redeploy and a rollback are deploys on the node (they differ in their trigger and source).
 nodes::deploy::Action PlanAction(DeployAction a);
 
 // Deployments (deployments.cc).
@@ -70,9 +72,10 @@ class Deployments : public Feature {
   int DeployOnPush(const GitPush& push);
   // Registers the "deploy" job handler (wharf serve calls it before StartJobWorkers).
   void RegisterDeploymentJobs();
+  // `release_version` (a rollback) names the release to redeploy.
   Result<domain::Deployment> EnqueueDeployment(store::Tx& tx, const domain::Application& app, const domain::AppService& svc,
                                                DeployAction action, std::string trigger, std::string created_by,
-                                               std::string sha);
+                                               std::string sha, int64_t release_version = 0);
 
  private:
   Result<DeploymentWork> LoadDeploymentWork(const domain::Job& job);
@@ -81,6 +84,16 @@ class Deployments : public Feature {
   // network and details.fix.
   Status MintGithubDeployToken(DeploymentWork& w);
   Status RunDeployment(JobContext& jc);
+  // deployment_releases.cc: a rollback's source, variables, domains and ports from its release
+  // (in LoadDeploymentWork's transaction); the image's digest from its registry; the release a
+  // successful deploy records (in the transaction that records the success, pruning beyond the
+  // retention); the watch after start (ps:report) with its failure block.
+  Status LoadRollback(store::Tx& tx, const domain::Org& org, int64_t version, DeploymentWork& w);
+  void ResolveImageDigest(JobContext& jc, DeploymentWork& w);
+  Result<int64_t> RecordRelease(store::Tx& tx, const DeploymentWork& w, const std::vector<std::string>& plan);
+  // Empty when the app stayed up (or nothing was watched); else the failure message, with `fix`.
+  std::optional<std::string> WatchAfterStart(JobContext& jc, nodes::Session& c, const DeploymentWork& w, std::string& fix,
+                                             std::string& log_tail);
   AppServices& app_services_;
   NodeAccess& node_access_;
   Integrations& integrations_;

@@ -289,3 +289,54 @@ TEST_F(FeaturesTest, SupportBundleIsATarForAdmins) {
 
 }  // namespace
 }  // namespace wharf::services
+
+namespace wharf::services {
+namespace {
+
+// `dokku logs` lines: Dokku's colour codes removed, time and process split off; a secret split
+// across two reads is still redacted, and a line ends only at its newline.
+TEST(RuntimeLogsTest, LinesAreParsedAndSecretsRedactedAcrossReads) {
+  LogStream st({"tok-Very-Secret-42"});
+  st.Push("\x1b[36m2026-12-06T20:03:17.123456789Z app[web.1]:\x1b[0m said: tok-Very-Se");
+  bool ended = false;
+  std::string error;
+  EXPECT_TRUE(st.Take(&ended, &error).empty());
+  st.Push("cret-42 ok\nplain line without prefix\npartial");
+  auto lines = st.Take(&ended, &error);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].ts, "2026-12-06T20:03:17.123456789Z");
+  EXPECT_EQ(lines[0].process, "web.1");
+  EXPECT_EQ(lines[0].text, "said: [redacted] ok");
+  EXPECT_EQ(lines[1].process, "");
+  EXPECT_EQ(lines[1].text, "plain line without prefix");
+  EXPECT_FALSE(ended);
+  st.Finish("");
+  lines = st.Take(&ended, &error);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].text, "partial");
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(error, "");
+}
+
+// The rollback preview names keys, never values.
+TEST(ReleasesTest, DiffNamesKeysOnly) {
+  domain::Release a, b;
+  a.source_kind = b.source_kind = "image";
+  a.repository = b.repository = "r.example/app";
+  a.image_digest = "sha256:aa";
+  b.image_digest = "sha256:bb";
+  a.domains = R"(["a.example.com"])";
+  b.domains = R"(["b.example.com"])";
+  auto d = releases::Diff(a, {{"KEEP", "same"}, {"GONE", "x-secret-1"}, {"MOVED", "old-secret"}}, b,
+                          {{"KEEP", "same"}, {"MOVED", "new-secret"}, {"NEW", "y-secret-2"}});
+  EXPECT_EQ(d["variables"]["added"], nlohmann::json({"NEW"}));
+  EXPECT_EQ(d["variables"]["removed"], nlohmann::json({"GONE"}));
+  EXPECT_EQ(d["variables"]["changed"], nlohmann::json({"MOVED"}));
+  EXPECT_EQ(d["domains"]["added"], nlohmann::json({"b.example.com"}));
+  EXPECT_EQ(d["source"]["to"]["image_digest"], "sha256:bb");
+  const std::string text = d.dump();
+  for (const char* v : {"x-secret-1", "old-secret", "new-secret", "y-secret-2"}) EXPECT_EQ(text.find(v), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wharf::services

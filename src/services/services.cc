@@ -22,6 +22,8 @@ Services::Services(Deps deps, Config config)
       applications_(core_),
       app_services_(core_, integrations_, registries_, git_providers_),
       deployments_(core_, app_services_, node_access_, integrations_),
+      releases_(core_, app_services_, deployments_),
+      runtime_logs_(core_, app_services_, node_access_),
       backups_(core_, node_access_, backup_storage_),
       templates_(core_, app_services_, deployments_),
       diagnose_(core_, integrations_, servers_, registries_, git_providers_, backup_storage_, cloud_accounts_),

@@ -31,8 +31,10 @@
 #include "services/jobs.h"
 #include "services/node_access.h"
 #include "services/registries.h"
+#include "services/releases.h"
 #include "services/roles.h"
 #include "services/second_factor.h"
+#include "services/runtime_logs.h"
 #include "services/security_groups.h"
 #include "services/servers.h"
 #include "services/ssh_keys.h"
@@ -86,6 +88,8 @@ class Services {
   Applications& applications() { return applications_; }
   AppServices& app_services() { return app_services_; }
   Deployments& deployments() { return deployments_; }
+  Releases& releases() { return releases_; }
+  RuntimeLogs& runtime_logs() { return runtime_logs_; }
   Backups& backups() { return backups_; }
   Templates& templates() { return templates_; }
   Diagnostics& diagnose() { return diagnose_; }
@@ -112,6 +116,8 @@ class Services {
   Applications applications_;
   AppServices app_services_;
   Deployments deployments_;
+  Releases releases_;
+  RuntimeLogs runtime_logs_;
   Backups backups_;
   Templates templates_;
   Diagnostics diagnose_;

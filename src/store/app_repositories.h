@@ -64,6 +64,25 @@ class DeploymentRepository {
   // commit_sha (when not empty), error_layer and error_fix.
   virtual Status SetOutcome(std::string_view org_id, std::string_view id, std::string_view commit_sha,
                             std::string_view error_layer, std::string_view error_fix) = 0;
+  // The watch after start: "" (none yet), "watching", "passed" or "failed" (reads then answer
+  // status "failed_after_start").
+  virtual Status SetAfterStart(std::string_view org_id, std::string_view id, std::string_view after_start) = 0;
+};
+
+// Releases of services (services/releases.cc), numbered per service.
+class ReleaseRepository {
+ public:
+  virtual ~ReleaseRepository() = default;
+  virtual Status Insert(const Release& r) = 0;  // kConflict on a duplicate (service, version)
+  // The service's releases, newest (highest version) first.
+  virtual Result<std::vector<Release>> List(std::string_view org_id, std::string_view service_id) = 0;
+  virtual Result<std::optional<Release>> Find(std::string_view org_id, std::string_view service_id, int64_t version) = 0;
+  virtual Result<std::optional<Release>> FindByDeployment(std::string_view org_id, std::string_view deployment_id) = 0;
+  virtual Result<int64_t> MaxVersion(std::string_view org_id, std::string_view service_id) = 0;  // 0 = none
+  virtual Status SetPinned(std::string_view org_id, std::string_view service_id, int64_t version, bool pinned) = 0;
+  // Deletes the service's unpinned releases older than its `keep` newest; returns how many.
+  virtual Result<int64_t> Prune(std::string_view org_id, std::string_view service_id, int64_t keep) = 0;
+  virtual Status DeleteForService(std::string_view org_id, std::string_view service_id) = 0;
 };
 
 }  // namespace wharf::store

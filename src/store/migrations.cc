@@ -498,6 +498,35 @@ CREATE TABLE sso_grants (
   PRIMARY KEY (provider_id, user_id, org_id)
 );
 )sql",
+    // 10: releases: what each successful deploy of a service put on its node (rollback targets);
+    // a deployment's watch after start ("" | "passed" | "failed", the last "failed_after_start").
+    R"sql(
+CREATE TABLE releases (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  application_id TEXT NOT NULL,
+  service_id TEXT NOT NULL,
+  version {INT} NOT NULL,
+  deployment_id TEXT NOT NULL,
+  source_kind TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  image_digest TEXT NOT NULL,
+  image TEXT NOT NULL,
+  variables_sealed {BLOB} NOT NULL,
+  variables_hash TEXT NOT NULL,
+  domains TEXT NOT NULL,
+  ports TEXT NOT NULL,
+  plan TEXT NOT NULL,
+  trigger_kind TEXT NOT NULL,
+  rollback_of {INT} NOT NULL,
+  pinned {BOOL} NOT NULL DEFAULT {FALSE},
+  created_at {INT} NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (org_id, service_id, version)
+);
+ALTER TABLE deployments ADD COLUMN after_start TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 std::string Render(std::string_view tpl, Dialect d) {

@@ -27,6 +27,7 @@ using domain::Application;
 using domain::AppService;
 using domain::AppTemplate;
 using domain::Deployment;
+using domain::Release;
 
 // Keyset pagination over (created_at, id) ascending.
 struct PageQuery {

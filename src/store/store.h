@@ -61,7 +61,7 @@ inline const std::vector<std::string>& DataTables() {
                                              "integrations", "audit_events",
                                              "applications", "app_services", "app_templates", "deployments",
                                              "user_totp", "user_recovery_codes", "user_passkeys", "org_policies",
-                                             "identity_providers", "sso_identities", "sso_grants"};
+                                             "identity_providers", "sso_identities", "sso_grants", "releases"};
   return t;
 }
 
@@ -104,6 +104,7 @@ class Tx {
   virtual DeploymentRepository& deployments() = 0;
   virtual SecondFactorRepository& second_factors() = 0;
   virtual SsoRepository& sso() = 0;
+  virtual ReleaseRepository& releases() = 0;
 };
 
 class Store {

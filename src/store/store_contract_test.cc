@@ -111,7 +111,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 9);  // one per migration (9: second factors and SSO)
+  EXPECT_EQ(store_->SchemaVersion(), 10);  // one per migration (9: second factors and SSO, 10: releases)
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
@@ -850,6 +850,97 @@ TEST_P(StoreContract, CopyFromCopiesEveryTableWithSecretsStillSealed) {
   auto again = dest->CopyFrom(*store_);  // the destination is no longer empty
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+}
+
+TEST_P(StoreContract, ReleasesNumberPerServicePruneOldUnpinnedOnesAndAFailedWatchIsTheStatus) {
+  auto rel = [](std::string org, std::string svc, int64_t v) {
+    domain::Release r;
+    r.id = "rel_" + org + svc + std::to_string(v);
+    r.org_id = org;
+    r.application_id = "app_1";
+    r.service_id = svc;
+    r.version = v;
+    r.deployment_id = "job_" + std::to_string(v);
+    r.source_kind = "image";
+    r.repository = "r.example/a";
+    r.image = "r.example/a:v1";
+    r.image_digest = "sha256:" + std::string(64, 'a');
+    r.variables_sealed = std::string("\x00\x01sealed", 8);
+    r.variables_hash = "hmac-sha256:00";
+    r.trigger = "manual";
+    r.created_at = 100 + v;
+    return r;
+  };
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    for (int64_t v = 1; v <= 5; ++v) WHARF_TRY(tx.releases().Insert(rel("org_a", "svc_1", v)));
+    WHARF_TRY(tx.releases().Insert(rel("org_a", "svc_2", 1)));
+    WHARF_TRY(tx.releases().Insert(rel("org_b", "svc_1", 1)));
+    return tx.releases().SetPinned("org_a", "svc_1", 1, true);
+  }));
+  // A duplicate version is a conflict.
+  auto dup = W([&](Tx& tx) { return tx.releases().Insert(rel("org_a", "svc_1", 5)); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    auto pruned = tx.releases().Prune("org_a", "svc_1", 2);  // keeps v5, v4 and the pinned v1
+    EXPECT_TRUE(pruned);
+    if (pruned) {
+      EXPECT_EQ(*pruned, 2);
+    }
+    return Ok();
+  }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto list = *tx.releases().List("org_a", "svc_1");
+    std::vector<int64_t> versions;
+    for (auto& r : list) versions.push_back(r.version);
+    EXPECT_EQ(versions, (std::vector<int64_t>{5, 4, 1}));
+    if (!list.empty()) {
+      EXPECT_EQ(list.back().variables_sealed, std::string("\x00\x01sealed", 8));
+      EXPECT_TRUE(list.back().pinned);
+      EXPECT_EQ(list.front().image_digest, "sha256:" + std::string(64, 'a'));
+    }
+    EXPECT_EQ(*tx.releases().MaxVersion("org_a", "svc_1"), 5);
+    EXPECT_EQ(*tx.releases().MaxVersion("org_a", "svc_9"), 0);
+    EXPECT_TRUE(tx.releases().Find("org_a", "svc_1", 4)->has_value());
+    EXPECT_FALSE(tx.releases().Find("org_b", "svc_1", 4)->has_value());
+    EXPECT_TRUE(tx.releases().FindByDeployment("org_a", "job_5")->has_value());
+    EXPECT_EQ(tx.releases().List("org_b", "svc_1")->size(), 1u);
+    return Ok();
+  }));
+  ASSERT_TRUE(W([&](Tx& tx) { return tx.releases().DeleteForService("org_a", "svc_1"); }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    EXPECT_TRUE(tx.releases().List("org_a", "svc_1")->empty());
+    EXPECT_EQ(tx.releases().List("org_a", "svc_2")->size(), 1u);
+    return Ok();
+  }));
+  // A deployment whose watch after start failed reads as failed_after_start.
+  domain::Job job;
+  job.id = "job_w1";
+  job.org_id = "org_a";
+  job.kind = "deploy";
+  job.target_id = "srv_1";
+  job.created_at = 10;
+  domain::Deployment d;
+  d.id = "job_w1";
+  d.org_id = "org_a";
+  d.application_id = "app_1";
+  d.service_id = "svc_1";
+  d.action = "deploy";
+  d.trigger = "manual";
+  d.created_at = 10;
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.jobs().Insert(job));
+    WHARF_TRY(tx.deployments().Insert(d));
+    return tx.deployments().SetAfterStart("org_a", "job_w1", "failed");
+  }));
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto got = *tx.deployments().Find("org_a", "job_w1");
+    EXPECT_TRUE(got.has_value());
+    if (got) {
+      EXPECT_EQ(got->status, "failed_after_start");
+    }
+    return Ok();
+  }));
 }
 
 TEST_P(StoreContract, DeploymentsReadTheirJobsStatusAndStayInTheirOrg) {

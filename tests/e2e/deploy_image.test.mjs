@@ -55,7 +55,8 @@ function nodeProcesses(pattern) {
 
 // The dokku commands recorded since `from`, without the read-only probes Wharf plans with.
 function commandsSince(from) {
-  return node.dokkuCalls().slice(from).filter((c) => !/:(exists|links)$/.test(c[0] === '--force' ? c[1] : c[0]) && c[0] !== 'version');
+  return node.dokkuCalls().slice(from).filter((c) => !/:(exists|links|report)$/.test(c[0] === '--force' ? c[1] : c[0]) &&
+    c[0] !== 'version' && c[0] !== 'logs');
 }
 
 before(async () => {
@@ -104,12 +105,16 @@ test('an image service deploys: registry:login gets the password on stdin only, 
   assert.deepEqual(cmds.map((c) => c[0] === '--force' ? c[1] : c[0]),
     ['apps:create', 'postgres:link', 'config:set', 'ports:set', 'registry:login', 'git:from-image']);
   assert.deepEqual(cmds.find((c) => c[0] === 'registry:login'), ['registry:login', '--password-stdin', 'media-api', reg.host, 'alice']);
-  assert.deepEqual(cmds.find((c) => c[0] === 'git:from-image'), ['git:from-image', 'media-api', image]);
+  // Deployed by the digest the registry answered for the tag (docs/releases.md).
+  const fromImage = cmds.find((c) => c[0] === 'git:from-image');
+  assert.equal(fromImage.length, 3);
+  assert.equal(fromImage[1], 'media-api');
+  assert.match(fromImage[2], new RegExp(`^${reg.host.replace(/\./g, '\\.')}/team/media@sha256:[0-9a-f]{64}$`));
   for (const c of node.dokkuCalls()) assert.ok(!c.some((x) => x.includes(REG_PASS)), `the password is on no command line: ${c[0]}`);
   const onNode = node.dokkuApp('media-api');
   assert.equal(onNode.registryPassword, REG_PASS, 'registry:login read exactly the password from stdin');
   assert.equal(onNode.registryLogin, `${reg.host} alice`);
-  assert.equal(onNode.image, image);
+  assert.equal(onNode.image, fromImage[2]);
   assert.deepEqual(onNode.ports, ['http:80:8080']);
   // The database URL is the one the plugin made and prints (`postgres:info media-db --dsn`):
   // user postgres, database named as the service, unchanged; dFlow's names resolve to the same.
@@ -127,7 +132,7 @@ test('an image service deploys: registry:login gets the password on stdin only, 
   assert.ok(node.dokkuCalls().some((c) => c[0] === 'postgres:info' && c[1] === 'media-db' && c[2] === '--dsn'),
     'the URL was read from the node');
   assert.match(f.log, /\$ dokku registry:login --password-stdin media-api 127\.0\.0\.1:\d+ alice\n/);
-  assert.match(f.log, /\$ dokku git:from-image media-api 127\.0\.0\.1:\d+\/team\/media:v1/);
+  assert.match(f.log, /\$ dokku git:from-image media-api 127\.0\.0\.1:\d+\/team\/media@sha256:[0-9a-f]{64}\n/);
   assert.equal((await call('GET', `${O}/services/${apiSvc.id}`)).json.status, 'running');
 });
 
@@ -155,17 +160,19 @@ test('on a node reporting Dokku 0.35.12 the per-app registry:login is refused: b
 });
 
 test('a registry password the node echoes is redacted from the failure, the log and the SSE stream', async () => {
-  node.dokkuFail('git:from-image', `Error response from daemon: pull access denied (tried alice:${REG_PASS})`);
+  // The app already runs this digest, so this deploy rebuilds (ps:rebuild) and the registry step
+  // that talks to the registry is the login: make it echo the password back.
+  node.dokkuFail('registry:login', `Error response from daemon: login denied (tried alice:${REG_PASS})`);
   try {
     const d = await start(apiSvc);
     const f = await follow(d.id);
     assert.equal(f.end.status, 'failed', f.log);
     const got = (await call('GET', `${O}/deployments/${d.id}`)).json;
     assert.equal(got.error_layer, 'registry', JSON.stringify(got));
-    assert.match(got.error, /git:from-image media-api .*pull access denied \(tried alice:\[redacted\]\)/);
+    assert.match(got.error, /registry:login --password-stdin media-api .*login denied \(tried alice:\[redacted\]\)/);
     assert.ok(got.error_fix, 'the failure says what to do');
   } finally {
-    node.dokkuFail('git:from-image', null);
+    node.dokkuFail('registry:login', null);
   }
   const logs = s.logs + (existsSync(path.join(s.dataDir, 'wharf.log')) ? readFileSync(path.join(s.dataDir, 'wharf.log'), 'utf8') : '');
   for (const t of everything) assert.ok(!t.includes(REG_PASS), 'the registry password is in an answer or stream');
@@ -205,7 +212,7 @@ test('cancel during registry:login: the step is interrupted on the node, nothing
   const next = await follow((await start(worker)).id);
   assert.equal(next.end.status, 'succeeded', next.log);
   assert.equal(node.dokkuApp('media-worker').registryPassword, REG_PASS);
-  assert.equal(node.dokkuApp('media-worker').image, image);
+  assert.match(node.dokkuApp('media-worker').image, /\/team\/media@sha256:[0-9a-f]{64}$/, 'deployed by digest');
 });
 
 test('deployments of two services on one server run one at a time', async () => {

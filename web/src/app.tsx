@@ -27,6 +27,7 @@ import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
 import { SecurityPage } from './pages/security';
 import { DeploymentPage, ServiceDeploymentsPage } from './pages/deployments';
+import { ServiceLogsPage, ServiceReleasesPage } from './pages/releases';
 import { ServiceBackupsPage } from './pages/backups';
 import { ApplicationPage, ApplicationsPage, NewApplicationPage } from './pages/applications';
 import { NewServicePage, ServicePage } from './pages/app_services';
@@ -64,6 +65,8 @@ const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug/why', page: () => <WhyPage /> },
   // A service's deployments and backups, and one deployment with its live log.
   { pattern: '/o/:slug/applications/:app/services/:svc/deployments', page: (p) => <ServiceDeploymentsPage app={p.app} svc={p.svc} key={p.svc} /> },
+  { pattern: '/o/:slug/applications/:app/services/:svc/releases', page: (p) => <ServiceReleasesPage app={p.app} svc={p.svc} key={p.svc} /> },
+  { pattern: '/o/:slug/applications/:app/services/:svc/logs', page: (p) => <ServiceLogsPage app={p.app} svc={p.svc} key={p.svc} /> },
   { pattern: '/o/:slug/applications/:app/services/:svc/backups', page: (p) => <ServiceBackupsPage app={p.app} svc={p.svc} key={p.svc} /> },
   { pattern: '/o/:slug/deployments/:id', page: (p) => <DeploymentPage id={p.id} key={p.id} /> },
 ];

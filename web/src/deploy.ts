@@ -2,7 +2,7 @@
 // badges, durations, who started it, paging, the log's follow mode, the backup schedule form).
 // Kept free of Preact so vitest checks them directly (deploy.test.ts).
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'failed_after_start' | 'cancelled';
 
 export interface Deployment {
   id: string; job_id: string; application_id: string; service_id: string;
@@ -49,7 +49,7 @@ export const isActive = (status: string | null | undefined) => status === 'queue
 // The pill class of a status: green for success, red for failure, grey otherwise.
 export function statusClass(status: string): string {
   if (status === 'succeeded') return 'ok';
-  if (status === 'failed') return 'bad';
+  if (status === 'failed' || status === 'failed_after_start') return 'bad';
   return '';
 }
 

@@ -27,6 +27,7 @@ export const GUIDES: { page: string; title: string }[] = [
   { page: 'troubleshooting/integrations', title: 'Integrations: Git hosts, registries, AWS, backup storage' },
   { page: 'troubleshooting/deployments', title: 'Deployments: a failed deploy, git or SSH' },
   { page: 'applications', title: 'Applications, services and deployments' },
+  { page: 'releases', title: 'Releases, rollbacks, the watch after start and runtime logs' },
   { page: 'access-control', title: 'Roles, permissions and invitations' },
   { page: 'integrations', title: 'Integration prerequisites' },
   { page: 'cli', title: 'The wharf command-line client' },

@@ -139,6 +139,59 @@ WHARF_SQL_REPO(Deployments, DeploymentRepository)
     q.Text(commit_sha).Text(error_layer).Text(error_fix).Text(org_id).Text(id);
     return q.Exec();
   }
+  Status SetAfterStart(std::string_view org_id, std::string_view id, std::string_view after_start) override {
+    Q q(c_, "UPDATE deployments SET after_start = ? WHERE org_id = ? AND id = ?");
+    q.Text(after_start).Text(org_id).Text(id);
+    return q.Exec();
+  }
+};
+
+WHARF_SQL_REPO(Releases, ReleaseRepository)
+  Status Insert(const Release& r) override {
+    Q q(c_, "INSERT INTO releases (" WHARF_RELEASE_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(r.id).Text(r.org_id).Text(r.application_id).Text(r.service_id).Int(r.version).Text(r.deployment_id);
+    q.Text(r.source_kind).Text(r.repository).Text(r.commit_sha).Text(r.image_digest).Text(r.image);
+    q.Blob(r.variables_sealed).Text(r.variables_hash).Text(r.domains).Text(r.ports).Text(r.plan).Text(r.trigger);
+    q.Int(r.rollback_of).Bool(r.pinned).Int(r.created_at).Text(r.created_by);
+    return q.Exec("Release v" + std::to_string(r.version) + " of this service already exists.");
+  }
+  Result<std::vector<Release>> List(std::string_view org_id, std::string_view service_id) override {
+    Q q(c_, "SELECT " WHARF_RELEASE_COLS " FROM releases WHERE org_id = ? AND service_id = ? ORDER BY version DESC");
+    q.Text(org_id).Text(service_id);
+    return Collect<Release>(q, rows::ReadRelease<Q>);
+  }
+  Result<std::optional<Release>> Find(std::string_view org_id, std::string_view service_id, int64_t version) override {
+    Q q(c_, "SELECT " WHARF_RELEASE_COLS " FROM releases WHERE org_id = ? AND service_id = ? AND version = ?");
+    q.Text(org_id).Text(service_id).Int(version);
+    return One<Release>(q, rows::ReadRelease<Q>);
+  }
+  Result<std::optional<Release>> FindByDeployment(std::string_view org_id, std::string_view deployment_id) override {
+    Q q(c_, "SELECT " WHARF_RELEASE_COLS " FROM releases WHERE org_id = ? AND deployment_id = ?");
+    q.Text(org_id).Text(deployment_id);
+    return One<Release>(q, rows::ReadRelease<Q>);
+  }
+  Result<int64_t> MaxVersion(std::string_view org_id, std::string_view service_id) override {
+    return CountWhere<Q>(c_, "SELECT COALESCE(MAX(version), 0) FROM releases WHERE org_id = ? AND service_id = ?",
+                         org_id, service_id);
+  }
+  Status SetPinned(std::string_view org_id, std::string_view service_id, int64_t version, bool pinned) override {
+    Q q(c_, "UPDATE releases SET pinned = ? WHERE org_id = ? AND service_id = ? AND version = ?");
+    q.Bool(pinned).Text(org_id).Text(service_id).Int(version);
+    return q.Exec();
+  }
+  Result<int64_t> Prune(std::string_view org_id, std::string_view service_id, int64_t keep) override {
+    // The newest `keep` stay (the current release is the newest, so it always stays); pinned ones too.
+    Q q(c_, "DELETE FROM releases WHERE org_id = ?1 AND service_id = ?2 AND pinned = ?3 AND version <= "
+            "(SELECT COALESCE(MAX(version), 0) FROM releases WHERE org_id = ?1 AND service_id = ?2) - ?4");
+    q.Text(org_id).Text(service_id).Bool(false).Int(keep);
+    WHARF_TRY(q.Exec());
+    return q.Changes();
+  }
+  Status DeleteForService(std::string_view org_id, std::string_view service_id) override {
+    Q q(c_, "DELETE FROM releases WHERE org_id = ? AND service_id = ?");
+    q.Text(org_id).Text(service_id);
+    return q.Exec();
+  }
 };
 
 }  // namespace wharf::store::sql

@@ -39,8 +39,13 @@
 #define WHARF_DEPLOYMENT_COLS \
   "id, org_id, application_id, service_id, action, trigger_kind, ref, commit_sha, error_layer, error_fix, created_at, " \
   "created_by"
-// Reads join the job row for status, error and times.
+// Reads join the job row for status, error and times; a failed watch after start is the status.
 #define WHARF_DEPLOYMENT_SELECT                                                                               \
   "SELECT d.id, d.org_id, d.application_id, d.service_id, d.action, d.trigger_kind, d.ref, d.commit_sha, "  \
-  "d.error_layer, d.error_fix, d.created_at, d.created_by, COALESCE(j.status, 'failed'), COALESCE(j.error, ''), " \
+  "d.error_layer, d.error_fix, d.created_at, d.created_by, "                                                  \
+  "CASE WHEN d.after_start = 'failed' THEN 'failed_after_start' ELSE COALESCE(j.status, 'failed') END, COALESCE(j.error, ''), " \
   "COALESCE(j.started_at, 0), COALESCE(j.finished_at, 0) FROM deployments d LEFT JOIN jobs j ON j.id = d.id "
+#define WHARF_RELEASE_COLS                                                                                       \
+  "id, org_id, application_id, service_id, version, deployment_id, source_kind, repository, commit_sha, "        \
+  "image_digest, image, variables_sealed, variables_hash, domains, ports, plan, trigger_kind, rollback_of, pinned, " \
+  "created_at, created_by"

@@ -386,4 +386,31 @@ Result<domain::Deployment> ReadDeployment(Row& q) {
   return d;
 }
 
+template <class Row>
+Result<domain::Release> ReadRelease(Row& q) {
+  domain::Release r;
+  r.id = q.Str(0);
+  r.org_id = q.Str(1);
+  r.application_id = q.Str(2);
+  r.service_id = q.Str(3);
+  r.version = q.I64(4);
+  r.deployment_id = q.Str(5);
+  r.source_kind = q.Str(6);
+  r.repository = q.Str(7);
+  r.commit_sha = q.Str(8);
+  r.image_digest = q.Str(9);
+  r.image = q.Str(10);
+  r.variables_sealed = q.Bytes(11);
+  r.variables_hash = q.Str(12);
+  r.domains = q.Str(13);
+  r.ports = q.Str(14);
+  r.plan = q.Str(15);
+  r.trigger = q.Str(16);
+  r.rollback_of = q.I64(17);
+  r.pinned = q.IsFlag(18);
+  r.created_at = q.I64(19);
+  r.created_by = q.Str(20);
+  return r;
+}
+
 }  // namespace wharf::store::rows

@@ -22,7 +22,7 @@ class SqlTx final : public Tx {
   explicit SqlTx(Connection& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
         ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c), applications_(c),
-        app_services_(c), templates_(c), deployments_(c), second_factors_(c), sso_(c) {}
+        app_services_(c), templates_(c), deployments_(c), second_factors_(c), sso_(c), releases_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -42,6 +42,7 @@ class SqlTx final : public Tx {
   DeploymentRepository& deployments() override { return deployments_; }
   SecondFactorRepository& second_factors() override { return second_factors_; }
   SsoRepository& sso() override { return sso_; }
+  ReleaseRepository& releases() override { return releases_; }
   Connection& conn() { return conn_; }
 
  private:
@@ -65,6 +66,7 @@ class SqlTx final : public Tx {
   Deployments<Q> deployments_;
   SecondFactors<Q> second_factors_;
   Sso<Q> sso_;
+  Releases<Q> releases_;
 };
 
 }  // namespace wharf::store::sql

@@ -24,8 +24,17 @@
 #   app's first http mapping, and the host network: the engine has no bridge, everything stays on
 #   127.0.0.1. Dokku's proxy (nginx) is played by a small TCP forwarder per app from
 #   127.0.0.1:<host-port> to 127.0.0.1:<container-port> (ports:set http:<host>:<container>);
-# - ps:stop stops the container, ps:start starts it, ps:restart and a link replace it (a new
-#   container with the current config), apps:destroy removes it and the forwarder.
+# - ps:stop stops the container, ps:start starts it, ps:restart, ps:rebuild and a link replace it
+#   (a new container with the current config), apps:destroy removes it and the forwarder;
+#   containers run with Dokku's default restart policy (on-failure:10);
+# - git:from-image skips the pull when the image is already on the engine ("Image exists on host,
+#   skipping pull") and, when the app's last source was from-image of the very same reference,
+#   changes nothing and fails ("No changes detected, skipping git commit" / "Call 'ps:rebuild'
+#   ..."), as Dokku's git-from-image and git-from-directory triggers do;
+# - ps:report prints the report (`--format json`, or one info flag) with status-<proc>.<n> from
+#   the engine's container state; git:report answers --git-sha and --git-source-image;
+# - logs runs `docker logs [-t] --tail N [--follow]` on the app's container and, unless -q,
+#   rewrites each line as Dokku's scheduler-logs sed does: "\e[36m<ts> app[web.1]:\e[0m <text>".
 import errno
 import os
 import secrets
@@ -111,6 +120,8 @@ def core_usage():
         'logs': ({'-t': False, '--tail': False, '-n': True, '--num': True, '-q': False, '--quiet': False,
                   '-p': True, '--ps': True}, 1, 1, 'logs [-t|--tail] [-n|--num num] [-q|--quiet] [-p|--ps process] <app>'),
         'plugin:list': ({}, 0, 0, 'plugin:list'),
+        'ps:rebuild': ({'--parallel': True, '--all': False}, 0, 1, 'ps:rebuild [--parallel count] [--all|<app>]'),
+        'ps:inspect': ({}, 1, 1, 'ps:inspect <app>'),
     }
     if V < (0, 31, 0):
         del u['ports:set']
@@ -434,7 +445,8 @@ def release(app):
     env = app_env(app)
     mapping = http_mapping(app)
     port = mapping[1] if mapping else 5000
-    args = ['run', '-d', '--name', container(app), '--network', 'host', '--label', f'com.dokku.app-name={app}',
+    args = ['run', '-d', '--restart', 'on-failure:10', '--name', container(app), '--network', 'host',
+            '--label', f'com.dokku.app-name={app}',
             '--label', f'com.wharf.standin={D}', '-e', f'PORT={port}']
     for k, v in env.items():
         args += ['-e', f'{k}={v}']
@@ -459,7 +471,8 @@ def core(cmd, args, glob):
     spec = core_usage().get(cmd)
     if spec is None:
         die(f'`{cmd}` is not a dokku command.\n !     See `dokku help` for a list of available commands.')
-    flags, pos = parse(cmd, args, spec, go=True)
+    # `logs` parses with pflag (flags anywhere); the other core subcommands with Go's flag package.
+    flags, pos = parse(cmd, args, spec, go=cmd != 'logs')
     if cmd == 'version':
         out(f'dokku version {VERSION}')
     elif cmd == 'plugin:list':
@@ -547,10 +560,18 @@ def core(cmd, args, glob):
         src = os.path.join(app_dir(app), 'src')
         shutil.rmtree(src, ignore_errors=True)
         out(f'-----> Syncing {repo}:{ref or "HEAD"} to {app}')
-        clone = ['git', 'clone', '-q', '--depth', '1'] + (['--branch', ref] if ref else []) + [repo, src]
+        is_sha = len(ref) == 40 and all(c in '0123456789abcdef' for c in ref)
+        clone = ['git', 'clone', '-q'] + (['--depth', '1', '--branch', ref] if ref and not is_sha else []) + [repo, src]
         r = subprocess.run(clone, stdout=sys.stdout, stderr=subprocess.STDOUT)
         if r.returncode != 0:
             sys.exit(1)
+        if is_sha:  # a commit: fetched, then checked out (Dokku's fn-git-fetch and rev-parse of the ref)
+            r = subprocess.run(['git', '-C', src, 'checkout', '-q', ref], stdout=sys.stdout, stderr=subprocess.STDOUT)
+            if r.returncode != 0:
+                sys.exit(1)
+        write(os.path.join(app_dir(app), 'has-code'), '')
+        if os.path.exists(os.path.join(app_dir(app), 'source-image')):
+            os.unlink(os.path.join(app_dir(app), 'source-image'))
         rev = subprocess.run(['git', '-C', src, 'rev-parse', 'HEAD'], capture_output=True, text=True).stdout.strip()
         write(os.path.join(app_dir(app), 'deployed-rev'), rev + '\n')
         if '--build' in flags or '--build-if-changes' in flags:
@@ -562,11 +583,26 @@ def core(cmd, args, glob):
             die(f'Missing git email\n !     Usage: dokku {spec[3]}')
         app, image = pos[0], pos[1]
         need_app(app)
-        out(f'-----> Deploying {app} from image {image}')
-        r = docker(['pull', image], app, check=False)
-        if r.returncode != 0:
-            die(r.stderr.decode('utf-8', 'replace').strip())
+        out('-----> Generating build context')
+        if docker(['image', 'ls', '-q', image], app, check=False).stdout.strip() == b'':
+            out('-----> Pulling image')
+            r = docker(['image', 'pull', image], app, check=False)
+            if r.returncode != 0:
+                sys.stderr.write(r.stderr.decode('utf-8', 'replace'))
+                die(f'Failed to pull image: {image}')
+        else:
+            out('-----> Image exists on host, skipping pull')
+        out('-----> Updating git repository with specified build context')
+        # The build context is a Dockerfile "FROM <image>": the same reference as the app's last
+        # from-image source is no change, and Dokku stops before building anything.
+        source = (read(os.path.join(app_dir(app), 'source-image'), '') or '').strip()
+        if source == image and os.path.exists(os.path.join(app_dir(app), 'has-code')):
+            sys.stderr.write(' !     No changes detected, skipping git commit\n')
+            die("Call 'ps:rebuild' on app to rebuild the app from existing source")
+        write(os.path.join(app_dir(app), 'source-image'), image + '\n')
+        write(os.path.join(app_dir(app), 'has-code'), '')
         write(os.path.join(app_dir(app), 'deployed-image'), image + '\n')
+        out(f'-----> Deploying {app} from image {image}')
         release(app)
         write(os.path.join(app_dir(app), 'deployed'), '')
     elif cmd == 'registry:login':
@@ -642,8 +678,157 @@ def core(cmd, args, glob):
             docker(['start', container(app)], app)
         else:
             release(app)
-    elif cmd == 'logs':
+    elif cmd == 'ps:rebuild':
+        if '--all' in flags:
+            return
+        if not pos:
+            die(f'Please specify an app to run the command on\n !     Usage: dokku {spec[3]}')
+        app = pos[0]
+        need_app(app)
+        if not os.path.exists(os.path.join(app_dir(app), 'has-code')):
+            die(f'App {app} has not been deployed')
+        out(f'-----> Rebuilding {app} from existing source')
+        release(app)
+        write(os.path.join(app_dir(app), 'state'), 'running\n')
+    elif cmd == 'ps:inspect':
         need_app(pos[0])
+        cid = (read(os.path.join(app_dir(pos[0]), 'container'), '') or '').strip()
+        if cid:
+            r = docker(['container', 'inspect', cid], check=False)
+            sys.stdout.write(r.stdout.decode('utf-8', 'replace'))
+    elif cmd == 'logs':
+        app = pos[0]
+        need_app(app)
+        if not os.path.exists(os.path.join(app_dir(app), 'deployed')):
+            die(f'App {app} has not been deployed')
+        logs(app, flags)
+
+
+def ps_report(args):
+    # Report commands split info flags from the rest themselves (common.ParseReportArgs).
+    fmt, info, rest, i = 'stdout', [], [], 0
+    while i < len(args):
+        a = args[i]
+        if a == '--format':
+            if i + 1 >= len(args):
+                die('flag needs an argument: -format')
+            fmt = args[i + 1]
+            i += 2
+            continue
+        (info if a.startswith('--') else rest).append(a)
+        i += 1
+    if len(info) > 1:
+        die('ps:report command allows only a single flag')
+    if fmt not in ('stdout', 'json'):
+        die(f'Format must be "stdout" or "json": "{fmt}"')
+    apps = rest[:1] or sorted(os.listdir(os.path.join(D, 'apps')) if os.path.isdir(os.path.join(D, 'apps')) else [])
+    for app in apps:
+        need_app(app)
+        ad = app_dir(app)
+        cid = (read(os.path.join(ad, 'container'), '') or '').strip()
+        state = ''
+        if cid:
+            state = docker(['inspect', '--format', '{{ .State.Status }}', cid], check=False).stdout.decode().strip()
+        deployed = os.path.exists(os.path.join(ad, 'deployed'))
+        flags = {
+            '--deployed': 'true' if deployed else 'false',
+            '--processes': '1' if cid else '0',
+            '--ps-can-scale': 'true',
+            '--ps-restart-policy': 'on-failure:10',
+            '--ps-computed-procfile-path': 'Procfile',
+            '--ps-global-procfile-path': '',
+            '--ps-procfile-path': '',
+            '--restore': 'true',
+            # scheduler-app-status: "true" when every container is running, "false" when none is.
+            '--running': 'true' if state in ('running', 'restarting') else 'false',
+        }
+        if V >= (0, 38, 0):
+            flags.update({'--ps-computed-restart-policy': 'on-failure:10', '--ps-global-restart-policy': '',
+                          '--ps-computed-stop-timeout-seconds': '30', '--ps-stop-timeout-seconds': '',
+                          '--ps-global-stop-timeout-seconds': ''})
+        if cid:
+            flags['--status-web.1'] = f'{state or "missing"} (CID: {cid[:11]})'
+        if info:
+            if fmt != 'stdout':
+                die('--format flag cannot be specified when specifying an info flag')
+            if info[0] not in flags:
+                die('Invalid flag passed, valid flags: ' + ', '.join(sorted(flags)))
+            out(flags[info[0]])
+            continue
+        if fmt == 'json':
+            import json
+            data = {}
+            for k, v in flags.items():
+                key = k[2:]
+                if V >= (0, 38, 0) and key.startswith('ps-'):
+                    data[key[3:]] = v  # TrimPrefix, and the legacy key too (EmitLegacyPrefix)
+                data[key] = v
+            out(json.dumps(data, sort_keys=True, separators=(',', ':')))
+            continue
+        width = max(31, max(len(k) for k in flags))
+        out(f'=====> {app} ps information')
+        for k in sorted(flags):
+            label = k[2:].replace('-', ' ').replace('.', ' ')
+            label = label[:1].upper() + label[1:]
+            out('       ' + (label + ':').ljust(width) + flags[k])
+
+
+def git_report(args):
+    info = [a for a in args if a.startswith('--')]
+    rest = [a for a in args if not a.startswith('--')]
+    if len(info) > 1:
+        die('git:report command allows only a single flag')
+    app = rest[0] if rest else None
+    if not app:
+        die('Please specify an app to run the command on')
+    need_app(app)
+    flags = {
+        '--git-sha': (read(os.path.join(app_dir(app), 'deployed-rev'), '') or '').strip()
+        if not os.path.exists(os.path.join(app_dir(app), 'source-image')) else '',
+        '--git-source-image': (read(os.path.join(app_dir(app), 'source-image'), '') or '').strip(),
+        '--git-deploy-branch': 'master',
+    }
+    if info:
+        if info[0] not in flags:
+            die('Invalid flag passed, valid flags: ' + ', '.join(sorted(flags)))
+        out(flags[info[0]])
+        return
+    out(f'=====> {app} git information')
+    for k in sorted(flags):
+        out('       ' + (k[2:].replace('-', ' ').capitalize() + ':').ljust(34) + flags[k])
+
+
+def logs(app, flags):
+    cid = (read(os.path.join(app_dir(app), 'container'), '') or '').strip()
+    proc = flags.get('-p') or flags.get('--ps')
+    if not cid or (proc and proc != 'web'):
+        return
+    num = flags.get('-n') or flags.get('--num') or '100'
+    tail = '-t' in flags or '--tail' in flags
+    quiet = '-q' in flags or '--quiet' in flags
+    argv = ['logs'] + ([] if quiet else ['-t']) + (['--follow'] if tail else []) + ['--tail', str(num), cid]
+    env = dict(os.environ, DOCKER_CONFIG=os.path.join(os.environ['HOME'], '.docker'))
+    child = subprocess.Popen(['docker'] + argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def stop(signum, _frame):
+        child.kill()
+        sys.exit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGPIPE):
+        signal.signal(sig, stop)
+    for line in iter(child.stdout.readline, b''):
+        if not quiet:
+            # sed -u -r 's/^([^Z]+Z )/\x1b[36m\1app[web.1]:\x1b[0m /gm'
+            sp = line.find(b'Z ')
+            if sp > 0:
+                line = b'\x1b[36m' + line[:sp + 2] + b'app[web.1]:\x1b[0m ' + line[sp + 2:]
+        try:
+            sys.stdout.buffer.write(line)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            child.kill()
+            sys.exit(1)
+    sys.exit(child.wait())
 
 
 def plugin_install(args):
@@ -690,6 +875,10 @@ def main():
         child.wait()
     if cmd == 'plugin:install':
         plugin_install(args)
+    elif cmd == 'ps:report':
+        ps_report(args)
+    elif cmd == 'git:report':
+        git_report(args)
     elif cmd == 'letsencrypt:enable':
         _, pos = parse(cmd, args, bash_usage(cmd), go=False)
         need_app(pos[0])

@@ -184,7 +184,10 @@ export async function startWharf({ smtpPort, args = [], env = {}, dataDir, stric
   // Tests sign up many accounts: open sign-up unless the test chooses a policy itself, or passes
   // signup: null to run with the default policy (first-user; see signup_policy.test.mjs).
   const signupArgs = !signup || args.includes('--signup') || env.WHARF_SIGNUP ? [] : ['--signup', signup];
-  const fullArgs = ['serve', '--listen', listen, '--data-dir', dir, ...(strictTargets ? [] : ['--allow-private-targets']), ...signupArgs, ...args];
+  // Deploys are watched after start for 1 s unless a test asks otherwise (the default 60 s would
+  // hold every image deploy a minute).
+  const watchArgs = args.includes('--watch-after-start-seconds') ? [] : ['--watch-after-start-seconds', '1'];
+  const fullArgs = ['serve', '--listen', listen, '--data-dir', dir, ...(strictTargets ? [] : ['--allow-private-targets']), ...signupArgs, ...watchArgs, ...args];
   if (smtpPort) fullArgs.push('--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--smtp-from', 'wharf@test.local');
   // Every wharf runs in its own mount namespace whose /etc/resolv.conf points at 127.0.0.1, where
   // nothing answers: no DNS query made by a test ever leaves loopback.

@@ -13,8 +13,9 @@ export const ENV_PATH = '/cgi-bin/env';
 // PID 1 is sh: it ends on SIGTERM (docker stop) instead of ignoring it as a bare httpd would.
 export const CMD = ['/bin/sh', '-c', 'trap "exit 0" TERM; httpd -f -p 127.0.0.1:${PORT:-5000} -h /www & wait'];
 
-// Writes the rootfs into a new temp dir and returns it (the caller removes it).
-export function envRootfs() {
+// Writes the rootfs into a new temp dir and returns it (the caller removes it). `marker`, when
+// given, is served at /version.txt, so two images of one tag tell apart over HTTP.
+export function envRootfs({ marker } = {}) {
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: install Debian's busybox-static (make deps)`);
   const ldd = spawnSync('ldd', [BUSYBOX], { encoding: 'utf8' });
   if (!/not a dynamic executable/.test(ldd.stdout + ldd.stderr)) throw new Error(`${BUSYBOX} is not static: install busybox-static`);
@@ -25,13 +26,17 @@ export function envRootfs() {
   chmodSync(path.join(root, 'bin/busybox'), 0o755);
   for (const a of ['sh', 'env', 'httpd', 'cat', 'sleep']) symlinkSync('busybox', path.join(root, 'bin', a));
   writeFileSync(path.join(root, 'www/cgi-bin/env'), '#!/bin/sh\nprintf "Content-Type: application/octet-stream\\r\\n\\r\\n"\nexec env -0\n', { mode: 0o755 });
+  // /cgi-bin/say?TEXT prints TEXT on the container's own output (PID 1's stdout: its log).
+  writeFileSync(path.join(root, 'www/cgi-bin/say'),
+    '#!/bin/sh\necho "said: $QUERY_STRING" > /proc/1/fd/1\nprintf "Content-Type: text/plain\\r\\n\\r\\nok\\n"\n', { mode: 0o755 });
   writeFileSync(path.join(root, 'www/index.html'), 'ok\n');
+  if (marker) writeFileSync(path.join(root, 'www/version.txt'), `${marker}\n`);
   return root;
 }
 
 // The rootfs as an uncompressed tar (a registry layer's content).
-export function rootfsTar() {
-  const root = envRootfs();
+export function rootfsTar(opts = {}) {
+  const root = envRootfs(opts);
   try {
     return execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', '-', '.'], { maxBuffer: 64 << 20 });
   } finally {
@@ -39,12 +44,14 @@ export function rootfsTar() {
   }
 }
 
-// `docker import`s the rootfs into `engine` (./dockerd.mjs) as `ref`, with CMD set.
-export function importImage(engine, ref) {
-  const tar = rootfsTar();
-  engine.docker(['import', '--change', `CMD ${JSON.stringify(CMD)}`, '-', ref], { input: tar });
+// `docker import`s the rootfs into `engine` (./dockerd.mjs) as `ref`, with CMD set (`cmd` replaces
+// it: CRASH_CMD makes an image that prints a few lines and exits on start).
+export function importImage(engine, ref, { marker, cmd } = {}) {
+  const tar = rootfsTar({ marker });
+  engine.docker(['import', '--change', `CMD ${JSON.stringify(cmd ?? CMD)}`, '-', ref], { input: tar });
   return ref;
 }
+export const CRASH_CMD = ['/bin/sh', '-c', 'echo "booting with GREETING=$GREETING"; echo "fatal: cannot open /data/app.db" >&2; exit 3'];
 
 // Parses the CGI's `env -0` answer into {name: value} (values as UTF-8 strings, byte for byte).
 export function parseEnv(buf) {

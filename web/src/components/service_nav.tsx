@@ -23,14 +23,17 @@ export function useServiceInfo(appId: string, svcId: string) {
   return { svc: svc.data, app: app.data };
 }
 
-export const serviceUrl = (slug: string, app: string, svc: string, tab: 'deployments' | 'backups') =>
+export type ServiceTab = 'deployments' | 'releases' | 'logs' | 'backups';
+export const serviceUrl = (slug: string, app: string, svc: string, tab: ServiceTab) =>
   `/o/${slug}/applications/${app}/services/${svc}/${tab}`;
 
-// Breadcrumb (application → service) and the service's Deployments / Backups tabs.
-export function ServiceNav(props: { appId: string; svcId: string; current: 'deployments' | 'backups'; svc?: Service; appName?: string }) {
+// Breadcrumb (application → service) and the service's tabs: Deployments, then Releases and Logs
+// (app and image services) or Backups (databases).
+export function ServiceNav(props: { appId: string; svcId: string; current: ServiceTab; svc?: Service; appName?: string }) {
   const { org } = useOrg();
   const isDb = !props.svc || props.svc.type === 'database';
-  const tabs: { key: 'deployments' | 'backups'; label: string }[] = [{ key: 'deployments', label: 'Deployments' }];
+  const tabs: { key: ServiceTab; label: string }[] = [{ key: 'deployments', label: 'Deployments' }];
+  if (props.svc && !isDb) tabs.push({ key: 'releases', label: 'Releases' }, { key: 'logs', label: 'Logs' });
   if (isDb) tabs.push({ key: 'backups', label: 'Backups' });
   return (
     <>

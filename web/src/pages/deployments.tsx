@@ -165,7 +165,7 @@ export function DeploymentPage(props: { id: string }) {
   if (!d) return <Loading />;
   // The stream's end wins over an older read; a read that already shows the end wins over "running".
   const shown = end?.status ?? (isActive(d.status) && sawLog.current && d.status === 'queued' ? 'running' : d.status);
-  const failure = shown === 'failed' ? { error: end?.error ?? d.error, layer: end?.layer ?? d.error_layer, fix: end?.fix ?? d.error_fix } : null;
+  const failure = shown === 'failed' || shown === 'failed_after_start' ? { error: end?.error ?? d.error, layer: end?.layer ?? d.error_layer, fix: end?.fix ?? d.error_fix } : null;
   const cancel = async () => {
     if (!confirm('Cancel this deployment? A running one stops before its next step; what already ran stays on the server.')) return;
     setBusy(true); setError(null);
@@ -196,7 +196,7 @@ export function DeploymentPage(props: { id: string }) {
       <ErrorBox error={error} onDismiss={() => setError(null)} />
       {failure && (
         <section class="alert error" role="alert" data-testid="failure" data-layer={failure.layer ?? ''}>
-          <p><strong>The deployment failed.</strong></p>
+          <p><strong>{shown === 'failed_after_start' ? 'The app did not stay up after it started.' : 'The deployment failed.'}</strong></p>
           {failure.error && <pre class="log" data-testid="failure-error">{errorWithoutFix(failure.error, failure.fix)}</pre>}
           <p>
             Layer: <code data-testid="failure-layer">{failure.layer || 'none (the node refused)'}</code>
