@@ -16,6 +16,7 @@ struct Api::Impl {
     AddDeploymentRoutes(rt);
     AddOperationsRoutes(rt);
     AddAuthRoutes(rt);
+    AddAccountRoutes(rt);
     AddTeamRoutes(rt);
     AddSshKeyRoutes(rt);
     AddSecurityGroupRoutes(rt);

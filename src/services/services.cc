@@ -8,6 +8,7 @@ Services::Services(Deps deps, Config config)
       node_access_(core_),
       team_(core_),
       auth_(core_, team_),
+      account_(core_, auth_),
       roles_(core_),
       ssh_keys_(core_),
       security_groups_(core_, integrations_, node_access_),

@@ -58,7 +58,8 @@ inline const std::vector<std::string>& DataTables() {
                                              "sessions",    "api_tokens", "invitations",   "ssh_keys",
                                              "security_groups", "servers", "server_checks", "jobs",
                                              "integrations", "audit_events",
-                                             "applications", "app_services", "app_templates", "deployments"};
+                                             "applications", "app_services", "app_templates", "deployments",
+                                             "account_tokens"};
   return t;
 }
 
@@ -88,6 +89,7 @@ class Tx {
   virtual MembershipRepository& memberships() = 0;
   virtual SessionRepository& sessions() = 0;
   virtual ApiTokenRepository& api_tokens() = 0;
+  virtual AccountTokenRepository& account_tokens() = 0;
   virtual InvitationRepository& invitations() = 0;
   virtual SshKeyRepository& ssh_keys() = 0;
   virtual SecurityGroupRepository& security_groups() = 0;

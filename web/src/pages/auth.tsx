@@ -50,6 +50,9 @@ export function LoginPage() {
         </button>
       </form>
       <p>
+        <a href="/forgot-password">Forgot your password?</a>
+      </p>
+      <p>
         New here? <a href={`/signup${query.get('next') ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</a>
       </p>
     </section>
