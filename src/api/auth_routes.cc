@@ -58,7 +58,7 @@ void AddAuthRoutes(Router& rt) {
         res.headers.emplace_back("Set-Cookie", rt.SessionCookie(g.token));
         return res;
       });
-  rt.Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI)", {200, 400, 401, 413, 415, 429},
+  rt.Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI); 403 account_disabled for an account the operator disabled", {200, 400, 401, 403, 413, 415, 429},
       [&rt, &s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "cookie_only"}));
         WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));

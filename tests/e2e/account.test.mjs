@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { api, apiFrom, signup, startMaildev, startWharf, uniqueEmail, WHARF_BIN } from './lib/harness.mjs';
+import { cliUser } from './lib/cli.mjs';
 
 let s, mail, root;
 before(async () => {
@@ -353,4 +354,48 @@ test('instance admin API: disabling ends the sessions and tokens at once; others
   for (const cred of [t, tok]) assert.equal((await api(s.url, 'GET', `/api/v1/orgs/${u.org.slug}`, { token: cred })).status, 401);
   assert.equal((await api(s.url, 'POST', `/api/v1/admin/users/${row.id}/enable`, { token: root.token })).status, 200);
   assert.equal((await api(s.url, 'DELETE', '/api/v1/admin/users/usr_nope', { token: root.token })).status, 404);
+});
+
+test('CLI: wharf account rename | password | sessions | sign-out --others | forgot-password | reset-password; org delete', async () => {
+  const u = await signup(s.url, 'cli');
+  const c = cliUser('cli');
+  try {
+    const li = await c.run(['login', s.url, '--email', u.email, '--password-stdin'], { input: `${u.password}\n` });
+    assert.equal(li.code, 0, li.stderr);
+    const show = await c.json(['account', 'show']);
+    assert.equal(show.user.email, u.email);
+    assert.equal((await c.json(['account', 'rename', 'Cleo Line'])).name, 'Cleo Line');
+    const sessions = await c.json(['account', 'sessions']);
+    assert.equal(sessions.filter((x) => x.current).length, 1);
+    assert.ok(sessions.length >= 2, 'the sign-up session and the CLI one');
+    const out = await c.json(['account', 'sign-out', '--others']);
+    assert.ok(out.ended >= 1);
+    assert.equal((await me(u.token)).status, 401);
+    assert.equal((await c.run(['account', 'sign-out'])).code, 2, 'an id or --others');
+    const pw = await c.run(['account', 'password', '--password-stdin'], { input: `${u.password}\nthe-cli-password-2026\n` });
+    assert.equal(pw.code, 0, pw.stderr);
+    assert.match(pw.stdout, /Every other session/);
+    const bad = await c.run(['account', 'password', '--password-stdin'], { input: 'wrong-one-entirely\nyet-another-password\n' });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /current_password/);
+    // Signed out: ask for a link, use it from the command line.
+    const anon = cliUser('anon');
+    try {
+      const f = await anon.run(['account', 'forgot-password', u.email, '--url', s.url]);
+      assert.equal(f.code, 0, f.stderr);
+      const { url } = linkIn(await nextMail(u.email, /Reset your Wharf password/), 'reset-password');
+      const r = await anon.run(['account', 'reset-password', url, '--password-stdin'], { input: 'set-from-the-cli-2026\n' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await login(u, 'set-from-the-cli-2026')).status, 200);
+    } finally { anon.cleanup(); }
+    // org delete wants the slug typed again; the CLI's session ended with the reset, so sign in again.
+    const li2 = await c.run(['login', s.url, '--email', u.email, '--password-stdin'], { input: 'set-from-the-cli-2026\n' });
+    assert.equal(li2.code, 0, li2.stderr);
+    assert.equal((await c.run(['org', 'delete', '--org', u.org.slug])).code, 2);
+    const del = await c.run(['org', 'delete', '--org', u.org.slug, '--confirm', u.org.slug]);
+    assert.equal(del.code, 0, del.stderr);
+    const gone = await c.run(['account', 'delete', '--yes', '--password-stdin'], { input: 'set-from-the-cli-2026\n' });
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.equal((await login(u, 'set-from-the-cli-2026')).status, 401);
+  } finally { c.cleanup(); }
 });

@@ -25,7 +25,7 @@ import { TroubleshootPage } from './pages/troubleshoot';
 import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
-import { AccountPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/account';
+import { AccountPage, AdminUsersPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/account';
 import { DeploymentPage, ServiceDeploymentsPage } from './pages/deployments';
 import { ServiceBackupsPage } from './pages/backups';
 import { ApplicationPage, ApplicationsPage, NewApplicationPage } from './pages/applications';
@@ -137,6 +137,7 @@ function Routes(props: { path: string; me: Me | null }) {
   if (path === '/orgs/new') return <Shell><NewOrgPage /></Shell>;
   if (path === '/account/tokens') return <Shell><TokensPage /></Shell>;
   if (path === '/account') return <Shell><AccountPage /></Shell>;
+  if (path === '/admin/users') return <Shell><AdminUsersPage /></Shell>;
   for (const r of ORG_ROUTES) {
     if ((m = match(r.pattern, path))) {
       const org = me.orgs.find((o) => o.slug === m!.slug);
@@ -272,6 +273,11 @@ function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
                 <li>
                   <a href="/account/tokens" aria-current={path === '/account/tokens' ? 'page' : undefined}>API tokens</a>
                 </li>
+                {me?.user.instance_admin && (
+                  <li>
+                    <a href="/admin/users" aria-current={path === '/admin/users' ? 'page' : undefined}>Users (instance)</a>
+                  </li>
+                )}
               </ul>
             </div>
           </nav>

@@ -352,3 +352,59 @@ export function VerifyEmailPage(props: { token: string }) {
     </section>
   );
 }
+
+interface AdminUser { id: string; email: string; name: string; instance_admin: boolean; email_verified: boolean; disabled: boolean; created_at: string }
+
+// The instance administrator's user list: disable (every session and API token ends at once),
+// enable, delete. The same as `wharf admin users …` on the server.
+export function AdminUsersPage() {
+  const { me } = useSession();
+  const users = useLoad(() => get<List<AdminUser>>('/api/v1/admin/users'), []);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const act = async (u: AdminUser, what: 'disable' | 'enable' | 'delete') => {
+    setError(null);
+    if (what !== 'enable' && !confirm(`${what === 'delete' ? 'Delete' : 'Disable'} the account ${u.email}?`)) return;
+    try {
+      if (what === 'delete') await request('DELETE', `/api/v1/admin/users/${encodeURIComponent(u.id)}`);
+      else await post(`/api/v1/admin/users/${encodeURIComponent(u.id)}/${what}`);
+      setNote(what === 'disable' ? `${u.email} disabled: every session and API token ended.` : what === 'enable' ? `${u.email} enabled.` : `${u.email} deleted.`);
+      users.reload();
+    } catch (err) { setError(err); }
+  };
+  if (!me?.user.instance_admin) return <p class="alert warn">Only the instance administrator manages users.</p>;
+  return (
+    <>
+      <PageTitle>Users</PageTitle>
+      <Notice text={note} onDone={() => setNote(null)} />
+      <ErrorBox error={error ?? users.error} onDismiss={() => setError(null)} />
+      {!users.data ? <Loading /> : (
+        <div class="table-wrap">
+          <table class="stack" data-testid="admin-users">
+            <thead><tr><th>Email</th><th>Name</th><th>Status</th><th>Created</th><th><span class="sr-only">Actions</span></th></tr></thead>
+            <tbody>
+              {users.data.items.map((u) => (
+                <tr key={u.id}>
+                  <td data-label="Email">{u.email}{u.instance_admin ? ' (instance administrator)' : ''}</td>
+                  <td data-label="Name">{u.name}</td>
+                  <td data-label="Status">{u.disabled ? 'disabled' : u.email_verified ? 'active' : 'unverified'}</td>
+                  <td data-label="Created">{fmtTime(u.created_at)}</td>
+                  <td class="actions">
+                    {u.id !== me.user.id && (
+                      <>
+                        {u.disabled
+                          ? <button type="button" class="btn plain small" onClick={() => act(u, 'enable')} aria-label={`Enable ${u.email}`}>Enable</button>
+                          : <button type="button" class="btn danger small" onClick={() => act(u, 'disable')} aria-label={`Disable ${u.email}`}>Disable</button>}
+                        <button type="button" class="btn danger small" onClick={() => act(u, 'delete')} aria-label={`Delete ${u.email}`}>Delete</button>
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
