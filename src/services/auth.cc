@@ -287,7 +287,7 @@ Result<SessionGrant> Auth::Signup(SignupInput in, const RequestContext& ctx) {
                       ", but this address already has an account. Nothing was changed.\r\n\r\nSign in at " +
                       config_.public_url + "/login\r\n\r\nIf it was not you, you can ignore this email.\r\n";
     } else {
-      msg.subject = "Verify your Wharf address";
+      msg.subject = "Your Wharf account is ready: verify your address";
       msg.text_body = "Your Wharf account " + email + " was created. Sign in with the password you chose at " +
                       config_.public_url + "/login\r\n\r\nThen open this link to verify your address (it works "
                       "once, for 24 hours); until then the account cannot create organisations:\r\n\r\n" +

@@ -189,7 +189,13 @@ test('password reset is rate-limited per address with 429 and Retry-After, the s
 
 test('password reset takes the same time whether or not the account exists', async () => {
   const known = [];
-  for (let i = 0; i < 8; i++) known.push((await signup(s.url, `tim${i}`)).email);
+  for (let i = 0; i < 8; i++) {
+    // From addresses of their own: the per-address sign-in limit is not what this test is about.
+    const email = uniqueEmail(`tim${i}`);
+    const r = await apiFrom(`127.0.3.${i + 1}`, s.url, 'POST', '/api/v1/auth/signup', { body: { email, password: 'timing-password-2026', name: 'Tim' } });
+    assert.equal(r.status, 202, r.text);
+    known.push(email);
+  }
   const time = async (email, from) => {
     const t0 = process.hrtime.bigint();
     const r = await apiFrom(from, s.url, 'POST', '/api/v1/auth/password-reset', { body: { email } });
@@ -215,7 +221,7 @@ test('open sign-up: a verification link; until it is opened, no new org; then ye
   const password = 'open-signup-password-1';
   const r = await api(s.url, 'POST', '/api/v1/auth/signup', { body: { email, password, name: 'Olga' } });
   assert.equal(r.status, 202);
-  const m = await nextMail(email, /Verify your Wharf address/);
+  const m = await nextMail(email, /account is ready: verify your address/);
   const { url, token } = linkIn(m, 'verify-email');
   const t = (await login({ email, password })).json.token;
   assert.equal((await me(t)).json.user.email_verified, false);
@@ -276,15 +282,10 @@ test('delete: refused while owning an org (named); the org needs its owner, its 
   const mem = await api(s.url, 'POST', '/api/v1/auth/signup', { body: { email, password: 'member-password-1', name: 'Mem', invitation_token: inv.json.link.split('/invite/')[1] } });
   const notOwner = await api(s.url, 'DELETE', `/api/v1/orgs/${u.org.slug}`, { token: mem.json.token, body: { confirm: u.org.slug } });
   assert.equal(notOwner.status, 403);
-  // A server left in it blocks, and is named.
+  // (A server or application left in it blocks, and is named: services/account_test.cc, with a
+  // fake node, since a server is only added once Wharf can sign in to it.) SSH keys go with it.
   const key = await api(s.url, 'POST', `/api/v1/orgs/${u.org.slug}/ssh-keys`, { token: t, body: { name: 'k', generate: { type: 'ed25519' } } });
-  const srv = await api(s.url, 'POST', `/api/v1/orgs/${u.org.slug}/servers`, { token: t, body: { name: 'node-left', host: '127.0.0.1', port: 1, username: 'dokku', ssh_key_id: key.json.id } });
-  assert.equal(srv.status, 201, srv.text);
-  const left = await api(s.url, 'DELETE', `/api/v1/orgs/${u.org.slug}`, { token: t, body: { confirm: u.org.slug } });
-  assert.equal(left.status, 409, left.text);
-  assert.deepEqual(left.json.error.details.servers, ['node-left']);
-  assert.match(left.json.error.message, /node-left/);
-  assert.equal((await api(s.url, 'DELETE', `/api/v1/orgs/${u.org.slug}/servers/${srv.json.id}`, { token: t })).status, 204);
+  assert.equal(key.status, 201, key.text);
   const gone = await api(s.url, 'DELETE', `/api/v1/orgs/${u.org.slug}`, { token: t, body: { confirm: u.org.slug } });
   assert.equal(gone.status, 204, gone.text);
   assert.equal((await api(s.url, 'GET', `/api/v1/orgs/${u.org.slug}`, { token: t })).status, 404);
@@ -376,8 +377,8 @@ test('CLI: wharf account rename | password | sessions | sign-out --others | forg
     assert.equal(pw.code, 0, pw.stderr);
     assert.match(pw.stdout, /Every other session/);
     const bad = await c.run(['account', 'password', '--password-stdin'], { input: 'wrong-one-entirely\nyet-another-password\n' });
-    assert.equal(bad.code, 2, bad.stderr);
-    assert.match(bad.stderr, /current_password/);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /current_password: is not your current password/);
     // Signed out: ask for a link, use it from the command line.
     const anon = cliUser('anon');
     try {
