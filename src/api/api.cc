@@ -19,6 +19,7 @@ struct Api::Impl {
     AddAuthRoutes(rt);
     AddSecondFactorRoutes(rt);
     AddSsoRoutes(rt);
+    AddAccountRoutes(rt);
     AddTeamRoutes(rt);
     AddSshKeyRoutes(rt);
     AddSecurityGroupRoutes(rt);

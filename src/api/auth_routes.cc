@@ -22,10 +22,12 @@ void AddAuthRoutes(Router& rt) {
   // --- auth ---
   rt.Add("GET", "/api/v1/auth/config", A::kNone, "auth",
       "The sign-up policy for the sign-up page: {signup: first-user|invite-only|open, signup_open: whether an "
-      "account can be created now without an invitation}", {200},
+      "account can be created now without an invitation, password_reset: email (a link is mailed) or operator "
+      "(no SMTP: ask the operator)}", {200},
       [&s](Call&) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(bool open, s.auth().SignupOpenWithoutInvitation());
-        return Json(200, {{"signup", services::SignupPolicyName(s.config().signup_policy)}, {"signup_open", open}});
+        return Json(200, {{"signup", services::SignupPolicyName(s.config().signup_policy)}, {"signup_open", open},
+                          {"password_reset", s.email_enabled() ? "email" : "operator"}});
       });
   rt.Add("POST", "/api/v1/auth/signup", A::kNone, "auth", "Create an account (and join an org with invitation_token); cookie_only: true leaves the session token out of the body. "
       "403 signup_closed when the sign-up policy wants an invitation; open sign-up with SMTP answers 202 "
@@ -57,7 +59,7 @@ void AddAuthRoutes(Router& rt) {
         return res;
       });
   rt.Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI). An account with a second factor "
-      "answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor)", {200, 400, 401, 413, 415, 429},
+      "answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor); 403 account_disabled for an account the operator disabled", {200, 400, 401, 403, 413, 415, 429},
       [&rt, &s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"email", "password", "cookie_only"}));
         WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));

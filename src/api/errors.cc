@@ -17,6 +17,8 @@ int HttpStatus(ErrorCode code) {
     case ErrorCode::kConflict: return 409;
     case ErrorCode::kInvitationExpired: return 410;
     case ErrorCode::kInvitationInvalid: return 410;
+    case ErrorCode::kLinkExpired: return 410;
+    case ErrorCode::kLinkInvalid: return 410;
     case ErrorCode::kPayloadTooLarge: return 413;
     case ErrorCode::kUnsupportedMedia: return 415;
     case ErrorCode::kRateLimited: return 429;

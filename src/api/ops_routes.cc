@@ -15,6 +15,12 @@ void AddOperationsRoutes(Router& rt) {
   rt.Add("GET", "/invite/{token}", A::kNone, "invitations",
       "Invitation landing page of the web UI (never consumes the invitation)", {200},
       [](Call& c) -> Result<HttpResponse> { return *WebAppResponse(c.req); });
+  rt.Add("GET", "/reset-password/{token}", A::kNone, "auth",
+      "Password-reset page of the web UI (opening it uses nothing; the form does)", {200},
+      [](Call& c) -> Result<HttpResponse> { return *WebAppResponse(c.req); });
+  rt.Add("GET", "/verify-email/{token}", A::kNone, "auth",
+      "Email verification page of the web UI (the link is used when its button is pressed)", {200},
+      [](Call& c) -> Result<HttpResponse> { return *WebAppResponse(c.req); });
   rt.Add("GET", "/healthz", A::kNone, "operations", "The process is up", {200},
       [](Call&) -> Result<HttpResponse> { return Json(200, {{"status", "ok"}}); });
   rt.Add("GET", "/readyz", A::kNone, "operations", "The store is reachable and migrated", {200, 503},

@@ -40,7 +40,8 @@ Result<int> LimitParam(const HttpRequest& req) {
 
 json UserJson(const domain::User& u) {
   return {{"id", u.id}, {"email", u.email}, {"name", u.name}, {"instance_admin", u.instance_admin},
-          {"created_at", Time(u.created_at)}, {"updated_at", Time(u.updated_at)}};
+          {"email_verified", u.email_verified}, {"created_at", Time(u.created_at)},
+          {"updated_at", Time(u.updated_at)}};
 }
 json UserBrief(const domain::User& u) { return {{"id", u.id}, {"email", u.email}, {"name", u.name}}; }
 

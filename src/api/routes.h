@@ -76,6 +76,7 @@ void AddDeploymentRoutes(Router& rt);    // deployment_routes.cc
 void AddReleaseRoutes(Router& rt);       // release_routes.cc: releases, rollback, runtime logs
 void AddOperationsRoutes(Router& rt);    // ops_routes.cc: web UI, health, metrics, openapi.json
 void AddAuthRoutes(Router& rt);          // auth_routes.cc: sign-up, sign-in, me, tokens, orgs
+void AddAccountRoutes(Router& rt);       // account_routes.cc: password, email, sessions, deleting; admin users
 void AddTeamRoutes(Router& rt);          // team_routes.cc: roles, members, invitations
 void AddSshKeyRoutes(Router& rt);        // ssh_key_routes.cc
 void AddSecurityGroupRoutes(Router& rt); // security_group_routes.cc

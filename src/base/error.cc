@@ -18,6 +18,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kConflict: return "conflict";
     case ErrorCode::kInvitationExpired: return "invitation_expired";
     case ErrorCode::kInvitationInvalid: return "invitation_invalid";
+    case ErrorCode::kLinkExpired: return "link_expired";
+    case ErrorCode::kLinkInvalid: return "link_invalid";
     case ErrorCode::kPayloadTooLarge: return "payload_too_large";
     case ErrorCode::kUnsupportedMedia: return "unsupported_media_type";
     case ErrorCode::kRateLimited: return "rate_limited";

@@ -36,6 +36,8 @@ enum class ErrorCode {
   kConflict,           // 409: duplicate, still in use, built-in role, last Admin, already member.
   kInvitationExpired,  // 410: the invitation's time ran out.
   kInvitationInvalid,  // 410: used, revoked or rotated invitation token.
+  kLinkExpired,        // 410: a password-reset or email link whose time ran out. Ask for a new one.
+  kLinkInvalid,        // 410: a used, replaced or voided (password changed) account link.
   kPayloadTooLarge,    // 413: request body over the limit.
   kUnsupportedMedia,   // 415: body is not application/json.
   kRateLimited,        // 429: retry after details.retry_after seconds.

@@ -18,6 +18,7 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddOrgCommands(*r);
   AddTeamCommands(*r);
   AddTokenCommands(*r);
+  AddAccountCommands(*r);
   AddSshKeyCommands(*r);
   AddAuditCommands(*r);
   AddServerCommands(*r);

@@ -173,6 +173,7 @@ void AddSessionCommands(Registry& r);   // login, logout, context, whoami
 void AddOrgCommands(Registry& r);       // org
 void AddTeamCommands(Registry& r);      // role, member, invite
 void AddTokenCommands(Registry& r);     // token
+void AddAccountCommands(Registry& r);   // account (account_commands.cc)
 void AddSshKeyCommands(Registry& r);    // ssh-key
 void AddAuditCommands(Registry& r);     // audit
 void AddServerCommands(Registry& r);    // server, security-group

@@ -66,6 +66,17 @@ Status OrgRename(Env& env, const std::string& name) {
   return Ok();
 }
 
+// The owner deletes an org; --confirm must repeat its slug (the server checks it too).
+Status OrgDelete(Env& env, const std::string& confirm) {
+  WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
+  WHARF_ASSIGN_OR_RETURN(std::string org, env.org());
+  if (confirm != org) return UsageError("Pass --confirm " + org + " to delete the organisation " + org + ".");
+  WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath(""));
+  WHARF_TRY(api->Call("DELETE", path, json{{"confirm", confirm}}));
+  env.Done(json{{"deleted", org}}, "Deleted the organisation " + org + ".");
+  return Ok();
+}
+
 Status OrgTransfer(Env& env, const std::string& user) {
   WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
   WHARF_ASSIGN_OR_RETURN(auto members, env.ListOrg("/members"));
@@ -128,6 +139,13 @@ void AddOrgCommands(Registry& r) {
               [user](Env& env) { return OrgTransfer(env, *user); })
         ->add_option("member", *user, "The new owner's email or user id")
         ->required();
+  }
+  {
+    auto confirm = std::make_shared<std::string>();
+    r.Command(g, "delete", "Delete an organisation (owner; refused while servers or applications remain)",
+              "wharf org delete --org acme --confirm acme", Scope::kOrg,
+              [confirm](Env& env) { return OrgDelete(env, *confirm); })
+        ->add_option("--confirm", *confirm, "The organisation's slug, typed again");
   }
   {
     auto limit = std::make_shared<int>(0);

@@ -18,4 +18,20 @@ std::optional<InvitationStatus> ParseInvitationStatus(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view AccountTokenKindName(AccountTokenKind k) {
+  switch (k) {
+    case AccountTokenKind::kPasswordReset: return "password_reset";
+    case AccountTokenKind::kVerifyEmail: return "verify_email";
+    case AccountTokenKind::kChangeEmail: return "change_email";
+  }
+  return "password_reset";
+}
+
+std::optional<AccountTokenKind> ParseAccountTokenKind(std::string_view s) {
+  if (s == "password_reset") return AccountTokenKind::kPasswordReset;
+  if (s == "verify_email") return AccountTokenKind::kVerifyEmail;
+  if (s == "change_email") return AccountTokenKind::kChangeEmail;
+  return std::nullopt;
+}
+
 }  // namespace wharf::domain

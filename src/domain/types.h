@@ -26,6 +26,11 @@ struct User {
   std::string password_hash;  // argon2id string; never serialized to a client
   bool instance_admin = false;
   Timestamp created_at = 0, updated_at = 0;
+  // False only for an open sign-up until its link is opened (invited and operator-made accounts
+  // are verified): such an account cannot create an org or accept another address's invitation.
+  bool email_verified = true;
+  Timestamp disabled_at = 0;  // set by the operator: no sign-in, no session, no token works
+  Timestamp deleted_at = 0;   // the account was deleted; the row stays for the ids that name it
 };
 
 struct Org {
@@ -37,6 +42,7 @@ struct Org {
   std::string wrapped_data_key;  // bytes: the org's data key wrapped by the master key
   Timestamp created_at = 0, updated_at = 0;
   std::string created_by;
+  Timestamp deleted_at = 0;  // deleted by its owner; the slug is freed and nobody is a member
 };
 
 struct Role {
@@ -66,6 +72,24 @@ struct Session {
   Timestamp created_at = 0, expires_at = 0, revoked_at = 0;
   std::string ip;
   std::string user_agent;
+  Timestamp last_used_at = 0;  // written at most once a minute (see services::Auth::Authenticate)
+};
+
+// A single-use link mailed to the account (or printed by the operator): the store keeps only the
+// token's hash. `bound_to` ties it to what must not have changed: for a password reset, a digest
+// of the password hash at the time it was made (a changed password voids it); for an email
+// verification or change, the address it confirms.
+enum class AccountTokenKind { kPasswordReset, kVerifyEmail, kChangeEmail };
+std::string_view AccountTokenKindName(AccountTokenKind k);
+std::optional<AccountTokenKind> ParseAccountTokenKind(std::string_view s);
+
+struct AccountToken {
+  std::string id;
+  std::string user_id;
+  AccountTokenKind kind = AccountTokenKind::kPasswordReset;
+  std::string token_hash;
+  std::string bound_to;
+  Timestamp created_at = 0, expires_at = 0, used_at = 0;
 };
 
 struct ApiToken {

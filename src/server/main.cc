@@ -33,6 +33,7 @@
 #include "secrets/envelope.h"
 #include "secrets/redact.h"
 #include "server/admin_backup.h"
+#include "server/admin_users.h"
 #include "server/data_dir.h"
 #include "nodes/node_executor.h"
 #include "services/services.h"
@@ -657,6 +658,7 @@ int main(int argc, char** argv) {
 
   // Client commands (login, org, role, …; src/cli) and admin backup|restore (admin_backup.cc).
   auto backup = server::AddAdminBackupCommands(*admin);
+  auto users = server::AddAdminUsersCommands(*admin, add_common);
   auto client = cli::RegisterClientCommands(app);
 
   try {
@@ -680,6 +682,25 @@ int main(int argc, char** argv) {
   auto dir_of = [&](CLI::App* c, bool create) {
     return server::ChooseAdminDataDir(a_data_dir, c->count("--data-dir") > 0, create, std::cerr);
   };
+  // admin users … and reset-password (admin_users.cc): the use cases on this data directory's store.
+  auto with_services = [&](CLI::App* c, const std::function<int(services::Services&)>& fn) -> int {
+    auto dir = dir_of(c, false);
+    if (!dir) return Fail(dir.error()) + 1;
+    if (!secrets::Init()) return 1;
+    auto master = secrets::LoadOrCreateMasterKey(*dir);
+    if (!master) return Fail(master.error());
+    secrets::Envelope envelope(std::move(*master));
+    auto store = OpenStore(a_database, *dir);
+    if (!store) return Fail(store.error());
+    http_client::DisabledMailer mailer;
+    SystemClock clock;
+    RandomIdGenerator ids;
+    authz::SnapshotCache cache;
+    nodes::SshNodeExecutor node_executor;
+    services::Services svc({**store, envelope, mailer, clock, ids, cache, node_executor}, {});
+    return fn(svc);
+  };
+  if (auto code = users->Run(with_services)) return *code;
   for (auto [c, create] : {std::pair{migrate, a_create}, std::pair{rotate, false},
                            std::pair{create_user, a_create}, std::pair{bootstrap, true}, std::pair{reset_2fa, false}}) {
     if (!c->parsed()) continue;

@@ -5,6 +5,7 @@
 #include "base/strings.h"
 #include "domain/validate.h"
 #include "secrets/crypto.h"
+#include "services/account.h"
 #include "services/auth.h"
 
 namespace wharf::services {
@@ -96,6 +97,7 @@ Result<SessionGrant> Auth::NewSession(store::Tx& tx, const domain::User& u, cons
   s.expires_at = s.created_at + config_.session_ttl_ms;
   s.ip = ctx.ip.substr(0, 64);
   s.user_agent = ctx.user_agent.substr(0, 200);
+  s.last_used_at = s.created_at;
   WHARF_TRY(tx.sessions().Insert(s));
   if (config_.max_sessions_per_user > 0) {
     // Beyond the cap the oldest sessions end, so a sign-in never fails for having too many.
@@ -188,6 +190,7 @@ Result<SessionGrant> Auth::Signup(SignupInput in, const RequestContext& ctx) {
   SessionGrant grant;
   std::string joined_org_id;
   std::optional<domain::User> taken;
+  SecretBytes verify_token;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(int64_t users, tx.users().Count());
     // Again inside the transaction, so two racing first sign-ups cannot both pass; and before the
@@ -214,7 +217,14 @@ Result<SessionGrant> Auth::Signup(SignupInput in, const RequestContext& ctx) {
     u.password_hash = hash;
     u.instance_admin = users == 0;
     u.created_at = u.updated_at = clock_.Now();
+    // An invitation link went to this address, and the first account is the operator's; an open
+    // sign-up proves its address through a link (without SMTP there is none: see docs/account.md).
+    u.email_verified = inv.has_value() || users == 0 || !same_answer;
     WHARF_TRY(tx.users().Insert(u));
+    if (!u.email_verified) {
+      WHARF_ASSIGN_OR_RETURN(verify_token, IssueAccountToken(tx, ids_, clock_, u, domain::AccountTokenKind::kVerifyEmail,
+                                                             u.email, kEmailLinkTtlMs));
+    }
     authz::Principal self;
     self.user_id = u.id;
     self.user_email = u.email;
@@ -277,9 +287,13 @@ Result<SessionGrant> Auth::Signup(SignupInput in, const RequestContext& ctx) {
                       ", but this address already has an account. Nothing was changed.\r\n\r\nSign in at " +
                       config_.public_url + "/login\r\n\r\nIf it was not you, you can ignore this email.\r\n";
     } else {
-      msg.subject = "Your Wharf account is ready";
+      msg.subject = "Your Wharf account is ready: verify your address";
       msg.text_body = "Your Wharf account " + email + " was created. Sign in with the password you chose at " +
-                      config_.public_url + "/login\r\n";
+                      config_.public_url + "/login\r\n\r\nThen open this link to verify your address (it works "
+                      "once, for 24 hours); until then the account cannot create organisations:\r\n\r\n" +
+                      config_.public_url +
+                      AccountLinkPath(domain::AccountTokenKind::kVerifyEmail, verify_token.view()) + "\r\n";
+      log::Info("verify_email_link", {{"request_id", ctx.request_id}, {"token_hash", TokenHashPrefix(verify_token.view())}});
     }
     if (auto sent = mailer_.Send(msg); !sent)
       log::Warn("signup_email_failed", {{"request_id", ctx.request_id}, {"error", sent.error().message}});
@@ -335,6 +349,12 @@ Result<SessionGrant> Auth::Login(std::string_view email_in, const SecretBytes& p
     return Unauthenticated("The email or password is wrong.");
   }
   for (auto& tier : pair_failures_) tier->Reset(pair);
+  // Only after the password matched: a wrong one answers the same for a disabled account.
+  if (user->disabled_at != 0) {
+    auto e = Err(ErrorCode::kForbidden, "This account is disabled. Ask the operator of this Wharf.");
+    e.value().details = {{"reason", "account_disabled"}};
+    return e;
+  }
   SessionGrant grant;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     if (login_gate_) {
@@ -440,6 +460,7 @@ Result<std::shared_ptr<const Authenticated>> Auth::Authenticate(std::string_view
   who.token_hash = hash;
   bool found = false;
   std::string failure;
+  Timestamp last_used = 0;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     std::string user_id;
     if (StartsWith(token, kApiTokenPrefix)) {
@@ -451,6 +472,7 @@ Result<std::shared_ptr<const Authenticated>> Auth::Authenticate(std::string_view
       }
       user_id = t->user_id;
       who.expires_at = t->expires_at;
+      last_used = t->last_used_at;
       who.api_token = std::move(*t);
     } else {
       WHARF_ASSIGN_OR_RETURN(auto s, tx.sessions().FindActive(hash, now));
@@ -459,15 +481,31 @@ Result<std::shared_ptr<const Authenticated>> Auth::Authenticate(std::string_view
       who.session_id = s->id;
       who.csrf_hash = s->csrf_hash;
       who.expires_at = s->expires_at;
+      last_used = s->last_used_at;
     }
     WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindById(user_id));
     if (!u) return Ok();
+    if (u->disabled_at != 0 || u->deleted_at != 0) {
+      failure = "This account is disabled. Ask the operator of this Wharf.";
+      return Ok();
+    }
     who.user = std::move(*u);
     who.user.password_hash.clear();
     found = true;
     return Ok();
   }));
   if (!found) return failure.empty() ? Unauthenticated() : Unauthenticated(failure);
+  // "Last used", at most once a minute per credential (the cache answers in between). It changes
+  // no access, so it takes no writer lock and fires no invalidation (migration 9's triggers).
+  if (now - last_used >= kCredentialCacheMs) {
+    const std::string id = who.api_token ? who.api_token->id : who.session_id;
+    const bool token = who.api_token.has_value();
+    auto st = store_.WriteConcurrent([&](store::Tx& tx) -> Status {
+      return token ? tx.api_tokens().Touch(id, now) : tx.sessions().Touch(id, now);
+    });
+    if (!st) log::Warn("last_used_write_failed", {{"detail", st.error().detail}});
+    if (who.api_token) who.api_token->last_used_at = now;
+  }
   auto shared = std::make_shared<const Authenticated>(std::move(who));
   {
     std::lock_guard lock(cred_mu_);

@@ -132,6 +132,9 @@ class Auth : public Feature {
   Result<OrgView> TransferOwnership(const authz::Principal& p, std::string_view user_id, const RequestContext& ctx);
   Result<OrgView> SetSeatLimit(const Authenticated& who, std::string_view org_slug, int64_t seat_limit,
                                const RequestContext& ctx);
+  // Drops what a write made stale in this process's caches: "org:<id>", "user:<id>" or "*"
+  // (other replicas learn it from the store's invalidations).
+  void DropCached(std::string_view scope) { ApplyInvalidation(scope); }
 
  private:
   Result<domain::Org> CreateOrgIn(store::Tx& tx, const domain::User& owner, std::string_view name,

@@ -28,6 +28,12 @@ Result<int64_t> Auth::OrgsOwnedBy(store::Tx& tx, std::string_view user_id) {
 Result<OrgView> Auth::CreateOrg(const Authenticated& who, std::string_view name_in, std::optional<std::string> slug,
                                     const RequestContext& ctx) {
   if (who.api_token) return Forbidden("orgs.create", "API tokens are scoped to one organisation and cannot create organisations.");
+  if (!who.user.email_verified) {
+    auto e = Err(ErrorCode::kForbidden, "Verify your email address first: open the link sent to " + who.user.email +
+                                            " (or ask for a new one on the Account page).");
+    e.value().details = {{"reason", "email_unverified"}};
+    return e;
+  }
   WHARF_ASSIGN_OR_RETURN(std::string name, domain::ValidateName(name_in, "name"));
   if (slug) WHARF_TRY(domain::ValidateSlug(*slug, "slug"));
   OrgView v;

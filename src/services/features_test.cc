@@ -287,6 +287,21 @@ TEST_F(FeaturesTest, SupportBundleIsATarForAdmins) {
   EXPECT_EQ(tar->rfind("manifest.json", 0), 0u);
 }
 
+TEST_F(FeaturesTest, DeleteOrgRefusedWhileAServerRemainsNamesIt) {
+  auto srv = Server();
+  auto refused = svc_->account().DeleteOrg(p_, p_.org_slug, ctx_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(refused.error().details["servers"], nlohmann::json::array({"node-1"}));
+  EXPECT_NE(refused.error().message.find("node-1"), std::string::npos);
+  auto wrong = svc_->account().DeleteOrg(p_, "not-the-slug", ctx_);
+  ASSERT_FALSE(wrong);
+  EXPECT_TRUE(wrong.error().details["fields"].contains("confirm"));
+  ASSERT_TRUE(svc_->servers().DeleteServer(p_, srv.id, ctx_));
+  ASSERT_TRUE(svc_->account().DeleteOrg(p_, p_.org_slug, ctx_));
+  EXPECT_FALSE(svc_->auth().ResolvePrincipal(who_, p_.org_slug, ctx_));
+}
+
 }  // namespace
 }  // namespace wharf::services
 

@@ -375,6 +375,15 @@ Result<std::pair<domain::Org, domain::Role>> Team::AcceptInvitation(const Authen
       if (used > org->seat_limit) return SeatLimit(org->seat_limit, used);
     }
     WHARF_TRY(tx.memberships().Insert({org->id, who.user.id, role->id, clock_.Now()}));
+    if (!who.user.email_verified) {
+      // The invitation link went to this address: opening it proves the address.
+      WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindById(who.user.id));
+      if (u) {
+        u->email_verified = true;
+        u->updated_at = clock_.Now();
+        WHARF_TRY(tx.users().Update(*u));
+      }
+    }
     inv.status = InvitationStatus::kAccepted;
     inv.accepted_at = clock_.Now();
     inv.accepted_by = who.user.id;

@@ -10,6 +10,7 @@ Services::Services(Deps deps, Config config)
       auth_(core_, team_),
       second_factor_(core_, auth_),
       sso_(core_, auth_),
+      account_(core_, auth_),
       roles_(core_),
       ssh_keys_(core_),
       security_groups_(core_, integrations_, node_access_),

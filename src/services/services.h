@@ -17,6 +17,7 @@
 #pragma once
 
 #include "jobs/scheduler.h"
+#include "services/account.h"
 #include "services/app_services.h"
 #include "services/applications.h"
 #include "services/auth.h"
@@ -58,6 +59,7 @@ class Services {
   // Sets the public URL used in invitation links. Call before serving requests (not thread-safe).
   void SetPublicUrl(std::string url) { core_.config.public_url = std::move(url); }
   bool Ready() { return core_.store.Ready(); }
+  bool email_enabled() const { return core_.mailer.enabled(); }
 
   // Registers every job kind (onboard, deploy, backup, backup_restore; with
   // config.enable_test_jobs, sleep) and starts config.job_workers workers and the lease
@@ -74,6 +76,7 @@ class Services {
   Auth& auth() { return auth_; }
   SecondFactor& second_factor() { return second_factor_; }
   Sso& sso() { return sso_; }
+  Account& account() { return account_; }
   Team& team() { return team_; }
   Roles& roles() { return roles_; }
   SshKeys& ssh_keys() { return ssh_keys_; }
@@ -104,6 +107,7 @@ class Services {
   Auth auth_;
   SecondFactor second_factor_;
   Sso sso_;
+  Account account_;
   Roles roles_;
   SshKeys ssh_keys_;
   SecurityGroups security_groups_;

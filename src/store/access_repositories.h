@@ -20,7 +20,10 @@ class UserRepository {
   virtual Result<std::optional<User>> FindById(std::string_view id) = 0;
   virtual Result<std::optional<User>> FindByEmail(std::string_view email_lower) = 0;
   virtual Result<int64_t> Count() = 0;
-  virtual Status Update(const User& u) = 0;  // name, password_hash, instance_admin, updated_at
+  // email, name, password_hash, instance_admin, email_verified, disabled_at, deleted_at,
+  // updated_at. kConflict when the email belongs to another account.
+  virtual Status Update(const User& u) = 0;
+  virtual Result<std::vector<User>> List() = 0;  // accounts not deleted, by (created_at, id)
 };
 
 class OrgRepository {
@@ -32,6 +35,13 @@ class OrgRepository {
   virtual Status Update(const Org& o) = 0;  // name, owner_id, seat_limit, updated_at
   virtual Result<std::vector<Org>> ListAll() = 0;  // for master-key rotation
   virtual Status UpdateDataKey(std::string_view org_id, std::string_view wrapped_data_key) = 0;
+  // Deletes the org as its members see it: sets deleted_at and moves the slug to `freed_slug`
+  // (never a valid slug, so the old one is free again). The row stays for the ids that name it.
+  virtual Status MarkDeleted(std::string_view org_id, std::string_view freed_slug, Timestamp at) = 0;
+  // Removes every way into the org and every credential it holds: memberships, invitations, SSH
+  // keys and integrations are deleted, its API tokens revoked. Call with no servers or
+  // applications left (they reference those rows).
+  virtual Status PurgeAccess(std::string_view org_id, Timestamp at) = 0;
 };
 
 class RoleRepository {
@@ -76,6 +86,11 @@ class SessionRepository {
   virtual Status RevokeAllForUser(std::string_view user_id, Timestamp at) = 0;
   // The user's unrevoked, unexpired sessions, oldest first (created_at, id).
   virtual Result<std::vector<Session>> ListActiveForUser(std::string_view user_id, Timestamp now) = 0;
+  // Revokes every session of the user but `keep_id`; returns how many ended.
+  virtual Result<int64_t> RevokeOthersForUser(std::string_view user_id, std::string_view keep_id, Timestamp at) = 0;
+  // Revokes one of the user's sessions; false when it is not theirs or already ended.
+  virtual Result<bool> RevokeForUser(std::string_view user_id, std::string_view id, Timestamp at) = 0;
+  virtual Status Touch(std::string_view id, Timestamp at) = 0;  // last_used_at only
 };
 
 class ApiTokenRepository {
@@ -86,6 +101,21 @@ class ApiTokenRepository {
   virtual Result<std::optional<ApiToken>> FindByHash(std::string_view token_hash) = 0;
   virtual Result<std::vector<ApiToken>> ListForUser(std::string_view user_id) = 0;  // unrevoked
   virtual Result<bool> Revoke(std::string_view user_id, std::string_view id, Timestamp at) = 0;
+  virtual Status RevokeAllForUser(std::string_view user_id, Timestamp at) = 0;
+  virtual Status Touch(std::string_view id, Timestamp at) = 0;  // last_used_at only
+};
+
+// Single-use account links (password reset, email verification and change), by token hash.
+class AccountTokenRepository {
+ public:
+  virtual ~AccountTokenRepository() = default;
+  virtual Status Insert(const AccountToken& t) = 0;
+  // Whatever its state: the caller tells used, expired and voided apart.
+  virtual Result<std::optional<AccountToken>> FindByHash(std::string_view token_hash) = 0;
+  // Uses the link; false when it was used already (a racing second use loses).
+  virtual Result<bool> MarkUsed(std::string_view id, Timestamp at) = 0;
+  // Uses up every unused link of this kind for the user (a newer one replaces them).
+  virtual Status VoidForUser(std::string_view user_id, domain::AccountTokenKind kind, Timestamp at) = 0;
 };
 
 class InvitationRepository {

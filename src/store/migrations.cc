@@ -9,7 +9,7 @@ namespace {
 
 // The schema as one list for both databases. Each entry is SQL with a few dialect tokens:
 //   {INT} 64-bit integer      INTEGER | BIGINT
-//   {BOOL} boolean            INTEGER | BOOLEAN      ({FALSE}: 0 | FALSE)
+//   {BOOL} boolean            INTEGER | BOOLEAN      ({FALSE}: 0 | FALSE, {TRUE}: 1 | TRUE)
 //   {BLOB} bytes              BLOB    | BYTEA
 //   {SERIAL_PK}               INTEGER PRIMARY KEY AUTOINCREMENT | BIGSERIAL PRIMARY KEY
 //   {NOW_MS} now in ms        CAST(strftime('%s', 'now') AS INTEGER) * 1000 | (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT
@@ -527,6 +527,37 @@ CREATE TABLE releases (
 );
 ALTER TABLE deployments ADD COLUMN after_start TEXT NOT NULL DEFAULT '';
 )sql",
+    // 11: the account itself (issue 24): verified email, disabled and deleted accounts, deleted
+    // orgs, when a session was last used, and single-use account links (password reset, email
+    // verification and change) kept as hashes. A session's or token's last-used time changing
+    // must not make every replica drop its cached credentials: the PostgreSQL triggers now fire
+    // only on the columns that end a credential.
+    R"sql(
+ALTER TABLE users ADD COLUMN email_verified {BOOL} NOT NULL DEFAULT {TRUE};
+ALTER TABLE users ADD COLUMN disabled_at {INT} NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN deleted_at {INT} NOT NULL DEFAULT 0;
+ALTER TABLE orgs ADD COLUMN deleted_at {INT} NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN last_used_at {INT} NOT NULL DEFAULT 0;
+CREATE TABLE account_tokens (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  kind TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  bound_to TEXT NOT NULL,
+  created_at {INT} NOT NULL,
+  expires_at {INT} NOT NULL,
+  used_at {INT} NOT NULL DEFAULT 0
+);
+CREATE INDEX account_tokens_user ON account_tokens (user_id, kind);
+@postgres
+DROP TRIGGER sessions_invalidate ON sessions;
+CREATE TRIGGER sessions_invalidate AFTER UPDATE OF revoked_at, expires_at OR DELETE ON sessions
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user();
+DROP TRIGGER api_tokens_invalidate ON api_tokens;
+CREATE TRIGGER api_tokens_invalidate AFTER UPDATE OF revoked_at, expires_at, permissions OR DELETE ON api_tokens
+  FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user();
+@end
+)sql",
 };
 
 std::string Render(std::string_view tpl, Dialect d) {
@@ -537,6 +568,7 @@ std::string Render(std::string_view tpl, Dialect d) {
       {"{INT}", "INTEGER", "BIGINT"},
       {"{BOOL}", "INTEGER", "BOOLEAN"},
       {"{FALSE}", "0", "FALSE"},
+      {"{TRUE}", "1", "TRUE"},
       {"{BLOB}", "BLOB", "BYTEA"},
       {"{SERIAL_PK}", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"},
       {"{NOW_MS}", "CAST(strftime('%s', 'now') AS INTEGER) * 1000", "(EXTRACT(EPOCH FROM now()) * 1000)::BIGINT"},

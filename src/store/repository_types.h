@@ -9,6 +9,7 @@
 
 namespace wharf::store {
 
+using domain::AccountToken;
 using domain::ApiToken;
 using domain::AuditEvent;
 using domain::Invitation;

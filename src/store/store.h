@@ -61,7 +61,7 @@ inline const std::vector<std::string>& DataTables() {
                                              "integrations", "audit_events",
                                              "applications", "app_services", "app_templates", "deployments",
                                              "user_totp", "user_recovery_codes", "user_passkeys", "org_policies",
-                                             "identity_providers", "sso_identities", "sso_grants", "releases"};
+                                             "identity_providers", "sso_identities", "sso_grants", "releases", "account_tokens"};
   return t;
 }
 
@@ -91,6 +91,7 @@ class Tx {
   virtual MembershipRepository& memberships() = 0;
   virtual SessionRepository& sessions() = 0;
   virtual ApiTokenRepository& api_tokens() = 0;
+  virtual AccountTokenRepository& account_tokens() = 0;
   virtual InvitationRepository& invitations() = 0;
   virtual SshKeyRepository& ssh_keys() = 0;
   virtual SecurityGroupRepository& security_groups() = 0;

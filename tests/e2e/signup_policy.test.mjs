@@ -15,11 +15,11 @@ test('default policy (first-user): the first account signs up, later ones need a
   const s = await startWharf({ signup: null });
   try {
     let cfg = await api(s.url, 'GET', '/api/v1/auth/config');
-    assert.deepEqual(cfg.json, { signup: 'first-user', signup_open: true });
+    assert.deepEqual(cfg.json, { signup: 'first-user', signup_open: true, password_reset: 'operator' });
     const ada = await api(s.url, 'POST', '/api/v1/auth/signup', { body: signupBody('ada') });
     assert.equal(ada.status, 201, ada.text);
     cfg = await api(s.url, 'GET', '/api/v1/auth/config');
-    assert.deepEqual(cfg.json, { signup: 'first-user', signup_open: false });
+    assert.deepEqual(cfg.json, { signup: 'first-user', signup_open: false, password_reset: 'operator' });
     // Before the fix: 201, anyone could make an account (and 300 organisations with it).
     const bob = await api(s.url, 'POST', '/api/v1/auth/signup', { body: signupBody('bob') });
     assert.equal(bob.status, 403, bob.text);
@@ -46,7 +46,7 @@ test('default policy (first-user): the first account signs up, later ones need a
 test('invite-only: even the first account comes from wharf admin create-user', async () => {
   const s = await startWharf({ env: { WHARF_SIGNUP: 'invite-only' } });
   try {
-    assert.deepEqual((await api(s.url, 'GET', '/api/v1/auth/config')).json, { signup: 'invite-only', signup_open: false });
+    assert.deepEqual((await api(s.url, 'GET', '/api/v1/auth/config')).json, { signup: 'invite-only', signup_open: false, password_reset: 'operator' });
     const first = await api(s.url, 'POST', '/api/v1/auth/signup', { body: signupBody('first') });
     assert.equal(first.status, 403, first.text);
     assert.equal(first.json.error.code, 'forbidden');

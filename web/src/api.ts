@@ -84,7 +84,7 @@ export const orgPath = (slug: string, rest = '') => `/api/v1/orgs/${encodeURICom
 // ---- shapes (the fields the UI uses) ----
 import type { Permissions } from './perms';
 
-export interface User { id: string; email: string; name: string; instance_admin: boolean }
+export interface User { id: string; email: string; name: string; instance_admin: boolean; email_verified?: boolean }
 export interface MeOrg { slug: string; name: string; owner: boolean; role: { id: string; name: string; builtin: boolean }; permissions: Permissions }
 export interface Me { user: User; orgs: MeOrg[] }
 export interface Org { id: string; slug: string; name: string; owner_id: string; seat_limit: number; seats_used: number }

@@ -26,6 +26,7 @@ import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
 import { SecurityPage } from './pages/security';
+import { AccountPage, AdminUsersPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/account';
 import { DeploymentPage, ServiceDeploymentsPage } from './pages/deployments';
 import { ServiceLogsPage, ServiceReleasesPage } from './pages/releases';
 import { ServiceBackupsPage } from './pages/backups';
@@ -109,7 +110,8 @@ export function App() {
 
   useEffect(() => {
     if (me === undefined) return;
-    const isPublic = path === '/login' || path === '/signup' || path.startsWith('/invite/') || isHelp(path);
+    const isPublic = path === '/login' || path === '/signup' || path.startsWith('/invite/') || isHelp(path) ||
+      path === '/forgot-password' || path.startsWith('/reset-password/') || path.startsWith('/verify-email/');
     if (me === null && !isPublic) navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, true);
     else if (me && path === '/') navigate(me.orgs.length ? `/o/${me.orgs[0].slug}` : '/orgs/new', true);
   }, [me, path]);
@@ -133,6 +135,9 @@ function Routes(props: { path: string; me: Me | null }) {
   if ((m = match('/invite/:token', path))) return <Bare><InvitePage token={m.token} /></Bare>;
   if (path === '/login') return <Bare><LoginPage /></Bare>;
   if (path === '/signup') return <Bare><SignupPage /></Bare>;
+  if (path === '/forgot-password') return <Bare><ForgotPasswordPage /></Bare>;
+  if ((m = match('/reset-password/:token', path))) return <Bare><ResetPasswordPage token={m.token} /></Bare>;
+  if ((m = match('/verify-email/:token', path))) return <Bare><VerifyEmailPage token={m.token} /></Bare>;
   // The guides are public: a problem signing in is one of the things they explain.
   if (isHelp(path)) {
     const page = <HelpPage page={path.slice('/help/'.length)} />;
@@ -142,6 +147,8 @@ function Routes(props: { path: string; me: Me | null }) {
   if (path === '/orgs/new') return <Shell><NewOrgPage /></Shell>;
   if (path === '/account/tokens') return <Shell><TokensPage /></Shell>;
   if (path === '/account/security') return <Shell><SecurityPage /></Shell>;
+  if (path === '/account') return <Shell><AccountPage /></Shell>;
+  if (path === '/admin/users') return <Shell><AdminUsersPage /></Shell>;
   for (const r of ORG_ROUTES) {
     if ((m = match(r.pattern, path))) {
       const org = me.orgs.find((o) => o.slug === m!.slug);
@@ -232,7 +239,7 @@ function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
           </select>
         </label>
         <div class="user">
-          <a href="/account/tokens" class="user-link" title="API tokens">
+          <a href="/account" class="user-link" title="Account">
             {me?.user.name || me?.user.email}
           </a>
           <button type="button" class="btn plain small" onClick={() => signOut()}>
@@ -272,11 +279,19 @@ function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
               <h2 class="nav-heading">Account</h2>
               <ul>
                 <li>
+                  <a href="/account" aria-current={path === '/account' ? 'page' : undefined}>Account</a>
+                </li>
+                <li>
                   <a href="/account/tokens" aria-current={path === '/account/tokens' ? 'page' : undefined}>API tokens</a>
                 </li>
                 <li>
                   <a href="/account/security" aria-current={path === '/account/security' ? 'page' : undefined}>Security</a>
                 </li>
+                {me?.user.instance_admin && (
+                  <li>
+                    <a href="/admin/users" aria-current={path === '/admin/users' ? 'page' : undefined}>Users (instance)</a>
+                  </li>
+                )}
               </ul>
             </div>
           </nav>

@@ -10,8 +10,9 @@ namespace wharf::store::sql {
 
 WHARF_SQL_REPO(Users, UserRepository)
   Status Insert(const User& u) override {
-    Q q(c_, "INSERT INTO users (" WHARF_USER_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+    Q q(c_, "INSERT INTO users (" WHARF_USER_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Text(u.id).Text(u.email).Text(u.name).Text(u.password_hash).Bool(u.instance_admin).Int(u.created_at).Int(u.updated_at);
+    q.Bool(u.email_verified).Int(u.disabled_at).Int(u.deleted_at);
     return q.Exec("An account with this email already exists.");
   }
   Result<std::optional<User>> FindById(std::string_view id) override {
@@ -29,17 +30,23 @@ WHARF_SQL_REPO(Users, UserRepository)
     return Scalar(q);
   }
   Status Update(const User& u) override {
-    Q q(c_, "UPDATE users SET name = ?, password_hash = ?, instance_admin = ?, updated_at = ? WHERE id = ?");
-    q.Text(u.name).Text(u.password_hash).Bool(u.instance_admin).Int(u.updated_at).Text(u.id);
-    return q.Exec();
+    Q q(c_, "UPDATE users SET email = ?, name = ?, password_hash = ?, instance_admin = ?, email_verified = ?, "
+            "disabled_at = ?, deleted_at = ?, updated_at = ? WHERE id = ?");
+    q.Text(u.email).Text(u.name).Text(u.password_hash).Bool(u.instance_admin).Bool(u.email_verified);
+    q.Int(u.disabled_at).Int(u.deleted_at).Int(u.updated_at).Text(u.id);
+    return q.Exec("An account with this email already exists.");
+  }
+  Result<std::vector<User>> List() override {
+    Q q(c_, "SELECT " WHARF_USER_COLS " FROM users WHERE deleted_at = 0 ORDER BY created_at, id");
+    return Collect<User>(q, [](Q& r) { return rows::ReadUser(r); });
   }
 };
 
 WHARF_SQL_REPO(Orgs, OrgRepository)
   Status Insert(const Org& o) override {
-    Q q(c_, "INSERT INTO orgs (" WHARF_ORG_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Q q(c_, "INSERT INTO orgs (" WHARF_ORG_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Text(o.id).Text(o.slug).Text(o.name).Text(o.owner_id).Int(o.seat_limit).Blob(o.wrapped_data_key);
-    q.Int(o.created_at).Int(o.updated_at).Text(o.created_by);
+    q.Int(o.created_at).Int(o.updated_at).Text(o.created_by).Int(o.deleted_at);
     return q.Exec("The slug '" + o.slug + "' is already taken.");
   }
   Result<std::optional<Org>> FindBySlug(std::string_view slug) override {
@@ -60,6 +67,23 @@ WHARF_SQL_REPO(Orgs, OrgRepository)
   Result<std::vector<Org>> ListAll() override {
     Q q(c_, "SELECT " WHARF_ORG_COLS " FROM orgs ORDER BY created_at, id");
     return Collect<Org>(q, rows::ReadOrg<Q>);
+  }
+  Status MarkDeleted(std::string_view org_id, std::string_view freed_slug, Timestamp at) override {
+    Q q(c_, "UPDATE orgs SET slug = ?, deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at = 0");
+    q.Text(freed_slug).Int(at).Int(at).Text(org_id);
+    return q.Exec();
+  }
+  Status PurgeAccess(std::string_view org_id, Timestamp at) override {
+    // Everything that lets anyone in, or holds a credential, goes; audit events, roles and jobs stay.
+    for (const char* sql : {"DELETE FROM memberships WHERE org_id = ?", "DELETE FROM invitations WHERE org_id = ?",
+                            "DELETE FROM ssh_keys WHERE org_id = ?", "DELETE FROM integrations WHERE org_id = ?"}) {
+      Q q(c_, sql);
+      q.Text(org_id);
+      WHARF_TRY(q.Exec());
+    }
+    Q q(c_, "UPDATE api_tokens SET revoked_at = ? WHERE org_id = ? AND revoked_at = 0");
+    q.Int(at).Text(org_id);
+    return q.Exec();
   }
   Status UpdateDataKey(std::string_view org_id, std::string_view wrapped) override {
     Q q(c_, "UPDATE orgs SET wrapped_data_key = ? WHERE id = ?");
@@ -173,9 +197,9 @@ WHARF_SQL_REPO(Memberships, MembershipRepository)
 
 WHARF_SQL_REPO(Sessions, SessionRepository)
   Status Insert(const Session& s) override {
-    Q q(c_, "INSERT INTO sessions (" WHARF_SESSION_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Q q(c_, "INSERT INTO sessions (" WHARF_SESSION_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Text(s.id).Text(s.user_id).Text(s.token_hash).Text(s.csrf_hash).Int(s.created_at).Int(s.expires_at);
-    q.Int(s.revoked_at).Text(s.ip).Text(s.user_agent);
+    q.Int(s.revoked_at).Text(s.ip).Text(s.user_agent).Int(s.last_used_at);
     return q.Exec();
   }
   Result<std::optional<Session>> FindActive(std::string_view token_hash, Timestamp now) override {
@@ -191,6 +215,22 @@ WHARF_SQL_REPO(Sessions, SessionRepository)
   Status RevokeAllForUser(std::string_view user_id, Timestamp at) override {
     Q q(c_, "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0");
     q.Int(at).Text(user_id);
+    return q.Exec();
+  }
+  Result<int64_t> RevokeOthersForUser(std::string_view user_id, std::string_view keep_id, Timestamp at) override {
+    Q q(c_, "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at = 0");
+    q.Int(at).Text(user_id).Text(keep_id);
+    WHARF_TRY(q.Exec());
+    return q.Changes();
+  }
+  Result<bool> RevokeForUser(std::string_view user_id, std::string_view id, Timestamp at) override {
+    Q q(c_, "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id = ? AND revoked_at = 0");
+    q.Int(at).Text(user_id).Text(id);
+    return Changed(q);
+  }
+  Status Touch(std::string_view id, Timestamp at) override {
+    Q q(c_, "UPDATE sessions SET last_used_at = ? WHERE id = ?");
+    q.Int(at).Text(id);
     return q.Exec();
   }
   Result<std::vector<Session>> ListActiveForUser(std::string_view user_id, Timestamp now) override {
@@ -224,6 +264,40 @@ WHARF_SQL_REPO(ApiTokens, ApiTokenRepository)
     Q q(c_, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND id = ? AND revoked_at = 0");
     q.Int(at).Text(user_id).Text(id);
     return Changed(q);
+  }
+  Status RevokeAllForUser(std::string_view user_id, Timestamp at) override {
+    Q q(c_, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0");
+    q.Int(at).Text(user_id);
+    return q.Exec();
+  }
+  Status Touch(std::string_view id, Timestamp at) override {
+    Q q(c_, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?");
+    q.Int(at).Text(id);
+    return q.Exec();
+  }
+};
+
+WHARF_SQL_REPO(AccountTokens, AccountTokenRepository)
+  Status Insert(const AccountToken& t) override {
+    Q q(c_, "INSERT INTO account_tokens (" WHARF_ACCOUNT_TOKEN_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Text(t.id).Text(t.user_id).Text(domain::AccountTokenKindName(t.kind)).Text(t.token_hash).Text(t.bound_to);
+    q.Int(t.created_at).Int(t.expires_at).Int(t.used_at);
+    return q.Exec();
+  }
+  Result<std::optional<AccountToken>> FindByHash(std::string_view token_hash) override {
+    Q q(c_, "SELECT " WHARF_ACCOUNT_TOKEN_COLS " FROM account_tokens WHERE token_hash = ?");
+    q.Text(token_hash);
+    return One<AccountToken>(q, rows::ReadAccountToken<Q>);
+  }
+  Result<bool> MarkUsed(std::string_view id, Timestamp at) override {
+    Q q(c_, "UPDATE account_tokens SET used_at = ? WHERE id = ? AND used_at = 0");
+    q.Int(at).Text(id);
+    return Changed(q);
+  }
+  Status VoidForUser(std::string_view user_id, domain::AccountTokenKind kind, Timestamp at) override {
+    Q q(c_, "UPDATE account_tokens SET used_at = ? WHERE user_id = ? AND kind = ? AND used_at = 0");
+    q.Int(at).Text(user_id).Text(domain::AccountTokenKindName(kind));
+    return q.Exec();
   }
 };
 

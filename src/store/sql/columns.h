@@ -4,11 +4,15 @@
 //   Q q(c_, "SELECT " WHARF_ROLE_COLS " FROM roles WHERE org_id = ? AND id = ?");
 #pragma once
 
-#define WHARF_USER_COLS "id, email, name, password_hash, instance_admin, created_at, updated_at"
-#define WHARF_ORG_COLS "id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by"
+#define WHARF_USER_COLS \
+  "id, email, name, password_hash, instance_admin, created_at, updated_at, email_verified, disabled_at, deleted_at"
+#define WHARF_ORG_COLS \
+  "id, slug, name, owner_id, seat_limit, wrapped_data_key, created_at, updated_at, created_by, deleted_at"
 #define WHARF_ROLE_COLS \
   "id, org_id, name, description, builtin, permissions, resource_scope, created_at, updated_at, created_by"
-#define WHARF_SESSION_COLS "id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, user_agent"
+#define WHARF_SESSION_COLS \
+  "id, user_id, token_hash, csrf_hash, created_at, expires_at, revoked_at, ip, user_agent, last_used_at"
+#define WHARF_ACCOUNT_TOKEN_COLS "id, user_id, kind, token_hash, bound_to, created_at, expires_at, used_at"
 #define WHARF_TOKEN_COLS \
   "id, user_id, org_id, name, token_hash, permissions, created_at, expires_at, revoked_at, last_used_at"
 #define WHARF_INV_COLS                                                                                     \
@@ -16,7 +20,7 @@
   "updated_at, created_by, accepted_at, accepted_by"
 #define WHARF_MEMBER_ROW_COLS                                                                           \
   "m.org_id, m.user_id, m.role_id, m.joined_at, u.id, u.email, u.name, '', u.instance_admin, u.created_at, " \
-  "u.updated_at"
+  "u.updated_at, u.email_verified, u.disabled_at, u.deleted_at"
 #define WHARF_KEY_LIST_COLS \
   "id, org_id, name, type, public_key, fingerprint, private_key_sealed IS NOT NULL, created_at, updated_at, created_by"
 #define WHARF_GROUP_COLS "id, org_id, name, description, inbound, outbound, created_at, updated_at, created_by"

@@ -81,6 +81,9 @@ Result<User> ReadUser(Row& q, int o = 0) {
   u.instance_admin = q.I64(o + 4) != 0;
   u.created_at = q.I64(o + 5);
   u.updated_at = q.I64(o + 6);
+  u.email_verified = q.I64(o + 7) != 0;
+  u.disabled_at = q.I64(o + 8);
+  u.deleted_at = q.I64(o + 9);
   return u;
 }
 
@@ -96,6 +99,7 @@ Result<Org> ReadOrg(Row& q) {
   o.created_at = q.I64(6);
   o.updated_at = q.I64(7);
   o.created_by = q.Str(8);
+  o.deleted_at = q.I64(9);
   return o;
 }
 
@@ -131,7 +135,24 @@ Result<Session> ReadSession(Row& q) {
   s.revoked_at = q.I64(6);
   s.ip = q.Str(7);
   s.user_agent = q.Str(8);
+  s.last_used_at = q.I64(9);
   return s;
+}
+
+template <class Row>
+Result<AccountToken> ReadAccountToken(Row& q) {
+  AccountToken t;
+  t.id = q.Str(0);
+  t.user_id = q.Str(1);
+  auto kind = domain::ParseAccountTokenKind(q.View(2));
+  if (!kind) return Internal("account_tokens.kind holds an unknown kind");
+  t.kind = *kind;
+  t.token_hash = q.Str(3);
+  t.bound_to = q.Str(4);
+  t.created_at = q.I64(5);
+  t.expires_at = q.I64(6);
+  t.used_at = q.I64(7);
+  return t;
 }
 
 template <class Row>

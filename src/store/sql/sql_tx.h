@@ -20,7 +20,7 @@ class SqlTx final : public Tx {
  public:
   using Connection = typename Q::Connection;
   explicit SqlTx(Connection& c)
-      : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
+      : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), account_tokens_(c), invitations_(c),
         ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c), applications_(c),
         app_services_(c), templates_(c), deployments_(c), second_factors_(c), sso_(c), releases_(c) {}
   UserRepository& users() override { return users_; }
@@ -29,6 +29,7 @@ class SqlTx final : public Tx {
   MembershipRepository& memberships() override { return memberships_; }
   SessionRepository& sessions() override { return sessions_; }
   ApiTokenRepository& api_tokens() override { return api_tokens_; }
+  AccountTokenRepository& account_tokens() override { return account_tokens_; }
   InvitationRepository& invitations() override { return invitations_; }
   SshKeyRepository& ssh_keys() override { return ssh_keys_; }
   SecurityGroupRepository& security_groups() override { return security_groups_; }
@@ -53,6 +54,7 @@ class SqlTx final : public Tx {
   Memberships<Q> memberships_;
   Sessions<Q> sessions_;
   ApiTokens<Q> api_tokens_;
+  AccountTokens<Q> account_tokens_;
   Invitations<Q> invitations_;
   SshKeys<Q> ssh_keys_;
   SecurityGroups<Q> security_groups_;

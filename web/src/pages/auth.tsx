@@ -130,6 +130,9 @@ export function LoginPage() {
         <p key={p.name}><a class="btn plain" href={p.start_url} data-native>Continue with {p.display_name}</a></p>
       ))}
       <p>
+        <a href="/forgot-password">Forgot your password?</a>
+      </p>
+      <p>
         New here? <a href={`/signup${query.get('next') ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</a>
       </p>
     </section>
