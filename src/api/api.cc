@@ -25,6 +25,7 @@ struct Api::Impl {
     AddDiagnoseRoutes(rt);
     AddAuditRoutes(rt);
     AddBackupRoutes(rt);
+    AddNotificationRoutes(rt);
     rt.Finish();
   }
 };

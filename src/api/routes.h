@@ -69,5 +69,6 @@ void AddServerRoutes(Router& rt);        // server_routes.cc: servers and jobs
 void AddDiagnoseRoutes(Router& rt);      // diagnose_routes.cc: access explain, diagnose, support bundle
 void AddAuditRoutes(Router& rt);         // team_routes.cc
 void AddBackupRoutes(Router& rt);        // backup_routes.cc
+void AddNotificationRoutes(Router& rt);  // notification_routes.cc: channels, rules, deliveries
 
 }  // namespace wharf::api

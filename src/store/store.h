@@ -34,6 +34,7 @@
 #include "store/access_repositories.h"
 #include "store/app_repositories.h"
 #include "store/job_repositories.h"
+#include "store/notification_repositories.h"
 #include "store/repository_types.h"
 #include "store/server_repositories.h"
 
@@ -58,7 +59,9 @@ inline const std::vector<std::string>& DataTables() {
                                              "sessions",    "api_tokens", "invitations",   "ssh_keys",
                                              "security_groups", "servers", "server_checks", "jobs",
                                              "integrations", "audit_events",
-                                             "applications", "app_services", "app_templates", "deployments"};
+                                             "applications", "app_services", "app_templates", "deployments",
+                                             "notification_rules", "notification_deliveries",
+                                             "notification_server_state"};
   return t;
 }
 
@@ -99,6 +102,7 @@ class Tx {
   virtual AppServiceRepository& app_services() = 0;
   virtual TemplateRepository& templates() = 0;
   virtual DeploymentRepository& deployments() = 0;
+  virtual NotificationRepository& notifications() = 0;
 };
 
 class Store {

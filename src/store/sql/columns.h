@@ -44,3 +44,8 @@
   "SELECT d.id, d.org_id, d.application_id, d.service_id, d.action, d.trigger_kind, d.ref, d.commit_sha, "  \
   "d.error_layer, d.error_fix, d.created_at, d.created_by, COALESCE(j.status, 'failed'), COALESCE(j.error, ''), " \
   "COALESCE(j.started_at, 0), COALESCE(j.finished_at, 0) FROM deployments d LEFT JOIN jobs j ON j.id = d.id "
+#define WHARF_NOTIFY_RULE_COLS \
+  "id, org_id, events, channel_ids, application_ids, server_ids, min_severity, created_at, updated_at, created_by"
+#define WHARF_NOTIFY_DELIVERY_COLS                                                                              \
+  "id, org_id, channel_id, event, dedup_key, event_json, status, attempts, retry_from, response_code, last_error, " \
+  "duration_ms, next_attempt_at, created_at, updated_at"

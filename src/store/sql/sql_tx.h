@@ -10,6 +10,7 @@
 #include "store/sql/access_repos.h"
 #include "store/sql/app_repos.h"
 #include "store/sql/job_repos.h"
+#include "store/sql/notification_repos.h"
 #include "store/sql/server_repos.h"
 
 namespace wharf::store::sql {
@@ -21,7 +22,7 @@ class SqlTx final : public Tx {
   explicit SqlTx(Connection& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), invitations_(c),
         ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c), applications_(c),
-        app_services_(c), templates_(c), deployments_(c) {}
+        app_services_(c), templates_(c), deployments_(c), notifications_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -39,6 +40,7 @@ class SqlTx final : public Tx {
   AppServiceRepository& app_services() override { return app_services_; }
   TemplateRepository& templates() override { return templates_; }
   DeploymentRepository& deployments() override { return deployments_; }
+  NotificationRepository& notifications() override { return notifications_; }
   Connection& conn() { return conn_; }
 
  private:
@@ -60,6 +62,7 @@ class SqlTx final : public Tx {
   AppServices<Q> app_services_;
   Templates<Q> templates_;
   Deployments<Q> deployments_;
+  Notifications<Q> notifications_;
 };
 
 }  // namespace wharf::store::sql
