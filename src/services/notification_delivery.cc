@@ -270,7 +270,7 @@ Status Notifications::RunDelivery(JobContext& jc) {
     jc.AppendOwnLog("[wharf] Nothing to send: the delivery is gone or already ended.\n");
     return Ok();
   }
-  if (!channel) return JobFailed("The delivery's channel was deleted.");
+  if (!channel) return jobs::JobFailed("The delivery's channel was deleted.");
   json ev = json::parse(d->event_json, nullptr, false);
   const notify::Event e = EventFromJson(ev.is_object() ? ev : json::object());
   const Sent sent = Send(*channel, secret, e, d->id);
@@ -303,7 +303,7 @@ Status Notifications::RunDelivery(JobContext& jc) {
                   channel->Field("type") + " channel '" + channel->name + "': " +
                   (sent.status ? "HTTP " + std::to_string(sent.status) + ", " : "") + outcome + "\n");
   if (sent.ok) return Ok();
-  return JobFailed(sent.error);
+  return jobs::JobFailed(sent.error);
 }
 
 int Notifications::RunDueRetries() {

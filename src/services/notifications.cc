@@ -46,15 +46,6 @@ Result<std::string> UrlHost(std::string_view url, bool allow_http) {
   return std::string(host);
 }
 
-std::vector<std::string> Addresses(const domain::Integration& c) {
-  std::vector<std::string> out;
-  json a = json::parse(c.Field("addresses"), nullptr, false);
-  if (a.is_array())
-    for (auto& v : a)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-
 Status CheckList(const std::vector<std::string>& v, std::string_view field) {
   if (v.size() > kMaxListItems) return FieldError(field, "has more than 100 entries");
   for (size_t i = 0; i < v.size(); ++i)

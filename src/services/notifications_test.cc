@@ -35,14 +35,13 @@ store::testing::PgTestServer* NotifyPostgres(std::string* error) {
 }
 #endif
 
+// No SMTP server: sign-up answers with a session at once (email channels are tested in e2e).
 class NullMailer : public http_client::Mailer {
  public:
-  Status Send(const http_client::MailMessage& m) override {
-    sent.push_back(m);
-    return Ok();
+  Status Send(const http_client::MailMessage&) override {
+    return Err(ErrorCode::kUnavailable, "email is disabled", Layer::kEmail);
   }
-  bool enabled() const override { return true; }
-  std::vector<http_client::MailMessage> sent;
+  bool enabled() const override { return false; }
 };
 
 class NotificationsTest : public ::testing::Test {
@@ -98,6 +97,22 @@ class NotificationsTest : public ::testing::Test {
     ch->channel.verified = true;
     EXPECT_TRUE(store_->Write([&](store::Tx& tx) { return tx.integrations().RecordVerification(ch->channel); }));
     return ch->channel;
+  }
+
+  // An application of `p`'s org on a saved server (the fake nodes answer for 127.0.0.1).
+  domain::Application AppIn(const authz::Principal& p, const std::string& name) {
+    auto key = svc_->ssh_keys().AddSshKey(p, {.name = name + "-key", .generate = "ed25519"}, ctx_);
+    EXPECT_TRUE(key) << key.error().message;
+    ServerInput in;
+    in.name = name + "-node";
+    in.host = "127.0.0.1";
+    in.username = "root";
+    in.ssh_key_id = key->id;
+    auto s = svc_->servers().CreateServer(p, in, ctx_);
+    EXPECT_TRUE(s) << s.error().message;
+    auto app = svc_->applications().CreateApplication(p, Collection::kApplications, {.name = name, .server_id = s->id}, ctx_);
+    EXPECT_TRUE(app) << app.error().message;
+    return *app;
   }
 
   std::vector<domain::NotificationDelivery> Deliveries(const authz::Principal& p) {
@@ -217,9 +232,8 @@ TEST_F(NotificationsTest, RulesNeedKnownEventsVerifiedChannelsAndReachableRows) 
   EXPECT_TRUE(r3.error().details["fields"].contains("min_severity"));
   // Another org's application is not a row this caller may name.
   auto bob = SignUp("bob");
-  auto app = svc_->applications().CreateApplication(bob, Collection::kApplications, {.name = "theirs"}, ctx_);
-  ASSERT_TRUE(app) << app.error().message;
-  auto r4 = n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{ch.id}}, .application_ids = {{app->id}}}, ctx_);
+  auto app = AppIn(bob, "theirs");
+  auto r4 = n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{ch.id}}, .application_ids = {{app.id}}}, ctx_);
   ASSERT_FALSE(r4);
   EXPECT_TRUE(r4.error().details["fields"].contains("application_ids[0]"));
   // And bob sees none of ada's channels or rules.
@@ -257,18 +271,17 @@ TEST_F(NotificationsTest, OneEventSendsAtMostOneMessagePerChannel) {
 TEST_F(NotificationsTest, RulesFilterBySeverityAndApplication) {
   auto& n = svc_->notifications();
   auto ch = VerifiedWebhook("a");
-  auto app = svc_->applications().CreateApplication(p_, Collection::kApplications, {.name = "shop"}, ctx_);
-  ASSERT_TRUE(app) << app.error().message;
+  auto app = AppIn(p_, "shop");
   ASSERT_TRUE(n.CreateRule(p_, {.events = {{"deployment.failed", "deployment.succeeded"}}, .channel_ids = {{ch.id}},
-                                .application_ids = {{app->id}}, .min_severity = "warning"}, ctx_));
-  notify::Event ok = Failed("dep_ok", app->id);
+                                .application_ids = {{app.id}}, .min_severity = "warning"}, ctx_));
+  notify::Event ok = Failed("dep_ok", app.id);
   ok.kind = notify::EventKind::kDeploymentSucceeded;  // info < warning: filtered out
   ok.dedup_key = "deployment:dep_ok:succeeded";
   ASSERT_TRUE(EmitIn(p_.org_id, ok));
   ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_other", "app_other")));  // another application
   ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_none")));                // no application at all
   EXPECT_EQ(Deliveries(p_).size(), 0u);
-  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_shop", app->id)));
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_shop", app.id)));
   EXPECT_EQ(Deliveries(p_).size(), 1u);
 }
 
