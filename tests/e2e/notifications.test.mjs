@@ -17,7 +17,7 @@ before(async () => {
   rx = await startReceiver();
   s = await startWharf({
     smtpPort: mail.smtpPort,
-    args: ['--notify-retry-base-ms', '300', '--health-interval-seconds', '1', '--health-max-backoff-seconds', '1',
+    args: ['--notify-retry-base-ms', '1000', '--health-interval-seconds', '1', '--health-max-backoff-seconds', '1',
       '--health-failures-before-alert', '3', '--node-dns-probe', 'localhost', '--min-disk-free-mb', '100',
       '--connect-timeout-ms', '2000'],
   });
@@ -199,8 +199,9 @@ test('5xx answers are retried with backoff under the same message id; a 4xx is n
   assert.deepEqual(tries.map((m) => m.status), [503, 500, 200]);
   assert.equal(new Set(tries.map((m) => m.headers['webhook-id'])).size, 1, 'a retry keeps the message id');
   assert.ok(tries.every((m) => m.verified), 'every attempt is signed afresh and verifies');
-  assert.ok(tries[1].at - tries[0].at >= 250, `backoff before the first retry (${tries[1].at - tries[0].at} ms)`);
-  assert.ok(tries[2].at - tries[1].at > tries[1].at - tries[0].at, 'the second wait is longer than the first');
+  assert.ok(tries[1].at - tries[0].at >= 900, `backoff before the first retry (${tries[1].at - tries[0].at} ms)`);
+  // The waits grow (1 s, then 3 s; the retry sweep runs about once a second).
+  assert.ok(tries[2].at - tries[1].at >= 2900, `the second wait is longer (${tries[2].at - tries[1].at} ms)`);
 
   const failed = await until('the 410 to fail', async () => (await deliveries(gone.id)).find((x) => x.event === 'security.member_joined' && x.status === 'failed'));
   assert.equal(failed.attempts, 1);
