@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startWharf, startMaildev, api, signup, memberWithRole } from './lib/harness.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { startReceiver } from './lib/webhook_receiver.mjs';
+import { cliUser } from './lib/cli.mjs';
 
 let s, mail, rx, ada, O;
 const secrets = [];  // every secret this test knows: none may appear in any message
@@ -255,6 +256,45 @@ test('flap damping: three failed checks make one unreachable message, and the re
     assert.equal(rx.got.filter((m) => about(m)).length, 2, 'one unreachable and one recovered message in all');
   } finally {
     await node.cleanup();
+  }
+});
+
+test('wharf notify: a Slack URL only from stdin, a webhook secret printed once, test, rule, log', async () => {
+  const cli = cliUser('ada-notify');
+  const env = { WHARF_URL: s.url, WHARF_TOKEN: ada.token, WHARF_ORG: ada.org.slug };
+  try {
+    const slackSecret = `cliSlack${Date.now()}`;
+    secrets.push(slackSecret);
+    const argv = await cli.run(['notify', 'channel', 'add', 'cli-slack', '--type', 'slack', '--url', `${rx.url}/slack/${slackSecret}`], { env });
+    assert.equal(argv.code, 2, 'a Slack URL in argv is refused');
+    assert.match(argv.stderr, /never taken from the command line/);
+    assert.ok(!argv.stderr.includes(slackSecret));
+    const slack = await cli.json(['notify', 'channel', 'add', 'cli-slack', '--type', 'slack', '--url-stdin'], { env, input: `${rx.url}/slack/${slackSecret}\n` });
+    assert.deepEqual(slack.url, { set: true });
+    const hook = await cli.run(['notify', 'channel', 'add', 'cli-hook', '--type', 'webhook', '--url', `${rx.url}/cli-hook`], { env });
+    assert.equal(hook.code, 0, hook.stderr);
+    const whsec = hook.stdout.match(/whsec_[A-Za-z0-9+/=]+/)[0];
+    rx.sign('/cli-hook', whsec);
+    secrets.push(whsec);
+    const tested = await cli.run(['notify', 'channel', 'test', 'cli-hook'], { env });
+    assert.equal(tested.code, 0, tested.stderr);
+    assert.match(tested.stdout, /verified/);
+    const listed = await cli.json(['notify', 'channel', 'list'], { env });
+    assert.equal(listed.find((c) => c.name === 'cli-hook').verified, true);
+    const rule = await cli.json(['notify', 'rule', 'add', '--event', 'security.member_removed', '--channel', 'cli-hook'], { env });
+    assert.deepEqual(rule.events, ['security.member_removed']);
+    const carl = await memberWithRole(s.url, ada, 'carl', { sshKeys: { read: true } });
+    assert.equal((await api(s.url, 'DELETE', `${O}/members/${carl.user.id}`, { token: ada.token })).status, 204);
+    const got = await rx.waitFor((m) => m.path === '/cli-hook' && m.json?.type === 'security.member_removed');
+    assert.equal(got.verified, true, got.verifyError);
+    assert.match(got.json.data.message, new RegExp(carl.email));
+    const log = await cli.json(['notify', 'log', '--channel', 'cli-hook'], { env });
+    assert.ok(log.some((d) => d.event === 'security.member_removed' && d.status === 'succeeded'));
+    const table = await cli.run(['notify', 'channel', 'list'], { env });
+    assert.ok(!table.stdout.includes(slackSecret) && !table.stdout.includes(whsec.slice(6)));
+    assert.match(table.stdout, /write-only URL/);
+  } finally {
+    cli.cleanup();
   }
 });
 
