@@ -16,11 +16,11 @@ declare -A allowed=(
   [integrations]="base http_client"
   [diagnose]="base domain"
   [notify]="base secrets"
-  [services]="base domain authz secrets identity store http_client nodes integrations diagnose jobs"
+  [services]="base domain authz secrets identity store http_client nodes integrations diagnose jobs notify"
   [jobs]="base domain secrets store"
   [api]="base domain authz services"
   [cli]="base domain http_client"
-  [server]="base domain authz secrets identity store http_client nodes integrations diagnose services jobs api cli"
+  [server]="base domain authz secrets identity store http_client nodes integrations diagnose notify services jobs api cli"
 )
 fail=0
 for dir in src/*/; do

@@ -29,6 +29,7 @@ struct Api::Impl {
     AddDiagnoseRoutes(rt);
     AddAuditRoutes(rt);
     AddBackupRoutes(rt);
+    AddNotificationRoutes(rt);
     rt.Finish();
   }
 };

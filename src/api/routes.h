@@ -86,6 +86,7 @@ void AddServerRoutes(Router& rt);        // server_routes.cc: servers and jobs
 void AddDiagnoseRoutes(Router& rt);      // diagnose_routes.cc: access explain, diagnose, support bundle
 void AddAuditRoutes(Router& rt);         // team_routes.cc
 void AddBackupRoutes(Router& rt);        // backup_routes.cc
+void AddNotificationRoutes(Router& rt);  // notification_routes.cc: channels, rules, deliveries
 void AddSsoRoutes(Router& rt);          // sso_routes.cc: identity providers, OpenID Connect sign-in
 void AddSecondFactorRoutes(Router& rt);  // second_factor_routes.cc: TOTP, recovery codes, passkeys, step-up, 2FA policy
 

@@ -31,6 +31,7 @@ std::unique_ptr<Client> RegisterClientCommands(CLI::App& app) {
   AddGitCommands(*r);
   AddBackupStorageCommands(*r);
   AddRegistryCommands(*r);
+  AddNotifyCommands(*r);
   AddAppCommands(*r);
   AddServiceCommands(*r);
   // Later capabilities add their group here (one line each).

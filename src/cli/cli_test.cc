@@ -54,7 +54,7 @@ TEST(PermissionFlags, PathSpellingsAndRepeatsMerge) {
 TEST(PermissionFlags, StarMeansEveryCollection) {
   auto p = BuildPermissions({.allow = {"*:r"}});
   ASSERT_TRUE(p);
-  EXPECT_EQ(p->size(), 14u);
+  EXPECT_EQ(p->size(), 15u);  // every collection, notifications included
   EXPECT_TRUE((*p)["backupStorage"]["read"]);
   EXPECT_FALSE((*p)["backupStorage"]["update"]);
 }

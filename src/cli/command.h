@@ -181,6 +181,7 @@ void AddCloudCommands(Registry& r);     // cloud-account
 // security-group sync | drift (EC2), added to the security-group group.
 void AddSecurityGroupEc2Commands(Registry& r, CLI::App* group);
 void AddRegistryCommands(Registry& r);  // registry (Docker registries)
+void AddNotifyCommands(Registry& r);    // notify channel|rule|log|redeliver
 void AddJobCommands(Registry& r);       // job
 void AddBackupCommands(Registry& r);    // backup, backup schedule
 void AddDiagnoseCommands(Registry& r);  // doctor, explain, support-bundle

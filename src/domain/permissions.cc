@@ -8,7 +8,7 @@ namespace {
 constexpr std::array<std::string_view, kCollectionCount> kNames = {
     "applications", "projects",  "services", "servers",    "templates",
     "roles",        "backups",   "securityGroups", "sshKeys", "cloudProviderAccounts",
-    "dockerRegistries", "gitProviders", "backupStorage", "team"};
+    "dockerRegistries", "gitProviders", "backupStorage", "team", "notifications"};
 constexpr std::array<std::string_view, kActionCount> kActionNames = {"create", "read", "update", "delete"};
 }  // namespace
 
@@ -74,7 +74,7 @@ Result<Permissions> ParsePermissions(const nlohmann::json& j, std::string_view f
     const std::string kf = f + "." + key;
     if (!c) return FieldError(kf, "unknown collection; known collections are applications, projects, services, "
                                   "servers, templates, roles, backups, securityGroups, sshKeys, "
-                                  "cloudProviderAccounts, dockerRegistries, gitProviders, backupStorage, team");
+                                  "cloudProviderAccounts, dockerRegistries, gitProviders, backupStorage, team, notifications");
     if (!value.is_object()) return FieldError(kf, "must be an object like {\"read\": true}");
     Grant g;
     for (auto& [k, v] : value.items()) {

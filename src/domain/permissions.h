@@ -35,8 +35,9 @@ enum class Collection : uint8_t {
   kGitProviders,
   kBackupStorage,
   kTeam,
+  kNotifications,
 };
-inline constexpr size_t kCollectionCount = 14;
+inline constexpr size_t kCollectionCount = 15;
 
 enum class Action : uint8_t { kCreate, kRead, kUpdate, kDelete };
 inline constexpr size_t kActionCount = 4;

@@ -350,4 +350,39 @@ struct AuditEvent {
   std::string detail;  // short, human, never a secret
 };
 
+// A notification rule (docs/notifications.md): which events go to which channels (integration
+// rows of kind "notificationChannels"), optionally only for some applications or servers, at or
+// above a severity. Lists are stored as JSON arrays.
+struct NotificationRule {
+  std::string id;
+  std::string org_id;
+  std::vector<std::string> events;  // "deployment.failed", ...
+  std::vector<std::string> channel_ids;
+  std::vector<std::string> application_ids;  // empty = every application (and events without one)
+  std::vector<std::string> server_ids;       // empty = every server
+  std::string min_severity = "info";
+  Timestamp created_at = 0, updated_at = 0;
+  std::string created_by;
+};
+
+// One event's message to one channel, and how its sending went. `event_json` is the rendered-safe
+// event (names, what, layer, fix, link; never a secret); `dedup_key` makes an event deliver at
+// most once per channel. status: queued, retrying (waits for next_attempt_at), succeeded, failed.
+// `retry_from` is the attempt count when a manual redelivery restarted the retry budget.
+struct NotificationDelivery {
+  std::string id;  // also the Standard Webhooks message id (webhook-id), stable over retries
+  std::string org_id;
+  std::string channel_id;
+  std::string event;  // "deployment.failed"
+  std::string dedup_key;
+  std::string event_json = "{}";
+  std::string status = "queued";
+  int64_t attempts = 0, retry_from = 0;
+  int64_t response_code = 0;
+  std::string last_error;
+  int64_t duration_ms = 0;
+  Timestamp next_attempt_at = 0;
+  Timestamp created_at = 0, updated_at = 0;
+};
+
 }  // namespace wharf::domain

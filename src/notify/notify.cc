@@ -26,15 +26,15 @@ const std::vector<EventInfo> kEvents = {
     {EventKind::kServerDiskLow, "server.disk_low", "Disk space low", Severity::kWarning},
     {EventKind::kIntegrationVerifyFailed, "integration.verify_failed", "Integration check failed",
      Severity::kWarning},
-    {EventKind::kCredentialExpiring, "integration.credential_expiring", "Credential expiring", Severity::kWarning},
-    {EventKind::kCertificateExpiring, "tls.certificate_expiring", "TLS certificate expiring", Severity::kWarning},
+    {EventKind::kCredentialExpiring, "integration.expiring", "Credential expiring", Severity::kWarning},
+    {EventKind::kCertificateExpiring, "certificate.expiring", "TLS certificate expiring", Severity::kWarning},
     {EventKind::kRoleChanged, "security.role_changed", "Role changed", Severity::kWarning},
     {EventKind::kMemberJoined, "security.member_joined", "Member joined", Severity::kInfo},
     {EventKind::kMemberRemoved, "security.member_removed", "Member removed", Severity::kWarning},
     {EventKind::kTwoFactorDisabled, "security.two_factor_disabled", "Two-factor sign-in disabled",
      Severity::kCritical},
-    {EventKind::kApiTokenCreated, "security.api_token_created", "API token created", Severity::kInfo},
-    {EventKind::kSignInNewAddress, "security.sign_in_new_address", "Sign-in from a new address", Severity::kWarning},
+    {EventKind::kApiTokenCreated, "security.token_created", "API token created", Severity::kInfo},
+    {EventKind::kSignInNewAddress, "security.new_sign_in", "Sign-in from a new address", Severity::kWarning},
     {EventKind::kTest, "test", "Test notification", Severity::kInfo},
 };
 
@@ -212,16 +212,22 @@ Message Render(const Event& e, ChannelKind kind, std::string_view message_id) {
       return m;
     }
     case ChannelKind::kWebhook: {
-      // Standard Webhooks' recommended envelope: type, timestamp, data.
+      // Standard Webhooks' recommended envelope (type, timestamp, data), with data as API.md
+      // pins it: org, application?, service?, server?, deployment_id?, message, layer?, fix?, url.
       nlohmann::json data = {{"id", std::string(message_id)},
-                             {"organization", {{"slug", e.org_slug}, {"name", org}}},
+                             {"org", e.org_slug},
+                             {"org_name", org},
                              {"subject", e.subject},
                              {"severity", std::string(SeverityName(sev))},
                              {"title", title},
-                             {"what", e.what},
-                             {"layer", e.layer},
-                             {"fix", e.fix},
-                             {"link", e.link}};
+                             {"message", e.what},
+                             {"url", e.link}};
+      if (!e.application.empty()) data["application"] = e.application;
+      if (!e.service.empty()) data["service"] = e.service;
+      if (!e.server.empty()) data["server"] = e.server;
+      if (!e.deployment_id.empty()) data["deployment_id"] = e.deployment_id;
+      if (!e.layer.empty()) data["layer"] = e.layer;
+      if (!e.fix.empty()) data["fix"] = e.fix;
       if (!e.application_id.empty()) data["application_id"] = e.application_id;
       if (!e.server_id.empty()) data["server_id"] = e.server_id;
       nlohmann::json j = {{"type", std::string(Info(e.kind).name)},

@@ -73,6 +73,9 @@ struct Event {
   std::string org_slug, org_name;
   std::string subject;      // "shop/web" (application/service), "node-1" (server), an email, ...
   std::string application_id, server_id;  // for rule filters; may be empty
+  // Names for the webhook payload's data (API.md): application, service and server names, the
+  // deployment id; each may be empty.
+  std::string application, service, server, deployment_id;
   std::string what;         // one sentence: what happened
   std::string layer;        // troubleshooting layer name, "" when none
   std::string fix;          // one line: what to do, "" when nothing

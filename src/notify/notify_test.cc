@@ -123,7 +123,9 @@ TEST(Render, WebhookEnvelopeIsTypeTimestampData) {
   EXPECT_EQ(j["type"], "deployment.failed");
   EXPECT_EQ(j["timestamp"], "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(j["data"]["id"], "msg_42");
-  EXPECT_EQ(j["data"]["organization"]["slug"], "acme");
+  EXPECT_EQ(j["data"]["org"], "acme");
+  EXPECT_EQ(j["data"]["message"], Sample().what);
+  EXPECT_EQ(j["data"]["url"], "https://wharf.example/orgs/acme/apps/shop");
   EXPECT_EQ(j["data"]["layer"], "registry");
   EXPECT_EQ(m.content_type, "application/json");
 }

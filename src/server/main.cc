@@ -64,6 +64,10 @@ struct ServeFlags {
   int64_t min_disk_free_mb = 10240;
   std::string node_dns_probe = "packagecloud.io";
   int64_t health_interval_seconds = 300;
+  int64_t notify_retry_base_ms = 10000;
+  int notify_timeout_ms = 10000;
+  int health_failures_before_alert = 3;
+  int64_t health_max_backoff_seconds = 3600;
   int health_concurrency = 16;
   int64_t connect_timeout_ms = 5000;
   std::string dokku_bootstrap_url;
@@ -225,6 +229,10 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.min_disk_free_mb = f.min_disk_free_mb;
   config.node_dns_probe = f.node_dns_probe;
   config.health_interval_ms = f.health_interval_seconds * 1000;
+  config.notify_retry_base_ms = f.notify_retry_base_ms;
+  config.notify_timeout_ms = f.notify_timeout_ms;
+  config.health_failures_before_alert = f.health_failures_before_alert;
+  config.health_max_backoff_ms = f.health_max_backoff_seconds * 1000;
   config.health_concurrency = f.health_concurrency;
   config.connect_timeout_ms = f.connect_timeout_ms;
   if (!f.dokku_bootstrap_url.empty()) config.dokku_bootstrap_url = f.dokku_bootstrap_url;
@@ -544,6 +552,17 @@ int main(int argc, char** argv) {
   serve->add_option("--node-dns-probe", f.node_dns_probe, "A name every server must resolve (default packagecloud.io)");
   serve->add_option("--health-interval-seconds", f.health_interval_seconds, "Between checks of a healthy server (default 300)")
       ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  serve->add_option("--health-failures-before-alert", f.health_failures_before_alert,
+                    "Failed health checks in a row before a server.unreachable notification (default 3)")
+      ->check(CLI::Range(1, 100));
+  serve->add_option("--health-max-backoff-seconds", f.health_max_backoff_seconds,
+                    "The longest wait between checks of a failing server (default 3600)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  serve->add_option("--notify-retry-base-ms", f.notify_retry_base_ms,
+                    "Wait before a failed notification's first retry; later waits scale with it (default 10000)")
+      ->check(CLI::Range(int64_t{10}, int64_t{3600000}));
+  serve->add_option("--notify-timeout-ms", f.notify_timeout_ms, "Time limit of one webhook delivery (default 10000)")
+      ->check(CLI::Range(100, 120000));
   serve->add_option("--health-concurrency", f.health_concurrency, "Servers checked at once (default 16)")->check(CLI::Range(1, 256));
   serve->add_option("--connect-timeout-ms", f.connect_timeout_ms, "SSH connect timeout (default 5000)")
       ->check(CLI::Range(int64_t{100}, int64_t{60000}));

@@ -7,6 +7,7 @@
 #include "secrets/crypto.h"
 #include "services/account.h"
 #include "services/auth.h"
+#include "services/notifications.h"
 
 namespace wharf::services {
 
@@ -271,6 +272,10 @@ Result<SessionGrant> Auth::Signup(SignupInput in, const RequestContext& ctx) {
       in_org.org_id = org->id;
       WHARF_TRY(AuditIn(tx, in_org, "auth.signup", "users", u.id, ctx));
       WHARF_TRY(AuditIn(tx, in_org, "invitations.accept", "team", inv->id, ctx, "joined with role " + role->name));
+      WHARF_TRY(Notify(tx, org->id,
+                       SecurityEvent(notify::EventKind::kMemberJoined, u.email,
+                                     u.email + " signed up with an invitation and joined with the role " + role->name + ".",
+                                     "If you do not know this person, remove them under Team.", "/team")));
       grant.org = *org;
       WHARF_ASSIGN_OR_RETURN(grant.org_seats_used, SeatsUsed(tx, org->id));
       joined_org_id = org->id;
@@ -665,7 +670,12 @@ Result<TokenGrant> Auth::CreateApiToken(const Authenticated& who, CreateTokenInp
                             "allows. Revoke one you no longer use (DELETE /api/v1/me/tokens/{id}).");
     }
     WHARF_TRY(tx.api_tokens().Insert(t));
-    return AuditIn(tx, p, "tokens.create", "tokens", t.id, ctx);
+    WHARF_TRY(AuditIn(tx, p, "tokens.create", "tokens", t.id, ctx));
+    return Notify(tx, p.org_id,
+                  SecurityEvent(notify::EventKind::kApiTokenCreated, who.user.email,
+                                who.user.email + " created the API token '" + t.name + "' for this organisation" +
+                                    (t.expires_at ? "." : ", without an expiry date."),
+                                "If this was not expected, ask the member to revoke it (API tokens page).", "/team"));
   }));
   return g;
 }

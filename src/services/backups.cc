@@ -28,6 +28,7 @@
 #include "secrets/crypto.h"
 #include "services/backup_common.h"
 #include "services/backups.h"
+#include "services/notifications.h"
 
 namespace wharf::services {
 
@@ -609,12 +610,20 @@ int Backups::RunDueBackupSchedules() {
       WHARF_ASSIGN_OR_RETURN(auto s, tx.integrations().Find(d.org_id, kScheduleRows, d.id));
       if (!s || NumField(*s, "next_run_at") > now) return Ok();  // changed or taken meanwhile
       // The next run keeps the cadence; after downtime it runs once, not once per missed period.
-      int64_t next = NumField(*s, "next_run_at") + PeriodMs(s->Field("frequency"));
-      if (next <= now) next = now + PeriodMs(s->Field("frequency"));
+      const int64_t due_at = NumField(*s, "next_run_at");
+      int64_t next = due_at + PeriodMs(s->Field("frequency"));
+      if (next <= now) {
+        // A whole period passed without this schedule running (Wharf was down): that run was missed.
+        next = now + PeriodMs(s->Field("frequency"));
+        WHARF_ASSIGN_OR_RETURN(auto missed, BackupMissedEvent(tx, *s, "Wharf was not running then", due_at));
+        WHARF_TRY(Notify(tx, s->org_id, std::move(missed)));
+      }
       s->fields["next_run_at"] = std::to_string(next);
       auto started = EnqueueScheduledBackup(tx, *s, s->created_by);
       if (!started) {
         s->fields["last_error"] = LastError(started.error()).dump();
+        WHARF_ASSIGN_OR_RETURN(auto missed, BackupMissedEvent(tx, *s, started.error().message, now));
+        WHARF_TRY(Notify(tx, s->org_id, std::move(missed)));
         return tx.integrations().Update(*s);
       }
       ++n;

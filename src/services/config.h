@@ -102,6 +102,12 @@ struct Config {
   std::string aws_endpoint_override;
   int64_t aws_timeout_ms = 15000;
   std::vector<int> aws_backoff_ms = {100, 300, 900};  // before each retry of a throttled AWS call
+  // Notifications (docs/notifications.md): the first retry's wait (later ones scale with it:
+  // 1x, 3x, 12x, 60x, 180x; --notify-retry-base-ms), one HTTP send's time limit, and how many
+  // failed health checks in a row make a server "unreachable" (--health-failures-before-alert).
+  int64_t notify_retry_base_ms = 10'000;
+  int notify_timeout_ms = 10'000;
+  int health_failures_before_alert = 3;
 };
 
 std::string_view SignupPolicyName(Config::SignupPolicy p);  // "first-user", "invite-only", "open"

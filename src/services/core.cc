@@ -68,6 +68,14 @@ Status Core::WriteTx(const std::function<Status(store::Tx&)>& fn) {
   return st;
 }
 
+void Core::NotifyNow(std::string_view org_id, notify::Event e) {
+  if (!notifier) return;
+  const std::string kind(notify::Info(e.kind).name);
+  auto st = store.Write([&](store::Tx& tx) { return notifier->Emit(tx, org_id, std::move(e)); });
+  if (!st) log::Warn("notification_emit_failed", {{"event", kind}, {"org_id", std::string(org_id)}, {"error", st.error().message}});
+  else queue.Wake();
+}
+
 domain::AuditEvent Core::MakeAuditEvent(const authz::Principal& p, std::string action, std::string collection,
                                             std::string resource_id, std::string outcome, const RequestContext& ctx,
                                             std::string detail) const {

@@ -34,6 +34,7 @@
 #include "http_client/smtp.h"
 #include "jobs/queue.h"
 #include "nodes/node_executor.h"
+#include "notify/notify.h"
 #include "secrets/envelope.h"
 #include "services/config.h"
 #include "store/store.h"
@@ -88,6 +89,23 @@ Result<store::PageQuery> DecodeCursor(std::string_view cursor, int limit);
 
 using jobs::JobContext;
 using jobs::JobHandler;
+
+// What features tell the notifications feature (services/notifications.h), which registers
+// itself on the Core when it is built; before that (and in a Core without it) nothing is sent.
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  // Routes `e` of org `org_id` by the org's rules: one delivery (and its job) per matched,
+  // verified channel, written in `tx`, deduplicated by the event's dedup key.
+  virtual Status Emit(store::Tx& tx, std::string_view org_id, notify::Event e) = 0;
+  // A health check's result for flap damping: after N failures in a row one server.unreachable,
+  // then one server.recovered at the next success. Written in `tx`.
+  virtual Status ObserveServerHealth(store::Tx& tx, const domain::Server& s, bool healthy, std::string_view error) = 0;
+  // Every job handler's end (Feature::RegisterJobHandler wraps them), on the worker thread:
+  // deployments and backups become events. Not called when the replica is stopping (the job
+  // goes back to the queue). Never fails: a problem is logged.
+  virtual void JobEnded(JobContext& jc, const Status& result) = 0;
+};
 
 class Core {
  public:
@@ -157,6 +175,15 @@ class Core {
                          std::move(created_by));
   }
   void WakeJobWorkers() { queue.Wake(); }
+
+  Notifier* notifier = nullptr;  // set once, by Notifications' constructor
+  // Notifier::Emit when a notifier is registered, else nothing.
+  Status Notify(store::Tx& tx, std::string_view org_id, notify::Event e) {
+    return notifier ? notifier->Emit(tx, org_id, std::move(e)) : Ok();
+  }
+  // Emit in a write transaction of its own, for code that runs outside one (job handlers after
+  // they finished); a failure is logged, never returned (the event's cause already happened).
+  void NotifyNow(std::string_view org_id, notify::Event e);
 };
 
 // The base of every feature class: the Core's collaborators and helpers under the names the
@@ -234,7 +261,18 @@ class Feature {
                          std::move(created_by));
   }
   void WakeJobWorkers() { core_.WakeJobWorkers(); }
-  void RegisterJobHandler(std::string kind, JobHandler fn) { core_.queue.RegisterHandler(std::move(kind), std::move(fn)); }
+  Status Notify(store::Tx& tx, std::string_view org_id, notify::Event e) {
+    return core_.Notify(tx, org_id, std::move(e));
+  }
+  void NotifyNow(std::string_view org_id, notify::Event e) { core_.NotifyNow(org_id, std::move(e)); }
+  // Registers the handler of a job kind; its end is reported to the notifier (Notifier::JobEnded).
+  void RegisterJobHandler(std::string kind, JobHandler fn) {
+    core_.queue.RegisterHandler(std::move(kind), [this, fn = std::move(fn)](JobContext& jc) -> Status {
+      Status st = fn(jc);
+      if (core_.notifier && !core_.queue.stopping()) core_.notifier->JobEnded(jc, st);
+      return st;
+    });
+  }
 
   Core& core_;
   store::Store& store_;

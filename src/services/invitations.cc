@@ -6,6 +6,7 @@
 #include "domain/validate.h"
 #include "secrets/crypto.h"
 #include "services/team.h"
+#include "services/notifications.h"
 
 namespace wharf::services {
 
@@ -394,6 +395,10 @@ Result<std::pair<domain::Org, domain::Role>> Team::AcceptInvitation(const Authen
     p.user_email = who.user.email;
     p.org_id = org->id;
     WHARF_TRY(AuditIn(tx, p, "invitations.accept", "team", inv.id, ctx, "joined with role " + role->name));
+    WHARF_TRY(Notify(tx, org->id,
+                     SecurityEvent(notify::EventKind::kMemberJoined, who.user.email,
+                                   who.user.email + " accepted an invitation and joined with the role " + role->name + ".",
+                                   "If you do not know this person, remove them under Team.", "/team")));
     out = {*org, *role};
     return Ok();
   }));

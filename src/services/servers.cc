@@ -465,8 +465,9 @@ int Servers::RunDueHealthChecks() {
         out = node_access_.RunNodeChecks(*t, &s);
       }
       auto wst = store_.Write([&](store::Tx& tx) -> Status {
-        return tx.servers().RecordCheck(s, domain::ServerCheck{0, s.org_id, s.id, s.last_check_at, out.ok, 0, out.report.dump()},
-                                        config_.check_history);
+        WHARF_TRY(tx.servers().RecordCheck(s, domain::ServerCheck{0, s.org_id, s.id, s.last_check_at, out.ok, 0, out.report.dump()},
+                                           config_.check_history));
+        return core_.notifier ? core_.notifier->ObserveServerHealth(tx, s, out.ok, s.last_error) : Ok();
       });
       if (!wst) log::Warn("health_check_record_failed", {{"server_id", s.id}, {"error", wst.error().message}});
     }

@@ -5,6 +5,7 @@ namespace wharf::services {
 Services::Services(Deps deps, Config config)
     : core_(deps, std::move(config)),
       integrations_(core_),
+      notifications_(core_, integrations_),
       node_access_(core_),
       team_(core_),
       auth_(core_, team_),
@@ -42,6 +43,7 @@ void Services::StartJobWorkers() {
   servers_.RegisterOnboardJobs();
   deployments_.RegisterDeploymentJobs();
   backups_.RegisterBackupJobs();
+  notifications_.RegisterNotificationJobs();
   if (core_.config.enable_test_jobs) jobs_.RegisterTestJobs();
   core_.queue.Start();
 }
@@ -49,6 +51,7 @@ void Services::StartJobWorkers() {
 void Services::StartScheduler() {
   scheduler_.AddTask("health_checks", [this] { servers_.RunDueHealthChecks(); });
   scheduler_.AddTask("backup_schedules", [this] { backups_.RunDueBackupSchedules(); });
+  scheduler_.AddTask("notification_retries", [this] { notifications_.RunDueRetries(); });
   scheduler_.Start();
 }
 

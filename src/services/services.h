@@ -31,6 +31,7 @@
 #include "services/integrations.h"
 #include "services/jobs.h"
 #include "services/node_access.h"
+#include "services/notifications.h"
 #include "services/registries.h"
 #include "services/releases.h"
 #include "services/roles.h"
@@ -84,6 +85,7 @@ class Services {
   Servers& servers() { return servers_; }
   Jobs& jobs() { return jobs_; }
   Integrations& integrations() { return integrations_; }
+  Notifications& notifications() { return notifications_; }
   Registries& registries() { return registries_; }
   GitProviders& git_providers() { return git_providers_; }
   BackupStorage& backup_storage() { return backup_storage_; }
@@ -102,6 +104,7 @@ class Services {
   // Declaration order is construction order: each feature after the ones it builds on.
   Core core_;
   Integrations integrations_;
+  Notifications notifications_;
   NodeAccess node_access_;
   Team team_;
   Auth auth_;

@@ -2,6 +2,7 @@
 #include "base/strings.h"
 #include "domain/validate.h"
 #include "services/team.h"
+#include "services/notifications.h"
 
 namespace wharf::services {
 
@@ -70,7 +71,14 @@ Result<MemberView> Team::ChangeMemberRole(const authz::Principal& p, std::string
     v.role = *target;
     v.owner = org && org->owner_id == user_id;
     v.joined_at = m->joined_at;
-    return AuditIn(tx, p, "team.update", "team", std::string(user_id), ctx, "role " + current->name + " -> " + target->name);
+    WHARF_TRY(AuditIn(tx, p, "team.update", "team", std::string(user_id), ctx, "role " + current->name + " -> " + target->name));
+    if (current->id == target->id) return Ok();
+    return Notify(tx, p.org_id,
+                  SecurityEvent(notify::EventKind::kRoleChanged, u->email,
+                                p.user_email + " changed the role of " + u->email + " from " + current->name + " to " +
+                                    target->name + ".",
+                                "If this was not expected, open Team and set the role back, then review the audit log.",
+                                "/team"));
   }));
   cache_.Bump(p.org_id);
   return v;
@@ -93,7 +101,14 @@ Status Team::RemoveMember(const authz::Principal& p, std::string_view user_id, c
     if (!self && role) WHARF_TRY(CheckNoEscalation(p, *role, "team.delete", ctx));
     WHARF_ASSIGN_OR_RETURN(bool deleted, tx.memberships().Delete(p.org_id, user_id));
     if (!deleted) return MemberNotFound();
-    return AuditIn(tx, p, self ? "team.leave" : "team.delete", "team", std::string(user_id), ctx);
+    WHARF_TRY(AuditIn(tx, p, self ? "team.leave" : "team.delete", "team", std::string(user_id), ctx));
+    WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindById(user_id));
+    const std::string who = u ? u->email : std::string(user_id);
+    return Notify(tx, p.org_id,
+                  SecurityEvent(notify::EventKind::kMemberRemoved, who,
+                                self ? who + " left the organisation."
+                                     : p.user_email + " removed " + who + " from the organisation.",
+                                "If this was not expected, invite the member again and review the audit log.", "/team"));
   }));
   cache_.Bump(p.org_id);
   return Ok();

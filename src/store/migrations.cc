@@ -558,6 +558,51 @@ CREATE TRIGGER api_tokens_invalidate AFTER UPDATE OF revoked_at, expires_at, per
   FOR EACH ROW EXECUTE FUNCTION wharf_invalidate_user();
 @end
 )sql",
+    // 12: notifications (docs/notifications.md). Channels are integrations rows of kind
+    // notificationChannels; rules route events to them; each (channel, event) gets at most one
+    // delivery (the dedup key), whose attempts the delivery jobs record; the health sweep keeps
+    // each server's flap-damping state.
+    R"sql(
+CREATE TABLE notification_rules (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  events TEXT NOT NULL,
+  channel_ids TEXT NOT NULL,
+  application_ids TEXT NOT NULL,
+  server_ids TEXT NOT NULL,
+  min_severity TEXT NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE INDEX notification_rules_org ON notification_rules (org_id, created_at);
+CREATE TABLE notification_deliveries (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  channel_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  event_json TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts {INT} NOT NULL,
+  retry_from {INT} NOT NULL,
+  response_code {INT} NOT NULL,
+  last_error TEXT NOT NULL,
+  duration_ms {INT} NOT NULL,
+  next_attempt_at {INT} NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL
+);
+CREATE UNIQUE INDEX notification_deliveries_dedup ON notification_deliveries (channel_id, dedup_key);
+CREATE INDEX notification_deliveries_org ON notification_deliveries (org_id, created_at);
+CREATE INDEX notification_deliveries_due ON notification_deliveries (status, next_attempt_at);
+CREATE TABLE notification_server_state (
+  server_id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  failures {INT} NOT NULL,
+  alerting {BOOL} NOT NULL
+);
+)sql",
 };
 
 std::string Render(std::string_view tpl, Dialect d) {

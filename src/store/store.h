@@ -35,6 +35,7 @@
 #include "store/app_repositories.h"
 #include "store/identity_repositories.h"
 #include "store/job_repositories.h"
+#include "store/notification_repositories.h"
 #include "store/repository_types.h"
 #include "store/server_repositories.h"
 
@@ -61,7 +62,9 @@ inline const std::vector<std::string>& DataTables() {
                                              "integrations", "audit_events",
                                              "applications", "app_services", "app_templates", "deployments",
                                              "user_totp", "user_recovery_codes", "user_passkeys", "org_policies",
-                                             "identity_providers", "sso_identities", "sso_grants", "releases", "account_tokens"};
+                                             "identity_providers", "sso_identities", "sso_grants", "releases", "account_tokens",
+                                             "notification_rules", "notification_deliveries",
+                                             "notification_server_state"};
   return t;
 }
 
@@ -106,6 +109,7 @@ class Tx {
   virtual SecondFactorRepository& second_factors() = 0;
   virtual SsoRepository& sso() = 0;
   virtual ReleaseRepository& releases() = 0;
+  virtual NotificationRepository& notifications() = 0;
 };
 
 class Store {

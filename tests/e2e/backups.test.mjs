@@ -13,6 +13,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { startWharf, api, signup, memberWithRole } from './lib/harness.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { startS3 } from './lib/s3.mjs';
+import { startReceiver } from './lib/webhook_receiver.mjs';
 
 const SEED = 'External backups on a database Service require a verified provider from Integrations → Backup Storage.';
 const KEY_ID = 'AKIDWHARFBACKUPS';
@@ -366,5 +367,39 @@ test('permissions: backups.create is named when missing; a role scoped to anothe
   } finally {
     await s.stop();
     s.cleanup();
+  }
+});
+
+test('a backup that succeeds or fails is one signed notification naming the service, the layer and a fix', async () => {
+  const s = await startWharf({ args: WHARF_ARGS });
+  const rx = await startReceiver();
+  try {
+    const ctx = await setup(s, 'ntf', 'ledger', crypto.randomBytes(64 << 10));
+    const ch = await call(s, 'POST', `${ctx.O}/notification-channels`, { token: ctx.u.token, body: { name: 'backups', type: 'webhook', url: `${rx.url}/b` } });
+    assert.equal(ch.status, 201, ch.text);
+    rx.sign('/b', ch.json.signing_secret);
+    assert.equal((await call(s, 'POST', `${ctx.O}/notification-channels/${ch.json.id}/test`, { token: ctx.u.token })).json.ok, true);
+    const rule = await call(s, 'POST', `${ctx.O}/notification-rules`, { token: ctx.u.token, body: { events: ['backup.succeeded', 'backup.failed'], channel_ids: [ch.json.id], application_ids: [ctx.app.id] } });
+    assert.equal(rule.status, 201, rule.text);
+    const { backup } = await backUp(s, ctx, { backup_storage_id: ctx.storage.id });
+    const ok = await rx.waitFor((m) => m.json?.type === 'backup.succeeded');
+    assert.equal(ok.verified, true, ok.verifyError);
+    assert.equal(ok.json.data.service, 'ledger');
+    assert.match(ok.json.data.message, new RegExp(backup.id));
+    node.dokkuFail('postgres:export', 'dump failed: disk I/O error');
+    const bad = await call(s, 'POST', `${ctx.B}/backups`, { token: ctx.u.token, body: { backup_storage_id: ctx.storage.id } });
+    assert.equal(bad.status, 202, bad.text);
+    await waitJob(s, ctx.O, ctx.u.token, bad.json.job.id);
+    node.dokkuFail('postgres:export', null);
+    const failed = await rx.waitFor((m) => m.json?.type === 'backup.failed');
+    assert.equal(failed.json.data.layer, 'ssh');
+    assert.match(failed.json.data.message, /disk I\/O error/);
+    assert.ok(failed.json.data.fix.length > 10);
+    assert.ok(failed.json.data.url.endsWith(`/services/${ctx.db.id}/backups`));
+    for (const m of rx.got) assert.ok(!m.body.includes(SECRET), 'a message holds the storage secret');
+  } finally {
+    await s.stop();
+    s.cleanup();
+    await rx.stop();
   }
 });

@@ -16,12 +16,13 @@ import { startWharf, api, signup, memberWithRole } from './lib/harness.mjs';
 import { startSshd, NODE_USER } from './lib/sshd.mjs';
 import { makeTestCa, startGitServer } from './lib/git_server.mjs';
 import { readLog } from './lib/sse.mjs';
+import { startReceiver } from './lib/webhook_receiver.mjs';
 
 const TOKEN = 'gitea-Deploy-Token-5c1d9e77';
 const HOOK_SECRET = 'gitea-hook-secret-19be';
 // Short leases so a deploy interrupted by kill -9 is taken over within seconds.
 const WHARF_ARGS = ['--node-dns-probe', 'localhost', '--min-disk-free-mb', '100', '--job-lease-ms', '3000'];
-let node, ca, git, repo, s, ada, O, server, provider, app, web, db;
+let node, ca, git, repo, s, ada, O, server, provider, app, web, db, rx;
 const everything = [];  // every response body and SSE stream seen, to grep for secrets
 
 async function call(method, p, body, token = ada.token) {
@@ -90,9 +91,17 @@ before(async () => {
   const gp = await call('POST', `${O}/git-providers`, { name: 'gitea', type: 'gitea', base_url: `${git.base}/git`, username: 'alice', token: TOKEN, webhook_secret: HOOK_SECRET });
   assert.equal(gp.status, 201, gp.text);
   provider = gp.json;
+  // Every deployment outcome is also a notification (docs/notifications.md), to a signed webhook.
+  rx = await startReceiver();
+  const ch = await call('POST', `${O}/notification-channels`, { name: 'deploys', type: 'webhook', url: `${rx.url}/deploys` });
+  assert.equal(ch.status, 201, ch.text);
+  rx.sign('/deploys', ch.json.signing_secret);
+  assert.equal((await call('POST', `${O}/notification-channels/${ch.json.id}/test`)).json.ok, true);
+  const rule = await call('POST', `${O}/notification-rules`, { events: ['deployment.succeeded', 'deployment.failed', 'deployment.cancelled'], channel_ids: [ch.json.id] });
+  assert.equal(rule.status, 201, rule.text);
 });
 after(async () => {
-  await s?.stop(); s?.cleanup(); await git?.stop(); ca?.cleanup(); await node?.cleanup();
+  await s?.stop(); s?.cleanup(); await git?.stop(); ca?.cleanup(); await node?.cleanup(); await rx?.stop();
 });
 
 test('a new user deploys a git app and its postgres; the node ends up with exactly the resolved variables', async () => {
@@ -319,6 +328,15 @@ test('a failed git:sync fails the deployment with the layer and the fix', async 
     assert.equal(got.error_layer, 'git_token');
     assert.match(got.error_fix, /verify/);
     assert.equal(got.log.match(/\[wharf\] FAILED/g)?.length, 1, `one FAILED block in the log:\n${got.log}`);
+    // The notification names the application and service, the step, the layer and the fix.
+    const n = await rx.waitFor((m) => m.json?.type === 'deployment.failed' && m.json.data.deployment_id === d.id);
+    assert.equal(n.verified, true, n.verifyError);
+    assert.equal(n.json.data.layer, 'git_token');
+    assert.equal(n.json.data.application, app.name);
+    assert.equal(n.json.data.service, web.name);
+    assert.match(n.json.data.message, /git:sync/);
+    assert.match(n.json.data.fix, /verify/);
+    assert.ok(n.json.data.url.endsWith(`/deployments/${d.id}`));
   } finally {
     node.dokkuFail('git:sync', null);
   }
@@ -434,4 +452,15 @@ test('a Developer scoped to another application is refused at each step, the per
   assert.equal(ok.status, 202, ok.text);
   assert.equal((await follow(ok.json.id, dev.token)).end.status, 'succeeded');
   assert.ok(node.dokkuDatabase('redis', 'blog-cache'));
+});
+
+test('every deployment outcome was notified once, signed, and no message carries a secret', async () => {
+  await new Promise((r) => setTimeout(r, 1000));
+  const msgs = rx.got.filter((m) => m.path === '/deploys' && m.json?.type?.startsWith('deployment.'));
+  const types = new Set(msgs.map((m) => m.json.type));
+  for (const t of ['deployment.succeeded', 'deployment.failed', 'deployment.cancelled']) assert.ok(types.has(t), `a ${t} message`);
+  const keys = msgs.map((m) => `${m.json.type}:${m.json.data.deployment_id}`);
+  assert.equal(new Set(keys).size, keys.length, 'one message per deployment outcome');
+  assert.ok(msgs.every((m) => m.verified));
+  for (const m of msgs) for (const secret of [TOKEN, HOOK_SECRET]) assert.ok(!m.body.includes(secret), `${m.json.type} carries a secret`);
 });

@@ -33,6 +33,7 @@ import { ServiceBackupsPage } from './pages/backups';
 import { ApplicationPage, ApplicationsPage, NewApplicationPage } from './pages/applications';
 import { NewServicePage, ServicePage } from './pages/app_services';
 import { TemplatesPage } from './pages/templates';
+import { NotificationsPage } from './pages/notifications';
 
 type OrgRoute = { pattern: string; page: (p: Record<string, string>) => preact.JSX.Element };
 const ORG_ROUTES: OrgRoute[] = [
@@ -62,6 +63,7 @@ const ORG_ROUTES: OrgRoute[] = [
   { pattern: '/o/:slug/applications/:app/services/new', page: (p) => <NewServicePage app={p.app} key={p.app} /> },
   { pattern: '/o/:slug/applications/:app/services/:svc', page: (p) => <ServicePage app={p.app} id={p.svc} key={p.svc} /> },
   { pattern: '/o/:slug/templates', page: () => <TemplatesPage /> },
+  { pattern: '/o/:slug/notifications', page: () => <NotificationsPage /> },
   { pattern: '/o/:slug/troubleshoot', page: () => <TroubleshootPage /> },
   { pattern: '/o/:slug/why', page: () => <WhyPage /> },
   // A service's deployments and backups, and one deployment with its live log.

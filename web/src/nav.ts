@@ -14,6 +14,7 @@ export const NAV: { section: string; items: NavItem[] }[] = [
       { path: '', label: 'Overview' },
       { path: '/team', label: 'Team', need: 'team.read' },
       { path: '/roles', label: 'Roles', need: 'roles.read' },
+      { path: '/notifications', label: 'Notifications', need: 'notifications.read' },
       { path: '/audit', label: 'Audit log', admin: true },
     ],
   },

@@ -31,6 +31,7 @@ export const COLLECTIONS: { key: string; label: string }[] = [
   { key: 'gitProviders', label: 'Git providers' },
   { key: 'backupStorage', label: 'Backup storage' },
   { key: 'team', label: 'Team' },
+  { key: 'notifications', label: 'Notifications' },
 ];
 
 export function emptyGrant(): Grant {

@@ -53,3 +53,8 @@
   "id, org_id, application_id, service_id, version, deployment_id, source_kind, repository, commit_sha, "        \
   "image_digest, image, variables_sealed, variables_hash, domains, ports, plan, trigger_kind, rollback_of, pinned, " \
   "created_at, created_by"
+#define WHARF_NOTIFY_RULE_COLS \
+  "id, org_id, events, channel_ids, application_ids, server_ids, min_severity, created_at, updated_at, created_by"
+#define WHARF_NOTIFY_DELIVERY_COLS                                                                              \
+  "id, org_id, channel_id, event, dedup_key, event_json, status, attempts, retry_from, response_code, last_error, " \
+  "duration_ms, next_attempt_at, created_at, updated_at"

@@ -434,4 +434,51 @@ Result<domain::Release> ReadRelease(Row& q) {
   return r;
 }
 
+// A JSON array of strings as stored; a corrupt value reads as empty.
+inline std::vector<std::string> ParseStrings(std::string_view text) {
+  std::vector<std::string> out;
+  json a = json::parse(text, nullptr, false);
+  if (!a.is_array()) return out;
+  for (auto& v : a)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+template <class Row>
+Result<domain::NotificationRule> ReadNotificationRule(Row& q) {
+  domain::NotificationRule r;
+  r.id = q.Str(0);
+  r.org_id = q.Str(1);
+  r.events = ParseStrings(q.View(2));
+  r.channel_ids = ParseStrings(q.View(3));
+  r.application_ids = ParseStrings(q.View(4));
+  r.server_ids = ParseStrings(q.View(5));
+  r.min_severity = q.Str(6);
+  r.created_at = q.I64(7);
+  r.updated_at = q.I64(8);
+  r.created_by = q.Str(9);
+  return r;
+}
+
+template <class Row>
+Result<domain::NotificationDelivery> ReadNotificationDelivery(Row& q) {
+  domain::NotificationDelivery d;
+  d.id = q.Str(0);
+  d.org_id = q.Str(1);
+  d.channel_id = q.Str(2);
+  d.event = q.Str(3);
+  d.dedup_key = q.Str(4);
+  d.event_json = q.Str(5);
+  d.status = q.Str(6);
+  d.attempts = q.I64(7);
+  d.retry_from = q.I64(8);
+  d.response_code = q.I64(9);
+  d.last_error = q.Str(10);
+  d.duration_ms = q.I64(11);
+  d.next_attempt_at = q.I64(12);
+  d.created_at = q.I64(13);
+  d.updated_at = q.I64(14);
+  return d;
+}
+
 }  // namespace wharf::store::rows

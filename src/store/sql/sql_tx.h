@@ -11,6 +11,7 @@
 #include "store/sql/app_repos.h"
 #include "store/sql/identity_repos.h"
 #include "store/sql/job_repos.h"
+#include "store/sql/notification_repos.h"
 #include "store/sql/server_repos.h"
 
 namespace wharf::store::sql {
@@ -22,7 +23,7 @@ class SqlTx final : public Tx {
   explicit SqlTx(Connection& c)
       : conn_(c), users_(c), orgs_(c), roles_(c), memberships_(c), sessions_(c), api_tokens_(c), account_tokens_(c), invitations_(c),
         ssh_keys_(c), security_groups_(c), servers_(c), jobs_(c), integrations_(c), audit_(c), applications_(c),
-        app_services_(c), templates_(c), deployments_(c), second_factors_(c), sso_(c), releases_(c) {}
+        app_services_(c), templates_(c), deployments_(c), second_factors_(c), sso_(c), releases_(c), notifications_(c) {}
   UserRepository& users() override { return users_; }
   OrgRepository& orgs() override { return orgs_; }
   RoleRepository& roles() override { return roles_; }
@@ -44,6 +45,7 @@ class SqlTx final : public Tx {
   SecondFactorRepository& second_factors() override { return second_factors_; }
   SsoRepository& sso() override { return sso_; }
   ReleaseRepository& releases() override { return releases_; }
+  NotificationRepository& notifications() override { return notifications_; }
   Connection& conn() { return conn_; }
 
  private:
@@ -69,6 +71,7 @@ class SqlTx final : public Tx {
   SecondFactors<Q> second_factors_;
   Sso<Q> sso_;
   Releases<Q> releases_;
+  Notifications<Q> notifications_;
 };
 
 }  // namespace wharf::store::sql

@@ -253,6 +253,7 @@ export async function startSshd({ port, hostKeyType = 'ed25519', osRelease, fire
       return execFileSync('ip', ['netns', 'exec', netns, 'nft', 'list', 'table', 'inet', 'wharf'], { encoding: 'utf8' });
     },
     stop,
+    start,  // again after stop(), on the same port and host key
     async cleanup() {
       await stop();
       // What the stand-in left running: its forwarders (Dokku's proxy) and its containers.

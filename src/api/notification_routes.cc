@@ -1,0 +1,234 @@
+// Notifications of an org: channels, rules and the delivery log (API.md, "Releases, runtime logs
+// and notifications"; docs/notifications.md).
+#include "api/routes.h"
+
+#include "api/body.h"
+
+namespace wharf::api {
+
+namespace {
+
+json ErrorObject(const std::string& text) { return text.empty() ? json() : json::parse(text, nullptr, false); }
+
+json ChannelJson(const domain::Integration& c) {
+  const std::string type = c.Field("type");
+  json j = {{"id", c.id},
+            {"name", c.name},
+            {"type", type},
+            {"verified", c.verified},
+            {"last_verified_at", TimeOrNull(c.last_verified_at)},
+            {"last_error", ErrorObject(c.last_error)},
+            {"created_at", Time(c.created_at)},
+            {"updated_at", Time(c.updated_at)},
+            {"created_by", c.created_by}};
+  if (type == "email") {
+    json a = json::parse(c.Field("addresses"), nullptr, false);
+    j["addresses"] = a.is_array() ? a : json::array();
+  } else if (type == "webhook") {
+    j["url"] = c.Field("url");
+    j["signing_secret"] = {{"set", c.sealed.count("signing_secret") > 0}};
+  } else {
+    j["url"] = {{"set", c.sealed.count("url") > 0}};  // the Slack/Discord URL is the credential: write-only
+  }
+  return j;
+}
+
+json RuleJson(const domain::NotificationRule& r) {
+  return {{"id", r.id},
+          {"events", r.events},
+          {"channel_ids", r.channel_ids},
+          {"application_ids", r.application_ids},
+          {"server_ids", r.server_ids},
+          {"min_severity", r.min_severity},
+          {"created_at", Time(r.created_at)},
+          {"updated_at", Time(r.updated_at)},
+          {"created_by", r.created_by}};
+}
+
+json DeliveryJson(const domain::NotificationDelivery& d) {
+  return {{"id", d.id},
+          {"channel_id", d.channel_id},
+          {"event", d.event},
+          {"status", d.status},
+          {"attempts", d.attempts},
+          {"response_code", d.response_code == 0 ? json() : json(d.response_code)},
+          {"duration_ms", d.duration_ms},
+          {"last_error", ErrorObject(d.last_error)},
+          {"next_attempt_at", TimeOrNull(d.next_attempt_at)},
+          {"created_at", Time(d.created_at)},
+          {"updated_at", Time(d.updated_at)}};
+}
+
+Result<std::optional<std::vector<std::string>>> OptStrings(const Body& b, const char* name, size_t max_len) {
+  if (!b.Has(name)) return std::optional<std::vector<std::string>>();
+  const json& v = b.Raw(name);
+  if (v.is_null()) return std::optional<std::vector<std::string>>(std::vector<std::string>{});
+  if (!v.is_array()) return FieldError(name, "must be an array of strings");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string() || v[i].get<std::string>().size() > max_len)
+      return FieldError(std::string(name) + "[" + std::to_string(i) + "]",
+                        "must be a string of at most " + std::to_string(max_len) + " characters");
+    out.push_back(v[i].get<std::string>());
+  }
+  return std::optional<std::vector<std::string>>(std::move(out));
+}
+
+Result<services::ChannelInput> ParseChannel(const Body& b) {
+  services::ChannelInput in;
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
+  WHARF_ASSIGN_OR_RETURN(in.type, b.OptString("type", 20));
+  WHARF_ASSIGN_OR_RETURN(in.addresses, OptStrings(b, "addresses", 320));
+  WHARF_ASSIGN_OR_RETURN(in.url, b.OptSecret("url", 2048));
+  return in;
+}
+
+Result<services::RuleInput> ParseRule(const Body& b) {
+  services::RuleInput in;
+  WHARF_ASSIGN_OR_RETURN(in.events, OptStrings(b, "events", 64));
+  WHARF_ASSIGN_OR_RETURN(in.channel_ids, OptStrings(b, "channel_ids", 64));
+  WHARF_ASSIGN_OR_RETURN(in.application_ids, OptStrings(b, "application_ids", 64));
+  WHARF_ASSIGN_OR_RETURN(in.server_ids, OptStrings(b, "server_ids", 64));
+  WHARF_ASSIGN_OR_RETURN(in.min_severity, b.OptString("min_severity", 20));
+  return in;
+}
+
+json Schemas(const char* which) {
+  const json str = {{"type", "string"}}, str_or_null = {{"type", "string"}, {"nullable", true}};
+  const json strs = {{"type", "array"}, {"items", str}};
+  const json set = {{"type", "object"}, {"required", {"set"}}, {"properties", {{"set", {{"type", "boolean"}}}}}};
+  if (std::string_view(which) == "channel")
+    return {{"type", "object"},
+            {"required", {"id", "name", "type", "verified", "last_error", "created_at"}},
+            {"properties",
+             {{"id", str}, {"name", str}, {"type", {{"type", "string"}, {"enum", {"email", "slack", "discord", "webhook"}}}},
+              {"verified", {{"type", "boolean"}}}, {"last_verified_at", str_or_null}, {"last_error", json::object()},
+              {"addresses", strs}, {"url", json::object()}, {"signing_secret", json::object()},
+              {"created_at", str}, {"updated_at", str}, {"created_by", str}}}};
+  if (std::string_view(which) == "rule")
+    return {{"type", "object"},
+            {"required", {"id", "events", "channel_ids", "application_ids", "server_ids", "min_severity"}},
+            {"properties",
+             {{"id", str}, {"events", strs}, {"channel_ids", strs}, {"application_ids", strs}, {"server_ids", strs},
+              {"min_severity", {{"type", "string"}, {"enum", {"info", "warning", "critical"}}}},
+              {"created_at", str}, {"updated_at", str}, {"created_by", str}}}};
+  return {{"type", "object"},
+          {"required", {"id", "channel_id", "event", "status", "attempts", "response_code", "created_at"}},
+          {"properties",
+           {{"id", str}, {"channel_id", str}, {"event", str},
+            {"status", {{"type", "string"}, {"enum", {"queued", "retrying", "succeeded", "failed"}}}},
+            {"attempts", {{"type", "integer"}}}, {"response_code", {{"type", "integer"}, {"nullable", true}}},
+            {"duration_ms", {{"type", "integer"}}}, {"last_error", json::object()}, {"next_attempt_at", str_or_null},
+            {"created_at", str}, {"updated_at", str}}}};
+}
+
+}  // namespace
+
+void AddNotificationRoutes(Router& rt) {
+  using A = AuthMode;
+  auto& s = rt.svc();
+  rt.AddSchema("NotificationChannel", Schemas("channel"));
+  rt.AddSchema("NotificationRule", Schemas("rule"));
+  rt.AddSchema("NotificationDelivery", Schemas("delivery"));
+  const std::vector<std::string_view> channel_fields = {"name", "type", "addresses", "url"};
+  const std::vector<std::string_view> rule_fields = {"events", "channel_ids", "application_ids", "server_ids",
+                                                     "min_severity"};
+
+  // --- channels ---
+  rt.Add("GET", "/api/v1/orgs/{org}/notification-channels", A::kOrg, "notifications",
+      "List notification channels (notifications.read)", {200, 400, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.notifications().ListChannels(c.p(), limit, c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, ChannelJson));
+      }, ListOf("NotificationChannel"));
+  rt.Add("POST", "/api/v1/orgs/{org}/notification-channels", A::kOrg, "notifications",
+      "Add a channel: {name, type: email, addresses} or {name, type: slack|discord|webhook, url}; a webhook's answer "
+      "carries its signing_secret (whsec_…) once. Unverified until a test arrives (notifications.create)",
+      {201, 400, 401, 403, 404, 409}, [&s, channel_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, channel_fields));
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseChannel(b));
+        WHARF_ASSIGN_OR_RETURN(auto created, s.notifications().CreateChannel(c.p(), std::move(in), c.ctx));
+        json j = ChannelJson(created.channel);
+        if (created.signing_secret.size() > 0) j["signing_secret"] = std::string(created.signing_secret.view());
+        return Json(201, j);
+      }, Ref("NotificationChannel"));
+  rt.Add("GET", "/api/v1/orgs/{org}/notification-channels/{id}", A::kOrg, "notifications",
+      "A notification channel (notifications.read)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto ch, s.notifications().GetChannel(c.p(), c.params[1], c.ctx));
+        return Json(200, ChannelJson(ch));
+      }, Ref("NotificationChannel"));
+  rt.Add("PATCH", "/api/v1/orgs/{org}/notification-channels/{id}", A::kOrg, "notifications",
+      "Edit a channel's name, addresses or url; a new destination needs a new test (notifications.update)",
+      {200, 400, 401, 403, 404, 409}, [&s, channel_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, channel_fields));
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseChannel(b));
+        WHARF_ASSIGN_OR_RETURN(auto ch, s.notifications().UpdateChannel(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, ChannelJson(ch));
+      }, Ref("NotificationChannel"));
+  rt.Add("DELETE", "/api/v1/orgs/{org}/notification-channels/{id}", A::kOrg, "notifications",
+      "Delete a channel, its delivery log and its place in rules (notifications.delete)", {204, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.notifications().DeleteChannel(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+  rt.Add("POST", "/api/v1/orgs/{org}/notification-channels/{id}/test", A::kOrg, "notifications",
+      "Send a test message now and record verified/last_error (notifications.update)", {200, 401, 403, 404},
+      [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto out, s.notifications().TestChannel(c.p(), c.params[1], c.ctx));
+        return Json(200, out.report);
+      });
+
+  // --- rules ---
+  rt.Add("GET", "/api/v1/orgs/{org}/notification-rules", A::kOrg, "notifications",
+      "List notification rules (notifications.read)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto rules, s.notifications().ListRules(c.p(), c.ctx));
+        json items = json::array();
+        for (auto& r : rules) items.push_back(RuleJson(r));
+        return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+      }, ListOf("NotificationRule"));
+  rt.Add("POST", "/api/v1/orgs/{org}/notification-rules", A::kOrg, "notifications",
+      "Route events to verified channels: {events, channel_ids, application_ids?, server_ids?, min_severity?} "
+      "(notifications.create)", {201, 400, 401, 403, 404}, [&s, rule_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, rule_fields));
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseRule(b));
+        WHARF_ASSIGN_OR_RETURN(auto r, s.notifications().CreateRule(c.p(), std::move(in), c.ctx));
+        return Json(201, RuleJson(r));
+      }, Ref("NotificationRule"));
+  rt.Add("GET", "/api/v1/orgs/{org}/notification-rules/{id}", A::kOrg, "notifications",
+      "A notification rule (notifications.read)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto r, s.notifications().GetRule(c.p(), c.params[1], c.ctx));
+        return Json(200, RuleJson(r));
+      }, Ref("NotificationRule"));
+  rt.Add("PATCH", "/api/v1/orgs/{org}/notification-rules/{id}", A::kOrg, "notifications",
+      "Edit a notification rule (notifications.update)", {200, 400, 401, 403, 404},
+      [&s, rule_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, rule_fields));
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseRule(b));
+        WHARF_ASSIGN_OR_RETURN(auto r, s.notifications().UpdateRule(c.p(), c.params[1], std::move(in), c.ctx));
+        return Json(200, RuleJson(r));
+      }, Ref("NotificationRule"));
+  rt.Add("DELETE", "/api/v1/orgs/{org}/notification-rules/{id}", A::kOrg, "notifications",
+      "Delete a notification rule (notifications.delete)", {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_TRY(s.notifications().DeleteRule(c.p(), c.params[1], c.ctx));
+        return NoContent();
+      });
+
+  // --- deliveries ---
+  rt.Add("GET", "/api/v1/orgs/{org}/notification-deliveries", A::kOrg, "notifications",
+      "The delivery log, newest first; ?channel_id= narrows it to one channel (notifications.read)",
+      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
+        WHARF_ASSIGN_OR_RETURN(auto page, s.notifications().ListDeliveries(c.p(), c.req.Query("channel_id"), limit,
+                                                                           c.req.Query("cursor"), c.ctx));
+        return Json(200, ListJson(page, DeliveryJson));
+      }, ListOf("NotificationDelivery"));
+  rt.Add("POST", "/api/v1/orgs/{org}/notification-deliveries/{id}/redeliver", A::kOrg, "notifications",
+      "Send a delivery again with a fresh retry budget and the same message id (notifications.update)",
+      {202, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto d, s.notifications().Redeliver(c.p(), c.params[1], c.ctx));
+        return Json(202, DeliveryJson(d));
+      }, Ref("NotificationDelivery"));
+}
+
+}  // namespace wharf::api

@@ -1,0 +1,133 @@
+// Notifications (docs/notifications.md): channels (email, Slack, Discord, Standard Webhooks),
+// rules that route events to them, and durable deliveries with retries. Channels are integration
+// rows of kind notificationChannels (their Slack/Discord URL or webhook signing secret sealed,
+// write-only); "Send test" verifies one, and only verified channels receive events. Other features
+// emit events through Core::Notify (inside their transaction) or Core::NotifyNow; this class is
+// the Notifier that fans them out.
+//
+//   auto ch = svc.notifications().CreateChannel(p, {.name = "ops", .type = "webhook", .url = url}, ctx);
+//   // ch->signing_secret: "whsec_…", shown once
+//   auto report = svc.notifications().TestChannel(p, ch->channel.id, ctx);  // verifies it
+//   svc.notifications().CreateRule(p, {.events = {{"deployment.failed"}}, .channel_ids = {{ch->channel.id}}}, ctx);
+//
+// Delivery: each (event, channel) is one notification_deliveries row, unique by (channel,
+// dedup key), so one event sends at most one message per channel on any number of replicas. A
+// `notify` job sends it; a 5xx, 408, 429 or transport failure waits (notify::RetryDelayMs, scaled
+// by Config::notify_retry_base_ms) and the scheduler's sweep enqueues the next attempt; a 4xx
+// fails at once. Thread-safety: every method is safe to call concurrently.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/core.h"
+#include "services/integrations.h"
+
+namespace wharf::services {
+
+inline const IntegrationKind kNotificationChannels{domain::Collection::kNotifications, "notificationChannels", "nch",
+                                                   "Notification channel"};
+
+// A channel body: {name, type: email|slack|discord|webhook, addresses (email), url (the rest)}.
+// The Slack and Discord URLs are secrets (sealed, write-only); a webhook's URL is shown.
+struct ChannelInput {
+  std::optional<std::string> name, type;
+  std::optional<std::vector<std::string>> addresses;
+  std::optional<SecretBytes> url;
+};
+struct ChannelCreated {
+  domain::Integration channel;
+  SecretBytes signing_secret;  // webhook channels: "whsec_…", for this answer only; else empty
+};
+
+struct RuleInput {
+  std::optional<std::vector<std::string>> events, channel_ids, application_ids, server_ids;
+  std::optional<std::string> min_severity;
+};
+
+class Notifications : public Feature, public Notifier {
+ public:
+  // Registers itself as core.notifier.
+  Notifications(Core& core, Integrations& integrations);
+
+  // --- channels (notifications.*) ---
+  Result<Page<domain::Integration>> ListChannels(const authz::Principal& p, int limit, std::string_view cursor,
+                                                 const RequestContext& ctx);
+  Result<domain::Integration> GetChannel(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Errors: 400 naming name, type, addresses or url (missing, malformed, a private target without
+  // --allow-private-targets); 409 for a duplicate name.
+  Result<ChannelCreated> CreateChannel(const authz::Principal& p, ChannelInput in, const RequestContext& ctx);
+  // type cannot change; a new url or addresses leaves the channel unverified.
+  Result<domain::Integration> UpdateChannel(const authz::Principal& p, std::string_view id, ChannelInput in,
+                                            const RequestContext& ctx);
+  // Also takes the channel out of every rule and drops its delivery log.
+  Status DeleteChannel(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Sends a test message now (notifications.update) and records the outcome: verified, or
+  // last_error with its layer and fix. The report is {ok, checks: [{name: "delivery", ...}]}.
+  Result<CheckOutcome> TestChannel(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+
+  // --- rules ---
+  Result<std::vector<domain::NotificationRule>> ListRules(const authz::Principal& p, const RequestContext& ctx);
+  Result<domain::NotificationRule> GetRule(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // Errors: 400 naming events[i] (unknown), channel_ids[i] (absent or not verified),
+  // application_ids[i] / server_ids[i] (authorised as those rows), min_severity.
+  Result<domain::NotificationRule> CreateRule(const authz::Principal& p, RuleInput in, const RequestContext& ctx);
+  Result<domain::NotificationRule> UpdateRule(const authz::Principal& p, std::string_view id, RuleInput in,
+                                              const RequestContext& ctx);
+  Status DeleteRule(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+
+  // --- the delivery log ---
+  Result<Page<domain::NotificationDelivery>> ListDeliveries(const authz::Principal& p, std::string_view channel_id,
+                                                            int limit, std::string_view cursor,
+                                                            const RequestContext& ctx);
+  // Sends a delivery again (notifications.update): queued now, with a fresh retry budget and the
+  // same message id. 409 while it is queued or running.
+  Result<domain::NotificationDelivery> Redeliver(const authz::Principal& p, std::string_view id,
+                                                 const RequestContext& ctx);
+
+  // --- Notifier ---
+  Status Emit(store::Tx& tx, std::string_view org_id, notify::Event e) override;
+  Status ObserveServerHealth(store::Tx& tx, const domain::Server& s, bool healthy, std::string_view error) override;
+  void JobEnded(JobContext& jc, const Status& result) override;  // notification_events.cc
+
+  // The scheduler's sweep (scheduler replica only): enqueues the attempts whose wait is over.
+  int RunDueRetries();
+  void RegisterNotificationJobs();
+
+ private:
+  struct Sent {
+    bool ok = false;
+    int status = 0;  // HTTP status; 0 = no answer (transport error, timeout) or email
+    std::optional<int64_t> retry_after_s;
+    bool retryable = false;  // a transport failure, timeout, 408, 429 or 5xx
+    std::string error;  // client-safe, no secret
+    std::string layer, fix;
+    int64_t duration_ms = 0;
+  };
+  // Renders `e` for the channel and sends it now (the secret opened from the row).
+  Sent Send(const domain::Integration& channel, const SecretBytes& secret, const notify::Event& e,
+            const std::string& message_id);
+  Result<SecretBytes> OpenChannelSecret(store::Tx& tx, const domain::Integration& channel);
+  Status ValidateRule(store::Tx& tx, const authz::Principal& p, domain::NotificationRule& r, const RuleInput& in,
+                      const RequestContext& ctx);
+  Status RunDelivery(JobContext& jc);
+  Status EnqueueDelivery(store::Tx& tx, const domain::NotificationDelivery& d);
+  std::string Link(const std::string& org_slug, const std::string& path) const;
+
+  Integrations& integrations_;
+};
+
+// The events features emit from inside their use cases (notification_events.cc): a security
+// event about `subject` (an email, a role or token name) with `link` a path under /o/<org>.
+notify::Event SecurityEvent(notify::EventKind kind, std::string subject, std::string what, std::string fix,
+                            std::string link);
+// backup.missed for a schedule that did not start a backup when it was due.
+Result<notify::Event> BackupMissedEvent(store::Tx& tx, const domain::Integration& schedule, const std::string& why,
+                                        Timestamp due_at);
+
+// The event as stored on a delivery (no secret by construction) and back.
+nlohmann::json EventToJson(const notify::Event& e);
+notify::Event EventFromJson(const nlohmann::json& j);
+
+}  // namespace wharf::services

@@ -1,0 +1,363 @@
+// Notifications' use cases on the real store: SQLite here, PostgreSQL in services_pg_test (one
+// fresh database per test). Sending to real receivers (maildev, an HTTP receiver that checks
+// Standard Webhooks signatures) is tests/e2e/notifications.test.mjs; here the receiver is a
+// closed port on 127.0.0.1, so a delivery's retry bookkeeping runs end to end.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <unistd.h>
+
+#include "secrets/crypto.h"
+#include "services/services.h"
+#include "services/testing/fake_nodes.h"
+#include "store/sqlite/sqlite_store.h"
+#ifdef WHARF_SERVICES_POSTGRES
+#include "store/postgres/pg_store.h"
+#include "store/testing/pg_test_server.h"
+#endif
+
+namespace wharf::services {
+namespace {
+
+namespace fs = std::filesystem;
+using domain::Collection;
+
+#ifdef WHARF_SERVICES_POSTGRES
+store::testing::PgTestServer* NotifyPostgres(std::string* error) {
+  static auto server = store::testing::PgTestServer::Start();
+  if (!server) {
+    *error = server.error().message;
+    return nullptr;
+  }
+  return server->get();
+}
+#endif
+
+// No SMTP server: sign-up answers with a session at once (email channels are tested in e2e).
+class NullMailer : public http_client::Mailer {
+ public:
+  Status Send(const http_client::MailMessage&) override {
+    return Err(ErrorCode::kUnavailable, "email is disabled", Layer::kEmail);
+  }
+  bool enabled() const override { return false; }
+};
+
+class NotificationsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(secrets::Init());
+    dir_ = fs::temp_directory_path() / ("wharf-notify-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+#ifdef WHARF_SERVICES_POSTGRES
+    std::string error;
+    auto* pg = NotifyPostgres(&error);
+    ASSERT_TRUE(pg) << "PostgreSQL: " << error;
+    static int n = 0;
+    auto url = pg->CreateDatabase("notify_" + std::to_string(::getpid()) + "_" + std::to_string(++n));
+    ASSERT_TRUE(url) << url.error().message;
+    auto st = store::OpenPostgresStore(*url);
+#else
+    auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
+#endif
+    ASSERT_TRUE(st) << st.error().message << st.error().detail;
+    store_ = std::move(*st);
+    envelope_ = std::make_unique<secrets::Envelope>(secrets::Envelope::NewMasterKey());
+    Config c;
+    c.signup_policy = Config::SignupPolicy::kOpen;
+    c.allow_private_targets = private_targets_;
+    c.health_failures_before_alert = 3;
+    c.job_poll_ms = 50;
+    svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_, nodes_}, c);
+    p_ = SignUp("ada");
+  }
+  void TearDown() override {
+    svc_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  authz::Principal SignUp(const std::string& name) {
+    auto g = svc_->auth().Signup({name + "@example.test", name, SecretBytes::FromString("correct-horse-battery"), {}}, ctx_);
+    EXPECT_TRUE(g) << g.error().message;
+    auto who = svc_->auth().Authenticate(g->token.view(), ctx_);
+    EXPECT_TRUE(who);
+    auto p = svc_->auth().ResolvePrincipal(**who, g->org->slug, ctx_);
+    EXPECT_TRUE(p);
+    return *p;
+  }
+
+  // A webhook channel marked verified in the store (as a passed test would).
+  domain::Integration VerifiedWebhook(const std::string& name, const std::string& url = "http://127.0.0.1:1/hook") {
+    auto ch = svc_->notifications().CreateChannel(p_, {.name = name, .type = "webhook", .url = SecretBytes::FromString(url)}, ctx_);
+    EXPECT_TRUE(ch) << ch.error().message;
+    ch->channel.verified = true;
+    EXPECT_TRUE(store_->Write([&](store::Tx& tx) { return tx.integrations().RecordVerification(ch->channel); }));
+    return ch->channel;
+  }
+
+  // An application of `p`'s org on a saved server (the fake nodes answer for 127.0.0.1).
+  domain::Application AppIn(const authz::Principal& p, const std::string& name) {
+    auto key = svc_->ssh_keys().AddSshKey(p, {.name = name + "-key", .generate = "ed25519"}, ctx_);
+    EXPECT_TRUE(key) << key.error().message;
+    ServerInput in;
+    in.name = name + "-node";
+    in.host = "127.0.0.1";
+    in.username = "root";
+    in.ssh_key_id = key->id;
+    auto s = svc_->servers().CreateServer(p, in, ctx_);
+    EXPECT_TRUE(s) << s.error().message;
+    auto app = svc_->applications().CreateApplication(p, Collection::kApplications, {.name = name, .server_id = s->id}, ctx_);
+    EXPECT_TRUE(app) << app.error().message;
+    return *app;
+  }
+
+  std::vector<domain::NotificationDelivery> Deliveries(const authz::Principal& p) {
+    auto page = svc_->notifications().ListDeliveries(p, "", 200, "", ctx_);
+    EXPECT_TRUE(page) << page.error().message;
+    return page ? page->items : std::vector<domain::NotificationDelivery>{};
+  }
+
+  Status EmitIn(const std::string& org_id, notify::Event e) {
+    return store_->Write([&](store::Tx& tx) { return svc_->notifications().Emit(tx, org_id, std::move(e)); });
+  }
+
+  static notify::Event Failed(const std::string& deployment_id, const std::string& app_id = "") {
+    notify::Event e;
+    e.kind = notify::EventKind::kDeploymentFailed;
+    e.subject = "shop/web";
+    e.application_id = app_id;
+    e.what = "The deploy failed: the registry refused the pull.";
+    e.layer = "registry";
+    e.fix = "Verify the registry's credentials.";
+    e.link = "/deployments/" + deployment_id;
+    e.dedup_key = "deployment:" + deployment_id + ":failed";
+    return e;
+  }
+
+  bool private_targets_ = true;
+  fs::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<secrets::Envelope> envelope_;
+  NullMailer mailer_;
+  FakeClock clock_;
+  SequentialIdGenerator ids_;
+  authz::SnapshotCache cache_;
+  testing::FakeNodes nodes_;
+  std::unique_ptr<Services> svc_;
+  authz::Principal p_;
+  RequestContext ctx_{"req_test", "127.0.0.1", "gtest"};
+};
+
+TEST_F(NotificationsTest, ChannelBodiesAreValidatedAndNameTheField) {
+  auto& n = svc_->notifications();
+  auto no_url = n.CreateChannel(p_, {.name = "s", .type = "slack"}, ctx_);
+  ASSERT_FALSE(no_url);
+  EXPECT_TRUE(no_url.error().details["fields"].contains("url"));
+  auto ftp = n.CreateChannel(p_, {.name = "s", .type = "slack", .url = SecretBytes::FromString("ftp://x/y")}, ctx_);
+  ASSERT_FALSE(ftp);
+  EXPECT_TRUE(ftp.error().details["fields"].contains("url"));
+  auto sms = n.CreateChannel(p_, {.name = "s", .type = "sms"}, ctx_);
+  ASSERT_FALSE(sms);
+  EXPECT_TRUE(sms.error().details["fields"].contains("type"));
+  auto bad_mail = n.CreateChannel(p_, {.name = "m", .type = "email", .addresses = {{"ops@example.test", "nope"}}}, ctx_);
+  ASSERT_FALSE(bad_mail);
+  EXPECT_TRUE(bad_mail.error().details["fields"].contains("addresses[1]"));
+  auto mail = n.CreateChannel(p_, {.name = "m", .type = "email", .addresses = {{"Ops@Example.test"}}}, ctx_);
+  ASSERT_TRUE(mail) << mail.error().message;
+  EXPECT_FALSE(mail->channel.verified);
+  EXPECT_EQ(mail->signing_secret.size(), 0u);
+  auto dup = n.CreateChannel(p_, {.name = "m", .type = "email", .addresses = {{"x@example.test"}}}, ctx_);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(NotificationsTest, WebhookGetsAWhsecSecretOnceAndSlackUrlIsSealed) {
+  auto& n = svc_->notifications();
+  auto hook = n.CreateChannel(p_, {.name = "h", .type = "webhook", .url = SecretBytes::FromString("https://hooks.example.test/x")}, ctx_);
+  ASSERT_TRUE(hook) << hook.error().message;
+  EXPECT_EQ(hook->signing_secret.view().substr(0, 6), "whsec_");
+  EXPECT_EQ(hook->channel.Field("url"), "https://hooks.example.test/x");
+  EXPECT_TRUE(hook->channel.sealed.count("signing_secret"));
+  const std::string slack_url = "https://hooks.slack.example.test/services/T000/B000/SECRETPART";
+  auto slack = n.CreateChannel(p_, {.name = "s", .type = "slack", .url = SecretBytes::FromString(slack_url)}, ctx_);
+  ASSERT_TRUE(slack) << slack.error().message;
+  EXPECT_TRUE(slack->channel.Field("url").empty());
+  EXPECT_TRUE(slack->channel.sealed.count("url"));
+  for (const auto& [k, v] : slack->channel.fields) EXPECT_EQ(v.find("SECRETPART"), std::string::npos) << k;
+  auto t = n.UpdateChannel(p_, slack->channel.id, {.type = "webhook"}, ctx_);
+  ASSERT_FALSE(t);
+  EXPECT_TRUE(t.error().details["fields"].contains("type"));
+}
+
+class NotificationsPublicOnlyTest : public NotificationsTest {
+ protected:
+  void SetUp() override {
+    private_targets_ = false;
+    NotificationsTest::SetUp();
+  }
+};
+
+TEST_F(NotificationsPublicOnlyTest, PrivateAndPlainHttpTargetsAreRefusedWithoutTheFlag) {
+  auto& n = svc_->notifications();
+  for (const char* url : {"https://127.0.0.1/x", "https://10.1.2.3:8443/x", "https://localhost/x", "https://[::1]/x",
+                          "http://hooks.example.test/x"}) {
+    auto r = n.CreateChannel(p_, {.name = "h", .type = "webhook", .url = SecretBytes::FromString(url)}, ctx_);
+    ASSERT_FALSE(r) << url;
+    EXPECT_TRUE(r.error().details["fields"].contains("url")) << url;
+  }
+  auto ok = n.CreateChannel(p_, {.name = "d", .type = "discord", .url = SecretBytes::FromString("https://discord.example.test/api/webhooks/1/x")}, ctx_);
+  ASSERT_TRUE(ok) << ok.error().message;
+  auto moved = n.UpdateChannel(p_, ok->channel.id, {.url = SecretBytes::FromString("https://192.168.1.1/x")}, ctx_);
+  ASSERT_FALSE(moved);
+  EXPECT_TRUE(moved.error().details["fields"].contains("url"));
+}
+
+TEST_F(NotificationsTest, RulesNeedKnownEventsVerifiedChannelsAndReachableRows) {
+  auto& n = svc_->notifications();
+  auto unverified = n.CreateChannel(p_, {.name = "u", .type = "webhook", .url = SecretBytes::FromString("http://127.0.0.1:1/")}, ctx_);
+  ASSERT_TRUE(unverified);
+  auto r1 = n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{unverified->channel.id}}}, ctx_);
+  ASSERT_FALSE(r1);
+  EXPECT_TRUE(r1.error().details["fields"].contains("channel_ids[0]"));
+  auto ch = VerifiedWebhook("v");
+  auto r2 = n.CreateRule(p_, {.events = {{"deployment.exploded"}}, .channel_ids = {{ch.id}}}, ctx_);
+  ASSERT_FALSE(r2);
+  EXPECT_TRUE(r2.error().details["fields"].contains("events[0]"));
+  auto r3 = n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{ch.id}}, .min_severity = "loud"}, ctx_);
+  ASSERT_FALSE(r3);
+  EXPECT_TRUE(r3.error().details["fields"].contains("min_severity"));
+  // Another org's application is not a row this caller may name.
+  auto bob = SignUp("bob");
+  auto app = AppIn(bob, "theirs");
+  auto r4 = n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{ch.id}}, .application_ids = {{app.id}}}, ctx_);
+  ASSERT_FALSE(r4);
+  EXPECT_TRUE(r4.error().details["fields"].contains("application_ids[0]"));
+  // And bob sees none of ada's channels or rules.
+  auto ok = n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{ch.id}}}, ctx_);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_FALSE(n.GetRule(bob, ok->id, ctx_));
+  EXPECT_FALSE(n.GetChannel(bob, ch.id, ctx_));
+  auto bob_rule = n.CreateRule(bob, {.events = {{"deployment.failed"}}, .channel_ids = {{ch.id}}}, ctx_);
+  ASSERT_FALSE(bob_rule);
+  EXPECT_TRUE(bob_rule.error().details["fields"].contains("channel_ids[0]"));
+}
+
+TEST_F(NotificationsTest, OneEventSendsAtMostOneMessagePerChannel) {
+  auto& n = svc_->notifications();
+  auto a = VerifiedWebhook("a");
+  auto b = VerifiedWebhook("b");
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{a.id, b.id}}}, ctx_));
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"deployment.failed", "backup.failed"}}, .channel_ids = {{a.id}}}, ctx_));
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_1")));
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_1")));  // seen again (another replica, a retry): no new message
+  auto ds = Deliveries(p_);
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_NE(ds[0].channel_id, ds[1].channel_id);
+  for (auto& d : ds) {
+    EXPECT_EQ(d.event, "deployment.failed");
+    EXPECT_EQ(d.status, "queued");
+    auto ev = nlohmann::json::parse(d.event_json);
+    EXPECT_EQ(ev["org_slug"], p_.org_slug);
+    EXPECT_EQ(ev["link"], "http://127.0.0.1:8080/o/" + p_.org_slug + "/deployments/dep_1");
+  }
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_2")));
+  EXPECT_EQ(Deliveries(p_).size(), 4u);
+}
+
+TEST_F(NotificationsTest, RulesFilterBySeverityAndApplication) {
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("a");
+  auto app = AppIn(p_, "shop");
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"deployment.failed", "deployment.succeeded"}}, .channel_ids = {{ch.id}},
+                                .application_ids = {{app.id}}, .min_severity = "warning"}, ctx_));
+  notify::Event ok = Failed("dep_ok", app.id);
+  ok.kind = notify::EventKind::kDeploymentSucceeded;  // info < warning: filtered out
+  ok.dedup_key = "deployment:dep_ok:succeeded";
+  ASSERT_TRUE(EmitIn(p_.org_id, ok));
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_other", "app_other")));  // another application
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_none")));                // no application at all
+  EXPECT_EQ(Deliveries(p_).size(), 0u);
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_shop", app.id)));
+  EXPECT_EQ(Deliveries(p_).size(), 1u);
+}
+
+TEST_F(NotificationsTest, FlapDampingAlertsAfterThreeFailuresAndRecoversOnce) {
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("a");
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"server.unreachable", "server.recovered"}}, .channel_ids = {{ch.id}}}, ctx_));
+  domain::Server s;
+  s.id = "srv_1";
+  s.org_id = p_.org_id;
+  s.name = "node-1";
+  s.host = "203.0.113.7";
+  auto observe = [&](bool healthy) {
+    clock_.Advance(1000);
+    ASSERT_TRUE(store_->Write([&](store::Tx& tx) { return n.ObserveServerHealth(tx, s, healthy, "tcp: refused"); }));
+  };
+  observe(false);
+  observe(false);
+  observe(true);  // a blip: nothing
+  EXPECT_EQ(Deliveries(p_).size(), 0u);
+  for (int i = 0; i < 6; ++i) observe(false);
+  auto ds = Deliveries(p_);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].event, "server.unreachable");
+  EXPECT_NE(nlohmann::json::parse(ds[0].event_json)["what"].get<std::string>().find("node-1"), std::string::npos);
+  observe(true);
+  observe(true);
+  ds = Deliveries(p_);
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_EQ(ds[0].event, "server.recovered");
+}
+
+TEST_F(NotificationsTest, AFailedDeliveryRetriesWithBackoffAndCanBeRedelivered) {
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("closed-port");  // 127.0.0.1:1: connection refused, a retryable failure
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{ch.id}}}, ctx_));
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_1")));
+  svc_->StartJobWorkers();
+  auto wait_for = [&](const std::string& status, int64_t attempts) {
+    for (int i = 0; i < 400; ++i) {
+      auto ds = Deliveries(p_);
+      if (ds.size() == 1 && ds[0].status == status && ds[0].attempts == attempts) return ds[0];
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "delivery never reached " << status << " after " << attempts << " attempt(s)";
+    return domain::NotificationDelivery{};
+  };
+  auto d = wait_for("retrying", 1);
+  EXPECT_EQ(d.response_code, 0);
+  EXPECT_EQ(d.next_attempt_at, clock_.Now() + 10'000);
+  EXPECT_NE(d.last_error.find("Cannot reach 127.0.0.1"), std::string::npos) << d.last_error;
+  EXPECT_EQ(svc_->notifications().RunDueRetries(), 0);  // not due yet
+  clock_.Advance(10'000);
+  EXPECT_EQ(svc_->notifications().RunDueRetries(), 1);
+  d = wait_for("retrying", 2);
+  EXPECT_EQ(d.next_attempt_at, clock_.Now() + 30'000);
+  // A manual redelivery is refused while one is queued, and otherwise restarts the budget.
+  auto again = n.Redeliver(p_, d.id, ctx_);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->status, "queued");
+  d = wait_for("retrying", 3);
+  EXPECT_EQ(d.next_attempt_at, clock_.Now() + 10'000);  // the first retry's wait again
+}
+
+TEST_F(NotificationsTest, DeletingAChannelTakesItOutOfRulesAndDropsItsLog) {
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("a");
+  auto rule = n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{ch.id}}}, ctx_);
+  ASSERT_TRUE(rule);
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_1")));
+  ASSERT_TRUE(n.DeleteChannel(p_, ch.id, ctx_));
+  auto after = n.GetRule(p_, rule->id, ctx_);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->channel_ids.empty());
+  EXPECT_EQ(Deliveries(p_).size(), 0u);
+}
+
+}  // namespace
+}  // namespace wharf::services
