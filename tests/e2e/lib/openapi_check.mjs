@@ -6,6 +6,7 @@
 // WHARF_E2E_OPENAPI=off skips the check; =strict also fails a response whose status the
 // operation does not document at all (the goal of issue 21; "on", the default, checks only
 // where a schema exists).
+import { appendFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 
@@ -66,6 +67,8 @@ export async function checkResponse(base, method, p, status, headers, json, text
     // 404/405 for routes that do not exist are part of what tests probe; only documented routes are checked.
     return;
   }
+  if (process.env.WHARF_E2E_OPENAPI_RECORD)
+    appendFileSync(process.env.WHARF_E2E_OPENAPI_RECORD, JSON.stringify({ m: method.toUpperCase(), t: found.template, s: status, ct: (headers && headers.get && headers.get('content-type')) || '', j: json }) + '\n');
   const responses = found.op.responses || {};
   const spec = responses[String(status)] || responses[`${String(status)[0]}XX`] || responses.default;
   if (!spec) {
