@@ -233,7 +233,8 @@ void AddApplicationRoutes(Router& rt) {
       },
       Ref("Variables"))
       .Query("reveal", oas::Enum({"true", "false"}), "true: add each resolved value (services.update, audited)");
-  const Fields put_vars_fields = {Any("variables", VariablesInSchema()).Req()};
+  const Fields put_vars_fields = {
+      Any("variables", VariablesInSchema()).Req().Example(json::array({{{"key", "NODE_ENV"}, {"value", "production"}}}))};
   const Fields set_var_fields = {Str("value", domain::kMaxValueBytes).Req().Example("{{ db.DATABASE_URL }}")};
   const Fields regenerate_fields = {Any("keys", oas::Array(oas::String())).Desc("Variable names; all when absent")};
   const Fields domain_fields = {Str("hostname", 300).Req().Example("shop.example.com"), Bool("letsencrypt").Desc("Default true"),

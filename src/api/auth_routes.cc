@@ -40,7 +40,7 @@ void AddAuthRoutes(Router& rt) {
                                Bool("cookie_only").Desc("Leave the session token out of the body (web UI)")};
   const Fields token_fields = {
       Str("name", 200).Req().Example("ci"), Str("org", 64).Req().Desc("The org's slug").Example("acme"),
-      Any("permissions", Ref("Permissions")).Desc("At most the caller's own; default: the caller's"),
+      Any("permissions", Ref("PermissionsInput")).Desc("At most the caller's own; default: the caller's"),
       Int("expires_in_days")};
   const Fields org_fields = {Str("name", 200).Req().Example("Acme"), Str("slug", 64).Example("acme")};
   const Fields rename_org_fields = {Str("name", 200).Req().Example("Acme Inc")};

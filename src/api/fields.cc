@@ -116,6 +116,7 @@ json FieldsSchema(const Fields& fields) {
     }
     // Parse treats null as absent, so an optional field may be sent as null.
     if (!f.required && f.kind != Field::Kind::kJson) p["nullable"] = true;
+    if (p.contains("$ref")) p = {{"allOf", json::array({p})}};  // a $ref takes no siblings
     if (!f.description.empty()) p["description"] = f.description;
     props[f.name] = std::move(p);
     if (f.required) required.push_back(f.name);
@@ -130,6 +131,9 @@ json FieldsExample(const Fields& fields) {
   for (const Field& f : fields) {
     if (!f.example.is_null()) ex[f.name] = f.example;
     else if (f.required && !f.one_of.empty()) ex[f.name] = f.one_of.front();
+    else if (f.required && f.kind == Field::Kind::kInt) ex[f.name] = f.min.value_or(1);
+    else if (f.required && f.kind == Field::Kind::kBool) ex[f.name] = true;
+    else if (f.required && f.kind != Field::Kind::kJson) ex[f.name] = f.name;  // a placeholder of the right type
   }
   return ex;
 }

@@ -382,8 +382,8 @@ void AddIntegrationRoutes(Router& rt) {
     for (auto& v : *rows) items.push_back(CloudAccountJson(v));
     return Result<HttpResponse>(Json(200, {{"items", items}, {"next_cursor", nullptr}}));
   };
-  cloud.list_query = {{"expiring_within_days", {{"type", "integer"}, {"minimum", 0}, {"maximum", 3650}},
-                       "Only accounts whose session expires (or expired) within N days, soonest first"}};
+  cloud.list_query.push_back({"expiring_within_days", json{{"type", "integer"}, {"minimum", 0}, {"maximum", 3650}},
+                              "Only accounts whose session expires (or expired) within N days, soonest first"});
   cloud.test_fields = cloud_fields;
   cloud.test = [&s](Call& c, const Body&, services::CloudAccountInput in) -> Result<nlohmann::json> {
     WHARF_ASSIGN_OR_RETURN(auto out, s.cloud_accounts().TestCloudAccount(c.p(), std::move(in), c.ctx));

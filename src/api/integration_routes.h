@@ -18,7 +18,6 @@
 //   AddIntegration(rt, std::move(reg));
 #pragma once
 
-#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,7 +53,12 @@ struct IntegrationRoutes {
   // Optional: a list answered otherwise, when it returns one (cloud accounts' ?expiring_within_days).
   std::function<std::optional<Result<HttpResponse>>(Call&)> list_filter;
   // The list's extra query parameters {name, schema, description} (documentation).
-  std::vector<std::array<nlohmann::json, 3>> list_query;
+  struct QueryParam {
+    std::string name;
+    nlohmann::json schema;
+    std::string description;
+  };
+  std::vector<QueryParam> list_query;
   // Optional: a kind-specific delete (cloud accounts refuse while EC2 groups are recorded).
   std::function<Status(Call&)> remove;
   std::vector<int> remove_statuses = {204, 401, 403, 404};
@@ -75,7 +79,7 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
            return Json(200, ListJson(page, spec->write));
          },
          ListOf(spec->schema));
-
+  for (auto& q : spec->list_query) list.Query(q.name, q.schema, q.description);
   rt.Add("POST", base + "/test", A::kOrg, spec->tag, spec->summary.test, {200, 400, 401, 403, 404},
          [spec](Call& c) -> Result<HttpResponse> {
            WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, spec->test_fields));

@@ -79,7 +79,6 @@ void AddSharedSchemas(Router& rt) {
                                     {"message", String()}, {"fix", String()}, {"layer", String()}},
                                    {"fix", "layer"}));
   rt.AddSchema("CheckReport", OpenObject({{"ok", Boolean()}, {"checks", Array(Ref("Check"))}}));
-  rt.AddSchema("StepReport", OpenObject({{"ok", Boolean()}, {"steps", Array(Ref("Check"))}}));
   rt.AddSchema("Domains", Object({{"items", Array(Ref("Domain"))}}));
   rt.AddSchema("Domain", Object({{"hostname", String()}, {"letsencrypt", Boolean()}, {"default", Boolean()}}));
   // Permissions keyed by collection name; each grant as PermissionsToJson writes it.
@@ -92,11 +91,16 @@ void AddSharedSchemas(Router& rt) {
     return all;
   }());
   rt.AddSchema("Permissions", perms);
-  rt.AddSchema("Grant", Object({{"create", Boolean()}, {"read", Boolean()}, {"update", Boolean()}, {"delete", Boolean()},
-                                {"create_limit", Integer()}, {"read_scope", Enum({"all", "own"})}},
-                               {"create", "read", "update", "delete", "create_limit", "read_scope"}));
-  rt.AddSchema("ResourceScope", Object({{"applications", Array(String())}, {"servers", Array(String())}},
-                                       {"applications", "servers"}));
+  json grant = {{"create", Boolean()}, {"read", Boolean()}, {"update", Boolean()}, {"delete", Boolean()},
+                {"create_limit", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000000}, {"description", "0 = unlimited"}}},
+                {"read_scope", Enum({"all", "own"})}};
+  rt.AddSchema("Grant", Object(grant));
+  // What a request may send (domain::ParsePermissions): any subset of the grants' keys.
+  json input = perms;
+  for (auto& [k, v] : input["properties"].items()) v = Ref("GrantInput");
+  rt.AddSchema("PermissionsInput", input);
+  rt.AddSchema("GrantInput", Object(grant, {"create", "read", "update", "delete", "create_limit", "read_scope"}));
+  rt.AddSchema("ResourceScope", Object({{"applications", Array(String())}, {"servers", Array(String())}}));
 }
 
 json UserJson(const domain::User& u) {

@@ -29,7 +29,7 @@ inline json Enum(std::vector<std::string> values) { return {{"type", "string"}, 
 // Any JSON value (free-form report payloads).
 inline json AnyValue() { return json::object(); }
 inline json Nullable(json s) {
-  if (s.contains("$ref")) return {{"nullable", true}, {"allOf", json::array({s})}};
+  if (s.contains("$ref")) return {{"type", "object"}, {"nullable", true}, {"allOf", json::array({s})}};
   s["nullable"] = true;
   return s;
 }

@@ -64,8 +64,11 @@ void AddTeamRoutes(Router& rt) {
   }
   const Fields role_fields = {
       Str("name", 200).Example("Deployer"), Str("description", 1000),
-      Any("permissions", Ref("Permissions")).Desc("Required on create; no more than the caller holds"),
-      Any("resource_scope", oas::Nullable(Ref("ResourceScope"))).Desc("Limit the role to these applications and servers")};
+      Any("permissions", Ref("PermissionsInput")).Desc("Required on create; no more than the caller holds"),
+      Any("resource_scope", oas::Nullable(oas::Object({{"applications", oas::Array(oas::String())},
+                                                       {"servers", oas::Array(oas::String())}},
+                                                      {"applications", "servers"})))
+          .Desc("Limit the role to these applications and servers")};
   const Fields member_fields = {Str("role_id", 64).Req()};
   const Fields invite_fields = {Str("email", 254).Req().Format("email").Example("grace@example.com"),
                                 Str("role_id", 64).Req(), Bool("send_email").Desc("Default true")};
