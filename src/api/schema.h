@@ -29,7 +29,10 @@ inline json Enum(std::vector<std::string> values) { return {{"type", "string"}, 
 // Any JSON value (free-form report payloads).
 inline json AnyValue() { return json::object(); }
 inline json Nullable(json s) {
-  if (s.contains("$ref")) return {{"type", "object"}, {"nullable", true}, {"allOf", json::array({s})}};
+  // A $ref takes no siblings in OpenAPI 3.0, and `nullable` beside allOf does not admit null to
+  // JSON Schema validators: the referenced schema, or a schema that only null matches.
+  if (s.contains("$ref"))
+    return {{"anyOf", json::array({s, {{"type", "object"}, {"nullable", true}, {"enum", json::array({nullptr})}}})}};
   s["nullable"] = true;
   return s;
 }

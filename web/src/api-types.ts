@@ -1894,7 +1894,7 @@ export interface components {
             name: string;
             /** @description The org's slug */
             org: string;
-            permissions: components["schemas"]["Permissions"] | null;
+            permissions: components["schemas"]["Permissions"] | (never | null);
             /** @description Only when created: the secret, shown once */
             token?: string;
         };
@@ -2377,7 +2377,7 @@ export interface components {
             members: components["schemas"]["UserBrief"][];
             name: string;
             permissions: components["schemas"]["Permissions"];
-            resource_scope: components["schemas"]["ResourceScope"] | null;
+            resource_scope: components["schemas"]["ResourceScope"] | (never | null);
             /** Format: date-time */
             updated_at: string;
         };
@@ -2420,7 +2420,7 @@ export interface components {
             host: string;
             host_key_fingerprint: string | null;
             id: string;
-            last_check: components["schemas"]["ServerReport"] | null;
+            last_check: components["schemas"]["ServerReport"] | (never | null);
             /** Format: date-time */
             last_check_at: string | null;
             last_error: string | null;
@@ -2501,12 +2501,6 @@ export interface components {
             type: string;
             /** Format: date-time */
             updated_at: string;
-        };
-        StepReport: {
-            ok: boolean;
-            steps: components["schemas"]["Check"][];
-        } & {
-            [key: string]: unknown;
         };
         Template: {
             /** Format: date-time */
@@ -8137,7 +8131,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "email": "grace@example.com"
+                 *       "email": "grace@example.com",
+                 *       "role_id": "role_id"
                  *     }
                  */
                 "application/json": {
@@ -8884,6 +8879,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role_id": "role_id"
+                 *     }
+                 */
                 "application/json": {
                     role_id: string;
                 };
@@ -11495,6 +11495,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
+                 *       "application_id": "application_id",
                  *       "branch": "main",
                  *       "name": "web",
                  *       "port": 5000,
@@ -12752,6 +12753,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "variables": [
+                 *         {
+                 *           "key": "NODE_ENV",
+                 *           "value": "production"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     variables: {
                         key: string;
@@ -14119,6 +14130,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "target_id": "target_id"
+                 *     }
+                 */
                 "application/json": {
                     /** Format: int64 */
                     count?: number | null;
@@ -14210,6 +14226,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "user_id": "user_id"
+                 *     }
+                 */
                 "application/json": {
                     user_id: string;
                 };
