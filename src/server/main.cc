@@ -506,6 +506,7 @@ int main(int argc, char** argv) {
   ServeFlags f;
   auto* serve = app.add_subcommand("serve", "Run the control plane (HTTP API, web UI)");
   auto* openapi = app.add_subcommand("openapi", "Print the API's OpenAPI document (JSON) without serving");
+  openapi->footer("Example:\n  wharf openapi > wharf-openapi.json   # then generate a client (docs/api.md)");
   serve->footer("Example:\n  wharf serve --listen 0.0.0.0:8080 --data-dir /var/lib/wharf --public-url https://wharf.example.com");
   serve->add_option("--listen", f.listen, "HOST:PORT to listen on (env WHARF_LISTEN); port 0 picks a free port");
   serve->add_option("--data-dir", f.data_dir, "Data directory: SQLite database, master key, logs (env WHARF_DATA_DIR)");

@@ -91,3 +91,32 @@ export async function checkResponse(base, method, p, status, headers, json, text
     throw new Error(`openapi check: ${key}: response does not match its schema: ${why}\n${String(text).slice(0, 400)}`);
   }
 }
+
+// Throws when a request body does not match the documented requestBody of METHOD PATH (a client's
+// requests, such as the CLI's, checked against the contract). A path the document does not list
+// throws too.
+export async function checkRequest(base, method, p, body) {
+  const path = p.split('?')[0];
+  const { ops, ajv, compiled } = await load(base);
+  const found = ops.find((o) => o.method === method.toUpperCase() && o.rx.test(path));
+  if (!found) throw new Error(`openapi check: ${method} ${path} is not in the document`);
+  const rb = found.op.requestBody;
+  if (body === undefined || body === '') {
+    if (rb?.required && !['POST'].includes(method.toUpperCase())) throw new Error(`openapi check: ${method} ${found.template} needs a body`);
+    return found.template;
+  }
+  if (!rb) throw new Error(`openapi check: ${method} ${found.template} takes no body, was sent ${String(body).slice(0, 200)}`);
+  const key = `request ${method} ${found.template}`;
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = ajv.compile(rewriteRefs(rb.content['application/json'].schema));
+    compiled.set(key, validate);
+  }
+  const json = typeof body === 'string' ? JSON.parse(body) : body;
+  if (!validate(json)) {
+    const why = validate.errors.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new Error(`openapi check: ${key}: the body does not match the documented request: ${why}\n${JSON.stringify(json).slice(0, 400)}`);
+  }
+  return found.template;
+}
+
