@@ -45,7 +45,7 @@ test('every operation documents its request body, its 2xx body and its security'
     for (const [m, op] of Object.entries(item)) {
       const ok = Object.entries(op.responses).filter(([st]) => st.startsWith('2') && st !== '204');
       for (const [st, res] of ok) if (!res.content) missing.push(`${m.toUpperCase()} ${p} ${st}: no content`);
-      if (['post', 'put', 'patch'].includes(m) && !op.requestBody && !/\/(cancel|check|onboard|leave|link|resend|restore|run|accept|repin-host-key|restart|stop|deploy|redeploy|destroy|logout|logout-all|reveal-credentials|default)$/.test(p))
+      if (['post', 'put', 'patch'].includes(m) && !op.requestBody && !/\/(cancel|check|onboard|apply-firewall|leave|link|resend|restore|run|accept|repin-host-key|restart|stop|deploy|redeploy|destroy|logout|logout-all|reveal-credentials|default)$/.test(p))
         missing.push(`${m.toUpperCase()} ${p}: no requestBody`);
       if (!Array.isArray(op.security)) missing.push(`${m.toUpperCase()} ${p}: no security`);
     }
