@@ -172,7 +172,7 @@ void AddBackupRoutes(Router& rt) {
       },
       Ref("BackupStarted"));
   rt.Add("GET", bk + "/backups/{id}/download", A::kOrg, "backups",
-      "The backup's dump, streamed through Wharf (backups.read, audited)", {200, 400, 401, 403, 404, 409},
+      "The backup's dump, streamed through Wharf (backups.read, audited)", {200, 400, 401, 403, 404, 409, 429},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto dl, s.backups().DownloadBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         HttpResponse r;

@@ -163,7 +163,7 @@ void AddServerRoutes(Router& rt) {
       oas::Object({{"backend", oas::String("nftables or ufw")}, {"rules_in_force", oas::String()}}));
   rt.Add("POST", "/api/v1/orgs/{org}/servers/{id}/onboard", A::kOrg, "servers",
       "Install the pinned Dokku and plugins, doing only what is missing; answers 202 {job_id} (servers.update)",
-      {202, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+      {202, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto job, s.servers().OnboardServer(c.p(), c.params[1], c.ctx));
         return Json(202, {{"job_id", job.id}, {"status", job.status}});
       },

@@ -188,7 +188,7 @@ void AddTeamRoutes(Router& rt) {
       },
       oas::Object({{"link", oas::String()}, {"expires_at", oas::Time()}}));
   rt.Add("POST", "/api/v1/orgs/{org}/invitations/{id}/resend", A::kOrg, "invitations",
-      "Email the invitation again with a fresh link (team.update)", {200, 401, 403, 404, 409},
+      "Email the invitation again with a fresh link (team.update)", {200, 401, 403, 404, 409, 429},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto v, s.team().ResendInvitation(c.p(), c.params[1], c.ctx));
         json out = {{"email_status", v.invitation.email_status}};
