@@ -91,6 +91,7 @@ e2e: deps build
 
 test: deps build
 	@scripts/check-layers.sh
+	@scripts/api-types.sh --check
 	@npm test --prefix web
 	@unit=0; ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) || unit=$$?; \
 	e2e=0; WHARF_BIN=$(abspath $(WHARF)) node tests/e2e/run.mjs || e2e=$$?; \

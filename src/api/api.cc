@@ -11,6 +11,7 @@ struct Api::Impl {
   Router rt;
 
   Impl(services::Services& s, Metrics& m, ApiOptions o) : rt(s, m, std::move(o)) {
+    AddSharedSchemas(rt);
     AddApplicationRoutes(rt);
     AddTemplateRoutes(rt);
     AddDeploymentRoutes(rt);

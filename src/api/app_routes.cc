@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "api/body.h"
+#include "api/schema.h"
 
 namespace wharf::api {
 
@@ -37,22 +38,33 @@ Result<std::vector<services::VariableInput>> ParseVariables(const json& v, const
 }
 
 
-const std::initializer_list<std::string_view> kServiceFields = {
-    "name", "type", "git_provider_id", "repository", "branch", "tag", "build_path", "port", "image",
-    "docker_registry_id", "ports", "database", "engine", "version", "variables"};
+// The variables of a body: [{key, value}] or {KEY: value}.
+json VariablesInSchema() {
+  using namespace oas;
+  return {{"oneOf", json::array({Array(Object({{"key", String()}, {"value", String()}}, {"value"})), Map(String())})}};
+}
+
+const Fields kServiceFields = {
+    Str("name", 200).Example("web"), Str("type", 50).Desc("app, docker or database").Example("app"),
+    Str("git_provider_id", 100), Str("repository", 600).Example("acme/web"), Str("branch", 300).Example("main"),
+    Str("tag", 300), Str("build_path", 300), Int("port").Example(5000), Str("image", 4096), Str("docker_registry_id", 100),
+    Any("ports", oas::Array(oas::String("scheme:host-port:container-port, e.g. http:80:5000"))),
+    Any("database", oas::Object({{"engine", oas::String()}, {"version", oas::String()}}, {"engine", "version"})),
+    Str("engine", 50), Str("version", 50), Any("variables", VariablesInSchema())};
+const Fields kApplicationFields = {Str("name", 200).Example("shop"), Str("description", 4000), Str("server_id", 100)};
 
 Result<services::ServiceInput> ParseService(const Body& b) {
   services::ServiceInput in;
-  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-  WHARF_ASSIGN_OR_RETURN(in.type, b.OptString("type", 50));
-  WHARF_ASSIGN_OR_RETURN(in.git_provider_id, b.OptString("git_provider_id", 100));
-  WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 600));
-  WHARF_ASSIGN_OR_RETURN(in.branch, b.OptString("branch", 300));
-  WHARF_ASSIGN_OR_RETURN(in.tag, b.OptString("tag", 300));
-  WHARF_ASSIGN_OR_RETURN(in.build_path, b.OptString("build_path", 300));
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+  WHARF_ASSIGN_OR_RETURN(in.type, b.OptString("type"));
+  WHARF_ASSIGN_OR_RETURN(in.git_provider_id, b.OptString("git_provider_id"));
+  WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository"));
+  WHARF_ASSIGN_OR_RETURN(in.branch, b.OptString("branch"));
+  WHARF_ASSIGN_OR_RETURN(in.tag, b.OptString("tag"));
+  WHARF_ASSIGN_OR_RETURN(in.build_path, b.OptString("build_path"));
   WHARF_ASSIGN_OR_RETURN(in.port, b.OptInt("port"));
-  WHARF_ASSIGN_OR_RETURN(in.image, b.OptString("image", 4096));
-  WHARF_ASSIGN_OR_RETURN(in.docker_registry_id, b.OptString("docker_registry_id", 100));
+  WHARF_ASSIGN_OR_RETURN(in.image, b.OptString("image"));
+  WHARF_ASSIGN_OR_RETURN(in.docker_registry_id, b.OptString("docker_registry_id"));
   if (b.Has("ports")) {
     const json& a = b.Raw("ports");
     if (!a.is_array()) return FieldError("ports", "must be a list like [\"http:80:5000\"]");
@@ -63,8 +75,8 @@ Result<services::ServiceInput> ParseService(const Body& b) {
     }
     in.ports = std::move(ports);
   }
-  WHARF_ASSIGN_OR_RETURN(in.engine, b.OptString("engine", 50));
-  WHARF_ASSIGN_OR_RETURN(in.version, b.OptString("version", 50));
+  WHARF_ASSIGN_OR_RETURN(in.engine, b.OptString("engine"));
+  WHARF_ASSIGN_OR_RETURN(in.version, b.OptString("version"));
   if (b.Has("database")) {
     const json& d = b.Raw("database");
     if (!d.is_object()) return FieldError("database", "must be {\"engine\": \"postgres\", \"version\": \"16\"}");
@@ -83,9 +95,9 @@ Result<services::ServiceInput> ParseService(const Body& b) {
 
 Result<services::ApplicationInput> ParseApplication(const Body& b) {
   services::ApplicationInput in;
-  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-  WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description", 4000));
-  WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id", 100));
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+  WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description"));
+  WHARF_ASSIGN_OR_RETURN(in.server_id, b.OptString("server_id"));
   return in;
 }
 
@@ -117,26 +129,32 @@ void AddApplicationRoutes(Router& rt) {
           WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(call.req));
           WHARF_ASSIGN_OR_RETURN(auto page, s.applications().ListApplications(call.p(), c, limit, call.req.Query("cursor"), call.ctx));
           return Json(200, ListJson(page, ApplicationJson));
-        });
+        },
+        ListOf("Application"));
     rt.Add("POST", base, A::kOrg, tag, "Create {name, description?, server_id} (" + perm + ".create)",
         {201, 400, 401, 403, 404, 409}, [&s, c](Call& call) -> Result<HttpResponse> {
-          WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, {"name", "description", "server_id"}));
+          WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, kApplicationFields));
           WHARF_ASSIGN_OR_RETURN(auto in, ParseApplication(b));
           WHARF_ASSIGN_OR_RETURN(auto a, s.applications().CreateApplication(call.p(), c, std::move(in), call.ctx));
           return Json(201, ApplicationJson(a));
-        });
+        },
+        Ref("Application"))
+        .Request(kApplicationFields);
     rt.Add("GET", base + "/{id}", A::kOrg, tag, "One (" + perm + ".read)", {200, 401, 403, 404},
         [&s, c](Call& call) -> Result<HttpResponse> {
           WHARF_ASSIGN_OR_RETURN(auto a, s.applications().GetApplication(call.p(), c, call.params[1], call.ctx));
           return Json(200, ApplicationJson(a));
-        });
+        },
+        Ref("Application"));
     rt.Add("PATCH", base + "/{id}", A::kOrg, tag, "Edit name, description or server_id (" + perm + ".update)", kRow,
         [&s, c](Call& call) -> Result<HttpResponse> {
-          WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, {"name", "description", "server_id"}));
+          WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(call.req, kApplicationFields));
           WHARF_ASSIGN_OR_RETURN(auto in, ParseApplication(b));
           WHARF_ASSIGN_OR_RETURN(auto a, s.applications().UpdateApplication(call.p(), c, call.params[1], std::move(in), call.ctx));
           return Json(200, ApplicationJson(a));
-        });
+        },
+        Ref("Application"))
+        .Request(kApplicationFields);
     rt.Add("DELETE", base + "/{id}", A::kOrg, tag, "Delete; 409 while it has services (" + perm + ".delete)",
         {204, 401, 403, 404, 409}, [&s, c](Call& call) -> Result<HttpResponse> {
           WHARF_TRY(s.applications().DeleteApplication(call.p(), c, call.params[1], call.ctx));
@@ -157,30 +175,35 @@ void AddApplicationRoutes(Router& rt) {
         json items = json::array();
         for (auto& v : list) items.push_back(ServiceJson(v));
         return Json(200, {{"items", items}, {"next_cursor", nullptr}});
-      });
+      },
+      oas::Object({{"items", oas::Array(Ref("Service"))}, {"next_cursor", oas::Nullable(oas::String("Always null: one page"))}}));
   rt.Add("POST", "/api/v1/orgs/{org}/applications/{id}/services", A::kOrg, "services",
       "Add a service: {name, type: app|docker|database, …, variables?} (services.create)", {201, 400, 401, 403, 404, 409},
       [create_service](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, kServiceFields));
         return create_service(c, c.params[1], b);
-      });
+      },
+      Ref("Service"))
+      .Request(kServiceFields);
+  const Fields service_in_app_fields = kServiceFields.With({Str("application_id", 100).Req()});
   rt.Add("POST", "/api/v1/orgs/{org}/services", A::kOrg, "services",
       "Add a service to {application_id} (services.create)", {201, 400, 401, 403, 404, 409},
-      [create_service](Call& c) -> Result<HttpResponse> {
+      [create_service, service_in_app_fields](Call& c) -> Result<HttpResponse> {
         // The body is parsed once, with its limits, and never re-serialised: application_id is
         // taken out and the rest goes on as the same parsed value.
-        std::vector<std::string_view> fields(kServiceFields);
-        fields.push_back("application_id");
-        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, fields));
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, service_in_app_fields));
         json app = b.Take("application_id");
         if (!app.is_string()) return FieldError("application_id", "is required: the application to add the service to");
         return create_service(c, app.get<std::string>(), b);
-      });
+      },
+      Ref("Service"))
+      .Request(service_in_app_fields);
   rt.Add("GET", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services", "A service (services.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().GetService(c.p(), c.params[1], c.ctx));
         return Json(200, ServiceJson(v));
-      });
+      },
+      Ref("Service"));
   rt.Add("PATCH", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services",
       "Edit a service's settings; a new image or registry is checked again (services.update)", kRow,
       [&s](Call& c) -> Result<HttpResponse> {
@@ -188,7 +211,9 @@ void AddApplicationRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(auto in, ParseService(b));
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().UpdateService(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, ServiceJson(v));
-      });
+      },
+      Ref("Service"))
+      .Request(kServiceFields);
   rt.Add("DELETE", "/api/v1/orgs/{org}/services/{id}", A::kOrg, "services",
       "Delete a service; 409 while another variable refers to it (services.delete)", {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
@@ -206,33 +231,45 @@ void AddApplicationRoutes(Router& rt) {
         if (reveal == "true") WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "services.reveal", c.ctx));
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().ListVariables(c.p(), c.params[1], reveal == "true", c.ctx));
         return Json(200, vars_json(v));
-      });
+      },
+      Ref("Variables"))
+      .Query("reveal", oas::Enum({"true", "false"}), "true: add each resolved value (services.update, audited)");
+  const Fields put_vars_fields = {
+      Any("variables", VariablesInSchema()).Req().Example(json::array({{{"key", "NODE_ENV"}, {"value", "production"}}}))};
+  const Fields set_var_fields = {Str("value", domain::kMaxValueBytes).Req().Example("{{ db.DATABASE_URL }}")};
+  const Fields regenerate_fields = {Any("keys", oas::Array(oas::String())).Desc("Variable names; all when absent")};
+  const Fields domain_fields = {Str("hostname", 300).Req().Example("shop.example.com"), Bool("letsencrypt").Desc("Default true"),
+                                Bool("default").Desc("Default false; the first domain is the default")};
   rt.Add("PUT", "/api/v1/orgs/{org}/services/{id}/variables", A::kOrg, "services",
       "Replace every variable {variables: [{key, value}]}; removed keys are unset by the next deploy (services.update)",
-      kRow, [&s, vars_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"variables"}));
-        if (!b.Has("variables")) return FieldError("variables", "is required: [{\"key\": \"NAME\", \"value\": \"…\"}]");
+      kRow, [&s, vars_json, put_vars_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, put_vars_fields));
         WHARF_ASSIGN_OR_RETURN(auto in, ParseVariables(b.Raw("variables"), "variables"));
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().PutVariables(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, vars_json(v));
-      });
+      },
+      Ref("Variables"))
+      .Request(put_vars_fields);
   rt.Add("PUT", "/api/v1/orgs/{org}/services/{id}/variables/{key}", A::kOrg, "services",
-      "Set one variable {value} (services.update)", kRow, [&s, vars_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"value"}));
-        WHARF_ASSIGN_OR_RETURN(auto value, b.String("value", domain::kMaxValueBytes));
+      "Set one variable {value} (services.update)", kRow, [&s, vars_json, set_var_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, set_var_fields));
+        WHARF_ASSIGN_OR_RETURN(auto value, b.String("value"));
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().SetVariable(c.p(), c.params[1], {c.params[2], std::move(value)}, c.ctx));
         return Json(200, vars_json(v));
-      });
+      },
+      Ref("Variables"))
+      .Request(set_var_fields);
   rt.Add("DELETE", "/api/v1/orgs/{org}/services/{id}/variables/{key}", A::kOrg, "services",
       "Remove one variable; it is unset by the next deploy (services.update)", kRow,
       [&s, vars_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().DeleteVariable(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, vars_json(v));
-      });
+      },
+      Ref("Variables"));
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/variables/regenerate", A::kOrg, "services",
       "New values for the secret() of {keys?} (all when absent) (services.update)", kRow,
-      [&s, vars_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"keys"}));
+      [&s, vars_json, regenerate_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, regenerate_fields));
         std::vector<std::string> keys;
         if (b.Has("keys")) {
           const json& k = b.Raw("keys");
@@ -244,14 +281,18 @@ void AddApplicationRoutes(Router& rt) {
         }
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().RegenerateSecrets(c.p(), c.params[1], std::move(keys), c.ctx));
         return Json(200, vars_json(v));
-      });
+      },
+      Ref("Variables"))
+      .Request(regenerate_fields, true);
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/reveal-credentials", A::kOrg, "services",
       "A database's generated credentials and URL (services.update, audited)", {200, 400, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "services.reveal", c.ctx));
         WHARF_ASSIGN_OR_RETURN(auto v, s.app_services().RevealCredentials(c.p(), c.params[1], c.ctx));
         return Json(200, v);
-      });
+      },
+      oas::OpenObject({{"engine", oas::String()}, {"host", oas::String()}, {"port", oas::Integer()}, {"name", oas::String()},
+                       {"user", oas::String()}, {"password", oas::String()}, {"database_url", oas::String()}}));
 
   // Domains (the model; the node applies them with deployments).
   auto domains_json = [](const json& d) { return json{{"items", d}}; };
@@ -259,28 +300,33 @@ void AddApplicationRoutes(Router& rt) {
       {200, 401, 403, 404}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().ListDomains(c.p(), c.params[1], c.ctx));
         return Json(200, domains_json(d));
-      });
+      },
+      Ref("Domains"));
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/domains", A::kOrg, "services",
       "Add {hostname, letsencrypt?: true, default?: false}; the first is the default (services.update)",
-      {201, 400, 401, 403, 404, 409}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"hostname", "letsencrypt", "default"}));
-        WHARF_ASSIGN_OR_RETURN(auto host, b.String("hostname", 300));
+      {201, 400, 401, 403, 404, 409}, [&s, domains_json, domain_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, domain_fields));
+        WHARF_ASSIGN_OR_RETURN(auto host, b.String("hostname"));
         WHARF_ASSIGN_OR_RETURN(auto le, b.OptBool("letsencrypt"));
         WHARF_ASSIGN_OR_RETURN(auto def, b.OptBool("default"));
         WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().AddDomain(c.p(), c.params[1], host, le.value_or(true), def.value_or(false), c.ctx));
         return Json(201, domains_json(d));
-      });
+      },
+      Ref("Domains"))
+      .Request(domain_fields);
   rt.Add("DELETE", "/api/v1/orgs/{org}/services/{id}/domains/{hostname}", A::kOrg, "services",
       "Remove a domain (services.update)", {200, 400, 401, 403, 404}, [&s, domains_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().RemoveDomain(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, domains_json(d));
-      });
+      },
+      Ref("Domains"));
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/domains/{hostname}/default", A::kOrg, "services",
       "Make a domain the default ({{ svc.DOMAIN }}) (services.update)", {200, 400, 401, 403, 404},
       [&s, domains_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto d, s.app_services().SetDefaultDomain(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, domains_json(d));
-      });
+      },
+      Ref("Domains"));
 
 }
 
@@ -288,12 +334,23 @@ void AddTemplateRoutes(Router& rt) {
   using A = AuthMode;
   auto& s = rt.svc();
   const std::vector<int> kRow = {200, 400, 401, 403, 404, 409};
+  rt.AddSchema("Template", oas::Object({{"id", oas::String()}, {"name", oas::String()}, {"description", oas::String()},
+                                        {"services", oas::Array(oas::Map())}, {"source_application", oas::String()},
+                                        {"created_at", oas::Time()}, {"updated_at", oas::Time()}, {"created_by", oas::String()}}));
+  const Fields template_fields = {Str("name", 200).Example("shop stack"), Str("description", 4000), Str("application_id", 100)};
+  const Fields template_edit_fields = {Str("name", 200), Str("description", 4000)};
+  const Fields template_deploy_fields = {
+      Str("application_id", 100),
+      Any("application", oas::Object({{"name", oas::String()}, {"description", oas::String()}, {"server_id", oas::String()}},
+                                     {"name", "description", "server_id"}))
+          .Desc("A new application to create instead of application_id"),
+      Bool("deploy").Desc("Also queue a deployment of each created service")};
   // Templates.
   auto parse_template = [](const Body& b) -> Result<services::TemplateInput> {
     services::TemplateInput in;
-    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-    WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description", 4000));
-    WHARF_ASSIGN_OR_RETURN(in.application_id, b.OptString("application_id", 100));
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+    WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description"));
+    WHARF_ASSIGN_OR_RETURN(in.application_id, b.OptString("application_id"));
     return in;
   };
   rt.Add("GET", "/api/v1/orgs/{org}/templates", A::kOrg, "templates", "List templates (templates.read)",
@@ -301,27 +358,33 @@ void AddTemplateRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(int limit, LimitParam(c.req));
         WHARF_ASSIGN_OR_RETURN(auto page, s.templates().ListTemplates(c.p(), limit, c.req.Query("cursor"), c.ctx));
         return Json(200, ListJson(page, TemplateJson));
-      });
+      },
+      ListOf("Template"));
   rt.Add("POST", "/api/v1/orgs/{org}/templates", A::kOrg, "templates",
       "Save {application_id}'s services as a template {name, description?} with no secret in it (templates.create, "
-      "services.read)", {201, 400, 401, 403, 404, 409}, [&s, parse_template](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"name", "description", "application_id"}));
+      "services.read)", {201, 400, 401, 403, 404, 409}, [&s, parse_template, template_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, template_fields));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_template(b));
         WHARF_ASSIGN_OR_RETURN(auto t, s.templates().CreateTemplate(c.p(), std::move(in), c.ctx));
         return Json(201, TemplateJson(t));
-      });
+      },
+      Ref("Template"))
+      .Request(template_fields);
   rt.Add("GET", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "A template (templates.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto t, s.templates().GetTemplate(c.p(), c.params[1], c.ctx));
         return Json(200, TemplateJson(t));
-      });
+      },
+      Ref("Template"));
   rt.Add("PATCH", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "Rename or describe (templates.update)", kRow,
-      [&s, parse_template](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"name", "description"}));
+      [&s, parse_template, template_edit_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, template_edit_fields));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_template(b));
         WHARF_ASSIGN_OR_RETURN(auto t, s.templates().UpdateTemplate(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, TemplateJson(t));
-      });
+      },
+      Ref("Template"))
+      .Request(template_edit_fields);
   rt.Add("DELETE", "/api/v1/orgs/{org}/templates/{id}", A::kOrg, "templates", "Delete a template (templates.delete)",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.templates().DeleteTemplate(c.p(), c.params[1], c.ctx));
@@ -331,10 +394,10 @@ void AddTemplateRoutes(Router& rt) {
       "Create the template's services in {application_id} or a new {application: {name, server_id}}, renaming "
       "services to stay unique and rewriting {{ svc.VAR }} (templates.read, services.create, applications.create); "
       "deploy: true also queues a deployment of each created service (services.update)",
-      {201, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, {"application_id", "application", "deploy"}));
+      {201, 400, 401, 403, 404, 409}, [&s, template_deploy_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto b, Body::Parse(c.req, template_deploy_fields));
         services::TemplateDeployInput in;
-        WHARF_ASSIGN_OR_RETURN(in.application_id, b.OptString("application_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.application_id, b.OptString("application_id"));
         WHARF_ASSIGN_OR_RETURN(auto deploy, b.OptBool("deploy"));
         in.deploy = deploy.value_or(false);
         if (b.Has("application")) {
@@ -360,7 +423,13 @@ void AddTemplateRoutes(Router& rt) {
                                  {"status", x.status}, {"ref", x.ref}});
         return Json(201, {{"application", ApplicationJson(d.application)}, {"created_application", d.created_application},
                           {"services", services}, {"renamed", d.renamed}, {"deployments", deployments}});
-      });
+      },
+      oas::Object({{"application", Ref("Application")}, {"created_application", oas::Boolean()},
+                   {"services", oas::Array(Ref("Service"))}, {"renamed", oas::AnyValue()},
+                   {"deployments", oas::Array(oas::Object({{"id", oas::String()}, {"service_id", oas::String()},
+                                                           {"action", oas::String()}, {"trigger", oas::String()},
+                                                           {"status", oas::String()}, {"ref", oas::String()}}))}}))
+      .Request(template_deploy_fields);
 }
 
 }  // namespace wharf::api

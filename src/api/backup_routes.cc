@@ -2,6 +2,7 @@
 #include "api/routes.h"
 
 #include "api/body.h"
+#include "api/schema.h"
 
 namespace wharf::api {
 
@@ -100,6 +101,36 @@ void AddBackupRoutes(Router& rt) {
   using A = AuthMode;
   auto& s = rt.svc();
   // ---- backups of database services (docs/backups.md) ----
+  {
+    using namespace oas;
+    // Times here are epoch milliseconds (integers), as BackupJson writes them.
+    const json ms = Integer(), ms_or_null = Nullable(Integer()), str_or_null = Nullable(String());
+    json error = Nullable(OpenObject({{"message", String()}, {"layer", String()}}, {"layer"}));
+    json backup = {{"id", String()}, {"application_id", String()}, {"service_id", String()}, {"service_name", String()},
+                   {"engine", String()}, {"storage", Enum({"internal", "external"})}, {"backup_storage_id", str_or_null},
+                   {"object_key", str_or_null}, {"path", str_or_null}, {"status", String()}, {"size", ms_or_null},
+                   {"sha256", str_or_null}, {"trigger", String("manual or schedule")}, {"schedule_id", str_or_null},
+                   {"job_id", str_or_null}, {"error", error}, {"started_at", ms_or_null}, {"finished_at", ms_or_null},
+                   {"created_at", ms}, {"created_by", str_or_null},
+                   {"restore", Nullable(Object({{"status", String()}, {"job_id", String()}, {"error", error},
+                                                {"started_at", ms_or_null}, {"finished_at", ms_or_null}}))}};
+    rt.AddSchema("Backup", Object(backup));
+    json started = backup;
+    started["job"] = Ref("Job");
+    rt.AddSchema("BackupStarted", Object(started));
+    rt.AddSchema("BackupSchedule", Object({{"id", String()}, {"application_id", String()}, {"service_id", String()},
+                                           {"frequency", Enum({"hourly", "daily", "weekly", "monthly"})},
+                                           {"retention", ms_or_null}, {"storage", String()},
+                                           {"backup_storage_id", str_or_null}, {"next_run_at", ms_or_null},
+                                           {"last_run_at", ms_or_null}, {"last_backup_id", str_or_null},
+                                           {"last_pruned", ms_or_null}, {"last_error", Nullable(Map())},
+                                           {"created_at", ms}, {"updated_at", ms}}));
+  }
+  const Fields backup_fields = {Enum("storage", {"internal", "external"}).Desc("Default internal (on the node)"),
+                                Str("backup_storage_id", 100).Desc("With storage external")};
+  const Fields schedule_fields = {Enum("frequency", {"hourly", "daily", "weekly", "monthly"}).Example("daily"),
+                                  Int("retention").Example(7), Enum("storage", {"internal", "external"}),
+                                  Str("backup_storage_id", 100)};
   const std::string bk = "/api/v1/orgs/{org}/applications/{app}/services/{svc}";
   rt.Add("GET", bk + "/backups", A::kOrg, "backups", "The service's backups, newest first (backups.read)",
       {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
@@ -107,23 +138,27 @@ void AddBackupRoutes(Router& rt) {
         json items = json::array();
         for (auto& r : rows) items.push_back(BackupJson(r));
         return Json(200, json{{"items", items}});
-      });
+      },
+      oas::Object({{"items", oas::Array(Ref("Backup"))}}));
   rt.Add("POST", bk + "/backups", A::kOrg, "backups",
       "Back the database up now: internal (on the node) or external to a verified backup storage (backups.create); "
       "answers the backup with its queued job",
-      {202, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"storage", "backup_storage_id"}));
+      {202, 400, 401, 403, 404, 409}, [&s, backup_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, backup_fields));
         services::BackupInput in;
-        WHARF_ASSIGN_OR_RETURN(in.storage, b.OptString("storage", 20));
-        WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.storage, b.OptString("storage"));
+        WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id"));
         WHARF_ASSIGN_OR_RETURN(auto v, s.backups().CreateBackup(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
         return Json(202, BackupStartedJson(v));
-      });
+      },
+      Ref("BackupStarted"))
+      .Request(backup_fields, true);
   rt.Add("GET", bk + "/backups/{id}", A::kOrg, "backups", "A backup (backups.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto v, s.backups().GetBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         return Json(200, BackupJson(v));
-      });
+      },
+      Ref("Backup"));
   rt.Add("DELETE", bk + "/backups/{id}", A::kOrg, "backups", "Delete a backup: its object or node file, then the row (backups.delete)",
       {204, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.backups().DeleteBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
@@ -134,9 +169,10 @@ void AddBackupRoutes(Router& rt) {
       {202, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto v, s.backups().RestoreBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         return Json(202, BackupStartedJson(v));
-      });
+      },
+      Ref("BackupStarted"));
   rt.Add("GET", bk + "/backups/{id}/download", A::kOrg, "backups",
-      "The backup's dump, streamed through Wharf (backups.read, audited)", {200, 400, 401, 403, 404, 409},
+      "The backup's dump, streamed through Wharf (backups.read, audited)", {200, 400, 401, 403, 404, 409, 429},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto dl, s.backups().DownloadBackup(c.p(), c.params[1], c.params[2], c.params[3], c.ctx));
         HttpResponse r;
@@ -147,24 +183,28 @@ void AddBackupRoutes(Router& rt) {
         if (!dl.backup.Field("size").empty()) r.headers.push_back({"X-Wharf-Backup-Size", dl.backup.Field("size")});
         r.stream = std::move(dl.next);
         return r;
-      });
+      })
+      .Media("application/octet-stream");
   rt.Add("GET", bk + "/backup-schedule", A::kOrg, "backups", "The service's backup schedule (backups.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto v, s.backups().GetBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(200, BackupScheduleJson(v));
-      });
+      },
+      Ref("BackupSchedule"));
   rt.Add("PUT", bk + "/backup-schedule", A::kOrg, "backups",
       "Set the backup schedule: hourly, daily, weekly or monthly, keeping `retention` scheduled backups (backups.update)",
-      {200, 400, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"frequency", "retention", "storage", "backup_storage_id"}));
+      {200, 400, 401, 403, 404}, [&s, schedule_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, schedule_fields));
         services::BackupScheduleInput in;
-        WHARF_ASSIGN_OR_RETURN(in.frequency, b.OptString("frequency", 20));
+        WHARF_ASSIGN_OR_RETURN(in.frequency, b.OptString("frequency"));
         WHARF_ASSIGN_OR_RETURN(in.retention, b.OptInt("retention"));
-        WHARF_ASSIGN_OR_RETURN(in.storage, b.OptString("storage", 20));
-        WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id", 100));
+        WHARF_ASSIGN_OR_RETURN(in.storage, b.OptString("storage"));
+        WHARF_ASSIGN_OR_RETURN(in.backup_storage_id, b.OptString("backup_storage_id"));
         WHARF_ASSIGN_OR_RETURN(auto v, s.backups().PutBackupSchedule(c.p(), c.params[1], c.params[2], std::move(in), c.ctx));
         return Json(200, BackupScheduleJson(v));
-      });
+      },
+      Ref("BackupSchedule"))
+      .Request(schedule_fields);
   rt.Add("DELETE", bk + "/backup-schedule", A::kOrg, "backups", "Stop scheduled backups (backups.update); backups stay",
       {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.backups().DeleteBackupSchedule(c.p(), c.params[1], c.params[2], c.ctx));
@@ -175,7 +215,8 @@ void AddBackupRoutes(Router& rt) {
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto v, s.backups().RunBackupScheduleNow(c.p(), c.params[1], c.params[2], c.ctx));
         return Json(202, BackupStartedJson(v));
-      });
+      },
+      Ref("BackupStarted"));
 }
 
 }  // namespace wharf::api

@@ -17,6 +17,33 @@ Result<Body> Body::ParseAll(const HttpRequest& req, const std::vector<std::strin
   return ParseImpl(req, allowed, true);
 }
 
+Result<Body> Body::Parse(const HttpRequest& req, const Fields& fields) { return ParseDeclared(req, fields, false); }
+
+Result<Body> Body::ParseAll(const HttpRequest& req, const Fields& fields) { return ParseDeclared(req, fields, true); }
+
+Result<Body> Body::ParseDeclared(const HttpRequest& req, const Fields& fields, bool defer) {
+  std::vector<std::string_view> allowed;
+  for (const Field& f : fields) allowed.push_back(f.name);
+  WHARF_ASSIGN_OR_RETURN(Body b, ParseImpl(req, allowed, true));
+  b.fields_ = &fields;
+  for (const Field& f : fields) {
+    if (!b.Has(f.name.c_str())) {
+      if (f.required) b.problems_[f.name] = "is required";
+      continue;
+    }
+    b.KeepStatus(CheckField(f, b.Raw(f.name.c_str())));
+  }
+  if (!defer) WHARF_TRY(b.Check());
+  return b;
+}
+
+size_t Body::MaxLen(const char* name, size_t max_len) const {
+  if (max_len) return max_len;
+  if (fields_)
+    if (const Field* f = FindField(*fields_, name)) return f->max_len;
+  return 4096;
+}
+
 Result<Body> Body::ParseImpl(const HttpRequest& req, const std::vector<std::string_view>& allowed,
                              bool defer_unknown) {
   Body b;
@@ -74,6 +101,7 @@ Result<std::optional<std::string>> Body::OptString(const char* name, size_t max_
   if (!Has(name)) return std::optional<std::string>();
   const json& v = Raw(name);
   if (!v.is_string()) return FieldError(name, "must be a string");
+  max_len = MaxLen(name, max_len);
   if (v.get_ref<const std::string&>().size() > max_len)
     return FieldError(name, "must be at most " + std::to_string(max_len) + " characters");
   return std::optional<std::string>(v.get<std::string>());

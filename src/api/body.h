@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/fields.h"
 #include "api/http.h"
 #include "base/error.h"
 #include "base/secret_bytes.h"
@@ -34,6 +35,11 @@ class Body {
   // Like Parse, but unknown fields wait for Check(), so they are reported together with the
   // problems Keep collects. Only for handlers that call Check() before using the body.
   static Result<Body> ParseAll(const HttpRequest& req, const std::vector<std::string_view>& allowed);
+  // The same with a declared body (fields.h): every present field is also checked against its
+  // declaration, and every Req() field must be present; the getters' limits default to it.
+  // `fields` must outlive the Body.
+  static Result<Body> Parse(const HttpRequest& req, const Fields& fields);
+  static Result<Body> ParseAll(const HttpRequest& req, const Fields& fields);
 
   // Collects a failed read or validation instead of returning at once: its details.fields join
   // the body's problems and `fallback` stands in. Call Check() before using any kept value, so
@@ -54,10 +60,11 @@ class Body {
   bool Has(const char* name) const;
   // The field's value, or null when absent.
   const nlohmann::json& Raw(const char* name) const;
-  Result<std::optional<std::string>> OptString(const char* name, size_t max_len = 4096) const;
+  // max_len 0: the declared field's (Parse with Fields), else 4096.
+  Result<std::optional<std::string>> OptString(const char* name, size_t max_len = 0) const;
   // A write-only secret field: copied into SecretBytes and the plain copy wiped at once.
-  Result<std::optional<SecretBytes>> OptSecret(const char* name, size_t max_len) const;
-  Result<std::string> String(const char* name, size_t max_len = 4096) const;
+  Result<std::optional<SecretBytes>> OptSecret(const char* name, size_t max_len = 0) const;
+  Result<std::string> String(const char* name, size_t max_len = 0) const;
   Result<std::optional<bool>> OptBool(const char* name) const;
   Result<std::optional<int64_t>> OptInt(const char* name) const;
   // Removes a field and returns its value (null when absent): for a route that takes one field
@@ -67,9 +74,12 @@ class Body {
  private:
   static Result<Body> ParseImpl(const HttpRequest& req, const std::vector<std::string_view>& allowed,
                                 bool defer_unknown);
+  static Result<Body> ParseDeclared(const HttpRequest& req, const Fields& fields, bool defer);
   void Collect(const Error& e) const;
+  size_t MaxLen(const char* name, size_t max_len) const;
 
   nlohmann::json j_;
+  const Fields* fields_ = nullptr;  // the declaration Parse checked, when there is one
   mutable nlohmann::json problems_ = nlohmann::json::object();  // field -> problem (Parse, Keep)
   mutable std::optional<Error> first_other_;                    // a non-validation failure Keep saw
 };

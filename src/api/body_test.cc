@@ -33,7 +33,7 @@ TEST(MediaTypeTest, OnlyApplicationJsonItselfIsJson) {
   ASSERT_EQ(m->params.size(), 2u);
   EXPECT_EQ(m->params[0].first, "boundary");
   EXPECT_EQ(m->params[0].second, "a\"b");
-  auto refused = Body::Parse(Post("{}", "text/plain; charset=application/json"), {});
+  auto refused = Body::Parse(Post("{}", "text/plain; charset=application/json"), std::vector<std::string_view>{});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kUnsupportedMedia);
 }
@@ -59,6 +59,32 @@ TEST(BodyTest, KnownFieldsTypedGettersAndTake) {
   auto unknown = Body::Parse(Post(R"({"nope":1})"), {"name"});
   ASSERT_FALSE(unknown);
   EXPECT_TRUE(unknown.error().details["fields"].contains("nope"));
+}
+
+// One declaration parses and documents a body: Parse enforces each declared field's type, length,
+// enum, range and presence (every problem in one answer), the getters take its limits, and
+// FieldsSchema says the same.
+TEST(FieldsTest, ParseEnforcesWhatTheSchemaDocuments) {
+  const Fields f = {Str("name", 5).Req(), Enum("action", {"deploy", "stop"}), Int("port").Range(1, 65535),
+                    Bool("on"), Secret("password", 8)};
+  auto ok = Body::Parse(Post(R"({"name":"web","action":"stop","port":22,"password":"pw"})"), f);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(*ok->String("name"), "web");
+  auto bad = Body::Parse(Post(R"({"name":"toolong","action":"go","port":0,"on":"yes","x":1})"), f);
+  ASSERT_FALSE(bad);
+  const auto& fields = bad.error().details["fields"];
+  for (const char* k : {"name", "action", "port", "on", "x"}) EXPECT_TRUE(fields.contains(k)) << k;
+  auto missing = Body::Parse(Post("{}"), f);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().details["fields"]["name"], "is required");
+
+  auto s = FieldsSchema(f);
+  EXPECT_EQ(s["required"], nlohmann::json::array({"name"}));
+  EXPECT_EQ(s["additionalProperties"], false);
+  EXPECT_EQ(s["properties"]["name"]["maxLength"], 5);
+  EXPECT_EQ(s["properties"]["action"]["enum"], nlohmann::json::array({"deploy", "stop"}));
+  EXPECT_EQ(s["properties"]["port"]["maximum"], 65535);
+  EXPECT_EQ(s["properties"]["password"]["writeOnly"], true);
 }
 
 TEST(CookieTest, ReadsTheNamedCookie) {

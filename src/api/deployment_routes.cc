@@ -2,6 +2,7 @@
 #include "api/routes.h"
 
 #include "api/body.h"
+#include "api/schema.h"
 #include "api/sse.h"
 #include "api/stream_access.h"
 
@@ -23,11 +24,25 @@ void AddDeploymentRoutes(Router& rt) {
                 {"finished_at", d.finished_at ? json(Time(d.finished_at)) : json()},
                 {"created_by", d.created_by.empty() ? json() : json(d.created_by)}};
   };
-  auto start_deployment = [&s, deployment_json](Call& c, std::string app, std::string svc,
-                                                std::string action) -> Result<HttpResponse> {
+  {
+    using namespace oas;
+    rt.AddSchema("Deployment", Object({{"id", String()}, {"job_id", String("The same id: the deployment is a job")},
+                                       {"application_id", String()}, {"service_id", String()},
+                                       {"action", Enum({"deploy", "redeploy", "restart", "stop", "destroy"})},
+                                       {"trigger", String("manual, push, ...")}, {"ref", String()},
+                                       {"commit_sha", Nullable(String())}, {"status", String()},
+                                       {"error", Nullable(String())}, {"error_layer", Nullable(String())},
+                                       {"error_fix", Nullable(String())}, {"created_at", Time()},
+                                       {"started_at", Nullable(Time())}, {"finished_at", Nullable(Time())},
+                                       {"created_by", Nullable(String())}, {"log", String("With GET only")}},
+                                      {"log"}));
+  }
+  const Fields deploy_fields = {Enum("action", {"deploy", "redeploy", "restart", "stop", "destroy"}).Desc("Default deploy")};
+  auto start_deployment = [&s, deployment_json, deploy_fields](Call& c, std::string app, std::string svc,
+                                                               std::string action) -> Result<HttpResponse> {
     if (action.empty()) {
-      WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"action"}));
-      WHARF_ASSIGN_OR_RETURN(auto a, b.OptString("action", 20));
+      WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, deploy_fields));
+      WHARF_ASSIGN_OR_RETURN(auto a, b.OptString("action"));
       action = a.value_or("deploy");
     }
     // The one place the action's name is parsed; services take the enum.
@@ -38,12 +53,13 @@ void AddDeploymentRoutes(Router& rt) {
   rt.Add("POST", "/api/v1/orgs/{org}/applications/{app}/services/{svc}/deployments", A::kOrg, "deployments",
       "Queue a deployment of the service: {action?: deploy|redeploy|restart|stop|destroy}; answers 202 with the "
       "deployment (services.update)", {202, 400, 401, 403, 404, 409},
-      [start_deployment](Call& c) { return start_deployment(c, c.params[1], c.params[2], ""); });
+      [start_deployment](Call& c) { return start_deployment(c, c.params[1], c.params[2], ""); }, Ref("Deployment"))
+      .Request(deploy_fields, true);
   for (const char* action : {"deploy", "redeploy", "restart", "stop", "destroy"}) {
     rt.Add("POST", std::string("/api/v1/orgs/{org}/services/{id}/") + action, A::kOrg, "deployments",
         std::string("Queue a ") + action + " of the service; answers 202 {job_id, ...} (services.update)",
         {202, 400, 401, 403, 404, 409},
-        [start_deployment, action](Call& c) { return start_deployment(c, "", c.params[1], action); });
+        [start_deployment, action](Call& c) { return start_deployment(c, "", c.params[1], action); }, Ref("Deployment"));
   }
   rt.Add("GET", "/api/v1/orgs/{org}/applications/{app}/services/{svc}/deployments", A::kOrg, "deployments",
       "The service's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
@@ -53,7 +69,8 @@ void AddDeploymentRoutes(Router& rt) {
         json items = json::array();
         for (auto& d : rows.items) items.push_back(deployment_json(d));
         return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
-      });
+      },
+      ListOf("Deployment"));
   rt.Add("GET", "/api/v1/orgs/{org}/applications/{app}/deployments", A::kOrg, "deployments",
       "The application's deployments, newest first; ?limit= 1..200 (default 50), ?cursor= (services.read)", {200, 400, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
@@ -62,7 +79,8 @@ void AddDeploymentRoutes(Router& rt) {
         json items = json::array();
         for (auto& d : rows.items) items.push_back(deployment_json(d));
         return Json(200, {{"items", items}, {"next_cursor", rows.next_cursor.empty() ? json() : json(rows.next_cursor)}});
-      });
+      },
+      ListOf("Deployment"));
   rt.Add("GET", "/api/v1/orgs/{org}/deployments/{id}", A::kOrg, "deployments",
       "A deployment with its status, error (layer and fix) and full log (services.read)", {200, 401, 403, 404},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
@@ -70,13 +88,15 @@ void AddDeploymentRoutes(Router& rt) {
         json j = deployment_json(v.first);
         j["log"] = v.second.log;
         return Json(200, j);
-      });
+      },
+      Ref("Deployment"));
   rt.Add("POST", "/api/v1/orgs/{org}/deployments/{id}/cancel", A::kOrg, "deployments",
       "Cancel a queued or running deployment (services.update); 409 when it already finished", {200, 401, 403, 404, 409},
       [&s, deployment_json](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto d, s.deployments().CancelDeployment(c.p(), c.params[1], c.ctx));
         return Json(200, deployment_json(d));
-      });
+      },
+      Ref("Deployment"));
   rt.Add("GET", "/api/v1/orgs/{org}/deployments/{id}/log", A::kOrg, "deployments",
       "The deployment's log as Server-Sent Events: 'log' events, then one 'end' event with the status, error, "
       "layer and fix (services.read)", {200, 401, 403, 404},
@@ -91,7 +111,10 @@ void AddDeploymentRoutes(Router& rt) {
             out.end = json{{"status", d.status}, {"error", d.error}, {"layer", d.error_layer}, {"fix", d.error_fix}};
           return out;
         });
-      });
+      })
+      .Media("text/event-stream")
+      .Description("Events: `log` (data: the new output) and finally `end` (data: JSON {status, error, layer, fix}); "
+                   "`revoked` when the caller's access ends mid-stream.");
 }
 
 }  // namespace wharf::api

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "api/body.h"
+#include "api/schema.h"
 
 namespace wharf::api {
 
@@ -82,53 +83,53 @@ json CloudAccountJson(const domain::Integration& i) {
 
 Result<services::RegistryInput> ParseRegistry(const Body& b) {
   services::RegistryInput in;
-  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-  WHARF_ASSIGN_OR_RETURN(in.host, b.OptString("host", 300));
-  WHARF_ASSIGN_OR_RETURN(in.username, b.OptString("username", 300));
-  WHARF_ASSIGN_OR_RETURN(in.namespace_, b.OptString("namespace", 300));
-  WHARF_ASSIGN_OR_RETURN(in.password, b.OptSecret("password", 8192));
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+  WHARF_ASSIGN_OR_RETURN(in.host, b.OptString("host"));
+  WHARF_ASSIGN_OR_RETURN(in.username, b.OptString("username"));
+  WHARF_ASSIGN_OR_RETURN(in.namespace_, b.OptString("namespace"));
+  WHARF_ASSIGN_OR_RETURN(in.password, b.OptSecret("password"));
   return in;
 }
 
 Result<services::GitProviderInput> ParseGitProvider(const Body& b) {
   services::GitProviderInput in;
-  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-  WHARF_ASSIGN_OR_RETURN(in.type, b.OptString("type", 40));
-  WHARF_ASSIGN_OR_RETURN(in.base_url, b.OptString("base_url", 1000));
-  WHARF_ASSIGN_OR_RETURN(in.username, b.OptString("username", 300));
-  WHARF_ASSIGN_OR_RETURN(in.app_id, b.OptString("app_id", 40));
-  WHARF_ASSIGN_OR_RETURN(in.installation_id, b.OptString("installation_id", 40));
-  WHARF_ASSIGN_OR_RETURN(in.api_url, b.OptString("api_url", 1000));
-  WHARF_ASSIGN_OR_RETURN(in.token_scope, b.OptString("token_scope", 40));
-  WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository", 2000));
-  WHARF_ASSIGN_OR_RETURN(in.token, b.OptSecret("token", 8192));
-  WHARF_ASSIGN_OR_RETURN(in.private_key, b.OptSecret("private_key", 16384));
-  WHARF_ASSIGN_OR_RETURN(in.webhook_secret, b.OptSecret("webhook_secret", 1024));
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+  WHARF_ASSIGN_OR_RETURN(in.type, b.OptString("type"));
+  WHARF_ASSIGN_OR_RETURN(in.base_url, b.OptString("base_url"));
+  WHARF_ASSIGN_OR_RETURN(in.username, b.OptString("username"));
+  WHARF_ASSIGN_OR_RETURN(in.app_id, b.OptString("app_id"));
+  WHARF_ASSIGN_OR_RETURN(in.installation_id, b.OptString("installation_id"));
+  WHARF_ASSIGN_OR_RETURN(in.api_url, b.OptString("api_url"));
+  WHARF_ASSIGN_OR_RETURN(in.token_scope, b.OptString("token_scope"));
+  WHARF_ASSIGN_OR_RETURN(in.repository, b.OptString("repository"));
+  WHARF_ASSIGN_OR_RETURN(in.token, b.OptSecret("token"));
+  WHARF_ASSIGN_OR_RETURN(in.private_key, b.OptSecret("private_key"));
+  WHARF_ASSIGN_OR_RETURN(in.webhook_secret, b.OptSecret("webhook_secret"));
   return in;
 }
 
 Result<services::BackupStorageInput> ParseBackupStorage(const Body& b) {
   services::BackupStorageInput in;
-  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-  WHARF_ASSIGN_OR_RETURN(in.endpoint, b.OptString("endpoint", 1000));
-  WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region", 100));
-  WHARF_ASSIGN_OR_RETURN(in.bucket, b.OptString("bucket", 200));
-  WHARF_ASSIGN_OR_RETURN(in.prefix, b.OptString("prefix", 1024));
-  WHARF_ASSIGN_OR_RETURN(in.access_key_id, b.OptString("access_key_id", 300));
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+  WHARF_ASSIGN_OR_RETURN(in.endpoint, b.OptString("endpoint"));
+  WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region"));
+  WHARF_ASSIGN_OR_RETURN(in.bucket, b.OptString("bucket"));
+  WHARF_ASSIGN_OR_RETURN(in.prefix, b.OptString("prefix"));
+  WHARF_ASSIGN_OR_RETURN(in.access_key_id, b.OptString("access_key_id"));
   WHARF_ASSIGN_OR_RETURN(in.path_style, b.OptBool("path_style"));
-  WHARF_ASSIGN_OR_RETURN(in.secret_access_key, b.OptSecret("secret_access_key", 1024));
+  WHARF_ASSIGN_OR_RETURN(in.secret_access_key, b.OptSecret("secret_access_key"));
   return in;
 }
 
 Result<services::CloudAccountInput> ParseCloudAccount(const Body& b) {
   services::CloudAccountInput in;
-  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-  WHARF_ASSIGN_OR_RETURN(in.provider, b.OptString("provider", 20));
-  WHARF_ASSIGN_OR_RETURN(in.access_key_id, b.OptString("access_key_id", 128));
-  WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region", 40));
-  WHARF_ASSIGN_OR_RETURN(in.session_expires_at, b.OptString("session_expires_at", 40));
-  WHARF_ASSIGN_OR_RETURN(in.secret_access_key, b.OptSecret("secret_access_key", 1024));
-  WHARF_ASSIGN_OR_RETURN(in.session_token, b.OptSecret("session_token", 8192));
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+  WHARF_ASSIGN_OR_RETURN(in.provider, b.OptString("provider"));
+  WHARF_ASSIGN_OR_RETURN(in.access_key_id, b.OptString("access_key_id"));
+  WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region"));
+  WHARF_ASSIGN_OR_RETURN(in.session_expires_at, b.OptString("session_expires_at"));
+  WHARF_ASSIGN_OR_RETURN(in.secret_access_key, b.OptSecret("secret_access_key"));
+  WHARF_ASSIGN_OR_RETURN(in.session_token, b.OptSecret("session_token"));
   return in;
 }
 
@@ -167,7 +168,9 @@ void AddIntegrationRoutes(Router& rt) {
   auto& s = rt.svc();
 
   // --- docker registries ---
-  const std::vector<std::string_view> registry_fields = {"name", "host", "username", "password", "namespace"};
+  const Fields registry_fields = {Str("name", 200).Example("ghcr"), Str("host", 300).Example("ghcr.io"),
+                                  Str("username", 300).Example("ada"), Secret("password", 8192),
+                                  Str("namespace", 300).Example("acme")};
   rt.AddSchema("DockerRegistry", IntegrationSchema({"host", "username", "namespace"}, {"password"}));
   IntegrationRoutes<services::RegistryInput> reg{
       .path = "docker-registries", .tag = "dockerRegistries", .kind = &services::kDockerRegistries,
@@ -182,10 +185,9 @@ void AddIntegrationRoutes(Router& rt) {
       .remove = "Remove a Docker registry (dockerRegistries.delete)",
       .verify = "Verify pull access to {image} over the Registry v2 protocol and record verified/last_error "
                 "(dockerRegistries.update)"};
-  reg.test_fields = registry_fields;
-  reg.test_fields.push_back("image");
+  reg.test_fields = registry_fields.With({Str("image", 4096).Example("ghcr.io/acme/web:1.2.3")});
   reg.test = [&s](Call& c, const Body& b, services::RegistryInput in) -> Result<nlohmann::json> {
-    WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image", 4096));
+    WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image"));
     WHARF_ASSIGN_OR_RETURN(auto out, s.registries().TestDockerRegistry(c.p(), std::move(in), std::move(image), c.ctx));
     return std::move(out.report);
   };
@@ -193,38 +195,35 @@ void AddIntegrationRoutes(Router& rt) {
   reg.update = [&s](Call& c, const std::string& id, services::RegistryInput in) {
     return s.registries().UpdateDockerRegistry(c.p(), id, std::move(in), c.ctx);
   };
-  reg.verify_fields = {"image"};
+  reg.verify_fields = {Str("image", 4096).Example("ghcr.io/acme/web:1.2.3")};
   reg.verify = [&s](Call& c, const Body& b) -> Result<nlohmann::json> {
-    WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image", 4096));
+    WHARF_ASSIGN_OR_RETURN(auto image, b.OptString("image"));
     WHARF_ASSIGN_OR_RETURN(auto out, s.registries().VerifyDockerRegistry(c.p(), c.params[1], std::move(image), c.ctx));
     return std::move(out.report);
   };
   AddIntegration(rt, std::move(reg));
 
   // --- git providers (GitHub Apps and token hosts; services/git_providers.cc) ---
-  const std::vector<std::string_view> git_fields = {"name", "type", "base_url", "username", "token", "app_id",
-                                                    "installation_id", "private_key", "webhook_secret", "api_url",
-                                                    "token_scope", "repository"};
+  const Fields git_fields = {
+      Str("name", 200).Example("GitLab"), Str("type", 40).Desc("github_app, gitlab, bitbucket, gitea or azure_devops").Example("gitlab"),
+      Str("base_url", 1000), Str("username", 300), Secret("token", 8192), Str("app_id", 40),
+      Str("installation_id", 40), Secret("private_key", 16384), Secret("webhook_secret", 1024), Str("api_url", 1000),
+      Str("token_scope", 40), Str("repository", 2000)};
   // One schema for both shapes: the fields of either type, each present only for its own.
-  rt.AddSchema("GitProvider",
-               {{"type", "object"},
-                {"required", {"id", "name", "type", "verified", "webhook", "created_at", "updated_at", "created_by"}},
-                {"properties",
-                 {{"id", {{"type", "string"}}},
-                  {"name", {{"type", "string"}}},
-                  {"type", {{"type", "string"}, {"nullable", true}}},
-                  {"verified", {{"type", "boolean"}}},
-                  {"webhook",
-                   {{"type", "object"},
-                    {"required", {"url", "deliveries", "rejected", "replays"}},
-                    {"properties",
-                     {{"url", {{"type", "string"}}},
-                      {"deliveries", {{"type", "integer"}}},
-                      {"rejected", {{"type", "integer"}}},
-                      {"replays", {{"type", "integer"}}}}}}},
-                  {"created_at", {{"type", "string"}}},
-                  {"updated_at", {{"type", "string"}}},
-                  {"created_by", {{"type", "string"}}}}}});
+  // One schema for both shapes: the fields of either type, each present only for its own.
+  {
+    using namespace oas;
+    json webhook = Object({{"url", String()}, {"last_delivery_at", Nullable(Time())}, {"last_accepted_at", Nullable(Time())},
+                           {"last_event", Nullable(String())}, {"last_outcome", Nullable(String())},
+                           {"last_message", Nullable(String())}, {"last_delivery_id", Nullable(String())},
+                           {"deliveries", Integer()}, {"rejected", Integer()}, {"replays", Integer()},
+                           {"last_push", Nullable(Map())}});
+    json schema = IntegrationSchema({"type"}, {"webhook_secret"}, {{"webhook", webhook}});
+    for (const char* f : {"app_id", "installation_id", "api_url", "base_url", "username", "token_scope", "repository"})
+      schema["properties"][f] = Nullable(String("Only for its type"));
+    for (const char* f : {"private_key", "token"}) schema["properties"][f] = IsSet();
+    rt.AddSchema("GitProvider", schema);
+  }
   IntegrationRoutes<services::GitProviderInput> git{
       .path = "git-providers", .tag = "gitProviders", .kind = &services::kGitProviders, .schema = "GitProvider",
       .write = [&s](const domain::Integration& i) { return GitProviderJson(i, s.config().public_url); },
@@ -241,12 +240,11 @@ void AddIntegrationRoutes(Router& rt) {
       .remove = "Remove a git provider (gitProviders.delete)",
       .verify = "Verify the credential against {repository, branch} (git ls-remote for token hosts; JWT, installation "
                 "token and allow-list for GitHub Apps) and record verified/last_error/expires_at (gitProviders.update)"};
-  git.test_fields = git_fields;
-  git.test_fields.push_back("branch");
+  git.test_fields = git_fields.With({Str("branch", 300).Example("main")});
   git.test = [&s](Call& c, const Body& b, services::GitProviderInput in) -> Result<nlohmann::json> {
     std::optional<std::string> repository = in.repository;
     if (!in.token_scope || *in.token_scope != "repository") in.repository.reset();
-    WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch", 300));
+    WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch"));
     WHARF_ASSIGN_OR_RETURN(auto out, s.git_providers().TestGitProvider(c.p(), std::move(in), std::move(repository), std::move(branch), c.ctx));
     return std::move(out.report);
   };
@@ -254,10 +252,10 @@ void AddIntegrationRoutes(Router& rt) {
   git.update = [&s](Call& c, const std::string& id, services::GitProviderInput in) {
     return s.git_providers().UpdateGitProvider(c.p(), id, std::move(in), c.ctx);
   };
-  git.verify_fields = {"repository", "branch"};
+  git.verify_fields = {Str("repository", 2000).Example("acme/web"), Str("branch", 300).Example("main")};
   git.verify = [&s](Call& c, const Body& b) -> Result<nlohmann::json> {
-    WHARF_ASSIGN_OR_RETURN(auto repository, b.OptString("repository", 2000));
-    WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch", 300));
+    WHARF_ASSIGN_OR_RETURN(auto repository, b.OptString("repository"));
+    WHARF_ASSIGN_OR_RETURN(auto branch, b.OptString("branch"));
     WHARF_ASSIGN_OR_RETURN(auto out, s.git_providers().VerifyGitProvider(c.p(), c.params[1], std::move(repository), std::move(branch), c.ctx));
     return std::move(out.report);
   };
@@ -274,7 +272,10 @@ void AddIntegrationRoutes(Router& rt) {
           return tl::unexpected(e);
         }
         return Json(202, {{"ok", true}, {"event", out.event}, {"outcome", out.outcome}});
-      });
+      },
+      oas::Object({{"ok", oas::Boolean()}, {"event", oas::String()}, {"outcome", oas::String()}}))
+      .RequestSchema(oas::Map(), true)
+      .Description("The body is the git host's own event payload, checked by its signature before it is read.");
   rt.Add("GET", "/api/v1/orgs/{org}/integrations/expiring", A::kOrg, "integrations",
       "Credentials of every integration kind that expire within ?within_days=N (default 30), or have expired, soonest "
       "first; kinds the caller may not read are left out", {200, 400, 401, 404}, [&s](Call& c) -> Result<HttpResponse> {
@@ -293,12 +294,18 @@ void AddIntegrationRoutes(Router& rt) {
           items.push_back({{"id", r.id}, {"kind", r.kind}, {"name", r.name}, {"expires_at", Time(r.expires_at)},
                            {"expired", r.expires_at <= now}, {"days_left", (r.expires_at - now) / 86400000}});
         return Json(200, {{"within_days", days}, {"items", items}});
-      });
+      },
+      oas::Object({{"within_days", oas::Integer()},
+                   {"items", oas::Array(oas::Object({{"id", oas::String()}, {"kind", oas::String()}, {"name", oas::String()},
+                                                     {"expires_at", oas::Time()}, {"expired", oas::Boolean()},
+                                                     {"days_left", oas::Integer()}}))}}))
+      .Query("within_days", {{"type", "integer"}, {"minimum", 0}, {"maximum", 3650}, {"default", 30}}, "Days ahead");
 
   // --- backup storage (S3-compatible; separate from the AWS compute keys of cloud-accounts) ---
-  const std::vector<std::string_view> storage_fields = {"name",          "endpoint",          "region",    "bucket",
-                                                        "prefix",        "access_key_id",     "secret_access_key",
-                                                        "path_style"};
+  const Fields storage_fields = {
+      Str("name", 200).Example("offsite"), Str("endpoint", 1000).Desc("\"\" = AWS S3"), Str("region", 100).Example("eu-west-1"),
+      Str("bucket", 200).Example("acme-backups"), Str("prefix", 1024), Str("access_key_id", 300),
+      Secret("secret_access_key", 1024), Bool("path_style")};
   rt.AddSchema("BackupStorage",
                IntegrationSchema({"endpoint", "region", "bucket", "prefix", "access_key_id"}, {"secret_access_key"},
                                  {{"endpoint_url", {{"type", "string"}}},
@@ -336,8 +343,10 @@ void AddIntegrationRoutes(Router& rt) {
   AddIntegration(rt, std::move(bst));
 
   // --- cloud accounts (AWS compute credentials; backup storage has its own keys) ---
-  const std::vector<std::string_view> cloud_fields = {"name",         "provider", "access_key_id", "secret_access_key",
-                                                      "session_token", "region",  "session_expires_at"};
+  const Fields cloud_fields = {
+      Str("name", 200).Example("prod"), Str("provider", 20).Example("aws"), Str("access_key_id", 128),
+      Secret("secret_access_key", 1024), Secret("session_token", 8192), Str("region", 40).Example("eu-west-1"),
+      Str("session_expires_at", 40).Format("date-time")};
   rt.AddSchema("CloudAccount", IntegrationSchema({"provider", "access_key_id", "region", "account_id", "arn"},
                                                  {"secret_access_key", "session_token"},
                                                  {{"credential_use", {{"type", "string"}}}}));
@@ -373,6 +382,8 @@ void AddIntegrationRoutes(Router& rt) {
     for (auto& v : *rows) items.push_back(CloudAccountJson(v));
     return Result<HttpResponse>(Json(200, {{"items", items}, {"next_cursor", nullptr}}));
   };
+  cloud.list_query.push_back({"expiring_within_days", json{{"type", "integer"}, {"minimum", 0}, {"maximum", 3650}},
+                              "Only accounts whose session expires (or expired) within N days, soonest first"});
   cloud.test_fields = cloud_fields;
   cloud.test = [&s](Call& c, const Body&, services::CloudAccountInput in) -> Result<nlohmann::json> {
     WHARF_ASSIGN_OR_RETURN(auto out, s.cloud_accounts().TestCloudAccount(c.p(), std::move(in), c.ctx));
@@ -384,9 +395,9 @@ void AddIntegrationRoutes(Router& rt) {
   };
   cloud.remove = [&s](Call& c) { return s.cloud_accounts().DeleteCloudAccount(c.p(), c.params[1], c.ctx); };
   cloud.remove_statuses = {204, 401, 403, 404, 409};
-  cloud.verify_fields = {"region"};
+  cloud.verify_fields = {Str("region", 40).Example("eu-west-1")};
   cloud.verify = [&s](Call& c, const Body& b) -> Result<nlohmann::json> {
-    WHARF_ASSIGN_OR_RETURN(auto region, b.OptString("region", 40));
+    WHARF_ASSIGN_OR_RETURN(auto region, b.OptString("region"));
     WHARF_ASSIGN_OR_RETURN(auto out, s.cloud_accounts().VerifyCloudAccount(c.p(), c.params[1], std::move(region), c.ctx));
     return std::move(out.report);
   };

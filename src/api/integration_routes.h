@@ -37,21 +37,28 @@ struct IntegrationRoutes {
   std::string schema;  // the component schema of one row (registered by the caller)
   std::function<json(const domain::Integration&)> write;
   std::function<Result<In>(const Body&)> parse;
-  std::vector<std::string_view> fields;  // the create and edit body
+  Fields fields;  // the create and edit body
   struct {
     std::string list, test, create, get, patch, remove, verify;
   } summary;
   // POST …/test: the body's fields, then the check of the parsed unsaved body (it may read more
   // of the body, such as a registry's image); answers the report's JSON text.
-  std::vector<std::string_view> test_fields;
+  Fields test_fields;
   std::function<Result<nlohmann::json>(Call&, const Body&, In)> test;
   std::function<Result<domain::Integration>(Call&, In)> create;
   std::function<Result<domain::Integration>(Call&, const std::string& id, In)> update;
   // POST …/{id}/verify: the body's fields and the verification; answers the report's JSON text.
-  std::vector<std::string_view> verify_fields;
+  Fields verify_fields;
   std::function<Result<nlohmann::json>(Call&, const Body&)> verify;
   // Optional: a list answered otherwise, when it returns one (cloud accounts' ?expiring_within_days).
   std::function<std::optional<Result<HttpResponse>>(Call&)> list_filter;
+  // The list's extra query parameters {name, schema, description} (documentation).
+  struct QueryParam {
+    std::string name;
+    nlohmann::json schema;
+    std::string description;
+  };
+  std::vector<QueryParam> list_query;
   // Optional: a kind-specific delete (cloud accounts refuse while EC2 groups are recorded).
   std::function<Status(Call&)> remove;
   std::vector<int> remove_statuses = {204, 401, 403, 404};
@@ -63,7 +70,7 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
   auto& s = rt.svc();
   auto spec = std::make_shared<const IntegrationRoutes<In>>(std::move(spec_in));
   const std::string base = "/api/v1/orgs/{org}/" + spec->path;
-  rt.Add("GET", base, A::kOrg, spec->tag, spec->summary.list, {200, 400, 401, 403, 404},
+  Op list = rt.Add("GET", base, A::kOrg, spec->tag, spec->summary.list, {200, 400, 401, 403, 404},
          [&s, spec](Call& c) -> Result<HttpResponse> {
            if (spec->list_filter)
              if (auto answered = spec->list_filter(c)) return std::move(*answered);
@@ -72,13 +79,16 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
            return Json(200, ListJson(page, spec->write));
          },
          ListOf(spec->schema));
+  for (auto& q : spec->list_query) list.Query(q.name, q.schema, q.description);
   rt.Add("POST", base + "/test", A::kOrg, spec->tag, spec->summary.test, {200, 400, 401, 403, 404},
          [spec](Call& c) -> Result<HttpResponse> {
            WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, spec->test_fields));
            WHARF_ASSIGN_OR_RETURN(auto in, spec->parse(b));
            WHARF_ASSIGN_OR_RETURN(nlohmann::json report, spec->test(c, b, std::move(in)));
            return Json(200, std::move(report));
-         });
+         },
+         Ref("CheckReport"))
+      .Request(spec->test_fields, true);
   rt.Add("POST", base, A::kOrg, spec->tag, spec->summary.create, {201, 400, 401, 403, 404, 409},
          [spec](Call& c) -> Result<HttpResponse> {
            WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, spec->fields));
@@ -86,7 +96,8 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
            WHARF_ASSIGN_OR_RETURN(auto v, spec->create(c, std::move(in)));
            return Json(201, spec->write(v));
          },
-         Ref(spec->schema));
+         Ref(spec->schema))
+      .Request(spec->fields);
   rt.Add("GET", base + "/{id}", A::kOrg, spec->tag, spec->summary.get, {200, 401, 403, 404},
          [&s, spec](Call& c) -> Result<HttpResponse> {
            WHARF_ASSIGN_OR_RETURN(auto v, s.integrations().GetIntegration(c.p(), *spec->kind, c.params[1], c.ctx));
@@ -100,7 +111,8 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
            WHARF_ASSIGN_OR_RETURN(auto v, spec->update(c, c.params[1], std::move(in)));
            return Json(200, spec->write(v));
          },
-         Ref(spec->schema));
+         Ref(spec->schema))
+      .Request(spec->fields);
   rt.Add("DELETE", base + "/{id}", A::kOrg, spec->tag, spec->summary.remove, spec->remove_statuses,
          [&s, spec](Call& c) -> Result<HttpResponse> {
            if (spec->remove) {
@@ -115,7 +127,9 @@ void AddIntegration(Router& rt, IntegrationRoutes<In> spec_in) {
            WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, spec->verify_fields));
            WHARF_ASSIGN_OR_RETURN(nlohmann::json report, spec->verify(c, b));
            return Json(200, std::move(report));
-         });
+         },
+         Ref("CheckReport"))
+      .Request(spec->verify_fields, true);
 }
 
 // The component schema of an integration row as IntegrationJson writes it: `fields` are strings

@@ -7,6 +7,8 @@
 #include "api/sse.h"
 #include "api/stream_access.h"
 
+#include "api/schema.h"
+
 namespace wharf::api {
 
 std::string Time(Timestamp t) { return FormatRfc3339(t); }
@@ -36,6 +38,73 @@ Result<int> LimitParam(const HttpRequest& req) {
   if (ec != std::errc() || p != s.data() + s.size() || v < 1 || v > 200)
     return FieldError("limit", "must be an integer from 1 to 200");
   return v;
+}
+
+void AddSharedSchemas(Router& rt) {
+  using namespace oas;
+  rt.AddSchema("User", Object({{"id", String()}, {"email", String()}, {"name", String()}, {"instance_admin", Boolean()},
+                               {"created_at", Time()}, {"updated_at", Time()}}));
+  rt.AddSchema("RoleBrief", Object({{"id", String()}, {"name", String()}, {"builtin", Boolean()}}));
+  rt.AddSchema("UserBrief", Object({{"id", String()}, {"email", String()}, {"name", String()}}));
+  rt.AddSchema("Org", Object({{"id", String()}, {"slug", String()}, {"name", String()}, {"owner_id", String()},
+                              {"seat_limit", Integer()}, {"seats_used", Integer()}, {"created_at", Time()},
+                              {"updated_at", Time()}, {"created_by", String()}}));
+  rt.AddSchema("Job", Object({{"id", String()}, {"kind", String()}, {"target_id", String()},
+                              {"status", String("queued, running, succeeded, failed or cancelled")},
+                              {"error", Nullable(String())}, {"created_at", Time()}, {"started_at", Nullable(Time())},
+                              {"finished_at", Nullable(Time())}, {"created_by", String()}, {"attempts", Integer()},
+                              {"claimed_by", Nullable(String())}, {"lease_until", Nullable(Time())},
+                              {"cancel_requested", Boolean()}, {"payload", Map()},
+                              {"log", String("With the log only: its retained text")},
+                              {"log_offset", Integer()}},
+                             {"log", "log_offset"}));
+  rt.AddSchema("Application", Object({{"id", String()}, {"name", String()}, {"description", String()},
+                                      {"server_id", String()}, {"created_at", Time()}, {"updated_at", Time()},
+                                      {"created_by", String()}}));
+  rt.AddSchema("Variable", Object({{"key", String()}, {"value", String("The template as written")},
+                                   {"secrets", Array(Object({{"length", Integer()}, {"set", Boolean()}}))},
+                                   {"references", Array(String())},
+                                   {"resolved", String("Only when revealed (services.update, audited)")}},
+                                  {"resolved"}));
+  rt.AddSchema("Variables", Object({{"items", Array(Ref("Variable"))}}));
+  // A service: its type's settings (app: repository, branch, ...; docker: image, ...) beside the
+  // common fields; a database answers {engine, version} and {set} for its credentials instead.
+  rt.AddSchema("Service", OpenObject({{"id", String()}, {"application_id", String()}, {"name", String()},
+                                      {"type", Enum({"app", "docker", "database"})}, {"status", String()},
+                                      {"domains", Array(Ref("Domain"))},
+                                      {"database", Object({{"engine", String()}, {"version", String()}})},
+                                      {"credentials", IsSet()}, {"variables", Array(Ref("Variable"))},
+                                      {"unset_keys", Array(String())}, {"checks", AnyValue()},
+                                      {"created_at", Time()}, {"updated_at", Time()}, {"created_by", String()}},
+                                     {"database", "credentials", "checks"}));
+  // The reports of checks that reach outside (verify, test, sync): ok, each check or step, and
+  // what the kind adds (a registry's digest, a bucket's endpoint).
+  rt.AddSchema("Check", OpenObject({{"name", String()}, {"status", Enum({"passed", "failed", "skipped"})},
+                                    {"message", String()}, {"fix", String()}, {"layer", String()}},
+                                   {"fix", "layer"}));
+  rt.AddSchema("CheckReport", OpenObject({{"ok", Boolean()}, {"checks", Array(Ref("Check"))}}));
+  rt.AddSchema("Domains", Object({{"items", Array(Ref("Domain"))}}));
+  rt.AddSchema("Domain", Object({{"hostname", String()}, {"letsencrypt", Boolean()}, {"default", Boolean()}}));
+  // Permissions keyed by collection name; each grant as PermissionsToJson writes it.
+  json grants = json::object();
+  for (auto c : domain::AllCollections())
+    grants[std::string(domain::CollectionName(c))] = Ref("Grant");
+  json perms = Object(grants, [] {
+    std::vector<std::string> all;
+    for (auto c : domain::AllCollections()) all.emplace_back(domain::CollectionName(c));
+    return all;
+  }());
+  rt.AddSchema("Permissions", perms);
+  json grant = {{"create", Boolean()}, {"read", Boolean()}, {"update", Boolean()}, {"delete", Boolean()},
+                {"create_limit", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000000}, {"description", "0 = unlimited"}}},
+                {"read_scope", Enum({"all", "own"})}};
+  rt.AddSchema("Grant", Object(grant));
+  // What a request may send (domain::ParsePermissions): any subset of the grants' keys.
+  json input = perms;
+  for (auto& [k, v] : input["properties"].items()) v = Ref("GrantInput");
+  rt.AddSchema("PermissionsInput", input);
+  rt.AddSchema("GrantInput", Object(grant, {"create", "read", "update", "delete", "create_limit", "read_scope"}));
+  rt.AddSchema("ResourceScope", Object({{"applications", Array(String())}, {"servers", Array(String())}}));
 }
 
 json UserJson(const domain::User& u) {

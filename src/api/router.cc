@@ -16,8 +16,8 @@ using nlohmann::json;
 Router::Router(services::Services& svc, Metrics& metrics, ApiOptions options)
     : svc_(svc), metrics_(metrics), options_(std::move(options)) {}
 
-void Router::Add(std::string method, std::string pattern, AuthMode auth, std::string tag, std::string summary,
-                 std::vector<int> statuses, Handler fn, json schema) {
+Op Router::Add(std::string method, std::string pattern, AuthMode auth, std::string tag, std::string summary,
+               std::vector<int> statuses, Handler fn, json schema) {
   // Every org route may answer 403 two_factor_required (the org's two-factor policy).
   if (auth == AuthMode::kOrg && std::find(statuses.begin(), statuses.end(), 403) == statuses.end()) {
     statuses.push_back(403);
@@ -28,7 +28,68 @@ void Router::Add(std::string method, std::string pattern, AuthMode auth, std::st
   for (auto s : Split(std::string_view(pattern).substr(1), '/')) r.segs.emplace_back(s);
   r.operation_id = OperationId(r.method, r.pattern);
   r.metrics_index = metrics_.RegisterRoute(r.pattern);
+  // What every route of a kind can answer besides its own list: a JSON body that cannot be read
+  // (400, 413, 415), and the per-org limit on checks that reach outside (429, Api::IsOutboundCheck).
+  auto add_status = [&r](int st) {
+    if (std::find(r.statuses.begin(), r.statuses.end(), st) == r.statuses.end()) r.statuses.push_back(st);
+  };
+  if (r.method == "POST" || r.method == "PATCH" || r.method == "PUT")
+    for (int st : {400, 413, 415}) add_status(st);
+  if (r.method == "POST" && !r.segs.empty() && r.segs[0] == "api" && r.segs.size() > 4 && r.segs[2] == "orgs") {
+    const std::string& last = r.segs.back();
+    for (std::string_view v : {"verify", "test", "test-connection", "check", "diagnose", "sync", "repin-host-key"})
+      if (last == v) add_status(429);
+  }
+  std::sort(r.statuses.begin(), r.statuses.end());
+  r.paged = r.schema.is_object() && r.schema.contains("properties") && r.schema["properties"].contains("next_cursor");
   routes_.push_back(std::move(r));
+  return Op(routes_, routes_.size() - 1);
+}
+
+Op& Op::Request(const Fields& fields, bool optional) {
+  r().request = FieldsSchema(fields);
+  json ex = FieldsExample(fields);
+  if (!ex.empty()) r().request_example = std::move(ex);
+  r().request_optional = optional;
+  return *this;
+}
+
+Op& Op::RequestSchema(json schema, bool optional) {
+  r().request = std::move(schema);
+  r().request_optional = optional;
+  return *this;
+}
+
+Op& Op::Query(std::string name, json schema, std::string description, bool required) {
+  r().query.push_back({{"name", std::move(name)}, {"in", "query"}, {"required", required},
+                       {"description", std::move(description)}, {"schema", std::move(schema)}});
+  return *this;
+}
+
+Op& Op::Paged() {
+  r().paged = true;
+  return *this;
+}
+
+Op& Op::Media(std::string media_type, json schema) {
+  r().media = std::move(media_type);
+  if (!schema.is_null()) r().schema = std::move(schema);
+  return *this;
+}
+
+Op& Op::Returns(int status, json schema) {
+  r().status_schemas[status] = std::move(schema);
+  return *this;
+}
+
+Op& Op::Example(json example) {
+  r().example = std::move(example);
+  return *this;
+}
+
+Op& Op::Description(std::string text) {
+  r().description = std::move(text);
+  return *this;
 }
 
 void Router::AddSchema(const std::string& name, json schema) { schemas_[name] = std::move(schema); }
@@ -296,28 +357,88 @@ std::string OperationId(const std::string& method, const std::string& pattern) {
   return id + tail;
 }
 
+namespace {
+
+std::string StatusDescription(int st) {
+  switch (st) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No content";
+    case 400: return "validation_failed: the body or a parameter is invalid (details.fields names each)";
+    case 401: return "unauthenticated: no valid token or session";
+    case 403: return "forbidden (a permission is missing), limit_reached, or csrf";
+    case 404: return "not_found: no such object in this org, or not visible to the caller";
+    case 409: return "conflict: the name is taken, or the object is in use";
+    case 410: return "invitation_expired or invitation_invalid";
+    case 413: return "payload_too_large";
+    case 415: return "unsupported_media_type: send application/json";
+    case 429: return "rate_limited: retry after the Retry-After header's seconds";
+    case 502: return "upstream_error: a node, registry, git host or cloud answered with an error";
+    case 503: return "unavailable";
+    default: return st < 400 ? "Success" : "error";
+  }
+}
+
+json PathParam(const std::string& name) {
+  std::string desc = name == "org" ? "The org's slug" : name == "id" ? "The object's id" : "The " + name;
+  return {{"name", name}, {"in", "path"}, {"required", true}, {"description", desc}, {"schema", {{"type", "string"}}}};
+}
+
+}  // namespace
+
 std::string Router::BuildOpenApi() const {
   json paths = json::object();
   for (const Route& r : routes_) {
     json responses = json::object();
     for (int st : r.statuses) {
-      std::string desc = st < 300 ? "Success" : st == 400 ? "validation_failed" : st == 401 ? "unauthenticated"
-                       : st == 403 ? "forbidden or limit_reached" : st == 404 ? "not_found" : st == 409 ? "conflict"
-                       : st == 410 ? "invitation_expired or invitation_invalid" : st == 413 ? "payload_too_large"
-                       : st == 415 ? "unsupported_media_type" : st == 429 ? "rate_limited" : "error";
-      json resp = {{"description", desc}};
-      if (st >= 400) resp["content"] = {{"application/json", {{"schema", Ref("Error")}}}};
-      else if (st != 204 && !r.schema.is_null()) resp["content"] = {{"application/json", {{"schema", r.schema}}}};
+      json resp = {{"description", StatusDescription(st)}};
+      if (st >= 400) {
+        resp["content"] = {{"application/json", {{"schema", Ref("Error")}}}};
+        if (st == 429) resp["headers"] = {{"Retry-After", {{"description", "Seconds to wait"}, {"schema", {{"type", "integer"}}}}}};
+      } else if (auto it = r.status_schemas.find(st); it != r.status_schemas.end()) {
+        resp["content"] = {{"application/json", {{"schema", it->second}}}};
+      } else if (st != 204 && st < 300) {
+        const std::string media = r.media.empty() ? "application/json" : r.media;
+        json m = json::object();
+        if (media == "text/event-stream")
+          m["schema"] = {{"type", "string"}, {"description", "Server-Sent Events: `event:` and `data:` lines; each data line is "
+                                                              "JSON" + std::string(r.schema.is_null() ? "" : " (x-event-data)")}};
+        else if (!r.schema.is_null()) m["schema"] = r.schema;
+        else if (media != "application/json") m["schema"] = {{"type", "string"}, {"format", media.starts_with("text/") ? "" : "binary"}};
+        if (media == "text/event-stream" && !r.schema.is_null()) m["x-event-data"] = r.schema;
+        if (m.contains("schema") && m["schema"].contains("format") && m["schema"]["format"] == "") m["schema"].erase("format");
+        if (!r.example.is_null() && media == "application/json") m["example"] = r.example;
+        if (!m.empty()) resp["content"] = {{media, m}};
+      }
       responses[std::to_string(st)] = resp;
     }
     json params = json::array();
     for (auto& seg : r.segs)
-      if (!seg.empty() && seg.front() == '{')
-        params.push_back({{"name", seg.substr(1, seg.size() - 2)}, {"in", "path"}, {"required", true},
-                          {"schema", {{"type", "string"}}}});
+      if (!seg.empty() && seg.front() == '{') params.push_back(PathParam(seg.substr(1, seg.size() - 2)));
+    if (r.paged) {
+      params.push_back({{"name", "limit"}, {"in", "query"}, {"required", false}, {"description", "Page size"},
+                        {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}}}});
+      params.push_back({{"name", "cursor"}, {"in", "query"}, {"required", false},
+                        {"description", "The next_cursor of the previous page"}, {"schema", {{"type", "string"}}}});
+    }
+    for (auto& q : r.query) params.push_back(q);
     json op = {{"operationId", r.operation_id}, {"summary", r.summary}, {"tags", {r.tag}}, {"responses", responses}};
+    if (!r.description.empty()) op["description"] = r.description;
     if (!params.empty()) op["parameters"] = params;
-    if (r.auth == AuthMode::kNone) op["security"] = json::array();
+    if (!r.request.is_null()) {
+      json media = {{"schema", r.request}};
+      if (!r.request_example.is_null()) media["example"] = r.request_example;
+      op["requestBody"] = {{"required", !r.request_optional}, {"content", {{"application/json", media}}}};
+    }
+    if (r.auth == AuthMode::kNone) {
+      op["security"] = json::array();
+    } else if (r.method == "GET" || r.method == "HEAD") {
+      op["security"] = json::array({{{"bearer", json::array()}}, {{"cookie", json::array()}}});
+    } else {
+      // A change authenticated by the session cookie also needs the X-CSRF-Token header.
+      op["security"] = json::array({{{"bearer", json::array()}}, {{"cookie", json::array()}, {"csrf", json::array()}}});
+    }
     paths[r.pattern][ToLower(r.method)] = op;
   }
   // The error body every error status answers (errors.cc ErrorBody; server.cc for requests that
@@ -351,7 +472,9 @@ std::string Router::BuildOpenApi() const {
        {{"securitySchemes",
          {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
           {"cookie", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "wharf_session"},
-                      {"description", "State-changing requests also need the X-CSRF-Token header from sign-in."}}}}},
+                      {"description", "The web UI's session; state-changing requests also need the X-CSRF-Token header from sign-in."}}},
+          {"csrf", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-CSRF-Token"},
+                    {"description", "The csrf_token answered at sign-in; required with the session cookie on every change."}}}}},
         {"schemas", schemas}}},
       {"security", json::array({{{"bearer", json::array()}}, {{"cookie", json::array()}}})}};
   return doc.dump(2);

@@ -68,6 +68,10 @@ json ApplicationJson(const domain::Application& a);
 json VariablesJson(const std::vector<services::VariableView>& vars);
 json ServiceJson(const services::ServiceView& v);
 
+// The components more than one feature's routes use (User, Org, Job, Service, Permissions, ...),
+// beside the writers above; registered first.
+void AddSharedSchemas(Router& rt);
+
 // One per feature file, called in this order by Api (the order decides only the Allow header's
 // order and the metrics' route order).
 void AddApplicationRoutes(Router& rt);   // app_routes.cc: applications, projects, services, variables, domains

@@ -2,6 +2,7 @@
 #include "api/routes.h"
 
 #include "api/body.h"
+#include "api/schema.h"
 
 namespace wharf::api {
 
@@ -41,6 +42,25 @@ void AddSecurityGroupRoutes(Router& rt) {
   using A = AuthMode;
   auto& s = rt.svc();
   // --- security groups ---
+  {
+    using namespace oas;
+    json rule = Object({{"type", String("ssh, https, custom-tcp, all-traffic, ...")},
+                        {"protocol", Enum({"tcp", "udp", "icmp", "all"})}, {"from_port", Integer()},
+                        {"to_port", Integer()}, {"source", String("A CIDR")}, {"description", String()}},
+                       {"from_port", "to_port"});
+    rt.AddSchema("SecurityRule", rule);
+    rt.AddSchema("SecurityGroup", Object({{"id", String()}, {"name", String()}, {"description", String()},
+                                          {"inbound", Array(Ref("SecurityRule"))}, {"outbound", Array(Ref("SecurityRule"))},
+                                          {"server_ids", Array(String())}, {"created_at", Time()}, {"updated_at", Time()},
+                                          {"created_by", String()}, {"warnings", Array(String())}},
+                                         {"warnings"}));
+  }
+  const json rule_in = oas::Object({{"type", oas::String("ssh, https, custom-tcp, custom-udp, all-traffic, ...")},
+                                    {"protocol", oas::String()}, {"from_port", oas::Integer()}, {"to_port", oas::Integer()},
+                                    {"source", oas::String("A CIDR such as 203.0.113.0/24")}, {"description", oas::String()}},
+                                   {"protocol", "from_port", "to_port", "source", "description"});
+  const Fields group_fields = {Str("name", 200).Example("web"), Str("description", 1000),
+                               Any("inbound", oas::Array(rule_in)), Any("outbound", oas::Array(rule_in))};
   auto parse_rules = [](const Body& b, const char* field) -> Result<std::optional<std::vector<domain::RuleInput>>> {
     if (!b.Has(field)) return std::optional<std::vector<domain::RuleInput>>();
     const json& a = b.Raw(field);
@@ -73,8 +93,8 @@ void AddSecurityGroupRoutes(Router& rt) {
   };
   auto parse_group = [parse_rules](const Body& b) -> Result<services::SecurityGroupInput> {
     services::SecurityGroupInput in;
-    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-    WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description", 1000));
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+    WHARF_ASSIGN_OR_RETURN(in.description, b.OptString("description"));
     WHARF_ASSIGN_OR_RETURN(in.inbound, parse_rules(b, "inbound"));
     WHARF_ASSIGN_OR_RETURN(in.outbound, parse_rules(b, "outbound"));
     return in;
@@ -86,28 +106,34 @@ void AddSecurityGroupRoutes(Router& rt) {
         json items = json::array();
         for (auto& g : page.items) items.push_back(SecurityGroupJson(g));
         return Json(200, {{"items", items}, {"next_cursor", page.next_cursor.empty() ? json() : json(page.next_cursor)}});
-      });
+      },
+      ListOf("SecurityGroup"));
   rt.Add("POST", "/api/v1/orgs/{org}/security-groups", A::kOrg, "securityGroups",
       "Create a security group (securityGroups.create)", {201, 400, 401, 403, 404, 409},
-      [&s, parse_group](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "inbound", "outbound"}));
+      [&s, parse_group, group_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, group_fields));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_group(b));
         WHARF_ASSIGN_OR_RETURN(auto g, s.security_groups().CreateSecurityGroup(c.p(), std::move(in), c.ctx));
         return Json(201, SecurityGroupJson(g));
-      });
+      },
+      Ref("SecurityGroup"))
+      .Request(group_fields);
   rt.Add("GET", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
       "A security group (securityGroups.read)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto g, s.security_groups().GetSecurityGroup(c.p(), c.params[1], c.ctx));
         return Json(200, SecurityGroupJson(g));
-      });
+      },
+      Ref("SecurityGroup"));
   rt.Add("PATCH", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
       "Edit a security group; refused when it would close Wharf's SSH access (securityGroups.update)",
-      {200, 400, 401, 403, 404, 409}, [&s, parse_group](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "description", "inbound", "outbound"}));
+      {200, 400, 401, 403, 404, 409}, [&s, parse_group, group_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, group_fields));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_group(b));
         WHARF_ASSIGN_OR_RETURN(auto g, s.security_groups().UpdateSecurityGroup(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, SecurityGroupJson(g));
-      });
+      },
+      Ref("SecurityGroup"))
+      .Request(group_fields);
   rt.Add("DELETE", "/api/v1/orgs/{org}/security-groups/{id}", A::kOrg, "securityGroups",
       "Delete a security group that no server uses (securityGroups.delete)", {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
@@ -121,13 +147,19 @@ void AddEc2SyncRoutes(Router& rt) {
   using A = AuthMode;
   auto& s = rt.svc();
   // --- security groups on EC2 ---
+  const Fields sync_fields = {Str("cloud_account_id", 100), Str("region", 40).Example("eu-west-1"),
+                              Str("vpc_id", 40).Desc("Required on the first sync").Example("vpc-0a1b2c3d4e5f67890")};
   auto parse_sync = [](const Body& b) -> Result<services::Ec2SyncInput> {
     services::Ec2SyncInput in;
-    WHARF_ASSIGN_OR_RETURN(in.cloud_account_id, b.OptString("cloud_account_id", 100));
-    WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region", 40));
-    WHARF_ASSIGN_OR_RETURN(in.vpc_id, b.OptString("vpc_id", 40));
+    WHARF_ASSIGN_OR_RETURN(in.cloud_account_id, b.OptString("cloud_account_id"));
+    WHARF_ASSIGN_OR_RETURN(in.region, b.OptString("region"));
+    WHARF_ASSIGN_OR_RETURN(in.vpc_id, b.OptString("vpc_id"));
     return in;
   };
+  const json ec2_report = oas::OpenObject({{"ok", oas::Boolean()}, {"security_group_id", oas::String()},
+                                           {"cloud_account_id", oas::String()}, {"region", oas::String()},
+                                           {"ec2_group_id", oas::String()}, {"steps", oas::Array(Ref("Check"))}},
+                                          {"security_group_id", "cloud_account_id", "region", "ec2_group_id"});
   auto query_sync = [](const HttpRequest& req) {
     services::Ec2SyncInput in;
     bool present = false;
@@ -140,19 +172,24 @@ void AddEc2SyncRoutes(Router& rt) {
   rt.Add("POST", "/api/v1/orgs/{org}/security-groups/{id}/sync", A::kOrg, "securityGroups",
       "Sync the group to EC2 {cloud_account_id, region?, vpc_id (first sync)}: create, tag, authorize what is missing, "
       "revoke what is extra, inbound and outbound (securityGroups.update + cloudProviderAccounts.update)",
-      {200, 400, 401, 403, 404}, [&s, parse_sync](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"cloud_account_id", "region", "vpc_id"}));
+      {200, 400, 401, 403, 404}, [&s, parse_sync, sync_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, sync_fields));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_sync(b));
         WHARF_ASSIGN_OR_RETURN(auto out, s.security_groups().SyncSecurityGroupToEc2(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, out.report);
-      });
+      },
+      ec2_report)
+      .Request(sync_fields, true);
   rt.Add("GET", "/api/v1/orgs/{org}/security-groups/{id}/drift", A::kOrg, "securityGroups",
       "Compare the EC2 group (DescribeSecurityGroups) with Wharf's rules: ?cloud_account_id=&region= "
       "(securityGroups.read + cloudProviderAccounts.read)",
       {200, 400, 401, 403, 404}, [&s, query_sync](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto out, s.security_groups().SecurityGroupDrift(c.p(), c.params[1], query_sync(c.req), c.ctx));
         return Json(200, out.report);
-      });
+      },
+      ec2_report)
+      .Query("cloud_account_id", oas::String(), "The cloud account of the EC2 group")
+      .Query("region", oas::String(), "The EC2 region");
   rt.Add("GET", "/api/v1/orgs/{org}/security-groups/{id}/ec2", A::kOrg, "securityGroups",
       "The EC2 groups this group was synced to, per cloud account and region (securityGroups.read)",
       {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
@@ -160,14 +197,21 @@ void AddEc2SyncRoutes(Router& rt) {
         json items = json::array();
         for (auto& l : links) items.push_back(Ec2LinkJson(l));
         return Json(200, {{"items", items}});
-      });
+      },
+      oas::Object({{"items", oas::Array(oas::Object({{"security_group_id", oas::String()}, {"cloud_account_id", oas::String()},
+                                                     {"region", oas::String()}, {"vpc_id", oas::String()},
+                                                     {"ec2_group_id", oas::String()}, {"last_synced_at", oas::Nullable(oas::String())},
+                                                     {"created_at", oas::Time()}}))}}));
   rt.Add("DELETE", "/api/v1/orgs/{org}/security-groups/{id}/ec2", A::kOrg, "securityGroups",
       "Delete the EC2 group on AWS (DeleteSecurityGroup) for ?cloud_account_id=&region= and forget it "
       "(securityGroups.update + cloudProviderAccounts.update)",
       {200, 400, 401, 403, 404}, [&s, query_sync](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto out, s.security_groups().DeleteSecurityGroupOnEc2(c.p(), c.params[1], query_sync(c.req), c.ctx));
         return Json(200, out.report);
-      });
+      },
+      ec2_report)
+      .Query("cloud_account_id", oas::String(), "The cloud account of the EC2 group")
+      .Query("region", oas::String(), "The EC2 region");
 
 }
 

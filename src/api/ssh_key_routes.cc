@@ -3,6 +3,7 @@
 
 #include "api/body.h"
 #include "api/json_writer.h"
+#include "api/schema.h"
 
 namespace wharf::api {
 
@@ -34,11 +35,22 @@ void AddSshKeyRoutes(Router& rt) {
   using A = AuthMode;
   auto& s = rt.svc();
   // --- ssh keys ---
+  // SshKeyJson and WriteSshKey write this shape.
+  rt.AddSchema("SshKey", oas::Object({{"id", oas::String()}, {"name", oas::String()},
+                                      {"type", oas::String("ed25519, rsa, ecdsa, ...")}, {"public_key", oas::String()},
+                                      {"fingerprint", oas::String("SHA256:...")}, {"private_key", oas::IsSet()},
+                                      {"created_at", oas::Time()}, {"updated_at", oas::Time()},
+                                      {"created_by", oas::String()}}));
+  const Fields key_fields = {Str("name", 200).Example("deploy"), Str("public_key", 16384).Example("ssh-ed25519 AAAA... ada@laptop"),
+                             Secret("private_key", 32768)};
+  const Fields add_key_fields = key_fields.With(
+      {Any("generate", oas::Object({{"type", oas::Enum({"ed25519", "rsa"})}}, {"type"}))
+           .Desc("Generate a key pair on the server instead of importing one")});
   auto parse_key = [](const Body& b) -> Result<services::SshKeyInput> {
     services::SshKeyInput in;
-    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-    WHARF_ASSIGN_OR_RETURN(in.public_key, b.OptString("public_key", 16384));
-    WHARF_ASSIGN_OR_RETURN(in.private_key, b.OptSecret("private_key", 32768));
+    WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+    WHARF_ASSIGN_OR_RETURN(in.public_key, b.OptString("public_key"));
+    WHARF_ASSIGN_OR_RETURN(in.private_key, b.OptSecret("private_key"));
     return in;
   };
   rt.Add("GET", "/api/v1/orgs/{org}/ssh-keys", A::kOrg, "sshKeys", "List SSH keys (sshKeys.read)", {200, 400, 401, 403, 404},
@@ -59,12 +71,13 @@ void AddSshKeyRoutes(Router& rt) {
         HttpResponse r;
         r.body = w.Take();
         return r;
-      });
+      },
+      ListOf("SshKey"));
   rt.Add("POST", "/api/v1/orgs/{org}/ssh-keys", A::kOrg, "sshKeys",
       "Add an SSH key: import {name, public_key, private_key?} or {name, private_key}, or generate {name, generate: "
       "{type: ed25519|rsa}} (sshKeys.create)",
-      {201, 400, 401, 403, 404, 409}, [&s, parse_key](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "public_key", "private_key", "generate"}));
+      {201, 400, 401, 403, 404, 409}, [&s, parse_key, add_key_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, add_key_fields));
         WHARF_ASSIGN_OR_RETURN(auto k, parse_key(b));
         services::SshKeyCreate in{std::move(k.name), std::move(k.public_key), std::move(k.private_key), {}};
         if (b.Has("generate")) {
@@ -77,7 +90,9 @@ void AddSshKeyRoutes(Router& rt) {
         }
         WHARF_ASSIGN_OR_RETURN(auto key, s.ssh_keys().AddSshKey(c.p(), std::move(in), c.ctx));
         return Json(201, SshKeyJson(key));
-      });
+      },
+      Ref("SshKey"))
+      .Request(add_key_fields);
   rt.Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}/public-key", A::kOrg, "sshKeys",
       "Download the public key as an authorized_keys line (sshKeys.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
@@ -87,21 +102,25 @@ void AddSshKeyRoutes(Router& rt) {
         r.headers.emplace_back("Content-Disposition", "attachment; filename=\"wharf-" + std::string(c.params[1]) + ".pub\"");
         r.body = std::move(line);
         return r;
-      });
+      })
+      .Media("text/plain");
   rt.Add("GET", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "An SSH key (sshKeys.read)", {200, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto k, s.ssh_keys().GetSshKey(c.p(), c.params[1], c.ctx));
         return Json(200, SshKeyJson(k));
-      });
+      },
+      Ref("SshKey"));
   rt.Add("PATCH", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "Rename an SSH key (sshKeys.update)",
-      {200, 400, 401, 403, 404, 409}, [&s, parse_key](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"name", "public_key", "private_key"}));
+      {200, 400, 401, 403, 404, 409}, [&s, parse_key, key_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, key_fields));
         WHARF_ASSIGN_OR_RETURN(auto in, parse_key(b));
         WHARF_ASSIGN_OR_RETURN(auto k, s.ssh_keys().UpdateSshKey(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, SshKeyJson(k));
-      });
+      },
+      Ref("SshKey"))
+      .Request(key_fields);
   rt.Add("DELETE", "/api/v1/orgs/{org}/ssh-keys/{id}", A::kOrg, "sshKeys", "Delete an SSH key (sshKeys.delete)",
-      {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+      {204, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.ssh_keys().DeleteSshKey(c.p(), c.params[1], c.ctx));
         return NoContent();
       });

@@ -515,6 +515,43 @@ int AdminResetTwoFactor(const std::string& data_dir_s, const std::string& databa
   return 0;
 }
 
+// `wharf openapi`: the API's OpenAPI document on stdout, without serving (the web UI's generated
+// types and client generators read it). The routes are registered against a throwaway SQLite file
+// in a temporary directory, which no route is asked to read; it is removed before returning.
+int PrintOpenApi() {
+  log::Init(log::Level::kWarn);  // stdout is the document; the throwaway store's migrations are noise
+  if (!secrets::Init()) return 1;
+  std::error_code ec;
+  const fs::path dir = fs::temp_directory_path() / ("wharf-openapi-" + std::to_string(::getpid()));
+  fs::create_directories(dir, ec);
+  if (ec) return Fail(Error{ErrorCode::kInternal, "cannot create " + dir.string() + ": " + ec.message(), {}, Layer::kNone, {}});
+  int code = 0;
+  {
+    auto master = secrets::LoadOrCreateMasterKey(dir);
+    if (!master) return Fail(master.error());
+    secrets::Envelope envelope(std::move(*master));
+    auto store = store::OpenSqliteStore((dir / "wharf.db").string());
+    if (!store) return Fail(store.error());
+    http_client::DisabledMailer mailer;
+    SystemClock clock;
+    RandomIdGenerator ids;
+    authz::SnapshotCache cache;
+    nodes::SshNodeExecutor node_executor;
+    services::Services svc({**store, envelope, mailer, clock, ids, cache, node_executor}, {});
+    api::Metrics metrics;
+    api::Api api(svc, metrics, {.version = kVersion});
+    api::HttpRequest req;
+    req.method = "GET";
+    req.path = "/api/v1/openapi.json";
+    req.request_id = "openapi";
+    api::HttpResponse res = api.Handle(req);
+    if (res.status != 200) code = 1;
+    std::cout << res.body << "\n";
+  }
+  fs::remove_all(dir, ec);
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -530,6 +567,8 @@ int main(int argc, char** argv) {
 
   ServeFlags f;
   auto* serve = app.add_subcommand("serve", "Run the control plane (HTTP API, web UI)");
+  auto* openapi = app.add_subcommand("openapi", "Print the API's OpenAPI document (JSON) without serving");
+  openapi->footer("Example:\n  wharf openapi > wharf-openapi.json   # then generate a client (docs/api.md)");
   serve->footer("Example:\n  wharf serve --listen 0.0.0.0:8080 --data-dir /var/lib/wharf --public-url https://wharf.example.com");
   serve->add_option("--listen", f.listen, "HOST:PORT to listen on (env WHARF_LISTEN); port 0 picks a free port");
   serve->add_option("--data-dir", f.data_dir, "Data directory: SQLite database, master key, logs (env WHARF_DATA_DIR)");
@@ -693,6 +732,7 @@ int main(int argc, char** argv) {
   ::umask(077);  // what serve and admin create in a data directory is owner-only
   if (auto code = backup->Run()) return *code;
   if (serve->parsed()) return Serve(*serve, f);
+  if (openapi->parsed()) return PrintOpenApi();
   if (migrate_store->parsed()) return AdminMigrateStore(ms_from, ms_to);
   if (a_database.empty())
     if (const char* v = std::getenv("WHARF_DATABASE_URL"); v && *v) a_database = v;

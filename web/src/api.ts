@@ -81,33 +81,28 @@ export const del = <T = any>(p: string) => request<T>('DELETE', p);
 
 export const orgPath = (slug: string, rest = '') => `/api/v1/orgs/${encodeURIComponent(slug)}${rest}`;
 
-// ---- shapes (the fields the UI uses) ----
+// ---- shapes: generated from the server's OpenAPI document (src/api-types.ts, scripts/api-types.sh) ----
+import type { components } from './api-types';
 import type { Permissions } from './perms';
 
-export interface User { id: string; email: string; name: string; instance_admin: boolean; email_verified?: boolean }
-export interface MeOrg { slug: string; name: string; owner: boolean; role: { id: string; name: string; builtin: boolean }; permissions: Permissions }
+type Schemas = components['schemas'];
+export type User = Schemas['User'];
+export type MeOrg = { slug: string; name: string; owner: boolean; role: Schemas['RoleBrief']; permissions: Permissions };
 export interface Me { user: User; orgs: MeOrg[] }
-export interface Org { id: string; slug: string; name: string; owner_id: string; seat_limit: number; seats_used: number }
-export interface Role {
-  id: string; name: string; description: string; builtin: boolean; permissions: Permissions;
-  resource_scope: { applications: string[]; servers: string[] } | null; member_count: number;
-}
-export interface Member { user: { id: string; email: string; name: string }; role: { id: string; name: string; builtin?: boolean }; owner: boolean; joined_at: string }
-export interface Invitation { id: string; email: string; role: { id: string; name: string }; status: string; expires_at: string; email_status: string; email_error?: string; link?: string }
-export interface SshKey { id: string; name: string; type: string; public_key: string; fingerprint: string; private_key: { set: boolean }; created_at: string }
-export interface AuditEvent { id: string; at: string; actor: { id: string; email: string }; action: string; collection: string; resource_id: string; outcome: string; request_id: string; ip: string }
-export interface ApiToken { id: string; name: string; org: string; permissions: Permissions | null; expires_at: string | null; created_at: string; last_used_at: string | null }
+export type Org = Schemas['Org'];
+export type Role = Omit<Schemas['Role'], 'permissions'> & { permissions: Permissions };
+export type Member = Schemas['Member'];
+export type Invitation = Schemas['Invitation'];
+export type SshKey = Schemas['SshKey'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type ApiToken = Omit<Schemas['ApiToken'], 'permissions'> & { permissions: Permissions | null };
 export interface List<T> { items: T[]; next_cursor: string | null }
 
 // ---- servers, security groups, jobs, explain, diagnose ----
 export type CheckStatus = 'passed' | 'failed' | 'skipped' | 'not_applicable';
 export interface Check { name: string; status: CheckStatus; message?: string; evidence?: string; code?: string; layer?: string; fix?: string }
 export interface CheckReport { at: number; ok: boolean; checks: Check[]; os?: string; dokku_version?: string; disk_free_mb?: number; host_key_fingerprint?: string; duration_ms?: number }
-export interface Server {
-  id: string; name: string; host: string; port: number; username: string; ssh_key_id: string; security_group_ids: string[];
-  status: string; last_check_at: string | null; next_check_at?: string | null; last_error: string | null;
-  host_key_fingerprint: string | null; last_check: CheckReport | null; created_at: string;
-}
+export type Server = Omit<Schemas['Server'], 'last_check'> & { last_check: CheckReport | null };
 export interface BackupStorage {
   id: string; name: string; endpoint: string; endpoint_url: string; region: string; bucket: string; prefix: string;
   path_style: boolean; access_key_id: string; secret_access_key: { set: boolean }; verified: boolean;
@@ -115,8 +110,8 @@ export interface BackupStorage {
   note: string; created_at: string;
 }
 export interface Rule { type: string; protocol?: string; from_port?: number; to_port?: number; source: string; description?: string }
-export interface SecurityGroup { id: string; name: string; description: string; inbound: Rule[]; outbound: Rule[]; server_ids: string[]; warnings?: string[] }
-export interface Firewall { backend: string; rules_in_force: string; skipped?: string[] }
+export type SecurityGroup = Schemas['SecurityGroup'];
+export type Firewall = { backend: string; rules_in_force: string; skipped?: string[] };
 export interface Explain {
   allowed: boolean; reason: string; message: string; hint?: string; permission?: string;
   role?: { id: string; name: string }; collection: string; action: string;
@@ -130,10 +125,7 @@ export interface Diagnosis {
 // Every integration row has the same verify bookkeeping; secret fields read back only as {set}.
 export interface VerifyError { check: string; message: string; layer?: string; fix?: string }
 export interface IntegrationState { verified: boolean; last_verified_at: string | null; last_error: VerifyError | null; expires_at: string | null }
-export interface DockerRegistry extends IntegrationState {
-  id: string; name: string; host: string; username: string; namespace: string | null; password: { set: boolean };
-  created_at: string; updated_at: string; created_by: string;
-}
+export type DockerRegistry = Omit<Schemas['DockerRegistry'], 'last_error'> & { last_error: VerifyError | null };
 // POST …/verify and …/test: the checks in order; the first failure skips the rest.
 export interface VerifyReport { ok: boolean; checks: Check[]; image?: string; auth?: string; digest?: string }
 

@@ -3,13 +3,15 @@
 // template, then the body is validated with ajv against the schema documented for its status
 // (or `default`). A response that does not match throws, so the test that made the call fails.
 //
-// WHARF_E2E_OPENAPI=off skips the check; =strict also fails a response whose status the
-// operation does not document at all (the goal of issue 21; "on", the default, checks only
-// where a schema exists).
+// WHARF_E2E_OPENAPI=strict, the default, also fails a response whose status the operation does
+// not document at all; =on checks only where a schema exists; =off skips the check.
+// WHARF_E2E_OPENAPI_RECORD=FILE appends every checked response as a JSON line (for finding what a
+// schema must allow).
+import { appendFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 
-const mode = process.env.WHARF_E2E_OPENAPI || 'on';
+const mode = process.env.WHARF_E2E_OPENAPI || 'strict';
 const docs = new Map();  // base URL -> Promise<{doc, ops, ajv}>
 
 function compileOps(doc) {
@@ -66,6 +68,8 @@ export async function checkResponse(base, method, p, status, headers, json, text
     // 404/405 for routes that do not exist are part of what tests probe; only documented routes are checked.
     return;
   }
+  if (process.env.WHARF_E2E_OPENAPI_RECORD)
+    appendFileSync(process.env.WHARF_E2E_OPENAPI_RECORD, JSON.stringify({ m: method.toUpperCase(), t: found.template, s: status, ct: (headers && headers.get && headers.get('content-type')) || '', j: json }) + '\n');
   const responses = found.op.responses || {};
   const spec = responses[String(status)] || responses[`${String(status)[0]}XX`] || responses.default;
   if (!spec) {
@@ -87,3 +91,32 @@ export async function checkResponse(base, method, p, status, headers, json, text
     throw new Error(`openapi check: ${key}: response does not match its schema: ${why}\n${String(text).slice(0, 400)}`);
   }
 }
+
+// Throws when a request body does not match the documented requestBody of METHOD PATH (a client's
+// requests, such as the CLI's, checked against the contract). A path the document does not list
+// throws too.
+export async function checkRequest(base, method, p, body) {
+  const path = p.split('?')[0];
+  const { ops, ajv, compiled } = await load(base);
+  const found = ops.find((o) => o.method === method.toUpperCase() && o.rx.test(path));
+  if (!found) throw new Error(`openapi check: ${method} ${path} is not in the document`);
+  const rb = found.op.requestBody;
+  if (body === undefined || body === '') {
+    if (rb?.required && !['POST'].includes(method.toUpperCase())) throw new Error(`openapi check: ${method} ${found.template} needs a body`);
+    return found.template;
+  }
+  if (!rb) throw new Error(`openapi check: ${method} ${found.template} takes no body, was sent ${String(body).slice(0, 200)}`);
+  const key = `request ${method} ${found.template}`;
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = ajv.compile(rewriteRefs(rb.content['application/json'].schema));
+    compiled.set(key, validate);
+  }
+  const json = typeof body === 'string' ? JSON.parse(body) : body;
+  if (!validate(json)) {
+    const why = validate.errors.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new Error(`openapi check: ${key}: the body does not match the documented request: ${why}\n${JSON.stringify(json).slice(0, 400)}`);
+  }
+  return found.template;
+}
+

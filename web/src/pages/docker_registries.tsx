@@ -108,7 +108,7 @@ function RegistryCard(props: { reg: DockerRegistry; onEdit: () => void; onRemove
       <VerifiedState item={r} />
       <div class="verify-row">
         <Field label={`Image to check (${r.name})`} id={imgId} error={error} field="image">
-          <input id={imgId} class="mono" placeholder={sampleImage(r.host, r.namespace)} value={image} onInput={(e) => setImage(e.currentTarget.value)} />
+          <input id={imgId} class="mono" placeholder={sampleImage(r.host ?? '', r.namespace)} value={image} onInput={(e) => setImage(e.currentTarget.value)} />
         </Field>
         <div class="row">
           <PermButton allowed={upd} need="dockerRegistries.update" why kind="primary" busy={busy !== ''} reason={upd ? noImage : undefined}
