@@ -153,11 +153,12 @@ void AddAccountRoutes(Router& rt) {
         return r;
       });
   rt.Add("DELETE", "/api/v1/orgs/{org}", A::kOrg, "orgs",
-      "Delete an org (owner; confirm: the slug); 409 naming the servers and applications that remain",
+      "Delete an org (owner; confirm: the slug; step-up); 409 naming the servers and applications that remain",
       {204, 400, 401, 403, 404, 409}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"confirm"}));
         std::string confirm = b.Keep(b.String("confirm", 64));
         WHARF_TRY(b.Check());
+        WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "orgs.delete", c.ctx));
         WHARF_TRY(s.account().DeleteOrg(c.p(), confirm, c.ctx));
         return NoContent();
       });

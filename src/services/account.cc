@@ -516,6 +516,7 @@ Status Account::DeleteAccountIn(store::Tx& tx, domain::User u, const authz::Prin
   }
   WHARF_TRY(tx.sessions().RevokeAllForUser(u.id, now));
   WHARF_TRY(tx.api_tokens().RevokeAllForUser(u.id, now));
+  WHARF_TRY(tx.second_factors().DeleteAllForUser(u.id));  // a deleted account keeps no TOTP secret or passkey
   for (auto k : {AccountTokenKind::kPasswordReset, AccountTokenKind::kVerifyEmail, AccountTokenKind::kChangeEmail})
     WHARF_TRY(tx.account_tokens().VoidForUser(u.id, k, now));
   WHARF_TRY(AuditIn(tx, actor, "account.delete", "users", u.id, ctx, u.email + " deleted"));
