@@ -43,6 +43,7 @@ Result<int> LimitParam(const HttpRequest& req) {
 void AddSharedSchemas(Router& rt) {
   using namespace oas;
   rt.AddSchema("User", Object({{"id", String()}, {"email", String()}, {"name", String()}, {"instance_admin", Boolean()},
+                               {"email_verified", Boolean()},
                                {"created_at", Time()}, {"updated_at", Time()}}));
   rt.AddSchema("RoleBrief", Object({{"id", String()}, {"name", String()}, {"builtin", Boolean()}}));
   rt.AddSchema("UserBrief", Object({{"id", String()}, {"email", String()}, {"name", String()}}));

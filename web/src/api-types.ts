@@ -3310,6 +3310,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             email: string;
+            email_verified: boolean;
             id: string;
             instance_admin: boolean;
             name: string;
