@@ -58,13 +58,15 @@ void AddAccountRoutes(Router& rt) {
         return Json(200, UserJson(u));
       });
   rt.Add("POST", "/api/v1/me/password",  A::kUser, "me",
-      "Change my password (needs a session and the current password); every other session ends", {204, 400, 401, 403, 429},
+      "Change my password (needs a session, the current password, and step-up when a second factor is enrolled); every other session ends", {204, 400, 401, 403, 429},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, {"current_password", "new_password"}));
         SecretBytes current = b.Keep(RequiredSecret(b, "current_password"));
         SecretBytes next = b.Keep(RequiredSecret(b, "new_password"));
         if (b.Has("new_password")) b.KeepStatus(domain::ValidatePassword(next.view(), "new_password"));
         WHARF_TRY(b.Check());
+        // With a second factor, a stolen session alone cannot take the account over.
+        WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "account.password", c.ctx));
         WHARF_TRY(s.account().ChangePassword(*c.who, current, next, c.ctx));
         return NoContent();
       });

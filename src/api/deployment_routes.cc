@@ -28,7 +28,7 @@ void AddDeploymentRoutes(Router& rt) {
     using namespace oas;
     rt.AddSchema("Deployment", Object({{"id", String()}, {"job_id", String("The same id: the deployment is a job")},
                                        {"application_id", String()}, {"service_id", String()},
-                                       {"action", Enum({"deploy", "redeploy", "restart", "stop", "destroy"})},
+                                       {"action", Enum({"deploy", "redeploy", "restart", "stop", "destroy", "rollback"})},
                                        {"trigger", String("manual, push, ...")}, {"ref", String()},
                                        {"commit_sha", Nullable(String())}, {"status", String()},
                                        {"error", Nullable(String())}, {"error_layer", Nullable(String())},

@@ -260,7 +260,7 @@ test('--help on every command shows an example; bash completion completes throug
   }
   assert.deepEqual(noExample, [], 'commands whose --help shows no example');
   const complete = (words) => spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words}); COMP_CWORD=${words.split(' ').length - 1}; _wharf; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).stdout.trim();
-  assert.equal(complete('wharf ro'), 'role');
+  assert.equal(complete('wharf ro'), 'role rollback');  // both top-level commands
   assert.equal(complete('wharf role cr'), 'create');
   assert.match(complete('wharf role create X --al'), /--allow/);
   assert.match(complete('wharf admin ba'), /backup/);

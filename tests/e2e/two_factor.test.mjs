@@ -190,6 +190,8 @@ test('step-up: sensitive actions need a factor within 10 minutes, on sessions of
     ['POST', `${O}/transfer-ownership`, { user_id: bob.user.id }, 'orgs.transfer_ownership'],
     ['DELETE', '/api/v1/me/totp', undefined, 'totp.delete'],
     ['POST', '/api/v1/me/recovery-codes', undefined, 'recovery_codes.create'],
+    ['POST', '/api/v1/me/password', { current_password: ada.password, new_password: 'a-new-password-42' }, 'account.password'],
+    ['DELETE', O, { confirm: ada.org.slug }, 'orgs.delete'],
   ];
   for (const [method, path, body, action] of checks) {
     const r = await api(s.url, method, path, { token: stale, body });

@@ -566,7 +566,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change my password (needs a session and the current password); every other session ends */
+        /** Change my password (needs a session, the current password, and step-up when a second factor is enrolled); every other session ends */
         post: operations["changeMyPassword"];
         delete?: never;
         options?: never;
@@ -2855,7 +2855,7 @@ export interface components {
         };
         Deployment: {
             /** @enum {string} */
-            action: "deploy" | "redeploy" | "restart" | "stop" | "destroy";
+            action: "deploy" | "redeploy" | "restart" | "stop" | "destroy" | "rollback";
             application_id: string;
             commit_sha: string | null;
             /** Format: date-time */
