@@ -67,7 +67,7 @@ test('an Admin creates a Viewer role with the matrix column toggle', async () =>
   const roles = await api(s.url, 'GET', `/api/v1/orgs/${slug}/roles`, { headers: { cookie: await cookieOf(adminCtx) } });
   const viewer = roles.json.items.find((r) => r.name === 'Viewer');
   assert.deepEqual(Object.keys(viewer.permissions).sort(), ['applications', 'backupStorage', 'backups', 'cloudProviderAccounts',
-    'dockerRegistries', 'gitProviders', 'projects', 'roles', 'securityGroups', 'servers', 'services', 'sshKeys', 'team', 'templates']);
+    'dockerRegistries', 'gitProviders', 'notifications', 'projects', 'roles', 'securityGroups', 'servers', 'services', 'sshKeys', 'team', 'templates']);
   assert.ok(Object.values(viewer.permissions).every((g) => g.read && !g.create && !g.update && !g.delete));
   await shot(admin, 'roles');
 });

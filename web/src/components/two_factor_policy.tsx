@@ -12,23 +12,28 @@ export function TwoFactorPolicy() {
   const { org, isAdmin } = useOrg();
   const status = useLoad(() => get<Status>(orgPath(org.slug, '/two-factor')), [org.slug]);
   const [error, setError] = useState<unknown>(null);
+  // What the box shows while the change is on its way (a controlled box would otherwise snap back
+  // to the old value until the status reloads).
+  const [pending, setPending] = useState<boolean | null>(null);
   const s = status.data;
   if (!s) return null;
   const lacking = s.items.filter((m) => !m.two_factor);
   const toggle = async (on: boolean) => {
     setError(null);
+    setPending(on);
     try {
       await patch(orgPath(org.slug), { require_two_factor: on });
       status.reload();
     } catch (err) {
       setError(err);
+      setPending(null);
     }
   };
   return (
     <section class="panel" data-testid="two-factor-policy">
       <h2>Two-factor sign-in</h2>
       <label>
-        <input type="checkbox" checked={s.require_two_factor} disabled={!isAdmin} onChange={(e) => toggle(e.currentTarget.checked)} />
+        <input type="checkbox" checked={pending ?? s.require_two_factor} disabled={!isAdmin} onChange={(e) => toggle(e.currentTarget.checked)} />
         {' '}Require a second factor of every member (API tokens keep working)
       </label>
       <ErrorBox error={error} onDismiss={() => setError(null)} />
