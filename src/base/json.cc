@@ -99,4 +99,13 @@ Result<json> ParseUntrustedJson(std::string_view text, std::string_view field, c
   return root;
 }
 
+std::vector<std::string> StoredStringArray(std::string_view text) {
+  std::vector<std::string> out;
+  nlohmann::json a = nlohmann::json::parse(text, nullptr, false);
+  if (!a.is_array()) return out;
+  for (auto& v : a)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
 }  // namespace wharf

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,5 +30,9 @@ struct JsonLimits {
 // than max_string_bytes, or text that is not JSON (with the byte offset of the problem).
 Result<nlohmann::json> ParseUntrustedJson(std::string_view text, std::string_view field,
                                           const JsonLimits& limits = {});
+
+// The strings of a JSON array Wharf stored itself (id lists, domains, event names); anything that
+// is not an array, and any element that is not a string, reads as absent.
+std::vector<std::string> StoredStringArray(std::string_view text);
 
 }  // namespace wharf

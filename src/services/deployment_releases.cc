@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "domain/image_ref.h"
@@ -22,15 +23,6 @@ using json = nlohmann::json;
 namespace deploy = nodes::deploy;
 
 namespace {
-
-std::vector<std::string> JsonStrings(const std::string& text) {
-  std::vector<std::string> out;
-  json j = json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (auto& v : j)
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
 
 std::string Seconds(int64_t ms) {
   return ms % 1000 == 0 ? std::to_string(ms / 1000) : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100);
@@ -66,9 +58,9 @@ Status Deployments::LoadRollback(store::Tx& tx, const domain::Org& org, int64_t 
   for (const auto& k : gone)
     if (!keep.count(k)) s.removed_keys.push_back(k);
   s.variables = std::move(vars);
-  s.domains = JsonStrings(target->domains);
+  s.domains = StoredStringArray(target->domains);
   s.clear_domains = s.domains.empty();
-  s.ports = JsonStrings(target->ports);
+  s.ports = StoredStringArray(target->ports);
   if (target->source_kind == "git") {
     s.git.url = target->repository;
     s.git.ref = target->commit_sha;

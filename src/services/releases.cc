@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "base/json.h"
 #include "secrets/crypto.h"
 #include "services/app_model.h"
 
@@ -28,15 +29,6 @@ std::string Hex(std::string_view raw) {
     out += d[c >> 4];
     out += d[c & 15];
   }
-  return out;
-}
-
-std::vector<std::string> JsonStrings(const std::string& text) {
-  std::vector<std::string> out;
-  json j = json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (auto& v : j)
-    if (v.is_string()) out.push_back(v.get<std::string>());
   return out;
 }
 
@@ -115,8 +107,8 @@ json Diff(const domain::Release& from, const Vars& from_vars, const domain::Rele
   for (const auto& [k, v] : f)
     if (!t.count(k)) removed.push_back(k);
   changes["variables"] = {{"added", added}, {"removed", removed}, {"changed", changed}};
-  changes["domains"] = AddedRemoved(JsonStrings(from.domains), JsonStrings(to.domains));
-  changes["ports"] = AddedRemoved(JsonStrings(from.ports), JsonStrings(to.ports));
+  changes["domains"] = AddedRemoved(StoredStringArray(from.domains), StoredStringArray(to.domains));
+  changes["ports"] = AddedRemoved(StoredStringArray(from.ports), StoredStringArray(to.ports));
   return changes;
 }
 

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/json.h"
 #include "base/strings.h"
 #include "domain/types.h"
 #include "store/sql/columns.h"
@@ -434,25 +435,15 @@ Result<domain::Release> ReadRelease(Row& q) {
   return r;
 }
 
-// A JSON array of strings as stored; a corrupt value reads as empty.
-inline std::vector<std::string> ParseStrings(std::string_view text) {
-  std::vector<std::string> out;
-  json a = json::parse(text, nullptr, false);
-  if (!a.is_array()) return out;
-  for (auto& v : a)
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-
 template <class Row>
 Result<domain::NotificationRule> ReadNotificationRule(Row& q) {
   domain::NotificationRule r;
   r.id = q.Str(0);
   r.org_id = q.Str(1);
-  r.events = ParseStrings(q.View(2));
-  r.channel_ids = ParseStrings(q.View(3));
-  r.application_ids = ParseStrings(q.View(4));
-  r.server_ids = ParseStrings(q.View(5));
+  r.events = StoredStringArray(q.View(2));
+  r.channel_ids = StoredStringArray(q.View(3));
+  r.application_ids = StoredStringArray(q.View(4));
+  r.server_ids = StoredStringArray(q.View(5));
   r.min_severity = q.Str(6);
   r.created_at = q.I64(7);
   r.updated_at = q.I64(8);
