@@ -61,7 +61,7 @@ deps-npm:
 
 # The web UI (web/): npm ci only when node_modules is missing or older than the lock file; the Vite
 # build only when a source is newer than web/dist. CMake then embeds web/dist into the binary.
-WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) $(shell find docs -name "*.md" 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) $(shell find docs -name "*.md" 2>/dev/null) web/index.html web/api-docs.html web/vite.config.ts web/tsconfig.json web/package.json
 web/node_modules/.package-lock.json: web/package-lock.json
 	npm ci --prefix web --no-audit --no-fund
 	@touch $@

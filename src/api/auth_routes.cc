@@ -88,7 +88,7 @@ void AddAuthRoutes(Router& rt) {
       },
       Ref("Session"))
       .Request(signup_fields)
-      .Returns(202, oas::Object({{"status", oas::Enum({"check_email"})}, {"message", oas::String()}}));
+      .Returns(202, Ref("CheckEmail"));
   rt.Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI). An account with a second factor "
       "answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor); 403 account_disabled for an account the operator disabled", {200, 400, 401, 403, 413, 415, 429},
       [&rt, &s, login_fields](Call& c) -> Result<HttpResponse> {
@@ -102,7 +102,7 @@ void AddAuthRoutes(Router& rt) {
         if (g.second_factor) return SecondFactorAnswer(*g.second_factor);  // no session yet
         return SessionAnswer(rt, g, cookie_only.value_or(false));
       },
-      oas::AnyValue())
+      json{{"oneOf", json::array({Ref("Session"), Ref("SecondFactorChallenge")})}})
       .Request(login_fields);
   rt.Add("POST", "/api/v1/auth/logout", A::kUser, "auth", "Sign out (revoke this session)", {204, 400, 401, 403},
       [&rt, &s](Call& c) -> Result<HttpResponse> {

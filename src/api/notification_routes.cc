@@ -3,6 +3,7 @@
 #include "api/routes.h"
 
 #include "api/body.h"
+#include "api/schema.h"
 
 namespace wharf::api {
 
@@ -76,10 +77,10 @@ Result<std::optional<std::vector<std::string>>> OptStrings(const Body& b, const 
 
 Result<services::ChannelInput> ParseChannel(const Body& b) {
   services::ChannelInput in;
-  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name", 200));
-  WHARF_ASSIGN_OR_RETURN(in.type, b.OptString("type", 20));
+  WHARF_ASSIGN_OR_RETURN(in.name, b.OptString("name"));
+  WHARF_ASSIGN_OR_RETURN(in.type, b.OptString("type"));
   WHARF_ASSIGN_OR_RETURN(in.addresses, OptStrings(b, "addresses", 320));
-  WHARF_ASSIGN_OR_RETURN(in.url, b.OptSecret("url", 2048));
+  WHARF_ASSIGN_OR_RETURN(in.url, b.OptSecret("url"));
   return in;
 }
 
@@ -89,8 +90,34 @@ Result<services::RuleInput> ParseRule(const Body& b) {
   WHARF_ASSIGN_OR_RETURN(in.channel_ids, OptStrings(b, "channel_ids", 64));
   WHARF_ASSIGN_OR_RETURN(in.application_ids, OptStrings(b, "application_ids", 64));
   WHARF_ASSIGN_OR_RETURN(in.server_ids, OptStrings(b, "server_ids", 64));
-  WHARF_ASSIGN_OR_RETURN(in.min_severity, b.OptString("min_severity", 20));
+  WHARF_ASSIGN_OR_RETURN(in.min_severity, b.OptString("min_severity"));
   return in;
+}
+
+// A list of strings of at most `max_len` characters (OptStrings reads it; null is an empty list).
+json StringsSchema(size_t max_len) {
+  json s = oas::Array(json{{"type", "string"}, {"maxLength", max_len}});
+  s["nullable"] = true;
+  return s;
+}
+
+// The bodies ParseChannel and ParseRule read; on create the fields the service needs are required.
+Fields ChannelFields(bool creating) {
+  auto req = [creating](Field f) { return creating ? f.Req() : f; };
+  return Fields({req(Str("name", 200).Example("ops")),
+                 creating ? Enum("type", {"email", "slack", "discord", "webhook"}).Req()
+                          : Enum("type", {"email", "slack", "discord", "webhook"}).Desc("Cannot change"),
+                 Any("addresses", StringsSchema(320)).Desc("type email: the recipients").Example(json::array({"ops@example.com"})),
+                 Secret("url", 2048).Format("uri").Desc("slack, discord (the incoming-webhook URL, write-only) or webhook")});
+}
+
+Fields RuleFields(bool creating) {
+  auto req = [creating](Field f) { return creating ? f.Req() : f; };
+  return Fields({req(Any("events", StringsSchema(64)).Desc("Event names, such as deployment.failed").Example(json::array({"deployment.failed"}))),
+                 req(Any("channel_ids", StringsSchema(64)).Desc("Verified channels of this org").Example(json::array({"nch_1"}))),
+                 Any("application_ids", StringsSchema(64)).Desc("Only events of these applications; empty: all"),
+                 Any("server_ids", StringsSchema(64)).Desc("Only events of these servers; empty: all"),
+                 Enum("min_severity", {"info", "warning", "critical"})});
 }
 
 json Schemas(const char* which) {
@@ -130,9 +157,13 @@ void AddNotificationRoutes(Router& rt) {
   rt.AddSchema("NotificationChannel", Schemas("channel"));
   rt.AddSchema("NotificationRule", Schemas("rule"));
   rt.AddSchema("NotificationDelivery", Schemas("delivery"));
-  const std::vector<std::string_view> channel_fields = {"name", "type", "addresses", "url"};
-  const std::vector<std::string_view> rule_fields = {"events", "channel_ids", "application_ids", "server_ids",
-                                                     "min_severity"};
+  // TestChannel's report: the one delivery check, and what the receiver answered.
+  rt.AddSchema("NotificationTestReport",
+               oas::Object({{"ok", oas::Boolean()}, {"checks", oas::Array(Ref("Check"))},
+                            {"response_code", oas::Integer("The receiver's HTTP status; 0 for email or no answer")},
+                            {"duration_ms", oas::Integer()}}));
+  const Fields channel_fields = ChannelFields(true), channel_update_fields = ChannelFields(false);
+  const Fields rule_fields = RuleFields(true), rule_update_fields = RuleFields(false);
 
   // --- channels ---
   rt.Add("GET", "/api/v1/orgs/{org}/notification-channels", A::kOrg, "notifications",
@@ -152,7 +183,8 @@ void AddNotificationRoutes(Router& rt) {
         json j = ChannelJson(created.channel);
         if (created.signing_secret.size() > 0) j["signing_secret"] = std::string(created.signing_secret.view());
         return Json(201, j);
-      }, Ref("NotificationChannel"));
+      }, Ref("NotificationChannel"))
+      .Request(channel_fields);
   rt.Add("GET", "/api/v1/orgs/{org}/notification-channels/{id}", A::kOrg, "notifications",
       "A notification channel (notifications.read)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto ch, s.notifications().GetChannel(c.p(), c.params[1], c.ctx));
@@ -160,12 +192,13 @@ void AddNotificationRoutes(Router& rt) {
       }, Ref("NotificationChannel"));
   rt.Add("PATCH", "/api/v1/orgs/{org}/notification-channels/{id}", A::kOrg, "notifications",
       "Edit a channel's name, addresses or url; a new destination needs a new test (notifications.update)",
-      {200, 400, 401, 403, 404, 409}, [&s, channel_fields](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, channel_fields));
+      {200, 400, 401, 403, 404, 409}, [&s, channel_update_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, channel_update_fields));
         WHARF_ASSIGN_OR_RETURN(auto in, ParseChannel(b));
         WHARF_ASSIGN_OR_RETURN(auto ch, s.notifications().UpdateChannel(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, ChannelJson(ch));
-      }, Ref("NotificationChannel"));
+      }, Ref("NotificationChannel"))
+      .Request(channel_update_fields);
   rt.Add("DELETE", "/api/v1/orgs/{org}/notification-channels/{id}", A::kOrg, "notifications",
       "Delete a channel, its delivery log and its place in rules (notifications.delete)", {204, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
@@ -177,7 +210,8 @@ void AddNotificationRoutes(Router& rt) {
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto out, s.notifications().TestChannel(c.p(), c.params[1], c.ctx));
         return Json(200, out.report);
-      });
+      },
+      Ref("NotificationTestReport"));
 
   // --- rules ---
   rt.Add("GET", "/api/v1/orgs/{org}/notification-rules", A::kOrg, "notifications",
@@ -194,7 +228,8 @@ void AddNotificationRoutes(Router& rt) {
         WHARF_ASSIGN_OR_RETURN(auto in, ParseRule(b));
         WHARF_ASSIGN_OR_RETURN(auto r, s.notifications().CreateRule(c.p(), std::move(in), c.ctx));
         return Json(201, RuleJson(r));
-      }, Ref("NotificationRule"));
+      }, Ref("NotificationRule"))
+      .Request(rule_fields);
   rt.Add("GET", "/api/v1/orgs/{org}/notification-rules/{id}", A::kOrg, "notifications",
       "A notification rule (notifications.read)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto r, s.notifications().GetRule(c.p(), c.params[1], c.ctx));
@@ -202,12 +237,13 @@ void AddNotificationRoutes(Router& rt) {
       }, Ref("NotificationRule"));
   rt.Add("PATCH", "/api/v1/orgs/{org}/notification-rules/{id}", A::kOrg, "notifications",
       "Edit a notification rule (notifications.update)", {200, 400, 401, 403, 404},
-      [&s, rule_fields](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, rule_fields));
+      [&s, rule_update_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, rule_update_fields));
         WHARF_ASSIGN_OR_RETURN(auto in, ParseRule(b));
         WHARF_ASSIGN_OR_RETURN(auto r, s.notifications().UpdateRule(c.p(), c.params[1], std::move(in), c.ctx));
         return Json(200, RuleJson(r));
-      }, Ref("NotificationRule"));
+      }, Ref("NotificationRule"))
+      .Request(rule_update_fields);
   rt.Add("DELETE", "/api/v1/orgs/{org}/notification-rules/{id}", A::kOrg, "notifications",
       "Delete a notification rule (notifications.delete)", {204, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.notifications().DeleteRule(c.p(), c.params[1], c.ctx));

@@ -48,6 +48,10 @@ void AddOperationsRoutes(Router& rt) {
         return r;
       },
       oas::OpenObject({{"openapi", oas::String()}, {"info", oas::Map()}, {"paths", oas::Map()}}));
+  rt.Add("GET", "/api/docs", A::kNone, "operations",
+      "The API reference: this document rendered by Redoc in the browser (HTML; docs/api.md)", {200},
+      [](Call&) -> Result<HttpResponse> { return ApiDocsResponse(); })
+      .Media("text/html");
 
 }
 

@@ -3,6 +3,7 @@
 #include "api/routes.h"
 
 #include "api/body.h"
+#include "api/schema.h"
 #include "api/sse.h"
 #include "api/stream_access.h"
 #include <algorithm>
@@ -56,6 +57,35 @@ Result<int64_t> VersionField(const Body& b) {
 void AddReleaseRoutes(Router& rt) {
   using A = AuthMode;
   auto& s = rt.svc();
+  {
+    using namespace oas;
+    // ReleaseJson's source and releases::SourceJson: a git commit or an image digest.
+    rt.AddSchema("ReleaseSource", Object({{"kind", Enum({"git", "image"})}, {"repository", String()},
+                                          {"commit", Nullable(String("git"))}, {"image", String("image")},
+                                          {"image_digest", Nullable(String("image: sha256:…; null when the registry did not answer"))}},
+                                         {"repository", "commit", "image", "image_digest"}));
+    rt.AddSchema("Release", Object({{"version", Integer()}, {"name", String("v<version>")}, {"source", Ref("ReleaseSource")},
+                                    {"variables_hash", String("hmac-sha256:… of the variables (never their values)")},
+                                    {"domains", Array(String())}, {"ports", Array(String("scheme:host:container"))},
+                                    {"plan", Array(String("The node commands the deployment ran"))},
+                                    {"deployment_id", String()}, {"trigger", String()},
+                                    {"rollback_of", Nullable(Integer())}, {"pinned", Boolean()}, {"created_at", Time()},
+                                    {"created_by", Nullable(String())}, {"current", Boolean()}}));
+    const json added_removed = Object({{"added", Array(String())}, {"removed", Array(String())}});
+    // releases::Diff inside the dry run's answer: keys only, never values.
+    rt.AddSchema("RollbackPreview",
+                 Object({{"from_version", Integer()}, {"to_version", Integer()},
+                         {"changes", Object({{"source", Nullable(Object({{"from", Ref("ReleaseSource")}, {"to", Ref("ReleaseSource")}}))},
+                                             {"variables", Object({{"added", Array(String())}, {"removed", Array(String())},
+                                                                   {"changed", Array(String())}})},
+                                             {"domains", added_removed}, {"ports", added_removed}})}}));
+  }
+  const Fields rollback_fields = {
+      Any("version", json{{"oneOf", json::array({json{{"type", "integer"}, {"minimum", 1}},
+                                                 json{{"type", "string"}, {"pattern", "^[vV]?[0-9]{1,11}$"}}})}})
+          .Req().Desc("The release to roll back to: 3 or \"v3\", from GET …/releases").Example(3),
+      Bool("dry_run").Desc("Answer what would change (200) instead of deploying")};
+  const Fields pin_fields = {Bool("pinned").Req().Desc("true keeps the release from pruning").Example(true)};
 
   rt.Add("GET", "/api/v1/orgs/{org}/services/{id}/releases", A::kOrg, "releases",
       "The service's kept releases, newest first: version, exact source (commit or image digest), variables hash, "
@@ -65,34 +95,44 @@ void AddReleaseRoutes(Router& rt) {
         json items = json::array();
         for (const auto& v : rows) items.push_back(ReleaseJson(v));
         return Json(200, {{"items", items}});
-      });
+      },
+      oas::Object({{"items", oas::Array(Ref("Release"))}}));
   rt.Add("POST", "/api/v1/orgs/{org}/services/{id}/rollback", A::kOrg, "releases",
       "Roll the service back to a kept release: {version, dry_run?}. A dry run answers 200 {changes: {source, "
       "variables: {added, removed, changed}, domains, ports}} (keys only, never values); otherwise 202 {job_id, "
       "deployment_id} for a deployment of that release's exact source and variables (services.update)",
       {200, 202, 400, 401, 403, 404, 409},
-      [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"version", "dry_run"}));
+      [&s, rollback_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, rollback_fields));
+        // VersionField's own message for a missing or malformed version, before the generic ones.
         WHARF_ASSIGN_OR_RETURN(int64_t version, VersionField(b));
+        WHARF_TRY(b.Check());
         WHARF_ASSIGN_OR_RETURN(auto dry, b.OptBool("dry_run"));
         WHARF_ASSIGN_OR_RETURN(auto out, s.releases().Rollback(c.p(), c.params[1], version, dry.value_or(false), c.ctx));
         if (out.changes) return Json(200, *out.changes);
         const auto& d = *out.deployment;
         return Json(202, {{"job_id", d.id}, {"deployment_id", d.id}, {"version", version}, {"status", d.status}});
-      });
+      },
+      Ref("RollbackPreview"))
+      .Request(rollback_fields)
+      .Returns(202, oas::Object({{"job_id", oas::String()}, {"deployment_id", oas::String("The same id")},
+                                 {"version", oas::Integer()}, {"status", oas::String("queued")}}));
   rt.Add("PATCH", "/api/v1/orgs/{org}/services/{id}/releases/{version}", A::kOrg, "releases",
       "Pin or unpin a release: {pinned}; a pinned release is never pruned (services.update)", {200, 400, 401, 403, 404},
-      [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"pinned"}));
+      [&s, pin_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, pin_fields));
         WHARF_ASSIGN_OR_RETURN(auto pinned, b.OptBool("pinned"));
         if (!pinned) return FieldError("pinned", "is required: true to keep the release from pruning, false to allow it");
+        WHARF_TRY(b.Check());
         std::string v(c.params[2]);
         if (!v.empty() && v[0] == 'v') v = v.substr(1);
         if (v.empty() || v.size() > 11 || !std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
           return FieldError("version", "must be a release number like 3 or v3");
         WHARF_ASSIGN_OR_RETURN(auto r, s.releases().PinRelease(c.p(), c.params[1], std::stoll(v), *pinned, c.ctx));
         return Json(200, ReleaseJson({r, false}));
-      });
+      },
+      Ref("Release"))
+      .Request(pin_fields);
 
   rt.Add("GET", "/api/v1/orgs/{org}/services/{id}/logs", A::kOrg, "releases",
       "The service's runtime logs (`dokku logs <app> -n N [-t]`) as Server-Sent Events: 'line' events {ts, process, "
@@ -156,7 +196,18 @@ void AddReleaseRoutes(Router& rt) {
           return out;
         };
         return r;
-      });
+      })
+      .Media("text/event-stream",
+             json{{"oneOf", json::array({oas::Object({{"ts", oas::Nullable(oas::String())},
+                                                      {"process", oas::Nullable(oas::String("web.1, worker.1, …"))},
+                                                      {"text", oas::String("Secrets redacted")}}),
+                                         oas::Object({{"status", oas::Enum({"ended", "failed", "revoked"})},
+                                                      {"error", oas::Nullable(oas::String())}})})}})
+      .Query("tail", json{{"type", "integer"}, {"minimum", 0}, {"maximum", 10000}, {"default", 100}},
+             "Lines of history to send first")
+      .Query("follow", json{{"type", "boolean"}, {"default", false}}, "Keep streaming new lines until the client leaves")
+      .Description("Events: `line` (data: JSON {ts, process, text}), finally `end` (data: JSON {status, error}); "
+                   "`revoked` when the caller's access ends mid-stream.");
 }
 
 }  // namespace wharf::api

@@ -41,7 +41,9 @@ Op Router::Add(std::string method, std::string pattern, AuthMode auth, std::stri
       if (last == v) add_status(429);
   }
   std::sort(r.statuses.begin(), r.statuses.end());
-  r.paged = r.schema.is_object() && r.schema.contains("properties") && r.schema["properties"].contains("next_cursor");
+  // A list envelope whose next_cursor may be a string is paged (WholeListOf's is only ever null).
+  r.paged = r.schema.is_object() && r.schema.contains("properties") && r.schema["properties"].contains("next_cursor") &&
+            !r.schema["properties"]["next_cursor"].contains("enum");
   routes_.push_back(std::move(r));
   return Op(routes_, routes_.size() - 1);
 }
@@ -240,6 +242,13 @@ json ListOf(const std::string& name) {
                           {"next_cursor", {{"type", "string"}, {"nullable", true}}}}}};
 }
 
+json WholeListOf(const std::string& name) {
+  json s = ListOf(name);
+  s["properties"]["next_cursor"] = {{"type", "string"}, {"nullable", true}, {"enum", json::array({nullptr})},
+                                    {"description", "Always null: the whole list is answered"}};
+  return s;
+}
+
 namespace {
 
 // kebab-case to PascalCase: "ssh-keys" → "SshKeys", "openapi.json" → "OpenapiJson".
@@ -269,6 +278,7 @@ const std::map<std::string, std::string, std::less<>>& OperationIdOverrides() {
       {"GET /", "getWebApp"},
       {"GET /metrics", "getMetrics"},
       {"GET /api/v1/openapi.json", "getOpenApiDocument"},
+      {"GET /api/docs", "getApiReference"},
       {"POST /api/v1/auth/signup", "signup"},
       {"POST /api/v1/auth/login", "login"},
       {"POST /api/v1/auth/logout", "logout"},
@@ -298,6 +308,27 @@ const std::map<std::string, std::string, std::less<>>& OperationIdOverrides() {
       {"GET /api/v1/orgs/{org}/backup-storage", "listBackupStorage"},
       {"POST /api/v1/webhooks/git/{provider_id}", "receiveGitWebhook"},
       {"POST /api/v1/orgs/{org}/services/{id}/domains/{hostname}/default", "setDefaultServiceDomain"},
+      {"POST /api/v1/orgs/{org}/services/{id}/rollback", "rollbackService"},
+      {"GET /api/v1/orgs/{org}/services/{id}/logs", "streamServiceLogs"},
+      {"POST /api/v1/orgs/{org}/notification-deliveries/{id}/redeliver", "redeliverNotification"},
+      {"POST /api/v1/auth/login/second-factor", "loginSecondFactor"},
+      {"POST /api/v1/auth/passkey/options", "getPasskeyLoginOptions"},
+      {"POST /api/v1/auth/passkey", "loginWithPasskey"},
+      {"POST /api/v1/auth/step-up/options", "getStepUpOptions"},
+      {"POST /api/v1/auth/step-up", "stepUp"},
+      {"GET /api/v1/auth/sso/providers", "listSignInProviders"},
+      {"GET /api/v1/auth/sso/{provider}/start", "startSso"},
+      {"GET /api/v1/auth/sso/{provider}/callback", "finishSso"},
+      {"GET /api/v1/me/two-factor", "getMyTwoFactor"},
+      {"POST /api/v1/me/totp", "beginTotpEnrolment"},
+      {"POST /api/v1/me/totp/confirm", "confirmTotp"},
+      {"DELETE /api/v1/me/totp", "disableTotp"},
+      {"POST /api/v1/me/recovery-codes", "regenerateRecoveryCodes"},
+      {"POST /api/v1/me/passkeys/options", "getPasskeyRegistrationOptions"},
+      {"POST /api/v1/me/passkeys", "registerPasskey"},
+      {"GET /api/v1/me/passkeys", "listMyPasskeys"},
+      {"DELETE /api/v1/me/passkeys/{id}", "deleteMyPasskey"},
+      {"GET /api/v1/orgs/{org}/two-factor", "getOrgTwoFactor"},
   };
   return m;
 }

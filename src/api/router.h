@@ -149,6 +149,9 @@ class Router {
 nlohmann::json Ref(const std::string& name);
 // The list envelope {items: [<name>], next_cursor}.
 nlohmann::json ListOf(const std::string& name);
+// The same envelope for a list answered whole: next_cursor is always null, and the operation takes
+// no ?limit or ?cursor.
+nlohmann::json WholeListOf(const std::string& name);
 
 // operationId for a route: camelCase from the method and the path's literal segments
 // (listSshKeys, getSshKey, verifyDockerRegistry, ...). Exposed for the unit test.

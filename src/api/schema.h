@@ -21,8 +21,12 @@ using nlohmann::json;
 inline json String() { return {{"type", "string"}}; }
 inline json String(std::string description) { return {{"type", "string"}, {"description", std::move(description)}}; }
 inline json Integer() { return {{"type", "integer"}, {"format", "int64"}}; }
+inline json Integer(std::string description) {
+  return {{"type", "integer"}, {"format", "int64"}, {"description", std::move(description)}};
+}
 inline json Number() { return {{"type", "number"}}; }
 inline json Boolean() { return {{"type", "boolean"}}; }
+inline json Boolean(std::string description) { return {{"type", "boolean"}, {"description", std::move(description)}}; }
 // An RFC 3339 timestamp.
 inline json Time() { return {{"type", "string"}, {"format", "date-time"}}; }
 inline json Enum(std::vector<std::string> values) { return {{"type", "string"}, {"enum", values}}; }

@@ -2,6 +2,7 @@
 // the public list for the sign-in page, and the browser flow /start → provider → /callback.
 #include "api/body.h"
 #include "api/routes.h"
+#include "api/schema.h"
 
 #include <cctype>
 
@@ -46,15 +47,34 @@ Result<std::vector<std::string>> StringList(const Body& b, const char* field) {
   return out;
 }
 
-Result<services::IdentityProviderInput> ParseProvider(const HttpRequest& req) {
-  WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(req, {"name", "display_name", "issuer", "client_id", "client_secret",
-                                                   "scopes", "allowed_domains", "mappings"}));
+// A provider's body: on create name, issuer and client_id are required, on PATCH every field is
+// optional (only those present change).
+Fields ProviderFields(bool creating) {
+  using namespace oas;
+  auto req = [creating](Field f) { return creating ? f.Req() : f; };
+  const json words = Array(json{{"type", "string"}, {"maxLength", 200}});
+  return Fields({req(Str("name", 40).Pattern("^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$").Desc("The slug in the sign-in URL").Example("okta")),
+                 Str("display_name", 200).Desc("The sign-in button's label; default: name").Example("Okta"),
+                 req(Str("issuer", 500).Format("uri").Desc("The issuer exactly as its tokens say it: https://…, no trailing slash")
+                         .Example("https://acme.okta.com")),
+                 req(Str("client_id", 300).Example("0oa1b2c3d4")),
+                 Secret("client_secret", 1000).Desc("Write-only; an empty string removes it (a public client with PKCE)"),
+                 Any("scopes", words).Desc("Default: openid email profile"),
+                 Any("allowed_domains", words).Desc("Only verified emails of these domains may sign in; empty: any"),
+                 Any("mappings", Array(Object({{"claim", String("A claim of the ID token, or email_domain")},
+                                               {"value", String()}, {"org", String("The org's slug")},
+                                               {"role_id", String()}})))
+                     .Desc("Which org and role a matching user joins on first sign-in")});
+}
+
+Result<services::IdentityProviderInput> ParseProvider(const HttpRequest& req, const Fields& fields) {
+  WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(req, fields));
   services::IdentityProviderInput in;
-  in.name = b.Keep(b.OptString("name", 64));
-  in.display_name = b.Keep(b.OptString("display_name", 200));
-  in.issuer = b.Keep(b.OptString("issuer", 500));
-  in.client_id = b.Keep(b.OptString("client_id", 300));
-  in.client_secret = b.Keep(b.OptSecret("client_secret", 1000));
+  in.name = b.Keep(b.OptString("name"));
+  in.display_name = b.Keep(b.OptString("display_name"));
+  in.issuer = b.Keep(b.OptString("issuer"));
+  in.client_id = b.Keep(b.OptString("client_id"));
+  in.client_secret = b.Keep(b.OptSecret("client_secret"));
   if (b.Has("scopes")) in.scopes = b.Keep(StringList(b, "scopes"));
   if (b.Has("allowed_domains")) in.allowed_domains = b.Keep(StringList(b, "allowed_domains"));
   if (b.Has("mappings")) {
@@ -96,6 +116,21 @@ std::string SsoCookie(const Router& rt, std::string_view value, int max_age) {
 void AddSsoRoutes(Router& rt) {
   using A = AuthMode;
   auto& s = rt.svc();
+  {
+    using namespace oas;
+    // ProviderJson writes this shape.
+    rt.AddSchema("IdentityProvider",
+                 Object({{"id", String()}, {"name", String()}, {"display_name", String()}, {"issuer", String()},
+                         {"client_id", String()}, {"client_secret", IsSet()}, {"scopes", Array(String())},
+                         {"allowed_domains", Array(String())},
+                         {"mappings", Array(Object({{"claim", String()}, {"value", String()}, {"org", String()},
+                                                    {"role_id", String()}}))},
+                         {"callback_url", String("The redirect URI to register with the provider")},
+                         {"created_at", Time()}, {"updated_at", Time()}}));
+    rt.AddSchema("SsoProviderLink", Object({{"name", String()}, {"display_name", String()},
+                                            {"start_url", String("GET it in the browser to sign in")}}));
+  }
+  const Fields create_fields = ProviderFields(true), update_fields = ProviderFields(false);
   rt.Add("GET", "/api/v1/admin/identity-providers", A::kUser, "identityProviders",
       "OpenID Connect identity providers (instance administrator)", {200, 401, 403},
       [&s](Call& c) -> Result<HttpResponse> {
@@ -103,27 +138,33 @@ void AddSsoRoutes(Router& rt) {
         json items = json::array();
         for (auto& p : ps) items.push_back(ProviderJson(p));
         return Json(200, {{"items", items}, {"next_cursor", nullptr}});
-      });
+      },
+      WholeListOf("IdentityProvider"));
   rt.Add("POST", "/api/v1/admin/identity-providers", A::kUser, "identityProviders",
       "Add an identity provider {name, issuer, client_id, client_secret?, scopes?, allowed_domains?, mappings?: "
       "[{claim, value, org, role_id}]} (instance administrator; the secret is write-only)",
-      {201, 400, 401, 403, 409}, [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto in, ParseProvider(c.req));
+      {201, 400, 401, 403, 409}, [&s, create_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseProvider(c.req, create_fields));
         WHARF_ASSIGN_OR_RETURN(auto v, s.sso().CreateProvider(*c.who, std::move(in), c.ctx));
         return Json(201, ProviderJson(v));
-      });
+      },
+      Ref("IdentityProvider"))
+      .Request(create_fields);
   rt.Add("GET", "/api/v1/admin/identity-providers/{id}", A::kUser, "identityProviders",
       "An identity provider (instance administrator)", {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(auto v, s.sso().GetProvider(*c.who, c.params[0]));
         return Json(200, ProviderJson(v));
-      });
+      },
+      Ref("IdentityProvider"));
   rt.Add("PATCH", "/api/v1/admin/identity-providers/{id}", A::kUser, "identityProviders",
       "Change an identity provider (instance administrator)", {200, 400, 401, 403, 404, 409},
-      [&s](Call& c) -> Result<HttpResponse> {
-        WHARF_ASSIGN_OR_RETURN(auto in, ParseProvider(c.req));
+      [&s, update_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto in, ParseProvider(c.req, update_fields));
         WHARF_ASSIGN_OR_RETURN(auto v, s.sso().UpdateProvider(*c.who, c.params[0], std::move(in), c.ctx));
         return Json(200, ProviderJson(v));
-      });
+      },
+      Ref("IdentityProvider"))
+      .Request(update_fields);
   rt.Add("DELETE", "/api/v1/admin/identity-providers/{id}", A::kUser, "identityProviders",
       "Remove an identity provider (instance administrator)", {204, 401, 403, 404},
       [&s](Call& c) -> Result<HttpResponse> {
@@ -138,7 +179,8 @@ void AddSsoRoutes(Router& rt) {
         for (auto& [name, display] : ps)
           items.push_back({{"name", name}, {"display_name", display}, {"start_url", "/api/v1/auth/sso/" + name + "/start"}});
         return Json(200, {{"items", items}, {"next_cursor", nullptr}});
-      });
+      },
+      WholeListOf("SsoProviderLink"));
   rt.Add("GET", "/api/v1/auth/sso/{provider}/start", A::kNone, "auth",
       "Start single sign-on: 302 to the identity provider (authorization code with PKCE S256, state and nonce)",
       {302, 404, 503}, [&rt, &s](Call& c) -> Result<HttpResponse> {

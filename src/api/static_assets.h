@@ -30,6 +30,12 @@ std::span<const EmbeddedFile> EmbeddedFiles();
 // Hashed assets are cached for a year; HTML is never cached and carries a strict CSP.
 std::optional<HttpResponse> WebAppResponse(const HttpRequest& req);
 
+// The API reference page (GET /api/docs): web/dist/api-docs.html with a fresh nonce in its
+// <meta name="csp-nonce">, under the UI's CSP plus style-src 'nonce-…': Redoc adds <style>
+// elements while it renders and puts that nonce on them. Scripts stay 'self' only. Without a built
+// UI, a short page that links the document.
+HttpResponse ApiDocsResponse();
+
 // The Content-Type for a file name by its extension.
 std::string_view ContentTypeFor(std::string_view path);
 
