@@ -2,11 +2,32 @@
 // `npm run dev` serves the UI with hot reload and proxies the API to a local wharf
 // (WHARF_URL, default http://127.0.0.1:8080), so cookies and CSRF work as in production.
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const target = process.env.WHARF_URL || 'http://127.0.0.1:8080';
 
+// Redoc's sidebar shows its logo from cdn.redoc.ly. The API reference page loads nothing from other
+// origins (its CSP: img-src 'self' data:), so the copied bundle gets an empty inline image instead;
+// the build fails if a new Redoc no longer has that URL, so the test of /api/docs is not the first
+// to notice.
+const REDOC_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg';
+function redocWithoutRemoteLogo(): Plugin {
+  return {
+    name: 'wharf-redoc-without-remote-logo',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      for (const file of Object.values(bundle)) {
+        if (file.type !== 'asset' || !/redoc\.standalone-[^/]*\.js$/.test(file.fileName)) continue;
+        const text = typeof file.source === 'string' ? file.source : new TextDecoder().decode(file.source);
+        if (!text.includes(REDOC_LOGO)) throw new Error(`${file.fileName}: Redoc no longer loads ${REDOC_LOGO}; check what it loads now`);
+        file.source = text.split(REDOC_LOGO).join("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='0' height='0'/%3E");
+      }
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [redocWithoutRemoteLogo()],
   // Preact through esbuild's automatic JSX runtime: no framework plugin needed.
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   resolve: { alias: { react: 'preact/compat', 'react-dom': 'preact/compat' } },

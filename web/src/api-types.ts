@@ -23,6 +23,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API reference: this document rendered by Redoc in the browser (HTML; docs/api.md) */
+        get: operations["getApiReference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/identity-providers": {
         parameters: {
             query?: never;
@@ -189,7 +206,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The sign-in's second step: {challenge} from /auth/login and one of totp_code, recovery_code or passkey (a PublicKeyCredential as JSON); answers as /auth/login */
-        post: operations["createAuthLoginSecondFactor"];
+        post: operations["loginSecondFactor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -240,7 +257,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login */
-        post: operations["createAuthPasskey"];
+        post: operations["loginWithPasskey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -257,7 +274,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** WebAuthn request options for a passwordless sign-in with a passkey */
-        post: operations["createAuthPasskeyOption"];
+        post: operations["getPasskeyLoginOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -324,7 +341,7 @@ export interface paths {
             cookie?: never;
         };
         /** The identity providers the sign-in page offers: {items: [{name, display_name, start_url}]} */
-        get: operations["listAuthSsoProviders"];
+        get: operations["listSignInProviders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -341,7 +358,7 @@ export interface paths {
             cookie?: never;
         };
         /** The identity provider's redirect: sets the session and 302s to the UI (/login/sso#csrf=…); a refusal 302s to /login?sso_error=… */
-        get: operations["getAuthSsoCallback"];
+        get: operations["finishSso"];
         put?: never;
         post?: never;
         delete?: never;
@@ -358,7 +375,7 @@ export interface paths {
             cookie?: never;
         };
         /** Start single sign-on: 302 to the identity provider (authorization code with PKCE S256, state and nonce) */
-        get: operations["getAuthSsoStart"];
+        get: operations["startSso"];
         put?: never;
         post?: never;
         delete?: never;
@@ -377,7 +394,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Prove a factor again for this session (totp_code, recovery_code or passkey; password when no factor is enrolled); sensitive actions then work for 10 minutes */
-        post: operations["createAuthStepUp"];
+        post: operations["stepUp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -394,7 +411,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** WebAuthn request options for a step-up with one of this account's passkeys */
-        post: operations["createAuthStepUpOption"];
+        post: operations["getStepUpOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -513,10 +530,10 @@ export interface paths {
             cookie?: never;
         };
         /** This account's passkeys */
-        get: operations["listMePasskeys"];
+        get: operations["listMyPasskeys"];
         put?: never;
         /** Register a passkey: {name, credential} from navigator.credentials.create (step-up when a factor exists) */
-        post: operations["createMePasskey"];
+        post: operations["registerPasskey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -533,7 +550,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** WebAuthn creation options to register a passkey */
-        post: operations["createMePasskeysOption"];
+        post: operations["getPasskeyRegistrationOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -551,7 +568,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a passkey (step-up) */
-        delete: operations["deleteMePasskey"];
+        delete: operations["deleteMyPasskey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -584,7 +601,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Replace the recovery codes with ten new ones, shown once (step-up) */
-        post: operations["createMeRecoveryCode"];
+        post: operations["regenerateRecoveryCodes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -674,9 +691,9 @@ export interface paths {
         get?: never;
         put?: never;
         /** Start TOTP enrolment: {secret, otpauth_uri, qr_svg}, shown once; not active until confirmed */
-        post: operations["createMeTotp"];
+        post: operations["beginTotpEnrolment"];
         /** Turn TOTP off (step-up) */
-        delete: operations["deleteMeTotp"];
+        delete: operations["disableTotp"];
         options?: never;
         head?: never;
         patch?: never;
@@ -692,7 +709,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Activate TOTP with a first {code}; answers ten recovery codes, shown once */
-        post: operations["createMeTotpConfirm"];
+        post: operations["confirmTotp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -707,7 +724,7 @@ export interface paths {
             cookie?: never;
         };
         /** This account's second factors: {totp, recovery_codes_left, passkeys, step_up_until} */
-        get: operations["getMeTwoFactor"];
+        get: operations["getMyTwoFactor"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1627,7 +1644,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send a delivery again with a fresh retry budget and the same message id (notifications.update) */
-        post: operations["createNotificationDeliveryRedeliver"];
+        post: operations["redeliverNotification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2119,8 +2136,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The service's runtime logs (`dokku logs <app> -n N [-t]`) as Server-Sent Events: 'line' events {ts, process, text} with the service's secrets redacted, then one 'end' event; ?tail= 0..10000 (default 100), ?follow=true keeps streaming new lines until the client leaves (at most --log-streams-per-server per server: 429 beyond) (services.read) */
-        get: operations["listServiceLogs"];
+        /**
+         * The service's runtime logs (`dokku logs <app> -n N [-t]`) as Server-Sent Events: 'line' events {ts, process, text} with the service's secrets redacted, then one 'end' event; ?tail= 0..10000 (default 100), ?follow=true keeps streaming new lines until the client leaves (at most --log-streams-per-server per server: 429 beyond) (services.read)
+         * @description Events: `line` (data: JSON {ts, process, text}), finally `end` (data: JSON {status, error}); `revoked` when the caller's access ends mid-stream.
+         */
+        get: operations["streamServiceLogs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2224,7 +2244,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Roll the service back to a kept release: {version, dry_run?}. A dry run answers 200 {changes: {source, variables: {added, removed, changed}, domains, ports}} (keys only, never values); otherwise 202 {job_id, deployment_id} for a deployment of that release's exact source and variables (services.update) */
-        post: operations["createServiceRollback"];
+        post: operations["rollbackService"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2468,7 +2488,7 @@ export interface paths {
             cookie?: never;
         };
         /** The org's two-factor policy and which members have a second factor (team.read) */
-        get: operations["getTwoFactor"];
+        get: operations["getOrgTwoFactor"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2629,6 +2649,33 @@ export interface components {
                 name: string;
             };
             user: components["schemas"]["UserBrief"];
+        };
+        AccountSession: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description The session of this request */
+            current: boolean;
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            ip: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            user_agent: string;
+        };
+        AdminUser: {
+            /** Format: date-time */
+            created_at: string;
+            disabled: boolean;
+            /** Format: date-time */
+            disabled_at: string | null;
+            email: string;
+            email_verified: boolean;
+            id: string;
+            instance_admin: boolean;
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         ApiToken: {
             /** Format: date-time */
@@ -2824,6 +2871,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        CheckEmail: {
+            message: string;
+            /** @enum {string} */
+            status: "check_email";
+        };
         CheckReport: {
             checks: components["schemas"]["Check"][];
             ok: boolean;
@@ -3006,6 +3058,30 @@ export interface components {
             read_scope?: "all" | "own";
             update?: boolean;
         };
+        IdentityProvider: {
+            allowed_domains: string[];
+            /** @description The redirect URI to register with the provider */
+            callback_url: string;
+            client_id: string;
+            client_secret: {
+                set: boolean;
+            };
+            /** Format: date-time */
+            created_at: string;
+            display_name: string;
+            id: string;
+            issuer: string;
+            mappings: {
+                claim: string;
+                org: string;
+                role_id: string;
+                value: string;
+            }[];
+            name: string;
+            scopes: string[];
+            /** Format: date-time */
+            updated_at: string;
+        };
         Invitation: {
             /** Format: date-time */
             created_at: string;
@@ -3102,6 +3178,17 @@ export interface components {
             server_ids: string[];
             updated_at?: string;
         };
+        NotificationTestReport: {
+            checks: components["schemas"]["Check"][];
+            /** Format: int64 */
+            duration_ms: number;
+            ok: boolean;
+            /**
+             * Format: int64
+             * @description The receiver's HTTP status; 0 for email or no answer
+             */
+            response_code: number;
+        };
         Org: {
             /** Format: date-time */
             created_at: string;
@@ -3116,6 +3203,27 @@ export interface components {
             slug: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        OrgTwoFactor: {
+            items: components["schemas"]["OrgTwoFactorMember"][];
+            /**
+             * @description Always null: the whole list is answered
+             * @enum {string|null}
+             */
+            next_cursor: null;
+            require_two_factor: boolean;
+        };
+        OrgTwoFactorMember: {
+            two_factor: boolean;
+            user: components["schemas"]["UserBrief"];
+        };
+        Passkey: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
         };
         Permissions: {
             applications?: components["schemas"]["Grant"];
@@ -3151,6 +3259,70 @@ export interface components {
             team?: components["schemas"]["GrantInput"];
             templates?: components["schemas"]["GrantInput"];
         };
+        PublicKeyCredential: {
+            id?: string;
+            /** @description base64url */
+            rawId: string;
+            response: {
+                /** @description base64url; a registration */
+                attestationObject?: string;
+                /** @description base64url; an assertion */
+                authenticatorData?: string;
+                /** @description base64url */
+                clientDataJSON: string;
+                /** @description base64url; an assertion */
+                signature?: string;
+                /** @description base64url; an assertion */
+                userHandle?: string | null;
+            } & {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            type?: "public-key";
+        } & {
+            [key: string]: unknown;
+        };
+        PublicKeyCredentialDescriptor: {
+            /** @description base64url */
+            id: string;
+            /** @enum {string} */
+            type: "public-key";
+        };
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
+        Release: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            current: boolean;
+            deployment_id: string;
+            domains: string[];
+            /** @description v<version> */
+            name: string;
+            pinned: boolean;
+            plan: string[];
+            ports: string[];
+            /** Format: int64 */
+            rollback_of: number | null;
+            source: components["schemas"]["ReleaseSource"];
+            trigger: string;
+            /** @description hmac-sha256:… of the variables (never their values) */
+            variables_hash: string;
+            /** Format: int64 */
+            version: number;
+        };
+        ReleaseSource: {
+            /** @description git */
+            commit?: string | null;
+            /** @description image */
+            image?: string;
+            /** @description image: sha256:…; null when the registry did not answer */
+            image_digest?: string | null;
+            /** @enum {string} */
+            kind: "git" | "image";
+            repository?: string;
+        };
         ResourceScope: {
             applications: string[];
             servers: string[];
@@ -3175,6 +3347,39 @@ export interface components {
             builtin: boolean;
             id: string;
             name: string;
+        };
+        RollbackPreview: {
+            changes: {
+                domains: {
+                    added: string[];
+                    removed: string[];
+                };
+                ports: {
+                    added: string[];
+                    removed: string[];
+                };
+                source: {
+                    from: components["schemas"]["ReleaseSource"];
+                    to: components["schemas"]["ReleaseSource"];
+                } | null;
+                variables: {
+                    added: string[];
+                    changed: string[];
+                    removed: string[];
+                };
+            };
+            /** Format: int64 */
+            from_version: number;
+            /** Format: int64 */
+            to_version: number;
+        };
+        SecondFactorChallenge: {
+            /** @description Send to /auth/login/second-factor */
+            challenge: string;
+            methods: ("totp" | "passkey" | "recovery")[];
+            passkey_options: components["schemas"]["WebAuthnRequestOptions"] | (never | null);
+            /** @enum {boolean} */
+            second_factor_required: true;
         };
         SecurityGroup: {
             /** Format: date-time */
@@ -3292,6 +3497,12 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        SsoProviderLink: {
+            display_name: string;
+            name: string;
+            /** @description GET it in the browser to sign in */
+            start_url: string;
+        };
         Template: {
             /** Format: date-time */
             created_at: string;
@@ -3338,6 +3549,50 @@ export interface components {
         Variables: {
             items: components["schemas"]["Variable"][];
         };
+        WebAuthnCreationOptions: {
+            publicKey: {
+                /** @enum {string} */
+                attestation: "none";
+                authenticatorSelection: {
+                    requireResidentKey: boolean;
+                    residentKey: string;
+                    userVerification: string;
+                };
+                /** @description base64url */
+                challenge: string;
+                excludeCredentials: components["schemas"]["PublicKeyCredentialDescriptor"][];
+                pubKeyCredParams: {
+                    /** Format: int64 */
+                    alg: number;
+                    /** @enum {string} */
+                    type: "public-key";
+                }[];
+                rp: {
+                    id: string;
+                    name: string;
+                };
+                /** Format: int64 */
+                timeout: number;
+                user: {
+                    displayName: string;
+                    /** @description base64url */
+                    id: string;
+                    name: string;
+                };
+            };
+        };
+        WebAuthnRequestOptions: {
+            publicKey: {
+                allowCredentials: components["schemas"]["PublicKeyCredentialDescriptor"][];
+                /** @description base64url */
+                challenge: string;
+                rpId: string;
+                /** Format: int64 */
+                timeout: number;
+                /** @enum {string} */
+                userVerification: "required" | "preferred" | "discouraged";
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -3348,6 +3603,26 @@ export interface components {
 export type $defs = Record<string, never>;
 export interface operations {
     getWebApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    getApiReference: {
         parameters: {
             query?: never;
             header?: never;
@@ -3381,7 +3656,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["IdentityProvider"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -3410,14 +3694,54 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "client_id": "0oa1b2c3d4",
+                 *       "display_name": "Okta",
+                 *       "issuer": "https://acme.okta.com",
+                 *       "name": "okta"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only verified emails of these domains may sign in; empty: any */
+                    allowed_domains?: string[];
+                    client_id: string;
+                    /** @description Write-only; an empty string removes it (a public client with PKCE) */
+                    client_secret?: string | null;
+                    /** @description The sign-in button's label; default: name */
+                    display_name?: string | null;
+                    /**
+                     * Format: uri
+                     * @description The issuer exactly as its tokens say it: https://…, no trailing slash
+                     */
+                    issuer: string;
+                    /** @description Which org and role a matching user joins on first sign-in */
+                    mappings?: {
+                        /** @description A claim of the ID token, or email_domain */
+                        claim: string;
+                        /** @description The org's slug */
+                        org: string;
+                        role_id: string;
+                        value: string;
+                    }[];
+                    /** @description The slug in the sign-in URL */
+                    name: string;
+                    /** @description Default: openid email profile */
+                    scopes?: string[];
+                };
+            };
+        };
         responses: {
             /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -3492,7 +3816,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -3581,14 +3907,54 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "client_id": "0oa1b2c3d4",
+                 *       "display_name": "Okta",
+                 *       "issuer": "https://acme.okta.com",
+                 *       "name": "okta"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only verified emails of these domains may sign in; empty: any */
+                    allowed_domains?: string[];
+                    client_id?: string | null;
+                    /** @description Write-only; an empty string removes it (a public client with PKCE) */
+                    client_secret?: string | null;
+                    /** @description The sign-in button's label; default: name */
+                    display_name?: string | null;
+                    /**
+                     * Format: uri
+                     * @description The issuer exactly as its tokens say it: https://…, no trailing slash
+                     */
+                    issuer?: string | null;
+                    /** @description Which org and role a matching user joins on first sign-in */
+                    mappings?: {
+                        /** @description A claim of the ID token, or email_domain */
+                        claim: string;
+                        /** @description The org's slug */
+                        org: string;
+                        role_id: string;
+                        value: string;
+                    }[];
+                    /** @description The slug in the sign-in URL */
+                    name?: string | null;
+                    /** @description Default: openid email profile */
+                    scopes?: string[];
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -3761,7 +4127,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AdminUser"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -3857,7 +4232,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -3941,7 +4318,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4064,7 +4443,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Session"] | components["schemas"]["SecondFactorChallenge"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -4125,21 +4504,44 @@ export interface operations {
             };
         };
     };
-    createAuthLoginSecondFactor: {
+    loginSecondFactor: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "challenge": "challenge",
+                 *       "totp_code": "123456"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The challenge /auth/login answered */
+                    challenge: string;
+                    /** @description Leave the session token out of the body (web UI) */
+                    cookie_only?: boolean | null;
+                    /** @description An assertion from navigator.credentials.get, as JSON */
+                    passkey?: components["schemas"]["PublicKeyCredential"];
+                    /** @description One of the recovery codes (used up) */
+                    recovery_code?: string | null;
+                    /** @description The six digits of the authenticator app */
+                    totp_code?: string | null;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4316,21 +4718,32 @@ export interface operations {
             };
         };
     };
-    createAuthPasskey: {
+    loginWithPasskey: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Leave the session token out of the body (web UI) */
+                    cookie_only?: boolean | null;
+                    /** @description From navigator.credentials.get, as JSON */
+                    credential: components["schemas"]["PublicKeyCredential"];
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4381,7 +4794,7 @@ export interface operations {
             };
         };
     };
-    createAuthPasskeyOption: {
+    getPasskeyLoginOptions: {
         parameters: {
             query?: never;
             header?: never;
@@ -4395,7 +4808,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebAuthnRequestOptions"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4444,7 +4859,19 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
         responses: {
             /** @description Accepted */
             202: {
@@ -4452,10 +4879,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        message?: string;
-                        status?: string;
-                    };
+                    "application/json": components["schemas"]["CheckEmail"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -4524,7 +4948,13 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        email: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                    };
+                };
             };
             /** @description invitation_expired or invitation_invalid */
             410: {
@@ -4547,7 +4977,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "new_password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description 10 to 1024 characters */
+                    new_password: string;
+                };
+            };
+        };
         responses: {
             /** @description No content */
             204: {
@@ -4637,11 +5079,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        message: string;
-                        /** @enum {string} */
-                        status: "check_email";
-                    };
+                    "application/json": components["schemas"]["CheckEmail"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -4711,7 +5149,7 @@ export interface operations {
             };
         };
     };
-    listAuthSsoProviders: {
+    listSignInProviders: {
         parameters: {
             query?: never;
             header?: never;
@@ -4725,11 +5163,20 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SsoProviderLink"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
         };
     };
-    getAuthSsoCallback: {
+    finishSso: {
         parameters: {
             query?: never;
             header?: never;
@@ -4750,7 +5197,7 @@ export interface operations {
             };
         };
     };
-    getAuthSsoStart: {
+    startSso: {
         parameters: {
             query?: never;
             header?: never;
@@ -4789,21 +5236,44 @@ export interface operations {
             };
         };
     };
-    createAuthStepUp: {
+    stepUp: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "totp_code": "123456"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description An assertion from navigator.credentials.get, as JSON */
+                    passkey?: components["schemas"]["PublicKeyCredential"];
+                    /** @description Only when the account has no second factor */
+                    password?: string | null;
+                    /** @description One of the recovery codes (used up) */
+                    recovery_code?: string | null;
+                    /** @description The six digits of the authenticator app */
+                    totp_code?: string | null;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        step_up_until: string;
+                    };
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4863,7 +5333,7 @@ export interface operations {
             };
         };
     };
-    createAuthStepUpOption: {
+    getStepUpOptions: {
         parameters: {
             query?: never;
             header?: never;
@@ -4877,7 +5347,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebAuthnRequestOptions"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5184,7 +5656,18 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    password: string;
+                };
+            };
+        };
         responses: {
             /** @description No content */
             204: {
@@ -5249,14 +5732,27 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Ada Lovelace"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5312,7 +5808,22 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.org",
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @description The current password */
+                    password: string;
+                };
+            };
+        };
         responses: {
             /** @description Accepted */
             202: {
@@ -5320,10 +5831,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        message?: string;
-                        status?: string;
-                    };
+                    "application/json": components["schemas"]["CheckEmail"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -5408,10 +5916,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        message?: string;
-                        status?: string;
-                    };
+                    "application/json": components["schemas"]["CheckEmail"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -5461,7 +5966,7 @@ export interface operations {
             };
         };
     };
-    listMePasskeys: {
+    listMyPasskeys: {
         parameters: {
             query?: never;
             header?: never;
@@ -5475,7 +5980,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Passkey"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -5488,21 +6002,36 @@ export interface operations {
             };
         };
     };
-    createMePasskey: {
+    registerPasskey: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "YubiKey 5"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description From navigator.credentials.create, as JSON */
+                    credential: components["schemas"]["PublicKeyCredential"];
+                    name: string;
+                };
+            };
+        };
         responses: {
             /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Passkey"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5560,7 +6089,7 @@ export interface operations {
             };
         };
     };
-    createMePasskeysOption: {
+    getPasskeyRegistrationOptions: {
         parameters: {
             query?: never;
             header?: never;
@@ -5574,7 +6103,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebAuthnCreationOptions"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5623,7 +6154,7 @@ export interface operations {
             };
         };
     };
-    deleteMePasskey: {
+    deleteMyPasskey: {
         parameters: {
             query?: never;
             header?: never;
@@ -5678,7 +6209,21 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct horse battery staple",
+                 *       "new_password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    current_password: string;
+                    /** @description 10 to 1024 characters */
+                    new_password: string;
+                };
+            };
+        };
         responses: {
             /** @description No content */
             204: {
@@ -5745,7 +6290,7 @@ export interface operations {
             };
         };
     };
-    createMeRecoveryCode: {
+    regenerateRecoveryCodes: {
         parameters: {
             query?: never;
             header?: never;
@@ -5759,7 +6304,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5831,7 +6378,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AccountSession"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -5858,7 +6414,12 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        ended: number;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -6079,7 +6640,7 @@ export interface operations {
             };
         };
     };
-    createMeTotp: {
+    beginTotpEnrolment: {
         parameters: {
             query?: never;
             header?: never;
@@ -6093,7 +6654,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description otpauth://totp/… */
+                        otpauth_uri: string;
+                        /** @description The otpauth URI as an SVG QR code */
+                        qr_svg: string;
+                        /** @description base32, shown once */
+                        secret: string;
+                    };
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6151,7 +6721,7 @@ export interface operations {
             };
         };
     };
-    deleteMeTotp: {
+    disableTotp: {
         parameters: {
             query?: never;
             header?: never;
@@ -6196,21 +6766,35 @@ export interface operations {
             };
         };
     };
-    createMeTotpConfirm: {
+    confirmTotp: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The six digits the app shows */
+                    code: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6279,7 +6863,7 @@ export interface operations {
             };
         };
     };
-    getMeTwoFactor: {
+    getMyTwoFactor: {
         parameters: {
             query?: never;
             header?: never;
@@ -6293,7 +6877,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        passkeys: components["schemas"]["Passkey"][];
+                        /** Format: int64 */
+                        recovery_codes_left: number;
+                        /** Format: date-time */
+                        step_up_until: string | null;
+                        totp: boolean;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -6483,7 +7076,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "confirm": "acme"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The org's slug, typed again */
+                    confirm: string;
+                };
+            };
+        };
         responses: {
             /** @description No content */
             204: {
@@ -12111,7 +12716,31 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "addresses": [
+                 *         "ops@example.com"
+                 *       ],
+                 *       "name": "ops",
+                 *       "type": "email"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description type email: the recipients */
+                    addresses?: string[] | null;
+                    name: string;
+                    /** @enum {string} */
+                    type: "email" | "slack" | "discord" | "webhook";
+                    /**
+                     * Format: uri
+                     * @description slack, discord (the incoming-webhook URL, write-only) or webhook
+                     */
+                    url?: string | null;
+                };
+            };
+        };
         responses: {
             /** @description Created */
             201: {
@@ -12301,7 +12930,33 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "addresses": [
+                 *         "ops@example.com"
+                 *       ],
+                 *       "name": "ops"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description type email: the recipients */
+                    addresses?: string[] | null;
+                    name?: string | null;
+                    /**
+                     * @description Cannot change
+                     * @enum {string|null}
+                     */
+                    type?: "email" | "slack" | "discord" | "webhook" | null;
+                    /**
+                     * Format: uri
+                     * @description slack, discord (the incoming-webhook URL, write-only) or webhook
+                     */
+                    url?: string | null;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -12396,7 +13051,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["NotificationTestReport"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -12532,7 +13189,7 @@ export interface operations {
             };
         };
     };
-    createNotificationDeliveryRedeliver: {
+    redeliverNotification: {
         parameters: {
             query?: never;
             header?: never;
@@ -12688,7 +13345,32 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channel_ids": [
+                 *         "nch_1"
+                 *       ],
+                 *       "events": [
+                 *         "deployment.failed"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only events of these applications; empty: all */
+                    application_ids?: string[] | null;
+                    /** @description Verified channels of this org */
+                    channel_ids: string[] | null;
+                    /** @description Event names, such as deployment.failed */
+                    events: string[] | null;
+                    /** @enum {string|null} */
+                    min_severity?: "info" | "warning" | "critical" | null;
+                    /** @description Only events of these servers; empty: all */
+                    server_ids?: string[] | null;
+                };
+            };
+        };
         responses: {
             /** @description Created */
             201: {
@@ -12869,7 +13551,32 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channel_ids": [
+                 *         "nch_1"
+                 *       ],
+                 *       "events": [
+                 *         "deployment.failed"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only events of these applications; empty: all */
+                    application_ids?: string[] | null;
+                    /** @description Verified channels of this org */
+                    channel_ids?: string[] | null;
+                    /** @description Event names, such as deployment.failed */
+                    events?: string[] | null;
+                    /** @enum {string|null} */
+                    min_severity?: "info" | "warning" | "critical" | null;
+                    /** @description Only events of these servers; empty: all */
+                    server_ids?: string[] | null;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -16302,9 +17009,14 @@ export interface operations {
             };
         };
     };
-    listServiceLogs: {
+    streamServiceLogs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Lines of history to send first */
+                tail?: number;
+                /** @description Keep streaming new lines until the client leaves */
+                follow?: boolean;
+            };
             header?: never;
             path: {
                 /** @description The org's slug */
@@ -16321,7 +17033,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/event-stream": string;
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -16488,7 +17202,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Release"][];
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -16533,14 +17251,28 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "pinned": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description true keeps the release from pruning */
+                    pinned: boolean;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -16776,7 +17508,7 @@ export interface operations {
             };
         };
     };
-    createServiceRollback: {
+    rollbackService: {
         parameters: {
             query?: never;
             header?: never;
@@ -16788,21 +17520,47 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "version": 3
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Answer what would change (200) instead of deploying */
+                    dry_run?: boolean | null;
+                    /** @description The release to roll back to: 3 or "v3", from GET …/releases */
+                    version: number | string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RollbackPreview"];
+                };
             };
             /** @description Accepted */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description The same id */
+                        deployment_id: string;
+                        job_id: string;
+                        /** @description queued */
+                        status: string;
+                        /** Format: int64 */
+                        version: number;
+                    };
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -18593,7 +19351,7 @@ export interface operations {
             };
         };
     };
-    getTwoFactor: {
+    getOrgTwoFactor: {
         parameters: {
             query?: never;
             header?: never;
@@ -18610,7 +19368,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OrgTwoFactor"];
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
