@@ -1,20 +1,15 @@
 // Releases and runtime logs of a service (docs/releases.md): the shapes the API answers, the
 // rollback preview as sentences, and the live log's SSE reading, filtering and download text.
 import { ApiError } from './api';
+import type { components } from './api-types';
 
-export type ReleaseSource = { kind: 'git' | 'image'; repository?: string; commit?: string | null; image?: string; image_digest?: string | null };
-export type Release = {
-  version: number; name: string; source: ReleaseSource; variables_hash: string; domains: string[]; ports: string[];
-  plan: string[]; deployment_id: string; trigger: string; rollback_of: number | null; pinned: boolean;
-  created_at: string; created_by: string | null; current: boolean;
-};
-export type AddedRemoved = { added: string[]; removed: string[] };
-export type RollbackChanges = {
-  source: { from: ReleaseSource; to: ReleaseSource } | null;
-  variables: { added: string[]; removed: string[]; changed: string[] };
-  domains: AddedRemoved; ports: AddedRemoved;
-};
-export type RollbackPreview = { from_version: number; to_version: number; changes: RollbackChanges };
+// The shapes come from the server's OpenAPI document (src/api-types.ts, scripts/api-types.sh).
+type Schemas = components['schemas'];
+export type ReleaseSource = Schemas['ReleaseSource'];
+export type Release = Schemas['Release'];
+export type RollbackPreview = Schemas['RollbackPreview'];
+export type RollbackChanges = RollbackPreview['changes'];
+export type AddedRemoved = RollbackChanges['domains'];
 export type LogLine = { ts: string | null; process: string | null; text: string };
 
 // "image 127.0.0.1:5000/a/b:v1 (sha256:0123456789ab)" or "git 0123456789ab".

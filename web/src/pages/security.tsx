@@ -3,12 +3,14 @@
 // remove or replace a factor need a fresh second factor (step-up): the error box asks for it.
 import { useState } from 'preact/hooks';
 import { del, get, post } from '../api';
+import type { components, paths } from '../api-types';
 import { ErrorBox, Field, Loading, Notice, PageTitle, copyText, fmtTime } from '../components';
 import { useLoad } from '../hooks';
 import { createPasskey, passkeysSupported } from '../webauthn';
 
-interface Passkey { id: string; name: string; created_at: string; last_used_at: string | null }
-interface TwoFactor { totp: boolean; recovery_codes_left: number; passkeys: Passkey[]; step_up_until: string | null }
+// From the server's OpenAPI document (src/api-types.ts).
+type Passkey = components['schemas']['Passkey'];
+type TwoFactor = paths['/api/v1/me/two-factor']['get']['responses'][200]['content']['application/json'];
 interface Enrolment { secret: string; otpauth_uri: string; qr_svg: string }
 
 function RecoveryCodes(props: { codes: string[]; onDone: () => void }) {
