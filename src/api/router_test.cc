@@ -30,6 +30,17 @@ TEST(OperationIdTest, ListEnvelopeSchema) {
   auto s = ListOf("Server");
   EXPECT_EQ(s["properties"]["items"]["items"]["$ref"], "#/components/schemas/Server");
   EXPECT_EQ(s["properties"]["next_cursor"]["nullable"], true);
+  // A list answered whole: the same envelope, next_cursor only ever null (no ?limit, no ?cursor).
+  auto whole = WholeListOf("Passkey");
+  EXPECT_EQ(whole["properties"]["items"]["items"]["$ref"], "#/components/schemas/Passkey");
+  EXPECT_EQ(whole["properties"]["next_cursor"]["enum"], nlohmann::json::array({nullptr}));
+  EXPECT_FALSE(s["properties"]["next_cursor"].contains("enum"));
+}
+
+TEST(OperationIdTest, ActionsNamedByOverride) {
+  EXPECT_EQ(OperationId("POST", "/api/v1/orgs/{org}/services/{id}/rollback"), "rollbackService");
+  EXPECT_EQ(OperationId("POST", "/api/v1/auth/login/second-factor"), "loginSecondFactor");
+  EXPECT_EQ(OperationId("GET", "/api/docs"), "getApiReference");
 }
 
 }  // namespace
