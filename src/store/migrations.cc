@@ -603,6 +603,63 @@ CREATE TABLE notification_server_state (
   alerting {BOOL} NOT NULL
 );
 )sql",
+    // 13: cache invalidations on SQLite too. A `wharf admin` command is another process writing
+    // the same file (disabling an account, ending its sessions): the server must drop what it
+    // cached before its next request. The same scopes as PostgreSQL's cache_epochs (migration 1);
+    // seq is taken inside the single SQLite writer's transaction, so seq order is commit order.
+    // The server reads rows past the last seq it saw whenever PRAGMA data_version says another
+    // connection committed (Store::CatchUpInvalidations).
+    R"sql(
+@sqlite
+CREATE TABLE cache_epochs (
+  scope TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL
+);
+CREATE INDEX cache_epochs_seq ON cache_epochs (seq);
+CREATE TRIGGER roles_invalidate_insert AFTER INSERT ON roles BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('org:' || NEW.org_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER roles_invalidate_update AFTER UPDATE ON roles BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('org:' || NEW.org_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER roles_invalidate_delete AFTER DELETE ON roles BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('org:' || OLD.org_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER memberships_invalidate_insert AFTER INSERT ON memberships BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('org:' || NEW.org_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER memberships_invalidate_update AFTER UPDATE ON memberships BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('org:' || NEW.org_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER memberships_invalidate_delete AFTER DELETE ON memberships BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('org:' || OLD.org_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER orgs_invalidate_update AFTER UPDATE ON orgs BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('org:' || OLD.id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER orgs_invalidate_delete AFTER DELETE ON orgs BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('org:' || OLD.id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER sessions_invalidate_update AFTER UPDATE OF revoked_at, expires_at ON sessions BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('user:' || OLD.user_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER sessions_invalidate_delete AFTER DELETE ON sessions BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('user:' || OLD.user_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER api_tokens_invalidate_update AFTER UPDATE OF revoked_at, expires_at, permissions ON api_tokens BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('user:' || OLD.user_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER api_tokens_invalidate_delete AFTER DELETE ON api_tokens BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('user:' || OLD.user_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER users_invalidate_update AFTER UPDATE ON users BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('user:' || OLD.id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER users_invalidate_delete AFTER DELETE ON users BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq) VALUES ('user:' || OLD.id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+@end
+)sql",
 };
 
 std::string Render(std::string_view tpl, Dialect d) {

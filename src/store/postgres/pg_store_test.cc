@@ -157,6 +157,34 @@ TEST(PostgresReplicas, ARoleChangeOnOneReplicaInvalidatesTheOtherByNotify) {
   (*b)->WatchInvalidations(nullptr);
 }
 
+TEST(PostgresReplicas, CatchUpDeliversAnotherReplicasRevocationBeforeItReturns) {
+  Db db = FreshDb("catch_up");
+  ASSERT_TRUE(db.pg);
+  auto a = OpenPostgresStore(db.url);
+  // B polls only once a minute; the check below does not wait for its NOTIFY either.
+  auto b = OpenPostgresStore(db.url, {.invalidation_poll_ms = 60'000});
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(Seed(**a));
+  std::mutex mu;
+  std::set<std::string> scopes;
+  (*b)->WatchInvalidations([&](std::string_view s) {
+    std::lock_guard lock(mu);
+    scopes.emplace(s);
+  });
+  // Each change is seen when CatchUp returns, whether or not its NOTIFY reached B's listener yet.
+  for (int i = 0; i < 20; ++i) {
+    {
+      std::lock_guard lock(mu);
+      scopes.clear();
+    }
+    ASSERT_TRUE((*a)->Write([&](Tx& tx) { return tx.memberships().UpdateRole("org_a", "usr_a", i % 2 ? "rol_admin" : "rol_view"); }));
+    (*b)->CatchUpInvalidations();
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(scopes.count("org:org_a")) << "round " << i;
+  }
+  (*b)->WatchInvalidations(nullptr);
+}
+
 TEST(PostgresReplicas, TheVersionBackstopCatchesChangesWithoutANotify) {
   Db db = FreshDb("backstop");
   ASSERT_TRUE(db.pg);
