@@ -116,7 +116,7 @@ std::optional<int> AdminUsersCommands::Run(const WithServices& with) {
     return with(reset_, [&](services::Services& svc) {
       if (!public_url_.empty()) svc.SetPublicUrl(public_url_);
       const bool mail = svc.email_enabled() && !print_;
-      if (mail && svc.config().public_url.empty())
+      if (mail && public_url_.empty())  // the services' default (127.0.0.1:8080) is no address to mail
         return Fail(FieldError("public-url", "is needed to email a link: pass --public-url or set WHARF_PUBLIC_URL "
                                              "(or --print to print the link instead)")
                         .value());

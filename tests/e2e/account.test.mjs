@@ -376,7 +376,7 @@ test('operator: with SMTP in the environment, admin reset-password emails the li
   const smtp = { WHARF_SMTP_URL: `smtp://127.0.0.1:${mail.smtpPort}`, WHARF_SMTP_FROM: 'wharf@test.local' };
   const run = (args, extra = {}) => spawnSync(WHARF_BIN, ['admin', ...args, '--data-dir', s.dataDir],
     { encoding: 'utf8', env: { ...process.env, ...s.env, ...smtp, ...extra } });
-  const noUrl = run(['reset-password', u.email]);
+  const noUrl = run(['reset-password', u.email], { WHARF_PUBLIC_URL: '' });
   assert.equal(noUrl.status, 2, noUrl.stderr);
   assert.match(noUrl.stderr, /public-url/);
   const sent = run(['reset-password', u.email], { WHARF_PUBLIC_URL: s.url });
