@@ -307,6 +307,10 @@ test('delete: refused while owning an org (named); the org needs its owner, its 
 
 test('change password with a second factor: refused without step-up, then done after a fresh one; others end, a notice is mailed', async () => {
   const u = await signup(s.url, 'tfa');
+  // Its sign-ins come from a loopback address of their own: the per-address sign-in limit is the
+  // other tests' (127.0.0.1).
+  const login = (who, password = who.password) =>
+    apiFrom('127.0.0.13', s.url, 'POST', '/api/v1/auth/login', { body: { email: who.email, password } });
   // Two sessions opened before the factor existed: neither has a fresh second factor.
   const stale = (await login(u)).json.token;
   const other = (await login(u)).json.token;
