@@ -55,13 +55,16 @@ std::unique_ptr<AdminUsersCommands> AddAdminUsersCommands(CLI::App& admin,
     (*t.cmd)->add_option("account", c->who_, "Email or user id")->required();
   }
   c->delete_->add_flag("--yes", c->yes_, "Do not ask for confirmation")->required();
-  c->reset_ = admin.add_subcommand("reset-password", "Print a one-time password-reset link (1 hour) for an account");
+  c->reset_ = admin.add_subcommand("reset-password",
+                                   "Email (with WHARF_SMTP_URL) or print a one-time password-reset link (1 hour) for an account");
+  c->reset_->add_flag("--print", c->print_, "Print the link even when SMTP is configured (it is not emailed then)");
   c->reset_->add_option("email", c->who_, "The account's email")->required();
   c->reset_->add_option("--public-url", c->public_url_,
                         "The address users open Wharf at (default: env WHARF_PUBLIC_URL)");
   c->reset_->footer("Example:\n  wharf admin reset-password ada@example.com --data-dir /var/lib/wharf "
-                    "--public-url https://wharf.example.com\nHand the link to its owner over a channel you trust; it "
-                    "works once, and a password change voids it.");
+                    "--public-url https://wharf.example.com\nWith WHARF_SMTP_URL set (the server's SMTP setting) the "
+                    "link goes to the account's address; otherwise it is printed: hand it to its owner over a channel "
+                    "you trust. It works once, and a password change voids it.");
   for (CLI::App* cmd : {c->list_, c->disable_, c->enable_, c->verify_, c->delete_, c->reset_}) add_common(cmd);
   return c;
 }
@@ -111,8 +114,19 @@ std::optional<int> AdminUsersCommands::Run(const WithServices& with) {
       if (const char* v = std::getenv("WHARF_PUBLIC_URL"); v && *v) public_url_ = v;
     while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
     return with(reset_, [&](services::Services& svc) {
-      auto token = svc.account().OperatorResetLink(who_, "operator", kCtx);
+      if (!public_url_.empty()) svc.SetPublicUrl(public_url_);
+      const bool mail = svc.email_enabled() && !print_;
+      if (mail && public_url_.empty())  // the services' default (127.0.0.1:8080) is no address to mail
+        return Fail(FieldError("public-url", "is needed to email a link: pass --public-url or set WHARF_PUBLIC_URL "
+                                             "(or --print to print the link instead)")
+                        .value());
+      auto token = svc.account().OperatorResetLink(who_, "operator", kCtx, mail);
       if (!token) return Fail(token.error());
+      if (mail) {
+        std::cout << "Emailed a one-time reset link to " << who_ << ". It works once, for one hour; setting the "
+                     "password ends every session.\n";
+        return 0;
+      }
       const std::string path = services::AccountLinkPath(domain::AccountTokenKind::kPasswordReset, token->view());
       if (public_url_.empty())
         std::cout << "One-time reset link (append to the address users open Wharf at): " << path << "\n";

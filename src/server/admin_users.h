@@ -2,8 +2,8 @@
 // the operator's user management, on the data directory (or database) itself like the other admin
 // commands, through the same use cases as the instance administrator's API (services::Account).
 // Each change is audited under the actor "operator". Disabling ends the account's sessions and API
-// tokens in the database at once; a running server on SQLite stops honouring them when its
-// credential cache entry lapses (at most a minute; the admin API acts at once, docs/account.md).
+// tokens at once, in running servers too: each checks the store's invalidations before every
+// request (Store::CatchUpInvalidations). With SMTP in the environment, reset-password emails the link.
 //
 //   auto users = server::AddAdminUsersCommands(*admin, add_common);  // before parsing
 //   if (auto code = users->Run(with_services)) return *code;        // after parsing
@@ -38,7 +38,7 @@ class AdminUsersCommands {
   CLI::App* delete_ = nullptr;
   CLI::App* reset_ = nullptr;
   std::string who_, public_url_;
-  bool json_ = false, yes_ = false;
+  bool json_ = false, yes_ = false, print_ = false;
 };
 
 // `add_common` adds --data-dir and --database to a command.

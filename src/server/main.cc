@@ -436,10 +436,49 @@ int AdminMigrateStore(const std::string& from, const std::string& to) {
   return 0;
 }
 
+// The mailer of an admin command: the server's SMTP setting from the environment (WHARF_SMTP_URL,
+// WHARF_SMTP_FROM, WHARF_SMTP_PASSWORD_FILE, WHARF_SMTP_ALLOW_PLAIN), else none. The operator's
+// own setting, on the server's host: no address filter, as before (reset-2fa).
+Result<std::unique_ptr<http_client::Mailer>> AdminMailer() {
+  const char* url = std::getenv("WHARF_SMTP_URL");
+  if (!url || !*url) return std::unique_ptr<http_client::Mailer>(std::make_unique<http_client::DisabledMailer>());
+  const char* from = std::getenv("WHARF_SMTP_FROM");
+  WHARF_ASSIGN_OR_RETURN(auto cfg, ParseSmtpUrl(url, from && *from ? from : "wharf@localhost"));
+  if (const char* v = std::getenv("WHARF_SMTP_ALLOW_PLAIN"); v && (std::string(v) == "1" || std::string(v) == "true"))
+    cfg.allow_plain = true;
+  return std::unique_ptr<http_client::Mailer>(std::make_unique<http_client::SmtpMailer>(std::move(cfg)));
+}
+
+// Every admin command that runs use cases: the data directory's master key and store (or
+// --database), the mailer above and WHARF_PUBLIC_URL for links in emails; `fn` gets the services
+// (and the store, for checks no use case makes). Emails the use cases queued are sent before it
+// returns. Returns fn's exit code, or 1 when the key, store or mailer cannot be set up.
+using AdminFn = std::function<int(services::Services&, store::Store&)>;
+int WithAdminServices(const fs::path& data_dir, const std::string& database, const AdminFn& fn) {
+  if (!secrets::Init()) return 1;
+  auto master = secrets::LoadOrCreateMasterKey(data_dir);
+  if (!master) return Fail(master.error());
+  secrets::Envelope envelope(std::move(*master));
+  auto store = OpenStore(database, data_dir);
+  if (!store) return Fail(store.error());
+  auto mailer = AdminMailer();
+  if (!mailer) return Fail(mailer.error());
+  SystemClock clock;
+  RandomIdGenerator ids;
+  authz::SnapshotCache cache;
+  nodes::SshNodeExecutor node_executor;
+  services::Config config;
+  if (const char* v = std::getenv("WHARF_PUBLIC_URL"); v && *v) config.public_url = v;
+  while (!config.public_url.empty() && config.public_url.back() == '/') config.public_url.pop_back();
+  services::Services svc({**store, envelope, **mailer, clock, ids, cache, node_executor}, config);
+  const int code = fn(svc, **store);
+  svc.account().Drain();  // the background sender's emails, before the process exits
+  return code;
+}
+
 int AdminCreateUser(const std::string& data_dir_s, const std::string& database, const std::string& email,
                     const std::string& name, const std::string& password_file, bool first_only) {
   const fs::path data_dir(data_dir_s);
-  if (!secrets::Init()) return 1;
   std::string pw;
   if (password_file.empty() || password_file == "-") {
     std::getline(std::cin, pw);
@@ -448,71 +487,43 @@ int AdminCreateUser(const std::string& data_dir_s, const std::string& database, 
     if (!in) return Fail(FieldError("password-file", "cannot be read").value());
     std::getline(in, pw);
   }
-  auto master = secrets::LoadOrCreateMasterKey(data_dir);
-  if (!master) return Fail(master.error());
-  secrets::Envelope envelope(std::move(*master));
-  auto store = OpenStore(database, data_dir);
-  if (!store) return Fail(store.error());
-  if (first_only) {
-    // bootstrap makes the FIRST account; on an instance that has one it changes nothing.
-    int64_t users = 0;
-    if (auto st = (*store)->Read([&](store::Tx& tx) -> Status {
-          WHARF_ASSIGN_OR_RETURN(users, tx.users().Count());
-          return Ok();
-        });
-        !st)
-      return Fail(st.error());
-    if (users > 0) {
-      std::cerr << "wharf: this instance already has " << users << (users == 1 ? " user" : " users")
-                << "; bootstrap creates only the first one and changed nothing. Add someone with `wharf admin "
-                   "create-user` or an invitation (`wharf invite EMAIL --role ROLE`).\n";
-      return 1;
+  return WithAdminServices(data_dir, database, [&](services::Services& svc, store::Store& store) {
+    if (first_only) {
+      // bootstrap makes the FIRST account; on an instance that has one it changes nothing.
+      int64_t users = 0;
+      if (auto st = store.Read([&](store::Tx& tx) -> Status {
+            WHARF_ASSIGN_OR_RETURN(users, tx.users().Count());
+            return Ok();
+          });
+          !st)
+        return Fail(st.error());
+      if (users > 0) {
+        std::cerr << "wharf: this instance already has " << users << (users == 1 ? " user" : " users")
+                  << "; bootstrap creates only the first one and changed nothing. Add someone with `wharf admin "
+                     "create-user` or an invitation (`wharf invite EMAIL --role ROLE`).\n";
+        return 1;
+      }
     }
-  }
-  http_client::DisabledMailer mailer;
-  SystemClock clock;
-  RandomIdGenerator ids;
-  authz::SnapshotCache cache;
-  nodes::SshNodeExecutor node_executor;
-  services::Services svc({**store, envelope, mailer, clock, ids, cache, node_executor}, {});
-  services::SignupInput in{email, name, SecretBytes::FromString(pw), std::nullopt};
-  std::fill(pw.begin(), pw.end(), '\0');
-  auto g = svc.auth().Signup(std::move(in), {"admin-cli", "local", "wharf admin"});
-  if (!g) return Fail(g.error());
-  std::cout << "Created user " << g->user.email << (g->user.instance_admin ? " (instance administrator)" : "")
-            << " with organisation '" << g->org->slug << "'.\n";
-  return 0;
+    services::SignupInput in{email, name, SecretBytes::FromString(pw), std::nullopt};
+    std::fill(pw.begin(), pw.end(), '\0');
+    auto g = svc.auth().Signup(std::move(in), {"admin-cli", "local", "wharf admin"});
+    if (!g) return Fail(g.error());
+    std::cout << "Created user " << g->user.email << (g->user.instance_admin ? " (instance administrator)" : "")
+              << " with organisation '" << g->org->slug << "'.\n";
+    return 0;
+  });
 }
 
 // wharf admin reset-2fa EMAIL: every second factor of the account removed, audited in each of its
 // orgs, and the user emailed when WHARF_SMTP_URL (the server's SMTP setting) is in the environment.
-int AdminResetTwoFactor(const std::string& data_dir_s, const std::string& database, const std::string& email) {
-  const fs::path data_dir(data_dir_s);
-  if (!secrets::Init()) return 1;
-  auto master = secrets::LoadOrCreateMasterKey(data_dir);
-  if (!master) return Fail(master.error());
-  secrets::Envelope envelope(std::move(*master));
-  auto store = OpenStore(database, data_dir);
-  if (!store) return Fail(store.error());
-  std::unique_ptr<http_client::Mailer> mailer = std::make_unique<http_client::DisabledMailer>();
-  if (const char* url = std::getenv("WHARF_SMTP_URL"); url && *url) {
-    const char* from = std::getenv("WHARF_SMTP_FROM");
-    auto cfg = ParseSmtpUrl(url, from && *from ? from : "wharf@localhost");
-    if (!cfg) return Fail(cfg.error());
-    mailer = std::make_unique<http_client::SmtpMailer>(std::move(*cfg));
-  }
-  SystemClock clock;
-  RandomIdGenerator ids;
-  authz::SnapshotCache cache;
-  nodes::SshNodeExecutor node_executor;
-  services::Config config;
-  if (const char* v = std::getenv("WHARF_PUBLIC_URL"); v && *v) config.public_url = v;
-  services::Services svc({**store, envelope, *mailer, clock, ids, cache, node_executor}, config);
-  if (auto st = svc.second_factor().AdminReset(email, {"admin-cli", "local", "wharf admin reset-2fa"}); !st)
-    return Fail(st.error());
-  std::cout << "Removed every second factor and recovery code of " << email
-            << ". They sign in with their password alone until they enrol again.\n";
-  return 0;
+int AdminResetTwoFactor(const std::string& data_dir, const std::string& database, const std::string& email) {
+  return WithAdminServices(data_dir, database, [&](services::Services& svc, store::Store&) {
+    if (auto st = svc.second_factor().AdminReset(email, {"admin-cli", "local", "wharf admin reset-2fa"}); !st)
+      return Fail(st.error());
+    std::cout << "Removed every second factor and recovery code of " << email
+              << ". They sign in with their password alone until they enrol again.\n";
+    return 0;
+  });
 }
 
 // `wharf openapi`: the API's OpenAPI document on stdout, without serving (the web UI's generated
@@ -745,19 +756,7 @@ int main(int argc, char** argv) {
   auto with_services = [&](CLI::App* c, const std::function<int(services::Services&)>& fn) -> int {
     auto dir = dir_of(c, false);
     if (!dir) return Fail(dir.error()) + 1;
-    if (!secrets::Init()) return 1;
-    auto master = secrets::LoadOrCreateMasterKey(*dir);
-    if (!master) return Fail(master.error());
-    secrets::Envelope envelope(std::move(*master));
-    auto store = OpenStore(a_database, *dir);
-    if (!store) return Fail(store.error());
-    http_client::DisabledMailer mailer;
-    SystemClock clock;
-    RandomIdGenerator ids;
-    authz::SnapshotCache cache;
-    nodes::SshNodeExecutor node_executor;
-    services::Services svc({**store, envelope, mailer, clock, ids, cache, node_executor}, {});
-    return fn(svc);
+    return WithAdminServices(*dir, a_database, [&](services::Services& svc, store::Store&) { return fn(svc); });
   };
   if (auto code = users->Run(with_services)) return *code;
   for (auto [c, create] : {std::pair{migrate, a_create}, std::pair{rotate, false},

@@ -653,17 +653,28 @@ Status Account::DeleteUser(std::string_view email_or_id, std::string_view who_em
 }
 
 Result<SecretBytes> Account::OperatorResetLink(std::string_view email, std::string_view who_email,
-                                               const RequestContext& ctx) {
+                                               const RequestContext& ctx, bool mail) {
+  if (mail && !mailer_.enabled()) return EmailOff("the link cannot be emailed");
   SecretBytes token;
+  std::string to;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(auto u, FindUser(tx, email));
+    to = u.email;
     WHARF_ASSIGN_OR_RETURN(token, IssueAccountToken(tx, ids_, clock_, u, AccountTokenKind::kPasswordReset,
                                                     PasswordBinding(u), kPasswordResetTtlMs));
     return AuditIn(tx, OperatorActor(who_email), "users.reset_password_link", "users", u.id, ctx,
-                   "one-time reset link for " + u.email + " printed by the operator");
+                   "one-time reset link for " + u.email + (mail ? " emailed to it" : " printed") + " by the operator");
   }));
-  log::Info("operator_reset_link", {{"request_id", ctx.request_id}, {"token_hash", TokenHashPrefix(token.view())}});
-  return token;
+  log::Info("operator_reset_link", {{"request_id", ctx.request_id}, {"token_hash", TokenHashPrefix(token.view())},
+                                    {"emailed", mail}});
+  if (!mail) return token;
+  Mail(to, "Reset your Wharf password",
+       "The operator of this Wharf sent you a link to choose a new password for your account " + to +
+           ".\r\n\r\nOpen it to set one (it works once, for one hour):\r\n\r\n" + config_.public_url +
+           AccountLinkPath(AccountTokenKind::kPasswordReset, token.view()) +
+           "\r\n\r\nSetting the password signs out every session of the account. If you did not ask for this, "
+           "tell the operator.\r\n");
+  return SecretBytes();
 }
 
 }  // namespace wharf::services

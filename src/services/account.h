@@ -120,8 +120,11 @@ class Account : public Feature {
   Result<domain::User> MarkVerified(std::string_view email_or_id, std::string_view who_email, const RequestContext& ctx);
   // Deletes as DeleteMe does, without the password; the same 409 when it owns an org.
   Status DeleteUser(std::string_view email_or_id, std::string_view who_email, const RequestContext& ctx);
-  // A one-time reset link (1 hour) for the operator to hand over; audited. Needs no SMTP.
-  Result<SecretBytes> OperatorResetLink(std::string_view email, std::string_view who_email, const RequestContext& ctx);
+  // A one-time reset link (1 hour), audited. Returned for the operator to hand over (needs no
+  // SMTP); with `mail`, emailed to the account's address instead (SMTP and a public URL; the
+  // returned token is then empty).
+  Result<SecretBytes> OperatorResetLink(std::string_view email, std::string_view who_email, const RequestContext& ctx,
+                                        bool mail = false);
 
   // Waits until the background sender has nothing queued (tests and orderly shutdown).
   void Drain();

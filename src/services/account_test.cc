@@ -7,10 +7,7 @@
 #include <mutex>
 #include <unistd.h>
 
-#include "secrets/crypto.h"
-#include "services/services.h"
-#include "services/testing/fake_nodes.h"
-#include "store/sqlite/sqlite_store.h"
+#include "services/testing/services_fixture.h"
 
 namespace wharf::services {
 namespace {
@@ -41,31 +38,17 @@ class LinkMailer : public http_client::Mailer {
   std::vector<http_client::MailMessage> sent;
 };
 
-class AccountTest : public ::testing::Test {
+class AccountTest : public testing::ServicesFixture<LinkMailer> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(secrets::Init());
-    dir_ = fs::temp_directory_path() / ("wharf-account-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
-    ASSERT_TRUE(st) << st.error().message;
-    store_ = std::move(*st);
-    envelope_ = std::make_unique<secrets::Envelope>(secrets::Envelope::NewMasterKey());
     Config c;
     c.signup_policy = Config::SignupPolicy::kOpen;
-    svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_, nodes_}, c);
+    ASSERT_NO_FATAL_FAILURE(StartServices("account", c));
     // The first account (verified, signed in at once), then one through open sign-up.
     ASSERT_TRUE(svc_->auth().Signup({"root@example.test", "Root", SecretBytes::FromString(kPassword), {}}, ctx_));
     auto g = svc_->auth().Signup({"ann@example.test", "Ann", SecretBytes::FromString(kPassword), {}}, ctx_);
     ASSERT_TRUE(g) << g.error().message;
     ASSERT_TRUE(g->check_email);
-  }
-  void TearDown() override {
-    svc_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
   }
   std::shared_ptr<const Authenticated> SignIn(const std::string& password = kPassword) {
     auto g = svc_->auth().Login("ann@example.test", SecretBytes::FromString(password), ctx_);
@@ -81,16 +64,6 @@ class AccountTest : public ::testing::Test {
   }
 
   static constexpr const char* kPassword = "correct-horse-battery";
-  fs::path dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<secrets::Envelope> envelope_;
-  LinkMailer mailer_;
-  FakeClock clock_;
-  SequentialIdGenerator ids_;
-  authz::SnapshotCache cache_;
-  testing::FakeNodes nodes_;
-  std::unique_ptr<Services> svc_;
-  RequestContext ctx_{"req_test", "127.0.0.1", "gtest"};
 };
 
 TEST_F(AccountTest, ResetLinkExpiresAfterOneHour) {

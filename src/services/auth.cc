@@ -447,6 +447,9 @@ void Auth::ForgetOrg(std::string_view slug) {
 
 Result<std::shared_ptr<const Authenticated>> Auth::Authenticate(std::string_view token, const RequestContext&) {
   if (token.empty() || token.size() > 200) return Unauthenticated();
+  // Writes by another process (a `wharf admin` command, another replica) drop what they made
+  // stale before this request looks at the caches: disabling an account ends its credentials at once.
+  store_.CatchUpInvalidations();
   const std::string hash = secrets::TokenHash(token);
   const Timestamp now = clock_.Now();
   uint64_t generation = 0;  // read before the store: a revocation meanwhile keeps the result out of the cache

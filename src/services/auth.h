@@ -2,7 +2,7 @@
 // throttling, sign-out, API tokens, resolving a bearer token to a caller and a caller to a
 // principal in an org, and creating, renaming and transferring organisations. It holds the
 // per-process credential and org caches, invalidated by every write that changes them (and by
-// other replicas' writes on PostgreSQL).
+// other processes' writes: replicas, `wharf admin` commands; checked before every request).
 //
 //   WHARF_ASSIGN_OR_RETURN(auto grant, svc.auth().Login("ann@example.test", password, ctx));
 //   WHARF_ASSIGN_OR_RETURN(auto who, svc.auth().Authenticate(grant.token.view(), ctx));
@@ -154,8 +154,8 @@ class Auth : public Feature {
   void ForgetEndedSessions(const SessionGrant& g);
   // Hot-path caches, so an authenticated org-scoped read needs no SQL before its own query.
   // Both are per process and invalidated by every write that changes what they hold (logout,
-  // token revocation, org updates), and on PostgreSQL by other replicas' writes too
-  // (ApplyInvalidation); see docs/postgres.md for the delay bound.
+  // token revocation, org updates), and by other processes' writes (replicas, `wharf admin`)
+  // before each Authenticate (Store::CatchUpInvalidations → ApplyInvalidation; docs/postgres.md).
   struct CredentialEntry {
     std::shared_ptr<const Authenticated> who;
     Timestamp cached_at = 0;

@@ -6,10 +6,7 @@
 #include <filesystem>
 #include <unistd.h>
 
-#include "secrets/crypto.h"
-#include "services/services.h"
-#include "services/testing/fake_nodes.h"
-#include "store/sqlite/sqlite_store.h"
+#include "services/testing/services_fixture.h"
 
 namespace wharf::services {
 namespace {
@@ -17,22 +14,13 @@ namespace {
 using domain::Collection;
 namespace fs = std::filesystem;
 
-class FeaturesTest : public ::testing::Test {
+class FeaturesTest : public testing::ServicesFixture<http_client::DisabledMailer> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(secrets::Init());
-    dir_ = fs::temp_directory_path() / ("wharf-features-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
-    ASSERT_TRUE(st) << st.error().message;
-    store_ = std::move(*st);
-    envelope_ = std::make_unique<secrets::Envelope>(secrets::Envelope::NewMasterKey());
     Config c;
     c.signup_policy = Config::SignupPolicy::kOpen;
     c.allow_private_targets = true;  // the fake node's host is 127.0.0.1
-    svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_, nodes_}, c);
+    ASSERT_NO_FATAL_FAILURE(StartServices("features", c));
     auto g = svc_->auth().Signup({"ada@example.test", "Ada", SecretBytes::FromString("correct-horse-battery"), {}}, ctx_);
     ASSERT_TRUE(g) << g.error().message;
     auto who = svc_->auth().Authenticate(g->token.view(), ctx_);
@@ -41,11 +29,6 @@ class FeaturesTest : public ::testing::Test {
     auto p = svc_->auth().ResolvePrincipal(who_, g->org->slug, ctx_);
     ASSERT_TRUE(p);
     p_ = *p;
-  }
-  void TearDown() override {
-    svc_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
   }
 
   // A saved server (its checks answered by the fake) with a generated key.
@@ -75,16 +58,6 @@ class FeaturesTest : public ::testing::Test {
     return {*app, *s};
   }
 
-  fs::path dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<secrets::Envelope> envelope_;
-  http_client::DisabledMailer mailer_;
-  FakeClock clock_{1'700'000'000'000};
-  SequentialIdGenerator ids_;
-  authz::SnapshotCache cache_;
-  testing::FakeNodes nodes_;
-  std::unique_ptr<Services> svc_;
-  RequestContext ctx_{"req_test", "127.0.0.1", "test"};
   Authenticated who_;
   authz::Principal p_;
 };

@@ -9,31 +9,13 @@
 #include <thread>
 #include <unistd.h>
 
-#include "secrets/crypto.h"
-#include "services/services.h"
-#include "services/testing/fake_nodes.h"
-#include "store/sqlite/sqlite_store.h"
-#ifdef WHARF_SERVICES_POSTGRES
-#include "store/postgres/pg_store.h"
-#include "store/testing/pg_test_server.h"
-#endif
+#include "services/testing/services_fixture.h"
 
 namespace wharf::services {
 namespace {
 
 namespace fs = std::filesystem;
 using domain::Collection;
-
-#ifdef WHARF_SERVICES_POSTGRES
-store::testing::PgTestServer* NotifyPostgres(std::string* error) {
-  static auto server = store::testing::PgTestServer::Start();
-  if (!server) {
-    *error = server.error().message;
-    return nullptr;
-  }
-  return server->get();
-}
-#endif
 
 // No SMTP server: sign-up answers with a session at once (email channels are tested in e2e).
 class NullMailer : public http_client::Mailer {
@@ -44,40 +26,16 @@ class NullMailer : public http_client::Mailer {
   bool enabled() const override { return false; }
 };
 
-class NotificationsTest : public ::testing::Test {
+class NotificationsTest : public testing::ServicesFixture<NullMailer> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(secrets::Init());
-    dir_ = fs::temp_directory_path() / ("wharf-notify-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-#ifdef WHARF_SERVICES_POSTGRES
-    std::string error;
-    auto* pg = NotifyPostgres(&error);
-    ASSERT_TRUE(pg) << "PostgreSQL: " << error;
-    static int n = 0;
-    auto url = pg->CreateDatabase("notify_" + std::to_string(::getpid()) + "_" + std::to_string(++n));
-    ASSERT_TRUE(url) << url.error().message;
-    auto st = store::OpenPostgresStore(*url);
-#else
-    auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
-#endif
-    ASSERT_TRUE(st) << st.error().message << st.error().detail;
-    store_ = std::move(*st);
-    envelope_ = std::make_unique<secrets::Envelope>(secrets::Envelope::NewMasterKey());
     Config c;
     c.signup_policy = Config::SignupPolicy::kOpen;
     c.allow_private_targets = private_targets_;
     c.health_failures_before_alert = 3;
     c.job_poll_ms = 50;
-    svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_, nodes_}, c);
+    ASSERT_NO_FATAL_FAILURE(StartServices("notify", c));
     p_ = SignUp("ada");
-  }
-  void TearDown() override {
-    svc_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
   }
 
   authz::Principal SignUp(const std::string& name) {
@@ -139,17 +97,7 @@ class NotificationsTest : public ::testing::Test {
   }
 
   bool private_targets_ = true;
-  fs::path dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<secrets::Envelope> envelope_;
-  NullMailer mailer_;
-  FakeClock clock_;
-  SequentialIdGenerator ids_;
-  authz::SnapshotCache cache_;
-  testing::FakeNodes nodes_;
-  std::unique_ptr<Services> svc_;
   authz::Principal p_;
-  RequestContext ctx_{"req_test", "127.0.0.1", "gtest"};
 };
 
 TEST_F(NotificationsTest, ChannelBodiesAreValidatedAndNameTheField) {

@@ -12,11 +12,9 @@
 
 #include "secrets/crypto.h"
 #include "services/services.h"
-#include "services/testing/fake_nodes.h"
-#include "store/sqlite/sqlite_store.h"
+#include "services/testing/services_fixture.h"
 #ifdef WHARF_SERVICES_POSTGRES
 #include "store/postgres/pg_store.h"
-#include "store/testing/pg_test_server.h"
 #endif
 
 namespace wharf::services {
@@ -28,17 +26,6 @@ Config OpenSignup() {
   c.signup_policy = Config::SignupPolicy::kOpen;
   return c;
 }
-
-#ifdef WHARF_SERVICES_POSTGRES
-store::testing::PgTestServer* SharedPostgres(std::string* error) {
-  static auto server = store::testing::PgTestServer::Start();
-  if (!server) {
-    *error = server.error().message;
-    return nullptr;
-  }
-  return server->get();
-}
-#endif
 
 using domain::Collection;
 namespace fs = std::filesystem;
@@ -55,37 +42,9 @@ class RecordingMailer : public http_client::Mailer {
   bool fail = false;
 };
 
-class ServicesTest : public ::testing::Test {
+class ServicesTest : public testing::ServicesFixture<RecordingMailer> {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(secrets::Init());
-    dir_ = fs::temp_directory_path() / ("wharf-svc-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-#ifdef WHARF_SERVICES_POSTGRES
-    std::string error;
-    pg_ = SharedPostgres(&error);
-    ASSERT_TRUE(pg_) << "PostgreSQL: " << error;
-    static int n = 0;
-    db_name_ = "services_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
-    auto url = pg_->CreateDatabase(db_name_);
-    ASSERT_TRUE(url) << url.error().message;
-    url_ = *url;
-    auto st = store::OpenPostgresStore(*url);
-#else
-    auto st = store::OpenSqliteStore((dir_ / "wharf.db").string());
-#endif
-    ASSERT_TRUE(st) << st.error().message << st.error().detail;
-    store_ = std::move(*st);
-    envelope_ = std::make_unique<secrets::Envelope>(secrets::Envelope::NewMasterKey());
-    svc_ = std::make_unique<Services>(Deps{*store_, *envelope_, mailer_, clock_, ids_, cache_, nodes_}, OpenSignup());
-  }
-  void TearDown() override {
-    svc_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartServices("services", OpenSignup())); }
 
   struct Account {
     SessionGrant grant;
@@ -151,20 +110,6 @@ class ServicesTest : public ::testing::Test {
 #endif
   }
 
-  fs::path dir_;
-#ifdef WHARF_SERVICES_POSTGRES
-  store::testing::PgTestServer* pg_ = nullptr;
-  std::string db_name_, url_;
-#endif
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<secrets::Envelope> envelope_;
-  RecordingMailer mailer_;
-  FakeClock clock_;
-  SequentialIdGenerator ids_;
-  authz::SnapshotCache cache_;
-  testing::FakeNodes nodes_;
-  std::unique_ptr<Services> svc_;
-  RequestContext ctx_{"req_test", "127.0.0.1", "gtest"};
 };
 
 const char* kEd25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl t@x";

@@ -603,6 +603,55 @@ CREATE TABLE notification_server_state (
   alerting {BOOL} NOT NULL
 );
 )sql",
+    // 13: cache invalidations on SQLite too. A `wharf admin` command is another process writing
+    // the same file (disabling an account, ending its sessions): the server must drop what it
+    // cached before its next request. The same scopes as PostgreSQL's cache_epochs (migration 1);
+    // seq is taken inside the single SQLite writer's transaction, so seq order is commit order.
+    // The server reads rows past the last seq it saw whenever PRAGMA data_version says another
+    // connection committed (Store::CatchUpInvalidations). Inserting into the view
+    // cache_invalidate records a scope, as wharf_invalidate() does on PostgreSQL.
+    R"sql(
+@sqlite
+CREATE TABLE cache_epochs (
+  scope TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL
+);
+CREATE INDEX cache_epochs_seq ON cache_epochs (seq);
+CREATE VIEW cache_invalidate (scope) AS SELECT scope FROM cache_epochs WHERE 0;
+CREATE TRIGGER cache_invalidate_insert INSTEAD OF INSERT ON cache_invalidate BEGIN
+  INSERT OR REPLACE INTO cache_epochs (scope, seq)
+    VALUES (NEW.scope, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cache_epochs));
+END;
+CREATE TRIGGER roles_invalidate_insert AFTER INSERT ON roles
+  BEGIN INSERT INTO cache_invalidate VALUES ('org:' || NEW.org_id); END;
+CREATE TRIGGER roles_invalidate_update AFTER UPDATE ON roles
+  BEGIN INSERT INTO cache_invalidate VALUES ('org:' || NEW.org_id); END;
+CREATE TRIGGER roles_invalidate_delete AFTER DELETE ON roles
+  BEGIN INSERT INTO cache_invalidate VALUES ('org:' || OLD.org_id); END;
+CREATE TRIGGER memberships_invalidate_insert AFTER INSERT ON memberships
+  BEGIN INSERT INTO cache_invalidate VALUES ('org:' || NEW.org_id); END;
+CREATE TRIGGER memberships_invalidate_update AFTER UPDATE ON memberships
+  BEGIN INSERT INTO cache_invalidate VALUES ('org:' || NEW.org_id); END;
+CREATE TRIGGER memberships_invalidate_delete AFTER DELETE ON memberships
+  BEGIN INSERT INTO cache_invalidate VALUES ('org:' || OLD.org_id); END;
+CREATE TRIGGER orgs_invalidate_update AFTER UPDATE ON orgs
+  BEGIN INSERT INTO cache_invalidate VALUES ('org:' || OLD.id); END;
+CREATE TRIGGER orgs_invalidate_delete AFTER DELETE ON orgs
+  BEGIN INSERT INTO cache_invalidate VALUES ('org:' || OLD.id); END;
+CREATE TRIGGER sessions_invalidate_update AFTER UPDATE OF revoked_at, expires_at ON sessions
+  BEGIN INSERT INTO cache_invalidate VALUES ('user:' || OLD.user_id); END;
+CREATE TRIGGER sessions_invalidate_delete AFTER DELETE ON sessions
+  BEGIN INSERT INTO cache_invalidate VALUES ('user:' || OLD.user_id); END;
+CREATE TRIGGER api_tokens_invalidate_update AFTER UPDATE OF revoked_at, expires_at, permissions ON api_tokens
+  BEGIN INSERT INTO cache_invalidate VALUES ('user:' || OLD.user_id); END;
+CREATE TRIGGER api_tokens_invalidate_delete AFTER DELETE ON api_tokens
+  BEGIN INSERT INTO cache_invalidate VALUES ('user:' || OLD.user_id); END;
+CREATE TRIGGER users_invalidate_update AFTER UPDATE ON users
+  BEGIN INSERT INTO cache_invalidate VALUES ('user:' || OLD.id); END;
+CREATE TRIGGER users_invalidate_delete AFTER DELETE ON users
+  BEGIN INSERT INTO cache_invalidate VALUES ('user:' || OLD.id); END;
+@end
+)sql",
 };
 
 std::string Render(std::string_view tpl, Dialect d) {

@@ -129,14 +129,22 @@ class Store {
   // The schema version after migrations.
   virtual int SchemaVersion() = 0;
 
-  // --- several processes on one database (PostgreSQL); the embedded store has no peers ---
+  // --- several processes on one database (PostgreSQL replicas; `wharf admin` commands on either) ---
 
   // Calls `fn(scope)` from a store thread whenever another (or this) process committed a write
   // that stale caches must drop: "org:<id>" after a role, membership or org write, "user:<id>"
   // after a session, API token or user write, "*" when changes may have been missed (drop all).
-  // Delivered within a bounded delay of the commit (see docs/postgres.md). Passing nullptr
-  // stops the calls; after it returns, `fn` is no longer running. No-op for a single-process store.
+  // Delivered within a bounded delay of the commit (see docs/postgres.md), and at once by
+  // CatchUpInvalidations. Passing nullptr stops the calls; after it returns, `fn` is no longer
+  // running. SQLite delivers only from CatchUpInvalidations (other processes on the same file).
   virtual void WatchInvalidations(std::function<void(std::string_view scope)> fn) { (void)fn; }
+  // Delivers to the WatchInvalidations callback, before returning, every invalidation committed
+  // (by any process) before the call and not yet delivered: the per-request check that makes a
+  // write by another process (a `wharf admin` command, another replica) apply to the very next
+  // request. Cheap when nothing changed (SQLite: PRAGMA data_version on a dedicated connection;
+  // PostgreSQL: one indexed read of cache_epochs). A failed read is logged and left to the
+  // listener (PostgreSQL) or the next call. No-op without a watcher.
+  virtual void CatchUpInvalidations() {}
   // Calls `fn` (from a store thread, or the committing thread) after a commit, in this or another
   // process, that may have made a job claimable: one enqueued, or a running job ended or released.
   // Passing nullptr stops the calls; after it returns, `fn` is no longer running.

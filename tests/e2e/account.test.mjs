@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { api, apiFrom, signup, startMaildev, startWharf, uniqueEmail, WHARF_BIN } from './lib/harness.mjs';
 import { cliUser } from './lib/cli.mjs';
+import { totpCodes } from './lib/totp.mjs';
 
 let s, mail, root;
 before(async () => {
@@ -304,6 +305,39 @@ test('delete: refused while owning an org (named); the org needs its owner, its 
   assert.equal((await api(s.url, 'POST', '/api/v1/auth/signup', { body: { email: u.email, password: 'a-fresh-start-2026', name: 'Del' } })).status, 202);
 });
 
+test('change password with a second factor: refused without step-up, then done after a fresh one; others end, a notice is mailed', async () => {
+  const u = await signup(s.url, 'tfa');
+  // Its sign-ins come from a loopback address of their own: the per-address sign-in limit is the
+  // other tests' (127.0.0.1).
+  const login = (who, password = who.password) =>
+    apiFrom('127.0.0.13', s.url, 'POST', '/api/v1/auth/login', { body: { email: who.email, password } });
+  // Two sessions opened before the factor existed: neither has a fresh second factor.
+  const stale = (await login(u)).json.token;
+  const other = (await login(u)).json.token;
+  const begin = await api(s.url, 'POST', '/api/v1/me/totp', { token: u.token });
+  assert.equal(begin.status, 201, begin.text);
+  const codes = totpCodes(begin.json.secret);
+  const conf = await api(s.url, 'POST', '/api/v1/me/totp/confirm', { token: u.token, body: { code: await codes.next() } });
+  assert.equal(conf.status, 200, conf.text);
+  const body = { current_password: u.password, new_password: 'stepped-up-password-2026' };
+  const refused = await api(s.url, 'POST', '/api/v1/me/password', { token: stale, body });
+  assert.equal(refused.status, 403, refused.text);
+  assert.equal(refused.json.error.code, 'step_up_required');
+  const up = await api(s.url, 'POST', '/api/v1/auth/step-up', { token: stale, body: { totp_code: await codes.next() } });
+  assert.equal(up.status, 200, up.text);
+  const ok = await api(s.url, 'POST', '/api/v1/me/password', { token: stale, body });
+  assert.equal(ok.status, 204, ok.text);
+  assert.equal((await me(stale)).status, 200, 'the stepped-up session stays');
+  for (const t of [u.token, other]) assert.equal((await me(t)).status, 401, 'every other session ended');
+  const notice = await nextMail(u.email, /Your Wharf password was changed/);
+  assert.ok(!notice.text.includes('stepped-up-password-2026'), 'the email does not carry the password');
+  // The new password opens the sign-in, which still asks for the second factor.
+  const again = await login(u, 'stepped-up-password-2026');
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.json.second_factor_required, true);
+  assert.equal((await login(u)).status, 401, 'the old password no longer works');
+});
+
 test('operator: admin users list | disable | enable | delete, and admin reset-password prints a one-time link', async () => {
   const u = await signup(s.url, 'opx');
   // A session and a token this server has not seen in use yet (so no cached credential; on SQLite a
@@ -339,6 +373,26 @@ test('operator: admin users list | disable | enable | delete, and admin reset-pa
   const blocked = adminRun(['users', 'delete', u.email, '--yes']);
   assert.equal(blocked.status, 5, blocked.stdout);
   assert.match(blocked.stderr, new RegExp(u.org.slug));
+});
+
+test('operator: with SMTP in the environment, admin reset-password emails the link (--print prints it instead)', async () => {
+  const u = await signup(s.url, 'opmail');
+  const smtp = { WHARF_SMTP_URL: `smtp://127.0.0.1:${mail.smtpPort}`, WHARF_SMTP_FROM: 'wharf@test.local' };
+  const run = (args, extra = {}) => spawnSync(WHARF_BIN, ['admin', ...args, '--data-dir', s.dataDir],
+    { encoding: 'utf8', env: { ...process.env, ...s.env, ...smtp, ...extra } });
+  const noUrl = run(['reset-password', u.email], { WHARF_PUBLIC_URL: '' });
+  assert.equal(noUrl.status, 2, noUrl.stderr);
+  assert.match(noUrl.stderr, /public-url/);
+  const sent = run(['reset-password', u.email], { WHARF_PUBLIC_URL: s.url });
+  assert.equal(sent.status, 0, sent.stderr);
+  assert.match(sent.stdout, /Emailed a one-time reset link/);
+  assert.ok(!sent.stdout.includes('whr_') && !sent.stderr.includes('whr_'), 'the link is not printed');
+  const { token } = linkIn(await nextMail(u.email, /Reset your Wharf password/), 'reset-password');
+  assert.equal((await api(s.url, 'POST', `/api/v1/auth/password-reset/${token}`, { body: { new_password: 'mailed-by-the-operator-1' } })).status, 204);
+  assert.equal((await login(u, 'mailed-by-the-operator-1')).status, 200);
+  const printed = run(['reset-password', u.email, '--print', '--public-url', s.url]);
+  assert.equal(printed.status, 0, printed.stderr);
+  assert.match(printed.stdout.trim(), /\/reset-password\/whr_/);
 });
 
 test('instance admin API: disabling ends the sessions and tokens at once; others get 403', async () => {

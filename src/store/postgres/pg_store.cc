@@ -221,6 +221,27 @@ class PostgresStore final : public Store {
     if (watching) EnsureListener();
   }
 
+  // One indexed read of cache_epochs past the last delivered seq; empty unless something changed.
+  void CatchUpInvalidations() override {
+    {
+      std::lock_guard lock(watch_mu_);
+      if (!watcher_) return;
+    }
+    const int64_t from = last_seq_.load(std::memory_order_acquire);
+    if (from < 0) return;  // the listener has no baseline yet; it drops every cache when it gets one
+    auto c = pool_.Acquire();
+    if (!c) {
+      log::Warn("invalidation_check_failed", {{"detail", c.error().detail}});
+      return;
+    }
+    Query q(**c, "SELECT scope, seq FROM cache_epochs WHERE seq > $1 ORDER BY seq");
+    if (!q.Int(from).Run()) {
+      log::Warn("invalidation_check_failed", {{"detail", "reading cache_epochs failed"}});
+      return;
+    }
+    while (q.Next()) Deliver(q.View(0), q.I64(1));
+  }
+
   void EnsureListener() {
     std::lock_guard lock(listener_mu_);
     if (!listener_.joinable()) {
@@ -375,7 +396,6 @@ class PostgresStore final : public Store {
   void ListenLoop() {
     using Clock = std::chrono::steady_clock;
     std::unique_ptr<Conn> conn;
-    int64_t last_seq = -1;
     bool was_connected = false;
     auto next_poll = Clock::now();
     while (!stop_) {
@@ -395,8 +415,9 @@ class PostgresStore final : public Store {
         // it (while disconnected, or before the first connection, when something may already
         // have been cached) are covered by dropping every cache, after the baseline is read.
         Query q(*conn, "SELECT COALESCE(MAX(seq), 0) FROM cache_epochs");
-        if (q.Run() && q.Next()) last_seq = std::max<int64_t>(last_seq, q.I64(0));
+        const int64_t baseline = q.Run() && q.Next() ? q.I64(0) : -1;
         Emit("*");
+        if (baseline >= 0) AdvanceSeq(baseline);
         EmitJobs();  // a job may have become claimable while this listener was away
         TryTakeScheduler(*conn);
         {
@@ -430,14 +451,11 @@ class PostgresStore final : public Store {
       next_poll = Clock::now() + std::chrono::milliseconds(opts_.invalidation_poll_ms);
       TryTakeScheduler(*conn);
       Query q(*conn, "SELECT scope, seq FROM cache_epochs WHERE seq > $1 ORDER BY seq");
-      if (!q.Int(last_seq).Run()) {
+      if (!q.Int(std::max<int64_t>(0, last_seq_.load(std::memory_order_acquire))).Run()) {
         if (!conn->ok()) conn.reset();
         continue;
       }
-      while (q.Next()) {
-        Emit(q.View(0));
-        last_seq = std::max(last_seq, q.I64(1));
-      }
+      while (q.Next()) Deliver(q.View(0), q.I64(1));
     }
   }
 
@@ -458,6 +476,20 @@ class PostgresStore final : public Store {
   bool listening_ = false;  // GUARDED_BY(ready_mu_): the listener connected at least once
   std::atomic<bool> scheduler_{false};
   std::atomic<bool> stop_{false};
+  // Every epoch up to last_seq_ has been delivered (-1: no baseline yet). Advanced only after the
+  // delivery, so a request that reads N may trust its caches for every change up to N; the
+  // listener and requests may both deliver a scope (dropping twice is harmless).
+  std::atomic<int64_t> last_seq_{-1};
+
+  void Deliver(std::string_view scope, int64_t seq) {
+    Emit(scope);
+    AdvanceSeq(seq);
+  }
+  void AdvanceSeq(int64_t seq) {
+    int64_t cur = last_seq_.load(std::memory_order_acquire);
+    while (cur < seq && !last_seq_.compare_exchange_weak(cur, seq, std::memory_order_acq_rel)) {
+    }
+  }
 };
 
 }  // namespace

@@ -173,8 +173,8 @@ Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, const SqliteOpti
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(std::unique_ptr<Conn> writer, std::vector<std::unique_ptr<Conn>> readers)
-      : writer_(std::move(writer)), readers_(std::move(readers)) {
+  SqliteStore(std::unique_ptr<Conn> writer, std::vector<std::unique_ptr<Conn>> readers, std::unique_ptr<Conn> watch)
+      : writer_(std::move(writer)), readers_(std::move(readers)), watch_(std::move(watch)) {
     for (auto& r : readers_) free_.push_back(r.get());
   }
 
@@ -229,6 +229,52 @@ class SqliteStore final : public Store {
   void WatchJobs(std::function<void()> fn) override {
     std::lock_guard lock(jobs_watch_mu_);
     jobs_watcher_ = std::move(fn);
+  }
+
+  // Another process on this file (a `wharf admin` command) records what it invalidated in
+  // cache_epochs (migration 13's triggers). The watch connection's data_version changes when any
+  // other connection commits, this process's writer included; only then is cache_epochs read.
+  void WatchInvalidations(std::function<void(std::string_view)> fn) override {
+    std::lock_guard lock(watch_mu_);
+    watcher_ = std::move(fn);
+    if (!watcher_) return;
+    // Baseline: what was committed before now is already in the store the caller will read.
+    auto v = DataVersion();
+    auto seq = watch_->ExecScalar("SELECT COALESCE(MAX(seq), 0) FROM cache_epochs");
+    if (v && seq) {
+      data_version_ = *v;
+      last_seq_ = *seq;
+    } else {
+      log::Warn("invalidation_baseline_failed", {{"detail", !v ? v.error().detail : seq.error().detail}});
+    }
+  }
+
+  void CatchUpInvalidations() override {
+    std::lock_guard lock(watch_mu_);
+    if (!watcher_) return;
+    auto v = DataVersion();
+    if (!v) {
+      log::Warn("invalidation_check_failed", {{"detail", v.error().detail}});
+      return;
+    }
+    if (*v == data_version_) return;
+    Query q(*watch_, "SELECT scope, seq FROM cache_epochs WHERE seq > ? ORDER BY seq");
+    q.Int(last_seq_);
+    int64_t seq = last_seq_;
+    std::vector<std::string> scopes;
+    for (;;) {
+      auto row = q.Step();
+      if (!row) {
+        log::Warn("invalidation_check_failed", {{"detail", row.error().detail}});
+        return;  // data_version_ unchanged: the next call reads again
+      }
+      if (!*row) break;
+      scopes.push_back(q.Str(0));
+      seq = std::max(seq, q.I64(1));
+    }
+    data_version_ = *v;
+    last_seq_ = seq;
+    for (const auto& scope : scopes) watcher_(scope);
   }
 
   Status Read(const std::function<Status(Tx&)>& fn) override {
@@ -427,6 +473,18 @@ class SqliteStore final : public Store {
   int version_ = 0;
   std::mutex jobs_watch_mu_;
   std::function<void()> jobs_watcher_;  // GUARDED_BY(jobs_watch_mu_)
+
+  Result<int64_t> DataVersion() {
+    Query q(*watch_, "PRAGMA data_version");
+    WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Internal("sqlite: PRAGMA data_version returned no row");
+    return q.I64(0);
+  }
+  std::mutex watch_mu_;
+  std::unique_ptr<Conn> watch_;                            // only for data_version and cache_epochs
+  std::function<void(std::string_view)> watcher_;         // GUARDED_BY(watch_mu_)
+  int64_t data_version_ = -1;                              // GUARDED_BY(watch_mu_)
+  int64_t last_seq_ = 0;                                   // GUARDED_BY(watch_mu_)
 };
 
 }  // namespace
@@ -438,7 +496,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const Sq
     WHARF_ASSIGN_OR_RETURN(auto r, OpenConn(path, opts, true));
     readers.push_back(std::move(r));
   }
-  auto store = std::make_unique<SqliteStore>(std::move(writer), std::move(readers));
+  WHARF_ASSIGN_OR_RETURN(auto watch, OpenConn(path, opts, true));
+  auto store = std::make_unique<SqliteStore>(std::move(writer), std::move(readers), std::move(watch));
   WHARF_TRY(store->Migrate());
   return std::unique_ptr<Store>(std::move(store));
 }
