@@ -54,7 +54,7 @@ void AddSecondFactorRoutes(Router& rt) {
   auto& s = rt.svc();
   rt.Add("POST", "/api/v1/auth/login/second-factor", A::kNone, "auth",
       "The sign-in's second step: {challenge} from /auth/login and one of totp_code, recovery_code or passkey "
-      "(a PublicKeyCredential as JSON); answers as /auth/login", {200, 400, 401, 413, 415, 429},
+      "(a PublicKeyCredential as JSON); answers as /auth/login (403 sso_required as there)", {200, 400, 401, 403, 413, 415, 429},
       [&rt, &s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"challenge", "totp_code", "recovery_code", "passkey", "cookie_only"}));
         auto cookie_only = b.Keep(b.OptBool("cookie_only"));
@@ -70,8 +70,9 @@ void AddSecondFactorRoutes(Router& rt) {
         return Json(200, opts);
       });
   rt.Add("POST", "/api/v1/auth/passkey", A::kNone, "auth",
-      "Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login",
-      {200, 400, 401, 413, 415, 429}, [&rt, &s](Call& c) -> Result<HttpResponse> {
+      "Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login (403 sso_required "
+      "for a member of an SSO-only org)",
+      {200, 400, 401, 403, 413, 415, 429}, [&rt, &s](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, {"credential", "cookie_only"}));
         WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
         if (!b.Has("credential")) return FieldError("credential", "is required");
