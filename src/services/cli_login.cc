@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "identity/jose.h"
+#include "identity/totp.h"
 #include "secrets/crypto.h"
 
 namespace wharf::services {

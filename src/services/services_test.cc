@@ -620,7 +620,7 @@ TEST_F(ServicesTest, SsoOnlyRefusesOtherSignInsExceptTheBreakGlassAdmin) {
   idp_in.name = "corp";
   idp_in.issuer = "https://login.corp.test";
   idp_in.client_id = "wharf";
-  auto idp = svc_->sso().CreateProvider(ada.who, idp_in, ctx_);
+  auto idp = svc_->sso().CreateProvider(ada.who, std::move(idp_in), ctx_);
   ASSERT_TRUE(idp) << idp.error().message;
   const auto pw = SecretBytes::FromString("correct-horse-battery");
   auto bob_sso = svc_->auth().Login("bob@example.test", pw, ctx_);  // stands for a session opened through corp

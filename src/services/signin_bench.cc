@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "http_client/smtp.h"
 #include "identity/totp.h"
 #include "secrets/crypto.h"
 #include "services/services.h"
@@ -51,9 +52,10 @@ struct Fixture {
     // Other accounts and orgs, so the queries run on tables that are not empty.
     for (int i = 0; i < 50; ++i) {
       RequestContext other{"bench", "192.0.2." + std::to_string(i), "bench"};
-      (void)svc->auth().Signup({"u" + std::to_string(i) + "@example.test", "U", password, std::nullopt}, other);
+      (void)svc->auth().Signup({"u" + std::to_string(i) + "@example.test", "U", SecretBytes::FromString("correct-horse-battery"),
+                                std::nullopt}, other);
     }
-    auto g = svc->auth().Signup({email, "Ada", password, std::nullopt}, ctx);
+    auto g = svc->auth().Signup({email, "Ada", SecretBytes::FromString("correct-horse-battery"), std::nullopt}, ctx);
     if (!g) std::abort();
     org = g->org->slug;
     if (with_totp) {
@@ -100,7 +102,10 @@ void BM_SignInPassword(benchmark::State& state) {
     const auto t0 = std::chrono::steady_clock::now();
     RequestContext ctx = From(++n);
     auto g = f.svc->auth().Login(f.email, f.password, ctx);
-    if (!g || g->token.view().empty()) state.SkipWithError("sign-in failed");
+    if (!g || g->token.view().empty()) {
+      state.SkipWithError("sign-in failed");
+      break;
+    }
     auto who = f.svc->auth().Authenticate(g->token.view(), ctx);
     auto p = f.svc->auth().ResolvePrincipal(**who, f.org, ctx);
     benchmark::DoNotOptimize(p);
@@ -122,9 +127,15 @@ void BM_SignInTotp(benchmark::State& state) {
     const auto t0 = std::chrono::steady_clock::now();
     RequestContext ctx = From(++n);
     auto first = f.svc->auth().Login(f.email, f.password, ctx);
-    if (!first || !first->second_factor) state.SkipWithError("no second-factor challenge");
+    if (!first || !first->second_factor) {
+      state.SkipWithError("no second-factor challenge");
+      break;
+    }
     auto g = f.svc->second_factor().CompleteLogin(first->second_factor->challenge.view(), {.totp_code = code}, ctx);
-    if (!g) state.SkipWithError("second step failed");
+    if (!g) {
+      state.SkipWithError("second step failed");
+      break;
+    }
     auto who = f.svc->auth().Authenticate(g->token.view(), ctx);
     auto p = f.svc->auth().ResolvePrincipal(**who, f.org, ctx);
     benchmark::DoNotOptimize(p);
