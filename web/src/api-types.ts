@@ -52,7 +52,7 @@ export interface paths {
         get: operations["getAdminIdentityProvider"];
         put?: never;
         post?: never;
-        /** Remove an identity provider (instance administrator) */
+        /** Remove an identity provider (instance administrator; 409 while an SSO-only org names it) */
         delete: operations["deleteAdminIdentityProvider"];
         options?: never;
         head?: never;
@@ -145,6 +145,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/cli/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Authorise `wharf login --web` from the browser (a session, not an API token): answers the loopback URL with a single-use code (2 minutes) to send the browser to */
+        post: operations["createAuthCliAuthorize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/cli/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange the loopback's single-use code and the PKCE verifier for a session {user, token, csrf_token} */
+        post: operations["createAuthCliToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/config": {
         parameters: {
             query?: never;
@@ -171,7 +205,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in; cookie_only: true leaves the session token out of the body (web UI). An account with a second factor answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor); 403 account_disabled for an account the operator disabled */
+        /** Sign in; cookie_only: true leaves the session token out of the body (web UI). An account with a second factor answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor); 403 account_disabled for an account the operator disabled, 403 sso_required for a member of an SSO-only org (details: org, provider, start_url) */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -188,7 +222,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The sign-in's second step: {challenge} from /auth/login and one of totp_code, recovery_code or passkey (a PublicKeyCredential as JSON); answers as /auth/login */
+        /** The sign-in's second step: {challenge} from /auth/login and one of totp_code, recovery_code or passkey (a PublicKeyCredential as JSON); answers as /auth/login (403 sso_required as there) */
         post: operations["createAuthLoginSecondFactor"];
         delete?: never;
         options?: never;
@@ -239,7 +273,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login */
+        /** Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login (403 sso_required for a member of an SSO-only org) */
         post: operations["createAuthPasskey"];
         delete?: never;
         options?: never;
@@ -2355,6 +2389,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/sso-only": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether members sign in only through an identity provider, and the break-glass Admin (team.read) */
+        get: operations["getSsoOnly"];
+        /** Turn SSO-only sign-in on {enabled: true, provider, break_glass_user_id} or off {enabled: false} (Admin with a session; step-up). Turning it on ends members' sessions not opened through the provider; API tokens keep working */
+        put: operations["setSsoOnly"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/support-bundle": {
         parameters: {
             query?: never;
@@ -3292,6 +3344,17 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        SsoOnly: {
+            break_glass: components["schemas"]["UserBrief"] | (never | null);
+            enabled: boolean;
+            /** @description the identity provider's name */
+            provider: string | null;
+            provider_display_name: string | null;
+            /** @description where members start signing in */
+            start_url: string | null;
+            /** Format: date-time */
+            updated_at: string | null;
+        };
         Template: {
             /** Format: date-time */
             created_at: string;
@@ -3562,6 +3625,15 @@ export interface operations {
             };
             /** @description not_found: no such object in this org, or not visible to the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: the name is taken, or the object is in use */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4008,6 +4080,179 @@ export interface operations {
             };
         };
     };
+    createAuthCliAuthorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code_challenge": "code_challenge",
+                 *       "code_challenge_method": "S256",
+                 *       "redirect_uri": "http://127.0.0.1:53682/callback",
+                 *       "state": "state"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description BASE64URL(SHA-256(code_verifier)) */
+                    code_challenge: string;
+                    /** @enum {string} */
+                    code_challenge_method: "S256";
+                    /** @description the CLI's loopback listener: http://127.0.0.1:PORT/… or http://[::1]:PORT/… */
+                    redirect_uri: string;
+                    /** @description the CLI's state, echoed to the loopback */
+                    state: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the loopback URL with ?code=…&state=… */
+                        redirect_to: string;
+                    };
+                };
+            };
+            /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthenticated: no valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAuthCliToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "code",
+                 *       "code_verifier": "code_verifier",
+                 *       "redirect_uri": "redirect_uri"
+                 *     }
+                 */
+                "application/json": {
+                    code: string;
+                    code_verifier: string;
+                    redirect_uri: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        csrf_token: string;
+                        token: string;
+                        user: components["schemas"]["User"];
+                    };
+                };
+            };
+            /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthenticated: no valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getAuthConfig: {
         parameters: {
             query?: never;
@@ -4152,6 +4397,15 @@ export interface operations {
             };
             /** @description unauthenticated: no valid token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4343,6 +4597,15 @@ export interface operations {
             };
             /** @description unauthenticated: no valid token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17826,6 +18089,160 @@ export interface operations {
             };
             /** @description not_found: no such object in this org, or not visible to the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSsoOnly: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoOnly"];
+                };
+            };
+            /** @description unauthenticated: no valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such object in this org, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setSsoOnly: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "provider": "corp"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description an Admin member who keeps password sign-in (required to turn it on) */
+                    break_glass_user_id?: string | null;
+                    /** @description true: members sign in only through the provider */
+                    enabled: boolean;
+                    /** @description the identity provider's name (required to turn it on) */
+                    provider?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        break_glass: components["schemas"]["UserBrief"] | (never | null);
+                        enabled: boolean;
+                        provider: string | null;
+                        provider_display_name: string | null;
+                        /** Format: int64 */
+                        sessions_ended: number;
+                        start_url: string | null;
+                        /** Format: date-time */
+                        updated_at: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthenticated: no valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such object in this org, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
