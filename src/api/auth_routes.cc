@@ -90,7 +90,7 @@ void AddAuthRoutes(Router& rt) {
       .Request(signup_fields)
       .Returns(202, Ref("CheckEmail"));
   rt.Add("POST", "/api/v1/auth/login", A::kNone, "auth", "Sign in; cookie_only: true leaves the session token out of the body (web UI). An account with a second factor "
-      "answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor); 403 account_disabled for an account the operator disabled", {200, 400, 401, 403, 413, 415, 429},
+      "answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor); 403 account_disabled for an account the operator disabled, 403 sso_required for a member of an SSO-only org (details: org, provider, start_url)", {200, 400, 401, 403, 413, 415, 429},
       [&rt, &s, login_fields](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, login_fields));
         WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));

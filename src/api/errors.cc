@@ -12,6 +12,7 @@ int HttpStatus(ErrorCode code) {
     case ErrorCode::kLimitReached: return 403;
     case ErrorCode::kStepUpRequired: return 403;
     case ErrorCode::kTwoFactorRequired: return 403;
+    case ErrorCode::kSsoRequired: return 403;
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kMethodNotAllowed: return 405;
     case ErrorCode::kConflict: return 409;

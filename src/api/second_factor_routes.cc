@@ -123,7 +123,7 @@ void AddSecondFactorRoutes(Router& rt) {
                                  Any("credential", Ref("PublicKeyCredential")).Req().Desc("From navigator.credentials.create, as JSON")};
   rt.Add("POST", "/api/v1/auth/login/second-factor", A::kNone, "auth",
       "The sign-in's second step: {challenge} from /auth/login and one of totp_code, recovery_code or passkey "
-      "(a PublicKeyCredential as JSON); answers as /auth/login", {200, 400, 401, 413, 415, 429},
+      "(a PublicKeyCredential as JSON); answers as /auth/login (403 sso_required as there)", {200, 400, 401, 403, 413, 415, 429},
       [&rt, &s, second_step_fields](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::ParseAll(c.req, second_step_fields));
         auto cookie_only = b.Keep(b.OptBool("cookie_only"));
@@ -142,8 +142,9 @@ void AddSecondFactorRoutes(Router& rt) {
       },
       Ref("WebAuthnRequestOptions"));
   rt.Add("POST", "/api/v1/auth/passkey", A::kNone, "auth",
-      "Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login",
-      {200, 400, 401, 413, 415, 429}, [&rt, &s, passkey_login_fields](Call& c) -> Result<HttpResponse> {
+      "Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login (403 sso_required "
+      "for a member of an SSO-only org)",
+      {200, 400, 401, 403, 413, 415, 429}, [&rt, &s, passkey_login_fields](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, passkey_login_fields));
         WHARF_ASSIGN_OR_RETURN(auto cookie_only, b.OptBool("cookie_only"));
         WHARF_ASSIGN_OR_RETURN(auto g, s.second_factor().PasskeyLogin(b.Raw("credential"), c.ctx));

@@ -107,6 +107,16 @@ HttpResponse Redirect(std::string location) {
   return r;
 }
 
+json SsoOnlyJson(const services::SsoOnlyView& v) {
+  json out = {{"enabled", v.enabled},
+              {"provider", v.enabled ? json(v.provider) : json(nullptr)},
+              {"provider_display_name", v.enabled ? json(v.provider_display_name) : json(nullptr)},
+              {"start_url", v.enabled ? json(v.start_url) : json(nullptr)},
+              {"break_glass", v.break_glass ? UserBrief(*v.break_glass) : json(nullptr)},
+              {"updated_at", TimeOrNull(v.updated_at)}};
+  return out;
+}
+
 std::string SsoCookie(const Router& rt, std::string_view value, int max_age) {
   return std::string(kSsoCookie) + "=" + std::string(value) + "; HttpOnly; SameSite=Lax; Path=/api/v1/auth/sso; Max-Age=" +
          std::to_string(max_age) + (rt.options().secure_cookies ? "; Secure" : "");
@@ -131,6 +141,48 @@ void AddSsoRoutes(Router& rt) {
                                             {"start_url", String("GET it in the browser to sign in")}}));
   }
   const Fields create_fields = ProviderFields(true), update_fields = ProviderFields(false);
+  using namespace oas;
+  rt.AddSchema("SsoOnly", Object({{"enabled", Boolean()},
+                                  {"provider", Nullable(String("the identity provider's name"))},
+                                  {"provider_display_name", Nullable(String())},
+                                  {"start_url", Nullable(String("where members start signing in"))},
+                                  {"break_glass", Nullable(Ref("UserBrief"))},
+                                  {"updated_at", Nullable(Time())}}));
+  const Fields sso_only_fields = {
+      Bool("enabled").Req().Desc("true: members sign in only through the provider"),
+      Str("provider", 64).Desc("the identity provider's name (required to turn it on)").Example("corp"),
+      Str("break_glass_user_id", 64).Desc("an Admin member who keeps password sign-in (required to turn it on)")};
+  rt.Add("GET", "/api/v1/orgs/{org}/sso-only", A::kOrg, "orgs",
+      "Whether members sign in only through an identity provider, and the break-glass Admin (team.read)",
+      {200, 401, 403, 404}, [&s](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(auto v, s.sso_only().Get(c.p(), c.ctx));
+        return Json(200, SsoOnlyJson(v));
+      },
+      Ref("SsoOnly"));
+  rt.Add("PUT", "/api/v1/orgs/{org}/sso-only", A::kOrg, "orgs",
+      "Turn SSO-only sign-in on {enabled: true, provider, break_glass_user_id} or off {enabled: false} (Admin with a "
+      "session; step-up). Turning it on ends members' sessions not opened through the provider; API tokens keep "
+      "working", {200, 400, 401, 403, 404}, [&s, sso_only_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, sso_only_fields));
+        services::SsoOnlyInput in;
+        WHARF_ASSIGN_OR_RETURN(auto enabled, b.OptBool("enabled"));
+        in.enabled = enabled.value_or(false);
+        WHARF_ASSIGN_OR_RETURN(in.provider, b.OptString("provider"));
+        WHARF_ASSIGN_OR_RETURN(in.break_glass_user_id, b.OptString("break_glass_user_id"));
+        WHARF_TRY(s.second_factor().RequireStepUp(*c.who, "orgs.sso_only", c.ctx));
+        WHARF_ASSIGN_OR_RETURN(auto v, s.sso_only().Set(c.p(), in, c.ctx));
+        json out = SsoOnlyJson(v);
+        out["sessions_ended"] = v.sessions_ended;
+        return Json(200, out);
+      })
+      .Request(sso_only_fields)
+      .Returns(200, Object({{"enabled", Boolean()},
+                            {"provider", Nullable(String())},
+                            {"provider_display_name", Nullable(String())},
+                            {"start_url", Nullable(String())},
+                            {"break_glass", Nullable(Ref("UserBrief"))},
+                            {"updated_at", Nullable(Time())},
+                            {"sessions_ended", Integer()}}));
   rt.Add("GET", "/api/v1/admin/identity-providers", A::kUser, "identityProviders",
       "OpenID Connect identity providers (instance administrator)", {200, 401, 403},
       [&s](Call& c) -> Result<HttpResponse> {
@@ -166,11 +218,49 @@ void AddSsoRoutes(Router& rt) {
       Ref("IdentityProvider"))
       .Request(update_fields);
   rt.Add("DELETE", "/api/v1/admin/identity-providers/{id}", A::kUser, "identityProviders",
-      "Remove an identity provider (instance administrator)", {204, 401, 403, 404},
+      "Remove an identity provider (instance administrator; 409 while an SSO-only org names it)",
+      {204, 401, 403, 404, 409},
       [&s](Call& c) -> Result<HttpResponse> {
         WHARF_TRY(s.sso().DeleteProvider(*c.who, c.params[0], c.ctx));
         return NoContent();
       });
+  // --- wharf login --web ---
+  const Fields cli_authorize_fields = {
+      Str("redirect_uri", 200).Req().Desc("the CLI's loopback listener: http://127.0.0.1:PORT/… or http://[::1]:PORT/…")
+          .Example("http://127.0.0.1:53682/callback"),
+      Str("state", 128).Req().Desc("the CLI's state, echoed to the loopback"),
+      Str("code_challenge", 43).Req().Desc("BASE64URL(SHA-256(code_verifier))"),
+      Enum("code_challenge_method", {"S256"}).Req()};
+  rt.Add("POST", "/api/v1/auth/cli/authorize", A::kUser, "auth",
+      "Authorise `wharf login --web` from the browser (a session, not an API token): answers the loopback URL "
+      "with a single-use code (2 minutes) to send the browser to", {200, 400, 401, 403, 413, 415},
+      [&s, cli_authorize_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, cli_authorize_fields));
+        services::CliAuthorizeInput in;
+        WHARF_ASSIGN_OR_RETURN(in.redirect_uri, b.String("redirect_uri"));
+        WHARF_ASSIGN_OR_RETURN(in.state, b.String("state"));
+        WHARF_ASSIGN_OR_RETURN(in.code_challenge, b.String("code_challenge"));
+        WHARF_ASSIGN_OR_RETURN(in.code_challenge_method, b.String("code_challenge_method"));
+        WHARF_ASSIGN_OR_RETURN(std::string to, s.cli_login().Authorize(*c.who, in, c.ctx));
+        return Json(200, {{"redirect_to", to}});
+      })
+      .Request(cli_authorize_fields)
+      .Returns(200, Object({{"redirect_to", String("the loopback URL with ?code=…&state=…")}}));
+  const Fields cli_token_fields = {Secret("code", 200).Req(), Secret("code_verifier", 128).Req(),
+                                   Str("redirect_uri", 200).Req()};
+  rt.Add("POST", "/api/v1/auth/cli/token", A::kNone, "auth",
+      "Exchange the loopback's single-use code and the PKCE verifier for a session {user, token, csrf_token}",
+      {200, 400, 401, 403, 413, 415}, [&rt, &s, cli_token_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, cli_token_fields));
+        WHARF_ASSIGN_OR_RETURN(auto code, b.OptSecret("code"));
+        WHARF_ASSIGN_OR_RETURN(auto verifier, b.OptSecret("code_verifier"));
+        WHARF_ASSIGN_OR_RETURN(std::string redirect_uri, b.String("redirect_uri"));
+        if (!code || !verifier) return FieldError("code", "give code and code_verifier");
+        WHARF_ASSIGN_OR_RETURN(auto g, s.cli_login().Exchange(code->view(), *verifier, redirect_uri, c.ctx));
+        return SessionAnswer(rt, g, false);
+      })
+      .Request(cli_token_fields)
+      .Returns(200, Object({{"user", Ref("User")}, {"token", String()}, {"csrf_token", String()}}));
   rt.Add("GET", "/api/v1/auth/sso/providers", A::kNone, "auth",
       "The identity providers the sign-in page offers: {items: [{name, display_name, start_url}]}", {200},
       [&s](Call&) -> Result<HttpResponse> {

@@ -13,6 +13,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kLimitReached: return "limit_reached";
     case ErrorCode::kStepUpRequired: return "step_up_required";
     case ErrorCode::kTwoFactorRequired: return "two_factor_required";
+    case ErrorCode::kSsoRequired: return "sso_required";
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
     case ErrorCode::kConflict: return "conflict";

@@ -31,6 +31,7 @@ enum class ErrorCode {
   kLimitReached,       // 403: seat limit or a role's create_limit (details.limit, details.used).
   kStepUpRequired,     // 403: a sensitive action needs a second factor within the last 10 minutes.
   kTwoFactorRequired,  // 403: the org requires a second factor the caller has not enrolled.
+  kSsoRequired,        // 403: an SSO-only org's member tried another sign-in method.
   kNotFound,           // 404: absent, in another org, or outside the caller's scope.
   kMethodNotAllowed,   // 405: the path exists but not with this method.
   kConflict,           // 409: duplicate, still in use, built-in role, last Admin, already member.

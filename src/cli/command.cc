@@ -33,7 +33,8 @@ int ExitCodeFor(const Error& e) {
     case ErrorCode::kForbidden:
     case ErrorCode::kLimitReached:
     case ErrorCode::kStepUpRequired:
-    case ErrorCode::kTwoFactorRequired: return kExitForbidden;
+    case ErrorCode::kTwoFactorRequired:
+    case ErrorCode::kSsoRequired: return kExitForbidden;
     default: return kExitFailure;
   }
 }

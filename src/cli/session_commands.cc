@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "base/strings.h"
+#include "cli/web_login.h"
 #include "cli/command.h"
 #include "cli/prompt.h"
 
@@ -48,7 +49,7 @@ namespace {
 
 struct LoginFlags {
   std::string url, token, email, org, name;
-  bool password_stdin = false, token_stdin = false;
+  bool password_stdin = false, token_stdin = false, web = false;
 };
 
 std::string NormalizeUrl(std::string url) {
@@ -97,7 +98,12 @@ Status Login(Env& env, const LoginFlags& f) {
 
   if (f.token_stdin && (!f.token.empty() || !f.email.empty() || f.password_stdin))
     return UsageError("--token-stdin signs in with a token alone: drop --token, --email and --password-stdin.");
+  if (f.web && (f.token_stdin || !f.token.empty() || !f.email.empty() || f.password_stdin))
+    return UsageError("--web signs in through the browser: drop --token, --token-stdin, --email and --password-stdin.");
   std::string token = f.token;
+  if (f.web) {
+    WHARF_ASSIGN_OR_RETURN(token, WebLogin(url, env.err()));
+  }
   if (!token.empty())
     env.err() << "wharf: warning: --token is visible to every user of this machine (ps) and stays in your shell "
                  "history; prefer --token-stdin or WHARF_TOKEN.\n";
@@ -255,6 +261,7 @@ void AddSessionCommands(Registry& r) {
     auto f = std::make_shared<LoginFlags>();
     CLI::App* c = r.Command(nullptr, "login", "Sign in to a Wharf server and save it as a context",
                             "wharf login https://wharf.example.com   # prompts for email and password\n"
+                            "  wharf login https://wharf.example.com --web   # signs in through the browser\n"
                             "  wharf login https://wharf.example.com --token-stdin --context ci < token.txt",
                             Scope::kLocal, [f](Env& env) { return Login(env, *f); });
     c->add_option("url", f->url, "Server URL (default: WHARF_URL or the current context's)");
@@ -265,6 +272,9 @@ void AddSessionCommands(Registry& r) {
                 "Read the token from the first line of stdin (prompts without echo on a terminal)");
     c->add_option("--email", f->email, "Email to sign in with (default: prompt)");
     c->add_flag("--password-stdin", f->password_stdin, "Read the password from the first line of stdin");
+    c->add_flag("--web", f->web,
+                "Sign in through the browser (password and second factor, passkey or single sign-on); the CLI "
+                "receives the result on a 127.0.0.1 port");
     c->add_option("--org", f->org, "Default organisation for this context (default: the one you own)");
     c->add_option("--name", f->name, "Name of the context to save (default: --context, or the server's host:port)");
   }

@@ -64,8 +64,12 @@ std::string HmacSha256Raw(std::string_view key, std::string_view data) {
 }
 
 Result<std::string> HashPassword(const SecretBytes& password) {
+  return HashPasswordWithCost(password, kOpsLimit, kMemLimit);
+}
+
+Result<std::string> HashPasswordWithCost(const SecretBytes& password, uint64_t ops, size_t mem_bytes) {
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, reinterpret_cast<const char*>(password.data()), password.size(), kOpsLimit, kMemLimit,
+  if (crypto_pwhash_str_alg(out, reinterpret_cast<const char*>(password.data()), password.size(), ops, mem_bytes,
                             crypto_pwhash_ALG_ARGON2ID13) != 0)
     return Internal("argon2id hashing ran out of memory");
   return std::string(out);

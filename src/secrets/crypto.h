@@ -41,6 +41,8 @@ class Sha256Stream {
 };
 // argon2id, t=2, m=19 MiB (OWASP's minimum), as a "$argon2id$…" string.
 Result<std::string> HashPassword(const SecretBytes& password);
+// The same with other costs, for benchmarks that measure everything around the hash (signin_bench).
+Result<std::string> HashPasswordWithCost(const SecretBytes& password, uint64_t ops, size_t mem_bytes);
 bool VerifyPassword(const SecretBytes& password, std::string_view hash);
 bool PasswordNeedsRehash(std::string_view hash);
 // `len` characters drawn uniformly from `charset` by rejection sampling (no modulo bias).

@@ -34,6 +34,7 @@
 #include "secrets/redact.h"
 #include "server/admin_backup.h"
 #include "server/admin_users.h"
+#include "server/admin_idp.h"
 #include "server/data_dir.h"
 #include "nodes/node_executor.h"
 #include "services/services.h"
@@ -728,6 +729,7 @@ int main(int argc, char** argv) {
   // Client commands (login, org, role, …; src/cli) and admin backup|restore (admin_backup.cc).
   auto backup = server::AddAdminBackupCommands(*admin);
   auto users = server::AddAdminUsersCommands(*admin, add_common);
+  auto idps = server::AddAdminIdpCommands(*admin, add_common);
   auto client = cli::RegisterClientCommands(app);
 
   try {
@@ -759,6 +761,7 @@ int main(int argc, char** argv) {
     return WithAdminServices(*dir, a_database, [&](services::Services& svc, store::Store&) { return fn(svc); });
   };
   if (auto code = users->Run(with_services)) return *code;
+  if (auto code = idps->Run(with_services)) return *code;
   for (auto [c, create] : {std::pair{migrate, a_create}, std::pair{rotate, false},
                            std::pair{create_user, a_create}, std::pair{bootstrap, true}, std::pair{reset_2fa, false}}) {
     if (!c->parsed()) continue;

@@ -263,6 +263,7 @@ Result<SessionGrant> Auth::Signup(SignupInput in, const RequestContext& ctx) {
         }
       }
       WHARF_TRY(tx.memberships().Insert({org->id, u.id, role->id, clock_.Now()}));
+      WHARF_TRY(CheckSignIn(tx, u, "password"));  // an SSO-only org: join after signing in through it
       inv->status = domain::InvitationStatus::kAccepted;
       inv->accepted_at = clock_.Now();
       inv->accepted_by = u.id;
@@ -362,6 +363,7 @@ Result<SessionGrant> Auth::Login(std::string_view email_in, const SecretBytes& p
   }
   SessionGrant grant;
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_TRY(CheckSignIn(tx, *user, "password"));
     if (login_gate_) {
       WHARF_ASSIGN_OR_RETURN(auto pending, login_gate_(tx, *user, ctx));
       if (pending) {  // the password was right; the session waits for the second factor

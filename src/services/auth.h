@@ -93,6 +93,13 @@ class Auth : public Feature {
   using LoginGate = std::function<Result<std::optional<PendingSecondFactor>>(store::Tx&, const domain::User&,
                                                                              const RequestContext&)>;
   void SetLoginGate(LoginGate gate) { login_gate_ = std::move(gate); }
+  // Refuses a sign-in method ("password", "passkey") for `u` inside the sign-in's transaction:
+  // SSO-only organisations (set once by SsoPolicy; without it every method is allowed).
+  using SignInCheck = std::function<Status(store::Tx&, const domain::User&, std::string_view method)>;
+  void SetSignInCheck(SignInCheck check) { sign_in_check_ = std::move(check); }
+  Status CheckSignIn(store::Tx& tx, const domain::User& u, std::string_view method) {
+    return sign_in_check_ ? sign_in_check_(tx, u, method) : Ok();
+  }
   // A new session for `u` in the caller's transaction (second factor, passkey, SSO sign-ins);
   // call SessionOpened after the commit.
   Result<SessionGrant> NewSession(store::Tx& tx, const domain::User& u, const RequestContext& ctx);
@@ -173,6 +180,7 @@ class Auth : public Feature {
   uint64_t org_generation_ = 0;  // GUARDED_BY(org_mu_); bumped whenever org rows may have changed
   Team& team_;
   LoginGate login_gate_;
+  SignInCheck sign_in_check_;
 };
 
 }  // namespace wharf::services

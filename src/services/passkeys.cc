@@ -267,6 +267,7 @@ Result<SessionGrant> SecondFactor::PasskeyLogin(const json& credential, const Re
     if (!recorded) return refused("sign_count", "This passkey was used by another sign-in at the same moment.");
     WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindById(pk->user_id));
     if (!u) return refused("credential", "This passkey's account no longer exists.");
+    WHARF_TRY(auth_.CheckSignIn(tx, *u, "passkey"));
     WHARF_ASSIGN_OR_RETURN(grant, auth_.NewSession(tx, *u, ctx));
     return sf.SetStepUp(grant.session.id, u->id, clock_.Now() + kStepUpMs);
   });

@@ -229,6 +229,7 @@ Result<SessionGrant> SecondFactor::CompleteLogin(std::string_view challenge, Fac
     }
     WHARF_ASSIGN_OR_RETURN(bool took, sf.DeleteChallenge(hash));
     if (!took) return expired();
+    WHARF_TRY(auth_.CheckSignIn(tx, user, "password"));  // the policy may have changed since the first step
     WHARF_ASSIGN_OR_RETURN(grant, auth_.NewSession(tx, user, ctx));
     return sf.SetStepUp(grant.session.id, user.id, clock_.Now() + kStepUpMs);
   });

@@ -11,6 +11,8 @@ Services::Services(Deps deps, Config config)
       auth_(core_, team_),
       second_factor_(core_, auth_),
       sso_(core_, auth_),
+      sso_only_(core_, auth_),
+      cli_login_(core_, auth_),
       account_(core_, auth_),
       roles_(core_),
       ssh_keys_(core_),

@@ -41,6 +41,8 @@
 #include "services/servers.h"
 #include "services/ssh_keys.h"
 #include "services/sso.h"
+#include "services/sso_only.h"
+#include "services/cli_login.h"
 #include "services/support.h"
 #include "services/team.h"
 #include "services/templates.h"
@@ -59,6 +61,8 @@ class Services {
   const Config& config() const { return core_.config; }
   // Sets the public URL used in invitation links. Call before serving requests (not thread-safe).
   void SetPublicUrl(std::string url) { core_.config.public_url = std::move(url); }
+  // For operator commands that check targets as `serve` would (not thread-safe either).
+  void SetAllowPrivateTargets(bool on) { core_.config.allow_private_targets = on; }
   bool Ready() { return core_.store.Ready(); }
   bool email_enabled() const { return core_.mailer.enabled(); }
 
@@ -77,6 +81,8 @@ class Services {
   Auth& auth() { return auth_; }
   SecondFactor& second_factor() { return second_factor_; }
   Sso& sso() { return sso_; }
+  SsoOnly& sso_only() { return sso_only_; }
+  CliLogin& cli_login() { return cli_login_; }
   Account& account() { return account_; }
   Team& team() { return team_; }
   Roles& roles() { return roles_; }
@@ -110,6 +116,8 @@ class Services {
   Auth auth_;
   SecondFactor second_factor_;
   Sso sso_;
+  SsoOnly sso_only_;
+  CliLogin cli_login_;
   Account account_;
   Roles roles_;
   SshKeys ssh_keys_;

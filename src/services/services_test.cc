@@ -557,5 +557,72 @@ TEST_F(ServicesTest, SecretFromTheCsprngIsUniform) {
   EXPECT_LT(chi, 130.0);  // 61 degrees of freedom: P(chi² > 130) < 1e-6; modulo bias scores ~5000
 }
 
+TEST_F(ServicesTest, SsoOnlyRefusesOtherSignInsExceptTheBreakGlassAdmin) {
+  auto ada = SignUp("ada");  // the instance administrator, owner and Admin of her org
+  auto dev = MakeRole(ada.p, "Dev", [](auto& p) { p[Collection::kTeam].read = true; });
+  auto [bob, bob_p] = Join(ada, "bob", dev.role.id);
+  IdentityProviderInput idp_in;
+  idp_in.name = "corp";
+  idp_in.issuer = "https://login.corp.test";
+  idp_in.client_id = "wharf";
+  auto idp = svc_->sso().CreateProvider(ada.who, std::move(idp_in), ctx_);
+  ASSERT_TRUE(idp) << idp.error().message;
+  const auto pw = SecretBytes::FromString("correct-horse-battery");
+  auto bob_sso = svc_->auth().Login("bob@example.test", pw, ctx_);  // stands for a session opened through corp
+  ASSERT_TRUE(bob_sso);
+  ASSERT_TRUE(store_->Write([&](store::Tx& tx) -> Status {
+    return tx.sso().MarkSsoSession(bob_sso->session.id, idp->id, clock_.Now());
+  }));
+
+  // Only an Admin turns it on, naming a provider and an Admin member as break-glass.
+  auto by_bob = svc_->sso_only().Set(bob_p, {true, "corp", ada.who.user.id}, ctx_);
+  ASSERT_FALSE(by_bob);
+  EXPECT_EQ(by_bob.error().code, ErrorCode::kForbidden);
+  auto no_provider = svc_->sso_only().Set(ada.p, {true, std::nullopt, ada.who.user.id}, ctx_);
+  ASSERT_FALSE(no_provider);
+  EXPECT_TRUE(no_provider.error().details["fields"].contains("provider"));
+  auto not_admin = svc_->sso_only().Set(ada.p, {true, "corp", bob.who.user.id}, ctx_);
+  ASSERT_FALSE(not_admin);
+  EXPECT_TRUE(not_admin.error().details["fields"].contains("break_glass_user_id"));
+
+  auto on = svc_->sso_only().Set(ada.p, {true, "corp", ada.who.user.id}, ctx_);
+  ASSERT_TRUE(on) << on.error().message;
+  EXPECT_TRUE(on->enabled);
+  EXPECT_EQ(on->provider, "corp");
+  EXPECT_EQ(on->sessions_ended, 1);  // bob's password session; his SSO session and ada's stay
+  EXPECT_FALSE(svc_->auth().Authenticate(bob.grant.token.view(), ctx_));
+  EXPECT_TRUE(svc_->auth().Authenticate(bob_sso->token.view(), ctx_));
+  EXPECT_TRUE(svc_->auth().Authenticate(ada.grant.token.view(), ctx_));
+  auto got = svc_->sso_only().Get(bob_p, ctx_);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->break_glass->email, "ada@example.test");
+
+  auto refused = svc_->auth().Login("bob@example.test", pw, ctx_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kSsoRequired);
+  EXPECT_EQ(refused.error().details.value("org", ""), ada.p.org_slug);
+  EXPECT_EQ(refused.error().details.value("provider", ""), "corp");
+  EXPECT_NE(refused.error().message.find("corp"), std::string::npos);
+  EXPECT_TRUE(svc_->auth().Login("ada@example.test", pw, ctx_));  // the break-glass Admin
+  ASSERT_TRUE(store_->Write([&](store::Tx& tx) -> Status {
+    EXPECT_TRUE(svc_->sso_only().CheckSignIn(tx, bob.who.user, "sso:" + idp->id));
+    auto other = svc_->sso_only().CheckSignIn(tx, bob.who.user, "sso:idp_other");
+    EXPECT_FALSE(other);
+    auto passkey = svc_->sso_only().CheckSignIn(tx, bob.who.user, "passkey");
+    EXPECT_FALSE(passkey);
+    return Ok();
+  }));
+  // The provider cannot go while an org signs in only through it.
+  auto del = svc_->sso().DeleteProvider(ada.who, idp->id, ctx_);
+  ASSERT_FALSE(del);
+  EXPECT_EQ(del.error().code, ErrorCode::kConflict);
+
+  auto off = svc_->sso_only().Set(ada.p, {false, std::nullopt, std::nullopt}, ctx_);
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->enabled);
+  EXPECT_TRUE(svc_->auth().Login("bob@example.test", pw, ctx_));
+  EXPECT_TRUE(svc_->sso().DeleteProvider(ada.who, idp->id, ctx_));
+}
+
 }  // namespace
 }  // namespace wharf::services

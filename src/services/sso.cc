@@ -69,6 +69,15 @@ std::string Sso::CallbackUrl(std::string_view name) const {
   return config_.public_url + "/api/v1/auth/sso/" + std::string(name) + "/callback";
 }
 
+Authenticated Sso::Operator() {
+  Authenticated who;
+  who.user.id = "operator";
+  who.user.email = "operator";
+  who.user.name = "operator";
+  who.user.instance_admin = true;
+  return who;
+}
+
 Status Sso::RequireInstanceAdmin(const Authenticated& who) {
   if (who.user.instance_admin && !who.api_token) return Ok();
   return Forbidden("instance_admin", "Only the instance administrator, signed in (not with an API token), manages "
@@ -251,6 +260,16 @@ Result<IdentityProviderView> Sso::UpdateProvider(const Authenticated& who, std::
 Status Sso::DeleteProvider(const Authenticated& who, std::string_view id, const RequestContext& ctx) {
   WHARF_TRY(RequireInstanceAdmin(who));
   return WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto using_it, tx.sso().SsoOnlyOrgsOfProvider(id));
+    if (!using_it.empty()) {
+      std::string slugs;
+      for (auto& org_id : using_it) {
+        WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(org_id));
+        slugs += (slugs.empty() ? "" : ", ") + (org ? org->slug : org_id);
+      }
+      return Err(ErrorCode::kConflict, "Organisations sign in only through this provider (" + slugs +
+                                           "): turn SSO-only off there first, or their members could not sign in.");
+    }
     WHARF_ASSIGN_OR_RETURN(bool gone, tx.sso().DeleteProvider(id));
     if (!gone) return Err(ErrorCode::kNotFound, "Identity provider not found.");
     return AuditIn(tx, InstancePrincipal(who), "identity_providers.delete", "identityProviders", std::string(id), ctx);
@@ -459,8 +478,9 @@ Result<SessionGrant> Sso::Callback(std::string_view provider, std::string_view c
       WHARF_TRY(tx.sso().InsertIdentity({row->id, sub, user.id, email, clock_.Now()}));
     }
     WHARF_TRY(SyncMappings(tx, *row, user, c, ctx, &changed));
+    WHARF_TRY(auth_.CheckSignIn(tx, user, "sso:" + row->id));  // an SSO-only org may name another provider
     WHARF_ASSIGN_OR_RETURN(grant, auth_.NewSession(tx, user, ctx));
-    return Ok();
+    return tx.sso().MarkSsoSession(grant.session.id, row->id, clock_.Now());
   }));
   for (auto& org : changed) cache_.Bump(org);
   auth_.SessionOpened(grant);

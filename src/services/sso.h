@@ -59,6 +59,10 @@ class Sso : public Feature {
  public:
   Sso(Core& core, Auth& auth);
 
+  // The operator at the server's console (`wharf admin idp`): the instance administrator's rights,
+  // audited with the actor "operator".
+  static Authenticated Operator();
+
   // Instance administrator only (a session, not an API token).
   Result<std::vector<IdentityProviderView>> ListProviders(const Authenticated& who);
   Result<IdentityProviderView> GetProvider(const Authenticated& who, std::string_view id);

@@ -127,6 +127,22 @@ struct SsoGrantRow {
   std::string provider_id, user_id, org_id, role_id;
 };
 
+// An organisation whose members sign in only through `provider_id` (password and passwordless
+// sign-in refused), except `break_glass_user_id`. No row: the org allows every method.
+struct SsoOnlyRow {
+  std::string org_id, provider_id, break_glass_user_id;
+  Timestamp updated_at = 0;
+  std::string updated_by;
+};
+
+// A single-use code for `wharf login --web`, found by its SHA-256: issued to a signed-in browser
+// session, bound to the CLI's loopback redirect and PKCE challenge, exchanged once for a session.
+struct CliLoginCodeRow {
+  std::string code_hash, user_id, redirect_uri, code_challenge;
+  std::string sso_provider_id;  // the browser session's provider when it signed in through SSO
+  Timestamp expires_at = 0;
+};
+
 class SsoRepository {
  public:
   virtual ~SsoRepository() = default;
@@ -144,6 +160,23 @@ class SsoRepository {
   virtual Result<std::vector<SsoGrantRow>> ListGrants(std::string_view provider_id, std::string_view user_id) = 0;
   virtual Status PutGrant(const SsoGrantRow& g) = 0;
   virtual Status DeleteGrant(std::string_view provider_id, std::string_view user_id, std::string_view org_id) = 0;
+
+  // --- SSO-only organisations ---
+  virtual Result<std::optional<SsoOnlyRow>> FindSsoOnly(std::string_view org_id) = 0;
+  virtual Status PutSsoOnly(const SsoOnlyRow& r) = 0;
+  virtual Result<bool> DeleteSsoOnly(std::string_view org_id) = 0;
+  // The SSO-only orgs (not deleted) `user_id` is a member of, oldest org first.
+  virtual Result<std::vector<SsoOnlyRow>> SsoOnlyForMember(std::string_view user_id) = 0;
+  // The org ids whose SSO-only policy names `provider_id`.
+  virtual Result<std::vector<std::string>> SsoOnlyOrgsOfProvider(std::string_view provider_id) = 0;
+  // Sessions opened through a provider (so turning SSO-only on can end the others).
+  virtual Status MarkSsoSession(std::string_view session_id, std::string_view provider_id, Timestamp at) = 0;
+  virtual Result<std::optional<std::string>> SsoSessionProvider(std::string_view session_id) = 0;
+
+  // --- wharf login --web ---
+  virtual Status InsertCliCode(const CliLoginCodeRow& r) = 0;
+  // The unexpired code with this hash, deleted as it is read (one exchange per code).
+  virtual Result<std::optional<CliLoginCodeRow>> TakeCliCode(std::string_view code_hash, Timestamp now) = 0;
 };
 
 }  // namespace wharf::store

@@ -651,6 +651,31 @@ CREATE TRIGGER users_invalidate_update AFTER UPDATE ON users
 CREATE TRIGGER users_invalidate_delete AFTER DELETE ON users
   BEGIN INSERT INTO cache_invalidate VALUES ('user:' || OLD.id); END;
 @end
+    // 14: SSO-only organisations (one row per org that turned it on), the sessions opened through
+    // a provider (kept so that turning SSO-only on ends the others), and the single-use codes of
+    // `wharf login --web` (hashes; docs/authentication.md).
+    R"sql(
+CREATE TABLE org_sso_only (
+  org_id TEXT PRIMARY KEY,
+  provider_id TEXT NOT NULL,
+  break_glass_user_id TEXT NOT NULL,
+  updated_at {INT} NOT NULL,
+  updated_by TEXT NOT NULL
+);
+CREATE INDEX org_sso_only_provider ON org_sso_only (provider_id);
+CREATE TABLE sso_sessions (
+  session_id TEXT PRIMARY KEY,
+  provider_id TEXT NOT NULL,
+  created_at {INT} NOT NULL
+);
+CREATE TABLE cli_login_codes (
+  code_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  redirect_uri TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  sso_provider_id TEXT NOT NULL,
+  expires_at {INT} NOT NULL
+);
 )sql",
 };
 

@@ -23,23 +23,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/docs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The API reference: this document rendered by Redoc in the browser (HTML; docs/api.md) */
-        get: operations["getApiReference"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/admin/identity-providers": {
         parameters: {
             query?: never;
@@ -69,7 +52,7 @@ export interface paths {
         get: operations["getAdminIdentityProvider"];
         put?: never;
         post?: never;
-        /** Remove an identity provider (instance administrator) */
+        /** Remove an identity provider (instance administrator; 409 while an SSO-only org names it) */
         delete: operations["deleteAdminIdentityProvider"];
         options?: never;
         head?: never;
@@ -162,6 +145,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/cli/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Authorise `wharf login --web` from the browser (a session, not an API token): answers the loopback URL with a single-use code (2 minutes) to send the browser to */
+        post: operations["createAuthCliAuthorize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/cli/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange the loopback's single-use code and the PKCE verifier for a session {user, token, csrf_token} */
+        post: operations["createAuthCliToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/config": {
         parameters: {
             query?: never;
@@ -188,7 +205,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in; cookie_only: true leaves the session token out of the body (web UI). An account with a second factor answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor); 403 account_disabled for an account the operator disabled */
+        /** Sign in; cookie_only: true leaves the session token out of the body (web UI). An account with a second factor answers {second_factor_required, challenge, methods, passkey_options} and no session (see /auth/login/second-factor); 403 account_disabled for an account the operator disabled, 403 sso_required for a member of an SSO-only org (details: org, provider, start_url) */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -205,8 +222,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The sign-in's second step: {challenge} from /auth/login and one of totp_code, recovery_code or passkey (a PublicKeyCredential as JSON); answers as /auth/login */
-        post: operations["loginSecondFactor"];
+        /** The sign-in's second step: {challenge} from /auth/login and one of totp_code, recovery_code or passkey (a PublicKeyCredential as JSON); answers as /auth/login (403 sso_required as there) */
+        post: operations["createAuthLoginSecondFactor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -256,8 +273,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login */
-        post: operations["loginWithPasskey"];
+        /** Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login (403 sso_required for a member of an SSO-only org) */
+        post: operations["createAuthPasskey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -274,7 +291,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** WebAuthn request options for a passwordless sign-in with a passkey */
-        post: operations["getPasskeyLoginOptions"];
+        post: operations["createAuthPasskeyOption"];
         delete?: never;
         options?: never;
         head?: never;
@@ -341,7 +358,7 @@ export interface paths {
             cookie?: never;
         };
         /** The identity providers the sign-in page offers: {items: [{name, display_name, start_url}]} */
-        get: operations["listSignInProviders"];
+        get: operations["listAuthSsoProviders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -358,7 +375,7 @@ export interface paths {
             cookie?: never;
         };
         /** The identity provider's redirect: sets the session and 302s to the UI (/login/sso#csrf=…); a refusal 302s to /login?sso_error=… */
-        get: operations["finishSso"];
+        get: operations["getAuthSsoCallback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -375,7 +392,7 @@ export interface paths {
             cookie?: never;
         };
         /** Start single sign-on: 302 to the identity provider (authorization code with PKCE S256, state and nonce) */
-        get: operations["startSso"];
+        get: operations["getAuthSsoStart"];
         put?: never;
         post?: never;
         delete?: never;
@@ -394,7 +411,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Prove a factor again for this session (totp_code, recovery_code or passkey; password when no factor is enrolled); sensitive actions then work for 10 minutes */
-        post: operations["stepUp"];
+        post: operations["createAuthStepUp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -411,7 +428,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** WebAuthn request options for a step-up with one of this account's passkeys */
-        post: operations["getStepUpOptions"];
+        post: operations["createAuthStepUpOption"];
         delete?: never;
         options?: never;
         head?: never;
@@ -530,10 +547,10 @@ export interface paths {
             cookie?: never;
         };
         /** This account's passkeys */
-        get: operations["listMyPasskeys"];
+        get: operations["listMePasskeys"];
         put?: never;
         /** Register a passkey: {name, credential} from navigator.credentials.create (step-up when a factor exists) */
-        post: operations["registerPasskey"];
+        post: operations["createMePasskey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -550,7 +567,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** WebAuthn creation options to register a passkey */
-        post: operations["getPasskeyRegistrationOptions"];
+        post: operations["createMePasskeysOption"];
         delete?: never;
         options?: never;
         head?: never;
@@ -568,7 +585,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a passkey (step-up) */
-        delete: operations["deleteMyPasskey"];
+        delete: operations["deleteMePasskey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -601,7 +618,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Replace the recovery codes with ten new ones, shown once (step-up) */
-        post: operations["regenerateRecoveryCodes"];
+        post: operations["createMeRecoveryCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -691,9 +708,9 @@ export interface paths {
         get?: never;
         put?: never;
         /** Start TOTP enrolment: {secret, otpauth_uri, qr_svg}, shown once; not active until confirmed */
-        post: operations["beginTotpEnrolment"];
+        post: operations["createMeTotp"];
         /** Turn TOTP off (step-up) */
-        delete: operations["disableTotp"];
+        delete: operations["deleteMeTotp"];
         options?: never;
         head?: never;
         patch?: never;
@@ -709,7 +726,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Activate TOTP with a first {code}; answers ten recovery codes, shown once */
-        post: operations["confirmTotp"];
+        post: operations["createMeTotpConfirm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -724,7 +741,7 @@ export interface paths {
             cookie?: never;
         };
         /** This account's second factors: {totp, recovery_codes_left, passkeys, step_up_until} */
-        get: operations["getMyTwoFactor"];
+        get: operations["getMeTwoFactor"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1644,7 +1661,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send a delivery again with a fresh retry budget and the same message id (notifications.update) */
-        post: operations["redeliverNotification"];
+        post: operations["createNotificationDeliveryRedeliver"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2136,11 +2153,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The service's runtime logs (`dokku logs <app> -n N [-t]`) as Server-Sent Events: 'line' events {ts, process, text} with the service's secrets redacted, then one 'end' event; ?tail= 0..10000 (default 100), ?follow=true keeps streaming new lines until the client leaves (at most --log-streams-per-server per server: 429 beyond) (services.read)
-         * @description Events: `line` (data: JSON {ts, process, text}), finally `end` (data: JSON {status, error}); `revoked` when the caller's access ends mid-stream.
-         */
-        get: operations["streamServiceLogs"];
+        /** The service's runtime logs (`dokku logs <app> -n N [-t]`) as Server-Sent Events: 'line' events {ts, process, text} with the service's secrets redacted, then one 'end' event; ?tail= 0..10000 (default 100), ?follow=true keeps streaming new lines until the client leaves (at most --log-streams-per-server per server: 429 beyond) (services.read) */
+        get: operations["listServiceLogs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2244,7 +2258,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Roll the service back to a kept release: {version, dry_run?}. A dry run answers 200 {changes: {source, variables: {added, removed, changed}, domains, ports}} (keys only, never values); otherwise 202 {job_id, deployment_id} for a deployment of that release's exact source and variables (services.update) */
-        post: operations["rollbackService"];
+        post: operations["createServiceRollback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2375,6 +2389,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/sso-only": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether members sign in only through an identity provider, and the break-glass Admin (team.read) */
+        get: operations["getSsoOnly"];
+        /** Turn SSO-only sign-in on {enabled: true, provider, break_glass_user_id} or off {enabled: false} (Admin with a session; step-up). Turning it on ends members' sessions not opened through the provider; API tokens keep working */
+        put: operations["setSsoOnly"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/support-bundle": {
         parameters: {
             query?: never;
@@ -2488,7 +2520,7 @@ export interface paths {
             cookie?: never;
         };
         /** The org's two-factor policy and which members have a second factor (team.read) */
-        get: operations["getOrgTwoFactor"];
+        get: operations["getTwoFactor"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2649,33 +2681,6 @@ export interface components {
                 name: string;
             };
             user: components["schemas"]["UserBrief"];
-        };
-        AccountSession: {
-            /** Format: date-time */
-            created_at: string;
-            /** @description The session of this request */
-            current: boolean;
-            /** Format: date-time */
-            expires_at: string;
-            id: string;
-            ip: string;
-            /** Format: date-time */
-            last_used_at: string | null;
-            user_agent: string;
-        };
-        AdminUser: {
-            /** Format: date-time */
-            created_at: string;
-            disabled: boolean;
-            /** Format: date-time */
-            disabled_at: string | null;
-            email: string;
-            email_verified: boolean;
-            id: string;
-            instance_admin: boolean;
-            name: string;
-            /** Format: date-time */
-            updated_at: string;
         };
         ApiToken: {
             /** Format: date-time */
@@ -2871,11 +2876,6 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        CheckEmail: {
-            message: string;
-            /** @enum {string} */
-            status: "check_email";
-        };
         CheckReport: {
             checks: components["schemas"]["Check"][];
             ok: boolean;
@@ -3058,30 +3058,6 @@ export interface components {
             read_scope?: "all" | "own";
             update?: boolean;
         };
-        IdentityProvider: {
-            allowed_domains: string[];
-            /** @description The redirect URI to register with the provider */
-            callback_url: string;
-            client_id: string;
-            client_secret: {
-                set: boolean;
-            };
-            /** Format: date-time */
-            created_at: string;
-            display_name: string;
-            id: string;
-            issuer: string;
-            mappings: {
-                claim: string;
-                org: string;
-                role_id: string;
-                value: string;
-            }[];
-            name: string;
-            scopes: string[];
-            /** Format: date-time */
-            updated_at: string;
-        };
         Invitation: {
             /** Format: date-time */
             created_at: string;
@@ -3178,17 +3154,6 @@ export interface components {
             server_ids: string[];
             updated_at?: string;
         };
-        NotificationTestReport: {
-            checks: components["schemas"]["Check"][];
-            /** Format: int64 */
-            duration_ms: number;
-            ok: boolean;
-            /**
-             * Format: int64
-             * @description The receiver's HTTP status; 0 for email or no answer
-             */
-            response_code: number;
-        };
         Org: {
             /** Format: date-time */
             created_at: string;
@@ -3203,27 +3168,6 @@ export interface components {
             slug: string;
             /** Format: date-time */
             updated_at: string;
-        };
-        OrgTwoFactor: {
-            items: components["schemas"]["OrgTwoFactorMember"][];
-            /**
-             * @description Always null: the whole list is answered
-             * @enum {string|null}
-             */
-            next_cursor: null;
-            require_two_factor: boolean;
-        };
-        OrgTwoFactorMember: {
-            two_factor: boolean;
-            user: components["schemas"]["UserBrief"];
-        };
-        Passkey: {
-            /** Format: date-time */
-            created_at: string;
-            id: string;
-            /** Format: date-time */
-            last_used_at: string | null;
-            name: string;
         };
         Permissions: {
             applications?: components["schemas"]["Grant"];
@@ -3259,70 +3203,6 @@ export interface components {
             team?: components["schemas"]["GrantInput"];
             templates?: components["schemas"]["GrantInput"];
         };
-        PublicKeyCredential: {
-            id?: string;
-            /** @description base64url */
-            rawId: string;
-            response: {
-                /** @description base64url; a registration */
-                attestationObject?: string;
-                /** @description base64url; an assertion */
-                authenticatorData?: string;
-                /** @description base64url */
-                clientDataJSON: string;
-                /** @description base64url; an assertion */
-                signature?: string;
-                /** @description base64url; an assertion */
-                userHandle?: string | null;
-            } & {
-                [key: string]: unknown;
-            };
-            /** @enum {string} */
-            type?: "public-key";
-        } & {
-            [key: string]: unknown;
-        };
-        PublicKeyCredentialDescriptor: {
-            /** @description base64url */
-            id: string;
-            /** @enum {string} */
-            type: "public-key";
-        };
-        RecoveryCodes: {
-            recovery_codes: string[];
-        };
-        Release: {
-            /** Format: date-time */
-            created_at: string;
-            created_by: string | null;
-            current: boolean;
-            deployment_id: string;
-            domains: string[];
-            /** @description v<version> */
-            name: string;
-            pinned: boolean;
-            plan: string[];
-            ports: string[];
-            /** Format: int64 */
-            rollback_of: number | null;
-            source: components["schemas"]["ReleaseSource"];
-            trigger: string;
-            /** @description hmac-sha256:… of the variables (never their values) */
-            variables_hash: string;
-            /** Format: int64 */
-            version: number;
-        };
-        ReleaseSource: {
-            /** @description git */
-            commit?: string | null;
-            /** @description image */
-            image?: string;
-            /** @description image: sha256:…; null when the registry did not answer */
-            image_digest?: string | null;
-            /** @enum {string} */
-            kind: "git" | "image";
-            repository?: string;
-        };
         ResourceScope: {
             applications: string[];
             servers: string[];
@@ -3347,39 +3227,6 @@ export interface components {
             builtin: boolean;
             id: string;
             name: string;
-        };
-        RollbackPreview: {
-            changes: {
-                domains: {
-                    added: string[];
-                    removed: string[];
-                };
-                ports: {
-                    added: string[];
-                    removed: string[];
-                };
-                source: {
-                    from: components["schemas"]["ReleaseSource"];
-                    to: components["schemas"]["ReleaseSource"];
-                } | null;
-                variables: {
-                    added: string[];
-                    changed: string[];
-                    removed: string[];
-                };
-            };
-            /** Format: int64 */
-            from_version: number;
-            /** Format: int64 */
-            to_version: number;
-        };
-        SecondFactorChallenge: {
-            /** @description Send to /auth/login/second-factor */
-            challenge: string;
-            methods: ("totp" | "passkey" | "recovery")[];
-            passkey_options: components["schemas"]["WebAuthnRequestOptions"] | (never | null);
-            /** @enum {boolean} */
-            second_factor_required: true;
         };
         SecurityGroup: {
             /** Format: date-time */
@@ -3497,11 +3344,16 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        SsoProviderLink: {
-            display_name: string;
-            name: string;
-            /** @description GET it in the browser to sign in */
-            start_url: string;
+        SsoOnly: {
+            break_glass: components["schemas"]["UserBrief"] | (never | null);
+            enabled: boolean;
+            /** @description the identity provider's name */
+            provider: string | null;
+            provider_display_name: string | null;
+            /** @description where members start signing in */
+            start_url: string | null;
+            /** Format: date-time */
+            updated_at: string | null;
         };
         Template: {
             /** Format: date-time */
@@ -3549,50 +3401,6 @@ export interface components {
         Variables: {
             items: components["schemas"]["Variable"][];
         };
-        WebAuthnCreationOptions: {
-            publicKey: {
-                /** @enum {string} */
-                attestation: "none";
-                authenticatorSelection: {
-                    requireResidentKey: boolean;
-                    residentKey: string;
-                    userVerification: string;
-                };
-                /** @description base64url */
-                challenge: string;
-                excludeCredentials: components["schemas"]["PublicKeyCredentialDescriptor"][];
-                pubKeyCredParams: {
-                    /** Format: int64 */
-                    alg: number;
-                    /** @enum {string} */
-                    type: "public-key";
-                }[];
-                rp: {
-                    id: string;
-                    name: string;
-                };
-                /** Format: int64 */
-                timeout: number;
-                user: {
-                    displayName: string;
-                    /** @description base64url */
-                    id: string;
-                    name: string;
-                };
-            };
-        };
-        WebAuthnRequestOptions: {
-            publicKey: {
-                allowCredentials: components["schemas"]["PublicKeyCredentialDescriptor"][];
-                /** @description base64url */
-                challenge: string;
-                rpId: string;
-                /** Format: int64 */
-                timeout: number;
-                /** @enum {string} */
-                userVerification: "required" | "preferred" | "discouraged";
-            };
-        };
     };
     responses: never;
     parameters: never;
@@ -3603,26 +3411,6 @@ export interface components {
 export type $defs = Record<string, never>;
 export interface operations {
     getWebApp: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                };
-            };
-        };
-    };
-    getApiReference: {
         parameters: {
             query?: never;
             header?: never;
@@ -3656,16 +3444,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["IdentityProvider"][];
-                        /**
-                         * @description Always null: the whole list is answered
-                         * @enum {string|null}
-                         */
-                        next_cursor: null;
-                    };
-                };
+                content?: never;
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -3694,54 +3473,14 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "client_id": "0oa1b2c3d4",
-                 *       "display_name": "Okta",
-                 *       "issuer": "https://acme.okta.com",
-                 *       "name": "okta"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description Only verified emails of these domains may sign in; empty: any */
-                    allowed_domains?: string[];
-                    client_id: string;
-                    /** @description Write-only; an empty string removes it (a public client with PKCE) */
-                    client_secret?: string | null;
-                    /** @description The sign-in button's label; default: name */
-                    display_name?: string | null;
-                    /**
-                     * Format: uri
-                     * @description The issuer exactly as its tokens say it: https://…, no trailing slash
-                     */
-                    issuer: string;
-                    /** @description Which org and role a matching user joins on first sign-in */
-                    mappings?: {
-                        /** @description A claim of the ID token, or email_domain */
-                        claim: string;
-                        /** @description The org's slug */
-                        org: string;
-                        role_id: string;
-                        value: string;
-                    }[];
-                    /** @description The slug in the sign-in URL */
-                    name: string;
-                    /** @description Default: openid email profile */
-                    scopes?: string[];
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["IdentityProvider"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -3816,9 +3555,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["IdentityProvider"];
-                };
+                content?: never;
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -3895,6 +3632,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description conflict: the name is taken, or the object is in use */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     updateAdminIdentityProvider: {
@@ -3907,54 +3653,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "client_id": "0oa1b2c3d4",
-                 *       "display_name": "Okta",
-                 *       "issuer": "https://acme.okta.com",
-                 *       "name": "okta"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description Only verified emails of these domains may sign in; empty: any */
-                    allowed_domains?: string[];
-                    client_id?: string | null;
-                    /** @description Write-only; an empty string removes it (a public client with PKCE) */
-                    client_secret?: string | null;
-                    /** @description The sign-in button's label; default: name */
-                    display_name?: string | null;
-                    /**
-                     * Format: uri
-                     * @description The issuer exactly as its tokens say it: https://…, no trailing slash
-                     */
-                    issuer?: string | null;
-                    /** @description Which org and role a matching user joins on first sign-in */
-                    mappings?: {
-                        /** @description A claim of the ID token, or email_domain */
-                        claim: string;
-                        /** @description The org's slug */
-                        org: string;
-                        role_id: string;
-                        value: string;
-                    }[];
-                    /** @description The slug in the sign-in URL */
-                    name?: string | null;
-                    /** @description Default: openid email profile */
-                    scopes?: string[];
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["IdentityProvider"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4127,16 +3833,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["AdminUser"][];
-                        /**
-                         * @description Always null: the whole list is answered
-                         * @enum {string|null}
-                         */
-                        next_cursor: null;
-                    };
-                };
+                content?: never;
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -4232,9 +3929,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["AdminUser"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4318,9 +4013,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["AdminUser"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4360,6 +4053,179 @@ export interface operations {
             };
             /** @description conflict: the name is taken, or the object is in use */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAuthCliAuthorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code_challenge": "code_challenge",
+                 *       "code_challenge_method": "S256",
+                 *       "redirect_uri": "http://127.0.0.1:53682/callback",
+                 *       "state": "state"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description BASE64URL(SHA-256(code_verifier)) */
+                    code_challenge: string;
+                    /** @enum {string} */
+                    code_challenge_method: "S256";
+                    /** @description the CLI's loopback listener: http://127.0.0.1:PORT/… or http://[::1]:PORT/… */
+                    redirect_uri: string;
+                    /** @description the CLI's state, echoed to the loopback */
+                    state: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the loopback URL with ?code=…&state=… */
+                        redirect_to: string;
+                    };
+                };
+            };
+            /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthenticated: no valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAuthCliToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "code",
+                 *       "code_verifier": "code_verifier",
+                 *       "redirect_uri": "redirect_uri"
+                 *     }
+                 */
+                "application/json": {
+                    code: string;
+                    code_verifier: string;
+                    redirect_uri: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        csrf_token: string;
+                        token: string;
+                        user: components["schemas"]["User"];
+                    };
+                };
+            };
+            /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthenticated: no valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4443,7 +4309,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"] | components["schemas"]["SecondFactorChallenge"];
+                    "application/json": unknown;
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -4504,44 +4370,21 @@ export interface operations {
             };
         };
     };
-    loginSecondFactor: {
+    createAuthLoginSecondFactor: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "challenge": "challenge",
-                 *       "totp_code": "123456"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description The challenge /auth/login answered */
-                    challenge: string;
-                    /** @description Leave the session token out of the body (web UI) */
-                    cookie_only?: boolean | null;
-                    /** @description An assertion from navigator.credentials.get, as JSON */
-                    passkey?: components["schemas"]["PublicKeyCredential"];
-                    /** @description One of the recovery codes (used up) */
-                    recovery_code?: string | null;
-                    /** @description The six digits of the authenticator app */
-                    totp_code?: string | null;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Session"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4554,6 +4397,15 @@ export interface operations {
             };
             /** @description unauthenticated: no valid token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4718,32 +4570,21 @@ export interface operations {
             };
         };
     };
-    loginWithPasskey: {
+    createAuthPasskey: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description Leave the session token out of the body (web UI) */
-                    cookie_only?: boolean | null;
-                    /** @description From navigator.credentials.get, as JSON */
-                    credential: components["schemas"]["PublicKeyCredential"];
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Session"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4756,6 +4597,15 @@ export interface operations {
             };
             /** @description unauthenticated: no valid token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4794,7 +4644,7 @@ export interface operations {
             };
         };
     };
-    getPasskeyLoginOptions: {
+    createAuthPasskeyOption: {
         parameters: {
             query?: never;
             header?: never;
@@ -4808,9 +4658,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["WebAuthnRequestOptions"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4859,19 +4707,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "email": "ada@example.com"
-                 *     }
-                 */
-                "application/json": {
-                    /** Format: email */
-                    email: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Accepted */
             202: {
@@ -4879,7 +4715,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CheckEmail"];
+                    "application/json": {
+                        message?: string;
+                        status?: string;
+                    };
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -4948,13 +4787,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        email: string;
-                        /** Format: date-time */
-                        expires_at: string;
-                    };
-                };
+                content?: never;
             };
             /** @description invitation_expired or invitation_invalid */
             410: {
@@ -4977,19 +4810,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "new_password": "correct horse battery staple"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description 10 to 1024 characters */
-                    new_password: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description No content */
             204: {
@@ -5079,7 +4900,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CheckEmail"];
+                    "application/json": {
+                        message: string;
+                        /** @enum {string} */
+                        status: "check_email";
+                    };
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -5149,7 +4974,7 @@ export interface operations {
             };
         };
     };
-    listSignInProviders: {
+    listAuthSsoProviders: {
         parameters: {
             query?: never;
             header?: never;
@@ -5163,20 +4988,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["SsoProviderLink"][];
-                        /**
-                         * @description Always null: the whole list is answered
-                         * @enum {string|null}
-                         */
-                        next_cursor: null;
-                    };
-                };
+                content?: never;
             };
         };
     };
-    finishSso: {
+    getAuthSsoCallback: {
         parameters: {
             query?: never;
             header?: never;
@@ -5197,7 +5013,7 @@ export interface operations {
             };
         };
     };
-    startSso: {
+    getAuthSsoStart: {
         parameters: {
             query?: never;
             header?: never;
@@ -5236,44 +5052,21 @@ export interface operations {
             };
         };
     };
-    stepUp: {
+    createAuthStepUp: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "totp_code": "123456"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description An assertion from navigator.credentials.get, as JSON */
-                    passkey?: components["schemas"]["PublicKeyCredential"];
-                    /** @description Only when the account has no second factor */
-                    password?: string | null;
-                    /** @description One of the recovery codes (used up) */
-                    recovery_code?: string | null;
-                    /** @description The six digits of the authenticator app */
-                    totp_code?: string | null;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        step_up_until: string;
-                    };
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5333,7 +5126,7 @@ export interface operations {
             };
         };
     };
-    getStepUpOptions: {
+    createAuthStepUpOption: {
         parameters: {
             query?: never;
             header?: never;
@@ -5347,9 +5140,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["WebAuthnRequestOptions"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5656,18 +5447,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "password": "correct horse battery staple"
-                 *     }
-                 */
-                "application/json": {
-                    password: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description No content */
             204: {
@@ -5732,27 +5512,14 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "name": "Ada Lovelace"
-                 *     }
-                 */
-                "application/json": {
-                    name: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["User"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5808,22 +5575,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "email": "ada@example.org",
-                 *       "password": "correct horse battery staple"
-                 *     }
-                 */
-                "application/json": {
-                    /** Format: email */
-                    email: string;
-                    /** @description The current password */
-                    password: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Accepted */
             202: {
@@ -5831,7 +5583,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CheckEmail"];
+                    "application/json": {
+                        message?: string;
+                        status?: string;
+                    };
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -5916,7 +5671,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CheckEmail"];
+                    "application/json": {
+                        message?: string;
+                        status?: string;
+                    };
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -5966,7 +5724,7 @@ export interface operations {
             };
         };
     };
-    listMyPasskeys: {
+    listMePasskeys: {
         parameters: {
             query?: never;
             header?: never;
@@ -5980,16 +5738,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["Passkey"][];
-                        /**
-                         * @description Always null: the whole list is answered
-                         * @enum {string|null}
-                         */
-                        next_cursor: null;
-                    };
-                };
+                content?: never;
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -6002,36 +5751,21 @@ export interface operations {
             };
         };
     };
-    registerPasskey: {
+    createMePasskey: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "name": "YubiKey 5"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description From navigator.credentials.create, as JSON */
-                    credential: components["schemas"]["PublicKeyCredential"];
-                    name: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Passkey"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6089,7 +5823,7 @@ export interface operations {
             };
         };
     };
-    getPasskeyRegistrationOptions: {
+    createMePasskeysOption: {
         parameters: {
             query?: never;
             header?: never;
@@ -6103,9 +5837,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["WebAuthnCreationOptions"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6154,7 +5886,7 @@ export interface operations {
             };
         };
     };
-    deleteMyPasskey: {
+    deleteMePasskey: {
         parameters: {
             query?: never;
             header?: never;
@@ -6209,21 +5941,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "current_password": "correct horse battery staple",
-                 *       "new_password": "correct horse battery staple"
-                 *     }
-                 */
-                "application/json": {
-                    current_password: string;
-                    /** @description 10 to 1024 characters */
-                    new_password: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description No content */
             204: {
@@ -6290,7 +6008,7 @@ export interface operations {
             };
         };
     };
-    regenerateRecoveryCodes: {
+    createMeRecoveryCode: {
         parameters: {
             query?: never;
             header?: never;
@@ -6304,9 +6022,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["RecoveryCodes"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6378,16 +6094,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["AccountSession"][];
-                        /**
-                         * @description Always null: the whole list is answered
-                         * @enum {string|null}
-                         */
-                        next_cursor: null;
-                    };
-                };
+                content?: never;
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -6414,12 +6121,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** Format: int64 */
-                        ended: number;
-                    };
-                };
+                content?: never;
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -6640,7 +6342,7 @@ export interface operations {
             };
         };
     };
-    beginTotpEnrolment: {
+    createMeTotp: {
         parameters: {
             query?: never;
             header?: never;
@@ -6654,16 +6356,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description otpauth://totp/… */
-                        otpauth_uri: string;
-                        /** @description The otpauth URI as an SVG QR code */
-                        qr_svg: string;
-                        /** @description base32, shown once */
-                        secret: string;
-                    };
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6721,7 +6414,7 @@ export interface operations {
             };
         };
     };
-    disableTotp: {
+    deleteMeTotp: {
         parameters: {
             query?: never;
             header?: never;
@@ -6766,35 +6459,21 @@ export interface operations {
             };
         };
     };
-    confirmTotp: {
+    createMeTotpConfirm: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "code": "123456"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description The six digits the app shows */
-                    code: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["RecoveryCodes"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6863,7 +6542,7 @@ export interface operations {
             };
         };
     };
-    getMyTwoFactor: {
+    getMeTwoFactor: {
         parameters: {
             query?: never;
             header?: never;
@@ -6877,16 +6556,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        passkeys: components["schemas"]["Passkey"][];
-                        /** Format: int64 */
-                        recovery_codes_left: number;
-                        /** Format: date-time */
-                        step_up_until: string | null;
-                        totp: boolean;
-                    };
-                };
+                content?: never;
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -7076,19 +6746,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "confirm": "acme"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description The org's slug, typed again */
-                    confirm: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description No content */
             204: {
@@ -12716,31 +12374,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "addresses": [
-                 *         "ops@example.com"
-                 *       ],
-                 *       "name": "ops",
-                 *       "type": "email"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description type email: the recipients */
-                    addresses?: string[] | null;
-                    name: string;
-                    /** @enum {string} */
-                    type: "email" | "slack" | "discord" | "webhook";
-                    /**
-                     * Format: uri
-                     * @description slack, discord (the incoming-webhook URL, write-only) or webhook
-                     */
-                    url?: string | null;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Created */
             201: {
@@ -12930,33 +12564,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "addresses": [
-                 *         "ops@example.com"
-                 *       ],
-                 *       "name": "ops"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description type email: the recipients */
-                    addresses?: string[] | null;
-                    name?: string | null;
-                    /**
-                     * @description Cannot change
-                     * @enum {string|null}
-                     */
-                    type?: "email" | "slack" | "discord" | "webhook" | null;
-                    /**
-                     * Format: uri
-                     * @description slack, discord (the incoming-webhook URL, write-only) or webhook
-                     */
-                    url?: string | null;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
@@ -13051,9 +12659,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["NotificationTestReport"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -13189,7 +12795,7 @@ export interface operations {
             };
         };
     };
-    redeliverNotification: {
+    createNotificationDeliveryRedeliver: {
         parameters: {
             query?: never;
             header?: never;
@@ -13345,32 +12951,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "channel_ids": [
-                 *         "nch_1"
-                 *       ],
-                 *       "events": [
-                 *         "deployment.failed"
-                 *       ]
-                 *     }
-                 */
-                "application/json": {
-                    /** @description Only events of these applications; empty: all */
-                    application_ids?: string[] | null;
-                    /** @description Verified channels of this org */
-                    channel_ids: string[] | null;
-                    /** @description Event names, such as deployment.failed */
-                    events: string[] | null;
-                    /** @enum {string|null} */
-                    min_severity?: "info" | "warning" | "critical" | null;
-                    /** @description Only events of these servers; empty: all */
-                    server_ids?: string[] | null;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Created */
             201: {
@@ -13551,32 +13132,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "channel_ids": [
-                 *         "nch_1"
-                 *       ],
-                 *       "events": [
-                 *         "deployment.failed"
-                 *       ]
-                 *     }
-                 */
-                "application/json": {
-                    /** @description Only events of these applications; empty: all */
-                    application_ids?: string[] | null;
-                    /** @description Verified channels of this org */
-                    channel_ids?: string[] | null;
-                    /** @description Event names, such as deployment.failed */
-                    events?: string[] | null;
-                    /** @enum {string|null} */
-                    min_severity?: "info" | "warning" | "critical" | null;
-                    /** @description Only events of these servers; empty: all */
-                    server_ids?: string[] | null;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
@@ -17009,14 +16565,9 @@ export interface operations {
             };
         };
     };
-    streamServiceLogs: {
+    listServiceLogs: {
         parameters: {
-            query?: {
-                /** @description Lines of history to send first */
-                tail?: number;
-                /** @description Keep streaming new lines until the client leaves */
-                follow?: boolean;
-            };
+            query?: never;
             header?: never;
             path: {
                 /** @description The org's slug */
@@ -17033,9 +16584,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "text/event-stream": string;
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -17202,11 +16751,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["Release"][];
-                    };
-                };
+                content?: never;
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -17251,28 +16796,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "pinned": true
-                 *     }
-                 */
-                "application/json": {
-                    /** @description true keeps the release from pruning */
-                    pinned: boolean;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Release"];
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -17508,7 +17039,7 @@ export interface operations {
             };
         };
     };
-    rollbackService: {
+    createServiceRollback: {
         parameters: {
             query?: never;
             header?: never;
@@ -17520,47 +17051,21 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "version": 3
-                 *     }
-                 */
-                "application/json": {
-                    /** @description Answer what would change (200) instead of deploying */
-                    dry_run?: boolean | null;
-                    /** @description The release to roll back to: 3 or "v3", from GET …/releases */
-                    version: number | string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["RollbackPreview"];
-                };
+                content?: never;
             };
             /** @description Accepted */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description The same id */
-                        deployment_id: string;
-                        job_id: string;
-                        /** @description queued */
-                        status: string;
-                        /** Format: int64 */
-                        version: number;
-                    };
-                };
+                content?: never;
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -18593,6 +18098,160 @@ export interface operations {
             };
         };
     };
+    getSsoOnly: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoOnly"];
+                };
+            };
+            /** @description unauthenticated: no valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such object in this org, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setSsoOnly: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "provider": "corp"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description an Admin member who keeps password sign-in (required to turn it on) */
+                    break_glass_user_id?: string | null;
+                    /** @description true: members sign in only through the provider */
+                    enabled: boolean;
+                    /** @description the identity provider's name (required to turn it on) */
+                    provider?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        break_glass: components["schemas"]["UserBrief"] | (never | null);
+                        enabled: boolean;
+                        provider: string | null;
+                        provider_display_name: string | null;
+                        /** Format: int64 */
+                        sessions_ended: number;
+                        start_url: string | null;
+                        /** Format: date-time */
+                        updated_at: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthenticated: no valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such object in this org, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createSupportBundle: {
         parameters: {
             query?: never;
@@ -19351,7 +19010,7 @@ export interface operations {
             };
         };
     };
-    getOrgTwoFactor: {
+    getTwoFactor: {
         parameters: {
             query?: never;
             header?: never;
@@ -19368,9 +19027,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["OrgTwoFactor"];
-                };
+                content?: never;
             };
             /** @description unauthenticated: no valid token or session */
             401: {

@@ -26,6 +26,8 @@ import { WhyPage } from './pages/why';
 import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
 import { SecurityPage } from './pages/security';
+import { IdentityProvidersPage } from './pages/identity_providers';
+import { CliLoginPage } from './pages/cli_login';
 import { AccountPage, AdminUsersPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/account';
 import { DeploymentPage, ServiceDeploymentsPage } from './pages/deployments';
 import { ServiceLogsPage, ServiceReleasesPage } from './pages/releases';
@@ -104,7 +106,10 @@ export function App() {
     const sso = location.pathname === '/login/sso' ? /[#&]csrf=([\w-]+)/.exec(location.hash) : null;
     if (sso) {
       setCsrf(sso[1]);
-      navigate('/', true);
+      // Where the sign-in started (the login page's ?next, e.g. /cli-login for `wharf login --web`).
+      const next = sessionStorage.getItem('wharf.sso_next');
+      sessionStorage.removeItem('wharf.sso_next');
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', true);
     }
     setUnauthenticatedHandler(() => setMe(null));
     reload();
@@ -151,6 +156,8 @@ function Routes(props: { path: string; me: Me | null }) {
   if (path === '/account/security') return <Shell><SecurityPage /></Shell>;
   if (path === '/account') return <Shell><AccountPage /></Shell>;
   if (path === '/admin/users') return <Shell><AdminUsersPage /></Shell>;
+  if (path === '/admin/identity-providers') return <Shell><IdentityProvidersPage /></Shell>;
+  if (path === '/cli-login') return <Bare><CliLoginPage /></Bare>;
   for (const r of ORG_ROUTES) {
     if ((m = match(r.pattern, path))) {
       const org = me.orgs.find((o) => o.slug === m!.slug);
@@ -292,6 +299,11 @@ function Shell(props: { ctx?: OrgCtx; children: preact.ComponentChildren }) {
                 {me?.user.instance_admin && (
                   <li>
                     <a href="/admin/users" aria-current={path === '/admin/users' ? 'page' : undefined}>Users (instance)</a>
+                  </li>
+                )}
+                {me?.user.instance_admin && (
+                  <li>
+                    <a href="/admin/identity-providers" aria-current={path === '/admin/identity-providers' ? 'page' : undefined}>Identity providers</a>
                   </li>
                 )}
               </ul>

@@ -275,6 +275,72 @@ WHARF_SQL_REPO(Sso, SsoRepository)
     q.Text(provider_id).Text(user_id).Text(org_id);
     return q.Exec();
   }
+
+  static Result<SsoOnlyRow> ReadSsoOnly(Q& r) { return SsoOnlyRow{r.Str(0), r.Str(1), r.Str(2), r.I64(3), r.Str(4)}; }
+  Result<std::optional<SsoOnlyRow>> FindSsoOnly(std::string_view org_id) override {
+    Q q(c_, "SELECT org_id, provider_id, break_glass_user_id, updated_at, updated_by FROM org_sso_only WHERE org_id = ?");
+    q.Text(org_id);
+    return One<SsoOnlyRow>(q, ReadSsoOnly);
+  }
+  Status PutSsoOnly(const SsoOnlyRow& r) override {
+    Q q(c_, "INSERT INTO org_sso_only (org_id, provider_id, break_glass_user_id, updated_at, updated_by) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id) DO UPDATE SET provider_id = excluded.provider_id, "
+            "break_glass_user_id = excluded.break_glass_user_id, updated_at = excluded.updated_at, "
+            "updated_by = excluded.updated_by");
+    q.Text(r.org_id).Text(r.provider_id).Text(r.break_glass_user_id).Int(r.updated_at).Text(r.updated_by);
+    return q.Exec();
+  }
+  Result<bool> DeleteSsoOnly(std::string_view org_id) override {
+    Q q(c_, "DELETE FROM org_sso_only WHERE org_id = ?");
+    q.Text(org_id);
+    return Changed(q);
+  }
+  Result<std::vector<SsoOnlyRow>> SsoOnlyForMember(std::string_view user_id) override {
+    Q q(c_, "SELECT p.org_id, p.provider_id, p.break_glass_user_id, p.updated_at, p.updated_by FROM org_sso_only p "
+            "JOIN memberships m ON m.org_id = p.org_id JOIN orgs o ON o.id = p.org_id "
+            "WHERE m.user_id = ? AND o.deleted_at = 0 ORDER BY o.created_at, o.id");
+    q.Text(user_id);
+    return Collect<SsoOnlyRow>(q, ReadSsoOnly);
+  }
+  Result<std::vector<std::string>> SsoOnlyOrgsOfProvider(std::string_view provider_id) override {
+    Q q(c_, "SELECT org_id FROM org_sso_only WHERE provider_id = ? ORDER BY org_id");
+    q.Text(provider_id);
+    return Collect<std::string>(q, [](Q& r) -> Result<std::string> { return r.Str(0); });
+  }
+  Status MarkSsoSession(std::string_view session_id, std::string_view provider_id, Timestamp at) override {
+    Q q(c_, "INSERT INTO sso_sessions (session_id, provider_id, created_at) VALUES (?, ?, ?)");
+    q.Text(session_id).Text(provider_id).Int(at);
+    return q.Exec();
+  }
+  Result<std::optional<std::string>> SsoSessionProvider(std::string_view session_id) override {
+    Q q(c_, "SELECT provider_id FROM sso_sessions WHERE session_id = ?");
+    q.Text(session_id);
+    return One<std::string>(q, [](Q& r) -> Result<std::string> { return r.Str(0); });
+  }
+  Status InsertCliCode(const CliLoginCodeRow& r) override {
+    Q prune(c_, "DELETE FROM cli_login_codes WHERE expires_at <= ?");
+    prune.Int(r.expires_at - 10LL * 60 * 1000);  // codes live minutes: anything this old is long dead
+    WHARF_TRY(prune.Exec());
+    Q q(c_, "INSERT INTO cli_login_codes (code_hash, user_id, redirect_uri, code_challenge, sso_provider_id, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?)");
+    q.Text(r.code_hash).Text(r.user_id).Text(r.redirect_uri).Text(r.code_challenge).Text(r.sso_provider_id);
+    q.Int(r.expires_at);
+    return q.Exec();
+  }
+  Result<std::optional<CliLoginCodeRow>> TakeCliCode(std::string_view code_hash, Timestamp now) override {
+    Q q(c_, "SELECT code_hash, user_id, redirect_uri, code_challenge, sso_provider_id, expires_at FROM cli_login_codes "
+            "WHERE code_hash = ?");
+    q.Text(code_hash);
+    WHARF_ASSIGN_OR_RETURN(auto row, One<CliLoginCodeRow>(q, [](Q& r) -> Result<CliLoginCodeRow> {
+      return CliLoginCodeRow{r.Str(0), r.Str(1), r.Str(2), r.Str(3), r.Str(4), r.I64(5)};
+    }));
+    if (!row) return row;
+    Q d(c_, "DELETE FROM cli_login_codes WHERE code_hash = ?");
+    d.Text(code_hash);
+    WHARF_ASSIGN_OR_RETURN(bool took, Changed(d));
+    if (!took || row->expires_at <= now) return std::optional<CliLoginCodeRow>();
+    return row;
+  }
 };
 
 }  // namespace wharf::store::sql

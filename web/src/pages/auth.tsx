@@ -127,7 +127,7 @@ export function LoginPage() {
       )}
       {ssoError && <div class="alert error" role="alert" data-testid="sso-error"><p><strong>Single sign-on failed.</strong> {ssoError}</p></div>}
       {providers.map((p) => (
-        <p key={p.name}><a class="btn plain" href={p.start_url} data-native>Continue with {p.display_name}</a></p>
+        <p key={p.name}><a class="btn plain" href={p.start_url} data-native onClick={() => sessionStorage.setItem('wharf.sso_next', next)}>Continue with {p.display_name}</a></p>
       ))}
       <p>
         <a href="/forgot-password">Forgot your password?</a>

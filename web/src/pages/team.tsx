@@ -7,6 +7,7 @@ import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import { useOrg, useSession } from '../session';
 import { TwoFactorPolicy } from '../components/two_factor_policy';
+import { SsoOnlyPolicy } from '../components/sso_only_policy';
 import { seatText } from '../team';
 
 export function TeamPage() {
@@ -188,6 +189,7 @@ export function TeamPage() {
         )}
       </section>
       <TwoFactorPolicy />
+      <SsoOnlyPolicy />
     </>
   );
 }
