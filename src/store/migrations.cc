@@ -651,6 +651,7 @@ CREATE TRIGGER users_invalidate_update AFTER UPDATE ON users
 CREATE TRIGGER users_invalidate_delete AFTER DELETE ON users
   BEGIN INSERT INTO cache_invalidate VALUES ('user:' || OLD.id); END;
 @end
+)sql",
     // 14: SSO-only organisations (one row per org that turned it on), the sessions opened through
     // a provider (kept so that turning SSO-only on ends the others), and the single-use codes of
     // `wharf login --web` (hashes; docs/authentication.md).

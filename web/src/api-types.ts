@@ -23,6 +23,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API reference: this document rendered by Redoc in the browser (HTML; docs/api.md) */
+        get: operations["getApiReference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/identity-providers": {
         parameters: {
             query?: never;
@@ -223,7 +240,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The sign-in's second step: {challenge} from /auth/login and one of totp_code, recovery_code or passkey (a PublicKeyCredential as JSON); answers as /auth/login (403 sso_required as there) */
-        post: operations["createAuthLoginSecondFactor"];
+        post: operations["loginSecondFactor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -274,7 +291,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Passwordless sign-in: {credential} from navigator.credentials.get; answers as /auth/login (403 sso_required for a member of an SSO-only org) */
-        post: operations["createAuthPasskey"];
+        post: operations["loginWithPasskey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -291,7 +308,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** WebAuthn request options for a passwordless sign-in with a passkey */
-        post: operations["createAuthPasskeyOption"];
+        post: operations["getPasskeyLoginOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -358,7 +375,7 @@ export interface paths {
             cookie?: never;
         };
         /** The identity providers the sign-in page offers: {items: [{name, display_name, start_url}]} */
-        get: operations["listAuthSsoProviders"];
+        get: operations["listSignInProviders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -375,7 +392,7 @@ export interface paths {
             cookie?: never;
         };
         /** The identity provider's redirect: sets the session and 302s to the UI (/login/sso#csrf=…); a refusal 302s to /login?sso_error=… */
-        get: operations["getAuthSsoCallback"];
+        get: operations["finishSso"];
         put?: never;
         post?: never;
         delete?: never;
@@ -392,7 +409,7 @@ export interface paths {
             cookie?: never;
         };
         /** Start single sign-on: 302 to the identity provider (authorization code with PKCE S256, state and nonce) */
-        get: operations["getAuthSsoStart"];
+        get: operations["startSso"];
         put?: never;
         post?: never;
         delete?: never;
@@ -411,7 +428,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Prove a factor again for this session (totp_code, recovery_code or passkey; password when no factor is enrolled); sensitive actions then work for 10 minutes */
-        post: operations["createAuthStepUp"];
+        post: operations["stepUp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -428,7 +445,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** WebAuthn request options for a step-up with one of this account's passkeys */
-        post: operations["createAuthStepUpOption"];
+        post: operations["getStepUpOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -547,10 +564,10 @@ export interface paths {
             cookie?: never;
         };
         /** This account's passkeys */
-        get: operations["listMePasskeys"];
+        get: operations["listMyPasskeys"];
         put?: never;
         /** Register a passkey: {name, credential} from navigator.credentials.create (step-up when a factor exists) */
-        post: operations["createMePasskey"];
+        post: operations["registerPasskey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -567,7 +584,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** WebAuthn creation options to register a passkey */
-        post: operations["createMePasskeysOption"];
+        post: operations["getPasskeyRegistrationOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -585,7 +602,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a passkey (step-up) */
-        delete: operations["deleteMePasskey"];
+        delete: operations["deleteMyPasskey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -618,7 +635,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Replace the recovery codes with ten new ones, shown once (step-up) */
-        post: operations["createMeRecoveryCode"];
+        post: operations["regenerateRecoveryCodes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -708,9 +725,9 @@ export interface paths {
         get?: never;
         put?: never;
         /** Start TOTP enrolment: {secret, otpauth_uri, qr_svg}, shown once; not active until confirmed */
-        post: operations["createMeTotp"];
+        post: operations["beginTotpEnrolment"];
         /** Turn TOTP off (step-up) */
-        delete: operations["deleteMeTotp"];
+        delete: operations["disableTotp"];
         options?: never;
         head?: never;
         patch?: never;
@@ -726,7 +743,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Activate TOTP with a first {code}; answers ten recovery codes, shown once */
-        post: operations["createMeTotpConfirm"];
+        post: operations["confirmTotp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -741,7 +758,7 @@ export interface paths {
             cookie?: never;
         };
         /** This account's second factors: {totp, recovery_codes_left, passkeys, step_up_until} */
-        get: operations["getMeTwoFactor"];
+        get: operations["getMyTwoFactor"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1661,7 +1678,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send a delivery again with a fresh retry budget and the same message id (notifications.update) */
-        post: operations["createNotificationDeliveryRedeliver"];
+        post: operations["redeliverNotification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2153,8 +2170,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The service's runtime logs (`dokku logs <app> -n N [-t]`) as Server-Sent Events: 'line' events {ts, process, text} with the service's secrets redacted, then one 'end' event; ?tail= 0..10000 (default 100), ?follow=true keeps streaming new lines until the client leaves (at most --log-streams-per-server per server: 429 beyond) (services.read) */
-        get: operations["listServiceLogs"];
+        /**
+         * The service's runtime logs (`dokku logs <app> -n N [-t]`) as Server-Sent Events: 'line' events {ts, process, text} with the service's secrets redacted, then one 'end' event; ?tail= 0..10000 (default 100), ?follow=true keeps streaming new lines until the client leaves (at most --log-streams-per-server per server: 429 beyond) (services.read)
+         * @description Events: `line` (data: JSON {ts, process, text}), finally `end` (data: JSON {status, error}); `revoked` when the caller's access ends mid-stream.
+         */
+        get: operations["streamServiceLogs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2258,7 +2278,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Roll the service back to a kept release: {version, dry_run?}. A dry run answers 200 {changes: {source, variables: {added, removed, changed}, domains, ports}} (keys only, never values); otherwise 202 {job_id, deployment_id} for a deployment of that release's exact source and variables (services.update) */
-        post: operations["createServiceRollback"];
+        post: operations["rollbackService"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2520,7 +2540,7 @@ export interface paths {
             cookie?: never;
         };
         /** The org's two-factor policy and which members have a second factor (team.read) */
-        get: operations["getTwoFactor"];
+        get: operations["getOrgTwoFactor"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2681,6 +2701,33 @@ export interface components {
                 name: string;
             };
             user: components["schemas"]["UserBrief"];
+        };
+        AccountSession: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description The session of this request */
+            current: boolean;
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            ip: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            user_agent: string;
+        };
+        AdminUser: {
+            /** Format: date-time */
+            created_at: string;
+            disabled: boolean;
+            /** Format: date-time */
+            disabled_at: string | null;
+            email: string;
+            email_verified: boolean;
+            id: string;
+            instance_admin: boolean;
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         ApiToken: {
             /** Format: date-time */
@@ -2876,6 +2923,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        CheckEmail: {
+            message: string;
+            /** @enum {string} */
+            status: "check_email";
+        };
         CheckReport: {
             checks: components["schemas"]["Check"][];
             ok: boolean;
@@ -3058,6 +3110,30 @@ export interface components {
             read_scope?: "all" | "own";
             update?: boolean;
         };
+        IdentityProvider: {
+            allowed_domains: string[];
+            /** @description The redirect URI to register with the provider */
+            callback_url: string;
+            client_id: string;
+            client_secret: {
+                set: boolean;
+            };
+            /** Format: date-time */
+            created_at: string;
+            display_name: string;
+            id: string;
+            issuer: string;
+            mappings: {
+                claim: string;
+                org: string;
+                role_id: string;
+                value: string;
+            }[];
+            name: string;
+            scopes: string[];
+            /** Format: date-time */
+            updated_at: string;
+        };
         Invitation: {
             /** Format: date-time */
             created_at: string;
@@ -3154,6 +3230,17 @@ export interface components {
             server_ids: string[];
             updated_at?: string;
         };
+        NotificationTestReport: {
+            checks: components["schemas"]["Check"][];
+            /** Format: int64 */
+            duration_ms: number;
+            ok: boolean;
+            /**
+             * Format: int64
+             * @description The receiver's HTTP status; 0 for email or no answer
+             */
+            response_code: number;
+        };
         Org: {
             /** Format: date-time */
             created_at: string;
@@ -3168,6 +3255,27 @@ export interface components {
             slug: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        OrgTwoFactor: {
+            items: components["schemas"]["OrgTwoFactorMember"][];
+            /**
+             * @description Always null: the whole list is answered
+             * @enum {string|null}
+             */
+            next_cursor: null;
+            require_two_factor: boolean;
+        };
+        OrgTwoFactorMember: {
+            two_factor: boolean;
+            user: components["schemas"]["UserBrief"];
+        };
+        Passkey: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
         };
         Permissions: {
             applications?: components["schemas"]["Grant"];
@@ -3203,6 +3311,70 @@ export interface components {
             team?: components["schemas"]["GrantInput"];
             templates?: components["schemas"]["GrantInput"];
         };
+        PublicKeyCredential: {
+            id?: string;
+            /** @description base64url */
+            rawId: string;
+            response: {
+                /** @description base64url; a registration */
+                attestationObject?: string;
+                /** @description base64url; an assertion */
+                authenticatorData?: string;
+                /** @description base64url */
+                clientDataJSON: string;
+                /** @description base64url; an assertion */
+                signature?: string;
+                /** @description base64url; an assertion */
+                userHandle?: string | null;
+            } & {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            type?: "public-key";
+        } & {
+            [key: string]: unknown;
+        };
+        PublicKeyCredentialDescriptor: {
+            /** @description base64url */
+            id: string;
+            /** @enum {string} */
+            type: "public-key";
+        };
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
+        Release: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            current: boolean;
+            deployment_id: string;
+            domains: string[];
+            /** @description v<version> */
+            name: string;
+            pinned: boolean;
+            plan: string[];
+            ports: string[];
+            /** Format: int64 */
+            rollback_of: number | null;
+            source: components["schemas"]["ReleaseSource"];
+            trigger: string;
+            /** @description hmac-sha256:… of the variables (never their values) */
+            variables_hash: string;
+            /** Format: int64 */
+            version: number;
+        };
+        ReleaseSource: {
+            /** @description git */
+            commit?: string | null;
+            /** @description image */
+            image?: string;
+            /** @description image: sha256:…; null when the registry did not answer */
+            image_digest?: string | null;
+            /** @enum {string} */
+            kind: "git" | "image";
+            repository?: string;
+        };
         ResourceScope: {
             applications: string[];
             servers: string[];
@@ -3227,6 +3399,39 @@ export interface components {
             builtin: boolean;
             id: string;
             name: string;
+        };
+        RollbackPreview: {
+            changes: {
+                domains: {
+                    added: string[];
+                    removed: string[];
+                };
+                ports: {
+                    added: string[];
+                    removed: string[];
+                };
+                source: {
+                    from: components["schemas"]["ReleaseSource"];
+                    to: components["schemas"]["ReleaseSource"];
+                } | null;
+                variables: {
+                    added: string[];
+                    changed: string[];
+                    removed: string[];
+                };
+            };
+            /** Format: int64 */
+            from_version: number;
+            /** Format: int64 */
+            to_version: number;
+        };
+        SecondFactorChallenge: {
+            /** @description Send to /auth/login/second-factor */
+            challenge: string;
+            methods: ("totp" | "passkey" | "recovery")[];
+            passkey_options: components["schemas"]["WebAuthnRequestOptions"] | (never | null);
+            /** @enum {boolean} */
+            second_factor_required: true;
         };
         SecurityGroup: {
             /** Format: date-time */
@@ -3355,6 +3560,12 @@ export interface components {
             /** Format: date-time */
             updated_at: string | null;
         };
+        SsoProviderLink: {
+            display_name: string;
+            name: string;
+            /** @description GET it in the browser to sign in */
+            start_url: string;
+        };
         Template: {
             /** Format: date-time */
             created_at: string;
@@ -3401,6 +3612,50 @@ export interface components {
         Variables: {
             items: components["schemas"]["Variable"][];
         };
+        WebAuthnCreationOptions: {
+            publicKey: {
+                /** @enum {string} */
+                attestation: "none";
+                authenticatorSelection: {
+                    requireResidentKey: boolean;
+                    residentKey: string;
+                    userVerification: string;
+                };
+                /** @description base64url */
+                challenge: string;
+                excludeCredentials: components["schemas"]["PublicKeyCredentialDescriptor"][];
+                pubKeyCredParams: {
+                    /** Format: int64 */
+                    alg: number;
+                    /** @enum {string} */
+                    type: "public-key";
+                }[];
+                rp: {
+                    id: string;
+                    name: string;
+                };
+                /** Format: int64 */
+                timeout: number;
+                user: {
+                    displayName: string;
+                    /** @description base64url */
+                    id: string;
+                    name: string;
+                };
+            };
+        };
+        WebAuthnRequestOptions: {
+            publicKey: {
+                allowCredentials: components["schemas"]["PublicKeyCredentialDescriptor"][];
+                /** @description base64url */
+                challenge: string;
+                rpId: string;
+                /** Format: int64 */
+                timeout: number;
+                /** @enum {string} */
+                userVerification: "required" | "preferred" | "discouraged";
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -3411,6 +3666,26 @@ export interface components {
 export type $defs = Record<string, never>;
 export interface operations {
     getWebApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    getApiReference: {
         parameters: {
             query?: never;
             header?: never;
@@ -3444,7 +3719,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["IdentityProvider"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -3473,14 +3757,54 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "client_id": "0oa1b2c3d4",
+                 *       "display_name": "Okta",
+                 *       "issuer": "https://acme.okta.com",
+                 *       "name": "okta"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only verified emails of these domains may sign in; empty: any */
+                    allowed_domains?: string[];
+                    client_id: string;
+                    /** @description Write-only; an empty string removes it (a public client with PKCE) */
+                    client_secret?: string | null;
+                    /** @description The sign-in button's label; default: name */
+                    display_name?: string | null;
+                    /**
+                     * Format: uri
+                     * @description The issuer exactly as its tokens say it: https://…, no trailing slash
+                     */
+                    issuer: string;
+                    /** @description Which org and role a matching user joins on first sign-in */
+                    mappings?: {
+                        /** @description A claim of the ID token, or email_domain */
+                        claim: string;
+                        /** @description The org's slug */
+                        org: string;
+                        role_id: string;
+                        value: string;
+                    }[];
+                    /** @description The slug in the sign-in URL */
+                    name: string;
+                    /** @description Default: openid email profile */
+                    scopes?: string[];
+                };
+            };
+        };
         responses: {
             /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -3555,7 +3879,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -3653,14 +3979,54 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "client_id": "0oa1b2c3d4",
+                 *       "display_name": "Okta",
+                 *       "issuer": "https://acme.okta.com",
+                 *       "name": "okta"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only verified emails of these domains may sign in; empty: any */
+                    allowed_domains?: string[];
+                    client_id?: string | null;
+                    /** @description Write-only; an empty string removes it (a public client with PKCE) */
+                    client_secret?: string | null;
+                    /** @description The sign-in button's label; default: name */
+                    display_name?: string | null;
+                    /**
+                     * Format: uri
+                     * @description The issuer exactly as its tokens say it: https://…, no trailing slash
+                     */
+                    issuer?: string | null;
+                    /** @description Which org and role a matching user joins on first sign-in */
+                    mappings?: {
+                        /** @description A claim of the ID token, or email_domain */
+                        claim: string;
+                        /** @description The org's slug */
+                        org: string;
+                        role_id: string;
+                        value: string;
+                    }[];
+                    /** @description The slug in the sign-in URL */
+                    name?: string | null;
+                    /** @description Default: openid email profile */
+                    scopes?: string[];
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -3833,7 +4199,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AdminUser"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -3929,7 +4304,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4013,7 +4390,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4309,7 +4688,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Session"] | components["schemas"]["SecondFactorChallenge"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -4370,21 +4749,44 @@ export interface operations {
             };
         };
     };
-    createAuthLoginSecondFactor: {
+    loginSecondFactor: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "challenge": "challenge",
+                 *       "totp_code": "123456"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The challenge /auth/login answered */
+                    challenge: string;
+                    /** @description Leave the session token out of the body (web UI) */
+                    cookie_only?: boolean | null;
+                    /** @description An assertion from navigator.credentials.get, as JSON */
+                    passkey?: components["schemas"]["PublicKeyCredential"];
+                    /** @description One of the recovery codes (used up) */
+                    recovery_code?: string | null;
+                    /** @description The six digits of the authenticator app */
+                    totp_code?: string | null;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4570,21 +4972,32 @@ export interface operations {
             };
         };
     };
-    createAuthPasskey: {
+    loginWithPasskey: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Leave the session token out of the body (web UI) */
+                    cookie_only?: boolean | null;
+                    /** @description From navigator.credentials.get, as JSON */
+                    credential: components["schemas"]["PublicKeyCredential"];
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4644,7 +5057,7 @@ export interface operations {
             };
         };
     };
-    createAuthPasskeyOption: {
+    getPasskeyLoginOptions: {
         parameters: {
             query?: never;
             header?: never;
@@ -4658,7 +5071,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebAuthnRequestOptions"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -4707,7 +5122,19 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
         responses: {
             /** @description Accepted */
             202: {
@@ -4715,10 +5142,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        message?: string;
-                        status?: string;
-                    };
+                    "application/json": components["schemas"]["CheckEmail"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -4787,7 +5211,13 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        email: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                    };
+                };
             };
             /** @description invitation_expired or invitation_invalid */
             410: {
@@ -4810,7 +5240,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "new_password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description 10 to 1024 characters */
+                    new_password: string;
+                };
+            };
+        };
         responses: {
             /** @description No content */
             204: {
@@ -4900,11 +5342,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        message: string;
-                        /** @enum {string} */
-                        status: "check_email";
-                    };
+                    "application/json": components["schemas"]["CheckEmail"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -4974,7 +5412,7 @@ export interface operations {
             };
         };
     };
-    listAuthSsoProviders: {
+    listSignInProviders: {
         parameters: {
             query?: never;
             header?: never;
@@ -4988,11 +5426,20 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SsoProviderLink"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
         };
     };
-    getAuthSsoCallback: {
+    finishSso: {
         parameters: {
             query?: never;
             header?: never;
@@ -5013,7 +5460,7 @@ export interface operations {
             };
         };
     };
-    getAuthSsoStart: {
+    startSso: {
         parameters: {
             query?: never;
             header?: never;
@@ -5052,21 +5499,44 @@ export interface operations {
             };
         };
     };
-    createAuthStepUp: {
+    stepUp: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "totp_code": "123456"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description An assertion from navigator.credentials.get, as JSON */
+                    passkey?: components["schemas"]["PublicKeyCredential"];
+                    /** @description Only when the account has no second factor */
+                    password?: string | null;
+                    /** @description One of the recovery codes (used up) */
+                    recovery_code?: string | null;
+                    /** @description The six digits of the authenticator app */
+                    totp_code?: string | null;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        step_up_until: string;
+                    };
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5126,7 +5596,7 @@ export interface operations {
             };
         };
     };
-    createAuthStepUpOption: {
+    getStepUpOptions: {
         parameters: {
             query?: never;
             header?: never;
@@ -5140,7 +5610,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebAuthnRequestOptions"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5447,7 +5919,18 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    password: string;
+                };
+            };
+        };
         responses: {
             /** @description No content */
             204: {
@@ -5512,14 +5995,27 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Ada Lovelace"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5575,7 +6071,22 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.org",
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @description The current password */
+                    password: string;
+                };
+            };
+        };
         responses: {
             /** @description Accepted */
             202: {
@@ -5583,10 +6094,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        message?: string;
-                        status?: string;
-                    };
+                    "application/json": components["schemas"]["CheckEmail"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -5671,10 +6179,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        message?: string;
-                        status?: string;
-                    };
+                    "application/json": components["schemas"]["CheckEmail"];
                 };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
@@ -5724,7 +6229,7 @@ export interface operations {
             };
         };
     };
-    listMePasskeys: {
+    listMyPasskeys: {
         parameters: {
             query?: never;
             header?: never;
@@ -5738,7 +6243,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Passkey"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -5751,21 +6265,36 @@ export interface operations {
             };
         };
     };
-    createMePasskey: {
+    registerPasskey: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "YubiKey 5"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description From navigator.credentials.create, as JSON */
+                    credential: components["schemas"]["PublicKeyCredential"];
+                    name: string;
+                };
+            };
+        };
         responses: {
             /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Passkey"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5823,7 +6352,7 @@ export interface operations {
             };
         };
     };
-    createMePasskeysOption: {
+    getPasskeyRegistrationOptions: {
         parameters: {
             query?: never;
             header?: never;
@@ -5837,7 +6366,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebAuthnCreationOptions"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -5886,7 +6417,7 @@ export interface operations {
             };
         };
     };
-    deleteMePasskey: {
+    deleteMyPasskey: {
         parameters: {
             query?: never;
             header?: never;
@@ -5941,7 +6472,21 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct horse battery staple",
+                 *       "new_password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    current_password: string;
+                    /** @description 10 to 1024 characters */
+                    new_password: string;
+                };
+            };
+        };
         responses: {
             /** @description No content */
             204: {
@@ -6008,7 +6553,7 @@ export interface operations {
             };
         };
     };
-    createMeRecoveryCode: {
+    regenerateRecoveryCodes: {
         parameters: {
             query?: never;
             header?: never;
@@ -6022,7 +6567,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6094,7 +6641,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AccountSession"][];
+                        /**
+                         * @description Always null: the whole list is answered
+                         * @enum {string|null}
+                         */
+                        next_cursor: null;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -6121,7 +6677,12 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        ended: number;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -6342,7 +6903,7 @@ export interface operations {
             };
         };
     };
-    createMeTotp: {
+    beginTotpEnrolment: {
         parameters: {
             query?: never;
             header?: never;
@@ -6356,7 +6917,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description otpauth://totp/… */
+                        otpauth_uri: string;
+                        /** @description The otpauth URI as an SVG QR code */
+                        qr_svg: string;
+                        /** @description base32, shown once */
+                        secret: string;
+                    };
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6414,7 +6984,7 @@ export interface operations {
             };
         };
     };
-    deleteMeTotp: {
+    disableTotp: {
         parameters: {
             query?: never;
             header?: never;
@@ -6459,21 +7029,35 @@ export interface operations {
             };
         };
     };
-    createMeTotpConfirm: {
+    confirmTotp: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The six digits the app shows */
+                    code: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -6542,7 +7126,7 @@ export interface operations {
             };
         };
     };
-    getMeTwoFactor: {
+    getMyTwoFactor: {
         parameters: {
             query?: never;
             header?: never;
@@ -6556,7 +7140,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        passkeys: components["schemas"]["Passkey"][];
+                        /** Format: int64 */
+                        recovery_codes_left: number;
+                        /** Format: date-time */
+                        step_up_until: string | null;
+                        totp: boolean;
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -6746,7 +7339,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "confirm": "acme"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The org's slug, typed again */
+                    confirm: string;
+                };
+            };
+        };
         responses: {
             /** @description No content */
             204: {
@@ -12374,7 +12979,31 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "addresses": [
+                 *         "ops@example.com"
+                 *       ],
+                 *       "name": "ops",
+                 *       "type": "email"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description type email: the recipients */
+                    addresses?: string[] | null;
+                    name: string;
+                    /** @enum {string} */
+                    type: "email" | "slack" | "discord" | "webhook";
+                    /**
+                     * Format: uri
+                     * @description slack, discord (the incoming-webhook URL, write-only) or webhook
+                     */
+                    url?: string | null;
+                };
+            };
+        };
         responses: {
             /** @description Created */
             201: {
@@ -12564,7 +13193,33 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "addresses": [
+                 *         "ops@example.com"
+                 *       ],
+                 *       "name": "ops"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description type email: the recipients */
+                    addresses?: string[] | null;
+                    name?: string | null;
+                    /**
+                     * @description Cannot change
+                     * @enum {string|null}
+                     */
+                    type?: "email" | "slack" | "discord" | "webhook" | null;
+                    /**
+                     * Format: uri
+                     * @description slack, discord (the incoming-webhook URL, write-only) or webhook
+                     */
+                    url?: string | null;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -12659,7 +13314,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["NotificationTestReport"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -12795,7 +13452,7 @@ export interface operations {
             };
         };
     };
-    createNotificationDeliveryRedeliver: {
+    redeliverNotification: {
         parameters: {
             query?: never;
             header?: never;
@@ -12951,7 +13608,32 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channel_ids": [
+                 *         "nch_1"
+                 *       ],
+                 *       "events": [
+                 *         "deployment.failed"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only events of these applications; empty: all */
+                    application_ids?: string[] | null;
+                    /** @description Verified channels of this org */
+                    channel_ids: string[] | null;
+                    /** @description Event names, such as deployment.failed */
+                    events: string[] | null;
+                    /** @enum {string|null} */
+                    min_severity?: "info" | "warning" | "critical" | null;
+                    /** @description Only events of these servers; empty: all */
+                    server_ids?: string[] | null;
+                };
+            };
+        };
         responses: {
             /** @description Created */
             201: {
@@ -13132,7 +13814,32 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channel_ids": [
+                 *         "nch_1"
+                 *       ],
+                 *       "events": [
+                 *         "deployment.failed"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only events of these applications; empty: all */
+                    application_ids?: string[] | null;
+                    /** @description Verified channels of this org */
+                    channel_ids?: string[] | null;
+                    /** @description Event names, such as deployment.failed */
+                    events?: string[] | null;
+                    /** @enum {string|null} */
+                    min_severity?: "info" | "warning" | "critical" | null;
+                    /** @description Only events of these servers; empty: all */
+                    server_ids?: string[] | null;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -16565,9 +17272,14 @@ export interface operations {
             };
         };
     };
-    listServiceLogs: {
+    streamServiceLogs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Lines of history to send first */
+                tail?: number;
+                /** @description Keep streaming new lines until the client leaves */
+                follow?: boolean;
+            };
             header?: never;
             path: {
                 /** @description The org's slug */
@@ -16584,7 +17296,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/event-stream": string;
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -16751,7 +17465,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Release"][];
+                    };
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
@@ -16796,14 +17514,28 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "pinned": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description true keeps the release from pruning */
+                    pinned: boolean;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -17039,7 +17771,7 @@ export interface operations {
             };
         };
     };
-    createServiceRollback: {
+    rollbackService: {
         parameters: {
             query?: never;
             header?: never;
@@ -17051,21 +17783,47 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "version": 3
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Answer what would change (200) instead of deploying */
+                    dry_run?: boolean | null;
+                    /** @description The release to roll back to: 3 or "v3", from GET …/releases */
+                    version: number | string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RollbackPreview"];
+                };
             };
             /** @description Accepted */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description The same id */
+                        deployment_id: string;
+                        job_id: string;
+                        /** @description queued */
+                        status: string;
+                        /** Format: int64 */
+                        version: number;
+                    };
+                };
             };
             /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
             400: {
@@ -19010,7 +19768,7 @@ export interface operations {
             };
         };
     };
-    getTwoFactor: {
+    getOrgTwoFactor: {
         parameters: {
             query?: never;
             header?: never;
@@ -19027,7 +19785,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OrgTwoFactor"];
+                };
             };
             /** @description unauthenticated: no valid token or session */
             401: {
