@@ -316,7 +316,7 @@ Status Integrations::RecordIntegrationVerify(const authz::Principal& p, const In
     failed.what.clear();
   }
   return WriteTx([&](store::Tx& tx) -> Status {
-    if (!failed.what.empty()) WHARF_TRY(Notify(tx, row.org_id, std::move(failed)));
+    if (!failed.what.empty()) WHARF_TRY(Notify(tx, row.org_id, failed));  // a copy: the transaction may run again
     if (fields_changed) {
       row.updated_at = clock_.Now();
       WHARF_TRY(tx.integrations().Update(row));

@@ -183,7 +183,7 @@ int Notifications::RunExpiryWarnings() {
     e.link = "/integrations";
     e.occurred_at_ms = now;
     e.dedup_key = "integration:" + r.id + ":expiring:" + std::to_string(r.expires_at);
-    auto w = store_.Write([&](store::Tx& tx) { return Emit(tx, r.org_id, std::move(e)); });
+    auto w = store_.Write([&](store::Tx& tx) { return Emit(tx, r.org_id, e); });
     if (!w) {
       log::Warn("credential_expiry_event_failed", {{"integration_id", r.id}, {"error", w.error().message}});
       continue;
