@@ -409,7 +409,7 @@ TEST_F(NotificationsTest, AFailedIntegrationVerificationIsAnnounced) {
   auto reg = svc_->registries().CreateDockerRegistry(
       p_, {.name = "closed", .host = "127.0.0.1:1", .username = "ci", .password = SecretBytes::FromString("reg-pass-77")}, ctx_);
   ASSERT_TRUE(reg) << reg.error().message;
-  auto out = svc_->registries().VerifyDockerRegistry(p_, reg->id, "", ctx_);
+  auto out = svc_->registries().VerifyDockerRegistry(p_, reg->id, "127.0.0.1:1/team/app:v1", ctx_);
   ASSERT_TRUE(out) << out.error().message;
   EXPECT_FALSE(out->ok);
   auto ds = Deliveries(p_);

@@ -102,7 +102,7 @@ test('integration.verify_failed: a registry that refuses the connection, named w
   secrets.push(pass);
   const r = await api(s.url, 'POST', `${O}/docker-registries`, { token: ada.token, body: { name: 'closed-registry', host: `127.0.0.1:${port}`, username: 'ci', password: pass } });
   assert.equal(r.status, 201, r.text);
-  const v = await api(s.url, 'POST', `${O}/docker-registries/${r.json.id}/verify`, { token: ada.token, body: {} });
+  const v = await api(s.url, 'POST', `${O}/docker-registries/${r.json.id}/verify`, { token: ada.token, body: { image: `127.0.0.1:${port}/team/app:v1` } });
   assert.equal(v.status, 200, v.text);
   assert.equal(v.json.ok, false);
   const d = await received('integration.verify_failed', (x) => x.message.includes('closed-registry'));

@@ -68,8 +68,8 @@ test('add a webhook channel: the signing secret is shown once, then a test verif
 });
 
 test('a rule routes an event to the channel; the delivery log shows it; redeliver sends it again', async () => {
-  await page.getByRole('checkbox', { name: 'deployment.failed' }).uncheck();
-  await page.getByRole('checkbox', { name: 'security.token_created' }).check();
+  await page.getByRole('checkbox', { name: 'deployment.failed', exact: true }).uncheck();
+  await page.getByRole('checkbox', { name: 'security.token_created', exact: true }).check();
   await page.getByRole('checkbox', { name: 'ui-hook (webhook)' }).check();
   await page.getByLabel('Minimum severity').selectOption('info');
   await page.getByTestId('add-rule').click();
