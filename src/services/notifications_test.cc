@@ -427,6 +427,9 @@ TEST_F(NotificationsTest, AFailedIntegrationVerificationIsAnnounced) {
   EXPECT_EQ(Deliveries(p_).size(), 1u);
 }
 
+// "2026-01-31T18:00:00Z": the form session_expires_at takes (whole seconds).
+std::string Rfc3339Seconds(Timestamp t) { return FormatRfc3339(t).substr(0, 19) + "Z"; }
+
 TEST_F(NotificationsTest, TemporaryAwsCredentialsAreAnnouncedOnceBeforeTheyExpire) {
   auto& n = svc_->notifications();
   auto ch = VerifiedWebhook("a");
@@ -435,13 +438,13 @@ TEST_F(NotificationsTest, TemporaryAwsCredentialsAreAnnouncedOnceBeforeTheyExpir
       p_, {.name = "far", .provider = "aws", .access_key_id = "ASIAEXAMPLEFAR000001", .region = "eu-west-1",
            .secret_access_key = SecretBytes::FromString("farSecretfarSecretfarSecretfarSecret0001"),
            .session_token = SecretBytes::FromString("far-session-token"),
-           .session_expires_at = FormatRfc3339(clock_.Now() + 30LL * 86'400'000)}, ctx_);
+           .session_expires_at = Rfc3339Seconds(clock_.Now() + 30LL * 86'400'000)}, ctx_);
   ASSERT_TRUE(later) << later.error().message;
   auto soon = svc_->cloud_accounts().CreateCloudAccount(
       p_, {.name = "soon", .provider = "aws", .access_key_id = "ASIAEXAMPLESOON00001", .region = "eu-west-1",
            .secret_access_key = SecretBytes::FromString("soonSecretsoonSecretsoonSecretsoonSecret"),
            .session_token = SecretBytes::FromString("soon-session-token"),
-           .session_expires_at = FormatRfc3339(clock_.Now() + 2LL * 86'400'000)}, ctx_);
+           .session_expires_at = Rfc3339Seconds(clock_.Now() + 2LL * 86'400'000)}, ctx_);
   ASSERT_TRUE(soon) << soon.error().message;
   EXPECT_EQ(n.RunExpiryWarnings(), 1);
   EXPECT_EQ(n.RunExpiryWarnings(), 0);
