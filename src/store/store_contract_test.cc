@@ -111,7 +111,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 12);  // one per migration (9: second factors and SSO, 10: releases, 11: the account, 12: notifications)
+  EXPECT_EQ(store_->SchemaVersion(), 13);  // one per migration (9: second factors and SSO, 10: releases, 11: the account, 12: notifications, 13: disk alerts and sign-in addresses)
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
