@@ -68,6 +68,7 @@ struct ServeFlags {
   int64_t notify_retry_base_ms = 10000;
   int notify_timeout_ms = 10000;
   int health_failures_before_alert = 3;
+  int64_t disk_low_alert_mb = 10240;
   int64_t health_max_backoff_seconds = 3600;
   int health_concurrency = 16;
   int64_t connect_timeout_ms = 5000;
@@ -233,6 +234,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.notify_retry_base_ms = f.notify_retry_base_ms;
   config.notify_timeout_ms = f.notify_timeout_ms;
   config.health_failures_before_alert = f.health_failures_before_alert;
+  config.disk_low_alert_mb = f.disk_low_alert_mb;
   config.health_max_backoff_ms = f.health_max_backoff_seconds * 1000;
   config.health_concurrency = f.health_concurrency;
   config.connect_timeout_ms = f.connect_timeout_ms;
@@ -606,6 +608,9 @@ int main(int argc, char** argv) {
   serve->add_option("--health-failures-before-alert", f.health_failures_before_alert,
                     "Failed health checks in a row before a server.unreachable notification (default 3)")
       ->check(CLI::Range(1, 100));
+  serve->add_option("--disk-low-alert-mb", f.disk_low_alert_mb,
+                    "Free MiB on a server's / below which one server.disk_low notification is sent (default 10240)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   serve->add_option("--health-max-backoff-seconds", f.health_max_backoff_seconds,
                     "The longest wait between checks of a failing server (default 3600)")
       ->check(CLI::Range(int64_t{1}, int64_t{86400}));

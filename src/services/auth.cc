@@ -100,6 +100,8 @@ Result<SessionGrant> Auth::NewSession(store::Tx& tx, const domain::User& u, cons
   s.user_agent = ctx.user_agent.substr(0, 200);
   s.last_used_at = s.created_at;
   WHARF_TRY(tx.sessions().Insert(s));
+  WHARF_ASSIGN_OR_RETURN(auto new_address, NewSignInEvent(tx, u, ctx.ip, ctx.user_agent, s.created_at));
+  if (new_address) WHARF_TRY(NotifyUserOrgs(tx, u.id, *new_address));
   if (config_.max_sessions_per_user > 0) {
     // Beyond the cap the oldest sessions end, so a sign-in never fails for having too many.
     WHARF_ASSIGN_OR_RETURN(auto active, tx.sessions().ListActiveForUser(u.id, s.created_at));

@@ -108,6 +108,11 @@ struct Config {
   int64_t notify_retry_base_ms = 10'000;
   int notify_timeout_ms = 10'000;
   int health_failures_before_alert = 3;
+  // server.disk_low: a health check that finds less free space on / than this (MiB) sends one
+  // alert; the next is sent only after a check finds at least this much again (--disk-low-alert-mb).
+  int64_t disk_low_alert_mb = 10240;
+  // integration.expiring: how far ahead a known credential expiry is announced.
+  int64_t credential_expiry_warning_ms = 7LL * 86'400'000;
 };
 
 std::string_view SignupPolicyName(Config::SignupPolicy p);  // "first-user", "invite-only", "open"

@@ -99,8 +99,11 @@ class Notifier {
   // verified channel, written in `tx`, deduplicated by the event's dedup key.
   virtual Status Emit(store::Tx& tx, std::string_view org_id, notify::Event e) = 0;
   // A health check's result for flap damping: after N failures in a row one server.unreachable,
-  // then one server.recovered at the next success. Written in `tx`.
-  virtual Status ObserveServerHealth(store::Tx& tx, const domain::Server& s, bool healthy, std::string_view error) = 0;
+  // then one server.recovered at the next success; `reachable` is false when the check failed
+  // for anything but low disk. `disk_free_mb` (-1 = not measured) below the threshold sends one
+  // server.disk_low until a check finds enough space again. Written in `tx`.
+  virtual Status ObserveServerHealth(store::Tx& tx, const domain::Server& s, bool reachable, std::string_view error,
+                                     int64_t disk_free_mb) = 0;
   // Every job handler's end (Feature::RegisterJobHandler wraps them), on the worker thread:
   // deployments and backups become events. Not called when the replica is stopping (the job
   // goes back to the queue). Never fails: a problem is logged.
@@ -265,6 +268,13 @@ class Feature {
     return core_.Notify(tx, org_id, std::move(e));
   }
   void NotifyNow(std::string_view org_id, notify::Event e) { core_.NotifyNow(org_id, std::move(e)); }
+  // An event about an account, sent to every organisation the user belongs to (in `tx`).
+  Status NotifyUserOrgs(store::Tx& tx, std::string_view user_id, const notify::Event& e) {
+    if (!core_.notifier) return Ok();
+    WHARF_ASSIGN_OR_RETURN(auto memberships, tx.memberships().ListForUser(user_id));
+    for (const auto& m : memberships) WHARF_TRY(core_.Notify(tx, m.org_id, e));
+    return Ok();
+  }
   // Registers the handler of a job kind; its end is reported to the notifier (Notifier::JobEnded).
   void RegisterJobHandler(std::string kind, JobHandler fn) {
     core_.queue.RegisterHandler(std::move(kind), [this, fn = std::move(fn)](JobContext& jc) -> Status {

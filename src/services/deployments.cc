@@ -20,6 +20,7 @@
 #include "services/app_model.h"
 #include "services/deployment_work.h"
 #include "services/deployments.h"
+#include "services/notifications.h"
 
 namespace wharf::services {
 
@@ -720,6 +721,8 @@ Status Deployments::RunDeployment(JobContext& jc) {
       if (jc.IsCancelled()) return jc.Stopped();
       auto wst = store_.Write([&](store::Tx& tx) -> Status {
         WHARF_TRY(tx.deployments().SetAfterStart(job.org_id, job.id, "failed"));
+        WHARF_ASSIGN_OR_RETURN(auto event, FailedAfterStartEvent(tx, job.org_id, job.id, *failed, fix));
+        if (event) WHARF_TRY(Notify(tx, job.org_id, std::move(*event)));
         WHARF_ASSIGN_OR_RETURN(auto svc, tx.app_services().Find(job.org_id, w.service.id));
         if (!svc) return Ok();
         svc->status = "failed";

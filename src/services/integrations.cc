@@ -288,16 +288,35 @@ Status Integrations::RecordIntegrationVerify(const authz::Principal& p, const In
   row.verified = out.ok;
   row.last_verified_at = clock_.Now();
   row.last_error.clear();
+  notify::Event failed;  // integration.verify_failed (not for notification channels: their test answers at once)
   if (!out.ok && report.is_object()) {
     for (auto& c : report["checks"]) {
       if (c.value("status", "") != "failed") continue;
       row.last_error = json{{"check", c.value("name", "")}, {"message", c.value("message", "")},
                             {"layer", c.value("layer", "")}, {"fix", c.value("fix", "")}}
                            .dump();
+      failed.what = "The " + std::string(k.noun) + " " + row.name + " failed its check (" + c.value("name", "") +
+                    "): " + c.value("message", "");
+      failed.layer = c.value("layer", "");
+      failed.fix = c.value("fix", "");
       break;
     }
+    if (failed.what.empty())
+      failed.what = "The " + std::string(k.noun) + " " + row.name + " failed its check" +
+                    (report.contains("error") && report["error"].is_string() ? ": " + report["error"].get<std::string>() : ".");
+  }
+  if (!out.ok && k.collection != domain::Collection::kNotifications) {
+    failed.kind = notify::EventKind::kIntegrationVerifyFailed;
+    failed.subject = row.name;
+    if (failed.fix.empty()) failed.fix = "Open the integration, correct what the check names, then verify it again.";
+    failed.link = "/integrations";
+    failed.occurred_at_ms = row.last_verified_at;
+    failed.dedup_key = "integration:" + row.id + ":verify_failed:" + std::to_string(row.last_verified_at);
+  } else {
+    failed.what.clear();
   }
   return WriteTx([&](store::Tx& tx) -> Status {
+    if (!failed.what.empty()) WHARF_TRY(Notify(tx, row.org_id, failed));  // a copy: the transaction may run again
     if (fields_changed) {
       row.updated_at = clock_.Now();
       WHARF_TRY(tx.integrations().Update(row));

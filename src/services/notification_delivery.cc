@@ -116,21 +116,45 @@ Status Notifications::Emit(store::Tx& tx, std::string_view org_id, notify::Event
   return Ok();
 }
 
-Status Notifications::ObserveServerHealth(store::Tx& tx, const domain::Server& s, bool healthy, std::string_view error) {
+Status Notifications::ObserveServerHealth(store::Tx& tx, const domain::Server& s, bool reachable, std::string_view error,
+                                          int64_t disk_free_mb) {
   WHARF_ASSIGN_OR_RETURN(auto st, tx.notifications().GetServerAlertState(s.org_id, s.id));
   notify::FlapDamper damper(config_.health_failures_before_alert);
   damper.Restore(static_cast<int>(st.failures), st.alerting);
-  const auto say = damper.Observe(healthy);
-  const store::ServerAlertState next{damper.failures(), damper.alerting()};
-  if (next.failures != st.failures || next.alerting != st.alerting)
+  const auto say = damper.Observe(reachable);
+  store::ServerAlertState next{damper.failures(), damper.alerting(), st.disk_low};
+  // Disk: one alert when free space drops below the threshold; re-armed only once a check finds
+  // enough space again. An unmeasured disk (-1: the check did not get that far) changes nothing.
+  bool disk_alert = false;
+  if (disk_free_mb >= 0) {
+    const bool low = disk_free_mb < config_.disk_low_alert_mb;
+    disk_alert = low && !st.disk_low;
+    next.disk_low = low;
+  }
+  if (next.failures != st.failures || next.alerting != st.alerting || next.disk_low != st.disk_low)
     WHARF_TRY(tx.notifications().SaveServerAlertState(s.org_id, s.id, next));
+  auto base = [&] {
+    notify::Event e;
+    e.subject = s.name;
+    e.server = s.name;
+    e.server_id = s.id;
+    e.link = "/servers/" + s.id;
+    e.occurred_at_ms = clock_.Now();
+    return e;
+  };
+  if (disk_alert) {
+    notify::Event e = base();
+    e.kind = notify::EventKind::kServerDiskLow;
+    e.what = "The server " + s.name + " (" + s.host + ") has " + std::to_string(disk_free_mb) +
+             " MiB free on /, below the " + std::to_string(config_.disk_low_alert_mb) +
+             " MiB alert threshold: deploys and backups fail when the disk is full.";
+    e.layer = "ssh";
+    e.fix = "Free space on the server (docker system prune -af; old backups and logs) or grow its disk.";
+    e.dedup_key = "server:" + s.id + ":disk_low:" + std::to_string(e.occurred_at_ms);
+    WHARF_TRY(Emit(tx, s.org_id, std::move(e)));
+  }
   if (say == notify::FlapDamper::Say::kNothing) return Ok();
-  notify::Event e;
-  e.subject = s.name;
-  e.server = s.name;
-  e.server_id = s.id;
-  e.link = "/servers/" + s.id;
-  e.occurred_at_ms = clock_.Now();
+  notify::Event e = base();
   if (say == notify::FlapDamper::Say::kUnreachable) {
     e.kind = notify::EventKind::kServerUnreachable;
     e.what = "The server " + s.name + " (" + s.host + ") failed " + std::to_string(next.failures) +
@@ -140,7 +164,7 @@ Status Notifications::ObserveServerHealth(store::Tx& tx, const domain::Server& s
     e.dedup_key = "server:" + s.id + ":unreachable:" + std::to_string(e.occurred_at_ms);
   } else {
     e.kind = notify::EventKind::kServerRecovered;
-    e.what = "The server " + s.name + " (" + s.host + ") passes its health checks again.";
+    e.what = "The server " + s.name + " (" + s.host + ") answers its health checks again.";
     e.fix = "Nothing to do.";
     e.dedup_key = "server:" + s.id + ":recovered:" + std::to_string(e.occurred_at_ms);
   }

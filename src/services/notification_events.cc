@@ -4,8 +4,10 @@
 // service or server, what happened, the layer, a one-line fix and the page in Wharf.
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "secrets/crypto.h"
 #include "services/notifications.h"
 
 namespace wharf::services {
@@ -22,7 +24,93 @@ std::string WithoutFix(std::string message, const std::string& fix) {
   return message;
 }
 
+// The fields every deployment event shares: names of the application, service and server, the
+// rule filters' ids, the subject, the link and "<action> of <app>/<service> on <server>".
+Status FillDeployment(store::Tx& tx, const domain::Deployment& d, notify::Event& e, std::string* what) {
+  WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(d.org_id, d.application_id));
+  WHARF_ASSIGN_OR_RETURN(auto svc, tx.app_services().Find(d.org_id, d.service_id));
+  e.application = app ? app->name : d.application_id;
+  e.service = svc ? svc->name : d.service_id;
+  e.application_id = d.application_id;
+  e.deployment_id = d.id;
+  if (app) {
+    e.server_id = app->server_id;
+    WHARF_ASSIGN_OR_RETURN(auto server, tx.servers().Find(d.org_id, app->server_id));
+    if (server) e.server = server->name;
+  }
+  e.subject = e.application + "/" + e.service;
+  e.link = "/deployments/" + d.id;
+  *what = d.action + " of " + e.subject + (e.server.empty() ? "" : " on " + e.server);
+  return Ok();
+}
+
 }  // namespace
+
+std::string SignInAddressKey(std::string_view ip) {
+  std::string addr(Trim(ip));
+  if (StartsWith(addr, "::ffff:") && addr.find('.') != std::string::npos) addr = addr.substr(7);  // IPv4-mapped
+  if (addr.find(':') == std::string::npos) return addr;  // IPv4: the whole address
+  // IPv6: the /64 (its first four groups), since hosts rotate the rest (privacy extensions).
+  std::string out;
+  int groups = 0;
+  for (size_t i = 0; i < addr.size() && groups < 4; ++i) {
+    if (addr[i] == ':') {
+      if (i + 1 < addr.size() && addr[i + 1] == ':') break;  // "::" elides zeros: the prefix ends here
+      ++groups;
+      if (groups == 4) break;
+    }
+    out += addr[i];
+  }
+  return out + "::/64";
+}
+
+Result<std::optional<notify::Event>> NewSignInEvent(store::Tx& tx, const domain::User& u, std::string_view ip,
+                                                    std::string_view user_agent, Timestamp now) {
+  if (Trim(ip).empty()) return std::optional<notify::Event>();
+  const std::string key = SignInAddressKey(ip);
+  WHARF_ASSIGN_OR_RETURN(auto seen, tx.notifications().NoteSignInAddress(
+                                        u.id, secrets::Sha256Hex(u.id + "|" + key), now, kSignInAddressesKept));
+  if (seen != store::SignInAddress::kNew) return std::optional<notify::Event>();
+  std::string agent(user_agent.substr(0, 120));
+  notify::Event e = SecurityEvent(
+      notify::EventKind::kSignInNewAddress, u.email,
+      u.email + " signed in from " + std::string(Trim(ip)) + (agent.empty() ? "" : " (" + agent + ")") +
+          ", an address this account has not signed in from before.",
+      "If this was not the member, have them change their password and sign out everywhere (Account), and check "
+      "the audit log.",
+      "/team");
+  e.occurred_at_ms = now;
+  e.dedup_key = "user:" + u.id + ":new_sign_in:" + std::to_string(now);
+  return std::optional<notify::Event>(std::move(e));
+}
+
+notify::Event TwoFactorDisabledEvent(const domain::User& u, const std::string& how, Timestamp at) {
+  notify::Event e = SecurityEvent(notify::EventKind::kTwoFactorDisabled, u.email,
+                                  u.email + " has no second factor any more: " + how +
+                                      ". The account now signs in with a password alone.",
+                                  "If this was not expected, have the member enrol a passkey or authenticator app, and "
+                                  "turn on Require two-factor under Team.",
+                                  "/team");
+  e.occurred_at_ms = at;
+  e.dedup_key = "user:" + u.id + ":two_factor_disabled:" + std::to_string(at);
+  return e;
+}
+
+Result<std::optional<notify::Event>> FailedAfterStartEvent(store::Tx& tx, std::string_view org_id,
+                                                           std::string_view deployment_id, const std::string& why,
+                                                           const std::string& fix) {
+  WHARF_ASSIGN_OR_RETURN(auto d, tx.deployments().Find(org_id, deployment_id));
+  if (!d) return std::optional<notify::Event>();
+  notify::Event e;
+  std::string what;
+  WHARF_TRY(FillDeployment(tx, *d, e, &what));
+  e.kind = notify::EventKind::kDeploymentFailedAfterStart;
+  e.what = "The " + what + " started, then failed its watch after start: " + why;
+  e.layer = "";  // the app's own process stopped: no Wharf layer failed (the deployment's error_layer is none)
+  e.fix = fix.empty() ? "Open the deployment's log: the app's last lines say why it stopped." : fix;
+  e.dedup_key = "deployment:" + d->id + ":" + std::string(notify::Info(e.kind).name);
+  return std::optional<notify::Event>(std::move(e));
+}
 
 notify::Event SecurityEvent(notify::EventKind kind, std::string subject, std::string what, std::string fix,
                             std::string link) {
@@ -58,6 +146,56 @@ Result<notify::Event> BackupMissedEvent(store::Tx& tx, const domain::Integration
   return e;
 }
 
+int Notifications::RunExpiryWarnings() {
+  if (!store_.IsScheduler()) return 0;
+  const Timestamp now = clock_.Now();
+  std::vector<domain::Integration> rows;
+  auto st = store_.Read([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(rows, tx.integrations().ListExpiring("", now + config_.credential_expiry_warning_ms, 500));
+    return Ok();
+  });
+  if (!st) {
+    log::Warn("credential_expiry_sweep_failed", {{"error", st.error().message}});
+    return 0;
+  }
+  int n = 0;
+  for (const auto& r : rows) {
+    const std::string key = r.id + ":" + std::to_string(r.expires_at);
+    {
+      std::lock_guard lock(expiry_mu_);
+      if (expiry_announced_.count(key)) continue;
+    }
+    notify::Event e;
+    e.kind = notify::EventKind::kCredentialExpiring;
+    e.subject = r.name;
+    const bool aws = r.kind == kCloudAccounts.name;
+    const std::string what = aws ? "The temporary AWS credentials of the cloud account " + r.name
+                                 : "The credential of the integration " + r.name;
+    const int64_t hours = (r.expires_at - now) / 3'600'000;
+    e.what = r.expires_at <= now ? what + " expired at " + FormatRfc3339(r.expires_at) + "."
+                                 : what + " expire at " + FormatRfc3339(r.expires_at) + " (in " +
+                                       (hours >= 48 ? std::to_string(hours / 24) + " days" : std::to_string(hours) + " hours") +
+                                       "): after that every call with them fails.";
+    e.layer = aws ? "aws_iam" : "";
+    e.fix = aws ? "Edit the cloud account with fresh credentials (new keys, session token and session_expires_at), "
+                  "or long-term IAM keys without an expiry."
+                : "Renew the credential and save it on the integration.";
+    e.link = "/integrations";
+    e.occurred_at_ms = now;
+    e.dedup_key = "integration:" + r.id + ":expiring:" + std::to_string(r.expires_at);
+    auto w = store_.Write([&](store::Tx& tx) { return Emit(tx, r.org_id, e); });
+    if (!w) {
+      log::Warn("credential_expiry_event_failed", {{"integration_id", r.id}, {"error", w.error().message}});
+      continue;
+    }
+    std::lock_guard lock(expiry_mu_);
+    expiry_announced_.insert(key);
+    ++n;
+  }
+  if (n > 0) WakeJobWorkers();
+  return n;
+}
+
 void Notifications::JobEnded(JobContext& jc, const Status& result) {
   const domain::Job& job = jc.job();
   if (job.kind != "deploy" && job.kind != "backup") return;
@@ -67,21 +205,11 @@ void Notifications::JobEnded(JobContext& jc, const Status& result) {
   auto st = store_.Read([&](store::Tx& tx) -> Status {
     if (job.kind == "deploy") {
       WHARF_ASSIGN_OR_RETURN(auto d, tx.deployments().Find(job.org_id, job.id));
-      if (!d) return Ok();
-      WHARF_ASSIGN_OR_RETURN(auto app, tx.applications().Find(job.org_id, d->application_id));
-      WHARF_ASSIGN_OR_RETURN(auto svc, tx.app_services().Find(job.org_id, d->service_id));
-      e.application = app ? app->name : d->application_id;
-      e.service = svc ? svc->name : d->service_id;
-      e.application_id = d->application_id;
-      e.deployment_id = d->id;
-      if (app) {
-        e.server_id = app->server_id;
-        WHARF_ASSIGN_OR_RETURN(auto server, tx.servers().Find(job.org_id, app->server_id));
-        if (server) e.server = server->name;
-      }
-      e.subject = e.application + "/" + e.service;
-      e.link = "/deployments/" + d->id;
-      const std::string what = d->action + " of " + e.subject + (e.server.empty() ? "" : " on " + e.server);
+      // A failed watch after start was announced (deployment.failed_after_start) where the
+      // watch recorded it.
+      if (!d || (!result && d->status == "failed_after_start")) return Ok();
+      std::string what;
+      WHARF_TRY(FillDeployment(tx, *d, e, &what));
       if (result) {
         e.kind = notify::EventKind::kDeploymentSucceeded;
         e.what = "The " + what + " succeeded" + (d->commit_sha.empty() ? "." : " (commit " + d->commit_sha + ").");

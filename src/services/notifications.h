@@ -17,7 +17,9 @@
 // fails at once. Thread-safety: every method is safe to call concurrently.
 #pragma once
 
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,11 +90,16 @@ class Notifications : public Feature, public Notifier {
 
   // --- Notifier ---
   Status Emit(store::Tx& tx, std::string_view org_id, notify::Event e) override;
-  Status ObserveServerHealth(store::Tx& tx, const domain::Server& s, bool healthy, std::string_view error) override;
+  Status ObserveServerHealth(store::Tx& tx, const domain::Server& s, bool reachable, std::string_view error,
+                             int64_t disk_free_mb) override;
   void JobEnded(JobContext& jc, const Status& result) override;  // notification_events.cc
 
   // The scheduler's sweep (scheduler replica only): enqueues the attempts whose wait is over.
   int RunDueRetries();
+  // The scheduler's expiry sweep (scheduler replica only): one integration.expiring per
+  // integration and known expiry (expires_at: an AWS cloud account's temporary credentials)
+  // within Config::credential_expiry_warning_ms. Returns how many were announced.
+  int RunExpiryWarnings();
   void RegisterNotificationJobs();
 
  private:
@@ -116,12 +123,30 @@ class Notifications : public Feature, public Notifier {
   std::string Link(const std::string& org_slug, const std::string& path) const;
 
   Integrations& integrations_;
+  std::mutex expiry_mu_;
+  std::set<std::string> expiry_announced_;  // "<id>:<expires_at>" this process emitted (the store dedups across replicas)
 };
 
 // The events features emit from inside their use cases (notification_events.cc): a security
 // event about `subject` (an email, a role or token name) with `link` a path under /o/<org>.
 notify::Event SecurityEvent(notify::EventKind kind, std::string subject, std::string what, std::string fix,
                             std::string link);
+// security.new_sign_in: notes the sign-in address of `u` (SignInAddressKey, stored hashed with
+// the user id; the kSignInAddressesKept most recently seen are kept) and answers the event when
+// the account has signed in before but never from this address; nullopt otherwise (the first
+// sign-in sets the baseline). Written in the transaction that creates the session.
+inline constexpr int kSignInAddressesKept = 20;
+std::string SignInAddressKey(std::string_view ip);  // IPv4 whole; IPv6 its /64
+Result<std::optional<notify::Event>> NewSignInEvent(store::Tx& tx, const domain::User& u, std::string_view ip,
+                                                    std::string_view user_agent, Timestamp now);
+// security.two_factor_disabled about `u`, whose last second factor went (`how`: "the operator
+// reset it with wharf admin reset-2fa", ...); sent to every org of the user (NotifyUserOrgs).
+notify::Event TwoFactorDisabledEvent(const domain::User& u, const std::string& how, Timestamp at);
+// deployment.failed_after_start for a deployment whose watch after start just failed (`why`, with
+// `fix`), built in the transaction that records it; nullopt when the deployment is gone.
+Result<std::optional<notify::Event>> FailedAfterStartEvent(store::Tx& tx, std::string_view org_id,
+                                                           std::string_view deployment_id, const std::string& why,
+                                                           const std::string& fix);
 // backup.missed for a schedule that did not start a backup when it was due.
 Result<notify::Event> BackupMissedEvent(store::Tx& tx, const domain::Integration& schedule, const std::string& why,
                                         Timestamp due_at);

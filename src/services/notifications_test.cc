@@ -244,7 +244,7 @@ TEST_F(NotificationsTest, FlapDampingAlertsAfterThreeFailuresAndRecoversOnce) {
   s.host = "203.0.113.7";
   auto observe = [&](bool healthy) {
     clock_.Advance(1000);
-    ASSERT_TRUE(store_->Write([&](store::Tx& tx) { return n.ObserveServerHealth(tx, s, healthy, "tcp: refused"); }));
+    ASSERT_TRUE(store_->Write([&](store::Tx& tx) { return n.ObserveServerHealth(tx, s, healthy, "tcp: refused", -1); }));
   };
   observe(false);
   observe(false);
@@ -305,6 +305,168 @@ TEST_F(NotificationsTest, DeletingAChannelTakesItOutOfRulesAndDropsItsLog) {
   ASSERT_TRUE(after);
   EXPECT_TRUE(after->channel_ids.empty());
   EXPECT_EQ(Deliveries(p_).size(), 0u);
+}
+
+// server.disk_low: read from the health check's `df` on the node (the NodeExecutor's report), one
+// alert below the threshold, nothing more until a check finds enough space, and a check that
+// fails only for disk is not "unreachable".
+TEST_F(NotificationsTest, DiskLowAlertsOnceUntilTheDiskRecovers) {
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("a");
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"server.disk_low", "server.unreachable"}}, .channel_ids = {{ch.id}}}, ctx_));
+  AppIn(p_, "shop");
+  auto check = [&](int64_t free_mb, bool disk_check_fails) {
+    nodes_.report = testing::FakeNodes::Healthy("SHA256:fake");
+    nodes_.report.disk_free_mb = free_mb;
+    if (disk_check_fails) {
+      nodes_.report.ok = false;
+      for (auto& c : nodes_.report.checks)
+        if (c.name == "disk") c = {"disk", "failed", "disk_low", "low", "ssh", "Free space."};
+    }
+    clock_.Advance(7'200'000);
+    EXPECT_EQ(svc_->servers().RunDueHealthChecks(), 1);
+  };
+  auto events = [&] {
+    std::vector<std::string> out;
+    for (auto& d : Deliveries(p_)) out.push_back(d.event);
+    return out;
+  };
+  check(50'000, false);
+  EXPECT_TRUE(events().empty());
+  check(900, false);
+  auto ds = Deliveries(p_);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].event, "server.disk_low");
+  auto ev = nlohmann::json::parse(ds[0].event_json);
+  EXPECT_NE(ev["what"].get<std::string>().find("900 MiB free"), std::string::npos) << ev.dump();
+  EXPECT_EQ(ev["server"], "shop-node");
+  EXPECT_EQ(ev["layer"], "ssh");
+  EXPECT_FALSE(ev["fix"].get<std::string>().empty());
+  for (int i = 0; i < 4; ++i) check(800, true);  // still low, and the disk check fails: no more, no "unreachable"
+  EXPECT_EQ(events(), std::vector<std::string>{"server.disk_low"});
+  check(20'000, false);  // recovered: re-armed, silently
+  EXPECT_EQ(events().size(), 1u);
+  check(700, false);
+  EXPECT_EQ(events(), (std::vector<std::string>{"server.disk_low", "server.disk_low"}));
+}
+
+TEST_F(NotificationsTest, AFailedIntegrationVerificationIsAnnounced) {
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("a");
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"integration.verify_failed"}}, .channel_ids = {{ch.id}}}, ctx_));
+  auto reg = svc_->registries().CreateDockerRegistry(
+      p_, {.name = "closed", .host = "127.0.0.1:1", .username = "ci", .password = SecretBytes::FromString("reg-pass-77")}, ctx_);
+  ASSERT_TRUE(reg) << reg.error().message;
+  auto out = svc_->registries().VerifyDockerRegistry(p_, reg->id, "127.0.0.1:1/team/app:v1", ctx_);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_FALSE(out->ok);
+  auto ds = Deliveries(p_);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].event, "integration.verify_failed");
+  auto ev = nlohmann::json::parse(ds[0].event_json);
+  EXPECT_NE(ev["what"].get<std::string>().find("closed"), std::string::npos) << ev.dump();
+  EXPECT_FALSE(ev["fix"].get<std::string>().empty());
+  EXPECT_EQ(ds[0].event_json.find("reg-pass-77"), std::string::npos);
+  EXPECT_NE(ev["link"].get<std::string>().find("/integrations"), std::string::npos);
+  // A channel's own failing test is answered at once, not announced.
+  auto bad = n.CreateChannel(p_, {.name = "b", .type = "webhook", .url = SecretBytes::FromString("http://127.0.0.1:1/x")}, ctx_);
+  ASSERT_TRUE(bad);
+  ASSERT_TRUE(n.TestChannel(p_, bad->channel.id, ctx_));
+  EXPECT_EQ(Deliveries(p_).size(), 1u);
+}
+
+// "2026-01-31T18:00:00Z": the form session_expires_at takes (whole seconds).
+std::string Rfc3339Seconds(Timestamp t) { return FormatRfc3339(t).substr(0, 19) + "Z"; }
+
+TEST_F(NotificationsTest, TemporaryAwsCredentialsAreAnnouncedOnceBeforeTheyExpire) {
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("a");
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"integration.expiring"}}, .channel_ids = {{ch.id}}}, ctx_));
+  auto later = svc_->cloud_accounts().CreateCloudAccount(
+      p_, {.name = "far", .provider = "aws", .access_key_id = "ASIAEXAMPLEFAR000001", .region = "eu-west-1",
+           .secret_access_key = SecretBytes::FromString("farSecretfarSecretfarSecretfarSecret0001"),
+           .session_token = SecretBytes::FromString("far-session-token"),
+           .session_expires_at = Rfc3339Seconds(clock_.Now() + 30LL * 86'400'000)}, ctx_);
+  ASSERT_TRUE(later) << later.error().message;
+  auto soon = svc_->cloud_accounts().CreateCloudAccount(
+      p_, {.name = "soon", .provider = "aws", .access_key_id = "ASIAEXAMPLESOON00001", .region = "eu-west-1",
+           .secret_access_key = SecretBytes::FromString("soonSecretsoonSecretsoonSecretsoonSecret"),
+           .session_token = SecretBytes::FromString("soon-session-token"),
+           .session_expires_at = Rfc3339Seconds(clock_.Now() + 2LL * 86'400'000)}, ctx_);
+  ASSERT_TRUE(soon) << soon.error().message;
+  EXPECT_EQ(n.RunExpiryWarnings(), 1);
+  EXPECT_EQ(n.RunExpiryWarnings(), 0);
+  auto ds = Deliveries(p_);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].event, "integration.expiring");
+  auto ev = nlohmann::json::parse(ds[0].event_json);
+  EXPECT_EQ(ev["subject"], "soon");
+  EXPECT_EQ(ev["layer"], "aws_iam");
+  EXPECT_NE(ev["what"].get<std::string>().find("in 2 days"), std::string::npos) << ev.dump();
+  EXPECT_EQ(ds[0].event_json.find("soonSecret"), std::string::npos);
+  EXPECT_EQ(ds[0].event_json.find("soon-session-token"), std::string::npos);
+  clock_.Advance(25LL * 86'400'000);  // now the other one is within the week
+  EXPECT_EQ(n.RunExpiryWarnings(), 1);
+  EXPECT_EQ(Deliveries(p_).size(), 2u);
+}
+
+TEST_F(NotificationsTest, ASignInFromANewAddressIsAnnouncedToEveryOrgOfTheUser) {
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("a");
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"security.new_sign_in"}}, .channel_ids = {{ch.id}}}, ctx_));
+  const auto pw = SecretBytes::FromString("correct-horse-battery");
+  auto login = [&](const std::string& ip) {
+    RequestContext c{"req_login", ip, "Firefox/140"};
+    auto g = svc_->auth().Login("ada@example.test", pw, c);
+    EXPECT_TRUE(g) << (g ? "" : g.error().message);
+    clock_.Advance(1000);
+  };
+  login("127.0.0.1");  // the address of the sign-up: known
+  EXPECT_EQ(Deliveries(p_).size(), 0u);
+  login("198.51.100.7");
+  auto ds = Deliveries(p_);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].event, "security.new_sign_in");
+  auto ev = nlohmann::json::parse(ds[0].event_json);
+  EXPECT_NE(ev["what"].get<std::string>().find("198.51.100.7"), std::string::npos) << ev.dump();
+  EXPECT_EQ(ev["subject"], "ada@example.test");
+  login("198.51.100.7");  // seen now
+  login("2001:db8:1:2:aaaa::1");
+  login("2001:db8:1:2:bbbb::9");  // the same /64
+  EXPECT_EQ(Deliveries(p_).size(), 2u);
+  // Bounded: after 25 more addresses only the most recent 20 are remembered, so the first new
+  // one is new again.
+  for (int i = 0; i < 25; ++i) login("203.0.113." + std::to_string(i + 1));
+  EXPECT_EQ(Deliveries(p_).size(), 27u);
+  login("198.51.100.7");
+  EXPECT_EQ(Deliveries(p_).size(), 28u);
+  login("203.0.113.25");
+  EXPECT_EQ(Deliveries(p_).size(), 28u);
+  EXPECT_EQ(SignInAddressKey("::ffff:192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(SignInAddressKey("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+}
+
+TEST_F(NotificationsTest, TheOperatorsTwoFactorResetIsAnnouncedOnlyWhenAFactorWasRemoved) {
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("a");
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"security.two_factor_disabled"}}, .channel_ids = {{ch.id}}}, ctx_));
+  ASSERT_TRUE(svc_->second_factor().AdminReset("ada@example.test", ctx_));  // nothing to remove: no event
+  EXPECT_EQ(Deliveries(p_).size(), 0u);
+  store::PasskeyRow pk;
+  pk.id = "pk_1";
+  pk.user_id = p_.user_id;
+  pk.name = "laptop";
+  pk.credential_id = "cred-1";
+  pk.public_key = "key";
+  pk.created_at = clock_.Now();
+  ASSERT_TRUE(store_->Write([&](store::Tx& tx) { return tx.second_factors().InsertPasskey(pk); }));
+  ASSERT_TRUE(svc_->second_factor().AdminReset("ada@example.test", ctx_));
+  auto ds = Deliveries(p_);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].event, "security.two_factor_disabled");
+  auto ev = nlohmann::json::parse(ds[0].event_json);
+  EXPECT_NE(ev["what"].get<std::string>().find("reset-2fa"), std::string::npos) << ev.dump();
+  EXPECT_EQ(ev["layer"], "permissions");
 }
 
 }  // namespace

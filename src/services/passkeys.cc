@@ -4,6 +4,7 @@
 #include "base/strings.h"
 #include "identity/jose.h"
 #include "secrets/crypto.h"
+#include "services/notifications.h"
 #include "services/second_factor.h"
 #include "services/second_factor_internal.h"
 
@@ -186,7 +187,12 @@ Status SecondFactor::DeletePasskey(const Authenticated& who, std::string_view id
     WHARF_ASSIGN_OR_RETURN(bool gone, sf.DeletePasskey(who.user.id, id));
     if (!gone) return Err(ErrorCode::kNotFound, "Passkey not found.");
     WHARF_ASSIGN_OR_RETURN(bool still, sf.HasSecondFactor(who.user.id));
-    if (!still) WHARF_TRY(sf.DeleteRecoveryCodes(who.user.id));
+    if (!still) {
+      WHARF_TRY(sf.DeleteRecoveryCodes(who.user.id));
+      WHARF_TRY(NotifyUserOrgs(tx, who.user.id,
+                               TwoFactorDisabledEvent(who.user, "they removed their last passkey ('" + name + "') from " + ctx.ip,
+                                                      clock_.Now())));
+    }
     return AuditUser(tx, who.user, "auth.passkey_removed",
                      "passkey '" + name + "'" + (still ? "" : "; no second factor left"), ctx);
   }));

@@ -9,6 +9,7 @@
 #include "identity/recovery_codes.h"
 #include "identity/totp.h"
 #include "secrets/crypto.h"
+#include "services/notifications.h"
 #include "services/second_factor_internal.h"
 
 namespace wharf::services {
@@ -340,6 +341,10 @@ Status SecondFactor::DisableTotp(const Authenticated& who, const RequestContext&
     WHARF_ASSIGN_OR_RETURN(bool still, sf.HasSecondFactor(who.user.id));
     if (!still) WHARF_TRY(sf.DeleteRecoveryCodes(who.user.id));  // codes stand in for a factor that is gone
     if (!row->confirmed) return Ok();  // an abandoned enrolment: nothing to report
+    if (!still)
+      WHARF_TRY(NotifyUserOrgs(tx, who.user.id,
+                               TwoFactorDisabledEvent(who.user, "they removed their authenticator app from " + ctx.ip,
+                                                      clock_.Now())));
     return AuditUser(tx, who.user, "auth.totp_disabled", still ? "authenticator app removed; passkeys remain"
                                                                : "authenticator app removed; no second factor left", ctx);
   }));
@@ -519,7 +524,12 @@ Status SecondFactor::AdminReset(std::string_view email_in, const RequestContext&
     WHARF_ASSIGN_OR_RETURN(auto u, tx.users().FindByEmail(email));
     if (!u) return Err(ErrorCode::kNotFound, "No account has the email " + email + ".");
     user = std::move(*u);
+    WHARF_ASSIGN_OR_RETURN(bool had, tx.second_factors().HasSecondFactor(user.id));
     WHARF_TRY(tx.second_factors().DeleteAllForUser(user.id));
+    if (had)
+      WHARF_TRY(NotifyUserOrgs(tx, user.id,
+                               TwoFactorDisabledEvent(user, "the instance operator removed every factor (wharf admin reset-2fa)",
+                                                      clock_.Now())));
     return AuditUser(tx, user, "auth.two_factor_reset",
                      "every second factor and recovery code removed by the operator (wharf admin reset-2fa)", ctx,
                      "operator", "operator");

@@ -467,7 +467,21 @@ int Servers::RunDueHealthChecks() {
       auto wst = store_.Write([&](store::Tx& tx) -> Status {
         WHARF_TRY(tx.servers().RecordCheck(s, domain::ServerCheck{0, s.org_id, s.id, s.last_check_at, out.ok, 0, out.report.dump()},
                                            config_.check_history));
-        return core_.notifier ? core_.notifier->ObserveServerHealth(tx, s, out.ok, s.last_error) : Ok();
+        if (!core_.notifier) return Ok();
+        // A check that fails only for low disk still reached the server: that is server.disk_low,
+        // not server.unreachable.
+        bool reachable = out.ok;
+        if (!out.ok && out.report.contains("checks")) {
+          int failed = 0, disk = 0;
+          for (const auto& c : out.report["checks"]) {
+            if (c.value("status", "") != "failed") continue;
+            ++failed;
+            disk += c.value("code", "") == "disk_low";
+          }
+          reachable = failed > 0 && failed == disk;
+        }
+        return core_.notifier->ObserveServerHealth(tx, s, reachable, s.last_error,
+                                                   out.report.value("disk_free_mb", int64_t{-1}));
       });
       if (!wst) log::Warn("health_check_record_failed", {{"server_id", s.id}, {"error", wst.error().message}});
     }

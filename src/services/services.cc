@@ -54,6 +54,7 @@ void Services::StartScheduler() {
   scheduler_.AddTask("health_checks", [this] { servers_.RunDueHealthChecks(); });
   scheduler_.AddTask("backup_schedules", [this] { backups_.RunDueBackupSchedules(); });
   scheduler_.AddTask("notification_retries", [this] { notifications_.RunDueRetries(); });
+  scheduler_.AddTask("credential_expiry", [this] { notifications_.RunExpiryWarnings(); });
   scheduler_.Start();
 }
 

@@ -678,6 +678,18 @@ CREATE TABLE cli_login_codes (
   expires_at {INT} NOT NULL
 );
 )sql",
+    // 15: server.disk_low's damping (one alert until the disk recovers) and the sign-in addresses
+    // security.new_sign_in compares with (SHA-256 of user id and address; a bounded few per user).
+    R"sql(
+ALTER TABLE notification_server_state ADD COLUMN disk_low {BOOL} NOT NULL DEFAULT {FALSE};
+CREATE TABLE user_sign_in_addresses (
+  user_id TEXT NOT NULL,
+  address_hash TEXT NOT NULL,
+  first_seen_at {INT} NOT NULL,
+  last_seen_at {INT} NOT NULL,
+  PRIMARY KEY (user_id, address_hash)
+);
+)sql",
 };
 
 std::string Render(std::string_view tpl, Dialect d) {

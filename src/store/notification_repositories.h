@@ -20,7 +20,12 @@ using domain::NotificationRule;
 struct ServerAlertState {
   int64_t failures = 0;
   bool alerting = false;
+  bool disk_low = false;  // a server.disk_low was sent and the disk has not recovered since
 };
+
+// What NoteSignInAddress knew before: the user's first recorded address (nothing to report), one
+// seen before, or a new one (security.new_sign_in).
+enum class SignInAddress { kFirst, kSeen, kNew };
 
 class NotificationRepository {
  public:
@@ -57,6 +62,12 @@ class NotificationRepository {
   virtual Result<ServerAlertState> GetServerAlertState(std::string_view org_id, std::string_view server_id) = 0;
   virtual Status SaveServerAlertState(std::string_view org_id, std::string_view server_id,
                                       const ServerAlertState& s) = 0;
+
+  // --- sign-in addresses (security.new_sign_in) ---
+  // Remembers `address_hash` for the user (last seen `now`) and says whether it is new. At most
+  // `keep` addresses per user are kept: the least recently seen go first.
+  virtual Result<SignInAddress> NoteSignInAddress(std::string_view user_id, std::string_view address_hash,
+                                                  Timestamp now, int keep) = 0;
 };
 
 }  // namespace wharf::store

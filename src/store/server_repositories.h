@@ -79,7 +79,8 @@ class IntegrationRepository {
   // The row `id` of `kind` in whichever org holds it: for unauthenticated entry points that carry
   // only the id (git webhooks, /api/v1/webhooks/git/{id}); the caller then works in row.org_id.
   virtual Result<std::optional<Integration>> FindAnyOrg(std::string_view kind, std::string_view id) = 0;
-  // Every kind's rows of the org with 0 < expires_at <= before, soonest first (at most `limit`).
+  // Every kind's rows of the org (of every org when org_id is empty: the expiry sweep) with
+  // 0 < expires_at <= before, soonest first (at most `limit`).
   virtual Result<std::vector<Integration>> ListExpiring(std::string_view org_id, Timestamp before, int limit) = 0;
   // Webhook replay protection (git providers): remembers `key`, a delivery id or a body digest,
   // for provider `provider_id` at `at`. True when it is new; false when it was already

@@ -64,7 +64,8 @@ inline const std::vector<std::string>& DataTables() {
                                              "user_totp", "user_recovery_codes", "user_passkeys", "org_policies",
                                              "identity_providers", "sso_identities", "sso_grants", "releases", "account_tokens",
                                              "notification_rules", "notification_deliveries",
-                                             "notification_server_state", "org_sso_only", "sso_sessions"};
+                                             "notification_server_state", "org_sso_only", "sso_sessions",
+                                             "user_sign_in_addresses"};
   return t;
 }
 

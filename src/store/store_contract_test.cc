@@ -111,7 +111,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 14);  // one per migration (9: second factors and SSO, 10: releases, 11: the account, 12: notifications, 13: SQLite cache epochs, 14: SSO-only orgs and CLI sign-in codes)
+  EXPECT_EQ(store_->SchemaVersion(), 15);  // one per migration (9: second factors and SSO, 10: releases, 11: the account, 12: notifications, 13: SQLite cache epochs, 14: SSO-only orgs and CLI sign-in codes, 15: disk alerts and sign-in addresses)
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");

@@ -21,10 +21,11 @@ import { DOCKER } from './lib/dockerd.mjs';
 import { readLog } from './lib/sse.mjs';
 import { cliUser } from './lib/cli.mjs';
 import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
+import { startReceiver } from './lib/webhook_receiver.mjs';
 
 const REG_PASS = 'releases-Reg-Pass-77c1';
 const SECRET = 'tok-Very-Secret-4e8a91';
-let node, reg, s, ada, O, app, web, repo, hostPort, containerPort;
+let node, reg, s, ada, O, app, web, repo, hostPort, containerPort, rx;
 
 async function call(method, p, body, token = ada.token) {
   return api(s.url, method, p, { token, body });
@@ -129,11 +130,20 @@ before(async () => {
   });
   assert.equal(w.status, 201, w.text);
   web = w.json;
+  // deployment.failed_after_start and deployment.failed go to a webhook verified by npm's
+  // `standardwebhooks` (docs/notifications.md).
+  rx = await startReceiver();
+  const hook = await call('POST', `${O}/notification-channels`, { name: 'deploys', type: 'webhook', url: `${rx.url}/deploys` });
+  assert.equal(hook.status, 201, hook.text);
+  rx.sign('/deploys', hook.json.signing_secret);
+  assert.equal((await call('POST', `${O}/notification-channels/${hook.json.id}/test`)).json.ok, true);
+  const rule = await call('POST', `${O}/notification-rules`, { events: ['deployment.failed_after_start', 'deployment.failed'], channel_ids: [hook.json.id] });
+  assert.equal(rule.status, 201, rule.text);
 });
 
 after(async () => {
   if (s?.exited) console.error(`wharf exited ${JSON.stringify(s.exited)}:\n${s.logs.slice(-4000)}`);
-  await s?.stop(); s?.cleanup(); await node?.cleanup(); await reg?.stop();
+  await s?.stop(); s?.cleanup(); await node?.cleanup(); await reg?.stop(); await rx?.stop();
 });
 
 test('deploy v1, v2 with a changed variable, roll back to v1: the running container has v1\'s value again', async () => {
@@ -244,6 +254,19 @@ test('a release that crashes on start ends failed_after_start with its log lines
   assert.match(d.json.error_fix, /rollback \{"version": 5\}/);
   const items = await releases();
   assert.equal(items[0].version, 6, 'the release is recorded: it is what the node runs');
+  // One deployment.failed_after_start names the app, the server, what stopped and the rollback;
+  // no deployment.failed for the same deployment.
+  const about = (m) => m.path === '/deploys' && m.json?.data?.deployment_id === f.id;
+  const sent = await rx.waitFor((m) => about(m) && m.json.type === 'deployment.failed_after_start', 15000, 'deployment.failed_after_start');
+  assert.equal(sent.verified, true, sent.verifyError);
+  assert.equal(sent.json.data.application, 'rel');
+  assert.equal(sent.json.data.server, 'node-1');
+  assert.match(sent.json.data.message, /started, then failed its watch after start: Process web\.1 of web is/);
+  assert.match(sent.json.data.fix, /Roll back to v5/);
+  assert.ok(sent.json.data.url.endsWith(`/deployments/${f.id}`));
+  assert.ok(!sent.body.includes(SECRET) && !sent.body.includes(REG_PASS));
+  await new Promise((res) => setTimeout(res, 1000));
+  assert.deepEqual(rx.got.filter(about).map((m) => m.json.type), ['deployment.failed_after_start']);
 
   const rb = await rollback(5);
   assert.equal(rb.end.status, 'succeeded', rb.log);

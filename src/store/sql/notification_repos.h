@@ -2,6 +2,8 @@
 // for what Q provides). Internal to src/store.
 #pragma once
 
+#include <algorithm>
+
 #include "store/sql/query.h"
 #include "store/sql/repo_macro.h"
 #include "store/sql/rows.h"
@@ -81,21 +83,50 @@ WHARF_SQL_REPO(Notifications, NotificationRepository)
   }
 
   Result<ServerAlertState> GetServerAlertState(std::string_view org_id, std::string_view server_id) override {
-    Q q(c_, "SELECT failures, alerting FROM notification_server_state WHERE org_id = ? AND server_id = ?");
+    Q q(c_, "SELECT failures, alerting, disk_low FROM notification_server_state WHERE org_id = ? AND server_id = ?");
     q.Text(org_id).Text(server_id);
     WHARF_ASSIGN_OR_RETURN(bool row, q.Step());
     ServerAlertState s;
     if (row) {
       s.failures = q.I64(0);
       s.alerting = q.I64(1) != 0;
+      s.disk_low = q.I64(2) != 0;
     }
     return s;
   }
   Status SaveServerAlertState(std::string_view org_id, std::string_view server_id, const ServerAlertState& s) override {
-    Q q(c_, "INSERT INTO notification_server_state (server_id, org_id, failures, alerting) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (server_id) DO UPDATE SET failures = excluded.failures, alerting = excluded.alerting");
-    q.Text(server_id).Text(org_id).Int(s.failures).Bool(s.alerting);
+    Q q(c_, "INSERT INTO notification_server_state (server_id, org_id, failures, alerting, disk_low) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (server_id) DO UPDATE SET failures = excluded.failures, alerting = excluded.alerting, "
+            "disk_low = excluded.disk_low");
+    q.Text(server_id).Text(org_id).Int(s.failures).Bool(s.alerting).Bool(s.disk_low);
     return q.Exec();
+  }
+
+  Result<SignInAddress> NoteSignInAddress(std::string_view user_id, std::string_view address_hash, Timestamp now,
+                                          int keep) override {
+    Q known(c_, "SELECT address_hash FROM user_sign_in_addresses WHERE user_id = ? ORDER BY last_seen_at DESC, address_hash");
+    known.Text(user_id);
+    std::vector<std::string> hashes;
+    for (;;) {
+      WHARF_ASSIGN_OR_RETURN(bool row, known.Step());
+      if (!row) break;
+      hashes.push_back(known.Str(0));
+    }
+    const bool seen = std::find(hashes.begin(), hashes.end(), address_hash) != hashes.end();
+    // Two sign-ins at once from one new address: both insert, one wins, neither fails.
+    Q up(c_, "INSERT INTO user_sign_in_addresses (user_id, address_hash, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?) "
+             "ON CONFLICT (user_id, address_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at");
+    up.Text(user_id).Text(address_hash).Int(now).Int(now);
+    WHARF_TRY(up.Exec());
+    if (!seen && keep > 0 && static_cast<int>(hashes.size()) >= keep) {
+      for (size_t i = static_cast<size_t>(keep) - 1; i < hashes.size(); ++i) {
+        Q del(c_, "DELETE FROM user_sign_in_addresses WHERE user_id = ? AND address_hash = ?");
+        del.Text(user_id).Text(hashes[i]);
+        WHARF_TRY(del.Exec());
+      }
+    }
+    if (seen) return SignInAddress::kSeen;
+    return hashes.empty() ? SignInAddress::kFirst : SignInAddress::kNew;
   }
 };
 

@@ -237,9 +237,10 @@ WHARF_SQL_REPO(Integrations, IntegrationRepository)
     return One<Integration>(q, rows::ReadIntegration<Q>);
   }
   Result<std::vector<Integration>> ListExpiring(std::string_view org_id, Timestamp before, int limit) override {
-    Q q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE org_id = ? AND expires_at > 0 AND "
+    // The every-org form is a flag: an empty text may bind as NULL.
+    Q q(c_, "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE (? = 1 OR org_id = ?) AND expires_at > 0 AND "
             "expires_at <= ? ORDER BY expires_at, id LIMIT ?");
-    q.Text(org_id).Int(before).Int(limit);
+    q.Int(org_id.empty() ? 1 : 0).Text(org_id).Int(before).Int(limit);
     return Collect<Integration>(q, rows::ReadIntegration<Q>);
   }
   Result<bool> RememberWebhookDelivery(std::string_view provider_id, std::string_view key, Timestamp at) override {
