@@ -76,12 +76,13 @@ test('create an application on the node from the Applications page; the list sho
   await page.waitForURL(/\/applications\/(?!new$)[^/]+$/);
   appId = page.url().split('/').pop();
   await page.getByRole('heading', { name: 'shop', exact: true }).waitFor();
-  assert.equal((await page.getByTestId('app-server').textContent()).trim(), 'node-1');
+  // The server's name links to it once the servers list has loaded (its id shows until then).
+  await page.getByTestId('app-server').getByRole('link', { name: 'node-1', exact: true }).waitFor();
   await page.getByText('No services yet').waitFor();
   await page.goto(`${O()}/applications`);
   const r = page.locator('tr[data-app="shop"]');
   await r.waitFor();
-  assert.equal((await r.getByTestId('app-server').textContent()).trim(), 'node-1');
+  await r.getByTestId('app-server').getByRole('link', { name: 'node-1', exact: true }).waitFor();
   assert.match(await r.textContent(), /the shop/);
 });
 
