@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "base/strings.h"
+#include "server/admin_errors.h"
 #include "cli/prompt.h"
 
 namespace wharf::server {
@@ -14,19 +15,6 @@ namespace wharf::server {
 namespace {
 
 const services::RequestContext kCtx{"admin-cli", "local", "wharf admin idp"};
-
-int Fail(const Error& e) {
-  std::cerr << "wharf: " << e.message;
-  if (e.details.contains("fields"))
-    for (auto& [k, v] : e.details["fields"].items()) std::cerr << " (" << k << ": " << v.get<std::string>() << ")";
-  std::cerr << "\n";
-  switch (e.code) {
-    case ErrorCode::kValidationFailed: return 2;
-    case ErrorCode::kNotFound: return 3;
-    case ErrorCode::kConflict: return 5;
-    default: return 1;
-  }
-}
 
 std::string Join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;
@@ -162,7 +150,7 @@ std::optional<int> AdminIdpCommands::Run(const WithServices& with_store) {
   if (list_->parsed())
     return with(list_, [&](services::Services& svc) {
       auto ps = svc.sso().ListProviders(op);
-      if (!ps) return Fail(ps.error());
+      if (!ps) return AdminFail(ps.error());
       if (ps->empty() && !json_) std::cout << "No identity providers. Add one with `wharf admin idp add`.\n";
       for (auto& p : *ps) PrintProvider(p, json_);
       return 0;
@@ -170,17 +158,17 @@ std::optional<int> AdminIdpCommands::Run(const WithServices& with_store) {
   for (CLI::App* cmd : {add_, update_}) {
     if (!cmd->parsed()) continue;
     auto in = Input(cmd);
-    if (!in) return Fail(in.error());
+    if (!in) return AdminFail(in.error());
     return with(cmd, [&](services::Services& svc) {
       Result<services::IdentityProviderView> v = Err(ErrorCode::kInternal, "unreachable");
       if (cmd == add_) {
         v = svc.sso().CreateProvider(op, std::move(*in), kCtx);
       } else {
         auto id = IdOf(svc, name_);
-        if (!id) return Fail(id.error());
+        if (!id) return AdminFail(id.error());
         v = svc.sso().UpdateProvider(op, *id, std::move(*in), kCtx);
       }
-      if (!v) return Fail(v.error());
+      if (!v) return AdminFail(v.error());
       PrintProvider(*v, false);
       if (cmd == add_) std::cerr << "Register the callback URL at the provider. A running server sees it at once.\n";
       return 0;
@@ -189,8 +177,8 @@ std::optional<int> AdminIdpCommands::Run(const WithServices& with_store) {
   if (remove_->parsed())
     return with(remove_, [&](services::Services& svc) {
       auto id = IdOf(svc, name_);
-      if (!id) return Fail(id.error());
-      if (auto st = svc.sso().DeleteProvider(op, *id, kCtx); !st) return Fail(st.error());
+      if (!id) return AdminFail(id.error());
+      if (auto st = svc.sso().DeleteProvider(op, *id, kCtx); !st) return AdminFail(st.error());
       std::cout << "Removed the identity provider " << name_ << ".\n";
       return 0;
     });

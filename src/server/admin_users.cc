@@ -5,23 +5,11 @@
 #include <iostream>
 
 #include "base/strings.h"
+#include "server/admin_errors.h"
 
 namespace wharf::server {
 
 namespace {
-
-int Fail(const Error& e) {
-  std::cerr << "wharf: " << e.message;
-  if (e.details.contains("fields"))
-    for (auto& [k, v] : e.details["fields"].items()) std::cerr << " (" << k << ": " << v.get<std::string>() << ")";
-  std::cerr << "\n";
-  switch (e.code) {
-    case ErrorCode::kValidationFailed: return 2;
-    case ErrorCode::kNotFound: return 3;
-    case ErrorCode::kConflict: return 5;
-    default: return 1;
-  }
-}
 
 std::string Status(const domain::User& u) {
   if (u.disabled_at) return "disabled";
@@ -73,7 +61,7 @@ std::optional<int> AdminUsersCommands::Run(const WithServices& with) {
   if (list_->parsed())
     return with(list_, [&](services::Services& svc) {
       auto us = svc.account().ListUsers();
-      if (!us) return Fail(us.error());
+      if (!us) return AdminFail(us.error());
       if (!json_) std::cout << std::left << std::setw(28) << "ID" << std::setw(36) << "EMAIL" << std::setw(24) << "NAME"
                             << std::setw(12) << "STATUS" << "ADMIN\n";
       for (auto& u : *us) {
@@ -93,7 +81,7 @@ std::optional<int> AdminUsersCommands::Run(const WithServices& with) {
     return with(cmd, [&](services::Services& svc) {
       auto u = cmd == verify_ ? svc.account().MarkVerified(who_, "operator", kCtx)
                               : svc.account().SetDisabled(who_, cmd == disable_, "operator", kCtx);
-      if (!u) return Fail(u.error());
+      if (!u) return AdminFail(u.error());
       if (cmd == disable_)
         std::cout << "Disabled " << u->email << ": every session and API token of the account ended.\n";
       else if (cmd == enable_)
@@ -105,7 +93,7 @@ std::optional<int> AdminUsersCommands::Run(const WithServices& with) {
   }
   if (delete_->parsed())
     return with(delete_, [&](services::Services& svc) {
-      if (auto st = svc.account().DeleteUser(who_, "operator", kCtx); !st) return Fail(st.error());
+      if (auto st = svc.account().DeleteUser(who_, "operator", kCtx); !st) return AdminFail(st.error());
       std::cout << "Deleted the account " << who_ << ": its memberships, sessions and API tokens are gone.\n";
       return 0;
     });
@@ -117,11 +105,11 @@ std::optional<int> AdminUsersCommands::Run(const WithServices& with) {
       if (!public_url_.empty()) svc.SetPublicUrl(public_url_);
       const bool mail = svc.email_enabled() && !print_;
       if (mail && public_url_.empty())  // the services' default (127.0.0.1:8080) is no address to mail
-        return Fail(FieldError("public-url", "is needed to email a link: pass --public-url or set WHARF_PUBLIC_URL "
+        return AdminFail(FieldError("public-url", "is needed to email a link: pass --public-url or set WHARF_PUBLIC_URL "
                                              "(or --print to print the link instead)")
                         .value());
       auto token = svc.account().OperatorResetLink(who_, "operator", kCtx, mail);
-      if (!token) return Fail(token.error());
+      if (!token) return AdminFail(token.error());
       if (mail) {
         std::cout << "Emailed a one-time reset link to " << who_ << ". It works once, for one hour; setting the "
                      "password ends every session.\n";
