@@ -31,11 +31,20 @@ void AddServerRoutes(Router& rt) {
   {
     using namespace oas;
     // A check run's report (services/servers.cc): each check, and what it learned of the node.
+    // A certificate the server served for one Let's Encrypt domain (services/server_certificates.cc);
+    // `error` when none could be read or it is for another name.
+    rt.AddSchema("ServedCertificate",
+                 Object({{"application", String()}, {"service", String()}, {"hostname", String()},
+                         {"not_after", Time()}, {"days_left", Integer()}, {"issuer", String()}, {"subject", String()},
+                         {"matches_hostname", Boolean()}, {"error", String()}},
+                        {"not_after", "days_left", "issuer", "subject", "matches_hostname", "error"}));
     rt.AddSchema("ServerReport", OpenObject({{"ok", Boolean()}, {"at", Integer()}, {"duration_ms", Integer()},
                                              {"checks", Array(Ref("Check"))}, {"os", String()},
                                              {"dokku_version", String()}, {"disk_free_mb", Integer()},
-                                             {"host_key_fingerprint", String()}},
-                                            {"at", "duration_ms", "os", "dokku_version", "disk_free_mb", "host_key_fingerprint"}));
+                                             {"host_key_fingerprint", String()},
+                                             {"certificates", Array(Ref("ServedCertificate"))}},
+                                            {"at", "duration_ms", "os", "dokku_version", "disk_free_mb", "host_key_fingerprint",
+                                             "certificates"}));
     rt.AddSchema("Server", Object({{"id", String()}, {"name", String()}, {"host", String()}, {"port", Integer()},
                                    {"username", String()}, {"ssh_key_id", String()}, {"security_group_ids", Array(String())},
                                    {"host_key_fingerprint", Nullable(String())}, {"status", String()},

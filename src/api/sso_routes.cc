@@ -233,7 +233,8 @@ void AddSsoRoutes(Router& rt) {
       Enum("code_challenge_method", {"S256"}).Req()};
   rt.Add("POST", "/api/v1/auth/cli/authorize", A::kUser, "auth",
       "Authorise `wharf login --web` from the browser (a session, not an API token): answers the loopback URL "
-      "with a single-use code (2 minutes) to send the browser to", {200, 400, 401, 403, 413, 415},
+      "with a single-use code (2 minutes) to send the browser to; 429 when the account already has 10 codes "
+      "waiting", {200, 400, 401, 403, 413, 415, 429},
       [&s, cli_authorize_fields](Call& c) -> Result<HttpResponse> {
         WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, cli_authorize_fields));
         services::CliAuthorizeInput in;

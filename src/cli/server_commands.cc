@@ -29,6 +29,18 @@ Table ChecksTable(const json& report) {
   return t;
 }
 
+// The certificates a check read for the server's Let's Encrypt domains, as a table.
+Table CertificatesTable(const json& report) {
+  Table t{{"DOMAIN", "SERVICE", "EXPIRES", "DAYS LEFT", "ISSUER", "PROBLEM"}, {}};
+  for (const json& c : report.value("certificates", json::array())) {
+    const bool days = c.contains("days_left") && c["days_left"].is_number_integer();
+    t.rows.push_back({c.value("hostname", ""), c.value("application", "") + "/" + c.value("service", ""),
+                      c.value("not_after", ""), days ? std::to_string(c["days_left"].get<int64_t>()) : "",
+                      c.value("issuer", ""), c.value("error", "")});
+  }
+  return t;
+}
+
 // Prints a report; a failed one is exit 1 with a one-line summary.
 Status PrintReport(Env& env, const json& report, const std::string& what) {
   Table t = ChecksTable(report);
@@ -36,6 +48,8 @@ Status PrintReport(Env& env, const json& report, const std::string& what) {
     for (auto& row : t.rows)
       row[1] = Style(row[1], row[1] == "passed" ? "32" : row[1] == "failed" ? "31" : "2", true);
   env.Print(report, t);
+  if (env.format() == Format::kTable && report.contains("certificates"))
+    env.out() << "\n" << RenderTable(CertificatesTable(report), env.color());
   if (report.value("ok", false)) return Ok();
   int failed = 0;
   for (const json& c : report["checks"]) failed += c.value("status", "") == "failed";
@@ -114,6 +128,8 @@ void AddServers(Registry& r) {
                 if (s.contains("last_error") && !s["last_error"].is_null()) env.out() << "Last error: " << Cell(s["last_error"]) << "\n";
                 if (s.contains("last_check") && s["last_check"].is_object())
                   env.out() << "\n" << RenderTable(ChecksTable(s["last_check"]), env.color());
+                if (s.contains("last_check") && s["last_check"].is_object() && s["last_check"].contains("certificates"))
+                  env.out() << "\n" << RenderTable(CertificatesTable(s["last_check"]), env.color());
               }
               return Ok();
             })

@@ -23,6 +23,7 @@
 #include "base/error.h"
 #include "nodes/checks.h"
 #include "nodes/ssh.h"
+#include "nodes/tls_probe.h"
 
 namespace wharf::nodes {
 
@@ -59,6 +60,9 @@ class NodeExecutor {
                                                 std::string* host_key_fingerprint) = 0;
   // The named checks of nodes::RunChecks.
   virtual CheckReport RunChecks(const Target& t, const CheckOptions& o) = 0;
+  // The certificate the node serves on host:port for `server_name` (nodes::ReadServedCertificate).
+  virtual Result<ServedCertificate> ReadServedCertificate(std::string_view host, int port, std::string_view server_name,
+                                                          std::chrono::milliseconds timeout) = 0;
 };
 
 // The real executor: libssh connections (nodes::Connection) and nodes::RunChecks.
@@ -67,6 +71,8 @@ class SshNodeExecutor final : public NodeExecutor {
   Result<std::unique_ptr<Session>> Open(const Target& t, const ConnectOptions& o, ConnectFailure* failure,
                                         std::string* host_key_fingerprint) override;
   CheckReport RunChecks(const Target& t, const CheckOptions& o) override;
+  Result<ServedCertificate> ReadServedCertificate(std::string_view host, int port, std::string_view server_name,
+                                                  std::chrono::milliseconds timeout) override;
 };
 
 }  // namespace wharf::nodes

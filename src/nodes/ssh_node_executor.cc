@@ -49,4 +49,10 @@ Result<std::unique_ptr<Session>> SshNodeExecutor::Open(const Target& t, const Co
 
 CheckReport SshNodeExecutor::RunChecks(const Target& t, const CheckOptions& o) { return nodes::RunChecks(t, o); }
 
+Result<ServedCertificate> SshNodeExecutor::ReadServedCertificate(std::string_view host, int port,
+                                                                 std::string_view server_name,
+                                                                 std::chrono::milliseconds timeout) {
+  return nodes::ReadServedCertificate(host, port, server_name, timeout);
+}
+
 }  // namespace wharf::nodes

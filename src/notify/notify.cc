@@ -302,6 +302,24 @@ std::optional<int64_t> RetryDelayMs(int attempt, std::optional<int64_t> retry_af
   return d;
 }
 
+CertificateStage CertificateStageOf(int64_t ms_left, int alert_days) {
+  constexpr int64_t kDay = 86'400'000;
+  if (ms_left <= 0) return CertificateStage::kExpired;
+  if (ms_left <= 3 * kDay) return CertificateStage::kFinal;
+  if (ms_left <= static_cast<int64_t>(alert_days) * kDay) return CertificateStage::kAhead;
+  return CertificateStage::kNone;
+}
+
+std::string_view CertificateStageName(CertificateStage s) {
+  switch (s) {
+    case CertificateStage::kAhead: return "ahead";
+    case CertificateStage::kFinal: return "final";
+    case CertificateStage::kExpired: return "expired";
+    case CertificateStage::kNone: break;
+  }
+  return "";
+}
+
 FlapDamper::Say FlapDamper::Observe(bool healthy) {
   if (healthy) {
     failures_ = 0;

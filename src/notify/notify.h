@@ -125,6 +125,14 @@ bool ShouldRetry(int http_status);
 inline constexpr int kMaxAttempts = 6;
 std::optional<int64_t> RetryDelayMs(int attempt, std::optional<int64_t> retry_after_s = std::nullopt);
 
+// certificate.expiring: the warning a served certificate calls for with `ms_left` until its
+// notAfter: kAhead at `alert_days` days or fewer, kFinal at 3 days or fewer, kExpired once past
+// (kNone before). Each stage is sent once per certificate, so a certificate that is never renewed
+// warns at most three times and a renewed one starts over.
+enum class CertificateStage { kNone, kAhead, kFinal, kExpired };
+CertificateStage CertificateStageOf(int64_t ms_left, int alert_days);
+std::string_view CertificateStageName(CertificateStage s);  // "", "ahead", "final", "expired"
+
 // Flap damping for server health: `threshold` consecutive failures before one "unreachable",
 // then silence until a success, which sends one "recovered". A success before the threshold
 // resets the count without any message.

@@ -173,5 +173,22 @@ TEST(FlapDamper, AlertsOnceAfterThresholdAndRecoversOnce) {
   EXPECT_EQ(d.Observe(true), S::kNothing);
 }
 
+TEST(CertificateStage, WarnsAheadThenAtThreeDaysThenOnceExpired) {
+  constexpr int64_t kDay = 86'400'000;
+  using C = CertificateStage;
+  EXPECT_EQ(CertificateStageOf(30 * kDay, 14), C::kNone);
+  EXPECT_EQ(CertificateStageOf(14 * kDay + 1, 14), C::kNone);
+  EXPECT_EQ(CertificateStageOf(14 * kDay, 14), C::kAhead);
+  EXPECT_EQ(CertificateStageOf(3 * kDay + 1, 14), C::kAhead);
+  EXPECT_EQ(CertificateStageOf(3 * kDay, 14), C::kFinal);
+  EXPECT_EQ(CertificateStageOf(1, 14), C::kFinal);
+  EXPECT_EQ(CertificateStageOf(0, 14), C::kExpired);
+  EXPECT_EQ(CertificateStageOf(-5 * kDay, 14), C::kExpired);
+  // The three-day warning does not depend on the threshold.
+  EXPECT_EQ(CertificateStageOf(2 * kDay + kDay / 2, 2), C::kFinal);
+  EXPECT_EQ(CertificateStageName(C::kAhead), "ahead");
+  EXPECT_EQ(CertificateStageName(C::kNone), "");
+}
+
 }  // namespace
 }  // namespace wharf::notify

@@ -69,6 +69,9 @@ struct ServeFlags {
   int notify_timeout_ms = 10000;
   int health_failures_before_alert = 3;
   int64_t disk_low_alert_mb = 10240;
+  int certificate_alert_days = 14;
+  int64_t certificate_check_interval_seconds = 21600;
+  int certificate_check_port = 443;
   int64_t health_max_backoff_seconds = 3600;
   int health_concurrency = 16;
   int64_t connect_timeout_ms = 5000;
@@ -235,6 +238,9 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.notify_timeout_ms = f.notify_timeout_ms;
   config.health_failures_before_alert = f.health_failures_before_alert;
   config.disk_low_alert_mb = f.disk_low_alert_mb;
+  config.certificate_alert_days = f.certificate_alert_days;
+  config.certificate_check_interval_ms = f.certificate_check_interval_seconds * 1000;
+  config.certificate_check_port = f.certificate_check_port;
   config.health_max_backoff_ms = f.health_max_backoff_seconds * 1000;
   config.health_concurrency = f.health_concurrency;
   config.connect_timeout_ms = f.connect_timeout_ms;
@@ -611,6 +617,16 @@ int main(int argc, char** argv) {
   serve->add_option("--disk-low-alert-mb", f.disk_low_alert_mb,
                     "Free MiB on a server's / below which one server.disk_low notification is sent (default 10240)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  serve->add_option("--certificate-alert-days", f.certificate_alert_days,
+                    "Days before a served Let's Encrypt certificate expires that certificate.expiring is sent "
+                    "(default 14; again at 3 days and once expired)")
+      ->check(CLI::Range(1, 60));
+  serve->add_option("--certificate-check-interval-seconds", f.certificate_check_interval_seconds,
+                    "How often a healthy server's served certificates are read (default 21600)")
+      ->check(CLI::Range(int64_t{1}, int64_t{604800}));
+  serve->add_option("--certificate-check-port", f.certificate_check_port,
+                    "The port servers answer HTTPS on, where their certificates are read (default 443)")
+      ->check(CLI::Range(1, 65535));
   serve->add_option("--health-max-backoff-seconds", f.health_max_backoff_seconds,
                     "The longest wait between checks of a failing server (default 3600)")
       ->check(CLI::Range(int64_t{1}, int64_t{86400}));

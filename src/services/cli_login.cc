@@ -58,6 +58,14 @@ Result<std::string> CliLogin::Authorize(const Authenticated& who, const CliAutho
     return FieldError("state", "must be 1-128 base64url characters");
   SecretBytes code = secrets::NewToken("wlc_");
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(int64_t live, tx.sso().CountLiveCliCodes(who.user.id, clock_.Now()));
+    if (live >= kMaxLiveCliCodesPerUser) {
+      auto e = Err(ErrorCode::kRateLimited, "This account already has " + std::to_string(live) +
+                                                " command-line sign-ins waiting to be completed. Finish one with "
+                                                "`wharf login --web`, or try again in 2 minutes.");
+      e.value().details["retry_after"] = kCliCodeMs / 1000;
+      return e;
+    }
     store::CliLoginCodeRow row;
     row.code_hash = secrets::TokenHash(code.view());
     row.user_id = who.user.id;

@@ -18,6 +18,9 @@
 namespace wharf::services {
 
 inline constexpr int64_t kCliCodeMs = 2LL * 60 * 1000;
+// Unexchanged codes one user may hold at once: a CLI sign-in takes one; a script or a page that
+// authorises in a loop gets 429 instead of filling the table.
+inline constexpr int64_t kMaxLiveCliCodesPerUser = 10;
 
 struct CliAuthorizeInput {
   std::string redirect_uri;  // http://127.0.0.1:PORT/… or http://[::1]:PORT/… only

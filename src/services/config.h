@@ -113,6 +113,13 @@ struct Config {
   int64_t disk_low_alert_mb = 10240;
   // integration.expiring: how far ahead a known credential expiry is announced.
   int64_t credential_expiry_warning_ms = 7LL * 86'400'000;
+  // certificate.expiring (docs/notifications.md "TLS certificates"): a healthy server's health
+  // check reads, at most every certificate_check_interval_ms, the certificate its proxy serves on
+  // certificate_check_port for each Let's Encrypt domain of its applications, and warns when one
+  // has certificate_alert_days or fewer left (again at 3 days and once expired).
+  int64_t certificate_check_interval_ms = 6LL * 3600 * 1000;
+  int certificate_check_port = 443;
+  int certificate_alert_days = 14;
 };
 
 std::string_view SignupPolicyName(Config::SignupPolicy p);  // "first-user", "invite-only", "open"

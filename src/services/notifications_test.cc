@@ -350,6 +350,82 @@ TEST_F(NotificationsTest, DiskLowAlertsOnceUntilTheDiskRecovers) {
   EXPECT_EQ(events(), (std::vector<std::string>{"server.disk_low", "server.disk_low"}));
 }
 
+TEST_F(NotificationsTest, CertificateExpiringWarnsOncePerStageOfEachServedCertificate) {
+  constexpr int64_t kDay = 86'400'000;
+  auto& n = svc_->notifications();
+  auto ch = VerifiedWebhook("a");
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"certificate.expiring"}}, .channel_ids = {{ch.id}}}, ctx_));
+  auto app = AppIn(p_, "shop");
+  ServiceInput web;
+  web.name = "web";
+  web.type = "app";
+  web.repository = "https://git.example.com/acme/web.git";
+  web.branch = "main";
+  auto ws = svc_->app_services().CreateService(p_, app.id, web, ctx_);
+  ASSERT_TRUE(ws) << ws.error().message;
+  ASSERT_TRUE(svc_->app_services().AddDomain(p_, ws->service.id, "shop.example.test", true, false, ctx_));
+  ASSERT_TRUE(svc_->app_services().AddDomain(p_, ws->service.id, "new.example.test", true, false, ctx_));
+  ASSERT_TRUE(svc_->app_services().AddDomain(p_, ws->service.id, "own.example.test", false, false, ctx_));
+  auto served = [&](int64_t not_after, bool matches = true) {
+    nodes::ServedCertificate c;
+    c.not_before_ms = not_after - 90 * kDay;
+    c.not_after_ms = not_after;
+    c.subject = matches ? "shop.example.test" : "default.invalid";
+    c.issuer = "R11";
+    c.matches_name = matches;
+    return Result<nodes::ServedCertificate>(c);
+  };
+  const int64_t expiry = clock_.Now() + 20 * kDay;
+  nodes_.certificates["shop.example.test"] = served(expiry);
+  nodes_.certificates["new.example.test"] = served(clock_.Now() + kDay, false);  // the proxy's default
+  auto check = [&](int64_t advance) {
+    clock_.Advance(advance);
+    EXPECT_EQ(svc_->servers().RunDueHealthChecks(), 1);
+  };
+  auto events = [&] { return Deliveries(p_); };
+
+  check(7 * 3'600'000);  // 20 days left: read and reported, nothing sent
+  EXPECT_TRUE(events().empty());
+  auto srv = svc_->servers().GetServer(p_, app.server_id, ctx_);
+  ASSERT_TRUE(srv);
+  auto report = nlohmann::json::parse(srv->last_check);
+  ASSERT_EQ(report["certificates"].size(), 2u) << report.dump();  // own.example.test has no Let's Encrypt
+  EXPECT_EQ(report["certificates"][0]["hostname"], "shop.example.test");
+  EXPECT_EQ(report["certificates"][0]["issuer"], "R11");
+  EXPECT_EQ(report["certificates"][0]["matches_hostname"], true);
+  EXPECT_NE(report["certificates"][1]["error"].get<std::string>().find("default.invalid"), std::string::npos);
+  for (const auto& name : nodes_.probed_names()) EXPECT_NE(name, "own.example.test");
+
+  clock_.Advance(10 * kDay);  // 10 days left: one warning, then silence
+  check(7 * 3'600'000);
+  auto ds = events();
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].event, "certificate.expiring");
+  auto ev = nlohmann::json::parse(ds[0].event_json);
+  EXPECT_EQ(ev["severity"], "warning");
+  EXPECT_EQ(ev["application"], "shop");
+  EXPECT_EQ(ev["service"], "web");
+  EXPECT_EQ(ev["server"], "shop-node");
+  EXPECT_NE(ev["what"].get<std::string>().find("shop.example.test"), std::string::npos) << ev.dump();
+  EXPECT_NE(ev["what"].get<std::string>().find("R11"), std::string::npos) << ev.dump();
+  EXPECT_NE(ev["fix"].get<std::string>().find("dokku letsencrypt:enable web --force"), std::string::npos) << ev.dump();
+  check(7 * 3'600'000);
+  const size_t probes = nodes_.probed_names().size();
+  check(3'600'000);  // within the certificate interval: the health check does not read them again
+  EXPECT_EQ(nodes_.probed_names().size(), probes);
+  EXPECT_EQ(events().size(), 1u);
+
+  clock_.Advance(7 * kDay);  // 2 days left: the final warning, critical
+  check(7 * 3'600'000);
+  ds = events();
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(ds[0].event_json)["severity"], "critical");
+
+  nodes_.certificates["shop.example.test"] = served(clock_.Now() + 90 * kDay);  // renewed: quiet again
+  check(7 * 3'600'000);
+  EXPECT_EQ(events().size(), 2u);
+}
+
 TEST_F(NotificationsTest, AFailedIntegrationVerificationIsAnnounced) {
   auto& n = svc_->notifications();
   auto ch = VerifiedWebhook("a");

@@ -266,6 +266,12 @@ Result<CheckOutcome> Servers::CheckServer(const authz::Principal& p, std::string
   std::optional<domain::Server> s = std::move(found.first);
   std::optional<NodeTarget> t = std::move(found.second);
   CheckOutcome out = node_access_.RunNodeChecks(*t, &*s);
+  // The certificates its applications' domains serve (not throttled: someone asked).
+  CertificateSweep certs;
+  if (Reached(out)) {
+    certs = SweepCertificates(*s);
+    if (!certs.report.empty()) out.report["certificates"] = certs.report;
+  }
   // With security groups attached, the check also shows the host firewall rules in force.
   if (!s->security_group_ids.empty() && out.ok) {
     json report = out.report;
@@ -281,11 +287,14 @@ Result<CheckOutcome> Servers::CheckServer(const authz::Principal& p, std::string
     }
     out.report = report;
   }
+  s->last_check = out.report.dump();
   WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
     WHARF_TRY(tx.servers().RecordCheck(*s, domain::ServerCheck{0, s->org_id, s->id, s->last_check_at, out.ok, 0, out.report.dump()},
                                        config_.check_history));
+    for (auto& e : certs.events) WHARF_TRY(core_.Notify(tx, s->org_id, std::move(e)));
     return AuditIn(tx, p, "servers.check", "servers", s->id, ctx, out.ok ? "ok" : s->last_error);
   }));
+  if (!certs.events.empty()) WakeJobWorkers();
   return out;
 }
 
@@ -434,6 +443,20 @@ Result<FirewallState> Servers::ReadFirewall(const authz::Principal& p, std::stri
   return ReadRules(**conn, s, backend);
 }
 
+bool Servers::Reached(const CheckOutcome& out) {
+  // A check that fails only for low disk still reached the server: that is server.disk_low,
+  // not server.unreachable.
+  if (out.ok) return true;
+  if (!out.report.contains("checks")) return false;
+  int failed = 0, disk = 0;
+  for (const auto& c : out.report["checks"]) {
+    if (c.value("status", "") != "failed") continue;
+    ++failed;
+    disk += c.value("code", "") == "disk_low";
+  }
+  return failed > 0 && failed == disk;
+}
+
 int Servers::RunDueHealthChecks() {
   // With several replicas on PostgreSQL only one runs the sweep (the others return at once).
   if (!store_.IsScheduler()) return 0;
@@ -454,6 +477,7 @@ int Servers::RunDueHealthChecks() {
         return Ok();
       });
       CheckOutcome out;
+      CertificateSweep certs;
       if (!lt) {
         s.status = "unhealthy";
         s.last_error = lt.error().details.value("check", "ssh_auth") + ": " + lt.error().message;
@@ -464,26 +488,25 @@ int Servers::RunDueHealthChecks() {
       } else {
         out = node_access_.RunNodeChecks(*t, &s);
       }
+      const bool reachable = Reached(out);
+      // The certificates its applications' domains serve, read from a server that answers.
+      if (reachable && CertificatesDue(s.id)) {
+        certs = SweepCertificates(s);
+        if (!certs.report.empty()) {
+          out.report["certificates"] = certs.report;
+          s.last_check = out.report.dump();
+        }
+      }
       auto wst = store_.Write([&](store::Tx& tx) -> Status {
         WHARF_TRY(tx.servers().RecordCheck(s, domain::ServerCheck{0, s.org_id, s.id, s.last_check_at, out.ok, 0, out.report.dump()},
                                            config_.check_history));
+        for (auto& e : certs.events) WHARF_TRY(core_.Notify(tx, s.org_id, std::move(e)));
         if (!core_.notifier) return Ok();
-        // A check that fails only for low disk still reached the server: that is server.disk_low,
-        // not server.unreachable.
-        bool reachable = out.ok;
-        if (!out.ok && out.report.contains("checks")) {
-          int failed = 0, disk = 0;
-          for (const auto& c : out.report["checks"]) {
-            if (c.value("status", "") != "failed") continue;
-            ++failed;
-            disk += c.value("code", "") == "disk_low";
-          }
-          reachable = failed > 0 && failed == disk;
-        }
         return core_.notifier->ObserveServerHealth(tx, s, reachable, s.last_error,
                                                    out.report.value("disk_free_mb", int64_t{-1}));
       });
       if (!wst) log::Warn("health_check_record_failed", {{"server_id", s.id}, {"error", wst.error().message}});
+      if (wst && !certs.events.empty()) WakeJobWorkers();
     }
   };
   int n = std::max(1, std::min<int>(config_.health_concurrency, static_cast<int>(due.size())));

@@ -86,7 +86,22 @@ class Servers : public Feature {
   Status AuthorizeServerReferences(store::Tx& tx, const authz::Principal& p, const ServerInput& in,
                                    const RequestContext& ctx);
   Status RunOnboarding(JobContext& jc);
+  // certificate.expiring (server_certificates.cc): whether this server's certificates are due a
+  // read (at most every certificate_check_interval_ms per replica; marks them read), and the
+  // read itself: one report entry per Let's Encrypt domain of the server's applications, and
+  // the events to emit.
+  struct CertificateSweep {
+    nlohmann::json report;
+    std::vector<notify::Event> events;
+  };
+  bool CertificatesDue(const std::string& server_id);
+  // Whether a check reached the server: it passed, or failed only for low disk.
+  static bool Reached(const CheckOutcome& out);
+  CertificateSweep SweepCertificates(const domain::Server& s);
+
   NodeAccess& node_access_;
+  std::mutex cert_mu_;
+  std::unordered_map<std::string, Timestamp> cert_checked_at_;  // GUARDED_BY(cert_mu_)
 };
 
 }  // namespace wharf::services

@@ -20,6 +20,8 @@ class ApplicationRepository {
   virtual Status Insert(const Application& a) = 0;  // kConflict on duplicate (org_id, name)
   virtual Result<std::optional<Application>> Find(std::string_view org_id, std::string_view id) = 0;
   virtual Result<std::vector<Application>> List(std::string_view org_id, const PageQuery& page) = 0;
+  // Every application of the org that runs on `server_id`, by (created_at, id).
+  virtual Result<std::vector<Application>> ListOnServer(std::string_view org_id, std::string_view server_id) = 0;
   virtual Status Update(const Application& a) = 0;  // name, description, server_id, updated_at; kConflict on name
   virtual Result<bool> Delete(std::string_view org_id, std::string_view id) = 0;
   virtual Result<int64_t> CountCreatedBy(std::string_view org_id, std::string_view user_id) = 0;

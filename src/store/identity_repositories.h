@@ -175,6 +175,8 @@ class SsoRepository {
 
   // --- wharf login --web ---
   virtual Status InsertCliCode(const CliLoginCodeRow& r) = 0;
+  // How many of the user's codes are still unexpired at `now` (taken codes are gone).
+  virtual Result<int64_t> CountLiveCliCodes(std::string_view user_id, Timestamp now) = 0;
   // The unexpired code with this hash, deleted as it is read (one exchange per code).
   virtual Result<std::optional<CliLoginCodeRow>> TakeCliCode(std::string_view code_hash, Timestamp now) = 0;
 };

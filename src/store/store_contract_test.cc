@@ -131,6 +131,25 @@ TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
   EXPECT_EQ(slug.error().code, ErrorCode::kConflict);
 }
 
+TEST_P(StoreContract, CliLoginCodesAreCountedWhileLiveAndTakenOnce) {
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.sso().InsertCliCode({"h1", "usr_a", "http://127.0.0.1:9/cb", "c", "", 1000}));
+    WHARF_TRY(tx.sso().InsertCliCode({"h2", "usr_a", "http://127.0.0.1:9/cb", "c", "", 2000}));
+    return tx.sso().InsertCliCode({"h3", "usr_b", "http://127.0.0.1:9/cb", "c", "", 2000});
+  }));
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    EXPECT_EQ(*tx.sso().CountLiveCliCodes("usr_a", 500), 2);
+    EXPECT_EQ(*tx.sso().CountLiveCliCodes("usr_a", 1000), 1);  // h1 expired at 1000
+    EXPECT_EQ(*tx.sso().CountLiveCliCodes("usr_c", 500), 0);
+    auto taken = *tx.sso().TakeCliCode("h2", 500);
+    EXPECT_TRUE(taken);
+    if (taken) { EXPECT_EQ(taken->user_id, "usr_a"); }
+    EXPECT_FALSE(*tx.sso().TakeCliCode("h2", 500));  // once
+    EXPECT_EQ(*tx.sso().CountLiveCliCodes("usr_a", 500), 1);
+    return Ok();
+  }));
+}
+
 TEST_P(StoreContract, RolesAreUniquePerOrgAndScopedByOrg) {
   domain::Role r{"rol_v", "org_a", "Viewer", "d", false, {}, {}, 2, 2, "usr_a"};
   r.permissions[Collection::kServers].read = true;
@@ -761,6 +780,11 @@ TEST_P(StoreContract, ApplicationsServicesAndTemplatesStayInTheirOrg) {
     after.after_id = "app_1";
     EXPECT_EQ((*tx.applications().List("org_a", after))[0].id, "app_2");
     EXPECT_EQ(*tx.applications().CountCreatedBy("org_a", "usr_a"), 1);
+    auto on_server = *tx.applications().ListOnServer("org_a", "srv_1");
+    EXPECT_EQ(on_server.size(), 2u);
+    if (on_server.size() == 2) { EXPECT_EQ(on_server[0].id, "app_1"); }
+    EXPECT_TRUE(tx.applications().ListOnServer("org_b", "srv_1")->empty());  // another org's server
+    EXPECT_TRUE(tx.applications().ListOnServer("org_a", "srv_9")->empty());
     auto svcs = *tx.app_services().ListForApplication("org_a", "app_1");
     EXPECT_EQ(svcs.size(), 2u);
     if (svcs.size() == 2) {

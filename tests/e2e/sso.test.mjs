@@ -552,3 +552,22 @@ test('the loopback code: only loopback redirects, S256 only, bound to its verifi
   assert.equal((await exchange(c.json.redirect_to, verifier)).status, 401, 'used once');
   assert.ok(!s.logs.includes(new URL(c.json.redirect_to).searchParams.get('code')), 'codes are not logged');
 });
+
+test('one account holds at most 10 unexchanged CLI sign-in codes; finishing one frees a place', async () => {
+  const { verifier, challenge } = pkce();
+  const authorize = () => api(s.url, 'POST', '/api/v1/auth/cli/authorize', { token: admin.token, body: { redirect_uri: 'http://127.0.0.1:9/cb', state: 'cap', code_challenge: challenge, code_challenge_method: 'S256' } });
+  const codes = [];
+  for (let i = 0; i < 10; ++i) {
+    const r = await authorize();
+    assert.equal(r.status, 200, `code ${i + 1}: ${r.text}`);
+    codes.push(r.json.redirect_to);
+  }
+  const over = await authorize();
+  assert.equal(over.status, 429, over.text);
+  assert.equal(over.json.error.code, 'rate_limited');
+  assert.equal(over.json.error.details.retry_after, 120);
+  assert.match(over.json.error.message, /10 command-line sign-ins waiting/);
+  const done = await api(s.url, 'POST', '/api/v1/auth/cli/token', { body: { code: new URL(codes[0]).searchParams.get('code'), code_verifier: verifier, redirect_uri: 'http://127.0.0.1:9/cb' } });
+  assert.equal(done.status, 200, done.text);
+  assert.equal((await authorize()).status, 200, 'a finished sign-in frees its place');
+});

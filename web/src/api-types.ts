@@ -171,7 +171,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Authorise `wharf login --web` from the browser (a session, not an API token): answers the loopback URL with a single-use code (2 minutes) to send the browser to */
+        /** Authorise `wharf login --web` from the browser (a session, not an API token): answers the loopback URL with a single-use code (2 minutes) to send the browser to; 429 when the account already has 10 codes waiting */
         post: operations["createAuthCliAuthorize"];
         delete?: never;
         options?: never;
@@ -3460,6 +3460,19 @@ export interface components {
             /** @description ssh, https, custom-tcp, all-traffic, ... */
             type: string;
         };
+        ServedCertificate: {
+            application: string;
+            /** Format: int64 */
+            days_left?: number;
+            error?: string;
+            hostname: string;
+            issuer?: string;
+            matches_hostname?: boolean;
+            /** Format: date-time */
+            not_after?: string;
+            service: string;
+            subject?: string;
+        };
         Server: {
             /** Format: date-time */
             created_at: string;
@@ -3486,6 +3499,7 @@ export interface components {
         ServerReport: {
             /** Format: int64 */
             at?: number;
+            certificates?: components["schemas"]["ServedCertificate"][];
             checks: components["schemas"]["Check"][];
             /** Format: int64 */
             disk_free_mb?: number;
@@ -4540,6 +4554,17 @@ export interface operations {
             /** @description unsupported_media_type: send application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: retry after the Retry-After header's seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -101,7 +101,11 @@ export interface List<T> { items: T[]; next_cursor: string | null }
 // ---- servers, security groups, jobs, explain, diagnose ----
 export type CheckStatus = 'passed' | 'failed' | 'skipped' | 'not_applicable';
 export interface Check { name: string; status: CheckStatus; message?: string; evidence?: string; code?: string; layer?: string; fix?: string }
-export interface CheckReport { at: number; ok: boolean; checks: Check[]; os?: string; dokku_version?: string; disk_free_mb?: number; host_key_fingerprint?: string; duration_ms?: number }
+export type ServedCertificate = Schemas['ServedCertificate'];
+export interface CheckReport {
+  at: number; ok: boolean; checks: Check[]; os?: string; dokku_version?: string; disk_free_mb?: number; host_key_fingerprint?: string; duration_ms?: number;
+  certificates?: ServedCertificate[];
+}
 export type Server = Omit<Schemas['Server'], 'last_check'> & { last_check: CheckReport | null };
 export interface BackupStorage {
   id: string; name: string; endpoint: string; endpoint_url: string; region: string; bucket: string; prefix: string;

@@ -47,6 +47,8 @@ class FakeNodes final : public nodes::NodeExecutor {
   nodes::CheckReport report = Healthy("SHA256:fake");
   std::map<std::string, nodes::CommandResult> answers;  // "dokku version" → result; others: exit 0
   bool refuse = false;                                  // Open fails with kRefused
+  // What ReadServedCertificate answers per SNI name; a name not listed: connection refused.
+  std::map<std::string, Result<nodes::ServedCertificate>> certificates;
 
   // Each command run on any session (argv joined by spaces), and each target checked.
   std::vector<std::string> commands() {
@@ -71,6 +73,20 @@ class FakeNodes final : public nodes::NodeExecutor {
     std::lock_guard lock(mu_);
     checked_.push_back(t.host);
     return report;
+  }
+  Result<nodes::ServedCertificate> ReadServedCertificate(std::string_view host, int port, std::string_view name,
+                                                         std::chrono::milliseconds) override {
+    std::lock_guard lock(mu_);
+    probed_.push_back(std::string(name));
+    if (auto it = certificates.find(std::string(name)); it != certificates.end()) return it->second;
+    return Err(ErrorCode::kValidationFailed,
+               "Cannot connect to " + std::string(host) + ":" + std::to_string(port) + ": Connection refused",
+               Layer::kNetwork);
+  }
+  // Each SNI name ReadServedCertificate was asked for.
+  std::vector<std::string> probed_names() {
+    std::lock_guard lock(mu_);
+    return probed_;
   }
 
  private:
@@ -111,6 +127,7 @@ class FakeNodes final : public nodes::NodeExecutor {
   std::mutex mu_;
   std::vector<std::string> commands_;  // GUARDED_BY(mu_)
   std::vector<std::string> checked_;   // GUARDED_BY(mu_)
+  std::vector<std::string> probed_;    // GUARDED_BY(mu_)
 };
 
 }  // namespace wharf::services::testing

@@ -29,6 +29,11 @@ WHARF_SQL_REPO(Applications, ApplicationRepository)
     Keyset(q.Text(org_id).Text(page.created_by).Text(page.created_by), page);
     return Collect<Application>(q, rows::ReadApplication<Q>);
   }
+  Result<std::vector<Application>> ListOnServer(std::string_view org_id, std::string_view server_id) override {
+    Q q(c_, "SELECT " WHARF_APP_COLS " FROM applications WHERE org_id = ? AND server_id = ? ORDER BY created_at, id");
+    q.Text(org_id).Text(server_id);
+    return Collect<Application>(q, rows::ReadApplication<Q>);
+  }
   Status Update(const Application& a) override {
     Q q(c_, "UPDATE applications SET name = ?, description = ?, server_id = ?, updated_at = ? WHERE org_id = ? AND id = ?");
     q.Text(a.name).Text(a.description).Text(a.server_id).Int(a.updated_at).Text(a.org_id).Text(a.id);

@@ -327,6 +327,12 @@ WHARF_SQL_REPO(Sso, SsoRepository)
     q.Int(r.expires_at);
     return q.Exec();
   }
+  Result<int64_t> CountLiveCliCodes(std::string_view user_id, Timestamp now) override {
+    Q q(c_, "SELECT COUNT(*) FROM cli_login_codes WHERE user_id = ? AND expires_at > ?");
+    q.Text(user_id).Int(now);
+    WHARF_ASSIGN_OR_RETURN(auto n, One<int64_t>(q, [](Q& r) -> Result<int64_t> { return r.I64(0); }));
+    return n.value_or(0);
+  }
   Result<std::optional<CliLoginCodeRow>> TakeCliCode(std::string_view code_hash, Timestamp now) override {
     Q q(c_, "SELECT code_hash, user_id, redirect_uri, code_challenge, sso_provider_id, expires_at FROM cli_login_codes "
             "WHERE code_hash = ?");

@@ -240,6 +240,31 @@ export function ServerPage(props: { id: string }) {
           <CheckList checks={s.last_check.checks} testId="last-check" />
         </section>
       )}
+      {s.last_check?.certificates && s.last_check.certificates.length > 0 && (
+        <section class="panel">
+          <h2>TLS certificates</h2>
+          <p class="muted small">What this server serves for its applications' Let's Encrypt domains, read by its health checks.</p>
+          <div class="table-wrap"><table class="stack" data-testid="certificates">
+            <thead>
+              <tr><th>Domain</th><th>Service</th><th>Expires</th><th>Issuer</th></tr>
+            </thead>
+            <tbody>
+              {s.last_check.certificates.map((c) => (
+                <tr key={c.hostname} data-hostname={c.hostname}>
+                  <td data-label="Domain" class="mono">{c.hostname}</td>
+                  <td data-label="Service">{c.application}/{c.service}</td>
+                  <td data-label="Expires">
+                    {c.error ? <span class="pill bad">{c.error}</span> : (
+                      <>{fmtTime(c.not_after ?? null)} <span class={`pill ${(c.days_left ?? 0) <= 3 ? 'bad' : (c.days_left ?? 0) <= 14 ? 'warn' : 'ok'}`}>{c.days_left} days left</span></>
+                    )}
+                  </td>
+                  <td data-label="Issuer">{c.issuer ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table></div>
+        </section>
+      )}
       <section class="panel">
         <h2>History</h2>
         {hist.error ? <ErrorBox error={hist.error} /> : !hist.data ? <Loading /> : hist.data.items.length === 0 ? <p class="muted">No checks yet.</p> : (

@@ -1,0 +1,35 @@
+// Reads the TLS certificate a node's proxy serves for a host name: connect to the server's
+// address (not the name's DNS, which may point at a CDN), send the name as SNI, and report the
+// leaf certificate's validity and whether it covers the name. The chain is not judged: the probe
+// reads what is served, it does not decide whether to trust it.
+//
+//   WHARF_ASSIGN_OR_RETURN(nodes::ServedCertificate c,
+//                          nodes::ReadServedCertificate("203.0.113.7", 443, "shop.example.com", 5s));
+//   int64_t days_left = (c.not_after_ms - now_ms) / 86'400'000;
+//
+// Errors: kValidationFailed with layer network: the name did not resolve, the connection was
+// refused or timed out, or the TLS handshake failed. Messages name host:port and the name.
+// Thread-safety: no shared state.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace wharf::nodes {
+
+struct ServedCertificate {
+  int64_t not_before_ms = 0;
+  int64_t not_after_ms = 0;
+  std::string subject;        // the subject's CN (or the whole subject when it has none)
+  std::string issuer;         // the issuer's CN, else its O ("R11", "Let's Encrypt")
+  bool matches_name = false;  // the certificate's names (SAN, else CN) cover the SNI name
+};
+
+Result<ServedCertificate> ReadServedCertificate(std::string_view host, int port, std::string_view server_name,
+                                                std::chrono::milliseconds timeout);
+
+}  // namespace wharf::nodes
