@@ -57,8 +57,11 @@ class SigpipeBlocked {
   sigset_t old_mask_, old_pending_;
 };
 
-tl::unexpected<Error> Fail(std::string message) {
-  return Err(ErrorCode::kValidationFailed, std::move(message), Layer::kNetwork);
+// `stage` "connect" (the host:port itself failed: every name on it would) or "tls".
+tl::unexpected<Error> Fail(std::string message, std::string_view stage = "tls") {
+  auto e = Err(ErrorCode::kValidationFailed, std::move(message), Layer::kNetwork);
+  e.value().details["stage"] = std::string(stage);
+  return e;
 }
 
 // Connects to one address within `timeout`; returns the errno of the failure (0 = connected).
@@ -112,7 +115,7 @@ Result<ServedCertificate> ReadServedCertificate(std::string_view host, int port,
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   if (int rc = ::getaddrinfo(std::string(host).c_str(), std::to_string(port).c_str(), &hints, &res); rc != 0)
-    return Fail("Cannot resolve " + std::string(host) + ": " + ::gai_strerror(rc));
+    return Fail("Cannot resolve " + std::string(host) + ": " + ::gai_strerror(rc), "connect");
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addrs(res, ::freeaddrinfo);
   Fd sock;
   int last = 0;
@@ -128,8 +131,9 @@ Result<ServedCertificate> ReadServedCertificate(std::string_view host, int port,
     }
   }
   if (sock.fd < 0)
-    return Fail("Cannot connect to " + where + " for " + name + ": " +
-                (last == ETIMEDOUT ? std::string("timed out") : std::string(std::strerror(last))));
+    return Fail("Cannot connect to " + where + ": " +
+                    (last == ETIMEDOUT ? std::string("timed out") : std::string(std::strerror(last))),
+                "connect");
 
   SigpipeBlocked no_sigpipe;
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);

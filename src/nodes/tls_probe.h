@@ -7,8 +7,9 @@
 //                          nodes::ReadServedCertificate("203.0.113.7", 443, "shop.example.com", 5s));
 //   int64_t days_left = (c.not_after_ms - now_ms) / 86'400'000;
 //
-// Errors: kValidationFailed with layer network: the name did not resolve, the connection was
-// refused or timed out, or the TLS handshake failed. Messages name host:port and the name.
+// Errors: kValidationFailed with layer network and details.stage: "connect" when the host did not
+// resolve or host:port refused or timed out (any name would fail the same way; the message names
+// host:port), "tls" when the handshake failed (the message names host:port and the name).
 // Thread-safety: no shared state.
 #pragma once
 

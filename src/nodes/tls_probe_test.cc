@@ -144,6 +144,7 @@ TEST(ReadServedCertificate, ReadsExpiryIssuerAndWhetherTheNameIsCovered) {
   auto refused = ReadServedCertificate("127.0.0.1", port, "shop.example.test", 2000ms);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().layer, Layer::kNetwork);
+  EXPECT_EQ(refused.error().details.value("stage", ""), "connect");
   EXPECT_NE(refused.error().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << refused.error().message;
   EXPECT_NE(refused.error().message.find("refused"), std::string::npos) << refused.error().message;
 }
@@ -164,6 +165,7 @@ TEST(ReadServedCertificate, APortThatIsNotTlsFailsTheHandshakeByName) {
   ::close(fd);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("TLS handshake"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().details.value("stage", ""), "tls");
   EXPECT_NE(r.error().message.find("shop.example.test"), std::string::npos) << r.error().message;
 }
 

@@ -426,6 +426,28 @@ TEST_F(NotificationsTest, CertificateExpiringWarnsOncePerStageOfEachServedCertif
   EXPECT_EQ(events().size(), 2u);
 }
 
+TEST_F(NotificationsTest, AServerWithoutHttpsIsTriedOnceForAllItsDomainsAndAnnouncesNothing) {
+  auto ch = VerifiedWebhook("a");
+  ASSERT_TRUE(svc_->notifications().CreateRule(p_, {.events = {{"certificate.expiring"}}, .channel_ids = {{ch.id}}}, ctx_));
+  auto app = AppIn(p_, "shop");
+  ServiceInput web;
+  web.name = "web";
+  web.type = "app";
+  web.repository = "https://git.example.com/acme/web.git";
+  web.branch = "main";
+  auto ws = svc_->app_services().CreateService(p_, app.id, web, ctx_);
+  ASSERT_TRUE(ws) << ws.error().message;
+  for (const char* h : {"a.example.test", "b.example.test", "c.example.test"})
+    ASSERT_TRUE(svc_->app_services().AddDomain(p_, ws->service.id, h, true, false, ctx_));
+  auto out = svc_->servers().CheckServer(p_, app.server_id, ctx_);  // an on-demand check reads them too
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(nodes_.probed_names().size(), 1u);  // refused once: the other two are not tried
+  ASSERT_EQ(out->report["certificates"].size(), 3u) << out->report.dump();
+  for (const auto& c : out->report["certificates"])
+    EXPECT_NE(c["error"].get<std::string>().find("Connection refused"), std::string::npos) << c.dump();
+  EXPECT_TRUE(Deliveries(p_).empty());
+}
+
 TEST_F(NotificationsTest, AFailedIntegrationVerificationIsAnnounced) {
   auto& n = svc_->notifications();
   auto ch = VerifiedWebhook("a");

@@ -4,6 +4,7 @@
 // server's own address with the domain as SNI), adds what it read to the check's report, and
 // warns when a certificate covering its domain is close to its end.
 #include <algorithm>
+#include <optional>
 
 #include "base/log.h"
 #include "services/servers.h"
@@ -49,10 +50,19 @@ Servers::CertificateSweep Servers::SweepCertificates(const domain::Server& s) {
     return out;
   }
   const auto timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  // When host:port itself cannot be reached, every domain fails the same way: one attempt, not one
+  // connect timeout per domain.
+  std::optional<std::string> unreachable;
   for (const auto& d : domains) {
     json entry = {{"application", d.app.name}, {"service", d.service.name}, {"hostname", d.hostname}};
+    if (unreachable) {
+      entry["error"] = *unreachable;
+      out.report.push_back(std::move(entry));
+      continue;
+    }
     auto cert = nodes_.ReadServedCertificate(s.host, config_.certificate_check_port, d.hostname, timeout);
     if (!cert) {
+      if (cert.error().details.value("stage", "") == "connect") unreachable = cert.error().message;
       entry["error"] = cert.error().message;
       out.report.push_back(std::move(entry));
       continue;

@@ -79,9 +79,11 @@ class FakeNodes final : public nodes::NodeExecutor {
     std::lock_guard lock(mu_);
     probed_.push_back(std::string(name));
     if (auto it = certificates.find(std::string(name)); it != certificates.end()) return it->second;
-    return Err(ErrorCode::kValidationFailed,
-               "Cannot connect to " + std::string(host) + ":" + std::to_string(port) + ": Connection refused",
-               Layer::kNetwork);
+    auto e = Err(ErrorCode::kValidationFailed,
+                 "Cannot connect to " + std::string(host) + ":" + std::to_string(port) + ": Connection refused",
+                 Layer::kNetwork);
+    e.value().details["stage"] = "connect";
+    return e;
   }
   // Each SNI name ReadServedCertificate was asked for.
   std::vector<std::string> probed_names() {
