@@ -73,6 +73,16 @@ class NotificationsTest : public testing::ServicesFixture<NullMailer> {
     return *app;
   }
 
+  // A git service "web" of `app` (nothing reaches the repository's host: no Git provider).
+  Result<ServiceView> WebService(const domain::Application& app) {
+    ServiceInput web;
+    web.name = "web";
+    web.type = "app";
+    web.repository = "https://git.example.com/acme/web.git";
+    web.branch = "main";
+    return svc_->app_services().CreateService(p_, app.id, web, ctx_);
+  }
+
   std::vector<domain::NotificationDelivery> Deliveries(const authz::Principal& p) {
     auto page = svc_->notifications().ListDeliveries(p, "", 200, "", ctx_);
     EXPECT_TRUE(page) << page.error().message;
@@ -356,12 +366,7 @@ TEST_F(NotificationsTest, CertificateExpiringWarnsOncePerStageOfEachServedCertif
   auto ch = VerifiedWebhook("a");
   ASSERT_TRUE(n.CreateRule(p_, {.events = {{"certificate.expiring"}}, .channel_ids = {{ch.id}}}, ctx_));
   auto app = AppIn(p_, "shop");
-  ServiceInput web;
-  web.name = "web";
-  web.type = "app";
-  web.repository = "https://git.example.com/acme/web.git";
-  web.branch = "main";
-  auto ws = svc_->app_services().CreateService(p_, app.id, web, ctx_);
+  auto ws = WebService(app);
   ASSERT_TRUE(ws) << ws.error().message;
   ASSERT_TRUE(svc_->app_services().AddDomain(p_, ws->service.id, "shop.example.test", true, false, ctx_));
   ASSERT_TRUE(svc_->app_services().AddDomain(p_, ws->service.id, "new.example.test", true, false, ctx_));
@@ -430,12 +435,7 @@ TEST_F(NotificationsTest, AServerWithoutHttpsIsTriedOnceForAllItsDomainsAndAnnou
   auto ch = VerifiedWebhook("a");
   ASSERT_TRUE(svc_->notifications().CreateRule(p_, {.events = {{"certificate.expiring"}}, .channel_ids = {{ch.id}}}, ctx_));
   auto app = AppIn(p_, "shop");
-  ServiceInput web;
-  web.name = "web";
-  web.type = "app";
-  web.repository = "https://git.example.com/acme/web.git";
-  web.branch = "main";
-  auto ws = svc_->app_services().CreateService(p_, app.id, web, ctx_);
+  auto ws = WebService(app);
   ASSERT_TRUE(ws) << ws.error().message;
   for (const char* h : {"a.example.test", "b.example.test", "c.example.test"})
     ASSERT_TRUE(svc_->app_services().AddDomain(p_, ws->service.id, h, true, false, ctx_));
