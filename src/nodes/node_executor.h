@@ -62,7 +62,7 @@ class NodeExecutor {
   virtual CheckReport RunChecks(const Target& t, const CheckOptions& o) = 0;
   // The certificate the node serves on host:port for `server_name` (nodes::ReadServedCertificate).
   virtual Result<ServedCertificate> ReadServedCertificate(std::string_view host, int port, std::string_view server_name,
-                                                          std::chrono::milliseconds timeout) = 0;
+                                                          const ConnectOptions& o) = 0;
 };
 
 // The real executor: libssh connections (nodes::Connection) and nodes::RunChecks.
@@ -72,7 +72,7 @@ class SshNodeExecutor final : public NodeExecutor {
                                         std::string* host_key_fingerprint) override;
   CheckReport RunChecks(const Target& t, const CheckOptions& o) override;
   Result<ServedCertificate> ReadServedCertificate(std::string_view host, int port, std::string_view server_name,
-                                                  std::chrono::milliseconds timeout) override;
+                                                  const ConnectOptions& o) override;
 };
 
 }  // namespace wharf::nodes

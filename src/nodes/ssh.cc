@@ -192,6 +192,10 @@ Status Pump(ssh_channel ch, std::chrono::milliseconds timeout, const std::functi
 
 }  // namespace
 
+Result<int> ConnectTcp(const Target& t, const ConnectOptions& o, ConnectFailure* failure, std::string* address) {
+  return TcpConnect(t, o, failure, address);
+}
+
 struct Connection::Impl {
   ssh_session session = nullptr;
   ~Impl() {

@@ -73,6 +73,12 @@ std::string CommandLine(const std::vector<std::string>& argv);
 bool IsPrivateAddress(std::string_view ip);
 bool IsIpLiteral(std::string_view host);
 
+// A blocking TCP socket to t.host:t.port (the caller closes it): the host is resolved once, every
+// address it resolves to passes the private-target guard (unless o.allow_private_targets) before
+// anything connects, and the first address that answers within o.connect_timeout is used. On
+// failure `*failure` names why and the message names the address; `*address` is the one used.
+Result<int> ConnectTcp(const Target& t, const ConnectOptions& o, ConnectFailure* failure, std::string* address);
+
 class Connection;
 
 // A command whose standard input and output are streamed (database dumps and restores): the

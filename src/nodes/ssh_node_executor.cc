@@ -51,8 +51,8 @@ CheckReport SshNodeExecutor::RunChecks(const Target& t, const CheckOptions& o) {
 
 Result<ServedCertificate> SshNodeExecutor::ReadServedCertificate(std::string_view host, int port,
                                                                  std::string_view server_name,
-                                                                 std::chrono::milliseconds timeout) {
-  return nodes::ReadServedCertificate(host, port, server_name, timeout);
+                                                                 const ConnectOptions& o) {
+  return nodes::ReadServedCertificate(host, port, server_name, o);
 }
 
 }  // namespace wharf::nodes

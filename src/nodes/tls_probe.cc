@@ -1,11 +1,8 @@
 #include "nodes/tls_probe.h"
 
-#include <fcntl.h>
-#include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -64,28 +61,6 @@ tl::unexpected<Error> Fail(std::string message, std::string_view stage = "tls") 
   return e;
 }
 
-// Connects to one address within `timeout`; returns the errno of the failure (0 = connected).
-int ConnectOne(int fd, const addrinfo& ai, std::chrono::milliseconds timeout) {
-  int flags = ::fcntl(fd, F_GETFL, 0);
-  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-  if (::connect(fd, ai.ai_addr, ai.ai_addrlen) != 0) {
-    if (errno != EINPROGRESS) return errno;
-    pollfd p{fd, POLLOUT, 0};
-    int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    if (n == 0) return ETIMEDOUT;
-    if (n < 0) return errno;
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return err;
-  }
-  ::fcntl(fd, F_SETFL, flags);
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return 0;
-}
-
 std::string NameEntry(X509_NAME* name, int nid) {
   int i = X509_NAME_get_index_by_NID(name, nid, -1);
   if (i < 0) return "";
@@ -107,33 +82,21 @@ Result<int64_t> TimeMs(const ASN1_TIME* t) {
 }  // namespace
 
 Result<ServedCertificate> ReadServedCertificate(std::string_view host, int port, std::string_view server_name,
-                                                std::chrono::milliseconds timeout) {
+                                                const ConnectOptions& o) {
   const std::string where = std::string(host) + ":" + std::to_string(port);
   const std::string name(server_name);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (int rc = ::getaddrinfo(std::string(host).c_str(), std::to_string(port).c_str(), &hints, &res); rc != 0)
-    return Fail("Cannot resolve " + std::string(host) + ": " + ::gai_strerror(rc), "connect");
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addrs(res, ::freeaddrinfo);
-  Fd sock;
-  int last = 0;
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    Fd fd{::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)};
-    if (fd.fd < 0) {
-      last = errno;
-      continue;
-    }
-    if ((last = ConnectOne(fd.fd, *ai, timeout)) == 0) {
-      std::swap(sock.fd, fd.fd);
-      break;
-    }
-  }
-  if (sock.fd < 0)
-    return Fail("Cannot connect to " + where + ": " +
-                    (last == ETIMEDOUT ? std::string("timed out") : std::string(std::strerror(last))),
-                "connect");
+  Target target;
+  target.host = std::string(host);
+  target.port = port;
+  ConnectFailure failure = ConnectFailure::kNone;
+  std::string address;
+  auto fd = ConnectTcp(target, o, &failure, &address);
+  if (!fd) return Fail("HTTPS connection failed: " + fd.error().message, "connect");
+  Fd sock{*fd};
+  const auto timeout = o.connect_timeout;
+  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  ::setsockopt(sock.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(sock.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
   SigpipeBlocked no_sigpipe;
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);

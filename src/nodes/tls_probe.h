@@ -4,12 +4,16 @@
 // reads what is served, it does not decide whether to trust it.
 //
 //   WHARF_ASSIGN_OR_RETURN(nodes::ServedCertificate c,
-//                          nodes::ReadServedCertificate("203.0.113.7", 443, "shop.example.com", 5s));
+//                          nodes::ReadServedCertificate("203.0.113.7", 443, "shop.example.com", opts));
 //   int64_t days_left = (c.not_after_ms - now_ms) / 86'400'000;
 //
+// The connection is nodes::ConnectTcp's: the host is resolved once and the private-target guard
+// applies (o.allow_private_targets), as for SSH; o.connect_timeout bounds the connect and each
+// read or write of the handshake.
 // Errors: kValidationFailed with layer network and details.stage: "connect" when the host did not
-// resolve or host:port refused or timed out (any name would fail the same way; the message names
-// host:port), "tls" when the handshake failed (the message names host:port and the name).
+// resolve, is a refused private target, or host:port refused or timed out (any name would fail the
+// same way; the message names host:port), "tls" when the handshake failed (the message names
+// host:port and the name).
 // Thread-safety: no shared state.
 #pragma once
 
@@ -19,6 +23,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "nodes/ssh.h"
 
 namespace wharf::nodes {
 
@@ -31,6 +36,6 @@ struct ServedCertificate {
 };
 
 Result<ServedCertificate> ReadServedCertificate(std::string_view host, int port, std::string_view server_name,
-                                                std::chrono::milliseconds timeout);
+                                                const ConnectOptions& o);
 
 }  // namespace wharf::nodes

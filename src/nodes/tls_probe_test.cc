@@ -26,6 +26,13 @@ using namespace std::chrono_literals;
 
 constexpr int64_t kDay = 86'400;
 
+ConnectOptions Options(bool allow_private = true) {
+  ConnectOptions o;
+  o.connect_timeout = 2000ms;
+  o.allow_private_targets = allow_private;
+  return o;
+}
+
 // A listening socket on 127.0.0.1 with a free port.
 int Listen(int* port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -127,7 +134,7 @@ TEST(ReadServedCertificate, ReadsExpiryIssuerAndWhetherTheNameIsCovered) {
   {
     TlsServer server(cert, 2);
     port = server.port();
-    auto c = ReadServedCertificate("127.0.0.1", port, "shop.example.test", 2000ms);
+    auto c = ReadServedCertificate("127.0.0.1", port, "shop.example.test", Options());
     ASSERT_TRUE(c) << c.error().message;
     EXPECT_EQ(c->not_after_ms, not_after * 1000);
     EXPECT_LT(c->not_before_ms, c->not_after_ms);
@@ -135,18 +142,28 @@ TEST(ReadServedCertificate, ReadsExpiryIssuerAndWhetherTheNameIsCovered) {
     EXPECT_EQ(c->subject, "shop.example.test");
     EXPECT_TRUE(c->matches_name);
     // The same certificate asked for another name: read, but not covering it.
-    auto other = ReadServedCertificate("localhost", port, "www.example.test", 2000ms);
+    auto other = ReadServedCertificate("localhost", port, "www.example.test", Options());
     ASSERT_TRUE(other) << other.error().message;
     EXPECT_FALSE(other->matches_name);
     EXPECT_EQ(server.Finish(), "www.example.test");
   }
   // Nothing listens there any more.
-  auto refused = ReadServedCertificate("127.0.0.1", port, "shop.example.test", 2000ms);
+  auto refused = ReadServedCertificate("127.0.0.1", port, "shop.example.test", Options());
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().layer, Layer::kNetwork);
   EXPECT_EQ(refused.error().details.value("stage", ""), "connect");
   EXPECT_NE(refused.error().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << refused.error().message;
   EXPECT_NE(refused.error().message.find("refused"), std::string::npos) << refused.error().message;
+}
+
+TEST(ReadServedCertificate, ThePrivateTargetGuardAppliesAsForSsh) {
+  int port = 0;
+  int fd = Listen(&port);  // listening, so only the guard can refuse
+  auto r = ReadServedCertificate("127.0.0.1", port, "shop.example.test", Options(/*allow_private=*/false));
+  ::close(fd);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().details.value("stage", ""), "connect");
+  EXPECT_NE(r.error().message.find("does not allow private targets"), std::string::npos) << r.error().message;
 }
 
 TEST(ReadServedCertificate, APortThatIsNotTlsFailsTheHandshakeByName) {
@@ -160,7 +177,7 @@ TEST(ReadServedCertificate, APortThatIsNotTlsFailsTheHandshakeByName) {
     [[maybe_unused]] auto w = ::write(c, reply, sizeof reply - 1);
     ::close(c);
   });
-  auto r = ReadServedCertificate("127.0.0.1", port, "shop.example.test", 2000ms);
+  auto r = ReadServedCertificate("127.0.0.1", port, "shop.example.test", Options());
   t.join();
   ::close(fd);
   ASSERT_FALSE(r);

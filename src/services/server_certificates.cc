@@ -49,7 +49,7 @@ Servers::CertificateSweep Servers::SweepCertificates(const domain::Server& s) {
     log::Warn("certificate_sweep_failed", {{"server_id", s.id}, {"error", rd.error().message}});
     return out;
   }
-  const auto timeout = std::chrono::milliseconds(config_.connect_timeout_ms);
+  const nodes::ConnectOptions connect = node_access_.NodeConnectOptions();  // timeout, private-target guard
   // When host:port itself cannot be reached, every domain fails the same way: one attempt, not one
   // connect timeout per domain.
   std::optional<std::string> unreachable;
@@ -60,7 +60,7 @@ Servers::CertificateSweep Servers::SweepCertificates(const domain::Server& s) {
       out.report.push_back(std::move(entry));
       continue;
     }
-    auto cert = nodes_.ReadServedCertificate(s.host, config_.certificate_check_port, d.hostname, timeout);
+    auto cert = nodes_.ReadServedCertificate(s.host, config_.certificate_check_port, d.hostname, connect);
     if (!cert) {
       if (cert.error().details.value("stage", "") == "connect") unreachable = cert.error().message;
       entry["error"] = cert.error().message;

@@ -75,12 +75,12 @@ class FakeNodes final : public nodes::NodeExecutor {
     return report;
   }
   Result<nodes::ServedCertificate> ReadServedCertificate(std::string_view host, int port, std::string_view name,
-                                                         std::chrono::milliseconds) override {
+                                                         const nodes::ConnectOptions&) override {
     std::lock_guard lock(mu_);
     probed_.push_back(std::string(name));
     if (auto it = certificates.find(std::string(name)); it != certificates.end()) return it->second;
     auto e = Err(ErrorCode::kValidationFailed,
-                 "Cannot connect to " + std::string(host) + ":" + std::to_string(port) + ": Connection refused",
+                 "HTTPS connection failed: " + std::string(host) + ":" + std::to_string(port) + ": Connection refused",
                  Layer::kNetwork);
     e.value().details["stage"] = "connect";
     return e;
