@@ -126,7 +126,7 @@ export function NotificationsPage() {
       {secret && (
         <p class="alert info" role="status" data-testid="signing-secret">
           {secret.oldUntil ? 'New signing secret' : 'Signing secret'} of <strong>{secret.name}</strong>, shown only now: <code>{secret.value}</code>{' '}
-          <button type="button" class="link" onClick={copySecret}>Copy</button>. Your receiver verifies each
+          <button type="button" class="link" onClick={copySecret} aria-label={`Copy the signing secret of ${secret.name}`}>Copy</button>. Your receiver verifies each
           request's <code>webhook-signature</code> with it (Standard Webhooks).
           {secret.oldUntil && <> The old secret keeps signing beside it until <strong data-testid="old-secret-until">{fmtTime(secret.oldUntil)}</strong>: give the receiver the new one before then.</>}{' '}
           <button type="button" class="link" onClick={() => setSecret(null)}>I saved it</button>
