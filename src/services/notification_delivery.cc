@@ -1,7 +1,8 @@
 // The Notifier side of Notifications: routing an event to channels (Emit), the health sweep's
 // flap damping, the `notify` delivery job (send, then succeeded / retrying / failed) and the
-// retry sweep; a webhook's signatures, two during a secret rotation's overlap. No secret reaches a job payload, a delivery row, a log line or an error: the job
-// names the delivery; the handler opens the channel's sealed URL or signing secret itself.
+// retry sweep; a webhook carries two signatures during a secret rotation's overlap. No secret
+// reaches a job payload, a delivery row, a log line or an error: the job names the delivery; the
+// handler opens the channel's sealed URL or signing secret(s) itself.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -209,10 +210,9 @@ Result<Notifications::ChannelKeys> Notifications::OpenChannelKeys(store::Tx& tx,
                                                      {channel.org_id, kNotificationChannels.name, channel.id, field},
                                                      it->second));
   if (webhook && PreviousSecretExpiresAt(channel, clock_.Now()) != 0) {
+    const secrets::FieldRef ref{channel.org_id, kNotificationChannels.name, channel.id, kPreviousSigningSecret};
     WHARF_ASSIGN_OR_RETURN(keys.previous,
-                           envelope_.Open(org->wrapped_data_key,
-                                          {channel.org_id, kNotificationChannels.name, channel.id, kPreviousSigningSecret},
-                                          channel.sealed.at(kPreviousSigningSecret)));
+                           envelope_.Open(org->wrapped_data_key, ref, channel.sealed.at(kPreviousSigningSecret)));
   }
   return keys;
 }
@@ -278,7 +278,8 @@ Notifications::Sent Notifications::Send(const domain::Integration& channel, cons
     if (!sig) {
       out.error = "The channel's signing secret is unusable.";
       out.layer = "webhook";
-      out.fix = "Rotate the channel's signing secret (wharf notify channel rotate-secret) and give the receiver the new one.";
+      out.fix = "Rotate the channel's signing secret (wharf notify channel rotate-secret) and give the receiver "
+                "the new one.";
       return done();
     }
     call.headers.emplace_back("webhook-id", message_id);
