@@ -27,7 +27,11 @@ json ChannelJson(const domain::Integration& c) {
     j["addresses"] = a.is_array() ? a : json::array();
   } else if (type == "webhook") {
     j["url"] = c.Field("url");
-    j["signing_secret"] = {{"set", c.sealed.count("signing_secret") > 0}};
+    // Rotation state: when it was last rotated, and while the old secret still signs, until when.
+    json secret = {{"set", c.sealed.count("signing_secret") > 0}};
+    if (Timestamp at = services::SigningSecretRotatedAt(c)) secret["rotated_at"] = Time(at);
+    if (Timestamp until = services::PreviousSecretExpiresAt(c, 0)) secret["previous_expires_at"] = Time(until);
+    j["signing_secret"] = secret;
   } else {
     j["url"] = {{"set", c.sealed.count("url") > 0}};  // the Slack/Discord URL is the credential: write-only
   }
@@ -130,7 +134,17 @@ json Schemas(const char* which) {
             {"properties",
              {{"id", str}, {"name", str}, {"type", {{"type", "string"}, {"enum", {"email", "slack", "discord", "webhook"}}}},
               {"verified", {{"type", "boolean"}}}, {"last_verified_at", str_or_null}, {"last_error", json::object()},
-              {"addresses", strs}, {"url", json::object()}, {"signing_secret", json::object()},
+              {"addresses", strs}, {"url", json::object()},
+              {"signing_secret",
+               {{"description", "webhook: the secret itself (whsec_…) in the answer that creates or rotates it, "
+                                "else {set, rotated_at?, previous_expires_at?}"},
+                {"oneOf", json::array({oas::String(),
+                                       oas::Object({{"set", oas::Boolean()}, {"rotated_at", oas::Time()},
+                                                    {"previous_expires_at", oas::Time()}},
+                                                   {"rotated_at", "previous_expires_at"})})}}},
+              {"previous_secret_expires_at",
+               {{"type", "string"}, {"format", "date-time"},
+                {"description", "rotate-secret's answer: when the old signing secret stops signing"}}},
               {"created_at", str}, {"updated_at", str}, {"created_by", str}}}};
   if (std::string_view(which) == "rule")
     return {{"type", "object"},
@@ -164,6 +178,10 @@ void AddNotificationRoutes(Router& rt) {
                             {"duration_ms", oas::Integer()}}));
   const Fields channel_fields = ChannelFields(true), channel_update_fields = ChannelFields(false);
   const Fields rule_fields = RuleFields(true), rule_update_fields = RuleFields(false);
+  const Fields rotate_fields = {Int("overlap_hours")
+                                    .Range(0, services::kMaxRotationOverlapHours)
+                                    .Desc("How long the old secret keeps signing beside the new one; 0 drops it now")
+                                    .Example(services::kDefaultRotationOverlapHours)};
 
   // --- channels ---
   rt.Add("GET", "/api/v1/orgs/{org}/notification-channels", A::kOrg, "notifications",
@@ -212,6 +230,20 @@ void AddNotificationRoutes(Router& rt) {
         return Json(200, out.report);
       },
       Ref("NotificationTestReport"));
+  rt.Add("POST", "/api/v1/orgs/{org}/notification-channels/{id}/rotate-secret", A::kOrg, "notifications",
+      "Give a webhook channel a new signing secret, shown once in signing_secret; the old one keeps signing beside it "
+      "(two webhook-signature entries) until previous_secret_expires_at: {overlap_hours?: 0-168, default 24} "
+      "(notifications.update)",
+      {200, 400, 401, 403, 404}, [&s, rotate_fields](Call& c) -> Result<HttpResponse> {
+        WHARF_ASSIGN_OR_RETURN(Body b, Body::Parse(c.req, rotate_fields));
+        WHARF_ASSIGN_OR_RETURN(auto hours, b.OptInt("overlap_hours"));
+        WHARF_ASSIGN_OR_RETURN(auto rotated, s.notifications().RotateSigningSecret(c.p(), c.params[1], hours, c.ctx));
+        json j = ChannelJson(rotated.channel);
+        j["signing_secret"] = std::string(rotated.signing_secret.view());
+        j["previous_secret_expires_at"] = Time(rotated.previous_expires_at);
+        return Json(200, j);
+      }, Ref("NotificationChannel"))
+      .Request(rotate_fields);
 
   // --- rules ---
   rt.Add("GET", "/api/v1/orgs/{org}/notification-rules", A::kOrg, "notifications",

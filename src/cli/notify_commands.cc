@@ -1,4 +1,4 @@
-// wharf notify channel list|add|test|remove, wharf notify rule list|add|remove, wharf notify log
+// wharf notify channel list|add|test|rotate-secret|remove, wharf notify rule list|add|remove, wharf notify log
 // and wharf notify redeliver (docs/notifications.md). A Slack or Discord URL is a credential: it is
 // read from stdin (--url-stdin) or a prompt, never from argv.
 #include "cli/command.h"
@@ -115,6 +115,26 @@ Status ChannelTest(Env& env, const std::string& ref) {
   return Err(ErrorCode::kUnavailable, "The test message to " + c.value("name", "") + " was not delivered.");
 }
 
+// overlap_hours < 0: the server's default (24).
+Status ChannelRotateSecret(Env& env, const std::string& ref, int overlap_hours) {
+  WHARF_ASSIGN_OR_RETURN(json c, FindChannel(env, ref));
+  WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
+  WHARF_ASSIGN_OR_RETURN(std::string path, env.OrgPath("/notification-channels/" +
+                                                       EncodeComponent(c["id"].get<std::string>()) + "/rotate-secret"));
+  json body = json::object();
+  if (overlap_hours >= 0) body["overlap_hours"] = overlap_hours;
+  WHARF_ASSIGN_OR_RETURN(json r, api->Post(path, body));
+  const bool overlap = overlap_hours != 0;
+  std::string msg = "Rotated the signing secret of channel " + r.value("name", "") + ".\n" +
+                    "New signing secret (shown once; give it to your receiver):\n" + r.value("signing_secret", "") +
+                    "\n" +
+                    (overlap ? "The old secret keeps signing beside it until " + r.value("previous_secret_expires_at", "") +
+                                   " (webhook-signature carries both); after that only the new one."
+                             : "The old secret no longer signs: receivers that only know it now fail verification.");
+  env.Done(r, msg);
+  return Ok();
+}
+
 Status ChannelRemove(Env& env, const std::string& ref) {
   WHARF_ASSIGN_OR_RETURN(json c, FindChannel(env, ref));
   WHARF_ASSIGN_OR_RETURN(ApiClient * api, env.api());
@@ -175,6 +195,16 @@ void AddNotifyCommands(Registry& r) {
             Scope::kOrg, [ref](Env& env) { return ChannelTest(env, *ref); })
       ->add_option("channel", *ref, "Channel name or id")
       ->required();
+  auto rot_ref = std::make_shared<std::string>();
+  auto rot_hours = std::make_shared<int>(-1);
+  CLI::App* rot = r.Command(ch, "rotate-secret",
+                            "Give a webhook channel a new signing secret (printed once); the old one keeps signing "
+                            "beside it for --overlap-hours",
+                            "wharf notify channel rotate-secret ops --overlap-hours 48", Scope::kOrg,
+                            [rot_ref, rot_hours](Env& env) { return ChannelRotateSecret(env, *rot_ref, *rot_hours); });
+  rot->add_option("channel", *rot_ref, "Channel name or id")->required();
+  rot->add_option("--overlap-hours", *rot_hours, "Hours the old secret keeps signing (0 to 168, default 24; 0: stop now)")
+      ->check(CLI::Range(0, 168));
   auto rm = std::make_shared<std::string>();
   r.Command(ch, "remove", "Remove a channel (and its place in rules)", "wharf notify channel remove ops", Scope::kOrg,
             [rm](Env& env) { return ChannelRemove(env, *rm); })

@@ -1,8 +1,10 @@
 // The Notifier side of Notifications: routing an event to channels (Emit), the health sweep's
 // flap damping, the `notify` delivery job (send, then succeeded / retrying / failed) and the
-// retry sweep. No secret reaches a job payload, a delivery row, a log line or an error: the job
-// names the delivery; the handler opens the channel's sealed URL or signing secret itself.
+// retry sweep; a webhook carries two signatures during a secret rotation's overlap. No secret
+// reaches a job payload, a delivery row, a log line or an error: the job names the delivery; the
+// handler opens the channel's sealed URL or signing secret(s) itself.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <set>
 
@@ -171,17 +173,53 @@ Status Notifications::ObserveServerHealth(store::Tx& tx, const domain::Server& s
   return Emit(tx, s.org_id, std::move(e));
 }
 
-Result<SecretBytes> Notifications::OpenChannelSecret(store::Tx& tx, const domain::Integration& channel) {
-  const std::string field = channel.Field("type") == "webhook" ? "signing_secret" : "url";
-  auto it = channel.sealed.find(field);
-  if (it == channel.sealed.end()) return SecretBytes();
-  WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(channel.org_id));
-  if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
-  return envelope_.Open(org->wrapped_data_key, {channel.org_id, kNotificationChannels.name, channel.id, field}, it->second);
+namespace {
+Timestamp MsField(const domain::Integration& c, const char* field) {
+  const std::string v = c.Field(field);
+  Timestamp t = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), t);
+  return ec == std::errc() && end == v.data() + v.size() ? t : 0;
+}
+}  // namespace
+
+Timestamp SigningSecretRotatedAt(const domain::Integration& c) { return MsField(c, kSigningSecretRotatedAt); }
+
+Timestamp PreviousSecretExpiresAt(const domain::Integration& c, Timestamp now) {
+  if (!c.sealed.count(kPreviousSigningSecret)) return 0;
+  const Timestamp at = MsField(c, kPreviousSecretExpiresAt);
+  return at > now ? at : 0;
 }
 
-Notifications::Sent Notifications::Send(const domain::Integration& channel, const SecretBytes& secret,
+domain::Integration Notifications::Current(domain::Integration c) const {
+  if (PreviousSecretExpiresAt(c, clock_.Now()) == 0) {
+    c.sealed.erase(kPreviousSigningSecret);
+    c.fields.erase(kPreviousSecretExpiresAt);
+  }
+  return c;
+}
+
+Result<Notifications::ChannelKeys> Notifications::OpenChannelKeys(store::Tx& tx, const domain::Integration& channel) {
+  const bool webhook = channel.Field("type") == "webhook";
+  const std::string field = webhook ? "signing_secret" : "url";
+  ChannelKeys keys;
+  auto it = channel.sealed.find(field);
+  if (it == channel.sealed.end()) return keys;
+  WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(channel.org_id));
+  if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+  WHARF_ASSIGN_OR_RETURN(keys.secret, envelope_.Open(org->wrapped_data_key,
+                                                     {channel.org_id, kNotificationChannels.name, channel.id, field},
+                                                     it->second));
+  if (webhook && PreviousSecretExpiresAt(channel, clock_.Now()) != 0) {
+    const secrets::FieldRef ref{channel.org_id, kNotificationChannels.name, channel.id, kPreviousSigningSecret};
+    WHARF_ASSIGN_OR_RETURN(keys.previous,
+                           envelope_.Open(org->wrapped_data_key, ref, channel.sealed.at(kPreviousSigningSecret)));
+  }
+  return keys;
+}
+
+Notifications::Sent Notifications::Send(const domain::Integration& channel, const ChannelKeys& keys,
                                         const notify::Event& e, const std::string& message_id) {
+  const SecretBytes& secret = keys.secret;
   Sent out;
   const auto started = std::chrono::steady_clock::now();
   auto done = [&] {
@@ -231,10 +269,17 @@ Notifications::Sent Notifications::Send(const domain::Integration& channel, cons
   if (kind == notify::ChannelKind::kWebhook) {
     const int64_t ts = clock_.Now() / 1000;
     auto sig = notify::SignStandardWebhook(secret, message_id, ts, m.body);
+    // During a rotation's overlap the old secret signs too (Standard Webhooks: space-separated
+    // entries, the receiver accepts any one), new first.
+    if (sig && keys.previous.size() > 0) {
+      auto old_sig = notify::SignStandardWebhook(keys.previous, message_id, ts, m.body);
+      if (old_sig) *sig += " " + *old_sig;
+    }
     if (!sig) {
       out.error = "The channel's signing secret is unusable.";
       out.layer = "webhook";
-      out.fix = "Delete the channel and create it again to get a new signing secret.";
+      out.fix = "Rotate the channel's signing secret (wharf notify channel rotate-secret) and give the receiver "
+                "the new one.";
       return done();
     }
     call.headers.emplace_back("webhook-id", message_id);
@@ -280,13 +325,13 @@ Status Notifications::RunDelivery(JobContext& jc) {
   const std::string id = payload.is_object() ? Str(payload, "delivery_id") : "";
   std::optional<domain::NotificationDelivery> d;
   std::optional<domain::Integration> channel;
-  SecretBytes secret;
+  ChannelKeys keys;
   WHARF_TRY(store_.Read([&](store::Tx& tx) -> Status {
     WHARF_ASSIGN_OR_RETURN(d, tx.notifications().FindDelivery(job.org_id, id));
     if (!d) return Ok();
     WHARF_ASSIGN_OR_RETURN(channel, tx.integrations().Find(job.org_id, kNotificationChannels.name, d->channel_id));
     if (channel) {
-      WHARF_ASSIGN_OR_RETURN(secret, OpenChannelSecret(tx, *channel));
+      WHARF_ASSIGN_OR_RETURN(keys, OpenChannelKeys(tx, *channel));
     }
     return Ok();
   }));
@@ -297,7 +342,7 @@ Status Notifications::RunDelivery(JobContext& jc) {
   if (!channel) return jobs::JobFailed("The delivery's channel was deleted.");
   json ev = json::parse(d->event_json, nullptr, false);
   const notify::Event e = EventFromJson(ev.is_object() ? ev : json::object());
-  const Sent sent = Send(*channel, secret, e, d->id);
+  const Sent sent = Send(*channel, keys, e, d->id);
   d->attempts += 1;
   d->response_code = sent.status;
   d->duration_ms = sent.duration_ms;

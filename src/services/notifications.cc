@@ -69,12 +69,16 @@ authz::Resource RuleResource(const domain::NotificationRule& r) { return authz::
 
 Result<Page<domain::Integration>> Notifications::ListChannels(const authz::Principal& p, int limit,
                                                               std::string_view cursor, const RequestContext& ctx) {
-  return integrations_.ListIntegrations(p, kNotificationChannels, limit, cursor, ctx);
+  WHARF_ASSIGN_OR_RETURN(auto page, integrations_.ListIntegrations(p, kNotificationChannels, limit, cursor, ctx));
+  for (auto& c : page.items) c = Current(std::move(c));
+  return page;
 }
 
 Result<domain::Integration> Notifications::GetChannel(const authz::Principal& p, std::string_view id,
                                                       const RequestContext& ctx) {
-  return integrations_.GetIntegration(p, kNotificationChannels, id, ctx);
+  return integrations_.GetIntegration(p, kNotificationChannels, id, ctx).map([this](domain::Integration c) {
+    return Current(std::move(c));
+  });
 }
 
 Result<ChannelCreated> Notifications::CreateChannel(const authz::Principal& p, ChannelInput in,
@@ -169,7 +173,8 @@ Result<domain::Integration> Notifications::UpdateChannel(const authz::Principal&
     given.emplace_back("url", SecretBytes::FromString(url->view()));
     url.reset();
   }
-  return integrations_.SaveIntegration(p, kNotificationChannels, id, edit, std::move(given), "", ctx);
+  return integrations_.SaveIntegration(p, kNotificationChannels, id, edit, std::move(given), "", ctx)
+      .map([this](domain::Integration c) { return Current(std::move(c)); });
 }
 
 Status Notifications::DeleteChannel(const authz::Principal& p, std::string_view id, const RequestContext& ctx) {
@@ -199,9 +204,12 @@ Result<CheckOutcome> Notifications::TestChannel(const authz::Principal& p, std::
                          integrations_.LoadIntegrationSecrets(p, kNotificationChannels, id, Action::kUpdate, ctx));
   auto& [row, secrets] = loaded;
   const std::string type = row.Field("type");
-  SecretBytes secret;
+  ChannelKeys keys;
   if (auto it = secrets.find(type == "webhook" ? "signing_secret" : "url"); it != secrets.end())
-    secret = std::move(it->second);
+    keys.secret = std::move(it->second);
+  if (auto it = secrets.find(kPreviousSigningSecret);
+      type == "webhook" && it != secrets.end() && PreviousSecretExpiresAt(row, clock_.Now()) != 0)
+    keys.previous = std::move(it->second);
   notify::Event e;
   e.kind = notify::EventKind::kTest;
   e.org_slug = p.org_slug;
@@ -217,7 +225,7 @@ Result<CheckOutcome> Notifications::TestChannel(const authz::Principal& p, std::
   e.link = Link(p.org_slug, "/notifications");
   e.occurred_at_ms = clock_.Now();
   e.dedup_key = "test:" + row.id + ":" + std::to_string(e.occurred_at_ms);
-  const Sent sent = Send(row, secret, e, ids_.New("msg"));
+  const Sent sent = Send(row, keys, e, ids_.New("msg"));
   CheckOutcome out;
   out.ok = sent.ok;
   json check = {{"name", "delivery"}, {"status", sent.ok ? "passed" : "failed"}};
@@ -232,6 +240,52 @@ Result<CheckOutcome> Notifications::TestChannel(const authz::Principal& p, std::
   out.report = {{"ok", sent.ok}, {"checks", json::array({check})}, {"response_code", sent.status},
                 {"duration_ms", sent.duration_ms}};
   WHARF_TRY(integrations_.RecordIntegrationVerify(p, kNotificationChannels, row, out, ctx));
+  return out;
+}
+
+Result<SecretRotated> Notifications::RotateSigningSecret(const authz::Principal& p, std::string_view id,
+                                                         std::optional<int64_t> overlap_hours,
+                                                         const RequestContext& ctx) {
+  WHARF_TRY(Authorize(p, Collection::kNotifications, Action::kUpdate, nullptr, ctx, id));
+  const int64_t hours = overlap_hours.value_or(kDefaultRotationOverlapHours);
+  if (hours < 0 || hours > kMaxRotationOverlapHours)
+    return FieldError("overlap_hours", "must be 0 to 168 hours (default 24): how long the old secret keeps signing");
+  SecretRotated out;
+  WHARF_TRY(WriteTx([&](store::Tx& tx) -> Status {
+    WHARF_ASSIGN_OR_RETURN(auto row, tx.integrations().Find(p.org_id, kNotificationChannels.name, id));
+    if (!row) return ChannelNotFound();
+    authz::Resource r{row->id, row->created_by, {}, {}};
+    WHARF_TRY(AuthorizeRow(p, Collection::kNotifications, Action::kUpdate, r, ctx, id, ChannelNotFound));
+    const std::string type = row->Field("type");
+    if (type != "webhook")
+      return FieldError("type", "is " + type + ": only webhook channels have a signing secret to rotate");
+    WHARF_ASSIGN_OR_RETURN(auto org, tx.orgs().FindById(p.org_id));
+    if (!org) return Err(ErrorCode::kNotFound, "Organisation not found.");
+    auto ref = [&](const char* field) {
+      return secrets::FieldRef{p.org_id, kNotificationChannels.name, row->id, field};
+    };
+    const Timestamp now = clock_.Now();
+    // The current secret becomes the previous one (replacing any earlier previous secret), sealed
+    // under its own field name; with no overlap it is dropped.
+    row->sealed.erase(kPreviousSigningSecret);
+    row->fields.erase(kPreviousSecretExpiresAt);
+    out.previous_expires_at = now + hours * 3'600'000;
+    if (auto it = row->sealed.find("signing_secret"); it != row->sealed.end() && hours > 0) {
+      WHARF_ASSIGN_OR_RETURN(auto old, envelope_.Open(org->wrapped_data_key, ref("signing_secret"), it->second));
+      WHARF_ASSIGN_OR_RETURN(row->sealed[kPreviousSigningSecret],
+                             envelope_.Seal(org->wrapped_data_key, ref(kPreviousSigningSecret), old.view()));
+      row->fields[kPreviousSecretExpiresAt] = std::to_string(out.previous_expires_at);
+    }
+    out.signing_secret = notify::NewWebhookSecret();
+    WHARF_ASSIGN_OR_RETURN(row->sealed["signing_secret"],
+                           envelope_.Seal(org->wrapped_data_key, ref("signing_secret"), out.signing_secret.view()));
+    row->fields[kSigningSecretRotatedAt] = std::to_string(now);
+    row->updated_at = now;
+    WHARF_TRY(tx.integrations().Update(*row));
+    out.channel = *row;
+    return AuditIn(tx, p, "notifications.rotate-secret", "notifications", row->id, ctx,
+                   row->name + " (old secret signs until " + FormatRfc3339(out.previous_expires_at) + ")");
+  }));
   return out;
 }
 

@@ -43,6 +43,23 @@ struct ChannelCreated {
   SecretBytes signing_secret;  // webhook channels: "whsec_…", for this answer only; else empty
 };
 
+// Rotating a webhook channel's signing secret (docs/notifications.md, "Rotating the signing
+// secret"). The old secret stays sealed on the row (sealed field kPreviousSigningSecret, plain
+// field kPreviousSecretExpiresAt in ms) and every message sent before it expires carries both
+// signatures ("v1,<new> v1,<old>"), so a receiver that still has only the old one keeps verifying.
+inline constexpr const char* kPreviousSigningSecret = "previous_signing_secret";
+inline constexpr const char* kPreviousSecretExpiresAt = "previous_signing_secret_expires_at";
+inline constexpr const char* kSigningSecretRotatedAt = "signing_secret_rotated_at";
+inline constexpr int kDefaultRotationOverlapHours = 24, kMaxRotationOverlapHours = 168;
+struct SecretRotated {
+  domain::Integration channel;
+  SecretBytes signing_secret;         // the new "whsec_…", for this answer only
+  Timestamp previous_expires_at = 0;  // when the old secret stops signing (the rotation's time with overlap 0)
+};
+// The rotation's time and, while the overlap lasts, when the old secret stops signing (0: none).
+Timestamp SigningSecretRotatedAt(const domain::Integration& c);
+Timestamp PreviousSecretExpiresAt(const domain::Integration& c, Timestamp now);
+
 struct RuleInput {
   std::optional<std::vector<std::string>> events, channel_ids, application_ids, server_ids;
   std::optional<std::string> min_severity;
@@ -68,6 +85,12 @@ class Notifications : public Feature, public Notifier {
   // Sends a test message now (notifications.update) and records the outcome: verified, or
   // last_error with its layer and fix. The report is {ok, checks: [{name: "delivery", ...}]}.
   Result<CheckOutcome> TestChannel(const authz::Principal& p, std::string_view id, const RequestContext& ctx);
+  // A new signing secret for a webhook channel (notifications.update); the old one keeps signing
+  // alongside it for `overlap_hours` (0 to 168, default 24; 0 drops it now). A second rotation
+  // during an overlap replaces the previous secret with the current one: never more than two.
+  // Errors: 400 naming overlap_hours, or type for a channel that is not a webhook; 404.
+  Result<SecretRotated> RotateSigningSecret(const authz::Principal& p, std::string_view id,
+                                            std::optional<int64_t> overlap_hours, const RequestContext& ctx);
 
   // --- rules ---
   Result<std::vector<domain::NotificationRule>> ListRules(const authz::Principal& p, const RequestContext& ctx);
@@ -112,10 +135,17 @@ class Notifications : public Feature, public Notifier {
     std::string layer, fix;
     int64_t duration_ms = 0;
   };
-  // Renders `e` for the channel and sends it now (the secret opened from the row).
-  Sent Send(const domain::Integration& channel, const SecretBytes& secret, const notify::Event& e,
+  // A channel's opened credential: the Slack/Discord URL or the webhook signing secret, and
+  // during a rotation's overlap the previous signing secret (else empty).
+  struct ChannelKeys {
+    SecretBytes secret, previous;
+  };
+  // Renders `e` for the channel and sends it now (the keys opened from the row).
+  Sent Send(const domain::Integration& channel, const ChannelKeys& keys, const notify::Event& e,
             const std::string& message_id);
-  Result<SecretBytes> OpenChannelSecret(store::Tx& tx, const domain::Integration& channel);
+  Result<ChannelKeys> OpenChannelKeys(store::Tx& tx, const domain::Integration& channel);
+  // The row as clients see it: an expired previous secret (and its expiry) left out.
+  domain::Integration Current(domain::Integration c) const;
   Status ValidateRule(store::Tx& tx, const authz::Principal& p, domain::NotificationRule& r, const RuleInput& in,
                       const RequestContext& ctx);
   Status RunDelivery(JobContext& jc);

@@ -4,10 +4,17 @@
 // closed port on 127.0.0.1, so a delivery's retry bookkeeping runs end to end.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
-#include <unistd.h>
 
 #include "services/testing/services_fixture.h"
 
@@ -25,6 +32,107 @@ class NullMailer : public http_client::Mailer {
   }
   bool enabled() const override { return false; }
 };
+
+// A real HTTP receiver on 127.0.0.1 that records each request's headers (lower-cased) and body
+// and answers 200: enough to read the signatures Wharf sends.
+class CaptureServer {
+ public:
+  struct Request {
+    std::map<std::string, std::string> headers;
+    std::string body;
+  };
+  CaptureServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(fd_, 16), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~CaptureServer() {
+    ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::vector<Request> requests() {
+    std::lock_guard lock(mu_);
+    return got_;
+  }
+
+ private:
+  void Serve() {
+    for (;;) {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      Handle(c);
+      ::close(c);
+    }
+  }
+  void Handle(int c) {
+    std::string in;
+    char buf[4096];
+    auto more = [&] {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<size_t>(n));
+      return true;
+    };
+    size_t end;
+    while ((end = in.find("\r\n\r\n")) == std::string::npos)
+      if (!more()) return;
+    Request r;
+    size_t pos = in.find("\r\n") + 2;
+    while (pos < end) {
+      size_t eol = in.find("\r\n", pos);
+      std::string line = in.substr(pos, eol - pos);
+      pos = eol + 2;
+      size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string k = line.substr(0, colon), v = line.substr(colon + 1);
+      for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      v.erase(0, v.find_first_not_of(' '));
+      r.headers[k] = v;
+    }
+    if (r.headers["expect"] == "100-continue") {
+      const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+      ::send(c, cont.data(), cont.size(), MSG_NOSIGNAL);
+    }
+    const size_t want = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+    while (in.size() - (end + 4) < want)
+      if (!more()) return;
+    r.body = in.substr(end + 4, want);
+    {
+      std::lock_guard lock(mu_);
+      got_.push_back(std::move(r));
+    }
+    const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    ::send(c, ok.data(), ok.size(), MSG_NOSIGNAL);
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Request> got_;
+};
+
+// The space-separated "v1,<sig>" entries of a webhook-signature header.
+std::vector<std::string> SignatureEntries(const std::string& header) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < header.size()) {
+    size_t j = header.find(' ', i);
+    if (j == std::string::npos) j = header.size();
+    if (j > i) out.push_back(header.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
 
 class NotificationsTest : public testing::ServicesFixture<NullMailer> {
  protected:
@@ -104,6 +212,31 @@ class NotificationsTest : public testing::ServicesFixture<NullMailer> {
     e.link = "/deployments/" + deployment_id;
     e.dedup_key = "deployment:" + deployment_id + ":failed";
     return e;
+  }
+
+  // A member of p_'s org whose role holds only `perms`.
+  authz::Principal Member(const std::string& name, std::function<void(domain::Permissions&)> perms) {
+    domain::Permissions pm;
+    perms(pm);
+    auto role = svc_->roles().CreateRole(p_, {name + "-role", std::nullopt, pm, std::nullopt}, ctx_);
+    EXPECT_TRUE(role) << role.error().message;
+    auto inv = svc_->team().Invite(p_, name + "@example.test", role->role.id, false, ctx_);
+    EXPECT_TRUE(inv) << inv.error().message;
+    auto g = svc_->auth().Signup({name + "@example.test", name, SecretBytes::FromString("correct-horse-battery"),
+                                  inv->link.substr(inv->link.rfind('/') + 1)}, ctx_);
+    EXPECT_TRUE(g) << g.error().message;
+    auto who = svc_->auth().Authenticate(g->token.view(), ctx_);
+    EXPECT_TRUE(who);
+    auto p = svc_->auth().ResolvePrincipal(**who, p_.org_slug, ctx_);
+    EXPECT_TRUE(p) << p.error().message;
+    return *p;
+  }
+
+  // Whether one signature entry (or a whole header) of `r` verifies with `secret`, at the fake clock.
+  bool Verifies(const CaptureServer::Request& r, const SecretBytes& secret, const std::string& signature) {
+    auto h = r.headers;
+    return notify::VerifyStandardWebhook(secret, h["webhook-id"], h["webhook-timestamp"], signature, r.body,
+                                         clock_.Now() / 1000);
   }
 
   bool private_targets_ = true;
@@ -565,6 +698,166 @@ TEST_F(NotificationsTest, TheOperatorsTwoFactorResetIsAnnouncedOnlyWhenAFactorWa
   auto ev = nlohmann::json::parse(ds[0].event_json);
   EXPECT_NE(ev["what"].get<std::string>().find("reset-2fa"), std::string::npos) << ev.dump();
   EXPECT_EQ(ev["layer"], "permissions");
+}
+
+// Rotation (docs/notifications.md, "Rotating the signing secret"): during the overlap every
+// message carries "v1,<new> v1,<old>", each entry verifying with exactly one secret; after it,
+// only the new one. A message queued before the rotation is signed when it is sent.
+TEST_F(NotificationsTest, ARotatedSecretSignsBesideTheOldOneUntilTheOverlapEnds) {
+  auto& n = svc_->notifications();
+  CaptureServer rx;
+  auto created = n.CreateChannel(p_, {.name = "h", .type = "webhook", .url = SecretBytes::FromString(rx.url())}, ctx_);
+  ASSERT_TRUE(created) << created.error().message;
+  const SecretBytes old_secret = SecretBytes::FromString(created->signing_secret.view());
+  const std::string id = created->channel.id;
+  auto t1 = n.TestChannel(p_, id, ctx_);
+  ASSERT_TRUE(t1 && t1->ok) << (t1 ? t1->report.dump() : t1.error().message);
+  ASSERT_EQ(rx.requests().size(), 1u);
+  EXPECT_EQ(SignatureEntries(rx.requests()[0].headers["webhook-signature"]).size(), 1u);
+  ASSERT_TRUE(n.CreateRule(p_, {.events = {{"deployment.failed"}}, .channel_ids = {{id}}}, ctx_));
+  ASSERT_TRUE(EmitIn(p_.org_id, Failed("dep_1")));  // queued before the rotation
+
+  const Timestamp rotated_at = clock_.Now();
+  auto rot = n.RotateSigningSecret(p_, id, std::nullopt, ctx_);
+  ASSERT_TRUE(rot) << rot.error().message;
+  const SecretBytes new_secret = SecretBytes::FromString(rot->signing_secret.view());
+  EXPECT_EQ(new_secret.view().substr(0, 6), "whsec_");
+  EXPECT_NE(new_secret.view(), old_secret.view());
+  EXPECT_EQ(rot->previous_expires_at, rotated_at + 24LL * 3'600'000);
+  EXPECT_TRUE(rot->channel.verified);  // receivers with the old secret still verify: nothing to re-test
+  auto got = n.GetChannel(p_, id, ctx_);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(SigningSecretRotatedAt(*got), rotated_at);
+  EXPECT_EQ(PreviousSecretExpiresAt(*got, clock_.Now()), rot->previous_expires_at);
+  for (const auto& [k, v] : got->fields) {
+    EXPECT_EQ(v.find(std::string(old_secret.view().substr(6))), std::string::npos) << k;
+    EXPECT_EQ(v.find(std::string(new_secret.view().substr(6))), std::string::npos) << k;
+  }
+
+  // "Send test" during the overlap: two entries, new first.
+  clock_.Advance(3'600'000);
+  auto t2 = n.TestChannel(p_, id, ctx_);
+  ASSERT_TRUE(t2 && t2->ok);
+  auto r2 = rx.requests().back();
+  auto e2 = SignatureEntries(r2.headers["webhook-signature"]);
+  ASSERT_EQ(e2.size(), 2u) << r2.headers["webhook-signature"];
+  EXPECT_TRUE(Verifies(r2, new_secret, e2[0]));
+  EXPECT_FALSE(Verifies(r2, old_secret, e2[0]));
+  EXPECT_TRUE(Verifies(r2, old_secret, e2[1]));
+  EXPECT_FALSE(Verifies(r2, new_secret, e2[1]));
+
+  // The delivery queued before the rotation, sent now: both signatures too.
+  svc_->StartJobWorkers();
+  auto wait_succeeded = [&](int64_t attempts) {
+    for (int i = 0; i < 400; ++i) {
+      auto ds = Deliveries(p_);
+      if (ds.size() == 1 && ds[0].status == "succeeded" && ds[0].attempts == attempts) return ds[0];
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "the delivery did not succeed with " << attempts << " attempt(s)";
+    return domain::NotificationDelivery{};
+  };
+  auto d = wait_succeeded(1);
+  auto delivered = [&](const std::string& msg_id) {
+    std::vector<CaptureServer::Request> out;
+    for (auto& r : rx.requests())
+      if (r.headers["webhook-id"] == msg_id) out.push_back(r);
+    return out;
+  };
+  auto sent = delivered(d.id);
+  ASSERT_EQ(sent.size(), 1u);
+  auto e3 = SignatureEntries(sent[0].headers["webhook-signature"]);
+  ASSERT_EQ(e3.size(), 2u);
+  EXPECT_TRUE(Verifies(sent[0], new_secret, e3[0]));
+  EXPECT_TRUE(Verifies(sent[0], old_secret, e3[1]));
+
+  // After the overlap: a redelivery of the same message carries the new signature alone.
+  clock_.Advance(23LL * 3'600'000 + 1);
+  ASSERT_TRUE(n.Redeliver(p_, d.id, ctx_));
+  wait_succeeded(2);
+  sent = delivered(d.id);
+  ASSERT_EQ(sent.size(), 2u);
+  const std::string h4 = sent[1].headers["webhook-signature"];
+  ASSERT_EQ(SignatureEntries(h4).size(), 1u) << h4;
+  EXPECT_TRUE(Verifies(sent[1], new_secret, h4));
+  EXPECT_FALSE(Verifies(sent[1], old_secret, h4));
+  got = n.GetChannel(p_, id, ctx_);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(PreviousSecretExpiresAt(*got, 0), 0);  // no longer shown
+}
+
+TEST_F(NotificationsTest, RotatingWithoutOverlapDropsTheOldSecretAndASecondRotationKeepsOnlyTwo) {
+  auto& n = svc_->notifications();
+  CaptureServer rx;
+  auto created = n.CreateChannel(p_, {.name = "h", .type = "webhook", .url = SecretBytes::FromString(rx.url())}, ctx_);
+  ASSERT_TRUE(created) << created.error().message;
+  const std::string id = created->channel.id;
+  const SecretBytes first = SecretBytes::FromString(created->signing_secret.view());
+  auto last_header = [&] {
+    auto t = n.TestChannel(p_, id, ctx_);
+    EXPECT_TRUE(t && t->ok);
+    return rx.requests().back();
+  };
+
+  // Two rotations inside one overlap: the previous secret is the one the first rotation made.
+  auto a = n.RotateSigningSecret(p_, id, 24, ctx_);
+  ASSERT_TRUE(a) << a.error().message;
+  const SecretBytes second = SecretBytes::FromString(a->signing_secret.view());
+  clock_.Advance(60'000);
+  auto b = n.RotateSigningSecret(p_, id, 2, ctx_);
+  ASSERT_TRUE(b) << b.error().message;
+  const SecretBytes third = SecretBytes::FromString(b->signing_secret.view());
+  EXPECT_EQ(b->previous_expires_at, clock_.Now() + 2 * 3'600'000);
+  auto r = last_header();
+  auto e = SignatureEntries(r.headers["webhook-signature"]);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_TRUE(Verifies(r, third, e[0]));
+  EXPECT_TRUE(Verifies(r, second, e[1]));
+  EXPECT_FALSE(Verifies(r, first, r.headers["webhook-signature"]));
+
+  // overlap_hours 0: the old secret is gone at once.
+  auto c = n.RotateSigningSecret(p_, id, 0, ctx_);
+  ASSERT_TRUE(c) << c.error().message;
+  const SecretBytes fourth = SecretBytes::FromString(c->signing_secret.view());
+  EXPECT_EQ(c->previous_expires_at, clock_.Now());
+  EXPECT_FALSE(c->channel.sealed.count(kPreviousSigningSecret));
+  r = last_header();
+  const std::string h = r.headers["webhook-signature"];
+  ASSERT_EQ(SignatureEntries(h).size(), 1u) << h;
+  EXPECT_TRUE(Verifies(r, fourth, h));
+  EXPECT_FALSE(Verifies(r, third, h));
+}
+
+TEST_F(NotificationsTest, RotationIsRefusedForBadOverlapOtherChannelTypesOtherOrgsAndNarrowRoles) {
+  auto& n = svc_->notifications();
+  auto hook = VerifiedWebhook("h");
+  for (int64_t bad : {-1, 169}) {
+    auto r = n.RotateSigningSecret(p_, hook.id, bad, ctx_);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kValidationFailed);
+    EXPECT_TRUE(r.error().details["fields"].contains("overlap_hours")) << bad;
+  }
+  auto mail = n.CreateChannel(p_, {.name = "m", .type = "email", .addresses = {{"ops@example.test"}}}, ctx_);
+  ASSERT_TRUE(mail);
+  auto not_hook = n.RotateSigningSecret(p_, mail->channel.id, std::nullopt, ctx_);
+  ASSERT_FALSE(not_hook);
+  EXPECT_EQ(not_hook.error().code, ErrorCode::kValidationFailed);
+  EXPECT_TRUE(not_hook.error().details["fields"].contains("type"));
+
+  auto bob = SignUp("bob");  // another org
+  auto theirs = n.RotateSigningSecret(bob, hook.id, std::nullopt, ctx_);
+  ASSERT_FALSE(theirs);
+  EXPECT_EQ(theirs.error().code, ErrorCode::kNotFound);
+
+  auto reader = Member("cy", [](domain::Permissions& pm) { pm[Collection::kNotifications].read = true; });
+  auto narrow = n.RotateSigningSecret(reader, hook.id, std::nullopt, ctx_);
+  ASSERT_FALSE(narrow);
+  EXPECT_EQ(narrow.error().code, ErrorCode::kForbidden);
+  // None of the refusals changed the channel.
+  auto after = n.GetChannel(p_, hook.id, ctx_);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(SigningSecretRotatedAt(*after), 0);
+  EXPECT_FALSE(after->sealed.count(kPreviousSigningSecret));
 }
 
 }  // namespace

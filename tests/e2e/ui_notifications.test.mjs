@@ -2,14 +2,16 @@
 // wharf and a local receiver that verifies Standard Webhooks signatures with npm's
 // `standardwebhooks`: add a webhook channel (its signing secret shown once, then gone), send a
 // test (the channel turns verified), add a rule, see the event in the delivery log, redeliver it
-// (the same message id arrives again), and no API answer the page read carries the secret.
+// (the same message id arrives again), rotate the signing secret (the new one shown once with a
+// copy button, the old one still verifying until the shown expiry), and no API answer the page
+// read carries a secret.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, signup, startWharf } from './lib/harness.mjs';
 import { launchBrowser, newContext, shot, uiLogin } from './lib/browser.mjs';
 import { startReceiver } from './lib/webhook_receiver.mjs';
 
-let s, rx, browser, ada, ctx, page, secret;
+let s, rx, browser, ada, ctx, page, secret, rotated;
 const bodies = [];  // every API answer the browser received
 
 before(async () => {
@@ -21,9 +23,10 @@ before(async () => {
   page = await ctx.newPage();
   page.on('response', async (r) => {
     if (!r.url().includes('/api/')) return;
-    // The creation answer is the one place the secret is shown.
-    const created = r.request().method() === 'POST' && r.url().endsWith('/notification-channels');
-    if (!created) bodies.push(await r.text().catch(() => ''));
+    // The creation and rotation answers are the only places a secret is shown.
+    const post = r.request().method() === 'POST';
+    const shows = post && (r.url().endsWith('/notification-channels') || r.url().endsWith('/rotate-secret'));
+    if (!shows) bodies.push(await r.text().catch(() => ''));
   });
   await uiLogin(page, ada);
 });
@@ -108,9 +111,50 @@ test('a rule routes an event to the channel; the delivery log shows it; redelive
   assert.deepEqual(ctx.problems, []);
 });
 
+test('rotate the signing secret: confirmed, the new one shown once with a copy button; the old one still verifies', async () => {
+  page.once('dialog', (d) => {
+    assert.match(d.message(), /Rotate the signing secret of ui-hook\?.*24 hours/);
+    d.accept();
+  });
+  await card().getByRole('button', { name: 'Rotate signing secret of ui-hook' }).click();
+  const shown = page.getByTestId('signing-secret');
+  await shown.waitFor();
+  rotated = (await shown.locator('code').first().textContent()).trim();
+  assert.match(rotated, /^whsec_[A-Za-z0-9+/]+=*$/);
+  assert.notEqual(rotated, secret);
+  assert.match(await shown.textContent(), /New signing secret of ui-hook/);
+  assert.match(await shown.getByTestId('old-secret-until').textContent(), /\d/);
+  await shown.getByRole('button', { name: 'Copy the signing secret of ui-hook' }).click();
+  await page.getByText('Signing secret copied to the clipboard.').waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), rotated);
+  await shot(page, 'notifications-secret-rotated');
+  await shown.getByRole('button', { name: 'I saved it' }).click();
+  await shown.waitFor({ state: 'detached' });
+  assert.ok(!(await page.content()).includes(rotated), 'the new secret leaves the page once saved');
+  await card().getByTestId('rotation').filter({ hasText: /the old secret also signs until/ }).waitFor();
+  assert.equal((await card().getByTestId('verified').textContent()).trim(), 'verified');
+
+  // The receiver still knows only the old secret: a test verifies, and with the new one too.
+  const n = rx.got.length;
+  await page.getByRole('button', { name: 'Send test to ui-hook' }).click();
+  await page.getByText('Test delivered: ui-hook is verified.').waitFor();
+  const got = rx.got.slice(n).find((m) => m.path === '/ui-hook' && m.json?.type === 'test');
+  assert.ok(got, 'the test message arrived');
+  assert.equal(got.verified, true, got.verifyError);
+  assert.equal(got.headers['webhook-signature'].split(' ').length, 2);
+  rx.sign('/ui-hook', rotated);
+  await page.getByRole('button', { name: 'Send test to ui-hook' }).click();
+  const next = await rx.waitFor((m) => m.path === '/ui-hook' && m.json?.type === 'test' && m !== got);
+  assert.equal(next.verified, true, next.verifyError);
+  assert.deepEqual(ctx.problems, []);
+});
+
 test('no API answer the page read, and no message sent, carries the signing secret', async () => {
-  const key = secret.slice(6);
   assert.ok(bodies.length > 5);
-  for (const b of bodies) assert.ok(!b.includes(key), 'an API answer other than the creation carries the secret');
-  for (const m of rx.got) assert.ok(!m.body.includes(key) && !m.body.includes(ada.password), 'a message carries a secret');
+  for (const key of [secret.slice(6), rotated.slice(6)]) {
+    for (const b of bodies) assert.ok(!b.includes(key), 'an API answer other than the creation or rotation carries a secret');
+    for (const m of rx.got) assert.ok(!m.body.includes(key), 'a message carries a secret');
+    assert.ok(!s.logs.includes(key), 'the server log carries a secret');
+  }
+  for (const m of rx.got) assert.ok(!m.body.includes(ada.password), 'a message carries a secret');
 });

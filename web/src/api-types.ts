@@ -1634,6 +1634,23 @@ export interface paths {
         patch: operations["updateNotificationChannel"];
         trace?: never;
     };
+    "/api/v1/orgs/{org}/notification-channels/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a webhook channel a new signing secret, shown once in signing_secret; the old one keeps signing beside it (two webhook-signature entries) until previous_secret_expires_at: {overlap_hours?: 0-168, default 24} (notifications.update) */
+        post: operations["createNotificationChannelRotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/notification-channels/{id}/test": {
         parameters: {
             query?: never;
@@ -3197,7 +3214,19 @@ export interface components {
             last_error: unknown;
             last_verified_at?: string | null;
             name: string;
-            signing_secret?: unknown;
+            /**
+             * Format: date-time
+             * @description rotate-secret's answer: when the old signing secret stops signing
+             */
+            previous_secret_expires_at?: string;
+            /** @description webhook: the secret itself (whsec_…) in the answer that creates or rotates it, else {set, rotated_at?, previous_expires_at?} */
+            signing_secret?: string | {
+                /** Format: date-time */
+                previous_expires_at?: string;
+                /** Format: date-time */
+                rotated_at?: string;
+                set: boolean;
+            };
             /** @enum {string} */
             type: "email" | "slack" | "discord" | "webhook";
             updated_at?: string;
@@ -13293,6 +13322,100 @@ export interface operations {
             };
             /** @description conflict: the name is taken, or the object is in use */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createNotificationChannelRotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's slug */
+                org: string;
+                /** @description The object's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlap_hours": 24
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: int64
+                     * @description How long the old secret keeps signing beside the new one; 0 drops it now
+                     */
+                    overlap_hours?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannel"];
+                };
+            };
+            /** @description validation_failed: the body or a parameter is invalid (details.fields names each) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthenticated: no valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden (a permission is missing), limit_reached, or csrf */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such object in this org, or not visible to the caller */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

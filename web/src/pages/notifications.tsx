@@ -1,9 +1,10 @@
 // Notifications: channels (email, Slack, Discord, Standard Webhooks), rules that route events to
 // them, and the delivery log with redelivery (docs/notifications.md). A Slack or Discord URL is
-// write-only; a webhook's signing secret is shown once, right after the channel is added.
+// write-only; a webhook's signing secret is shown once, right after the channel is added or its
+// secret rotated (the old one keeps signing beside the new one for a day).
 import { useState } from 'preact/hooks';
 import { del, get, orgPath, post, type List } from '../api';
-import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, fmtTime } from '../components';
+import { AccessDenied, ErrorBox, Field, Loading, Notice, PageTitle, PermButton, copyText, fmtTime } from '../components';
 import { useLoad } from '../hooks';
 import { useOrg } from '../session';
 
@@ -16,7 +17,9 @@ export interface NotificationChannel {
   last_error: ChannelError | null;
   addresses?: string[];
   url?: string | { set: boolean };
-  signing_secret?: string | { set: boolean };
+  // The secret itself only in the answer that creates or rotates it.
+  signing_secret?: string | { set: boolean; rotated_at?: string; previous_expires_at?: string };
+  previous_secret_expires_at?: string;  // rotate-secret's answer: when the old secret stops signing
 }
 export interface NotificationRule {
   id: string;
@@ -54,6 +57,14 @@ export function destination(c: NotificationChannel): string {
   return c.url?.set ? `${c.type === 'slack' ? 'Slack' : 'Discord'} webhook URL (stored encrypted, write-only)` : 'no URL';
 }
 
+// A webhook channel's rotation state for its card, or '' when it was never rotated.
+export function rotationText(c: NotificationChannel, fmt: (s: string) => string = fmtTime): string {
+  const s = c.signing_secret;
+  if (c.type !== 'webhook' || !s || typeof s === 'string' || !s.rotated_at) return '';
+  const since = `Signing secret rotated ${fmt(s.rotated_at)}`;
+  return s.previous_expires_at ? `${since}; the old secret also signs until ${fmt(s.previous_expires_at)}.` : `${since}.`;
+}
+
 export function NotificationsPage() {
   const { org, can } = useOrg();
   const read = can('notifications.read');
@@ -62,7 +73,7 @@ export function NotificationsPage() {
   const log = useLoad(() => get<List<NotificationDelivery>>(orgPath(org.slug, '/notification-deliveries?limit=100')), [org.slug], !read);
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
-  const [secret, setSecret] = useState<{ name: string; value: string } | null>(null);
+  const [secret, setSecret] = useState<{ name: string; value: string; oldUntil?: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   if (!read) return (<><PageTitle>Notifications</PageTitle><AccessDenied need="notifications.read" what="the notification channels" /></>);
   const names = new Map((channels.data?.items ?? []).map((c) => [c.id, c.name]));
@@ -77,6 +88,17 @@ export function NotificationsPage() {
     channels.reload();
     log.reload();
   });
+  const rotate = (c: NotificationChannel) => act(c.id, async () => {
+    if (!confirm(`Rotate the signing secret of ${c.name}? You get a new secret now; the old one keeps signing beside it for 24 hours, so update your receiver before then.`)) return;
+    const r = await post<NotificationChannel>(orgPath(org.slug, `/notification-channels/${c.id}/rotate-secret`), { overlap_hours: 24 });
+    if (typeof r.signing_secret === 'string') setSecret({ name: c.name, value: r.signing_secret, oldUntil: r.previous_secret_expires_at });
+    setNote(`Signing secret of ${c.name} rotated.`);
+    channels.reload();
+  });
+  const copySecret = async () => {
+    if (!secret) return;
+    setNote(await copyText(secret.value) ? 'Signing secret copied to the clipboard.' : 'This browser cannot write to the clipboard: select the secret and copy it.');
+  };
   const removeChannel = (c: NotificationChannel) => act(c.id, async () => {
     if (!confirm(`Remove the channel ${c.name}? Rules stop sending to it and its delivery log is dropped.`)) return;
     await del(orgPath(org.slug, `/notification-channels/${c.id}`));
@@ -103,8 +125,11 @@ export function NotificationsPage() {
       <ErrorBox error={error} onDismiss={() => setError(null)} />
       {secret && (
         <p class="alert info" role="status" data-testid="signing-secret">
-          Signing secret of <strong>{secret.name}</strong>, shown only now: <code>{secret.value}</code>. Your receiver verifies each
-          request's <code>webhook-signature</code> with it (Standard Webhooks). <button type="button" class="link" onClick={() => setSecret(null)}>I saved it</button>
+          {secret.oldUntil ? 'New signing secret' : 'Signing secret'} of <strong>{secret.name}</strong>, shown only now: <code>{secret.value}</code>{' '}
+          <button type="button" class="link" onClick={copySecret} aria-label={`Copy the signing secret of ${secret.name}`}>Copy</button>. Your receiver verifies each
+          request's <code>webhook-signature</code> with it (Standard Webhooks).
+          {secret.oldUntil && <> The old secret keeps signing beside it until <strong data-testid="old-secret-until">{fmtTime(secret.oldUntil)}</strong>: give the receiver the new one before then.</>}{' '}
+          <button type="button" class="link" onClick={() => setSecret(null)}>I saved it</button>
         </p>
       )}
       <AddChannelForm onAdded={(c) => {
@@ -125,6 +150,7 @@ export function NotificationsPage() {
                   <span class={`pill ${c.verified ? 'ok' : 'bad'}`} data-testid="verified">{c.verified ? 'verified' : 'not verified'}</span>
                 </div>
                 <p class="mono small">{destination(c)}</p>
+                {rotationText(c) && <p class="muted small" data-testid="rotation">{rotationText(c)}</p>}
                 {c.last_error && (
                   <p class="alert error small" data-testid="last-error">
                     Last test failed{c.last_error.layer ? <> (layer <code>{c.last_error.layer}</code>)</> : null}: {c.last_error.message}
@@ -133,6 +159,9 @@ export function NotificationsPage() {
                 )}
                 <div class="row">
                   <PermButton allowed={can('notifications.update')} need="notifications.update" busy={busy === c.id} onClick={() => test(c)} label={`Send test to ${c.name}`}>Send test</PermButton>
+                  {c.type === 'webhook' && (
+                    <PermButton allowed={can('notifications.update')} need="notifications.update" busy={busy === c.id} onClick={() => rotate(c)} label={`Rotate signing secret of ${c.name}`}>Rotate signing secret</PermButton>
+                  )}
                   <PermButton allowed={can('notifications.delete')} need="notifications.delete" kind="danger" onClick={() => removeChannel(c)} label={`Remove ${c.name}`}>Remove</PermButton>
                 </div>
               </li>
