@@ -55,8 +55,12 @@ void Reverification::StartDueVerifications() {
 
 void Reverification::Stop() {
   stopping_ = true;
-  std::lock_guard lock(mu_);
-  if (runner_.joinable()) runner_.join();
+  std::jthread running;
+  {
+    std::lock_guard lock(mu_);
+    running = std::move(runner_);
+  }
+  if (running.joinable()) running.join();
 }
 
 int Reverification::RunBatch() {
@@ -75,7 +79,7 @@ int Reverification::RunBatch() {
     return 0;
   }
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(skip_mu_);
     std::erase_if(unverifiable_until_, [&](const auto& e) { return e.second <= now; });
     std::erase_if(due, [&](const domain::Integration& r) { return unverifiable_until_.count(r.id) > 0; });
   }
@@ -127,7 +131,7 @@ bool Reverification::VerifyRow(const domain::Integration& row) {
   if (!out) {
     // Not a failed check but a row that cannot be verified now: left alone for an interval.
     log::Warn("integration_verify_skipped", {{"integration_id", row.id}, {"kind", row.kind}, {"error", out.error().message}});
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(skip_mu_);
     unverifiable_until_[row.id] = clock_.Now() + config_.integration_verify_interval_ms;
     return false;
   }

@@ -60,8 +60,9 @@ class Reverification : public Feature {
   std::atomic<bool> running_{false};  // a batch is running
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::jthread runner_;                                // GUARDED_BY(mu_)
-  std::map<std::string, Timestamp> unverifiable_until_;  // GUARDED_BY(mu_): row id → when to try again
+  std::jthread runner_;  // GUARDED_BY(mu_)
+  std::mutex skip_mu_;
+  std::map<std::string, Timestamp> unverifiable_until_;  // GUARDED_BY(skip_mu_): row id → when to try again
 };
 
 }  // namespace wharf::services
