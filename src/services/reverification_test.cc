@@ -170,6 +170,23 @@ TEST_F(ReverificationTest, AFailureAfterAPassIsAnnouncedOnceUntilAVerificationPa
   EXPECT_EQ(VerifyFailedDeliveries().size(), manual + 3);
 }
 
+TEST_F(ReverificationTest, TwoReplicasRecordingTheSameFailureSendOneMessage) {
+  auto reg = PassingRegistry("twice");
+  const auto before = VerifyFailedDeliveries().size();
+  clock_.Advance(kHour);
+  // Both replicas loaded the passing row and found the same failure.
+  const RequestContext sched{.request_id = "sched_test", .ip = "", .user_agent = "gtest", .scheduled = true};
+  CheckOutcome out{false, {{"ok", false},
+                           {"checks", {{{"name", "auth"}, {"status", "failed"}, {"message", "401"}, {"layer", "registry"},
+                                        {"fix", "Check the password."}}}}}};
+  auto& integrations = svc_->integrations();
+  ASSERT_TRUE(integrations.RecordIntegrationVerify(SystemActor(p_.org_id), kDockerRegistries, reg, out, sched));
+  clock_.Advance(5);
+  ASSERT_TRUE(integrations.RecordIntegrationVerify(SystemActor(p_.org_id), kDockerRegistries, reg, out, sched));
+  EXPECT_EQ(VerifyFailedDeliveries().size(), before + 1);
+  EXPECT_EQ(Row(kDockerRegistries.name, reg.id).last_verified_at, clock_.Now() - 5) << "the later copy was dropped";
+}
+
 TEST_F(ReverificationTest, NeverVerifiedChangedAndChannelRowsAreNotReverified) {
   auto draft = Registry("draft");  // never verified
   auto changed = PassingRegistry("changed");
