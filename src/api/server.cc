@@ -86,28 +86,24 @@ struct HttpServer::Impl {
   // Outbound checks (Api::OutboundOrg): their own pool, so a tenant's checks against addresses
   // that never answer cannot take the threads every other request needs.
   asio::thread_pool outbound_pool;
-  std::mutex outbound_mu;
-  std::unordered_map<std::string, int> outbound_in_flight;  // org id → checks running or queued
+  // The org's outbound slots: the services' (shared with the scheduled re-verification) when
+  // given, else the server's own.
+  std::unique_ptr<OutboundSlots> own_slots;
+  OutboundSlots* outbound_slots;
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc, SIGTERM, SIGINT};
   std::function<void(int)> on_signal;
   int bound_port = 0;
 
   Impl(Api& a, ServerOptions o)
-      : api(a), options(std::move(o)), outbound_pool(std::max(1, options.outbound_threads)) {}
+      : api(a), options(std::move(o)), outbound_pool(std::max(1, options.outbound_threads)) {
+    if (options.outbound_slots == nullptr) own_slots = std::make_unique<OutboundSlots>(options.max_outbound_per_org);
+    outbound_slots = options.outbound_slots ? options.outbound_slots : own_slots.get();
+  }
 
   // Takes one of `org`'s outbound slots; false when it already has max_outbound_per_org.
-  bool AcquireOutbound(const std::string& org) {
-    std::lock_guard lock(outbound_mu);
-    int& n = outbound_in_flight[org];
-    if (n >= options.max_outbound_per_org) return false;
-    ++n;
-    return true;
-  }
-  void ReleaseOutbound(const std::string& org) {
-    std::lock_guard lock(outbound_mu);
-    if (--outbound_in_flight[org] <= 0) outbound_in_flight.erase(org);
-  }
+  bool AcquireOutbound(const std::string& org) { return outbound_slots->TryAcquire(org); }
+  void ReleaseOutbound(const std::string& org) { outbound_slots->Release(org); }
 
   asio::awaitable<void> Session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
@@ -194,7 +190,7 @@ struct HttpServer::Impl {
         Error e{ErrorCode::kRateLimited,
                 fmt::format("This organisation already has {} outbound checks (verify, test, check) in flight. "
                             "Wait for one to finish, then retry.",
-                            options.max_outbound_per_org),
+                            outbound_slots->limit()),
                 {}, Layer::kNone, {{"retry_after", 5}}};
         out.status = HttpStatus(e.code);
         out.body = ErrorBody(e, r.request_id);

@@ -19,6 +19,7 @@
 #include "api/api.h"
 #include "base/address.h"
 #include "base/error.h"
+#include "base/outbound_slots.h"
 
 namespace wharf::api {
 
@@ -35,6 +36,9 @@ struct ServerOptions {
   // max_outbound_per_org of them in flight; beyond that the answer is 429 rate_limited.
   int outbound_threads = 64;
   int max_outbound_per_org = 4;
+  // When set (wharf serve: the services' slots), the per-org count is shared with the scheduled
+  // re-verification of integrations, and its limit replaces max_outbound_per_org. Outlives the server.
+  OutboundSlots* outbound_slots = nullptr;
 };
 
 class HttpServer {

@@ -89,6 +89,7 @@ struct ServeFlags {
   bool enable_test_jobs = false;
   std::vector<std::string> trusted_proxies;  // --trusted-proxy CIDR, repeatable
   int max_outbound_per_org = 4;
+  int64_t integration_verify_interval_seconds = 86400;
   std::string signup = "first-user";
   int max_orgs_per_user = 20;
   int max_api_tokens_per_user = 50;
@@ -239,6 +240,8 @@ int Serve(CLI::App& cmd, ServeFlags f) {
   config.health_failures_before_alert = f.health_failures_before_alert;
   config.disk_low_alert_mb = f.disk_low_alert_mb;
   config.certificate_alert_days = f.certificate_alert_days;
+  config.integration_verify_interval_ms = f.integration_verify_interval_seconds * 1000;
+  config.max_outbound_per_org = f.max_outbound_per_org;
   config.certificate_check_interval_ms = f.certificate_check_interval_seconds * 1000;
   config.certificate_check_port = f.certificate_check_port;
   config.health_max_backoff_ms = f.health_max_backoff_seconds * 1000;
@@ -298,6 +301,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                      {"allow_private_targets", f.allow_private_targets},
                      {"invitation_ttl_seconds", f.invitation_ttl_seconds},
                      {"health_interval_seconds", f.health_interval_seconds},
+                     {"integration_verify_interval_seconds", f.integration_verify_interval_seconds},
                      {"min_disk_free_mb", f.min_disk_free_mb}, {"node_dns_probe", f.node_dns_probe},
                      {"job_log_max_kib", f.job_log_max_kib},
                      {"backup_downloads_per_org", f.backup_downloads_per_org}, {"signup", f.signup},
@@ -313,6 +317,7 @@ int Serve(CLI::App& cmd, ServeFlags f) {
     return Fail(st.error());
   api::Metrics metrics;
   api::Api api(svc, metrics, {.secure_cookies = StartsWith(f.public_url, "https://"), .version = kVersion});
+  so.outbound_slots = &svc.outbound_slots();  // one per-org count for requests and the scheduled re-verification
   api::HttpServer server(api, so);
   if (auto st = server.Start(); !st) return Fail(st.error());
   std::string public_url = f.public_url.empty() ? server.url() : f.public_url;
@@ -627,6 +632,11 @@ int main(int argc, char** argv) {
   serve->add_option("--certificate-check-port", f.certificate_check_port,
                     "The port servers answer HTTPS on, where their certificates are read (default 443)")
       ->check(CLI::Range(1, 65535));
+  serve->add_option("--integration-verify-interval-seconds", f.integration_verify_interval_seconds,
+                    "Verify git providers, Docker registries, cloud accounts and backup storage again once their last "
+                    "verification is this old; a failure after a pass sends integration.verify_failed (default 86400; "
+                    "0 = never)")
+      ->check(CLI::Range(int64_t{0}, int64_t{365} * 86400));
   serve->add_option("--health-max-backoff-seconds", f.health_max_backoff_seconds,
                     "The longest wait between checks of a failing server (default 3600)")
       ->check(CLI::Range(int64_t{1}, int64_t{86400}));

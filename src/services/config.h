@@ -120,6 +120,17 @@ struct Config {
   int64_t certificate_check_interval_ms = 6LL * 3600 * 1000;
   int certificate_check_port = 443;
   int certificate_alert_days = 14;
+  // Scheduled re-verification (docs/integrations.md "Scheduled re-verification"): git providers,
+  // Docker registries, cloud accounts and backup storage verified at least once are verified again
+  // (as the system, the Verify button's code path) once their last verification is older than
+  // this (--integration-verify-interval-seconds; 0 = never). A tick verifies at most
+  // integration_verify_batch rows, integration_verify_concurrency at a time.
+  int64_t integration_verify_interval_ms = 86'400'000;
+  int integration_verify_batch = 20;
+  int integration_verify_concurrency = 4;
+  // Outbound checks (verify, test, check) one organisation may run at once, requests and the
+  // scheduled re-verification together (--max-outbound-per-org).
+  int max_outbound_per_org = 4;
 };
 
 std::string_view SignupPolicyName(Config::SignupPolicy p);  // "first-user", "invite-only", "open"

@@ -25,7 +25,17 @@ Core::Core(Deps deps, Config config_in)
                          .workers = config.job_workers,
                          .lease_ms = config.job_lease_ms,
                          .poll_ms = config.job_poll_ms,
-                         .log_max_bytes = config.job_log_max_bytes}) {}
+                         .log_max_bytes = config.job_log_max_bytes}),
+      outbound(config.max_outbound_per_org) {}
+
+authz::Principal SystemActor(std::string org_id) {
+  authz::Principal p;
+  p.effective_bits = ~authz::PermissionBits{0};
+  p.user_id = kSystemActor;
+  p.user_email = kSystemActor;
+  p.org_id = std::move(org_id);
+  return p;
+}
 
 std::string EncodeCursor(Timestamp t, std::string_view id) {
   return Base64UrlEncode(std::to_string(t) + ":" + std::string(id));

@@ -26,6 +26,7 @@
 #include "authz/snapshot_cache.h"
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/outbound_slots.h"
 #include "base/secret_bytes.h"
 #include "domain/image_ref.h"
 #include "domain/types.h"
@@ -46,7 +47,15 @@ struct RequestContext {
   std::string request_id;
   std::string ip;
   std::string user_agent;
+  // Set by a scheduler task acting for the system (SystemActor), never by a request: e.g. the
+  // scheduled re-verification of integrations, whose failures notify only on a pass → fail change.
+  bool scheduled = false;
 };
+
+// The actor of what Wharf does by itself in org `org_id` (scheduled re-verification): every
+// permission, audited with actor id and email "system". Never reaches the api layer.
+inline constexpr const char* kSystemActor = "system";
+authz::Principal SystemActor(std::string org_id);
 
 // What the services are built from; each outlives the Services object. The node executor is
 // the only way a use case reaches a worker node (real: nodes::SshNodeExecutor, wired in
@@ -125,6 +134,8 @@ class Core {
   nodes::NodeExecutor& nodes;
   Config config;  // public_url is set once before serving (Services::SetPublicUrl)
   jobs::Queue queue;
+  // Outbound checks in flight per org (config.max_outbound_per_org), shared with the HTTP server.
+  OutboundSlots outbound;
 
   // Checks and, when denied, audits the attempt and returns the matching error (403 or 404).
   Status Authorize(const authz::Principal& p, domain::Collection c, domain::Action a, const authz::Resource* r,

@@ -377,7 +377,16 @@ Result<CheckOutcome> GitProviders::VerifyGitProvider(const authz::Principal& p, 
   Timestamp expires = row.expires_at;
   WHARF_ASSIGN_OR_RETURN(auto out, RunGitProviderChecks(row, credential, repository, branch, integrations_.github_tokens(), &expires));
   row.expires_at = expires;
-  WHARF_TRY(integrations_.RecordIntegrationVerify(p, kGitProviders, row, out, ctx));
+  // The scheduled re-verification checks the repository and branch of the last verification again.
+  bool remember = false;
+  for (auto [field, value] : {std::pair{"verify_repository", repository}, std::pair{"verify_branch", branch}}) {
+    const std::string v = value.value_or("");
+    if (row.Field(field) == v) continue;
+    remember = true;
+    if (v.empty()) row.fields.erase(field);
+    else row.fields[field] = v;
+  }
+  WHARF_TRY(integrations_.RecordIntegrationVerify(p, kGitProviders, row, out, ctx, remember));
   return out;
 }
 

@@ -285,9 +285,11 @@ Result<std::pair<domain::Integration, std::map<std::string, SecretBytes>>> Integ
 Status Integrations::RecordIntegrationVerify(const authz::Principal& p, const IntegrationKind& k, domain::Integration row,
                                          const CheckOutcome& out, const RequestContext& ctx, bool fields_changed) {
   json report = out.report;
+  const Timestamp loaded_at = row.last_verified_at;  // the verification this one follows
   row.verified = out.ok;
   row.last_verified_at = clock_.Now();
   row.last_error.clear();
+  const std::string run = ctx.scheduled ? "The scheduled re-verification of the " : "The ";
   notify::Event failed;  // integration.verify_failed (not for notification channels: their test answers at once)
   if (!out.ok && report.is_object()) {
     for (auto& c : report["checks"]) {
@@ -295,15 +297,21 @@ Status Integrations::RecordIntegrationVerify(const authz::Principal& p, const In
       row.last_error = json{{"check", c.value("name", "")}, {"message", c.value("message", "")},
                             {"layer", c.value("layer", "")}, {"fix", c.value("fix", "")}}
                            .dump();
-      failed.what = "The " + std::string(k.noun) + " " + row.name + " failed its check (" + c.value("name", "") +
+      failed.what = run + std::string(k.noun) + " " + row.name + " failed its check (" + c.value("name", "") +
                     "): " + c.value("message", "");
       failed.layer = c.value("layer", "");
       failed.fix = c.value("fix", "");
       break;
     }
-    if (failed.what.empty())
-      failed.what = "The " + std::string(k.noun) + " " + row.name + " failed its check" +
-                    (report.contains("error") && report["error"].is_string() ? ": " + report["error"].get<std::string>() : ".");
+    if (failed.what.empty()) {
+      const std::string why = report.contains("error") && report["error"].is_string() ? report["error"].get<std::string>() : "";
+      failed.what = run + std::string(k.noun) + " " + row.name + " failed its check" + (why.empty() ? "." : ": " + why);
+      // A failure without a failed check still leaves an error on the row, so the row reads as
+      // failed (not as changed and never verified since) and stays on the re-verification schedule.
+      row.last_error = json{{"check", ""}, {"message", why.empty() ? "The verification failed." : why},
+                            {"layer", ""}, {"fix", ""}}
+                           .dump();
+    }
   }
   if (!out.ok && k.collection != domain::Collection::kNotifications) {
     failed.kind = notify::EventKind::kIntegrationVerifyFailed;
@@ -315,15 +323,28 @@ Status Integrations::RecordIntegrationVerify(const authz::Principal& p, const In
   } else {
     failed.what.clear();
   }
+  const std::string detail = std::string(out.ok ? "ok" : "failed") + (ctx.scheduled ? " (scheduled)" : "");
   return WriteTx([&](store::Tx& tx) -> Status {
-    if (!failed.what.empty()) WHARF_TRY(Notify(tx, row.org_id, failed));  // a copy: the transaction may run again
+    bool send = !failed.what.empty();
+    notify::Event e = failed;  // a copy: the transaction may run again
+    if (ctx.scheduled) {
+      // A scheduled run announces only the change from passing to failing, once: against the
+      // row as it is now, and keyed by the passing verification it follows, so another replica's
+      // run (or a retried transaction) for the same change adds nothing. A verification recorded
+      // meanwhile (someone pressed Verify, another replica ran) stands; this one is dropped.
+      WHARF_ASSIGN_OR_RETURN(auto now, tx.integrations().Find(row.org_id, k.name, row.id));
+      if (!now || now->last_verified_at != loaded_at) return Ok();
+      send = send && now->verified;
+      e.dedup_key = "integration:" + row.id + ":verify_failed_after:" + std::to_string(now->last_verified_at);
+    }
+    if (send) WHARF_TRY(Notify(tx, row.org_id, std::move(e)));
     if (fields_changed) {
       row.updated_at = clock_.Now();
       WHARF_TRY(tx.integrations().Update(row));
     } else {
       WHARF_TRY(tx.integrations().RecordVerification(row));
     }
-    return AuditIn(tx, p, std::string(k.name) + ".verify", k.name, row.id, ctx, out.ok ? "ok" : "failed");
+    return AuditIn(tx, p, std::string(k.name) + ".verify", k.name, row.id, ctx, detail);
   });
 }
 

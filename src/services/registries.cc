@@ -210,7 +210,10 @@ Result<CheckOutcome> Registries::VerifyDockerRegistry(const authz::Principal& p,
   j["image"] = img.String();
   out.ok = report.ok();
   out.report = j;
-  WHARF_TRY(integrations_.RecordIntegrationVerify(p, kDockerRegistries, row, out, ctx));
+  // The scheduled re-verification checks the image of the last verification again.
+  const bool remember = row.Field("verify_image") != img.String();
+  if (remember) row.fields["verify_image"] = img.String();
+  WHARF_TRY(integrations_.RecordIntegrationVerify(p, kDockerRegistries, row, out, ctx, remember));
   return out;
 }
 

@@ -23,6 +23,7 @@ Services::Services(Deps deps, Config config)
       git_providers_(core_, integrations_),
       backup_storage_(core_, integrations_),
       cloud_accounts_(core_, integrations_),
+      reverification_(core_, registries_, git_providers_, cloud_accounts_, backup_storage_),
       applications_(core_),
       app_services_(core_, integrations_, registries_, git_providers_),
       deployments_(core_, app_services_, node_access_, integrations_),
@@ -55,11 +56,14 @@ void Services::StartScheduler() {
   scheduler_.AddTask("backup_schedules", [this] { backups_.RunDueBackupSchedules(); });
   scheduler_.AddTask("notification_retries", [this] { notifications_.RunDueRetries(); });
   scheduler_.AddTask("credential_expiry", [this] { notifications_.RunExpiryWarnings(); });
+  // Off the scheduler thread: a verification may wait seconds on a host that does not answer.
+  scheduler_.AddTask("integration_verify", [this] { reverification_.StartDueVerifications(); });
   scheduler_.Start();
 }
 
 void Services::Stop() {
   scheduler_.Stop();
+  reverification_.Stop();
   core_.queue.Stop();
 }
 

@@ -34,6 +34,7 @@
 #include "services/notifications.h"
 #include "services/registries.h"
 #include "services/releases.h"
+#include "services/reverification.h"
 #include "services/roles.h"
 #include "services/second_factor.h"
 #include "services/runtime_logs.h"
@@ -73,7 +74,8 @@ class Services {
   // Registers a handler of another kind (tests); see jobs::Queue::RegisterHandler.
   void RegisterJobHandler(std::string kind, JobHandler fn) { core_.queue.RegisterHandler(std::move(kind), std::move(fn)); }
   void WakeJobWorkers() { core_.queue.Wake(); }
-  // Starts the scheduler thread: due health checks and due scheduled backups, about once a second.
+  // Starts the scheduler thread: due health checks, scheduled backups, notification retries,
+  // credential expiry warnings and integration re-verifications, about once a second.
   void StartScheduler();
   // Stops the scheduler and the job workers (running jobs go back to the queue). Idempotent.
   void Stop();
@@ -96,6 +98,9 @@ class Services {
   GitProviders& git_providers() { return git_providers_; }
   BackupStorage& backup_storage() { return backup_storage_; }
   CloudAccounts& cloud_accounts() { return cloud_accounts_; }
+  Reverification& reverification() { return reverification_; }
+  // Outbound checks in flight per org, shared with the HTTP server (api::ServerOptions::outbound_slots).
+  OutboundSlots& outbound_slots() { return core_.outbound; }
   Applications& applications() { return applications_; }
   AppServices& app_services() { return app_services_; }
   Deployments& deployments() { return deployments_; }
@@ -128,6 +133,7 @@ class Services {
   GitProviders git_providers_;
   BackupStorage backup_storage_;
   CloudAccounts cloud_accounts_;
+  Reverification reverification_;
   Applications applications_;
   AppServices app_services_;
   Deployments deployments_;

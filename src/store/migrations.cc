@@ -690,6 +690,11 @@ CREATE TABLE user_sign_in_addresses (
   PRIMARY KEY (user_id, address_hash)
 );
 )sql",
+    // 16: the scheduled re-verification of integrations (--integration-verify-interval-seconds)
+    // finds the rows whose last verification is oldest.
+    R"sql(
+CREATE INDEX integrations_verify_due ON integrations (last_verified_at);
+)sql",
 };
 
 std::string Render(std::string_view tpl, Dialect d) {

@@ -82,6 +82,12 @@ class IntegrationRepository {
   // Every kind's rows of the org (of every org when org_id is empty: the expiry sweep) with
   // 0 < expires_at <= before, soonest first (at most `limit`).
   virtual Result<std::vector<Integration>> ListExpiring(std::string_view org_id, Timestamp before, int limit) = 0;
+  // Rows of every org of the given kinds whose last verification ran at or before `before`,
+  // oldest first (at most `limit`): those verified at least once (last_verified_at > 0) whose
+  // last verification still stands (verified, or failed with a last_error), not the rows whose
+  // credential or destination changed since (unverified and without an error).
+  virtual Result<std::vector<Integration>> ListVerifyDue(const std::vector<std::string>& kinds, Timestamp before,
+                                                         int limit) = 0;
   // Webhook replay protection (git providers): remembers `key`, a delivery id or a body digest,
   // for provider `provider_id` at `at`. True when it is new; false when it was already
   // remembered (a replay). Of two identical deliveries at once, exactly one gets true.

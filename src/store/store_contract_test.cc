@@ -111,7 +111,7 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StoreContract, UsersAndOrgsRoundTripAndConflict) {
-  EXPECT_EQ(store_->SchemaVersion(), 15);  // one per migration (9: second factors and SSO, 10: releases, 11: the account, 12: notifications, 13: SQLite cache epochs, 14: SSO-only orgs and CLI sign-in codes, 15: disk alerts and sign-in addresses)
+  EXPECT_EQ(store_->SchemaVersion(), 16);  // one per migration (9: second factors and SSO, 10: releases, 11: the account, 12: notifications, 13: SQLite cache epochs, 14: SSO-only orgs and CLI sign-in codes, 15: disk alerts and sign-in addresses, 16: the re-verification index)
   EXPECT_TRUE(store_->Ready());
   ASSERT_TRUE(R([&](Tx& tx) -> Status {
     auto u = *tx.users().FindByEmail("usr_a@example.test");
@@ -1106,6 +1106,46 @@ TEST_P(StoreContract, SecondFactorsConsumeOnce) {
   });
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+}
+
+// The scheduled re-verification's selection: the given kinds of every org, verified at least
+// once and at or before `before`, whose last verification stands (passed, or failed with an
+// error), oldest first, at most `limit`.
+TEST_P(StoreContract, IntegrationsDueForVerificationAreTheOldestVerifiedOfTheGivenKinds) {
+  auto row = [](const char* id, const char* org, const char* kind, Timestamp at, bool ok, const char* err) {
+    domain::Integration i;
+    i.id = id;
+    i.org_id = org;
+    i.kind = kind;
+    i.name = id;
+    i.dedupe_key = id;
+    i.verified = ok;
+    i.last_verified_at = at;
+    i.last_error = err;
+    i.created_at = i.updated_at = 1;
+    i.created_by = "usr_a";
+    return i;
+  };
+  ASSERT_TRUE(W([&](Tx& tx) -> Status {
+    WHARF_TRY(tx.integrations().Insert(row("reg_old", "org_a", "dockerRegistries", 100, true, "")));
+    WHARF_TRY(tx.integrations().Insert(row("git_fail", "org_b", "gitProviders", 200, false, R"({"check":"auth"})")));
+    WHARF_TRY(tx.integrations().Insert(row("reg_draft", "org_a", "dockerRegistries", 0, false, "")));
+    WHARF_TRY(tx.integrations().Insert(row("reg_changed", "org_a", "dockerRegistries", 50, false, "")));
+    WHARF_TRY(tx.integrations().Insert(row("ntf_chan", "org_a", "notificationChannels", 10, true, "")));
+    WHARF_TRY(tx.integrations().Insert(row("bst_new", "org_a", "backupStorage", 900, true, "")));
+    return tx.integrations().Insert(row("aws_edge", "org_b", "cloudProviderAccounts", 500, true, ""));
+  }));
+  const std::vector<std::string> kinds = {"gitProviders", "dockerRegistries", "cloudProviderAccounts", "backupStorage"};
+  ASSERT_TRUE(R([&](Tx& tx) -> Status {
+    auto due = *tx.integrations().ListVerifyDue(kinds, 500, 10);
+    std::vector<std::string> ids;
+    for (auto& i : due) ids.push_back(i.id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"reg_old", "git_fail", "aws_edge"}));
+    EXPECT_EQ(tx.integrations().ListVerifyDue(kinds, 500, 1)->size(), 1u);
+    EXPECT_EQ(tx.integrations().ListVerifyDue({"notificationChannels"}, 500, 10)->size(), 1u);
+    EXPECT_TRUE(tx.integrations().ListVerifyDue(kinds, 99, 10)->empty());
+    return Ok();
+  }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, ::testing::ValuesIn(kStores),

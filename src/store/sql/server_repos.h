@@ -243,6 +243,19 @@ WHARF_SQL_REPO(Integrations, IntegrationRepository)
     q.Int(org_id.empty() ? 1 : 0).Text(org_id).Int(before).Int(limit);
     return Collect<Integration>(q, rows::ReadIntegration<Q>);
   }
+  Result<std::vector<Integration>> ListVerifyDue(const std::vector<std::string>& kinds, Timestamp before,
+                                                 int limit) override {
+    std::string set = ",";  // ",gitProviders,dockerRegistries,": one parameter for any number of kinds
+    for (const auto& k : kinds) set += k + ",";
+    Q q(c_, WHARF_SQL("SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE last_verified_at > 0 AND "
+                      "last_verified_at <= ?1 AND instr(?2, ',' || kind || ',') > 0 AND (verified = ?3 OR "
+                      "last_error <> '') ORDER BY last_verified_at, id LIMIT ?4",
+                      "SELECT " WHARF_INTEGRATION_COLS " FROM integrations WHERE last_verified_at > 0 AND "
+                      "last_verified_at <= ?1 AND strpos(?2, ',' || kind || ',') > 0 AND (verified = ?3 OR "
+                      "last_error <> '') ORDER BY last_verified_at, id LIMIT ?4"));
+    q.Int(before).Text(set).Bool(true).Int(limit);
+    return Collect<Integration>(q, rows::ReadIntegration<Q>);
+  }
   Result<bool> RememberWebhookDelivery(std::string_view provider_id, std::string_view key, Timestamp at) override {
     Q q(c_, "INSERT INTO webhook_deliveries (provider_id, delivery_key, received_at) VALUES (?, ?, ?) "
             "ON CONFLICT (provider_id, delivery_key) DO NOTHING");

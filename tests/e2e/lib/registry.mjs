@@ -6,7 +6,7 @@
 // environment) through the registry HTTP API (monolithic blob uploads + a schema 2 manifest), no
 // Docker engine involved; a test with an engine can also `docker push` to it.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,10 +150,20 @@ ${auth}`);
     if (put.status !== 201) throw new Error(`manifest put: ${put.status} ${await put.text()}`);
     return sha256(manifest);
   }
+  // htpasswd mode: gives `user` a new password, as an operator rotating it would; the registry
+  // reads the changed file at the next request.
+  function setPassword(user, pass) {
+    if (mode !== 'htpasswd') throw new Error('setPassword needs htpasswd mode');
+    users[user] = pass;
+    const lines = Object.entries(users).map(([u, p]) => execFileSync('htpasswd', ['-Bbn', u, p], { encoding: 'utf8' }).trim());
+    writeFileSync(path.join(dir, 'htpasswd.new'), lines.join('\n') + '\n');
+    renameSync(path.join(dir, 'htpasswd.new'), path.join(dir, 'htpasswd'));
+  }
   return {
     host, base, users, dir, token,
     logs: () => logs,
     pushImage,
+    setPassword,
     async stop() {
       if (proc.exitCode === null) {
         await new Promise((resolve) => { proc.once('exit', resolve); proc.kill('SIGTERM'); });
