@@ -302,6 +302,8 @@ int Serve(CLI::App& cmd, ServeFlags f) {
                      {"invitation_ttl_seconds", f.invitation_ttl_seconds},
                      {"health_interval_seconds", f.health_interval_seconds},
                      {"integration_verify_interval_seconds", f.integration_verify_interval_seconds},
+                     {"disk_low_alert_mb", f.disk_low_alert_mb}, {"certificate_alert_days", f.certificate_alert_days},
+                     {"certificate_check_interval_seconds", f.certificate_check_interval_seconds},
                      {"min_disk_free_mb", f.min_disk_free_mb}, {"node_dns_probe", f.node_dns_probe},
                      {"job_log_max_kib", f.job_log_max_kib},
                      {"backup_downloads_per_org", f.backup_downloads_per_org}, {"signup", f.signup},

@@ -43,6 +43,10 @@ test('an Admin downloads a bundle with what support needs, and no secret is in i
   assert.match(files['diagnose.json'], /"error_text_layer": "ssh"/);
   const config = JSON.parse(files['config.json']);
   assert.equal(config.email, 'enabled');
+  // The notification thresholds an Admin sees the effects of.
+  assert.equal(config.certificate_alert_days, 14);
+  assert.equal(config.certificate_check_interval_seconds, 21600);
+  assert.equal(config.disk_low_alert_mb, 10240);
   const text = buf.toString('latin1');
   const masterKey = readFileSync(`${s.dataDir}/master.key`);
   for (const secret of [SMTP_PASSWORD, ada.token, bob.token, tok.json.token, 'PRIVATE KEY', k.priv.split('\n')[1], ada.password, masterKey.toString('base64'), masterKey.toString('hex')]) {
