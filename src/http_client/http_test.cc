@@ -1,6 +1,7 @@
 #include "http_client/http.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "base/address.h"
+#include "base/testing/loopback.h"
 
 namespace wharf::http_client {
 namespace {
@@ -36,16 +38,11 @@ TEST(Fetch, UnreachableServerIsANetworkErrorNamingTheHostNotTheHeaders) {
 
 TEST(Fetch, AGuardRefusesTheResolvedAddressBeforeAnythingIsSent) {
   // A listening socket that never answers: the kernel completes the connect, so the guard runs.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(fd, 4), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = 0;
+  int fd = testutil::ListenLoopback(&port);
+  ASSERT_GE(fd, 0);
   std::string seen;
-  HttpCall call{.url = "http://localhost:" + std::to_string(ntohs(a.sin_port)) + "/v2/", .timeout_ms = 3000};
+  HttpCall call{.url = "http://localhost:" + std::to_string(port) + "/v2/", .timeout_ms = 3000};
   call.address_allowed = [&](std::string_view ip) {
     seen = ip;
     return false;
@@ -60,21 +57,11 @@ TEST(Fetch, AGuardRefusesTheResolvedAddressBeforeAnythingIsSent) {
 }
 
 TEST(Fetch, ARefusedTargetAnswersTheSameForAnOpenAndAClosedPortAndNothingConnects) {
-  auto listen_on_loopback = [](int* port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd, 4);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    *port = ntohs(a.sin_port);
-    return fd;
-  };
   int open_port = 0, closed_port = 0;
-  int open_fd = listen_on_loopback(&open_port);
-  ::close(listen_on_loopback(&closed_port));
+  int open_fd = testutil::ListenLoopback(&open_port);
+  ASSERT_GE(open_fd, 0);
+  ::fcntl(open_fd, F_SETFL, ::fcntl(open_fd, F_GETFL) | O_NONBLOCK);  // accept() below must not wait
+  ::close(testutil::ListenLoopback(&closed_port));
   std::vector<std::string> answers;
   // "127.1" is no literal for inet_pton, but resolves to 127.0.0.1: the name is resolved and
   // checked before curl connects, so the open port sees nothing and both ports read the same.
@@ -100,15 +87,7 @@ TEST(Fetch, ARefusedTargetAnswersTheSameForAnOpenAndAClosedPortAndNothingConnect
 class TwoPartServer {
  public:
   explicit TwoPartServer(int status) : status_(status) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 1);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = testutil::ListenLoopback(&port_, 1);
     thread_ = std::thread([this] { Serve(); });
   }
   ~TwoPartServer() {
@@ -197,14 +176,8 @@ TEST(HttpReply, HeaderLookupIgnoresCase) {
 // Answers one request with 200 and a close-delimited body that never ends, until the client
 // hangs up. Returns the port; `sent` counts the body bytes written.
 int StartEndlessServer(std::thread& th, std::atomic<size_t>& sent) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::listen(fd, 1);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = 0;
+  int fd = testutil::ListenLoopback(&port, 1);
   th = std::thread([fd, &sent] {
     int c = ::accept(fd, nullptr, nullptr);
     char req[4096];
@@ -220,7 +193,7 @@ int StartEndlessServer(std::thread& th, std::atomic<size_t>& sent) {
     ::close(c);
     ::close(fd);
   });
-  return ntohs(a.sin_port);
+  return port;
 }
 
 TEST(Fetch, AnEndlessBodyStopsAtTheCapWithAnErrorNamingTheHostAndLayer) {

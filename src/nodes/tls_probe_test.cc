@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "base/testing/loopback.h"
 #include "nodes/tls_probe.h"
 
 namespace wharf::nodes {
@@ -35,15 +36,8 @@ ConnectOptions Options(bool allow_private = true) {
 
 // A listening socket on 127.0.0.1 with a free port.
 int Listen(int* port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::listen(fd, 4), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  *port = ntohs(a.sin_port);
+  int fd = testutil::ListenLoopback(port);
+  EXPECT_GE(fd, 0);
   return fd;
 }
 

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/testing/loopback.h"
 #include "services/testing/services_fixture.h"
 
 namespace wharf::services {
@@ -42,15 +43,8 @@ class CaptureServer {
     std::string body;
   };
   CaptureServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = testutil::ListenLoopback(&port_, 16);
+    EXPECT_GE(fd_, 0);
     thread_ = std::thread([this] { Serve(); });
   }
   ~CaptureServer() {
